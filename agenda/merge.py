@@ -1,0 +1,217 @@
+"""Compilation text: merge delegations' texts against their common ancestor, bracketing conflicts.
+
+Rules, at word-token granularity (diff3 generalised to any number of sides):
+
+- a span changed by one side only, or changed identically by several sides, is taken;
+- a span changed differently by several sides becomes adjacent options, one per side in the
+  order the sides were given: ``[IN: Indo-Pacific][RU: Asia-Pacific]``;
+- a side that left such a span unchanged still has a position, the base text, so it gets an
+  option with the base text;
+- a side that deleted the span gets an empty option, ``[RU: ]``: choosing it yields exactly
+  that side's text, which a placeholder such as a dash would not;
+- a conflict never cuts a word (``Indo-Pacific`` is one option, not ``Indo-`` plus a shared
+  ``Pacific``), two conflicts separated by at most one shared word become one, and whitespace
+  shared by all options stays outside the brackets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from agenda.diff import is_word, matching_blocks, tokenize
+
+# Punctuation that sits inside a word: "Indo-Pacific", "India's", "Chennai–Vladivostok", "and/or".
+_JOINERS = frozenset("-‐‑–'’/")
+
+# A chunk holds the base tokens first, then each side's tokens, for one unstable span.
+_Chunk = list[list[str]]
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    text: str
+    conflicts: int
+
+    @property
+    def clean(self) -> bool:
+        return self.conflicts == 0
+
+
+def _wordish(token: str) -> bool:
+    return token in _JOINERS or is_word(token)
+
+
+def _regions(base: list[str], sides: list[list[str]]) -> list[list[str] | _Chunk]:
+    """Split into sync spans (tokens every side kept, as a token list) and unstable chunks."""
+    maps: list[list[int]] = []
+    for side in sides:
+        m = [-1] * len(base)
+        for a0, b0, n in matching_blocks(base, side):
+            m[a0 : a0 + n] = range(b0, b0 + n)
+        maps.append(m)
+    regions: list[list[str] | _Chunk] = []
+    prev_b, prev_s = 0, [0] * len(sides)
+    i = 0
+    while i <= len(base):
+        at_end = i == len(base)
+        if not at_end and any(m[i] < 0 for m in maps):
+            i += 1
+            continue
+        ends = [len(s) if at_end else m[i] for s, m in zip(sides, maps, strict=True)]
+        chunk = [base[prev_b:i]] + [s[p:e] for s, p, e in zip(sides, prev_s, ends, strict=True)]
+        if any(chunk):
+            regions.append(chunk)
+        if at_end:
+            break
+        j = i + 1
+        while j < len(base) and all(m[j] == m[j - 1] + 1 for m in maps):
+            j += 1
+        regions.append(base[i:j])
+        prev_b, prev_s = j, [m[j - 1] + 1 for m in maps]
+        i = j
+    return regions
+
+
+def _is_chunk(region: list[str] | _Chunk) -> bool:
+    return bool(region) and isinstance(region[0], list)
+
+
+def _whole_words(regions: list[list[str] | _Chunk]) -> list[list[str] | _Chunk]:
+    """Grow chunks over shared tokens so that no chunk edge falls inside a word."""
+    out: list[list[str] | _Chunk] = []
+    for region in regions:
+        if not _is_chunk(region):
+            sync = list(region)
+            if out and _is_chunk(out[-1]):
+                chunk = out[-1]
+                while sync and _wordish(sync[0]) and any(o and _wordish(o[-1]) for o in chunk):
+                    token = sync.pop(0)
+                    for option in chunk:
+                        option.append(token)
+            if sync:
+                out.append(sync)
+            continue
+        chunk = region
+        while out and not _is_chunk(out[-1]):
+            sync = out[-1]
+            if not (_wordish(sync[-1]) and any(o and _wordish(o[0]) for o in chunk)):
+                break
+            token = sync.pop()
+            chunk = [[token, *option] for option in chunk]
+            if not sync:
+                out.pop()
+        if out and _is_chunk(out[-1]):
+            chunk = [a + b for a, b in zip(out.pop(), chunk, strict=True)]
+        out.append(chunk)
+    return out
+
+
+def _is_conflict(chunk: _Chunk) -> bool:
+    changed = [side for side in chunk[1:] if side != chunk[0]]
+    return any(side != changed[0] for side in changed)
+
+
+def _taken(chunk: _Chunk) -> list[str]:
+    changed = [side for side in chunk[1:] if side != chunk[0]]
+    return changed[0] if changed else chunk[0]
+
+
+def _ragged(edges: list[str | None]) -> bool:
+    """Some options start (or end) with whitespace and others do not."""
+    spaced = [e is not None and not e.strip() for e in edges]
+    return any(spaced) and not all(spaced)
+
+
+def _pull_neighbour_words(regions: list[list[str] | _Chunk]) -> list[list[str] | _Chunk]:
+    """Take the shared word next to a conflict into it when its options have ragged spacing.
+
+    "corridor[IN: ][RU:  by 2028]" becomes "[IN: corridor][RU: corridor by 2028]", which reads
+    naturally and still gives each side's exact text.
+    """
+    for r, region in enumerate(regions):
+        if not (_is_chunk(region) and _is_conflict(region)):
+            continue
+        sides = region[1:]
+        if r > 0 and _ragged([o[0] if o else None for o in sides]):
+            sync = regions[r - 1]
+            k = len(sync)
+            while k > 0 and sync[k - 1].strip():
+                k -= 1
+            for option in region:
+                option[:0] = sync[k:]
+            del sync[k:]
+        if r + 1 < len(regions) and _ragged([o[-1] if o else None for o in sides]):
+            sync = regions[r + 1]
+            k = 0
+            while k < len(sync) and sync[k].strip():
+                k += 1
+            for option in region:
+                option.extend(sync[:k])
+            del sync[:k]
+    out: list[list[str] | _Chunk] = []
+    for region in regions:
+        if not region:
+            continue
+        if out and _is_chunk(out[-1]) and _is_chunk(region):
+            region = [a + b for a, b in zip(out.pop(), region, strict=True)]
+        out.append(region)
+    return out
+
+
+def _join_close_conflicts(regions: list[list[str] | _Chunk]) -> list[list[str] | _Chunk]:
+    """Make one conflict of two that only one shared word (or less) separates."""
+    out: list[list[str] | _Chunk] = []
+    for region in regions:
+        if (
+            _is_chunk(region)
+            and _is_conflict(region)
+            and len(out) >= 2
+            and not _is_chunk(out[-1])
+            and _is_chunk(out[-2])
+            and _is_conflict(out[-2])
+            and sum(map(is_word, out[-1])) <= 1
+        ):
+            sync = out.pop()
+            region = [a + sync + b for a, b in zip(out.pop(), region, strict=True)]
+        out.append(region)
+    return out
+
+
+def _render_conflict(names: list[str], options: list[list[str]]) -> str:
+    lead = 0
+    while all(len(o) > lead and not o[lead].strip() for o in options) and (
+        len({o[lead] for o in options}) == 1
+    ):
+        lead += 1
+    trail = 0
+    while all(len(o) - lead > trail and not o[-1 - trail].strip() for o in options) and (
+        len({o[-1 - trail] for o in options}) == 1
+    ):
+        trail += 1
+    inner = "".join(
+        f"[{name}: {''.join(o[lead : len(o) - trail])}]"
+        for name, o in zip(names, options, strict=True)
+    )
+    first = options[0]
+    return "".join(first[:lead]) + inner + "".join(first[len(first) - trail :])
+
+
+def merge_texts(base: str, sides: Mapping[str, str] | Sequence[tuple[str, str]]) -> MergeResult:
+    """Merge each delegation's text (code -> text) against base; conflicts become options."""
+    pairs = list(sides.items()) if isinstance(sides, Mapping) else list(sides)
+    if not pairs:
+        return MergeResult(base, 0)
+    names = [name for name, _ in pairs]
+    regions = _regions(tokenize(base), [tokenize(text) for _, text in pairs])
+    parts: list[str] = []
+    conflicts = 0
+    for region in _join_close_conflicts(_pull_neighbour_words(_whole_words(regions))):
+        if not _is_chunk(region):
+            parts.append("".join(region))
+        elif _is_conflict(region):
+            conflicts += 1
+            parts.append(_render_conflict(names, region[1:]))
+        else:
+            parts.append("".join(_taken(region)))
+    return MergeResult("".join(parts), conflicts)
