@@ -1,0 +1,5 @@
+"""`python -m agenda` does what the `summit` command does."""
+
+from agenda.cli import main
+
+main()

@@ -1,0 +1,522 @@
+"""The command-line door: `summit` opens the TUI, its subcommands do the non-interactive jobs.
+
+Nothing here imports Textual except `_open_tui`, lazily, so scripted commands start fast.
+Refused operations print one line on stderr and exit 1; usage errors exit 2 (argparse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from agenda import cli_documents
+from agenda.diff import inert
+from agenda.model import AgendaError, Code, Delegation, Revision, Status, to_iso
+from agenda.workspace import DEFAULT_SECTIONS, Workspace
+
+PROG = "summit"
+ENV_DB = "SUMMIT_AGENDA_DB"
+
+
+def default_db_path() -> Path:
+    """--db, else $SUMMIT_AGENDA_DB, else the user data folder of this platform."""
+    env = os.environ.get(ENV_DB)
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_path
+
+    return user_data_path("summit-agenda") / "workspace.json"
+
+
+def demo_db_path() -> Path:
+    from platformdirs import user_data_path
+
+    return user_data_path("summit-agenda") / "demo.json"
+
+
+# Output ------------------------------------------------------------------------------------
+
+_JSON_UNSAFE = re.compile("[\x80-\x9f\u2028\u2029]")
+
+
+def say(text: str = "") -> None:
+    """Print user-derived text with every control character made visible."""
+    sys.stdout.write(inert(text) + "\n")
+
+
+def say_json(value: Any) -> None:
+    # json.dumps escapes C0 controls; C1 controls (CSI is U+009B) would pass raw, so escape them.
+    dumped = json.dumps(value, ensure_ascii=False, indent=2)
+    sys.stdout.write(_JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", dumped) + "\n")
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    sys.stderr.write(f"{PROG}: {inert(message)}\n")
+    raise SystemExit(code)
+
+
+# Arguments ---------------------------------------------------------------------------------
+
+def _common(with_as: bool = True, as_help: str | None = None) -> argparse.ArgumentParser:
+    """Options every subcommand accepts, before or after its name."""
+    parent = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    parent.add_argument("--db", metavar="PATH", type=Path,
+                        help=f"workspace file (default: ${ENV_DB}, else the user data folder)")
+    parent.add_argument("--summit", metavar="SLUG",
+                        help="which summit (default: the only one in the workspace)")
+    if with_as:
+        parent.add_argument(
+            "--as", dest="as_", metavar="CODE",
+            help=as_help or "act as this delegation: include its internal drafts and notes")
+    return parent
+
+
+def _text_source(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--text", help="the text itself")
+    group.add_argument("--file", type=Path, help="read the text from a UTF-8 file ('-': stdin)")
+    parser.set_defaults(text_required=required)
+
+
+def read_text(args: argparse.Namespace, *, required: bool = True) -> str | None:
+    """The body from --text, --file, or standard input when it is not a terminal."""
+    if getattr(args, "text", None) is not None:
+        return args.text
+    file: Path | None = getattr(args, "file", None)
+    if file is not None and str(file) != "-":
+        try:
+            raw = file.read_bytes()
+        except OSError as exc:
+            fail(f"Cannot read {file}: {exc.strerror}")
+        return decode_utf8(raw, str(file))
+    if file is not None or not sys.stdin.isatty():
+        return decode_utf8(sys.stdin.buffer.read(), "standard input")
+    if required:
+        fail("Give the text with --text, --file or on standard input", 2)
+    return None
+
+
+def decode_utf8(raw: bytes, source: str) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        fail(f"{source} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
+             "is it a binary file?")
+
+
+def _delegation(value: str) -> Delegation:
+    """CODE=Name or CODE=Name:Head of delegation."""
+    code, sep, rest = value.partition("=")
+    if not sep or not code.strip() or not rest.strip():
+        raise argparse.ArgumentTypeError(f"{value!r} is not CODE=Name (e.g. IN=India)")
+    name, _, head = rest.partition(":")
+    return Delegation(code.strip().upper(), name.strip(), head.strip())
+
+
+def open_workspace(args: argparse.Namespace, *, create: bool = False) -> Workspace:
+    path = getattr(args, "db", None) or default_db_path()
+    return Workspace(path, create=create)
+
+
+def _summit(ws: Workspace, args: argparse.Namespace) -> str:
+    return ws.resolve_slug(getattr(args, "summit", None))
+
+
+def _as(args: argparse.Namespace) -> str | None:
+    value = getattr(args, "as_", None)
+    return value.strip().upper() if value else None
+
+
+def _need_as(args: argparse.Namespace, what: str) -> str:
+    code = _as(args)
+    if not code:
+        fail(f"{what} needs --as CODE: which delegation is acting?", 2)
+    return code
+
+
+# Commands ----------------------------------------------------------------------------------
+
+def cmd_new(args: argparse.Namespace) -> None:
+    ws = open_workspace(args, create=True)
+    sections = args.section or list(DEFAULT_SECTIONS)
+    entry = ws.create_summit(args.title, args.delegation, slug=getattr(args, "slug", None),
+                             venue=args.venue, dates=args.dates, sections=sections)
+    say(entry.slug)
+
+
+def cmd_summits(args: argparse.Namespace) -> None:
+    ws = open_workspace(args)
+    entries = ws.summits()
+    if args.json:
+        say_json([{"slug": e.slug, "title": e.title, "venue": e.venue, "dates": e.dates,
+                   "uuid": e.uuid, "created": to_iso(e.created)} for e in entries])
+        return
+    if not entries:
+        say("No summits yet: create one with `summit new`, or try `summit demo`.")
+    for e in entries:
+        place = ", ".join(x for x in (e.venue, e.dates) if x)
+        say(f"{e.slug:<24} {e.title}" + (f" ({place})" if place else ""))
+
+
+def cmd_items(args: argparse.Namespace) -> None:
+    ws = open_workspace(args)
+    state = ws.state(_summit(ws, args), _as(args))
+    if args.json:
+        say_json([{
+            "number": i.number, "title": i.title, "section": i.section, "status": i.status.value,
+            "owner": i.owner, "tags": list(i.tags), "brackets": state.bracket_count(i),
+            "revisions": len(state.history(i)), "uuid": i.uuid,
+        } for i in state.items])
+        return
+    section = None
+    for item in state.items:
+        if item.section != section:
+            section = item.section
+            say(f"{item.number.split('.')[0]}. {section}")
+        brackets = state.bracket_count(item)
+        mark = f"  [{brackets}]" if brackets else ""
+        say(f"  {item.number:<5} {item.status.value:<13} {item.title}{mark}")
+    empty = [s.title for s in state.summit.sections if not s.items]
+    if empty:
+        say(f"(sections with no items: {'; '.join(empty)})")
+
+
+def cmd_add(args: argparse.Namespace) -> None:
+    code = _need_as(args, "add")
+    text = read_text(args)
+    ws = open_workspace(args)
+    item = ws.add_item(_summit(ws, args), section=args.section, title=args.title, text=text or "",
+                       delegation=code, why=args.why, tags=args.tag or ())
+    say(item.number)
+
+
+def cmd_table(args: argparse.Namespace) -> None:
+    code = _need_as(args, "table")
+    chosen = Code(args.code)
+    text = read_text(args, required=chosen not in (Code.NOC, Code.SUP))
+    if chosen == Code.SUP and text is None:
+        text = ""
+    ws = open_workspace(args)
+    revision = ws.table(_summit(ws, args), args.item, delegation=code, text=text, code=chosen,
+                        why=args.why, internal=args.internal)
+    kind = "internal draft" if not revision.tabled else "tabled"
+    say(f"{revision.label} {kind} ({revision.code.value})")
+
+
+def cmd_accept(args: argparse.Namespace) -> None:
+    code = _need_as(args, "accept")
+    ws = open_workspace(args)
+    slug = _summit(ws, args)
+    ws.accept(slug, args.item, delegation=code, revision=args.revision)
+    state = ws.state(slug, code)
+    item = state.item(args.item)
+    latest = state.latest(item)
+    say(f"{code} accepted {args.revision or (latest.label if latest else '')} of item "
+        f"{item.number}; status: {item.status.value}")
+
+
+def cmd_status(args: argparse.Namespace) -> None:
+    ws = open_workspace(args)
+    item = ws.set_status(_summit(ws, args), args.item, Status(args.status), actor=_as(args) or "")
+    say(f"{item.number} {item.status.value}")
+
+
+def cmd_note(args: argparse.Namespace) -> None:
+    code = _need_as(args, "note")
+    ws = open_workspace(args)
+    text = args.note_text if args.note_text is not None else read_text(args)
+    ws.add_note(_summit(ws, args), args.item, delegation=code, text=text or "")
+    say(f"note saved (private to {code})")
+
+
+def cmd_notes(args: argparse.Namespace) -> None:
+    code = _need_as(args, "notes")
+    ws = open_workspace(args)
+    state = ws.state(_summit(ws, args), code)
+    item = state.item(args.item)
+    notes = state.item_notes(item)
+    if args.json:
+        say_json([{"uuid": n.uuid, "delegation": n.delegation, "text": n.text,
+                   "created": to_iso(n.created)} for n in notes])
+        return
+    for note in notes:
+        say(f"{to_iso(note.created)[:16].replace('T', ' ')}  {note.text}")
+    if not notes:
+        say(f"No notes of {code} on item {item.number}.")
+
+
+def revision_json(revision: Revision, state: Any) -> dict[str, Any]:
+    return {
+        "number": revision.label, "delegation": revision.delegation,
+        "code": revision.code.value, "visibility": revision.visibility.value,
+        "text": revision.text, "justification": revision.justification,
+        "created": to_iso(revision.created), "uuid": revision.uuid,
+        "parents": list(revision.parents), "hash": revision.hash,
+        "accepted_by": sorted(state.accepted_by(revision)) if revision.tabled else [],
+    }
+
+
+def cmd_show(args: argparse.Namespace) -> None:
+    ws = open_workspace(args)
+    state = ws.state(_summit(ws, args), _as(args))
+    item = state.item(args.item)
+    if args.revision:
+        revision = state.revision(item, args.revision)
+    else:
+        revision = state.latest_draft(item) or state.latest(item)
+    if args.json:
+        say_json({"number": item.number, "title": item.title, "section": item.section,
+                  "status": item.status.value, "owner": item.owner,
+                  "brackets": state.bracket_count(item),
+                  "revision": revision_json(revision, state) if revision else None})
+        return
+    say(f"{item.number} {item.title}")
+    say(f"Section: {item.section} · Proposed by {item.owner} · Status: {item.status.value} · "
+        f"Brackets: {state.bracket_count(item)}")
+    if revision is None:
+        say("(no text visible)")
+        return
+    say(f"{revision.label} {revision.delegation} {revision.code.value} "
+        f"{revision.visibility.value} {to_iso(revision.created)[:16].replace('T', ' ')}"
+        + (f" — {revision.justification}" if revision.justification else ""))
+    say()
+    say(revision.text)
+
+
+def cmd_history(args: argparse.Namespace) -> None:
+    ws = open_workspace(args)
+    state = ws.state(_summit(ws, args), _as(args))
+    item = state.item(args.item)
+    history = state.history(item)
+    if args.json:
+        say_json([revision_json(r, state) for r in history])
+        return
+    say(f"{item.number} {item.title} — {item.status.value}")
+    for r in history:
+        accepted = ", ".join(sorted(state.accepted_by(r))) if r.tabled else ""
+        say(f"  {r.label:<4} {r.delegation:<4} {r.code.value:<4} {r.visibility.value:<8} "
+            f"{to_iso(r.created)[:16].replace('T', ' ')}"
+            + (f"  accepted by {accepted}" if accepted else "")
+            + (f"\n       {r.justification}" if r.justification else ""))
+
+
+def cmd_log(args: argparse.Namespace) -> None:
+    ws = open_workspace(args)
+    state = ws.state(_summit(ws, args), _as(args))
+    events = state.events[-args.limit:] if args.limit else state.events
+    if args.json:
+        say_json([{"created": to_iso(e.created), "actor": e.actor, "action": e.action,
+                   "item": e.item, "detail": e.detail, "uuid": e.uuid} for e in events])
+        return
+    for e in events:
+        say(f"{to_iso(e.created)[:19].replace('T', ' ')}  {e.actor or '--':<4} {e.detail}")
+
+
+def cmd_move(args: argparse.Namespace) -> None:
+    ws = open_workspace(args)
+    slug = _summit(ws, args)
+    actor = _as(args) or ""
+    if args.up or args.down:
+        item = ws.shift_item(slug, args.item, -1 if args.up else 1, actor=actor)
+    elif args.section is not None or args.position is not None:
+        item = ws.move_item(slug, args.item, section=args.section, position=args.position,
+                            actor=actor)
+    else:
+        fail("Say where: --up, --down, --section NAME and/or --position N", 2)
+    say(item.number)
+
+
+def cmd_retitle(args: argparse.Namespace) -> None:
+    ws = open_workspace(args)
+    item = ws.retitle_item(_summit(ws, args), args.item, args.title, actor=_as(args) or "")
+    say(f"{item.number} {item.title}")
+
+
+def cmd_section(args: argparse.Namespace) -> None:
+    ws = open_workspace(args)
+    slug = _summit(ws, args)
+    if args.position is None:
+        ws.add_section(slug, args.title, actor=_as(args) or "")
+    else:
+        ws.move_section(slug, args.title, args.position, actor=_as(args) or "")
+    for index, section in enumerate(ws.state(slug).summit.sections, start=1):
+        say(f"{index}. {section.title}")
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from agenda.demo import DEMO_SLUG, build_demo
+
+    path = getattr(args, "db", None) or demo_db_path()
+    ws = Workspace(path, create=True)
+    if args.reset:
+        ws = reset_demo(ws)
+    if DEMO_SLUG not in {e.slug for e in ws.summits()}:
+        build_demo(ws)
+    if args.no_open:
+        say(str(ws.path))
+        return
+    _open_tui(ws.path, DEMO_SLUG, _as(args))
+
+
+def reset_demo(ws: Workspace) -> Workspace:
+    """Delete and rebuild a workspace that holds only the demo; refuse to touch anything else."""
+    from agenda.demo import DEMO_SLUG
+
+    others = [e.slug for e in ws.summits() if e.slug != DEMO_SLUG]
+    if others:
+        fail(f"--reset deletes the whole demo workspace, and {ws.path} also holds "
+             f"{', '.join(others)}; use a separate --db for the demo")
+    path = ws.path
+    ws.close()
+    demo_file = ws.summits_dir / f"{DEMO_SLUG}.json"
+    demo_file.unlink(missing_ok=True)
+    path.unlink(missing_ok=True)
+    return Workspace(path, create=True)
+
+
+def cmd_open(args: argparse.Namespace) -> None:
+    path = getattr(args, "db", None) or default_db_path()
+    _open_tui(path, getattr(args, "summit", None), _as(args))
+
+
+def _open_tui(path: Path, summit: str | None, as_: str | None) -> None:
+    try:
+        from tui.app import run
+    except ImportError as exc:
+        fail(f"The terminal interface cannot start ({exc}); the subcommands still work: "
+             "see `summit --help`")
+    run(path, summit=summit, as_=as_)
+
+
+# Parser ------------------------------------------------------------------------------------
+
+Handler = Callable[[argparse.Namespace], None]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Summit Agenda: draft, negotiate and export a summit's agenda. With no "
+                    "command, opens the terminal workspace.",
+        epilog="Start with `summit demo` to explore the India–Russia demo summit.",
+    )
+    parser.add_argument("--db", metavar="PATH", type=Path, default=None,
+                        help=f"workspace file (default: ${ENV_DB}, else the user data folder)")
+    parser.add_argument("--summit", metavar="SLUG", default=None, help="which summit")
+    parser.add_argument("--as", dest="as_", metavar="CODE", default=None,
+                        help="act as this delegation")
+    parser.set_defaults(handler=cmd_open)
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+    common = _common()
+
+    def command(name: str, handler: Handler, help_: str, **kw: Any) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, parents=[common], help=help_, description=help_, **kw)
+        p.set_defaults(handler=handler)
+        return p
+
+    p = command("new", cmd_new, "create a summit")
+    p.add_argument("title")
+    p.add_argument("--delegation", action="append", type=_delegation, required=True,
+                   metavar="CODE=NAME[:HEAD]", help="a delegation (repeat for each)")
+    p.add_argument("--slug", help="short name used by --summit (default: from the title)")
+    p.add_argument("--venue", default="")
+    p.add_argument("--dates", default="")
+    p.add_argument("--section", action="append", metavar="TITLE",
+                   help="a section of the agenda (repeat; default: the usual seven)")
+
+    p = command("summits", cmd_summits, "list the summits of the workspace")
+    p.add_argument("--json", action="store_true")
+
+    p = command("items", cmd_items, "list the agenda items with status and bracket counts")
+    p.add_argument("--json", action="store_true")
+
+    p = command("add", cmd_add, "propose a new item (its text is tabled as an ADD)")
+    p.add_argument("--section", required=True, help="section title or number")
+    p.add_argument("--title", required=True)
+    p.add_argument("--why", default="", help="justification")
+    p.add_argument("--tag", action="append", help="a tag (repeat)")
+    _text_source(p)
+
+    p = command("table", cmd_table, "table (or draft) a new revision of an item's text")
+    p.add_argument("item", help="item number, e.g. 2.3")
+    p.add_argument("--code", default="MOD", choices=["MOD", "SUP", "NOC"], type=str.upper,
+                   help="change code: MOD modify, SUP suppress, NOC restate the other side's "
+                        "text unchanged (default: MOD)")
+    p.add_argument("--why", default="", help="justification")
+    p.add_argument("--internal", action="store_true",
+                   help="save as an internal draft, seen only by your delegation")
+    _text_source(p)
+
+    p = command("accept", cmd_accept, "accept a tabled revision (default: the latest)")
+    p.add_argument("item")
+    p.add_argument("revision", nargs="?", help="e.g. v3")
+
+    p = command("status", cmd_status, "change an item's status")
+    p.add_argument("item")
+    p.add_argument("status", choices=[s.value for s in Status], type=str.lower)
+
+    p = command("note", cmd_note, "add a private note (seen only by your delegation)")
+    p.add_argument("item")
+    p.add_argument("note_text", nargs="?", metavar="TEXT")
+    p.add_argument("--file", type=Path, help="read the note from a file")
+
+    p = command("notes", cmd_notes, "list your delegation's notes on an item")
+    p.add_argument("item")
+    p.add_argument("--json", action="store_true")
+
+    p = command("show", cmd_show, "show an item and one revision's text (default: the latest)")
+    p.add_argument("item")
+    p.add_argument("revision", nargs="?", help="e.g. v2, or d1 for your internal draft")
+    p.add_argument("--json", action="store_true")
+
+    p = command("history", cmd_history, "list every revision of an item you may see")
+    p.add_argument("item")
+    p.add_argument("--json", action="store_true")
+
+    p = command("log", cmd_log, "the summit's event log (audit trail)")
+    p.add_argument("--limit", type=int, default=0, help="only the last N events")
+    p.add_argument("--json", action="store_true")
+
+    p = command("move", cmd_move, "move an item up, down, or to another section")
+    p.add_argument("item")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--up", action="store_true")
+    where.add_argument("--down", action="store_true")
+    p.add_argument("--section", help="target section (title or number)")
+    p.add_argument("--position", type=int, help="1-based position in the section")
+
+    p = command("retitle", cmd_retitle, "change an item's title")
+    p.add_argument("item")
+    p.add_argument("title")
+
+    p = command("section", cmd_section, "add a section, or move one with --position")
+    p.add_argument("title", help="section title (or number, with --position)")
+    p.add_argument("--position", type=int)
+
+    p = command("demo", cmd_demo, "build the India–Russia demo summit and open it")
+    p.add_argument("--reset", action="store_true", help="rebuild the demo from scratch")
+    p.add_argument("--no-open", action="store_true", help="only build it and print its path")
+
+    cli_documents.add_parsers(command)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        args.handler(args)
+    except AgendaError as exc:
+        fail(str(exc))
+    except BrokenPipeError:
+        # `summit history 1.1 | head`: the reader left; that is not an error.
+        sys.stderr.close()
+        raise SystemExit(0) from None
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None

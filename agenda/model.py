@@ -1,0 +1,292 @@
+"""The negotiation's vocabulary: frozen records, change codes, and the item status rules."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+
+class AgendaError(Exception):
+    """An operation was refused; the message is written for a delegate, not a programmer."""
+
+
+class NotFound(AgendaError):
+    """A summit, item, revision or delegation named by the user does not exist."""
+
+
+class Status(StrEnum):
+    PROPOSED = "proposed"
+    NEGOTIATING = "negotiating"
+    BRACKETED = "bracketed"
+    AGREED_AD_REF = "agreed-ad-ref"
+    FINAL = "final"
+    DEFERRED = "deferred"
+    WITHDRAWN = "withdrawn"
+
+
+class Code(StrEnum):
+    """ITU change codes, plus the chair's compilation text."""
+
+    ADD = "ADD"
+    MOD = "MOD"
+    SUP = "SUP"
+    NOC = "NOC"
+    CMP = "CMP"
+
+
+class Visibility(StrEnum):
+    INTERNAL = "internal"
+    TABLED = "tabled"
+
+
+# The one table of legal status changes. Guards that depend on the item's history
+# (agreement needs every delegation's acceptance) live in workspace.set_status.
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.PROPOSED: frozenset(
+        {Status.NEGOTIATING, Status.BRACKETED, Status.AGREED_AD_REF, Status.DEFERRED,
+         Status.WITHDRAWN}
+    ),
+    Status.NEGOTIATING: frozenset(
+        {Status.BRACKETED, Status.AGREED_AD_REF, Status.DEFERRED, Status.WITHDRAWN}
+    ),
+    Status.BRACKETED: frozenset(
+        {Status.NEGOTIATING, Status.AGREED_AD_REF, Status.DEFERRED, Status.WITHDRAWN}
+    ),
+    Status.AGREED_AD_REF: frozenset({Status.FINAL, Status.NEGOTIATING}),
+    Status.FINAL: frozenset(),
+    Status.DEFERRED: frozenset({Status.NEGOTIATING, Status.WITHDRAWN}),
+    Status.WITHDRAWN: frozenset({Status.PROPOSED}),
+}
+
+# Statuses in which the text can still move; tabling on the others is refused.
+OPEN_STATUSES = frozenset(
+    {Status.PROPOSED, Status.NEGOTIATING, Status.BRACKETED, Status.AGREED_AD_REF,
+     Status.DEFERRED}
+)
+
+
+def parse_status(value: str) -> Status:
+    try:
+        return Status(value.strip().lower().replace("_", "-").replace(" ", "-"))
+    except ValueError:
+        names = ", ".join(s.value for s in Status)
+        raise AgendaError(f"Unknown status {value!r}: use one of {names}") from None
+
+
+def parse_code(value: str) -> Code:
+    try:
+        return Code(value.strip().upper())
+    except ValueError:
+        names = ", ".join(c.value for c in Code)
+        raise AgendaError(f"Unknown change code {value!r}: use one of {names}") from None
+
+
+def check_transition(number: str, current: Status, target: Status) -> None:
+    """Refuse a status change the transition table does not allow, saying what is allowed."""
+    if target == current:
+        raise AgendaError(f"Item {number} is already {current.value}")
+    allowed = TRANSITIONS[current]
+    if target not in allowed:
+        options = ", ".join(sorted(s.value for s in allowed)) or "nothing (it is final)"
+        raise AgendaError(
+            f"Item {number} cannot go from {current.value} to {target.value}; "
+            f"from {current.value} it can go to {options}"
+        )
+
+
+_CODE_RE = re.compile(r"^[A-Z][A-Z0-9]{1,7}$")
+
+
+def check_delegation_code(code: str) -> str:
+    code = code.strip().upper()
+    if not _CODE_RE.match(code):
+        raise AgendaError(
+            f"Delegation code {code!r} must be 2–8 capital letters or digits, starting with a "
+            "letter (e.g. IN, RU)"
+        )
+    return code
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def from_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Delegation:
+    code: str
+    name: str
+    head: str = ""
+
+
+@dataclass(frozen=True)
+class Section:
+    uuid: str
+    title: str
+    items: tuple[str, ...] = ()  # item uuids, in agenda order
+
+
+@dataclass(frozen=True)
+class Summit:
+    uuid: str
+    slug: str
+    title: str
+    venue: str
+    dates: str
+    delegations: tuple[Delegation, ...]
+    sections: tuple[Section, ...]
+    created: datetime
+
+    def delegation(self, code: str) -> Delegation:
+        wanted = code.strip().upper()
+        for delegation in self.delegations:
+            if delegation.code == wanted:
+                return delegation
+        known = ", ".join(d.code for d in self.delegations)
+        raise NotFound(f"No delegation {code!r} in summit \"{self.title}\" (delegations: {known})")
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(d.code for d in self.delegations)
+
+
+@dataclass(frozen=True)
+class Item:
+    uuid: str
+    summit: str  # summit slug
+    section: str  # section title
+    section_uuid: str
+    number: str  # "2.3": derived from order, for people
+    title: str
+    owner: str  # delegation code of the proposing side
+    status: Status
+    tags: tuple[str, ...]
+    created: datetime
+
+
+@dataclass(frozen=True)
+class Revision:
+    uuid: str
+    item: str  # item uuid
+    number: int
+    delegation: str
+    parents: tuple[str, ...]  # revision uuids
+    text: str
+    code: Code
+    justification: str
+    visibility: Visibility
+    created: datetime
+    hash: str
+
+    @property
+    def label(self) -> str:
+        """`v3` for the third tabled text; `d2` for a delegation's second internal draft.
+
+        Internal drafts are numbered apart so that the tabled sequence has no gaps that
+        would tell the other side how many drafts were written.
+        """
+        return f"{'v' if self.tabled else 'd'}{self.number}"
+
+    @property
+    def tabled(self) -> bool:
+        return self.visibility == Visibility.TABLED
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    uuid: str
+    item: str
+    revision: str  # revision uuid
+    delegation: str
+    created: datetime
+
+
+@dataclass(frozen=True)
+class Note:
+    uuid: str
+    item: str
+    delegation: str
+    text: str
+    created: datetime
+
+
+@dataclass(frozen=True)
+class Event:
+    uuid: str
+    created: datetime
+    actor: str  # delegation code, or "" for an act of the workspace itself
+    action: str  # e.g. "revision.table", "item.status"
+    item: str  # item uuid, or "" for summit-wide events
+    detail: str
+    private_to: str = ""  # a delegation code when the event concerns internal material
+
+
+def revision_hash(
+    *,
+    item: str,
+    number: int,
+    delegation: str,
+    parents: Iterable[tuple[str, str]],
+    text: str,
+    code: str,
+    justification: str,
+    visibility: str,
+    created: str,
+) -> str:
+    """SHA-256 over a revision's content and its parents' hashes, so history is a chain."""
+    payload = {
+        "item": item,
+        "number": number,
+        "delegation": delegation,
+        "parents": [f"{uuid}:{digest}" for uuid, digest in parents],
+        "text": text,
+        "code": code,
+        "justification": justification,
+        "visibility": visibility,
+        "created": created,
+    }
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def slugify(title: str) -> str:
+    """A file- and URL-safe summit name derived from its title ("India–Russia 2021" → ...)."""
+    decomposed = unicodedata.normalize("NFKD", title.lower())
+    kept = "".join(
+        ch if ch.isascii() and ch.isalnum() else "-"
+        for ch in decomposed
+        if not unicodedata.combining(ch)
+    )
+    slug = re.sub("-+", "-", kept).strip("-")
+    return slug[:60].strip("-") or "summit"
+
+
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
+
+
+def clean_title(title: str, what: str = "title") -> str:
+    """Titles are one line of real text: refuse empty ones and control characters."""
+    stripped = title.strip()
+    if not stripped:
+        raise AgendaError(f"The {what} is empty; give it some text")
+    if any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in stripped):
+        raise AgendaError(
+            f"The {what} {stripped!r} contains control characters (line breaks, escape "
+            "sequences); a title is one line of plain text"
+        )
+    if len(stripped) > 500:
+        raise AgendaError(f"The {what} is {len(stripped)} characters long; keep it under 500")
+    return stripped
