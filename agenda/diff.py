@@ -78,8 +78,10 @@ _SENTENCE = re.compile(r".*?(?:[.!?;]+\s+|$)", re.DOTALL)
 # big it is shown as replaced: the exact LCS costs time and memory in proportion (~0.5 s and
 # ~450 MB for two unrelated 200 KB paragraphs).
 _MAX_CELLS = 400_000_000
-# A changed block whose words are less alike than this reads better as "replaced".
+# A long changed block whose words are less alike than this reads better as "replaced": the few
+# shared words left after the clean-up are coincidences. Short blocks keep them ("We", ".").
 _MIN_BLOCK_SIMILARITY = 0.3
+_MIN_GUARDED_WORDS = 40
 
 
 def tokenize(text: str) -> list[str]:
@@ -127,7 +129,9 @@ def _word_block(ta: list[str], tb: list[str]) -> list[Op]:
     for kind, x, y in _pieces_diff(ta, tb):
         ops.extend([Op("equal", x)] if kind == "equal" else _replace(x, y))
     ops = _cleanup(ops)
-    if diff_stats(ops).similarity < _MIN_BLOCK_SIMILARITY:
+    stats = diff_stats(ops)
+    words = stats.words_added + stats.words_deleted + 2 * stats.words_changed
+    if words > _MIN_GUARDED_WORDS and stats.similarity < _MIN_BLOCK_SIMILARITY:
         return _replace("".join(ta), "".join(tb))
     return ops
 

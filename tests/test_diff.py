@@ -1,0 +1,336 @@
+"""Tests for the word/line diff engine and its renderers."""
+
+import html
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agenda.diff import (
+    DiffStats,
+    Op,
+    diff,
+    diff_lines,
+    diff_stats,
+    diff_words,
+    inert,
+    ops_to_json,
+    render_ansi,
+    render_critic,
+    render_html,
+    render_unified,
+    render_word,
+    side_by_side,
+    similarity,
+    tokenize,
+)
+
+# Arbitrary characters mixed with the pieces that break naive tokenizers: line ends, combining
+# marks, ZWJ emoji, flags, and real words so that diffs have something in common.
+texts = st.lists(
+    st.one_of(
+        st.characters(),
+        st.sampled_from(["\r\n", "\r", "\n", " ", "हि", "ि", "्", "👨\u200d👩", "🇮🇳", "\u200d"]),
+        st.sampled_from(["the", "Sides", "agreed", "2030", ",", ".", "Стороны"]),
+    ),
+    max_size=40,
+).map("".join)
+
+
+def rebuild(ops: list[Op]) -> tuple[str, str]:
+    a = "".join(o.text for o in ops if o.op != "insert")
+    b = "".join(o.text for o in ops if o.op != "delete")
+    return a, b
+
+
+def well_formed(ops: list[Op]) -> bool:
+    no_empty = all(o.text for o in ops)
+    no_repeat = all(x.op != y.op for x, y in zip(ops, ops[1:], strict=False))
+    no_insert_then_delete = all(
+        not (x.op == "insert" and y.op == "delete") for x, y in zip(ops, ops[1:], strict=False)
+    )
+    return no_empty and no_repeat and no_insert_then_delete
+
+
+@settings(deadline=None)
+@given(texts)
+def test_tokenize_round_trips(text: str) -> None:
+    assert "".join(tokenize(text)) == text
+
+
+@settings(deadline=None)
+@given(texts, texts)
+def test_word_diff_rebuilds_both_texts(a: str, b: str) -> None:
+    ops = diff_words(a, b)
+    assert rebuild(ops) == (a, b)
+    assert well_formed(ops)
+
+
+@settings(deadline=None)
+@given(texts, texts)
+def test_line_diff_rebuilds_both_texts(a: str, b: str) -> None:
+    ops = diff_lines(a, b)
+    assert rebuild(ops) == (a, b)
+    assert well_formed(ops)
+
+
+@settings(deadline=None)
+@given(texts)
+def test_diff_of_a_text_with_itself_is_all_equal(a: str) -> None:
+    assert diff(a, a) == ([Op("equal", a)] if a else [])
+    assert diff_stats(diff(a, a)).similarity == 1.0
+
+
+@settings(deadline=None)
+@given(texts, texts)
+def test_side_by_side_keeps_every_segment(a: str, b: str) -> None:
+    rows = side_by_side(diff_words(a, b))
+    left = "".join(o.text for r in rows for o in r.left)
+    right = "".join(o.text for r in rows for o in r.right)
+    assert left == a.replace("\r\n", "").replace("\r", "").replace("\n", "")
+    assert right == b.replace("\r\n", "").replace("\r", "").replace("\n", "")
+
+
+def test_devanagari_words_stay_whole() -> None:
+    assert tokenize("हिन्दी भाषा") == ["हिन्दी", " ", "भाषा"]
+
+
+def test_emoji_sequences_stay_whole() -> None:
+    assert tokenize("👨\u200d👩\u200d👧 👍🏽 🇮🇳🇷🇺") == [
+        "👨\u200d👩\u200d👧",
+        " ",
+        "👍🏽",
+        " ",
+        "🇮🇳",
+        "🇷🇺",
+    ]
+
+
+def test_line_ends_are_tokens_of_their_own() -> None:
+    assert tokenize("a\r\n  b\rc\n") == ["a", "\r\n", "  ", "b", "\r", "c", "\n"]
+
+
+SUMMIT_A = (
+    "The Sides agreed to launch the Chennai–Vladivostok maritime corridor by 2022 "
+    "and welcomed progress in the Indo-Pacific."
+)
+SUMMIT_B = (
+    "The Sides agreed to operationalise the Chennai–Vladivostok maritime corridor by 2024 "
+    "and welcomed progress in the Asia-Pacific."
+)
+
+
+def test_golden_joint_statement_word_diff() -> None:
+    assert diff_words(SUMMIT_A, SUMMIT_B) == [
+        Op("equal", "The Sides agreed to "),
+        Op("delete", "launch"),
+        Op("insert", "operationalise"),
+        Op("equal", " the Chennai–Vladivostok maritime corridor by "),
+        Op("delete", "2022"),
+        Op("insert", "2024"),
+        Op("equal", " and welcomed progress in the "),
+        Op("delete", "Indo"),
+        Op("insert", "Asia"),
+        Op("equal", "-Pacific."),
+    ]
+
+
+def test_replaced_phrase_reads_as_one_delete_then_one_insert() -> None:
+    ops = diff_words("We reaffirm a strong commitment.", "We note a modest interest.")
+    assert ops == [
+        Op("equal", "We "),
+        Op("delete", "reaffirm a strong commitment"),
+        Op("insert", "note a modest interest"),
+        Op("equal", "."),
+    ]
+
+
+def test_cyrillic_word_diff() -> None:
+    ops = diff_words(
+        "Стороны договорились о сотрудничестве.", "Стороны договорились о партнёрстве."
+    )
+    assert ops == [
+        Op("equal", "Стороны договорились о "),
+        Op("delete", "сотрудничестве"),
+        Op("insert", "партнёрстве"),
+        Op("equal", "."),
+    ]
+
+
+def test_devanagari_word_diff_changes_whole_words() -> None:
+    ops = diff_words("हिन्दी भाषा में", "हिन्दी बोली में")
+    assert ops == [
+        Op("equal", "हिन्दी "),
+        Op("delete", "भाषा"),
+        Op("insert", "बोली"),
+        Op("equal", " में"),
+    ]
+
+
+def test_emoji_change() -> None:
+    assert diff_words("ok 👍🏽 go", "ok 👎 go") == [
+        Op("equal", "ok "),
+        Op("delete", "👍🏽"),
+        Op("insert", "👎"),
+        Op("equal", " go"),
+    ]
+
+
+def test_crlf_and_lone_cr_are_kept() -> None:
+    a = "first line\r\nsecond line\rthird\n"
+    b = "first line\r\nsecond row\rthird\n"
+    ops = diff_words(a, b)
+    assert ops == [
+        Op("equal", "first line\r\nsecond "),
+        Op("delete", "line"),
+        Op("insert", "row"),
+        Op("equal", "\rthird\n"),
+    ]
+    assert diff_words("a\r\n", "a\n") == [
+        Op("equal", "a"),
+        Op("delete", "\r\n"),
+        Op("insert", "\n"),
+    ]
+
+
+def test_line_mode() -> None:
+    assert diff("a\nb\nc\n", "a\nB\nc\n", mode="line") == [
+        Op("equal", "a\n"),
+        Op("delete", "b\n"),
+        Op("insert", "B\n"),
+        Op("equal", "c\n"),
+    ]
+
+
+def test_unrelated_paragraphs_read_as_replaced() -> None:
+    a = "Energy cooperation remains a pillar of the partnership between the two countries."
+    b = "Both delegations will meet again in Moscow next spring to review the roadmap."
+    assert diff_words(a, b) == [Op("delete", a[:-1]), Op("insert", b[:-1]), Op("equal", ".")]
+
+
+def test_long_unrelated_paragraphs_read_as_replaced() -> None:
+    a = " ".join(f"alpha{i} beta{i} gamma{i} of the" for i in range(30))
+    b = " ".join(f"delta{i} zeta{i} of the" for i in range(30))
+    assert diff_words(a, b) == [Op("delete", a), Op("insert", b)]
+
+
+def test_long_similar_text_is_exact() -> None:
+    words = [f"w{i % 97}" for i in range(6000)]
+    a = " ".join(words)
+    edited = list(words)
+    for i in range(0, 6000, 50):
+        edited[i] = "CHANGED"
+    ops = diff_words(a, " ".join(edited))
+    stats = diff_stats(ops)
+    assert stats.words_changed == 120
+    assert stats.words_added == stats.words_deleted == 0
+
+
+def test_stats() -> None:
+    ops = [Op("equal", "a b "), Op("delete", "c d e"), Op("insert", "x"), Op("insert", "")]
+    assert diff_stats([Op("equal", "a b "), Op("delete", "c d e"), Op("insert", "x")]) == DiffStats(
+        words_added=0, words_deleted=2, words_changed=1, similarity=2 * 2 / (5 + 3)
+    )
+    assert diff_stats(ops[:2] + [Op("equal", " z")]).words_deleted == 3
+    assert diff_stats([]).similarity == 1.0
+    assert similarity("", "") == 1.0
+    assert similarity("same words", "same words") == 1.0
+    assert similarity("one", "two") == 0.0
+
+
+def test_render_critic() -> None:
+    ops = [
+        Op("equal", "a "),
+        Op("delete", "b"),
+        Op("insert", "c"),
+        Op("equal", " d "),
+        Op("delete", "e"),
+        Op("equal", " "),
+        Op("insert", "f"),
+    ]
+    assert render_critic(ops) == "a {~~b~>c~~} d {--e--} {++f++}"
+
+
+def test_render_word_uses_no_square_brackets() -> None:
+    ops = diff_words("by 2030 in the region", "by 2035 in the region")
+    out = render_word(ops)
+    assert out == "by {-2030-}{+2035+} in the region"
+    assert "[" not in out and "]" not in out
+
+
+def test_render_word_keeps_user_brackets_only() -> None:
+    out = render_word(diff_words("[IN: a] text", "[IN: a] texts"))
+    assert out.count("[") == 1 and out.count("]") == 1
+
+
+def test_render_html_escapes_user_text() -> None:
+    ops = [
+        Op("equal", "<b>x</b> & "),
+        Op("delete", "<script>alert(1)</script>"),
+        Op("insert", '"q"'),
+    ]
+    out = render_html(ops)
+    assert out == (
+        "&lt;b&gt;x&lt;/b&gt; &amp; <del>&lt;script&gt;alert(1)&lt;/script&gt;</del>"
+        "<ins>&quot;q&quot;</ins>"
+    )
+    assert "<script>" not in out
+    assert (
+        html.unescape(
+            out.replace("<del>", "")
+            .replace("</del>", "")
+            .replace("<ins>", "")
+            .replace("</ins>", "")
+        )
+        == '<b>x</b> & <script>alert(1)</script>"q"'
+    )
+
+
+def test_render_ansi_never_passes_raw_escapes() -> None:
+    ops = [Op("equal", "ok \x1b]0;pwned\x07 "), Op("delete", "\x1b[2Jold"), Op("insert", "new\x9b")]
+    out = render_ansi(ops)
+    assert out == ("ok \\x1b]0;pwned\\x07 \x1b[31;9m\\x1b[2Jold\x1b[0m\x1b[32;4mnew\\x9b\x1b[0m")
+    user_part = out.replace("\x1b[31;9m", "").replace("\x1b[32;4m", "").replace("\x1b[0m", "")
+    assert "\x1b" not in user_part
+
+
+def test_inert() -> None:
+    assert inert("a\tb\nc\r\nd") == "a\tb\nc\r\nd"
+    assert inert("x\ry\x00\x7f\x85\x1b[1m") == "x\\x0dy\\x00\\x7f\\x85\\x1b[1m"
+    assert inert("हिन्दी 👍🏽") == "हिन्दी 👍🏽"
+
+
+def test_ops_to_json() -> None:
+    assert ops_to_json([Op("equal", "a"), Op("insert", "b")]) == [
+        {"op": "equal", "text": "a"},
+        {"op": "insert", "text": "b"},
+    ]
+
+
+def test_side_by_side_rows() -> None:
+    rows = side_by_side(diff_words("a\nb c\nd\n", "a\nb x\nd\nnew\n"))
+    assert [(r.left, r.right) for r in rows] == [
+        ((Op("equal", "a"),), (Op("equal", "a"),)),
+        ((Op("equal", "b "), Op("delete", "c")), (Op("equal", "b "), Op("insert", "x"))),
+        ((Op("equal", "d"),), (Op("equal", "d"),)),
+        ((), (Op("insert", "new"),)),
+    ]
+
+
+def test_render_unified() -> None:
+    a = "".join(f"{c}\n" for c in "abcdefghij")
+    b = a.replace("d\n", "X\n") + "k"
+    assert render_unified(a, b, from_label="v1", to_label="v2") == (
+        "--- v1\n+++ v2\n@@ -1,10 +1,11 @@\n a\n b\n c\n-d\n+X\n e\n f\n g\n h\n i\n j\n"
+        "+k\n\\ No newline at end of file\n"
+    )
+    assert render_unified(a, a) == ""
+
+
+def test_render_unified_separates_distant_hunks() -> None:
+    a = "".join(f"{i}\n" for i in range(20))
+    b = a.replace("\n2\n", "\ntwo\n").replace("17\n", "seventeen\n")
+    out = render_unified(a, b, context=1)
+    assert out == (
+        "--- a\n+++ b\n@@ -2,3 +2,3 @@\n 1\n-2\n+two\n 3\n@@ -17,3 +17,3 @@\n 16\n-17\n"
+        "+seventeen\n 18\n"
+    )
