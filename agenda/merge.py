@@ -10,8 +10,8 @@ Rules, at word-token granularity (diff3 generalised to any number of sides):
 - a side that deleted the span gets an empty option, ``[RU: ]``: choosing it yields exactly
   that side's text, which a placeholder such as a dash would not;
 - a conflict never cuts a word (``Indo-Pacific`` is one option, not ``Indo-`` plus a shared
-  ``Pacific``), two conflicts separated by at most one shared word become one, and whitespace
-  shared by all options stays outside the brackets.
+  ``Pacific``), two conflicts separated by at most one shared word become one, and spacing or
+  punctuation shared by all options stays outside the brackets.
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ def _pull_neighbour_words(regions: list[list[str] | _Chunk]) -> list[list[str] |
         if r > 0 and _ragged([o[0] if o else None for o in sides]):
             sync = regions[r - 1]
             k = len(sync)
-            while k > 0 and sync[k - 1].strip():
+            while k > 0 and _wordish(sync[k - 1]):
                 k -= 1
             for option in region:
                 option[:0] = sync[k:]
@@ -144,7 +144,7 @@ def _pull_neighbour_words(regions: list[list[str] | _Chunk]) -> list[list[str] |
         if r + 1 < len(regions) and _ragged([o[-1] if o else None for o in sides]):
             sync = regions[r + 1]
             k = 0
-            while k < len(sync) and sync[k].strip():
+            while k < len(sync) and _wordish(sync[k]):
                 k += 1
             for option in region:
                 option.extend(sync[:k])
@@ -179,13 +179,14 @@ def _join_close_conflicts(regions: list[list[str] | _Chunk]) -> list[list[str] |
 
 
 def _render_conflict(names: list[str], options: list[list[str]]) -> str:
+    # Shared spacing and punctuation at the edges stay outside the brackets; words stay in.
     lead = 0
-    while all(len(o) > lead and not o[lead].strip() for o in options) and (
+    while all(len(o) > lead and not _wordish(o[lead]) for o in options) and (
         len({o[lead] for o in options}) == 1
     ):
         lead += 1
     trail = 0
-    while all(len(o) - lead > trail and not o[-1 - trail].strip() for o in options) and (
+    while all(len(o) - lead > trail and not _wordish(o[-1 - trail]) for o in options) and (
         len({o[-1 - trail] for o in options}) == 1
     ):
         trail += 1

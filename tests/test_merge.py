@@ -1,0 +1,166 @@
+"""Tests for the compilation-text merge."""
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agenda.brackets import bracket_count, parse
+from agenda.merge import MergeResult, merge_texts
+
+BASE = (
+    "The Sides agreed to launch the Chennai–Vladivostok maritime corridor by 2030 "
+    "and to deepen cooperation in the Pacific region."
+)
+
+
+def test_one_sided_edit_is_taken() -> None:
+    ru = BASE.replace("deepen", "broaden")
+    assert merge_texts(BASE, {"IN": BASE, "RU": ru}) == MergeResult(ru, 0)
+
+
+def test_edits_to_different_spans_both_apply() -> None:
+    india = BASE.replace("launch", "operationalise")
+    russia = BASE.replace("deepen", "broaden")
+    result = merge_texts(BASE, {"IN": india, "RU": russia})
+    assert result.text == (
+        "The Sides agreed to operationalise the Chennai–Vladivostok maritime corridor by 2030 "
+        "and to broaden cooperation in the Pacific region."
+    )
+    assert result.clean
+
+
+def test_region_names_conflict_as_labelled_options() -> None:
+    india = BASE.replace("Pacific", "Indo-Pacific")
+    russia = BASE.replace("Pacific", "Asia-Pacific")
+    result = merge_texts(BASE, {"IN": india, "RU": russia})
+    assert result.text == (
+        "The Sides agreed to launch the Chennai–Vladivostok maritime corridor by 2030 "
+        "and to deepen cooperation in the [IN: Indo-Pacific][RU: Asia-Pacific] region."
+    )
+    assert result.conflicts == 1
+    assert not result.clean
+
+
+def test_same_word_conflict_is_never_a_silent_pick() -> None:
+    india = BASE.replace("2030", "2035")
+    russia = BASE.replace("2030", "2028")
+    result = merge_texts(BASE, [("IN", india), ("RU", russia)])
+    assert "by [IN: 2035][RU: 2028] and" in result.text
+    assert result.conflicts == 1
+
+
+def test_options_follow_the_order_the_sides_were_given() -> None:
+    india = BASE.replace("2030", "2035")
+    russia = BASE.replace("2030", "2028")
+    result = merge_texts(BASE, [("RU", russia), ("IN", india)])
+    assert "by [RU: 2028][IN: 2035] and" in result.text
+
+
+def test_conflict_inside_a_word_brackets_the_whole_word() -> None:
+    result = merge_texts("the Indo-Pacific", {"IN": "the Asia-Pacific", "RU": "the Indo-Atlantic"})
+    assert result.text == "the [IN: Asia-Pacific][RU: Indo-Atlantic]"
+
+
+def test_deletion_against_change_is_an_empty_option_with_the_neighbour_word() -> None:
+    base = "launch the corridor by 2030."
+    result = merge_texts(base, {"IN": "launch the corridor.", "RU": "launch the corridor by 2028."})
+    assert result.text == "launch the [IN: corridor][RU: corridor by 2028]."
+    base = "launch the corridor by 2030 together."
+    result = merge_texts(
+        base,
+        {"IN": "launch the corridor together.", "RU": "launch the corridor by 2028 together."},
+    )
+    assert result.text == "launch the corridor [IN: together][RU: by 2028 together]."
+
+
+def test_shared_punctuation_stays_outside_the_options() -> None:
+    base = "launch the corridor together."
+    result = merge_texts(
+        base,
+        {"IN": "launch the corridor together, soon.", "RU": "launch the corridor together, now."},
+    )
+    assert result.text == "launch the corridor together, [IN: soon][RU: now]."
+
+
+def test_identical_edits_merge_cleanly() -> None:
+    edited = BASE.replace("2030", "2028").replace("Pacific", "Asia-Pacific")
+    assert merge_texts(BASE, {"IN": edited, "RU": edited}) == MergeResult(edited, 0)
+
+
+def test_conflicts_a_word_apart_become_one() -> None:
+    base = "to strengthen cooperation in trade"
+    result = merge_texts(
+        base, {"IN": "to expand cooperation via trade", "RU": "to deepen cooperation on trade"}
+    )
+    assert result.text == "to [IN: expand cooperation via][RU: deepen cooperation on] trade"
+    assert result.conflicts == 1
+
+
+def test_three_sides_unchanged_side_keeps_the_base_as_its_option() -> None:
+    india = BASE.replace("2030", "2035")
+    russia = BASE.replace("2030", "2028")
+    result = merge_texts(BASE, [("IN", india), ("RU", russia), ("CN", BASE)])
+    assert "by [IN: 2035][RU: 2028][CN: 2030] and" in result.text
+    groups = parse(result.text)
+    assert [o.label for o in groups[0].options] == ["IN", "RU", "CN"]
+
+
+def test_three_sides_two_agree_one_unchanged() -> None:
+    edited = BASE.replace("2030", "2028")
+    assert merge_texts(BASE, [("IN", edited), ("RU", edited), ("CN", BASE)]).text == edited
+
+
+def test_cyrillic_and_crlf() -> None:
+    base = "Стороны договорились\r\nо сотрудничестве.\r\n"
+    result = merge_texts(
+        base,
+        {
+            "IN": "Стороны решили\r\nо сотрудничестве.\r\n",
+            "RU": "Стороны договорились\r\nо партнёрстве.\r\n",
+        },
+    )
+    assert result == MergeResult("Стороны решили\r\nо партнёрстве.\r\n", 0)
+
+
+def test_no_sides_returns_base() -> None:
+    assert merge_texts("x", {}) == MergeResult("x", 0)
+
+
+def test_large_texts_merge() -> None:
+    words = [f"word{i % 101}" for i in range(8000)]
+    base = " ".join(words)
+    a, b = list(words), list(words)
+    a[100], b[5000], a[7000], b[7000] = "AAA", "BBB", "X1", "X2"
+    result = merge_texts(base, {"IN": " ".join(a), "RU": " ".join(b)})
+    assert result.conflicts == 1
+    assert "AAA" in result.text and "BBB" in result.text and "[IN: X1][RU: X2]" in result.text
+
+
+words = st.lists(
+    st.sampled_from(["the", "Sides", "agreed", "2030", ",", ".", " ", "\r\n", "Стороны", "हिन्दी"]),
+    max_size=25,
+).map("".join)
+any_text = st.one_of(words, st.text(max_size=30))
+
+
+@settings(deadline=None)
+@given(any_text, any_text)
+def test_one_side_unchanged_yields_the_other_side(base: str, edited: str) -> None:
+    assert merge_texts(base, {"IN": base, "RU": edited}) == MergeResult(edited, 0)
+    assert merge_texts(base, {"IN": edited, "RU": base}) == MergeResult(edited, 0)
+
+
+@settings(deadline=None)
+@given(any_text, any_text)
+def test_identical_edits_have_no_new_brackets(base: str, edited: str) -> None:
+    result = merge_texts(base, {"IN": edited, "RU": edited})
+    assert result.clean
+    assert bracket_count(result.text) == bracket_count(edited)
+
+
+@settings(deadline=None)
+@given(words, words, words)
+def test_every_conflict_has_one_option_per_side_in_order(base: str, a: str, b: str) -> None:
+    result = merge_texts(base, {"IN": a, "RU": b})
+    groups = parse(result.text)
+    assert len(groups) == result.conflicts
+    assert all([o.label for o in g.options] == ["IN", "RU"] for g in groups)
