@@ -199,19 +199,22 @@ class AtomicStorage(Storage):
 
     def refresh(self) -> bool:
         """Re-read the file if another process replaced it; True when the data changed."""
-        if self._data is not None and _stamp(self.path) == self._stamp:
+        # Uncommitted changes of our own transaction are the truth while we hold the lock.
+        if self._data is not None and (
+            (self._dirty and self._lock.held()) or _stamp(self.path) == self._stamp
+        ):
             return False
         self._load()
         return True
 
     def create(self) -> None:
-        """Write an empty file of this kind; only while holding the lock, only if absent."""
+        """Start an empty file of this kind, written at the next commit; only if absent."""
         assert self._lock.held()
         if self.path.exists():
             raise StoreError(f"{self.path} already exists; it has not been changed")
         self._data = {META_TABLE: {"1": self._meta()}}
+        self._stamp = None
         self._dirty = True
-        self.commit()
 
     def commit(self) -> None:
         if not self._dirty:

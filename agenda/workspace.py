@@ -47,7 +47,6 @@ from agenda.model import (
     to_iso,
 )
 from agenda.store import (
-    AtomicStorage,
     StoreError,
     WorkspaceLock,
     forget_cached_ids,
@@ -133,6 +132,7 @@ class Workspace:
             remove_stale_temp_files(self.summits_dir)
             if not self.path.exists():
                 storage_of(self._index).create()
+                storage_of(self._index).commit()
         self._refreshed(self._index)
 
     def close(self) -> None:
@@ -147,7 +147,7 @@ class Workspace:
         return db
 
     @contextmanager
-    def _writing(self) -> Iterator[None]:
+    def transaction(self) -> Iterator[None]:
         """Hold the lock, see other processes' commits, and commit every change at the end."""
         with self.lock.hold():
             outermost = self.lock.depth == 1
@@ -158,14 +158,25 @@ class Workspace:
                 yield
             except BaseException:
                 if outermost:
-                    for db in [self._index, *self._summits.values()]:
-                        storage_of(db).rollback()
-                        forget_cached_ids(db)
+                    self._rollback()
                 raise
             if outermost:
                 # Summit files first: the index never names a summit whose file is missing.
-                for db in [*self._summits.values(), self._index]:
-                    storage_of(db).commit()
+                try:
+                    for db in [*self._summits.values(), self._index]:
+                        storage_of(db).commit()
+                except BaseException:
+                    self._rollback()
+                    raise
+
+    def _rollback(self) -> None:
+        """Forget uncommitted changes, and summits whose file was never written."""
+        for db in [self._index, *self._summits.values()]:
+            storage_of(db).rollback()
+            forget_cached_ids(db)
+        for slug, db in list(self._summits.items()):
+            if not storage_of(db).path.exists():
+                del self._summits[slug]
 
     def changed_on_disk(self) -> bool:
         """True when another process committed since this workspace last read (for the TUI)."""
@@ -239,7 +250,7 @@ class Workspace:
         if not SLUG_RE.match(slug):
             raise AgendaError(f"The slug {slug!r} must be lower-case letters, digits and dashes "
                               "(at most 60)")
-        with self._writing():
+        with self.transaction():
             index = self._index.table("summits")
             if index.search(Query().slug == slug):
                 raise AgendaError(f"A summit with slug {slug!r} already exists; choose another "
@@ -333,7 +344,7 @@ class Workspace:
 
     def add_section(self, slug: str, title: str, *, actor: str = "") -> None:
         title = clean_title(title, "section title")
-        with self._writing():
+        with self.transaction():
             db = self._summit_db(slug)
             doc = db.table("summit").get(doc_id=1)
             if any(s["title"].casefold() == title.casefold() for s in doc["sections"]):
@@ -344,7 +355,7 @@ class Workspace:
 
     def move_section(self, slug: str, section: str, position: int, *, actor: str = "") -> None:
         """Move a section (by title or 1-based number) to a 1-based position."""
-        with self._writing():
+        with self.transaction():
             db = self._summit_db(slug)
             sections = list(db.table("summit").get(doc_id=1)["sections"])
             index = _section_index(sections, section)
@@ -370,7 +381,7 @@ class Workspace:
         """A new item at the end of its section, with its first revision: an ADD, tabled."""
         title = clean_title(title, "item title")
         check_text(text)
-        with self._writing():
+        with self.transaction():
             db = self._summit_db(slug)
             state = self.state(slug, delegation)
             code = state.summit.delegation(delegation).code
@@ -412,7 +423,7 @@ class Workspace:
             raise AgendaError("ADD is the code of an item's first revision; use MOD, SUP or NOC")
         if code == Code.CMP:
             raise AgendaError("A compilation text is made by `summit merge --table`, not typed")
-        with self._writing():
+        with self.transaction():
             db = self._summit_db(slug)
             state = self.state(slug, delegation)
             author = state.summit.delegation(delegation).code
@@ -511,7 +522,7 @@ class Workspace:
         When every delegation stands on the latest tabled text and it has no brackets, the
         item becomes agreed ad referendum.
         """
-        with self._writing():
+        with self.transaction():
             db = self._summit_db(slug)
             state = self.state(slug, delegation)
             code = state.summit.delegation(delegation).code
@@ -547,7 +558,7 @@ class Workspace:
 
     def set_status(self, slug: str, item_ref: str, status: Status, *,
                    actor: str = "") -> Item:
-        with self._writing():
+        with self.transaction():
             db = self._summit_db(slug)
             state = self.state(slug, None)
             item = state.item(item_ref)
@@ -562,7 +573,7 @@ class Workspace:
     def add_note(self, slug: str, item_ref: str, *, delegation: str, text: str) -> Note:
         """A private note: seen only when acting as the delegation that wrote it."""
         check_text(text)
-        with self._writing():
+        with self.transaction():
             db = self._summit_db(slug)
             state = self.state(slug, delegation)
             code = state.summit.delegation(delegation).code
@@ -576,7 +587,7 @@ class Workspace:
 
     def retitle_item(self, slug: str, item_ref: str, title: str, *, actor: str = "") -> Item:
         title = clean_title(title, "item title")
-        with self._writing():
+        with self.transaction():
             db = self._summit_db(slug)
             item = self.state(slug).item(item_ref)
             db.table("items").update({"title": title}, Query().uuid == item.uuid)
@@ -587,7 +598,7 @@ class Workspace:
     def move_item(self, slug: str, item_ref: str, *, section: str | None = None,
                   position: int | None = None, actor: str = "") -> Item:
         """Move an item to a section (title or number) and 1-based position (default: end)."""
-        with self._writing():
+        with self.transaction():
             db = self._summit_db(slug)
             item = self.state(slug).item(item_ref)
             sections = [dict(s, items=list(s["items"]))
@@ -609,7 +620,7 @@ class Workspace:
 
     def shift_item(self, slug: str, item_ref: str, offset: int, *, actor: str = "") -> Item:
         """Move an item up (-1) or down (+1); past a section's edge it crosses into the next."""
-        with self._writing():
+        with self.transaction():
             state = self.state(slug)
             item = state.item(item_ref)
             sections = state.summit.sections
@@ -647,7 +658,7 @@ class Workspace:
     def table_compilation(self, slug: str, item_ref: str, *, delegation: str,
                           base: str | None = None) -> Revision:
         """Table the compilation text as a CMP revision whose parents are the positions."""
-        with self._writing():
+        with self.transaction():
             db = self._summit_db(slug)
             compiled = self.compile(slug, item_ref, base=base)
             state = self.state(slug, delegation)
