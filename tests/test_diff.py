@@ -334,3 +334,11 @@ def test_render_unified_separates_distant_hunks() -> None:
         "--- a\n+++ b\n@@ -2,3 +2,3 @@\n 1\n-2\n+two\n 3\n@@ -17,3 +17,3 @@\n 16\n-17\n"
         "+seventeen\n 18\n"
     )
+
+
+def test_replaced_paragraphs_stay_apart() -> None:
+    a = "\n\n".join(" ".join(f"alpha{p}x{i}" for i in range(50)) for p in range(3))
+    b = "\n\n".join(" ".join(f"omega{p}x{i}" for i in range(50)) for p in range(3))
+    ops = diff_words(a, b)
+    assert [o.op for o in ops] == ["delete", "insert", "equal"] * 2 + ["delete", "insert"]
+    assert [o.text for o in ops if o.op == "equal"] == ["\n\n", "\n\n"]
