@@ -24,6 +24,9 @@ from agenda.diff import is_word, matching_blocks, tokenize
 # Punctuation that sits inside a word: "Indo-Pacific", "India's", "Chennai–Vladivostok", "and/or".
 _JOINERS = frozenset("-‐‑–'’/")
 
+# Stands in for the base of a chunk when the base was never agreed (see merge_texts).
+_UNAGREED = "\x00"
+
 # A chunk holds the base tokens first, then each side's tokens, for one unstable span.
 _Chunk = list[list[str]]
 
@@ -198,13 +201,26 @@ def _render_conflict(names: list[str], options: list[list[str]]) -> str:
     return "".join(first[:lead]) + inner + "".join(first[len(first) - trail :])
 
 
-def merge_texts(base: str, sides: Mapping[str, str] | Sequence[tuple[str, str]]) -> MergeResult:
-    """Merge each delegation's text (code -> text) against base; conflicts become options."""
+def merge_texts(
+    base: str,
+    sides: Mapping[str, str] | Sequence[tuple[str, str]],
+    *,
+    agreed_base: bool = True,
+) -> MergeResult:
+    """Merge each delegation's text (code -> text) against base; conflicts become options.
+
+    With agreed_base=False the base only aligns the texts: not every side has accepted it, so
+    a span one side changed is that side's proposal, not a settled edit, and is bracketed
+    against the others' text unless every side ends with the same words.
+    """
     pairs = list(sides.items()) if isinstance(sides, Mapping) else list(sides)
     if not pairs:
         return MergeResult(base, 0)
     names = [name for name, _ in pairs]
     regions = _regions(tokenize(base), [tokenize(text) for _, text in pairs])
+    if not agreed_base:
+        # A base no side can equal: every chunk where the sides differ becomes a conflict.
+        regions = [[[_UNAGREED], *r[1:]] if _is_chunk(r) else r for r in regions]
     parts: list[str] = []
     conflicts = 0
     for region in _join_close_conflicts(_pull_neighbour_words(_whole_words(regions))):

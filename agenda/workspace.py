@@ -141,9 +141,15 @@ class Workspace:
 
     # Transactions -------------------------------------------------------------------------
 
-    def _refreshed(self, db: TinyDB) -> TinyDB:
+    def _reload(self, db: TinyDB) -> bool:
+        """Re-read db if another process committed; True if it did."""
         if storage_of(db).refresh():
             forget_cached_ids(db)
+            return True
+        return False
+
+    def _refreshed(self, db: TinyDB) -> TinyDB:
+        self._reload(db)
         return db
 
     @contextmanager
@@ -181,8 +187,7 @@ class Workspace:
     def changed_on_disk(self) -> bool:
         """True when another process committed since this workspace last read (for the TUI)."""
         with self.lock.thread_only():
-            stamps = [storage_of(db) for db in [self._index, *self._summits.values()]]
-            return any(s.refresh() for s in stamps)
+            return any([self._reload(db) for db in [self._index, *self._summits.values()]])
 
     # Summits ------------------------------------------------------------------------------
 
@@ -215,7 +220,7 @@ class Workspace:
     def _summit_db(self, slug: str) -> TinyDB:
         db = self._summits.get(slug)
         if db is None:
-            found = self._index.table("summits").search(Query().slug == slug)
+            found = self._refreshed(self._index).table("summits").search(Query().slug == slug)
             if not found:
                 raise NotFound(f"No summit {slug!r} in this workspace")
             db = open_db(self.summits_dir / found[0]["file"], kind="summit", lock=self.lock)
@@ -641,19 +646,32 @@ class Workspace:
 
     def compile(self, slug: str, item_ref: str, *, base: str | None = None,
                 viewer: str | None = None) -> Compilation:
-        """Merge the delegations' positions against their common ancestor (or `base`)."""
+        """Merge the delegations' positions into a compilation text.
+
+        The base is the latest text every side once stood on: edits made by one side since
+        then are taken, divergent ones bracketed. With no such agreed text, the positions'
+        common ancestor only aligns them and every difference is bracketed, since nothing
+        either side wrote has been accepted by the other. `base` (e.g. "v2") forces a base.
+        """
         state = self.state(slug, viewer)
         item = state.item(item_ref)
         positions = state.positions(item)
         if not positions:
             raise AgendaError(f"Item {item.number} has no tabled text to compile")
         if base is not None:
-            base_revision = state.revision(item, base)
+            base_revision: Revision | None = state.revision(item, base)
+            agreed = True
         else:
-            base_revision = common_ancestor(positions.values(), state.tabled(item))
+            base_revision = next(
+                (r for r in reversed(state.tabled(item))
+                 if set(positions) <= state.accepted_by(r)), None)
+            agreed = base_revision is not None
+            if base_revision is None:
+                base_revision = common_ancestor(positions.values(), state.tabled(item))
         base_text = base_revision.text if base_revision else ""
-        result = merge.merge_texts(base_text, [(c, r.text) for c, r in positions.items()])
-        return Compilation(item, base_revision, positions, result)
+        result = merge.merge_texts(base_text, [(c, r.text) for c, r in positions.items()],
+                                   agreed_base=agreed)
+        return Compilation(item, base_revision, agreed, positions, result)
 
     def table_compilation(self, slug: str, item_ref: str, *, delegation: str,
                           base: str | None = None) -> Revision:
@@ -674,6 +692,7 @@ class Workspace:
 class Compilation:
     item: Item
     base: Revision | None
+    agreed_base: bool  # False: the base only aligned the texts (see Workspace.compile)
     positions: dict[str, Revision]
     result: merge.MergeResult
 

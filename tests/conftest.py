@@ -1,0 +1,76 @@
+"""Shared fixtures: every test works in its own temporary workspace, never the user's."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import settings
+
+from agenda.model import Delegation
+from agenda.workspace import Workspace
+
+settings.register_profile("ci", max_examples=60, deadline=None)
+settings.register_profile("long", max_examples=2000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory,
+                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point the workspace default and platformdirs at a temp folder, whatever a test does."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("SUMMIT_AGENDA_DB", str(home / "default-workspace.json"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+
+
+class TickingClock:
+    """A deterministic clock: one minute later at every call."""
+
+    def __init__(self) -> None:
+        self.moment = datetime(2021, 2, 11, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        self.moment += timedelta(minutes=1)
+        return self.moment
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "workspace.json"
+
+
+@pytest.fixture
+def ws(db_path: Path) -> Iterator[Workspace]:
+    workspace = Workspace(db_path, create=True, clock=TickingClock())
+    yield workspace
+    workspace.close()
+
+
+@pytest.fixture
+def slug(ws: Workspace) -> str:
+    """A two-delegation summit with one item proposed by India."""
+    entry = ws.create_summit(
+        "India–Russia Summit 2021",
+        [Delegation("IN", "India"), Delegation("RU", "Russia")],
+        venue="New Delhi",
+        sections=["Political & Strategic", "Connectivity", "Health"],
+    )
+    ws.add_item(entry.slug, section="Political & Strategic", title="Regional architecture",
+                delegation="IN",
+                text="The Sides support a free and open Indo-Pacific region.")
+    return entry.slug
+
+
+@pytest.fixture
+def demo_ws(tmp_path: Path) -> Iterator[Workspace]:
+    from agenda.demo import build_demo
+
+    workspace = Workspace(tmp_path / "demo.json", create=True)
+    build_demo(workspace)
+    yield workspace
+    workspace.close()
