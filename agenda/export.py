@@ -1,0 +1,643 @@
+"""Render a summit to Markdown or HTML through named Jinja2 templates, without leaking internal
+material.
+
+The leak guarantee is structural: a joint template is rendered from the joint SummitState,
+which the workspace builds from tabled material only, so a template cannot print what it was
+never given. Only a template that declares `view: delegation` gets one delegation's state.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache, cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+from markdown_it import MarkdownIt
+from markdown_it.rules_inline import StateInline
+
+import agenda
+from agenda import merge
+from agenda.brackets import bracket_count
+from agenda.diff import diff_words, render_critic
+from agenda.history import SummitState, common_ancestor
+from agenda.model import AgendaError, Delegation, Item, Revision, Status
+
+TEMPLATE_SUFFIX = ".md.j2"
+STARTER_SUFFIX = ".md"
+# A template is named, never addressed by path: no separators, no dots, nothing to climb with.
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+View = Literal["joint", "delegation"]
+Origin = Literal["--template-dir", "user", "built-in"]
+
+
+def templates_root() -> Path:
+    """Built-in templates: inside the package when installed from a wheel, else the checkout's."""
+    package = Path(agenda.__file__).parent
+    shipped = package / "templates"
+    return shipped if shipped.is_dir() else package.parent / "templates"
+
+
+def user_templates_dir() -> Path:
+    """Where a user keeps their own templates (NAME.md.j2) and starter agendas (NAME.md)."""
+    from platformdirs import user_config_path
+
+    return user_config_path("summit-agenda") / "templates"
+
+
+def check_name(name: str, what: str = "template") -> str:
+    if not _NAME.match(name):
+        raise AgendaError(f"{name!r} is not a {what} name: use letters, digits, '-' and '_' "
+                          "(a name such as agenda or brief, not a path)")
+    return name
+
+
+def search_dirs(template_dir: Path | None, kind: str) -> list[tuple[Origin, Path]]:
+    """Folders to look in, first match wins: --template-dir, the user's folder, built-ins."""
+    dirs: list[tuple[Origin, Path]] = []
+    if template_dir is not None:
+        if not template_dir.is_dir():
+            raise AgendaError(f"--template-dir {template_dir} is not a folder")
+        dirs.append(("--template-dir", template_dir))
+    user = user_templates_dir()
+    if user.is_dir():
+        dirs.append(("user", user))
+    dirs.append(("built-in", templates_root() / kind))
+    return dirs
+
+
+# Template listing ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TemplateInfo:
+    name: str
+    kind: Literal["export", "starter"]
+    origin: Origin
+    path: Path
+    description: str
+    view: View  # starters are always "joint"
+
+
+_HEADER = re.compile(r"\A\{#-?(.*?)-?#\}", re.DOTALL)
+
+
+def _export_info(name: str, origin: Origin, path: Path) -> TemplateInfo:
+    """Read the template's opening comment: a description, and `view: joint|delegation`."""
+    try:
+        head = path.read_text(encoding="utf-8")[:4000]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AgendaError(f"Cannot read template {path}: {exc}") from None
+    description, view = "", "joint"
+    match = _HEADER.match(head)
+    for line in (match.group(1) if match else "").splitlines():
+        key, sep, value = line.strip().partition(":")
+        if sep and key.strip() == "view":
+            view = value.strip()
+        elif line.strip() and not description:
+            description = line.strip()
+    if view not in ("joint", "delegation"):
+        raise AgendaError(f"Template {path} says `view: {view}`; use joint or delegation")
+    return TemplateInfo(name, "export", origin, path, description, view)  # type: ignore[arg-type]
+
+
+def _starter_info(name: str, origin: Origin, path: Path) -> TemplateInfo:
+    from agenda.importer import parse_markdown
+
+    try:
+        title = parse_markdown(path.read_text(encoding="utf-8")).title
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AgendaError(f"Cannot read starter agenda {path}: {exc}") from None
+    return TemplateInfo(name, "starter", origin, path, title or "", "joint")
+
+
+def list_templates(template_dir: Path | None = None) -> list[TemplateInfo]:
+    """Every export template and starter agenda, the one in use first under each name."""
+    found: list[TemplateInfo] = []
+    for kind, suffix in (("export", TEMPLATE_SUFFIX), ("starter", STARTER_SUFFIX)):
+        seen: set[str] = set()
+        for origin, folder in search_dirs(template_dir, "export" if kind == "export"
+                                          else "starters"):
+            if not folder.is_dir():
+                continue
+            for path in sorted(folder.iterdir()):
+                name = path.name[: -len(suffix)]
+                if not path.name.endswith(suffix) or not _NAME.match(name) or name in seen:
+                    continue
+                if kind == "starter" and path.name.endswith(TEMPLATE_SUFFIX):
+                    continue
+                seen.add(name)
+                info = _export_info if kind == "export" else _starter_info
+                found.append(info(name, origin, path))
+    return found
+
+
+def find_template(name: str, template_dir: Path | None = None) -> TemplateInfo:
+    check_name(name)
+    for origin, folder in search_dirs(template_dir, "export"):
+        path = folder / f"{name}{TEMPLATE_SUFFIX}"
+        if path.is_file():
+            return _export_info(name, origin, path)
+    known = ", ".join(t.name for t in list_templates(template_dir) if t.kind == "export")
+    raise AgendaError(f"No export template {name!r} (templates: {known})")
+
+
+def find_starter(name: str, template_dir: Path | None = None) -> TemplateInfo:
+    check_name(name, "starter agenda")
+    for origin, folder in search_dirs(template_dir, "starters"):
+        path = folder / f"{name}{STARTER_SUFFIX}"
+        if path.is_file():
+            return _starter_info(name, origin, path)
+    known = ", ".join(t.name for t in list_templates(template_dir) if t.kind == "starter")
+    raise AgendaError(f"No starter agenda {name!r} (starters: {known})")
+
+
+# Escaping user text for its Markdown context -----------------------------------------------
+
+_INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~{}])")
+_ENTITY_LIKE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
+_LIST_NUMBER = re.compile(r"\d{1,9}(?=[.)])")
+_NEWLINES = re.compile(r"\r\n|\r|\n")
+
+
+def md_inline(value: Any) -> str:
+    """Plain text made inert in any inline context: headings, paragraphs, list items, cells.
+
+    Every character that could open emphasis, a link, code, HTML, a table cell, CriticMarkup
+    or a heading's closing sequence is backslash-escaped; a leading list or setext marker is
+    too, since the text may start a line.
+    """
+    text = _NEWLINES.sub(" ", str(value)).strip()
+    text = _INLINE_SPECIAL.sub(r"\\\1", text)
+    text = _ENTITY_LIKE.sub(r"\\&", text)
+    if text.startswith(("-", "+", "=")):
+        return "\\" + text
+    number = _LIST_NUMBER.match(text)
+    if number:
+        return f"{number.group()}\\{text[number.end():]}"
+    return text
+
+
+_COMMONMARK = MarkdownIt("commonmark")
+_FENCE_CLOSERS = {"<!--": "-->", "<?": "?>", "<![CDATA[": "]]>"}
+
+
+def _lines(text: str) -> list[str]:
+    lines = _NEWLINES.sub("\n", text).split("\n")
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return lines
+
+
+def shift_headings(lines: list[str], by: int) -> list[str]:
+    """Move the text's own top-level headings `by` levels deeper (negative: shallower).
+
+    A body's headings must sit below the item's heading, or they would cut the document's
+    outline; the importer shifts them back. A setext heading becomes an ATX one.
+    """
+    if by == 0:
+        return lines
+    out = list(lines)
+    tokens = _COMMONMARK.parse("\n".join(lines))
+    for token in reversed(tokens):
+        if token.type != "heading_open" or token.level != 0 or token.map is None:
+            continue
+        start, end = token.map
+        level = max(1, min(6, int(token.tag[1]) + by))
+        if token.markup.startswith("#"):
+            stripped = out[start].lstrip()
+            indent = out[start][: len(out[start]) - len(stripped)]
+            out[start] = indent + "#" * level + stripped.lstrip("#")
+        else:
+            content = " ".join(line.strip() for line in out[start:end - 1])
+            out[start:end] = [f"{'#' * level} {content}"]
+    return out
+
+
+def _contained(lines: list[str]) -> bool:
+    """True when what follows the text (after a blank line) still starts a new block."""
+    probe = "\n".join([*lines, "", "# end"])
+    tokens = _COMMONMARK.parse(probe)
+    last = [t for t in tokens if t.level == 0 and t.nesting >= 0]
+    return bool(last) and last[-1].type == "heading_open" and last[-1].map == [len(lines) + 1,
+                                                                                 len(lines) + 2]
+
+
+def _close_open_block(lines: list[str]) -> list[str]:
+    """Close a fence or HTML block the text leaves open, so it cannot swallow what follows."""
+    tokens = [t for t in _COMMONMARK.parse("\n".join(lines)) if t.level == 0 and t.nesting >= 0]
+    if not tokens:
+        return lines
+    last = tokens[-1]
+    if last.type == "fence":
+        return [*lines, last.markup]
+    if last.type == "html_block":
+        opener = last.content.lstrip()
+        for start, closer in _FENCE_CLOSERS.items():
+            if opener.startswith(start):
+                return [*lines, closer]
+        if opener.startswith("<!"):
+            return [*lines, ">"]
+        tag = re.match(r"<(script|pre|style|textarea)", opener, re.IGNORECASE)
+        if tag:
+            return [*lines, f"</{tag.group(1)}>"]
+    return lines
+
+
+def md_body(value: Any, level: int = 3) -> str:
+    """An item body (Markdown) placed under a heading of `level`: kept as Markdown, its own
+    headings moved below `level`, and any block it leaves open closed."""
+    lines = shift_headings(_lines(str(value)), level)
+    if not _contained(lines):
+        lines = _close_open_block(lines)
+        if not _contained(lines):
+            # Pathological nesting: show it as code rather than let it eat the document.
+            lines = ["    " + line for line in lines]
+    return "\n".join(lines)
+
+
+def md_quote(value: Any) -> str:
+    """Markdown text inside a block quote: contained by the quote, its headings harmless."""
+    return "\n".join(f"> {line}" if line.strip() else ">" for line in _lines(str(value)))
+
+
+def stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+# What templates see --------------------------------------------------------------------------
+
+STATUS_LABELS = {
+    Status.PROPOSED: "proposed",
+    Status.NEGOTIATING: "under negotiation",
+    Status.BRACKETED: "bracketed",
+    Status.AGREED_AD_REF: "agreed ad referendum",
+    Status.FINAL: "final (confirmed by capitals)",
+    Status.DEFERRED: "deferred",
+    Status.WITHDRAWN: "withdrawn",
+}
+AGREED = frozenset({Status.AGREED_AD_REF, Status.FINAL})
+
+
+@dataclass(frozen=True)
+class RevisionView:
+    label: str
+    delegation: str
+    code: str
+    text: str
+    justification: str
+    created: str
+    accepted_by: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NoteView:
+    text: str
+    created: str
+
+
+@dataclass(frozen=True)
+class ChangeView:
+    """The redline of one item: `base` → `target` (labels), as CriticMarkup."""
+
+    base: RevisionView | None
+    target: RevisionView | None
+    critic: str
+
+    @property
+    def changed(self) -> bool:
+        return self.base is None or self.target is None or self.base.text != self.target.text
+
+
+class ItemView:
+    """One item as a template sees it; costly parts (merge, diff) are computed on first use."""
+
+    def __init__(self, summit: SummitView, state: SummitState, item: Item) -> None:
+        self._summit = summit
+        self._state = state
+        self._item = item
+        self.number = item.number
+        self.title = item.title
+        self.section = item.section
+        self.owner = item.owner
+        self.owner_name = summit.names.get(item.owner, item.owner)
+        self.status = item.status.value
+        self.status_label = STATUS_LABELS[item.status]
+        self.agreed = item.status in AGREED
+        self.withdrawn = item.status == Status.WITHDRAWN
+        self.tags = item.tags
+
+    def _view(self, revision: Revision) -> RevisionView:
+        return RevisionView(revision.label, revision.delegation, revision.code.value,
+                            revision.text, revision.justification, stamp(revision.created),
+                            tuple(sorted(self._state.accepted_by(revision)))
+                            if revision.tabled else ())
+
+    @cached_property
+    def tabled(self) -> list[RevisionView]:
+        return [self._view(r) for r in self._state.tabled(self._item)]
+
+    @cached_property
+    def revision(self) -> RevisionView | None:
+        """The latest tabled text: the agreed text once every side has accepted it."""
+        latest = self._state.latest(self._item)
+        return self._view(latest) if latest else None
+
+    @property
+    def text(self) -> str:
+        return self.revision.text if self.revision else ""
+
+    @cached_property
+    def positions(self) -> list[tuple[str, str]]:
+        return [(code, r.label) for code, r in self._state.positions(self._item).items()]
+
+    @cached_property
+    def compilation(self) -> str:
+        """The rolling text: the sides' positions merged, divergences in labelled brackets."""
+        return compile_text(self._state, self._item)
+
+    @cached_property
+    def brackets(self) -> int:
+        return bracket_count(self.compilation)
+
+    @cached_property
+    def change(self) -> ChangeView:
+        tabled = self._state.tabled(self._item)
+        since = self._summit.since_moment
+        if since is None:
+            base = tabled[-2] if len(tabled) >= 2 else None
+        else:
+            earlier = [r for r in tabled if r.created <= since]
+            base = earlier[-1] if earlier else None
+        target = tabled[-1] if tabled else None
+        critic = render_critic(diff_words(base.text if base else "",
+                                          target.text if target else ""))
+        return ChangeView(self._view(base) if base else None,
+                          self._view(target) if target else None, critic)
+
+    @cached_property
+    def drafts(self) -> list[RevisionView]:
+        """The viewer's own internal drafts (a joint state holds none)."""
+        viewer = self._state.viewer
+        return [self._view(r) for r in self._state.history(self._item)
+                if not r.tabled and viewer is not None and r.delegation == viewer]
+
+    @cached_property
+    def notes(self) -> list[NoteView]:
+        viewer = self._state.viewer
+        return [NoteView(n.text, stamp(n.created)) for n in self._state.item_notes(self._item)
+                if viewer is not None and n.delegation == viewer]
+
+
+@dataclass(frozen=True)
+class SectionView:
+    number: int
+    title: str
+    items: list[ItemView]
+
+
+class SummitView:
+    def __init__(self, state: SummitState, since: datetime | None) -> None:
+        summit = state.summit
+        self.title = summit.title
+        self.slug = summit.slug
+        self.venue = summit.venue
+        self.dates = summit.dates
+        self.delegations: tuple[Delegation, ...] = summit.delegations
+        self.names = {d.code: d.name for d in summit.delegations}
+        self.viewer = summit.delegation(state.viewer) if state.viewer else None
+        self.since_moment = since
+        self.since = stamp(since) if since else None
+        moments = [e.created for e in state.events] or [summit.created]
+        # The state's own latest moment, never "now": the same summit renders the same text.
+        self.as_of = stamp(max(moments))
+        self.items = [ItemView(self, state, item) for item in state.items]
+        by_section: dict[str, list[ItemView]] = {}
+        for view, item in zip(self.items, state.items, strict=True):
+            by_section.setdefault(item.section_uuid, []).append(view)
+        self.sections = [SectionView(n, s.title, by_section.get(s.uuid, []))
+                         for n, s in enumerate(summit.sections, start=1)]
+        self.agreed = state.agreed()
+
+    @cached_property
+    def total_brackets(self) -> int:
+        return sum(item.brackets for item in self.items)
+
+    @property
+    def agreed_items(self) -> list[ItemView]:
+        return [i for i in self.items if i.agreed]
+
+    @property
+    def open_items(self) -> list[ItemView]:
+        return [i for i in self.items if not i.agreed and not i.withdrawn]
+
+
+def compile_text(state: SummitState, item: Item) -> str:
+    """The compilation text of an item, as Workspace.compile makes it, from a state in hand."""
+    positions = state.positions(item)
+    if not positions:
+        return ""
+    revisions = list(positions.values())
+    if all(r.uuid == revisions[0].uuid for r in revisions):
+        return revisions[0].text
+    tabled = state.tabled(item)
+    base = next((r for r in reversed(tabled) if set(positions) <= state.accepted_by(r)), None)
+    agreed = base is not None
+    if base is None:
+        base = common_ancestor(revisions, tabled)
+    result = merge.merge_texts(base.text if base else "",
+                               [(c, r.text) for c, r in positions.items()], agreed_base=agreed)
+    return result.text
+
+
+def parse_since(value: str | None) -> datetime | None:
+    """--since: a date (2021-03-01, start of the day UTC) or a date and time (UTC if unmarked)."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise AgendaError(f"--since {value!r} is not a date: use 2021-03-01 or "
+                          "2021-03-01T10:00") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+# Rendering -----------------------------------------------------------------------------------
+
+@cache
+def _environment(folders: tuple[Path, ...]) -> SandboxedEnvironment:
+    env = SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader([str(f) for f in folders]),
+        autoescape=False,  # Markdown, not HTML: the filters below escape for Markdown
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(md=md_inline, cell=md_inline, body=md_body, quote=md_quote)
+    return env
+
+
+def render_state(state: SummitState, template: TemplateInfo, *,
+                 since: datetime | None = None) -> str:
+    """Render a template over a state already read for the right viewer."""
+    if template.view == "joint" and state.viewer is not None:
+        raise AgendaError(f"The {template.name} template is a joint document; it is rendered "
+                          "from the joint view only")
+    if template.view == "delegation" and state.viewer is None:
+        raise AgendaError(f"The {template.name} template is one delegation's document")
+    folders = tuple(dict.fromkeys([template.path.parent,
+                                   *(f for _, f in search_dirs(None, "export"))]))
+    env = _environment(folders)
+    try:
+        compiled = env.get_template(template.path.name)
+        text = compiled.render(summit=SummitView(state, since))
+    except jinja2.TemplateError as exc:
+        where = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
+        raise AgendaError(f"Template {template.path} failed{where}: {exc.message}") from None
+    return text if text.endswith("\n") else text + "\n"
+
+
+def render(
+    ws: Any,
+    slug: str,
+    template: str = "agenda",
+    *,
+    viewer: str | None = None,
+    fmt: Literal["md", "html"] = "md",
+    template_dir: Path | None = None,
+    since: str | None = None,
+) -> str:
+    """Export a summit with a named template, as Markdown or as a standalone HTML page.
+
+    A joint template (agenda, negotiating-text, redline) is always rendered from the joint
+    view, whoever asks; a delegation template (brief) needs `viewer`.
+    """
+    info = find_template(template, template_dir)
+    moment = parse_since(since)
+    if info.view == "delegation":
+        if viewer is None:
+            codes = ", ".join(ws.state(slug).summit.codes)
+            raise AgendaError(f"The {info.name} template is one delegation's internal "
+                              f"document: say whose with --as CODE ({codes})")
+        state = ws.state(slug, viewer)
+    else:
+        state = ws.state(slug, None)
+    markdown = render_state(state, info, since=moment)
+    return markdown if fmt == "md" else to_html(markdown, state.summit.title)
+
+
+# HTML ----------------------------------------------------------------------------------------
+
+SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
+_SCHEME = re.compile(r"^\s*([A-Za-z][A-Za-z0-9+.\-]*):")
+
+
+def safe_link(url: str) -> bool:
+    """Links keep http, https and mailto, and scheme-less (relative) addresses; nothing else."""
+    match = _SCHEME.match(url)
+    return match is None or match.group(1).lower() in SAFE_SCHEMES
+
+
+_CRITIC = {"{++": ("++}", "ins"), "{--": ("--}", "del"), "{~~": ("~~}", "")}
+
+
+def _critic(state: StateInline, silent: bool) -> bool:
+    """CriticMarkup {++ins++} {--del--} {~~old~>new~~} as <ins>/<del>, content still Markdown."""
+    start = state.pos
+    opener = state.src[start:start + 3]
+    if opener not in _CRITIC:
+        return False
+    closer, tag = _CRITIC[opener]
+    end = state.src.find(closer, start + 3, state.posMax)
+    if end < 0:
+        return False
+    if tag:
+        parts = [(tag, start + 3, end)]
+    else:
+        middle = state.src.find("~>", start + 3, end)
+        if middle < 0:
+            return False
+        parts = [("del", start + 3, middle), ("ins", middle + 2, end)]
+    if not silent:
+        limit = state.posMax
+        for name, a, b in parts:
+            state.push(f"{name}_open", name, 1)
+            state.pos, state.posMax = a, b
+            state.md.inline.tokenize(state)
+            state.push(f"{name}_close", name, -1)
+        state.posMax = limit
+    state.pos = end + 3
+    return True
+
+
+@cache
+def html_renderer() -> MarkdownIt:
+    """CommonMark plus tables and strikethrough; raw HTML shown as text; only safe links."""
+    md = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+    md.validateLink = safe_link  # type: ignore[method-assign]
+    md.inline.ruler.before("emphasis", "critic", _critic)
+    return md
+
+
+PAGE_CSS = """\
+body { font: 11pt/1.5 Georgia, "Times New Roman", serif; color: #111; max-width: 46rem;
+       margin: 2rem auto; padding: 0 1rem; }
+h1, h2, h3, h4 { font-family: "Helvetica Neue", Arial, sans-serif; line-height: 1.25; }
+h2 { border-bottom: 1px solid #999; padding-bottom: .2rem; margin-top: 2rem; }
+h3 { margin-top: 1.5rem; }
+table { border-collapse: collapse; margin: 1rem 0; }
+th, td { border: 1px solid #999; padding: .25rem .5rem; text-align: left; vertical-align: top; }
+blockquote { margin: .5rem 0; padding-left: 1rem; border-left: 3px solid #bbb; color: #333; }
+code, pre { font-family: Menlo, Consolas, monospace; font-size: 90%; }
+pre { white-space: pre-wrap; background: #f4f4f4; padding: .5rem; }
+ins { color: #064; background: #e6f4ea; text-decoration: underline; }
+del { color: #a00; background: #fbe9e9; text-decoration: line-through; }
+@media print {
+  body { margin: 0; max-width: none; font-size: 10.5pt; }
+  a { color: inherit; }
+  h2, h3 { break-after: avoid; }
+  table, blockquote, pre { break-inside: avoid; }
+  ins, del { background: none; }
+}
+"""
+
+_PAGE = """\
+<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; \
+style-src 'unsafe-inline'; img-src http: https:">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+{css}</style>
+</head>
+<body>
+<main>
+{body}</main>
+</body>
+</html>
+"""
+
+
+def to_html(markdown: str, title: str) -> str:
+    """A standalone, script-free, print-friendly page of an exported Markdown document."""
+    return _PAGE.format(title=html.escape(title), css=PAGE_CSS,
+                        body=html_renderer().render(markdown))
+
+
+def structure(markdown: str) -> list[tuple[int, str]]:
+    """The document's outline as (level, text) of its top-level headings (for checks)."""
+    tokens = _COMMONMARK.parse(markdown)
+    return [(int(t.tag[1]), tokens[i + 1].content) for i, t in enumerate(tokens)
+            if t.type == "heading_open" and t.level == 0]
+
