@@ -12,6 +12,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Sequence
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -349,6 +350,142 @@ def cmd_section(args: argparse.Namespace) -> None:
         say(f"{index}. {section.title}")
 
 
+def _revision_for(state: Any, item: Any, ref: str) -> Revision:
+    """A revision label (v2, d1) or a delegation code (that side's current position)."""
+    if ref.upper() in state.summit.codes:
+        position = state.positions(item).get(ref.upper())
+        if position is None:
+            raise AgendaError(f"{ref.upper()} has no tabled text on item {item.number}")
+        return position
+    return state.revision(item, ref)
+
+
+def _use_colour(choice: str) -> bool:
+    if choice == "always":
+        return True
+    if choice == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty()
+
+
+def cmd_diff(args: argparse.Namespace) -> None:
+    from agenda import diff
+
+    ws = open_workspace(args)
+    state = ws.state(_summit(ws, args), _as(args))
+    item = state.item(args.item)
+    names: tuple[str, str] | None = None
+    if args.b is not None:
+        old, new = _revision_for(state, item, args.a), _revision_for(state, item, args.b)
+    elif args.a is not None:
+        # One revision: compare it with the text it answered.
+        new = _revision_for(state, item, args.a)
+        if not new.parents:
+            raise AgendaError(f"{new.label} is the first text of item {item.number}; give "
+                              "two revisions to compare")
+        old = state.revision(item, new.parents[0])
+    else:
+        codes = list(state.positions(item))
+        if len(codes) < 2:
+            raise AgendaError(f"Only {', '.join(codes) or 'no delegation'} has a position on "
+                              f"item {item.number}; give two revisions, e.g. v1 v2")
+        old, new = (_revision_for(state, item, c) for c in codes[:2])
+        names = (codes[0], codes[1])
+    ops = diff.diff(old.text, new.text, mode="line" if args.format == "unified" else "word")
+    names = names or (old.delegation, new.delegation)
+    labels = (f"{names[0]} {old.label}", f"{names[1]} {new.label}")
+    fmt = args.format
+    if fmt == "json":
+        say_json(diff.ops_to_json(ops))
+        return
+    if fmt == "unified":
+        say(diff.render_unified(old.text, new.text, from_label=labels[0],
+                                to_label=labels[1]).rstrip("\n"))
+        return
+    if fmt == "critic":
+        say(diff.render_critic(ops))
+        return
+    if fmt == "html":
+        say(diff.render_html(ops))
+        return
+    stats = diff.diff_stats(ops)
+    say(f"{item.number} {item.title}: {labels[0]} → {labels[1]} · similarity "
+        f"{stats.similarity:.0%} · +{stats.words_added} −{stats.words_deleted} "
+        f"~{stats.words_changed} words")
+    colour = _use_colour(args.color)
+    if fmt == "side":
+        width = max(20, (_terminal_width() - 3) // 2)
+        for row in diff.side_by_side(ops):
+            left = _cells(row.left, colour, width)
+            right = _cells(row.right, colour, width)
+            for l_line, r_line in zip_longest(left, right, fillvalue=" " * width):
+                sys.stdout.write(f"{l_line} │ {r_line}\n")
+        return
+    # render_ansi makes user text inert itself; its SGR codes are ours.
+    sys.stdout.write((diff.render_ansi(ops) if colour else inert(diff.render_word(ops))) + "\n")
+
+
+def _terminal_width() -> int:
+    import shutil
+
+    return shutil.get_terminal_size((120, 24)).columns
+
+
+def _cells(segments: Sequence[Any], colour: bool, width: int) -> list[str]:
+    """One side of a side-by-side row, wrapped to width and padded to it.
+
+    Colour is used when the side fits on one line; a wrapped line could cut an escape code,
+    so longer sides show their changes with the plain {-old-}{+new+} marks.
+    """
+    import textwrap
+
+    from agenda.diff import render_ansi, render_word
+
+    plain = inert("".join(op.text for op in segments))
+    if colour and len(plain) <= width:
+        return [render_ansi(list(segments)) + " " * (width - len(plain))]
+    marked = inert(render_word(list(segments)))
+    return [line.ljust(width) for line in textwrap.wrap(marked, width) or [""]]
+
+
+def cmd_merge(args: argparse.Namespace) -> None:
+    ws = open_workspace(args)
+    slug = _summit(ws, args)
+    if args.table:
+        code = _need_as(args, "merge --table")
+        revision = ws.table_compilation(slug, args.item, delegation=code, base=args.base)
+        state = ws.state(slug, code)
+        say(f"{revision.label} tabled (CMP) with {state.bracket_count(state.item(args.item))} "
+            "brackets")
+        return
+    compiled = ws.compile(slug, args.item, base=args.base, viewer=_as(args))
+    base = compiled.base.label if compiled.base else "nothing"
+    sides = ", ".join(f"{c} {r.label}" for c, r in compiled.positions.items())
+    how = "agreed base" if compiled.agreed_base else "no agreed base: every difference bracketed"
+    sys.stderr.write(inert(f"Compilation of {sides} against {base} ({how}): "
+                           f"{compiled.result.conflicts} bracketed span(s)") + "\n")
+    say(compiled.result.text)
+
+
+def cmd_brackets(args: argparse.Namespace) -> None:
+    from agenda.brackets import check
+
+    ws = open_workspace(args)
+    state = ws.state(_summit(ws, args), _as(args))
+    items = [state.item(args.item)] if args.item else list(state.items)
+    rows = [(i, state.bracket_count(i), check(state.current_text(i))) for i in items]
+    if args.json:
+        say_json({"items": [{"number": i.number, "title": i.title, "brackets": n,
+                             "problems": problems} for i, n, problems in rows],
+                  "total": sum(n for _, n, _ in rows)})
+        return
+    for item, count, problems in rows:
+        say(f"{item.number:<5} {count:>3}  {item.title}")
+        for problem in problems:
+            say(f"        ! {problem}")
+    say(f"{'total':<5} {sum(n for _, n, _ in rows):>3}")
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from agenda.demo import DEMO_SLUG, build_demo
 
@@ -456,6 +593,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("accept", cmd_accept, "accept a tabled revision (default: the latest)")
     p.add_argument("item")
     p.add_argument("revision", nargs="?", help="e.g. v3")
+    p.set_defaults(trailing=("revision",))
 
     p = command("status", cmd_status, "change an item's status")
     p.add_argument("item")
@@ -464,6 +602,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("note", cmd_note, "add a private note (seen only by your delegation)")
     p.add_argument("item")
     p.add_argument("note_text", nargs="?", metavar="TEXT")
+    p.set_defaults(trailing=("note_text",))
     p.add_argument("--file", type=Path, help="read the note from a file")
 
     p = command("notes", cmd_notes, "list your delegation's notes on an item")
@@ -473,6 +612,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("show", cmd_show, "show an item and one revision's text (default: the latest)")
     p.add_argument("item")
     p.add_argument("revision", nargs="?", help="e.g. v2, or d1 for your internal draft")
+    p.set_defaults(trailing=("revision",))
     p.add_argument("--json", action="store_true")
 
     p = command("history", cmd_history, "list every revision of an item you may see")
@@ -499,6 +639,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("title", help="section title (or number, with --position)")
     p.add_argument("--position", type=int)
 
+    p = command("diff", cmd_diff, "show the differences between two texts of an item")
+    p.add_argument("item")
+    p.add_argument("a", nargs="?", help="revision (v2, d1) or delegation code (IN = its "
+                                        "current position); default: the first two positions")
+    p.add_argument("b", nargs="?", help="revision or delegation code")
+    p.set_defaults(trailing=("a", "b"))
+    p.add_argument("--format", default="word",
+                   choices=["word", "unified", "side", "critic", "html", "json"])
+    p.add_argument("--color", "--colour", default="auto", choices=["auto", "always", "never"])
+
+    p = command("merge", cmd_merge, "print (or table) the compilation text of the positions")
+    p.add_argument("item")
+    p.add_argument("--base", help="merge against this revision (default: the last agreed text)")
+    p.add_argument("--table", action="store_true", help="table it as a CMP revision (needs --as)")
+
+    p = command("brackets", cmd_brackets, "count square brackets per item and in total")
+    p.add_argument("item", nargs="?")
+    p.set_defaults(trailing=("item",))
+    p.add_argument("--json", action="store_true")
+
     p = command("demo", cmd_demo, "build the India–Russia demo summit and open it")
     p.add_argument("--reset", action="store_true", help="rebuild the demo from scratch")
     p.add_argument("--no-open", action="store_true", help="only build it and print its path")
@@ -509,7 +669,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extras = parser.parse_known_args(argv)
+    # argparse fills optional positionals only before the first option, so
+    # `summit note 1.1 --as IN "text"` would leave "text" over: place it where it belongs.
+    for dest in getattr(args, "trailing", ()):
+        if extras and getattr(args, dest) is None and not extras[0].startswith("-"):
+            setattr(args, dest, extras.pop(0))
+    if extras:
+        parser.error(f"unrecognized arguments: {' '.join(extras)}")
     try:
         args.handler(args)
     except AgendaError as exc:

@@ -1,0 +1,257 @@
+"""The command line: each command's output, JSON shape, errors and exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agenda.cli import main
+
+
+class Run:
+    """Call `summit` in-process; returns (exit code, stdout, stderr)."""
+
+    def __init__(self, db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        self.db = db
+        self.capsys = capsys
+
+    def __call__(self, *argv: str, db: bool = True) -> tuple[int, str, str]:
+        args = [*argv, "--db", str(self.db)] if db else list(argv)
+        try:
+            main(args)
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out, err = self.capsys.readouterr()
+        return code, out, err
+
+    def ok(self, *argv: str) -> str:
+        code, out, err = self(*argv)
+        assert code == 0, err
+        return out
+
+    def json(self, *argv: str) -> object:
+        return json.loads(self.ok(*argv, "--json"))
+
+
+@pytest.fixture
+def run(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> Run:
+    monkeypatch.setattr(sys, "stdin", open(__file__))  # noqa: SIM115 - not a terminal
+    return Run(tmp_path / "ws.json", capsys)
+
+
+@pytest.fixture
+def summit(run: Run) -> Run:
+    run.ok("new", "India–Russia 2021", "--delegation", "IN=India", "--delegation",
+           "RU=Russia:Vladimir Putin", "--venue", "New Delhi", "--dates", "6 Dec 2021")
+    assert run.ok("add", "--section", "Connectivity", "--title", "Maritime corridor", "--as",
+                  "IN", "--text", "Operationalise the corridor by 2022.").strip() == "3.1"
+    return run
+
+
+def test_new_and_summits(summit: Run) -> None:
+    assert summit.json("summits") == [{
+        "slug": "india-russia-2021", "title": "India–Russia 2021", "venue": "New Delhi",
+        "dates": "6 Dec 2021", "uuid": summit.json("summits")[0]["uuid"],  # type: ignore[index]
+        "created": summit.json("summits")[0]["created"]}]  # type: ignore[index]
+    assert "india-russia-2021" in summit.ok("summits")
+
+
+def test_items_json_shape(summit: Run) -> None:
+    (item,) = summit.json("items")  # type: ignore[misc]
+    assert {k: item[k] for k in ("number", "title", "section", "status", "brackets")} == {
+        "number": "3.1", "title": "Maritime corridor", "section": "Connectivity",
+        "status": "proposed", "brackets": 0}
+
+
+def test_table_history_show_and_accept(summit: Run) -> None:
+    out = summit.ok("table", "3.1", "--as", "RU", "--text",
+                    "Work towards the corridor, subject to a study.", "--why", "Too early")
+    assert out.strip() == "v2 tabled (MOD)"
+    summit.ok("table", "3.1", "--as", "IN", "--internal", "--text", "INTERNAL fallback")
+    history = summit.json("history", "3.1")
+    assert [(r["number"], r["delegation"], r["code"], r["visibility"]) for r in history] == [
+        ("v1", "IN", "ADD", "tabled"), ("v2", "RU", "MOD", "tabled")]
+    assert {"number", "delegation", "code", "visibility", "text", "created", "uuid"} <= set(
+        history[0])
+    mine = summit.json("history", "3.1", "--as", "IN")
+    assert [r["number"] for r in mine] == ["v1", "v2", "d1"]
+    assert "INTERNAL" not in summit.ok("show", "3.1")
+    assert "INTERNAL fallback" in summit.ok("show", "3.1", "--as", "IN")
+    assert "Too early" in summit.ok("show", "3.1", "v2")
+    out = summit.ok("accept", "3.1", "--as", "IN")
+    assert "agreed-ad-ref" in out
+    assert summit.ok("status", "3.1", "final").strip() == "3.1 final"
+
+
+def test_text_from_file_and_stdin(summit: Run, tmp_path: Path,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    source = tmp_path / "ru.md"
+    source.write_text("Russian text\r\nwith CRLF", encoding="utf-8")
+    summit.ok("table", "3.1", "--as", "RU", "--file", str(source))
+    assert summit.json("show", "3.1")["revision"]["text"] == "Russian text\r\nwith CRLF"  # type: ignore[index]
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO("Из stdin".encode())))
+    summit.ok("table", "3.1", "--as", "IN")
+    assert summit.json("show", "3.1")["revision"]["text"] == "Из stdin"  # type: ignore[index]
+
+
+def test_binary_file_is_refused_cleanly(summit: Run, tmp_path: Path) -> None:
+    blob = tmp_path / "image.png"
+    blob.write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff")
+    before = summit.ok("history", "3.1", "--json")
+    code, out, err = summit("table", "3.1", "--as", "RU", "--file", str(blob))
+    assert code == 1 and "not UTF-8 text" in err and err.count("\n") == 1
+    assert summit.ok("history", "3.1", "--json") == before
+
+
+@pytest.mark.parametrize(("argv", "code", "message"), [
+    (["table", "9.9", "--as", "RU", "--text", "x"], 1, 'No item 9.9 in summit "India–Russia'),
+    (["table", "3.1", "--as", "CN", "--text", "x"], 1, "No delegation 'CN'"),
+    (["table", "3.1", "--text", "x"], 2, "needs --as CODE"),
+    (["table", "3.1", "--as", "RU", "--code", "XYZ", "--text", "x"], 2, "invalid choice"),
+    (["status", "3.1", "final"], 1, "cannot go from proposed to final"),
+    (["status", "3.1", "done"], 2, "invalid choice"),
+    (["accept", "3.1", "--as", "IN"], 1, "own text"),
+    (["accept", "3.1", "v7", "--as", "RU"], 1, "No revision v7"),
+    (["show", "3.1", "--summit", "nope"], 1, "No summit 'nope'"),
+    (["add", "--section", "Space", "--title", "t", "--as", "IN", "--text", "x"], 1,
+     "No section 'Space'"),
+    (["add", "--section", "1", "--title", "   ", "--as", "IN", "--text", "x"], 1,
+     "title is empty"),
+    (["new", "Solo", "--delegation", "IN"], 2, "is not CODE=Name"),
+])
+def test_errors_are_one_line_with_exit_code(summit: Run, argv: list[str], code: int,
+                                            message: str) -> None:
+    before = summit.ok("history", "3.1", "--json", "--as", "IN")
+    got, out, err = summit(*argv)
+    assert got == code, err
+    assert message in err
+    if code == 1:
+        assert err.startswith("summit: ") and err.count("\n") == 1
+    assert summit.ok("history", "3.1", "--json", "--as", "IN") == before
+
+
+def test_db_before_or_after_and_environment(summit: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = str(summit.db)
+    assert summit("--db", db, "items", db=False)[0] == 0
+    assert summit("items", "--db", db, db=False)[0] == 0
+    monkeypatch.setenv("SUMMIT_AGENDA_DB", db)
+    code, out, _ = summit("items", db=False)
+    assert code == 0 and "Maritime corridor" in out
+
+
+def test_missing_workspace_is_not_created_by_a_read(tmp_path: Path, run: Run) -> None:
+    code, _, err = run("items", "--db", str(tmp_path / "none.json"), db=False)
+    assert code == 1 and "No workspace at" in err and "summit demo" in err
+    assert not (tmp_path / "none.json").exists()
+
+
+def test_several_summits_need_summit_option(summit: Run) -> None:
+    summit.ok("new", "Second", "--delegation", "IN=India", "--delegation", "JP=Japan")
+    code, _, err = summit("items")
+    assert code == 1 and "pick one with --summit (india-russia-2021, second)" in err
+    assert "Maritime" in summit.ok("items", "--summit", "india-russia-2021")
+
+
+def test_notes_move_retitle_section_log(summit: Run) -> None:
+    summit.ok("note", "3.1", "--as", "IN", "Keep the date")
+    assert "Keep the date" in summit.ok("notes", "3.1", "--as", "IN")
+    assert "Keep the date" not in summit.ok("notes", "3.1", "--as", "RU")
+    summit.ok("add", "--section", "1", "--title", "Indo-Pacific", "--as", "IN", "--text", "t")
+    assert summit.ok("move", "1.1", "--down").strip() == "2.1"
+    assert summit.ok("move", "2.1", "--section", "Connectivity", "--position", "2").strip() \
+        == "3.2"
+    assert summit.ok("retitle", "3.2", "Regional architecture").strip() == \
+        "3.2 Regional architecture"
+    assert "8. Space" in summit.ok("section", "Space")
+    log = summit.json("log")
+    assert [e["action"] for e in log][-4:] == ["item.move", "item.move", "item.retitle",
+                                               "section.add"]
+    assert all("note" not in e["action"] for e in log)  # the joint log hides private notes
+
+
+def test_diff_formats(summit: Run) -> None:
+    summit.ok("table", "3.1", "--as", "RU", "--text", "Operationalise the corridor by 2025.")
+    ops = json.loads(summit.ok("diff", "3.1", "--format", "json"))
+    assert ops == [{"op": "equal", "text": "Operationalise the corridor by "},
+                   {"op": "delete", "text": "2022"}, {"op": "insert", "text": "2025"},
+                   {"op": "equal", "text": "."}]
+    word = summit.ok("diff", "3.1", "--color", "never")
+    assert "{-2022-}{+2025+}" in word and "[" not in word.split("\n", 1)[1]
+    assert "\x1b[" in summit.ok("diff", "3.1", "--color", "always")
+    assert "\x1b" not in summit.ok("diff", "3.1")  # not a terminal: no colour
+    assert "{~~2022~>2025~~}" in summit.ok("diff", "3.1", "--format", "critic")
+    assert "<del>2022</del>" in summit.ok("diff", "3.1", "v1", "v2", "--format", "html")
+    assert "-Operationalise the corridor by 2022." in summit.ok("diff", "3.1", "IN", "RU",
+                                                               "--format", "unified")
+    assert "│" in summit.ok("diff", "3.1", "--format", "side")
+
+
+def test_merge_and_brackets(summit: Run) -> None:
+    summit.ok("table", "3.1", "--as", "RU", "--text", "Operationalise the corridor by 2025.")
+    summit.ok("table", "3.1", "--as", "IN", "--text", "Operationalise the corridor by 2023.")
+    assert summit.ok("merge", "3.1").strip() == \
+        "Operationalise the corridor by [IN: 2023][RU: 2025]."
+    assert summit.ok("merge", "3.1", "--table", "--as", "IN").startswith("v4 tabled (CMP)")
+    assert summit.json("brackets") == {"items": [{"number": "3.1", "title": "Maritime corridor",
+                                                  "brackets": 2, "problems": []}], "total": 2}
+    assert summit.ok("brackets").splitlines()[-1].split() == ["total", "2"]
+
+
+def test_escape_sequences_in_user_text_are_never_printed_raw(summit: Run) -> None:
+    hostile = "Clear \x1b[2J screen and \x1b]52;c;ZXZpbA==\x07 clipboard \x9b31m"
+    summit.ok("table", "3.1", "--as", "RU", "--text", hostile)
+    for argv in (["show", "3.1"], ["history", "3.1"], ["diff", "3.1"],
+                 ["diff", "3.1", "--color", "always"], ["diff", "3.1", "--format", "side"],
+                 ["merge", "3.1"], ["show", "3.1", "--json"], ["log"]):
+        out = summit.ok(*argv)
+        assert "\x1b]" not in out and "\x1b[2J" not in out and "\x9b" not in out, argv
+    assert json.loads(summit.ok("show", "3.1", "--json"))["revision"]["text"] == hostile
+
+
+def test_demo_builds_and_reset_refuses_foreign_workspaces(tmp_path: Path, run: Run) -> None:
+    demo = tmp_path / "demo.json"
+    assert run("demo", "--no-open", "--db", str(demo), db=False)[1].strip() == str(demo)
+    code, out, _ = run("items", "--db", str(demo), db=False)
+    assert "Sputnik V" in out
+    assert run("demo", "--no-open", "--reset", "--db", str(demo), db=False)[0] == 0
+    run("new", "Mine", "--delegation", "IN=India", "--delegation", "RU=Russia", "--db",
+        str(demo), db=False)
+    code, _, err = run("demo", "--no-open", "--reset", "--db", str(demo), db=False)
+    assert code == 1 and "also holds mine" in err
+
+
+def test_python_m_agenda_and_no_textual_on_scripted_paths(summit: Run) -> None:
+    probe = (
+        "import sys, agenda.cli\n"
+        "try:\n"
+        f"    agenda.cli.main(['items', '--db', {str(summit.db)!r}])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "import importlib, pkgutil, agenda\n"
+        "for m in pkgutil.iter_modules(agenda.__path__):\n"
+        "    if m.name != '__main__':\n"
+        "        importlib.import_module('agenda.' + m.name)\n"
+        "assert 'textual' not in sys.modules, 'textual imported'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    result = subprocess.run([sys.executable, "-m", "agenda", "items", "--db", str(summit.db)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "Maritime corridor" in result.stdout
+
+
+def test_help_lists_every_command(run: Run) -> None:
+    code, out, _ = run("--help", db=False)
+    assert code == 0
+    for name in ("new", "items", "add", "table", "accept", "status", "note", "show",
+                 "history", "diff", "merge", "brackets", "demo"):
+        assert f"    {name}" in out
