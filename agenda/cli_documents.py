@@ -2,9 +2,142 @@
 
 from __future__ import annotations
 
+import argparse
+import os
+import sys
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+# agenda.cli imports this module while it loads, so its helpers are imported inside the
+# handlers, once it is complete.
 
 
 def add_parsers(command: Callable[..., Any]) -> None:
     """Register the document subcommands through cli.build_parser's `command` helper."""
+    from agenda.cli import _delegation
+
+    p = command("export", cmd_export,
+                "export the summit as Markdown or HTML through a template (default: agenda)")
+    p.add_argument("--template", default="agenda", metavar="NAME",
+                   help="agenda, negotiating-text, redline, brief (needs --as), or one of "
+                        "yours: see `summit templates`")
+    p.add_argument("--format", choices=["md", "html"], default="md", type=str.lower,
+                   help="Markdown (default) or a standalone HTML page")
+    p.add_argument("-o", "--output", type=Path, metavar="FILE",
+                   help="write to FILE instead of standard output")
+    p.add_argument("--template-dir", type=Path, metavar="DIR",
+                   help="look for templates in DIR first")
+    p.add_argument("--since", metavar="DATE",
+                   help="redline: changes since DATE (2021-03-01 or 2021-03-01T10:00, UTC)")
+
+    p = command("import", cmd_import,
+                "import a Markdown agenda: headings become sections, sub-headings or list "
+                "items become items; re-importing tables MODs for changed texts",
+                )
+    p.add_argument("file", type=Path, metavar="FILE.md")
+    p.add_argument("--title", help="create a new summit with this title (default: the file's "
+                                   "title heading); needs --delegation")
+    p.add_argument("--delegation", action="append", type=_delegation, default=[],
+                   metavar="CODE=NAME[:HEAD]", help="a delegation of the new summit (repeat)")
+    p.add_argument("--slug", help="short name of the new summit")
+    p.add_argument("--venue", default="")
+    p.add_argument("--dates", default="")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    p = command("templates", cmd_templates,
+                "list export templates and starter agendas (built-in and your own)")
+    p.add_argument("--template-dir", type=Path, metavar="DIR",
+                   help="also list the templates in DIR (they come first)")
+    p.add_argument("--json", action="store_true")
+
+
+def cmd_export(args: argparse.Namespace) -> None:
+    from agenda.cli import _as, _summit, open_workspace, say
+    from agenda.export import render
+
+    ws = open_workspace(args)
+    text = render(ws, _summit(ws, args), args.template, viewer=_as(args), fmt=args.format,
+                  template_dir=args.template_dir, since=args.since)
+    if args.output is not None:
+        _write(args.output, text)
+        sys.stderr.write(f"wrote {args.output}\n")
+    elif sys.stdout.isatty():
+        say(text.rstrip("\n"))
+    else:
+        # A pipe or a file gets the document byte for byte.
+        sys.stdout.write(text)
+
+
+def _write(path: Path, text: str) -> None:
+    """Write the whole document or nothing: a temporary file beside it, then a rename."""
+    from agenda.cli import fail
+
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(temp, path)
+    except OSError as exc:
+        fail(f"Cannot write {path}: {exc.strerror or exc}")
+
+
+def cmd_import(args: argparse.Namespace) -> None:
+    from agenda.cli import _need_as, decode_utf8, fail, open_workspace, say, say_json
+    from agenda.importer import import_markdown
+
+    code = _need_as(args, "import")
+    if args.title and not args.delegation:
+        fail("A new summit needs its delegations: --delegation IN=India --delegation RU=Russia",
+             2)
+    try:
+        raw = args.file.read_bytes()
+    except OSError as exc:
+        fail(f"Cannot read {args.file}: {exc.strerror or exc}")
+    text = decode_utf8(raw, str(args.file))
+    if "\x00" in text:
+        fail(f"{args.file} contains NUL bytes; is it a binary file?")
+    creating = bool(args.delegation)
+    ws = open_workspace(args, create=creating)
+    report = import_markdown(
+        ws, text, delegation=code,
+        slug=None if creating else getattr(args, "summit", None),
+        title=args.title, delegations=args.delegation, venue=args.venue, dates=args.dates,
+        new_slug=args.slug, source_name=args.file.name)
+    if args.json:
+        say_json(report.to_json())
+        return
+    verb = "Created" if report.created_summit else "Imported into"
+    say(f"{verb} {report.slug} from {args.file.name}, tabled by {report.delegation}")
+    say(f"  sections: {len(report.sections_added)} added, "
+        f"{len(report.sections_existing)} already there")
+    say(f"  items: {len(report.items_added)} added, {len(report.items_changed)} changed (MOD "
+        f"tabled), {len(report.items_unchanged)} unchanged")
+    for label in report.refused:
+        say(f"  not changed: {label}")
+    for note in report.notes:
+        if note.kind in ("metadata", "title"):
+            continue
+        first = note.text.split("\n", 1)[0]
+        say(f"  {note.lines}: {note.reason}: {first[:70]}{'…' if len(first) > 70 else ''}")
+
+
+def cmd_templates(args: argparse.Namespace) -> None:
+    from agenda.cli import say, say_json
+    from agenda.export import list_templates, user_templates_dir
+
+    found = list_templates(args.template_dir)
+    if args.json:
+        say_json([{"name": t.name, "kind": t.kind, "origin": t.origin, "path": str(t.path),
+                   "view": t.view, "description": t.description} for t in found])
+        return
+    say("Export templates (summit export --template NAME):")
+    for t in (t for t in found if t.kind == "export"):
+        needs = " [needs --as]" if t.view == "delegation" else ""
+        say(f"  {t.name:<24} {t.origin:<15} {t.description}{needs}")
+    say("Starter agendas (summit new --template NAME):")
+    for t in (t for t in found if t.kind == "starter"):
+        say(f"  {t.name:<24} {t.origin:<15} {t.description}")
+    say(f"Your own: NAME.md.j2 and NAME.md in {user_templates_dir()}")
