@@ -122,7 +122,25 @@ def _delegation(value: str) -> Delegation:
 
 def open_workspace(args: argparse.Namespace, *, create: bool = False) -> Workspace:
     path = getattr(args, "db", None) or default_db_path()
-    return Workspace(path, create=create)
+    ws = Workspace(path, create=create)
+    take_daily_backup(ws)
+    return ws
+
+
+def backups_folder() -> Path:
+    from platformdirs import user_data_path
+
+    return user_data_path("summit-agenda") / "backups"
+
+
+def take_daily_backup(ws: Workspace) -> None:
+    """The first use of a workspace each day snapshots it; a failure only warns."""
+    from agenda.integrity import daily_backup
+
+    try:
+        daily_backup(ws, backups_folder())
+    except OSError as exc:
+        sys.stderr.write(f"{PROG}: warning: the daily backup failed ({exc.strerror})\n")
 
 
 def _summit(ws: Workspace, args: argparse.Namespace) -> str:
@@ -486,6 +504,50 @@ def cmd_brackets(args: argparse.Namespace) -> None:
     say(f"{'total':<5} {sum(n for _, n, _ in rows):>3}")
 
 
+def cmd_check(args: argparse.Namespace) -> None:
+    from agenda.integrity import check
+
+    ws = open_workspace(args)
+    problems = check(ws)
+    if args.json:
+        say_json([{"summit": p.summit, "item": p.item, "revision": p.revision,
+                   "problem": p.message} for p in problems])
+    else:
+        for problem in problems:
+            say(str(problem))
+        summits = len(ws.summits())
+        say(f"{len(problems)} problem(s) in {summits} summit(s)" if problems else
+            f"ok: every hash, parent link, acceptance and event checks out ({summits} summits)")
+    if problems:
+        raise SystemExit(1)
+
+
+def cmd_backup(args: argparse.Namespace) -> None:
+    from agenda.integrity import backup
+    from agenda.model import now_utc
+
+    ws = open_workspace(args)
+    dest = args.output or Path(f"{ws.path.stem}-{now_utc():%Y%m%d-%H%M%S}.backup")
+    say(str(backup(ws, dest)))
+
+
+def cmd_restore(args: argparse.Namespace) -> None:
+    from agenda.integrity import read_backup, restore
+
+    path = getattr(args, "db", None) or default_db_path()
+    files = read_backup(args.file)  # refuse a bad backup before asking anything
+    if not args.yes:
+        if not sys.stdin.isatty():
+            fail("restore replaces the workspace; confirm with --yes when not at a terminal", 2)
+        answer = input(f"Replace {path} with {args.file} ({len(files) - 1} summit file(s))? "
+                       "The current files are kept aside. [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            fail("Nothing restored")
+    ws = Workspace(path, create=True)
+    aside = restore(ws, args.file)
+    say(f"restored {args.file}; the replaced files are in {aside}")
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from agenda.demo import DEMO_SLUG, build_demo
 
@@ -658,6 +720,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("item", nargs="?")
     p.set_defaults(trailing=("item",))
     p.add_argument("--json", action="store_true")
+
+    p = command("check", cmd_check, "verify every hash, parent link, acceptance and event "
+                                    "(exit 1 on any problem)")
+    p.add_argument("--json", action="store_true")
+
+    p = command("backup", cmd_backup, "write a consistent snapshot of the workspace")
+    p.add_argument("-o", "--output", type=Path, help="backup file (default: in this folder)")
+
+    p = command("restore", cmd_restore, "put a backup in place of the workspace")
+    p.add_argument("file", type=Path)
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
     p = command("demo", cmd_demo, "build the India–Russia demo summit and open it")
     p.add_argument("--reset", action="store_true", help="rebuild the demo from scratch")

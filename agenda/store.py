@@ -254,6 +254,10 @@ class AtomicStorage(Storage):
         self._dirty = False
         schema = data[META_TABLE]["1"]["schema"]
         if schema < SCHEMA_VERSION:
+            # Keep the file as it was before its first migration, beside it.
+            kept = self.path.with_name(f"{self.path.name}.schema{schema}.bak")
+            if not kept.exists():
+                atomic_write(kept, raw)
             self._data = migrate(data, schema)
             self._dirty = True
 

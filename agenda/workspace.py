@@ -9,6 +9,7 @@ one atomic commit or not at all.
 
 from __future__ import annotations
 
+import copy
 import os
 import uuid as uuidlib
 from collections.abc import Callable, Iterator, Sequence
@@ -216,6 +217,20 @@ class Workspace:
                            "or try `summit demo`")
         raise AgendaError(f"The workspace has {len(entries)} summits; pick one with "
                           f"--summit ({', '.join(slugs)})")
+
+    def files(self) -> list[Path]:
+        """The workspace index and every summit file it names, index first."""
+        with self.lock.thread_only():
+            docs = self._refreshed(self._index).table("summits").all()
+        return [self.path, *(self.summits_dir / d["file"] for d in docs)]
+
+    def records(self, slug: str) -> dict[str, list[dict[str, Any]]]:
+        """A copy of every stored record of a summit, unfiltered: for integrity checks."""
+        with self.lock.thread_only():
+            db = self._summit_db(slug)
+            return {name: copy.deepcopy(db.table(name).all())
+                    for name in ("summit", "items", "revisions", "acceptances", "notes",
+                                 "events")}
 
     def _summit_db(self, slug: str) -> TinyDB:
         db = self._summits.get(slug)
