@@ -1,0 +1,235 @@
+"""The Summit Agenda terminal app: opens a workspace, keeps the summit state fresh, runs writes."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import get_current_worker
+
+from agenda.history import SummitState
+from agenda.model import AgendaError, NotFound, now_utc
+from agenda.workspace import Workspace
+from tui.commands import AgendaCommands
+from tui.config import Preferences, config_dir
+from tui.messages import StateLoaded
+
+T = TypeVar("T")
+
+POLL_SECONDS = 1.0
+
+
+class SummitApp(App[None]):
+    """One workspace, one open summit at a time, seen as one delegation or as the joint view."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "Summit Agenda"
+    COMMANDS = App.COMMANDS | {AgendaCommands}
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    BINDINGS = [
+        Binding("f1", "help", "Help", show=False),
+    ]
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        summit: str | None = None,
+        as_: str | None = None,
+        clock: Callable[[], datetime] = now_utc,
+        config: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.ws = Workspace(path, create=True, clock=clock)
+        self.preferences = Preferences(config if config is not None else config_dir())
+        self.requested_summit = summit
+        self.requested_as = as_
+        self.slug: str | None = None
+        self.acting_as: str | None = None
+        self.state: SummitState | None = None
+
+    # Starting -----------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        from tui.screens.welcome import WelcomeScreen
+
+        self.set_interval(POLL_SECONDS, self._poll)
+        slugs = [entry.slug for entry in self.ws.summits()]
+        wanted = self.requested_summit
+        if wanted is not None and wanted not in slugs:
+            self.notify(f"No summit {wanted!r} in this workspace", severity="error",
+                        markup=False)
+            wanted = None
+        if wanted is None and len(slugs) == 1:
+            wanted = slugs[0]
+        if wanted is None:
+            self.push_screen(WelcomeScreen())
+        else:
+            self.open_summit(wanted, as_=self.requested_as)
+
+    def open_summit(self, slug: str, *, as_: str | None = None) -> None:
+        """Show a summit's workspace, acting as `as_`, else as last time in this workspace."""
+        from tui.screens.workspace import WorkspaceScreen
+
+        self.slug = slug
+        self.state = None
+        chosen = as_ or self.preferences.acting_as(self.ws.path)
+        self.acting_as = chosen.strip().upper() if chosen else None
+        if as_:
+            self.preferences.remember_acting_as(self.ws.path, self.acting_as)
+        screen = WorkspaceScreen()
+        if len(self.screen_stack) > 1:
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+        self.load_state()
+
+    # Acting as ----------------------------------------------------------------------------
+
+    def act_as(self, code: str | None) -> None:
+        """Switch the viewer: a delegation code, or None for the joint view (tabled only)."""
+        self.acting_as = code
+        self.preferences.remember_acting_as(self.ws.path, code)
+        self.load_state()
+
+    def acting_as_label(self, state: SummitState) -> str:
+        if state.viewer is None:
+            return "Joint view (tabled texts only)"
+        delegation = state.summit.delegation(state.viewer)
+        return f"Acting as {delegation.code} ({delegation.name})"
+
+    # Reading ------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="load")
+    def load_state(self) -> None:
+        """Read the summit in a thread (a large workspace must not freeze the screen)."""
+        if self.slug is None:
+            return
+        try:
+            state = self.ws.state(self.slug, self.acting_as)
+        except NotFound as error:
+            if self.acting_as is None:
+                raise
+            self.call_from_thread(self.notify, f"{error}; showing the joint view",
+                                  severity="warning", markup=False)
+            state = self.ws.state(self.slug, None)
+        if not get_current_worker().is_cancelled:
+            self.post_message(StateLoaded(state))
+
+    def on_state_loaded(self, message: StateLoaded) -> None:
+        if message.state.summit.slug != self.slug:
+            return  # A read that opening another summit has overtaken.
+        self.state = message.state
+        self.acting_as = message.state.viewer
+        self.title = message.state.summit.title
+        self.sub_title = self.acting_as_label(message.state)
+        for screen in self.screen_stack:
+            screen.post_message(StateLoaded(message.state))
+
+    def _poll(self) -> None:
+        if self.slug is not None:
+            self._check_disk()
+
+    @work(thread=True, exclusive=True, group="poll")
+    def _check_disk(self) -> None:
+        """Another process (the CLI, a colleague) committed: read the summit again."""
+        if self.ws.changed_on_disk():
+            self.call_from_thread(self.load_state)
+
+    # Writing ------------------------------------------------------------------------------
+
+    def write(
+        self,
+        job: Callable[[], T],
+        *,
+        done: Callable[[T], str] | str | None = None,
+        then: Callable[[T], Any] | None = None,
+        refused: Callable[[], Any] | None = None,
+    ) -> None:
+        """Run one workspace operation in a thread; a refusal becomes a notification."""
+        self._write(job, done, then, refused)
+
+    @work(thread=True, group="write")
+    def _write(
+        self,
+        job: Callable[[], Any],
+        done: Callable[[Any], str] | str | None,
+        then: Callable[[Any], Any] | None,
+        refused: Callable[[], Any] | None,
+    ) -> None:
+        try:
+            result = job()
+        except AgendaError as error:
+            self.call_from_thread(self.notify, str(error), title="Refused",
+                                  severity="error", markup=False)
+            if refused is not None:
+                self.call_from_thread(refused)
+            return
+        self.call_from_thread(self._written, result, done, then)
+
+    def _written(self, result: Any, done: Callable[[Any], str] | str | None,
+                 then: Callable[[Any], Any] | None) -> None:
+        if then is not None:
+            then(result)
+        if done is not None:
+            self.notify(done(result) if callable(done) else done, markup=False)
+        self.load_state()
+
+    # Leaving ------------------------------------------------------------------------------
+
+    def unsaved_drafts(self) -> list[str]:
+        """Item numbers with draft text not yet saved, across the open screens."""
+        from tui.screens.workspace import WorkspaceScreen
+
+        found: list[str] = []
+        for screen in self.screen_stack:
+            if isinstance(screen, WorkspaceScreen):
+                found.extend(screen.unsaved_drafts())
+        return found
+
+    def confirm_unsaved(self, doing: str, proceed: Callable[[], Any]) -> None:
+        """Run `proceed` at once, or after the user agrees to leave unsaved drafts behind."""
+        from tui.screens.modals import ConfirmScreen
+
+        unsaved = self.unsaved_drafts()
+        if not unsaved:
+            proceed()
+            return
+        question = (f"Unsaved draft text on item {', '.join(unsaved)}. {doing} anyway and "
+                    "lose it?")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                proceed()
+
+        self.push_screen(ConfirmScreen(question, yes=f"{doing} anyway"), answered)
+
+    async def action_quit(self) -> None:
+        self.confirm_unsaved("Quit", self.exit)
+
+    def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Help", "List every key binding", self.action_help)
+
+
+def run(path: Path, *, summit: str | None = None, as_: str | None = None) -> None:
+    """Open the app on a workspace file (the CLI's door into the terminal interface)."""
+    try:
+        app = SummitApp(path, summit=summit, as_=as_)
+    except AgendaError as error:
+        print(f"summit: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
+    app.run()

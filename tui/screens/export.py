@@ -1,0 +1,152 @@
+"""The export screen: pick a template, preview the Markdown, write it to a file."""
+
+from __future__ import annotations
+
+from importlib.util import find_spec
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Input, Label, Markdown, Select
+from textual.worker import get_current_worker
+
+from agenda.history import SummitState
+from agenda.model import AgendaError
+from tui.messages import StateLoaded
+from tui.screens.modals import ConfirmScreen
+
+if TYPE_CHECKING:
+    from agenda.export import TemplateInfo
+    from tui.app import SummitApp
+
+
+def export_available() -> bool:
+    return find_spec("agenda.export") is not None
+
+
+def default_file_name(slug: str, template: str, delegation: str | None) -> str:
+    whose = f"-{delegation.lower()}" if delegation else ""
+    return f"{slug}-{template}{whose}.md"
+
+
+class ExportScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("ctrl+s", "write", "Write file"),
+    ]
+
+    def __init__(self, state: SummitState) -> None:
+        super().__init__()
+        self.state = state
+        self.templates: dict[str, TemplateInfo] = {}
+        self.markdown = ""
+
+    @property
+    def summit_app(self) -> SummitApp:
+        return cast("SummitApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        from agenda.export import list_templates
+
+        try:
+            self.templates = {t.name: t for t in list_templates() if t.kind == "export"}
+        except AgendaError as error:
+            self.notify(str(error), severity="error", markup=False)
+        codes = self.state.summit.codes
+        viewer = self.state.viewer or codes[0]
+        yield Header()
+        with Horizontal(id="export-controls"):
+            yield Label("Template")
+            yield Select([(Text(f"{t.name} — {t.description}" if t.description else t.name),
+                           t.name) for t in self.templates.values()],
+                         value="agenda" if "agenda" in self.templates else Select.BLANK,
+                         allow_blank="agenda" not in self.templates, id="template")
+            yield Label("For")
+            yield Select([(code, code) for code in codes], value=viewer, allow_blank=False,
+                         id="delegation")
+        with Horizontal(id="export-file"):
+            yield Label("File")
+            yield Input(id="file-name")
+            yield Button("Write", id="write", variant="primary")
+        with VerticalScroll(id="export-preview"):
+            yield Markdown(open_links=False, id="preview")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_preview()
+
+    def on_state_loaded(self, message: StateLoaded) -> None:
+        self.state = message.state
+        self.refresh_preview()
+
+    @on(Select.Changed)
+    def _changed(self) -> None:
+        self.refresh_preview()
+
+    def _choice(self) -> tuple[str, str | None] | None:
+        name = self.query_one("#template", Select).value
+        if not isinstance(name, str) or name not in self.templates:
+            return None
+        delegation_select = self.query_one("#delegation", Select)
+        needs_delegation = self.templates[name].view == "delegation"
+        delegation_select.disabled = not needs_delegation
+        code = delegation_select.value
+        return name, code if needs_delegation and isinstance(code, str) else None
+
+    def refresh_preview(self) -> None:
+        choice = self._choice()
+        if choice is None:
+            return
+        name, code = choice
+        self.query_one("#file-name", Input).value = str(
+            Path.cwd() / default_file_name(self.state.summit.slug, name, code))
+        self._render(name, code)
+
+    @work(thread=True, exclusive=True, group="export")
+    def _render(self, name: str, code: str | None) -> None:
+        from agenda.export import render
+
+        try:
+            text = render(self.summit_app.ws, self.state.summit.slug, name, viewer=code)
+        except AgendaError as error:
+            self.app.call_from_thread(self.notify, str(error), severity="error", markup=False)
+            return
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show, text)
+
+    def _show(self, text: str) -> None:
+        self.markdown = text
+        self.query_one("#preview", Markdown).update(text)
+
+    @on(Button.Pressed, "#write")
+    def action_write(self) -> None:
+        if not self.markdown:
+            self.notify("Nothing rendered yet", severity="warning")
+            return
+        path = Path(self.query_one("#file-name", Input).value.strip()).expanduser()
+        text = self.markdown
+
+        def chosen(yes: bool | None) -> None:
+            if yes:
+                self._write_file(path, text)
+
+        if path.exists():
+            self.app.push_screen(ConfirmScreen(f"{path} exists. Replace it?", yes="Replace"),
+                                 chosen)
+        else:
+            self._write_file(path, text)
+
+    @work(thread=True, group="export-write")
+    def _write_file(self, path: Path, text: str) -> None:
+        try:
+            path.write_text(text, encoding="utf-8")
+        except OSError as error:
+            self.app.call_from_thread(self.notify, f"Cannot write {path}: {error.strerror}",
+                                      severity="error", markup=False)
+            return
+        self.app.call_from_thread(self.notify, f"Wrote {path}", markup=False)

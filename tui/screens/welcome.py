@@ -1,0 +1,119 @@
+"""The welcome screen: open a summit, create one, open the demo, or import an agenda."""
+
+from __future__ import annotations
+
+from importlib.util import find_spec
+from typing import TYPE_CHECKING, cast
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from agenda.workspace import SummitEntry
+from tui.screens.modals import CreateSummitScreen, SummitForm
+
+if TYPE_CHECKING:
+    from tui.app import SummitApp
+
+
+def importer_available() -> bool:
+    return find_spec("agenda.importer") is not None
+
+
+class WelcomeScreen(Screen[None]):
+    BINDINGS = [
+        Binding("c", "create", "Create a summit"),
+        Binding("d", "demo", "Open the demo"),
+        Binding("i", "import_agenda", "Import an agenda"),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    @property
+    def summit_app(self) -> SummitApp:
+        return cast("SummitApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        entries = self.summit_app.ws.summits()
+        yield Header()
+        with Vertical(id="welcome"):
+            yield Static(Content.assemble(
+                ("Summit Agenda\n", "bold $text-accent"),
+                "Negotiate a summit agenda item by item: each delegation's position side by "
+                "side, every revision kept, brackets counted, a clean export at the end.",
+            ), id="welcome-intro")
+            if entries:
+                yield Label("Open a summit")
+                yield OptionList(*(Option(summit_label(e), id=e.slug) for e in entries),
+                                 id="summits")
+            else:
+                yield Static("This workspace has no summit yet.", markup=False)
+            with Horizontal(id="welcome-actions"):
+                yield Button("Create a summit", id="create", variant="primary")
+                yield Button("Open the demo", id="demo")
+                yield Button("Import a Markdown agenda", id="import",
+                             disabled=not importer_available())
+            if not importer_available():
+                yield Static("Importing a Markdown agenda is not available in this version.",
+                             classes="hint", markup=False)
+            yield Static(Content.assemble(("Workspace: ", "$text-muted"),
+                                          str(self.summit_app.ws.path)), classes="hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.summit_app.title = "Summit Agenda"
+        self.summit_app.sub_title = "Welcome"
+        self.query_one("#summits" if self.query("#summits") else "#create").focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        assert event.option.id is not None
+        self.summit_app.open_summit(event.option.id)
+
+    @on(Button.Pressed, "#create")
+    def action_create(self) -> None:
+        self.create_summit(None)
+
+    def create_summit(self, initial: SummitForm | None) -> None:
+        """The form; when the workspace refuses it, it comes back filled in as it was."""
+
+        def chosen(form: SummitForm | None) -> None:
+            if form is None:
+                return
+            self.summit_app.write(
+                lambda: self.summit_app.ws.create_summit(
+                    form.title, form.delegations, venue=form.venue, dates=form.dates),
+                done=lambda entry: f"Created {entry.title}",
+                then=lambda entry: self.summit_app.open_summit(entry.slug),
+                refused=lambda: self.create_summit(form))
+
+        self.app.push_screen(CreateSummitScreen(initial), chosen)
+
+    @on(Button.Pressed, "#demo")
+    def action_demo(self) -> None:
+        from agenda.demo import DEMO_SLUG, build_demo
+
+        ws = self.summit_app.ws
+        if DEMO_SLUG in {e.slug for e in ws.summits()}:
+            self.summit_app.open_summit(DEMO_SLUG)
+            return
+        self.summit_app.write(lambda: build_demo(ws), done="Built the India–Russia demo summit",
+                              then=self.summit_app.open_summit)
+
+    @on(Button.Pressed, "#import")
+    def action_import_agenda(self) -> None:
+        if not importer_available():
+            self.notify("Importing a Markdown agenda is not available in this version",
+                        severity="warning")
+
+
+def summit_label(entry: SummitEntry) -> Content:
+    details = " · ".join(part for part in (entry.venue, entry.dates) if part)
+    return Content.assemble(
+        Content.styled(entry.title, "bold"),
+        (f"  {details}" if details else "", "$text-muted"),
+        (f"  ({entry.slug})", "$text-muted"),
+    )

@@ -1,0 +1,575 @@
+"""The workspace screen: the agenda tree on the left, the selected item's tabs on the right."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane, Tree
+
+from agenda.history import SummitState
+from agenda.model import AgendaError, Code, Item, Revision, Status
+from tui.messages import CompareRevisions, StateLoaded
+from tui.render import status_label
+from tui.screens.modals import (
+    AddItemScreen,
+    ChoiceScreen,
+    CompilationScreen,
+    ConfirmScreen,
+    NewItem,
+    NoteScreen,
+    RevisionScreen,
+    StatusScreen,
+    TableDraftScreen,
+    TableForm,
+    TextScreen,
+)
+from tui.widgets.agenda_tree import AgendaTree
+from tui.widgets.diff_view import DiffView
+from tui.widgets.draft import DraftPane
+from tui.widgets.history import HistoryPane
+from tui.widgets.notes import NotesPane
+from tui.widgets.positions import PositionsView
+
+if TYPE_CHECKING:
+    from tui.app import SummitApp
+
+JOINT = "__joint__"
+TABS = ("positions", "draft", "history", "diff", "notes")
+
+PaletteCommand = tuple[str, str, Callable[[], Any]]
+
+
+class WorkspaceScreen(Screen[None]):
+    BINDINGS = [
+        Binding("slash", "focus_filter", "Filter", key_display="/"),
+        Binding("escape", "focus_agenda", "Agenda", show=False),
+        Binding("a", "accept", "Accept"),
+        Binding("c", "compile", "Compile"),
+        Binding("s", "status", "Status"),
+        Binding("n", "add_item", "New item"),
+        Binding("e", "edit_title", "Title"),
+        Binding("shift+up,K", "shift(-1)", "Up", key_display="⇧↑"),
+        Binding("shift+down,J", "shift(1)", "Down", key_display="⇧↓"),
+        Binding("m", "move_to_section", "Move…"),
+        Binding("N", "add_note", "Note"),
+        Binding("v", "act_as", "Act as"),
+        Binding("D", "dashboard", "Dashboard"),
+        Binding("x", "export", "Export"),
+        *(Binding(str(n), f"tab('{tab}')", tab.title(), show=False)
+          for n, tab in enumerate(TABS, start=1)),
+        Binding("question_mark", "app.help", "Help", key_display="?"),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.state: SummitState | None = None
+        self.item_uuid: str | None = None
+        self._compare: tuple[str, tuple[Revision, Revision]] | None = None
+        self._painted: dict[str, tuple[int, str]] = {}
+
+    @property
+    def summit_app(self) -> SummitApp:
+        return cast("SummitApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="body"):
+            with Vertical(id="agenda-pane"):
+                yield Input(placeholder="/ filter: number, title, text, tag, status",
+                            id="filter")
+                yield AgendaTree(id="agenda")
+            with Vertical(id="item-pane"):
+                yield Static("Reading the summit…", id="item-heading", markup=False)
+                with TabbedContent(id="tabs", initial="positions"):
+                    with TabPane("1 Positions", id="positions"):
+                        yield PositionsView(id="positions-view")
+                    with TabPane("2 Draft", id="draft"):
+                        yield DraftPane(id="draft-pane")
+                    with TabPane("3 History", id="history"):
+                        yield HistoryPane(id="history-pane")
+                    with TabPane("4 Diff", id="diff"):
+                        yield DiffView(id="diff-view")
+                    with TabPane("5 Notes", id="notes"):
+                        yield NotesPane(id="notes-pane")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(AgendaTree).focus()
+
+    # Showing ------------------------------------------------------------------------------
+
+    def on_state_loaded(self, message: StateLoaded) -> None:
+        state = message.state
+        if self.state is not None and self.state.viewer != state.viewer:
+            self._compare = None  # The revisions picked may not be visible to the new viewer.
+        self.state = state
+        if self.item_uuid is not None and not any(i.uuid == self.item_uuid for i in state.items):
+            self.item_uuid = None
+        tree = self.query_one(AgendaTree)
+        tree.show(state, self.query_one("#filter", Input).value, keep=self.item_uuid)
+        self.show_item(self.item_uuid)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter" and self.state is not None:
+            event.stop()
+            self.query_one(AgendaTree).show(self.state, event.value, keep=self.item_uuid)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            event.stop()
+            self.query_one(AgendaTree).focus()
+
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[str]) -> None:
+        uuid = event.node.data
+        if uuid is not None and uuid != self.item_uuid:
+            self.show_item(uuid)
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected[str]) -> None:
+        pane = self.query_one(TabbedContent).active_pane
+        if event.node.data is None or pane is None:
+            return
+        for widget in pane.query("*"):
+            if widget.focusable:
+                widget.focus()
+                break
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self._paint_active()
+
+    def show_item(self, uuid: str | None) -> None:
+        """Show an item (None: the first one) in the heading and the active tab."""
+        state = self.state
+        if state is None:
+            return
+        heading = self.query_one("#item-heading", Static)
+        if not state.items:
+            self.item_uuid = None
+            heading.update("No items yet: press n to propose one.")
+            return
+        item = self._find(uuid) or state.items[0]
+        self.item_uuid = item.uuid
+        if self._compare is not None and self._compare[0] != item.uuid:
+            self._compare = None
+        heading.update(item_heading(state, item))
+        self._paint_active()
+
+    def _find(self, uuid: str | None) -> Item | None:
+        if self.state is None or uuid is None:
+            return None
+        return next((i for i in self.state.items if i.uuid == uuid), None)
+
+    def _paint_active(self) -> None:
+        """Fill only the visible tab; the others catch up when they are opened."""
+        item = self._find(self.item_uuid)
+        if self.state is None or item is None:
+            return
+        tab = self.query_one(TabbedContent).active
+        key = (id(self.state), item.uuid)
+        if self._painted.get(tab) == key:
+            return
+        self._painted[tab] = key
+        if tab == "positions":
+            self.query_one(PositionsView).show(self.state, item)
+        elif tab == "draft":
+            self.query_one(DraftPane).show(self.state, item)
+        elif tab == "history":
+            self.query_one(HistoryPane).show(self.state, item)
+        elif tab == "diff":
+            pair = self._compare[1] if self._compare else None
+            self.query_one(DiffView).show(self.state, item, pair)
+        elif tab == "notes":
+            self.query_one(NotesPane).show(self.state, item)
+
+    def on_compare_revisions(self, message: CompareRevisions) -> None:
+        if self.item_uuid is None:
+            return
+        self._compare = (self.item_uuid, (message.older, message.newer))
+        self._painted.pop("diff", None)
+        self.action_tab("diff")
+
+    # Unsaved text -------------------------------------------------------------------------
+
+    def unsaved_drafts(self) -> list[str]:
+        uuids = self.query_one(DraftPane).unsaved()
+        if self.state is None:
+            return uuids
+        numbers = {i.uuid: i.number for i in self.state.items}
+        return [numbers.get(uuid, uuid) for uuid in uuids]
+
+    # Helpers ------------------------------------------------------------------------------
+
+    def _current(self) -> tuple[SummitState, Item] | None:
+        item = self._find(self.item_uuid)
+        if self.state is None or item is None:
+            self.notify("Select an item first", severity="warning")
+            return None
+        return self.state, item
+
+    def _delegate(self, doing: str) -> tuple[SummitState, Item, str] | None:
+        """The state, item and acting delegation, or None (with a hint) in the joint view."""
+        current = self._current()
+        if current is None:
+            return None
+        state, item = current
+        if state.viewer is None:
+            self.notify(f"{doing} needs a delegation: press v to act as one", severity="warning")
+            return None
+        return state, item, state.viewer
+
+    def _write(self, job: Callable[[], Any], done: Callable[[Any], str] | str | None = None,
+               then: Callable[[Any], Any] | None = None) -> None:
+        self.summit_app.write(job, done=done, then=then)
+
+    @property
+    def slug(self) -> str:
+        assert self.state is not None
+        return self.state.summit.slug
+
+    # Navigation actions -------------------------------------------------------------------
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    def action_focus_agenda(self) -> None:
+        self.query_one(AgendaTree).focus()
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    def go_to(self, uuid: str) -> None:
+        tree = self.query_one(AgendaTree)
+        if not tree.select_item(uuid):
+            self.query_one("#filter", Input).value = ""
+            if self.state is not None:
+                tree.show(self.state, "", keep=uuid)
+        self.show_item(uuid)
+        tree.focus()
+
+    def action_dashboard(self) -> None:
+        from tui.screens.dashboard import DashboardScreen
+
+        if self.state is not None:
+            self.app.push_screen(DashboardScreen(self.state))
+
+    def action_export(self) -> None:
+        from tui.screens.export import ExportScreen, export_available
+
+        if not export_available():
+            self.notify("Export is not available in this version yet", severity="warning")
+        elif self.state is not None:
+            self.app.push_screen(ExportScreen(self.state))
+
+    def action_act_as(self) -> None:
+        if self.state is None:
+            return
+        choices = [(d.code, f"{d.code}  {d.name}") for d in self.state.summit.delegations]
+        choices.append((JOINT, "Joint view (tabled texts only)"))
+
+        def chosen(value: str | None) -> None:
+            if value is None:
+                return
+            code = None if value == JOINT else value
+            if self.state is not None and code == self.state.viewer:
+                return
+            self.switch_viewer(code)
+
+        self.app.push_screen(ChoiceScreen("Act as", choices), chosen)
+
+    def switch_viewer(self, code: str | None) -> None:
+        def proceed() -> None:
+            self.query_one(DraftPane).forget_unsaved()
+            self.summit_app.act_as(code)
+
+        self.summit_app.confirm_unsaved("Switch delegation", proceed)
+
+    # Item actions -------------------------------------------------------------------------
+
+    def action_accept(self) -> None:
+        found = self._delegate("Accepting")
+        if found is None:
+            return
+        _, item, code = found
+        self._write(lambda: self.summit_app.ws.accept(self.slug, item.uuid, delegation=code),
+                    done=f"{code} accepted the latest tabled text of item {item.number}")
+
+    def action_status(self) -> None:
+        current = self._current()
+        if current is None:
+            return
+        state, item = current
+
+        def chosen(status: Status | None) -> None:
+            if status is not None:
+                self._write(lambda: self.summit_app.ws.set_status(
+                    self.slug, item.uuid, status, actor=state.viewer or ""),
+                    done=f"Item {item.number} is now {status.value}")
+
+        self.app.push_screen(StatusScreen(item), chosen)
+
+    def action_compile(self) -> None:
+        found = self._delegate("Tabling a compilation")
+        if found is not None:
+            self._compile(found[1], found[2])
+
+    @work(thread=True, exclusive=True, group="compile")
+    def _compile(self, item: Item, code: str) -> None:
+        """A word-level merge of long texts takes time: off the screen's thread."""
+        try:
+            compiled = self.summit_app.ws.compile(self.slug, item.uuid)
+        except AgendaError as error:
+            self.app.call_from_thread(self.notify, str(error), severity="error", markup=False)
+            return
+        sides = ", ".join(f"{c} {r.label}" for c, r in compiled.positions.items())
+        self.app.call_from_thread(self._offer_compilation, item, code, compiled.result.text,
+                                  compiled.result.conflicts, sides)
+
+    def _offer_compilation(self, item: Item, code: str, text: str, conflicts: int,
+                           sides: str) -> None:
+        def chosen(yes: bool | None) -> None:
+            if yes:
+                self._write(lambda: self.summit_app.ws.table_compilation(
+                    self.slug, item.uuid, delegation=code),
+                    done=lambda r: f"{code} tabled the compilation text as {r.label} of item "
+                                   f"{item.number}")
+
+        self.app.push_screen(CompilationScreen(item.number, text, conflicts, sides), chosen)
+
+    def action_add_item(self) -> None:
+        if self.state is None:
+            return
+        state = self.state
+        if state.viewer is None:
+            self.notify("Proposing an item needs a delegation: press v to act as one",
+                        severity="warning")
+            return
+        code = state.viewer
+        current = self._find(self.item_uuid)
+        sections = [(s.uuid, s.title) for s in state.summit.sections]
+
+        def chosen(form: NewItem | None) -> None:
+            if form is None:
+                return
+
+            def added(item: Item) -> None:
+                self.item_uuid = item.uuid
+
+            self._write(lambda: self.summit_app.ws.add_item(
+                self.slug, section=form.section, title=form.title, text=form.text,
+                delegation=code, why=form.why, tags=form.tags),
+                done=lambda i: f"{code} proposed item {i.number}", then=added)
+
+        self.app.push_screen(
+            AddItemScreen(sections, current.section_uuid if current else None), chosen)
+
+    def action_edit_title(self) -> None:
+        current = self._current()
+        if current is None:
+            return
+        state, item = current
+
+        def chosen(title: str | None) -> None:
+            if title is not None and title != item.title:
+                self._write(lambda: self.summit_app.ws.retitle_item(
+                    self.slug, item.uuid, title, actor=state.viewer or ""),
+                    done=f"Item {item.number} retitled")
+
+        self.app.push_screen(TextScreen(f"Title of item {item.number}", item.title), chosen)
+
+    def action_shift(self, offset: int) -> None:
+        current = self._current()
+        if current is None:
+            return
+        state, item = current
+        self._write(lambda: self.summit_app.ws.shift_item(
+            self.slug, item.uuid, offset, actor=state.viewer or ""),
+            done=lambda moved: f"Item {item.number} is now {moved.number}")
+
+    def action_move_to_section(self) -> None:
+        current = self._current()
+        if current is None:
+            return
+        state, item = current
+        choices = [(s.uuid, f"{n}  {s.title}")
+                   for n, s in enumerate(state.summit.sections, start=1)
+                   if s.uuid != item.section_uuid]
+
+        def chosen(section: str | None) -> None:
+            if section is not None:
+                self._write(lambda: self.summit_app.ws.move_item(
+                    self.slug, item.uuid, section=section, actor=state.viewer or ""),
+                    done=lambda moved: f"Item {item.number} is now {moved.number}")
+
+        self.app.push_screen(ChoiceScreen(f"Move item {item.number} to section", choices),
+                             chosen)
+
+    def action_add_note(self) -> None:
+        found = self._delegate("A private note")
+        if found is None:
+            return
+        _, item, code = found
+
+        def chosen(text: str | None) -> None:
+            if text is not None and text.strip():
+                self._write(lambda: self.summit_app.ws.add_note(
+                    self.slug, item.uuid, delegation=code, text=text),
+                    done=f"{code} note added to item {item.number}")
+
+        self.app.push_screen(NoteScreen(f"{code} private note on item {item.number}"), chosen)
+
+    # Draft actions ------------------------------------------------------------------------
+
+    def action_save_draft(self) -> None:
+        found = self._delegate("Drafting")
+        if found is None:
+            return
+        _, item, code = found
+        draft = self.query_one(DraftPane)
+        if not draft.dirty:
+            self.notify("No unsaved changes in the draft", markup=False)
+            return
+        text = draft.text
+        self._write(lambda: self.summit_app.ws.table(
+            self.slug, item.uuid, delegation=code, text=text, code=Code.MOD, internal=True),
+            done=lambda r: f"Saved internal draft {r.label} of item {item.number}",
+            then=lambda _: draft.saved((code, item.uuid), text))
+
+    def action_table_draft(self) -> None:
+        found = self._delegate("Tabling")
+        if found is None:
+            return
+        state, item, code = found
+        draft = self.query_one(DraftPane)
+        text = draft.text
+        others = [r.delegation for r in reversed(state.tabled(item))
+                  if r.delegation != code and r.code != Code.CMP]
+
+        def chosen(form: TableForm | None) -> None:
+            if form is None:
+                return
+            body = None if form.code == Code.NOC else text
+            self._write(lambda: self.summit_app.ws.table(
+                self.slug, item.uuid, delegation=code, text=body, code=form.code,
+                why=form.justification),
+                done=lambda r: f"{code} tabled {r.label} ({r.code.value}) of item {item.number}",
+                then=lambda _: draft.saved((code, item.uuid), text))
+
+        self.app.push_screen(TableDraftScreen(item.number, others[0] if others else None),
+                             chosen)
+
+    def action_discard_draft(self) -> None:
+        draft = self.query_one(DraftPane)
+        if not draft.dirty:
+            return
+
+        def chosen(yes: bool | None) -> None:
+            if yes:
+                draft.discard()
+
+        self.app.push_screen(ConfirmScreen("Discard the unsaved draft text?", yes="Discard"),
+                             chosen)
+
+    # History actions ----------------------------------------------------------------------
+
+    def action_view_revision(self) -> None:
+        current = self._current()
+        revision = self.query_one(HistoryPane).selected
+        if current is None or revision is None:
+            return
+        state, item = current
+        self.app.push_screen(RevisionScreen(item.number, revision, state.accepted_by(revision)))
+
+    def action_restore_revision(self) -> None:
+        found = self._delegate("Restoring a text")
+        revision = self.query_one(HistoryPane).selected
+        if found is None or revision is None:
+            return
+        _, item, code = found
+
+        def chosen(yes: bool | None) -> None:
+            if yes:
+                self._write(lambda: self.summit_app.ws.table(
+                    self.slug, item.uuid, delegation=code, text=revision.text, code=Code.MOD,
+                    why=f"Restores {revision.label}"),
+                    done=lambda r: f"{code} tabled {revision.label}'s text again as {r.label}")
+
+        self.app.push_screen(ConfirmScreen(
+            f"Table the text of {revision.label} again, as {code}'s new MOD revision of item "
+            f"{item.number}? History is kept; nothing is rewritten.", yes="Table it"), chosen)
+
+    # Palette ------------------------------------------------------------------------------
+
+    def palette_commands(self) -> list[PaletteCommand]:
+        """Commands for the palette: every item, then the actions on the selected one."""
+        commands: list[PaletteCommand] = []
+        if self.state is not None:
+            for item in self.state.items:
+                commands.append((f"Go to {item.number} {item.title}", "Show this item",
+                                 lambda uuid=item.uuid: self.go_to(uuid)))
+            for delegation in self.state.summit.delegations:
+                commands.append((f"Act as {delegation.code} ({delegation.name})",
+                                 "See the summit as this delegation",
+                                 lambda code=delegation.code: self.switch_viewer(code)))
+            commands.append(("Joint view", "See tabled material only",
+                             lambda: self.switch_viewer(None)))
+        pane_bindings = [b for b in DraftPane.BINDINGS + HistoryPane.BINDINGS
+                         if isinstance(b, Binding) and b.action.startswith("screen.")]
+        for binding in [*self.BINDINGS, *pane_bindings]:
+            assert isinstance(binding, Binding)
+            if binding.show and not binding.action.startswith("app."):
+                action = binding.action.removeprefix("screen.")
+                commands.append((ACTION_TITLES.get(action, binding.description),
+                                 f"Key: {binding.key_display or binding.key}",
+                                 lambda a=action: self.run_action(a)))
+        commands.append(("Open another summit", "Back to the list of summits",
+                         self.leave_summit))
+        return commands
+
+    def leave_summit(self) -> None:
+        from tui.screens.welcome import WelcomeScreen
+
+        self.summit_app.confirm_unsaved(
+            "Leave", lambda: self.app.switch_screen(WelcomeScreen()))
+
+
+ACTION_TITLES = {
+    "focus_filter": "Filter the agenda",
+    "accept": "Accept the other side's latest text",
+    "compile": "Propose the compilation text",
+    "status": "Change the item's status",
+    "add_item": "Add an item",
+    "edit_title": "Edit the item's title",
+    "shift(-1)": "Move the item up",
+    "shift(1)": "Move the item down",
+    "move_to_section": "Move the item to another section",
+    "add_note": "Add a private note",
+    "act_as": "Act as another delegation",
+    "dashboard": "Open the dashboard",
+    "export": "Export the agenda",
+    "save_draft": "Save draft (internal)",
+    "table_draft": "Table draft",
+    "discard_draft": "Discard draft changes",
+    "restore_revision": "Restore the selected revision",
+}
+
+
+def item_heading(state: SummitState, item: Item) -> Content:
+    parts: list[str | tuple[str, str] | Content] = [
+        (f"{item.number} ", "bold"), Content.styled(item.title, "bold"), "  ",
+        status_label(item.status),
+        (f" · proposed by {item.owner}", "$text-muted"),
+    ]
+    brackets = state.bracket_count(item)
+    if brackets:
+        parts.append((f" · {brackets} bracket{'s' if brackets != 1 else ''}", "$text-warning"))
+    if item.tags:
+        parts.append((" · " + ", ".join(item.tags), "$text-muted"))
+    return Content.assemble(*parts)
+

@@ -1,0 +1,139 @@
+"""The agenda as a tree: sections, then numbered items with status and bracket count."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from agenda.history import SummitState
+from agenda.model import Item, Status
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    number: str
+    title: str
+    status: Status
+    brackets: int
+
+
+def matches(query: str, item: Item, state: SummitState) -> bool:
+    """Every word of the query appears in the item's number, title, text, tags or status."""
+    words = query.casefold().split()
+    if not words:
+        return True
+    haystack = " ".join([
+        item.number, item.title, item.status.value, item.owner, " ".join(item.tags),
+        state.current_text(item),
+    ]).casefold()
+    return all(word in haystack for word in words)
+
+
+class AgendaTree(Tree[str]):
+    """Items carry their uuid as data; section nodes carry none.
+
+    Labels are built when painted, from plain text and component styles, so that a title is
+    never read as markup and the status colours come from the theme.
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "agenda-tree--number",
+        "agenda-tree--section",
+        "agenda-tree--brackets",
+        *(f"agenda-tree--{status.value}" for status in Status),
+    }
+
+    DEFAULT_CSS = """
+    AgendaTree {
+        overflow-x: hidden;
+        & > .agenda-tree--number { color: $text-muted; }
+        & > .agenda-tree--section { text-style: bold; }
+        & > .agenda-tree--brackets { color: $text-warning; }
+        & > .agenda-tree--proposed { color: $text-primary; }
+        & > .agenda-tree--negotiating { color: $text-secondary; }
+        & > .agenda-tree--bracketed { color: $text-warning; }
+        & > .agenda-tree--agreed-ad-ref { color: $text-success; }
+        & > .agenda-tree--final { color: $text-success; text-style: bold; }
+        & > .agenda-tree--deferred { color: $text-muted; }
+        & > .agenda-tree--withdrawn { color: $text-muted; text-style: strike; }
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("Agenda", id=id)
+        self.show_root = False
+        self.guide_depth = 2
+        self._rows: dict[str, ItemRow] = {}
+
+    def show(self, state: SummitState, query: str = "", keep: str | None = None) -> None:
+        """Rebuild from a state, keeping the cursor on item `keep` if it is still shown."""
+        self._rows = {
+            item.uuid: ItemRow(item.number, item.title, item.status, state.bracket_count(item))
+            for item in state.items
+        }
+        self.clear()
+        target: TreeNode[str] | None = None
+        by_section: dict[str, list[Item]] = {}
+        for item in state.items:
+            if matches(query, item, state):
+                by_section.setdefault(item.section_uuid, []).append(item)
+        for section in state.summit.sections:
+            shown = by_section.get(section.uuid, [])
+            if query and not shown:
+                continue
+            branch = self.root.add(Text(section.title), expand=True)
+            for item in shown:
+                leaf = branch.add_leaf(Text(item.title), data=item.uuid)
+                if item.uuid == keep:
+                    target = leaf
+        if target is None:
+            target = next((node for node in self._item_nodes()), None)
+        if target is not None:
+            # Node lines are laid out at the next refresh; the cursor can only go there then.
+            self.call_after_refresh(self.move_cursor, target)
+
+    def _item_nodes(self) -> list[TreeNode[str]]:
+        return [leaf for branch in self.root.children for leaf in branch.children]
+
+    def select_item(self, uuid: str) -> bool:
+        for node in self._item_nodes():
+            if node.data == uuid:
+                self.move_cursor(node)
+                return True
+        return False
+
+    @property
+    def item_uuid(self) -> str | None:
+        node = self.cursor_node
+        return node.data if node is not None else None
+
+    def _style(self, component: str) -> Style:
+        try:
+            return self.get_component_rich_style(f"agenda-tree--{component}", partial=True)
+        except KeyError:
+            # Labels are measured once before the stylesheet reaches the tree; widths do not
+            # depend on colour.
+            return Style.null()
+
+    def render_label(self, node: TreeNode[str], base_style: Style, style: Style) -> Text:
+        row = self._rows.get(node.data) if node.data else None
+        if row is None:
+            label = super().render_label(node, base_style, style)
+            label.stylize(self._style("section"))
+            return label
+        suffix = Text.assemble("  ", (row.status.value, self._style(row.status.value)))
+        if row.brackets:
+            suffix.append(f" ⟦{row.brackets}⟧", self._style("brackets"))
+        title = Text(row.title)
+        # Keep the status in view: shorten the title, not the status (the guide takes 2 cells).
+        room = self.scrollable_content_region.width - 2 - len(row.number) - 1 - suffix.cell_len
+        if self.scrollable_content_region.width and title.cell_len > room:
+            title.truncate(max(room, 4), overflow="ellipsis")
+        label = Text.assemble((f"{row.number} ", self._style("number")), title, suffix)
+        label.stylize(style)
+        return label
