@@ -60,6 +60,7 @@ class ParsedItem:
 class ParsedSection:
     title: str
     line: int  # 1-based; 0 for the implicit section of a document without section headings
+    span: tuple[int, int] = (0, 0)  # 0-based [start, end) of its heading's lines
 
 
 @dataclass
@@ -212,13 +213,13 @@ class _Outline:
             if first[1] == top and levels.count(top) == 1 and (top == 1 or len(headings) > 1):
                 self.title, _ = self._title(_plain(self._inline(first[0])), first[2],
                                             "Untitled summit")
-                self.used.update(range(first[2], first[3]))
+                self._note("title", first[2], first[3], "the summit's title")
                 headings = headings[1:]
         end = len(self.lines)
         if not headings:
             # No section headings: one implicit section, whose items are list items.
             start = next((h for h in range(self.fm_end, end) if h not in self.used), end)
-            self._section(DEFAULT_SECTION, 0, start, end, [])
+            self._section(DEFAULT_SECTION, (start, start), end, [])
             if not self.items:
                 self.sections.clear()
         else:
@@ -235,14 +236,17 @@ class _Outline:
                     self.notes.append(SourceNote("warning", heading[2] + 1, heading[2] + 1,
                                                  overflow, "long section title shortened"))
                 self.used.update(range(heading[2], heading[3]))
-                self._section(title, heading[2] + 1, heading[3], stop, inner)
+                self._section(title, (heading[2], heading[3]), stop, inner)
         self._leftovers(0, end, "not placed")
         return ParsedAgenda(self.title, self.front_matter, self.sections, self.items,
                             sorted(self.notes, key=lambda n: n.line))
 
-    def _section(self, title: str, line: int, start: int, stop: int,
+    def _section(self, title: str, heading: tuple[int, int], stop: int,
                  inner: list[tuple[int, int, int, int]]) -> None:
-        self.sections.append(ParsedSection(title, line))
+        """A section: its heading's lines, and what follows up to `stop`."""
+        start = heading[1]
+        line = heading[0] + 1 if heading[1] > heading[0] else 0
+        self.sections.append(ParsedSection(title, line, heading))
         if inner:
             level = min(h[1] for h in inner)
             items = [h for h in inner if h[1] == level]
