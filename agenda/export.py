@@ -184,6 +184,12 @@ def md_inline(value: Any) -> str:
 
 
 _COMMONMARK = MarkdownIt("commonmark")
+# The outline checks need block structure only; skipping the inline pass halves their cost.
+_BLOCKS = MarkdownIt("commonmark").disable("inline")
+# Lines that could be, or underline, a heading; and characters that could open a block
+# (fence, HTML) able to run past the end of a text. Texts with neither skip the parser.
+_HEADING_LIKE = re.compile(r"^[ \t>]*(?:#{1,6}(?:[ \t]|$)|=+[ \t]*$|-+[ \t]*$)", re.MULTILINE)
+_OPENER_LIKE = re.compile(r"```|~~~|<")
 _FENCE_CLOSERS = {"<!--": "-->", "<?": "?>", "<![CDATA[": "]]>"}
 
 
@@ -202,10 +208,11 @@ def shift_headings(lines: list[str], by: int) -> list[str]:
     A body's headings must sit below the item's heading, or they would cut the document's
     outline; the importer shifts them back. A setext heading becomes an ATX one.
     """
-    if by == 0:
+    text = "\n".join(lines)
+    if by == 0 or not _HEADING_LIKE.search(text):
         return lines
     out = list(lines)
-    tokens = _COMMONMARK.parse("\n".join(lines))
+    tokens = _BLOCKS.parse(text)
     for token in reversed(tokens):
         if token.type != "heading_open" or token.level != 0 or token.map is None:
             continue
@@ -223,8 +230,10 @@ def shift_headings(lines: list[str], by: int) -> list[str]:
 
 def _contained(lines: list[str]) -> bool:
     """True when what follows the text (after a blank line) still starts a new block."""
+    if not any(_OPENER_LIKE.search(line) for line in lines):
+        return True
     probe = "\n".join([*lines, "", "# end"])
-    tokens = _COMMONMARK.parse(probe)
+    tokens = _BLOCKS.parse(probe)
     last = [t for t in tokens if t.level == 0 and t.nesting >= 0]
     return bool(last) and last[-1].type == "heading_open" and last[-1].map == [len(lines) + 1,
                                                                                  len(lines) + 2]
@@ -232,7 +241,7 @@ def _contained(lines: list[str]) -> bool:
 
 def _close_open_block(lines: list[str]) -> list[str]:
     """Close a fence or HTML block the text leaves open, so it cannot swallow what follows."""
-    tokens = [t for t in _COMMONMARK.parse("\n".join(lines)) if t.level == 0 and t.nesting >= 0]
+    tokens = [t for t in _BLOCKS.parse("\n".join(lines)) if t.level == 0 and t.nesting >= 0]
     if not tokens:
         return lines
     last = tokens[-1]

@@ -1,0 +1,148 @@
+"""Export and import timings: each template on 500 items x 10 revisions, and a 5,000-line import.
+
+Run: python bench/bench_export.py [--repeat N]. Prints median milliseconds against the target
+(200 ms); it asserts nothing. The summit is built in memory as a SummitState (building it
+through the workspace would take minutes and time the store, not the export).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from agenda import export
+from agenda.history import SummitState
+from agenda.importer import import_markdown, parse_markdown
+from agenda.model import (
+    Code,
+    Delegation,
+    Event,
+    Item,
+    Note,
+    Revision,
+    Section,
+    Status,
+    Summit,
+    Visibility,
+)
+from agenda.workspace import Workspace
+
+TARGET_MS = 200.0
+SECTIONS, ITEMS_PER_SECTION, REVISIONS = 10, 50, 10
+START = datetime(2021, 2, 11, 9, 0, tzinfo=UTC)
+
+WORDS = ("The Sides reaffirmed their commitment to deepen cooperation in trade, energy, "
+         "connectivity and security, based on respect for sovereignty and territorial "
+         "integrity, and agreed to hold regular consultations at the level of Ministers and "
+         "senior officials on regional and global issues of mutual interest").split()
+
+
+def text_for(item: int, revision: int) -> str:
+    words = list(WORDS)
+    for k in range(revision):
+        words[(item + 7 * k) % len(words)] = f"term{item}x{k}"
+    return " ".join(words) + "."
+
+
+def build_state(viewer: str | None) -> SummitState:
+    """500 items with 10 tabled revisions each (IN and RU alternating), plus, for a viewer,
+    an internal draft and a note on every item."""
+    clock = iter(START + timedelta(minutes=n) for n in range(10**7))
+    sections, items, revisions, notes, events = [], [], {}, {}, []
+    for s in range(SECTIONS):
+        uuids = []
+        for i in range(ITEMS_PER_SECTION):
+            n = s * ITEMS_PER_SECTION + i
+            uuid = f"item-{n}"
+            uuids.append(uuid)
+            items.append(Item(uuid, "bench", f"Section {s + 1}", f"section-{s}",
+                              f"{s + 1}.{i + 1}", f"Item {n} on cooperation", "IN",
+                              Status.NEGOTIATING, (), next(clock)))
+            history: list[Revision] = []
+            for r in range(REVISIONS):
+                side = "IN" if r % 2 == 0 else "RU"
+                history.append(Revision(
+                    f"rev-{n}-{r}", uuid, r + 1, side,
+                    (history[-1].uuid,) if history else (), text_for(n, r),
+                    Code.ADD if r == 0 else Code.MOD, "Bench", Visibility.TABLED, next(clock),
+                    ""))
+            if viewer:
+                history.append(Revision(f"draft-{n}", uuid, 1, viewer, (history[-1].uuid,),
+                                        text_for(n, 11), Code.MOD, "Fallback",
+                                        Visibility.INTERNAL, next(clock), ""))
+                notes[uuid] = (Note(f"note-{n}", uuid, viewer, "Red line here.", next(clock)),)
+            revisions[uuid] = tuple(history)
+            events.append(Event(f"ev-{n}", next(clock), "IN", "item.add", uuid, "added"))
+        sections.append(Section(f"section-{s}", f"Section {s + 1}", tuple(uuids)))
+    summit = Summit("summit", "bench", "Benchmark Summit", "New Delhi", "2021",
+                    (Delegation("IN", "India"), Delegation("RU", "Russia")), tuple(sections),
+                    START)
+    return SummitState(summit, tuple(items), revisions, {}, notes, tuple(events), viewer)
+
+
+def median_ms(action: Callable[[], object], repeat: int) -> float:
+    timings = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        action()
+        timings.append((time.perf_counter() - start) * 1000)
+    return statistics.median(timings)
+
+
+def agenda_markdown(lines: int) -> str:
+    """A generated agenda of about `lines` lines: sections of items with two-line texts."""
+    out = ["# Generated summit", ""]
+    section = item = 0
+    while len(out) < lines:
+        if item % 20 == 0:
+            section += 1
+            out += [f"## {section}. Section {section}", ""]
+        item += 1
+        out += [f"### {section}.{item} Item {item}", "", f"The Sides agreed on point {item},",
+                "with *emphasis* and a [link](https://example.org).", ""]
+    return "\n".join(out[:lines]) + "\n"
+
+
+def report(label: str, ms: float) -> None:
+    mark = "ok" if ms <= TARGET_MS else "over target"
+    print(f"  {label:<34} {ms:9.1f} ms   ({mark})")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args(argv)
+    print(f"Export of {SECTIONS * ITEMS_PER_SECTION} items x {REVISIONS} revisions; median of "
+          f"{args.repeat}; target {TARGET_MS:.0f} ms each")
+    joint, brief = build_state(None), build_state("IN")
+    for name in ("agenda", "negotiating-text", "redline", "brief"):
+        info = export.find_template(name)
+        state = brief if info.view == "delegation" else joint
+        # A fresh view per run: the merges and diffs are cached per render, not across them.
+        report(f"{name} (md)", median_ms(lambda: export.render_state(state, info),
+                                         args.repeat))
+        report(f"{name} (html)", median_ms(
+            lambda: export.to_html(export.render_state(state, info), "Bench"), args.repeat))
+
+    source = agenda_markdown(5000)
+    parsed = parse_markdown(source)
+    print(f"Import of a {source.count(chr(10))}-line agenda ({len(parsed.items)} items)")
+    report("parse (outline only)", median_ms(lambda: parse_markdown(source), args.repeat))
+    with tempfile.TemporaryDirectory() as folder:
+        ws = Workspace(Path(folder) / "bench.json", create=True)
+        start = time.perf_counter()
+        import_markdown(ws, source, delegation="IN", delegations=[Delegation("IN", "India"),
+                                                                 Delegation("RU", "Russia")])
+        report("import into a new summit (once)", (time.perf_counter() - start) * 1000)
+        ws.close()
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
