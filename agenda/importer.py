@@ -25,6 +25,8 @@ DEFAULT_SECTION = "General"
 MAX_TITLE = 500
 
 _MD = MarkdownIt("commonmark")
+# The outline needs block tokens only; titles get their inline pass one at a time.
+_BLOCKS = MarkdownIt("commonmark").disable("inline")
 _NUMBERING = re.compile(r"^(?:\d{1,4}(?:\.\d{1,4})*[.)]|\d{1,4}(?:\.\d{1,4})+)\s+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 _BREAKS = ("softbreak", "hardbreak")
@@ -141,7 +143,7 @@ class _Outline:
         self.front_matter, fm_end = _front_matter(self.lines)
         self.fm_end = fm_end
         parsed_lines = [""] * fm_end + self.lines[fm_end:]
-        self.tokens = _MD.parse("\n".join(parsed_lines))
+        self.tokens = _BLOCKS.parse("\n".join(parsed_lines))
         # First line -> index of the top-level block starting there.
         self.blocks = {t.map[0]: i for i, t in enumerate(self.tokens)
                        if t.level == 0 and t.nesting >= 0 and t.map}
@@ -181,8 +183,12 @@ class _Outline:
                 run = None
 
     def _inline(self, index: int) -> list[Token]:
+        """The inline tokens of the block opened at `index` (a heading or paragraph)."""
         inline = self.tokens[index + 1] if index + 1 < len(self.tokens) else None
-        return list(inline.children or []) if inline and inline.type == "inline" else []
+        if inline is None or inline.type != "inline":
+            return []
+        parsed = _MD.parseInline(inline.content)
+        return list(parsed[0].children or []) if parsed else []
 
     def _title(self, raw: str, line: int, fallback: str) -> tuple[str, str]:
         """A usable one-line title, and any overflow to put at the top of the text."""
@@ -276,7 +282,8 @@ class _Outline:
         """Skip the `*Status:* …` line an export puts under each item heading."""
         line = next((n for n in range(start, end) if self.lines[n].strip()), end)
         index = self.blocks.get(line)
-        if index is None or self.tokens[index].type != "paragraph_open":
+        if index is None or self.tokens[index].type != "paragraph_open" or \
+                not self.tokens[index + 1].content.startswith(("*", "_")):
             return start
         children = self._inline(index)
         if len(children) >= 2 and children[0].type == "em_open" and \
