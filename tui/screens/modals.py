@@ -23,12 +23,19 @@ T = TypeVar("T")
 
 
 class Modal(ModalScreen[T]):
-    """A dialog box: escape cancels (returns None)."""
+    """A dialog box: escape cancels (returns None); ctrl+s presses its main button."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "submit", "OK"),
+    ]
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+    def action_submit(self) -> None:
+        for button in self.query("#ok").results(Button):
+            button.press()
 
     def buttons(self, ok: str, *, variant: str = "primary") -> Horizontal:
         return Horizontal(

@@ -55,8 +55,8 @@ class WorkspaceScreen(Screen[None]):
         Binding("s", "status", "Status"),
         Binding("n", "add_item", "New item"),
         Binding("e", "edit_title", "Title"),
-        Binding("shift+up,K", "shift(-1)", "Up", key_display="⇧↑"),
-        Binding("shift+down,J", "shift(1)", "Down", key_display="⇧↓"),
+        Binding("K,alt+up", "shift(-1)", "Up", key_display="K"),
+        Binding("J,alt+down", "shift(1)", "Down", key_display="J"),
         Binding("m", "move_to_section", "Move…"),
         Binding("N", "add_note", "Note"),
         Binding("v", "act_as", "Act as"),
@@ -133,10 +133,12 @@ class WorkspaceScreen(Screen[None]):
             self.show_item(uuid)
 
     def on_tree_node_selected(self, event: Tree.NodeSelected[str]) -> None:
+        if event.node.data is not None:
+            self._focus_tab()
+
+    def _focus_tab(self) -> None:
         pane = self.query_one(TabbedContent).active_pane
-        if event.node.data is None or pane is None:
-            return
-        for widget in pane.query("*"):
+        for widget in pane.query("*") if pane is not None else ():
             if widget.focusable:
                 widget.focus()
                 break
@@ -243,6 +245,7 @@ class WorkspaceScreen(Screen[None]):
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
+        self.call_after_refresh(self._focus_tab)
 
     def go_to(self, uuid: str) -> None:
         tree = self.query_one(AgendaTree)

@@ -77,6 +77,9 @@ class AgendaTree(Tree[str]):
             for item in state.items
         }
         self.clear()
+        # The old cursor line may point at a removed node: start afresh so that moving the
+        # cursor always announces the highlighted item, even on the same line.
+        self.set_reactive(Tree.cursor_line, -1)
         target: TreeNode[str] | None = None
         by_section: dict[str, list[Item]] = {}
         for item in state.items:

@@ -107,19 +107,19 @@ class DiffView(VerticalScroll):
     def show(self, state: SummitState, item: Item,
              pair: tuple[Revision, Revision] | None = None) -> None:
         self._pair = pair or default_pair(state, item)
-        self._render()
+        self._refresh_diff()
 
     def watch_inline(self) -> None:
         if self.is_mounted:
-            self._render()
+            self._refresh_diff()
 
     def action_toggle_layout(self) -> None:
         self.inline = not self.inline
 
-    def _render(self) -> None:
+    def _refresh_diff(self) -> None:
         if self._pair is None:
-            self._paint(Rendered(Content("Only one revision so far: nothing to compare yet."),
-                                 ()))
+            self.call_later(self._paint, Rendered(
+                Content("Only one revision so far: nothing to compare yet."), ()))
         else:
             self._compute(*self._pair, self.inline)
 
