@@ -105,10 +105,10 @@ class ExportScreen(Screen[None]):
         name, code = choice
         self.query_one("#file-name", Input).value = str(
             Path.cwd() / default_file_name(self.state.summit.slug, name, code))
-        self._render(name, code)
+        self._render_markdown(name, code)
 
     @work(thread=True, exclusive=True, group="export")
-    def _render(self, name: str, code: str | None) -> None:
+    def _render_markdown(self, name: str, code: str | None) -> None:
         from agenda.export import render
 
         try:

@@ -289,6 +289,7 @@ class SummitForm:
     delegations: tuple[Delegation, ...]
     venue: str
     dates: str
+    source: str = ""  # a Markdown agenda file to import, when importing
 
 
 def parse_delegations(lines: str) -> tuple[Delegation, ...]:
@@ -308,27 +309,37 @@ def parse_delegations(lines: str) -> tuple[Delegation, ...]:
 class CreateSummitScreen(Modal[SummitForm]):
     """A new summit with the starter sections (Political & Strategic, Trade & Economic...)."""
 
-    def __init__(self, initial: SummitForm | None = None) -> None:
+    def __init__(self, initial: SummitForm | None = None, *, importing: bool = False) -> None:
         super().__init__()
         self.initial = initial
+        self.importing = importing
 
     def compose(self) -> ComposeResult:
         first = self.initial
         delegations = "\n".join(f"{d.code}={d.name}" + (f"={d.head}" if d.head else "")
                                 for d in first.delegations) if first else "IN=India\nRU=Russia"
         with Vertical(classes="dialog wide"):
-            yield Label("Create a summit", classes="dialog-title")
+            if self.importing:
+                yield Label("Import a Markdown agenda as a new summit", classes="dialog-title")
+                yield Input(first.source if first else "", id="source",
+                            placeholder="Markdown file (## sections, then items)")
+            else:
+                yield Label("Create a summit", classes="dialog-title")
             yield Input(first.title if first else "", placeholder="Title", id="title")
             yield Label("Delegations, one per line: CODE=Name (or CODE=Name=Head)")
             yield TextArea(delegations, id="delegations")
             yield Input(first.venue if first else "", placeholder="Venue", id="venue")
             yield Input(first.dates if first else "", placeholder="Dates", id="dates")
-            yield Static("Starts with the sections " + ", ".join(DEFAULT_SECTIONS) + ".",
-                         classes="hint", markup=False)
-            yield self.buttons("Create")
+            if self.importing:
+                yield Static("Items are tabled (ADD) by the first delegation.", classes="hint",
+                             markup=False)
+            else:
+                yield Static("Starts with the sections " + ", ".join(DEFAULT_SECTIONS) + ".",
+                             classes="hint", markup=False)
+            yield self.buttons("Import" if self.importing else "Create")
 
     def on_mount(self) -> None:
-        self.query_one("#title", Input).focus()
+        self.query_one("#source" if self.importing else "#title", Input).focus()
 
     @on(Button.Pressed, "#ok")
     def _submit(self) -> None:
@@ -337,6 +348,7 @@ class CreateSummitScreen(Modal[SummitForm]):
         except AgendaError as error:
             self.notify(str(error), severity="error", markup=False)
             return
+        source = self.query_one("#source", Input).value.strip() if self.importing else ""
         self.dismiss(SummitForm(self.query_one("#title", Input).value, delegations,
                                 self.query_one("#venue", Input).value,
-                                self.query_one("#dates", Input).value))
+                                self.query_one("#dates", Input).value, source))

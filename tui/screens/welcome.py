@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib.util import find_spec
+from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from textual import on
@@ -14,7 +15,8 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from agenda.workspace import SummitEntry
+from agenda.model import AgendaError
+from agenda.workspace import SummitEntry, Workspace
 from tui.screens.modals import CreateSummitScreen, SummitForm
 
 if TYPE_CHECKING:
@@ -108,6 +110,36 @@ class WelcomeScreen(Screen[None]):
         if not importer_available():
             self.notify("Importing a Markdown agenda is not available in this version",
                         severity="warning")
+            return
+        self.import_agenda(None)
+
+    def import_agenda(self, initial: SummitForm | None) -> None:
+        def chosen(form: SummitForm | None) -> None:
+            if form is not None:
+                self.summit_app.write(
+                    lambda: import_file(self.summit_app.ws, form),
+                    done=lambda slug: f"Imported {form.source}",
+                    then=self.summit_app.open_summit,
+                    refused=lambda: self.import_agenda(form))
+
+        self.app.push_screen(CreateSummitScreen(initial, importing=True), chosen)
+
+
+def import_file(ws: Workspace, form: SummitForm) -> str:
+    """Read and import a Markdown agenda as a new summit; returns its slug."""
+    from agenda.importer import import_markdown
+
+    path = Path(form.source).expanduser()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise AgendaError(f"Cannot read {path}: {error}") from None
+    if not form.delegations:
+        raise AgendaError("Name the delegations, one per line: CODE=Name")
+    report = import_markdown(ws, text, delegation=form.delegations[0].code,
+                             title=form.title or None, delegations=form.delegations,
+                             venue=form.venue, dates=form.dates, source_name=path.name)
+    return report.slug
 
 
 def summit_label(entry: SummitEntry) -> Content:
