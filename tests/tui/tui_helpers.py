@@ -13,7 +13,9 @@ from tui.app import SummitApp
 
 
 def make_app(path: Path, *, as_: str | None = None, summit: str | None = None) -> SummitApp:
-    return SummitApp(path, summit=summit, as_=as_)
+    app = SummitApp(path, summit=summit, as_=as_)
+    app.animation_level = "none"  # pilot waits for animations to end; tests need not watch
+    return app
 
 
 async def settle(pilot: Pilot[None], rounds: int = 3) -> None:
