@@ -85,6 +85,11 @@ STATUS_COLUMNS = (Status.PROPOSED, Status.NEGOTIATING, Status.BRACKETED, Status.
                   Status.FINAL, Status.DEFERRED, Status.WITHDRAWN)
 
 
+SHORT = {Status.PROPOSED: "Prop.", Status.NEGOTIATING: "Negot.", Status.BRACKETED: "Brack.",
+         Status.AGREED_AD_REF: "Ad ref", Status.FINAL: "Final", Status.DEFERRED: "Def.",
+         Status.WITHDRAWN: "Withdr."}
+
+
 class DashboardScreen(Screen[None]):
     BINDINGS = [Binding("escape,D,q", "app.pop_screen", "Back")]
 
@@ -105,7 +110,7 @@ class DashboardScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#sections", DataTable)
-        table.add_columns("Section", "Items", *(s.value for s in STATUS_COLUMNS), "Brackets")
+        table.add_columns("Section", "Items", *(SHORT[s] for s in STATUS_COLUMNS), "Brackets")
         self.show(self.state)
 
     def on_state_loaded(self, message: StateLoaded) -> None:

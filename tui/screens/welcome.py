@@ -63,7 +63,8 @@ class WelcomeScreen(Screen[None]):
                 yield Static("Importing a Markdown agenda is not available in this version.",
                              classes="hint", markup=False)
             yield Static(Content.assemble(("Workspace: ", "$text-muted"),
-                                          str(self.summit_app.ws.path)), classes="hint")
+                                          str(self.summit_app.ws.path)), classes="hint",
+                         id="workspace-path")
         yield Footer()
 
     def on_mount(self) -> None:
