@@ -64,6 +64,14 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 # Arguments ---------------------------------------------------------------------------------
 
+class Parser(argparse.ArgumentParser):
+    """argparse echoes bad arguments in its errors; make them inert like any user text."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {inert(message)}\n")
+
+
 def _common(with_as: bool = True, as_help: str | None = None) -> argparse.ArgumentParser:
     """Options every subcommand accepts, before or after its name."""
     parent = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
@@ -599,7 +607,7 @@ Handler = Callable[[argparse.Namespace], None]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog=PROG,
         description="Summit Agenda: draft, negotiate and export a summit's agenda. With no "
                     "command, opens the terminal workspace.",

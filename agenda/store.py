@@ -91,11 +91,15 @@ def atomic_write(path: Path, payload: bytes) -> None:
     _fsync_folder(path.parent)
 
 
-def remove_stale_temp_files(folder: Path) -> None:
-    """Delete temp files a killed writer left behind; call only while holding the lock."""
+def remove_stale_temp_files(folder: Path, name: str = "*") -> None:
+    """Delete temp files a killed writer left behind for file `name` (a glob) in folder.
+
+    Call only while holding the lock, and name only files the lock guards: another
+    program's temp files, or a backup being written beside the workspace, are not ours.
+    """
     if not folder.is_dir():
         return
-    for leftover in folder.glob(".*.tmp"):
+    for leftover in folder.glob(f".{name}.*.tmp"):
         leftover.unlink(missing_ok=True)
 
 
