@@ -22,10 +22,9 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
 
 import agenda
-from agenda import merge
 from agenda.brackets import bracket_count
 from agenda.diff import diff_words, render_critic
-from agenda.history import SummitState, common_ancestor
+from agenda.history import SummitState, compile_item
 from agenda.model import AgendaError, Delegation, Item, Revision, Status
 
 TEMPLATE_SUFFIX = ".md.j2"
@@ -449,21 +448,10 @@ class SummitView:
 
 
 def compile_text(state: SummitState, item: Item) -> str:
-    """The compilation text of an item, as Workspace.compile makes it, from a state in hand."""
-    positions = state.positions(item)
-    if not positions:
+    """The item's compilation text from a state in hand ("" before anything is tabled)."""
+    if not state.positions(item):
         return ""
-    revisions = list(positions.values())
-    if all(r.uuid == revisions[0].uuid for r in revisions):
-        return revisions[0].text
-    tabled = state.tabled(item)
-    base = next((r for r in reversed(tabled) if set(positions) <= state.accepted_by(r)), None)
-    agreed = base is not None
-    if base is None:
-        base = common_ancestor(revisions, tabled)
-    result = merge.merge_texts(base.text if base else "",
-                               [(c, r.text) for c, r in positions.items()], agreed_base=agreed)
-    return result.text
+    return compile_item(state, item).result.text
 
 
 def parse_since(value: str | None) -> datetime | None:

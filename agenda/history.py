@@ -6,9 +6,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from agenda import merge
 from agenda.brackets import bracket_count
 from agenda.model import (
     Acceptance,
+    AgendaError,
     Code,
     Delegation,
     Event,
@@ -194,3 +196,42 @@ def common_ancestor(revisions: Iterable[Revision], history: Iterable[Revision]) 
         if revision.uuid in shared:
             return revision
     return None
+
+
+@dataclass(frozen=True)
+class Compilation:
+    item: Item
+    base: Revision | None
+    agreed_base: bool  # False: the base only aligned the texts, every difference is bracketed
+    positions: dict[str, Revision]
+    result: merge.MergeResult
+
+
+def compile_item(state: SummitState, item: Item, base: str | None = None) -> Compilation:
+    """Merge the delegations' positions on an item into a compilation text.
+
+    The base is the latest text every side once stood on: edits made by one side since then
+    are taken, divergent ones bracketed. With no such agreed text, the positions' common
+    ancestor only aligns them and every difference is bracketed, since nothing either side
+    wrote has been accepted by the other. `base` (e.g. "v2") forces a base, taken as agreed.
+    """
+    positions = state.positions(item)
+    if not positions:
+        raise AgendaError(f"Item {item.number} has no tabled text to compile")
+    tabled = state.tabled(item)
+    if base is not None:
+        base_revision: Revision | None = state.revision(item, base)
+        agreed = True
+    else:
+        base_revision = next(
+            (r for r in reversed(tabled) if set(positions) <= state.accepted_by(r)), None)
+        agreed = base_revision is not None
+        if base_revision is None:
+            base_revision = common_ancestor(positions.values(), tabled)
+    texts = [(code, revision.text) for code, revision in positions.items()]
+    if len({text for _, text in texts}) == 1:
+        result = merge.MergeResult(texts[0][1], 0)  # every side stands on the same words
+    else:
+        result = merge.merge_texts(base_revision.text if base_revision else "", texts,
+                                   agreed_base=agreed)
+    return Compilation(item, base_revision, agreed, positions, result)

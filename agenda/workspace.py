@@ -21,9 +21,15 @@ from typing import Any
 
 from tinydb import Query, TinyDB
 
-from agenda import merge
 from agenda.brackets import bracket_count
-from agenda.history import SummitState, common_ancestor, revision_from_doc, summit_from_doc, visible
+from agenda.history import (
+    Compilation,
+    SummitState,
+    compile_item,
+    revision_from_doc,
+    summit_from_doc,
+    visible,
+)
 from agenda.model import (
     OPEN_STATUSES,
     SLUG_RE,
@@ -675,32 +681,9 @@ class Workspace:
 
     def compile(self, slug: str, item_ref: str, *, base: str | None = None,
                 viewer: str | None = None) -> Compilation:
-        """Merge the delegations' positions into a compilation text.
-
-        The base is the latest text every side once stood on: edits made by one side since
-        then are taken, divergent ones bracketed. With no such agreed text, the positions'
-        common ancestor only aligns them and every difference is bracketed, since nothing
-        either side wrote has been accepted by the other. `base` (e.g. "v2") forces a base.
-        """
+        """The compilation text of an item's positions (see history.compile_item)."""
         state = self.state(slug, viewer, item=item_ref)
-        item = state.item(item_ref)
-        positions = state.positions(item)
-        if not positions:
-            raise AgendaError(f"Item {item.number} has no tabled text to compile")
-        if base is not None:
-            base_revision: Revision | None = state.revision(item, base)
-            agreed = True
-        else:
-            base_revision = next(
-                (r for r in reversed(state.tabled(item))
-                 if set(positions) <= state.accepted_by(r)), None)
-            agreed = base_revision is not None
-            if base_revision is None:
-                base_revision = common_ancestor(positions.values(), state.tabled(item))
-        base_text = base_revision.text if base_revision else ""
-        result = merge.merge_texts(base_text, [(c, r.text) for c, r in positions.items()],
-                                   agreed_base=agreed)
-        return Compilation(item, base_revision, agreed, positions, result)
+        return compile_item(state, state.item(item_ref), base)
 
     def table_compilation(self, slug: str, item_ref: str, *, delegation: str,
                           base: str | None = None) -> Revision:
@@ -715,15 +698,6 @@ class Workspace:
             return self._insert_revision(
                 db, state, compiled.item, author, compiled.result.text, Code.CMP,
                 f"Compilation of {sides}", Visibility.TABLED, parents)
-
-
-@dataclass(frozen=True)
-class Compilation:
-    item: Item
-    base: Revision | None
-    agreed_base: bool  # False: the base only aligned the texts (see Workspace.compile)
-    positions: dict[str, Revision]
-    result: merge.MergeResult
 
 
 def _section_index(sections: Sequence[dict[str, Any]], ref: str) -> int:
