@@ -58,8 +58,6 @@ class SummitApp(App[None]):
     # Starting -----------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        from tui.screens.welcome import WelcomeScreen
-
         self.set_interval(POLL_SECONDS, self._poll)
         slugs = [entry.slug for entry in self.ws.summits()]
         wanted = self.requested_summit
@@ -70,6 +68,8 @@ class SummitApp(App[None]):
         if wanted is None and len(slugs) == 1:
             wanted = slugs[0]
         if wanted is None:
+            from tui.screens.welcome import WelcomeScreen
+
             self.push_screen(WelcomeScreen())
         else:
             self.open_summit(wanted, as_=self.requested_as)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from textual import work
 from textual.app import ComposeResult
@@ -11,42 +11,55 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane, Tree
+from textual.widget import Widget
+from textual.widgets import Header, Input, Static, TabbedContent, TabPane, Tree
 
 from agenda.history import SummitState
 from agenda.model import AgendaError, Code, Item, Revision, Status
 from tui.messages import CompareRevisions, StateLoaded
 from tui.render import status_label
-from tui.screens.modals import (
-    AddItemScreen,
-    ChoiceScreen,
-    CompilationScreen,
-    ConfirmScreen,
-    NewItem,
-    NoteScreen,
-    RevisionScreen,
-    StatusScreen,
-    TableDraftScreen,
-    TableForm,
-    TextScreen,
-)
 from tui.widgets.agenda_tree import AgendaTree
-from tui.widgets.diff_view import DiffView
-from tui.widgets.draft import DraftPane
-from tui.widgets.history import HistoryPane
-from tui.widgets.notes import NotesPane
+from tui.widgets.footer import AgendaFooter
 from tui.widgets.positions import PositionsView
 
 if TYPE_CHECKING:
     from tui.app import SummitApp
+    from tui.screens.modals import NewItem, TableForm
+    from tui.widgets.diff_view import DiffView
+    from tui.widgets.draft import DraftPane
+    from tui.widgets.history import HistoryPane
+    from tui.widgets.notes import NotesPane
 
 JOINT = "__joint__"
 TABS = ("positions", "draft", "history", "diff", "notes")
 
+
+def make_pane(tab: str) -> Widget:
+    """The content of a tab, built (and its module imported) when the tab is first shown."""
+    if tab == "positions":
+        return PositionsView(id="positions-view")
+    if tab == "draft":
+        from tui.widgets.draft import DraftPane
+
+        return DraftPane(id="draft-pane")
+    if tab == "history":
+        from tui.widgets.history import HistoryPane
+
+        return HistoryPane(id="history-pane")
+    if tab == "diff":
+        from tui.widgets.diff_view import DiffView
+
+        return DiffView(id="diff-view")
+    from tui.widgets.notes import NotesPane
+
+    return NotesPane(id="notes-pane")
+
 PaletteCommand = tuple[str, str, Callable[[], Any]]
+P = TypeVar("P", bound=Widget)
 
 
 class WorkspaceScreen(Screen[None]):
+    AUTO_FOCUS = "#agenda"
     BINDINGS = [
         Binding("slash", "focus_filter", "Filter", key_display="/"),
         Binding("escape", "focus_agenda", "Agenda", show=False),
@@ -74,6 +87,8 @@ class WorkspaceScreen(Screen[None]):
         self.item_uuid: str | None = None
         self._compare: tuple[str, tuple[Revision, Revision]] | None = None
         self._painted: dict[str, tuple[int, str]] = {}
+        self._ready: set[str] = set()  # tabs whose content is mounted (see _mount_pane)
+        self._focus_when_ready: str | None = None
 
     @property
     def summit_app(self) -> SummitApp:
@@ -88,21 +103,17 @@ class WorkspaceScreen(Screen[None]):
                 yield AgendaTree(id="agenda")
             with Vertical(id="item-pane"):
                 yield Static("Reading the summit…", id="item-heading", markup=False)
+                # Only the first tab's content is built now: the others are mounted when
+                # first opened, which keeps the first paint quick.
                 with TabbedContent(id="tabs", initial="positions"):
-                    with TabPane("1 Positions", id="positions"):
-                        yield PositionsView(id="positions-view")
-                    with TabPane("2 Draft", id="draft"):
-                        yield DraftPane(id="draft-pane")
-                    with TabPane("3 History", id="history"):
-                        yield HistoryPane(id="history-pane")
-                    with TabPane("4 Diff", id="diff"):
-                        yield DiffView(id="diff-view")
-                    with TabPane("5 Notes", id="notes"):
-                        yield NotesPane(id="notes-pane")
-        yield Footer()
+                    for n, tab in enumerate(TABS, start=1):
+                        with TabPane(f"{n} {tab.title()}", id=tab):
+                            if tab == "positions":
+                                yield make_pane(tab)
+        yield AgendaFooter()
 
     def on_mount(self) -> None:
-        self.query_one(AgendaTree).focus()
+        self._ready.add("positions")
 
     # Showing ------------------------------------------------------------------------------
 
@@ -137,14 +148,38 @@ class WorkspaceScreen(Screen[None]):
             self._focus_tab()
 
     def _focus_tab(self) -> None:
-        pane = self.query_one(TabbedContent).active_pane
+        tabs = self.query_one(TabbedContent)
+        if tabs.active not in self._ready:
+            self._focus_when_ready = tabs.active  # focused once its content is mounted
+            return
+        pane = tabs.active_pane
         for widget in pane.query("*") if pane is not None else ():
-            if widget.focusable:
+            if widget.focusable and all(node.display for node in widget.ancestors_with_self
+                                        if node is not pane and isinstance(node, Widget)):
                 widget.focus()
                 break
 
-    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+    async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        tab = event.pane.id
+        if tab is not None and tab not in self._ready:
+            await self._mount_pane(tab)
         self._paint_active()
+
+    async def _mount_pane(self, tab: str) -> None:
+        """Build a tab's content the first time it is shown."""
+        holder = self.query_one(f"#{tab}", TabPane)
+        if holder.children:
+            return  # being mounted by an earlier activation
+        await holder.mount(make_pane(tab))
+        self._ready.add(tab)
+        if self._focus_when_ready == tab:
+            self._focus_when_ready = None
+            self.call_after_refresh(self._focus_tab)
+
+    def pane(self, kind: type[P]) -> P | None:
+        """A tab's content widget, or None if that tab has not been opened yet."""
+        found = self.query(kind)
+        return found.first() if found else None
 
     def show_item(self, uuid: str | None) -> None:
         """Show an item (None: the first one) in the heading and the active tab."""
@@ -174,21 +209,19 @@ class WorkspaceScreen(Screen[None]):
         if self.state is None or item is None:
             return
         tab = self.query_one(TabbedContent).active
+        if tab not in self._ready:
+            return  # painted once mounted
         key = (id(self.state), item.uuid)
         if self._painted.get(tab) == key:
             return
         self._painted[tab] = key
-        if tab == "positions":
-            self.query_one(PositionsView).show(self.state, item)
-        elif tab == "draft":
-            self.query_one(DraftPane).show(self.state, item)
-        elif tab == "history":
-            self.query_one(HistoryPane).show(self.state, item)
-        elif tab == "diff":
+        pane = self.query_one(f"#{tab}", TabPane).children[0]
+        if tab == "diff":
             pair = self._compare[1] if self._compare else None
-            self.query_one(DiffView).show(self.state, item, pair)
-        elif tab == "notes":
-            self.query_one(NotesPane).show(self.state, item)
+            cast("DiffView", pane).show(self.state, item, pair)
+        else:
+            cast("PositionsView | DraftPane | HistoryPane | NotesPane", pane).show(self.state,
+                                                                                   item)
 
     def on_compare_revisions(self, message: CompareRevisions) -> None:
         if self.item_uuid is None:
@@ -200,13 +233,24 @@ class WorkspaceScreen(Screen[None]):
     # Unsaved text -------------------------------------------------------------------------
 
     def unsaved_drafts(self) -> list[str]:
-        uuids = self.query_one(DraftPane).unsaved()
+        draft = self._draft()
+        uuids = draft.unsaved() if draft is not None else []
         if self.state is None:
             return uuids
         numbers = {i.uuid: i.number for i in self.state.items}
         return [numbers.get(uuid, uuid) for uuid in uuids]
 
     # Helpers ------------------------------------------------------------------------------
+
+    def _draft(self) -> DraftPane | None:
+        from tui.widgets.draft import DraftPane
+
+        return self.pane(DraftPane)
+
+    def _history(self) -> HistoryPane | None:
+        from tui.widgets.history import HistoryPane
+
+        return self.pane(HistoryPane)
 
     def _current(self) -> tuple[SummitState, Item] | None:
         item = self._find(self.item_uuid)
@@ -271,6 +315,8 @@ class WorkspaceScreen(Screen[None]):
             self.app.push_screen(ExportScreen(self.state))
 
     def action_act_as(self) -> None:
+        from tui.screens.modals import ChoiceScreen
+
         if self.state is None:
             return
         choices = [(d.code, f"{d.code}  {d.name}") for d in self.state.summit.delegations]
@@ -288,7 +334,9 @@ class WorkspaceScreen(Screen[None]):
 
     def switch_viewer(self, code: str | None) -> None:
         def proceed() -> None:
-            self.query_one(DraftPane).forget_unsaved()
+            draft = self._draft()
+            if draft is not None:
+                draft.forget_unsaved()
             self.summit_app.act_as(code)
 
         self.summit_app.confirm_unsaved("Switch delegation", proceed)
@@ -304,6 +352,8 @@ class WorkspaceScreen(Screen[None]):
                     done=f"{code} accepted the latest tabled text of item {item.number}")
 
     def action_status(self) -> None:
+        from tui.screens.modals import StatusScreen
+
         current = self._current()
         if current is None:
             return
@@ -336,6 +386,8 @@ class WorkspaceScreen(Screen[None]):
 
     def _offer_compilation(self, item: Item, code: str, text: str, conflicts: int,
                            sides: str) -> None:
+        from tui.screens.modals import CompilationScreen
+
         def chosen(yes: bool | None) -> None:
             if yes:
                 self._write(lambda: self.summit_app.ws.table_compilation(
@@ -346,6 +398,8 @@ class WorkspaceScreen(Screen[None]):
         self.app.push_screen(CompilationScreen(item.number, text, conflicts, sides), chosen)
 
     def action_add_item(self) -> None:
+        from tui.screens.modals import AddItemScreen
+
         if self.state is None:
             return
         state = self.state
@@ -373,6 +427,8 @@ class WorkspaceScreen(Screen[None]):
             AddItemScreen(sections, current.section_uuid if current else None), chosen)
 
     def action_edit_title(self) -> None:
+        from tui.screens.modals import TextScreen
+
         current = self._current()
         if current is None:
             return
@@ -396,6 +452,8 @@ class WorkspaceScreen(Screen[None]):
             done=lambda moved: f"Item {item.number} is now {moved.number}")
 
     def action_move_to_section(self) -> None:
+        from tui.screens.modals import ChoiceScreen
+
         current = self._current()
         if current is None:
             return
@@ -414,6 +472,8 @@ class WorkspaceScreen(Screen[None]):
                              chosen)
 
     def action_add_note(self) -> None:
+        from tui.screens.modals import NoteScreen
+
         found = self._delegate("A private note")
         if found is None:
             return
@@ -434,8 +494,8 @@ class WorkspaceScreen(Screen[None]):
         if found is None:
             return
         _, item, code = found
-        draft = self.query_one(DraftPane)
-        if not draft.dirty:
+        draft = self._draft()
+        if draft is None or not draft.dirty:
             self.notify("No unsaved changes in the draft", markup=False)
             return
         text = draft.text
@@ -445,11 +505,16 @@ class WorkspaceScreen(Screen[None]):
             then=lambda _: draft.saved((code, item.uuid), text))
 
     def action_table_draft(self) -> None:
+        from tui.screens.modals import TableDraftScreen
+
         found = self._delegate("Tabling")
         if found is None:
             return
         state, item, code = found
-        draft = self.query_one(DraftPane)
+        draft = self._draft()
+        if draft is None:  # nothing written yet: open the editor first
+            self.action_tab("draft")
+            return
         text = draft.text
         others = [r.delegation for r in reversed(state.tabled(item))
                   if r.delegation != code and r.code != Code.CMP]
@@ -468,8 +533,10 @@ class WorkspaceScreen(Screen[None]):
                              chosen)
 
     def action_discard_draft(self) -> None:
-        draft = self.query_one(DraftPane)
-        if not draft.dirty:
+        from tui.screens.modals import ConfirmScreen
+
+        draft = self._draft()
+        if draft is None or not draft.dirty:
             return
 
         def chosen(yes: bool | None) -> None:
@@ -482,16 +549,22 @@ class WorkspaceScreen(Screen[None]):
     # History actions ----------------------------------------------------------------------
 
     def action_view_revision(self) -> None:
+        from tui.screens.modals import RevisionScreen
+
         current = self._current()
-        revision = self.query_one(HistoryPane).selected
+        history = self._history()
+        revision = history.selected if history is not None else None
         if current is None or revision is None:
             return
         state, item = current
         self.app.push_screen(RevisionScreen(item.number, revision, state.accepted_by(revision)))
 
     def action_restore_revision(self) -> None:
+        from tui.screens.modals import ConfirmScreen
+
         found = self._delegate("Restoring a text")
-        revision = self.query_one(HistoryPane).selected
+        history = self._history()
+        revision = history.selected if history is not None else None
         if found is None or revision is None:
             return
         _, item, code = found
@@ -511,6 +584,9 @@ class WorkspaceScreen(Screen[None]):
 
     def palette_commands(self) -> list[PaletteCommand]:
         """Commands for the palette: every item, then the actions on the selected one."""
+        from tui.widgets.draft import DraftPane
+        from tui.widgets.history import HistoryPane
+
         commands: list[PaletteCommand] = []
         if self.state is not None:
             for item in self.state.items:

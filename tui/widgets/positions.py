@@ -70,32 +70,60 @@ def compare_positions(state: SummitState, item: Item) -> tuple[Content, list[Col
     return Content(" | ".join(summaries)), columns
 
 
+# Texts up to this many characters in all are compared on the screen's thread: the word diff
+# takes well under a millisecond there, less than handing it to a worker and back.
+INLINE_CHARS = 20_000
+
+
 class PositionsView(VerticalScroll):
-    """Columns side by side when wide, stacked when narrow (see app.tcss)."""
+    """Columns side by side when wide, stacked when narrow (see app.tcss).
+
+    Moving through the agenda repaints the same columns with new texts: the column widgets are
+    kept and updated, and only added or removed when the number of positions changes.
+    """
+
+    _shown = 0  # which show() call the columns are for; a late, older paint is dropped
 
     def compose(self) -> ComposeResult:
         yield Static(id="positions-summary", markup=False)
         yield Container(id="positions-columns")
 
     def show(self, state: SummitState, item: Item) -> None:
-        self._compare(state, item)
+        self._shown += 1
+        size = sum(len(r.text) for r in state.positions(item).values())
+        if size <= INLINE_CHARS:
+            self.workers.cancel_group(self, "positions")  # an older, longer comparison
+            self._paint(self._shown, *compare_positions(state, item))
+        else:
+            self._compare(self._shown, state, item)
 
     @work(thread=True, exclusive=True, group="positions")
-    def _compare(self, state: SummitState, item: Item) -> None:
+    def _compare(self, shown: int, state: SummitState, item: Item) -> None:
         """Word diffs of long texts take time: compute them off the screen's thread."""
         summary, columns = compare_positions(state, item)
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._paint, summary, columns)
+            self.app.call_from_thread(self._paint, shown, summary, columns)
 
-    async def _paint(self, summary: Content, columns: list[Column]) -> None:
+    def _paint(self, shown: int, summary: Content, columns: list[Column]) -> None:
+        """Update the columns in place (the tree's cursor and the texts then reach the
+        screen in the same frame); add or remove columns only when their number changes."""
+        if shown != self._shown:
+            return  # overtaken by a later show()
         self.query_one("#positions-summary", Static).update(summary)
         holder = self.query_one("#positions-columns", Container)
-        await holder.remove_children()
-        await holder.mount_all(
-            Vertical(
-                Static(column.heading, classes="position-heading"),
-                Static(column.body, classes="position-text"),
-                classes="position",
+        present = list(holder.query_children(".position"))
+        for widget, column in zip(present, columns, strict=False):
+            heading, body = widget.query_children(Static)
+            heading.update(column.heading)
+            body.update(column.body)
+        if len(present) > len(columns):
+            holder.remove_children(present[len(columns):])
+        elif len(columns) > len(present):
+            holder.mount_all(
+                Vertical(
+                    Static(column.heading, classes="position-heading", markup=False),
+                    Static(column.body, classes="position-text", markup=False),
+                    classes="position",
+                )
+                for column in columns[len(present):]
             )
-            for column in columns
-        )
