@@ -171,6 +171,17 @@ def _need_as(args: argparse.Namespace, what: str) -> str:
 
 def cmd_new(args: argparse.Namespace) -> None:
     ws = open_workspace(args, create=True)
+    if args.template:
+        if args.section:
+            fail("--template lays out the sections; give either --template or --section", 2)
+        from agenda.importer import new_summit_from_starter
+
+        report = new_summit_from_starter(
+            ws, args.template, args.title, args.delegation, delegation=_as(args),
+            slug=getattr(args, "slug", None), venue=args.venue, dates=args.dates,
+            template_dir=args.template_dir)
+        say(report.slug)
+        return
     sections = args.section or list(DEFAULT_SECTIONS)
     entry = ws.create_summit(args.title, args.delegation, slug=getattr(args, "slug", None),
                              venue=args.venue, dates=args.dates, sections=sections)
@@ -636,6 +647,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dates", default="")
     p.add_argument("--section", action="append", metavar="TITLE",
                    help="a section of the agenda (repeat; default: the usual seven)")
+    p.add_argument("--template", metavar="NAME",
+                   help="lay the summit out from a starter agenda (see `summit templates`); "
+                        "its items are proposed by --as, else the first delegation")
+    p.add_argument("--template-dir", type=Path, help="a folder of your own templates")
 
     p = command("summits", cmd_summits, "list the summits of the workspace")
     p.add_argument("--json", action="store_true")

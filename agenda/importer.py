@@ -19,7 +19,7 @@ from markdown_it.token import Token
 
 from agenda.export import find_starter, shift_headings
 from agenda.model import OPEN_STATUSES, AgendaError, Code, Delegation
-from agenda.workspace import SummitEntry, Workspace, check_text
+from agenda.workspace import NewItem, SummitEntry, Workspace, check_text
 
 DEFAULT_SECTION = "General"
 MAX_TITLE = 500
@@ -450,14 +450,13 @@ def import_markdown(
         existing: dict[tuple[str, str], list[Any]] = {}
         for item in state.items:
             existing.setdefault((item.section.casefold(), _key(item.title)), []).append(item)
+        fresh: list[NewItem] = []
         for parsed_item in parsed.items:
             section = known[parsed_item.section.casefold()]
             matches = existing.get((section.casefold(), _key(parsed_item.title)))
             if not matches:
-                added = ws.add_item(slug, section=section, title=parsed_item.title,
-                                    text=parsed_item.text, delegation=code,
-                                    why=f"Imported from {source_name}" if source_name else "")
-                report.items_added.append(f"{added.number} {added.title}")
+                fresh.append(NewItem(section, parsed_item.title, parsed_item.text,
+                                     f"Imported from {source_name}" if source_name else ""))
                 continue
             item = matches.pop(0)
             label = f"{item.number} {item.title}"
@@ -470,6 +469,8 @@ def import_markdown(
                 ws.table(slug, item.uuid, delegation=code, text=parsed_item.text, code=Code.MOD,
                          why=f"Imported from {source_name}" if source_name else "Imported")
                 report.items_changed.append(label)
+        added = ws.add_items(slug, fresh, delegation=code)
+        report.items_added.extend(f"{item.number} {item.title}" for item in added)
     return report
 
 

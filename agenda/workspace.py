@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import os
 import uuid as uuidlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -77,6 +77,17 @@ DEFAULT_SECTIONS = (
 
 
 @dataclass(frozen=True)
+class NewItem:
+    """An item to propose: where it goes, what it says, and why."""
+
+    section: str  # title, number or uuid
+    title: str
+    text: str
+    why: str = ""
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class SummitEntry:
     """A summit as listed in the workspace index (without opening its file)."""
 
@@ -136,6 +147,7 @@ class Workspace:
         self._index = open_db(self.path, kind="workspace", lock=self.lock)
         self._summits: dict[str, TinyDB] = {}
         self._records: dict[tuple[str, str, str], Any] = {}
+        self._items: dict[tuple[Any, ...], Item] = {}
         with self.lock.hold():
             remove_stale_temp_files(self.path.parent, self.path.name)
             remove_stale_temp_files(self.summits_dir)
@@ -323,7 +335,7 @@ class Workspace:
             summit = summit_from_doc(tables["summit"]["1"])
             if viewer is not None:
                 viewer = summit.delegation(viewer).code
-            items = _numbered_items(slug, summit, tables.get("items", {}).values())
+            items = self._numbered_items(slug, summit, tables.get("items", {}))
             wanted = None
             if item is not None:
                 wanted = SummitState(summit, items, {}, {}, {}, (), viewer).item(item).uuid
@@ -359,6 +371,34 @@ class Workspace:
         with self.lock.thread_only():
             return summit_from_doc(storage_of(self._summit_db(slug)).read()["summit"]["1"])
 
+    def _numbered_items(self, slug: str, summit: Summit,
+                        docs: dict[str, dict[str, Any]]) -> tuple[Item, ...]:
+        """Items in agenda order, numbered section.position for people.
+
+        An Item is rebuilt only when something it shows changed (its number, section, title,
+        status...): the TUI and every operation read the whole agenda, often.
+        """
+        by_uuid = {d["uuid"]: d for d in docs.values()}
+        if len(self._items) > 4 * len(by_uuid) + 256:
+            self._items.clear()  # moves and status changes leave stale keys behind
+        items = []
+        for s_index, section in enumerate(summit.sections, start=1):
+            for i_index, item_uuid in enumerate(section.items, start=1):
+                doc = by_uuid[item_uuid]
+                number = f"{s_index}.{i_index}"
+                key = (slug, item_uuid, number, section.uuid, section.title, doc["title"],
+                       doc["owner"], doc["status"], tuple(doc.get("tags", ())), doc["created"])
+                item = self._items.get(key)
+                if item is None:
+                    item = Item(
+                        uuid=item_uuid, summit=slug, section=section.title,
+                        section_uuid=section.uuid, number=number, title=doc["title"],
+                        owner=doc["owner"], status=Status(doc["status"]),
+                        tags=tuple(doc.get("tags", ())), created=from_iso(doc["created"]))
+                    self._items[key] = item
+                items.append(item)
+        return tuple(items)
+
     def _built(self, doc: dict[str, Any]) -> Any:
         """The frozen record for a stored doc; records never change, so each is built once.
 
@@ -376,10 +416,26 @@ class Workspace:
 
     def _event(self, db: TinyDB, actor: str, action: str, item: str, detail: str,
                private_to: str = "") -> None:
-        db.table("events").insert({
-            "uuid": new_uuid(), "created": to_iso(self.clock()), "actor": actor,
-            "action": action, "item": item, "detail": detail, "private_to": private_to,
-        })
+        db.table("events").insert(self._event_doc(actor, action, item, detail, private_to))
+
+    def _event_doc(self, actor: str, action: str, item: str, detail: str,
+                   private_to: str = "") -> dict[str, Any]:
+        return {"uuid": new_uuid(), "created": to_iso(self.clock()), "actor": actor,
+                "action": action, "item": item, "detail": detail, "private_to": private_to}
+
+    def _revision_doc(self, item: str, number: int, author: str,
+                      parents: Sequence[Revision], text: str, code: Code, why: str,
+                      visibility: Visibility) -> dict[str, Any]:
+        """A revision record, its hash chained to its parents' hashes."""
+        created = to_iso(self.clock())
+        digest = revision_hash(
+            item=item, number=number, delegation=author,
+            parents=[(p.uuid, p.hash) for p in parents], text=text, code=code.value,
+            justification=why, visibility=visibility.value, created=created)
+        return {"uuid": new_uuid(), "item": item, "number": number, "delegation": author,
+                "parents": [p.uuid for p in parents], "text": text, "code": code.value,
+                "justification": why, "visibility": visibility.value, "created": created,
+                "hash": digest}
 
     def _set_summit(self, db: TinyDB, **fields: Any) -> None:
         db.table("summit").update(fields, doc_ids=[1])
@@ -421,28 +477,49 @@ class Workspace:
         tags: Sequence[str] = (),
     ) -> Item:
         """A new item at the end of its section, with its first revision: an ADD, tabled."""
-        title = clean_title(title, "item title")
-        check_text(text)
+        (item,) = self.add_items(slug, [NewItem(section, title, text, why, tuple(tags))],
+                                 delegation=delegation)
+        return item
+
+    def add_items(self, slug: str, new: Sequence[NewItem], *, delegation: str) -> list[Item]:
+        """Propose several items at once (an import), each with its ADD, in one write."""
+        specs = [NewItem(spec.section, clean_title(spec.title, "item title"),
+                         check_text(spec.text), spec.why,
+                         tuple(t.strip() for t in spec.tags if t.strip()))
+                 for spec in new]
         with self.transaction():
             db = self._summit_db(slug)
             code = self.summit(slug).delegation(delegation).code
-            sections = [dict(s) for s in db.table("summit").get(doc_id=1)["sections"]]
-            target = sections[_section_index(sections, section)]
-            item_uuid = new_uuid()
-            created = to_iso(self.clock())
-            db.table("items").insert({
-                "uuid": item_uuid, "title": title, "owner": code,
-                "status": Status.PROPOSED.value, "tags": [t.strip() for t in tags if t.strip()],
-                "created": created,
-            })
-            target["items"] = [*target["items"], item_uuid]
+            sections = [dict(s, items=list(s["items"]))
+                        for s in db.table("summit").get(doc_id=1)["sections"]]
+            items, revisions, events = [], [], []
+            for spec in specs:
+                target = sections[_section_index(sections, spec.section)]
+                item_uuid = new_uuid()
+                target["items"].append(item_uuid)
+                number = f"{sections.index(target) + 1}.{len(target['items'])}"
+                # The first text has no parent and no other side yet: proposed, or bracketed.
+                status = Status.BRACKETED if bracket_count(spec.text) else Status.PROPOSED
+                created = to_iso(self.clock())
+                items.append({"uuid": item_uuid, "title": spec.title, "owner": code,
+                              "status": status.value, "tags": list(spec.tags),
+                              "created": created})
+                events.append(self._event_doc(code, "item.add", item_uuid,
+                                              f"{code} proposed item {number} {spec.title}"))
+                revisions.append(self._revision_doc(item_uuid, 1, code, (), spec.text, Code.ADD,
+                                                    spec.why, Visibility.TABLED))
+                events.append(self._event_doc(code, "revision.table", item_uuid,
+                                              f"{code} tabled v1 (ADD) of item {number}"))
+                if status != Status.PROPOSED:
+                    events.append(self._event_doc(
+                        code, "item.status", item_uuid,
+                        f"item {number}: {Status.PROPOSED.value} → {status.value}"))
+            db.table("items").insert_multiple(items)
+            db.table("revisions").insert_multiple(revisions)
+            db.table("events").insert_multiple(events)
             self._set_summit(db, sections=sections)
-            number = f"{sections.index(target) + 1}.{len(target['items'])}"
-            self._event(db, code, "item.add", item_uuid, f"{code} proposed item {number} {title}")
-            state = self.state(slug, code, item=item_uuid)
-            item = state.item(item_uuid)
-            self._insert_revision(db, state, item, code, text, Code.ADD, why, Visibility.TABLED)
-            return self.state(slug, code, item=item_uuid).item(item_uuid)
+            state = self.state(slug, code)
+        return [state.item(doc["uuid"]) for doc in items]
 
     def table(
         self,
@@ -508,16 +585,8 @@ class Workspace:
         number = 1 + sum(1 for r in history if r.visibility == visibility
                          and (tabled or r.delegation == author))
         by_uuid = {r.uuid: r for r in history}
-        created = to_iso(self.clock())
-        digest = revision_hash(
-            item=item.uuid, number=number, delegation=author,
-            parents=[(p, by_uuid[p].hash) for p in parents], text=text, code=code.value,
-            justification=why, visibility=visibility.value, created=created)
-        doc = {
-            "uuid": new_uuid(), "item": item.uuid, "number": number, "delegation": author,
-            "parents": list(parents), "text": text, "code": code.value, "justification": why,
-            "visibility": visibility.value, "created": created, "hash": digest,
-        }
+        doc = self._revision_doc(item.uuid, number, author, [by_uuid[p] for p in parents], text,
+                                 code, why, visibility)
         db.table("revisions").insert(doc)
         revision = revision_from_doc(doc)
         if tabled:
@@ -532,7 +601,7 @@ class Workspace:
 
     def _status_after_tabling(self, db: TinyDB, item: Item, revision: Revision) -> None:
         """A tabled text moves the item: agreed if every side stands on it and it is clean,
-        bracketed while it has brackets, else negotiating (proposed for the first text)."""
+        bracketed while it has brackets, else negotiating."""
         if item.status == Status.DEFERRED:
             return
         state = self.state(item.summit, revision.delegation, item=item.uuid)
@@ -540,8 +609,6 @@ class Workspace:
             target = Status.AGREED_AD_REF
         elif bracket_count(revision.text):
             target = Status.BRACKETED
-        elif revision.code == Code.ADD:
-            target = Status.PROPOSED
         else:
             target = Status.NEGOTIATING
         if target != item.status:
@@ -760,19 +827,3 @@ def _record_from_doc(doc: dict[str, Any]) -> Revision | Acceptance | Note | Even
                      doc["item"], doc["detail"], doc.get("private_to", ""))
     return Note(doc["uuid"], doc["item"], doc["delegation"], doc["text"],
                 from_iso(doc["created"]))
-
-
-def _numbered_items(slug: str, summit: Summit, docs: Iterable[dict[str, Any]]
-                    ) -> tuple[Item, ...]:
-    """Items in agenda order, numbered section.position for people."""
-    by_uuid = {d["uuid"]: d for d in docs}
-    items = []
-    for s_index, section in enumerate(summit.sections, start=1):
-        for i_index, item_uuid in enumerate(section.items, start=1):
-            doc = by_uuid[item_uuid]
-            items.append(Item(
-                uuid=item_uuid, summit=slug, section=section.title, section_uuid=section.uuid,
-                number=f"{s_index}.{i_index}", title=doc["title"], owner=doc["owner"],
-                status=Status(doc["status"]), tags=tuple(doc.get("tags", ())),
-                created=from_iso(doc["created"])))
-    return tuple(items)

@@ -255,3 +255,15 @@ def test_help_lists_every_command(run: Run) -> None:
     for name in ("new", "items", "add", "table", "accept", "status", "note", "show",
                  "history", "diff", "merge", "brackets", "demo"):
         assert f"    {name}" in out
+
+
+def test_new_from_a_starter_template(run: Run) -> None:
+    assert run.ok("new", "India–Russia 2022", "--template", "bilateral-annual-summit",
+                  "--delegation", "IN=India", "--delegation", "RU=Russia", "--as", "RU").strip() \
+        == "india-russia-2022"
+    items = run.json("items")
+    assert len(items) > 3 and {i["owner"] for i in items} == {"RU"}  # type: ignore[union-attr]
+    code, _, err = run("new", "Other", "--template", "nope", "--delegation", "IN=India",
+                       "--delegation", "RU=Russia")
+    assert code == 1 and "No starter agenda 'nope'" in err
+    assert [s["slug"] for s in run.json("summits")] == ["india-russia-2022"]  # type: ignore[union-attr]
