@@ -7,6 +7,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Literal
 
 from rapidfuzz.distance import Indel
@@ -54,23 +55,29 @@ def _range(lo: int, hi: int) -> str:
     return re.escape(chr(lo)) if lo == hi else f"{re.escape(chr(lo))}-{re.escape(chr(hi))}"
 
 
-# Python's \w misses combining marks (Devanagari matras, viramas...), which would cut
-# "हिन्दी" into confetti; marks only live in planes 0-1 plus the variation selectors of plane 14.
-_MARKS = _char_class(
-    [cp for cp in range(0x20000) if unicodedata.category(chr(cp))[0] == "M"]
-    + list(range(0xE0100, 0xE01F0))
-)
-# Joiners that glue an emoji sequence together: ZWJ, skin tones, tag characters.
-_EMOJI_GLUE = "\u200d\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f" + _MARKS
+@cache
+def _word_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The token and word patterns, built on first use (the scan of Unicode takes ~25 ms,
+    which a command that never diffs should not pay at start-up)."""
+    # Python's \w misses combining marks (Devanagari matras, viramas...), which would cut
+    # "हिन्दी" into confetti; marks only live in planes 0-1 plus the variation selectors of
+    # plane 14.
+    marks = _char_class(
+        [cp for cp in range(0x20000) if unicodedata.category(chr(cp))[0] == "M"]
+        + list(range(0xE0100, 0xE01F0))
+    )
+    # Joiners that glue an emoji sequence together: ZWJ, skin tones, tag characters.
+    emoji_glue = "\u200d\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f" + marks
+    token = re.compile(
+        r"\r\n|\r|\n"
+        r"|[^\S\r\n]+"
+        rf"|(?:\w|[{marks}\u200c\u200d])+"
+        r"|[\U0001f1e6-\U0001f1ff]{2}"
+        rf"|[^\w\s](?:\u200d[^\w\s\u200d]|[{emoji_glue}])*"
+    )
+    return token, re.compile(rf"(?:\w|[{marks}])")
 
-_TOKEN = re.compile(
-    r"\r\n|\r|\n"
-    r"|[^\S\r\n]+"
-    rf"|(?:\w|[{_MARKS}\u200c\u200d])+"
-    r"|[\U0001f1e6-\U0001f1ff]{2}"
-    rf"|[^\w\s](?:\u200d[^\w\s\u200d]|[{_EMOJI_GLUE}])*"
-)
-_WORD = re.compile(rf"(?:\w|[{_MARKS}])")
+
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 _PARAGRAPH_BREAK = re.compile(r"(?:\r\n|\r|\n)[^\S\r\n]*(?:\r\n|\r|\n)")
 _SENTENCE = re.compile(r".*?(?:[.!?;]+\s+|$)", re.DOTALL)
@@ -87,12 +94,12 @@ _MIN_GUARDED_WORDS = 40
 
 def tokenize(text: str) -> list[str]:
     """Split text into words, whitespace runs, line ends and symbols; "".join gives it back."""
-    return _TOKEN.findall(text)
+    return _word_patterns()[0].findall(text)
 
 
 def is_word(token: str) -> bool:
     """Whether a token from tokenize() is a word (not whitespace, punctuation or a symbol)."""
-    return _WORD.match(token) is not None
+    return _word_patterns()[1].match(token) is not None
 
 
 def matching_blocks(a: Sequence[str], b: Sequence[str]) -> list[tuple[int, int, int]]:
@@ -247,7 +254,7 @@ def _cleanup(ops: list[Op]) -> list[Op]:
             eq = stack[-2][1]
             _, d1, i1 = stack[-3]
             small = len(eq) <= max(len(d1), len(i1)) and len(eq) <= max(len(d2), len(i2))
-            if (not small and _WORD.search(eq)) or _PARAGRAPH_BREAK.search(eq):
+            if (not small and _word_patterns()[1].search(eq)) or _PARAGRAPH_BREAK.search(eq):
                 break
             del stack[-3:]
             stack.append(("ch", d1 + eq + d2, i1 + eq + i2))
