@@ -476,3 +476,28 @@ async def test_live_refresh_keeps_the_open_draft(pair_path: Path) -> None:
         await pilot.press("escape", "3")
         await settle(pilot)
         assert "From the CLI" in screen_text(app)
+
+
+async def test_tabs_are_built_when_first_opened(pair_path: Path) -> None:
+    app = make_app(pair_path, as_="IN")
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, WorkspaceScreen)
+        assert not screen.query(DraftPane) and not screen.query(HistoryPane)
+        # Actions of tabs not opened yet are harmless: tabling opens the editor first.
+        await screen.run_action("restore_revision")
+        await screen.run_action("view_revision")
+        await screen.run_action("save_draft")
+        await screen.run_action("table_draft")
+        await settle(pilot)
+        assert isinstance(app.screen, WorkspaceScreen)
+        assert screen.query_one(TabbedContent).active == "draft"
+        assert isinstance(app.focused, TextArea)  # the editor, focused once it was built
+        # IN's draft starts from IN's own position.
+        assert screen.query_one(DraftPane).text == (
+            "The Sides support a free and open Indo-Pacific region.")
+        await pilot.press("escape", "3")
+        await settle(pilot)
+        assert isinstance(app.focused, DataTable)
+        assert screen.query_one(HistoryPane).table.row_count == 2
