@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
+import io
 import shutil
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +19,7 @@ from agenda.store import APP, atomic_write
 from agenda.workspace import Workspace
 
 BACKUP_FORMAT = "summit-agenda-backup"
+MANIFEST = "summit-agenda-backup.json"
 BACKUPS_KEPT = 7
 
 
@@ -129,19 +131,23 @@ def check_summit(slug: str, records: dict[str, list[dict[str, Any]]]) -> list[Pr
 # Backups ------------------------------------------------------------------------------------
 
 def backup(ws: Workspace, dest: Path) -> Path:
-    """Write a consistent snapshot of the whole workspace to one file.
+    """Write a consistent snapshot of the whole workspace to one zip file.
 
     The lock is held while the files are read, so a writer in another process waits for the
-    few milliseconds the copy takes instead of being caught half-way.
+    moment the copy takes instead of being caught half-way; compression happens after.
     """
     with ws.lock.hold():
-        members = {}
-        for path in ws.files():
-            members[_member_name(ws, path)] = base64.b64encode(path.read_bytes()).decode()
-    bundle = {"format": BACKUP_FORMAT, "app": APP, "version": 1,
-              "created": to_iso(now_utc()), "workspace": ws.path.name, "files": members}
+        members = {_member_name(ws, path): path.read_bytes() for path in ws.files()}
+    manifest = {"format": BACKUP_FORMAT, "app": APP, "version": 1,
+                "created": to_iso(now_utc()), "workspace": ws.path.name}
+    buffer = io.BytesIO()
+    # Level 1: JSON still shrinks about fivefold, at a fraction of the default's time.
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        archive.writestr(MANIFEST, orjson.dumps(manifest))
+        for name, raw in members.items():
+            archive.writestr(name, raw)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(dest, orjson.dumps(bundle))
+    atomic_write(dest, buffer.getvalue())
     return dest
 
 
@@ -152,12 +158,13 @@ def _member_name(ws: Workspace, path: Path) -> str:
 def read_backup(path: Path) -> dict[str, bytes]:
     """The files of a backup, each already checked to be a readable Summit Agenda file."""
     try:
-        bundle = orjson.loads(path.read_bytes())
-    except (OSError, orjson.JSONDecodeError) as exc:
-        raise AgendaError(f"{path} is not a readable backup ({exc})") from None
-    if not isinstance(bundle, dict) or bundle.get("format") != BACKUP_FORMAT:
+        with zipfile.ZipFile(path) as archive:
+            manifest = orjson.loads(archive.read(MANIFEST))
+            files = {n: archive.read(n) for n in archive.namelist() if n != MANIFEST}
+    except (OSError, KeyError, zipfile.BadZipFile, orjson.JSONDecodeError) as exc:
+        raise AgendaError(f"{path} is not a readable Summit Agenda backup ({exc})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != BACKUP_FORMAT:
         raise AgendaError(f"{path} is not a Summit Agenda backup")
-    files = {name: base64.b64decode(data) for name, data in bundle["files"].items()}
     if "workspace.json" not in files or any(
         not (n == "workspace.json" or (n.startswith("summits/") and "/" not in n[8:]
                                        and n[8:] not in ("", ".", "..")))

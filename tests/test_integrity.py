@@ -79,9 +79,30 @@ def test_backup_and_restore_round_trip(demo_ws: Workspace, tmp_path: Path) -> No
     assert integrity.check(fresh) == []
 
 
-@pytest.mark.parametrize("content", [b"not json", b'{"format": "other"}',
-                                     b'{"format": "summit-agenda-backup", "files": '
-                                     b'{"../../etc/passwd": "", "workspace.json": ""}}'])
+def _zip(members: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, raw in members.items():
+            archive.writestr(name, raw)
+    return buffer.getvalue()
+
+
+MANIFEST = b'{"format": "summit-agenda-backup"}'
+GOOD = b'{"_meta": {"1": {"app": "summit-agenda", "kind": "workspace", "schema": 1}}}'
+
+
+@pytest.mark.parametrize("content", [
+    b"not a zip",
+    _zip({"summit-agenda-backup.json": b'{"format": "other"}', "workspace.json": GOOD}),
+    _zip({"summit-agenda-backup.json": MANIFEST, "workspace.json": GOOD,
+          "../../etc/passwd": GOOD}),
+    _zip({"summit-agenda-backup.json": MANIFEST, "workspace.json": b"{trunc"}),
+    _zip({"summit-agenda-backup.json": MANIFEST, "workspace.json": b'{"_meta": {"1": {}}}'}),
+    _zip({"summit-agenda-backup.json": MANIFEST}),
+])
 def test_bad_backups_are_refused_before_anything_changes(demo_ws: Workspace, tmp_path: Path,
                                                          content: bytes) -> None:
     bad = tmp_path / "bad.backup"
