@@ -604,6 +604,9 @@ def cmd_open(args: argparse.Namespace) -> None:
 
 
 def _open_tui(path: Path, summit: str | None, as_: str | None) -> None:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        fail("The workspace app needs a terminal (standard input and output are not one); "
+             "for scripts use the subcommands: see `summit --help`", 2)
     try:
         from tui.app import run
     except ImportError as exc:

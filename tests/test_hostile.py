@@ -97,6 +97,7 @@ WORDS = ["new", "items", "add", "table", "accept", "status", "note", "show", "hi
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=150)
 @given(argv=st.lists(st.sampled_from(WORDS), min_size=1, max_size=7))
 def test_random_command_lines_never_crash(db: str, argv: list[str]) -> None:
+    # With no command `summit` opens the app; off a terminal it must refuse, not wait.
     code, out, err = run(*argv, "--db", db)
     assert code in (0, 1, 2), err
     assert "Traceback" not in err
@@ -141,3 +142,10 @@ def test_line_ends_and_invisible_characters_are_kept(db: str) -> None:
     assert json.loads(run("show", "1.1", "--json", "--db", db)[1])["revision"]["text"] == text
     shown = run("show", "1.1", "--db", db)[1]
     assert "\\x0d" in shown  # a lone CR would let text overwrite the line; it is made visible
+
+
+def test_no_command_off_a_terminal_refuses_instead_of_opening_the_app(db: str) -> None:
+    code, _, err = run("--db", db)
+    assert code == 2 and "needs a terminal" in err
+    code, _, err = run("demo", "--db", db)
+    assert code == 2 and "needs a terminal" in err
