@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
+from agenda.diff import diff_words
 from agenda.history import SummitState
 from agenda.model import AgendaError, NotFound, now_utc
 from agenda.workspace import Workspace
@@ -120,6 +121,9 @@ class SummitApp(App[None]):
             self.call_from_thread(self.notify, f"{error}; showing the joint view",
                                   severity="warning", markup=False)
             state = self.ws.state(self.slug, None)
+        # The word diff builds its Unicode patterns on first use (~25 ms): here, off the
+        # screen's thread, rather than when the Positions tab is first painted.
+        diff_words("a", "b")
         if not get_current_worker().is_cancelled:
             self.post_message(StateLoaded(state))
 

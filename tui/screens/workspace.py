@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 JOINT = "__joint__"
 TABS = ("positions", "draft", "history", "diff", "notes")
 
+PaletteCommand = tuple[str, str, Callable[[], Any]]
+P = TypeVar("P", bound=Widget)
+
 
 def make_pane(tab: str) -> Widget:
     """The content of a tab, built (and its module imported) when the tab is first shown."""
@@ -53,9 +56,6 @@ def make_pane(tab: str) -> Widget:
     from tui.widgets.notes import NotesPane
 
     return NotesPane(id="notes-pane")
-
-PaletteCommand = tuple[str, str, Callable[[], Any]]
-P = TypeVar("P", bound=Widget)
 
 
 class WorkspaceScreen(Screen[None]):
