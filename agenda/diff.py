@@ -12,6 +12,8 @@ from typing import Literal
 
 from rapidfuzz.distance import Indel
 
+from agenda.marks import MARKS, UNIDATA_VERSION
+
 OpKind = Literal["equal", "insert", "delete"]
 
 
@@ -55,17 +57,23 @@ def _range(lo: int, hi: int) -> str:
     return re.escape(chr(lo)) if lo == hi else f"{re.escape(chr(lo))}-{re.escape(chr(hi))}"
 
 
-@cache
-def _word_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """The token and word patterns, built on first use (the scan of Unicode takes ~25 ms,
-    which a command that never diffs should not pay at start-up)."""
-    # Python's \w misses combining marks (Devanagari matras, viramas...), which would cut
-    # "हिन्दी" into confetti; marks only live in planes 0-1 plus the variation selectors of
-    # plane 14.
-    marks = _char_class(
+def scan_marks() -> str:
+    """Every combining mark as a regex class body (the source of agenda/marks.py).
+
+    Python's \\w misses combining marks (Devanagari matras, viramas...), which would cut
+    "हिन्दी" into confetti; marks only live in planes 0-1 plus the variation selectors of
+    plane 14.
+    """
+    return _char_class(
         [cp for cp in range(0x20000) if unicodedata.category(chr(cp))[0] == "M"]
         + list(range(0xE0100, 0xE01F0))
     )
+
+
+@cache
+def _word_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The token and word patterns, built on first use."""
+    marks = MARKS if unicodedata.unidata_version == UNIDATA_VERSION else scan_marks()
     # Joiners that glue an emoji sequence together: ZWJ, skin tones, tag characters.
     emoji_glue = "\u200d\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f" + marks
     token = re.compile(

@@ -342,3 +342,16 @@ def test_replaced_paragraphs_stay_apart() -> None:
     ops = diff_words(a, b)
     assert [o.op for o in ops] == ["delete", "insert", "equal"] * 2 + ["delete", "insert"]
     assert [o.text for o in ops if o.op == "equal"] == ["\n\n", "\n\n"]
+
+
+def test_the_generated_marks_table_matches_this_pythons_unicode() -> None:
+    import unicodedata
+
+    import pytest
+
+    from agenda.diff import scan_marks
+    from agenda.marks import MARKS, UNIDATA_VERSION
+
+    if unicodedata.unidata_version != UNIDATA_VERSION:
+        pytest.skip(f"marks.py is for Unicode {UNIDATA_VERSION}; diff.py scans at run time")
+    assert scan_marks() == MARKS, "regenerate agenda/marks.py from diff.scan_marks()"
