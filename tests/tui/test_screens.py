@@ -217,3 +217,28 @@ async def test_export_previews_and_writes(demo_path: Path, tmp_path: Path) -> No
         await settle(pilot)
         assert "Wrote" in screen_text(app)
     assert target.read_text(encoding="utf-8") == preview.source
+
+
+@pytest.mark.parametrize("starter", ["", "trilateral"])
+async def test_welcome_creates_a_summit_with_or_without_a_starter(tmp_path: Path,
+                                                                  starter: str) -> None:
+    app = make_app(tmp_path / "empty.json")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        await pilot.press(*"Moscow Summit")
+        app.screen.query_one("#delegations", TextArea).text = "IN=India\nRU=Russia\nJP=Japan"
+        if starter:
+            app.screen.query_one("#starter", Select).value = starter
+        await pilot.click("#ok")
+        await settle(pilot)
+        assert isinstance(app.screen, WorkspaceScreen)
+    ws = Workspace(tmp_path / "empty.json")
+    (entry,) = ws.summits()
+    state = ws.state(entry.slug)
+    assert entry.title == "Moscow Summit" and state.summit.codes == ("IN", "RU", "JP")
+    if starter:
+        assert state.items and {i.owner for i in state.items} == {"IN"}
+    else:
+        assert not state.items and len(state.summit.sections) == 7

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from rich.text import Text
 from textual import on
@@ -18,6 +18,9 @@ from textual.widgets.option_list import Option
 from agenda.model import TRANSITIONS, AgendaError, Code, Delegation, Item, Revision, Status
 from agenda.workspace import DEFAULT_SECTIONS
 from tui.render import status_label, when
+
+if TYPE_CHECKING:
+    from agenda.export import TemplateInfo
 
 T = TypeVar("T")
 
@@ -290,6 +293,7 @@ class SummitForm:
     venue: str
     dates: str
     source: str = ""  # a Markdown agenda file to import, when importing
+    starter: str = ""  # a starter agenda to lay the summit out from ("" = the usual sections)
 
 
 def parse_delegations(lines: str) -> tuple[Delegation, ...]:
@@ -306,6 +310,12 @@ def parse_delegations(lines: str) -> tuple[Delegation, ...]:
     return tuple(found)
 
 
+def starter_agendas() -> list[TemplateInfo]:
+    from agenda.export import list_templates
+
+    return [info for info in list_templates() if info.kind == "starter"]
+
+
 class CreateSummitScreen(Modal[SummitForm]):
     """A new summit with the starter sections (Political & Strategic, Trade & Economic...)."""
 
@@ -318,7 +328,7 @@ class CreateSummitScreen(Modal[SummitForm]):
         first = self.initial
         delegations = "\n".join(f"{d.code}={d.name}" + (f"={d.head}" if d.head else "")
                                 for d in first.delegations) if first else "IN=India\nRU=Russia"
-        with Vertical(classes="dialog wide"):
+        with Vertical(classes="dialog wide form"):
             if self.importing:
                 yield Label("Import a Markdown agenda as a new summit", classes="dialog-title")
                 yield Input(first.source if first else "", id="source",
@@ -334,7 +344,13 @@ class CreateSummitScreen(Modal[SummitForm]):
                 yield Static("Items are tabled (ADD) by the first delegation.", classes="hint",
                              markup=False)
             else:
-                yield Static("Starts with the sections " + ", ".join(DEFAULT_SECTIONS) + ".",
+                yield Select(
+                    [(Text(f"Starter agenda: {info.description or info.name}"), info.name)
+                     for info in starter_agendas()],
+                    prompt="The usual sections, no items", id="starter",
+                    value=first.starter if first and first.starter else Select.NULL)
+                yield Static("Without a starter: " + ", ".join(DEFAULT_SECTIONS) + ". A "
+                             "starter's suggested items are proposed by the first delegation.",
                              classes="hint", markup=False)
             yield self.buttons("Import" if self.importing else "Create")
 
@@ -349,6 +365,8 @@ class CreateSummitScreen(Modal[SummitForm]):
             self.notify(str(error), severity="error", markup=False)
             return
         source = self.query_one("#source", Input).value.strip() if self.importing else ""
+        starter = "" if self.importing else self.query_one("#starter", Select).value
         self.dismiss(SummitForm(self.query_one("#title", Input).value, delegations,
                                 self.query_one("#venue", Input).value,
-                                self.query_one("#dates", Input).value, source))
+                                self.query_one("#dates", Input).value, source,
+                                starter if isinstance(starter, str) else ""))

@@ -87,10 +87,9 @@ class WelcomeScreen(Screen[None]):
             if form is None:
                 return
             self.summit_app.write(
-                lambda: self.summit_app.ws.create_summit(
-                    form.title, form.delegations, venue=form.venue, dates=form.dates),
-                done=lambda entry: f"Created {entry.title}",
-                then=lambda entry: self.summit_app.open_summit(entry.slug),
+                lambda: create_from_form(self.summit_app.ws, form),
+                done=lambda slug: f"Created {form.title.strip()}",
+                then=self.summit_app.open_summit,
                 refused=lambda: self.create_summit(form))
 
         self.app.push_screen(CreateSummitScreen(initial), chosen)
@@ -124,6 +123,17 @@ class WelcomeScreen(Screen[None]):
                     refused=lambda: self.import_agenda(form))
 
         self.app.push_screen(CreateSummitScreen(initial, importing=True), chosen)
+
+
+def create_from_form(ws: Workspace, form: SummitForm) -> str:
+    """Create the summit the form describes, from a starter agenda if one was chosen."""
+    if form.starter:
+        from agenda.importer import new_summit_from_starter
+
+        return new_summit_from_starter(ws, form.starter, form.title, form.delegations,
+                                       venue=form.venue, dates=form.dates).slug
+    return ws.create_summit(form.title, form.delegations, venue=form.venue,
+                            dates=form.dates).slug
 
 
 def import_file(ws: Workspace, form: SummitForm) -> str:
