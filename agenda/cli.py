@@ -251,12 +251,12 @@ def cmd_accept(args: argparse.Namespace) -> None:
     code = _need_as(args, "accept")
     ws = open_workspace(args)
     slug = _summit(ws, args)
-    ws.accept(slug, args.item, delegation=code, revision=args.revision)
-    state = ws.state(slug, code)
+    acceptance = ws.accept(slug, args.item, delegation=code, revision=args.revision)
+    state = ws.state(slug, code, item=args.item)
     item = state.item(args.item)
-    latest = state.latest(item)
-    say(f"{code} accepted {args.revision or (latest.label if latest else '')} of item "
-        f"{item.number}; status: {item.status.value}")
+    accepted = state.revision(item, acceptance.revision)
+    say(f"{code} accepted {accepted.label} ({accepted.delegation}) of item {item.number}; "
+        f"status: {item.status.value}")
 
 
 def cmd_status(args: argparse.Namespace) -> None:

@@ -626,7 +626,7 @@ class Workspace:
 
     def accept(self, slug: str, item_ref: str, *, delegation: str,
                revision: str | None = None) -> Acceptance:
-        """Accept a tabled revision (default: the latest, if another delegation tabled it).
+        """Accept a tabled revision (default: the other side's latest tabled text).
 
         When every delegation stands on the latest tabled text and it has no brackets, the
         item becomes agreed ad referendum.
@@ -639,9 +639,12 @@ class Workspace:
             if item.status not in OPEN_STATUSES:
                 raise AgendaError(f"Item {item.number} is {item.status.value}; nothing to accept")
             if revision is None:
-                target = state.latest(item)
+                # The other side's latest tabled text (a compilation counts, whoever tabled it).
+                target = next((r for r in reversed(state.tabled(item))
+                               if r.delegation != code or r.code == Code.CMP), None)
                 if target is None:
-                    raise AgendaError(f"Item {item.number} has no tabled text to accept")
+                    raise AgendaError(f"Item {item.number} has no text tabled by another "
+                                      "delegation to accept")
             else:
                 target = state.revision(item, revision)
             if not target.tabled:

@@ -79,9 +79,20 @@ def test_acceptance_by_every_delegation_agrees_the_item(ws: Workspace, slug: str
     assert ws.state(slug).item("1.1").status == Status.FINAL
 
 
+def test_accept_defaults_to_the_other_sides_latest_text(ws: Workspace, slug: str) -> None:
+    ws.table(slug, "1.1", delegation="RU", text="Russia's counter-proposal.")
+    ws.table(slug, "1.1", delegation="IN", text="India's answer.")
+    accepted = ws.accept(slug, "1.1", delegation="IN")
+    state = ws.state(slug)
+    assert state.revision(state.item("1.1"), "v2").uuid == accepted.revision
+    assert ws.state(slug).item("1.1").status == Status.NEGOTIATING  # v3 is the latest text
+
+
 def test_accepting_own_text_or_draft_is_refused(ws: Workspace, slug: str) -> None:
-    with pytest.raises(AgendaError, match="own text"):
+    with pytest.raises(AgendaError, match="no text tabled by another delegation"):
         ws.accept(slug, "1.1", delegation="IN")
+    with pytest.raises(AgendaError, match="own text"):
+        ws.accept(slug, "1.1", delegation="IN", revision="v1")
     ws.table(slug, "1.1", delegation="RU", text="Draft only", internal=True)
     with pytest.raises(NotFound):
         ws.accept(slug, "1.1", delegation="IN", revision="d1")  # IN cannot even see it
