@@ -67,7 +67,7 @@ def slug(ws: Workspace) -> str:
 
 
 @pytest.fixture
-def demo_ws(tmp_path: Path) -> Iterator[Workspace]:
+def demo(tmp_path: Path) -> Iterator[Workspace]:
     from agenda.demo import build_demo
 
     workspace = Workspace(tmp_path / "demo.json", create=True)

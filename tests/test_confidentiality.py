@@ -24,27 +24,27 @@ def marker(code: str, n: int) -> str:
 
 
 @pytest.fixture
-def planted(demo_ws: Workspace) -> Workspace:
+def planted(demo: Workspace) -> Workspace:
     counter = itertools.count()
-    state = demo_ws.state(DEMO_SLUG)
+    state = demo.state(DEMO_SLUG)
     for item in state.items:
         if item.status.value in ("final", "withdrawn"):
             continue
         for code in CODES:
-            demo_ws.table(DEMO_SLUG, item.number, delegation=code, internal=True,
+            demo.table(DEMO_SLUG, item.number, delegation=code, internal=True,
                           text=f"Draft {marker(code, next(counter))} text",
                           why=f"Because {marker(code, next(counter))}")
-            demo_ws.add_note(DEMO_SLUG, item.number, delegation=code,
+            demo.add_note(DEMO_SLUG, item.number, delegation=code,
                              text=f"Note {marker(code, next(counter))}")
     for code in CODES:  # the demo's own internal material, whatever its wording
-        mine = demo_ws.state(DEMO_SLUG, code)
+        mine = demo.state(DEMO_SLUG, code)
         for item in mine.items:
             for rev in mine.history(item):
                 if not rev.tabled:
                     assert rev.delegation == code
             for note in mine.item_notes(item):
                 assert note.delegation == code
-    return demo_ws
+    return demo
 
 
 def _internal_texts(ws: Workspace, code: str) -> list[str]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,15 +37,6 @@ def run(argv: list[str]) -> int:
     except SystemExit as exc:
         return int(exc.code or 0)
     return 0
-
-
-@pytest.fixture
-def demo(tmp_path: Path) -> Iterator[Workspace]:
-    path = tmp_path / "demo.json"
-    build_demo(Workspace(path, create=True))
-    ws = Workspace(path)
-    yield ws
-    ws.close()
 
 
 # Golden documents ------------------------------------------------------------------------------

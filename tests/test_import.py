@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agenda import cli, export
-from agenda.demo import DEMO_SLUG, build_demo
+from agenda.demo import DEMO_SLUG
 from agenda.importer import (
     ParsedAgenda,
     import_markdown,
@@ -139,15 +138,6 @@ def test_nothing_to_import() -> None:
 
 
 # Round trips ---------------------------------------------------------------------------------
-
-@pytest.fixture
-def demo(tmp_path: Path) -> Iterator[Workspace]:
-    path = tmp_path / "demo.json"
-    build_demo(Workspace(path, create=True))
-    ws = Workspace(path)
-    yield ws
-    ws.close()
-
 
 def same_summit(a_ws: Workspace, a: str, b_ws: Workspace, b: str) -> None:
     left, right = a_ws.state(a), b_ws.state(b)

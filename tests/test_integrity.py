@@ -23,22 +23,22 @@ def _tamper(ws: Workspace, slug: str, edit) -> None:  # type: ignore[no-untyped-
     path.write_text(json.dumps(data))
 
 
-def test_clean_workspace_checks_out(demo_ws: Workspace) -> None:
-    assert integrity.check(demo_ws) == []
+def test_clean_workspace_checks_out(demo: Workspace) -> None:
+    assert integrity.check(demo) == []
 
 
-def test_altered_text_is_found(demo_ws: Workspace) -> None:
+def test_altered_text_is_found(demo: Workspace) -> None:
     def edit(data: dict) -> None:
         rev = next(iter(data["revisions"].values()))
         rev["text"] = rev["text"].replace("Indo-Pacific", "Asia-Pacific")
 
-    _tamper(demo_ws, "india-russia-2021", edit)
-    (problem,) = integrity.check(demo_ws)
+    _tamper(demo, "india-russia-2021", edit)
+    (problem,) = integrity.check(demo)
     assert (problem.item, problem.revision) == ("1.1", "v1")
     assert "hash does not match" in problem.message
 
 
-def test_broken_links_are_found(demo_ws: Workspace) -> None:
+def test_broken_links_are_found(demo: Workspace) -> None:
     def edit(data: dict) -> None:
         revisions = list(data["revisions"].values())
         revisions[1]["parents"] = ["00000000-dead"]
@@ -46,34 +46,34 @@ def test_broken_links_are_found(demo_ws: Workspace) -> None:
         acceptance["revision"] = "missing"
         data["events"]["1"]["item"] = "ghost"
 
-    _tamper(demo_ws, "india-russia-2021", edit)
-    messages = [p.message for p in integrity.check(demo_ws)]
+    _tamper(demo, "india-russia-2021", edit)
+    messages = [p.message for p in integrity.check(demo)]
     assert any("parent 00000000 does not exist" in m for m in messages)
     assert any("accepted a revision that does not exist" in m for m in messages)
     assert any("names an item that does not exist" in m for m in messages)
 
 
-def test_check_command_exit_codes(demo_ws: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
-    main(["check", "--db", str(demo_ws.path)])
+def test_check_command_exit_codes(demo: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["check", "--db", str(demo.path)])
     assert capsys.readouterr().out.startswith("ok:")
-    _tamper(demo_ws, "india-russia-2021",
+    _tamper(demo, "india-russia-2021",
             lambda d: next(iter(d["revisions"].values())).update(justification="forged"))
     with pytest.raises(SystemExit) as exit_:
-        main(["check", "--db", str(demo_ws.path)])
+        main(["check", "--db", str(demo.path)])
     assert exit_.value.code == 1
     assert "1.1 v1: content hash does not match" in capsys.readouterr().out
 
 
-def test_backup_and_restore_round_trip(demo_ws: Workspace, tmp_path: Path) -> None:
-    saved = integrity.backup(demo_ws, tmp_path / "snap.backup")
-    before = {p.name: p.read_bytes() for p in demo_ws.files()}
-    demo_ws.table("india-russia-2021", "2.1", delegation="RU", text="After the backup.")
-    aside = integrity.restore(demo_ws, saved)
-    assert {p.name: p.read_bytes() for p in demo_ws.files()} == before
+def test_backup_and_restore_round_trip(demo: Workspace, tmp_path: Path) -> None:
+    saved = integrity.backup(demo, tmp_path / "snap.backup")
+    before = {p.name: p.read_bytes() for p in demo.files()}
+    demo.table("india-russia-2021", "2.1", delegation="RU", text="After the backup.")
+    aside = integrity.restore(demo, saved)
+    assert {p.name: p.read_bytes() for p in demo.files()} == before
     kept = sorted(p.name for p in aside.iterdir())
     assert kept == ["summits-india-russia-2021.json", "workspace.json"]
     assert b"After the backup." in (aside / "summits-india-russia-2021.json").read_bytes()
-    fresh = Workspace(demo_ws.path)
+    fresh = Workspace(demo.path)
     state = fresh.state("india-russia-2021")
     assert "After the backup." not in [r.text for r in state.history(state.item("2.1"))]
     assert integrity.check(fresh) == []
@@ -103,25 +103,25 @@ GOOD = b'{"_meta": {"1": {"app": "summit-agenda", "kind": "workspace", "schema":
     _zip({"summit-agenda-backup.json": MANIFEST, "workspace.json": b'{"_meta": {"1": {}}}'}),
     _zip({"summit-agenda-backup.json": MANIFEST}),
 ])
-def test_bad_backups_are_refused_before_anything_changes(demo_ws: Workspace, tmp_path: Path,
+def test_bad_backups_are_refused_before_anything_changes(demo: Workspace, tmp_path: Path,
                                                          content: bytes) -> None:
     bad = tmp_path / "bad.backup"
     bad.write_bytes(content)
-    before = {p: p.read_bytes() for p in demo_ws.files()}
+    before = {p: p.read_bytes() for p in demo.files()}
     with pytest.raises(AgendaError):
-        integrity.restore(demo_ws, bad)
-    assert {p: p.read_bytes() for p in demo_ws.files()} == before
+        integrity.restore(demo, bad)
+    assert {p: p.read_bytes() for p in demo.files()} == before
 
 
-def test_restore_command_asks_unless_yes(demo_ws: Workspace, tmp_path: Path,
+def test_restore_command_asks_unless_yes(demo: Workspace, tmp_path: Path,
                                          capsys: pytest.CaptureFixture[str],
                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    saved = integrity.backup(demo_ws, tmp_path / "snap.backup")
+    saved = integrity.backup(demo, tmp_path / "snap.backup")
     monkeypatch.setattr(sys, "stdin", open(__file__))  # noqa: SIM115 - not a terminal
     with pytest.raises(SystemExit) as exit_:
-        main(["restore", str(saved), "--db", str(demo_ws.path)])
+        main(["restore", str(saved), "--db", str(demo.path)])
     assert exit_.value.code == 2 and "--yes" in capsys.readouterr().err
-    main(["restore", str(saved), "--yes", "--db", str(demo_ws.path)])
+    main(["restore", str(saved), "--yes", "--db", str(demo.path)])
     assert "replaced files are in" in capsys.readouterr().out
 
 
@@ -134,14 +134,14 @@ WRITER = textwrap.dedent("""
 """)
 
 
-def test_backup_while_another_process_writes_is_consistent(demo_ws: Workspace,
+def test_backup_while_another_process_writes_is_consistent(demo: Workspace,
                                                            tmp_path: Path) -> None:
     script = tmp_path / "writer.py"
     script.write_text(WRITER)
-    proc = subprocess.Popen([sys.executable, str(script), str(demo_ws.path)])
+    proc = subprocess.Popen([sys.executable, str(script), str(demo.path)])
     snapshots = []
     while proc.poll() is None and len(snapshots) < 20:
-        snapshots.append(integrity.backup(demo_ws, tmp_path / f"b{len(snapshots)}.backup"))
+        snapshots.append(integrity.backup(demo, tmp_path / f"b{len(snapshots)}.backup"))
     proc.wait(timeout=120)
     assert proc.returncode == 0
     for n, snapshot in enumerate(snapshots):
@@ -151,7 +151,7 @@ def test_backup_while_another_process_writes_is_consistent(demo_ws: Workspace,
         assert integrity.check(Workspace(target)) == []
 
 
-def test_daily_backup_once_a_day_keeps_the_last_few(demo_ws: Workspace, tmp_path: Path,
+def test_daily_backup_once_a_day_keeps_the_last_few(demo: Workspace, tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     from datetime import UTC, datetime, timedelta
 
@@ -159,7 +159,7 @@ def test_daily_backup_once_a_day_keeps_the_last_few(demo_ws: Workspace, tmp_path
     day = datetime(2021, 3, 1, tzinfo=UTC)
     for offset in range(10):
         monkeypatch.setattr(integrity, "now_utc", lambda o=offset: day + timedelta(days=o))
-        assert integrity.daily_backup(demo_ws, folder, keep=3) is not None
-        assert integrity.daily_backup(demo_ws, folder, keep=3) is None  # same day: no second
+        assert integrity.daily_backup(demo, folder, keep=3) is not None
+        assert integrity.daily_backup(demo, folder, keep=3) is None  # same day: no second
     kept = sorted(p.name for p in folder.iterdir())
     assert len(kept) == 3 and kept[-1].endswith("2021-03-10.backup")

@@ -303,14 +303,14 @@ def test_slugify() -> None:
     assert slugify("Саммит") == "summit"
 
 
-def test_demo_builds_a_realistic_history(demo_ws: Workspace) -> None:
+def test_demo_builds_a_realistic_history(demo: Workspace) -> None:
     from agenda.demo import DEMO_SLUG
 
-    state = demo_ws.state(DEMO_SLUG)
+    state = demo.state(DEMO_SLUG)
     statuses = {i.status for i in state.items}
     assert {Status.AGREED_AD_REF, Status.FINAL, Status.BRACKETED, Status.NEGOTIATING} <= statuses
     indo = state.item("1.1")
     assert "[IN: " in state.current_text(indo) and "[RU: " in state.current_text(indo)
-    internal = demo_ws.state(DEMO_SLUG, "IN")
+    internal = demo.state(DEMO_SLUG, "IN")
     assert any(not r.tabled for i in internal.items for r in internal.history(i))
     assert any(internal.item_notes(i) for i in internal.items)
