@@ -76,10 +76,13 @@ def _word_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     marks = MARKS if unicodedata.unidata_version == UNIDATA_VERSION else scan_marks()
     # Joiners that glue an emoji sequence together: ZWJ, skin tones, tag characters.
     emoji_glue = "\u200d\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f" + marks
+    word = rf"(?:\w|[{marks}\u200c\u200d])+"
     token = re.compile(
         r"\r\n|\r|\n"
         r"|[^\S\r\n]+"
-        rf"|(?:\w|[{marks}\u200c\u200d])+"
+        # A hyphenated or elided compound is one word: "Indo-Pacific" → "Asia-Pacific" reads
+        # as one changed word, not "Indo" struck beside a shared "-Pacific".
+        rf"|{word}(?:[-\u2010\u2011'\u2019]{word})*"
         r"|[\U0001f1e6-\U0001f1ff]{2}"
         rf"|[^\w\s](?:\u200d[^\w\s\u200d]|[{emoji_glue}])*"
     )

@@ -128,10 +128,16 @@ def test_golden_joint_statement_word_diff() -> None:
         Op("delete", "2022"),
         Op("insert", "2024"),
         Op("equal", " and welcomed progress in the "),
-        Op("delete", "Indo"),
-        Op("insert", "Asia"),
-        Op("equal", "-Pacific."),
+        Op("delete", "Indo-Pacific"),
+        Op("insert", "Asia-Pacific"),
+        Op("equal", "."),
     ]
+
+
+def test_hyphenated_and_elided_compounds_are_one_word() -> None:
+    assert tokenize("Indo-Pacific India's co\u2011op 2021–2031 well- known") == [
+        "Indo-Pacific", " ", "India's", " ", "co\u2011op", " ", "2021", "–", "2031", " ",
+        "well", "-", " ", "known"]
 
 
 def test_replaced_phrase_reads_as_one_delete_then_one_insert() -> None:

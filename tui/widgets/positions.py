@@ -28,9 +28,10 @@ def position_heading(state: SummitState, code: str, revision: Revision) -> Conte
     others = sorted(state.accepted_by(revision) - {code})
     also = f" · also {', '.join(others)}" if others else ""
     authored = "" if revision.delegation == code else f" by {revision.delegation}"
+    # Two lines, so that side-by-side headings stay level however long the names are.
     return Content.assemble(
         (f"{code} {name}", "bold"),
-        (f"  {revision.label} {revision.code.value}{authored} · {when(revision.created)}{also}",
+        (f"\n{revision.label} {revision.code.value}{authored} · {when(revision.created)}{also}",
          "$text-muted"),
     )
 
