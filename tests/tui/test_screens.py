@@ -242,3 +242,21 @@ async def test_welcome_creates_a_summit_with_or_without_a_starter(tmp_path: Path
         assert state.items and {i.owner for i in state.items} == {"IN"}
     else:
         assert not state.items and len(state.summit.sections) == 7
+
+
+async def test_agenda_labels_follow_a_switch_to_the_light_theme(demo_path: Path) -> None:
+    from textual.color import Color
+
+    from tui.widgets.agenda_tree import AgendaTree
+
+    app = make_app(demo_path, as_="IN")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        app.theme = "textual-light"
+        await settle(pilot)
+        tree = app.screen.query_one(AgendaTree)
+        background = Color.from_rich_color(tree.rich_style.bgcolor)
+        for part in ("number", "deferred"):
+            colour = Color.from_rich_color(tree._style(part).color)
+            # Muted text on a light background must still be darker than the background.
+            assert colour.brightness < background.brightness - 0.2, (part, colour)

@@ -100,6 +100,12 @@ class AgendaTree(Tree[str]):
             # Node lines are laid out at the next refresh; the cursor can only go there then.
             self.call_after_refresh(self.move_cursor, target)
 
+    def notify_style_update(self) -> None:
+        # Tree caches painted lines by position and state, not by theme: without this, a
+        # switch to the light theme kept the dark theme's colours in the labels.
+        super().notify_style_update()
+        self._invalidate()
+
     def _item_nodes(self) -> list[TreeNode[str]]:
         return [leaf for branch in self.root.children for leaf in branch.children]
 
@@ -117,7 +123,10 @@ class AgendaTree(Tree[str]):
 
     def _style(self, component: str) -> Style:
         try:
-            return self.get_component_rich_style(f"agenda-tree--{component}", partial=True)
+            # The full style, not the partial one: a partial style keeps a translucent colour
+            # such as $text-muted unblended, which paints white on the light theme.
+            full = self.get_component_rich_style(f"agenda-tree--{component}")
+            return Style(color=full.color, bold=full.bold, strike=full.strike)
         except KeyError:
             # Labels are measured once before the stylesheet reaches the tree; widths do not
             # depend on colour.
