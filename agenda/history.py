@@ -63,6 +63,15 @@ def visible(doc: Mapping[str, Any], viewer: str | None) -> bool:
     return doc["visibility"] == Visibility.TABLED or doc["delegation"] == viewer
 
 
+def find_item(summit: Summit, items: Iterable[Item], ref: str) -> Item:
+    """An item by its number ("2.3") or uuid, or a refusal naming the summit."""
+    wanted = ref.strip()
+    for item in items:
+        if wanted in (item.number, item.uuid):
+            return item
+    raise NotFound(f'No item {wanted} in summit "{summit.title}"')
+
+
 @dataclass(frozen=True, eq=False)
 class SummitState:
     """Everything one viewer may see of a summit, read at one moment.
@@ -82,11 +91,7 @@ class SummitState:
 
     def item(self, ref: str) -> Item:
         """An item by its number ("2.3") or uuid."""
-        wanted = ref.strip()
-        for item in self.items:
-            if wanted in (item.number, item.uuid):
-                return item
-        raise NotFound(f'No item {wanted} in summit "{self.summit.title}"')
+        return find_item(self.summit, self.items, ref)
 
     def history(self, item: Item) -> tuple[Revision, ...]:
         return self.revisions.get(item.uuid, ())

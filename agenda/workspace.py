@@ -26,6 +26,7 @@ from agenda.history import (
     Compilation,
     SummitState,
     compile_item,
+    find_item,
     revision_from_doc,
     summit_from_doc,
     visible,
@@ -340,7 +341,7 @@ class Workspace:
             items = self._numbered_items(slug, summit, tables.get("items", {}))
             wanted = None
             if item is not None:
-                wanted = SummitState(summit, items, {}, {}, {}, (), viewer).item(item).uuid
+                wanted = find_item(summit, items, item).uuid
             revisions: dict[str, list[Revision]] = {}
             for doc in tables.get("revisions", {}).values():
                 if (wanted is None or doc["item"] == wanted) and visible(doc, viewer):
