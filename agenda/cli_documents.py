@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -71,15 +69,12 @@ def cmd_export(args: argparse.Namespace) -> None:
 
 
 def _write(path: Path, text: str) -> None:
-    """Write the whole document or nothing: a temporary file beside it, then a rename."""
+    """Write the whole document or nothing, as the workspace writes its own files."""
     from agenda.cli import fail
+    from agenda.store import atomic_write
 
-    folder = path.parent if str(path.parent) else Path(".")
     try:
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(temp, path)
+        atomic_write(path, text.encode("utf-8"))
     except OSError as exc:
         fail(f"Cannot write {path}: {exc.strerror or exc}")
 
