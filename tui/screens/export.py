@@ -17,6 +17,7 @@ from textual.worker import get_current_worker
 
 from agenda.history import SummitState
 from agenda.model import AgendaError
+from agenda.store import atomic_write
 from tui.messages import StateLoaded
 from tui.screens.modals import ConfirmScreen
 
@@ -144,7 +145,7 @@ class ExportScreen(Screen[None]):
     @work(thread=True, group="export-write")
     def _write_file(self, path: Path, text: str) -> None:
         try:
-            path.write_text(text, encoding="utf-8")
+            atomic_write(path, text.encode("utf-8"))  # the whole document or nothing
         except OSError as error:
             self.app.call_from_thread(self.notify, f"Cannot write {path}: {error.strerror}",
                                       severity="error", markup=False)
