@@ -131,24 +131,18 @@ def _delegation(value: str) -> Delegation:
 def open_workspace(args: argparse.Namespace, *, create: bool = False) -> Workspace:
     path = getattr(args, "db", None) or default_db_path()
     ws = Workspace(path, create=create)
-    take_daily_backup(ws)
+    take_automatic_backup(ws)
     return ws
 
 
-def backups_folder() -> Path:
-    from platformdirs import user_data_path
-
-    return user_data_path("summit-agenda") / "backups"
-
-
-def take_daily_backup(ws: Workspace) -> None:
-    """The first use of a workspace each day snapshots it; a failure only warns."""
-    from agenda.integrity import daily_backup
+def take_automatic_backup(ws: Workspace) -> None:
+    """Before a migration and once a day, snapshot the workspace; a failure only warns."""
+    from agenda.integrity import automatic_backup, backups_folder
 
     try:
-        daily_backup(ws, backups_folder())
+        automatic_backup(ws, backups_folder())
     except OSError as exc:
-        sys.stderr.write(f"{PROG}: warning: the daily backup failed ({exc.strerror})\n")
+        sys.stderr.write(f"{PROG}: warning: the automatic backup failed ({exc.strerror})\n")
 
 
 def _summit(ws: Workspace, args: argparse.Namespace) -> str:

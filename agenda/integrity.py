@@ -202,17 +202,32 @@ def restore(ws: Workspace, source: Path) -> Path:
     return aside
 
 
-def daily_backup(ws: Workspace, folder: Path, keep: int = BACKUPS_KEPT) -> Path | None:
-    """Once a day of use, snapshot the workspace into folder, keeping the last `keep`."""
+def backups_folder() -> Path:
+    """Where automatic backups go: the user data folder's `backups/`."""
+    from platformdirs import user_data_path
+
+    return user_data_path("summit-agenda") / "backups"
+
+
+def automatic_backup(ws: Workspace, folder: Path, keep: int = BACKUPS_KEPT) -> list[Path]:
+    """Snapshot the workspace before a schema migration, and once a day of use.
+
+    Daily snapshots beyond the last `keep` are deleted; pre-migration ones are kept.
+    """
     key = hashlib.sha256(str(ws.path.resolve()).encode()).hexdigest()[:10]
     prefix = f"{ws.path.stem}-{key}-"
+    written = []
+    schema = ws.pending_migration()
+    if schema is not None:
+        before = folder / f"{prefix}before-schema{schema}.backup"
+        if not before.exists():
+            written.append(backup(ws, before))
     today = folder / f"{prefix}{now_utc():%Y-%m-%d}.backup"
-    if today.exists():
-        return None
-    backup(ws, today)
-    for old in sorted(folder.glob(f"{prefix}*.backup"))[:-keep]:
-        old.unlink(missing_ok=True)
-    return today
+    if not today.exists():
+        written.append(backup(ws, today))
+        for old in sorted(folder.glob(f"{prefix}[0-9]*.backup"))[:-keep]:
+            old.unlink(missing_ok=True)
+    return written
 
 
 def summarise(problems: Iterable[Problem]) -> str:

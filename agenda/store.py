@@ -181,6 +181,7 @@ class AtomicStorage(Storage):
         self._data: dict[str, Any] | None = None
         self._stamp: tuple[int, int, int] | None = None
         self._dirty = False
+        self.migrated_from: int | None = None  # the schema on disk, while a migration waits
 
     # TinyDB's interface -------------------------------------------------------------------
 
@@ -232,6 +233,7 @@ class AtomicStorage(Storage):
             raise
         self._stamp = _stamp(self.path)
         self._dirty = False
+        self.migrated_from = None
 
     def rollback(self) -> None:
         """Forget in-memory changes; TinyDB may have mutated documents in place."""
@@ -258,10 +260,9 @@ class AtomicStorage(Storage):
         self._dirty = False
         schema = data[META_TABLE]["1"]["schema"]
         if schema < SCHEMA_VERSION:
-            # Keep the file as it was before its first migration, beside it.
-            kept = self.path.with_name(f"{self.path.name}.schema{schema}.bak")
-            if not kept.exists():
-                atomic_write(kept, raw)
+            # The file on disk keeps its old schema until the next commit: time enough for
+            # integrity.automatic_backup to save it first.
+            self.migrated_from = schema
             self._data = migrate(data, schema)
             self._dirty = True
 

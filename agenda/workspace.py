@@ -206,6 +206,11 @@ class Workspace:
             if not storage_of(db).path.exists():
                 del self._summits[slug]
 
+    def pending_migration(self) -> int | None:
+        """The older schema the workspace file is still written in, until its next commit."""
+        with self.lock.thread_only():
+            return storage_of(self._refreshed(self._index)).migrated_from
+
     def changed_on_disk(self) -> bool:
         """True when another process committed since this workspace last read (for the TUI)."""
         with self.lock.thread_only():

@@ -159,7 +159,25 @@ def test_daily_backup_once_a_day_keeps_the_last_few(demo: Workspace, tmp_path: P
     day = datetime(2021, 3, 1, tzinfo=UTC)
     for offset in range(10):
         monkeypatch.setattr(integrity, "now_utc", lambda o=offset: day + timedelta(days=o))
-        assert integrity.daily_backup(demo, folder, keep=3) is not None
-        assert integrity.daily_backup(demo, folder, keep=3) is None  # same day: no second
+        assert len(integrity.automatic_backup(demo, folder, keep=3)) == 1
+        assert integrity.automatic_backup(demo, folder, keep=3) == []  # same day: no second
     kept = sorted(p.name for p in folder.iterdir())
     assert len(kept) == 3 and kept[-1].endswith("2021-03-10.backup")
+
+
+def test_a_migration_is_preceded_by_a_backup_of_the_old_files(
+        demo: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from agenda import store
+
+    old_files = {p.name: p.read_bytes() for p in demo.files()}
+    monkeypatch.setattr(store, "SCHEMA_VERSION", store.SCHEMA_VERSION + 1)
+    monkeypatch.setitem(store.MIGRATIONS, store.SCHEMA_VERSION - 1, lambda data: data)
+    upgraded = Workspace(demo.path)
+    assert upgraded.pending_migration() == store.SCHEMA_VERSION - 1
+    written = integrity.automatic_backup(upgraded, tmp_path / "backups")
+    old_schema = store.SCHEMA_VERSION - 1
+    assert written[0].name.endswith(f"before-schema{old_schema}.backup")
+    saved = integrity.read_backup(written[0])
+    assert saved["workspace.json"] == old_files[demo.path.name]
+    upgraded.table("india-russia-2021", "2.1", delegation="RU", text="After the upgrade.")
+    assert upgraded.pending_migration() is None

@@ -127,15 +127,12 @@ def test_migration_hook_upgrades_older_files(tmp_path: Path,
         return data
 
     monkeypatch.setitem(store.MIGRATIONS, SCHEMA_VERSION, add_flag)
-    original = (ws.summits_dir / "s0.json").read_bytes()
     upgraded = Workspace(ws.path)
     upgraded.table("s0", "1.1", delegation="RU", text="After the upgrade.")
     assert json.loads(ws.path.read_text())["_meta"]["1"]["schema"] == SCHEMA_VERSION + 1
     summit = json.loads((ws.summits_dir / "s0.json").read_text())
     assert summit["_meta"]["1"]["schema"] == SCHEMA_VERSION + 1
     assert summit["migrated"]["1"] == {"from": SCHEMA_VERSION}
-    kept = ws.summits_dir / f"s0.json.schema{SCHEMA_VERSION}.bak"
-    assert kept.read_bytes() == original  # the pre-migration file is kept beside it
 
 
 def test_stale_temp_files_are_cleaned_at_open(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from textual.worker import get_current_worker
 
 from agenda.diff import diff_words
 from agenda.history import SummitState
+from agenda.integrity import automatic_backup, backups_folder
 from agenda.model import AgendaError, NotFound, now_utc
 from agenda.workspace import Workspace
 from tui.commands import AgendaCommands
@@ -25,6 +26,8 @@ from tui.messages import StateLoaded
 T = TypeVar("T")
 
 POLL_SECONDS = 1.0
+# The daily backup waits until the first screen is up: it is not needed to start working.
+BACKUP_DELAY_SECONDS = 2.0
 
 
 class SummitApp(App[None]):
@@ -60,6 +63,10 @@ class SummitApp(App[None]):
 
     def on_mount(self) -> None:
         self.set_interval(POLL_SECONDS, self._poll)
+        if self.ws.pending_migration() is not None:
+            self.take_automatic_backup()  # at once: the next write commits the migration
+        else:
+            self.set_timer(BACKUP_DELAY_SECONDS, self.take_automatic_backup)
         slugs = [entry.slug for entry in self.ws.summits()]
         wanted = self.requested_summit
         if wanted is not None and wanted not in slugs:
@@ -91,6 +98,15 @@ class SummitApp(App[None]):
         else:
             self.push_screen(screen)
         self.load_state()
+
+    @work(thread=True, group="backup")
+    def take_automatic_backup(self) -> None:
+        """Before a migration and once a day of use, a snapshot of the workspace."""
+        try:
+            automatic_backup(self.ws, backups_folder())
+        except OSError as error:
+            self.call_from_thread(self.notify, f"The automatic backup failed: {error.strerror}",
+                                  severity="warning", markup=False)
 
     # Acting as ----------------------------------------------------------------------------
 
