@@ -173,12 +173,13 @@ def cmd_new(args: argparse.Namespace) -> None:
         report = new_summit_from_starter(
             ws, args.template, args.title, args.delegation, delegation=_as(args),
             slug=getattr(args, "slug", None), venue=args.venue, dates=args.dates,
-            template_dir=args.template_dir)
+            template_dir=args.template_dir, chair=args.chair)
         say(report.slug)
         return
     sections = args.section or list(DEFAULT_SECTIONS)
     entry = ws.create_summit(args.title, args.delegation, slug=getattr(args, "slug", None),
-                             venue=args.venue, dates=args.dates, sections=sections)
+                             venue=args.venue, dates=args.dates, sections=sections,
+                             chair=args.chair)
     say(entry.slug)
 
 
@@ -639,6 +640,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("title")
     p.add_argument("--delegation", action="append", type=_delegation, required=True,
                    metavar="CODE=NAME[:HEAD]", help="a delegation (repeat for each)")
+    p.add_argument("--chair", type=_delegation, metavar="CODE=NAME[:HEAD]",
+                   help="a chair, who may table texts (e.g. compilations) but is no party")
     p.add_argument("--slug", help="short name used by --summit (default: from the title)")
     p.add_argument("--venue", default="")
     p.add_argument("--dates", default="")

@@ -39,6 +39,7 @@ def summit_from_doc(doc: Mapping[str, Any]) -> Summit:
             for s in doc["sections"]
         ),
         created=from_iso(doc["created"]),
+        chair=Delegation(**doc["chair"]) if doc.get("chair") else None,
     )
 
 

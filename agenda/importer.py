@@ -409,6 +409,7 @@ def import_markdown(
     dates: str = "",
     new_slug: str | None = None,
     source_name: str = "",
+    chair: Delegation | None = None,
 ) -> ImportReport:
     """Import a Markdown agenda: into the summit `slug`, or a new one when `delegations` given.
 
@@ -431,7 +432,7 @@ def import_markdown(
                 summit_title, delegations, slug=new_slug,
                 venue=venue or parsed.front_matter.get("venue", ""),
                 dates=dates or parsed.front_matter.get("dates", ""),
-                sections=parsed.section_titles)
+                sections=parsed.section_titles, chair=chair)
             slug, created = entry.slug, True
         else:
             slug, created = ws.resolve_slug(slug), False
@@ -500,10 +501,11 @@ def new_summit_from_starter(
     venue: str = "",
     dates: str = "",
     template_dir: Path | None = None,
+    chair: Delegation | None = None,
 ) -> ImportReport:
     """Create a summit laid out by a starter agenda; its suggested items are tabled by
     `delegation` (default: the first delegation, the host)."""
     text, _ = starter_text(name, template_dir)
     return import_markdown(ws, text, delegation=delegation or delegations[0].code, title=title,
                            delegations=delegations, venue=venue, dates=dates, new_slug=slug,
-                           source_name=f"starter agenda {name}")
+                           source_name=f"starter agenda {name}", chair=chair)

@@ -51,6 +51,8 @@ def check_summit(slug: str, records: dict[str, list[dict[str, Any]]]) -> list[Pr
 
     (summit,) = records["summit"] or [{}]
     codes = {d["code"] for d in summit.get("delegations", [])}
+    if summit.get("chair"):
+        codes.add(summit["chair"]["code"])
     numbers: dict[str, str] = {}
     for s_index, section in enumerate(summit.get("sections", []), start=1):
         for i_index, uuid in enumerate(section["items"], start=1):

@@ -149,17 +149,29 @@ class Summit:
     delegations: tuple[Delegation, ...]
     sections: tuple[Section, ...]
     created: datetime
+    # A chair drafts and tables (compilation texts above all) but is no party: it has no
+    # position of its own, accepts nothing, and agreement does not wait for it.
+    chair: Delegation | None = None
+
+    @property
+    def actors(self) -> tuple[Delegation, ...]:
+        """Everyone who may act in the summit: the delegations, then the chair."""
+        return (*self.delegations, *((self.chair,) if self.chair else ()))
 
     def delegation(self, code: str) -> Delegation:
+        """A delegation, or the chair, by code."""
         wanted = code.strip().upper()
-        for delegation in self.delegations:
+        for delegation in self.actors:
             if delegation.code == wanted:
                 return delegation
         known = ", ".join(d.code for d in self.delegations)
+        if self.chair:
+            known += f"; chair {self.chair.code}"
         raise NotFound(f"No delegation {code!r} in summit \"{self.title}\" (delegations: {known})")
 
     @property
     def codes(self) -> tuple[str, ...]:
+        """The parties' codes: the delegations whose acceptance makes an agreement."""
         return tuple(d.code for d in self.delegations)
 
 

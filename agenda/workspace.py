@@ -279,9 +279,16 @@ class Workspace:
         venue: str = "",
         dates: str = "",
         sections: Sequence[str] = DEFAULT_SECTIONS,
+        chair: Delegation | None = None,
     ) -> SummitEntry:
         title = clean_title(title, "summit title")
         codes = [check_delegation_code(d.code) for d in delegations]
+        if chair is not None:
+            chair = Delegation(check_delegation_code(chair.code),
+                               clean_title(chair.name, "name of the chair"), chair.head.strip())
+            if chair.code in codes:
+                raise AgendaError(f"The chair's code {chair.code} is also a delegation's; "
+                                  "give the chair a code of its own (e.g. CH)")
         if len(codes) < 2:
             raise AgendaError("A summit needs at least two delegations (e.g. --delegation IN=India "
                               "--delegation RU=Russia)")
@@ -317,6 +324,8 @@ class Workspace:
                 "dates": dates.strip(), "created": created,
                 "delegations": [{"code": d.code, "name": d.name, "head": d.head}
                                 for d in delegations],
+                "chair": {"code": chair.code, "name": chair.name, "head": chair.head}
+                if chair else None,
                 "sections": [{"uuid": new_uuid(), "title": s, "items": []}
                              for s in section_titles],
             })
@@ -656,6 +665,9 @@ class Workspace:
             if not target.tabled:
                 raise AgendaError(f"{target.label} is an internal draft; only a tabled text can "
                                   "be accepted")
+            if state.summit.chair is not None and code == state.summit.chair.code:
+                raise AgendaError(f"The chair ({code}) accepts no text; only the delegations "
+                                  f"({', '.join(state.summit.codes)}) do")
             if code in state.accepted_by(target):
                 whose = "its own text" if target.delegation == code and \
                     target.code != Code.CMP else "already accepted"

@@ -268,3 +268,15 @@ def test_new_from_a_starter_template(run: Run) -> None:
                        "--delegation", "RU=Russia")
     assert code == 1 and "No starter agenda 'nope'" in err
     assert [s["slug"] for s in run.json("summits")] == ["india-russia-2022"]  # type: ignore[union-attr]
+
+
+def test_merge_tabled_by_the_chair(run: Run) -> None:
+    run.ok("new", "Trilateral", "--delegation", "IN=India", "--delegation", "RU=Russia",
+           "--chair", "CH=Chair of the JWG", "--section", "One")
+    run.ok("add", "--section", "One", "--title", "Region", "--as", "IN", "--text",
+           "Support the Indo-Pacific region.")
+    run.ok("table", "1.1", "--as", "RU", "--text", "Support the Asia-Pacific region.")
+    assert run.ok("merge", "1.1", "--table", "--as", "CH").startswith("v3 tabled (CMP)")
+    assert run.json("history", "1.1")[-1]["delegation"] == "CH"  # type: ignore[index]
+    code, _, err = run("accept", "1.1", "--as", "CH")
+    assert code == 1 and "accepts no text" in err

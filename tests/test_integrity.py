@@ -181,3 +181,13 @@ def test_a_migration_is_preceded_by_a_backup_of_the_old_files(
     assert saved["workspace.json"] == old_files[demo.path.name]
     upgraded.table("india-russia-2021", "2.1", delegation="RU", text="After the upgrade.")
     assert upgraded.pending_migration() is None
+
+
+def test_a_chairs_revisions_check_out(tmp_path: Path) -> None:
+    from agenda.model import Delegation
+
+    ws = Workspace(tmp_path / "ws.json", create=True)
+    slug = ws.create_summit("S", [Delegation("IN", "India"), Delegation("RU", "Russia")],
+                            chair=Delegation("CH", "Chair"), sections=["One"]).slug
+    ws.add_item(slug, section="One", title="T", delegation="CH", text="Chair's text.")
+    assert integrity.check(ws) == []

@@ -314,3 +314,24 @@ def test_demo_builds_a_realistic_history(demo: Workspace) -> None:
     internal = demo.state(DEMO_SLUG, "IN")
     assert any(not r.tabled for i in internal.items for r in internal.history(i))
     assert any(internal.item_notes(i) for i in internal.items)
+
+
+def test_a_chair_tables_the_compilation_but_is_no_party(ws: Workspace) -> None:
+    slug = ws.create_summit("Trilateral", [Delegation("IN", "India"), Delegation("RU", "Russia")],
+                            chair=Delegation("CH", "Chair"), sections=["One"]).slug
+    ws.add_item(slug, section="One", title="Region", delegation="IN",
+                text="Support the Indo-Pacific region.")
+    ws.table(slug, "1.1", delegation="RU", text="Support the Asia-Pacific region.")
+    rev = ws.table_compilation(slug, "1.1", delegation="CH")
+    state = ws.state(slug)
+    assert rev.delegation == "CH" and rev.code == Code.CMP and len(rev.parents) == 2
+    assert set(state.positions(state.item("1.1"))) == {"IN", "RU"}  # the chair has none
+    with pytest.raises(AgendaError, match="chair \\(CH\\) accepts no text"):
+        ws.accept(slug, "1.1", delegation="CH")
+    # Agreement waits for the parties only.
+    ws.table(slug, "1.1", delegation="IN", text="Support the region.")
+    ws.accept(slug, "1.1", delegation="RU")
+    assert ws.state(slug).item("1.1").status == Status.AGREED_AD_REF
+    with pytest.raises(AgendaError, match="code of its own"):
+        ws.create_summit("Clash", [Delegation("IN", "India"), Delegation("RU", "Russia")],
+                         chair=Delegation("IN", "Chair"))

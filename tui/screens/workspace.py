@@ -319,7 +319,7 @@ class WorkspaceScreen(Screen[None]):
 
         if self.state is None:
             return
-        choices = [(d.code, f"{d.code}  {d.name}") for d in self.state.summit.delegations]
+        choices = [(d.code, f"{d.code}  {d.name}") for d in self.state.summit.actors]
         choices.append((JOINT, "Joint view (tabled texts only)"))
 
         def chosen(value: str | None) -> None:
@@ -592,7 +592,7 @@ class WorkspaceScreen(Screen[None]):
             for item in self.state.items:
                 commands.append((f"Go to {item.number} {item.title}", "Show this item",
                                  lambda uuid=item.uuid: self.go_to(uuid)))
-            for delegation in self.state.summit.delegations:
+            for delegation in self.state.summit.actors:
                 commands.append((f"Act as {delegation.code} ({delegation.name})",
                                  "See the summit as this delegation",
                                  lambda code=delegation.code: self.switch_viewer(code)))
