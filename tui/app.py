@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
-from agenda.diff import diff_words
+from agenda.diff import diff_words, inert
 from agenda.history import SummitState
 from agenda.integrity import automatic_backup, backups_folder
 from agenda.model import AgendaError, NotFound, now_utc
@@ -250,6 +250,6 @@ def run(path: Path, *, summit: str | None = None, as_: str | None = None) -> Non
     try:
         app = SummitApp(path, summit=summit, as_=as_)
     except AgendaError as error:
-        print(f"summit: {error}", file=sys.stderr)
+        print(f"summit: {inert(str(error))}", file=sys.stderr)
         raise SystemExit(1) from None
     app.run()
