@@ -213,7 +213,8 @@ def cmd_items(args: argparse.Namespace) -> None:
             section = item.section
             say(f"{item.number.split('.')[0]}. {section}")
         brackets = state.bracket_count(item)
-        mark = f"  [{brackets}]" if brackets else ""
+        # Square brackets would read as disputed text; the count is spelled out.
+        mark = f"  · {brackets} bracket{'s' if brackets != 1 else ''}" if brackets else ""
         say(f"  {item.number:<5} {item.status.value:<13} {item.title}{mark}")
     empty = [s.title for s in state.summit.sections if not s.items]
     if empty:
