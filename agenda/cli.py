@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 
 from agenda import cli_documents
 from agenda.diff import inert
-from agenda.model import AgendaError, Code, Delegation, Revision, Status, to_iso
+from agenda.model import AgendaError, Code, Delegation, Revision, Status, parse_status, to_iso
 from agenda.workspace import DEFAULT_SECTIONS, Workspace
 
 PROG = "summit"
@@ -126,6 +126,14 @@ def _delegation(value: str) -> Delegation:
         raise argparse.ArgumentTypeError(f"{value!r} is not CODE=Name (e.g. IN=India)")
     name, _, head = rest.partition(":")
     return Delegation(code.strip().upper(), name.strip(), head.strip())
+
+
+def _status(value: str) -> Status:
+    """A status as people type it: `agreed-ad-ref`, `Agreed_Ad_Ref`, `agreed ad ref`."""
+    try:
+        return parse_status(value)
+    except AgendaError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def open_workspace(args: argparse.Namespace, *, create: bool = False) -> Workspace:
@@ -257,7 +265,7 @@ def cmd_accept(args: argparse.Namespace) -> None:
 
 def cmd_status(args: argparse.Namespace) -> None:
     ws = open_workspace(args)
-    item = ws.set_status(_summit(ws, args), args.item, Status(args.status), actor=_as(args) or "")
+    item = ws.set_status(_summit(ws, args), args.item, args.status, actor=_as(args) or "")
     say(f"{item.number} {item.status.value}")
 
 
@@ -683,7 +691,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("status", cmd_status, "change an item's status")
     p.add_argument("item")
-    p.add_argument("status", choices=[s.value for s in Status], type=str.lower)
+    p.add_argument("status", type=_status, metavar="STATUS",
+                   help=", ".join(s.value for s in Status))
 
     p = command("note", cmd_note, "add a private note (seen only by your delegation)")
     p.add_argument("item")

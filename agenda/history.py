@@ -171,9 +171,6 @@ class SummitState:
     def item_notes(self, item: Item) -> tuple[Note, ...]:
         return self.notes.get(item.uuid, ())
 
-    def item_events(self, item: Item) -> tuple[Event, ...]:
-        return tuple(e for e in self.events if e.item == item.uuid)
-
 
 def ancestors(revision: Revision, by_uuid: Mapping[str, Revision]) -> set[str]:
     """The revision and every revision it descends from (by parent links)."""

@@ -6,7 +6,6 @@ import hashlib
 import io
 import shutil
 import zipfile
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -231,7 +230,3 @@ def automatic_backup(ws: Workspace, folder: Path, keep: int = BACKUPS_KEPT) -> l
             old.unlink(missing_ok=True)
     return written
 
-
-def summarise(problems: Iterable[Problem]) -> str:
-    lines = [str(p) for p in problems]
-    return "\n".join(lines) if lines else "ok"

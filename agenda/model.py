@@ -79,14 +79,6 @@ def parse_status(value: str) -> Status:
         raise AgendaError(f"Unknown status {value!r}: use one of {names}") from None
 
 
-def parse_code(value: str) -> Code:
-    try:
-        return Code(value.strip().upper())
-    except ValueError:
-        names = ", ".join(c.value for c in Code)
-        raise AgendaError(f"Unknown change code {value!r}: use one of {names}") from None
-
-
 def check_transition(number: str, current: Status, target: Status) -> None:
     """Refuse a status change the transition table does not allow, saying what is allowed."""
     if target == current:

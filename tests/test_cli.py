@@ -86,7 +86,7 @@ def test_table_history_show_and_accept(summit: Run) -> None:
     assert "Too early" in summit.ok("show", "3.1", "v2")
     out = summit.ok("accept", "3.1", "--as", "IN")
     assert "agreed-ad-ref" in out
-    assert summit.ok("status", "3.1", "final").strip() == "3.1 final"
+    assert summit.ok("status", "3.1", "Final").strip() == "3.1 final"
 
 
 def test_text_from_file_and_stdin(summit: Run, tmp_path: Path,
@@ -117,7 +117,7 @@ def test_binary_file_is_refused_cleanly(summit: Run, tmp_path: Path) -> None:
     (["table", "3.1", "--text", "x"], 2, "needs --as CODE"),
     (["table", "3.1", "--as", "RU", "--code", "XYZ", "--text", "x"], 2, "invalid choice"),
     (["status", "3.1", "final"], 1, "cannot go from proposed to final"),
-    (["status", "3.1", "done"], 2, "invalid choice"),
+    (["status", "3.1", "done"], 2, "Unknown status 'done': use one of proposed"),
     (["accept", "3.1", "--as", "IN"], 1, "no text tabled by another delegation"),
     (["accept", "3.1", "v1", "--as", "IN"], 1, "own text"),
     (["accept", "3.1", "v7", "--as", "RU"], 1, "No revision v7"),
