@@ -46,33 +46,42 @@ def _wordish(token: str) -> bool:
 
 
 def _regions(base: list[str], sides: list[list[str]]) -> list[list[str] | _Chunk]:
-    """Split into sync spans (tokens every side kept, as a token list) and unstable chunks."""
-    maps: list[list[int]] = []
+    """Split into sync spans (tokens every side kept, as a token list) and unstable chunks.
+
+    Works on matching blocks, not tokens: a sync span is where one block of every side
+    covers the base, so the cost grows with the number of edits, not the length of the text.
+    """
+    # Each side's matches as base intervals [start, end) with the side's offset from base.
+    shared: list[tuple[int, int, tuple[int, ...]]] = [(0, len(base), ())]
     for side in sides:
-        m = [-1] * len(base)
-        for a0, b0, n in matching_blocks(base, side):
-            m[a0 : a0 + n] = range(b0, b0 + n)
-        maps.append(m)
+        blocks = [(a, a + n, b - a) for a, b, n in matching_blocks(base, side) if n]
+        narrowed = []
+        i = j = 0
+        while i < len(shared) and j < len(blocks):
+            start, end = max(shared[i][0], blocks[j][0]), min(shared[i][1], blocks[j][1])
+            if start < end:
+                offsets = (*shared[i][2], blocks[j][2])
+                if narrowed and narrowed[-1][1] == start and narrowed[-1][2] == offsets:
+                    start = narrowed.pop()[0]  # abutting, and consecutive in every side
+                narrowed.append((start, end, offsets))
+            if shared[i][1] < blocks[j][1]:
+                i += 1
+            else:
+                j += 1
+        shared = narrowed
     regions: list[list[str] | _Chunk] = []
     prev_b, prev_s = 0, [0] * len(sides)
-    i = 0
-    while i <= len(base):
-        at_end = i == len(base)
-        if not at_end and any(m[i] < 0 for m in maps):
-            i += 1
-            continue
-        ends = [len(s) if at_end else m[i] for s, m in zip(sides, maps, strict=True)]
-        chunk = [base[prev_b:i]] + [s[p:e] for s, p, e in zip(sides, prev_s, ends, strict=True)]
+    for start, end, offsets in shared:
+        ends = [start + offset for offset in offsets]
+        chunk = [base[prev_b:start]] + [s[p:e] for s, p, e in zip(sides, prev_s, ends,
+                                                                  strict=True)]
         if any(chunk):
             regions.append(chunk)
-        if at_end:
-            break
-        j = i + 1
-        while j < len(base) and all(m[j] == m[j - 1] + 1 for m in maps):
-            j += 1
-        regions.append(base[i:j])
-        prev_b, prev_s = j, [m[j - 1] + 1 for m in maps]
-        i = j
+        regions.append(base[start:end])
+        prev_b, prev_s = end, [end + offset for offset in offsets]
+    chunk = [base[prev_b:]] + [s[p:] for s, p in zip(sides, prev_s, strict=True)]
+    if any(chunk):
+        regions.append(chunk)
     return regions
 
 
