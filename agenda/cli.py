@@ -624,6 +624,15 @@ def _open_tui(path: Path, summit: str | None, as_: str | None) -> None:
 Handler = Callable[[argparse.Namespace], None]
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("summit-agenda")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog=PROG,
@@ -636,6 +645,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--summit", metavar="SLUG", default=None, help="which summit")
     parser.add_argument("--as", dest="as_", metavar="CODE", default=None,
                         help="act as this delegation")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     parser.set_defaults(handler=cmd_open)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
     common = _common()

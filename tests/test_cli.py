@@ -280,3 +280,8 @@ def test_merge_tabled_by_the_chair(run: Run) -> None:
     assert run.json("history", "1.1")[-1]["delegation"] == "CH"  # type: ignore[index]
     code, _, err = run("accept", "1.1", "--as", "CH")
     assert code == 1 and "accepts no text" in err
+
+
+def test_version(run: Run) -> None:
+    code, out, _ = run("--version", db=False)
+    assert code == 0 and out.startswith("summit ")
