@@ -18,7 +18,16 @@ from typing import Any, NoReturn
 
 from agenda import cli_documents
 from agenda.diff import inert
-from agenda.model import AgendaError, Code, Delegation, Revision, Status, parse_status, to_iso
+from agenda.model import (
+    AgendaError,
+    Code,
+    Delegation,
+    Revision,
+    Status,
+    parse_status,
+    to_iso,
+    when,
+)
 from agenda.workspace import DEFAULT_SECTIONS, Workspace
 
 PROG = "summit"
@@ -288,7 +297,7 @@ def cmd_notes(args: argparse.Namespace) -> None:
                    "created": to_iso(n.created)} for n in notes])
         return
     for note in notes:
-        say(f"{to_iso(note.created)[:16].replace('T', ' ')}  {note.text}")
+        say(f"{when(note.created)}  {note.text}")
     if not notes:
         say(f"No notes of {code} on item {item.number}.")
 
@@ -325,7 +334,7 @@ def cmd_show(args: argparse.Namespace) -> None:
         say("(no text visible)")
         return
     say(f"{revision.label} {revision.delegation} {revision.code.value} "
-        f"{revision.visibility.value} {to_iso(revision.created)[:16].replace('T', ' ')}"
+        f"{revision.visibility.value} {when(revision.created)}"
         + (f" — {revision.justification}" if revision.justification else ""))
     say()
     say(revision.text)
@@ -343,7 +352,7 @@ def cmd_history(args: argparse.Namespace) -> None:
     for r in history:
         accepted = ", ".join(sorted(state.accepted_by(r))) if r.tabled else ""
         say(f"  {r.label:<4} {r.delegation:<4} {r.code.value:<4} {r.visibility.value:<8} "
-            f"{to_iso(r.created)[:16].replace('T', ' ')}"
+            f"{when(r.created)}"
             + (f"  accepted by {accepted}" if accepted else "")
             + (f"\n       {r.justification}" if r.justification else ""))
 

@@ -25,7 +25,7 @@ import agenda
 from agenda.brackets import bracket_count
 from agenda.diff import diff_words, render_critic
 from agenda.history import SummitState, compile_item
-from agenda.model import AgendaError, Delegation, Item, Revision, Status
+from agenda.model import AgendaError, Delegation, Item, Revision, Status, when
 
 TEMPLATE_SUFFIX = ".md.j2"
 STARTER_SUFFIX = ".md"
@@ -277,7 +277,7 @@ def md_quote(value: Any) -> str:
 
 
 def stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"{when(moment)} UTC"
 
 
 # What templates see --------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 
 from textual.content import Content
 
@@ -24,11 +23,6 @@ STATUS_STYLE: dict[Status, str] = {
     Status.DEFERRED: "$text-muted",
     Status.WITHDRAWN: "$text-muted strike",
 }
-
-
-def when(moment: datetime) -> str:
-    """A timestamp as delegates read it in a table: UTC, to the minute."""
-    return moment.strftime("%Y-%m-%d %H:%M")
 
 
 def status_label(status: Status) -> Content:

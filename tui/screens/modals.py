@@ -15,9 +15,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
-from agenda.model import TRANSITIONS, AgendaError, Code, Delegation, Item, Revision, Status
+from agenda.model import TRANSITIONS, AgendaError, Code, Delegation, Item, Revision, Status, when
 from agenda.workspace import DEFAULT_SECTIONS
-from tui.render import status_label, when
+from tui.render import status_label
 
 if TYPE_CHECKING:
     from agenda.export import TemplateInfo

@@ -9,8 +9,7 @@ from textual.content import Content
 from textual.widgets import Static, TextArea
 
 from agenda.history import SummitState
-from agenda.model import Item, Revision
-from tui.render import when
+from agenda.model import Item, Revision, when
 
 DraftKey = tuple[str, str]  # (delegation code, item uuid)
 

@@ -9,9 +9,8 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from agenda.history import SummitState
-from agenda.model import Item, Revision
+from agenda.model import Item, Revision, when
 from tui.messages import CompareRevisions
-from tui.render import when
 
 COLUMNS = ("Rev", "By", "Code", "Kind", "Time (UTC)", "Accepted by", "Justification")
 

@@ -8,8 +8,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from agenda.history import SummitState
-from agenda.model import Item
-from tui.render import when
+from agenda.model import Item, when
 
 
 def notes_content(state: SummitState, item: Item) -> Content:

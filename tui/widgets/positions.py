@@ -13,8 +13,8 @@ from textual.worker import get_current_worker
 
 from agenda.diff import diff_stats, diff_words
 from agenda.history import SummitState
-from agenda.model import Item, Revision
-from tui.render import op_content, percent, when
+from agenda.model import Item, Revision, when
+from tui.render import op_content, percent
 
 
 @dataclass(frozen=True)
