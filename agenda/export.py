@@ -24,8 +24,8 @@ from markdown_it.rules_inline import StateInline
 import agenda
 from agenda.brackets import bracket_count
 from agenda.diff import diff_words, render_critic
-from agenda.history import SummitState, compile_item
 from agenda.model import AgendaError, Delegation, Item, Revision, Status, when
+from agenda.state import SummitState, compile_item
 
 TEMPLATE_SUFFIX = ".md.j2"
 STARTER_SUFFIX = ".md"

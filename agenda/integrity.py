@@ -13,7 +13,8 @@ from typing import Any
 
 import orjson
 
-from agenda.model import AgendaError, Code, Status, Visibility, now_utc, revision_hash, to_iso
+from agenda import records
+from agenda.model import AgendaError, Code, now_utc, revision_hash, to_iso
 from agenda.store import APP, atomic_write
 from agenda.workspace import Workspace
 
@@ -35,98 +36,104 @@ class Problem:
 
 
 def check(ws: Workspace) -> list[Problem]:
-    """Verify every hash, parent link, acceptance, note and event of the workspace."""
+    """Verify every record (its id, clock, scope, links and, for 0.1 revisions, the 0.1 hash)
+    and every event of the workspace."""
     problems: list[Problem] = []
     for entry in ws.summits():
-        problems.extend(check_summit(entry.slug, ws.records(entry.slug)))
+        stored, events = ws.stored(entry.slug)
+        problems.extend(check_summit(entry.slug, stored, events))
     return problems
 
 
-def check_summit(slug: str, records: dict[str, list[dict[str, Any]]]) -> list[Problem]:
+def check_summit(slug: str, stored: list[Any], events: list[Any]) -> list[Problem]:
     found: list[Problem] = []
 
-    def problem(item: str, revision: str, message: str) -> None:
-        found.append(Problem(slug, item, revision, message))
+    def problem(where: str, message: str) -> None:
+        found.append(Problem(slug, where, "", message))
 
-    (summit,) = records["summit"] or [{}]
-    codes = {d["code"] for d in summit.get("delegations", [])}
-    if summit.get("chair"):
-        codes.add(summit["chair"]["code"])
-    numbers: dict[str, str] = {}
-    for s_index, section in enumerate(summit.get("sections", []), start=1):
-        for i_index, uuid in enumerate(section["items"], start=1):
-            if uuid in numbers:
-                problem(numbers[uuid], "", f"item is listed twice (also as {s_index}.{i_index})")
-            numbers.setdefault(uuid, f"{s_index}.{i_index}")
-    items = {d["uuid"]: d for d in records["items"]}
-    for uuid, doc in items.items():
-        if uuid not in numbers:
-            problem(uuid[:8], "", f"item {doc.get('title')!r} is in no section")
-        if doc.get("status") not in {s.value for s in Status}:
-            problem(numbers.get(uuid, uuid[:8]), "", f"unknown status {doc.get('status')!r}")
-    for uuid in numbers:
-        if uuid not in items:
-            problem(numbers[uuid], "", "a section lists an item that does not exist")
-
-    revisions = {d["uuid"]: d for d in records["revisions"]}
-    counters: dict[tuple[str, str, str], int] = {}
-    for doc in records["revisions"]:
-        number = numbers.get(doc["item"], doc["item"][:8])
-        tabled = doc.get("visibility") == Visibility.TABLED
-        label = f"{'v' if tabled else 'd'}{doc.get('number')}"
-        if doc["item"] not in items:
-            problem(number, label, "revision of an item that does not exist")
-        if doc.get("delegation") not in codes:
-            problem(number, label, f"unknown delegation {doc.get('delegation')!r}")
-        if doc.get("code") not in {c.value for c in Code}:
-            problem(number, label, f"unknown change code {doc.get('code')!r}")
-        key = (doc["item"], "v" if tabled else "d", "" if tabled else doc.get("delegation", ""))
-        counters[key] = counters.get(key, 0) + 1
-        if doc.get("number") != counters[key]:
-            problem(number, label, f"numbering gap: expected {key[1]}{counters[key]}")
-        parents = []
-        for parent in doc.get("parents", []):
-            if parent not in revisions:
-                problem(number, label, f"parent {parent[:8]} does not exist")
-                continue
-            if revisions[parent]["item"] != doc["item"]:
-                problem(number, label, "parent belongs to another item")
-            if tabled and revisions[parent].get("visibility") != Visibility.TABLED:
-                problem(number, label, "a tabled text descends from an internal draft")
-            parents.append((parent, revisions[parent].get("hash", "")))
+    decoded: list[records.Record] = []
+    for index, doc in enumerate(stored, start=1):
         try:
-            expected = revision_hash(
-                item=doc["item"], number=doc["number"], delegation=doc["delegation"],
-                parents=parents, text=doc["text"], code=doc["code"],
-                justification=doc["justification"], visibility=doc["visibility"],
-                created=doc["created"])
-        except KeyError as missing:
-            problem(number, label, f"missing field {missing}")
+            decoded.append(records.decode(doc))
+        except records.RecordError as error:
+            problem(f"record {index}", f"{error}: it was altered after it was written")
+    genesis = [r for r in decoded if r.kind == records.GENESIS]
+    if len(genesis) != 1:
+        problem("", f"{len(genesis)} genesis records (expected exactly one)")
+        return found
+    summit_id = genesis[0].id
+    body = genesis[0].body
+    codes = {d.get("code") for d in body.get("delegations", [])}
+    chair = body.get("chair") or {}
+    writers = codes | ({chair.get("code")} if chair else set()) | {""}
+    known: dict[str, records.Record] = {genesis[0].id: genesis[0]}
+    by_uuid: dict[str, records.Record] = {genesis[0].uuid: genesis[0]}
+    items: set[str] = set()
+    # Records are checked in an order where every dep comes first; a record whose deps are
+    # missing is reported, and the rest are checked without it.
+    for record in sorted(decoded, key=records.order_key):
+        if record is genesis[0]:
             continue
-        if expected != doc.get("hash"):
-            problem(number, label, "content hash does not match: the text or its metadata "
-                                   "was altered after it was tabled")
-
-    for doc in records["acceptances"]:
-        target = revisions.get(doc.get("revision", ""))
-        number = numbers.get(doc.get("item", ""), "?")
-        if target is None:
-            problem(number, "", f"{doc.get('delegation')} accepted a revision that does not "
-                                "exist")
-        elif target.get("visibility") != Visibility.TABLED:
-            problem(number, "", f"{doc.get('delegation')} accepted an internal draft")
-        elif target["item"] != doc.get("item"):
-            problem(number, "", "acceptance points at another item's revision")
-        if doc.get("delegation") not in codes:
-            problem(number, "", f"acceptance by unknown delegation {doc.get('delegation')!r}")
-    for doc in records["notes"]:
-        if doc.get("item") not in items or doc.get("delegation") not in codes:
-            problem(numbers.get(doc.get("item", ""), "?"), "",
-                    "note of an unknown item or delegation")
-    for doc in records["events"]:
-        if doc.get("item") and doc["item"] not in items:
-            problem("", "", f"event {doc.get('action')!r} names an item that does not exist")
+        where = f"{record.kind} {record.short}"
+        why = records.problem(record, known, summit_id)
+        if why:
+            problem(where, why)
+        if record.author not in writers:
+            problem(where, f"written by {record.author!r}, who takes no part in the summit")
+        known[record.id] = record
+        by_uuid[record.uuid] = record
+        rbody = record.body
+        if record.kind == records.ITEM_ADD:
+            items.add(record.uuid)
+        item = rbody.get("item")
+        if item is not None and item not in items:
+            problem(where, "it names an item that does not exist")
+        if record.kind == records.REVISION:
+            _check_revision(record, by_uuid, problem)
+        if record.kind in (records.ACCEPTANCE, records.CONFIRM):
+            target = by_uuid.get(rbody.get("revision", ""))
+            if target is None or target.kind != records.REVISION:
+                problem(where, "it names a revision that does not exist")
+            elif not target.joint:
+                problem(where, "it accepts an internal draft")
+            elif target.body.get("item") != item:
+                problem(where, "it points at another item's revision")
+            if record.author not in codes:
+                problem(where, f"{record.author or 'nobody'} is no party and accepts nothing")
+    for doc in events:
+        if not isinstance(doc, dict) or (doc.get("item") and doc["item"] not in items):
+            problem("", f"event {doc.get('action') if isinstance(doc, dict) else doc!r} "
+                        "names an item that does not exist")
     return found
+
+
+def _check_revision(record: records.Record, by_uuid: dict[str, records.Record],
+                    problem: Any) -> None:
+    where = f"revision {record.short}"
+    body = record.body
+    if body.get("code") not in {c.value for c in Code}:
+        problem(where, f"unknown change code {body.get('code')!r}")
+    parents = []
+    for parent in body.get("parents", []):
+        found = by_uuid.get(parent)
+        if found is None or found.kind != records.REVISION:
+            problem(where, f"parent {parent[:8]} does not exist")
+            continue
+        if found.body.get("item") != body.get("item"):
+            problem(where, "parent belongs to another item")
+        if record.joint and not found.joint:
+            problem(where, "a tabled text descends from an internal draft")
+        parents.append((parent, found.body.get("hash", "") if found.legacy else found.id))
+    if record.legacy:
+        # 0.1 hashed the revision number in; it is checked with 0.1's formula.
+        expected = revision_hash(
+            item=body.get("item", ""), number=body.get("number", 0), delegation=record.author,
+            parents=parents, text=body.get("text", ""), code=body.get("code", ""),
+            justification=body.get("justification", ""),
+            visibility="tabled" if record.joint else "internal", created=record.created)
+        if expected != body.get("hash"):
+            problem(where, "content hash does not match: the text or its metadata was "
+                           "altered after it was tabled")
 
 
 # Backups ------------------------------------------------------------------------------------

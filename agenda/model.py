@@ -149,6 +149,8 @@ class Summit:
     # A chair drafts and tables (compilation texts above all) but is no party: it has no
     # position of its own, accepts nothing, and agreement does not wait for it.
     chair: Delegation | None = None
+    host: str = ""
+    preamble: str = ""
 
     @property
     def actors(self) -> tuple[Delegation, ...]:
@@ -198,7 +200,15 @@ class Revision:
     justification: str
     visibility: Visibility
     created: datetime
-    hash: str
+    hash: str  # the record id; for a revision converted from 0.1, its 0.1 hash
+    id: str = ""  # the record id (SHA-256 of the record's canonical bytes)
+    was: str = ""  # the label this workspace showed before concurrent texts met, if other
+    after_final: bool = False  # tabled concurrently with the confirms that made it final
+
+    @property
+    def short(self) -> str:
+        """The stable short id people cite (`#7f3a2c`): unlike `v3`, it never changes."""
+        return "#" + self.id[:6]
 
     @property
     def label(self) -> str:
@@ -221,6 +231,23 @@ class Acceptance:
     revision: str  # revision uuid
     delegation: str
     created: datetime
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A recorded status decision or capital's confirmation, and whether the rules let it stand.
+
+    `void` says why a decision was illegal at its place in the order of records (it is kept,
+    and shown, but changes nothing).
+    """
+
+    uuid: str
+    item: str
+    delegation: str
+    action: str  # "deferred", "negotiating", "withdrawn", "proposed", or "confirm"
+    revision: str  # the confirmed revision's uuid, for a confirm
+    created: datetime
+    void: str = ""
 
 
 @dataclass(frozen=True)
@@ -299,3 +326,13 @@ def clean_title(title: str, what: str = "title") -> str:
     if len(stripped) > 500:
         raise AgendaError(f"The {what} is {len(stripped)} characters long; keep it under 500")
     return stripped
+
+
+def parse_delegation(value: str) -> Delegation:
+    """`CODE=Name` or `CODE=Name:Head of delegation`: the one form, for the CLI and the app."""
+    code, sep, rest = value.partition("=")
+    name, _, head = rest.partition(":")
+    if not sep or not code.strip() or not name.strip():
+        raise AgendaError(f"{value.strip()!r} is not CODE=Name or CODE=Name:Head "
+                          "(e.g. IN=India:Narendra Modi)")
+    return Delegation(check_delegation_code(code), name.strip(), head.strip())

@@ -34,12 +34,15 @@ from tinydb.storages import Storage
 from agenda.model import AgendaError
 
 APP = "summit-agenda"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 META_TABLE = "_meta"
 LOCK_TIMEOUT = 15.0
 
-# Migrations from schema n to n + 1, applied in memory on read and written on the next commit.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+# Migrations of the workspace index from schema n to n + 1, applied in memory on read and
+# written on the next commit. Schema 2 says that every summit file is a journal of records:
+# the index itself does not change, and the workspace converts the summit files (migrate.py)
+# in the same transaction, before the index is written.
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: lambda data: data}
 
 
 class StoreError(AgendaError):

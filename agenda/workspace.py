@@ -1,36 +1,28 @@
-"""The negotiation's operations: create summits, add items, table, accept, set status, notes.
+"""The negotiation's operations: create summits, add items, table, accept, decide, notes.
 
-A workspace is one JSON file (the summit index) and a folder beside it holding one TinyDB file
-per summit, so tabling a revision in one summit never rewrites another summit's history. Every
-operation runs in a transaction: the workspace lock is held, files changed by other processes
-are re-read, and all of the operation's writes (records plus the event that logs them) land in
-one atomic commit or not at all.
+A workspace is one JSON file (the summit index, a TinyDB file) and a folder beside it holding
+one append-only journal per summit (journal.py). Every operation writes immutable records
+(records.py); what anyone sees is computed from them (state.py, by the rules in rules.py).
+Every operation runs in a transaction: the workspace lock is held, files changed by other
+processes are re-read, and all of the operation's records, with the local event that logs
+them, land in one commit or not at all.
 """
 
 from __future__ import annotations
 
 import os
 import uuid as uuidlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
-from tinydb import Query, TinyDB
+from tinydb import Query
 
-from agenda.brackets import bracket_count
-from agenda.history import (
-    Compilation,
-    SummitState,
-    compile_item,
-    find_item,
-    revision_from_doc,
-    summit_from_doc,
-    visible,
-)
+from agenda import records, rules
+from agenda.journal import Journal
 from agenda.model import (
     OPEN_STATUSES,
     SLUG_RE,
@@ -45,15 +37,23 @@ from agenda.model import (
     Revision,
     Status,
     Summit,
-    Visibility,
     check_delegation_code,
     check_transition,
     clean_title,
     from_iso,
     now_utc,
-    revision_hash,
     slugify,
     to_iso,
+)
+from agenda.records import Record
+from agenda.state import (
+    Compilation,
+    Fold,
+    RecordSet,
+    SummitState,
+    compile_item,
+    key_between,
+    keys_in_order,
 )
 from agenda.store import (
     StoreError,
@@ -65,6 +65,7 @@ from agenda.store import (
 )
 
 MAX_TEXT_BYTES = 1_000_000
+MAX_LINE = 500
 
 DEFAULT_SECTIONS = (
     "Political & Strategic",
@@ -122,6 +123,89 @@ def check_text(text: str, *, allow_empty: bool = False) -> str:
     return text
 
 
+def check_line(value: str, what: str) -> str:
+    """A one-line detail (venue, dates, host): may be empty, never control characters."""
+    return clean_title(value, what) if value.strip() else ""
+
+
+class SummitFile:
+    """One summit's journal and what has been computed from it, kept up to date.
+
+    The records are decoded once; each viewer's fold is extended with the records written
+    since, and rebuilt only when a record arrives that sorts before what it has folded.
+    """
+
+    def __init__(self, slug: str, journal: Journal) -> None:
+        self.slug = slug
+        self.journal = journal
+        self.legacy: tuple[list[Record], list[dict[str, Any]]] | None = None
+        self._reset()
+
+    def _reset(self) -> None:
+        self.generation = -1
+        self.every = RecordSet()
+        self.by_uuid: dict[str, Record] = {}
+        self.folds: dict[str | None, Fold] = {}
+        self.seen = 0
+        self.events: list[Event] = []
+
+    def sync(self) -> None:
+        """Take in what the journal holds that has not been decoded yet."""
+        journal = self.journal
+        journal.load()
+        if journal.generation != self.generation:
+            self._reset()
+            self.generation = journal.generation
+            self.legacy = None
+            if journal.legacy is not None:
+                from agenda.migrate import convert
+
+                self.legacy = convert(journal.legacy)
+        if self.legacy is not None:
+            docs_records, events = self.legacy
+            new_records = docs_records[self.seen:]
+            event_docs = events
+        else:
+            log = journal.logs.get("records", [])
+            new_records = [records.decode(doc) for doc in log[self.seen:]]
+            event_docs = journal.logs.get("events", [])
+        in_order = True
+        for record in new_records:
+            in_order = self.every.add(record) and in_order
+            self.by_uuid[record.uuid] = record
+        self.seen += len(new_records)
+        if not in_order:
+            self.folds.clear()
+        elif new_records:
+            for fold in self.folds.values():
+                for record in new_records:
+                    fold.apply(record, self.every.sort_key(record))
+        if len(event_docs) < len(self.events):
+            self.events = []
+        self.events.extend(_event(doc) for doc in event_docs[len(self.events):])
+
+    def fold(self, viewer: str | None) -> Fold:
+        fold = self.folds.get(viewer)
+        if fold is None:
+            labels = self.journal.puts.setdefault("labels", {}) if self.legacy is None else {}
+            fold = Fold(viewer, self.slug, labels)
+            for record in self.every.ordered:
+                fold.apply(record, self.every.sort_key(record))
+            self.folds[viewer] = fold
+        return fold
+
+    def summit(self) -> Summit:
+        summit = self.fold(None).summit
+        if summit is None:
+            raise StoreError(f"{self.journal.path} holds no summit")
+        return summit
+
+
+def _event(doc: Mapping[str, Any]) -> Event:
+    return Event(doc["uuid"], from_iso(doc["created"]), doc["actor"], doc["action"],
+                 doc["item"], doc["detail"], doc.get("private_to", ""))
+
+
 class Workspace:
     """A workspace file and its summits; safe to share between threads and processes."""
 
@@ -146,33 +230,25 @@ class Workspace:
                 )
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._index = open_db(self.path, kind="workspace", lock=self.lock)
-        self._summits: dict[str, TinyDB] = {}
-        self._records: dict[tuple[str, str, str], Any] = {}
-        self._items: dict[tuple[Any, ...], Item] = {}
+        self._summits: dict[str, SummitFile] = {}
         with self.lock.hold():
             remove_stale_temp_files(self.path.parent, self.path.name)
             remove_stale_temp_files(self.summits_dir)
             if not self.path.exists():
                 storage_of(self._index).create()
                 storage_of(self._index).commit()
-        self._refreshed(self._index)
+        self._reload_index()
 
     def close(self) -> None:
-        for db in [self._index, *self._summits.values()]:
-            db.close()
+        self._index.close()
 
     # Transactions -------------------------------------------------------------------------
 
-    def _reload(self, db: TinyDB) -> bool:
-        """Re-read db if another process committed; True if it did."""
-        if storage_of(db).refresh():
-            forget_cached_ids(db)
+    def _reload_index(self) -> bool:
+        if storage_of(self._index).refresh():
+            forget_cached_ids(self._index)
             return True
         return False
-
-    def _refreshed(self, db: TinyDB) -> TinyDB:
-        self._reload(db)
-        return db
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -180,8 +256,11 @@ class Workspace:
         with self.lock.hold():
             outermost = self.lock.depth == 1
             if outermost:
-                for db in [self._index, *self._summits.values()]:
-                    self._refreshed(db)
+                self._reload_index()
+                for summit in self._summits.values():
+                    summit.journal.refresh()
+                if storage_of(self._index).migrated_from is not None:
+                    self._migrate_summits()
             try:
                 yield
             except BaseException:
@@ -191,36 +270,58 @@ class Workspace:
             if outermost:
                 # Summit files first: the index never names a summit whose file is missing.
                 try:
-                    for db in [*self._summits.values(), self._index]:
-                        storage_of(db).commit()
+                    for summit in self._summits.values():
+                        summit.journal.commit()
+                    storage_of(self._index).commit()
                 except BaseException:
                     self._rollback()
                     raise
 
     def _rollback(self) -> None:
         """Forget uncommitted changes, and summits whose file was never written."""
-        for db in [self._index, *self._summits.values()]:
-            storage_of(db).rollback()
-            forget_cached_ids(db)
-        for slug, db in list(self._summits.items()):
-            if not storage_of(db).path.exists():
+        storage_of(self._index).rollback()
+        forget_cached_ids(self._index)
+        for slug, summit in list(self._summits.items()):
+            if summit.journal.dirty:
+                summit.journal.rollback()
+                summit._reset()
+            if not summit.journal.path.exists():
                 del self._summits[slug]
 
+    def _migrate_summits(self) -> None:
+        """Write every 0.1 summit file as a journal of records (see migrate.py).
+
+        Runs inside the first write transaction after opening a 0.1 workspace, so the
+        automatic backup (taken before any write) holds the files as 0.1 wrote them.
+        """
+        for entry in self.summits():
+            summit = self._file(entry.slug)
+            if summit.legacy is not None:
+                converted, events = summit.legacy
+                summit.journal.replace_all(
+                    {"records": [records.encode(r) for r in converted], "events": events},
+                    {"labels": {}})
+                summit._reset()
+
     def pending_migration(self) -> int | None:
-        """The older schema the workspace file is still written in, until its next commit."""
+        """The older schema the workspace is still written in, until its next commit."""
         with self.lock.thread_only():
-            return storage_of(self._refreshed(self._index)).migrated_from
+            self._reload_index()
+            return storage_of(self._index).migrated_from
 
     def changed_on_disk(self) -> bool:
         """True when another process committed since this workspace last read (for the TUI)."""
         with self.lock.thread_only():
-            return any([self._reload(db) for db in [self._index, *self._summits.values()]])
+            changed = [self._reload_index()]
+            changed += [summit.journal.refresh() for summit in self._summits.values()]
+            return any(changed)
 
     # Summits ------------------------------------------------------------------------------
 
     def summits(self) -> list[SummitEntry]:
         with self.lock.thread_only():
-            docs = self._refreshed(self._index).table("summits").all()
+            self._reload_index()
+            docs = self._index.table("summits").all()
         return [
             SummitEntry(d["slug"], d["uuid"], d["title"], d.get("venue", ""),
                         d.get("dates", ""), from_iso(d["created"]))
@@ -247,28 +348,35 @@ class Workspace:
     def files(self) -> list[Path]:
         """The workspace index and every summit file it names, index first."""
         with self.lock.thread_only():
-            docs = self._refreshed(self._index).table("summits").all()
+            self._reload_index()
+            docs = self._index.table("summits").all()
         return [self.path, *(self.summits_dir / d["file"] for d in docs)]
 
-    def records(self, slug: str) -> dict[str, list[dict[str, Any]]]:
-        """A copy of every stored record of a summit, unfiltered: for integrity checks."""
+    def stored(self, slug: str) -> tuple[list[Any], list[dict[str, Any]]]:
+        """Every stored record of a summit as stored (undecoded), and its local events: for
+        integrity checks, which must see what is on disk, not what decoding made of it."""
         with self.lock.thread_only():
-            db = self._summit_db(slug)
-            tables = storage_of(db).read()
-            names = ("summit", "items", "revisions", "acceptances", "notes", "events")
-            # A round trip through orjson copies ten times faster than copy.deepcopy.
-            return orjson.loads(orjson.dumps(
-                {name: list(tables.get(name, {}).values()) for name in names}))
+            summit = self._file(slug)
+            if summit.legacy is not None:
+                converted, events = summit.legacy
+                return [records.encode(r) for r in converted], list(events)
+            journal = summit.journal
+            return list(journal.logs.get("records", [])), list(journal.logs.get("events", []))
 
-    def _summit_db(self, slug: str) -> TinyDB:
-        db = self._summits.get(slug)
-        if db is None:
-            found = self._refreshed(self._index).table("summits").search(Query().slug == slug)
+    def _file(self, slug: str) -> SummitFile:
+        summit = self._summits.get(slug)
+        if summit is None:
+            found = self._index.table("summits").search(Query().slug == slug)
+            if not found:
+                self._reload_index()
+                found = self._index.table("summits").search(Query().slug == slug)
             if not found:
                 raise NotFound(f"No summit {slug!r} in this workspace")
-            db = open_db(self.summits_dir / found[0]["file"], kind="summit", lock=self.lock)
-            self._summits[slug] = db
-        return self._refreshed(db)
+            summit = SummitFile(slug, Journal(self.summits_dir / found[0]["file"], self.lock))
+            self._summits[slug] = summit
+        summit.journal.refresh()
+        summit.sync()
+        return summit
 
     def create_summit(
         self,
@@ -280,8 +388,13 @@ class Workspace:
         dates: str = "",
         sections: Sequence[str] = DEFAULT_SECTIONS,
         chair: Delegation | None = None,
+        host: str = "",
+        preamble: str = "",
     ) -> SummitEntry:
         title = clean_title(title, "summit title")
+        venue, dates = check_line(venue, "venue"), check_line(dates, "dates")
+        host = check_line(host, "host")
+        preamble = check_text(preamble, allow_empty=True) if preamble else ""
         codes = [check_delegation_code(d.code) for d in delegations]
         if chair is not None:
             chair = Delegation(check_delegation_code(chair.code),
@@ -295,7 +408,8 @@ class Workspace:
         if len(set(codes)) != len(codes):
             raise AgendaError(f"Delegation codes repeat: {', '.join(codes)}")
         delegations = [
-            Delegation(code, clean_title(d.name, f"name of delegation {code}"), d.head.strip())
+            Delegation(code, clean_title(d.name, f"name of delegation {code}"),
+                       check_line(d.head, f"head of delegation {code}"))
             for code, d in zip(codes, delegations, strict=True)
         ]
         section_titles = [clean_title(s, "section title") for s in sections]
@@ -311,31 +425,59 @@ class Workspace:
                 raise AgendaError(f"A summit with slug {slug!r} already exists; choose another "
                                   "with --slug")
             created = to_iso(self.clock())
-            summit_uuid = new_uuid()
             self.summits_dir.mkdir(mode=0o700, exist_ok=True)
             path = self.summits_dir / f"{slug}.json"
             if path.exists():
                 raise StoreError(f"{path} already exists but is not in the workspace index; "
                                  "it has not been changed; move it aside")
-            db = open_db(path, kind="summit", lock=self.lock)
-            storage_of(db).create()
-            db.table("summit").insert({
-                "uuid": summit_uuid, "slug": slug, "title": title, "venue": venue.strip(),
-                "dates": dates.strip(), "created": created,
-                "delegations": [{"code": d.code, "name": d.name, "head": d.head}
-                                for d in delegations],
-                "chair": {"code": chair.code, "name": chair.name, "head": chair.head}
-                if chair else None,
-                "sections": [{"uuid": new_uuid(), "title": s, "items": []}
-                             for s in section_titles],
-            })
-            self._summits[slug] = db
-            self._event(db, "", "summit.create", "", f"created summit {title}")
-            index.insert({"slug": slug, "uuid": summit_uuid, "title": title,
-                          "venue": venue.strip(), "dates": dates.strip(), "file": path.name,
+            genesis = records.make(
+                kind=records.GENESIS, summit="", scope=records.JOINT, author="", lamport=1,
+                deps=[], created=created, body={
+                    "slug": slug, "title": title, "venue": venue, "dates": dates,
+                    "host": host, "preamble": preamble,
+                    "delegations": [{"code": d.code, "name": d.name, "head": d.head}
+                                    for d in delegations],
+                    "chair": {"code": chair.code, "name": chair.name, "head": chair.head}
+                    if chair else None,
+                    "sections": [{"uuid": new_uuid(), "title": s, "order": key}
+                                 for s, key in zip(section_titles,
+                                                   keys_in_order(len(section_titles)),
+                                                   strict=True)],
+                })
+            journal = Journal(path, self.lock)
+            journal.create()
+            journal.append("records", [records.encode(genesis)])
+            summit = SummitFile(slug, journal)
+            self._summits[slug] = summit
+            self._event(summit, "", "summit.create", "", f"created summit {title}")
+            index.insert({"slug": slug, "uuid": genesis.uuid, "title": title,
+                          "venue": venue, "dates": dates, "file": path.name,
                           "created": created})
-        return SummitEntry(slug, summit_uuid, title, venue.strip(), dates.strip(),
-                           from_iso(created))
+        return SummitEntry(slug, genesis.uuid, title, venue, dates, from_iso(created))
+
+    def update_details(self, slug: str, *, title: str | None = None, venue: str | None = None,
+                       dates: str | None = None, host: str | None = None,
+                       preamble: str | None = None, actor: str = "") -> None:
+        """Change the summit's title, venue, dates, host or preamble (the last change wins)."""
+        fields: dict[str, str] = {}
+        if title is not None:
+            fields["title"] = clean_title(title, "summit title")
+        for name, value in (("venue", venue), ("dates", dates), ("host", host)):
+            if value is not None:
+                fields[name] = check_line(value, name)
+        if preamble is not None:
+            fields["preamble"] = check_text(preamble, allow_empty=True)
+        if not fields:
+            return
+        with self.transaction():
+            summit = self._file(slug)
+            self._write(summit, records.SUMMIT_UPDATE, actor, {"fields": fields})
+            self._event(summit, actor, "summit.details", "",
+                        f"changed the summit's {', '.join(sorted(fields))}")
+            index = self._index.table("summits")
+            shown = {k: v for k, v in fields.items() if k in ("title", "venue", "dates")}
+            if shown:
+                index.update(shown, Query().slug == slug)
 
     # Reading ------------------------------------------------------------------------------
 
@@ -343,144 +485,76 @@ class Workspace:
               item: str | None = None) -> SummitState:
         """The summit as `viewer` may see it (None: the joint view, tabled material only).
 
-        `item` (a number or uuid) limits revisions, acceptances, notes and events to that one
-        item: what an operation on it needs, at a fraction of the cost in a large summit.
+        `item` (a number or uuid), when given, must name an item of the summit.
         """
         with self.lock.thread_only():
-            # Read TinyDB's parsed tables directly: .all() would copy every record first.
-            tables = storage_of(self._summit_db(slug)).read()
-            summit = summit_from_doc(tables["summit"]["1"])
+            summit = self._file(slug)
             if viewer is not None:
-                viewer = summit.delegation(viewer).code
-            items = self._numbered_items(slug, summit, tables.get("items", {}))
-            wanted = None
-            if item is not None:
-                wanted = find_item(summit, items, item).uuid
-            revisions: dict[str, list[Revision]] = {}
-            for doc in tables.get("revisions", {}).values():
-                if (wanted is None or doc["item"] == wanted) and visible(doc, viewer):
-                    revisions.setdefault(doc["item"], []).append(self._built(doc))
-            acceptances: dict[str, list[Acceptance]] = {}
-            for doc in tables.get("acceptances", {}).values():
-                if wanted is None or doc["item"] == wanted:
-                    acceptances.setdefault(doc["item"], []).append(self._built(doc))
-            notes: dict[str, list[Note]] = {}
-            for doc in tables.get("notes", {}).values():
-                if doc["delegation"] == viewer and (wanted is None or doc["item"] == wanted):
-                    notes.setdefault(doc["item"], []).append(self._built(doc))
-            events = tuple(
-                self._built(doc) for doc in tables.get("events", {}).values()
-                if (not doc.get("private_to") or doc["private_to"] == viewer)
-                and (wanted is None or doc["item"] == wanted)
-            )
-        return SummitState(
-            summit=summit,
-            items=items,
-            revisions={k: tuple(v) for k, v in revisions.items()},
-            acceptances={k: tuple(v) for k, v in acceptances.items()},
-            notes={k: tuple(v) for k, v in notes.items()},
-            events=events,
-            viewer=viewer,
-        )
+                viewer = summit.summit().delegation(viewer).code
+            state = summit.fold(viewer).snapshot(summit.events)
+        if item is not None:
+            state.item(item)
+        return state
 
     def summit(self, slug: str) -> Summit:
         """The summit's title, delegations and sections, without its items and history."""
         with self.lock.thread_only():
-            return summit_from_doc(storage_of(self._summit_db(slug)).read()["summit"]["1"])
-
-    def _numbered_items(self, slug: str, summit: Summit,
-                        docs: dict[str, dict[str, Any]]) -> tuple[Item, ...]:
-        """Items in agenda order, numbered section.position for people.
-
-        An Item is rebuilt only when something it shows changed (its number, section, title,
-        status...): the TUI and every operation read the whole agenda, often.
-        """
-        by_uuid = {d["uuid"]: d for d in docs.values()}
-        if len(self._items) > 4 * len(by_uuid) + 256:
-            self._items.clear()  # moves and status changes leave stale keys behind
-        items = []
-        for s_index, section in enumerate(summit.sections, start=1):
-            for i_index, item_uuid in enumerate(section.items, start=1):
-                doc = by_uuid[item_uuid]
-                number = f"{s_index}.{i_index}"
-                key = (slug, item_uuid, number, section.uuid, section.title, doc["title"],
-                       doc["owner"], doc["status"], tuple(doc.get("tags", ())), doc["created"])
-                item = self._items.get(key)
-                if item is None:
-                    item = Item(
-                        uuid=item_uuid, summit=slug, section=section.title,
-                        section_uuid=section.uuid, number=number, title=doc["title"],
-                        owner=doc["owner"], status=Status(doc["status"]),
-                        tags=tuple(doc.get("tags", ())), created=from_iso(doc["created"]))
-                    self._items[key] = item
-                items.append(item)
-        return tuple(items)
-
-    def _built(self, doc: dict[str, Any]) -> Any:
-        """The frozen record for a stored doc; records never change, so each is built once.
-
-        Keyed by uuid and creation time (every kind of record has both), and for revisions
-        the hash as well, so a file restored from a backup can never serve a stale record.
-        """
-        key = (doc["uuid"], doc["created"], doc.get("hash", ""))
-        record = self._records.get(key)
-        if record is None:
-            record = _record_from_doc(doc)
-            self._records[key] = record
-        return record
+            return self._file(slug).summit()
 
     # Writing ------------------------------------------------------------------------------
 
-    def _event(self, db: TinyDB, actor: str, action: str, item: str, detail: str,
+    def _write(self, summit: SummitFile, kind: str, author: str, body: dict[str, Any],
+               *, scope: str = records.JOINT) -> Record:
+        """Append one record, extending the history every viewer's fold has seen."""
+        if summit.legacy is not None:
+            raise StoreError(f"{summit.journal.path} is still in the 0.1 format")
+        lamport, deps = summit.every.clock(scope)
+        record = records.make(kind=kind, summit=summit.every.summit_id(), scope=scope,
+                              author=author, lamport=lamport, deps=deps,
+                              created=to_iso(self.clock()), body=body)
+        summit.journal.append("records", [records.encode(record)])
+        summit.sync()
+        return record
+
+    def _event(self, summit: SummitFile, actor: str, action: str, item: str, detail: str,
                private_to: str = "") -> None:
-        db.table("events").insert(self._event_doc(actor, action, item, detail, private_to))
+        summit.journal.append("events", [{
+            "uuid": new_uuid(), "created": to_iso(self.clock()), "actor": actor,
+            "action": action, "item": item, "detail": detail, "private_to": private_to}])
+        summit.sync()
 
-    def _event_doc(self, actor: str, action: str, item: str, detail: str,
-                   private_to: str = "") -> dict[str, Any]:
-        return {"uuid": new_uuid(), "created": to_iso(self.clock()), "actor": actor,
-                "action": action, "item": item, "detail": detail, "private_to": private_to}
-
-    def _revision_doc(self, item: str, number: int, author: str,
-                      parents: Sequence[Revision], text: str, code: Code, why: str,
-                      visibility: Visibility) -> dict[str, Any]:
-        """A revision record, its hash chained to its parents' hashes."""
-        created = to_iso(self.clock())
-        digest = revision_hash(
-            item=item, number=number, delegation=author,
-            parents=[(p.uuid, p.hash) for p in parents], text=text, code=code.value,
-            justification=why, visibility=visibility.value, created=created)
-        return {"uuid": new_uuid(), "item": item, "number": number, "delegation": author,
-                "parents": [p.uuid for p in parents], "text": text, "code": code.value,
-                "justification": why, "visibility": visibility.value, "created": created,
-                "hash": digest}
-
-    def _set_summit(self, db: TinyDB, **fields: Any) -> None:
-        db.table("summit").update(fields, doc_ids=[1])
+    def _remember_label(self, summit: SummitFile, revision: Revision) -> None:
+        """The label shown now, so that a later reordering can say "was v3"."""
+        summit.journal.put("labels", revision.id, revision.label)
 
     def add_section(self, slug: str, title: str, *, actor: str = "") -> None:
         title = clean_title(title, "section title")
         with self.transaction():
-            db = self._summit_db(slug)
-            doc = db.table("summit").get(doc_id=1)
-            if any(s["title"].casefold() == title.casefold() for s in doc["sections"]):
+            summit = self._file(slug)
+            sections = summit.summit().sections
+            if any(s.title.casefold() == title.casefold() for s in sections):
                 raise AgendaError(f"Section {title!r} already exists")
-            sections = [*doc["sections"], {"uuid": new_uuid(), "title": title, "items": []}]
-            self._set_summit(db, sections=sections)
-            self._event(db, actor, "section.add", "", f"added section {title}")
+            last = _section_key(summit, sections[-1].uuid) if sections else None
+            self._write(summit, records.SECTION_ADD, actor,
+                        {"title": title, "order": key_between(last, None)})
+            self._event(summit, actor, "section.add", "", f"added section {title}")
 
     def move_section(self, slug: str, section: str, position: int, *, actor: str = "") -> None:
         """Move a section (by title or 1-based number) to a 1-based position."""
         with self.transaction():
-            db = self._summit_db(slug)
-            sections = list(db.table("summit").get(doc_id=1)["sections"])
+            summit = self._file(slug)
+            sections = list(summit.summit().sections)
             index = _section_index(sections, section)
             if not 1 <= position <= len(sections):
                 raise AgendaError(f"Position {position} is outside 1–{len(sections)}")
             moved = sections.pop(index)
-            sections.insert(position - 1, moved)
-            self._set_summit(db, sections=sections)
-            self._event(db, actor, "section.move", "",
-                        f"moved section {moved['title']} to position {position}")
+            keys = [_section_key(summit, s.uuid) for s in sections]
+            low = keys[position - 2] if position >= 2 else None
+            high = keys[position - 1] if position - 1 < len(keys) else None
+            self._write(summit, records.SECTION_PLACE, actor,
+                        {"section": moved.uuid, "order": key_between(low, high)})
+            self._event(summit, actor, "section.move", "",
+                        f"moved section {moved.title} to position {position}")
 
     def add_item(
         self,
@@ -499,44 +573,60 @@ class Workspace:
         return item
 
     def add_items(self, slug: str, new: Sequence[NewItem], *, delegation: str) -> list[Item]:
-        """Propose several items at once (an import), each with its ADD, in one write."""
+        """Propose several items at once (an import), each with its ADD, in one commit."""
         specs = [NewItem(spec.section, clean_title(spec.title, "item title"),
                          check_text(spec.text), spec.why,
                          tuple(t.strip() for t in spec.tags if t.strip()))
                  for spec in new]
         with self.transaction():
-            db = self._summit_db(slug)
-            code = self.summit(slug).delegation(delegation).code
-            sections = [dict(s, items=list(s["items"]))
-                        for s in db.table("summit").get(doc_id=1)["sections"]]
-            items, revisions, events = [], [], []
+            summit = self._file(slug)
+            code = summit.summit().delegation(delegation).code
+            sections = list(summit.summit().sections)
+            last_keys: dict[str, list[int] | None] = {
+                s.uuid: (_item_key(summit, s.items[-1]) if s.items else None)
+                for s in sections}
+            counts = {s.uuid: len(s.items) for s in sections}
+            added = []
             for spec in specs:
-                target = sections[_section_index(sections, spec.section)]
-                item_uuid = new_uuid()
-                target["items"].append(item_uuid)
-                number = f"{sections.index(target) + 1}.{len(target['items'])}"
-                # The first text has no parent and no other side yet: proposed, or bracketed.
-                status = Status.BRACKETED if bracket_count(spec.text) else Status.PROPOSED
-                created = to_iso(self.clock())
-                items.append({"uuid": item_uuid, "title": spec.title, "owner": code,
-                              "status": status.value, "tags": list(spec.tags),
-                              "created": created})
-                events.append(self._event_doc(code, "item.add", item_uuid,
-                                              f"{code} proposed item {number} {spec.title}"))
-                revisions.append(self._revision_doc(item_uuid, 1, code, (), spec.text, Code.ADD,
-                                                    spec.why, Visibility.TABLED))
-                events.append(self._event_doc(code, "revision.table", item_uuid,
-                                              f"{code} tabled v1 (ADD) of item {number}"))
-                if status != Status.PROPOSED:
-                    events.append(self._event_doc(
-                        code, "item.status", item_uuid,
-                        f"item {number}: {Status.PROPOSED.value} → {status.value}"))
-            db.table("items").insert_multiple(items)
-            db.table("revisions").insert_multiple(revisions)
-            db.table("events").insert_multiple(events)
-            self._set_summit(db, sections=sections)
-            state = self.state(slug, code)
-        return [state.item(doc["uuid"]) for doc in items]
+                index = _section_index(sections, spec.section)
+                target = sections[index]
+                key = key_between(last_keys[target.uuid], None)
+                last_keys[target.uuid] = key
+                counts[target.uuid] += 1
+                number = f"{index + 1}.{counts[target.uuid]}"
+                item = self._write(summit, records.ITEM_ADD, code, {
+                    "title": spec.title, "section": target.uuid, "order": key,
+                    "tags": list(spec.tags)})
+                self._event(summit, code, "item.add", item.uuid,
+                            f"{code} proposed item {number} {spec.title}")
+                revision = self._table_record(summit, item.uuid, code, spec.text, Code.ADD,
+                                              spec.why, tabled=True, parents=())
+                self._event(summit, code, "revision.table", item.uuid,
+                            f"{code} tabled {revision.label} (ADD) of item {number}")
+                self._log_status(summit, code, item.uuid, number, Status.PROPOSED)
+                added.append(item.uuid)
+            state = summit.fold(code).snapshot()
+        return [state.item(uuid) for uuid in added]
+
+    def _table_record(self, summit: SummitFile, item: str, author: str, text: str,
+                      code: Code, why: str, *, tabled: bool,
+                      parents: Sequence[str]) -> Revision:
+        scope = records.JOINT if tabled else records.team(author)
+        record = self._write(summit, records.REVISION, author, {
+            "item": item, "code": code.value, "text": text, "justification": why,
+            "parents": list(parents)}, scope=scope)
+        fold = summit.fold(author)
+        revision = next(r for r in reversed(fold.items[item].history) if r.id == record.id)
+        self._remember_label(summit, revision)
+        return revision
+
+    def _log_status(self, summit: SummitFile, actor: str, item: str, number: str,
+                    before: Status, why: str = "") -> None:
+        """Log a status the records just changed, as 0.1's event log did."""
+        after = summit.fold(None).items[item].status
+        if after != before:
+            self._event(summit, actor, "item.status", item,
+                        f"item {number}: {before.value} → {after.value}{why}")
 
     def table(
         self,
@@ -559,13 +649,15 @@ class Workspace:
         if code == Code.CMP:
             raise AgendaError("A compilation text is made by `summit merge --table`, not typed")
         with self.transaction():
-            db = self._summit_db(slug)
             state = self.state(slug, delegation, item=item_ref)
             author = state.summit.delegation(delegation).code
             item = state.item(item_ref)
             parents: tuple[str, ...] | None = None
             if code == Code.NOC:
-                restated = _latest_other(state, item, author)
+                restated = rules.text_to_restate(state.tabled(item), author)
+                if restated is None:
+                    raise AgendaError(f"Item {item.number} has no text tabled by another "
+                                      "delegation to restate (NOC)")
                 if text is not None and text != restated.text:
                     raise AgendaError(
                         f"NOC restates {restated.delegation}'s {restated.label} unchanged; "
@@ -574,70 +666,32 @@ class Workspace:
             if text is None:
                 raise AgendaError("No text given")
             check_text(text, allow_empty=code == Code.SUP)
-            visibility = Visibility.INTERNAL if internal else Visibility.TABLED
-            return self._insert_revision(db, state, item, author, text, code, why, visibility,
-                                         parents)
+            return self._insert_revision(slug, state, item, author, text, code, why,
+                                         not internal, parents)
 
-    def _insert_revision(
-        self,
-        db: TinyDB,
-        state: SummitState,
-        item: Item,
-        author: str,
-        text: str,
-        code: Code,
-        why: str,
-        visibility: Visibility,
-        parents: tuple[str, ...] | None = None,
-    ) -> Revision:
+    def _insert_revision(self, slug: str, state: SummitState, item: Item, author: str,
+                         text: str, code: Code, why: str, tabled: bool,
+                         parents: tuple[str, ...] | None = None) -> Revision:
         if item.status not in OPEN_STATUSES:
             hint = "set it back to proposed first" if item.status == Status.WITHDRAWN else \
                 "its text can no longer change"
             raise AgendaError(f"Item {item.number} is {item.status.value}; {hint}")
-        history = state.history(item)
         if parents is None:
-            parents = _default_parents(state, item, author)
-        tabled = visibility == Visibility.TABLED
-        # The state is the author's view: every tabled text and the author's own drafts.
-        number = 1 + sum(1 for r in history if r.visibility == visibility
-                         and (tabled or r.delegation == author))
-        by_uuid = {r.uuid: r for r in history}
-        doc = self._revision_doc(item.uuid, number, author, [by_uuid[p] for p in parents], text,
-                                 code, why, visibility)
-        db.table("revisions").insert(doc)
-        revision = revision_from_doc(doc)
+            parents = rules.default_parents(state.tabled(item), state.stands_on(item, author))
+        summit = self._file(slug)
+        revision = self._table_record(summit, item.uuid, author, text, code, why,
+                                      tabled=tabled, parents=parents)
         if tabled:
-            self._event(db, author, "revision.table", item.uuid,
+            self._event(summit, author, "revision.table", item.uuid,
                         f"{author} tabled {revision.label} ({code.value}) of item {item.number}")
-            self._status_after_tabling(db, item, revision)
+            lapsed = " (the agreement on the earlier text lapses)" \
+                if item.status == Status.AGREED_AD_REF else ""
+            self._log_status(summit, author, item.uuid, item.number, item.status, lapsed)
         else:
-            self._event(db, author, "revision.draft", item.uuid,
+            self._event(summit, author, "revision.draft", item.uuid,
                         f"{author} saved internal draft {revision.label} of item {item.number}",
                         private_to=author)
         return revision
-
-    def _status_after_tabling(self, db: TinyDB, item: Item, revision: Revision) -> None:
-        """A tabled text moves the item: agreed if every side stands on it and it is clean,
-        bracketed while it has brackets, else negotiating."""
-        if item.status == Status.DEFERRED:
-            return
-        state = self.state(item.summit, revision.delegation, item=item.uuid)
-        if _agreement_gap(state, item) is None:
-            target = Status.AGREED_AD_REF
-        elif bracket_count(revision.text):
-            target = Status.BRACKETED
-        else:
-            target = Status.NEGOTIATING
-        if target != item.status:
-            why = " (the agreement on the earlier text lapses)" \
-                if item.status == Status.AGREED_AD_REF else ""
-            self._write_status(db, item, target, revision.delegation, why)
-
-    def _write_status(self, db: TinyDB, item: Item, status: Status, actor: str,
-                      why: str = "") -> None:
-        db.table("items").update({"status": status.value}, Query().uuid == item.uuid)
-        self._event(db, actor, "item.status", item.uuid,
-                    f"item {item.number}: {item.status.value} → {status.value}{why}")
 
     def accept(self, slug: str, item_ref: str, *, delegation: str,
                revision: str | None = None) -> Acceptance:
@@ -647,16 +701,13 @@ class Workspace:
         item becomes agreed ad referendum.
         """
         with self.transaction():
-            db = self._summit_db(slug)
             state = self.state(slug, delegation, item=item_ref)
             code = state.summit.delegation(delegation).code
             item = state.item(item_ref)
             if item.status not in OPEN_STATUSES:
                 raise AgendaError(f"Item {item.number} is {item.status.value}; nothing to accept")
             if revision is None:
-                # The other side's latest tabled text (a compilation counts, whoever tabled it).
-                target = next((r for r in reversed(state.tabled(item))
-                               if r.delegation != code or r.code == Code.CMP), None)
+                target = rules.text_to_accept(state.tabled(item), code)
                 if target is None:
                     raise AgendaError(f"Item {item.number} has no text tabled by another "
                                       "delegation to accept")
@@ -665,86 +716,120 @@ class Workspace:
             if not target.tabled:
                 raise AgendaError(f"{target.label} is an internal draft; only a tabled text can "
                                   "be accepted")
-            if state.summit.chair is not None and code == state.summit.chair.code:
+            if not rules.is_party(state.summit, code):
                 raise AgendaError(f"The chair ({code}) accepts no text; only the delegations "
                                   f"({', '.join(state.summit.codes)}) do")
-            if code in state.accepted_by(target):
+            if state.stands_on(item, code) == target:
                 whose = "its own text" if target.delegation == code and \
                     target.code != Code.CMP else "already accepted"
                 raise AgendaError(f"{code} stands on {target.label} of item {item.number} "
                                   f"already ({whose})")
-            acceptance = Acceptance(new_uuid(), item.uuid, target.uuid, code, self.clock())
-            db.table("acceptances").insert({
-                "uuid": acceptance.uuid, "item": item.uuid, "revision": target.uuid,
-                "delegation": code, "created": to_iso(acceptance.created)})
-            self._event(db, code, "revision.accept", item.uuid,
+            summit = self._file(slug)
+            record = self._write(summit, records.ACCEPTANCE, code,
+                                 {"item": item.uuid, "revision": target.uuid})
+            self._event(summit, code, "revision.accept", item.uuid,
                         f"{code} accepted {target.label} of item {item.number}")
-            after = self.state(slug, code, item=item.uuid)
-            if _agreement_gap(after, after.item(item.uuid)) is None and \
-                    item.status != Status.AGREED_AD_REF:
-                self._write_status(db, item, Status.AGREED_AD_REF, code,
-                                   " (every delegation accepted " + target.label + ")")
-            return acceptance
+            self._log_status(summit, code, item.uuid, item.number, item.status,
+                             " (every delegation accepted " + target.label + ")")
+            return Acceptance(record.uuid, item.uuid, target.uuid, code,
+                              from_iso(record.created))
 
     def set_status(self, slug: str, item_ref: str, status: Status, *,
                    actor: str = "") -> Item:
+        """Record a decision on an item: defer, resume, withdraw, reopen; or, for `final`, the
+        acting delegation's confirmation by its capital.
+
+        The other statuses follow from the texts and acceptances, and are refused here with
+        what would bring them about.
+        """
         with self.transaction():
-            db = self._summit_db(slug)
             state = self.state(slug, None, item=item_ref)
             item = state.item(item_ref)
+            code = state.summit.delegation(actor).code if actor else ""
             check_transition(item.number, item.status, status)
-            if status == Status.AGREED_AD_REF:
-                gap = _agreement_gap(state, item)
-                if gap is not None:
-                    raise AgendaError(f"Item {item.number} cannot be agreed ad referendum: {gap}")
-            self._write_status(db, item, status, actor)
-            return self.state(slug, None, item=item.uuid).item(item.uuid)
+            summit = self._file(slug)
+            if status == Status.FINAL:
+                self._confirm(summit, state, item, code)
+            else:
+                action = next((a for a, s in rules.DECISIONS.items() if s == status), None)
+                if action is None:
+                    gap = state.agreement_gap(item)
+                    why = f"it cannot be agreed ad referendum: {gap}" if gap else \
+                        "its status follows from the texts"
+                    raise AgendaError(f"Item {item.number} cannot be set to {status.value} by "
+                                      f"hand; {why}")
+                void = rules.decision_void(state.summit, item.owner, item.status, action, code)
+                if void:
+                    raise AgendaError(f"Item {item.number} cannot be {status.value}: {void}")
+                self._write(summit, records.DECISION, code, {"item": item.uuid,
+                                                             "status": action})
+                self._log_status(summit, code, item.uuid, item.number, item.status)
+            return self.state(slug, None).item(item.uuid)
+
+    def _confirm(self, summit: SummitFile, state: SummitState, item: Item, code: str) -> None:
+        fold = summit.fold(None).items[item.uuid]
+        agreed_on = fold.agreed_on(state.summit)
+        void = rules.confirm_void(state.summit, item.status, agreed_on, agreed_on or "", code,
+                                  fold.confirmed)
+        if void:
+            raise AgendaError(f"Item {item.number} cannot be confirmed: {void}")
+        assert agreed_on is not None
+        self._write(summit, records.CONFIRM, code, {"item": item.uuid, "revision": agreed_on})
+        label = next(r.label for r in state.tabled(item) if r.uuid == agreed_on)
+        waiting = [c for c in state.summit.codes
+                   if c != code and fold.confirmed.get(c) != agreed_on]
+        self._event(summit, code, "item.confirm", item.uuid,
+                    f"{code}'s capital confirmed {label} of item {item.number}"
+                    + (f" (waiting for {', '.join(waiting)})" if waiting else ""))
+        self._log_status(summit, code, item.uuid, item.number, item.status)
 
     def add_note(self, slug: str, item_ref: str, *, delegation: str, text: str) -> Note:
         """A private note: seen only when acting as the delegation that wrote it."""
         check_text(text)
         with self.transaction():
-            db = self._summit_db(slug)
             state = self.state(slug, delegation, item=item_ref)
             code = state.summit.delegation(delegation).code
             item = state.item(item_ref)
-            note = Note(new_uuid(), item.uuid, code, text, self.clock())
-            db.table("notes").insert({"uuid": note.uuid, "item": item.uuid, "delegation": code,
-                                      "text": text, "created": to_iso(note.created)})
-            self._event(db, code, "note.add", item.uuid,
+            summit = self._file(slug)
+            record = self._write(summit, records.NOTE, code, {"item": item.uuid, "text": text},
+                                 scope=records.team(code))
+            self._event(summit, code, "note.add", item.uuid,
                         f"{code} noted on item {item.number}", private_to=code)
-            return note
+            return Note(record.uuid, item.uuid, code, text, from_iso(record.created))
 
     def retitle_item(self, slug: str, item_ref: str, title: str, *, actor: str = "") -> Item:
         title = clean_title(title, "item title")
         with self.transaction():
-            db = self._summit_db(slug)
             item = self.state(slug, item=item_ref).item(item_ref)
-            db.table("items").update({"title": title}, Query().uuid == item.uuid)
-            self._event(db, actor, "item.retitle", item.uuid,
+            summit = self._file(slug)
+            self._write(summit, records.ITEM_RETITLE, actor, {"item": item.uuid,
+                                                              "title": title})
+            self._event(summit, actor, "item.retitle", item.uuid,
                         f"item {item.number}: {item.title} → {title}")
-            return self.state(slug, item=item.uuid).item(item.uuid)
+            return self.state(slug).item(item.uuid)
 
     def move_item(self, slug: str, item_ref: str, *, section: str | None = None,
                   position: int | None = None, actor: str = "") -> Item:
         """Move an item to a section (title or number) and 1-based position (default: end)."""
         with self.transaction():
-            db = self._summit_db(slug)
             item = self.state(slug, item=item_ref).item(item_ref)
-            sections = [dict(s, items=list(s["items"]))
-                        for s in db.table("summit").get(doc_id=1)["sections"]]
-            source = next(s for s in sections if item.uuid in s["items"])
+            summit = self._file(slug)
+            sections = list(summit.summit().sections)
+            source = next(s for s in sections if item.uuid in s.items)
             target = source if section is None else sections[_section_index(sections, section)]
-            source["items"].remove(item.uuid)
-            size = len(target["items"]) + 1
+            others = [uuid for uuid in target.items if uuid != item.uuid]
+            size = len(others) + 1
             position = size if position is None else position
             if not 1 <= position <= size:
                 raise AgendaError(f"Position {position} is outside 1–{size} in section "
-                                  f"{target['title']}")
-            target["items"].insert(position - 1, item.uuid)
-            self._set_summit(db, sections=sections)
-            moved = self.state(slug, item=item.uuid).item(item.uuid)
-            self._event(db, actor, "item.move", item.uuid,
+                                  f"{target.title}")
+            low = _item_key(summit, others[position - 2]) if position >= 2 else None
+            high = _item_key(summit, others[position - 1]) if position - 1 < len(others) \
+                else None
+            self._write(summit, records.ITEM_PLACE, actor, {
+                "item": item.uuid, "section": target.uuid, "order": key_between(low, high)})
+            moved = self.state(slug).item(item.uuid)
+            self._event(summit, actor, "item.move", item.uuid,
                         f"item {item.number} moved to {moved.number}")
             return moved
 
@@ -767,11 +852,63 @@ class Workspace:
                                   position=1 if offset > 0 else len(neighbour.items) + 1,
                                   actor=actor)
 
+    # Records from elsewhere ---------------------------------------------------------------
+
+    def import_records(self, slug: str, docs: Sequence[Any]) -> tuple[int, list[str]]:
+        """Add records written in another workspace: (how many were new, refusals).
+
+        Each record is checked against its causal past (its id, its clock, its scope, who
+        may write it) before it is stored; a refused record is named and never stored, and
+        the rest are imported. Labels shown before keep being remembered, so a text whose
+        label moved says "was vN".
+        """
+        with self.transaction():
+            summit = self._file(slug)
+            before = {}
+            for viewer in (None, *summit.summit().codes):
+                state = summit.fold(viewer).snapshot()
+                for item in state.items:
+                    for revision in state.history(item):
+                        before[revision.id] = revision.label
+            refused: list[str] = []
+            fresh: list[Record] = []
+            known = dict(summit.every.by_id)
+            for doc in docs:
+                try:
+                    record = records.decode(doc)
+                except records.RecordError as error:
+                    refused.append(str(error))
+                    continue
+                if record.id in known:
+                    continue
+                problem = records.problem(record, known, summit.every.summit_id())
+                if problem:
+                    refused.append(f"record {record.short}: {problem}")
+                    continue
+                known[record.id] = record
+                fresh.append(record)
+            if fresh:
+                fresh.sort(key=records.order_key)
+                summit.journal.append("records", [records.encode(r) for r in fresh])
+                for rid, label in before.items():
+                    summit.journal.put("labels", rid, label)
+                summit.sync()
+                for viewer in (None, *summit.summit().codes):
+                    state = summit.fold(viewer).snapshot()
+                    for item in state.items:
+                        for revision in state.history(item):
+                            if revision.id not in before and \
+                                    revision.id not in summit.journal.puts["labels"]:
+                                self._remember_label(summit, revision)
+                self._event(summit, "", "records.import", "",
+                            f"imported {len(fresh)} record{'s' if len(fresh) != 1 else ''}")
+            return len(fresh), refused
+
     # Compilation --------------------------------------------------------------------------
 
     def compile(self, slug: str, item_ref: str, *, base: str | None = None,
                 viewer: str | None = None) -> Compilation:
-        """The compilation text of an item's positions (see history.compile_item)."""
+        """The compilation text of an item's positions (see state.compile_item)."""
         state = self.state(slug, viewer, item=item_ref)
         return compile_item(state, state.item(item_ref), base)
 
@@ -779,74 +916,31 @@ class Workspace:
                           base: str | None = None) -> Revision:
         """Table the compilation text as a CMP revision whose parents are the positions."""
         with self.transaction():
-            db = self._summit_db(slug)
             compiled = self.compile(slug, item_ref, base=base)
             state = self.state(slug, delegation, item=item_ref)
             author = state.summit.delegation(delegation).code
             parents = tuple(dict.fromkeys(r.uuid for r in compiled.positions.values()))
             sides = ", ".join(f"{c} {r.label}" for c, r in compiled.positions.items())
             return self._insert_revision(
-                db, state, compiled.item, author, compiled.result.text, Code.CMP,
-                f"Compilation of {sides}", Visibility.TABLED, parents)
+                slug, state, state.item(compiled.item.uuid), author, compiled.result.text,
+                Code.CMP, f"Compilation of {sides}", True, parents)
 
 
-def _section_index(sections: Sequence[dict[str, Any]], ref: str) -> int:
+def _section_index(sections: Sequence[Any], ref: str) -> int:
     """A section by uuid, 1-based number, or title (case-insensitive)."""
     wanted = ref.strip()
     for index, section in enumerate(sections):
-        if wanted == section["uuid"] or wanted.casefold() == section["title"].casefold():
+        if wanted == section.uuid or wanted.casefold() == section.title.casefold():
             return index
     if wanted.isdigit() and 1 <= int(wanted) <= len(sections):
         return int(wanted) - 1
-    known = "; ".join(s["title"] for s in sections)
+    known = "; ".join(s.title for s in sections)
     raise NotFound(f"No section {wanted!r} (sections: {known})")
 
 
-def _latest_other(state: SummitState, item: Item, author: str) -> Revision:
-    for revision in reversed(state.tabled(item)):
-        if revision.delegation != author and revision.code != Code.CMP:
-            return revision
-    raise AgendaError(f"Item {item.number} has no text tabled by another delegation to restate "
-                      "(NOC)")
+def _section_key(summit: SummitFile, uuid: str) -> list[int]:
+    return list(summit.fold(None).sections[uuid][1])
 
 
-def _default_parents(state: SummitState, item: Item, author: str) -> tuple[str, ...]:
-    """A new text descends from the author's position, or a later compilation text."""
-    tabled = state.tabled(item)
-    if not tabled:
-        return ()
-    own = state.stands_on(item, author)
-    compilations = [r for r in tabled if r.code == Code.CMP]
-    candidates = [r for r in (own, compilations[-1] if compilations else None) if r]
-    if not candidates:
-        return (tabled[-1].uuid,)
-    return (max(candidates, key=lambda r: r.number).uuid,)
-
-
-def _agreement_gap(state: SummitState, item: Item) -> str | None:
-    """Why the item is not (yet) agreed ad referendum, or None if it is ready."""
-    latest = state.latest(item)
-    if latest is None:
-        return "it has no tabled text"
-    missing = [c for c in state.summit.codes if c not in state.accepted_by(latest)]
-    if missing:
-        return f"{', '.join(missing)} {'has' if len(missing) == 1 else 'have'} not accepted " \
-               f"{latest.label}"
-    count = bracket_count(latest.text)
-    if count:
-        return f"{latest.label} still has {count} bracket{'s' if count != 1 else ''}"
-    return None
-
-
-def _record_from_doc(doc: dict[str, Any]) -> Revision | Acceptance | Note | Event:
-    """Build whichever record a stored doc is, told apart by its fields."""
-    if "hash" in doc:
-        return revision_from_doc(doc)
-    if "revision" in doc:
-        return Acceptance(doc["uuid"], doc["item"], doc["revision"], doc["delegation"],
-                          from_iso(doc["created"]))
-    if "action" in doc:
-        return Event(doc["uuid"], from_iso(doc["created"]), doc["actor"], doc["action"],
-                     doc["item"], doc["detail"], doc.get("private_to", ""))
-    return Note(doc["uuid"], doc["item"], doc["delegation"], doc["text"],
-                from_iso(doc["created"]))
+def _item_key(summit: SummitFile, uuid: str) -> list[int]:
+    return list(summit.fold(None).items[uuid].key)

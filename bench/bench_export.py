@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from agenda import export
-from agenda.history import SummitState
+from agenda.state import SummitState
 from agenda.importer import import_markdown, parse_markdown
 from agenda.model import (
     Code,

@@ -15,7 +15,7 @@ from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from agenda.diff import diff_words, inert
-from agenda.history import SummitState
+from agenda.state import SummitState
 from agenda.integrity import automatic_backup, backups_folder
 from agenda.model import AgendaError, NotFound, now_utc
 from agenda.workspace import Workspace

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from agenda.history import SummitState
+from agenda.state import SummitState
 from agenda.model import Revision
 
 

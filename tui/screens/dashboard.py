@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import get_current_worker
 
 from agenda.diff import similarity
-from agenda.history import SummitState
+from agenda.state import SummitState
 from agenda.model import Code, Item, Status
 from tui.messages import StateLoaded
 from tui.render import percent

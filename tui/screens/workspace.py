@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Header, Input, Static, TabbedContent, TabPane, Tree
 
-from agenda.history import SummitState
+from agenda.state import SummitState
 from agenda.model import AgendaError, Code, Item, Revision, Status
 from tui.messages import CompareRevisions, StateLoaded
 from tui.render import status_label

@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from agenda.history import SummitState
+from agenda.state import SummitState
 from agenda.model import Item, Status
 
 

@@ -8,7 +8,7 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Static, TextArea
 
-from agenda.history import SummitState
+from agenda.state import SummitState
 from agenda.model import Item, Revision, when
 
 DraftKey = tuple[str, str]  # (delegation code, item uuid)

@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from agenda.history import SummitState
+from agenda.state import SummitState
 from agenda.model import Item, Revision, when
 from tui.messages import CompareRevisions
 

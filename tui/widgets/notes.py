@@ -7,7 +7,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from agenda.history import SummitState
+from agenda.state import SummitState
 from agenda.model import Item, when
 
 

@@ -12,7 +12,7 @@ from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from agenda.diff import diff_stats, diff_words
-from agenda.history import SummitState
+from agenda.state import SummitState
 from agenda.model import Item, Revision, when
 from tui.render import op_content, percent
 

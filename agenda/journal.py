@@ -1,0 +1,307 @@
+"""A summit's file as an append-only journal: each commit appends one checksummed line.
+
+0.1 rewrote a summit's whole file at every commit, so tabling cost grew with the history
+(229 ms at 10k revisions, 1.2 s at 50k). Records never change, so the file can only grow:
+
+* line 1 is a header naming the app, the kind of file and the schema;
+* every commit appends one line `<crc32> <json>`, holding what the transaction added (`a`:
+  documents appended to a table) and what it set (`p`: documents put under a key, for the
+  few small tables that are updated, such as the labels a workspace has shown);
+* the line is written with one `write`, then fsynced; if that fails (disk full), the file is
+  truncated back to its last commit, so it holds exactly the committed state;
+* a line that is cut short or whose checksum fails, at the end of the file, is a commit that
+  never finished (a SIGKILL): it is dropped on reading, and truncated by the next writer,
+  which holds the workspace lock; the same damage anywhere else is refused by name;
+* another process's commits are read incrementally: same inode and a longer file means only
+  the new lines are parsed.
+
+A full rewrite (a migration from 0.1, or a compaction once superseded puts make up half the
+lines) goes through the atomic temp-file-and-rename path, as the workspace index does.
+"""
+
+from __future__ import annotations
+
+import os
+import zlib
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from agenda.store import APP, StoreError, WorkspaceLock, _stamp, atomic_write
+
+SCHEMA = 2
+KIND = "summit"
+
+
+def _line(batch: dict[str, Any]) -> bytes:
+    payload = orjson.dumps(batch)
+    return b"%08x " % zlib.crc32(payload) + payload + b"\n"
+
+
+def _header() -> bytes:
+    return orjson.dumps({"app": APP, "kind": KIND, "schema": SCHEMA}) + b"\n"
+
+
+def is_journal(raw: bytes) -> bool:
+    first = raw.split(b"\n", 1)[0]
+    try:
+        header = orjson.loads(first)
+    except orjson.JSONDecodeError:
+        return False
+    return isinstance(header, dict) and header.get("kind") == KIND and "schema" in header \
+        and "_meta" not in header
+
+
+class Journal:
+    """The in-memory contents of one summit journal, and its appends.
+
+    `logs` are append-only tables (lists of documents); `puts` are small keyed tables. A
+    transaction's changes are applied in memory at once, so the operation reads its own
+    writes, and either committed as one line or rolled back.
+    """
+
+    def __init__(self, path: Path, lock: WorkspaceLock) -> None:
+        self.path = path
+        self._lock = lock
+        self.logs: dict[str, list[Any]] = {}
+        self.puts: dict[str, dict[str, Any]] = {}
+        self.generation = 0  # bumped whenever the contents are re-read from scratch
+        self.legacy: dict[str, Any] | None = None  # a 0.1 file's tables, until migrated
+        self._valid = 0  # bytes of the file that hold committed lines
+        self._stamp: tuple[int, int, int] | None = None
+        self._lines = 0
+        self._superseded = 0
+        self._pending_logs: dict[str, int] = {}  # table -> length before the transaction
+        self._pending_puts: dict[str, dict[str, Any]] = {}
+        self._undo_puts: list[tuple[str, str, Any]] = []
+        self._rewrite = False
+        self._loaded = False
+
+    # Reading --------------------------------------------------------------------------------
+
+    def load(self) -> None:
+        if not self._loaded:
+            self._read_all()
+
+    def refresh(self) -> bool:
+        """See another process's commits; True when the contents changed."""
+        if not self._loaded:
+            self._read_all()
+            return True
+        if self.dirty and self._lock.held():
+            return False
+        stamp = _stamp(self.path)
+        if stamp == self._stamp:
+            return False
+        if (stamp is not None and self._stamp is not None and stamp[0] == self._stamp[0]
+                and stamp[1] > self._valid and self.legacy is None):
+            try:
+                with open(self.path, "rb") as handle:
+                    handle.seek(self._valid)
+                    tail = handle.read()
+            except OSError as exc:
+                raise StoreError(f"{self.path} cannot be read: {exc.strerror}") from None
+            if self._apply_lines(tail, self._valid, final=True):
+                self._stamp = stamp
+                return True
+        self._read_all()
+        return True
+
+    def _read_all(self) -> None:
+        stamp = _stamp(self.path)
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            raise StoreError(f"{self.path} does not exist") from None
+        except OSError as exc:
+            raise StoreError(f"{self.path} cannot be read: {exc.strerror}") from None
+        self.logs, self.puts, self.legacy = {}, {}, None
+        self._lines = self._superseded = 0
+        self.generation += 1
+        self._stamp = stamp
+        self._loaded = True
+        untouched = "It was not opened and has not been changed"
+        if not is_journal(raw):
+            self.legacy = self._legacy(raw, untouched)
+            self._valid = len(raw)
+            return
+        first, _, rest = raw.partition(b"\n")
+        header = orjson.loads(first)
+        if header.get("app") != APP:
+            raise StoreError(f"{self.path} is not a Summit Agenda summit file. {untouched}")
+        if not isinstance(header.get("schema"), int) or header["schema"] > SCHEMA:
+            raise StoreError(
+                f"{self.path} was written by a newer Summit Agenda (schema "
+                f"{header.get('schema')}, this one reads up to {SCHEMA}). {untouched}; "
+                "upgrade summit-agenda")
+        self._valid = len(first) + 1
+        self._apply_lines(rest, self._valid, final=True)
+
+    def _apply_lines(self, data: bytes, offset: int, *, final: bool) -> bool:
+        """Apply complete, intact lines; a damaged last line is an unfinished commit."""
+        position = 0
+        while position < len(data):
+            end = data.find(b"\n", position)
+            if end < 0:
+                break  # cut short: a commit in flight, or killed
+            line = data[position:end]
+            batch = _parse_line(line)
+            if batch is None:
+                if data.find(b"\n", end + 1) >= 0 or end + 1 < len(data):
+                    raise StoreError(
+                        f"{self.path} is damaged at byte {offset + position} (a line fails "
+                        "its checksum). It has not been changed; restore it from a backup "
+                        "(summit restore FILE)")
+                break
+            self._apply_batch(batch)
+            position = end + 1
+            self._lines += 1
+        self._valid = offset + position
+        return True
+
+    def _apply_batch(self, batch: dict[str, Any]) -> None:
+        for table, docs in batch.get("a", {}).items():
+            self.logs.setdefault(table, []).extend(docs)
+        for table, docs in batch.get("p", {}).items():
+            target = self.puts.setdefault(table, {})
+            for key, doc in docs.items():
+                if key in target:
+                    self._superseded += 1
+                target[key] = doc
+
+    def _legacy(self, raw: bytes, untouched: str) -> dict[str, Any]:
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            kind = "empty" if not raw.strip() else "damaged (not valid JSON: " + str(exc) + ")"
+            raise StoreError(f"{self.path} is {kind}. {untouched}; restore it from a backup "
+                             "(summit restore FILE) or move it aside") from None
+        meta = data.get("_meta", {}).get("1") if isinstance(data, dict) else None
+        if (not isinstance(meta, dict) or meta.get("app") != APP or meta.get("kind") != KIND
+                or meta.get("schema") != 1
+                or not all(isinstance(table, dict) for table in data.values())):
+            raise StoreError(f"{self.path} is not a Summit Agenda summit file. {untouched}")
+        return data
+
+    # Writing --------------------------------------------------------------------------------
+
+    @property
+    def dirty(self) -> bool:
+        return bool(self._pending_logs or self._pending_puts or self._rewrite)
+
+    def append(self, table: str, docs: list[Any]) -> None:
+        self._writable()
+        log = self.logs.setdefault(table, [])
+        self._pending_logs.setdefault(table, len(log))
+        log.extend(docs)
+
+    def put(self, table: str, key: str, doc: Any) -> None:
+        self._writable()
+        target = self.puts.setdefault(table, {})
+        self._undo_puts.append((table, key, target.get(key)))
+        target[key] = doc
+        self._pending_puts.setdefault(table, {})[key] = doc
+
+    def replace_all(self, logs: dict[str, list[Any]], puts: dict[str, dict[str, Any]]) -> None:
+        """New contents for the whole file (a migration or a new summit), written at commit."""
+        self._writable(new=True)
+        self.logs, self.puts, self.legacy = logs, puts, None
+        self._rewrite = True
+
+    def _writable(self, new: bool = False) -> None:
+        if not self._lock.held():
+            raise RuntimeError("a write outside a transaction would bypass the workspace lock")
+        if self.legacy is not None and not new:
+            raise RuntimeError("a 0.1 summit file must be migrated before it is written")
+
+    def commit(self) -> None:
+        if not self.dirty:
+            return
+        try:
+            if self._rewrite or self._superseded * 2 > max(self._lines, 1000):
+                self._write_all()
+            else:
+                self._append_line()
+        except BaseException:
+            self.rollback()
+            raise
+        self._pending_logs, self._pending_puts, self._undo_puts = {}, {}, []
+        self._rewrite = False
+
+    def _write_all(self) -> None:
+        batch: dict[str, Any] = {}
+        if any(self.logs.values()):
+            batch["a"] = {t: docs for t, docs in self.logs.items() if docs}
+        if any(self.puts.values()):
+            batch["p"] = {t: docs for t, docs in self.puts.items() if docs}
+        payload = _header() + (_line(batch) if batch else b"")
+        atomic_write(self.path, payload)
+        self._valid = len(payload)
+        self._stamp = _stamp(self.path)
+        self._lines = 1 if batch else 0
+        self._superseded = 0
+        self.generation += 1
+
+    def _append_line(self) -> None:
+        batch: dict[str, Any] = {}
+        added = {t: self.logs[t][start:] for t, start in self._pending_logs.items()
+                 if len(self.logs[t]) > start}
+        if added:
+            batch["a"] = added
+        if self._pending_puts:
+            batch["p"] = self._pending_puts
+        line = _line(batch)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW)
+        try:
+            if os.fstat(fd).st_size != self._valid:
+                os.ftruncate(fd, self._valid)  # an unfinished commit a killed writer left
+            try:
+                view = memoryview(line)
+                while view:
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)
+            except BaseException:
+                os.ftruncate(fd, self._valid)
+                raise
+        finally:
+            os.close(fd)
+        self._valid += len(line)
+        self._lines += 1
+        self._superseded += sum(1 for t, _, old in self._undo_puts if old is not None)
+        self._stamp = _stamp(self.path)
+
+    def rollback(self) -> None:
+        for table, start in self._pending_logs.items():
+            del self.logs[table][start:]
+        for table, key, old in reversed(self._undo_puts):
+            if old is None:
+                self.puts[table].pop(key, None)
+            else:
+                self.puts[table][key] = old
+        if self._rewrite:
+            self._loaded = False  # re-read the file as it is on disk
+            self._stamp = None
+        self._pending_logs, self._pending_puts, self._undo_puts = {}, {}, []
+        self._rewrite = False
+
+    def create(self) -> None:
+        """Start an empty journal, written at the next commit; only if the file is absent."""
+        if self.path.exists():
+            raise StoreError(f"{self.path} already exists; it has not been changed")
+        self._loaded = True
+        self.replace_all({}, {})
+
+
+def _parse_line(line: bytes) -> dict[str, Any] | None:
+    if len(line) < 10 or line[8:9] != b" ":
+        return None
+    payload = line[9:]
+    try:
+        if int(line[:8], 16) != zlib.crc32(payload):
+            return None
+        batch = orjson.loads(payload)
+    except (ValueError, orjson.JSONDecodeError):
+        return None
+    return batch if isinstance(batch, dict) else None
+

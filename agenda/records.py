@@ -1,0 +1,243 @@
+"""The one codec of records: every change to a summit is an immutable record named by its hash.
+
+A record is canonical JSON (UTF-8, sorted keys, no insignificant whitespace; only strings,
+integers, booleans, null, lists and objects), which for that value set is the same bytes as
+RFC 8785. Its id is the SHA-256 of those bytes, so the id is never stored inside the record and
+a receiver always recomputes it. Nothing else in the code builds or reads a record's fields
+from a dict: the store writes and reads records only through `encode` and `decode`.
+
+What a record does not carry is as deliberate as what it does: the label a person reads (`v3`)
+is computed from the order of records (see state.py), so two delegations that table offline do
+not both write "v3" into their hashes; the creation time is for display only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid as uuidlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from agenda.model import AgendaError
+
+FORMAT = 1
+JOINT = "joint"
+TEAM_PREFIX = "team:"
+
+# Kinds of record, by what they change. The chair may write only the kinds in CHAIR_KINDS.
+GENESIS = "summit.genesis"
+SUMMIT_UPDATE = "summit.update"
+SECTION_ADD = "section.add"
+SECTION_PLACE = "section.place"
+SECTION_RENAME = "section.rename"
+ITEM_ADD = "item.add"
+ITEM_RETITLE = "item.retitle"
+ITEM_PLACE = "item.place"
+ITEM_TAG = "item.tag"
+REVISION = "revision"
+ACCEPTANCE = "acceptance"
+CONFIRM = "confirm"
+DECISION = "status.decide"
+NOTE = "note"
+# Written only by the migration of a 0.1 workspace: the status 0.1 had stored, where the
+# rules computed from the converted history would say otherwise (a status set by hand).
+LEGACY_STATUS = "status.legacy"
+
+KINDS = frozenset({GENESIS, SUMMIT_UPDATE, SECTION_ADD, SECTION_PLACE, SECTION_RENAME,
+                   ITEM_ADD, ITEM_RETITLE, ITEM_PLACE, ITEM_TAG, REVISION, ACCEPTANCE,
+                   CONFIRM, DECISION, NOTE, LEGACY_STATUS})
+TEAM_KINDS = frozenset({REVISION, NOTE})  # the kinds that may be internal to a delegation
+
+_MAX_INT = 2**53  # JSON numbers beyond this lose precision in other languages' parsers
+
+
+class RecordError(AgendaError):
+    """A record is malformed, or its bytes do not match its id."""
+
+
+def canonical(value: Any) -> bytes:
+    """The canonical bytes of a JSON value; refuses anything outside the restricted set."""
+    _check_value(value, "record")
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def _check_value(value: Any, where: str) -> None:
+    if value is None or isinstance(value, (str, bool)):
+        return
+    if isinstance(value, int):
+        if not -_MAX_INT < value < _MAX_INT:
+            raise RecordError(f"{where}: the integer {value} is out of range")
+        return
+    if isinstance(value, (list, tuple)):
+        for index, element in enumerate(value):
+            _check_value(element, f"{where}[{index}]")
+        return
+    if isinstance(value, dict):
+        for key, element in value.items():
+            if not isinstance(key, str):
+                raise RecordError(f"{where}: a key {key!r} is not a string")
+            _check_value(element, f"{where}.{key}")
+        return
+    raise RecordError(f"{where}: {type(value).__name__} is not allowed in a record")
+
+
+def record_id(content: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical(dict(content))).hexdigest()
+
+
+def uuid_from_id(rid: str) -> str:
+    """The uuid shown for a record: the first 128 bits of its id (nobody can choose it)."""
+    return str(uuidlib.UUID(bytes=bytes.fromhex(rid[:32])))
+
+
+def team(code: str) -> str:
+    return f"{TEAM_PREFIX}{code}"
+
+
+@dataclass(frozen=True)
+class Record:
+    """One immutable fact about a summit. `body` is never mutated once the record exists."""
+
+    id: str
+    kind: str
+    summit: str  # the genesis record's id ("" for the genesis itself)
+    scope: str  # "joint" or "team:IN"
+    author: str  # delegation code ("" only for a 0.1 act made without --as)
+    lamport: int
+    deps: tuple[str, ...]
+    created: str  # ISO UTC; display only
+    body: Mapping[str, Any] = field(hash=False, compare=False)
+    signer: str | None = None
+    sig: str | None = None
+
+    @property
+    def legacy(self) -> bool:
+        """Converted from a 0.1 workspace: keeps its old uuid and, for revisions, its old hash."""
+        return bool(self.body.get("legacy"))
+
+    @property
+    def uuid(self) -> str:
+        legacy_uuid = self.body.get("uuid") if self.legacy else None
+        return legacy_uuid if isinstance(legacy_uuid, str) else uuid_from_id(self.id)
+
+    @property
+    def short(self) -> str:
+        """The stable short id people cite (`#7f3a2c`): it never changes, unlike `v3`."""
+        return "#" + self.id[:6]
+
+    @property
+    def joint(self) -> bool:
+        return self.scope == JOINT
+
+    def content(self) -> dict[str, Any]:
+        return {
+            "v": FORMAT, "kind": self.kind, "summit": self.summit, "scope": self.scope,
+            "author": self.author, "signer": self.signer, "lamport": self.lamport,
+            "deps": list(self.deps), "created": self.created, "body": dict(self.body),
+        }
+
+
+def make(*, kind: str, summit: str, scope: str, author: str, lamport: int,
+         deps: Sequence[str], created: str, body: Mapping[str, Any]) -> Record:
+    """A new record, its id computed from its canonical bytes."""
+    content = {"v": FORMAT, "kind": kind, "summit": summit, "scope": scope, "author": author,
+               "signer": None, "lamport": lamport, "deps": sorted(deps), "created": created,
+               "body": dict(body)}
+    record = _from_content(content, record_id(content))
+    return record
+
+
+def encode(record: Record) -> dict[str, Any]:
+    """The stored form of a record: its content, its id (checked on decode) and signature."""
+    return {"id": record.id, "record": record.content(), "sig": record.sig}
+
+
+def decode(doc: Any) -> Record:
+    """A record from its stored form, refusing one whose bytes do not hash to its id."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("record"), dict):
+        raise RecordError("a stored record is not an object with a `record` field")
+    content = doc["record"]
+    rid = record_id(content)
+    if doc.get("id") != rid:
+        raise RecordError(f"record {str(doc.get('id'))[:12]} does not match its content "
+                          f"(its bytes hash to {rid[:12]})")
+    record = _from_content(content, rid)
+    sig = doc.get("sig")
+    return record if sig is None else _with_sig(record, sig)
+
+
+def _with_sig(record: Record, sig: Any) -> Record:
+    if not isinstance(sig, str):
+        raise RecordError(f"record {record.id[:12]}: the signature is not a string")
+    return Record(record.id, record.kind, record.summit, record.scope, record.author,
+                  record.lamport, record.deps, record.created, record.body, record.signer, sig)
+
+
+def _from_content(content: Mapping[str, Any], rid: str) -> Record:
+    def bad(why: str) -> RecordError:
+        return RecordError(f"record {rid[:12]}: {why}")
+
+    if content.get("v") != FORMAT:
+        raise bad(f"format {content.get('v')!r} is not {FORMAT}")
+    kind, summit, scope = content.get("kind"), content.get("summit"), content.get("scope")
+    author, lamport, deps = content.get("author"), content.get("lamport"), content.get("deps")
+    created, body, signer = content.get("created"), content.get("body"), content.get("signer")
+    if kind not in KINDS:
+        raise bad(f"unknown kind {kind!r}")
+    if not isinstance(summit, str) or (kind == GENESIS) != (summit == ""):
+        raise bad("the summit id is missing or misplaced")
+    if not isinstance(scope, str) or not (
+        scope == JOINT or (scope.startswith(TEAM_PREFIX) and kind in TEAM_KINDS)
+    ):
+        raise bad(f"scope {scope!r} is not allowed for {kind}")
+    if not isinstance(author, str):
+        raise bad("the author is not a delegation code")
+    if scope != JOINT and scope != team(author):
+        raise bad(f"{author or 'nobody'} wrote into {scope}, which is another delegation's")
+    if not isinstance(lamport, int) or isinstance(lamport, bool) or lamport < 1:
+        raise bad("the lamport clock is not a positive integer")
+    if not isinstance(deps, list) or not all(isinstance(d, str) for d in deps) \
+            or deps != sorted(set(deps)):
+        raise bad("deps are not a sorted list of distinct record ids")
+    if not isinstance(created, str) or not isinstance(body, dict):
+        raise bad("the creation time or the body is missing")
+    if signer is not None and not isinstance(signer, str):
+        raise bad("the signer is not a key fingerprint")
+    return Record(rid, kind, summit, scope, author, lamport, tuple(deps), created, body,
+                  signer, None)
+
+
+def order_key(record: Record) -> tuple[int, str]:
+    """The one total order of records: by lamport clock, ties to the lower id."""
+    return (record.lamport, record.id)
+
+
+def heads(records: Iterable[Record]) -> list[str]:
+    """The ids that no record of the set depends on: what a new record has seen."""
+    records = list(records)
+    seen_as_dep = {dep for record in records for dep in record.deps}
+    return sorted(r.id for r in records if r.id not in seen_as_dep)
+
+
+def problem(record: Record, known: Mapping[str, Record], summit_id: str) -> str:
+    """Why a record received from elsewhere cannot join this summit's records ("" if it can).
+
+    Depends only on the record and its causal past, so every workspace decides alike.
+    """
+    if record.kind == GENESIS or record.summit != summit_id:
+        return "it belongs to another summit"
+    missing = [d[:12] for d in record.deps if d not in known]
+    if missing:
+        return f"it depends on records this workspace does not have ({', '.join(missing)})"
+    deps = [known[d] for d in record.deps]
+    expected = 1 + max((d.lamport for d in deps), default=0)
+    if record.lamport != expected:
+        return f"its clock says {record.lamport}, but what it depends on makes it {expected}"
+    if record.joint and any(not d.joint for d in deps):
+        return "a joint record depends on a delegation's internal material"
+    if any(not d.joint and d.scope != record.scope for d in deps):
+        return "it depends on another delegation's internal material"
+    return ""

@@ -1,0 +1,750 @@
+"""A summit as one viewer sees it, computed from its records: labels, positions, statuses, order.
+
+`build_state(records, viewer)` is a pure function: the same set of records, in any insertion
+order, gives the same state, because the records are folded in one total order, `(lamport,
+id)` (records.order_key). The fold is incremental (`Fold.apply`): the workspace keeps one fold
+per viewer and feeds it the records it writes, which always sort last, so tabling does not
+recompute a summit's history; a record that sorts earlier (one that arrived from elsewhere)
+makes the workspace fold again from the start.
+
+Numbers people read are computed here and nowhere else: `v1…vn` are an item's tabled texts in
+the order, `d1…dn` the viewer's own internal drafts, and `2.3` the item's place among sorted
+sections and items. The negotiation rules themselves live in rules.py.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from agenda import merge, records, rules
+from agenda.brackets import bracket_count
+from agenda.model import (
+    Acceptance,
+    AgendaError,
+    Code,
+    Decision,
+    Delegation,
+    Event,
+    Item,
+    Note,
+    NotFound,
+    Revision,
+    Section,
+    Status,
+    Summit,
+    Visibility,
+    from_iso,
+)
+from agenda.records import Record
+
+# Order keys place sections and items: lists of integers compared element by element, so a
+# key can always be found between two others without renumbering anything.
+SPACING = 1 << 20
+OrderKey = tuple[int, ...]
+SortKey = tuple[int, str, int, int, str]
+
+
+def key_between(low: Sequence[int] | None, high: Sequence[int] | None) -> list[int]:
+    """An order key strictly between low and high (None: no bound on that side)."""
+    if low is None and high is None:
+        return [SPACING]
+    if high is None:
+        assert low is not None
+        return [low[0] + SPACING]
+    if low is None or not low:
+        return [high[0] - SPACING]
+    if not high:
+        raise ValueError("no key sorts below an empty key")
+    if high[0] - low[0] > 1:
+        return [(low[0] + high[0]) // 2]
+    if high[0] - low[0] == 1:
+        return [low[0], *key_between(low[1:] or None, None)]
+    return [low[0], *key_between(low[1:] or None, high[1:] or None)]
+
+
+def keys_in_order(count: int) -> list[list[int]]:
+    return [[(index + 1) * SPACING] for index in range(count)]
+
+
+def find_item(summit: Summit, items: Iterable[Item], ref: str) -> Item:
+    """An item by its number ("2.3") or uuid, or a refusal naming the summit."""
+    wanted = ref.strip()
+    for item in items:
+        if wanted in (item.number, item.uuid):
+            return item
+    raise NotFound(f'No item {wanted} in summit "{summit.title}"')
+
+
+# The records of a summit as stored -----------------------------------------------------------
+
+
+class RecordSet:
+    """Every record of one summit in the workspace, whatever its scope, in the one order.
+
+    Joint records are ordered by `(lamport, id)`. A team record (an internal draft, a note)
+    sorts right after the last joint record its author had seen, among its team's records in
+    their own `(lamport, id)` order: joint clocks never count team records (so the tabled
+    sequence shows no trace of drafting), and a draft still sits where it was written.
+
+    Keeps what a writer needs to extend the history: the heads each scope family has seen and
+    their clocks. Joint records see joint records only; a delegation's team records see the
+    joint records and its own team's.
+    """
+
+    def __init__(self) -> None:
+        self.by_id: dict[str, Record] = {}
+        self.ordered: list[Record] = []
+        self._keys: list[SortKey] = []
+        self._anchor: dict[str, Record] = {}  # team record id -> last joint record it saw
+        self._joint_heads: set[str] = set()
+        self._team_heads: dict[str, set[str]] = {}
+        self._team_seen: dict[str, set[str]] = {}
+
+    def __len__(self) -> int:
+        return len(self.ordered)
+
+    def __contains__(self, rid: object) -> bool:
+        return rid in self.by_id
+
+    def sort_key(self, record: Record) -> SortKey:
+        if record.joint:
+            return (record.lamport, record.id, 0, 0, "")
+        anchor = self._anchor[record.id]
+        return (anchor.lamport, anchor.id, 1, record.lamport, record.id)
+
+    def add(self, record: Record) -> bool:
+        """Add a record whose deps are here; True when it sorts after every other record."""
+        if record.id in self.by_id:
+            return True
+        if not record.joint:
+            anchors = [self.by_id[d] if self.by_id[d].joint else self._anchor[d]
+                       for d in record.deps]
+            self._anchor[record.id] = max(anchors, key=records.order_key)
+        self.by_id[record.id] = record
+        key = self.sort_key(record)
+        last = not self._keys or key > self._keys[-1]
+        if last:
+            self._keys.append(key)
+            self.ordered.append(record)
+        else:
+            index = bisect.bisect(self._keys, key)
+            self._keys.insert(index, key)
+            self.ordered.insert(index, record)
+        if record.joint:
+            self._joint_heads.difference_update(record.deps)
+            self._joint_heads.add(record.id)
+        else:
+            code = record.scope.removeprefix(records.TEAM_PREFIX)
+            self._team_seen.setdefault(code, set()).update(record.deps)
+            heads = self._team_heads.setdefault(code, set())
+            heads.difference_update(record.deps)
+            heads.add(record.id)
+        return last
+
+    def clock(self, scope: str) -> tuple[int, list[str]]:
+        """The lamport value and deps of a new record written in `scope` now."""
+        deps = set(self._joint_heads)
+        if scope != records.JOINT:
+            code = scope.removeprefix(records.TEAM_PREFIX)
+            deps = (deps - self._team_seen.get(code, set())) | self._team_heads.get(code, set())
+        lamport = 1 + max((self.by_id[d].lamport for d in deps), default=0)
+        return lamport, sorted(deps)
+
+    def summit_id(self) -> str:
+        genesis = next((r for r in self.ordered if r.kind == records.GENESIS), None)
+        return genesis.id if genesis else ""
+
+
+# The fold of one item ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """What a viewer sees of one item, frozen at one moment."""
+
+    item: Item
+    history: tuple[Revision, ...]  # the viewer's visible texts, in the order
+    tabled: tuple[Revision, ...]
+    acceptances: tuple[Acceptance, ...]
+    decisions: tuple[Decision, ...]
+    notes: tuple[Note, ...]
+    positions: Mapping[str, str]  # delegation code -> uuid of the text it stands on
+    accepted_by: Mapping[str, frozenset[str]]  # revision uuid -> who ever stood on it
+
+
+class ItemFold:
+    """The running fold of one item's records (see rules.py for the rules it applies)."""
+
+    def __init__(self, record: Record, section: str, key: OrderKey) -> None:
+        body = record.body
+        self.uuid = record.uuid
+        self.add_id = record.id
+        self.owner = record.author
+        self.title: str = body["title"]
+        self.tags: tuple[str, ...] = tuple(body.get("tags", ()))
+        self.section = section
+        self.key = key
+        self.created = record.created
+        self.history: list[Revision] = []
+        self.tabled: list[Revision] = []
+        self.by_uuid: dict[str, Revision] = {}
+        self.acceptances: list[Acceptance] = []
+        self.decisions: list[Decision] = []
+        self.notes: list[Note] = []
+        self.positions: dict[str, str] = {}
+        self.accepted_by: dict[str, set[str]] = {}
+        self.drafts = 0
+        self.override: Status | None = None  # a decision in force (deferred, withdrawn)
+        self.soft: Status | None = None  # a 0.1 status set by hand, until the texts move
+        self.confirmed: dict[str, str] = {}
+        self.final_on: str | None = None
+        self.status = Status.PROPOSED
+        self._view: ItemView | None = None
+        self._item: Item | None = None
+
+    def changed(self) -> None:
+        self._view = None
+
+    def recompute(self, summit: Summit) -> None:
+        if self.final_on is not None:
+            self.status = Status.FINAL
+        elif self.override is not None:
+            self.status = self.override
+        elif self.soft is not None:
+            self.status = self.soft
+        else:
+            self.status = rules.text_status(summit, self.tabled, self.positions)
+        self.changed()
+
+    def agreed_on(self, summit: Summit) -> str | None:
+        latest = self.tabled[-1] if self.tabled else None
+        if latest is None or rules.agreement_gap(summit, latest, self.positions) is not None:
+            return None
+        return latest.uuid
+
+    def item(self, slug: str, number: str, section: Section) -> Item:
+        cached = self._item
+        if cached is None or (cached.number, cached.section_uuid, cached.section, cached.title,
+                              cached.status, cached.tags) != (
+                number, section.uuid, section.title, self.title, self.status, self.tags):
+            cached = self._item = Item(
+                uuid=self.uuid, summit=slug, section=section.title, section_uuid=section.uuid,
+                number=number, title=self.title, owner=self.owner, status=self.status,
+                tags=self.tags, created=from_iso(self.created))
+            self._view = None
+        return cached
+
+    def view(self, item: Item) -> ItemView:
+        if self._view is None:
+            self._view = ItemView(
+                item=item, history=tuple(self.history), tabled=tuple(self.tabled),
+                acceptances=tuple(self.acceptances), decisions=tuple(self.decisions),
+                notes=tuple(self.notes), positions=dict(self.positions),
+                accepted_by={k: frozenset(v) for k, v in self.accepted_by.items()})
+        return self._view
+
+
+# The fold of a summit ------------------------------------------------------------------------
+
+
+class Fold:
+    """Records folded one by one, in the order, into what `viewer` may see.
+
+    `viewer` None is the joint view: tabled material only. A delegation also sees its own
+    team's records (internal drafts and notes); another delegation's never reach the fold.
+    """
+
+    def __init__(self, viewer: str | None, slug: str,
+                 labels: Mapping[str, str] | None = None) -> None:
+        self.viewer = viewer
+        self.slug = slug
+        self.labels = labels if labels is not None else {}
+        self.last: SortKey | None = None
+        self.roster: Summit | None = None  # who takes part, for the rules (no sections)
+        self._summit: Summit | None = None
+        self.fields: dict[str, Any] = {}
+        self.sections: dict[str, tuple[str, OrderKey, str]] = {}  # uuid -> title, key, id
+        self.items: dict[str, ItemFold] = {}
+        self._numbered: tuple[Item, ...] | None = None
+        self._summit_record: Record | None = None
+
+    def visible(self, record: Record) -> bool:
+        return record.joint or (self.viewer is not None
+                                and record.scope == records.team(self.viewer))
+
+    def apply(self, record: Record, key: SortKey) -> None:
+        """Fold one more record; `key` (RecordSet.sort_key) must follow every earlier one."""
+        if self.last is not None and key <= self.last:
+            raise ValueError("records must be folded in order")
+        self.last = key
+        if not self.visible(record):
+            return
+        handler = _HANDLERS.get(record.kind)
+        if handler is not None:
+            handler(self, record)
+
+    # Summit and structure ------------------------------------------------------------------
+
+    def _genesis(self, record: Record) -> None:
+        body = record.body
+        self.fields = {name: body.get(name, "") for name in
+                       ("title", "venue", "dates", "host", "preamble")}
+        self._summit_record = record
+        for section in body.get("sections", ()):
+            self.sections[section["uuid"]] = (section["title"], tuple(section["order"]),
+                                              record.id)
+        self._restructure()
+
+    def _summit_update(self, record: Record) -> None:
+        for name, value in record.body.get("fields", {}).items():
+            if name in self.fields:
+                self.fields[name] = value
+        self.roster = None
+        self._restructure()
+
+    def _section_add(self, record: Record) -> None:
+        body = record.body
+        self.sections[record.uuid] = (body["title"], tuple(body["order"]), record.id)
+        self._restructure()
+
+    def _section_place(self, record: Record) -> None:
+        found = self.sections.get(record.body["section"])
+        if found is not None:
+            self.sections[record.body["section"]] = (found[0], tuple(record.body["order"]),
+                                                     found[2])
+            self._restructure()
+
+    def _section_rename(self, record: Record) -> None:
+        found = self.sections.get(record.body["section"])
+        if found is not None:
+            self.sections[record.body["section"]] = (record.body["title"], found[1], found[2])
+            self._restructure()
+
+    def _item_add(self, record: Record) -> None:
+        fold = ItemFold(record, record.body["section"], tuple(record.body["order"]))
+        self.items[fold.uuid] = fold
+        self._restructure()
+
+    def _item_retitle(self, record: Record) -> None:
+        fold = self.items.get(record.body["item"])
+        if fold is not None:
+            fold.title = record.body["title"]
+            fold.changed()
+            self._numbered = None
+
+    def _item_place(self, record: Record) -> None:
+        fold = self.items.get(record.body["item"])
+        if fold is not None:
+            fold.section, fold.key = record.body["section"], tuple(record.body["order"])
+            self._restructure()
+
+    def _item_tag(self, record: Record) -> None:
+        fold = self.items.get(record.body["item"])
+        if fold is not None:
+            fold.tags = tuple(record.body["tags"])
+            fold.changed()
+            self._numbered = None
+
+    def _restructure(self) -> None:
+        """Forget the computed structure; it is built again when next asked for."""
+        self._summit = None
+        self._numbered = None
+        if self._summit_record is not None and self.roster is None:
+            self.roster = self._build_summit(())
+
+    def _build_summit(self, sections: tuple[Section, ...]) -> Summit:
+        genesis = self._summit_record
+        assert genesis is not None
+        body = genesis.body
+        return Summit(
+            uuid=body.get("uuid") if genesis.legacy else genesis.uuid,
+            slug=self.slug, title=self.fields["title"], venue=self.fields["venue"],
+            dates=self.fields["dates"],
+            delegations=tuple(Delegation(**d) for d in body["delegations"]),
+            sections=sections, created=from_iso(genesis.created),
+            chair=Delegation(**body["chair"]) if body.get("chair") else None,
+            host=self.fields["host"], preamble=self.fields["preamble"])
+
+    @property
+    def summit(self) -> Summit | None:
+        if self._summit is None and self._summit_record is not None:
+            ordered = sorted(self.sections.items(), key=lambda kv: (kv[1][1], kv[1][2]))
+            members: dict[str, list[ItemFold]] = {uuid: [] for uuid, _ in ordered}
+            for fold in self.items.values():
+                if fold.section in members:
+                    members[fold.section].append(fold)
+            self._summit = self._build_summit(tuple(
+                Section(uuid, title, tuple(f.uuid for f in sorted(
+                    members[uuid], key=lambda f: (f.key, f.add_id))))
+                for uuid, (title, _, _) in ordered))
+        return self._summit
+
+    # Texts and acts --------------------------------------------------------------------------
+
+    def _revision(self, record: Record) -> None:
+        fold = self.items.get(record.body["item"])
+        if fold is None:
+            return
+        assert self.roster is not None
+        tabled = record.joint
+        if tabled:
+            number = len(fold.tabled) + 1
+        else:
+            fold.drafts += 1
+            number = fold.drafts
+        label = f"{'v' if tabled else 'd'}{number}"
+        shown = self.labels.get(record.id, label)
+        body = record.body
+        revision = Revision(
+            uuid=record.uuid, item=fold.uuid, number=number, delegation=record.author,
+            parents=tuple(body.get("parents", ())), text=body["text"], code=Code(body["code"]),
+            justification=body.get("justification", ""),
+            visibility=Visibility.TABLED if tabled else Visibility.INTERNAL,
+            created=from_iso(record.created),
+            hash=body["hash"] if record.legacy else record.id, id=record.id,
+            was=shown if shown != label else "",
+            after_final=tabled and fold.final_on is not None)
+        fold.history.append(revision)
+        fold.by_uuid[revision.uuid] = revision
+        if tabled:
+            fold.tabled.append(revision)
+            if fold.final_on is None:
+                restated = rules.restated_by(revision, fold.by_uuid)
+                standing = rules.standing_on_new_text(revision, restated, fold.positions)
+                fold.accepted_by[revision.uuid] = set(standing)
+                for code in standing:
+                    fold.positions[code] = revision.uuid
+                fold.soft = None
+            else:
+                fold.accepted_by[revision.uuid] = set()
+            fold.recompute(self.roster)
+        else:
+            fold.changed()
+
+    def _acceptance(self, record: Record) -> None:
+        fold = self.items.get(record.body["item"])
+        if fold is None:
+            return
+        assert self.roster is not None
+        target = record.body["revision"]
+        fold.acceptances.append(Acceptance(record.uuid, fold.uuid, target, record.author,
+                                           from_iso(record.created)))
+        if fold.final_on is None and target in fold.accepted_by:
+            fold.accepted_by[target].add(record.author)
+            fold.positions[record.author] = target
+            fold.soft = None
+        fold.recompute(self.roster)
+
+    def _decision(self, record: Record) -> None:
+        fold = self.items.get(record.body["item"])
+        if fold is None:
+            return
+        assert self.roster is not None
+        action = record.body["status"]
+        void = rules.decision_void(self.roster, fold.owner, fold.status, action, record.author,
+                                   legacy=record.legacy)
+        if not void:
+            target = rules.DECISIONS[action]
+            fold.override = target if target in rules.STICKY else None
+            fold.soft = None
+        fold.decisions.append(Decision(record.uuid, fold.uuid, record.author, action, "",
+                                       from_iso(record.created), void))
+        fold.recompute(self.roster)
+
+    def _confirm(self, record: Record) -> None:
+        fold = self.items.get(record.body["item"])
+        if fold is None:
+            return
+        assert self.roster is not None
+        target = record.body["revision"]
+        void = rules.confirm_void(self.roster, fold.status, fold.agreed_on(self.roster),
+                                  target, record.author, fold.confirmed)
+        if not void:
+            fold.confirmed[record.author] = target
+            fold.final_on = rules.final_on(self.roster, fold.confirmed)
+        fold.decisions.append(Decision(record.uuid, fold.uuid, record.author, "confirm",
+                                       target, from_iso(record.created), void))
+        fold.recompute(self.roster)
+
+    def _legacy_status(self, record: Record) -> None:
+        """A status 0.1 stored that the converted history alone would not give."""
+        fold = self.items.get(record.body["item"])
+        if fold is None or not record.legacy:
+            return
+        assert self.roster is not None
+        status = Status(record.body["status"])
+        if status == Status.FINAL:
+            fold.final_on = fold.tabled[-1].uuid if fold.tabled else ""
+        elif status in rules.STICKY:
+            fold.override = status
+        else:
+            fold.soft = status
+        fold.recompute(self.roster)
+
+    def _note(self, record: Record) -> None:
+        fold = self.items.get(record.body["item"])
+        if fold is None:
+            return
+        fold.notes.append(Note(record.uuid, fold.uuid, record.author, record.body["text"],
+                               from_iso(record.created)))
+        fold.changed()
+
+    # Snapshots -------------------------------------------------------------------------------
+
+    def numbered(self) -> tuple[Item, ...]:
+        summit = self.summit
+        if self._numbered is None and summit is not None:
+            found = []
+            for s_index, section in enumerate(summit.sections, start=1):
+                for i_index, uuid in enumerate(section.items, start=1):
+                    found.append(self.items[uuid].item(self.slug, f"{s_index}.{i_index}",
+                                                       section))
+            self._numbered = tuple(found)
+        return self._numbered or ()
+
+    def snapshot(self, events: Sequence[Event] = ()) -> SummitState:
+        summit = self.summit
+        if summit is None:
+            raise AgendaError(f"The summit {self.slug} has no genesis record")
+        items = self.numbered()
+        # An item whose status changed keeps its number: refresh the frozen Item if needed.
+        if any(i.status != self.items[i.uuid].status or i.title != self.items[i.uuid].title
+               or i.tags != self.items[i.uuid].tags for i in items):
+            self._numbered = None
+            items = self.numbered()
+        views = {item.uuid: self.items[item.uuid].view(item) for item in items}
+        visible_events = tuple(e for e in events
+                               if not e.private_to or e.private_to == self.viewer)
+        return SummitState(summit, items, views, visible_events, self.viewer)
+
+
+_HANDLERS = {
+    records.GENESIS: Fold._genesis,
+    records.SUMMIT_UPDATE: Fold._summit_update,
+    records.SECTION_ADD: Fold._section_add,
+    records.SECTION_PLACE: Fold._section_place,
+    records.SECTION_RENAME: Fold._section_rename,
+    records.ITEM_ADD: Fold._item_add,
+    records.ITEM_RETITLE: Fold._item_retitle,
+    records.ITEM_PLACE: Fold._item_place,
+    records.ITEM_TAG: Fold._item_tag,
+    records.REVISION: Fold._revision,
+    records.ACCEPTANCE: Fold._acceptance,
+    records.DECISION: Fold._decision,
+    records.CONFIRM: Fold._confirm,
+    records.LEGACY_STATUS: Fold._legacy_status,
+    records.NOTE: Fold._note,
+}
+
+
+def build_state(all_records: Iterable[Record], viewer: str | None, *, slug: str = "",
+                labels: Mapping[str, str] | None = None,
+                events: Sequence[Event] = ()) -> SummitState:
+    """The summit as `viewer` sees it: a pure function of the set of records."""
+    every = RecordSet()
+    for record in sorted(set(all_records), key=records.order_key):
+        every.add(record)
+    fold = Fold(viewer, slug, labels)
+    for record in every.ordered:
+        fold.apply(record, every.sort_key(record))
+    return fold.snapshot(events)
+
+
+# The state ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class SummitState:
+    """Everything one viewer may see of a summit, read at one moment.
+
+    `viewer` is a delegation code, or None for the joint view (tabled material only). The fold
+    never sees what the viewer may not, so nothing in here can leak it.
+    """
+
+    summit: Summit
+    items: tuple[Item, ...]
+    views: Mapping[str, ItemView] = field(repr=False)
+    events: tuple[Event, ...]
+    viewer: str | None
+
+    def item(self, ref: str) -> Item:
+        """An item by its number ("2.3") or uuid."""
+        return find_item(self.summit, self.items, ref)
+
+    def _view(self, item: Item) -> ItemView | None:
+        return self.views.get(item.uuid)
+
+    @property
+    def revisions(self) -> Mapping[str, tuple[Revision, ...]]:
+        return {uuid: view.history for uuid, view in self.views.items()}
+
+    @property
+    def acceptances(self) -> Mapping[str, tuple[Acceptance, ...]]:
+        return {uuid: view.acceptances for uuid, view in self.views.items()}
+
+    @property
+    def notes(self) -> Mapping[str, tuple[Note, ...]]:
+        return {uuid: view.notes for uuid, view in self.views.items() if view.notes}
+
+    def history(self, item: Item) -> tuple[Revision, ...]:
+        view = self._view(item)
+        return view.history if view else ()
+
+    def tabled(self, item: Item) -> tuple[Revision, ...]:
+        view = self._view(item)
+        return view.tabled if view else ()
+
+    def decisions(self, item: Item) -> tuple[Decision, ...]:
+        view = self._view(item)
+        return view.decisions if view else ()
+
+    def revision(self, item: Item, label: str) -> Revision:
+        """A revision by its label (`v3`, or `d2` for the viewer's draft), short id (`#7f3a2c`)
+        or uuid."""
+        wanted = label.strip()
+        lowered = wanted.lower()
+        short = lowered.startswith("#") and len(lowered) >= 5
+        matches = [r for r in self.history(item)
+                   if r.label == lowered or r.uuid == wanted
+                   or (short and r.id.startswith(lowered[1:]))]
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise AgendaError(f"{wanted} names {len(matches)} revisions of item {item.number}; "
+                              "give more characters of the short id")
+        known = ", ".join(r.label for r in self.history(item)) or "none"
+        raise NotFound(f"No revision {wanted} of item {item.number} (revisions: {known})")
+
+    def latest(self, item: Item, delegation: str | None = None) -> Revision | None:
+        """The latest tabled revision of the item, or of one delegation."""
+        for revision in reversed(self.tabled(item)):
+            if delegation is None or revision.delegation == delegation:
+                return revision
+        return None
+
+    def latest_draft(self, item: Item) -> Revision | None:
+        """The viewer's latest internal draft, if it is newer than every tabled text."""
+        history = self.history(item)
+        if history and not history[-1].tabled:
+            return history[-1]
+        return None
+
+    def accepted_by(self, revision: Revision) -> frozenset[str]:
+        """Delegations that stood on this text at some point: its author (unless a
+        compilation), those who accepted it, and a side whose text a NOC restated."""
+        view = self.views.get(revision.item)
+        return view.accepted_by.get(revision.uuid, frozenset()) if view else frozenset()
+
+    def stands_on(self, item: Item, delegation: str) -> Revision | None:
+        """A delegation's position: the text of its last standing act (rules.py)."""
+        view = self._view(item)
+        if view is None or delegation not in view.positions:
+            return None
+        target = view.positions[delegation]
+        return next(r for r in view.tabled if r.uuid == target)
+
+    def positions(self, item: Item) -> dict[str, Revision]:
+        """Each delegation's current position on the item, in the summit's delegation order."""
+        found = {}
+        for code in self.summit.codes:
+            revision = self.stands_on(item, code)
+            if revision is not None:
+                found[code] = revision
+        return found
+
+    def agreement_gap(self, item: Item) -> str | None:
+        view = self._view(item)
+        return rules.agreement_gap(self.summit, self.latest(item),
+                                   view.positions if view else {})
+
+    def current_text(self, item: Item) -> str:
+        latest = self.latest(item)
+        return latest.text if latest else ""
+
+    def bracket_count(self, item: Item) -> int:
+        return bracket_count(self.current_text(item))
+
+    def total_brackets(self) -> int:
+        return sum(self.bracket_count(item) for item in self.items)
+
+    def agreed(self) -> bool:
+        """Nothing is agreed until everything is agreed."""
+        return rules.agreed([i.status for i in self.items])
+
+    def item_notes(self, item: Item) -> tuple[Note, ...]:
+        view = self._view(item)
+        return view.notes if view else ()
+
+
+# Compilation ---------------------------------------------------------------------------------
+
+
+def ancestors(revision: Revision, by_uuid: Mapping[str, Revision]) -> set[str]:
+    """The revision and every revision it descends from (by parent links)."""
+    seen: set[str] = set()
+    stack = [revision.uuid]
+    while stack:
+        uuid = stack.pop()
+        if uuid in seen or uuid not in by_uuid:
+            continue
+        seen.add(uuid)
+        stack.extend(by_uuid[uuid].parents)
+    return seen
+
+
+def common_ancestor(revisions: Iterable[Revision], history: Iterable[Revision]) -> Revision | None:
+    """The latest revision every given revision descends from: the base of a three-way merge."""
+    ordered = list(history)
+    by_uuid = {r.uuid: r for r in ordered}
+    shared: set[str] | None = None
+    for revision in revisions:
+        lineage = ancestors(revision, by_uuid)
+        shared = lineage if shared is None else shared & lineage
+    if not shared:
+        return None
+    for revision in reversed(ordered):
+        if revision.uuid in shared:
+            return revision
+    return None
+
+
+@dataclass(frozen=True)
+class Compilation:
+    item: Item
+    base: Revision | None
+    agreed_base: bool  # False: the base only aligned the texts, every difference is bracketed
+    positions: dict[str, Revision]
+    result: merge.MergeResult
+
+
+def compile_item(state: SummitState, item: Item, base: str | None = None) -> Compilation:
+    """Merge the delegations' positions on an item into a compilation text.
+
+    The base is the latest text every side once stood on: edits made by one side since then
+    are taken, divergent ones bracketed. With no such agreed text, the positions' common
+    ancestor only aligns them and every difference is bracketed, since nothing either side
+    wrote has been accepted by the other. `base` (e.g. "v2") forces a base, taken as agreed.
+    """
+    positions = state.positions(item)
+    if not positions:
+        raise AgendaError(f"Item {item.number} has no tabled text to compile")
+    tabled = state.tabled(item)
+    if base is not None:
+        base_revision: Revision | None = state.revision(item, base)
+        agreed = True
+    else:
+        base_revision = next(
+            (r for r in reversed(tabled) if set(positions) <= state.accepted_by(r)), None)
+        agreed = base_revision is not None
+        if base_revision is None:
+            base_revision = common_ancestor(positions.values(), tabled)
+    texts = [(code, revision.text) for code, revision in positions.items()]
+    if len({text for _, text in texts}) == 1:
+        result = merge.MergeResult(texts[0][1], 0)  # every side stands on the same words
+    else:
+        result = merge.merge_texts(base_revision.text if base_revision else "", texts,
+                                   agreed_base=agreed)
+    return Compilation(item, base_revision, agreed, positions, result)
