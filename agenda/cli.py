@@ -310,6 +310,8 @@ def revision_json(revision: Revision, state: Any) -> dict[str, Any]:
         "created": to_iso(revision.created), "uuid": revision.uuid,
         "parents": list(revision.parents), "hash": revision.hash,
         "accepted_by": sorted(state.accepted_by(revision)) if revision.tabled else [],
+        "id": revision.id, "short": revision.short, "was": revision.was,
+        "after_final": revision.after_final,
     }
 
 
@@ -351,10 +353,16 @@ def cmd_history(args: argparse.Namespace) -> None:
     say(f"{item.number} {item.title} — {item.status.value}")
     for r in history:
         accepted = ", ".join(sorted(state.accepted_by(r))) if r.tabled else ""
-        say(f"  {r.label:<4} {r.delegation:<4} {r.code.value:<4} {r.visibility.value:<8} "
-            f"{when(r.created)}"
+        say(f"  {r.label:<4} {r.short} {r.delegation:<4} {r.code.value:<4} "
+            f"{r.visibility.value:<8} {when(r.created)}"
+            + (f" (was {r.was})" if r.was else "")
+            + ("  tabled after the item became final" if r.after_final else "")
             + (f"  accepted by {accepted}" if accepted else "")
             + (f"\n       {r.justification}" if r.justification else ""))
+    for d in state.decisions(item):
+        what = f"confirmed by {d.delegation}'s capital" if d.action == "confirm" else \
+            f"{d.action} by {d.delegation or 'the workspace'}"
+        say(f"  {when(d.created)}  {what}" + (f" (void: {d.void})" if d.void else ""))
 
 
 def cmd_log(args: argparse.Namespace) -> None:
@@ -705,7 +713,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("accept", cmd_accept, "accept a tabled revision (default: the latest)")
     p.add_argument("item")
-    p.add_argument("revision", nargs="?", help="e.g. v3")
+    p.add_argument("revision", nargs="?", help="e.g. v3, or its short id #7f3a2c")
     p.set_defaults(trailing=("revision",))
 
     p = command("status", cmd_status, "change an item's status")
@@ -725,7 +733,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("show", cmd_show, "show an item and one revision's text (default: the latest)")
     p.add_argument("item")
-    p.add_argument("revision", nargs="?", help="e.g. v2, or d1 for your internal draft")
+    p.add_argument("revision", nargs="?", help="e.g. v2, #7f3a2c, or d1 for your internal draft")
     p.set_defaults(trailing=("revision",))
     p.add_argument("--json", action="store_true")
 

@@ -169,7 +169,8 @@ def _negotiate(ws: Workspace, clock: DemoClock) -> None:
     ws.table(s, "3.1", delegation="IN", code=Code.NOC,
              why="Acceptable as proposed")
     clock.at("2021-03-20T10:00")
-    ws.set_status(s, "3.1", Status.FINAL, actor="IN")
+    ws.set_status(s, "3.1", Status.FINAL, actor="IN")  # each capital confirms the text
+    ws.set_status(s, "3.1", Status.FINAL, actor="RU")
 
     # 4.1 — the military-technical programme: one decade, two end years.
     clock.at("2021-02-18T09:00")

@@ -14,7 +14,9 @@ from typing import Any
 import orjson
 
 from agenda import records
+from agenda.journal import is_journal
 from agenda.model import AgendaError, Code, now_utc, revision_hash, to_iso
+from agenda.state import build_state
 from agenda.store import APP, atomic_write
 from agenda.workspace import Workspace
 
@@ -45,18 +47,58 @@ def check(ws: Workspace) -> list[Problem]:
     return problems
 
 
+def _names(stored: list[Any]) -> dict[str, tuple[str, str]]:
+    """uuid -> (item number, revision label), to name problems as people know them; built
+    from the records as stored, their ids taken on trust (best effort)."""
+    trusted = []
+    for doc in stored:
+        try:
+            trusted.append(records.decode(doc, verify=False))
+        except records.RecordError:
+            continue
+    names: dict[str, tuple[str, str]] = {}
+    codes = [None, *{r.author for r in trusted if r.author}]
+    for viewer in codes:
+        try:
+            state = build_state(trusted, viewer)
+        except Exception:  # noqa: BLE001 - a damaged history may not fold; names are a courtesy
+            continue
+        for item in state.items:
+            names[item.uuid] = (item.number, "")
+            for revision in state.history(item):
+                names[revision.uuid] = (item.number, revision.label)
+    return names
+
+
 def check_summit(slug: str, stored: list[Any], events: list[Any]) -> list[Problem]:
     found: list[Problem] = []
+    names = _names(stored)
 
-    def problem(where: str, message: str) -> None:
-        found.append(Problem(slug, where, "", message))
+    def problem(where: str, message: str, record: Any = None) -> None:
+        item, label = "", where
+        if record is not None:
+            body = record.body if isinstance(record, records.Record) else \
+                record.get("record", {}).get("body", {})
+            uuid = record.uuid if isinstance(record, records.Record) else \
+                records.uuid_from_id(str(record.get("id", "0" * 64)).ljust(32, "0"))
+            if uuid in names:
+                item, label = names[uuid]
+                label = label or where
+            elif isinstance(body, dict) and body.get("item") in names:
+                item = names[body["item"]][0]
+        found.append(Problem(slug, item, label, message))
 
     decoded: list[records.Record] = []
     for index, doc in enumerate(stored, start=1):
         try:
             decoded.append(records.decode(doc))
-        except records.RecordError as error:
-            problem(f"record {index}", f"{error}: it was altered after it was written")
+        except records.RecordError:
+            problem(f"record {index}", "content hash does not match: the text or its metadata "
+                    "was altered after it was written", doc if isinstance(doc, dict) else None)
+            try:  # its links are still checked, so that one alteration is one problem
+                decoded.append(records.decode(doc, verify=False))
+            except records.RecordError:
+                continue
     genesis = [r for r in decoded if r.kind == records.GENESIS]
     if len(genesis) != 1:
         problem("", f"{len(genesis)} genesis records (expected exactly one)")
@@ -75,11 +117,15 @@ def check_summit(slug: str, stored: list[Any], events: list[Any]) -> list[Proble
         if record is genesis[0]:
             continue
         where = f"{record.kind} {record.short}"
+
+        def here(message: str, record: records.Record = record, where: str = where) -> None:
+            problem(where, message, record)
+
         why = records.problem(record, known, summit_id)
         if why:
-            problem(where, why)
+            here(why)
         if record.author not in writers:
-            problem(where, f"written by {record.author!r}, who takes no part in the summit")
+            here(f"written by {record.author!r}, who takes no part in the summit")
         known[record.id] = record
         by_uuid[record.uuid] = record
         rbody = record.body
@@ -87,19 +133,20 @@ def check_summit(slug: str, stored: list[Any], events: list[Any]) -> list[Proble
             items.add(record.uuid)
         item = rbody.get("item")
         if item is not None and item not in items:
-            problem(where, "it names an item that does not exist")
+            here("it names an item that does not exist")
         if record.kind == records.REVISION:
-            _check_revision(record, by_uuid, problem)
+            _check_revision(record, by_uuid, here)
         if record.kind in (records.ACCEPTANCE, records.CONFIRM):
+            verb = "accepted" if record.kind == records.ACCEPTANCE else "confirmed"
             target = by_uuid.get(rbody.get("revision", ""))
             if target is None or target.kind != records.REVISION:
-                problem(where, "it names a revision that does not exist")
+                here(f"{record.author} {verb} a revision that does not exist")
             elif not target.joint:
-                problem(where, "it accepts an internal draft")
+                here(f"{record.author} {verb} an internal draft")
             elif target.body.get("item") != item:
-                problem(where, "it points at another item's revision")
+                here(f"{record.author} {verb} another item's revision")
             if record.author not in codes:
-                problem(where, f"{record.author or 'nobody'} is no party and accepts nothing")
+                here(f"{record.author or 'nobody'} is no party and accepts nothing")
     for doc in events:
         if not isinstance(doc, dict) or (doc.get("item") and doc["item"] not in items):
             problem("", f"event {doc.get('action') if isinstance(doc, dict) else doc!r} "
@@ -109,20 +156,19 @@ def check_summit(slug: str, stored: list[Any], events: list[Any]) -> list[Proble
 
 def _check_revision(record: records.Record, by_uuid: dict[str, records.Record],
                     problem: Any) -> None:
-    where = f"revision {record.short}"
     body = record.body
     if body.get("code") not in {c.value for c in Code}:
-        problem(where, f"unknown change code {body.get('code')!r}")
+        problem(f"unknown change code {body.get('code')!r}")
     parents = []
     for parent in body.get("parents", []):
         found = by_uuid.get(parent)
         if found is None or found.kind != records.REVISION:
-            problem(where, f"parent {parent[:8]} does not exist")
+            problem(f"parent {parent[:8]} does not exist")
             continue
         if found.body.get("item") != body.get("item"):
-            problem(where, "parent belongs to another item")
+            problem("parent belongs to another item")
         if record.joint and not found.joint:
-            problem(where, "a tabled text descends from an internal draft")
+            problem("a tabled text descends from an internal draft")
         parents.append((parent, found.body.get("hash", "") if found.legacy else found.id))
     if record.legacy:
         # 0.1 hashed the revision number in; it is checked with 0.1's formula.
@@ -132,8 +178,8 @@ def _check_revision(record: records.Record, by_uuid: dict[str, records.Record],
             justification=body.get("justification", ""),
             visibility="tabled" if record.joint else "internal", created=record.created)
         if expected != body.get("hash"):
-            problem(where, "content hash does not match: the text or its metadata was "
-                           "altered after it was tabled")
+            problem("content hash does not match: the text or its metadata was "
+                    "altered after it was tabled")
 
 
 # Backups ------------------------------------------------------------------------------------
@@ -180,6 +226,10 @@ def read_backup(path: Path) -> dict[str, bytes]:
     ):
         raise AgendaError(f"{path} has an unexpected layout; nothing was restored")
     for name, raw in files.items():
+        if name != "workspace.json" and is_journal(raw):
+            if orjson.loads(raw.split(b"\n", 1)[0]).get("app") != APP:
+                raise AgendaError(f"{path}: {name} is not a Summit Agenda file")
+            continue
         try:
             meta = orjson.loads(raw)["_meta"]["1"]
         except (orjson.JSONDecodeError, KeyError, TypeError):

@@ -356,14 +356,16 @@ class Workspace:
         """Every stored record of a summit as stored (undecoded), and its local events: for
         integrity checks, which must see what is on disk, not what decoding made of it."""
         with self.lock.thread_only():
-            summit = self._file(slug)
-            if summit.legacy is not None:
-                converted, events = summit.legacy
-                return [records.encode(r) for r in converted], list(events)
+            summit = self._file(slug, decode=False)
             journal = summit.journal
+            if journal.legacy is not None:
+                from agenda.migrate import convert
+
+                converted, events = convert(journal.legacy)
+                return [records.encode(r) for r in converted], list(events)
             return list(journal.logs.get("records", [])), list(journal.logs.get("events", []))
 
-    def _file(self, slug: str) -> SummitFile:
+    def _file(self, slug: str, *, decode: bool = True) -> SummitFile:
         summit = self._summits.get(slug)
         if summit is None:
             found = self._index.table("summits").search(Query().slug == slug)
@@ -375,7 +377,8 @@ class Workspace:
             summit = SummitFile(slug, Journal(self.summits_dir / found[0]["file"], self.lock))
             self._summits[slug] = summit
         summit.journal.refresh()
-        summit.sync()
+        if decode:
+            summit.sync()
         return summit
 
     def create_summit(

@@ -86,7 +86,8 @@ def test_table_history_show_and_accept(summit: Run) -> None:
     assert "Too early" in summit.ok("show", "3.1", "v2")
     out = summit.ok("accept", "3.1", "--as", "IN")
     assert "agreed-ad-ref" in out
-    assert summit.ok("status", "3.1", "Final").strip() == "3.1 final"
+    assert summit.ok("status", "3.1", "Final", "--as", "IN").strip() == "3.1 agreed-ad-ref"
+    assert summit.ok("status", "3.1", "Final", "--as", "RU").strip() == "3.1 final"
 
 
 def test_text_from_file_and_stdin(summit: Run, tmp_path: Path,

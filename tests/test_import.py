@@ -208,7 +208,8 @@ def test_reimport_tables_mods_and_adds_without_duplicating(ws: Workspace, slug: 
 
 def test_reimport_does_not_change_a_final_item(ws: Workspace, slug: str) -> None:
     ws.accept(slug, "1.1", delegation="RU")
-    ws.set_status(slug, "1.1", Status.FINAL)
+    ws.set_status(slug, "1.1", Status.FINAL, actor="IN")
+    ws.set_status(slug, "1.1", Status.FINAL, actor="RU")
     report = import_markdown(ws, "## Political & Strategic\n\n- Regional architecture\n  New.\n",
                              delegation="IN", slug=slug)
     assert report.refused and "final" in report.refused[0]

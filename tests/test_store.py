@@ -83,10 +83,28 @@ def test_disk_full_mid_write_keeps_the_last_commit(tmp_path: Path, fail_after: i
     assert _texts(ws.path)[-1] == "After the disk was freed."
 
 
-def test_corrupt_file_is_refused_and_left_byte_for_byte(tmp_path: Path) -> None:
+def test_a_torn_last_commit_is_dropped_and_overwritten(tmp_path: Path) -> None:
     ws = _make(tmp_path / "ws.json")
     summit_file = ws.summits_dir / "s0.json"
-    damaged = summit_file.read_bytes()[:-40]
+    committed = summit_file.read_bytes()
+    ws.table("s0", "1.1", delegation="RU", text="Cut short by a SIGKILL.")
+    torn = summit_file.read_bytes()[:-40]
+    summit_file.write_bytes(torn)  # the last commit was never finished
+    assert _texts(ws.path) == ["Base text."]
+    assert summit_file.read_bytes() == torn  # reading changes nothing
+    Workspace(ws.path).table("s0", "1.1", delegation="RU", text="Written after.")
+    assert _texts(ws.path) == ["Base text.", "Written after."]
+    assert summit_file.read_bytes().startswith(committed)
+
+
+def test_damage_before_the_last_commit_is_refused_and_left_byte_for_byte(
+        tmp_path: Path) -> None:
+    ws = _make(tmp_path / "ws.json")
+    ws.table("s0", "1.1", delegation="RU", text="A later commit.")
+    summit_file = ws.summits_dir / "s0.json"
+    raw = bytearray(summit_file.read_bytes())
+    raw[raw.index(b"Base text")] ^= 0x20  # one flipped bit inside an earlier line
+    damaged = bytes(raw)
     summit_file.write_bytes(damaged)
     with pytest.raises(StoreError, match="s0.json is damaged.*has not been changed"):
         Workspace(ws.path).state("s0")
@@ -116,10 +134,11 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     assert ws.path.read_bytes() == raw
 
 
-def test_migration_hook_upgrades_older_files(tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_migration_hook_upgrades_the_index(tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
     ws = _make(tmp_path / "ws.json")
     ws.close()
+    summit_before = (ws.summits_dir / "s0.json").read_bytes()
     monkeypatch.setattr(store, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
 
     def add_flag(data: dict) -> dict:
@@ -128,11 +147,12 @@ def test_migration_hook_upgrades_older_files(tmp_path: Path,
 
     monkeypatch.setitem(store.MIGRATIONS, SCHEMA_VERSION, add_flag)
     upgraded = Workspace(ws.path)
+    assert upgraded.pending_migration() == SCHEMA_VERSION
     upgraded.table("s0", "1.1", delegation="RU", text="After the upgrade.")
-    assert json.loads(ws.path.read_text())["_meta"]["1"]["schema"] == SCHEMA_VERSION + 1
-    summit = json.loads((ws.summits_dir / "s0.json").read_text())
-    assert summit["_meta"]["1"]["schema"] == SCHEMA_VERSION + 1
-    assert summit["migrated"]["1"] == {"from": SCHEMA_VERSION}
+    index = json.loads(ws.path.read_text())
+    assert index["_meta"]["1"]["schema"] == SCHEMA_VERSION + 1
+    assert index["migrated"]["1"] == {"from": SCHEMA_VERSION}
+    assert (ws.summits_dir / "s0.json").read_bytes().startswith(summit_before)
 
 
 def test_stale_temp_files_are_cleaned_at_open(tmp_path: Path) -> None:
@@ -226,8 +246,8 @@ def test_sigkill_during_writes_leaves_a_readable_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_sigkill_trials_100(tmp_path: Path) -> None:
-    _kill_trials(tmp_path, trials=100)
+def test_sigkill_trials_200(tmp_path: Path) -> None:
+    _kill_trials(tmp_path, trials=200)
 
 
 def test_threads_sharing_one_workspace(tmp_path: Path) -> None:

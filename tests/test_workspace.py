@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from agenda import records
 from agenda.model import (
     TRANSITIONS,
     AgendaError,
@@ -13,7 +16,6 @@ from agenda.model import (
     Status,
     check_transition,
     parse_status,
-    revision_hash,
     slugify,
 )
 from agenda.workspace import Workspace
@@ -75,7 +77,12 @@ def test_acceptance_by_every_delegation_agrees_the_item(ws: Workspace, slug: str
     item = state.item("1.1")
     assert item.status == Status.AGREED_AD_REF
     assert state.accepted_by(state.latest(item)) == {"IN", "RU"}
-    ws.set_status(slug, "1.1", Status.FINAL)
+    ws.set_status(slug, "1.1", Status.FINAL, actor="IN")
+    # Final means confirmed by every capital: India's alone leaves it agreed ad referendum.
+    assert ws.state(slug).item("1.1").status == Status.AGREED_AD_REF
+    with pytest.raises(AgendaError, match="IN has confirmed it already"):
+        ws.set_status(slug, "1.1", Status.FINAL, actor="IN")
+    ws.set_status(slug, "1.1", Status.FINAL, actor="RU")
     assert ws.state(slug).item("1.1").status == Status.FINAL
 
 
@@ -138,12 +145,15 @@ def test_sup_may_have_empty_text_and_add_is_refused(ws: Workspace, slug: str) ->
 
 
 def test_final_and_withdrawn_items_refuse_new_text(ws: Workspace, slug: str) -> None:
-    ws.set_status(slug, "1.1", Status.WITHDRAWN)
+    with pytest.raises(AgendaError, match=r"only the item's owner \(IN\) may withdraw"):
+        ws.set_status(slug, "1.1", Status.WITHDRAWN, actor="RU")
+    ws.set_status(slug, "1.1", Status.WITHDRAWN, actor="IN")
     with pytest.raises(AgendaError, match="withdrawn; set it back to proposed"):
         ws.table(slug, "1.1", delegation="RU", text="x")
-    ws.set_status(slug, "1.1", Status.PROPOSED)
+    ws.set_status(slug, "1.1", Status.PROPOSED, actor="IN")
     ws.accept(slug, "1.1", delegation="RU")
-    ws.set_status(slug, "1.1", Status.FINAL)
+    ws.set_status(slug, "1.1", Status.FINAL, actor="IN")
+    ws.set_status(slug, "1.1", Status.FINAL, actor="RU")
     with pytest.raises(AgendaError, match="final; its text can no longer change"):
         ws.table(slug, "1.1", delegation="IN", text="x")
 
@@ -264,15 +274,16 @@ def test_resolve_slug(ws: Workspace) -> None:
         ws.resolve_slug("c")
 
 
-def test_hash_chains_to_parents(ws: Workspace, slug: str) -> None:
+def test_a_revision_is_named_by_the_hash_of_its_record(ws: Workspace, slug: str) -> None:
     rev = ws.table(slug, "1.1", delegation="RU", text="Counter.")
     state = ws.state(slug)
     parent = state.history(state.item("1.1"))[0]
-    expected = revision_hash(
-        item=rev.item, number=rev.number, delegation="RU", parents=[(parent.uuid, parent.hash)],
-        text="Counter.", code="MOD", justification="", visibility="tabled",
-        created=rev.created.isoformat(timespec="microseconds").replace("+00:00", "Z"))
-    assert rev.hash == expected
+    (stored,) = [doc for doc in ws.stored(slug)[0] if doc["id"] == rev.id]
+    assert rev.hash == rev.id == records.record_id(stored["record"])
+    assert stored["record"]["body"]["parents"] == [parent.uuid]
+    # The label people read is not part of what is hashed: it is computed from the order.
+    assert "v2" not in json.dumps(stored["record"]) and rev.label == "v2"
+    assert rev.uuid == records.uuid_from_id(rev.id) and rev.short == "#" + rev.id[:6]
 
 
 def test_compilation_brackets_each_sides_position(ws: Workspace, slug: str) -> None:

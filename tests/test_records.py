@@ -1,0 +1,385 @@
+"""Records as facts: the codec's test vectors, state as a pure function of the record set,
+concurrent texts meeting, and the rules as pure functions."""
+
+from __future__ import annotations
+
+import random
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from agenda import export, records, rules
+from agenda.model import (
+    AgendaError,
+    Code,
+    Delegation,
+    Revision,
+    Status,
+    Summit,
+    Visibility,
+)
+from agenda.state import build_state, key_between
+from agenda.workspace import Workspace
+
+TWO = [Delegation("IN", "India"), Delegation("RU", "Russia")]
+
+
+class TickingClock:
+    """One minute later at every call, from a fixed moment."""
+
+    def __init__(self) -> None:
+        self.moment = datetime(2021, 2, 11, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        from datetime import timedelta
+
+        self.moment += timedelta(minutes=1)
+        return self.moment
+
+# Test vectors ---------------------------------------------------------------------------------
+
+GENESIS_BYTES = (
+    b'{"author":"","body":{"list":[1,"a"],"n":1,"none":null,"ok":true,'
+    b'"title":"India\xe2\x80\x93Russia"},"created":"2021-02-11T09:00:00.000000Z","deps":[],'
+    b'"kind":"summit.genesis","lamport":1,"scope":"joint","signer":null,"summit":"","v":1}')
+GENESIS_ID = "6520f7e01caff6b9f398ac3d050e21c22b451b7cccef8d82e9d26a2791645926"
+DRAFT_ID = "820ffa6504a36e0e9e60f29ec69731cee82fb585674a96a6c0f8e5fc80394d71"
+
+
+def _vectors() -> tuple[records.Record, records.Record]:
+    genesis = records.make(
+        kind=records.GENESIS, summit="", scope="joint", author="", lamport=1, deps=[],
+        created="2021-02-11T09:00:00.000000Z",
+        body={"title": "India–Russia", "n": 1, "ok": True, "none": None, "list": [1, "a"]})
+    draft = records.make(
+        kind=records.REVISION, summit=genesis.id, scope="team:IN", author="IN", lamport=2,
+        deps=[genesis.id], created="2021-02-11T09:01:00.000000Z",
+        body={"item": "x", "code": "MOD", "justification": "", "parents": [],
+              "text": 'Tab\there "quoted" \\ back\nline \u2028 \x1f end'})
+    return genesis, draft
+
+
+def test_canonical_bytes_and_ids_are_fixed() -> None:
+    genesis, draft = _vectors()
+    assert records.canonical(genesis.content()) == GENESIS_BYTES
+    assert genesis.id == GENESIS_ID
+    assert draft.id == DRAFT_ID
+    # JCS escapes: short forms for \t \n \" \\, lower-case \u00XX for other controls, and
+    # U+2028 left as UTF-8.
+    assert (b'"text":"Tab\\there \\"quoted\\" \\\\ back\\nline \xe2\x80\xa8 \\u001f end"'
+            in records.canonical(draft.content()))
+
+
+def test_decode_round_trips_and_refuses_an_altered_record() -> None:
+    genesis, draft = _vectors()
+    for record in (genesis, draft):
+        assert records.decode(records.encode(record)) == record
+    doc = records.encode(draft)
+    doc["record"]["body"]["text"] = "Altered."
+    with pytest.raises(records.RecordError, match="does not match its content"):
+        records.decode(doc)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"body": {"x": 1.5}}, "float is not allowed"),
+    ({"scope": "team:RU"}, "another delegation's"),
+    ({"kind": "item.add", "scope": "team:IN"}, "not allowed for item.add"),
+    ({"lamport": 0}, "positive integer"),
+    ({"deps": ["b", "a"]}, "sorted list"),
+    ({"kind": "made.up"}, "unknown kind"),
+    ({"body": {"n": 2**60}}, "out of range"),
+])
+def test_malformed_records_are_refused(change: dict, message: str) -> None:
+    _, draft = _vectors()
+    content = {**draft.content(), **change}
+    with pytest.raises(records.RecordError, match=message):
+        records.decode({"id": records.record_id(content), "record": content})
+
+
+def test_the_revision_label_is_not_hashed() -> None:
+    _, draft = _vectors()
+    assert "number" not in draft.body and "label" not in records.canonical(draft.content()).decode()
+
+
+# State as a function of the record set ----------------------------------------------------------
+
+
+def _views(all_records: list[records.Record], codes: list[str]) -> dict:
+    """Everything a person sees, for the joint view and each delegation's."""
+    seen = {}
+    for viewer in (None, *codes):
+        state = build_state(all_records, viewer, slug="s")
+        seen[viewer] = (
+            [(i.number, i.title, i.status, i.owner, i.tags, state.bracket_count(i))
+             for i in state.items],
+            [[(r.label, r.uuid, r.text, sorted(state.accepted_by(r)))
+              for r in state.history(item)] for item in state.items],
+            [{c: r.label for c, r in state.positions(item).items()} for item in state.items],
+            [[(d.action, d.delegation, d.void) for d in state.decisions(item)]
+             for item in state.items],
+            [[n.text for n in state.item_notes(item)] for item in state.items],
+        )
+        if viewer is None:
+            agenda = export.find_template("agenda")
+            seen["agenda"] = export.render_state(state, agenda)
+    return seen
+
+
+OPS = st.lists(st.tuples(
+    st.sampled_from(["table", "draft", "accept", "note", "add", "move", "retitle", "defer",
+                     "resume", "confirm", "noc", "section"]),
+    st.sampled_from(["IN", "RU", "CN"]),
+    st.integers(0, 5),
+    st.sampled_from(["Plain text.", "Text with [an option][another].", "Another text."]),
+), min_size=1, max_size=25)
+
+
+def _play(ws: Workspace, slug: str, ops: list) -> None:
+    for op, who, n, text in ops:
+        state = ws.state(slug, who)
+        item = state.items[n % len(state.items)]
+        try:
+            if op == "table":
+                ws.table(slug, item.uuid, delegation=who, text=f"{text} {n}")
+            elif op == "draft":
+                ws.table(slug, item.uuid, delegation=who, text=f"Draft {n}", internal=True)
+            elif op == "accept":
+                ws.accept(slug, item.uuid, delegation=who)
+            elif op == "note":
+                ws.add_note(slug, item.uuid, delegation=who, text=f"Note {n} by {who}")
+            elif op == "add":
+                ws.add_item(slug, section=str(n % 2 + 1), title=f"Item {n}", text=text,
+                            delegation=who)
+            elif op == "move":
+                ws.shift_item(slug, item.uuid, 1 if n % 2 else -1, actor=who)
+            elif op == "retitle":
+                ws.retitle_item(slug, item.uuid, f"Title {n}", actor=who)
+            elif op == "defer":
+                ws.set_status(slug, item.uuid, Status.DEFERRED, actor=who)
+            elif op == "resume":
+                ws.set_status(slug, item.uuid, Status.NEGOTIATING, actor=who)
+            elif op == "confirm":
+                ws.set_status(slug, item.uuid, Status.FINAL, actor=who)
+            elif op == "noc":
+                ws.table(slug, item.uuid, delegation=who, code=Code.NOC)
+            elif op == "section":
+                ws.move_section(slug, str(n % 2 + 1), 1 + n % 3, actor=who)
+        except AgendaError:
+            pass  # a refused act writes nothing; the sequence goes on
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(ops=OPS, seed=st.integers(0, 2**32 - 1))
+def test_any_insertion_order_gives_the_same_state(tmp_path_factory: pytest.TempPathFactory,
+                                                  ops: list, seed: int) -> None:
+    folder = tmp_path_factory.mktemp("order")
+    ws = Workspace(folder / "ws.json", create=True, clock=TickingClock())
+    slug = ws.create_summit("Order", [*TWO, Delegation("CN", "China")], slug="s",
+                            sections=["One", "Two", "Three"]).slug
+    ws.add_item(slug, section="One", title="First", text="Base text.", delegation="IN")
+    _play(ws, slug, ops)
+    stored = [records.decode(doc) for doc in ws.stored(slug)[0]]
+    expected = _views(stored, ["IN", "RU", "CN"])
+    shuffled = list(stored)
+    random.Random(seed).shuffle(shuffled)
+    assert _views(shuffled, ["IN", "RU", "CN"]) == expected
+    # ... and the workspace's incremental fold agrees with the pure function.
+    for viewer in (None, "IN", "RU", "CN"):
+        live = ws.state(slug, viewer)
+        pure = build_state(shuffled, viewer, slug="s")
+        assert [(i.number, i.status, i.title) for i in live.items] == \
+            [(i.number, i.status, i.title) for i in pure.items]
+        assert [[r.label for r in live.history(i)] for i in live.items] == \
+            [[r.label for r in pure.history(i)] for i in pure.items]
+
+
+# Two workspaces that tabled offline ------------------------------------------------------------
+
+
+def test_both_tabled_v3_offline_and_the_labels_meet(tmp_path: Path) -> None:
+    first = tmp_path / "a" / "ws.json"
+    ws_a = Workspace(first, create=True, clock=TickingClock())
+    slug = ws_a.create_summit("Offline", TWO, slug="s", sections=["One"]).slug
+    ws_a.add_item(slug, section="One", title="Trade", text="Trade v1.", delegation="IN")
+    ws_a.table(slug, "1.1", delegation="RU", text="Trade v2.")
+    ws_a.close()
+    shutil.copytree(first.parent, tmp_path / "b")
+    ws_a = Workspace(first, clock=TickingClock())
+    ws_b = Workspace(tmp_path / "b" / "ws.json", clock=TickingClock())
+    a_v3 = ws_a.table(slug, "1.1", delegation="IN", text="India's v3.")
+    b_v3 = ws_b.table(slug, "1.1", delegation="RU", text="Russia's v3.")
+    assert a_v3.label == b_v3.label == "v3" and a_v3.id != b_v3.id
+
+    added_a, refused_a = ws_a.import_records(slug, ws_b.stored(slug)[0])
+    added_b, refused_b = ws_b.import_records(slug, ws_a.stored(slug)[0])
+    assert (added_a, refused_a, added_b, refused_b) == (1, [], 1, [])
+
+    def labels(ws: Workspace) -> list[tuple[str, str, str]]:
+        state = ws.state(slug)
+        return [(r.label, r.text, r.was) for r in state.history(state.item("1.1"))]
+
+    first_id, later_id = sorted([a_v3.id, b_v3.id])
+    later = ws_a if later_id == a_v3.id else ws_b
+    earlier = ws_b if later is ws_a else ws_a
+    shown_later, shown_earlier = labels(later), labels(earlier)
+    # Same labels on both sides; "was v3" only where the later text had been shown as v3.
+    assert [(label, text) for label, text, _ in shown_later] == \
+        [(label, text) for label, text, _ in shown_earlier]
+    assert [label for label, _, _ in shown_later] == ["v1", "v2", "v3", "v4"]
+    assert shown_later[3][2] == "v3" and shown_earlier[3][2] == ""
+    assert all(was == "" for _, _, was in shown_later[:3])
+    # The short id, unlike the label, never moved: the CLI accepts it where it accepts vN.
+    state = later.state(slug)
+    moved = state.revision(state.item("1.1"), "#" + later_id[:8])
+    assert moved.label == "v4" and moved.short == "#" + later_id[:6]
+    # Importing again changes nothing.
+    assert ws_a.import_records(slug, ws_b.stored(slug)[0]) == (0, [])
+
+
+def test_a_forged_record_is_refused_and_the_rest_imported(tmp_path: Path) -> None:
+    ws_a = Workspace(tmp_path / "a.json", create=True, clock=TickingClock())
+    slug = ws_a.create_summit("Forged", TWO, slug="s", sections=["One"]).slug
+    ws_a.add_item(slug, section="One", title="Trade", text="Trade v1.", delegation="IN")
+    stored = ws_a.stored(slug)[0]
+    genesis = records.decode(stored[0])
+    good = records.make(kind=records.REVISION, summit=genesis.id, scope="joint", author="RU",
+                        lamport=99, deps=[records.decode(stored[-1]).id],
+                        created="2021-02-11T10:00:00.000000Z",
+                        body={"item": records.decode(stored[1]).uuid, "code": "MOD",
+                              "text": "Inflated clock.", "justification": "", "parents": []})
+    valid = records.make(kind=records.REVISION, summit=genesis.id, scope="joint", author="RU",
+                         lamport=records.decode(stored[-1]).lamport + 1,
+                         deps=[records.decode(stored[-1]).id],
+                         created="2021-02-11T10:00:00.000000Z",
+                         body={"item": records.decode(stored[1]).uuid, "code": "MOD",
+                               "text": "Honest clock.", "justification": "", "parents": []})
+    tampered = records.encode(valid)
+    tampered["record"]["body"]["text"] = "Rewritten in the remote."
+    added, refused = ws_a.import_records(slug, [records.encode(good), tampered,
+                                                records.encode(valid)])
+    assert added == 1
+    assert any("clock says 99" in r for r in refused)
+    assert any("does not match its content" in r for r in refused)
+    state = ws_a.state(slug)
+    assert [r.text for r in state.history(state.item("1.1"))] == ["Trade v1.", "Honest clock."]
+
+
+# The rules, as pure functions -------------------------------------------------------------------
+
+
+def _summit(chair: bool = False) -> Summit:
+    return Summit("u", "s", "Summit", "", "", tuple(TWO), (), datetime(2021, 1, 1, tzinfo=UTC),
+                  Delegation("CH", "Chair") if chair else None)
+
+
+def _rev(uuid: str, who: str, text: str = "Clean text.", code: Code = Code.MOD,
+         parents: tuple[str, ...] = ()) -> Revision:
+    return Revision(uuid, "item", int(uuid[-1]), who, parents, text, code, "",
+                    Visibility.TABLED, datetime(2021, 1, 1, tzinfo=UTC), uuid)
+
+
+def test_agreement_needs_every_party_on_the_latest_clean_text() -> None:
+    summit = _summit(chair=True)
+    v2 = _rev("r2", "RU")
+    assert rules.agreement_gap(summit, None, {}) == "it has no tabled text"
+    assert rules.agreement_gap(summit, v2, {"RU": "r2"}) == "IN has not accepted v2"
+    assert rules.agreement_gap(summit, v2, {"RU": "r2", "IN": "r2"}) is None  # not the chair
+    bracketed = _rev("r3", "RU", "A [b][c].")
+    assert "still has 2 brackets" in rules.agreement_gap(summit, bracketed,
+                                                         {"RU": "r3", "IN": "r3"})
+
+
+def test_a_position_is_the_last_standing_act() -> None:
+    v1 = _rev("r1", "IN")
+    noc = _rev("r2", "RU", code=Code.NOC, parents=("r1",))
+    restated = rules.restated_by(noc, {"r1": v1})
+    assert restated == v1
+    # A NOC counts for the side whose text it restates, while that text is its position.
+    assert rules.standing_on_new_text(noc, restated, {"IN": "r1"}) == ("RU", "IN")
+    assert rules.standing_on_new_text(noc, restated, {"IN": "r9"}) == ("RU",)
+    compilation = _rev("r3", "CH", code=Code.CMP)
+    assert rules.standing_on_new_text(compilation, None, {}) == ()
+
+
+def test_who_may_decide_what() -> None:
+    summit = _summit(chair=True)
+    void = rules.decision_void
+    assert void(summit, "IN", Status.NEGOTIATING, "deferred", "RU") == ""
+    assert void(summit, "IN", Status.DEFERRED, "negotiating", "IN") == ""
+    assert "only the item's owner (IN)" in void(summit, "IN", Status.NEGOTIATING, "withdrawn",
+                                                 "RU")
+    assert void(summit, "IN", Status.NEGOTIATING, "withdrawn", "IN") == ""
+    assert "no party" in void(summit, "IN", Status.NEGOTIATING, "deferred", "CH")
+    assert "only a deferred item" in void(summit, "IN", Status.NEGOTIATING, "negotiating", "RU")
+    assert "cannot go from final" in void(summit, "IN", Status.FINAL, "deferred", "RU")
+
+
+def test_final_needs_every_capital_on_the_agreed_text() -> None:
+    summit = _summit(chair=True)
+    confirm = rules.confirm_void
+    assert confirm(summit, Status.AGREED_AD_REF, "r2", "r2", "IN", {}) == ""
+    assert "no party" in confirm(summit, Status.AGREED_AD_REF, "r2", "r2", "CH", {})
+    assert "not agreed ad referendum" in confirm(summit, Status.NEGOTIATING, None, "r2", "IN",
+                                                 {})
+    assert "other than the agreed" in confirm(summit, Status.AGREED_AD_REF, "r2", "r1", "IN",
+                                              {})
+    assert rules.final_on(summit, {"IN": "r2"}) is None
+    assert rules.final_on(summit, {"IN": "r2", "RU": "r1"}) is None
+    assert rules.final_on(summit, {"IN": "r2", "RU": "r2"}) == "r2"
+
+
+def test_text_status() -> None:
+    summit = _summit()
+    v1, v2 = _rev("r1", "IN"), _rev("r2", "RU", "A [b][c].")
+    assert rules.text_status(summit, [], {}) == Status.PROPOSED
+    assert rules.text_status(summit, [v1], {"IN": "r1"}) == Status.PROPOSED
+    assert rules.text_status(summit, [v1], {"IN": "r1", "RU": "r1"}) == Status.AGREED_AD_REF
+    assert rules.text_status(summit, [v1, v2], {"IN": "r1", "RU": "r2"}) == Status.BRACKETED
+    v3 = _rev("r3", "IN")
+    assert rules.text_status(summit, [v1, v2, v3], {"IN": "r3", "RU": "r2"}) == \
+        Status.NEGOTIATING
+
+
+def test_final_wins_over_a_text_tabled_concurrently(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path / "ws.json", create=True, clock=TickingClock())
+    slug = ws.create_summit("Final", TWO, slug="s", sections=["One"]).slug
+    ws.add_item(slug, section="One", title="Trade", text="Agreed words.", delegation="IN")
+    ws.accept(slug, "1.1", delegation="RU")
+    ws.set_status(slug, "1.1", Status.FINAL, actor="IN")
+    late = ws.stored(slug)[0]
+    ws.set_status(slug, "1.1", Status.FINAL, actor="RU")
+    # A text tabled elsewhere by someone who had seen India's confirm but not Russia's: it
+    # has the same clock as Russia's confirm, so the ids decide which comes first.
+    last = records.decode(late[-1])
+    concurrent = records.make(
+        kind=records.REVISION, summit=records.decode(late[0]).id, scope="joint", author="RU",
+        lamport=last.lamport + 1, deps=[last.id], created="2021-02-11T11:00:00.000000Z",
+        body={"item": ws.state(slug).item("1.1").uuid, "code": "MOD", "text": "Too late.",
+              "justification": "", "parents": []})
+    confirm_id = records.decode(ws.stored(slug)[0][-1]).id
+    assert ws.import_records(slug, [records.encode(concurrent)]) == (1, [])
+    state = ws.state(slug)
+    item = state.item("1.1")
+    history = state.history(item)
+    if concurrent.id > confirm_id:  # ordered after the final confirm: final wins
+        assert item.status == Status.FINAL
+        assert history[-1].after_final and history[-1].text == "Too late."
+    else:  # ordered before it: the agreement lapsed, and the confirm is void
+        assert item.status == Status.NEGOTIATING
+        assert state.decisions(item)[-1].void
+
+
+def test_order_keys_always_fit_between() -> None:
+    low, high = key_between(None, None), None
+    keys = [low]
+    for _ in range(200):
+        keys.append(key_between(keys[-1], high))
+    for index in range(1, len(keys)):
+        middle = key_between(keys[index - 1], keys[index])
+        assert keys[index - 1] < middle < keys[index]
+    assert key_between(None, [5]) < [5] and [5] < key_between([5], [5, 10]) < [5, 10]
