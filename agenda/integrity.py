@@ -43,6 +43,7 @@ def check(ws: Workspace) -> list[Problem]:
     problems: list[Problem] = []
     for entry in ws.summits():
         stored, events = ws.stored(entry.slug)
+        ws.forget(entry.slug)  # one summit in memory at a time
         problems.extend(check_summit(entry.slug, stored, events))
     return problems
 

@@ -173,6 +173,7 @@ class ItemView:
     notes: tuple[Note, ...]
     positions: Mapping[str, str]  # delegation code -> uuid of the text it stands on
     accepted_by: Mapping[str, frozenset[str]]  # revision uuid -> who ever stood on it
+    rounds: tuple[Mapping[str, str], ...]  # the positions after each tabling or acceptance
 
 
 class ItemFold:
@@ -196,6 +197,7 @@ class ItemFold:
         self.notes: list[Note] = []
         self.positions: dict[str, str] = {}
         self.accepted_by: dict[str, set[str]] = {}
+        self.rounds: list[dict[str, str]] = []
         self.drafts = 0
         self.override: Status | None = None  # a decision in force (deferred, withdrawn)
         self.soft: Status | None = None  # a 0.1 status set by hand, until the texts move
@@ -243,7 +245,8 @@ class ItemFold:
                 item=item, history=tuple(self.history), tabled=tuple(self.tabled),
                 acceptances=tuple(self.acceptances), decisions=tuple(self.decisions),
                 notes=tuple(self.notes), positions=dict(self.positions),
-                accepted_by={k: frozenset(v) for k, v in self.accepted_by.items()})
+                accepted_by={k: frozenset(v) for k, v in self.accepted_by.items()},
+                rounds=tuple(self.rounds))
         return self._view
 
 
@@ -417,6 +420,7 @@ class Fold:
                 fold.accepted_by[revision.uuid] = set(standing)
                 for code in standing:
                     fold.positions[code] = revision.uuid
+                fold.rounds.append(dict(fold.positions))
                 fold.soft = None
             else:
                 fold.accepted_by[revision.uuid] = set()
@@ -435,6 +439,7 @@ class Fold:
         if fold.final_on is None and target in fold.accepted_by:
             fold.accepted_by[target].add(record.author)
             fold.positions[record.author] = target
+            fold.rounds.append(dict(fold.positions))
             fold.soft = None
         fold.recompute(self.roster)
 
@@ -654,6 +659,15 @@ class SummitState:
             if revision is not None:
                 found[code] = revision
         return found
+
+    def position_rounds(self, item: Item) -> tuple[dict[str, Revision], ...]:
+        """Each delegation's position after every tabling or acceptance, in the order."""
+        view = self._view(item)
+        if view is None:
+            return ()
+        by_uuid = {r.uuid: r for r in view.tabled}
+        return tuple({code: by_uuid[uuid] for code, uuid in positions.items()
+                      if code in self.summit.codes} for positions in view.rounds)
 
     def agreement_gap(self, item: Item) -> str | None:
         view = self._view(item)

@@ -365,6 +365,13 @@ class Workspace:
                 return [records.encode(r) for r in converted], list(events)
             return list(journal.logs.get("records", [])), list(journal.logs.get("events", []))
 
+    def forget(self, slug: str) -> None:
+        """Drop a summit's records from memory (a walk over every summit keeps one at a time)."""
+        with self.lock.thread_only():
+            summit = self._summits.get(slug)
+            if summit is not None and not summit.journal.dirty:
+                del self._summits[slug]
+
     def _file(self, slug: str, *, decode: bool = True) -> SummitFile:
         summit = self._summits.get(slug)
         if summit is None:

@@ -16,21 +16,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from agenda import export
-from agenda.state import SummitState
+from agenda import export, records
 from agenda.importer import import_markdown, parse_markdown
-from agenda.model import (
-    Code,
-    Delegation,
-    Event,
-    Item,
-    Note,
-    Revision,
-    Section,
-    Status,
-    Summit,
-    Visibility,
-)
+from agenda.model import Delegation, to_iso
+from agenda.state import SummitState, keys_in_order
+from agenda.state import build_state as fold_records
 from agenda.workspace import Workspace
 
 TARGET_MS = 200.0
@@ -52,38 +42,53 @@ def text_for(item: int, revision: int) -> str:
 
 def build_state(viewer: str | None) -> SummitState:
     """500 items with 10 tabled revisions each (IN and RU alternating), plus, for a viewer,
-    an internal draft and a note on every item."""
-    clock = iter(START + timedelta(minutes=n) for n in range(10**7))
-    sections, items, revisions, notes, events = [], [], {}, {}, []
+    an internal draft and a note on every item: records made through the one codec and
+    folded as the workspace folds them."""
+    clock = iter(to_iso(START + timedelta(minutes=n)) for n in range(10**7))
+    chain: list[records.Record] = []
+    team: list[records.Record] = []
+
+    def joint(kind: str, author: str, body: dict) -> records.Record:
+        record = records.make(kind=kind, summit=chain[0].id if chain else "", scope="joint",
+                              author=author, lamport=len(chain) + 1,
+                              deps=[chain[-1].id] if chain else [], created=next(clock),
+                              body=body)
+        chain.append(record)
+        return record
+
+    def internal(kind: str, body: dict) -> None:
+        assert viewer is not None
+        deps = sorted({chain[-1].id, *([team[-1].id] if team else [])})
+        lamport = 1 + max(chain[-1].lamport, team[-1].lamport if team else 0)
+        team.append(records.make(kind=kind, summit=chain[0].id, scope=f"team:{viewer}",
+                                 author=viewer, lamport=lamport, deps=deps,
+                                 created=next(clock), body=body))
+
+    sections = [{"uuid": f"section-{s}", "title": f"Section {s + 1}", "order": key}
+                for s, key in enumerate(keys_in_order(SECTIONS))]
+    joint(records.GENESIS, "", {
+        "slug": "bench", "title": "Benchmark Summit", "venue": "New Delhi", "dates": "2021",
+        "host": "", "preamble": "", "chair": None, "sections": sections,
+        "delegations": [{"code": "IN", "name": "India", "head": ""},
+                        {"code": "RU", "name": "Russia", "head": ""}]})
     for s in range(SECTIONS):
-        uuids = []
-        for i in range(ITEMS_PER_SECTION):
+        for i, key in enumerate(keys_in_order(ITEMS_PER_SECTION)):
             n = s * ITEMS_PER_SECTION + i
-            uuid = f"item-{n}"
-            uuids.append(uuid)
-            items.append(Item(uuid, "bench", f"Section {s + 1}", f"section-{s}",
-                              f"{s + 1}.{i + 1}", f"Item {n} on cooperation", "IN",
-                              Status.NEGOTIATING, (), next(clock)))
-            history: list[Revision] = []
+            item = joint(records.ITEM_ADD, "IN", {"title": f"Item {n} on cooperation",
+                                                  "section": f"section-{s}", "order": key,
+                                                  "tags": []}).uuid
+            parents: list[str] = []
             for r in range(REVISIONS):
-                side = "IN" if r % 2 == 0 else "RU"
-                history.append(Revision(
-                    f"rev-{n}-{r}", uuid, r + 1, side,
-                    (history[-1].uuid,) if history else (), text_for(n, r),
-                    Code.ADD if r == 0 else Code.MOD, "Bench", Visibility.TABLED, next(clock),
-                    ""))
+                parents = [joint(records.REVISION, "IN" if r % 2 == 0 else "RU", {
+                    "item": item, "code": "ADD" if r == 0 else "MOD",
+                    "text": text_for(n, r), "justification": "Bench",
+                    "parents": parents}).uuid]
             if viewer:
-                history.append(Revision(f"draft-{n}", uuid, 1, viewer, (history[-1].uuid,),
-                                        text_for(n, 11), Code.MOD, "Fallback",
-                                        Visibility.INTERNAL, next(clock), ""))
-                notes[uuid] = (Note(f"note-{n}", uuid, viewer, "Red line here.", next(clock)),)
-            revisions[uuid] = tuple(history)
-            events.append(Event(f"ev-{n}", next(clock), "IN", "item.add", uuid, "added"))
-        sections.append(Section(f"section-{s}", f"Section {s + 1}", tuple(uuids)))
-    summit = Summit("summit", "bench", "Benchmark Summit", "New Delhi", "2021",
-                    (Delegation("IN", "India"), Delegation("RU", "Russia")), tuple(sections),
-                    START)
-    return SummitState(summit, tuple(items), revisions, {}, notes, tuple(events), viewer)
+                internal(records.REVISION, {"item": item, "code": "MOD",
+                                            "text": text_for(n, 11),
+                                            "justification": "Fallback", "parents": parents})
+                internal(records.NOTE, {"item": item, "text": "Red line here."})
+    return fold_records(chain + team, viewer, slug="bench")
 
 
 def median_ms(action: Callable[[], object], repeat: int) -> float:

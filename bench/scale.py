@@ -4,9 +4,10 @@ Run:    python bench/scale.py OUT_PATH --summits 100 --revisions 100000 [--text-
                                        [--seed 1] [--no-verify]
 Import: from bench.scale import build; build(path, summits, revisions, text_bytes, seed)
 
-Tabling 100k revisions through `Workspace.table()` one at a time would take hours (every
-commit rewrites the summit's file), so this module writes the files directly, in exactly the
-format `agenda.store.AtomicStorage` reads and `agenda.workspace.Workspace` writes:
+Tabling 100k revisions through `Workspace.table()` one at a time would take long, so this
+module writes the files directly, in the format Summit Agenda 0.1 wrote, and lets the
+workspace convert them into journals of records (agenda/migrate.py) as it converts any 0.1
+workspace, in its first write transaction:
 
 * `OUT_PATH` - the index (tables `_meta`, `summits`);
 * `OUT_PATH.stem + ".summits"/<slug>.json` - one TinyDB file per summit (tables `_meta`,
@@ -22,10 +23,10 @@ drafts), parents follow the workspace's default-parent rule, every `hash` is
 `Workspace._status_after_tabling`, and every act is logged as the same event the workspace
 would log. Deterministic for a given seed (uuids included).
 
-After writing, `build` opens the result with `Workspace`, reads summits with `state()`,
-re-checks hash chains and numbering, and tables one revision through `Workspace.table()`;
-the summit file is then put back byte for byte, so the workspace holds exactly the requested
-number of revisions.
+After writing, `build` re-checks the 0.1 hash chains and numbering, opens the result with
+`Workspace` (which converts it), reads summits with `state()` for every viewer, and tables one
+revision through `Workspace.table()`; the summit journal is then put back byte for byte, so
+the workspace holds exactly the requested number of revisions.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from agenda.brackets import bracket_count  # noqa: E402
 from agenda.model import revision_hash, to_iso  # noqa: E402
-from agenda.store import APP, META_TABLE, SCHEMA_VERSION, atomic_write  # noqa: E402
+from agenda.store import APP, META_TABLE, atomic_write  # noqa: E402
 from agenda.workspace import DEFAULT_SECTIONS, Workspace  # noqa: E402
 
 CODES = ("IN", "RU")
@@ -229,8 +230,8 @@ def _option(bracketed: str, author: str) -> str:
 
 
 def _meta(kind: str) -> dict[str, Any]:
-    # Exactly what AtomicStorage._meta() writes.
-    return {"app": APP, "kind": kind, "schema": SCHEMA_VERSION}
+    # Exactly what 0.1's AtomicStorage._meta() wrote.
+    return {"app": APP, "kind": kind, "schema": 1}
 
 
 class _Table:
@@ -566,23 +567,23 @@ def check_summit_file(file: Path) -> int:
 
 
 def verify_workspace(path: Path, revisions: int, *, seed: int = 1) -> None:
-    """Open with Workspace, read, re-check, table one revision, then restore the file."""
+    """Re-check the 0.1 files, convert them by opening the workspace, read every view, table
+    one revision, then put the journal back as it was."""
     ws = Workspace(path)
     try:
         entries = ws.summits()
         files = sorted(ws.summits_dir.glob("*.json"))
         if len(files) != len(entries):
             raise AssertionError(f"{len(entries)} summits listed, {len(files)} files")
-        total = 0
-        for file in files:
-            total += len(orjson.loads(file.read_bytes()).get("revisions", {}))
+        total = sum(check_summit_file(file) for file in files)
         if total != revisions:
             raise AssertionError(f"{total} revisions written, {revisions} asked for")
+        with ws.transaction():
+            pass  # the first write transaction converts every summit file into records
         rng = random.Random(seed)
         sample = {entries[0].slug, entries[-1].slug, rng.choice(entries).slug}
         for slug in sorted(sample):
             file = ws.summits_dir / f"{slug}.json"
-            check_summit_file(file)
             state = ws.state(slug)
             for viewer in CODES:  # every view builds without error
                 ws.state(slug, viewer)
@@ -599,7 +600,6 @@ def verify_workspace(path: Path, revisions: int, *, seed: int = 1) -> None:
                     after.tabled(after.item(item.uuid))[-1].uuid != revision.uuid:
                 raise AssertionError(f"{slug}: table() gave {revision.label} after "
                                      f"{len(tabled)} tabled revisions")
-            check_summit_file(file)
             with ws.lock.hold():
                 atomic_write(file, before)  # exactly `revisions` revisions again
     finally:

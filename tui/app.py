@@ -15,9 +15,9 @@ from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from agenda.diff import diff_words, inert
-from agenda.state import SummitState
 from agenda.integrity import automatic_backup, backups_folder
 from agenda.model import AgendaError, NotFound, now_utc
+from agenda.state import SummitState
 from agenda.workspace import Workspace
 from tui.commands import AgendaCommands
 from tui.config import Preferences, config_dir

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from agenda.state import SummitState
 from agenda.model import Revision
+from agenda.state import SummitState
 
 
 @dataclass(eq=False)

@@ -16,8 +16,8 @@ from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import get_current_worker
 
 from agenda.diff import similarity
+from agenda.model import Item, Status
 from agenda.state import SummitState
-from agenda.model import Code, Item, Status
 from tui.messages import StateLoaded
 from tui.render import percent
 
@@ -31,25 +31,12 @@ class Convergence:
 
 
 def convergence(state: SummitState, item: Item) -> Convergence:
-    """After each tabled text or acceptance, how alike the delegations' positions were.
-
-    A delegation's position at a moment is the latest tabled text it wrote (a compilation is
-    nobody's own text) or had accepted by then.
-    """
-    tabled = state.tabled(item)
-    accepted = state.acceptances.get(item.uuid, ())
-    moments = sorted({r.created for r in tabled} | {a.created for a in accepted})
+    """After each tabled text or acceptance, how alike the delegations' positions were (the
+    positions as the rules define them: state.position_rounds)."""
     cache: dict[tuple[str, str], float] = {}
     rounds: list[float] = []
-    for moment in moments:
-        texts = []
-        for code in state.summit.codes:
-            stood = [r for r in tabled if r.created <= moment and (
-                (r.delegation == code and r.code != Code.CMP)
-                or any(a.revision == r.uuid and a.delegation == code and a.created <= moment
-                       for a in accepted))]
-            if stood:
-                texts.append(stood[-1])
+    for positions in state.position_rounds(item):
+        texts = list(positions.values())
         if len(texts) < 2:
             continue
         pairs = []

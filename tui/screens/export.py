@@ -15,8 +15,8 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Markdown, Select
 from textual.worker import get_current_worker
 
-from agenda.state import SummitState
 from agenda.model import AgendaError
+from agenda.state import SummitState
 from agenda.store import atomic_write
 from tui.messages import StateLoaded
 from tui.screens.modals import ConfirmScreen

@@ -14,8 +14,8 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Header, Input, Static, TabbedContent, TabPane, Tree
 
-from agenda.state import SummitState
 from agenda.model import AgendaError, Code, Item, Revision, Status
+from agenda.state import SummitState
 from tui.messages import CompareRevisions, StateLoaded
 from tui.render import status_label
 from tui.widgets.agenda_tree import AgendaTree

@@ -10,8 +10,8 @@ from rich.text import Text
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from agenda.state import SummitState
 from agenda.model import Item, Status
+from agenda.state import SummitState
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from agenda.diff import Op, diff_stats, diff_words, side_by_side
-from agenda.state import SummitState
 from agenda.model import Item, Revision
+from agenda.state import SummitState
 from tui.render import inline_content, op_content, percent
 
 LEFT = frozenset({"equal", "delete"})

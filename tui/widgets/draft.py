@@ -8,8 +8,8 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Static, TextArea
 
-from agenda.state import SummitState
 from agenda.model import Item, Revision, when
+from agenda.state import SummitState
 
 DraftKey = tuple[str, str]  # (delegation code, item uuid)
 

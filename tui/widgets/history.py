@@ -8,8 +8,8 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from agenda.state import SummitState
 from agenda.model import Item, Revision, when
+from agenda.state import SummitState
 from tui.messages import CompareRevisions
 
 COLUMNS = ("Rev", "By", "Code", "Kind", "Time (UTC)", "Accepted by", "Justification")

@@ -7,8 +7,8 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from agenda.state import SummitState
 from agenda.model import Item, when
+from agenda.state import SummitState
 
 
 def notes_content(state: SummitState, item: Item) -> Content:

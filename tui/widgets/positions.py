@@ -12,8 +12,8 @@ from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from agenda.diff import diff_stats, diff_words
-from agenda.state import SummitState
 from agenda.model import Item, Revision, when
+from agenda.state import SummitState
 from tui.render import op_content, percent
 
 
