@@ -363,7 +363,7 @@ class Fold:
         assert genesis is not None
         body = genesis.body
         return Summit(
-            uuid=body.get("uuid") if genesis.legacy else genesis.uuid,
+            uuid=str(body["uuid"]) if genesis.legacy else genesis.uuid,
             slug=self.slug, title=self.fields["title"], venue=self.fields["venue"],
             dates=self.fields["dates"],
             delegations=tuple(Delegation(**d) for d in body["delegations"]),
@@ -521,9 +521,8 @@ class Fold:
             self._numbered = None
             items = self.numbered()
         views = {item.uuid: self.items[item.uuid].view(item) for item in items}
-        visible_events = tuple(e for e in events
-                               if not e.private_to or e.private_to == self.viewer)
-        return SummitState(summit, items, views, visible_events, self.viewer)
+        return SummitState(summit, items, views, _EventLog(events, len(events), self.viewer),
+                           self.viewer)
 
 
 _HANDLERS = {
@@ -561,6 +560,25 @@ def build_state(all_records: Iterable[Record], viewer: str | None, *, slug: str 
 # The state ------------------------------------------------------------------------------------
 
 
+class _EventLog:
+    """The local event log as the viewer may see it, filtered only when someone reads it.
+
+    Holds the workspace's growing list and its length at the snapshot: the list is only ever
+    appended to (a reload makes a new one), so the first `count` entries never change.
+    """
+
+    def __init__(self, events: Sequence[Event], count: int, viewer: str | None) -> None:
+        self._source, self._count, self._viewer = events, count, viewer
+        self._visible: tuple[Event, ...] | None = None
+
+    def visible(self) -> tuple[Event, ...]:
+        if self._visible is None:
+            self._visible = tuple(
+                e for e in self._source[:self._count]
+                if not e.private_to or e.private_to == self._viewer)
+        return self._visible
+
+
 @dataclass(frozen=True, eq=False)
 class SummitState:
     """Everything one viewer may see of a summit, read at one moment.
@@ -572,8 +590,13 @@ class SummitState:
     summit: Summit
     items: tuple[Item, ...]
     views: Mapping[str, ItemView] = field(repr=False)
-    events: tuple[Event, ...]
+    log: _EventLog = field(repr=False)
     viewer: str | None
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        """The local event log (audit trail) as the viewer may see it."""
+        return self.log.visible()
 
     def item(self, ref: str) -> Item:
         """An item by its number ("2.3") or uuid."""

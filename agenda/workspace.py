@@ -184,6 +184,20 @@ class SummitFile:
             self.events = []
         self.events.extend(_event(doc) for doc in event_docs[len(self.events):])
 
+    def add_own(self, record: Record) -> None:
+        """A record this workspace just wrote and appended: no need to decode it again."""
+        if self.legacy is not None or self.seen != len(self.journal.logs["records"]) - 1:
+            self.sync()
+            return
+        last = self.every.add(record)
+        self.by_uuid[record.uuid] = record
+        self.seen += 1
+        if not last:
+            self.folds.clear()
+            return
+        for fold in self.folds.values():
+            fold.apply(record, self.every.sort_key(record))
+
     def fold(self, viewer: str | None) -> Fold:
         fold = self.folds.get(viewer)
         if fold is None:
@@ -523,7 +537,7 @@ class Workspace:
                               author=author, lamport=lamport, deps=deps,
                               created=to_iso(self.clock()), body=body)
         summit.journal.append("records", [records.encode(record)])
-        summit.sync()
+        summit.add_own(record)
         return record
 
     def _event(self, summit: SummitFile, actor: str, action: str, item: str, detail: str,
