@@ -347,9 +347,11 @@ class WorkspaceScreen(Screen[None]):
         found = self._delegate("Accepting")
         if found is None:
             return
-        _, item, code = found
+        state, item, code = found
+        labels = {r.uuid: r.label for r in state.tabled(item)}
         self._write(lambda: self.summit_app.ws.accept(self.slug, item.uuid, delegation=code),
-                    done=f"{code} accepted the latest tabled text of item {item.number}")
+                    done=lambda accepted: f"{code} accepted "
+                    f"{labels.get(accepted.revision, 'the text')} of item {item.number}")
 
     def action_status(self) -> None:
         from tui.screens.modals import StatusScreen
@@ -361,9 +363,14 @@ class WorkspaceScreen(Screen[None]):
 
         def chosen(status: Status | None) -> None:
             if status is not None:
+                def said(after: Item) -> str:
+                    if status == Status.FINAL and after.status != Status.FINAL:
+                        return (f"{state.viewer}'s capital confirmed item {after.number}; it is "
+                                "final once every delegation's capital has")
+                    return f"Item {after.number} is now {after.status.value}"
+
                 self._write(lambda: self.summit_app.ws.set_status(
-                    self.slug, item.uuid, status, actor=state.viewer or ""),
-                    done=f"Item {item.number} is now {status.value}")
+                    self.slug, item.uuid, status, actor=state.viewer or ""), done=said)
 
         self.app.push_screen(StatusScreen(item), chosen)
 

@@ -62,7 +62,8 @@ class HistoryPane(Vertical):
         accepted = ", ".join(sorted(state.accepted_by(revision))) if revision.tabled else ""
         return [
             Text("●" if revision.uuid in self._marked else ""),
-            Text(revision.label),
+            Text(revision.label + (f" (was {revision.was})" if revision.was else "")
+                 + (" after final" if revision.after_final else "")),
             Text(revision.delegation),
             Text(revision.code.value),
             Text("tabled" if revision.tabled else "internal"),
