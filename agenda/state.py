@@ -15,7 +15,7 @@ sections and items. The negotiation rules themselves live in rules.py.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -203,7 +203,8 @@ class ItemFold:
         self.soft: Status | None = None  # a 0.1 status set by hand, until the texts move
         self.confirmed: dict[str, str] = {}
         self.final_on: str | None = None
-        self.status = Status.PROPOSED
+        self._summit: Summit | None = None
+        self._status: Status | None = Status.PROPOSED
         self._view: ItemView | None = None
         self._item: Item | None = None
 
@@ -211,15 +212,25 @@ class ItemFold:
         self._view = None
 
     def recompute(self, summit: Summit) -> None:
-        if self.final_on is not None:
-            self.status = Status.FINAL
-        elif self.override is not None:
-            self.status = self.override
-        elif self.soft is not None:
-            self.status = self.soft
-        else:
-            self.status = rules.text_status(summit, self.tabled, self.positions)
+        """The status may have changed: it is worked out again when next asked for, so a
+        history folded from scratch counts the brackets of a text only when it matters."""
+        self._summit = summit
+        self._status = None
         self.changed()
+
+    @property
+    def status(self) -> Status:
+        if self._status is None:
+            assert self._summit is not None
+            if self.final_on is not None:
+                self._status = Status.FINAL
+            elif self.override is not None:
+                self._status = self.override
+            elif self.soft is not None:
+                self._status = self.soft
+            else:
+                self._status = rules.text_status(self._summit, self.tabled, self.positions)
+        return self._status
 
     def agreed_on(self, summit: Summit) -> str | None:
         latest = self.tabled[-1] if self.tabled else None
@@ -510,7 +521,10 @@ class Fold:
             self._numbered = tuple(found)
         return self._numbered or ()
 
-    def snapshot(self, events: Sequence[Event] = ()) -> SummitState:
+    def snapshot(self, events: Sequence[Event] | Callable[[], Sequence[Event]] = (),
+                 count: int | None = None) -> SummitState:
+        """The state as it stands; `events` is the local log, or a function that builds it
+        (then `count` says how many of its entries belong to this moment)."""
         summit = self.summit
         if summit is None:
             raise AgendaError(f"The summit {self.slug} has no genesis record")
@@ -521,8 +535,12 @@ class Fold:
             self._numbered = None
             items = self.numbered()
         views = {item.uuid: self.items[item.uuid].view(item) for item in items}
-        return SummitState(summit, items, views, _EventLog(events, len(events), self.viewer),
-                           self.viewer)
+        if callable(events):
+            log = _EventLog(events, count or 0, self.viewer)
+        else:
+            fixed = events
+            log = _EventLog(lambda: fixed, len(fixed), self.viewer)
+        return SummitState(summit, items, views, log, self.viewer)
 
 
 _HANDLERS = {
@@ -561,20 +579,21 @@ def build_state(all_records: Iterable[Record], viewer: str | None, *, slug: str 
 
 
 class _EventLog:
-    """The local event log as the viewer may see it, filtered only when someone reads it.
+    """The local event log as the viewer may see it, built only when someone reads it.
 
-    Holds the workspace's growing list and its length at the snapshot: the list is only ever
-    appended to (a reload makes a new one), so the first `count` entries never change.
+    `source()` gives the workspace's list of events, which only grows (a reload makes a new
+    one), so its first `count` entries are the log as it stood at the snapshot.
     """
 
-    def __init__(self, events: Sequence[Event], count: int, viewer: str | None) -> None:
-        self._source, self._count, self._viewer = events, count, viewer
+    def __init__(self, source: Callable[[], Sequence[Event]], count: int,
+                 viewer: str | None) -> None:
+        self._source, self._count, self._viewer = source, count, viewer
         self._visible: tuple[Event, ...] | None = None
 
     def visible(self) -> tuple[Event, ...]:
         if self._visible is None:
             self._visible = tuple(
-                e for e in self._source[:self._count]
+                e for e in self._source()[:self._count]
                 if not e.private_to or e.private_to == self._viewer)
         return self._visible
 

@@ -147,7 +147,19 @@ class SummitFile:
         self.by_uuid: dict[str, Record] = {}
         self.folds: dict[str | None, Fold] = {}
         self.seen = 0
-        self.events: list[Event] = []
+        self._events: list[Event] = []
+        self._event_docs: list[dict[str, Any]] = []
+
+    def event_count(self) -> int:
+        return len(self._event_docs)
+
+    def events(self) -> list[Event]:
+        """The local event log, its entries built on first reading."""
+        docs = self._event_docs
+        if len(docs) < len(self._events):
+            self._events = []
+        self._events.extend(_event(doc) for doc in docs[len(self._events):])
+        return self._events
 
     def sync(self) -> None:
         """Take in what the journal holds that has not been decoded yet."""
@@ -167,7 +179,7 @@ class SummitFile:
             event_docs = events
         else:
             log = journal.logs.get("records", [])
-            new_records = [records.decode(doc) for doc in log[self.seen:]]
+            new_records = [records.decode(doc, strict=False) for doc in log[self.seen:]]
             event_docs = journal.logs.get("events", [])
         in_order = True
         for record in new_records:
@@ -180,9 +192,7 @@ class SummitFile:
             for fold in self.folds.values():
                 for record in new_records:
                     fold.apply(record, self.every.sort_key(record))
-        if len(event_docs) < len(self.events):
-            self.events = []
-        self.events.extend(_event(doc) for doc in event_docs[len(self.events):])
+        self._event_docs = event_docs
 
     def add_own(self, record: Record) -> None:
         """A record this workspace just wrote and appended: no need to decode it again."""
@@ -515,7 +525,7 @@ class Workspace:
             summit = self._file(slug)
             if viewer is not None:
                 viewer = summit.summit().delegation(viewer).code
-            state = summit.fold(viewer).snapshot(summit.events)
+            state = summit.fold(viewer).snapshot(summit.events, summit.event_count())
         if item is not None:
             state.item(item)
         return state
