@@ -15,6 +15,7 @@ sections and items. The negotiation rules themselves live in rules.py.
 from __future__ import annotations
 
 import bisect
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -801,6 +802,22 @@ def compile_item(state: SummitState, item: Item, base: str | None = None) -> Com
     if len({text for _, text in texts}) == 1:
         result = merge.MergeResult(texts[0][1], 0)  # every side stands on the same words
     else:
-        result = merge.merge_texts(base_revision.text if base_revision else "", texts,
-                                   agreed_base=agreed)
+        # Records never change, so a merge is named by the ids of its inputs: the exports,
+        # the app and the bracket count of one state share each item's merge.
+        key = (base_revision.id if base_revision else "", agreed,
+               tuple((code, revision.id) for code, revision in positions.items()))
+        cached = _MERGES.get(key)
+        if cached is None:
+            cached = merge.merge_texts(base_revision.text if base_revision else "", texts,
+                                       agreed_base=agreed)
+            with _MERGES_LOCK:  # the app's workers are threads
+                if len(_MERGES) >= _MERGES_KEPT:
+                    del _MERGES[next(iter(_MERGES))]
+                _MERGES[key] = cached
+        result = cached
     return Compilation(item, base_revision, agreed, positions, result)
+
+
+_MERGES_KEPT = 4096
+_MERGES_LOCK = threading.Lock()
+_MERGES: dict[tuple[str, bool, tuple[tuple[str, str], ...]], merge.MergeResult] = {}
