@@ -1,0 +1,459 @@
+"""Backups of a workspace: consistent zip snapshots, the daily incremental one, and restore.
+
+A backup holds exactly what `Workspace.files()` lists: the index as `workspace.json` and
+each summit file as `summits/<file name>`. Files are read without the workspace lock: the
+store replaces them atomically (or appends to them), so a read whose stamp did not move
+while it ran is one committed version; only a file that keeps changing is read under the
+lock, for the moment its copy takes. Compression happens after, outside any lock.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import os
+import struct
+import zipfile
+import zlib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from agenda.model import AgendaError, now_utc, to_iso
+from agenda.paths import backups_dir, daily_backup_name
+from agenda.store import APP, atomic_write
+from agenda.workspace import Workspace
+
+BACKUP_FORMAT = "summit-agenda-backup"
+MANIFEST = "summit-agenda-backup.json"
+BACKUPS_KEPT = 7
+# What the last automatic backup read of each file, so the next one re-reads only changes.
+LAST_BACKUP = "last-backup.json"
+READ_ATTEMPTS = 3
+
+# Restore limits. Level-1 deflate shrinks our JSON about fivefold; a zip bomb shrinks a
+# thousandfold. Whatever a backup says, we never inflate more than RATIO × its size on disk
+# (with a floor so that small, very repetitive workspaces still restore), nor MAX_TOTAL.
+MAX_RATIO = 100
+MIN_ALLOWANCE = 64 << 20
+MAX_TOTAL = 4 << 30
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What identifies one committed version of a file without reading it."""
+
+    ino: int
+    size: int
+    mtime_ns: int
+
+    @classmethod
+    def of(cls, st: os.stat_result) -> Stamp:
+        return cls(st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+# Which files, read how ---------------------------------------------------------------------
+
+def members(ws: Workspace) -> list[tuple[str, Path]]:
+    """(member name, file) for every file of the workspace, refusing any outside its folder.
+
+    The index names its summit files; a crafted index could name `../other.json` or an
+    absolute path and have a backup copy any readable file into the zip.
+    """
+    found = []
+    for path in ws.files():
+        if path == ws.path:
+            found.append(("workspace.json", path))
+        elif path.parent == ws.summits_dir and path.name not in ("", ".", ".."):
+            found.append((f"summits/{path.name}", path))
+        else:
+            raise AgendaError(f"The workspace {ws.path} names a summit file outside its "
+                              f"folder ({path}); nothing was backed up")
+    return found
+
+
+def _read_once(path: Path) -> tuple[bytes, Stamp, Stamp]:
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        before = Stamp.of(os.fstat(fd))
+        chunks = []
+        while chunk := os.read(fd, CHUNK):
+            chunks.append(chunk)
+        return b"".join(chunks), before, Stamp.of(os.fstat(fd))
+    finally:
+        os.close(fd)
+
+
+def read_consistently(ws: Workspace, path: Path) -> tuple[bytes, Stamp]:
+    """One committed version of path, read without the lock unless it keeps changing."""
+    for _ in range(READ_ATTEMPTS):
+        try:
+            raw, before, after = _read_once(path)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise AgendaError(f"{path} is a symbolic link; nothing was backed up") from None
+            raise
+        # Same inode, size and mtime at both ends, and still the file at that name:
+        # nobody wrote to what we read, and nobody replaced it meanwhile.
+        if before == after and len(raw) == after.size and _stamp(path) == after:
+            return raw, after
+    with ws.lock.hold():
+        raw, _, after = _read_once(path)
+    return raw, after
+
+
+def _stamp(path: Path) -> Stamp | None:
+    try:
+        return Stamp.of(os.stat(path, follow_symlinks=False))
+    except FileNotFoundError:
+        return None
+
+
+# Writing a backup --------------------------------------------------------------------------
+
+def _create_temp(dest: Path, mode: int) -> tuple[Path, int]:
+    """A new temp file beside dest: never an existing file, never through a symlink."""
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        os.fchmod(fd, mode)  # the umask must not narrow a group-shared workspace's copy
+    except BaseException:
+        os.close(fd)
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp, fd
+
+
+def remove_dead_temps(folder: Path, name: str = "*") -> None:
+    """Delete temp files left by killed backups: those whose writing process is gone.
+
+    A live process's temp file (another backup being written now) is left alone.
+    """
+    try:
+        leftovers = list(folder.glob(f".{name}.*.tmp"))
+    except OSError:
+        return
+    for leftover in leftovers:
+        try:
+            pid = int(leftover.name.rsplit(".", 3)[-3])
+        except (ValueError, IndexError):
+            continue
+        if pid != os.getpid() and not _alive(pid):
+            leftover.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _copy_member(source: zipfile.ZipFile, target: zipfile.ZipFile, name: str) -> None:
+    """Copy one member's compressed bytes from the previous backup, without inflating them."""
+    info = source.getinfo(name)
+    assert source.fp is not None and target.fp is not None
+    source.fp.seek(info.header_offset)
+    header = source.fp.read(zipfile.sizeFileHeader)
+    name_length, extra_length = struct.unpack("<HH", header[26:30])
+    source.fp.seek(info.header_offset + zipfile.sizeFileHeader + name_length + extra_length)
+    data = source.fp.read(info.compress_size)
+    copy = zipfile.ZipInfo(name, info.date_time)
+    copy.compress_type = info.compress_type
+    copy.CRC = info.CRC
+    copy.compress_size = info.compress_size
+    copy.file_size = info.file_size
+    copy.external_attr = info.external_attr
+    copy.flag_bits = info.flag_bits & ~0x08  # sizes are in the header: no data descriptor
+    copy.header_offset = target.fp.tell()
+    target.fp.write(copy.FileHeader())
+    target.fp.write(data)
+    target.filelist.append(copy)
+    target.NameToInfo[name] = copy
+    target.start_dir = target.fp.tell()
+    target._didModify = True  # type: ignore[attr-defined]  # zipfile writes its directory
+
+
+def _write_zip(dest: Path, mode: int, manifest: dict[str, Any],
+               entries: list[tuple[str, bytes | None]],
+               previous: zipfile.ZipFile | None) -> None:
+    """Write the backup; an entry of None is copied as it is from the previous backup."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    remove_dead_temps(dest.parent, dest.name)
+    tmp, fd = _create_temp(dest, mode)
+    try:
+        with os.fdopen(fd, "wb") as raw:
+            # Level 1: JSON still shrinks about fivefold, at a fraction of the default's time.
+            with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+                archive.writestr(MANIFEST, orjson.dumps(manifest))
+                for name, data in entries:
+                    if data is None:
+                        assert previous is not None
+                        _copy_member(previous, archive, name)
+                    else:
+                        archive.writestr(name, data)
+            raw.flush()
+            os.fsync(raw.fileno())
+        os.replace(tmp, dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _manifest(ws: Workspace) -> dict[str, Any]:
+    return {"format": BACKUP_FORMAT, "app": APP, "version": 1,
+            "created": to_iso(now_utc()), "workspace": ws.path.name}
+
+
+def _file_mode(ws: Workspace) -> int:
+    """A backup is readable by exactly whom the workspace file is."""
+    try:
+        return os.stat(ws.path).st_mode & 0o666
+    except OSError:
+        return 0o600
+
+
+def backup(ws: Workspace, dest: Path) -> Path:
+    """Write a consistent snapshot of the whole workspace to one zip file."""
+    entries: list[tuple[str, bytes | None]] = [
+        (name, read_consistently(ws, path)[0]) for name, path in members(ws)]
+    _write_zip(dest, _file_mode(ws), _manifest(ws), entries, None)
+    return dest
+
+
+# The automatic backups ---------------------------------------------------------------------
+
+def today() -> str:
+    return f"{now_utc():%Y-%m-%d}"
+
+
+def automatic_backup(ws: Workspace, folder: Path | None = None,
+                     keep: int = BACKUPS_KEPT) -> list[Path]:
+    """Snapshot the workspace before a schema migration, and once a day of use.
+
+    Daily snapshots beyond the last `keep` are deleted; pre-migration ones are kept. Two
+    processes starting the day at once take one backup: the other finds it under way.
+    """
+    folder = folder if folder is not None else backups_dir(ws.path)
+    prefix = f"{ws.path.stem}-"
+    wanted = []
+    schema = ws.pending_migration()
+    if schema is not None:
+        before = folder / f"{prefix}before-schema{schema}.backup"
+        if not before.exists():
+            wanted.append(before)
+    daily = folder / daily_backup_name(ws.path, today())
+    if not daily.exists():
+        wanted.append(daily)
+    if not wanted:
+        return []
+    _make_folder(folder, _file_mode(ws))
+    with _folder_lock(folder) as free:
+        if not free:
+            return []
+        remove_dead_temps(folder)
+        written = [_incremental_backup(ws, folder, dest) for dest in wanted
+                   if not dest.exists()]
+    for old in sorted(folder.glob(f"{prefix}[0-9]*.backup"))[:-keep]:
+        old.unlink(missing_ok=True)
+    return written
+
+
+def _make_folder(folder: Path, file_mode: int) -> None:
+    if folder.is_dir():
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    # Whoever may read the workspace file may list its backups; nobody else.
+    os.chmod(folder, file_mode | ((file_mode & 0o444) >> 2))
+
+
+class _folder_lock:
+    """A non-blocking flock on the backups folder: True when this process got it."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / ".lock"
+        self.fd: int | None = None
+
+    def __enter__(self) -> bool:
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+
+
+def _incremental_backup(ws: Workspace, folder: Path, dest: Path) -> Path:
+    """A full snapshot that re-reads and re-compresses only the files changed since the last."""
+    last = _read_last(folder)
+    previous = None
+    previous_path = folder / str(last.get("backup", ""))
+    if last.get("backup") and previous_path.is_file():
+        try:
+            previous = zipfile.ZipFile(previous_path)
+        except (OSError, zipfile.BadZipFile):
+            previous = None
+    known: dict[str, list[Any]] = last.get("files", {}) if previous is not None else {}
+    entries: list[tuple[str, bytes | None]] = []
+    seen: dict[str, list[Any]] = {}
+    try:
+        for name, path in members(ws):
+            before = known.get(name)
+            reusable = (previous is not None and before is not None
+                        and name in previous.NameToInfo
+                        and previous.NameToInfo[name].file_size == before[1])
+            stamp = _stamp(path)
+            if reusable and stamp is not None and [stamp.ino, stamp.size,
+                                                    stamp.mtime_ns] == before[:3]:
+                entries.append((name, None))
+                seen[name] = before
+                continue
+            raw, stamp = read_consistently(ws, path)
+            digest = hashlib.sha256(raw).hexdigest()
+            same = reusable and before is not None and before[3] == digest
+            entries.append((name, None if same else raw))
+            seen[name] = [stamp.ino, stamp.size, stamp.mtime_ns, digest]
+        _write_zip(dest, _file_mode(ws), _manifest(ws), entries, previous)
+    finally:
+        if previous is not None:
+            previous.close()
+    if "before-schema" not in dest.name:
+        _write_last(folder, {"backup": dest.name, "files": seen}, _file_mode(ws))
+    return dest
+
+
+def _read_last(folder: Path) -> dict[str, Any]:
+    try:
+        data = orjson.loads((folder / LAST_BACKUP).read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return {}
+    if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
+        return {}
+    files = {name: value for name, value in data["files"].items()
+             if isinstance(value, list) and len(value) == 4}
+    return {"backup": str(data.get("backup", "")), "files": files}
+
+
+def _write_last(folder: Path, data: dict[str, Any], mode: int) -> None:
+    dest = folder / LAST_BACKUP
+    tmp, fd = _create_temp(dest, mode)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(orjson.dumps(data))
+        os.replace(tmp, dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+# Restore -----------------------------------------------------------------------------------
+
+def _member_ok(name: str) -> bool:
+    if name == "workspace.json":
+        return True
+    rest = name.removeprefix("summits/")
+    return rest != name and "/" not in rest and "\\" not in rest and rest not in ("", ".", "..")
+
+
+def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, path: Path) -> bytes:
+    """A member's bytes, refusing as soon as it outgrows what it declared or the budget."""
+    limit = min(info.file_size, budget)
+    chunks, size = [], 0
+    with archive.open(info) as member:
+        while chunk := member.read(CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise AgendaError(f"{path} inflates beyond any real workspace (member "
+                                  f"{info.filename}); nothing was restored")
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def read_backup(path: Path) -> dict[str, bytes]:
+    """The files of a backup, each already checked to be a readable Summit Agenda file."""
+    try:
+        on_disk = path.stat().st_size
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+            names = [i.filename for i in infos]
+            if len(set(names)) != len(names):
+                raise AgendaError(f"{path} names a file twice; nothing was restored")
+            budget = min(MAX_TOTAL, max(MIN_ALLOWANCE, MAX_RATIO * on_disk))
+            if sum(i.file_size for i in infos) > budget:
+                raise AgendaError(f"{path} would inflate to more than {budget >> 20} MB, far "
+                                  "beyond its size; it is not a backup we wrote. Nothing was "
+                                  "restored")
+            if MANIFEST not in names:
+                raise KeyError(MANIFEST)
+            files: dict[str, bytes] = {}
+            for info in infos:
+                files[info.filename] = _inflate(archive, info, budget, path)
+                budget -= len(files[info.filename])
+    except (OSError, KeyError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise AgendaError(f"{path} is not a readable Summit Agenda backup ({exc})") from None
+    try:
+        manifest = orjson.loads(files.pop(MANIFEST))
+    except orjson.JSONDecodeError:
+        manifest = None
+    if not isinstance(manifest, dict) or manifest.get("format") != BACKUP_FORMAT:
+        raise AgendaError(f"{path} is not a Summit Agenda backup")
+    if "workspace.json" not in files or not all(_member_ok(n) for n in files):
+        raise AgendaError(f"{path} has an unexpected layout; nothing was restored")
+    for name, raw in files.items():
+        try:
+            meta = orjson.loads(raw)["_meta"]["1"]
+            app = meta.get("app")
+        except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
+            raise AgendaError(f"{path}: {name} is damaged; nothing was restored") from None
+        if app != APP:
+            raise AgendaError(f"{path}: {name} is not a Summit Agenda file")
+    return files
+
+
+def _aside_folder(ws: Workspace) -> Path:
+    """A new folder for the replaced files; two restores in one second get two folders."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    for attempt in range(1, 1000):
+        aside = ws.path.with_name(f"{ws.path.stem}.replaced-{stamp}"
+                                  + (f"-{attempt}" if attempt > 1 else ""))
+        try:
+            aside.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        return aside
+    raise AgendaError(f"Too many restores of {ws.path} this second; nothing was restored")
+
+
+def restore(ws: Workspace, source: Path) -> Path:
+    """Put a backup in place of the workspace; the replaced files are kept aside.
+
+    Returns the folder where the replaced files now live.
+    """
+    files = read_backup(source)
+    with ws.lock.hold():
+        current = members(ws)
+        aside = _aside_folder(ws)
+        for name, path in current:
+            try:
+                raw, _ = read_consistently(ws, path)
+            except FileNotFoundError:
+                continue
+            atomic_write(aside / name.replace("/", "-"), raw)
+        ws.summits_dir.mkdir(mode=0o700, exist_ok=True)
+        for name, raw in files.items():
+            if name != "workspace.json":
+                atomic_write(ws.summits_dir / name.removeprefix("summits/"), raw)
+        atomic_write(ws.path, files["workspace.json"])
+    return aside
