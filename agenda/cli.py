@@ -693,7 +693,8 @@ class _VersionAction(argparse.Action):
                          help="show the version and exit")
 
     def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
-        parser.exit(0, f"{PROG} {_version()}\n")
+        sys.stdout.write(f"{PROG} {_version()}\n")
+        parser.exit(0)
 
 
 class _Unbuilt:
