@@ -700,8 +700,9 @@ class _VersionAction(argparse.Action):
 class _Unbuilt:
     """Stands in for the parser of a command that was not chosen: its options are skipped.
 
-    Building all 27 sub-parsers (each copying the common options) costs more than most
-    commands' own work; only the chosen one needs its arguments.
+    Each argparse parser asks gettext for its headings, and gettext searches the disk for
+    catalogues every time: building all 27 took longer than most commands' own work. Only
+    the chosen command needs its parser.
     """
 
     def __getattr__(self, name: str) -> Callable[..., _Unbuilt]:
@@ -717,17 +718,18 @@ def chosen_command(argv: Sequence[str]) -> str | None:
     for word in words:
         if word in _GLOBAL_WITH_VALUE:
             next(words, None)
-        elif word == "--":
-            return next(words, None)
+        elif word in ("-h", "--help", "--"):
+            # The list of commands is wanted, or argparse's own reading of `--`: build all.
+            return None
         elif not word.startswith("-"):
             return word
     return None
 
 
 def build_parser(chosen: str | None | bool = True) -> argparse.ArgumentParser:
-    """The whole parser; with `chosen` a command name (or None), only that command's options.
+    """The whole parser; with `chosen` a command's name, only that command's parser.
 
-    Every command is still registered, so `summit --help` lists them all.
+    With None (no command given: help, or the app), every command is listed but none built.
     """
     parser = Parser(
         prog=PROG,
@@ -746,8 +748,10 @@ def build_parser(chosen: str | None | bool = True) -> argparse.ArgumentParser:
     common = _common()
 
     def command(name: str, handler: Handler, help_: str, **kw: Any) -> Any:
-        if chosen is not True and name != chosen:
+        if chosen is None:
             sub.add_parser(name, help=help_, add_help=False)
+            return _Unbuilt()
+        if chosen is not True and name != chosen:
             return _Unbuilt()
         p = sub.add_parser(name, parents=[common], help=help_, description=help_, **kw)
         p.set_defaults(handler=handler)
@@ -878,6 +882,8 @@ def build_parser(chosen: str | None | bool = True) -> argparse.ArgumentParser:
     p.add_argument("--no-open", action="store_true", help="only build it and print its path")
 
     cli_documents.add_parsers(command)
+    if isinstance(chosen, str) and chosen not in sub.choices:
+        return build_parser(None)  # a mistyped command: the error lists them all
     return parser
 
 

@@ -6,12 +6,16 @@ in a fresh interpreter per command, since one test process has long imported eve
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from agenda.cli import main
 from agenda.demo import build_demo
@@ -111,3 +115,36 @@ def test_the_first_command_of_the_day_takes_the_backup_after_its_work(demo_db: P
     assert imported(tmp_path, "items", "--db", str(demo_db)) == ZIP | {"agenda.backup"}
     assert len(list(folder.glob("*.backup"))) == 1
     assert imported(tmp_path, "items", "--db", str(demo_db)) == set()
+
+
+def _all_commands() -> list[str]:
+    from agenda.cli import build_parser
+
+    parser = build_parser(True)
+    (sub,) = [a for a in parser._actions if a.dest == "==SUPPRESS==" and a.choices]
+    return sorted(sub.choices)
+
+
+WORDS = ["--db", "ws.json", "--summit", "s", "--as", "IN", "--json", "1.1", "v2", "--text",
+         "t", "--", "-x", "--db=w.json", "--help"]
+
+
+@given(before=st.lists(st.sampled_from(WORDS), max_size=3),
+       command=st.sampled_from(_all_commands() + ["itemz"]),
+       after=st.lists(st.sampled_from(WORDS), max_size=4))
+def test_the_lazy_parser_reads_argv_as_the_whole_parser_does(
+        before: list[str], command: str, after: list[str]) -> None:
+    from agenda.cli import build_parser, chosen_command
+
+    argv = [*before, command, *after]
+
+    def parse(parser: object) -> object:
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                args, extras = parser.parse_known_args(argv)  # type: ignore[attr-defined]
+            except SystemExit as exc:
+                return ("exit", exc.code, out.getvalue(), err.getvalue())
+        return (vars(args), extras)
+
+    assert parse(build_parser(chosen_command(argv))) == parse(build_parser(True))
