@@ -14,12 +14,12 @@ import fcntl
 import hashlib
 import os
 import struct
-import zipfile
+import time
 import zlib
-from dataclasses import dataclass
+from dataclasses import asdict, astuple, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -27,6 +27,9 @@ from agenda.model import AgendaError, now_utc, to_iso
 from agenda.paths import backups_dir, daily_backup_name
 from agenda.store import APP, atomic_write
 from agenda.workspace import Workspace
+
+if TYPE_CHECKING:
+    import zipfile
 
 BACKUP_FORMAT = "summit-agenda-backup"
 MANIFEST = "summit-agenda-backup.json"
@@ -157,55 +160,134 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _copy_member(source: zipfile.ZipFile, target: zipfile.ZipFile, name: str) -> None:
-    """Copy one member's compressed bytes from the previous backup, without inflating them."""
-    info = source.getinfo(name)
-    assert source.fp is not None and target.fp is not None
-    source.fp.seek(info.header_offset)
-    header = source.fp.read(zipfile.sizeFileHeader)
-    name_length, extra_length = struct.unpack("<HH", header[26:30])
-    source.fp.seek(info.header_offset + zipfile.sizeFileHeader + name_length + extra_length)
-    data = source.fp.read(info.compress_size)
-    copy = zipfile.ZipInfo(name, info.date_time)
-    copy.compress_type = info.compress_type
-    copy.CRC = info.CRC
-    copy.compress_size = info.compress_size
-    copy.file_size = info.file_size
-    copy.external_attr = info.external_attr
-    copy.flag_bits = info.flag_bits & ~0x08  # sizes are in the header: no data descriptor
-    copy.header_offset = target.fp.tell()
-    target.fp.write(copy.FileHeader())
-    target.fp.write(data)
-    target.filelist.append(copy)
-    target.NameToInfo[name] = copy
-    target.start_dir = target.fp.tell()
-    target._didModify = True  # type: ignore[attr-defined]  # zipfile writes its directory
+def _write_all(fd: int, data: bytes) -> None:
+    """All of data; a short write (disk full) raises instead of leaving half a member."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
-def _write_zip(dest: Path, mode: int, manifest: dict[str, Any],
-               entries: list[tuple[str, bytes | None]],
-               previous: zipfile.ZipFile | None) -> None:
-    """Write the backup; an entry of None is copied as it is from the previous backup."""
+@dataclass(frozen=True)
+class Placed:
+    """Where a member's compressed bytes sit in a backup, to copy them into the next one."""
+
+    crc: int
+    size: int
+    csize: int
+    offset: int  # of the compressed bytes, past the member's local header
+    method: int
+
+
+_LOCAL = struct.Struct("<4s5H3L2H")
+_CENTRAL = struct.Struct("<4s6H3L5H2L")
+_END = struct.Struct("<4s4H2LH")
+_UTF8 = 0x800
+_LIMIT = 0xFFFFFFFF
+
+
+class ZipWriter:
+    """Just the part of the zip format a backup needs: deflated members with UTF-8 names.
+
+    zipfile would do, but importing it (with shutil, bz2 and lzma) costs more than writing
+    the demo's daily backup; restore, which is rare, still reads backups with zipfile.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.offset = 0
+        self.central: list[bytes] = []
+        t = time.localtime()
+        self.dos_time = t.tm_hour << 11 | t.tm_min << 5 | t.tm_sec // 2
+        self.dos_date = (t.tm_year - 1980) << 9 | t.tm_mon << 5 | t.tm_mday
+
+    def _write(self, data: bytes) -> None:
+        _write_all(self.fd, data)
+        self.offset += len(data)
+
+    def _header(self, name: str, crc: int, size: int, csize: int, method: int) -> int:
+        if max(size, csize, self.offset) >= _LIMIT or len(self.central) >= 0xFFFF:
+            raise AgendaError("The workspace is too large for a backup file (4 GB, 65,535 "
+                              "files); nothing was backed up")
+        encoded = name.encode()
+        header_offset = self.offset
+        self._write(_LOCAL.pack(b"PK\x03\x04", 20, _UTF8, method, self.dos_time,
+                                self.dos_date, crc, csize, size, len(encoded), 0) + encoded)
+        self.central.append(_CENTRAL.pack(
+            b"PK\x01\x02", 20, 20, _UTF8, method, self.dos_time, self.dos_date, crc, csize,
+            size, len(encoded), 0, 0, 0, 0, 0o100600 << 16, header_offset) + encoded)
+        return self.offset
+
+    def add(self, name: str, data: bytes) -> Placed:
+        # Level 1: JSON still shrinks about fivefold, at a fraction of the default's time.
+        compressor = zlib.compressobj(1, zlib.DEFLATED, -15)
+        packed = compressor.compress(data) + compressor.flush()
+        crc = zlib.crc32(data)
+        offset = self._header(name, crc, len(data), len(packed), 8)
+        self._write(packed)
+        return Placed(crc, len(data), len(packed), offset, 8)
+
+    def copy(self, name: str, placed: Placed, source: int) -> Placed:
+        """Copy a member's compressed bytes from the previous backup, without inflating them."""
+        offset = self._header(name, placed.crc, placed.size, placed.csize, placed.method)
+        _copy_range(source, self.fd, placed.offset, placed.csize)
+        self.offset += placed.csize
+        return Placed(placed.crc, placed.size, placed.csize, offset, placed.method)
+
+    def close(self) -> None:
+        start = self.offset
+        self._write(b"".join(self.central))
+        self._write(_END.pack(b"PK\x05\x06", 0, 0, len(self.central), len(self.central),
+                              self.offset - start, start, 0))
+
+
+def _copy_range(source: int, target: int, offset: int, count: int) -> None:
+    """Copy count bytes at offset in source to target's position, in the kernel if it can."""
+    end = offset + count
+    while offset < end:
+        try:
+            copied = os.copy_file_range(source, target, end - offset, offset)
+        except OSError:
+            copied = 0
+        if copied == 0:
+            chunk = os.pread(source, min(CHUNK, end - offset), offset)
+            if not chunk:
+                raise AgendaError("The previous backup is shorter than it was; nothing was "
+                                  "backed up")
+            _write_all(target, chunk)
+            copied = len(chunk)
+        offset += copied
+
+
+def _write_backup(dest: Path, mode: int, manifest: dict[str, Any],
+                  entries: list[tuple[str, bytes | Placed]],
+                  previous: Path | None = None) -> dict[str, Placed]:
+    """Write the backup atomically; a Placed entry is copied as it is from `previous`."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     remove_dead_temps(dest.parent, dest.name)
     tmp, fd = _create_temp(dest, mode)
+    source = os.open(previous, os.O_RDONLY | os.O_NOFOLLOW) if previous is not None else None
     try:
-        with os.fdopen(fd, "wb") as raw:
-            # Level 1: JSON still shrinks about fivefold, at a fraction of the default's time.
-            with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-                archive.writestr(MANIFEST, orjson.dumps(manifest))
-                for name, data in entries:
-                    if data is None:
-                        assert previous is not None
-                        _copy_member(previous, archive, name)
-                    else:
-                        archive.writestr(name, data)
-            raw.flush()
-            os.fsync(raw.fileno())
+        try:
+            writer = ZipWriter(fd)
+            writer.add(MANIFEST, orjson.dumps(manifest))
+            placed = {}
+            for name, data in entries:
+                if isinstance(data, Placed):
+                    assert source is not None
+                    placed[name] = writer.copy(name, data, source)
+                else:
+                    placed[name] = writer.add(name, data)
+            writer.close()
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+            if source is not None:
+                os.close(source)
         os.replace(tmp, dest)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    return placed
 
 
 def _manifest(ws: Workspace) -> dict[str, Any]:
@@ -223,9 +305,9 @@ def _file_mode(ws: Workspace) -> int:
 
 def backup(ws: Workspace, dest: Path) -> Path:
     """Write a consistent snapshot of the whole workspace to one zip file."""
-    entries: list[tuple[str, bytes | None]] = [
+    entries: list[tuple[str, bytes | Placed]] = [
         (name, read_consistently(ws, path)[0]) for name, path in members(ws)]
-    _write_zip(dest, _file_mode(ws), _manifest(ws), entries, None)
+    _write_backup(dest, _file_mode(ws), _manifest(ws), entries)
     return dest
 
 
@@ -296,62 +378,75 @@ class _folder_lock:
 
 
 def _incremental_backup(ws: Workspace, folder: Path, dest: Path) -> Path:
-    """A full snapshot that re-reads and re-compresses only the files changed since the last."""
+    """A full snapshot that re-reads and re-compresses only the files changed since the last.
+
+    The last backup's record says, per file, the stamp and digest it had and where its
+    compressed bytes sit in that backup; an unchanged file is copied from there unread.
+    When nothing changed at all, the last backup is today's too: a hard link.
+    """
     last = _read_last(folder)
-    previous = None
-    previous_path = folder / str(last.get("backup", ""))
-    if last.get("backup") and previous_path.is_file():
-        try:
-            previous = zipfile.ZipFile(previous_path)
-        except (OSError, zipfile.BadZipFile):
-            previous = None
-    known: dict[str, list[Any]] = last.get("files", {}) if previous is not None else {}
-    entries: list[tuple[str, bytes | None]] = []
-    seen: dict[str, list[Any]] = {}
-    try:
-        for name, path in members(ws):
-            before = known.get(name)
-            reusable = (previous is not None and before is not None
-                        and name in previous.NameToInfo
-                        and previous.NameToInfo[name].file_size == before[1])
-            stamp = _stamp(path)
-            if reusable and stamp is not None and [stamp.ino, stamp.size,
-                                                    stamp.mtime_ns] == before[:3]:
-                entries.append((name, None))
-                seen[name] = before
-                continue
-            raw, stamp = read_consistently(ws, path)
-            digest = hashlib.sha256(raw).hexdigest()
-            same = reusable and before is not None and before[3] == digest
-            entries.append((name, None if same else raw))
-            seen[name] = [stamp.ino, stamp.size, stamp.mtime_ns, digest]
-        _write_zip(dest, _file_mode(ws), _manifest(ws), entries, previous)
-    finally:
-        if previous is not None:
-            previous.close()
+    previous = folder / last["backup"] if last else None
+    if previous is not None and _stamp(previous) != Stamp(*last["stamp"]):
+        previous, last = None, {}  # replaced or damaged since: trust nothing in it
+    known: dict[str, dict[str, Any]] = last.get("files", {})
+    entries: list[tuple[str, bytes | Placed]] = []
+    records: dict[str, dict[str, Any]] = {}
+    for name, path in members(ws):
+        before = known.get(name)
+        stamp = _stamp(path)
+        if before is not None and stamp is not None and list(astuple(stamp)) == before["stamp"]:
+            entries.append((name, Placed(**before["placed"])))
+            records[name] = before
+            continue
+        raw, stamp = read_consistently(ws, path)
+        digest = hashlib.sha256(raw).hexdigest()
+        same = before is not None and before["sha256"] == digest
+        entries.append((name, Placed(**before["placed"]) if same and before else raw))
+        records[name] = {"stamp": list(astuple(stamp)), "sha256": digest}
+    mode = _file_mode(ws)
+    if previous is not None and set(records) == set(known) and all(
+            isinstance(data, Placed) for _, data in entries):
+        os.link(previous, dest)
+        placed = {name: Placed(**known[name]["placed"]) for name in records}
+    else:
+        placed = _write_backup(dest, mode, _manifest(ws), entries, previous)
     if "before-schema" not in dest.name:
-        _write_last(folder, {"backup": dest.name, "files": seen}, _file_mode(ws))
+        for name, record in records.items():
+            record["placed"] = asdict(placed[name])
+        written = _stamp(dest)
+        assert written is not None
+        _write_last(folder, {"backup": dest.name, "stamp": list(astuple(written)),
+                             "files": records}, mode)
     return dest
 
 
 def _read_last(folder: Path) -> dict[str, Any]:
+    """The record of the last daily backup, or {} if there is none we can trust."""
     try:
         data = orjson.loads((folder / LAST_BACKUP).read_bytes())
-    except (OSError, orjson.JSONDecodeError):
+        files = {name: {"stamp": [int(x) for x in record["stamp"]][:3],
+                        "sha256": str(record["sha256"]),
+                        "placed": asdict(Placed(**{k: int(v) for k, v in
+                                                   record["placed"].items()}))}
+                 for name, record in data["files"].items()}
+        name = str(data["backup"])
+        stamp = [int(x) for x in data["stamp"]]
+    except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError,
+            AttributeError):
         return {}
-    if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
+    if "/" in name or name in ("", ".", "..") or len(stamp) != 3:
         return {}
-    files = {name: value for name, value in data["files"].items()
-             if isinstance(value, list) and len(value) == 4}
-    return {"backup": str(data.get("backup", "")), "files": files}
+    return {"backup": name, "stamp": stamp, "files": files}
 
 
 def _write_last(folder: Path, data: dict[str, Any], mode: int) -> None:
     dest = folder / LAST_BACKUP
     tmp, fd = _create_temp(dest, mode)
     try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(orjson.dumps(data))
+        try:
+            _write_all(fd, orjson.dumps(data))
+        finally:
+            os.close(fd)
         os.replace(tmp, dest)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -383,6 +478,8 @@ def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, path:
 
 def read_backup(path: Path) -> dict[str, bytes]:
     """The files of a backup, each already checked to be a readable Summit Agenda file."""
+    import zipfile
+
     try:
         on_disk = path.stat().st_size
         with zipfile.ZipFile(path) as archive:

@@ -312,16 +312,17 @@ def test_every_incremental_backup_holds_the_files_of_its_day(
 
 
 KILLED = textwrap.dedent("""
-    import sys, time, zipfile
+    import sys, time
     from pathlib import Path
     from agenda import backup
     from agenda.workspace import Workspace
-    real = zipfile.ZipFile.writestr
-    def slow(self, name, data, *a, **kw):
-        real(self, name, data, *a, **kw)
+    real = backup.ZipWriter.add
+    def slow(self, name, data):
+        placed = real(self, name, data)
         print("writing", flush=True)
         time.sleep(60)
-    zipfile.ZipFile.writestr = slow
+        return placed
+    backup.ZipWriter.add = slow
     backup.backup(Workspace(sys.argv[1]), Path(sys.argv[2]))
 """)
 
@@ -365,3 +366,28 @@ def test_a_migration_is_preceded_by_a_backup_of_the_old_files(
     assert saved["workspace.json"] == old_files[demo.path.name]
     upgraded.table(SLUG, "2.1", delegation="RU", text="After the upgrade.")
     assert upgraded.pending_migration() is None
+
+
+def test_a_day_with_no_change_links_the_last_backup(demo: Workspace, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "backups"
+    _on_day(monkeypatch, datetime(2021, 3, 1, tzinfo=UTC))
+    (first,) = backup.automatic_backup(demo, folder)
+    _on_day(monkeypatch, datetime(2021, 3, 2, tzinfo=UTC))
+    (second,) = backup.automatic_backup(demo, folder)
+    assert first.stat().st_ino == second.stat().st_ino
+    assert backup.read_backup(second) == _contents(demo)
+
+
+def test_a_replaced_last_backup_is_not_trusted(demo: Workspace, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "backups"
+    _on_day(monkeypatch, datetime(2021, 3, 1, tzinfo=UTC))
+    (first,) = backup.automatic_backup(demo, folder)
+    first.write_bytes(b"\0" * first.stat().st_size)  # same size, other bytes
+    demo.table(SLUG, "2.1", delegation="RU", text="Changed on the second day.")
+    _on_day(monkeypatch, datetime(2021, 3, 2, tzinfo=UTC))
+    (second,) = backup.automatic_backup(demo, folder)
+    with zipfile.ZipFile(second) as archive:
+        assert archive.testzip() is None
+    assert backup.read_backup(second) == _contents(demo)
