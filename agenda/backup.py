@@ -70,14 +70,25 @@ def members(ws: Workspace) -> list[tuple[str, Path]]:
     """
     found = []
     for path in ws.files():
-        if path == ws.path:
-            found.append(("workspace.json", path))
-        elif path.parent == ws.summits_dir and path.name not in ("", ".", ".."):
-            found.append((f"summits/{path.name}", path))
-        else:
+        name = _member_name(ws, path)
+        if name is None:
             raise AgendaError(f"The workspace {ws.path} names a summit file outside its "
                               f"folder ({path}); nothing was backed up")
+        found.append((name, path))
     return found
+
+
+def _member_name(ws: Workspace, path: Path) -> str | None:
+    if path == ws.path:
+        return "workspace.json"
+    if path.parent == ws.summits_dir and _plain(path.name):
+        return f"summits/{path.name}"
+    return None
+
+
+def _plain(name: str) -> bool:
+    """A file name that stays in its folder: no separator, not `.` or `..`."""
+    return name not in ("", ".", "..") and "/" not in name and "\\" not in name
 
 
 def _read_once(path: Path) -> tuple[bytes, Stamp, Stamp]:
@@ -338,7 +349,7 @@ def automatic_backup(ws: Workspace, folder: Path | None = None,
     if not wanted:
         return []
     _make_folder(folder, _file_mode(ws))
-    with _folder_lock(folder) as free:
+    with _folder_lock(folder, _file_mode(ws)) as free:
         if not free:
             return []
         remove_dead_temps(folder)
@@ -360,12 +371,17 @@ def _make_folder(folder: Path, file_mode: int) -> None:
 class _folder_lock:
     """A non-blocking flock on the backups folder: True when this process got it."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, mode: int) -> None:
         self.path = folder / ".lock"
+        self.mode = mode
         self.fd: int | None = None
 
     def __enter__(self) -> bool:
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        try:
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, self.mode)
+        except PermissionError:
+            # Created by a colleague sharing the folder: flock needs only to read it.
+            self.fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW)
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -459,7 +475,15 @@ def _member_ok(name: str) -> bool:
     if name == "workspace.json":
         return True
     rest = name.removeprefix("summits/")
-    return rest != name and "/" not in rest and "\\" not in rest and rest not in ("", ".", "..")
+    return rest != name and _plain(rest)
+
+
+def _named_files(index: Any) -> list[Any]:
+    """The summit files a workspace index names (tolerant of layouts without them)."""
+    table = index.get("summits") if isinstance(index, dict) else None
+    if not isinstance(table, dict):
+        return []
+    return [doc["file"] for doc in table.values() if isinstance(doc, dict) and "file" in doc]
 
 
 def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, path: Path) -> bytes:
@@ -516,6 +540,11 @@ def read_backup(path: Path) -> dict[str, bytes]:
             raise AgendaError(f"{path}: {name} is damaged; nothing was restored") from None
         if app != APP:
             raise AgendaError(f"{path}: {name} is not a Summit Agenda file")
+    # Once restored, the index is followed: it must name only files of the backup itself.
+    for named in _named_files(orjson.loads(files["workspace.json"])):
+        if not isinstance(named, str) or not _plain(named) or f"summits/{named}" not in files:
+            raise AgendaError(f"{path}: its index names a summit file outside the backup "
+                              f"({str(named)[:80]!r}); nothing was restored")
     return files
 
 
@@ -540,7 +569,10 @@ def restore(ws: Workspace, source: Path) -> Path:
     """
     files = read_backup(source)
     with ws.lock.hold():
-        current = members(ws)
+        # The files being replaced, kept aside; a crafted index's outside files are no
+        # concern of ours and are neither copied nor touched.
+        current = [(name, path) for path in ws.files()
+                   if (name := _member_name(ws, path)) is not None]
         aside = _aside_folder(ws)
         for name, path in current:
             try:

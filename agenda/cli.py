@@ -202,7 +202,7 @@ def take_daily_backups() -> None:
             from agenda.backup import automatic_backup
 
             automatic_backup(ws)
-        except (OSError, AgendaError) as exc:
+        except Exception as exc:  # noqa: BLE001 - the command's work is done and stands
             sys.stderr.write(f"{PROG}: warning: the automatic backup of {ws.path} failed "
                              f"({inert(getattr(exc, 'strerror', None) or str(exc))})\n")
 

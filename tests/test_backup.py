@@ -391,3 +391,37 @@ def test_a_replaced_last_backup_is_not_trusted(demo: Workspace, tmp_path: Path,
     with zipfile.ZipFile(second) as archive:
         assert archive.testzip() is None
     assert backup.read_backup(second) == _contents(demo)
+
+
+def test_a_crafted_backup_whose_index_names_another_file_is_refused(demo: Workspace,
+                                                                    tmp_path: Path) -> None:
+    import orjson
+
+    saved = backup.read_backup(backup.backup(demo, tmp_path / "snap.backup"))
+    index = orjson.loads(saved["workspace.json"])
+    before = {p: p.read_bytes() for p in demo.files()}
+    for crafted in ("../other/ws.summits/x.json", "/etc/passwd", "missing.json"):
+        next(iter(index["summits"].values()))["file"] = crafted
+        members = {"summit-agenda-backup.json": MANIFEST, **saved,
+                   "workspace.json": orjson.dumps(index)}
+        bad = tmp_path / "crafted.backup"
+        bad.write_bytes(_zip(members))
+        with pytest.raises(AgendaError, match="outside the backup"):
+            backup.restore(demo, bad)
+        assert {p: p.read_bytes() for p in demo.files()} == before
+
+
+def test_restore_mends_a_crafted_workspace_without_copying_outside_files(
+        demo: Workspace, tmp_path: Path) -> None:
+    import orjson
+
+    good = backup.backup(demo, tmp_path / "snap.backup")
+    secret = tmp_path / "secret.json"
+    secret.write_bytes(b'{"not": "yours"}')
+    index = orjson.loads(demo.path.read_bytes())
+    next(iter(index["summits"].values()))["file"] = str(secret)
+    demo.path.write_bytes(orjson.dumps(index))
+    aside = backup.restore(Workspace(demo.path), good)
+    assert sorted(p.name for p in aside.iterdir()) == ["workspace.json"]
+    assert secret.read_bytes() == b'{"not": "yours"}'
+    assert integrity.check(Workspace(demo.path)) == []
