@@ -295,8 +295,10 @@ def _write_backup(dest: Path, mode: int, manifest: dict[str, Any],
             if source is not None:
                 os.close(source)
         os.replace(tmp, dest)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename in (None, str(tmp)):
+            raise OSError(exc.errno, exc.strerror, str(dest)) from exc
         raise
     return placed
 

@@ -336,6 +336,18 @@ def test_a_full_disk_gives_one_line_and_changes_nothing(
     assert _files(tmp_path) == before  # no temp file left either
 
 
+def test_a_backup_onto_a_full_disk_names_the_backup(summit: Run, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    summit.ok("items")
+    before = _files(tmp_path)
+    _disk_full(monkeypatch)
+    code, _, err = summit("backup", "-o", str(tmp_path / "out" / "snap.backup"))
+    monkeypatch.undo()
+    assert code == 1 and err.count("\n") == 1 and "No space left on device" in err
+    assert str(tmp_path / "out" / "snap.backup") in err
+    assert _files(tmp_path) == before
+
+
 def _read_only(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
     """Every write under folder fails as on read-only media (chmod does not stop root)."""
     real_open, real_mkdir, real_access = os.open, os.mkdir, os.access
