@@ -1,7 +1,10 @@
 """The command-line door: `summit` opens the TUI, its subcommands do the non-interactive jobs.
 
-Nothing here imports Textual except `_open_tui`, lazily, so scripted commands start fast.
-Refused operations print one line on stderr and exit 1; usage errors exit 2 (argparse).
+Scripted commands start fast because they import only what they use: Textual, the export
+and import stack, the backup code and platformdirs are imported by the handlers that need
+them, only the chosen command's parser is built, and the version is looked up only for
+`--version`. Refused operations and failed reads or writes print one line on stderr and exit
+1; usage errors exit 2 (argparse).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import Any, NoReturn
 
-from agenda import cli_documents
+from agenda import cli_documents, paths
 from agenda.diff import inert
 from agenda.model import (
     AgendaError,
@@ -24,6 +27,7 @@ from agenda.model import (
     Delegation,
     Revision,
     Status,
+    now_utc,
     parse_status,
     to_iso,
     when,
@@ -31,23 +35,7 @@ from agenda.model import (
 from agenda.workspace import DEFAULT_SECTIONS, Workspace
 
 PROG = "summit"
-ENV_DB = "SUMMIT_AGENDA_DB"
-
-
-def default_db_path() -> Path:
-    """--db, else $SUMMIT_AGENDA_DB, else the user data folder of this platform."""
-    env = os.environ.get(ENV_DB)
-    if env:
-        return Path(env).expanduser()
-    from platformdirs import user_data_path
-
-    return user_data_path("summit-agenda") / "workspace.json"
-
-
-def demo_db_path() -> Path:
-    from platformdirs import user_data_path
-
-    return user_data_path("summit-agenda") / "demo.json"
+ENV_DB = paths.ENV_DB
 
 
 # Output ------------------------------------------------------------------------------------
@@ -73,8 +61,34 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 # Arguments ---------------------------------------------------------------------------------
 
+def _columns() -> int:
+    """The terminal width as shutil.get_terminal_size gives it, without importing shutil."""
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse builds a formatter for every option it adds, and each one imports shutil
+    (with bz2 and lzma) to ask the terminal width: a cost at every start, for help text."""
+
+    def __init__(self, prog: str, **kw: Any) -> None:
+        if kw.get("width") is None:
+            kw["width"] = _columns() - 2
+        super().__init__(prog, **kw)
+
+
 class Parser(argparse.ArgumentParser):
     """argparse echoes bad arguments in its errors; make them inert like any user text."""
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        kw.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kw)
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
@@ -83,7 +97,7 @@ class Parser(argparse.ArgumentParser):
 
 def _common(with_as: bool = True, as_help: str | None = None) -> argparse.ArgumentParser:
     """Options every subcommand accepts, before or after its name."""
-    parent = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    parent = Parser(add_help=False, argument_default=argparse.SUPPRESS)
     parent.add_argument("--db", metavar="PATH", type=Path,
                         help=f"workspace file (default: ${ENV_DB}, else the user data folder)")
     parent.add_argument("--summit", metavar="SLUG",
@@ -145,21 +159,52 @@ def _status(value: str) -> Status:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def workspace_path(args: argparse.Namespace) -> Path:
+    """--db, else $SUMMIT_AGENDA_DB, else the user data folder of this platform."""
+    return getattr(args, "db", None) or paths.default_workspace_path()
+
+
+# Workspaces opened by this command: main() takes their daily backup once the work is done.
+_opened: list[Workspace] = []
+
+
 def open_workspace(args: argparse.Namespace, *, create: bool = False) -> Workspace:
-    path = getattr(args, "db", None) or default_db_path()
-    ws = Workspace(path, create=create)
-    take_automatic_backup(ws)
+    ws = Workspace(workspace_path(args), create=create)
+    if ws.pending_migration() is not None:
+        # The command's first write commits the migration: the old files are saved first,
+        # and a migration never runs without that backup.
+        from agenda.backup import automatic_backup
+
+        try:
+            automatic_backup(ws)
+        except (OSError, AgendaError) as exc:
+            fail(f"The backup before upgrading {ws.path} failed "
+                 f"({getattr(exc, 'strerror', None) or exc}); nothing was changed")
+    _opened.append(ws)
     return ws
 
 
-def take_automatic_backup(ws: Workspace) -> None:
-    """Before a migration and once a day, snapshot the workspace; a failure only warns."""
-    from agenda.integrity import automatic_backup, backups_folder
+def _daily_backup_due(ws: Workspace) -> bool:
+    """Cheap: one stat, so a command with no backup due never loads the backup code."""
+    if not os.access(ws.path, os.W_OK):
+        return False  # read-only media or someone else's file: nobody here can change it
+    name = paths.daily_backup_name(ws.path, f"{now_utc():%Y-%m-%d}")
+    return not (paths.backups_dir(ws.path) / name).exists()
 
-    try:
-        automatic_backup(ws, backups_folder())
-    except OSError as exc:
-        sys.stderr.write(f"{PROG}: warning: the automatic backup failed ({exc.strerror})\n")
+
+def take_daily_backups() -> None:
+    """Once a day of use, after the command's work and outside the lock; a failure only warns."""
+    while _opened:
+        ws = _opened.pop()
+        try:
+            if not _daily_backup_due(ws):
+                continue
+            from agenda.backup import automatic_backup
+
+            automatic_backup(ws)
+        except Exception as exc:  # noqa: BLE001 - the command's work is done and stands
+            sys.stderr.write(f"{PROG}: warning: the automatic backup of {ws.path} failed "
+                             f"({inert(getattr(exc, 'strerror', None) or str(exc))})\n")
 
 
 def _summit(ws: Workspace, args: argparse.Namespace) -> str:
@@ -563,8 +608,7 @@ def cmd_check(args: argparse.Namespace) -> None:
 
 
 def cmd_backup(args: argparse.Namespace) -> None:
-    from agenda.integrity import backup
-    from agenda.model import now_utc
+    from agenda.backup import backup
 
     ws = open_workspace(args)
     dest = args.output or Path(f"{ws.path.stem}-{now_utc():%Y%m%d-%H%M%S}.backup")
@@ -572,9 +616,9 @@ def cmd_backup(args: argparse.Namespace) -> None:
 
 
 def cmd_restore(args: argparse.Namespace) -> None:
-    from agenda.integrity import read_backup, restore
+    from agenda.backup import read_backup, restore
 
-    path = getattr(args, "db", None) or default_db_path()
+    path = workspace_path(args)
     files = read_backup(args.file)  # refuse a bad backup before asking anything
     if not args.yes:
         if not sys.stdin.isatty():
@@ -591,7 +635,7 @@ def cmd_restore(args: argparse.Namespace) -> None:
 def cmd_demo(args: argparse.Namespace) -> None:
     from agenda.demo import DEMO_SLUG, build_demo
 
-    path = getattr(args, "db", None) or demo_db_path()
+    path = getattr(args, "db", None) or paths.demo_path()
     ws = Workspace(path, create=True)
     if args.reset:
         ws = reset_demo(ws)
@@ -620,8 +664,7 @@ def reset_demo(ws: Workspace) -> Workspace:
 
 
 def cmd_open(args: argparse.Namespace) -> None:
-    path = getattr(args, "db", None) or default_db_path()
-    _open_tui(path, getattr(args, "summit", None), _as(args))
+    _open_tui(workspace_path(args), getattr(args, "summit", None), _as(args))
 
 
 def _open_tui(path: Path, summit: str | None, as_: str | None) -> None:
@@ -650,7 +693,52 @@ def _version() -> str:
         return "(not installed)"
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _VersionAction(argparse.Action):
+    """--version: importlib.metadata costs a sixth of a command's start, so only when asked."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kw: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        sys.stdout.write(f"{PROG} {_version()}\n")
+        parser.exit(0)
+
+
+class _Unbuilt:
+    """Stands in for the parser of a command that was not chosen: its options are skipped.
+
+    Each argparse parser asks gettext for its headings, and gettext searches the disk for
+    catalogues every time: building all 27 took longer than most commands' own work. Only
+    the chosen command needs its parser.
+    """
+
+    def __getattr__(self, name: str) -> Callable[..., _Unbuilt]:
+        return lambda *args, **kw: self
+
+
+_GLOBAL_WITH_VALUE = ("--db", "--summit", "--as")
+
+
+def chosen_command(argv: Sequence[str]) -> str | None:
+    """The subcommand named in argv (the first word that is no option or option value)."""
+    words = iter(argv)
+    for word in words:
+        if word in _GLOBAL_WITH_VALUE:
+            next(words, None)
+        elif word in ("-h", "--help", "--"):
+            # The list of commands is wanted, or argparse's own reading of `--`: build all.
+            return None
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def build_parser(chosen: str | None | bool = True) -> argparse.ArgumentParser:
+    """The whole parser; with `chosen` a command's name, only that command's parser.
+
+    With None (no command given: help, or the app), every command is listed but none built.
+    """
     parser = Parser(
         prog=PROG,
         description="Summit Agenda: draft, negotiate and export a summit's agenda. With no "
@@ -662,12 +750,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--summit", metavar="SLUG", default=None, help="which summit")
     parser.add_argument("--as", dest="as_", metavar="CODE", default=None,
                         help="act as this delegation")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     parser.set_defaults(handler=cmd_open)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
     common = _common()
 
-    def command(name: str, handler: Handler, help_: str, **kw: Any) -> argparse.ArgumentParser:
+    def command(name: str, handler: Handler, help_: str, **kw: Any) -> Any:
+        if chosen is None:
+            sub.add_parser(name, help=help_, add_help=False)
+            return _Unbuilt()
+        if chosen is not True and name != chosen:
+            return _Unbuilt()
         p = sub.add_parser(name, parents=[common], help=help_, description=help_, **kw)
         p.set_defaults(handler=handler)
         return p
@@ -797,11 +890,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-open", action="store_true", help="only build it and print its path")
 
     cli_documents.add_parsers(command)
+    if isinstance(chosen, str) and chosen not in sub.choices:
+        return build_parser(None)  # a mistyped command: the error lists them all
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(chosen_command(argv))
     args, extras = parser.parse_known_args(argv)
     # argparse fills optional positionals only before the first option, so
     # `summit note 1.1 --as IN "text"` would leave "text" over: place it where it belongs.
@@ -810,13 +906,26 @@ def main(argv: Sequence[str] | None = None) -> None:
             setattr(args, dest, extras.pop(0))
     if extras:
         parser.error(f"unrecognized arguments: {' '.join(extras)}")
+    _opened.clear()
     try:
         args.handler(args)
+        sys.stdout.flush()
+        take_daily_backups()
     except AgendaError as exc:
         fail(str(exc))
     except BrokenPipeError:
         # `summit history 1.1 | head`: the reader left; that is not an error.
         sys.stderr.close()
         raise SystemExit(0) from None
+    except OSError as exc:
+        # A full disk, a read-only folder, a file we may not read: the store wrote the whole
+        # operation or nothing, so one line says which file and that nothing changed.
+        where = exc.filename or workspace_path(args)
+        fail(f"{where}: {exc.strerror or exc}; nothing was changed")
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        # Valid JSON of the wrong shape reaches code that trusts it; it is still one line.
+        fail(f"{workspace_path(args)} (or one of its summit files) holds a record of an "
+             f"unexpected shape ({type(exc).__name__}: {exc}); nothing was changed. Restore "
+             "it from a backup (summit restore FILE)")
     except KeyboardInterrupt:
         raise SystemExit(130) from None

@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
-from rapidfuzz.distance import Indel
-
 from agenda.marks import MARKS, UNIDATA_VERSION
 
 OpKind = Literal["equal", "insert", "delete"]
@@ -115,6 +113,8 @@ def is_word(token: str) -> bool:
 
 def matching_blocks(a: Sequence[str], b: Sequence[str]) -> list[tuple[int, int, int]]:
     """Exact longest-common-subsequence matches (a_start, b_start, length) between token lists."""
+    from rapidfuzz.distance import Indel  # here: commands that never diff start without it
+
     ids: dict[str, int] = {}
     # rapidfuzz compares ints about twice as fast as strings.
     ia = [ids.setdefault(t, len(ids)) for t in a]

@@ -45,9 +45,9 @@ def templates_root() -> Path:
 
 def user_templates_dir() -> Path:
     """Where a user keeps their own templates (NAME.md.j2) and starter agendas (NAME.md)."""
-    from platformdirs import user_config_path
+    from agenda.paths import user_templates_dir as in_paths
 
-    return user_config_path("summit-agenda") / "templates"
+    return in_paths()
 
 
 def check_name(name: str, what: str = "template") -> str:

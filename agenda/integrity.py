@@ -1,28 +1,14 @@
-"""Proof that nothing was lost or altered: hash-chain checks, consistent backups, restore."""
+"""Proof that nothing was lost or altered: hash-chain, parent-link, acceptance and event checks."""
 
 from __future__ import annotations
 
-import hashlib
-import io
-import shutil
-import zipfile
 from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-import orjson
-
 from agenda import records
-from agenda.journal import is_journal
-from agenda.model import AgendaError, Code, now_utc, revision_hash, to_iso
+from agenda.model import Code, revision_hash
 from agenda.state import build_state
-from agenda.store import APP, atomic_write
 from agenda.workspace import Workspace
-
-BACKUP_FORMAT = "summit-agenda-backup"
-MANIFEST = "summit-agenda-backup.json"
-BACKUPS_KEPT = 7
 
 
 @dataclass(frozen=True)
@@ -181,110 +167,3 @@ def _check_revision(record: records.Record, by_uuid: dict[str, records.Record],
         if expected != body.get("hash"):
             problem("content hash does not match: the text or its metadata was "
                     "altered after it was tabled")
-
-
-# Backups ------------------------------------------------------------------------------------
-
-def backup(ws: Workspace, dest: Path) -> Path:
-    """Write a consistent snapshot of the whole workspace to one zip file.
-
-    The lock is held while the files are read, so a writer in another process waits for the
-    moment the copy takes instead of being caught half-way; compression happens after.
-    """
-    with ws.lock.hold():
-        members = {_member_name(ws, path): path.read_bytes() for path in ws.files()}
-    manifest = {"format": BACKUP_FORMAT, "app": APP, "version": 1,
-                "created": to_iso(now_utc()), "workspace": ws.path.name}
-    buffer = io.BytesIO()
-    # Level 1: JSON still shrinks about fivefold, at a fraction of the default's time.
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        archive.writestr(MANIFEST, orjson.dumps(manifest))
-        for name, raw in members.items():
-            archive.writestr(name, raw)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(dest, buffer.getvalue())
-    return dest
-
-
-def _member_name(ws: Workspace, path: Path) -> str:
-    return "workspace.json" if path == ws.path else f"summits/{path.name}"
-
-
-def read_backup(path: Path) -> dict[str, bytes]:
-    """The files of a backup, each already checked to be a readable Summit Agenda file."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            manifest = orjson.loads(archive.read(MANIFEST))
-            files = {n: archive.read(n) for n in archive.namelist() if n != MANIFEST}
-    except (OSError, KeyError, zipfile.BadZipFile, orjson.JSONDecodeError) as exc:
-        raise AgendaError(f"{path} is not a readable Summit Agenda backup ({exc})") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != BACKUP_FORMAT:
-        raise AgendaError(f"{path} is not a Summit Agenda backup")
-    if "workspace.json" not in files or any(
-        not (n == "workspace.json" or (n.startswith("summits/") and "/" not in n[8:]
-                                       and n[8:] not in ("", ".", "..")))
-        for n in files
-    ):
-        raise AgendaError(f"{path} has an unexpected layout; nothing was restored")
-    for name, raw in files.items():
-        if name != "workspace.json" and is_journal(raw):
-            if orjson.loads(raw.split(b"\n", 1)[0]).get("app") != APP:
-                raise AgendaError(f"{path}: {name} is not a Summit Agenda file")
-            continue
-        try:
-            meta = orjson.loads(raw)["_meta"]["1"]
-        except (orjson.JSONDecodeError, KeyError, TypeError):
-            raise AgendaError(f"{path}: {name} is damaged; nothing was restored") from None
-        if meta.get("app") != APP:
-            raise AgendaError(f"{path}: {name} is not a Summit Agenda file")
-    return files
-
-
-def restore(ws: Workspace, source: Path) -> Path:
-    """Put a backup in place of the workspace; the replaced files are kept aside.
-
-    Returns the folder where the replaced files now live.
-    """
-    files = read_backup(source)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    aside = ws.path.with_name(f"{ws.path.stem}.replaced-{stamp}")
-    with ws.lock.hold():
-        aside.mkdir(mode=0o700)
-        for path in ws.files():
-            if path.exists():
-                shutil.copy2(path, aside / _member_name(ws, path).replace("/", "-"))
-        ws.summits_dir.mkdir(mode=0o700, exist_ok=True)
-        for name, raw in files.items():
-            if name != "workspace.json":
-                atomic_write(ws.summits_dir / name.removeprefix("summits/"), raw)
-        atomic_write(ws.path, files["workspace.json"])
-    return aside
-
-
-def backups_folder() -> Path:
-    """Where automatic backups go: the user data folder's `backups/`."""
-    from platformdirs import user_data_path
-
-    return user_data_path("summit-agenda") / "backups"
-
-
-def automatic_backup(ws: Workspace, folder: Path, keep: int = BACKUPS_KEPT) -> list[Path]:
-    """Snapshot the workspace before a schema migration, and once a day of use.
-
-    Daily snapshots beyond the last `keep` are deleted; pre-migration ones are kept.
-    """
-    key = hashlib.sha256(str(ws.path.resolve()).encode()).hexdigest()[:10]
-    prefix = f"{ws.path.stem}-{key}-"
-    written = []
-    schema = ws.pending_migration()
-    if schema is not None:
-        before = folder / f"{prefix}before-schema{schema}.backup"
-        if not before.exists():
-            written.append(backup(ws, before))
-    today = folder / f"{prefix}{now_utc():%Y-%m-%d}.backup"
-    if not today.exists():
-        written.append(backup(ws, today))
-        for old in sorted(folder.glob(f"{prefix}[0-9]*.backup"))[:-keep]:
-            old.unlink(missing_ok=True)
-    return written
-

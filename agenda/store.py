@@ -79,17 +79,21 @@ def _fsync_folder(folder: Path) -> None:
 
 def atomic_write(path: Path, payload: bytes) -> None:
     """Replace path with payload so that a crash at any instant leaves old or new, never half."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # A fresh name, never an existing file nor a symlink planted where the temp file goes.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         try:
             _write_fully(fd, payload)
             os.fsync(fd)
         finally:
             os.close(fd)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename in (None, str(tmp)):
+            # Name the file the user knows, not our temp file (os.write names none at all).
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
         raise
     _fsync_folder(path.parent)
 
@@ -141,12 +145,23 @@ class WorkspaceLock:
                 self._depth -= 1
                 if self._depth == 0:
                     fd, self._fd, self._owner = self._fd, None, None
-                    assert fd is not None
-                    fcntl.flock(fd, fcntl.LOCK_UN)
-                    os.close(fd)
+                    if fd is not None:
+                        fcntl.flock(fd, fcntl.LOCK_UN)
+                        os.close(fd)
 
-    def _acquire(self) -> int:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+    def _acquire(self) -> int | None:
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            if exc.errno not in (errno.EACCES, errno.EROFS, errno.EPERM):
+                raise
+            # Read-only media or a lock file we may not write: flock needs only a read
+            # descriptor; and where no lock file can be created, no temp file can be either,
+            # so nobody writes here and reading without a lock is safe.
+            try:
+                fd = os.open(self.path, os.O_RDONLY)
+            except FileNotFoundError:
+                return None
         deadline = time.monotonic() + self.timeout
         while True:
             try:

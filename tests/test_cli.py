@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import pytest
@@ -286,3 +287,210 @@ def test_merge_tabled_by_the_chair(run: Run) -> None:
 def test_version(run: Run) -> None:
     code, out, _ = run("--version", db=False)
     assert code == 0 and out.startswith("summit ")
+
+
+# Faults: one line naming the file, nothing changed, exit 1 -------------------------------
+
+import errno  # noqa: E402
+import os  # noqa: E402
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and ".backups" not in str(p) and not p.name.endswith(".lock")}
+
+
+def _disk_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = os.write
+
+    def write(fd: int, data: bytes) -> int:
+        if fd > 2:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(fd, data)
+
+    monkeypatch.setattr(os, "write", write)
+
+
+@pytest.mark.parametrize("argv", [
+    ("table", "3.1", "--as", "RU", "--text", "Full disk."),
+    ("add", "--section", "Health", "--title", "T", "--as", "IN", "--text", "Text."),
+    ("note", "3.1", "--as", "IN", "A note."),
+    ("accept", "3.1", "--as", "RU"),
+    ("retitle", "3.1", "New title"),
+    ("status", "3.1", "deferred", "--as", "RU"),
+    ("section", "New section"),
+    ("new", "Another summit", "--delegation", "IN=India", "--delegation", "FR=France"),
+])
+def test_a_full_disk_gives_one_line_and_changes_nothing(
+        summit: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        argv: tuple[str, ...]) -> None:
+    summit.ok("items")  # today's backup is taken: the fault is in the command itself
+    before = _files(tmp_path)
+    _disk_full(monkeypatch)
+    code, out, err = summit(*argv)
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and "No space left on device" in err, err
+    assert "nothing was changed" in err and str(tmp_path) in err
+    monkeypatch.undo()
+    assert _files(tmp_path) == before  # no temp file left either
+
+
+def test_a_backup_onto_a_full_disk_names_the_backup(summit: Run, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    summit.ok("items")
+    before = _files(tmp_path)
+    _disk_full(monkeypatch)
+    code, _, err = summit("backup", "-o", str(tmp_path / "out" / "snap.backup"))
+    monkeypatch.undo()
+    assert code == 1 and err.count("\n") == 1 and "No space left on device" in err
+    assert str(tmp_path / "out" / "snap.backup") in err
+    assert _files(tmp_path) == before
+
+
+def _read_only(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """Every write under folder fails as on read-only media (chmod does not stop root)."""
+    real_open, real_mkdir, real_access = os.open, os.mkdir, os.access
+    writing = os.O_WRONLY | os.O_RDWR | os.O_CREAT
+
+    def refuse(path: object) -> None:
+        if str(path).startswith(str(folder)):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+
+    def open_(path: object, flags: int, *args: object, **kw: object) -> int:
+        if flags & writing:
+            refuse(path)
+        return real_open(path, flags, *args, **kw)  # type: ignore[arg-type]
+
+    def mkdir(path: object, *args: object, **kw: object) -> None:
+        refuse(path)
+        real_mkdir(path, *args, **kw)  # type: ignore[arg-type]
+
+    def access(path: object, mode: int, *args: object, **kw: object) -> bool:
+        if mode & os.W_OK and str(path).startswith(str(folder)):
+            return False
+        return real_access(path, mode, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", open_)
+    monkeypatch.setattr(os, "mkdir", mkdir)
+    monkeypatch.setattr(os, "access", access)
+
+
+def test_a_workspace_on_read_only_media_can_be_read(summit: Run, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    summit.ok("table", "3.1", "--as", "RU", "--text", "Russia's text.")
+    (tmp_path / "ws.json.lock").unlink()  # as copied onto a DVD: no lock file at all
+    before = _files(tmp_path)
+    _read_only(monkeypatch, tmp_path)
+    assert "Maritime corridor" in summit.ok("items")
+    assert "Russia's text." in summit.ok("show", "3.1")
+    assert "v2" in summit.ok("history", "3.1")
+    assert summit.ok("check").startswith("ok")
+    assert "Maritime corridor" in summit.ok("export")
+    code, out, err = summit("table", "3.1", "--as", "IN", "--text", "Mine.")
+    assert code == 1 and err.count("\n") == 1 and "Read-only file system" in err, err
+    assert "nothing was changed" in err
+    monkeypatch.undo()
+    assert _files(tmp_path) == before
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="permissions do not stop root")
+def test_a_read_only_folder_and_lock_file_can_be_read(summit: Run, tmp_path: Path) -> None:
+    summit.ok("items")
+    (tmp_path / "ws.json.lock").chmod(0o444)
+    tmp_path.chmod(0o555)
+    try:
+        assert "Maritime corridor" in summit.ok("items")
+        code, _, err = summit("table", "3.1", "--as", "RU", "--text", "No.")
+        assert code == 1 and err.count("\n") == 1 and "nothing was changed" in err
+    finally:
+        tmp_path.chmod(0o755)
+
+
+def test_an_unreadable_summit_file_gives_one_line(summit: Run, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    summit.ok("items")
+    summit_file = tmp_path / "ws.summits" / "india-russia-2021.json"
+    real = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self == summit_file:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    for argv in (("items",), ("check",), ("show", "3.1"), ("export",)):
+        code, out, err = summit(*argv)
+        assert code == 1 and err.count("\n") == 1, err
+        assert str(summit_file) in err and "Permission denied" in err
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 3) | st.sampled_from(["", "x", "1.1", "v1"]),
+    lambda inner: st.lists(inner, max_size=2) | st.dictionaries(
+        st.sampled_from(["uuid", "item", "text", "1"]), inner, max_size=2),
+    max_leaves=4)
+
+COMMANDS = [("items",), ("show", "1.1"), ("history", "1.1", "--as", "IN"), ("brackets",),
+            ("check",), ("log",), ("summits",), ("diff", "1.1"), ("export",),
+            ("table", "1.1", "--as", "RU", "--text", "A text.")]
+
+
+@pytest.fixture(scope="module")
+def demo_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    from agenda.demo import build_demo
+    from agenda.workspace import Workspace
+
+    folder = tmp_path_factory.mktemp("demo")
+    build_demo(Workspace(folder / "ws.json", create=True))
+    return _files(folder)
+
+
+def _mutate(data: object, draw: st.DrawFn) -> object:
+    """Replace one value somewhere in data (or drop one key) by something of another shape."""
+    if isinstance(data, dict) and data and draw(st.integers(0, 3)):
+        key = draw(st.sampled_from(sorted(data)))
+        if draw(st.integers(0, 5)) == 0:
+            return {k: v for k, v in data.items() if k != key}
+        return {**data, key: _mutate(data[key], draw)}
+    if isinstance(data, list) and data and draw(st.integers(0, 3)):
+        index = draw(st.integers(0, len(data) - 1))
+        return [*data[:index], _mutate(data[index], draw), *data[index + 1:]]
+    return draw(JSON_VALUES)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), which=st.sampled_from(["index", "summit"]))
+def test_files_of_the_wrong_shape_give_one_line_in_every_command(
+        demo_files: dict[str, bytes], tmp_path_factory: pytest.TempPathFactory,
+        capsys: pytest.CaptureFixture[str], data: st.DataObject, which: str) -> None:
+    folder = tmp_path_factory.mktemp("wrong")
+    for name, raw in demo_files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(raw)
+    if which == "index":
+        target = folder / "ws.json"
+        target.write_text(json.dumps(_mutate(json.loads(target.read_bytes()), data.draw)))
+    else:
+        # A summit journal: one line of it gets the wrong shape, with a checksum that matches
+        # (so it is not simply a torn or damaged line).
+        target = folder / "ws.summits/india-russia-2021.json"
+        lines = target.read_bytes().splitlines()
+        index = data.draw(st.integers(0, len(lines) - 1))
+        if index == 0:
+            lines[0] = json.dumps(_mutate(json.loads(lines[0]), data.draw)).encode()
+        else:
+            payload = json.dumps(_mutate(json.loads(lines[index][9:]), data.draw)).encode()
+            lines[index] = b"%08x " % zlib.crc32(payload) + payload
+        target.write_bytes(b"\n".join(lines) + b"\n")
+    run = Run(folder / "ws.json", capsys)
+    for argv in COMMANDS:
+        before = _files(folder)
+        code, _, err = run(*argv)
+        assert code in (0, 1), (argv, err)
+        assert err.count("\n") <= 1 and "Traceback" not in err, (argv, err)
+        if code == 1:
+            assert _files(folder) == before, argv

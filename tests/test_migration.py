@@ -74,10 +74,13 @@ def _reproduces(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_a_010_workspace_reads_as_010_showed_it(legacy: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
-    before = {p: p.read_bytes() for p in legacy.parent.rglob("*.json")}
+    def workspace_files() -> dict[Path, bytes]:
+        return {p: p.read_bytes() for p in [legacy, *legacy.with_suffix(".summits").iterdir()]}
+
+    before = workspace_files()
     _reproduces(legacy, capsys)
     # Reading converts in memory only: the files stay as 0.1.0 wrote them until a write.
-    assert {p: p.read_bytes() for p in legacy.parent.rglob("*.json")} == before
+    assert workspace_files() == before
     assert Workspace(legacy).pending_migration() == 1
 
 

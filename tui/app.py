@@ -15,7 +15,6 @@ from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from agenda.diff import diff_words, inert
-from agenda.integrity import automatic_backup, backups_folder
 from agenda.model import AgendaError, NotFound, now_utc
 from agenda.state import SummitState
 from agenda.workspace import Workspace
@@ -102,10 +101,13 @@ class SummitApp(App[None]):
     @work(thread=True, group="backup")
     def take_automatic_backup(self) -> None:
         """Before a migration and once a day of use, a snapshot of the workspace."""
+        from agenda.backup import automatic_backup
+
         try:
-            automatic_backup(self.ws, backups_folder())
-        except OSError as error:
-            self.call_from_thread(self.notify, f"The automatic backup failed: {error.strerror}",
+            automatic_backup(self.ws)
+        except (OSError, AgendaError) as error:
+            reason = getattr(error, "strerror", None) or str(error)
+            self.call_from_thread(self.notify, f"The automatic backup failed: {reason}",
                                   severity="warning", markup=False)
 
     # Acting as ----------------------------------------------------------------------------

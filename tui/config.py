@@ -6,23 +6,17 @@ import json
 import os
 from pathlib import Path
 
-ENV_CONFIG_DIR = "SUMMIT_AGENDA_CONFIG_DIR"
+from agenda.paths import ENV_CONFIG_DIR, config_dir
 
-
-def config_dir() -> Path:
-    """$SUMMIT_AGENDA_CONFIG_DIR, else the platform's user config folder for the app."""
-    env = os.environ.get(ENV_CONFIG_DIR)
-    if env:
-        return Path(env).expanduser()
-    from platformdirs import user_config_path
-
-    return user_config_path("summit-agenda")
+__all__ = ["ENV_CONFIG_DIR", "Preferences", "config_dir"]
 
 
 class Preferences:
     """A small JSON file: {"acting_as": {"<workspace path>": "IN"}}.
 
     A missing or unreadable file means no preference; it is never a reason to refuse to start.
+    The file says which delegation you work for, so only you may read it (0600), and it is
+    replaced atomically: a crash while saving leaves the old choices, not half a file.
     """
 
     def __init__(self, folder: Path) -> None:
@@ -36,17 +30,34 @@ class Preferences:
         return data if isinstance(data, dict) else {}
 
     def acting_as(self, workspace: Path) -> str | None:
-        value = self._read().get("acting_as", {}).get(str(workspace.resolve()))
+        choices = self._read().get("acting_as", {})
+        value = choices.get(str(workspace.resolve())) if isinstance(choices, dict) else None
         return value if isinstance(value, str) and value else None
 
     def remember_acting_as(self, workspace: Path, code: str | None) -> None:
         data = self._read()
-        choices = data.setdefault("acting_as", {})
+        choices = data.get("acting_as")
+        if not isinstance(choices, dict):
+            choices = data["acting_as"] = {}
         choices[str(workspace.resolve())] = code or ""
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = self.path.with_suffix(".tmp")
-            temporary.write_text(json.dumps(data, indent=2), encoding="utf-8")
-            temporary.replace(self.path)
+            self._save(json.dumps(data, indent=2).encode("utf-8"))
         except OSError:
             pass  # A preference that cannot be saved is only forgotten, never an error.
+
+    def _save(self, payload: bytes) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        try:
+            try:
+                view = memoryview(payload)
+                while view:
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, self.path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise

@@ -1,0 +1,594 @@
+"""Backups of a workspace: consistent zip snapshots, the daily incremental one, and restore.
+
+A backup holds exactly what `Workspace.files()` lists: the index as `workspace.json` and
+each summit file as `summits/<file name>`. Files are read without the workspace lock: the
+store replaces them atomically (or appends to them), so a read whose stamp did not move
+while it ran is one committed version; only a file that keeps changing is read under the
+lock, for the moment its copy takes. Compression happens after, outside any lock.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import os
+import struct
+import time
+import zlib
+from dataclasses import asdict, astuple, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from agenda.journal import is_journal
+from agenda.model import AgendaError, now_utc, to_iso
+from agenda.paths import backups_dir, daily_backup_name
+from agenda.store import APP, atomic_write
+from agenda.workspace import Workspace
+
+if TYPE_CHECKING:
+    import zipfile
+
+BACKUP_FORMAT = "summit-agenda-backup"
+MANIFEST = "summit-agenda-backup.json"
+BACKUPS_KEPT = 7
+# What the last automatic backup read of each file, so the next one re-reads only changes.
+LAST_BACKUP = "last-backup.json"
+READ_ATTEMPTS = 3
+
+# Restore limits. Level-1 deflate shrinks our JSON about fivefold; a zip bomb shrinks a
+# thousandfold. Whatever a backup says, we never inflate more than RATIO × its size on disk
+# (with a floor so that small, very repetitive workspaces still restore), nor MAX_TOTAL.
+MAX_RATIO = 100
+MIN_ALLOWANCE = 64 << 20
+MAX_TOTAL = 4 << 30
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What identifies one committed version of a file without reading it."""
+
+    ino: int
+    size: int
+    mtime_ns: int
+
+    @classmethod
+    def of(cls, st: os.stat_result) -> Stamp:
+        return cls(st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+# Which files, read how ---------------------------------------------------------------------
+
+def members(ws: Workspace) -> list[tuple[str, Path]]:
+    """(member name, file) for every file of the workspace, refusing any outside its folder.
+
+    The index names its summit files; a crafted index could name `../other.json` or an
+    absolute path and have a backup copy any readable file into the zip.
+    """
+    found = []
+    for path in ws.files():
+        name = _member_name(ws, path)
+        if name is None:
+            raise AgendaError(f"The workspace {ws.path} names a summit file outside its "
+                              f"folder ({path}); nothing was backed up")
+        found.append((name, path))
+    return found
+
+
+def _member_name(ws: Workspace, path: Path) -> str | None:
+    if path == ws.path:
+        return "workspace.json"
+    if path.parent == ws.summits_dir and _plain(path.name):
+        return f"summits/{path.name}"
+    return None
+
+
+def _plain(name: str) -> bool:
+    """A file name that stays in its folder: no separator, not `.` or `..`."""
+    return name not in ("", ".", "..") and "/" not in name and "\\" not in name
+
+
+def _read_once(path: Path) -> tuple[bytes, Stamp, Stamp]:
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        before = Stamp.of(os.fstat(fd))
+        chunks = []
+        while chunk := os.read(fd, CHUNK):
+            chunks.append(chunk)
+        return b"".join(chunks), before, Stamp.of(os.fstat(fd))
+    finally:
+        os.close(fd)
+
+
+def read_consistently(ws: Workspace, path: Path) -> tuple[bytes, Stamp]:
+    """One committed version of path, read without the lock unless it keeps changing."""
+    for _ in range(READ_ATTEMPTS):
+        try:
+            raw, before, after = _read_once(path)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise AgendaError(f"{path} is a symbolic link; nothing was backed up") from None
+            raise
+        # Same inode, size and mtime at both ends, and still the file at that name:
+        # nobody wrote to what we read, and nobody replaced it meanwhile.
+        if before == after and len(raw) == after.size and _stamp(path) == after:
+            return raw, after
+    with ws.lock.hold():
+        raw, _, after = _read_once(path)
+    return raw, after
+
+
+def _stamp(path: Path) -> Stamp | None:
+    try:
+        return Stamp.of(os.stat(path, follow_symlinks=False))
+    except FileNotFoundError:
+        return None
+
+
+# Writing a backup --------------------------------------------------------------------------
+
+def _create_temp(dest: Path, mode: int) -> tuple[Path, int]:
+    """A new temp file beside dest: never an existing file, never through a symlink."""
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        os.fchmod(fd, mode)  # the umask must not narrow a group-shared workspace's copy
+    except BaseException:
+        os.close(fd)
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp, fd
+
+
+def remove_dead_temps(folder: Path, name: str = "*") -> None:
+    """Delete temp files left by killed backups: those whose writing process is gone.
+
+    A live process's temp file (another backup being written now) is left alone.
+    """
+    try:
+        leftovers = list(folder.glob(f".{name}.*.tmp"))
+    except OSError:
+        return
+    for leftover in leftovers:
+        try:
+            pid = int(leftover.name.rsplit(".", 3)[-3])
+        except (ValueError, IndexError):
+            continue
+        if pid != os.getpid() and not _alive(pid):
+            leftover.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """All of data; a short write (disk full) raises instead of leaving half a member."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+@dataclass(frozen=True)
+class Placed:
+    """Where a member's compressed bytes sit in a backup, to copy them into the next one."""
+
+    crc: int
+    size: int
+    csize: int
+    offset: int  # of the compressed bytes, past the member's local header
+    method: int
+
+
+_LOCAL = struct.Struct("<4s5H3L2H")
+_CENTRAL = struct.Struct("<4s6H3L5H2L")
+_END = struct.Struct("<4s4H2LH")
+_UTF8 = 0x800
+_LIMIT = 0xFFFFFFFF
+
+
+class ZipWriter:
+    """Just the part of the zip format a backup needs: deflated members with UTF-8 names.
+
+    zipfile would do, but importing it (with shutil, bz2 and lzma) costs more than writing
+    the demo's daily backup; restore, which is rare, still reads backups with zipfile.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.offset = 0
+        self.central: list[bytes] = []
+        t = time.localtime()
+        self.dos_time = t.tm_hour << 11 | t.tm_min << 5 | t.tm_sec // 2
+        self.dos_date = (t.tm_year - 1980) << 9 | t.tm_mon << 5 | t.tm_mday
+
+    def _write(self, data: bytes) -> None:
+        _write_all(self.fd, data)
+        self.offset += len(data)
+
+    def _header(self, name: str, crc: int, size: int, csize: int, method: int) -> int:
+        if max(size, csize, self.offset) >= _LIMIT or len(self.central) >= 0xFFFF:
+            raise AgendaError("The workspace is too large for a backup file (4 GB, 65,535 "
+                              "files); nothing was backed up")
+        encoded = name.encode()
+        header_offset = self.offset
+        self._write(_LOCAL.pack(b"PK\x03\x04", 20, _UTF8, method, self.dos_time,
+                                self.dos_date, crc, csize, size, len(encoded), 0) + encoded)
+        self.central.append(_CENTRAL.pack(
+            b"PK\x01\x02", 20, 20, _UTF8, method, self.dos_time, self.dos_date, crc, csize,
+            size, len(encoded), 0, 0, 0, 0, 0o100600 << 16, header_offset) + encoded)
+        return self.offset
+
+    def add(self, name: str, data: bytes) -> Placed:
+        # Level 1: JSON still shrinks about fivefold, at a fraction of the default's time.
+        compressor = zlib.compressobj(1, zlib.DEFLATED, -15)
+        packed = compressor.compress(data) + compressor.flush()
+        crc = zlib.crc32(data)
+        offset = self._header(name, crc, len(data), len(packed), 8)
+        self._write(packed)
+        return Placed(crc, len(data), len(packed), offset, 8)
+
+    def copy(self, name: str, placed: Placed, source: int) -> Placed:
+        """Copy a member's compressed bytes from the previous backup, without inflating them."""
+        offset = self._header(name, placed.crc, placed.size, placed.csize, placed.method)
+        _copy_range(source, self.fd, placed.offset, placed.csize)
+        self.offset += placed.csize
+        return Placed(placed.crc, placed.size, placed.csize, offset, placed.method)
+
+    def close(self) -> None:
+        start = self.offset
+        self._write(b"".join(self.central))
+        self._write(_END.pack(b"PK\x05\x06", 0, 0, len(self.central), len(self.central),
+                              self.offset - start, start, 0))
+
+
+def _copy_range(source: int, target: int, offset: int, count: int) -> None:
+    """Copy count bytes at offset in source to target's position, in the kernel if it can."""
+    end = offset + count
+    while offset < end:
+        try:
+            copied = os.copy_file_range(source, target, end - offset, offset)
+        except OSError:
+            copied = 0
+        if copied == 0:
+            chunk = os.pread(source, min(CHUNK, end - offset), offset)
+            if not chunk:
+                raise AgendaError("The previous backup is shorter than it was; nothing was "
+                                  "backed up")
+            _write_all(target, chunk)
+            copied = len(chunk)
+        offset += copied
+
+
+def _write_backup(dest: Path, mode: int, manifest: dict[str, Any],
+                  entries: list[tuple[str, bytes | Placed]],
+                  previous: Path | None = None) -> dict[str, Placed]:
+    """Write the backup atomically; a Placed entry is copied as it is from `previous`."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    remove_dead_temps(dest.parent, dest.name)
+    tmp, fd = _create_temp(dest, mode)
+    source = os.open(previous, os.O_RDONLY | os.O_NOFOLLOW) if previous is not None else None
+    try:
+        try:
+            writer = ZipWriter(fd)
+            writer.add(MANIFEST, orjson.dumps(manifest))
+            placed = {}
+            for name, data in entries:
+                if isinstance(data, Placed):
+                    assert source is not None
+                    placed[name] = writer.copy(name, data, source)
+                else:
+                    placed[name] = writer.add(name, data)
+            writer.close()
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+            if source is not None:
+                os.close(source)
+        os.replace(tmp, dest)
+    except BaseException as exc:
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename in (None, str(tmp)):
+            raise OSError(exc.errno, exc.strerror, str(dest)) from exc
+        raise
+    return placed
+
+
+def _manifest(ws: Workspace) -> dict[str, Any]:
+    return {"format": BACKUP_FORMAT, "app": APP, "version": 1,
+            "created": to_iso(now_utc()), "workspace": ws.path.name}
+
+
+def _file_mode(ws: Workspace) -> int:
+    """A backup is readable by exactly whom the workspace file is."""
+    try:
+        return os.stat(ws.path).st_mode & 0o666
+    except OSError:
+        return 0o600
+
+
+def backup(ws: Workspace, dest: Path) -> Path:
+    """Write a consistent snapshot of the whole workspace to one zip file."""
+    entries: list[tuple[str, bytes | Placed]] = [
+        (name, read_consistently(ws, path)[0]) for name, path in members(ws)]
+    _write_backup(dest, _file_mode(ws), _manifest(ws), entries)
+    return dest
+
+
+# The automatic backups ---------------------------------------------------------------------
+
+def today() -> str:
+    return f"{now_utc():%Y-%m-%d}"
+
+
+def automatic_backup(ws: Workspace, folder: Path | None = None,
+                     keep: int = BACKUPS_KEPT) -> list[Path]:
+    """Snapshot the workspace before a schema migration, and once a day of use.
+
+    Daily snapshots beyond the last `keep` are deleted; pre-migration ones are kept. Two
+    processes starting the day at once take one backup: the other finds it under way.
+    """
+    folder = folder if folder is not None else backups_dir(ws.path)
+    prefix = f"{ws.path.stem}-"
+    wanted = []
+    schema = ws.pending_migration()
+    if schema is not None:
+        before = folder / f"{prefix}before-schema{schema}.backup"
+        if not before.exists():
+            wanted.append(before)
+    daily = folder / daily_backup_name(ws.path, today())
+    if not daily.exists():
+        wanted.append(daily)
+    if not wanted:
+        return []
+    _make_folder(folder, _file_mode(ws))
+    with _folder_lock(folder, _file_mode(ws)) as free:
+        if not free:
+            return []
+        remove_dead_temps(folder)
+        written = [_incremental_backup(ws, folder, dest) for dest in wanted
+                   if not dest.exists()]
+    for old in sorted(folder.glob(f"{prefix}[0-9]*.backup"))[:-keep]:
+        old.unlink(missing_ok=True)
+    return written
+
+
+def _make_folder(folder: Path, file_mode: int) -> None:
+    if folder.is_dir():
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    # Whoever may read the workspace file may list its backups; nobody else.
+    os.chmod(folder, file_mode | ((file_mode & 0o444) >> 2))
+
+
+class _folder_lock:
+    """A non-blocking flock on the backups folder: True when this process got it."""
+
+    def __init__(self, folder: Path, mode: int) -> None:
+        self.path = folder / ".lock"
+        self.mode = mode
+        self.fd: int | None = None
+
+    def __enter__(self) -> bool:
+        try:
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, self.mode)
+        except PermissionError:
+            # Created by a colleague sharing the folder: flock needs only to read it.
+            self.fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+
+
+def _incremental_backup(ws: Workspace, folder: Path, dest: Path) -> Path:
+    """A full snapshot that re-reads and re-compresses only the files changed since the last.
+
+    The last backup's record says, per file, the stamp and digest it had and where its
+    compressed bytes sit in that backup; an unchanged file is copied from there unread.
+    When nothing changed at all, the last backup is today's too: a hard link.
+    """
+    last = _read_last(folder)
+    previous = folder / last["backup"] if last else None
+    if previous is not None and _stamp(previous) != Stamp(*last["stamp"]):
+        previous, last = None, {}  # replaced or damaged since: trust nothing in it
+    known: dict[str, dict[str, Any]] = last.get("files", {})
+    entries: list[tuple[str, bytes | Placed]] = []
+    records: dict[str, dict[str, Any]] = {}
+    for name, path in members(ws):
+        before = known.get(name)
+        stamp = _stamp(path)
+        if before is not None and stamp is not None and list(astuple(stamp)) == before["stamp"]:
+            entries.append((name, Placed(**before["placed"])))
+            records[name] = before
+            continue
+        raw, stamp = read_consistently(ws, path)
+        digest = hashlib.sha256(raw).hexdigest()
+        same = before is not None and before["sha256"] == digest
+        entries.append((name, Placed(**before["placed"]) if same and before else raw))
+        records[name] = {"stamp": list(astuple(stamp)), "sha256": digest}
+    mode = _file_mode(ws)
+    if previous is not None and set(records) == set(known) and all(
+            isinstance(data, Placed) for _, data in entries):
+        os.link(previous, dest)
+        placed = {name: Placed(**known[name]["placed"]) for name in records}
+    else:
+        placed = _write_backup(dest, mode, _manifest(ws), entries, previous)
+    if "before-schema" not in dest.name:
+        for name, record in records.items():
+            record["placed"] = asdict(placed[name])
+        written = _stamp(dest)
+        assert written is not None
+        _write_last(folder, {"backup": dest.name, "stamp": list(astuple(written)),
+                             "files": records}, mode)
+    return dest
+
+
+def _read_last(folder: Path) -> dict[str, Any]:
+    """The record of the last daily backup, or {} if there is none we can trust."""
+    try:
+        data = orjson.loads((folder / LAST_BACKUP).read_bytes())
+        files = {name: {"stamp": [int(x) for x in record["stamp"]][:3],
+                        "sha256": str(record["sha256"]),
+                        "placed": asdict(Placed(**{k: int(v) for k, v in
+                                                   record["placed"].items()}))}
+                 for name, record in data["files"].items()}
+        name = str(data["backup"])
+        stamp = [int(x) for x in data["stamp"]]
+    except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError,
+            AttributeError):
+        return {}
+    if "/" in name or name in ("", ".", "..") or len(stamp) != 3:
+        return {}
+    return {"backup": name, "stamp": stamp, "files": files}
+
+
+def _write_last(folder: Path, data: dict[str, Any], mode: int) -> None:
+    dest = folder / LAST_BACKUP
+    tmp, fd = _create_temp(dest, mode)
+    try:
+        try:
+            _write_all(fd, orjson.dumps(data))
+        finally:
+            os.close(fd)
+        os.replace(tmp, dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+# Restore -----------------------------------------------------------------------------------
+
+def _member_ok(name: str) -> bool:
+    if name == "workspace.json":
+        return True
+    rest = name.removeprefix("summits/")
+    return rest != name and _plain(rest)
+
+
+def _named_files(index: Any) -> list[Any]:
+    """The summit files a workspace index names (tolerant of layouts without them)."""
+    table = index.get("summits") if isinstance(index, dict) else None
+    if not isinstance(table, dict):
+        return []
+    return [doc["file"] for doc in table.values() if isinstance(doc, dict) and "file" in doc]
+
+
+def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, path: Path) -> bytes:
+    """A member's bytes, refusing as soon as it outgrows what it declared or the budget."""
+    limit = min(info.file_size, budget)
+    chunks, size = [], 0
+    with archive.open(info) as member:
+        while chunk := member.read(CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise AgendaError(f"{path} inflates beyond any real workspace (member "
+                                  f"{info.filename}); nothing was restored")
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def read_backup(path: Path) -> dict[str, bytes]:
+    """The files of a backup, each already checked to be a readable Summit Agenda file."""
+    import zipfile
+
+    try:
+        on_disk = path.stat().st_size
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+            names = [i.filename for i in infos]
+            if len(set(names)) != len(names):
+                raise AgendaError(f"{path} names a file twice; nothing was restored")
+            budget = min(MAX_TOTAL, max(MIN_ALLOWANCE, MAX_RATIO * on_disk))
+            if sum(i.file_size for i in infos) > budget:
+                raise AgendaError(f"{path} would inflate to more than {budget >> 20} MB, far "
+                                  "beyond its size; it is not a backup we wrote. Nothing was "
+                                  "restored")
+            if MANIFEST not in names:
+                raise KeyError(MANIFEST)
+            files: dict[str, bytes] = {}
+            for info in infos:
+                files[info.filename] = _inflate(archive, info, budget, path)
+                budget -= len(files[info.filename])
+    except (OSError, KeyError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise AgendaError(f"{path} is not a readable Summit Agenda backup ({exc})") from None
+    try:
+        manifest = orjson.loads(files.pop(MANIFEST))
+    except orjson.JSONDecodeError:
+        manifest = None
+    if not isinstance(manifest, dict) or manifest.get("format") != BACKUP_FORMAT:
+        raise AgendaError(f"{path} is not a Summit Agenda backup")
+    if "workspace.json" not in files or not all(_member_ok(n) for n in files):
+        raise AgendaError(f"{path} has an unexpected layout; nothing was restored")
+    for name, raw in files.items():
+        try:
+            if name != "workspace.json" and is_journal(raw):
+                app = orjson.loads(raw.split(b"\n", 1)[0]).get("app")  # a summit journal
+            else:
+                meta = orjson.loads(raw)["_meta"]["1"]
+                app = meta.get("app")
+        except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
+            raise AgendaError(f"{path}: {name} is damaged; nothing was restored") from None
+        if app != APP:
+            raise AgendaError(f"{path}: {name} is not a Summit Agenda file")
+    # Once restored, the index is followed: it must name only files of the backup itself.
+    for named in _named_files(orjson.loads(files["workspace.json"])):
+        if not isinstance(named, str) or not _plain(named) or f"summits/{named}" not in files:
+            raise AgendaError(f"{path}: its index names a summit file outside the backup "
+                              f"({str(named)[:80]!r}); nothing was restored")
+    return files
+
+
+def _aside_folder(ws: Workspace) -> Path:
+    """A new folder for the replaced files; two restores in one second get two folders."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    for attempt in range(1, 1000):
+        aside = ws.path.with_name(f"{ws.path.stem}.replaced-{stamp}"
+                                  + (f"-{attempt}" if attempt > 1 else ""))
+        try:
+            aside.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        return aside
+    raise AgendaError(f"Too many restores of {ws.path} this second; nothing was restored")
+
+
+def restore(ws: Workspace, source: Path) -> Path:
+    """Put a backup in place of the workspace; the replaced files are kept aside.
+
+    Returns the folder where the replaced files now live.
+    """
+    files = read_backup(source)
+    with ws.lock.hold():
+        # The files being replaced, kept aside; a crafted index's outside files are no
+        # concern of ours and are neither copied nor touched.
+        current = [(name, path) for path in ws.files()
+                   if (name := _member_name(ws, path)) is not None]
+        aside = _aside_folder(ws)
+        for name, path in current:
+            try:
+                raw, _ = read_consistently(ws, path)
+            except FileNotFoundError:
+                continue
+            atomic_write(aside / name.replace("/", "-"), raw)
+        ws.summits_dir.mkdir(mode=0o700, exist_ok=True)
+        for name, raw in files.items():
+            if name != "workspace.json":
+                atomic_write(ws.summits_dir / name.removeprefix("summits/"), raw)
+        atomic_write(ws.path, files["workspace.json"])
+    return aside

@@ -1,0 +1,68 @@
+"""Every folder Summit Agenda reads or writes outside a workspace file, named in one place."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+APP_DIR = "summit-agenda"
+ENV_DB = "SUMMIT_AGENDA_DB"
+ENV_CONFIG_DIR = "SUMMIT_AGENDA_CONFIG_DIR"
+ENV_BACKUPS = "SUMMIT_AGENDA_BACKUPS"
+
+# platformdirs is imported inside the functions that need it: a command given --db (or
+# $SUMMIT_AGENDA_DB) never asks where the user folders are, and starts without it.
+
+
+def _user_data_dir() -> Path:
+    from platformdirs import user_data_path
+
+    return user_data_path(APP_DIR)
+
+
+def default_workspace_path() -> Path:
+    """$SUMMIT_AGENDA_DB, else `workspace.json` in the user data folder of this platform."""
+    env = os.environ.get(ENV_DB)
+    if env:
+        return Path(env).expanduser()
+    return _user_data_dir() / "workspace.json"
+
+
+def demo_path() -> Path:
+    """The demo's own workspace, apart from the user's real one."""
+    return _user_data_dir() / "demo.json"
+
+
+def config_dir() -> Path:
+    """$SUMMIT_AGENDA_CONFIG_DIR, else the platform's user config folder for the app."""
+    env = os.environ.get(ENV_CONFIG_DIR)
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_config_path
+
+    return user_config_path(APP_DIR)
+
+
+def user_templates_dir() -> Path:
+    """Where a user keeps their own templates (NAME.md.j2) and starter agendas (NAME.md)."""
+    return config_dir() / "templates"
+
+
+def backups_dir(workspace: Path) -> Path:
+    """Where the automatic backups of one workspace go.
+
+    Beside the workspace (`<stem>.backups/`), so its drafts and notes never end up in a
+    folder the user did not choose; or, with $SUMMIT_AGENDA_BACKUPS, in a sub-folder there
+    named after the workspace, so several workspaces can share that folder.
+    """
+    env = os.environ.get(ENV_BACKUPS)
+    if not env:
+        return workspace.with_name(f"{workspace.stem}.backups")
+    key = hashlib.sha256(str(workspace.resolve()).encode()).hexdigest()[:10]
+    return Path(env).expanduser() / f"{workspace.stem}-{key}"
+
+
+def daily_backup_name(workspace: Path, day: str) -> str:
+    """The file name of a workspace's daily backup of `day` (YYYY-MM-DD) in backups_dir."""
+    return f"{workspace.stem}-{day}.backup"

@@ -1,0 +1,427 @@
+"""Backups and restore: consistent snapshots taken without the lock, daily and incremental,
+kept beside the workspace, and restores that refuse hostile archives."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import tracemalloc
+import zipfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from agenda import backup, integrity, paths
+from agenda.cli import main
+from agenda.model import AgendaError
+from agenda.workspace import Workspace
+
+SLUG = "india-russia-2021"
+
+
+def _contents(ws: Workspace) -> dict[str, bytes]:
+    return {name: path.read_bytes() for name, path in backup.members(ws)}
+
+
+def _on_day(monkeypatch: pytest.MonkeyPatch, day: datetime) -> None:
+    monkeypatch.setattr(backup, "now_utc", lambda: day)
+
+
+def test_backup_and_restore_round_trip(demo: Workspace, tmp_path: Path) -> None:
+    saved = backup.backup(demo, tmp_path / "snap.backup")
+    before = {p.name: p.read_bytes() for p in demo.files()}
+    demo.table(SLUG, "2.1", delegation="RU", text="After the backup.")
+    aside = backup.restore(demo, saved)
+    assert {p.name: p.read_bytes() for p in demo.files()} == before
+    kept = sorted(p.name for p in aside.iterdir())
+    assert kept == [f"summits-{SLUG}.json", "workspace.json"]
+    assert b"After the backup." in (aside / f"summits-{SLUG}.json").read_bytes()
+    fresh = Workspace(demo.path)
+    state = fresh.state(SLUG)
+    assert "After the backup." not in [r.text for r in state.history(state.item("2.1"))]
+    assert integrity.check(fresh) == []
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, raw in members.items():
+            archive.writestr(name, raw)
+    return buffer.getvalue()
+
+
+MANIFEST = b'{"format": "summit-agenda-backup"}'
+GOOD = b'{"_meta": {"1": {"app": "summit-agenda", "kind": "workspace", "schema": 1}}}'
+
+
+@pytest.mark.parametrize("content", [
+    b"not a zip",
+    _zip({"summit-agenda-backup.json": b'{"format": "other"}', "workspace.json": GOOD}),
+    _zip({"summit-agenda-backup.json": MANIFEST, "workspace.json": GOOD,
+          "../../etc/passwd": GOOD}),
+    _zip({"summit-agenda-backup.json": MANIFEST, "workspace.json": GOOD,
+          "summits/../../x.json": GOOD}),
+    _zip({"summit-agenda-backup.json": MANIFEST, "workspace.json": GOOD,
+          "summits/a\\..\\..\\x.json": GOOD}),
+    _zip({"summit-agenda-backup.json": MANIFEST, "workspace.json": b"{trunc"}),
+    _zip({"summit-agenda-backup.json": MANIFEST, "workspace.json": b'{"_meta": {"1": {}}}'}),
+    _zip({"summit-agenda-backup.json": MANIFEST, "workspace.json": b'{"_meta": {"1": 7}}'}),
+    _zip({"summit-agenda-backup.json": MANIFEST}),
+    _zip({"workspace.json": GOOD}),
+])
+def test_bad_backups_are_refused_before_anything_changes(demo: Workspace, tmp_path: Path,
+                                                         content: bytes) -> None:
+    bad = tmp_path / "bad.backup"
+    bad.write_bytes(content)
+    before = {p: p.read_bytes() for p in demo.files()}
+    with pytest.raises(AgendaError):
+        backup.restore(demo, bad)
+    assert {p: p.read_bytes() for p in demo.files()} == before
+
+
+def _bomb(path: Path, megabytes: int) -> None:
+    """A valid-looking backup whose one member inflates a thousandfold."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("summit-agenda-backup.json", MANIFEST)
+        archive.writestr("workspace.json", GOOD)
+        with archive.open("summits/x.json", "w") as member:
+            zeros = bytes(1 << 20)
+            for _ in range(megabytes):
+                member.write(zeros)
+
+
+def test_a_zip_bomb_is_refused_without_inflating_it(demo: Workspace, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    bomb = tmp_path / "bomb.backup"
+    _bomb(bomb, 300)
+    assert bomb.stat().st_size < 2 << 20
+    before = {p: p.read_bytes() for p in demo.files()}
+    tracemalloc.start()
+    try:
+        with pytest.raises(SystemExit) as exit_:
+            main(["restore", str(bomb), "--yes", "--db", str(demo.path)])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert exit_.value.code == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "nothing was restored" in err.lower()
+    assert peak < 16 << 20
+    assert {p: p.read_bytes() for p in demo.files()} == before
+
+
+def test_a_member_inflating_past_its_declared_size_is_refused(tmp_path: Path) -> None:
+    # The sizes in a zip's directory are the archive's word; the bytes are checked as read.
+    lying = tmp_path / "lying.backup"
+    _bomb(lying, 2)
+    raw = bytearray(lying.read_bytes())
+    with zipfile.ZipFile(lying) as archive:
+        info = archive.getinfo("summits/x.json")
+    for offset in (info.header_offset + 22, _central_entry(raw, "summits/x.json") + 24):
+        raw[offset:offset + 4] = (1000).to_bytes(4, "little")
+    lying.write_bytes(bytes(raw))
+    with pytest.raises(AgendaError):
+        backup.read_backup(lying)
+
+
+def _central_entry(raw: bytearray, name: str) -> int:
+    offset = raw.index(b"PK\x01\x02")
+    while True:
+        name_length = int.from_bytes(raw[offset + 28:offset + 30], "little")
+        if raw[offset + 46:offset + 46 + name_length] == name.encode():
+            return offset
+        extra = int.from_bytes(raw[offset + 30:offset + 32], "little")
+        comment = int.from_bytes(raw[offset + 32:offset + 34], "little")
+        offset += 46 + name_length + extra + comment
+
+
+def test_restore_command_asks_unless_yes(demo: Workspace, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    saved = backup.backup(demo, tmp_path / "snap.backup")
+    monkeypatch.setattr(sys, "stdin", open(__file__))  # noqa: SIM115 - not a terminal
+    with pytest.raises(SystemExit) as exit_:
+        main(["restore", str(saved), "--db", str(demo.path)])
+    assert exit_.value.code == 2 and "--yes" in capsys.readouterr().err
+    main(["restore", str(saved), "--yes", "--db", str(demo.path)])
+    assert "replaced files are in" in capsys.readouterr().out
+
+
+def test_restore_twice_in_one_second_keeps_both_sets_aside(demo: Workspace,
+                                                           tmp_path: Path) -> None:
+    saved = backup.backup(demo, tmp_path / "snap.backup")
+    asides = {backup.restore(demo, saved) for _ in range(3)}
+    assert len(asides) == 3 and all(a.is_dir() for a in asides)
+
+
+def test_a_crafted_index_naming_another_file_is_refused_by_name(demo: Workspace,
+                                                                tmp_path: Path) -> None:
+    import orjson
+
+    secret = tmp_path / "secret.json"
+    secret.write_bytes(b'{"not": "yours"}')
+    index = orjson.loads(demo.path.read_bytes())
+    doc = next(iter(index["summits"].values()))
+    for crafted in ("../secret.json", str(secret)):
+        doc["file"] = crafted
+        demo.path.write_bytes(orjson.dumps(index))
+        crafted_ws = Workspace(demo.path)
+        with pytest.raises(AgendaError, match="outside its folder"):
+            backup.backup(crafted_ws, tmp_path / "out.backup")
+        with pytest.raises(AgendaError, match="outside its folder"):
+            backup.automatic_backup(crafted_ws, tmp_path / "auto")
+        assert not (tmp_path / "out.backup").exists()
+        assert not list((tmp_path / "auto").glob("*.backup"))
+
+
+WRITER = textwrap.dedent("""
+    import sys
+    from agenda.workspace import Workspace
+    ws = Workspace(sys.argv[1])
+    for n in range(200):
+        ws.table("india-russia-2021", "2.1", delegation="RU", text=f"busy {n}")
+""")
+
+
+def test_backup_while_another_process_writes_is_consistent(demo: Workspace,
+                                                           tmp_path: Path) -> None:
+    script = tmp_path / "writer.py"
+    script.write_text(WRITER)
+    proc = subprocess.Popen([sys.executable, str(script), str(demo.path)])
+    snapshots = []
+    while proc.poll() is None and len(snapshots) < 20:
+        snapshots.append(backup.backup(demo, tmp_path / f"b{len(snapshots)}.backup"))
+    proc.wait(timeout=120)
+    assert proc.returncode == 0
+    for n, snapshot in enumerate(snapshots):
+        target = tmp_path / f"restored{n}" / "ws.json"
+        ws = Workspace(target, create=True)
+        backup.restore(ws, snapshot)
+        assert integrity.check(Workspace(target)) == []
+
+
+HOLDER = textwrap.dedent("""
+    import sys, time
+    from agenda.workspace import Workspace
+    ws = Workspace(sys.argv[1])
+    with ws.lock.hold():
+        print("held", flush=True)
+        time.sleep(30)
+""")
+
+
+def test_the_daily_backup_does_not_wait_for_the_lock(demo: Workspace, tmp_path: Path) -> None:
+    script = tmp_path / "holder.py"
+    script.write_text(HOLDER)
+    proc = subprocess.Popen([sys.executable, str(script), str(demo.path)],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == "held\n"
+        demo.lock.timeout = 0.2  # were the backup to take the lock, it would give up here
+        written = backup.automatic_backup(demo)
+        assert len(written) == 1
+        assert backup.read_backup(written[0])["workspace.json"] == demo.path.read_bytes()
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_automatic_backups_live_beside_the_workspace(demo: Workspace, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    data_home = Path(os.environ["XDG_DATA_HOME"])
+    written = backup.automatic_backup(demo)
+    assert [p.parent for p in written] == [tmp_path / "demo.backups"]
+    assert not data_home.exists() or not any(data_home.rglob("*.backup"))
+    shared = tmp_path / "shared"
+    monkeypatch.setenv(paths.ENV_BACKUPS, str(shared))
+    (written,) = backup.automatic_backup(demo)
+    assert written.parent.parent == shared and written.parent.name.startswith("demo-")
+
+
+def test_backups_keep_the_workspace_permissions(demo: Workspace) -> None:
+    os.chmod(demo.path, 0o640)  # a workspace shared with a group on purpose
+    (written,) = backup.automatic_backup(demo)
+    assert written.stat().st_mode & 0o777 == 0o640
+    assert written.parent.stat().st_mode & 0o777 == 0o750
+
+
+def test_daily_backup_once_a_day_keeps_the_last_few(demo: Workspace, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "backups"
+    day = datetime(2021, 3, 1, tzinfo=UTC)
+    for offset in range(10):
+        _on_day(monkeypatch, day + timedelta(days=offset))
+        assert len(backup.automatic_backup(demo, folder, keep=3)) == 1
+        assert backup.automatic_backup(demo, folder, keep=3) == []  # same day: no second
+    kept = sorted(p.name for p in folder.glob("*.backup"))
+    assert len(kept) == 3 and kept[-1].endswith("2021-03-10.backup")
+
+
+def test_the_daily_backup_rereads_only_changed_files(demo: Workspace, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from agenda.model import Delegation
+
+    demo.create_summit("Other", [Delegation("IN", "India"), Delegation("FR", "France")],
+                       sections=["One"])
+    folder = tmp_path / "backups"
+    _on_day(monkeypatch, datetime(2021, 3, 1, tzinfo=UTC))
+    backup.automatic_backup(demo, folder)
+    demo.table(SLUG, "2.1", delegation="RU", text="Changed on the second day.")
+    read: list[str] = []
+    real = backup._read_once
+    monkeypatch.setattr(backup, "_read_once",
+                        lambda path: read.append(path.name) or real(path))
+    _on_day(monkeypatch, datetime(2021, 3, 2, tzinfo=UTC))
+    (second,) = backup.automatic_backup(demo, folder)
+    # Tabling rewrote one summit file; the index and the other summit were not touched.
+    assert read == [f"{SLUG}.json"]
+    with zipfile.ZipFile(second) as archive:
+        assert archive.testzip() is None
+    assert {n: r for n, r in backup.read_backup(second).items()} == _contents(demo)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(days=st.lists(st.lists(st.sampled_from(["2.1", "1.1", "retitle", "touch"]),
+                              max_size=3), min_size=1, max_size=4))
+def test_every_incremental_backup_holds_the_files_of_its_day(
+        demo: Workspace, tmp_path_factory: pytest.TempPathFactory, days: list[list[str]],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path_factory.mktemp("backups")
+    for n, changes in enumerate(days):
+        for change in changes:
+            if change == "retitle":
+                demo.retitle_item(SLUG, "1.2", f"Title {n}")
+            elif change == "touch":
+                # Same bytes, new mtime: re-read, found identical, copied compressed.
+                path = demo.summits_dir / f"{SLUG}.json"
+                os.utime(path, ns=(time.time_ns(), time.time_ns() + 1_000_000_000))
+            else:
+                demo.table(SLUG, change, delegation="RU", text=f"Day {n}, {change}.")
+        _on_day(monkeypatch, datetime(2021, 3, 1, tzinfo=UTC) + timedelta(days=n))
+        (written,) = backup.automatic_backup(demo, folder, keep=len(days) + 1)
+        assert backup.read_backup(written) == _contents(demo)
+
+
+KILLED = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from agenda import backup
+    from agenda.workspace import Workspace
+    real = backup.ZipWriter.add
+    def slow(self, name, data):
+        placed = real(self, name, data)
+        print("writing", flush=True)
+        time.sleep(60)
+        return placed
+    backup.ZipWriter.add = slow
+    backup.backup(Workspace(sys.argv[1]), Path(sys.argv[2]))
+""")
+
+
+def test_a_killed_backup_leaves_no_temp_file_after_the_next(demo: Workspace,
+                                                            tmp_path: Path) -> None:
+    script = tmp_path / "killed.py"
+    script.write_text(KILLED)
+    dest = tmp_path / "out" / "snap.backup"
+    proc = subprocess.Popen([sys.executable, str(script), str(demo.path), str(dest)],
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline() == "writing\n"
+    (leftover,) = dest.parent.glob(".snap.backup.*.tmp")
+    assert leftover.stat().st_mode & 0o777 == 0o600
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    backup.backup(demo, dest)
+    assert sorted(p.name for p in dest.parent.iterdir()) == ["snap.backup"]
+
+
+def test_a_live_backups_temp_file_is_left_alone(tmp_path: Path) -> None:
+    mine = tmp_path / f".x.backup.{os.getppid()}.0a0b0c0d.tmp"
+    mine.write_bytes(b"")
+    backup.remove_dead_temps(tmp_path)
+    assert mine.exists()
+
+
+def test_a_migration_is_preceded_by_a_backup_of_the_old_files(
+        demo: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from agenda import store
+
+    old_files = {p.name: p.read_bytes() for p in demo.files()}
+    monkeypatch.setattr(store, "SCHEMA_VERSION", store.SCHEMA_VERSION + 1)
+    monkeypatch.setitem(store.MIGRATIONS, store.SCHEMA_VERSION - 1, lambda data: data)
+    upgraded = Workspace(demo.path)
+    assert upgraded.pending_migration() == store.SCHEMA_VERSION - 1
+    written = backup.automatic_backup(upgraded, tmp_path / "backups")
+    old_schema = store.SCHEMA_VERSION - 1
+    assert written[0].name.endswith(f"before-schema{old_schema}.backup")
+    saved = backup.read_backup(written[0])
+    assert saved["workspace.json"] == old_files[demo.path.name]
+    upgraded.table(SLUG, "2.1", delegation="RU", text="After the upgrade.")
+    assert upgraded.pending_migration() is None
+
+
+def test_a_day_with_no_change_links_the_last_backup(demo: Workspace, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "backups"
+    _on_day(monkeypatch, datetime(2021, 3, 1, tzinfo=UTC))
+    (first,) = backup.automatic_backup(demo, folder)
+    _on_day(monkeypatch, datetime(2021, 3, 2, tzinfo=UTC))
+    (second,) = backup.automatic_backup(demo, folder)
+    assert first.stat().st_ino == second.stat().st_ino
+    assert backup.read_backup(second) == _contents(demo)
+
+
+def test_a_replaced_last_backup_is_not_trusted(demo: Workspace, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "backups"
+    _on_day(monkeypatch, datetime(2021, 3, 1, tzinfo=UTC))
+    (first,) = backup.automatic_backup(demo, folder)
+    first.write_bytes(b"\0" * first.stat().st_size)  # same size, other bytes
+    demo.table(SLUG, "2.1", delegation="RU", text="Changed on the second day.")
+    _on_day(monkeypatch, datetime(2021, 3, 2, tzinfo=UTC))
+    (second,) = backup.automatic_backup(demo, folder)
+    with zipfile.ZipFile(second) as archive:
+        assert archive.testzip() is None
+    assert backup.read_backup(second) == _contents(demo)
+
+
+def test_a_crafted_backup_whose_index_names_another_file_is_refused(demo: Workspace,
+                                                                    tmp_path: Path) -> None:
+    import orjson
+
+    saved = backup.read_backup(backup.backup(demo, tmp_path / "snap.backup"))
+    index = orjson.loads(saved["workspace.json"])
+    before = {p: p.read_bytes() for p in demo.files()}
+    for crafted in ("../other/ws.summits/x.json", "/etc/passwd", "missing.json"):
+        next(iter(index["summits"].values()))["file"] = crafted
+        members = {"summit-agenda-backup.json": MANIFEST, **saved,
+                   "workspace.json": orjson.dumps(index)}
+        bad = tmp_path / "crafted.backup"
+        bad.write_bytes(_zip(members))
+        with pytest.raises(AgendaError, match="outside the backup"):
+            backup.restore(demo, bad)
+        assert {p: p.read_bytes() for p in demo.files()} == before
+
+
+def test_restore_mends_a_crafted_workspace_without_copying_outside_files(
+        demo: Workspace, tmp_path: Path) -> None:
+    import orjson
+
+    good = backup.backup(demo, tmp_path / "snap.backup")
+    secret = tmp_path / "secret.json"
+    secret.write_bytes(b'{"not": "yours"}')
+    index = orjson.loads(demo.path.read_bytes())
+    next(iter(index["summits"].values()))["file"] = str(secret)
+    demo.path.write_bytes(orjson.dumps(index))
+    aside = backup.restore(Workspace(demo.path), good)
+    assert sorted(p.name for p in aside.iterdir()) == ["workspace.json"]
+    assert secret.read_bytes() == b'{"not": "yours"}'
+    assert integrity.check(Workspace(demo.path)) == []
