@@ -12,7 +12,10 @@ from agenda.diff import (
     diff_lines,
     diff_stats,
     diff_words,
-    inert,
+    similarity,
+    tokenize,
+)
+from agenda.diff_render import (
     ops_to_json,
     render_ansi,
     render_critic,
@@ -20,9 +23,8 @@ from agenda.diff import (
     render_unified,
     render_word,
     side_by_side,
-    similarity,
-    tokenize,
 )
+from agenda.text import inert
 
 # Arbitrary characters mixed with the pieces that break naive tokenizers: line ends, combining
 # marks, ZWJ emoji, flags, and real words so that diffs have something in common.
