@@ -111,13 +111,14 @@ def _patterns() -> _Patterns:
         rf"|{beyond}[\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f{astral}])"
     )
     token = re.compile(
-        # The commonest tokens first: a lone space, a word, ASCII punctuation that nothing
-        # glues to. Alternatives start on disjoint characters, so the order changes no token.
-        r" (?![^\S\r\n])"
+        # The commonest tokens first: a lone space or \n, ASCII punctuation nothing glues to (a
+        # cheap test before the word's, which halves the time of a text of punctuation), a
+        # word. Alternatives start on disjoint characters, so the order changes no token.
+        r" (?![^\S\r\n])|\n"
+        r"|[!-/:-@\[-\^`{-~](?![^\x00-\x7f])"
         # A hyphenated or elided compound is one word: "Indo-Pacific" → "Asia-Pacific" reads
         # as one changed word, not "Indo" struck beside a shared "-Pacific".
         rf"|{word}(?:[-\u2010\u2011'\u2019]{word})*+"
-        r"|[!-/:-@\[-\^`{-~](?![^\x00-\x7f])"
         r"|[^\S\r\n]++|\r\n|\r|\n"
         r"|[\U0001f1e6-\U0001f1ff]{2}"
         rf"|[^\w\s]{glue}*+"
