@@ -491,10 +491,10 @@ def _word_span(
     kept = blk.wa[m1] - blk.wa[i1] + blk.wa[i2] - blk.wa[m2]
     if (weigh and words_a + words_b - 2 * kept > _MIN_GUARDED_WORDS
             and (m2 - m1) * (n2 - n1) <= _MAX_CELLS):
-        # Decided before any token alignment: shared words can only be fewer once spacing
-        # and punctuation are aligned too and the clean-up has run, so when even the words'
-        # own LCS is this low the block ends up replaced anyway (~60 % of the time two
-        # unrelated 200 KB texts took).
+        # Decided before any token alignment (as _early does for blocks it can read without
+        # tokenising): shared words can only be fewer once spacing and punctuation are
+        # aligned too and the clean-up has run, so when even the words' own LCS is this low
+        # the block ends up replaced anyway.
         shared = kept + LCSseq.similarity(
             list(compress(blk.ca[m1:m2], blk.fa[m1:m2])),
             list(compress(blk.cb[n1:n2], blk.fb[n1:n2])),
