@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from agenda import cli_documents, paths
-from agenda.diff import inert
 from agenda.model import (
     AgendaError,
     Code,
@@ -32,6 +31,7 @@ from agenda.model import (
     to_iso,
     when,
 )
+from agenda.text import inert
 from agenda.workspace import DEFAULT_SECTIONS, Workspace
 
 PROG = "summit"
@@ -472,7 +472,7 @@ def _use_colour(choice: str) -> bool:
 
 
 def cmd_diff(args: argparse.Namespace) -> None:
-    from agenda import diff
+    from agenda import diff, diff_render
 
     ws = open_workspace(args)
     state = ws.state(_summit(ws, args), _as(args))
@@ -499,17 +499,17 @@ def cmd_diff(args: argparse.Namespace) -> None:
     labels = (f"{names[0]} {old.label}", f"{names[1]} {new.label}")
     fmt = args.format
     if fmt == "json":
-        say_json(diff.ops_to_json(ops))
+        say_json(diff_render.ops_to_json(ops))
         return
     if fmt == "unified":
-        say(diff.render_unified(old.text, new.text, from_label=labels[0],
-                                to_label=labels[1]).rstrip("\n"))
+        say(diff_render.render_unified(old.text, new.text, from_label=labels[0],
+                                       to_label=labels[1]).rstrip("\n"))
         return
     if fmt == "critic":
-        say(diff.render_critic(ops))
+        say(diff_render.render_critic(ops))
         return
     if fmt == "html":
-        say(diff.render_html(ops))
+        say(diff_render.render_html(ops))
         return
     stats = diff.diff_stats(ops)
     say(f"{item.number} {item.title}: {labels[0]} → {labels[1]} · similarity "
@@ -518,14 +518,15 @@ def cmd_diff(args: argparse.Namespace) -> None:
     colour = _use_colour(args.color)
     if fmt == "side":
         width = max(20, (_terminal_width() - 3) // 2)
-        for row in diff.side_by_side(ops):
+        for row in diff_render.side_by_side(ops):
             left = _cells(row.left, colour, width)
             right = _cells(row.right, colour, width)
             for l_line, r_line in zip_longest(left, right, fillvalue=" " * width):
                 sys.stdout.write(f"{l_line} │ {r_line}\n")
         return
     # render_ansi makes user text inert itself; its SGR codes are ours.
-    sys.stdout.write((diff.render_ansi(ops) if colour else inert(diff.render_word(ops))) + "\n")
+    shown = diff_render.render_ansi(ops) if colour else inert(diff_render.render_word(ops))
+    sys.stdout.write(shown + "\n")
 
 
 def _terminal_width() -> int:
@@ -542,7 +543,7 @@ def _cells(segments: Sequence[Any], colour: bool, width: int) -> list[str]:
     """
     import textwrap
 
-    from agenda.diff import render_ansi, render_word
+    from agenda.diff_render import render_ansi, render_word
 
     plain = inert("".join(op.text for op in segments))
     if colour and len(plain) <= width:

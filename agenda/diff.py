@@ -1,24 +1,28 @@
-"""Word and line diffs between two texts, and the renderers that show them to people."""
+"""Word and line diffs between two texts: tokens, operations, statistics and similarity."""
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
-from typing import Literal
+from itertools import accumulate, compress, count, islice, takewhile
+from typing import Literal, NamedTuple
 
 from agenda.marks import MARKS, UNIDATA_VERSION
 
 OpKind = Literal["equal", "insert", "delete"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Op:
     op: OpKind
     text: str
+    # Words in text, counted by the engine from its tokens as it makes the op, so statistics
+    # never tokenise a result again; None when not known (ops built by hand, equal lines).
+    words: int | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -27,12 +31,6 @@ class DiffStats:
     words_deleted: int
     words_changed: int
     similarity: float
-
-
-@dataclass(frozen=True)
-class SideRow:
-    left: tuple[Op, ...]
-    right: tuple[Op, ...]
 
 
 def _char_class(codepoints: Iterable[int]) -> str:
@@ -68,129 +66,555 @@ def scan_marks() -> str:
     )
 
 
+def _split_planes(body: str) -> tuple[str, str]:
+    """A class body of marks as (basic plane part, astral part).
+
+    re tests a class holding astral ranges range by range (~770 of them, 1.6 µs a symbol
+    token); a class of the basic plane alone compiles to a table looked up at once.
+    """
+    bmp: list[str] = []
+    astral: list[str] = []
+    i = 0
+    while i < len(body):
+        span = body[i : i + 3] if i + 2 < len(body) and body[i + 1] == "-" else body[i]
+        (astral if ord(span[0]) > 0xFFFF else bmp).append(span)
+        i += len(span)
+    return "".join(bmp), "".join(astral)
+
+
+class _Patterns(NamedTuple):
+    token: re.Pattern[str]
+    word_start: re.Pattern[str]
+    # Marks, ZWNJ, ZWJ or astral characters: in a text without them, words are plain_word
+    # matches.
+    glue: re.Pattern[str]
+    plain_word: re.Pattern[str]
+
+
 @cache
-def _word_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+def _patterns() -> _Patterns:
     """The token and word patterns, built on first use."""
-    marks = MARKS if unicodedata.unidata_version == UNIDATA_VERSION else scan_marks()
-    # Joiners that glue an emoji sequence together: ZWJ, skin tones, tag characters.
-    emoji_glue = "\u200d\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f" + marks
-    word = rf"(?:\w|[{marks}\u200c\u200d])+"
+    bmp, astral = _split_planes(
+        MARKS if unicodedata.unidata_version == UNIDATA_VERSION else scan_marks()
+    )
+    # An astral class is only tried on an astral character.
+    beyond = r"(?=[\U00010000-\U0010ffff])"
+    mark = rf"(?:[{bmp}\u200c\u200d]|{beyond}[{astral}])"
+    # A word is \w and marks (and ZWNJ/ZWJ) in any order. Runs of each are matched
+    # possessively: the two sets are disjoint, so no backtracking is needed, and none happens.
+    word = rf"(?:\w++(?:{mark}++\w*+)*+|{mark}++(?:\w++{mark}*+)*+)"
+    # Joiners that glue an emoji sequence together: ZWJ, skin tones, tag characters, marks.
+    glue = (
+        rf"(?:\u200d[^\w\s\u200d]|[\u200d{bmp}]"
+        rf"|{beyond}[\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f{astral}])"
+    )
     token = re.compile(
-        r"\r\n|\r|\n"
-        r"|[^\S\r\n]+"
+        # The commonest tokens first: a lone space or \n, ASCII punctuation nothing glues to (a
+        # cheap test before the word's, which halves the time of a text of punctuation), a
+        # word. Alternatives start on disjoint characters, so the order changes no token.
+        r" (?![^\S\r\n])|\n"
+        r"|[!-/:-@\[-\^`{-~](?![^\x00-\x7f])"
         # A hyphenated or elided compound is one word: "Indo-Pacific" → "Asia-Pacific" reads
         # as one changed word, not "Indo" struck beside a shared "-Pacific".
-        rf"|{word}(?:[-\u2010\u2011'\u2019]{word})*"
+        rf"|{word}(?:[-\u2010\u2011'\u2019]{word})*+"
+        r"|[^\S\r\n]++|\r\n|\r|\n"
         r"|[\U0001f1e6-\U0001f1ff]{2}"
-        rf"|[^\w\s](?:\u200d[^\w\s\u200d]|[{emoji_glue}])*"
+        rf"|[^\w\s]{glue}*+"
     )
-    return token, re.compile(rf"(?:\w|[{marks}])")
+    return _Patterns(
+        token,
+        re.compile(rf"[\w{bmp}]|{beyond}[{astral}]"),
+        # One class (searched with a table) plus any astral character, which may be a mark.
+        re.compile(rf"[{bmp}\u200c\u200d\U00010000-\U0010ffff]"),
+        re.compile(r"\w++(?:[-\u2010\u2011'\u2019]\w++)*+"),
+    )
 
 
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
-_PARAGRAPH_BREAK = re.compile(r"(?:\r\n|\r|\n)[^\S\r\n]*(?:\r\n|\r|\n)")
-_SENTENCE = re.compile(r".*?(?:[.!?;]+\s+|$)", re.DOTALL)
+_LINE = re.compile(r"[^\r\n]*+(?:\r\n|\r|\n)|[^\r\n]++")
+_PARAGRAPH_BREAK = re.compile(r"(?:\r\n|\r|\n)[^\S\r\n]*+(?:\r\n|\r|\n)")
+_LINE_ENDS = frozenset(("\n", "\r", "\r\n"))
+_SENTENCE_ENDS = frozenset(".!?;")
 
-# Above this many token pairs a block is first split by sentences, and if it is still this
-# big it is shown as replaced: the exact LCS costs time and memory in proportion (~0.5 s and
-# ~450 MB for two unrelated 200 KB paragraphs).
+# Above this many token pairs the exact LCS is not run on a block (it costs time and memory in
+# proportion: ~0.5 s and ~450 MB for two unrelated 200 KB paragraphs); the block is aligned by
+# lines, then sentences, and what is still this big is shown as replaced.
 _MAX_CELLS = 400_000_000
 # A long changed block whose words are less alike than this reads better as "replaced": the few
 # shared words left after the clean-up are coincidences. Short blocks keep them ("We", ".").
 _MIN_BLOCK_SIMILARITY = 0.3
 _MIN_GUARDED_WORDS = 40
+# Characters compared, and how alike they must be, for a block to skip _early's look.
+_GLANCE = 256
+_GLANCE_ALIKE = 0.8
+# Changed blocks longer than this (both sides) have their shared edges cut off first.
+_TRIM_FROM = 1 << 16
+
+Block = tuple[int, int, int]
 
 
 def tokenize(text: str) -> list[str]:
     """Split text into words, whitespace runs, line ends and symbols; "".join gives it back."""
-    return _word_patterns()[0].findall(text)
+    return _patterns().token.findall(text)
 
 
 def is_word(token: str) -> bool:
     """Whether a token from tokenize() is a word (not whitespace, punctuation or a symbol)."""
-    return _word_patterns()[1].match(token) is not None
+    return _patterns().word_start.match(token) is not None
 
 
-def matching_blocks(a: Sequence[str], b: Sequence[str]) -> list[tuple[int, int, int]]:
-    """Exact longest-common-subsequence matches (a_start, b_start, length) between token lists."""
-    from rapidfuzz.distance import Indel  # here: commands that never diff start without it
-
-    ids: dict[str, int] = {}
-    # rapidfuzz compares ints about twice as fast as strings.
-    ia = [ids.setdefault(t, len(ids)) for t in a]
-    ib = [ids.setdefault(t, len(ids)) for t in b]
-    return [
-        (o.src_start, o.dest_start, o.src_end - o.src_start)
-        for o in Indel.opcodes(ia, ib)
-        if o.tag == "equal"
-    ]
+def lines(text: str) -> list[str]:
+    """Split text into lines, each with its line end (\\n, \\r\\n or a lone \\r)."""
+    if "\n" not in text and "\r" not in text:
+        return [text] if text else []
+    return _LINE.findall(text)
 
 
-def _pieces_diff(a: list[str], b: list[str]) -> Iterable[tuple[str, str, str]]:
-    """Yield (kind, a_text, b_text) where kind is "equal" or "changed"."""
+def _count_words(text: str) -> int:
+    return sum(map(is_word, tokenize(text)))
+
+
+def _words(op: Op) -> int:
+    return _count_words(op.text) if op.words is None else op.words
+
+
+def _common_prefix(x: Sequence[int], y: Sequence[int], limit: int) -> int:
+    """Length of the common prefix of x and y (at most limit).
+
+    Element by element for the first few (the usual case), then by galloping slice compares,
+    which run in C, so a prefix of a million tokens costs a few milliseconds.
+    """
+    i, stop = 0, min(limit, 32)
+    while i < stop and x[i] == y[i]:
+        i += 1
+    if i < stop or i == limit:
+        return i
+    lo, step = i, 64
+    while lo < limit:
+        hi = min(limit, lo + step)
+        if x[lo:hi] != y[lo:hi]:
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if x[lo:mid] == y[lo:mid]:
+                    lo = mid
+                else:
+                    hi = mid
+            return lo
+        lo, step = hi, step * 2
+    return lo
+
+
+def _affix(x: Sequence[int], y: Sequence[int]) -> tuple[int, int]:
+    """Lengths of the common prefix and (not overlapping it) common suffix."""
+    limit = min(len(x), len(y))
+    p = _common_prefix(x, y, limit)
+    if p == limit or x[-1] != y[-1]:
+        return p, 0
+    return p, _common_prefix(x[::-1], y[::-1], limit - p)
+
+
+# ASCII punctuation that is a token of its own before or after any ASCII character (the
+# joiners -, ' and / can sit inside a word, _ is a word character).
+_LONE_PUNCTUATION = frozenset("!\"#$%&()*+,.:;<=>?@[\\]^`{|}~")
+# How far back from the first difference a cut between tokens is looked for.
+_CUT_WINDOW = 256
+
+
+def _loose_end(text: str, i: int) -> bool:
+    """Whether no word continues past text[i] and no token joins it to text[i + 1]."""
+    c, d = text[i], text[i + 1]
+    if c.isspace():
+        return not d.isspace()
+    return c in _LONE_PUNCTUATION and d.isascii()
+
+
+def _loose_start(text: str, i: int) -> bool:
+    """Whether text[i] starts a token that no word continues into from text[i - 1]."""
+    c, d = text[i - 1], text[i]
+    if d.isspace():
+        return not c.isspace()
+    return d in _LONE_PUNCTUATION and c.isascii()
+
+
+def _shared_length(texts: Sequence[str], limit: int, backwards: bool) -> int:
+    first = texts[0]
+    lo, step = 0, 64
+    while lo < limit:
+        hi = min(limit, lo + step)
+        if backwards:
+            same = all(t.endswith(first[len(first) - hi : len(first) - lo], 0, len(t) - lo)
+                       for t in texts[1:])
+        else:
+            same = all(t.startswith(first[lo:hi], lo) for t in texts[1:])
+        if not same:
+            if hi - lo == 1:
+                return lo
+            step = 1 if step <= 2 else step // 4
+            continue
+        lo, step = hi, step * 2
+    return lo
+
+
+def shared_edges(texts: Sequence[str]) -> tuple[int, int]:
+    """Lengths of a prefix and a suffix (not overlapping) that all texts share.
+
+    Each is cut between tokens, with a space or lone punctuation on the shared side, so the
+    texts' tokens, words and the merge's neighbour words are the same with or without them:
+    diffing or merging what is left gives the same answer, and a 1 MB text edited in one
+    place costs what the edit costs.
+    """
+    if len(texts) < 2:
+        return 0, 0
+    limit = min(map(len, texts))
+    first = texts[0]
+    common = _shared_length(texts, limit, backwards=False)
+    # A cut at c keeps first[:c]; the character at c and the one before it are shared.
+    prefix = next((c for c in range(common - 1, max(0, common - _CUT_WINDOW), -1)
+                   if _loose_end(first, c - 1)), 0)
+    common = _shared_length(texts, limit - prefix, backwards=True)
+    end = len(first)
+    suffix = next((end - c for c in range(end - common + 1, min(end, end - common + _CUT_WINDOW))
+                   if _loose_start(first, c)), 0)
+    return prefix, suffix
+
+
+def _lcs(x: Sequence[int], y: Sequence[int]) -> list[Block] | None:
+    """Exact LCS matches (x_start, y_start, length), or None when that would cost too much."""
+    from rapidfuzz.distance import Indel
+    if len(x) * len(y) > _MAX_CELLS:
+        return None
+    return [(i1, j1, i2 - i1) for tag, i1, i2, j1, _ in Indel.opcodes(x, y).as_list()
+            if tag == "equal"]
+
+
+def _align(x: Sequence[int], y: Sequence[int]) -> list[Block] | None:
+    """_lcs, with the common prefix and suffix matched first so that only the rest counts."""
+    p, s = _affix(x, y)
+    n, m = len(x) - p - s, len(y) - p - s
+    blocks = [(0, 0, p)] if p else []
+    if n and m:
+        middle = _lcs(x[p : p + n], y[p : p + m])
+        if middle is None:
+            return None
+        blocks.extend((i + p, j + p, k) for i, j, k in middle)
+    if s:
+        blocks.append((len(x) - s, len(y) - s, s))
+    return blocks
+
+
+def _affix_blocks(x: Sequence[int], y: Sequence[int]) -> list[Block]:
+    p, s = _affix(x, y)
+    return [b for b in ((0, 0, p), (len(x) - s, len(y) - s, s)) if b[2]]
+
+
+def _kinds(tokens: Sequence[str]) -> str:
+    """One letter a token: n line end, s other spacing, e sentence end (. ! ? ;), o the rest.
+
+    Built per distinct token and joined in C, so that cutting a hostile text of a million
+    tokens into lines or sentences is a regex over a string, not a Python loop.
+    """
+    kind = {
+        t: "n" if t in _LINE_ENDS else "s" if t.isspace() else "e" if t in _SENTENCE_ENDS
+        else "o"
+        for t in set(tokens)
+    }
+    return "".join(map(kind.__getitem__, tokens))
+
+
+_LINE_CUT = re.compile("n")
+# After the spacing that follows a sentence end; possessive, so a long run costs one pass.
+_SENTENCE_CUT = re.compile("e[ns]++")
+
+
+def _line_cuts(tokens: Sequence[str]) -> list[int]:
+    return [m.end() for m in _LINE_CUT.finditer(_kinds(tokens))]
+
+
+def _sentence_cuts(tokens: Sequence[str]) -> list[int]:
+    """Token positions after a sentence: after the spacing that follows . ! ? or ;."""
+    return [m.end() for m in _SENTENCE_CUT.finditer(_kinds(tokens))]
+
+
+def _units(ids: Sequence[int], cuts: list[int], vocab: dict[tuple[int, ...], int]) -> list[int]:
+    bounds = [0, *cuts, len(ids)] if not cuts or cuts[-1] != len(ids) else [0, *cuts]
+    return [vocab.setdefault(tuple(ids[a:b]), len(vocab))
+            for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+
+
+def _unit_starts(cuts: list[int], n: int) -> list[int]:
+    """Token position where each unit of _units starts, and n after the last."""
+    starts = [0, *(c for c in cuts if c < n)]
+    return [*dict.fromkeys(starts), n]
+
+
+def _coarse_blocks(
+    x: Sequence[int], y: Sequence[int], tx: Sequence[str], ty: Sequence[str], level: int
+) -> list[Block]:
+    """Matches too costly to find exactly: align lines (level 0), then sentences (level 1).
+
+    Units are matched exactly when they fit, by common prefix and suffix only when they do not,
+    and the tokens between matched units are aligned again one level down; past sentences,
+    what is left is unmatched. Every step costs at most _MAX_CELLS, so hostile texts of any
+    length stay linear.
+    """
+    if level > 1:
+        return _affix_blocks(x, y)
+    cut = _line_cuts if level == 0 else _sentence_cuts
+    cx, cy = cut(tx), cut(ty)
+    vocab: dict[tuple[int, ...], int] = {}
+    ux, uy = _units(x, cx, vocab), _units(y, cy, vocab)
+    sx, sy = _unit_starts(cx, len(x)), _unit_starts(cy, len(y))
+    unit_blocks = _align(ux, uy)
+    if unit_blocks is None:
+        unit_blocks = _affix_blocks(ux, uy)
+    out: list[Block] = []
     ai = bi = 0
-    for sa, sb, n in matching_blocks(a, b) + [(len(a), len(b), 0)]:
+    for ua, ub, un in [*unit_blocks, (len(ux), len(uy), 0)]:
+        a0, b0 = sx[ua], sy[ub]
+        if a0 > ai and b0 > bi:
+            out.extend((i + ai, j + bi, k) for i, j, k in _blocks(
+                x[ai:a0], y[bi:b0], tx[ai:a0], ty[bi:b0], level + 1))
+        if un:
+            out.append((a0, b0, sx[ua + un] - a0))
+        ai, bi = sx[ua + un], sy[ub + un]
+    return out
+
+
+def _blocks(
+    x: Sequence[int], y: Sequence[int], tx: Sequence[str], ty: Sequence[str], level: int = 0
+) -> list[Block]:
+    exact = _align(x, y)
+    return exact if exact is not None else _coarse_blocks(x, y, tx, ty, level)
+
+
+def _ids(a: Sequence[str], b: Sequence[str]) -> tuple[list[int], list[int]]:
+    # rapidfuzz compares ints about twice as fast as strings.
+    ids: defaultdict[str, int] = defaultdict(count().__next__)
+    return list(map(ids.__getitem__, a)), list(map(ids.__getitem__, b))
+
+
+def matching_blocks(a: Sequence[str], b: Sequence[str]) -> list[Block]:
+    """Longest-common-subsequence matches (a_start, b_start, length) between token lists.
+
+    Exact when affordable; past _MAX_CELLS the tokens are aligned by lines, then sentences.
+    """
+    ia, ib = _ids(a, b)
+    return [blk for blk in _blocks(ia, ib, a, b) if blk[2]]
+
+
+def _pieces(a: list[str], b: list[str]) -> Iterable[tuple[bool, int, int, int, int]]:
+    """Yield (equal, a_start, a_end, b_start, b_end) spans covering both unit lists."""
+    return _pieces_of_ids(*_ids(a, b))
+
+
+def _pieces_of_ids(ia: list[int], ib: list[int]) -> Iterable[tuple[bool, int, int, int, int]]:
+    blocks = _align(ia, ib)
+    if blocks is None:
+        blocks = _affix_blocks(ia, ib)
+    ai = bi = 0
+    for sa, sb, n in [*blocks, (len(ia), len(ib), 0)]:
         if sa > ai or sb > bi:
-            yield "changed", "".join(a[ai:sa]), "".join(b[bi:sb])
+            yield False, ai, sa, bi, sb
         if n:
-            yield "equal", "".join(a[sa : sa + n]), ""
+            yield True, sa, sa + n, sb, sb + n
         ai, bi = sa + n, sb + n
 
 
-def _replace(a: str, b: str) -> list[Op]:
-    return [Op(k, t) for k, t in (("delete", a), ("insert", b)) if t]
+class _Block:
+    """One changed block of both texts as tokens, with shared ids and word prefix sums."""
+
+    def __init__(self, ta: list[str], tb: list[str], vocab: _Vocab) -> None:
+        self.ta, self.tb = ta, tb
+        self.ca, self.cb = vocab.encode(ta), vocab.encode(tb)
+        self.fa = list(map(vocab.word.__getitem__, self.ca))
+        self.fb = list(map(vocab.word.__getitem__, self.cb))
+        self.wa = list(accumulate(self.fa, initial=0))
+        self.wb = list(accumulate(self.fb, initial=0))
+
+    def a(self, i: int, j: int) -> Op:
+        return Op("delete", "".join(self.ta[i:j]), self.wa[j] - self.wa[i])
+
+    def b(self, i: int, j: int) -> Op:
+        return Op("insert", "".join(self.tb[i:j]), self.wb[j] - self.wb[i])
+
+    def equal(self, i: int, j: int) -> Op:
+        return Op("equal", "".join(self.ta[i:j]), self.wa[j] - self.wa[i])
 
 
-def _replace_tokens(ta: list[str], tb: list[str]) -> list[Op]:
-    """Show a block as replaced, keeping shared whitespace (line ends) at its edges equal."""
+class _Vocab:
+    """Token ids shared by both texts, and whether each id is a word (decided once per id)."""
+
+    def __init__(self) -> None:
+        # A new token gets the next number from the default factory, all in C.
+        self.ids: defaultdict[str, int] = defaultdict(count().__next__)
+        self.word: list[bool] = []
+
+    def encode(self, tokens: list[str]) -> list[int]:
+        ids = self.ids
+        codes = list(map(ids.__getitem__, tokens))
+        if len(ids) > len(self.word):
+            self.word.extend(map(is_word, islice(ids, len(self.word), None)))
+        return codes
+
+
+def _replaced(blk: _Block, i1: int, i2: int, j1: int, j2: int) -> list[Op]:
+    """Show a span as replaced, keeping shared whitespace (line ends) at its edges equal."""
+    ta, tb = blk.ta, blk.tb
     lead = 0
-    while lead < min(len(ta), len(tb)) and ta[lead] == tb[lead] and not ta[lead].strip():
+    width = min(i2 - i1, j2 - j1)
+    while lead < width and ta[i1 + lead] == tb[j1 + lead] and ta[i1 + lead].isspace():
         lead += 1
     trail = 0
     while (
-        trail < min(len(ta), len(tb)) - lead
-        and ta[-1 - trail] == tb[-1 - trail]
-        and not ta[-1 - trail].strip()
+        trail < width - lead
+        and ta[i2 - 1 - trail] == tb[j2 - 1 - trail]
+        and ta[i2 - 1 - trail].isspace()
     ):
         trail += 1
-    return [
-        Op("equal", "".join(ta[:lead])),
-        *_replace("".join(ta[lead : len(ta) - trail]), "".join(tb[lead : len(tb) - trail])),
-        Op("equal", "".join(ta[len(ta) - trail :])),
-    ]
+    ops = [blk.equal(i1, i1 + lead), blk.a(i1 + lead, i2 - trail),
+           blk.b(j1 + lead, j2 - trail), blk.equal(i2 - trail, i2)]
+    return [op for op in ops if op.text]
 
 
-def _word_block(ta: list[str], tb: list[str]) -> list[Op]:
-    if len(ta) * len(tb) > _MAX_CELLS:
-        return _replace_tokens(ta, tb)
-    ops: list[Op] = []
-    for kind, x, y in _pieces_diff(ta, tb):
-        ops.extend([Op("equal", x)] if kind == "equal" else _replace(x, y))
-    ops = _cleanup(ops)
-    stats = diff_stats(ops)
-    words = stats.words_added + stats.words_deleted + 2 * stats.words_changed
-    if words > _MIN_GUARDED_WORDS and stats.similarity < _MIN_BLOCK_SIMILARITY:
-        return _replace_tokens(ta, tb)
+def _word_span(
+    blk: _Block, i1: int, i2: int, j1: int, j2: int, level: int, weigh: bool = True
+) -> list[Op]:
+    """Word diff of tokens ta[i1:i2] against tb[j1:j2]; weigh=False: _early already did."""
+    from rapidfuzz.distance import LCSseq
+    p, s = _affix(blk.ca[i1:i2], blk.cb[j1:j2])
+    m1, m2, n1, n2 = i1 + p, i2 - s, j1 + p, j2 - s
+    head = [blk.equal(i1, m1)] if p else []
+    tail = [blk.equal(m2, i2)] if s else []
+    if m1 == m2 or n1 == n2:
+        return [*head, *([blk.a(m1, m2)] if m1 < m2 else []),
+                *([blk.b(n1, n2)] if n1 < n2 else []), *tail]
+    words_a, words_b = blk.wa[i2] - blk.wa[i1], blk.wb[j2] - blk.wb[j1]
+    kept = blk.wa[m1] - blk.wa[i1] + blk.wa[i2] - blk.wa[m2]
+    if (weigh and words_a + words_b - 2 * kept > _MIN_GUARDED_WORDS
+            and (m2 - m1) * (n2 - n1) <= _MAX_CELLS):
+        # Decided before any token alignment (as _early does for blocks it can read without
+        # tokenising): shared words can only be fewer once spacing and punctuation are
+        # aligned too and the clean-up has run, so when even the words' own LCS is this low
+        # the block ends up replaced anyway.
+        shared = kept + LCSseq.similarity(
+            list(compress(blk.ca[m1:m2], blk.fa[m1:m2])),
+            list(compress(blk.cb[n1:n2], blk.fb[n1:n2])),
+        )
+        if _unalike(words_a, words_b, shared):
+            return _replaced(blk, i1, i2, j1, j2)
+    blocks = _lcs(blk.ca[m1:m2], blk.cb[n1:n2])
+    if blocks is None:
+        if level > 0:
+            return _replaced(blk, i1, i2, j1, j2)
+        return [*head, *_sentences(blk, m1, m2, n1, n2), *tail]
+    ops: list[Op] = head
+    ai, bi = m1, n1
+    for sa, sb, n in [*blocks, (m2 - m1, n2 - n1, 0)]:
+        sa, sb = sa + m1, sb + n1
+        if sa > ai:
+            ops.append(blk.a(ai, sa))
+        if sb > bi:
+            ops.append(blk.b(bi, sb))
+        if n:
+            ops.append(blk.equal(sa, sa + n))
+        ai, bi = sa + n, sb + n
+    ops = _cleanup([*ops, *tail], normalised=True)
+    if _unalike(words_a, words_b, sum(_words(op) for op in ops if op.op == "equal")):
+        return _replaced(blk, i1, i2, j1, j2)
     return ops
 
 
-def _changed_block(a: str, b: str) -> list[Op]:
-    ta, tb = tokenize(a), tokenize(b)
-    if len(ta) * len(tb) <= _MAX_CELLS:
-        return _word_block(ta, tb)
+def _unalike(words_a: int, words_b: int, shared: float) -> bool:
+    """A block with many changed words of which few are shared is shown as replaced."""
+    changed = words_a + words_b - 2 * shared
+    return changed > _MIN_GUARDED_WORDS and 2 * shared < _MIN_BLOCK_SIMILARITY * (
+        words_a + words_b
+    )
+
+
+def _sentences(blk: _Block, i1: int, i2: int, j1: int, j2: int) -> list[Op]:
+    """A block too big to align by words: match sentences, then words inside changed ones."""
+    ta, tb = blk.ta[i1:i2], blk.tb[j1:j2]
+    ca, cb = blk.ca[i1:i2], blk.cb[j1:j2]
+    cuts_a, cuts_b = _sentence_cuts(ta), _sentence_cuts(tb)
+    vocab: dict[tuple[int, ...], int] = {}
+    ua, ub = _units(ca, cuts_a, vocab), _units(cb, cuts_b, vocab)
+    sa, sb = _unit_starts(cuts_a, len(ca)), _unit_starts(cuts_b, len(cb))
     ops: list[Op] = []
-    for kind, x, y in _pieces_diff(_SENTENCE.findall(a), _SENTENCE.findall(b)):
-        ops.extend([Op("equal", x)] if kind == "equal" else _word_block(tokenize(x), tokenize(y)))
+    for equal, a1, a2, b1, b2 in _pieces_of_ids(ua, ub):
+        x1, x2, y1, y2 = sa[a1] + i1, sa[a2] + i1, sb[b1] + j1, sb[b2] + j1
+        ops.extend([blk.equal(x1, x2)] if equal else _word_span(blk, x1, x2, y1, y2, 1))
     return ops
+
+
+def _same_start(xs: list[str], ys: list[str]) -> list[str]:
+    return [x for x, _ in takewhile(lambda pair: pair[0] == pair[1], zip(xs, ys, strict=False))]
+
+
+def _early(a: str, b: str) -> tuple[bool, list[Op]]:
+    """(weighed, ops): a changed block shown as replaced without tokenising it, when sure.
+
+    Without marks, ZWNJ or ZWJ a text's words are exactly its plain_word matches, so the
+    words' LCS, the bound _word_span weighs, costs one regex pass instead of the tokenizer:
+    texts that share little are settled paragraph by paragraph at a third of the cost.
+    """
+    from rapidfuzz.distance import Indel, LCSseq  # here: commands that never diff start without it
+    # A glance at the first characters sends texts that start alike (an edited paragraph)
+    # straight to the tokenizer, where they are weighed all the same: only a block that
+    # looks unrelated pays for this look first.
+    if Indel.normalized_similarity(a[:_GLANCE], b[:_GLANCE]) >= _GLANCE_ALIKE:
+        return False, []
+    patterns = _patterns()
+    if patterns.glue.search(a) or patterns.glue.search(b):
+        return False, []
+    words_a, words_b = patterns.plain_word.findall(a), patterns.plain_word.findall(b)
+    if len(words_a) + len(words_b) <= _MIN_GUARDED_WORDS:
+        return True, []
+    if len(words_a) * len(words_b) > _MAX_CELLS:
+        return False, []
+    ids: defaultdict[str, int] = defaultdict(count().__next__)
+    shared = LCSseq.similarity(list(map(ids.__getitem__, words_a)),
+                               list(map(ids.__getitem__, words_b)))
+    if not _unalike(len(words_a), len(words_b), shared):
+        return True, []
+    # Shared spacing at the edges stays equal, token by token, as _replaced keeps it.
+    lead = "".join(_same_start(tokenize(a[: len(a) - len(a.lstrip())]),
+                               tokenize(b[: len(b) - len(b.lstrip())])))
+    trail = "".join(_same_start(tokenize(a[len(a.rstrip()) :])[::-1],
+                                tokenize(b[len(b.rstrip()) :])[::-1])[::-1])
+    ops = [Op("equal", lead, 0), Op("delete", a[len(lead) : len(a) - len(trail)], len(words_a)),
+           Op("insert", b[len(lead) : len(b) - len(trail)], len(words_b)),
+           Op("equal", trail, 0)]
+    return True, [op for op in ops if op.text]
 
 
 def diff_words(a: str, b: str) -> list[Op]:
     """Word diff: lines are matched first (as git does), then words inside changed blocks."""
     if a == b:
         return [Op("equal", a)] if a else []
+    la, lb = lines(a), lines(b)
+    vocab = _Vocab()
     ops: list[Op] = []
-    for kind, x, y in _pieces_diff(_LINE.findall(a), _LINE.findall(b)):
-        ops.extend([Op("equal", x)] if kind == "equal" else _changed_block(x, y))
+    for equal, a1, a2, b1, b2 in _pieces(la, lb):
+        if equal:
+            ops.append(Op("equal", "".join(la[a1:a2])))
+            continue
+        xa, xb = "".join(la[a1:a2]), "".join(lb[b1:b2])
+        weighed, early = _early(xa, xb)
+        if early:
+            ops.extend(early)
+            continue
+        head = tail = 0
+        if len(xa) + len(xb) > _TRIM_FROM:
+            # A long line edited in one place is not tokenised whole; what decides whether the
+            # block reads as replaced then weighs only the rest.
+            head, tail = shared_edges([xa, xb])
+            ops.append(Op("equal", xa[:head]))
+            weighed = False
+        blk = _Block(tokenize(xa[head : len(xa) - tail]), tokenize(xb[head : len(xb) - tail]),
+                     vocab)
+        ops.extend(_word_span(blk, 0, len(blk.ta), 0, len(blk.tb), 0, weigh=not weighed))
+        if tail:
+            ops.append(Op("equal", xa[len(xa) - tail :]))
     return _cleanup(ops)
 
 
@@ -198,9 +622,13 @@ def diff_lines(a: str, b: str) -> list[Op]:
     """Line diff: every changed line is deleted and inserted whole."""
     if a == b:
         return [Op("equal", a)] if a else []
+    la, lb = lines(a), lines(b)
     ops: list[Op] = []
-    for kind, x, y in _pieces_diff(_LINE.findall(a), _LINE.findall(b)):
-        ops.extend([Op("equal", x)] if kind == "equal" else _replace(x, y))
+    for equal, a1, a2, b1, b2 in _pieces(la, lb):
+        if equal:
+            ops.append(Op("equal", "".join(la[a1:a2])))
+        else:
+            ops.extend([Op("delete", "".join(la[a1:a2])), Op("insert", "".join(lb[b1:b2]))])
     return _normalise(ops)
 
 
@@ -213,82 +641,120 @@ def diff(a: str, b: str, mode: Literal["word", "line"] = "word") -> list[Op]:
     raise ValueError(f"Unknown diff mode {mode!r}: use 'word' or 'line'")
 
 
+def _joined(kind: OpKind, parts: list[Op]) -> Op:
+    if len(parts) == 1:
+        return parts[0]
+    counts = [p.words for p in parts]
+    words = None if None in counts else sum(counts)  # type: ignore[arg-type]
+    return Op(kind, "".join(p.text for p in parts), words)
+
+
 def _normalise(ops: Iterable[Op]) -> list[Op]:
     """Drop empty ops and give each change region exactly one delete then one insert."""
     out: list[Op] = []
-    deleted: list[str] = []
-    inserted: list[str] = []
-
-    def flush() -> None:
-        out.extend(_replace("".join(deleted), "".join(inserted)))
-        deleted.clear()
-        inserted.clear()
-
+    equal: list[Op] = []
+    deleted: list[Op] = []
+    inserted: list[Op] = []
     for op in ops:
         if not op.text:
             continue
-        if op.op == "delete":
-            deleted.append(op.text)
-        elif op.op == "insert":
-            inserted.append(op.text)
-        else:
-            flush()
-            if out and out[-1].op == "equal":
-                out[-1] = Op("equal", out[-1].text + op.text)
-            else:
-                out.append(op)
-    flush()
+        if op.op == "equal":
+            if deleted:
+                out.append(_joined("delete", deleted))
+                deleted = []
+            if inserted:
+                out.append(_joined("insert", inserted))
+                inserted = []
+            equal.append(op)
+            continue
+        if equal:
+            out.append(_joined("equal", equal))
+            equal = []
+        (deleted if op.op == "delete" else inserted).append(op)
+    for kind, run in (("equal", equal), ("delete", deleted), ("insert", inserted)):
+        if run:
+            out.append(_joined(kind, run))  # type: ignore[arg-type]
     return out
 
 
-def _cleanup(ops: list[Op]) -> list[Op]:
+def _cleanup(ops: list[Op], normalised: bool = False) -> list[Op]:
     """Absorb small equalities between two changes, so a rewrite reads as one replacement.
 
     The rule is diff-match-patch's semantic clean-up (an equality no longer than the change on
     either side of it goes), plus: an equality without any word always goes, except a paragraph
-    break, which keeps replaced paragraphs apart. A stack makes it
-    linear; diff-match-patch's own loop backtracks and took 15 s on two unrelated 200 KB texts.
+    break, which keeps replaced paragraphs apart. A stack of spans over the normalised ops
+    makes it linear: a merge adds lengths and joins each text once at the end, where
+    diff-match-patch's own loop backtracks (15 s on two unrelated 200 KB texts) and building
+    the merged strings as it goes was quadratic.
     """
-    # Stack items: ("eq", text) or ("ch", deleted_text, inserted_text).
-    stack: list[tuple[str, ...]] = []
-    for op in _normalise(ops):
+    units = ops if normalised else _normalise(ops)
+    word_search = _patterns().word_start.search
+    # Whether an equality holds a word / a paragraph break, searched once per unit: a unit can
+    # be weighed again each time the change above it grows.
+    has_word: dict[int, bool] = {}
+    has_break: dict[int, bool] = {}
+    # Stack entries: (is_change, first unit, end unit, deleted length, inserted length).
+    stack: list[tuple[bool, int, int, int, int]] = []
+    i, n = 0, len(units)
+    while i < n:
+        op = units[i]
         if op.op == "equal":
-            stack.append(("eq", op.text))
+            stack.append((False, i, i + 1, len(op.text), len(op.text)))
+            i += 1
             continue
-        d, i = (op.text, "") if op.op == "delete" else ("", op.text)
-        if stack and stack[-1][0] == "ch":
-            _, pd, pi = stack.pop()
-            d, i = pd + d, pi + i
-        stack.append(("ch", d, i))
-        while len(stack) >= 3 and stack[-3][0] == "ch" and stack[-2][0] == "eq":
-            _, d2, i2 = stack[-1]
-            eq = stack[-2][1]
-            _, d1, i1 = stack[-3]
-            small = len(eq) <= max(len(d1), len(i1)) and len(eq) <= max(len(d2), len(i2))
-            if (not small and _word_patterns()[1].search(eq)) or _PARAGRAPH_BREAK.search(eq):
+        j, deleted, inserted = i + 1, 0, 0
+        if op.op == "delete":
+            deleted = len(op.text)
+            if j < n and units[j].op == "insert":
+                inserted = len(units[j].text)
+                j += 1
+        else:
+            inserted = len(op.text)
+        stack.append((True, i, j, deleted, inserted))
+        i = j
+        while len(stack) >= 3 and stack[-3][0] and not stack[-2][0]:
+            first, eq, last = stack[-3], stack[-2], stack[-1]
+            size, k = eq[3], eq[1]
+            small = size <= max(first[3], first[4]) and size <= max(last[3], last[4])
+            if not small:
+                if k not in has_word:
+                    has_word[k] = word_search(units[k].text) is not None
+                if has_word[k]:
+                    break
+            if k not in has_break:
+                has_break[k] = _PARAGRAPH_BREAK.search(units[k].text) is not None
+            if has_break[k]:
                 break
             del stack[-3:]
-            stack.append(("ch", d1 + eq + d2, i1 + eq + i2))
+            stack.append(
+                (True, first[1], last[2], first[3] + size + last[3], first[4] + size + last[4])
+            )
     out: list[Op] = []
-    for item in stack:
-        if item[0] == "eq":
-            out.append(Op("equal", item[1]))
-        else:
-            out.extend(_replace(item[1], item[2]))
+    for is_change, start, end, _, _ in stack:
+        if not is_change:
+            out.append(units[start])
+            continue
+        span = units[start:end]
+        if len(span) == 1 or (len(span) == 2 and span[0].op == "delete"):
+            out.extend(span)  # a change nothing was merged into
+            continue
+        for kind, side in (("delete", "insert"), ("insert", "delete")):
+            parts = [u for u in span if u.op != side]
+            if parts:
+                out.append(Op(kind, "".join(u.text for u in parts),  # type: ignore[arg-type]
+                              sum(map(_words, parts))))
     return out
-
-
-def _word_count(text: str) -> int:
-    return sum(1 for t in tokenize(text) if is_word(t))
 
 
 def diff_stats(ops: Sequence[Op]) -> DiffStats:
     """Count words added, deleted and changed; similarity = 2*shared words / all words."""
+    if all(op.op == "equal" for op in ops):
+        return DiffStats(0, 0, 0, 1.0)
     added = deleted = changed = equal = 0
     words_a = words_b = 0
     pending_delete = 0
     for op in ops:
-        n = _word_count(op.text)
+        n = _words(op)
         if op.op == "insert":
             words_b += n
             both = min(pending_delete, n)
@@ -307,189 +773,10 @@ def diff_stats(ops: Sequence[Op]) -> DiffStats:
             words_a += n
             words_b += n
     deleted += pending_delete
-    if words_a + words_b:
-        sim = 2 * equal / (words_a + words_b)
-    else:
-        sim = 1.0 if all(op.op == "equal" for op in ops) else 0.0
+    sim = 2 * equal / (words_a + words_b) if words_a + words_b else 0.0
     return DiffStats(added, deleted, changed, sim)
 
 
 def similarity(a: str, b: str) -> float:
     """Share of words two texts have in common, from 0.0 (nothing) to 1.0 (identical)."""
     return diff_stats(diff_words(a, b)).similarity
-
-
-def _changes(ops: Sequence[Op]) -> Iterable[tuple[str, str, str]]:
-    """Yield ("equal", text, "") or ("change", old, new); a delete pairs with its insert."""
-    i = 0
-    while i < len(ops):
-        op = ops[i]
-        if op.op == "equal":
-            yield "equal", op.text, ""
-        elif op.op == "delete" and i + 1 < len(ops) and ops[i + 1].op == "insert":
-            yield "change", op.text, ops[i + 1].text
-            i += 1
-        elif op.op == "delete":
-            yield "change", op.text, ""
-        else:
-            yield "change", "", op.text
-        i += 1
-
-
-def render_critic(ops: Sequence[Op]) -> str:
-    """CriticMarkup: {++added++}, {--deleted--}, {~~old~>new~~}."""
-    out: list[str] = []
-    for kind, old, new in _changes(ops):
-        if kind == "equal":
-            out.append(old)
-        elif old and new:
-            out.append(f"{{~~{old}~>{new}~~}}")
-        elif old:
-            out.append(f"{{--{old}--}}")
-        else:
-            out.append(f"{{++{new}++}}")
-    return "".join(out)
-
-
-def render_word(ops: Sequence[Op]) -> str:
-    """Plain word diff {-old-}{+new+}; never square brackets, which mean disputed text here."""
-    out: list[str] = []
-    for op in ops:
-        if op.op == "equal":
-            out.append(op.text)
-        elif op.op == "delete":
-            out.append(f"{{-{op.text}-}}")
-        else:
-            out.append(f"{{+{op.text}+}}")
-    return "".join(out)
-
-
-def render_html(ops: Sequence[Op]) -> str:
-    """HTML with <del>/<ins>; all user text is escaped."""
-    tags = {"equal": "{}", "delete": "<del>{}</del>", "insert": "<ins>{}</ins>"}
-    return "".join(tags[op.op].format(html.escape(op.text)) for op in ops)
-
-
-_SGR = {"equal": "{}", "delete": "\x1b[31;9m{}\x1b[0m", "insert": "\x1b[32;4m{}\x1b[0m"}
-
-
-def render_ansi(ops: Sequence[Op]) -> str:
-    """Terminal colours: deletions red and struck through, insertions green and underlined."""
-    return "".join(_SGR[op.op].format(inert(op.text)) for op in ops)
-
-
-def ops_to_json(ops: Sequence[Op]) -> list[dict[str, str]]:
-    """Ops as JSON-ready dicts {"op": ..., "text": ...}."""
-    return [{"op": op.op, "text": op.text} for op in ops]
-
-
-def side_by_side(ops: Sequence[Op]) -> list[SideRow]:
-    """Rows of a two-column view, one per line; line ends are left out of the segments.
-
-    Lines between two shared line ends are paired in order, and the shorter column is padded
-    with empty rows.
-    """
-    rows: list[SideRow] = []
-    left: list[list[Op]] = [[]]
-    right: list[list[Op]] = [[]]
-
-    def flush() -> None:
-        for i in range(max(len(left), len(right))):
-            lrow = tuple(left[i]) if i < len(left) else ()
-            rrow = tuple(right[i]) if i < len(right) else ()
-            rows.append(SideRow(lrow, rrow))
-
-    for op in ops:
-        for line in _LINE.findall(op.text):
-            body = line.rstrip("\r\n")
-            if body and op.op != "insert":
-                left[-1].append(Op(op.op, body))
-            if body and op.op != "delete":
-                right[-1].append(Op(op.op, body))
-            if body == line:
-                continue
-            if op.op == "equal":
-                flush()
-                left, right = [[]], [[]]
-            elif op.op == "delete":
-                left.append([])
-            else:
-                right.append([])
-    # A line end at the very end of the text opens no further line.
-    for column in (left, right):
-        if len(column) > 1 and not column[-1]:
-            column.pop()
-    if left != [[]] or right != [[]]:
-        flush()
-    return rows
-
-
-def _unified_range(start: int, length: int) -> str:
-    if length == 1:
-        return f"{start + 1}"
-    return f"{start + 1 if length else start},{length}"
-
-
-def render_unified(
-    a: str, b: str, *, from_label: str = "a", to_label: str = "b", context: int = 3
-) -> str:
-    """A `diff -u` style line diff; empty when the texts are equal."""
-    la, lb = _LINE.findall(a), _LINE.findall(b)
-    # The exact matcher, not difflib: its autojunk is wrong on long texts.
-    codes: list[tuple[str, int, int, int, int]] = []
-    ai = bi = 0
-    for sa, sb, n in matching_blocks(la, lb) + [(len(la), len(lb), 0)]:
-        if sa > ai or sb > bi:
-            codes.append(("change", ai, sa, bi, sb))
-        if n:
-            codes.append(("equal", sa, sa + n, sb, sb + n))
-        ai, bi = sa + n, sb + n
-    if all(c[0] == "equal" for c in codes):
-        return ""
-    # Hunk grouping as difflib.SequenceMatcher.get_grouped_opcodes does it.
-    if codes[0][0] == "equal":
-        _, i1, i2, j1, j2 = codes[0]
-        codes[0] = ("equal", max(i1, i2 - context), i2, max(j1, j2 - context), j2)
-    if codes[-1][0] == "equal":
-        _, i1, i2, j1, j2 = codes[-1]
-        codes[-1] = ("equal", i1, min(i2, i1 + context), j1, min(j2, j1 + context))
-    hunks: list[list[tuple[str, int, int, int, int]]] = []
-    group: list[tuple[str, int, int, int, int]] = []
-    for tag, i1, i2, j1, j2 in codes:
-        if tag == "equal" and i2 - i1 > 2 * context:
-            group.append((tag, i1, min(i2, i1 + context), j1, min(j2, j1 + context)))
-            hunks.append(group)
-            group = []
-            i1, j1 = max(i1, i2 - context), max(j1, j2 - context)
-        group.append((tag, i1, i2, j1, j2))
-    if group and not (len(group) == 1 and group[0][0] == "equal"):
-        hunks.append(group)
-
-    out = [f"--- {from_label}\n", f"+++ {to_label}\n"]
-    for hunk in hunks:
-        a0, a1 = hunk[0][1], hunk[-1][2]
-        b0, b1 = hunk[0][3], hunk[-1][4]
-        out.append(f"@@ -{_unified_range(a0, a1 - a0)} +{_unified_range(b0, b1 - b0)} @@\n")
-        for tag, i1, i2, j1, j2 in hunk:
-            if tag == "equal":
-                out.extend(_unified_line(" ", line) for line in la[i1:i2])
-            else:
-                out.extend(_unified_line("-", line) for line in la[i1:i2])
-                out.extend(_unified_line("+", line) for line in lb[j1:j2])
-    return "".join(out)
-
-
-def _unified_line(prefix: str, line: str) -> str:
-    if line.endswith(("\n", "\r")):
-        return prefix + line
-    return f"{prefix}{line}\n\\ No newline at end of file\n"
-
-
-# C0 controls except tab and newline, DEL, C1 controls, and a carriage return that is not part
-# of a CRLF (a lone CR lets text overwrite what the terminal already shows).
-_UNSAFE = re.compile(r"\r(?!\n)|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-
-
-def inert(text: str) -> str:
-    r"""Make text safe to print: control characters and ESC become visible escapes like \x1b."""
-    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)

@@ -23,7 +23,8 @@ from markdown_it.rules_inline import StateInline
 
 import agenda
 from agenda.brackets import bracket_count
-from agenda.diff import diff_words, render_critic
+from agenda.diff import diff_words
+from agenda.diff_render import render_critic
 from agenda.model import AgendaError, Delegation, Item, Revision, Status, when
 from agenda.state import SummitState, compile_item
 

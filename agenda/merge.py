@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from agenda.diff import is_word, matching_blocks, tokenize
+from agenda.diff import is_word, matching_blocks, shared_edges, tokenize
 
 # Punctuation that sits inside a word: "Indo-Pacific", "India's", "Chennai–Vladivostok", "and/or".
 _JOINERS = frozenset("-‐‑–'’/")
@@ -226,7 +226,11 @@ def merge_texts(
     if not pairs:
         return MergeResult(base, 0)
     names = [name for name, _ in pairs]
-    regions = _regions(tokenize(base), [tokenize(text) for _, text in pairs])
+    # Text every side kept at both ends is neither tokenised nor aligned: merging the rest
+    # gives the same result, and a long text edited in one place costs what the edit costs.
+    head, tail = shared_edges([base, *(text for _, text in pairs)])
+    regions = _regions(tokenize(base[head : len(base) - tail]),
+                       [tokenize(text[head : len(text) - tail]) for _, text in pairs])
     if not agreed_base:
         # A base no side can equal: every chunk where the sides differ becomes a conflict.
         regions = [[[_UNAGREED], *r[1:]] if _is_chunk(r) else r for r in regions]
@@ -240,4 +244,4 @@ def merge_texts(
             parts.append(_render_conflict(names, region[1:]))
         else:
             parts.append("".join(_taken(region)))
-    return MergeResult("".join(parts), conflicts)
+    return MergeResult(base[:head] + "".join(parts) + base[len(base) - tail :], conflicts)

@@ -12,7 +12,10 @@ from agenda.diff import (
     diff_lines,
     diff_stats,
     diff_words,
-    inert,
+    similarity,
+    tokenize,
+)
+from agenda.diff_render import (
     ops_to_json,
     render_ansi,
     render_critic,
@@ -20,9 +23,8 @@ from agenda.diff import (
     render_unified,
     render_word,
     side_by_side,
-    similarity,
-    tokenize,
 )
+from agenda.text import inert
 
 # Arbitrary characters mixed with the pieces that break naive tokenizers: line ends, combining
 # marks, ZWJ emoji, flags, and real words so that diffs have something in common.
@@ -361,3 +363,45 @@ def test_the_generated_marks_table_matches_this_pythons_unicode() -> None:
     if unicodedata.unidata_version != UNIDATA_VERSION:
         pytest.skip(f"marks.py is for Unicode {UNIDATA_VERSION}; diff.py scans at run time")
     assert scan_marks() == MARKS, "regenerate agenda/marks.py from diff.scan_marks()"
+
+
+# Prose of many words, so that blocks are long enough to be weighed as alike or not.
+prose = st.lists(
+    st.one_of(
+        st.sampled_from(["Sides", "agreed", "corridor", "Indo-Pacific", "India's", "2030",
+                         "trade", "energy", "summit", "the", "of", "Стороны", "co\u2011op"]),
+        st.sampled_from([" ", " ", " ", "  ", "\n", "\r\n", "\n\n", "\t", ", ", ". ", "; "]),
+    ),
+    min_size=0,
+    max_size=160,
+).map("".join)
+
+
+@settings(deadline=None)
+@given(prose, prose)
+def test_the_early_look_at_unrelated_blocks_changes_no_diff(a: str, b: str) -> None:
+    from unittest import mock
+
+    from agenda import diff as engine
+
+    with mock.patch.object(engine, "_GLANCE_ALIKE", 0.0):  # every block goes to the tokenizer
+        slow = diff_words(a, b)
+    with mock.patch.object(engine, "_GLANCE_ALIKE", 2.0):  # every block gets the early look
+        fast = diff_words(a, b)
+    assert fast == slow
+    assert diff_stats(fast) == diff_stats(slow)
+
+
+def test_unrelated_paragraphs_are_settled_before_tokenising() -> None:
+    from unittest import mock
+
+    from agenda import diff as engine
+
+    a = "\n" + " ".join(f"alpha{i} beta{i} gamma{i}, and" for i in range(30)) + " \n"
+    b = "\n" + " ".join(f"delta{i} zeta{i}. and" for i in range(30)) + "\n"
+    with mock.patch.object(engine, "tokenize", wraps=engine.tokenize) as spy:
+        ops = diff_words(a, b)
+    assert all(len(call.args[0]) < 3 for call in spy.call_args_list)  # only edge spacing
+    assert ops == [Op("equal", "\n"), Op("delete", a[1:-1]), Op("insert", b[1:-1]),
+                   Op("equal", "\n")]
+    assert diff_stats(ops) == DiffStats(0, 30, 90, 2 * 0 / (120 + 90))

@@ -14,9 +14,10 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
-from agenda.diff import diff_words, inert
+from agenda.diff import diff_words
 from agenda.model import AgendaError, NotFound, now_utc
 from agenda.state import SummitState
+from agenda.text import inert
 from agenda.workspace import Workspace
 from tui.commands import AgendaCommands
 from tui.config import Preferences, config_dir

@@ -15,7 +15,8 @@ from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
-from agenda.diff import Op, diff_stats, diff_words, side_by_side
+from agenda.diff import Op, diff_stats, diff_words
+from agenda.diff_render import side_by_side
 from agenda.model import Item, Revision
 from agenda.state import SummitState
 from tui.render import inline_content, op_content, percent

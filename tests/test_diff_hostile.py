@@ -1,0 +1,192 @@
+"""Hostile texts through the tokenizer, the diff and the merge: exact results, bounded work.
+
+Time itself is measured in bench/bench_hostile_diff.py; here the work is bounded by what the
+engine may ask of the LCS (never more than _MAX_CELLS token pairs at once), and the coarse
+paths that keep huge texts linear are forced on small texts by lowering the limits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from unittest import mock
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rapidfuzz.distance import Indel
+
+from agenda import diff as engine
+from agenda.diff import (
+    Op,
+    diff_lines,
+    diff_stats,
+    diff_words,
+    is_word,
+    matching_blocks,
+    shared_edges,
+    tokenize,
+)
+from agenda.marks import MARKS
+from agenda.merge import merge_texts
+
+# The tokenizer as first written: the specification that the fast pattern must equal.
+_EMOJI_GLUE = "\u200d\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f" + MARKS
+_WORD = rf"(?:\w|[{MARKS}\u200c\u200d])+"
+REFERENCE_TOKEN = re.compile(
+    r"\r\n|\r|\n"
+    r"|[^\S\r\n]+"
+    rf"|{_WORD}(?:[-\u2010\u2011'\u2019]{_WORD})*"
+    r"|[\U0001f1e6-\U0001f1ff]{2}"
+    rf"|[^\w\s](?:\u200d[^\w\s\u200d]|[{_EMOJI_GLUE}])*"
+)
+REFERENCE_WORD = re.compile(rf"(?:\w|[{MARKS}])")
+
+# Units that pathological texts repeat: brackets, lone punctuation, joiners, marks (basic and
+# astral), ZWJ, skin tones, flags, line ends, spacing, words.
+UNITS = ["[a](", "(", ")", "[", "]", ".", ". ", "a", "word", "-", "'", "/", "_", "\u093f",
+         "\U0001d165", "\U000e0100", "\u200d", "\u200c", "👍", "🏽", "🇮", "🇳", "\r", "\n",
+         "\r\n", " ", "\t", "\x0b", "क", "Стороны", ";", "?", "!", "x’y", "\u2010", "🏴\U000e0067"]
+
+unit_runs = st.lists(
+    st.tuples(st.sampled_from(UNITS), st.integers(min_value=1, max_value=40)), max_size=12
+).map(lambda runs: "".join(unit * n for unit, n in runs))
+hostile = st.one_of(unit_runs, st.text(max_size=60), st.lists(
+    st.one_of(st.sampled_from(UNITS), st.characters()), max_size=80).map("".join))
+
+
+def rebuild(ops: list[Op]) -> tuple[str, str]:
+    return ("".join(o.text for o in ops if o.op != "insert"),
+            "".join(o.text for o in ops if o.op != "delete"))
+
+
+def well_formed(ops: list[Op]) -> bool:
+    return all(o.text for o in ops) and all(
+        x.op != y.op and not (x.op == "insert" and y.op == "delete")
+        for x, y in zip(ops, ops[1:], strict=False)
+    )
+
+
+@contextmanager
+def tiny_limits() -> Iterator[None]:
+    """Limits so low that small texts take the paths meant for megabytes."""
+    with mock.patch.object(engine, "_MAX_CELLS", 12), mock.patch.object(engine, "_TRIM_FROM", 8):
+        yield
+
+
+@settings(deadline=None, max_examples=200)
+@given(hostile)
+def test_the_fast_tokenizer_is_the_reference_one(text: str) -> None:
+    assert tokenize(text) == REFERENCE_TOKEN.findall(text)
+    assert [is_word(t) for t in tokenize(text)] == [
+        REFERENCE_WORD.match(t) is not None for t in tokenize(text)
+    ]
+
+
+@settings(deadline=None)
+@given(hostile, hostile)
+def test_word_diff_is_exact_on_hostile_texts(a: str, b: str) -> None:
+    for limits in (nullcontext(), tiny_limits()):
+        with limits:
+            ops = diff_words(a, b)
+            assert rebuild(ops) == (a, b)
+            assert well_formed(ops)
+            lines = diff_lines(a, b)
+            assert rebuild(lines) == (a, b)
+            assert well_formed(lines)
+
+
+@settings(deadline=None)
+@given(hostile, hostile)
+def test_words_counted_as_ops_are_made_match_a_recount(a: str, b: str) -> None:
+    for limits in (nullcontext(), tiny_limits()):
+        with limits:
+            ops = diff_words(a, b)
+        for op in ops:
+            if op.words is not None:
+                assert op.words == sum(map(is_word, tokenize(op.text)))
+        recounted = [Op(op.op, op.text) for op in ops]
+        assert diff_stats(ops) == diff_stats(recounted)
+
+
+@settings(deadline=None)
+@given(st.lists(hostile, min_size=2, max_size=4), hostile, hostile)
+def test_shared_edges_cut_between_tokens(texts: list[str], head: str, tail: str) -> None:
+    texts = [head + t + tail for t in texts]
+    prefix, suffix = shared_edges(texts)
+    first = texts[0]
+    for t in texts:
+        assert prefix + suffix <= len(t)
+        assert t[:prefix] == first[:prefix]
+        assert t[len(t) - suffix :] == first[len(first) - suffix :]
+        pieces = (t[:prefix], t[prefix : len(t) - suffix], t[len(t) - suffix :])
+        assert [tok for p in pieces for tok in tokenize(p)] == tokenize(t)
+
+
+def test_shared_edges_find_a_cut_in_a_text_without_spaces() -> None:
+    base = "[a](" * 5000
+    edited = base[:10_000] + "X" + base[10_001:]
+    prefix, suffix = shared_edges([base, edited])
+    assert 9_700 < prefix <= 10_000
+    assert 9_700 < suffix <= 10_000
+
+
+@settings(deadline=None)
+@given(hostile, hostile)
+def test_matching_blocks_are_real_matches_within_the_limit(a: str, b: str) -> None:
+    ta, tb = tokenize(a), tokenize(b)
+    with tiny_limits():
+        blocks = matching_blocks(ta, tb)
+    ai = bi = 0
+    for i, j, n in blocks:
+        assert n > 0 and i >= ai and j >= bi
+        assert ta[i : i + n] == tb[j : j + n]
+        ai, bi = i + n, j + n
+
+
+@settings(deadline=None)
+@given(hostile, hostile, hostile)
+def test_merge_of_hostile_texts_keeps_the_merge_rules(base: str, a: str, b: str) -> None:
+    for limits in (nullcontext(), tiny_limits()):
+        with limits:
+            assert merge_texts(base, {"IN": base, "RU": a}).text == a
+            assert merge_texts(base, {"IN": b, "RU": base}).text == b
+            assert merge_texts(base, {"IN": a, "RU": a}).clean
+
+
+def _recording_lcs() -> tuple[list[int], object]:
+    cells: list[int] = []
+    real = Indel.opcodes
+
+    def opcodes(x: list[int], y: list[int]) -> object:
+        cells.append(len(x) * len(y))
+        return real(x, y)
+
+    return cells, opcodes
+
+
+PATHOLOGICAL = {
+    "one char": "a" * 60_000,
+    "lone punctuation": "." * 60_000,
+    "[a](": "[a](" * 15_000,
+    "nested": "(" * 30_000 + ")" * 30_000,
+    "giant word": ("x" * 999 + "-") * 60,
+    "no spaces": "word." * 12_000,
+    "tiny lines": "a\n" * 30_000,
+    "combining marks": "क" + "\u093f" * 59_999,
+}
+
+
+def test_pathological_texts_never_ask_the_lcs_for_more_than_the_limit() -> None:
+    cells, opcodes = _recording_lcs()
+    with mock.patch.object(engine, "_MAX_CELLS", 4_000_000), \
+            mock.patch.object(Indel, "opcodes", opcodes):
+        for text in PATHOLOGICAL.values():
+            mid = len(text) // 2
+            ends = "Z" + text[1:-1] + "Z"
+            middle = text[:mid] + " X " + text[mid + 3 :]
+            for a, b in ((text, ends), (text, middle), ("", text), (text, "(b)[" * 15_000)):
+                assert rebuild(diff_words(a, b)) == (a, b)
+            result = merge_texts(text, {"IN": ends, "RU": middle})
+            assert result.conflicts >= 1
+    assert cells and max(cells) <= 4_000_000
