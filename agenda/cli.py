@@ -95,7 +95,7 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {inert(message)}\n")
 
 
-def _common(with_as: bool = True, as_help: str | None = None) -> argparse.ArgumentParser:
+def _common(with_as: bool = True, as_help: str | None = None) -> Parser:
     """Options every subcommand accepts, before or after its name."""
     parent = Parser(add_help=False, argument_default=argparse.SUPPRESS)
     parent.add_argument("--db", metavar="PATH", type=Path,
@@ -364,6 +364,7 @@ def cmd_show(args: argparse.Namespace) -> None:
     ws = open_workspace(args)
     state = ws.state(_summit(ws, args), _as(args))
     item = state.item(args.item)
+    revision: Revision | None
     if args.revision:
         revision = state.revision(item, args.revision)
     else:

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import accumulate, compress, count, islice, takewhile
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, cast
 
 from agenda.marks import MARKS, UNIDATA_VERSION
 
@@ -282,8 +282,9 @@ def _lcs(x: Sequence[int], y: Sequence[int]) -> list[Block] | None:
     from rapidfuzz.distance import Indel
     if len(x) * len(y) > _MAX_CELLS:
         return None
-    return [(i1, j1, i2 - i1) for tag, i1, i2, j1, _ in Indel.opcodes(x, y).as_list()
-            if tag == "equal"]
+    # as_list() is much faster than Opcode objects; its stub types every field as str | int.
+    ops = cast(list[tuple[str, int, int, int, int]], Indel.opcodes(x, y).as_list())
+    return [(i1, j1, i2 - i1) for tag, i1, i2, j1, _ in ops if tag == "equal"]
 
 
 def _align(x: Sequence[int], y: Sequence[int]) -> list[Block] | None:

@@ -498,7 +498,8 @@ def render_state(state: SummitState, template: TemplateInfo, *,
         compiled = env.get_template(template.path.name)
         text = compiled.render(summit=SummitView(state, since))
     except jinja2.TemplateError as exc:
-        where = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
+        line = getattr(exc, "lineno", None)  # syntax errors know their line; others do not
+        where = f" (line {line})" if line else ""
         raise AgendaError(f"Template {template.path} failed{where}: {exc.message}") from None
     return text if text.endswith("\n") else text + "\n"
 

@@ -27,8 +27,15 @@ _JOINERS = frozenset("-‐‑–'’/")
 # Stands in for the base of a chunk when the base was never agreed (see merge_texts).
 _UNAGREED = "\x00"
 
-# A chunk holds the base tokens first, then each side's tokens, for one unstable span.
-_Chunk = list[list[str]]
+class _Chunk(list[list[str]]):
+    """One unstable span: the base tokens first, then each side's tokens.
+
+    A list of its own type, so that a region is told apart from a shared span (a plain list
+    of tokens) by its type, not by looking at its first element.
+    """
+
+
+_Region = list[str] | _Chunk
 
 
 @dataclass(frozen=True)
@@ -45,7 +52,7 @@ def _wordish(token: str) -> bool:
     return token in _JOINERS or is_word(token)
 
 
-def _regions(base: list[str], sides: list[list[str]]) -> list[list[str] | _Chunk]:
+def _regions(base: list[str], sides: list[list[str]]) -> list[_Region]:
     """Split into sync spans (tokens every side kept, as a token list) and unstable chunks.
 
     Works on matching blocks, not tokens: a sync span is where one block of every side
@@ -55,7 +62,7 @@ def _regions(base: list[str], sides: list[list[str]]) -> list[list[str] | _Chunk
     shared: list[tuple[int, int, tuple[int, ...]]] = [(0, len(base), ())]
     for side in sides:
         blocks = [(a, a + n, b - a) for a, b, n in matching_blocks(base, side) if n]
-        narrowed = []
+        narrowed: list[tuple[int, int, tuple[int, ...]]] = []
         i = j = 0
         while i < len(shared) and j < len(blocks):
             start, end = max(shared[i][0], blocks[j][0]), min(shared[i][1], blocks[j][1])
@@ -69,34 +76,31 @@ def _regions(base: list[str], sides: list[list[str]]) -> list[list[str] | _Chunk
             else:
                 j += 1
         shared = narrowed
-    regions: list[list[str] | _Chunk] = []
+    regions: list[_Region] = []
     prev_b, prev_s = 0, [0] * len(sides)
     for start, end, offsets in shared:
         ends = [start + offset for offset in offsets]
-        chunk = [base[prev_b:start]] + [s[p:e] for s, p, e in zip(sides, prev_s, ends,
-                                                                  strict=True)]
+        chunk = _Chunk([base[prev_b:start]] + [s[p:e] for s, p, e in zip(sides, prev_s, ends,
+                                                                         strict=True)])
         if any(chunk):
             regions.append(chunk)
         regions.append(base[start:end])
         prev_b, prev_s = end, [end + offset for offset in offsets]
-    chunk = [base[prev_b:]] + [s[p:] for s, p in zip(sides, prev_s, strict=True)]
+    chunk = _Chunk([base[prev_b:]] + [s[p:] for s, p in zip(sides, prev_s, strict=True)])
     if any(chunk):
         regions.append(chunk)
     return regions
 
 
-def _is_chunk(region: list[str] | _Chunk) -> bool:
-    return bool(region) and isinstance(region[0], list)
-
-
-def _whole_words(regions: list[list[str] | _Chunk]) -> list[list[str] | _Chunk]:
+def _whole_words(regions: list[_Region]) -> list[_Region]:
     """Grow chunks over shared tokens so that no chunk edge falls inside a word."""
-    out: list[list[str] | _Chunk] = []
+    out: list[_Region] = []
     for region in regions:
-        if not _is_chunk(region):
+        if not isinstance(region, _Chunk):
             sync = list(region)
-            if out and _is_chunk(out[-1]):
-                chunk = out[-1]
+            last = out[-1] if out else None
+            if isinstance(last, _Chunk):
+                chunk = last
                 while sync and _wordish(sync[0]) and any(o and _wordish(o[-1]) for o in chunk):
                     token = sync.pop(0)
                     for option in chunk:
@@ -105,16 +109,18 @@ def _whole_words(regions: list[list[str] | _Chunk]) -> list[list[str] | _Chunk]:
                 out.append(sync)
             continue
         chunk = region
-        while out and not _is_chunk(out[-1]):
+        while out and not isinstance(out[-1], _Chunk):
             sync = out[-1]
             if not (_wordish(sync[-1]) and any(o and _wordish(o[0]) for o in chunk)):
                 break
             token = sync.pop()
-            chunk = [[token, *option] for option in chunk]
+            chunk = _Chunk([token, *option] for option in chunk)
             if not sync:
                 out.pop()
-        if out and _is_chunk(out[-1]):
-            chunk = [a + b for a, b in zip(out.pop(), chunk, strict=True)]
+        last = out[-1] if out else None
+        if isinstance(last, _Chunk):
+            out.pop()
+            chunk = _Chunk(a + b for a, b in zip(last, chunk, strict=True))
         out.append(chunk)
     return out
 
@@ -135,57 +141,66 @@ def _ragged(edges: list[str | None]) -> bool:
     return any(spaced) and not all(spaced)
 
 
-def _pull_neighbour_words(regions: list[list[str] | _Chunk]) -> list[list[str] | _Chunk]:
+def _pull_neighbour_words(regions: list[_Region]) -> list[_Region]:
     """Take the shared word next to a conflict into it when its options have ragged spacing.
 
     "corridor[IN: ][RU:  by 2028]" becomes "[IN: corridor][RU: corridor by 2028]", which reads
     naturally and still gives each side's exact text.
     """
     for r, region in enumerate(regions):
-        if not (_is_chunk(region) and _is_conflict(region)):
+        if not (isinstance(region, _Chunk) and _is_conflict(region)):
             continue
         sides = region[1:]
-        if r > 0 and _ragged([o[0] if o else None for o in sides]):
-            sync = regions[r - 1]
+        before = regions[r - 1] if r > 0 else None
+        if isinstance(before, list) and not isinstance(before, _Chunk) and \
+                _ragged([o[0] if o else None for o in sides]):
+            sync = before
             k = len(sync)
             while k > 0 and _wordish(sync[k - 1]):
                 k -= 1
             for option in region:
                 option[:0] = sync[k:]
             del sync[k:]
-        if r + 1 < len(regions) and _ragged([o[-1] if o else None for o in sides]):
-            sync = regions[r + 1]
+        after = regions[r + 1] if r + 1 < len(regions) else None
+        if isinstance(after, list) and not isinstance(after, _Chunk) and \
+                _ragged([o[-1] if o else None for o in sides]):
+            sync = after
             k = 0
             while k < len(sync) and _wordish(sync[k]):
                 k += 1
             for option in region:
                 option.extend(sync[:k])
             del sync[:k]
-    out: list[list[str] | _Chunk] = []
+    out: list[_Region] = []
     for region in regions:
         if not region:
             continue
-        if out and _is_chunk(out[-1]) and _is_chunk(region):
-            region = [a + b for a, b in zip(out.pop(), region, strict=True)]
+        last = out[-1] if out else None
+        if isinstance(last, _Chunk) and isinstance(region, _Chunk):
+            out.pop()
+            region = _Chunk(a + b for a, b in zip(last, region, strict=True))
         out.append(region)
     return out
 
 
-def _join_close_conflicts(regions: list[list[str] | _Chunk]) -> list[list[str] | _Chunk]:
+def _join_close_conflicts(regions: list[_Region]) -> list[_Region]:
     """Make one conflict of two that only one shared word (or less) separates."""
-    out: list[list[str] | _Chunk] = []
+    out: list[_Region] = []
     for region in regions:
+        sync = out[-1] if out else None
+        earlier = out[-2] if len(out) >= 2 else None
         if (
-            _is_chunk(region)
+            isinstance(region, _Chunk)
             and _is_conflict(region)
-            and len(out) >= 2
-            and not _is_chunk(out[-1])
-            and _is_chunk(out[-2])
-            and _is_conflict(out[-2])
-            and sum(map(is_word, out[-1])) <= 1
+            and isinstance(earlier, _Chunk)
+            and _is_conflict(earlier)
+            and sync is not None
+            and not isinstance(sync, _Chunk)
+            and sum(map(is_word, sync)) <= 1
         ):
-            sync = out.pop()
-            region = [a + sync + b for a, b in zip(out.pop(), region, strict=True)]
+            out.pop()
+            out.pop()
+            region = _Chunk(a + sync + b for a, b in zip(earlier, region, strict=True))
         out.append(region)
     return out
 
@@ -233,11 +248,12 @@ def merge_texts(
                        [tokenize(text[head : len(text) - tail]) for _, text in pairs])
     if not agreed_base:
         # A base no side can equal: every chunk where the sides differ becomes a conflict.
-        regions = [[[_UNAGREED], *r[1:]] if _is_chunk(r) else r for r in regions]
+        regions = [_Chunk([[_UNAGREED], *r[1:]]) if isinstance(r, _Chunk) else r
+                   for r in regions]
     parts: list[str] = []
     conflicts = 0
     for region in _join_close_conflicts(_pull_neighbour_words(_whole_words(regions))):
-        if not _is_chunk(region):
+        if not isinstance(region, _Chunk):
             parts.append("".join(region))
         elif _is_conflict(region):
             conflicts += 1
