@@ -40,6 +40,8 @@ def summit_from_doc(doc: Mapping[str, Any]) -> Summit:
         ),
         created=from_iso(doc["created"]),
         chair=Delegation(**doc["chair"]) if doc.get("chair") else None,
+        host=doc.get("host", ""),
+        preamble=doc.get("preamble", ""),
     )
 
 

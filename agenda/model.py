@@ -149,6 +149,8 @@ class Summit:
     # A chair drafts and tables (compilation texts above all) but is no party: it has no
     # position of its own, accepts nothing, and agreement does not wait for it.
     chair: Delegation | None = None
+    host: str = ""
+    preamble: str = ""  # Markdown: what an imported agenda says before its first section
 
     @property
     def actors(self) -> tuple[Delegation, ...]:

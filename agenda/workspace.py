@@ -280,8 +280,13 @@ class Workspace:
         dates: str = "",
         sections: Sequence[str] = DEFAULT_SECTIONS,
         chair: Delegation | None = None,
+        host: str = "",
+        preamble: str = "",
     ) -> SummitEntry:
         title = clean_title(title, "summit title")
+        venue, dates, host = (_clean_detail(v, what) for v, what in
+                              ((venue, "venue"), (dates, "dates"), (host, "host")))
+        check_text(preamble, allow_empty=True)
         codes = [check_delegation_code(d.code) for d in delegations]
         if chair is not None:
             chair = Delegation(check_delegation_code(chair.code),
@@ -321,7 +326,7 @@ class Workspace:
             storage_of(db).create()
             db.table("summit").insert({
                 "uuid": summit_uuid, "slug": slug, "title": title, "venue": venue.strip(),
-                "dates": dates.strip(), "created": created,
+                "dates": dates.strip(), "host": host, "preamble": preamble, "created": created,
                 "delegations": [{"code": d.code, "name": d.name, "head": d.head}
                                 for d in delegations],
                 "chair": {"code": chair.code, "name": chair.name, "head": chair.head}
@@ -336,6 +341,29 @@ class Workspace:
                           "created": created})
         return SummitEntry(slug, summit_uuid, title, venue.strip(), dates.strip(),
                            from_iso(created))
+
+    def update_details(self, slug: str, *, title: str | None = None, venue: str | None = None,
+                       dates: str | None = None, host: str | None = None,
+                       preamble: str | None = None, actor: str = "") -> None:
+        """Change the summit's title, venue, dates, host or preamble (None: leave it)."""
+        fields: dict[str, str] = {}
+        if title is not None:
+            fields["title"] = clean_title(title, "summit title")
+        for name, value in (("venue", venue), ("dates", dates), ("host", host)):
+            if value is not None:
+                fields[name] = _clean_detail(value, name)
+        if preamble is not None:
+            fields["preamble"] = check_text(preamble, allow_empty=True)
+        if not fields:
+            return
+        with self.transaction():
+            db = self._summit_db(slug)
+            self._set_summit(db, **fields)
+            index = {k: v for k, v in fields.items() if k in ("title", "venue", "dates")}
+            if index:
+                self._index.table("summits").update(index, Query().slug == slug)
+            self._event(db, actor, "summit.details", "",
+                        "changed the summit's " + ", ".join(fields))
 
     # Reading ------------------------------------------------------------------------------
 
@@ -788,6 +816,11 @@ class Workspace:
             return self._insert_revision(
                 db, state, compiled.item, author, compiled.result.text, Code.CMP,
                 f"Compilation of {sides}", Visibility.TABLED, parents)
+
+
+def _clean_detail(value: str, what: str) -> str:
+    """A one-line detail (venue, dates, host): empty allowed, control characters refused."""
+    return clean_title(value, what) if value.strip() else ""
 
 
 def _section_index(sections: Sequence[dict[str, Any]], ref: str) -> int:
