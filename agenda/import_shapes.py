@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from html.parser import HTMLParser
+from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -49,10 +50,14 @@ def _inline_cached(source: str) -> tuple[Token, ...]:
     return tuple(parsed[0].children or []) if parsed else ()
 
 
-def inline_tokens(source: str) -> list[Token]:
-    """The inline tokens of a line of Markdown (plain text skips the parser: most titles)."""
+def inline_tokens(source: str, references: dict[str, Any] | None = None) -> list[Token]:
+    """The inline tokens of a line of Markdown (plain text skips the parser: most titles);
+    `references` are the document's link definitions, for `[text][ref]` links."""
     if not _PLAIN_ONLY.search(source):
         return [Token("text", "", 0, content=source.strip())] if source.strip() else []
+    if references and "[" in source:
+        parsed = _INLINE.parseInline(source, {"references": references})
+        return list(parsed[0].children or []) if parsed else []
     return list(_inline_cached(source))
 
 
@@ -78,7 +83,10 @@ def plain(children: Sequence[Token], *, first_line: bool = False,
         elif token.type == "link_close" and links:
             href, at = links.pop()
             label = "".join(out[at:])
-            if urls and href and label not in (href, href.removeprefix("mailto:")):
+            if label in (href, href.removeprefix("mailto:")):
+                if not urls:
+                    del out[at:]  # a bare URL is no title; the text keeps it
+            elif urls and href:
                 out.append(f" ({href})")
         elif token.type == "image":
             lossy = True
@@ -100,10 +108,13 @@ def one_line(text: str) -> str:
 
 
 def clean_title_text(raw: str) -> str:
-    """One line, without outline numbering ("3.", "2.1") or a task box: the agenda renumbers."""
+    """One line, without outline numbering ("3.", "2.1") or a task box: the agenda renumbers.
+    Separators left dangling by a removed URL (`Calendar: <url>`) go too."""
     text = one_line(raw)
     text = _NUMBERING.sub("", text, count=1).strip()
-    return _TASK.sub("", text, count=1).strip()
+    text = _TASK.sub("", text, count=1).strip()
+    text = re.sub(r"^(?:[-–—:|,;]\s*)+", "", text) or text
+    return re.sub(r"(?:\s*[-–—:|,;]|\s*\(\s*\))+$", "", text).strip() or text
 
 
 def strip_numbering(line: str) -> str:
@@ -367,17 +378,44 @@ def not_agenda(heading: str, titles: list[str], link_only: list[bool]) -> str | 
     return None
 
 
+_ASIDE_HEADINGS = (
+    (re.compile(r"^(attendees?|attendance|present|participants?|roll[- ]?call|regrets|absent|"
+                r"apologies|invitees?|guests?|observers?|people present|members present|"
+                r"introduction of attendees|(list of )?attendees( list)?)$", re.I),
+     "an attendee list"),
+    (re.compile(r"^(links?|resources|references|related (documents|links)|documents|materials|"
+                r"reading|further reading|table of contents|contents)$", re.I), "a list of links"),
+    (re.compile(r"^(logistics|registration|dial[- ]?in( details)?|how to join|venue|hotels?|"
+                r"travel|remote participation)$", re.I), "logistics"),
+)
+
+
+def not_agenda_heading(source: str) -> str | None:
+    """Why a sub-heading is no agenda entry (attendees, links, logistics), or None."""
+    name = " ".join(re.sub(r"[^\w\s-]", " ", plain_text(source)).split())
+    name = _NUMBERING.sub("", name)
+    for pattern, why in _ASIDE_HEADINGS:
+        if pattern.match(name):
+            return why
+    return None
+
+
 def link_only(children: Sequence[Token]) -> bool:
-    """True when an inline run is links and at most one word besides them."""
+    """True when an inline run is links and at most one word besides them (a bold key
+    before them, `**Recording**: <url>`, is no word)."""
     words: list[str] = []
-    depth = links = 0
+    depth = links = strong = 0
     for token in children:
         if token.type == "link_open":
             depth += 1
             links += 1
         elif token.type == "link_close":
             depth -= 1
-        elif token.type in ("text", "code_inline") and depth == 0:
+        elif token.type == "strong_open":
+            strong += 1
+        elif token.type == "strong_close":
+            strong -= 1
+        elif token.type in ("text", "code_inline") and depth == 0 and not strong:
             words += re.findall(r"[^\W_]+", token.content)
         elif token.type in _BREAKS:
             break

@@ -142,7 +142,9 @@ class _Outline:
         self.front_matter, fm_end = shapes.front_matter(self.lines)
         self.fm_end = fm_end
         parsed_lines = [""] * fm_end + self.lines[fm_end:]
-        self.tokens = _BLOCKS.parse("\n".join(parsed_lines))
+        env: dict[str, Any] = {}
+        self.tokens = _BLOCKS.parse("\n".join(parsed_lines), env)
+        self.references: dict[str, Any] = env.get("references", {})
         self.blocks = [_Block(t.type, t.map[0], t.map[1], i) for i, t in enumerate(self.tokens)
                        if t.level == 0 and t.nesting >= 0 and t.map]
         covered = {n for b in self.blocks for n in range(b.start, b.end)}
@@ -160,6 +162,7 @@ class _Outline:
         self.details: dict[str, list[str]] = {}
         self.preamble: list[tuple[int, str]] = []  # (source line, Markdown) in source order
         self.section_level = 1
+        self.headed: set[str] = set()  # sections whose name the preamble shows already
         if fm_end:
             self._note("front matter", 0, fm_end, "front matter: the summit's details, the "
                                                   "other keys in the preamble")
@@ -186,7 +189,7 @@ class _Outline:
         inline = self.tokens[index + 1] if index + 1 < len(self.tokens) else None
         if inline is None or inline.type != "inline":
             return []
-        return shapes.inline_tokens(inline.content)
+        return shapes.inline_tokens(inline.content, self.references)
 
     def _raw_inline(self, index: int) -> str:
         inline = self.tokens[index + 1] if index + 1 < len(self.tokens) else None
@@ -276,7 +279,8 @@ class _Outline:
         if not kept and heading is None:
             return
         body = shift_headings([self.lines[n] for n in kept], shift)
-        if heading is not None:
+        if heading is not None and heading not in self.headed:
+            self.headed.add(heading)
             body = [f"# {heading}", "", *body]
         text = "\n".join(line.rstrip() for line in body).strip("\n")
         text = re.sub(r"\n{3,}", "\n\n", text)
@@ -364,7 +368,11 @@ class _Outline:
                     self.notes.append(SourceNote("title", n + 1, n + 1, self.lines[n],
                                                  "the summit's title (front matter)"))
         elif named and named[0] != self.title:
-            self.preamble.append((0, f"- **title**: {named[0]}"))
+            line = f"- **title**: {named[0]}"
+            if self.preamble and self.preamble[0][0] == 0:
+                self.preamble[0] = (0, f"{line}\n{self.preamble[0][1]}")
+            else:
+                self.preamble.insert(0, (0, line))
         self._place_definitions()
         self._leftovers(0, end)
         items = [self._finish(d) for d in self.drafts]
@@ -409,6 +417,7 @@ class _Outline:
         item_level = min((self._heading_level(h) for h in inner), default=0)
         made = len(self.drafts)
         intro: list[_Block] = []
+        asides: list[tuple[list[_Block], int, str]] = []  # sub-headings that are no item
         current: _Draft | None = None
         n = 0
         while n < len(blocks):
@@ -417,10 +426,15 @@ class _Outline:
             if block.type == "heading_open" and self._heading_level(block) == item_level:
                 after = next((b.start for b in blocks[n + 1:] if b.type == "heading_open" and
                               self._heading_level(b) == item_level), stop)
-                current = self._heading_item(title, block, after, item_level)
-                while n + 1 < len(blocks) and blocks[n + 1].start < after:
-                    n += 1
-                n += 1
+                group = [b for b in blocks[n:] if b.start < after]
+                why = shapes.not_agenda_heading(self._raw_inline(block.index))
+                if why is not None and heading is not None and not \
+                        any(b.type == "heading_open" for b in group[1:]):
+                    asides.append((group, after, why))
+                    self.used.update(range(block.start, block.end))
+                else:
+                    current = self._heading_item(title, block, after, item_level)
+                n += len(group)
                 continue
             if block.type in _LISTS:
                 why = self._list_kind(title, block, implicit)
@@ -453,9 +467,11 @@ class _Outline:
         if len(self.drafts) == made:
             # No items: the whole section, heading and all, joins the preamble.
             self.used.update(range(heading.start, heading.end))
-            self._to_preamble(intro, stop, 1 - self.section_level, title, heading.start,
+            end = min([group[0].start for group, _, _ in asides] + [stop])
+            self._to_preamble(intro, end, 1 - self.section_level, title, heading.start,
                               f"section {title!r} has no agenda items: its text is kept in "
                               "the preamble")
+            self._asides(title, heading, asides)
             self.notes.append(SourceNote("preamble", heading.start + 1, heading.end,
                                          self._text(heading.start, heading.end),
                                          f"section {title!r} has no agenda items: it is kept "
@@ -463,12 +479,23 @@ class _Outline:
             return
         self.used.update(range(heading.start, heading.end))
         self.sections.append(ParsedSection(title, heading.start + 1, (heading.start, heading.end)))
+        self._asides(title, heading, asides)
         if intro:
             first_item = self.drafts[made].first
             self._to_preamble(intro, first_item, 1 - self.section_level, title, heading.start,
                               f"text of section {title!r} before its first item: kept in the "
                               "preamble under the section's name (a section has no text of "
                               "its own)")
+
+    def _asides(self, title: str, heading: _Block,
+                asides: list[tuple[list[_Block], int, str]]) -> None:
+        """Sub-headings that are no agenda entry (attendees, links, logistics): with their
+        text, into the preamble under the section's name."""
+        for group, end, why in asides:
+            self.used.discard(group[0].start)
+            self._to_preamble(group, end, 1 - self.section_level, title, heading.start,
+                              f"{why} under section {title!r}: kept in the preamble, not as "
+                              "an item")
 
     def _note_once(self, kind: NoteKind, block: _Block, reason: str) -> None:
         self.notes.append(SourceNote(kind, block.start + 1, block.end,
@@ -622,7 +649,7 @@ class _Outline:
             self._note("items", block.start, block.end,
                        f"{kind}: one item per row, its topic column as the title")
         for (line, _), row in zip(body, rows, strict=True):
-            inline = shapes.plain(shapes.inline_tokens(row.title_source))
+            inline = shapes.plain(shapes.inline_tokens(row.title_source, self.references))
             fields = [f"- **{name}**: {value}" for name, value in row.fields]
             if not clean_title_text(inline.text):
                 if self.drafts and self.drafts[-1].section == section:
