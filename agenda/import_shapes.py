@@ -84,7 +84,7 @@ def plain(children: Sequence[Token], *, first_line: bool = False,
             href, at = links.pop()
             label = "".join(out[at:])
             if label in (href, href.removeprefix("mailto:")):
-                if not urls:
+                if not urls and re.match(r"(?:https?|ftp|mailto):", href, re.I):
                     del out[at:]  # a bare URL is no title; the text keeps it
             elif urls and href:
                 out.append(f" ({href})")

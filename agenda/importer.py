@@ -150,10 +150,16 @@ class _Outline:
         covered = {n for b in self.blocks for n in range(b.start, b.end)}
         # Link definitions leave no token: find them among the lines no block took.
         self.definitions: dict[str, int] = {}
+        starts = {b.start for b in self.blocks if b.type == "paragraph_open"}
         for n in range(fm_end, len(self.lines)):
-            label = None if n in covered else shapes.definition_label(self.lines[n])
+            line = self.lines[n]
+            # Footnotes (`[^1]: text`) are no CommonMark definitions: they parse as paragraphs.
+            footnote = n in starts and line.startswith("[^")
+            label = shapes.definition_label(line) if n not in covered or footnote else None
             if label is not None:
                 self.definitions.setdefault(label, n)
+        # Definition lines travel with the texts that use them, not with the text they follow.
+        self.defined = set(self.definitions.values())
         self.used: set[int] = set()
         self.notes: list[SourceNote] = []
         self.sections: list[ParsedSection] = []
@@ -275,7 +281,7 @@ class _Outline:
                 kept.extend(range(block.end, end))
                 continue
             kept.extend(lines)
-        kept = [n for n in kept if n not in self.used]
+        kept = [n for n in kept if n not in self.used and n not in self.defined]
         if not kept and heading is None:
             return
         body = shift_headings([self.lines[n] for n in kept], shift)
@@ -377,7 +383,8 @@ class _Outline:
         self._leftovers(0, end)
         items = [self._finish(d) for d in self.drafts]
         sections = self.sections if items else []
-        preamble = "\n\n".join(text for _, text in sorted(self.preamble, key=lambda p: p[0]))
+        preamble = self._with_definitions(
+            "\n\n".join(text for _, text in sorted(self.preamble, key=lambda p: p[0])))
         details = {k: "; ".join(v) for k, v in self.details.items()}
         return ParsedAgenda(self.title, self.front_matter, sections, items,
                             sorted(self.notes, key=lambda n: (n.line, n.end)), details, preamble)
@@ -503,7 +510,7 @@ class _Outline:
 
     def _attach(self, draft: _Draft, start: int, end: int) -> None:
         """Lines after an item, before the next one: they belong to it."""
-        lines = [n for n in range(start, end) if n not in self.used]
+        lines = [n for n in range(start, end) if n not in self.used and n not in self.defined]
         if not lines:
             return
         draft.parts.append("\n".join(self.lines[n] for n in lines))
@@ -665,16 +672,18 @@ class _Outline:
             self.drafts.append(_Draft(section, title, line, line + 1, ["\n".join(fields)]))
         self.used.update(range(block.start, block.end))
 
+    def _with_definitions(self, text: str) -> str:
+        """The text, followed by the link definitions it uses and does not hold yet."""
+        wanted = [self.lines[self.definitions[label]].strip()
+                  for label in sorted(shapes.used_labels(text)) if label in self.definitions]
+        missing = [line for line in dict.fromkeys(wanted) if line not in text]
+        return text + "\n\n" + "\n".join(missing) if missing and text.strip() else text
+
     def _finish(self, draft: _Draft) -> ParsedItem:
         text = "\n".join(part for part in draft.parts if part.strip())
         text = "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
         text = re.sub(r"\n{3,}", "\n\n", text)
-        text = shapes.escape_task_boxes(text)
-        wanted = [self.lines[self.definitions[label]] for label in shapes.used_labels(text)
-                  if label in self.definitions]
-        missing = [line.strip() for line in wanted if line.strip() not in text]
-        if missing:
-            text = text + "\n\n" + "\n".join(dict.fromkeys(missing))
+        text = self._with_definitions(shapes.escape_task_boxes(text))
         if self.literal:
             text = shapes.escape_brackets(text)
         if not text.strip():

@@ -115,7 +115,10 @@ def test_messy_agenda_outline() -> None:
     assert items[2][2] == "USD 30 billion by 2025.\n\n- sub-point kept in the text"
     # The link's text is the title; the link, and what follows the item, are its text.
     assert items[3][2] == ("[Payments](http://pay.example) in national currencies\n\n"
-                           "Closing remark of the section.\n\n[ref]: https://example.org/ref")
+                           "Closing remark of the section.")
+    # A definition no text uses is named in the report.
+    assert any(n.kind == "metadata" and n.text == "[ref]: https://example.org/ref"
+               for n in parsed.notes)
     kinds = {(n.kind, n.line) for n in parsed.notes}
     assert ("front matter", 1) in kinds and ("title", 6) in kinds
     assert ("preamble", 8) in kinds and ("preamble", 32) in kinds
