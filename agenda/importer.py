@@ -362,7 +362,10 @@ class _Outline:
             self.section_level = min(self._heading_level(h) for h in headings)
             tops = [h for h in headings if self._heading_level(h) == self.section_level]
             intro = [b for b in self._between(self.fm_end, tops[0].start) if b.start not in skip]
-            self._to_preamble(intro, tops[0].start, 1 - self.section_level)
+            # Headings before the first section sit below the section level: one level up
+            # less than a section's, so the export (which puts the preamble two levels
+            # down) reads back as it was.
+            self._to_preamble(intro, tops[0].start, -self.section_level)
             for n, heading in enumerate(tops):
                 stop = tops[n + 1].start if n + 1 < len(tops) else end
                 self._section_at(heading, stop)
@@ -807,6 +810,12 @@ def _similarity(a: str, b: str) -> float:
     return matcher.ratio()
 
 
+def _contains(a: str, b: str) -> bool:
+    """True when one title's words are all in the other's (and there are some)."""
+    left, right = set(_words(a).split()), set(_words(b).split())
+    return bool(left and right) and (left <= right or right <= left)
+
+
 @dataclass
 class _Old:
     item: Item
@@ -844,6 +853,8 @@ def _match(old: list[_Old], new: list[ParsedItem],
         distinctive = words and parsed.text != NO_TEXT and len(words.split()) >= 3
         for k, entry in enumerate(free):
             t = _similarity(title, _key(entry.title))
+            if t < 0.76 and _contains(title, _key(entry.title)):
+                t = 0.76  # a title with words added or dropped, "Closure" → "Closure, revised"
             x = _similarity(words, _words(entry.text)) if distinctive and \
                 entry.text != NO_TEXT else 0.0
             if t >= 0.75 or x >= 0.6 or (t >= 0.5 and x >= 0.5):

@@ -127,7 +127,7 @@ def test_a_key_list_under_a_heading_that_reads_as_a_title() -> None:
     assert parsed.details == {"venue": "zoom.us", "dates": "May 30, 4pm UTC"}
     assert parsed.section_titles == ["Agenda items"]
     assert parsed.preamble == ("![logo](/logo.png)\n\n- **Contact**: chair@ex.org\n\n"
-                               "## Registration\n\nNone required.\n\n# Logistics\n\nOn video.")
+                               "# Registration\n\nNone required.\n\n# Logistics\n\nOn video.")
 
 
 @pytest.mark.parametrize("head", [
