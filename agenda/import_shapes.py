@@ -29,6 +29,7 @@ _TASK = re.compile(r"^\[[ xX]\]\s+")
 _TASK_IN_TEXT = re.compile(r"^(\s*(?:[-+*]|\d{1,9}[.)])\s+)\[([ xX])\]", re.MULTILINE)
 _TAG = re.compile(r"<[^>]*>")
 _BREAKS = ("softbreak", "hardbreak")
+_BARE_URL = re.compile(r"[\[(<]?\b[a-z][a-z0-9+.-]*://[^\s<>\])]*[\])>]?", re.I)
 
 
 # Titles ----------------------------------------------------------------------------------------
@@ -95,6 +96,10 @@ def plain(children: Sequence[Token], *, first_line: bool = False,
             if urls and src:
                 out.append(f" ({src})")
     text = "".join(out)
+    if not urls and "://" in text:
+        # A URL written as plain text (or in a broken link) is no title either.
+        text, found = _BARE_URL.subn("", text)
+        lossy = lossy or bool(found)
     return Inline(html.unescape(text) if "&" in text else text, lossy)
 
 

@@ -86,8 +86,9 @@ def corpus_figures(corpus: Path, tool: ModuleType, lost: int) -> list[float]:
         bracketed = sum(r["bracketed"] for _, r in rows)
         print(f"{folder.name:<15} {len(rows):>3} files  median {statistics.median(values):6.1%}"
               f"  worst {worst['word_coverage']:6.1%} ({worst_name})  items {items:>5}"
-              f"  bracketed {bracketed:>3}\n{'':<15} lost words on lines the tool calls silent {silent},"
-              f" on lines no note of the report names {unnamed}")
+              f"  bracketed {bracketed:>3}")
+        print(f"{'':<15} lost words on lines the tool calls silent {silent}, on lines no "
+              f"note of the report names {unnamed}")
         for name, row in sorted(rows, key=lambda r: r[1]["word_coverage"])[:lost]:
             for n, kind, why, text in row["lost_lines"][:lost]:
                 print(f"    {name}:{n} [{kind}; {why}] {text[:100]}")

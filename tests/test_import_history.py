@@ -107,8 +107,9 @@ def versions(source: str, *, seed: int, count: int = 3) -> list[str]:
 def check_replay(db: Path, chain: list[str], name: str) -> list[str]:
     """Import the first version, re-import every later one; the problems found (empty: none).
 
-    After each re-import: no item of the previous version was added again, the summit's items still on the file are
-    the file's (titles and texts, in its order), and every other item is reported missing.
+    After each re-import: no item of the previous version was added again, the summit's
+    items still in the file are the file's (titles and texts, in its order), and every other
+    item is reported missing.
     """
     problems: list[str] = []
     ws = Workspace(db, create=True)
