@@ -139,7 +139,8 @@ def cmd_import(args: argparse.Namespace) -> None:
     for label in report.refused:
         say(f"  not changed: {label}")
     for note in report.notes:
-        if note.kind in ("metadata", "title", "details"):
+        if note.kind in ("metadata", "title", "details") or \
+                note.kind == "items" and "sub-heading" in note.reason:
             continue
         first = note.text.split("\n", 1)[0]
         say(f"  {note.lines}: {note.reason}: {first[:70]}{'…' if len(first) > 70 else ''}")

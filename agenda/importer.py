@@ -41,6 +41,7 @@ _DATE = re.compile(r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b(jan|feb|mar|apr|may|jun|jul|au
                    r"oct|nov|dec)", re.I)
 _BARE_TITLE = re.compile(r"^\W*(agenda|minutes|notes|meeting notes|agenda items)\W*$", re.I)
 _LISTS = ("bullet_list_open", "ordered_list_open")
+_CONTAINERS = (*_LISTS, "list_item_open", "paragraph_open")
 
 NoteKind = Literal["front matter", "title", "details", "preamble", "section text", "items",
                    "metadata", "unplaced", "warning"]
@@ -147,6 +148,7 @@ class _Outline:
         self.references: dict[str, Any] = env.get("references", {})
         self.blocks = [_Block(t.type, t.map[0], t.map[1], i) for i, t in enumerate(self.tokens)
                        if t.level == 0 and t.nesting >= 0 and t.map]
+        self.starts = [b.start for b in self.blocks]
         covered = {n for b in self.blocks for n in range(b.start, b.end)}
         # Link definitions leave no token: find them among the lines no block took.
         self.definitions: dict[str, int] = {}
@@ -161,6 +163,9 @@ class _Outline:
         # Definition lines travel with the texts that use them, not with the text they follow.
         self.defined = set(self.definitions.values())
         self.used: set[int] = set()
+        self._inlines: dict[int, list[Token]] = {}  # parsed once: lists are read twice
+        self._firsts: dict[int, list[Token]] = {}
+        self._starting = {b.start: b for b in self.blocks}
         self.notes: list[SourceNote] = []
         self.sections: list[ParsedSection] = []
         self.drafts: list[_Draft] = []
@@ -192,10 +197,24 @@ class _Outline:
 
     def _inline(self, index: int) -> list[Token]:
         """The inline tokens of the block opened at `index` (a heading or paragraph)."""
-        inline = self.tokens[index + 1] if index + 1 < len(self.tokens) else None
-        if inline is None or inline.type != "inline":
-            return []
-        return shapes.inline_tokens(inline.content, self.references)
+        found = self._inlines.get(index)
+        if found is None:
+            inline = self.tokens[index + 1] if index + 1 < len(self.tokens) else None
+            found = [] if inline is None or inline.type != "inline" else \
+                shapes.inline_tokens(inline.content, self.references)
+            self._inlines[index] = found
+        return found
+
+    def _first_inline(self, index: int) -> list[Token]:
+        """The inline tokens of the first line of the paragraph opened at `index`: a list
+        entry's title, without parsing the text under it."""
+        found = self._firsts.get(index)
+        if found is None:
+            inline = self.tokens[index + 1] if index + 1 < len(self.tokens) else None
+            found = [] if inline is None or inline.type != "inline" else \
+                shapes.inline_tokens(inline.content.split("\n", 1)[0], self.references)
+            self._firsts[index] = found
+        return found
 
     def _raw_inline(self, index: int) -> str:
         inline = self.tokens[index + 1] if index + 1 < len(self.tokens) else None
@@ -219,7 +238,8 @@ class _Outline:
         return int(self.tokens[block.index].tag[1])
 
     def _between(self, start: int, stop: int) -> list[_Block]:
-        return [b for b in self.blocks if start <= b.start < stop]
+        return self.blocks[bisect.bisect_left(self.starts, start):
+                           bisect.bisect_left(self.starts, stop)]
 
     # Details and preamble --------------------------------------------------------------------
 
@@ -444,6 +464,9 @@ class _Outline:
                     self.used.update(range(block.start, block.end))
                 else:
                     current = self._heading_item(title, block, after, item_level)
+                    self.notes.append(SourceNote(
+                        "items", block.start + 1, block.end, self.lines[block.start],
+                        f"a sub-heading of section {title!r}: taken as an item"))
                 n += len(group)
                 continue
             if block.type in _LISTS:
@@ -451,6 +474,9 @@ class _Outline:
                 if why is None:
                     before = len(self.drafts)
                     self._list_items(title, block, following)
+                    kind = "numbered" if block.type == "ordered_list_open" else "bulleted"
+                    self._note_once("items", block, f"a {kind} list: its "
+                                    f"{len(self.drafts) - before} entries taken as items")
                     current = self.drafts[-1] if len(self.drafts) > before else current
                     n += 1
                     continue
@@ -528,7 +554,7 @@ class _Outline:
             if token.type.endswith("_list_close") and token.level == 0:
                 break
             if token.type == "list_item_open" and token.level == 1:
-                children = self._inline(index + 1) if self.tokens[index + 1].type == \
+                children = self._first_inline(index + 1) if self.tokens[index + 1].type == \
                     "paragraph_open" else []
                 titles.append(shapes.plain(children, first_line=True).text.strip())
                 links.append(shapes.link_only(children))
@@ -568,7 +594,7 @@ class _Outline:
     def _skip_metadata(self, start: int, end: int) -> int:
         """Skip the `*Status:* …` line an export puts under each item heading."""
         line = next((n for n in range(start, end) if self.lines[n].strip()), end)
-        block = next((b for b in self.blocks if b.start == line), None)
+        block = self._starting.get(line)
         if block is None or block.type != "paragraph_open" or \
                 not self.lines[line].lstrip().startswith(("*", "_")):
             return start
@@ -582,18 +608,22 @@ class _Outline:
     def _list_items(self, section: str, block: _Block, stop: int) -> None:
         """Items from a list: its entries down to --depth; deeper ones stay in their text."""
         entries: list[tuple[int, int, int]] = []  # (token index, start, end)
-        depth = 0
+        # The containers open around each token: an entry counts only inside lists (not
+        # in a quote or a table within an item).
+        opened: list[str] = []
         for index in range(block.index, len(self.tokens)):
             token = self.tokens[index]
-            if token.type in _LISTS:
-                depth += 1
-            elif token.type.endswith("_list_close"):
-                depth -= 1
-                if depth == 0:
+            if token.nesting == -1:
+                opened.pop()
+                if not opened:
                     break
-            elif token.type == "list_item_open" and depth <= self.depth and token.map and \
-                    self._in_lists(index):
+                continue
+            if token.type == "list_item_open" and token.map and \
+                    sum(1 for t in opened if t in _LISTS) <= self.depth and \
+                    all(t in _CONTAINERS for t in opened):
                 entries.append((index, token.map[0], token.map[1]))
+            if token.nesting == 1:
+                opened.append(token.type)
         for k, (index, start, end) in enumerate(entries):
             own_end = end
             if k + 1 < len(entries) and entries[k + 1][1] < end:
@@ -602,19 +632,6 @@ class _Outline:
         if self.drafts and entries:
             self._attach(self.drafts[-1], entries[0][1], max(block.end, stop))
 
-    def _in_lists(self, index: int) -> bool:
-        """True when the list item at index sits in lists only (not in a quote or table)."""
-        level = self.tokens[index].level
-        for back in range(index - 1, -1, -1):
-            token = self.tokens[back]
-            if token.level < level and token.nesting == 1:
-                if token.type not in (*_LISTS, "list_item_open"):
-                    return False
-                level = token.level
-                if level == 0:
-                    return True
-        return True
-
     def _list_item(self, section: str, index: int, start: int, end: int) -> None:
         first = self.tokens[index + 1] if index + 1 < len(self.tokens) else None
         indent = _content_indent(self.lines[start])
@@ -622,7 +639,7 @@ class _Outline:
         lines[0] = self.lines[start][indent:] if len(self.lines[start]) > indent else ""
         if first is not None and first.type == "paragraph_open" and first.map and \
                 first.map[0] == start:
-            inline = shapes.plain(self._inline(index + 1), first_line=True)
+            inline = shapes.plain(self._first_inline(index + 1), first_line=True)
         else:
             inline = shapes.Inline(lines[0], False)
         title, long = self._title(inline.text, start, f"Untitled item (line {start + 1})")
