@@ -258,7 +258,7 @@ def test_starters_import_cleanly(ws: Workspace, name: str) -> None:
     assert [i.title for i in state.items] == [i.title for i in items]
     assert all(r.delegation == "IN" for i in state.items for r in state.tabled(i))
     assert [n.kind for n in report.notes if n.kind != "items"] == ["title", "preamble"]
-    assert all("taken as item" in n.reason for n in report.notes if n.kind == "items")
+    assert all("taken as" in n.reason for n in report.notes if n.kind == "items")
 
 
 def test_unknown_starter(ws: Workspace) -> None:
