@@ -998,8 +998,10 @@ def import_markdown(
         # The workspace has read every new text's brackets already: count, do not re-scan.
         report.bracketed = sum(1 for item in added if item.status == Status.BRACKETED)
         missing = [e.item for e in old if e.item.uuid not in set(uuid_of.values())]
-        report.items_moved = _follow_file_order(ws, slug, parsed, section_of, uuid_of, missing,
-                                                {e.item.uuid for e in old}, code)
+        if not created:
+            # A new summit is laid out in the file's order already.
+            report.items_moved = _follow_file_order(ws, slug, parsed, section_of, uuid_of,
+                                                    missing, {e.item.uuid for e in old}, code)
         for item in missing:
             report.items_missing.append(item.uuid)
             if withdraw_missing:
@@ -1008,9 +1010,9 @@ def import_markdown(
             uuid_of[n] for n in sorted(pairs) if uuid_of[n] not in
             {*report.items_changed, *report.items_retitled, *report.items_moved}
             and not any(r[0] == uuid_of[n] for r in refused)]
-        final = ws.state(slug)
         names = {e.item.uuid: f"{e.item.number} {e.item.title}" for e in old}
-        names.update({i.uuid: f"{i.number} {i.title}" for i in final.items})
+        final = added if created else ws.state(slug).items
+        names.update({i.uuid: f"{i.number} {i.title}" for i in final})
         for name in ("items_added", "items_changed", "items_retitled", "items_moved",
                      "items_missing", "items_withdrawn", "items_unchanged"):
             setattr(report, name, [names[u] for u in getattr(report, name)])

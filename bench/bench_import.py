@@ -97,7 +97,7 @@ def corpus_figures(corpus: Path, tool: ModuleType, lost: int) -> list[float]:
 
 def replay_figures(corpus: Path) -> None:
     """Each file, then three revised versions of it (edited, retitled, reordered, cut)."""
-    from tests.import_versions import check_replay, versions
+    from tests.test_import_history import check_replay, versions
 
     files = sorted(p for p in corpus.glob("*/*.md") if p.read_text(encoding="utf-8").strip())
     problems = replays = 0
