@@ -131,7 +131,8 @@ def cmd_import(args: argparse.Namespace) -> None:
     if report.details_changed:
         say(f"  details changed: {', '.join(report.details_changed)}")
     if report.bracketed:
-        say(f"  {report.bracketed} items start bracketed (square brackets in their text; "
+        many = "items start" if report.bracketed > 1 else "item starts"
+        say(f"  {report.bracketed} {many} bracketed (square brackets in the text; "
             "--literal-brackets if the agenda does not use them for disputed text)")
     for label in report.items_missing:
         done = " (withdrawn)" if label in report.items_withdrawn else ""

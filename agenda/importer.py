@@ -276,7 +276,8 @@ class _Outline:
 
     def _to_preamble(self, blocks: Sequence[_Block], stop: int, shift: int,
                      heading: str | None = None, heading_line: int = 0,
-                     reason: str = "kept in the summit's preamble") -> None:
+                     reason: str = "kept in the summit's preamble",
+                     heading_lines: range = range(0)) -> None:
         """Blocks that are no item: their details taken, the rest kept as the preamble."""
         kept: list[int] = []
         for n, block in enumerate(blocks):
@@ -312,7 +313,14 @@ class _Outline:
         text = re.sub(r"\n{3,}", "\n\n", text)
         if text.strip():
             self.preamble.append((heading_line if heading is not None else kept[0], text))
-        for start, end in _runs(kept):
+        self.used.update(heading_lines)
+        runs: list[tuple[int, int]] = []
+        for start, end in _runs([*heading_lines, *kept]):
+            if runs and not any(self.lines[n].strip() for n in range(runs[-1][1], start)):
+                runs[-1] = (runs[-1][0], end)  # one note across blank lines
+            else:
+                runs.append((start, end))
+        for start, end in runs:
             self._note("preamble", start, end, reason)
 
     def _key_list(self, block: _Block) -> set[int]:
@@ -446,6 +454,7 @@ class _Outline:
         inner = [b for b in blocks if b.type == "heading_open"]
         item_level = min((self._heading_level(h) for h in inner), default=0)
         made = len(self.drafts)
+        notes_before = len(self.notes)
         intro: list[_Block] = []
         asides: list[tuple[list[_Block], int, str]] = []  # sub-headings that are no item
         current: _Draft | None = None
@@ -475,8 +484,9 @@ class _Outline:
                     before = len(self.drafts)
                     self._list_items(title, block, following)
                     kind = "numbered" if block.type == "ordered_list_open" else "bulleted"
-                    self._note_once("items", block, f"a {kind} list: its "
-                                    f"{len(self.drafts) - before} entries taken as items")
+                    count = len(self.drafts) - before
+                    self._note_once("items", block, f"a {kind} list: its {count} "
+                                    f"entr{'y' if count == 1 else 'ies'} taken as items")
                     current = self.drafts[-1] if len(self.drafts) > before else current
                     n += 1
                     continue
@@ -501,17 +511,18 @@ class _Outline:
             return
         assert heading is not None
         if len(self.drafts) == made:
-            # No items: the whole section, heading and all, joins the preamble.
-            self.used.update(range(heading.start, heading.end))
+            # No items: the whole section, heading and all, joins the preamble; one note
+            # says so, and what its lists were.
+            whys = [n.reason.split(":")[0] for n in self.notes[notes_before:]
+                    if n.kind == "items"]
+            self.notes[notes_before:] = [n for n in self.notes[notes_before:]
+                                         if n.kind != "items"]
             end = min([group[0].start for group, _, _ in asides] + [stop])
+            kinds = f" ({', '.join(dict.fromkeys(whys))})" if whys else ""
             self._to_preamble(intro, end, 1 - self.section_level, title, heading.start,
-                              f"section {title!r} has no agenda items: its text is kept in "
-                              "the preamble")
+                              f"section {title!r} has no agenda items{kinds}: it is kept in "
+                              "the preamble", heading_lines=range(heading.start, heading.end))
             self._asides(title, heading, asides)
-            self.notes.append(SourceNote("preamble", heading.start + 1, heading.end,
-                                         self._text(heading.start, heading.end),
-                                         f"section {title!r} has no agenda items: it is kept "
-                                         "in the preamble"))
             return
         self.used.update(range(heading.start, heading.end))
         self.sections.append(ParsedSection(title, heading.start + 1, (heading.start, heading.end)))

@@ -295,7 +295,7 @@ def test_cli_import_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert run([*base, "--delegation", "IN=India", "--delegation", "RU=Russia",
                 "--depth", "2"]) == 0
     out = capsys.readouterr().out
-    assert "2 added" in out and "1 items start bracketed" in out
+    assert "2 added" in out and "1 item starts bracketed" in out
     assert run([*base, "--depth", "0"]) == 2
     assert "not a depth" in capsys.readouterr().err
     empty = tmp_path / "empty.md"
