@@ -244,7 +244,7 @@ def test_a_list_of_names_is_not_the_agenda() -> None:
     parsed = parse_markdown("## Who\n\n- Ann Lee\n- Bo Chan (IN)\n- Cy Dee\n- Ed Fox\n\n"
                             "## Topics\n\n- Budget\n")
     assert items(parsed) == [("Topics", "Budget")]
-    assert any(n.kind == "items" and "names" in n.reason for n in parsed.notes)
+    assert any(n.kind == "preamble" and "names" in n.reason for n in parsed.notes)
 
 
 def test_bold_key_items_in_a_section_are_agenda_entries() -> None:
