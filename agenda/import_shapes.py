@@ -55,11 +55,39 @@ def _inline_cached(source: str) -> tuple[Token, ...]:
     return tuple(parsed[0].children or []) if parsed else ()
 
 
+_SIMPLE_LINK = re.compile(r"\[([^\[\]\\`*_<>!&~\n]*)\]\(([^()\s<>\\`]*)\)")
+
+
+def _simple_tokens(source: str) -> list[Token] | None:
+    """Tokens of a line whose only Markdown is plain `[text](url)` links (most titles), as
+    markdown-it would give them, without running its parser; None for anything else."""
+    rest = _SIMPLE_LINK.sub("", source)
+    if _PLAIN_ONLY.search(rest):
+        return None
+    out: list[Token] = []
+    at = 0
+    text = source.strip()
+    for m in _SIMPLE_LINK.finditer(text):
+        if m.start() > at:
+            out.append(Token("text", "", 0, content=text[at:m.start()]))
+        out.append(Token("link_open", "a", 1, attrs={"href": m.group(2)}))
+        if m.group(1):
+            out.append(Token("text", "", 0, content=m.group(1)))
+        out.append(Token("link_close", "a", -1))
+        at = m.end()
+    if at < len(text):
+        out.append(Token("text", "", 0, content=text[at:]))
+    return out
+
+
 def inline_tokens(source: str, references: dict[str, Any] | None = None) -> list[Token]:
-    """The inline tokens of a line of Markdown (plain text skips the parser: most titles);
-    `references` are the document's link definitions, for `[text][ref]` links."""
+    """The inline tokens of a line of Markdown (plain text and plain links skip the parser:
+    most titles); `references` are the document's link definitions, for `[text][ref]`."""
     if not _PLAIN_ONLY.search(source):
         return [Token("text", "", 0, content=source.strip())] if source.strip() else []
+    simple = _simple_tokens(source)
+    if simple is not None:
+        return simple
     if references and "[" in source:
         parsed = _INLINE.parseInline(source, {"references": references})
         return list(parsed[0].children or []) if parsed else []

@@ -304,3 +304,21 @@ def test_cli_import_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert run(["import", str(empty), "--db", db, "--as", "IN"]) == 1
     assert "no agenda items" in capsys.readouterr().err
     assert Path(db).read_bytes() == before
+
+
+LINKS = st.from_regex(r"[a-z &]{0,5}(!?\[[a-z *]{0,4}\]\([a-z:/. ]{0,6}\)[a-z ]{0,4}){1,3}",
+                     fullmatch=True)
+
+
+@given(st.one_of(st.text(alphabet="ab [](): /.#-\\*_`<>!&~", max_size=40), LINKS))
+def test_the_fast_title_path_reads_as_markdown_it_does(line: str) -> None:
+    from agenda.import_shapes import _INLINE, _simple_tokens, inline_tokens, plain
+
+    line = line.strip()
+    parsed = _INLINE.parseInline(line)
+    slow = plain(list(parsed[0].children or []) if parsed else [])
+    assert plain(inline_tokens(line)) == slow
+    if _simple_tokens(line) is not None:
+        assert [(t.type, t.attrGet("href")) for t in _simple_tokens(line) or []] == \
+            [(t.type, t.attrGet("href")) for t in parsed[0].children or []
+             if t.type in ("link_open", "link_close") or t.content]
