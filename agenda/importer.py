@@ -115,10 +115,6 @@ class _Block:
     end: int
     index: int  # of its opening token
 
-    @property
-    def level(self) -> int:
-        return 0
-
 
 @dataclass
 class _Draft:
@@ -134,7 +130,9 @@ class _Draft:
 class _Outline:
     """One pass over the block tokens, turning line ranges into details, sections and items."""
 
-    def __init__(self, source: str, *, depth: int = 1, literal_brackets: bool = False) -> None:
+    def __init__(self, source: str, *, depth: int = 1, literal_brackets: bool = False,
+                 title_heading: bool = True) -> None:
+        self.title_heading = title_heading
         text = source.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd")
         text = text.removeprefix("\ufeff")
         self.lines = text.split("\n")
@@ -344,7 +342,7 @@ class _Outline:
 
     def _title_block(self, headings: list[_Block]) -> _Block | None:
         """The summit's title: the one top heading, or a first heading that reads as one."""
-        if not headings:
+        if not headings or not self.title_heading:
             return None
         levels = [self._heading_level(h) for h in headings]
         first, top = headings[0], min(levels)
@@ -559,31 +557,29 @@ class _Outline:
 
     def _list_kind(self, section: str, block: _Block, implicit: bool) -> str | None:
         """None when a list is agenda entries, else what it is instead."""
-        titles, links = [], []
-        for index in range(block.index, len(self.tokens)):
+        titles, links, keys = [], [], []
+        for index in self._top_items(block):
             token = self.tokens[index]
-            if token.type.endswith("_list_close") and token.level == 0:
-                break
-            if token.type == "list_item_open" and token.level == 1:
-                children = self._first_inline(index + 1) if self.tokens[index + 1].type == \
-                    "paragraph_open" else []
-                titles.append(shapes.plain(children, first_line=True).text.strip())
-                links.append(shapes.link_only(children))
-        if implicit and titles and all(
-                shapes.key_line(self.lines[t.map[0]], bold_only=False) and
-                shapes.detail_of(shapes.key_line(self.lines[t.map[0]])[0])  # type: ignore[index]
-                for t in self._top_items(block)):
+            children = self._first_inline(index + 1) if self.tokens[index + 1].type == \
+                "paragraph_open" else []
+            titles.append(shapes.plain(children, first_line=True).text.strip())
+            links.append(shapes.link_only(children))
+            found = shapes.key_line(self.lines[token.map[0]]) if token.map else None
+            keys.append(found is not None and shapes.detail_of(found[0]) is not None)
+        if implicit and keys and all(keys):
+            # A document without sections: a list of meeting details before the agenda.
             return "meeting details"
         return shapes.not_agenda(section, titles, links)
 
-    def _top_items(self, block: _Block) -> list[Token]:
+    def _top_items(self, block: _Block) -> list[int]:
+        """Token indexes of a list's own entries (not the nested ones)."""
         out = []
         for index in range(block.index, len(self.tokens)):
             token = self.tokens[index]
             if token.type.endswith("_list_close") and token.level == 0:
                 break
             if token.type == "list_item_open" and token.level == 1 and token.map:
-                out.append(token)
+                out.append(index)
         return out
 
     # Items -------------------------------------------------------------------------------------
@@ -769,7 +765,15 @@ def parse_markdown(text: str, *, depth: int = 1, literal_brackets: bool = False)
     Markdown kept as written. Sections without items and texts that are no agenda entries
     (attendees, links, logistics) join the preamble. What fits nowhere is reported.
     """
-    return _Outline(text, depth=depth, literal_brackets=literal_brackets).run()
+    parsed = _Outline(text, depth=depth, literal_brackets=literal_brackets).run()
+    if not parsed.items and any(n.kind == "title" for n in parsed.notes):
+        # "## Agenda" over "### items": with nothing under the sections that would follow
+        # from taking it as the title, the one top heading is the section instead.
+        again = _Outline(text, depth=depth, literal_brackets=literal_brackets,
+                         title_heading=False).run()
+        if again.items:
+            return again
+    return parsed
 
 
 # Importing into a workspace ---------------------------------------------------------------

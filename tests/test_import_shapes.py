@@ -322,3 +322,19 @@ def test_the_fast_title_path_reads_as_markdown_it_does(line: str) -> None:
         assert [(t.type, t.attrGet("href")) for t in _simple_tokens(line) or []] == \
             [(t.type, t.attrGet("href")) for t in parsed[0].children or []
              if t.type in ("link_open", "link_close") or t.content]
+
+
+def test_a_document_without_sections_has_details_a_preamble_and_items() -> None:
+    parsed = parse_markdown("**Host**: India\n\n- **Dates**: 1 March\n- **Venue**: Delhi\n\n"
+                            "Draft of the host.\n\n1. Opening\n2. Trade\n   Targets.\n")
+    assert parsed.details == {"host": "India", "dates": "1 March", "venue": "Delhi"}
+    assert parsed.preamble == "Draft of the host."
+    assert items(parsed) == [("General", "Opening"), ("General", "Trade")]
+
+
+def test_a_lone_top_heading_over_sub_headings_is_a_section_when_it_must_be() -> None:
+    parsed = parse_markdown("## Agenda\n\n### Opening\n\nWelcome.\n\n### Trade\n\nTargets.\n")
+    assert parsed.title is None
+    assert items(parsed) == [("Agenda", "Opening"), ("Agenda", "Trade")]
+    titled = parse_markdown("# Summit\n\n## Agenda\n\n### Opening\n\nWelcome.\n")
+    assert titled.title == "Summit" and items(titled) == [("Agenda", "Opening")]
