@@ -476,6 +476,20 @@ class _Outline:
                         f"a sub-heading of section {title!r}: taken as an item"))
                 n += len(group)
                 continue
+            if block.type == "paragraph_open" and self._bold_heading(block) is not None:
+                # A bold line standing alone, "**3. Trade**", is a sub-heading in all but
+                # name: an item, with what follows up to the next such line as its text.
+                after = next((b.start for b in blocks[n + 1:] if
+                              (b.type == "heading_open" and
+                               self._heading_level(b) == item_level) or
+                              (b.type == "paragraph_open" and
+                               self._bold_heading(b) is not None)), stop)
+                current = self._bold_item(title, block, after)
+                self._note_once("items", block, "a bold line standing alone: taken as an item")
+                while n + 1 < len(blocks) and blocks[n + 1].start < after:
+                    n += 1
+                n += 1
+                continue
             if block.type in _LISTS:
                 why = self._list_kind(title, block, implicit)
                 if why is None:
@@ -595,6 +609,34 @@ class _Outline:
         parts.append("\n".join(body))
         draft = _Draft(section, title, block.start, end, parts)
         self.used.update(n for n in range(block.start, end) if n not in self.used)
+        self.drafts.append(draft)
+        return draft
+
+    def _bold_heading(self, block: _Block) -> str | None:
+        """The text of a paragraph's first line when it is all bold (a colon after it
+        allowed), else None."""
+        children = [t for t in self._first_inline(block.index)
+                    if t.type != "text" or t.content]
+        if len(children) < 3 or children[0].type != "strong_open":
+            return None
+        close = next((k for k, t in enumerate(children) if t.type == "strong_close"), None)
+        if close is None or close < 2:
+            return None
+        tail = "".join(t.content for t in children[close + 1:] if t.type == "text")
+        if tail.strip() not in ("", ":") or any(t.type != "text" for t in children[close + 1:]):
+            return None
+        text = shapes.plain(children[1:close]).text.strip()
+        return text if 0 < len(text) <= shapes.SOFT_TITLE else None
+
+    def _bold_item(self, section: str, block: _Block, end: int) -> _Draft:
+        raw = self._bold_heading(block) or ""
+        title, _ = self._title(raw, block.start, f"Untitled item (line {block.start + 1})")
+        lossy = shapes.plain(self._first_inline(block.index)).lossy
+        first = self.lines[block.start].strip()
+        rest = [first] if lossy else []
+        rest += self.lines[block.start + 1:end]
+        draft = _Draft(section, title, block.start, end, ["\n".join(rest)])
+        self.used.update(n for n in range(block.start, end) if n not in self.defined)
         self.drafts.append(draft)
         return draft
 

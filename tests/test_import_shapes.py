@@ -338,3 +338,13 @@ def test_a_lone_top_heading_over_sub_headings_is_a_section_when_it_must_be() -> 
     assert items(parsed) == [("Agenda", "Opening"), ("Agenda", "Trade")]
     titled = parse_markdown("# Summit\n\n## Agenda\n\n### Opening\n\nWelcome.\n")
     assert titled.title == "Summit" and items(titled) == [("Agenda", "Opening")]
+
+
+def test_bold_lines_standing_alone_are_items() -> None:
+    parsed = parse_markdown("# S\n\n## Minutes\n\n**1. Opening**\n\nThe chair opened.\n\n"
+                            "**2. [Trade](https://ex.org/t):**\nTargets agreed.\n\n- a point\n\n"
+                            "**Note**: not a heading, a key line.\n")
+    assert items(parsed) == [("Minutes", "Opening"), ("Minutes", "Trade")]
+    assert parsed.items[0].text == "The chair opened."
+    assert parsed.items[1].text == ("**2. [Trade](https://ex.org/t):**\nTargets agreed.\n\n"
+                                    "- a point\n\n**Note**: not a heading, a key line.")
