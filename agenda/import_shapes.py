@@ -174,6 +174,17 @@ def shorten(title: str, limit: int = SOFT_TITLE) -> str:
     return (head[:cut] if cut >= limit // 4 else title[: limit - 1]).rstrip() + "…"
 
 
+_TIMED = re.compile(r"^\s*((?:\d{1,2}[:.h]\d{2}|\d{4})(?:\s*(?:am|pm))?"
+                    r"(?:\s*[-–—]\s*(?:\d{1,2}[:.h]\d{2}|\d{4})(?:\s*(?:am|pm))?)?)"
+                    r"\s*[-–—:|]?\s+(\S.*?)\s*\\?$", re.I)
+
+
+def timed_line(line: str) -> tuple[str, str] | None:
+    """(time, rest) of a schedule line, `09:00 Opening` or `0900-0930 – Trade`, else None."""
+    m = _TIMED.match(line)
+    return (m.group(1), m.group(2)) if m else None
+
+
 # Meeting details -------------------------------------------------------------------------------
 
 DETAIL_KEYS = {

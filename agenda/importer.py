@@ -490,6 +490,15 @@ class _Outline:
                     n += 1
                 n += 1
                 continue
+            if block.type == "paragraph_open" and self._timed_lines(block):
+                before = len(self.drafts)
+                for line in range(block.start, block.end):
+                    self._timed_item(title, line)
+                self._note_once("items", block, "lines that each start with a time: one item "
+                                                "per line")
+                current = self.drafts[-1] if len(self.drafts) > before else current
+                n += 1
+                continue
             if block.type in _LISTS:
                 why = self._list_kind(title, block, implicit)
                 if why is None:
@@ -612,6 +621,24 @@ class _Outline:
         self.drafts.append(draft)
         return draft
 
+    def _timed_lines(self, block: _Block) -> bool:
+        """True for a paragraph of two or more lines that each start with a time (a
+        schedule written without list markers)."""
+        lines = self.lines[block.start:block.end]
+        return len(lines) >= 2 and all(shapes.timed_line(line) for line in lines)
+
+    def _timed_item(self, section: str, line: int) -> None:
+        found = shapes.timed_line(self.lines[line])
+        assert found is not None
+        time, rest = found
+        inline = shapes.plain(shapes.inline_tokens(rest, self.references))
+        title, long = self._title(inline.text, line, f"Untitled item (line {line + 1})")
+        parts = [f"- **Time**: {time}"]
+        if inline.lossy or long:
+            parts.append(rest)  # a part of its own: a paragraph after the list
+        self.used.add(line)
+        self.drafts.append(_Draft(section, title, line, line + 1, parts))
+
     def _bold_heading(self, block: _Block) -> str | None:
         """The text of a paragraph's first line when it is all bold (a colon after it
         allowed), else None."""
@@ -729,7 +756,8 @@ class _Outline:
             fields = [f"- **{name}**: {value}" for name, value in row.fields]
             if not clean_title_text(inline.text):
                 if self.drafts and self.drafts[-1].section == section:
-                    self._attach(self.drafts[-1], line, line + 1)
+                    # A row without a topic continues the item above it.
+                    self.used.add(line)
                     if fields:
                         self.drafts[-1].parts.append("\n".join(fields))
                     continue
@@ -749,7 +777,7 @@ class _Outline:
         return text + "\n\n" + "\n".join(missing) if missing and text.strip() else text
 
     def _finish(self, draft: _Draft) -> ParsedItem:
-        text = "\n".join(part for part in draft.parts if part.strip())
+        text = "\n\n".join(part.strip("\n") for part in draft.parts if part.strip())
         text = "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
         text = re.sub(r"\n{3,}", "\n\n", text)
         text = self._with_definitions(shapes.escape_task_boxes(text))

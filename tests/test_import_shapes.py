@@ -348,3 +348,13 @@ def test_bold_lines_standing_alone_are_items() -> None:
     assert parsed.items[0].text == "The chair opened."
     assert parsed.items[1].text == ("**2. [Trade](https://ex.org/t):**\nTargets agreed.\n\n"
                                     "- a point\n\n**Note**: not a heading, a key line.")
+
+
+def test_schedule_lines_without_list_markers_are_items() -> None:
+    parsed = parse_markdown("## Day 1\n\n09:00 Opening\n09:15-10:00 – [Trade](https://ex.org)\n"
+                            "1030 Break\n\nThe break is in the garden.\n")
+    assert items(parsed) == [("Day 1", "Opening"), ("Day 1", "Trade"), ("Day 1", "Break")]
+    assert parsed.items[0].text == "- **Time**: 09:00"
+    assert parsed.items[1].text == "- **Time**: 09:15-10:00\n\n[Trade](https://ex.org)"
+    assert parsed.items[2].text == "- **Time**: 1030\n\nThe break is in the garden."
+    assert items(parse_markdown("## A\n\n2021 was a good year\nfor trade.\n")) == []
