@@ -903,7 +903,9 @@ def _words(text: str) -> str:
     return " ".join(re.findall(r"[^\W_]+", text.casefold()))
 
 
-def _similarity(a: str, b: str) -> float:
+def _similarity(a: str | list[str], b: str | list[str]) -> float:
+    """difflib's ratio (titles by characters, texts by words), 0 when the cheap upper
+    bounds already rule a match out."""
     if not a or not b:
         return 0.0
     matcher = SequenceMatcher(None, a, b, autojunk=False)
@@ -949,16 +951,19 @@ def _match(old: list[_Old], new: list[ParsedItem],
     if not rest or not free:
         return pairs
     scored: list[tuple[float, int, int]] = []
-    for n in rest:
+    old_words = [_words(e.text) if e.text != NO_TEXT else "" for e in free]
+    old_lists = [w.split() for w in old_words]
+    candidates = _candidates(free, old_words, [new[n] for n in rest])
+    for n, near in zip(rest, candidates, strict=True):
         parsed = new[n]
-        title, words = _key(parsed.title), _words(parsed.text)
-        distinctive = words and parsed.text != NO_TEXT and len(words.split()) >= 3
-        for k, entry in enumerate(free):
+        title, words = _key(parsed.title), _words(parsed.text).split()
+        distinctive = parsed.text != NO_TEXT and len(words) >= 3
+        for k in near:
+            entry = free[k]
             t = _similarity(title, _key(entry.title))
             if t < 0.76 and _contains(title, _key(entry.title)):
                 t = 0.76  # a title with words added or dropped, "Closure" → "Closure, revised"
-            x = _similarity(words, _words(entry.text)) if distinctive and \
-                entry.text != NO_TEXT else 0.0
+            x = _similarity(words, old_lists[k]) if distinctive else 0.0
             if t >= 0.75 or x >= 0.6 or (t >= 0.5 and x >= 0.5):
                 bonus = 0.05 if entry.item.section.casefold() == \
                     section_of[parsed.section.casefold()].casefold() else 0.0
@@ -970,6 +975,29 @@ def _match(old: list[_Old], new: list[ParsedItem],
         pairs[n] = free[k]
         used.add(k)
     return pairs
+
+
+def _candidates(free: list[_Old], old_words: list[str],
+                new: list[ParsedItem]) -> list[list[int]]:
+    """For each new item, the summit items worth comparing it with: all of them, unless
+    that is too many pairs; then those sharing a word that few items use."""
+    everyone = list(range(len(free)))
+    if len(free) * len(new) <= 20_000:
+        return [everyone] * len(new)
+    index: dict[str, set[int]] = {}
+    for k, entry in enumerate(free):
+        for word in {*_words(entry.title).split(), *old_words[k].split()}:
+            index.setdefault(word, set()).add(k)
+    common = max(5, len(free) // 10)
+    out = []
+    for parsed in new:
+        near: set[int] = set()
+        for word in {*_words(parsed.title).split(), *_words(parsed.text).split()}:
+            found = index.get(word, ())
+            if len(found) <= common:
+                near.update(found)
+        out.append(sorted(near))
+    return out
 
 
 def _longest_increasing(values: list[int]) -> set[int]:
