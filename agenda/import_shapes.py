@@ -408,6 +408,9 @@ _NAME = re.compile(r"^(?:[A-Z][\w'’.-]*|[a-z]{1,3}|de|van|von)(?:\s+(?:[A-Z][\
                    r"<.*>))*\s*$")
 
 
+_AFFILIATION = re.compile(r"@[\w-]+|\([^)]*\)\s*$|\s[-–—,]\s*\S")
+
+
 def not_agenda(heading: str, titles: list[str], link_only: list[bool]) -> str | None:
     """Why a list is not agenda entries (attendees, links, logistics), or None if it is."""
     if _AGENDA.search(heading) and not _ATTENDEES.search(heading):
@@ -420,8 +423,12 @@ def not_agenda(heading: str, titles: list[str], link_only: list[bool]) -> str | 
         return "a list of links"
     if _LOGISTICS.search(heading):
         return "logistics"
+    # Title Case agenda entries ("Opening Remarks") look like names: only a list whose
+    # entries mostly carry a handle or an affiliation, "Ann Lee @ann (TSC)", is people.
     names = [t for t in titles if _NAME.match(t)]
-    if len(titles) >= 4 and len(names) * 5 >= len(titles) * 4:
+    marked = [t for t in names if _AFFILIATION.search(t)]
+    if len(titles) >= 4 and len(names) * 5 >= len(titles) * 4 and \
+            len(marked) * 2 >= len(titles):
         return "a list of names"
     return None
 

@@ -500,7 +500,14 @@ class _Outline:
                 n += 1
                 continue
             if block.type in _LISTS:
-                why = self._list_kind(title, block, implicit)
+                # What names the list: the heading or the "Attendees:" line just above it.
+                above = blocks[n - 1] if n else None
+                label = title
+                if above is not None and (above.type == "heading_open" or (
+                        above.type == "paragraph_open" and
+                        self.lines[above.end - 1].rstrip().rstrip("*_").endswith(":"))):
+                    label = shapes.plain_text(self._raw_inline(above.index))
+                why = self._list_kind(label, block, implicit)
                 if why is None:
                     before = len(self.drafts)
                     self._list_items(title, block, following)

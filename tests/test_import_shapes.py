@@ -241,9 +241,13 @@ def test_attendees_links_and_logistics_are_kept_as_text_not_items() -> None:
 
 
 def test_a_list_of_names_is_not_the_agenda() -> None:
-    parsed = parse_markdown("## Who\n\n- Ann Lee\n- Bo Chan (IN)\n- Cy Dee\n- Ed Fox\n\n"
-                            "## Topics\n\n- Budget\n")
+    parsed = parse_markdown("## Who\n\n- Ann Lee @ann\n- Bo Chan (IN)\n- Cy Dee, RU\n"
+                            "- Ed Fox\n\n## Topics\n\n- Budget\n")
     assert items(parsed) == [("Topics", "Budget")]
+    # Title Case entries without handles or affiliations are an agenda.
+    titled = parse_markdown("## Day 1\n\n- Opening Remarks\n- Trade Relations\n"
+                            "- Energy Security\n- Closing Ceremony\n")
+    assert len(titled.items) == 4
     assert any(n.kind == "preamble" and "names" in n.reason for n in parsed.notes)
 
 
@@ -358,3 +362,11 @@ def test_schedule_lines_without_list_markers_are_items() -> None:
     assert parsed.items[1].text == "- **Time**: 09:15-10:00\n\n[Trade](https://ex.org)"
     assert parsed.items[2].text == "- **Time**: 1030\n\nThe break is in the garden."
     assert items(parse_markdown("## A\n\n2021 was a good year\nfor trade.\n")) == []
+
+
+def test_the_line_above_a_list_says_what_it_is() -> None:
+    parsed = parse_markdown("# S\n\n## Notes\n\nPresent:\n\n- Cy Dee\n- Ed Fox\n\n"
+                            "We will discuss:\n\n- Budget\n- Hiring\n\n## Minutes\n\n"
+                            "#### Attendees\n\n- Ann Lee\n- Bo Chan\n\n### Budget\n\nAgreed.\n")
+    assert items(parsed) == [("Notes", "Budget"), ("Notes", "Hiring"), ("Minutes", "Budget")]
+    assert "- Ann Lee" in parsed.preamble and "- Ed Fox" in parsed.preamble
