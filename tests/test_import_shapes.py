@@ -370,3 +370,26 @@ def test_the_line_above_a_list_says_what_it_is() -> None:
                             "#### Attendees\n\n- Ann Lee\n- Bo Chan\n\n### Budget\n\nAgreed.\n")
     assert items(parsed) == [("Notes", "Budget"), ("Notes", "Hiring"), ("Minutes", "Budget")]
     assert "- Ann Lee" in parsed.preamble and "- Ed Fox" in parsed.preamble
+
+
+def test_update_details_checks_each_field_and_logs_one_event(ws: Workspace) -> None:
+    from agenda.model import AgendaError
+
+    ws.create_summit("S", SIDES, slug="s", host="India", preamble="Intro.\n\nMore.")
+    assert (ws.summit("s").host, ws.summit("s").preamble) == ("India", "Intro.\n\nMore.")
+    before = ws.path.read_bytes(), sorted(p.read_bytes() for p in ws.summits_dir.iterdir())
+    for bad in ({"host": "In\x1bdia"}, {"venue": "a\nb"}, {"preamble": "x\x00"},
+                {"title": " "}):
+        with pytest.raises(AgendaError):
+            ws.update_details("s", actor="IN", **bad)
+    with pytest.raises(AgendaError):
+        ws.create_summit("T", SIDES, slug="t", dates="1\n2")
+    assert (ws.path.read_bytes(), sorted(p.read_bytes() for p in ws.summits_dir.iterdir())) \
+        == before
+    ws.update_details("s", title="S2", venue="Delhi", host="", actor="IN")
+    summit = ws.summit("s")
+    assert (summit.title, summit.venue, summit.host, summit.preamble) == \
+        ("S2", "Delhi", "", "Intro.\n\nMore.")
+    assert ws.summits()[0].title == "S2" and ws.summits()[0].venue == "Delhi"
+    events = [e for e in ws.state("s").events if e.action == "summit.details"]
+    assert len(events) == 1 and events[0].actor == "IN"
