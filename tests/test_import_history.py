@@ -437,3 +437,37 @@ def test_export_then_import_gives_the_same_items_texts_and_details(ws: Workspace
             assert again.split("## 1.", 1)[1] == markdown.split("## 1.", 1)[1]
         finally:
             copy.close()
+
+
+def test_cli_reimport_reports_and_withdraws_missing_items(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from agenda import cli
+
+    def run(argv: list[str]) -> int:
+        try:
+            cli.main(argv)
+        except SystemExit as exc:
+            return int(exc.code or 0)
+        return 0
+
+    source = tmp_path / "agenda.md"
+    source.write_text(BASE, encoding="utf-8")
+    db = str(tmp_path / "w.json")
+    assert run(["import", str(source), "--db", db, "--as", "IN", "--delegation", "IN=India",
+                "--delegation", "RU=Russia"]) == 0
+    capsys.readouterr()
+    source.write_text(BASE.replace("- Payments\n", "- Local currency settlement\n")
+                      .replace("- Counter-terrorism\n  Zero tolerance for terrorism in all its "
+                               "forms, including cross-border terrorism.\n", ""),
+                      encoding="utf-8")
+    assert run(["import", str(source), "--db", db, "--as", "IN"]) == 0
+    out = capsys.readouterr().out
+    assert "1 retitled" in out and "1 missing" in out
+    assert "missing from the file: 1.2 Counter-terrorism" in out
+    assert run(["import", str(source), "--db", db, "--as", "IN", "--withdraw-missing",
+                "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["items"]["missing"] == data["items"]["withdrawn"] == ["1.2 Counter-terrorism"]
+    assert Workspace(Path(db)).state(data["summit"]).item("1.2").status == Status.WITHDRAWN
