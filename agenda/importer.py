@@ -765,6 +765,7 @@ class _Outline:
                 if self.drafts and self.drafts[-1].section == section:
                     # A row without a topic continues the item above it.
                     self.used.add(line)
+                    self.drafts[-1].end = max(self.drafts[-1].end, line + 1)
                     if fields:
                         self.drafts[-1].parts.append("\n".join(fields))
                     continue

@@ -328,7 +328,8 @@ def inline(draw: st.DrawFn) -> str:
 def block(draw: st.DrawFn) -> str:
     kind = draw(st.sampled_from(["atx", "setext", "para", "ul", "ol", "nested", "table", "fence",
                                  "open_fence", "comment", "open_comment", "quote", "hr", "ref",
-                                 "indented", "html", "blank"]))
+                                 "indented", "html", "blank", "bold", "timed", "key",
+                                 "html_table", "label"]))
     text = draw(inline())
     if kind == "atx":
         return f"{'#' * draw(st.integers(1, 6))} {text}"
@@ -362,6 +363,17 @@ def block(draw: st.DrawFn) -> str:
         return f"    code {text}"
     if kind == "html":
         return f"<div>\n{text}\n</div>"
+    if kind == "bold":
+        return f"**{draw(WORD)} {draw(WORD)}**"
+    if kind == "timed":
+        return f"09:00 {text}\n10:30-11:00 {draw(inline())}"
+    if kind == "key":
+        return f"**{draw(st.sampled_from(['Host', 'Dates', 'Where', 'Note']))}**: {text}"
+    if kind == "html_table":
+        return (f"<table>\n<tr><th>Topic</th><th>Lead</th></tr>\n"
+                f"<tr><td>{draw(WORD)}</td><td>{draw(WORD)}</td></tr>\n</table>")
+    if kind == "label":
+        return f"{draw(st.sampled_from(['Attendees', 'Present', 'Links', 'We will discuss']))}:"
     return ""
 
 
