@@ -31,8 +31,9 @@ def add_parsers(command: Callable[..., Any]) -> None:
                    help="redline: changes since DATE (2021-03-01 or 2021-03-01T10:00, UTC)")
 
     p = command("import", cmd_import,
-                "import a Markdown agenda: headings become sections, sub-headings or list "
-                "items become items; re-importing tables MODs for changed texts",
+                "import a Markdown agenda: headings become sections; lists, topic tables and "
+                "sub-headings become items; what comes first gives the details and preamble; "
+                "re-importing a revised file follows its edits, titles, order and removals",
                 )
     p.add_argument("file", type=Path, metavar="FILE.md")
     p.add_argument("--title", help="create a new summit with this title (default: the file's "
@@ -42,6 +43,13 @@ def add_parsers(command: Callable[..., Any]) -> None:
     p.add_argument("--slug", help="short name of the new summit")
     p.add_argument("--venue", default="")
     p.add_argument("--dates", default="")
+    p.add_argument("--depth", type=_depth, default=1, metavar="N",
+                   help="list entries nested down to N levels become items (default 1: "
+                        "nested entries stay in their item's text)")
+    p.add_argument("--literal-brackets", action="store_true",
+                   help="the agenda does not use [brackets] for disputed text: escape them")
+    p.add_argument("--withdraw-missing", action="store_true",
+                   help="items no longer in the file are withdrawn (yours) or given a SUP")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
 
     p = command("templates", cmd_templates,
@@ -49,6 +57,12 @@ def add_parsers(command: Callable[..., Any]) -> None:
     p.add_argument("--template-dir", type=Path, metavar="DIR",
                    help="also list the templates in DIR (they come first)")
     p.add_argument("--json", action="store_true")
+
+
+def _depth(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 9:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a depth from 1 to 9")
+    return int(value)
 
 
 def cmd_export(args: argparse.Namespace) -> None:
@@ -100,7 +114,8 @@ def cmd_import(args: argparse.Namespace) -> None:
         ws, text, delegation=code,
         slug=None if creating else getattr(args, "summit", None),
         title=args.title, delegations=args.delegation, venue=args.venue, dates=args.dates,
-        new_slug=args.slug, source_name=args.file.name)
+        new_slug=args.slug, source_name=args.file.name, depth=args.depth,
+        literal_brackets=args.literal_brackets, withdraw_missing=args.withdraw_missing)
     if args.json:
         say_json(report.to_json())
         return
@@ -108,12 +123,25 @@ def cmd_import(args: argparse.Namespace) -> None:
     say(f"{verb} {report.slug} from {args.file.name}, tabled by {report.delegation}")
     say(f"  sections: {len(report.sections_added)} added, "
         f"{len(report.sections_existing)} already there")
+    for renamed in report.sections_renamed:
+        say(f"  section renamed: {renamed}")
     say(f"  items: {len(report.items_added)} added, {len(report.items_changed)} changed (MOD "
-        f"tabled), {len(report.items_unchanged)} unchanged")
+        f"tabled), {len(report.items_retitled)} retitled, {len(report.items_moved)} moved, "
+        f"{len(report.items_missing)} missing, {len(report.items_unchanged)} unchanged")
+    if report.details_changed:
+        say(f"  details changed: {', '.join(report.details_changed)}")
+    if report.bracketed:
+        many = "items start" if report.bracketed > 1 else "item starts"
+        say(f"  {report.bracketed} {many} bracketed (square brackets in the text; "
+            "--literal-brackets if the agenda does not use them for disputed text)")
+    for label in report.items_missing:
+        done = " (withdrawn)" if label in report.items_withdrawn else ""
+        say(f"  missing from the file: {label}{done}")
     for label in report.refused:
         say(f"  not changed: {label}")
     for note in report.notes:
-        if note.kind in ("metadata", "title"):
+        if note.kind in ("metadata", "title", "details") or \
+                note.kind == "items" and "sub-heading" in note.reason:
             continue
         first = note.text.split("\n", 1)[0]
         say(f"  {note.lines}: {note.reason}: {first[:70]}{'…' if len(first) > 70 else ''}")

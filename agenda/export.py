@@ -419,6 +419,8 @@ class SummitView:
         self.slug = summit.slug
         self.venue = summit.venue
         self.dates = summit.dates
+        self.host = summit.host
+        self.preamble = summit.preamble
         self.delegations: tuple[Delegation, ...] = summit.delegations
         self.names = {d.code: d.name for d in summit.delegations}
         self.viewer = summit.delegation(state.viewer) if state.viewer else None

@@ -1,37 +1,50 @@
-"""Read a Markdown agenda written elsewhere into a summit: sections, items, and their texts.
+"""Read a Markdown agenda written elsewhere into a summit: details, sections, items, texts.
 
 The outline comes from markdown-it-py's block tokens and their line maps; item texts are
 slices of the source lines, so whatever Markdown an item holds (tables, nested lists, HTML,
-link definitions) is kept as written. Every non-blank line ends up in a section heading, an
-item, or the report: nothing is dropped without saying so.
+link definitions) is kept as written. Every non-blank line ends up in the summit (an item, a
+section heading, the details or the preamble) or in the report: nothing is dropped without
+saying so. Re-importing a revised file matches items by title and text similarity, so a
+retitled, edited, moved or removed item is recognised rather than added again.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any, Literal
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from agenda import import_shapes as shapes
+from agenda.brackets import bracket_count
 from agenda.export import find_starter, shift_headings
-from agenda.model import OPEN_STATUSES, AgendaError, Code, Delegation
+from agenda.import_shapes import NO_TEXT, clean_title_text
+from agenda.model import OPEN_STATUSES, TRANSITIONS, AgendaError, Code, Delegation, Item, Status
 from agenda.workspace import NewItem, SummitEntry, Workspace, check_text
 
 DEFAULT_SECTION = "General"
 MAX_TITLE = 500
+MAX_DETAIL = 300
 
-_MD = MarkdownIt("commonmark")
 # The outline needs block tokens only; titles get their inline pass one at a time.
-_BLOCKS = MarkdownIt("commonmark").disable("inline")
-_NUMBERING = re.compile(r"^(?:\d{1,4}(?:\.\d{1,4})*[.)]|\d{1,4}(?:\.\d{1,4})+)\s+")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
-_BREAKS = ("softbreak", "hardbreak")
+_BLOCKS = MarkdownIt("commonmark").enable("table").disable("inline")
+_TITLE_WORDS = re.compile(r"\b(agenda|minutes|meeting|summit|session|conference|call|notes|"
+                          r"sync|triage|workshop|retreat|assembly|committee)\b", re.I)
+_DATE = re.compile(r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|"
+                   r"dec)[a-z]*\.? \d{1,2}\b|\b\d{1,2} (jan|feb|mar|apr|may|jun|jul|aug|sep|"
+                   r"oct|nov|dec)", re.I)
+_BARE_TITLE = re.compile(r"^\W*(agenda|minutes|notes|meeting notes|agenda items)\W*$", re.I)
+_LISTS = ("bullet_list_open", "ordered_list_open")
+_CONTAINERS = (*_LISTS, "list_item_open", "paragraph_open")
 
-NoteKind = Literal["front matter", "title", "preamble", "metadata", "unplaced", "warning"]
+NoteKind = Literal["front matter", "title", "details", "preamble", "section text", "items",
+                   "metadata", "unplaced", "warning"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +85,8 @@ class ParsedAgenda:
     sections: list[ParsedSection]
     items: list[ParsedItem]
     notes: list[SourceNote]
+    details: dict[str, str] = field(default_factory=dict)  # title, venue, dates, host
+    preamble: str = ""
 
     @property
     def section_titles(self) -> list[str]:
@@ -81,6 +96,11 @@ class ParsedAgenda:
             seen.setdefault(section.title.casefold(), section.title)
         return list(seen.values())
 
+    @property
+    def bracketed(self) -> int:
+        """Items whose text starts out with disputed brackets."""
+        return sum(1 for item in self.items if bracket_count(item.text))
+
 
 def _key(title: str) -> str:
     return " ".join(title.split()).casefold()
@@ -88,72 +108,74 @@ def _key(title: str) -> str:
 
 # Parsing ------------------------------------------------------------------------------------
 
-def _plain(children: Sequence[Token], *, first_line: bool = False) -> str:
-    """An inline token run as plain text: markup dropped, link targets kept in parentheses."""
-    out: list[str] = []
-    links: list[tuple[str, int]] = []
-    for token in children:
-        if token.type in _BREAKS:
-            if first_line:
-                break
-            out.append(" ")
-        elif token.type in ("text", "code_inline", "html_inline"):
-            out.append(token.content)
-        elif token.type == "link_open":
-            links.append((str(token.attrGet("href") or ""), len(out)))
-        elif token.type == "link_close" and links:
-            href, at = links.pop()
-            label = "".join(out[at:])
-            if href and label not in (href, href.removeprefix("mailto:")):
-                out.append(f" ({href})")
-        elif token.type == "image":
-            out.append(_plain(token.children or []))
-            src = str(token.attrGet("src") or "")
-            if src:
-                out.append(f" ({src})")
-    return "".join(out)
+@dataclass(frozen=True)
+class _Block:
+    type: str
+    start: int
+    end: int
+    index: int  # of its opening token
 
 
-def clean_title_text(raw: str) -> str:
-    text = " ".join(_CONTROL.sub(" ", raw).split())
-    return _NUMBERING.sub("", text, count=1).strip()
+@dataclass
+class _Draft:
+    """An item while the outline is read: blocks after it may still join its text."""
 
-
-def _front_matter(lines: list[str]) -> tuple[dict[str, str], int]:
-    """YAML-style front matter between --- lines at the very top: simple `key: value` pairs."""
-    if not lines or lines[0].strip() != "---":
-        return {}, 0
-    for end in range(1, len(lines)):
-        if lines[end].strip() in ("---", "..."):
-            pairs = {}
-            for line in lines[1:end]:
-                key, sep, value = line.partition(":")
-                if sep and key.strip():
-                    pairs[key.strip().lower()] = value.strip().strip("\"'")
-            return pairs, end + 1
-    return {}, 0
+    section: str
+    title: str
+    first: int
+    end: int
+    parts: list[str]
 
 
 class _Outline:
-    """One pass over the block tokens, turning line ranges into sections, items and notes."""
+    """One pass over the block tokens, turning line ranges into details, sections and items."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, *, depth: int = 1, literal_brackets: bool = False,
+                 title_heading: bool = True) -> None:
+        self.title_heading = title_heading
         text = source.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd")
+        text = text.removeprefix("\ufeff")
         self.lines = text.split("\n")
-        self.front_matter, fm_end = _front_matter(self.lines)
+        self.depth = max(1, depth)
+        self.literal = literal_brackets
+        self.front_matter, fm_end = shapes.front_matter(self.lines)
         self.fm_end = fm_end
         parsed_lines = [""] * fm_end + self.lines[fm_end:]
-        self.tokens = _BLOCKS.parse("\n".join(parsed_lines))
-        # First line -> index of the top-level block starting there.
-        self.blocks = {t.map[0]: i for i, t in enumerate(self.tokens)
-                       if t.level == 0 and t.nesting >= 0 and t.map}
+        env: dict[str, Any] = {}
+        self.tokens = _BLOCKS.parse("\n".join(parsed_lines), env)
+        self.references: dict[str, Any] = env.get("references", {})
+        self.blocks = [_Block(t.type, t.map[0], t.map[1], i) for i, t in enumerate(self.tokens)
+                       if t.level == 0 and t.nesting >= 0 and t.map]
+        self.starts = [b.start for b in self.blocks]
+        covered = {n for b in self.blocks for n in range(b.start, b.end)}
+        # Link definitions leave no token: find them among the lines no block took.
+        self.definitions: dict[str, int] = {}
+        starts = {b.start for b in self.blocks if b.type == "paragraph_open"}
+        for n in range(fm_end, len(self.lines)):
+            line = self.lines[n]
+            # Footnotes (`[^1]: text`) are no CommonMark definitions: they parse as paragraphs.
+            footnote = n in starts and line.startswith("[^")
+            label = shapes.definition_label(line) if n not in covered or footnote else None
+            if label is not None:
+                self.definitions.setdefault(label, n)
+        # Definition lines travel with the texts that use them, not with the text they follow.
+        self.defined = set(self.definitions.values())
         self.used: set[int] = set()
+        self._inlines: dict[int, list[Token]] = {}  # parsed once: lists are read twice
+        self._firsts: dict[int, list[Token]] = {}
+        self._starting = {b.start: b for b in self.blocks}
         self.notes: list[SourceNote] = []
         self.sections: list[ParsedSection] = []
-        self.items: list[ParsedItem] = []
+        self.drafts: list[_Draft] = []
         self.title: str | None = None
+        self.details: dict[str, list[str]] = {}
+        self.preamble: list[tuple[int, str]] = []  # (source line, Markdown) in source order
+        self.section_level = 1
+        self.headed: set[str] = set()  # sections whose name the preamble shows already
         if fm_end:
-            self._note("front matter", 0, fm_end, "front matter (summit details)")
+            self._note("front matter", 0, fm_end, "front matter: the summit's details, the "
+                                                  "other keys in the preamble")
+            self._front_matter_details()
 
     # Helpers ---------------------------------------------------------------------------------
 
@@ -171,165 +193,622 @@ class _Outline:
         self.used.update(range(start, end))
         self.notes.append(SourceNote(kind, start + 1, end, self._text(start, end), reason))
 
-    def _leftovers(self, start: int, end: int, reason: str, kind: NoteKind = "unplaced") -> None:
-        """Report every run of lines in [start, end) that nothing has taken yet."""
-        run: int | None = None
-        for index in range(start, end + 1):
-            free = index < end and index not in self.used
-            if free and run is None:
-                run = index
-            elif not free and run is not None:
-                self._note(kind, run, index, reason)
-                run = None
-
     def _inline(self, index: int) -> list[Token]:
         """The inline tokens of the block opened at `index` (a heading or paragraph)."""
-        inline = self.tokens[index + 1] if index + 1 < len(self.tokens) else None
-        if inline is None or inline.type != "inline":
-            return []
-        parsed = _MD.parseInline(inline.content)
-        return list(parsed[0].children or []) if parsed else []
+        found = self._inlines.get(index)
+        if found is None:
+            inline = self.tokens[index + 1] if index + 1 < len(self.tokens) else None
+            found = [] if inline is None or inline.type != "inline" else \
+                shapes.inline_tokens(inline.content, self.references)
+            self._inlines[index] = found
+        return found
 
-    def _title(self, raw: str, line: int, fallback: str) -> tuple[str, str]:
-        """A usable one-line title, and any overflow to put at the top of the text."""
+    def _first_inline(self, index: int) -> list[Token]:
+        """The inline tokens of the first line of the paragraph opened at `index`: a list
+        entry's title, without parsing the text under it."""
+        found = self._firsts.get(index)
+        if found is None:
+            inline = self.tokens[index + 1] if index + 1 < len(self.tokens) else None
+            found = [] if inline is None or inline.type != "inline" else \
+                shapes.inline_tokens(inline.content.split("\n", 1)[0], self.references)
+            self._firsts[index] = found
+        return found
+
+    def _raw_inline(self, index: int) -> str:
+        inline = self.tokens[index + 1] if index + 1 < len(self.tokens) else None
+        return inline.content if inline is not None and inline.type == "inline" else ""
+
+    def _title(self, raw: str, line: int, fallback: str) -> tuple[str, bool]:
+        """A usable one-line title, and whether it was shortened (the full one goes in the
+        text)."""
         title = clean_title_text(raw)
         if not title:
             self.notes.append(SourceNote("warning", line + 1, line + 1, self.lines[line],
                                          f"no title text; named {fallback!r}"))
-            return fallback, ""
-        if len(title) > MAX_TITLE:
+            return fallback, False
+        short = shapes.shorten(title)
+        if short != title:
             self.notes.append(SourceNote("warning", line + 1, line + 1, title[:80] + "…",
-                                         "title too long; shortened, in full in the text"))
-            return title[:120].rstrip() + "…", title
-        return title, ""
+                                         "long title shortened; in full in the item's text"))
+        return short, short != title
+
+    def _heading_level(self, block: _Block) -> int:
+        return int(self.tokens[block.index].tag[1])
+
+    def _between(self, start: int, stop: int) -> list[_Block]:
+        return self.blocks[bisect.bisect_left(self.starts, start):
+                           bisect.bisect_left(self.starts, stop)]
+
+    # Details and preamble --------------------------------------------------------------------
+
+    def _detail(self, key: str, value: str) -> bool:
+        """Take a `key: value` as one of the summit's details; False if it is not one."""
+        name = shapes.detail_of(key)
+        value = shapes.one_line(value)
+        if name is None or not value:
+            return False
+        values = self.details.setdefault(name, [])
+        if value not in values:
+            if len("; ".join([*values, value])) > MAX_DETAIL:
+                return False
+            values.append(value)
+        return True
+
+    def _front_matter_details(self) -> None:
+        rest = []
+        for key, value in self.front_matter.items():
+            if not self._detail(key, value):
+                rest.append(f"- **{key}**: {value}" if value else f"- **{key}**")
+        if rest:
+            self.preamble.append((0, "\n".join(rest)))
+
+    def _key_line(self, line: str, *, bold_only: bool) -> bool:
+        """Take a key line as a detail (or skip the export's own); False to keep it as text."""
+        found = shapes.key_line(line, bold_only=bold_only)
+        if found is None:
+            return False
+        key, value = found
+        if " ".join(key.lower().split()) in shapes.EXPORT_KEYS:
+            return True
+        return self._detail(key, shapes.plain_text(value, urls=True))
+
+    def _to_preamble(self, blocks: Sequence[_Block], stop: int, shift: int,
+                     heading: str | None = None, heading_line: int = 0,
+                     reason: str = "kept in the summit's preamble",
+                     heading_lines: range = range(0)) -> None:
+        """Blocks that are no item: their details taken, the rest kept as the preamble."""
+        kept: list[int] = []
+        for n, block in enumerate(blocks):
+            end = blocks[n + 1].start if n + 1 < len(blocks) else stop
+            lines = range(block.start, end)
+            if block.type == "paragraph_open":
+                for line in range(block.start, block.end):
+                    if self._key_line(self.lines[line], bold_only=True):
+                        self._note("details", line, line + 1, "a meeting detail")
+                    else:
+                        kept.append(line)
+                kept.extend(range(block.end, end))
+                continue
+            if block.type == "bullet_list_open":
+                taken = self._key_list(block)
+                kept.extend(n for n in lines if n not in taken)
+                continue
+            if block.type == "table_open" and shapes.plain_text(self.lines[block.start]) \
+                    .replace(" ", "") == "|Delegation|Headofdelegation|":
+                self._note("metadata", block.start, block.end,
+                           "the export's table of delegations (the summit's own)")
+                kept.extend(range(block.end, end))
+                continue
+            kept.extend(lines)
+        kept = [n for n in kept if n not in self.used and n not in self.defined]
+        if not kept and heading is None:
+            return
+        body = shift_headings([self.lines[n] for n in kept], shift)
+        if heading is not None and heading not in self.headed:
+            self.headed.add(heading)
+            body = [f"# {heading}", "", *body]
+        text = "\n".join(line.rstrip() for line in body).strip("\n")
+        text = re.sub(r"\n{3,}", "\n\n", text)
+        if text.strip():
+            self.preamble.append((heading_line if heading is not None else kept[0], text))
+        self.used.update(heading_lines)
+        runs: list[tuple[int, int]] = []
+        for start, end in _runs([*heading_lines, *kept]):
+            if runs and not any(self.lines[n].strip() for n in range(runs[-1][1], start)):
+                runs[-1] = (runs[-1][0], end)  # one note across blank lines
+            else:
+                runs.append((start, end))
+        for start, end in runs:
+            self._note("preamble", start, end, reason)
+
+    def _key_list(self, block: _Block) -> set[int]:
+        """Lines of a list's one-line `Key: value` items taken as details."""
+        taken: set[int] = set()
+        for index in range(block.index, len(self.tokens)):
+            token = self.tokens[index]
+            if token.type.endswith("_list_close") and token.level == 0:
+                break
+            if token.type != "list_item_open" or token.level != 1 or not token.map:
+                continue
+            start, end = token.map
+            while end > start + 1 and not self.lines[end - 1].strip():
+                end -= 1
+            if end == start + 1 and self._key_line(self.lines[start], bold_only=False):
+                self._note("details", start, end, "a meeting detail")
+                taken.add(start)
+        return taken
 
     # Outline -----------------------------------------------------------------------------------
 
-    def headings(self) -> list[tuple[int, int, int, int]]:
-        """(token index, level, first line, end line) of every top-level heading."""
-        return [(i, int(t.tag[1]), t.map[0], t.map[1]) for i, t in enumerate(self.tokens)
-                if t.type == "heading_open" and t.level == 0 and t.map]
+    def _title_block(self, headings: list[_Block]) -> _Block | None:
+        """The summit's title: the one top heading, or a first heading that reads as one."""
+        if not headings or not self.title_heading:
+            return None
+        levels = [self._heading_level(h) for h in headings]
+        first, top = headings[0], min(levels)
+        if levels[0] == top and levels.count(top) == 1 and (top == 1 or len(headings) > 1):
+            return first
+        text = shapes.plain_text(self._raw_inline(first.index))
+        before = [b for b in self.blocks if b.start < first.start]
+        if any(not self._furniture(b) for b in before) or _BARE_TITLE.match(text):
+            return None
+        if not (_TITLE_WORDS.search(text) or _DATE.search(text)):
+            return None
+        after = next((b for b in self.blocks if b.start >= first.end), None)
+        if after is not None and after.type in ("ordered_list_open", "table_open"):
+            return None
+        return first
+
+    def _furniture(self, block: _Block) -> bool:
+        """Blocks before a title that say nothing: rules, HTML, badges and logos."""
+        if block.type in ("hr", "html_block"):
+            return True
+        if block.type == "paragraph_open":
+            children = self._inline(block.index)
+            return all(t.type in ("image", "softbreak", "hardbreak") or
+                       (t.type == "text" and not t.content.strip()) for t in children)
+        return False
 
     def run(self) -> ParsedAgenda:
-        headings = self.headings()
-        levels = [h[1] for h in headings]
-        if headings:
-            first = headings[0]
-            top = min(levels)
-            if first[1] == top and levels.count(top) == 1 and (top == 1 or len(headings) > 1):
-                self.title, _ = self._title(_plain(self._inline(first[0])), first[2],
-                                            "Untitled summit")
-                self._note("title", first[2], first[3], "the summit's title")
-                headings = headings[1:]
+        headings = [b for b in self.blocks if b.type == "heading_open"]
+        title = self._title_block(headings)
+        if title is not None:
+            raw = shapes.plain(self._inline(title.index)).text
+            self.title = shapes.clean_title_text(raw) or None
+            if self.title is not None:
+                self.title = self.title[:MAX_TITLE]
+            self._note("title", title.start, title.end, "the summit's title")
+            headings = [h for h in headings if h is not title]
         end = len(self.lines)
+        skip = {title.start} if title is not None else set()
         if not headings:
-            # No section headings: one implicit section, whose items are list items.
-            start = next((h for h in range(self.fm_end, end) if h not in self.used), end)
-            self._section(DEFAULT_SECTION, (start, start), end, [])
-            if not self.items:
-                self.sections.clear()
+            start = title.end if title is not None else self.fm_end
+            self._section(DEFAULT_SECTION, None, start, end, implicit=True)
         else:
-            level = min(h[1] for h in headings)
-            tops = [h for h in headings if h[1] == level]
-            self._leftovers(self.fm_end, tops[0][2], "before the first section: not imported",
-                            "preamble")
+            self.section_level = min(self._heading_level(h) for h in headings)
+            tops = [h for h in headings if self._heading_level(h) == self.section_level]
+            intro = [b for b in self._between(self.fm_end, tops[0].start) if b.start not in skip]
+            # Headings before the first section sit below the section level: one level up
+            # less than a section's, so the export (which puts the preamble two levels
+            # down) reads back as it was.
+            self._to_preamble(intro, tops[0].start, -self.section_level)
             for n, heading in enumerate(tops):
-                stop = tops[n + 1][2] if n + 1 < len(tops) else end
-                inner = [h for h in headings if heading[3] <= h[2] < stop]
-                title, overflow = self._title(_plain(self._inline(heading[0])), heading[2],
-                                              f"Untitled section (line {heading[2] + 1})")
-                if overflow:
-                    self.notes.append(SourceNote("warning", heading[2] + 1, heading[2] + 1,
-                                                 overflow, "long section title shortened"))
-                self.used.update(range(heading[2], heading[3]))
-                self._section(title, (heading[2], heading[3]), stop, inner)
-        self._leftovers(0, end, "not placed")
-        return ParsedAgenda(self.title, self.front_matter, self.sections, self.items,
-                            sorted(self.notes, key=lambda n: n.line))
+                stop = tops[n + 1].start if n + 1 < len(tops) else end
+                self._section_at(heading, stop)
+        named = self.details.pop("title", [])
+        if self.title is None and named:
+            self.title = named[0][:MAX_TITLE]
+            for n in range(1, self.fm_end - 1):
+                if shapes.detail_of(self.lines[n].partition(":")[0].strip()) == "title":
+                    self.notes.append(SourceNote("title", n + 1, n + 1, self.lines[n],
+                                                 "the summit's title (front matter)"))
+        elif named and named[0] != self.title:
+            line = f"- **title**: {named[0]}"
+            if self.preamble and self.preamble[0][0] == 0:
+                self.preamble[0] = (0, f"{line}\n{self.preamble[0][1]}")
+            else:
+                self.preamble.insert(0, (0, line))
+        self._place_definitions()
+        self._leftovers(0, end)
+        items = [self._finish(d) for d in self.drafts]
+        sections = self.sections if items else []
+        preamble = self._with_definitions(
+            "\n\n".join(text for _, text in sorted(self.preamble, key=lambda p: p[0])))
+        details = {k: "; ".join(v) for k, v in self.details.items()}
+        return ParsedAgenda(self.title, self.front_matter, sections, items,
+                            sorted(self.notes, key=lambda n: (n.line, n.end)), details, preamble)
 
-    def _section(self, title: str, heading: tuple[int, int], stop: int,
-                 inner: list[tuple[int, int, int, int]]) -> None:
-        """A section: its heading's lines, and what follows up to `stop`."""
-        start = heading[1]
-        line = heading[0] + 1 if heading[1] > heading[0] else 0
-        self.sections.append(ParsedSection(title, line, heading))
-        if inner:
-            level = min(h[1] for h in inner)
-            items = [h for h in inner if h[1] == level]
-            self._leftovers(start, items[0][2],
-                            f"under section {title!r} before its first item: not imported")
-            for n, heading in enumerate(items):
-                end = items[n + 1][2] if n + 1 < len(items) else stop
-                self._heading_item(title, heading, end)
+    def _leftovers(self, start: int, end: int) -> None:
+        """Report every run of non-blank lines in [start, end) that nothing has taken."""
+        free = [n for n in range(start, end) if n not in self.used and self.lines[n].strip()]
+        for run_start, run_end in _runs(free):
+            self._note("unplaced", run_start, run_end, "not placed")
+
+    def _place_definitions(self) -> None:
+        """Link definitions go with the texts that use them; their own lines are reported."""
+        lines = sorted(n for n in self.definitions.values() if n not in self.used)
+        for start, stop in _runs(lines):
+            self._note("metadata", start, stop, "link definitions: copied into the texts that "
+                                                "use them")
+
+    def _section_at(self, heading: _Block, stop: int) -> None:
+        inline = shapes.plain(self._inline(heading.index))
+        raw = inline.text
+        if inline.lossy:
+            self.notes.append(SourceNote("warning", heading.start + 1, heading.end,
+                                         self._raw_inline(heading.index),
+                                         "section title without its links or HTML"))
+        title, long = self._title(raw, heading.start,
+                                  f"Untitled section (line {heading.start + 1})")
+        if long:
+            self.notes.append(SourceNote("warning", heading.start + 1, heading.start + 1,
+                                         clean_title_text(raw), "long section title shortened"))
+        self._section(title, heading, heading.end, stop)
+
+    def _section(self, title: str, heading: _Block | None, start: int, stop: int, *,
+                 implicit: bool = False) -> None:
+        """A section: the items its sub-headings, lists and tables make, and its text."""
+        blocks = self._between(start, stop)
+        inner = [b for b in blocks if b.type == "heading_open"]
+        item_level = min((self._heading_level(h) for h in inner), default=0)
+        made = len(self.drafts)
+        notes_before = len(self.notes)
+        intro: list[_Block] = []
+        asides: list[tuple[list[_Block], int, str]] = []  # sub-headings that are no item
+        current: _Draft | None = None
+        n = 0
+        while n < len(blocks):
+            block = blocks[n]
+            following = blocks[n + 1].start if n + 1 < len(blocks) else stop
+            if block.type == "heading_open" and self._heading_level(block) == item_level:
+                after = next((b.start for b in blocks[n + 1:] if b.type == "heading_open" and
+                              self._heading_level(b) == item_level), stop)
+                group = [b for b in blocks[n:] if b.start < after]
+                why = shapes.not_agenda_heading(self._raw_inline(block.index))
+                if why is not None and heading is not None and not \
+                        any(b.type == "heading_open" for b in group[1:]):
+                    asides.append((group, after, why))
+                    self.used.update(range(block.start, block.end))
+                else:
+                    current = self._heading_item(title, block, after, item_level)
+                    self.notes.append(SourceNote(
+                        "items", block.start + 1, block.end, self.lines[block.start],
+                        f"a sub-heading of section {title!r}: taken as an item"))
+                n += len(group)
+                continue
+            if block.type == "paragraph_open" and self._bold_heading(block) is not None:
+                # A bold line standing alone, "**3. Trade**", is a sub-heading in all but
+                # name: an item, with what follows up to the next such line as its text.
+                after = next((b.start for b in blocks[n + 1:] if
+                              (b.type == "heading_open" and
+                               self._heading_level(b) == item_level) or
+                              (b.type == "paragraph_open" and
+                               self._bold_heading(b) is not None)), stop)
+                current = self._bold_item(title, block, after)
+                self._note_once("items", block, "a bold line standing alone: taken as an item")
+                while n + 1 < len(blocks) and blocks[n + 1].start < after:
+                    n += 1
+                n += 1
+                continue
+            if block.type == "paragraph_open" and self._timed_lines(block):
+                before = len(self.drafts)
+                for line in range(block.start, block.end):
+                    self._timed_item(title, line)
+                self._note_once("items", block, "lines that each start with a time: one item "
+                                                "per line")
+                current = self.drafts[-1] if len(self.drafts) > before else current
+                n += 1
+                continue
+            if block.type in _LISTS:
+                # What names the list: the heading or the "Attendees:" line just above it.
+                above = blocks[n - 1] if n else None
+                label = title
+                if above is not None and (above.type == "heading_open" or (
+                        above.type == "paragraph_open" and
+                        self.lines[above.end - 1].rstrip().rstrip("*_").endswith(":"))):
+                    label = shapes.plain_text(self._raw_inline(above.index))
+                why = self._list_kind(label, block, implicit)
+                if why is None:
+                    before = len(self.drafts)
+                    self._list_items(title, block, following)
+                    kind = "numbered" if block.type == "ordered_list_open" else "bulleted"
+                    count = len(self.drafts) - before
+                    self._note_once("items", block, f"a {kind} list: its {count} "
+                                    f"entr{'y' if count == 1 else 'ies'} taken as items")
+                    current = self.drafts[-1] if len(self.drafts) > before else current
+                    n += 1
+                    continue
+                self._note_once("items", block, f"{why}: kept as text, not as items")
+            elif block.type in ("table_open", "html_block"):
+                before = len(self.drafts)
+                self._table_items(title, block, following)
+                if len(self.drafts) > before:
+                    current = self.drafts[-1]
+                    n += 1
+                    continue
+            if current is not None:
+                self._attach(current, block.start, following)
+            else:
+                intro.append(block)
+            n += 1
+        if implicit:
+            first_item = self.drafts[made].first if len(self.drafts) > made else stop
+            self._to_preamble(intro, first_item, 0)
+            if len(self.drafts) > made:
+                self.sections.append(ParsedSection(title, 0, (0, 0)))
             return
-        for line in range(start, stop):
-            index = self.blocks.get(line)
-            if index is not None and self.tokens[index].type in ("bullet_list_open",
-                                                                 "ordered_list_open"):
-                self._list_items(title, index)
-        self._leftovers(start, stop, f"in section {title!r} but not in an item (items are "
-                                     "sub-headings or list items): not imported")
+        assert heading is not None
+        if len(self.drafts) == made:
+            # No items: the whole section, heading and all, joins the preamble; one note
+            # says so, and what its lists were.
+            whys = [n.reason.split(":")[0] for n in self.notes[notes_before:]
+                    if n.kind == "items"]
+            self.notes[notes_before:] = [n for n in self.notes[notes_before:]
+                                         if n.kind != "items"]
+            end = min([group[0].start for group, _, _ in asides] + [stop])
+            kinds = f" ({', '.join(dict.fromkeys(whys))})" if whys else ""
+            self._to_preamble(intro, end, 1 - self.section_level, title, heading.start,
+                              f"section {title!r} has no agenda items{kinds}: it is kept in "
+                              "the preamble", heading_lines=range(heading.start, heading.end))
+            self._asides(title, heading, asides)
+            return
+        self.used.update(range(heading.start, heading.end))
+        self.sections.append(ParsedSection(title, heading.start + 1, (heading.start, heading.end)))
+        self._asides(title, heading, asides)
+        if intro:
+            first_item = self.drafts[made].first
+            self._to_preamble(intro, first_item, 1 - self.section_level, title, heading.start,
+                              f"text of section {title!r} before its first item: kept in the "
+                              "preamble under the section's name (a section has no text of "
+                              "its own)")
 
-    def _heading_item(self, section: str, heading: tuple[int, int, int, int], end: int) -> None:
-        index, level, first, body_start = heading
-        raw = _plain(self._inline(index))
-        title, overflow = self._title(raw, first, f"Untitled item (line {first + 1})")
-        body_start = self._skip_metadata(body_start, end)
+    def _asides(self, title: str, heading: _Block,
+                asides: list[tuple[list[_Block], int, str]]) -> None:
+        """Sub-headings that are no agenda entry (attendees, links, logistics): with their
+        text, into the preamble under the section's name."""
+        for group, end, why in asides:
+            self.used.discard(group[0].start)
+            self._to_preamble(group, end, 1 - self.section_level, title, heading.start,
+                              f"{why} under section {title!r}: kept in the preamble, not as "
+                              "an item")
+
+    def _note_once(self, kind: NoteKind, block: _Block, reason: str) -> None:
+        self.notes.append(SourceNote(kind, block.start + 1, block.end,
+                                     self.lines[block.start], reason))
+
+    def _attach(self, draft: _Draft, start: int, end: int) -> None:
+        """Lines after an item, before the next one: they belong to it."""
+        lines = [n for n in range(start, end) if n not in self.used and n not in self.defined]
+        if not lines:
+            return
+        draft.parts.append("\n".join(self.lines[n] for n in lines))
+        draft.end = max(draft.end, end)
+        self.used.update(lines)
+
+    def _list_kind(self, section: str, block: _Block, implicit: bool) -> str | None:
+        """None when a list is agenda entries, else what it is instead."""
+        titles, links, keys = [], [], []
+        for index in self._top_items(block):
+            token = self.tokens[index]
+            children = self._first_inline(index + 1) if self.tokens[index + 1].type == \
+                "paragraph_open" else []
+            titles.append(shapes.plain(children, first_line=True).text.strip())
+            links.append(shapes.link_only(children))
+            found = shapes.key_line(self.lines[token.map[0]]) if token.map else None
+            keys.append(found is not None and shapes.detail_of(found[0]) is not None)
+        if implicit and keys and all(keys):
+            # A document without sections: a list of meeting details before the agenda.
+            return "meeting details"
+        return shapes.not_agenda(section, titles, links)
+
+    def _top_items(self, block: _Block) -> list[int]:
+        """Token indexes of a list's own entries (not the nested ones)."""
+        out = []
+        for index in range(block.index, len(self.tokens)):
+            token = self.tokens[index]
+            if token.type.endswith("_list_close") and token.level == 0:
+                break
+            if token.type == "list_item_open" and token.level == 1 and token.map:
+                out.append(index)
+        return out
+
+    # Items -------------------------------------------------------------------------------------
+
+    def _heading_item(self, section: str, block: _Block, end: int, level: int) -> _Draft:
+        raw = self._raw_inline(block.index)
+        inline = shapes.plain(self._inline(block.index))
+        title, long = self._title(inline.text, block.start, f"Untitled item (line "
+                                                            f"{block.start + 1})")
+        body_start = self._skip_metadata(block.end, end)
+        parts = [shapes.strip_numbering(raw.strip())] if inline.lossy or long else []
         body = shift_headings(self.lines[body_start:end], -level)
-        self._item(section, title, overflow, body, first, end)
+        parts.append("\n".join(body))
+        draft = _Draft(section, title, block.start, end, parts)
+        self.used.update(n for n in range(block.start, end) if n not in self.used)
+        self.drafts.append(draft)
+        return draft
+
+    def _timed_lines(self, block: _Block) -> bool:
+        """True for a paragraph of two or more lines that each start with a time (a
+        schedule written without list markers)."""
+        lines = self.lines[block.start:block.end]
+        return len(lines) >= 2 and all(shapes.timed_line(line) for line in lines)
+
+    def _timed_item(self, section: str, line: int) -> None:
+        found = shapes.timed_line(self.lines[line])
+        assert found is not None
+        time, rest = found
+        inline = shapes.plain(shapes.inline_tokens(rest, self.references))
+        title, long = self._title(inline.text, line, f"Untitled item (line {line + 1})")
+        parts = [f"- **Time**: {time}"]
+        if inline.lossy or long:
+            parts.append(rest)  # a part of its own: a paragraph after the list
+        self.used.add(line)
+        self.drafts.append(_Draft(section, title, line, line + 1, parts))
+
+    def _bold_heading(self, block: _Block) -> str | None:
+        """The text of a paragraph's first line when it is all bold (a colon after it
+        allowed), else None."""
+        children = [t for t in self._first_inline(block.index)
+                    if t.type != "text" or t.content]
+        if len(children) < 3 or children[0].type != "strong_open":
+            return None
+        close = next((k for k, t in enumerate(children) if t.type == "strong_close"), None)
+        if close is None or close < 2:
+            return None
+        tail = "".join(t.content for t in children[close + 1:] if t.type == "text")
+        if tail.strip() not in ("", ":") or any(t.type != "text" for t in children[close + 1:]):
+            return None
+        text = shapes.plain(children[1:close]).text.strip()
+        return text if 0 < len(text) <= shapes.SOFT_TITLE else None
+
+    def _bold_item(self, section: str, block: _Block, end: int) -> _Draft:
+        raw = self._bold_heading(block) or ""
+        title, _ = self._title(raw, block.start, f"Untitled item (line {block.start + 1})")
+        lossy = shapes.plain(self._first_inline(block.index)).lossy
+        first = self.lines[block.start].strip()
+        rest = [first] if lossy else []
+        rest += self.lines[block.start + 1:end]
+        draft = _Draft(section, title, block.start, end, ["\n".join(rest)])
+        self.used.update(n for n in range(block.start, end) if n not in self.defined)
+        self.drafts.append(draft)
+        return draft
 
     def _skip_metadata(self, start: int, end: int) -> int:
         """Skip the `*Status:* …` line an export puts under each item heading."""
         line = next((n for n in range(start, end) if self.lines[n].strip()), end)
-        index = self.blocks.get(line)
-        if index is None or self.tokens[index].type != "paragraph_open" or \
-                not self.tokens[index + 1].content.startswith(("*", "_")):
+        block = self._starting.get(line)
+        if block is None or block.type != "paragraph_open" or \
+                not self.lines[line].lstrip().startswith(("*", "_")):
             return start
-        children = self._inline(index)
+        children = self._inline(block.index)
         if len(children) >= 2 and children[0].type == "em_open" and \
                 children[1].content.strip() in ("Status:", "Change:"):
-            stop = self.tokens[index].map[1]  # type: ignore[index]
-            self._note("metadata", line, stop, "export metadata line")
-            return stop
+            self._note("metadata", line, block.end, "export metadata line")
+            return block.end
         return start
 
-    def _list_items(self, section: str, list_index: int) -> None:
-        depth = 0
-        for index in range(list_index, len(self.tokens)):
+    def _list_items(self, section: str, block: _Block, stop: int) -> None:
+        """Items from a list: its entries down to --depth; deeper ones stay in their text."""
+        entries: list[tuple[int, int, int]] = []  # (token index, start, end)
+        # The containers open around each token: an entry counts only inside lists (not
+        # in a quote or a table within an item).
+        opened: list[str] = []
+        for index in range(block.index, len(self.tokens)):
             token = self.tokens[index]
-            depth += token.nesting if token.type.endswith(("_list_open", "_list_close")) else 0
-            if depth == 0 and index > list_index:
-                return
-            if token.type == "list_item_open" and token.level == 1 and token.map:
-                self._list_item(section, index)
+            if token.nesting == -1:
+                opened.pop()
+                if not opened:
+                    break
+                continue
+            if token.type == "list_item_open" and token.map and \
+                    sum(1 for t in opened if t in _LISTS) <= self.depth and \
+                    all(t in _CONTAINERS for t in opened):
+                entries.append((index, token.map[0], token.map[1]))
+            if token.nesting == 1:
+                opened.append(token.type)
+        for k, (index, start, end) in enumerate(entries):
+            own_end = end
+            if k + 1 < len(entries) and entries[k + 1][1] < end:
+                own_end = entries[k + 1][1]
+            self._list_item(section, index, start, own_end)
+        if self.drafts and entries:
+            self._attach(self.drafts[-1], entries[0][1], max(block.end, stop))
 
-    def _list_item(self, section: str, index: int) -> None:
-        start, end = self.tokens[index].map  # type: ignore[misc]
+    def _list_item(self, section: str, index: int, start: int, end: int) -> None:
         first = self.tokens[index + 1] if index + 1 < len(self.tokens) else None
-        if first is None or first.type not in ("paragraph_open", "heading_open") or \
-                not first.map or first.map[0] != start:
-            self._note("unplaced", start, end, "a list item with no title line: not imported")
-            return
-        raw = _plain(self._inline(index + 1), first_line=True)
-        title, overflow = self._title(raw, start, f"Untitled item (line {start + 1})")
         indent = _content_indent(self.lines[start])
-        body = [_dedent(line, indent) for line in self.lines[start + 1:end]]
-        self._item(section, title, overflow, body, start, end)
-
-    def _item(self, section: str, title: str, overflow: str, body: list[str], first: int,
-              end: int) -> None:
-        text = "\n".join(body).strip("\n")
-        text = "\n".join(line.rstrip() for line in text.split("\n"))
-        if overflow:
-            text = f"{overflow}\n\n{text}".strip()
-        if not text.strip():
-            text = title
-            self.notes.append(SourceNote("warning", first + 1, first + 1, title,
-                                         "item has no text; its title is used as its text"))
-        while end > first + 1 and not self.lines[end - 1].strip():
+        lines = [_dedent(line, indent) for line in self.lines[start:end]]
+        lines[0] = self.lines[start][indent:] if len(self.lines[start]) > indent else ""
+        if first is not None and first.type == "paragraph_open" and first.map and \
+                first.map[0] == start:
+            inline = shapes.plain(self._first_inline(index + 1), first_line=True)
+        else:
+            inline = shapes.Inline(lines[0], False)
+        title, long = self._title(inline.text, start, f"Untitled item (line {start + 1})")
+        keep_first = inline.lossy or long or shapes.strip_tags(lines[0]) != lines[0]
+        rest = _dedent_common(lines[1:])
+        parts = ["\n".join([lines[0], *rest] if keep_first else rest)]
+        while end > start + 1 and not self.lines[end - 1].strip():
             end -= 1
-        self.used.update(range(first, end))
-        self.items.append(ParsedItem(section, title, text, first + 1, (first, end)))
+        self.used.update(range(start, end))
+        self.drafts.append(_Draft(section, title, start, end, parts))
+
+    def _table_items(self, section: str, block: _Block, stop: int) -> None:
+        """One item per row of a topic table (pipe or HTML): the topic cell its title, the
+        other cells, named by the header row, its text."""
+        if block.type == "table_open":
+            header = shapes.pipe_cells(self.lines[block.start])
+            body = [(n, shapes.pipe_cells(self.lines[n]))
+                    for n in range(block.start + 2, block.end) if self.lines[n].strip()]
+            kind = "table"
+        else:
+            found = shapes.html_table(self._text(block.start, block.end))
+            if found is None:
+                return
+            header, rows = found
+            body = [(block.start, row) for row in rows]
+            kind = "HTML table"
+        topic, rows = shapes.table_rows(header, [cells for _, cells in body])
+        if topic is None or not rows:
+            return
+        if block.type == "table_open":
+            self._note("items", block.start, block.start + 2,
+                       f"{kind} header: names the fields of the items made from its rows")
+        else:
+            self._note("items", block.start, block.end,
+                       f"{kind}: one item per row, its topic column as the title")
+        for (line, _), row in zip(body, rows, strict=True):
+            inline = shapes.plain(shapes.inline_tokens(row.title_source, self.references))
+            fields = [f"- **{name}**: {value}" for name, value in row.fields]
+            if not clean_title_text(inline.text):
+                if self.drafts and self.drafts[-1].section == section:
+                    # A row without a topic continues the item above it.
+                    self.used.add(line)
+                    self.drafts[-1].end = max(self.drafts[-1].end, line + 1)
+                    if fields:
+                        self.drafts[-1].parts.append("\n".join(fields))
+                    continue
+            title, long = self._title(inline.text, line, f"Untitled item (line {line + 1})")
+            head = header[topic] if topic < len(header) and header[topic] else "Topic"
+            if inline.lossy or long:
+                fields.insert(0, f"- **{head}**: {row.title_source}")
+            self.used.add(line)
+            self.drafts.append(_Draft(section, title, line, line + 1, ["\n".join(fields)]))
+        self.used.update(range(block.start, block.end))
+
+    def _with_definitions(self, text: str) -> str:
+        """The text, followed by the link definitions it uses and does not hold yet."""
+        wanted = [self.lines[self.definitions[label]].strip()
+                  for label in sorted(shapes.used_labels(text)) if label in self.definitions]
+        missing = [line for line in dict.fromkeys(wanted) if line not in text]
+        return text + "\n\n" + "\n".join(missing) if missing and text.strip() else text
+
+    def _finish(self, draft: _Draft) -> ParsedItem:
+        text = "\n\n".join(part.strip("\n") for part in draft.parts if part.strip())
+        text = "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
+        text = re.sub(r"\n{3,}", "\n\n", text)
+        text = self._with_definitions(shapes.escape_task_boxes(text))
+        if self.literal:
+            text = shapes.escape_brackets(text)
+        if not text.strip():
+            text = NO_TEXT
+            self.notes.append(SourceNote("warning", draft.first + 1, draft.first + 1,
+                                         draft.title, "item has no text of its own; its text "
+                                                      "says so"))
+        return ParsedItem(draft.section, draft.title, text, draft.first + 1,
+                          (draft.first, max(draft.end, draft.first + 1)))
+
+
+def _runs(lines: Sequence[int]) -> list[tuple[int, int]]:
+    """Consecutive runs [start, end) of sorted line numbers."""
+    runs: list[tuple[int, int]] = []
+    for n in sorted(lines):
+        if runs and runs[-1][1] == n:
+            runs[-1] = (runs[-1][0], n + 1)
+        else:
+            runs.append((n, n + 1))
+    return runs
 
 
 def _content_indent(line: str) -> int:
@@ -342,20 +821,37 @@ def _content_indent(line: str) -> int:
     return column + (spaces if 1 <= spaces <= 4 and rest.strip() else 1)
 
 
+def _dedent_common(lines: list[str]) -> list[str]:
+    """Lines without the indentation they all share (nested entries, cleanly dedented)."""
+    indents = [len(line) - len(line.lstrip(" ")) for line in lines if line.strip()]
+    cut = min(indents, default=0)
+    return [line[cut:] for line in lines]
+
+
 def _dedent(line: str, indent: int) -> str:
     spaces = len(line) - len(line.lstrip(" "))
     return line[min(spaces, indent):]
 
 
-def parse_markdown(text: str) -> ParsedAgenda:
+def parse_markdown(text: str, *, depth: int = 1, literal_brackets: bool = False) -> ParsedAgenda:
     """The outline of a Markdown agenda, without touching any workspace.
 
-    The one top heading (if it is alone at its level) is the summit's title; the next level
-    are sections; inside a section, the next heading level down, or else the top-level list
-    items, are its items. An item's text is everything under it, Markdown kept as written
-    (its own headings moved up to start at level 1). What fits nowhere is reported.
+    The one top heading (or a first heading that reads as a title) is the summit's title;
+    what comes before the first section gives the details and the preamble; the next level
+    are sections; inside a section, its lists and topic tables, then its sub-headings, are
+    its items, in source order. An item's text is everything under it up to the next item,
+    Markdown kept as written. Sections without items and texts that are no agenda entries
+    (attendees, links, logistics) join the preamble. What fits nowhere is reported.
     """
-    return _Outline(text).run()
+    parsed = _Outline(text, depth=depth, literal_brackets=literal_brackets).run()
+    if not parsed.items and any(n.kind == "title" for n in parsed.notes):
+        # "## Agenda" over "### items": with nothing under the sections that would follow
+        # from taking it as the title, the one top heading is the section instead.
+        again = _Outline(text, depth=depth, literal_brackets=literal_brackets,
+                         title_heading=False).run()
+        if again.items:
+            return again
+    return parsed
 
 
 # Importing into a workspace ---------------------------------------------------------------
@@ -368,10 +864,17 @@ class ImportReport:
     created_summit: bool = False
     sections_added: list[str] = field(default_factory=list)
     sections_existing: list[str] = field(default_factory=list)
+    sections_renamed: list[str] = field(default_factory=list)
     items_added: list[str] = field(default_factory=list)
     items_changed: list[str] = field(default_factory=list)
+    items_retitled: list[str] = field(default_factory=list)
+    items_moved: list[str] = field(default_factory=list)
+    items_missing: list[str] = field(default_factory=list)
+    items_withdrawn: list[str] = field(default_factory=list)
     items_unchanged: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
+    details_changed: list[str] = field(default_factory=list)
+    bracketed: int = 0
     notes: list[SourceNote] = field(default_factory=list)
 
     @property
@@ -382,19 +885,149 @@ class ImportReport:
         return {
             "summit": self.slug, "source": self.source, "delegation": self.delegation,
             "created_summit": self.created_summit,
-            "sections": {"added": self.sections_added, "existing": self.sections_existing},
+            "sections": {"added": self.sections_added, "existing": self.sections_existing,
+                         "renamed": self.sections_renamed},
             "items": {"added": self.items_added, "changed": self.items_changed,
+                      "retitled": self.items_retitled, "moved": self.items_moved,
+                      "missing": self.items_missing, "withdrawn": self.items_withdrawn,
                       "unchanged": self.items_unchanged, "refused": self.refused},
+            "details_changed": self.details_changed,
+            "bracketed": self.bracketed,
             "notes": [{"kind": n.kind, "line": n.line, "end": n.end, "reason": n.reason,
                        "text": n.text} for n in self.notes],
         }
 
 
+def _norm(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.replace("\r\n", "\n")
+                     .split("\n")).strip("\n")
+
+
 def _same_text(a: str, b: str) -> bool:
-    def norm(text: str) -> str:
-        return "\n".join(line.rstrip() for line in text.replace("\r\n", "\n")
-                         .split("\n")).strip("\n")
-    return norm(a) == norm(b)
+    return _norm(a) == _norm(b)
+
+
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"[^\W_]+", text.casefold()))
+
+
+def _similarity(a: str | list[str], b: str | list[str]) -> float:
+    """difflib's ratio (titles by characters, texts by words), 0 when the cheap upper
+    bounds already rule a match out."""
+    if not a or not b:
+        return 0.0
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    if matcher.real_quick_ratio() < 0.5 or matcher.quick_ratio() < 0.5:
+        return 0.0
+    return matcher.ratio()
+
+
+def _contains(a: str, b: str) -> bool:
+    """True when one title's words are all in the other's (and there are some)."""
+    left, right = set(_words(a).split()), set(_words(b).split())
+    return bool(left and right) and (left <= right or right <= left)
+
+
+@dataclass
+class _Old:
+    item: Item
+    title: str
+    text: str
+
+
+def _match(old: list[_Old], new: list[ParsedItem],
+           section_of: dict[str, str]) -> dict[int, _Old]:
+    """Pair the file's items with the summit's: same title first (same section, then any),
+    then by title and text similarity; each summit item is paired at most once."""
+    pairs: dict[int, _Old] = {}
+    free = list(old)
+    for same_section in (True, False):
+        by_title: dict[tuple[str, str], list[_Old]] = {}
+        for entry in free:
+            key = (entry.item.section.casefold() if same_section else "", _key(entry.title))
+            by_title.setdefault(key, []).append(entry)
+        for n, parsed in enumerate(new):
+            if n in pairs:
+                continue
+            section = section_of[parsed.section.casefold()].casefold() if same_section else ""
+            found = by_title.get((section, _key(parsed.title)))
+            if found:
+                pairs[n] = found.pop(0)
+        taken = {id(e) for e in pairs.values()}
+        free = [e for e in free if id(e) not in taken]
+    rest = [n for n in range(len(new)) if n not in pairs]
+    if not rest or not free:
+        return pairs
+    scored: list[tuple[float, int, int]] = []
+    old_words = [_words(e.text) if e.text != NO_TEXT else "" for e in free]
+    old_lists = [w.split() for w in old_words]
+    candidates = _candidates(free, old_words, [new[n] for n in rest])
+    for n, near in zip(rest, candidates, strict=True):
+        parsed = new[n]
+        title, words = _key(parsed.title), _words(parsed.text).split()
+        distinctive = parsed.text != NO_TEXT and len(words) >= 3
+        for k in near:
+            entry = free[k]
+            t = _similarity(title, _key(entry.title))
+            if t < 0.76 and _contains(title, _key(entry.title)):
+                t = 0.76  # a title with words added or dropped, "Closure" → "Closure, revised"
+            x = _similarity(words, old_lists[k]) if distinctive else 0.0
+            if t >= 0.75 or x >= 0.6 or (t >= 0.5 and x >= 0.5):
+                bonus = 0.05 if entry.item.section.casefold() == \
+                    section_of[parsed.section.casefold()].casefold() else 0.0
+                scored.append((max(t, x) + min(t, x) / 2 + bonus, n, k))
+    used: set[int] = set()
+    for _, n, k in sorted(scored, key=lambda s: (-s[0], s[1], s[2])):
+        if n in pairs or k in used:
+            continue
+        pairs[n] = free[k]
+        used.add(k)
+    return pairs
+
+
+def _candidates(free: list[_Old], old_words: list[str],
+                new: list[ParsedItem]) -> list[list[int]]:
+    """For each new item, the summit items worth comparing it with: all of them, unless
+    that is too many pairs; then those sharing a word that few items use."""
+    everyone = list(range(len(free)))
+    if len(free) * len(new) <= 20_000:
+        return [everyone] * len(new)
+    index: dict[str, set[int]] = {}
+    for k, entry in enumerate(free):
+        for word in {*_words(entry.title).split(), *old_words[k].split()}:
+            index.setdefault(word, set()).add(k)
+    common = max(5, len(free) // 10)
+    out = []
+    for parsed in new:
+        near: set[int] = set()
+        for word in {*_words(parsed.title).split(), *_words(parsed.text).split()}:
+            found = index.get(word, ())
+            if len(found) <= common:
+                near.update(found)
+        out.append(sorted(near))
+    return out
+
+
+def _longest_increasing(values: list[int]) -> set[int]:
+    """Indexes of one longest strictly increasing subsequence of values (patience sort)."""
+    tails: list[int] = []
+    tail_at: list[int] = []
+    back = [-1] * len(values)
+    for i, v in enumerate(values):
+        j = bisect.bisect_left(tails, v)
+        if j == len(tails):
+            tails.append(v)
+            tail_at.append(i)
+        else:
+            tails[j] = v
+            tail_at[j] = i
+        back[i] = tail_at[j - 1] if j else -1
+    out: set[int] = set()
+    i = tail_at[-1] if tail_at else -1
+    while i != -1:
+        out.add(i)
+        i = back[i]
+    return out
 
 
 def import_markdown(
@@ -410,28 +1043,39 @@ def import_markdown(
     new_slug: str | None = None,
     source_name: str = "",
     chair: Delegation | None = None,
+    depth: int = 1,
+    literal_brackets: bool = False,
+    withdraw_missing: bool = False,
 ) -> ImportReport:
     """Import a Markdown agenda: into the summit `slug`, or a new one when `delegations` given.
 
-    New items are added with their text tabled (ADD) by `delegation`; an item already there
-    (same title in the same section) whose text differs gets a MOD tabled, so importing a
-    revised file again does not duplicate anything. All of it is one transaction.
+    New items are added with their text tabled (ADD) by `delegation`. Items already in the
+    summit are recognised by title and text: a changed text gets a MOD, a changed title a
+    retitle, and the file's order is followed (items and sections move). Items no longer in
+    the file are reported, and with `withdraw_missing` withdrawn (the owner's) or given a SUP.
+    A file that yields no item changes nothing. All of it is one transaction.
     """
     if "\x00" in text:
         raise AgendaError(f"{source_name or 'The file'} contains NUL bytes; is it a binary "
                           "file?")
-    parsed = parse_markdown(text)
+    parsed = parse_markdown(text, depth=depth, literal_brackets=literal_brackets)
+    if not parsed.items:
+        raise AgendaError(f"{source_name or 'The file'} has no agenda items (no list items, "
+                          "sub-headings or topic tables under its sections); nothing imported")
     for item in parsed.items:
         check_text(item.text)
+    check_text(parsed.preamble, allow_empty=True)
+    why = f"Imported from {source_name}" if source_name else "Imported"
+    details = parsed.details
     with ws.transaction():
         if delegations:
-            summit_title = title or parsed.front_matter.get("title") or parsed.title
+            summit_title = title or parsed.title or _title_from_name(source_name)
             if not summit_title:
                 raise AgendaError("Give the new summit a --title: the file has no title heading")
             entry: SummitEntry = ws.create_summit(
                 summit_title, delegations, slug=new_slug,
-                venue=venue or parsed.front_matter.get("venue", ""),
-                dates=dates or parsed.front_matter.get("dates", ""),
+                venue=venue or details.get("venue", ""), dates=dates or details.get("dates", ""),
+                host=details.get("host", ""), preamble=parsed.preamble,
                 sections=parsed.section_titles, chair=chair)
             slug, created = entry.slug, True
         else:
@@ -439,40 +1083,179 @@ def import_markdown(
         state = ws.state(slug, delegation)
         code = state.summit.delegation(delegation).code
         report = ImportReport(slug, source_name, code, created, notes=parsed.notes)
+        if not created:
+            report.details_changed = _update_details(ws, slug, state.summit, parsed,
+                                                     venue, dates, code)
+        old = [_Old(i, i.title, state.current_text(i)) for i in state.items
+               if i.status != Status.WITHDRAWN]
         known = {s.title.casefold(): s.title for s in state.summit.sections}
-        for section in parsed.section_titles:
-            if section.casefold() in known:
-                (report.sections_existing if not created else report.sections_added).append(
-                    known[section.casefold()])
-            else:
-                ws.add_section(slug, section, actor=code)
-                known[section.casefold()] = section
-                report.sections_added.append(section)
-        existing: dict[tuple[str, str], list[Any]] = {}
-        for item in state.items:
-            existing.setdefault((item.section.casefold(), _key(item.title)), []).append(item)
-        fresh: list[NewItem] = []
-        for parsed_item in parsed.items:
-            section = known[parsed_item.section.casefold()]
-            matches = existing.get((section.casefold(), _key(parsed_item.title)))
-            if not matches:
-                fresh.append(NewItem(section, parsed_item.title, parsed_item.text,
-                                     f"Imported from {source_name}" if source_name else ""))
+        section_of = _sections_of(ws, slug, parsed, old, known, report, created, code)
+        pairs = _match(old, parsed.items, section_of)
+        refused: list[tuple[str, str]] = []  # (item uuid, why)
+        fresh: list[tuple[int, NewItem]] = []
+        for n, parsed_item in enumerate(parsed.items):
+            section = section_of[parsed_item.section.casefold()]
+            match = pairs.get(n)
+            if match is None:
+                fresh.append((n, NewItem(section, parsed_item.title, parsed_item.text, why)))
                 continue
-            item = matches.pop(0)
-            label = f"{item.number} {item.title}"
-            if _same_text(state.current_text(item), parsed_item.text):
-                report.items_unchanged.append(label)
-            elif item.status not in OPEN_STATUSES:
-                report.refused.append(f"{label}: it is {item.status.value}; its text was not "
-                                      "changed")
+            item = match.item
+            if item.title != parsed_item.title:
+                ws.retitle_item(slug, item.uuid, parsed_item.title, actor=code)
+                report.items_retitled.append(item.uuid)
+            if _same_text(match.text, parsed_item.text):
+                continue
+            if item.status not in OPEN_STATUSES:
+                refused.append((item.uuid, f"it is {item.status.value}; its text was not "
+                                           "changed"))
             else:
                 ws.table(slug, item.uuid, delegation=code, text=parsed_item.text, code=Code.MOD,
-                         why=f"Imported from {source_name}" if source_name else "Imported")
-                report.items_changed.append(label)
-        added = ws.add_items(slug, fresh, delegation=code)
-        report.items_added.extend(f"{item.number} {item.title}" for item in added)
+                         why=why)
+                report.items_changed.append(item.uuid)
+        added = ws.add_items(slug, [spec for _, spec in fresh], delegation=code)
+        uuid_of = {n: pairs[n].item.uuid for n in pairs}
+        uuid_of.update({n: item.uuid for (n, _), item in zip(fresh, added, strict=True)})
+        report.items_added = [item.uuid for item in added]
+        # The workspace has read every new text's brackets already: count, do not re-scan.
+        report.bracketed = sum(1 for item in added if item.status == Status.BRACKETED)
+        missing = [e.item for e in old if e.item.uuid not in set(uuid_of.values())]
+        if not created:
+            # A new summit is laid out in the file's order already.
+            report.items_moved = _follow_file_order(ws, slug, parsed, section_of, uuid_of,
+                                                    missing, {e.item.uuid for e in old}, code)
+        for item in missing:
+            report.items_missing.append(item.uuid)
+            if withdraw_missing:
+                _withdraw(ws, slug, item, code, why, report, refused)
+        report.items_unchanged = [
+            uuid_of[n] for n in sorted(pairs) if uuid_of[n] not in
+            {*report.items_changed, *report.items_retitled, *report.items_moved}
+            and not any(r[0] == uuid_of[n] for r in refused)]
+        names = {e.item.uuid: f"{e.item.number} {e.item.title}" for e in old}
+        final = added if created else ws.state(slug).items
+        names.update({i.uuid: f"{i.number} {i.title}" for i in final})
+        for name in ("items_added", "items_changed", "items_retitled", "items_moved",
+                     "items_missing", "items_withdrawn", "items_unchanged"):
+            setattr(report, name, [names[u] for u in getattr(report, name)])
+        report.refused = [f"{names[uuid]}: {reason}" for uuid, reason in refused]
     return report
+
+
+def _title_from_name(source_name: str) -> str:
+    """A summit title from a file name: its stem, separators as spaces."""
+    stem = Path(source_name).stem if source_name else ""
+    return " ".join(re.sub(r"[_]+", " ", stem).split())
+
+
+def _update_details(ws: Workspace, slug: str, summit: Any, parsed: ParsedAgenda, venue: str,
+                    dates: str, actor: str) -> list[str]:
+    """A re-import brings the file's details and preamble up to date (never blanks one)."""
+    wanted = {"venue": venue or parsed.details.get("venue", ""),
+              "dates": dates or parsed.details.get("dates", ""),
+              "host": parsed.details.get("host", ""), "preamble": parsed.preamble}
+    changes = {k: v for k, v in wanted.items() if v and v != getattr(summit, k)}
+    if changes:
+        ws.update_details(slug, actor=actor, **changes)
+    return sorted(changes)
+
+
+def _sections_of(ws: Workspace, slug: str, parsed: ParsedAgenda, old: list[_Old],
+                 known: dict[str, str], report: ImportReport, created: bool,
+                 actor: str) -> dict[str, str]:
+    """The summit section each of the file's sections goes to (casefolded file title ->
+    summit title), adding the new ones. A new title whose items mostly sit in one section
+    that the file no longer names is that section renamed: reported, the items follow."""
+    file_titles = {t.casefold() for t in parsed.section_titles}
+    out: dict[str, str] = {}
+    for section in parsed.section_titles:
+        folded = section.casefold()
+        if folded in known:
+            out[folded] = known[folded]
+            (report.sections_added if created else report.sections_existing).append(
+                known[folded])
+            continue
+        ws.add_section(slug, section, actor=actor)
+        known[folded] = section
+        out[folded] = section
+        report.sections_added.append(section)
+        if old:
+            titles = {_key(i.title) for i in parsed.items if i.section.casefold() == folded}
+            homes = [e.item.section for e in old if _key(e.title) in titles
+                     and e.item.section.casefold() not in file_titles]
+            if homes and len(homes) * 2 >= len(titles):
+                former = max(set(homes), key=homes.count)
+                report.sections_renamed.append(f"{former} → {section}")
+    return out
+
+
+def _follow_file_order(ws: Workspace, slug: str, parsed: ParsedAgenda,
+                       section_of: dict[str, str], uuid_of: dict[int, str],
+                       missing: list[Item], existing: set[str], actor: str) -> list[str]:
+    """Move items (and sections) so the summit reads in the file's order; items missing
+    from the file keep their place after the item they followed. Returns the existing items
+    that moved, the fewest that make the order right."""
+    summit = ws.summit(slug)
+    current = {s.title: list(s.items) for s in summit.sections}
+    order = [section_of[t.casefold()] for t in parsed.section_titles]
+    # The file's sections take, in the file's order, the places they hold in the summit:
+    # sections the file does not name stay where they are.
+    now = [s.title for s in summit.sections]
+    slots = sorted(now.index(title) for title in order)
+    for slot, title in zip(slots, order, strict=True):
+        now = [s.title for s in ws.summit(slug).sections]
+        if now.index(title) != slot:
+            ws.move_section(slug, title, slot + 1, actor=actor)
+    wanted: dict[str, list[str]] = {title: [] for title in order}
+    for n, parsed_item in enumerate(parsed.items):
+        wanted[section_of[parsed_item.section.casefold()]].append(uuid_of[n])
+    missing_ids = {i.uuid for i in missing}
+    for title, items in current.items():
+        # A missing item stays after its predecessor in the section, if that one stays here.
+        if title not in wanted:
+            continue
+        target = wanted[title]
+        for k, uuid in enumerate(items):
+            if uuid in missing_ids:
+                before = items[k - 1] if k else None
+                at = target.index(before) + 1 if before in target else 0 if k == 0 else \
+                    len(target)
+                target.insert(at, uuid)
+    home = {uuid: title for title, items in current.items() for uuid in items}
+    moved: list[str] = []
+    for title in order:
+        target = wanted[title]
+        here = current[title]
+        rank = {uuid: k for k, uuid in enumerate(target)}
+        staying = [u for u in here if u in rank]
+        keep = {staying[k] for k in _longest_increasing([rank[u] for u in staying])}
+        for k, uuid in enumerate(target):
+            if uuid in keep:
+                continue
+            source = home[uuid]
+            current[source].remove(uuid)
+            after = target[k - 1] if k else None
+            at = current[title].index(after) + 1 if after is not None else 0
+            current[title].insert(at, uuid)
+            home[uuid] = title
+            ws.move_item(slug, uuid, section=title if source != title else None,
+                         position=at + 1, actor=actor)
+            if uuid in existing:
+                moved.append(uuid)
+    return moved
+
+
+def _withdraw(ws: Workspace, slug: str, item: Item, code: str, why: str,
+              report: ImportReport, refused: list[tuple[str, str]]) -> None:
+    """An item the file no longer has: its owner withdraws it; another side tables a SUP."""
+    if item.owner == code and Status.WITHDRAWN in TRANSITIONS[item.status]:
+        ws.set_status(slug, item.uuid, Status.WITHDRAWN, actor=code)
+        report.items_withdrawn.append(item.uuid)
+    elif item.status in OPEN_STATUSES:
+        ws.table(slug, item.uuid, delegation=code, text="", code=Code.SUP,
+                 why=f"{why}: no longer in the agenda")
+        report.items_withdrawn.append(item.uuid)
+    else:
+        refused.append((item.uuid, f"it is {item.status.value}; not withdrawn"))
 
 
 # Starter agendas -------------------------------------------------------------------------------

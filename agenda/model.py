@@ -150,7 +150,7 @@ class Summit:
     # position of its own, accepts nothing, and agreement does not wait for it.
     chair: Delegation | None = None
     host: str = ""
-    preamble: str = ""
+    preamble: str = ""  # Markdown: what an imported agenda says before its first section
 
     @property
     def actors(self) -> tuple[Delegation, ...]:

@@ -507,7 +507,7 @@ class Workspace:
             summit = self._file(slug)
             self._write(summit, records.SUMMIT_UPDATE, actor, {"fields": fields})
             self._event(summit, actor, "summit.details", "",
-                        f"changed the summit's {', '.join(sorted(fields))}")
+                        "changed the summit's " + ", ".join(fields))
             index = self._index.table("summits")
             shown = {k: v for k, v in fields.items() if k in ("title", "venue", "dates")}
             if shown:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from agenda import cli, export
 from agenda.demo import DEMO_SLUG
+from agenda.import_shapes import NO_TEXT
 from agenda.importer import (
     ParsedAgenda,
     import_markdown,
@@ -91,50 +92,67 @@ def test_messy_agenda_outline() -> None:
     assert parsed.title == "Draft agenda (MEA, rev. 3)"
     assert parsed.front_matter == {"title": "India–Russia Annual Summit 2021",
                                    "venue": "New Delhi"}
+    assert parsed.details == {"venue": "New Delhi"}
+    # The heading is the title; the other title of the front matter is kept, not lost.
+    assert parsed.preamble.startswith("- **title**: India–Russia Annual Summit 2021\n\n"
+                                      "Prepared by the Eurasia Division.")
+    assert "# Trade & Economic\n\nIntro text of the trade section." in parsed.preamble
     assert parsed.section_titles == ["Political & Strategic", "Trade & Economic"]
     items = outline(parsed)
     assert [(s, t) for s, t, _ in items] == [
         ("Political & Strategic", "Regional security architecture"),
-        ("Political & Strategic", "2+2 dialogue <!-- check name -->"),
+        ("Political & Strategic", "2+2 dialogue"),
         ("Trade & Economic", "Bilateral trade target"),
-        ("Trade & Economic", "Payments (http://pay.example) in national currencies"),
+        ("Trade & Economic", "Payments in national currencies"),
     ]
     first = items[0][2]
     assert first.startswith("The Sides reaffirmed")
     assert "| Terrorism | MEA |" in first
     assert "# Background" in first and "#### Background" not in first
     assert "   1. nested point" in first
+    # The heading's HTML comment is stripped from the title and kept in the text.
+    assert items[1][2] == "`2+2` dialogue <!-- check name -->\n\nText of 1.2."
     assert items[2][2] == "USD 30 billion by 2025.\n\n- sub-point kept in the text"
-    assert items[3][2] == "Payments (http://pay.example) in national currencies"
+    # The link's text is the title; the link, and what follows the item, are its text.
+    assert items[3][2] == ("[Payments](http://pay.example) in national currencies\n\n"
+                           "Closing remark of the section.")
+    # A definition no text uses is named in the report.
+    assert any(n.kind == "metadata" and n.text == "[ref]: https://example.org/ref"
+               for n in parsed.notes)
     kinds = {(n.kind, n.line) for n in parsed.notes}
     assert ("front matter", 1) in kinds and ("title", 6) in kinds
-    assert ("preamble", 8) in kinds
-    unplaced = {n.line: n.text for n in parsed.notes if n.kind == "unplaced"}
-    assert unplaced[32] == "Intro text of the trade section."
-    assert "Closing remark of the section." in unplaced[40]
-    assert "[ref]: https://example.org/ref" in unplaced[40]
+    assert ("preamble", 8) in kinds and ("preamble", 32) in kinds
+    assert not [n for n in parsed.notes if n.kind == "unplaced"]
 
 
 def test_list_items_without_headings_go_to_one_section() -> None:
     parsed = parse_markdown("1. Counter-terrorism\n2. Trade\n   The target.\n")
     assert parsed.section_titles == ["General"]
-    assert outline(parsed) == [("General", "Counter-terrorism", "Counter-terrorism"),
+    assert outline(parsed) == [("General", "Counter-terrorism", NO_TEXT),
                                ("General", "Trade", "The target.")]
-    assert any(n.kind == "warning" and "no text" in n.reason for n in parsed.notes)
+    assert any(n.kind == "warning" and "no text of its own" in n.reason for n in parsed.notes)
 
 
 def test_setext_headings_and_repeated_sections() -> None:
     parsed = parse_markdown("Energy\n======\n\nOil\n---\n\nText.\n\nHealth\n======\n\n- Vaccines"
                             "\n\nEnergy\n======\n\nGas\n---\n\nMore.\n")
     assert parsed.section_titles == ["Energy", "Health"]
-    assert outline(parsed) == [("Energy", "Oil", "Text."), ("Health", "Vaccines", "Vaccines"),
+    assert outline(parsed) == [("Energy", "Oil", "Text."), ("Health", "Vaccines", NO_TEXT),
                                ("Energy", "Gas", "More.")]
 
 
-def test_nothing_to_import() -> None:
-    parsed = parse_markdown("Just a paragraph.\n\n<!-- and a comment -->\n")
+def test_nothing_to_import(ws: Workspace, slug: str) -> None:
+    source = "Just a paragraph.\n\n<!-- and a comment -->\n"
+    parsed = parse_markdown(source)
     assert parsed.items == [] and parsed.sections == []
-    assert [n.kind for n in parsed.notes] == ["unplaced"]
+    assert [n.kind for n in parsed.notes] == ["preamble"]
+    before = ws.path.read_bytes(), sorted(p.read_bytes() for p in ws.summits_dir.iterdir())
+    with pytest.raises(AgendaError, match="no agenda items"):
+        import_markdown(ws, source, delegation="IN", slug=slug)
+    with pytest.raises(AgendaError, match="no agenda items"):
+        import_markdown(ws, source, delegation="IN", delegations=SIDES, title="New")
+    assert (ws.path.read_bytes(), sorted(p.read_bytes() for p in ws.summits_dir.iterdir())) \
+        == before
 
 
 # Round trips ---------------------------------------------------------------------------------
@@ -240,7 +258,8 @@ def test_starters_import_cleanly(ws: Workspace, name: str) -> None:
     assert [s.title for s in state.summit.sections] == sections
     assert [i.title for i in state.items] == [i.title for i in items]
     assert all(r.delegation == "IN" for i in state.items for r in state.tabled(i))
-    assert [n.kind for n in report.notes] == ["title", "preamble"]
+    assert [n.kind for n in report.notes if n.kind != "items"] == ["title", "preamble"]
+    assert all("taken as" in n.reason for n in report.notes if n.kind == "items")
 
 
 def test_unknown_starter(ws: Workspace) -> None:
@@ -310,7 +329,8 @@ def inline(draw: st.DrawFn) -> str:
 def block(draw: st.DrawFn) -> str:
     kind = draw(st.sampled_from(["atx", "setext", "para", "ul", "ol", "nested", "table", "fence",
                                  "open_fence", "comment", "open_comment", "quote", "hr", "ref",
-                                 "indented", "html", "blank"]))
+                                 "indented", "html", "blank", "bold", "timed", "key",
+                                 "html_table", "label"]))
     text = draw(inline())
     if kind == "atx":
         return f"{'#' * draw(st.integers(1, 6))} {text}"
@@ -344,6 +364,17 @@ def block(draw: st.DrawFn) -> str:
         return f"    code {text}"
     if kind == "html":
         return f"<div>\n{text}\n</div>"
+    if kind == "bold":
+        return f"**{draw(WORD)} {draw(WORD)}**"
+    if kind == "timed":
+        return f"09:00 {text}\n10:30-11:00 {draw(inline())}"
+    if kind == "key":
+        return f"**{draw(st.sampled_from(['Host', 'Dates', 'Where', 'Note']))}**: {text}"
+    if kind == "html_table":
+        return (f"<table>\n<tr><th>Topic</th><th>Lead</th></tr>\n"
+                f"<tr><td>{draw(WORD)}</td><td>{draw(WORD)}</td></tr>\n</table>")
+    if kind == "label":
+        return f"{draw(st.sampled_from(['Attendees', 'Present', 'Links', 'We will discuss']))}:"
     return ""
 
 
@@ -406,11 +437,20 @@ def test_any_document_imports_into_a_new_summit(source: str) -> None:
     with tempfile.TemporaryDirectory() as folder:
         ws = Workspace(Path(folder) / "w.json", create=True)
         try:
+            if not parsed.items:
+                with pytest.raises(AgendaError, match="no agenda items"):
+                    import_markdown(ws, source, delegation="IN", title="Imported",
+                                    delegations=SIDES, new_slug="imported")
+                assert ws.summits() == []
+                return
             report = import_markdown(ws, source, delegation="IN", title="Imported",
                                      delegations=SIDES, new_slug="imported")
             state = ws.state("imported")
             assert len(state.items) == len(parsed.items) == len(report.items_added)
+            assert state.summit.preamble == parsed.preamble
             again = import_markdown(ws, source, delegation="RU", slug="imported")
             assert not again.items_added and not again.items_changed
+            assert not again.items_moved and not again.items_missing
+            assert not again.items_retitled
         finally:
             ws.close()
