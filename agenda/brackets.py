@@ -15,9 +15,9 @@ backslash-escaped ``\\[`` ``\\]``, and anything inside a code span or fence (bac
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from typing import Any
+from typing import NamedTuple
 
 # A delegation code starts with a letter so that "[2030: the target]" is not read as a label.
 _LABEL = re.compile(r"([A-Z][A-Z0-9]{1,7}): ")
@@ -26,67 +26,61 @@ _DEFINITION = re.compile(r"^ {0,3}(\[([^\]\n]+)\]):", re.MULTILINE)
 # Every scan below walks these tokens left to right, never a character at a time and never
 # back: a text is read in linear time whatever it holds (a quadratic walk let 32 KB of
 # "[a](" hold the workspace lock for minutes). A backslash escapes the next character.
-_TOKEN = re.compile(r"\\.|`+|[\[\]]", re.DOTALL)
+_TOKEN = re.compile(r"\\.|`+|\[[^\[\]\\`]*\]|\[+|\]+", re.DOTALL)
+_NEWLINE = re.compile("\n")
 _PAREN_TOKEN = re.compile(r"\\.|[()]|\n(?=\n)", re.DOTALL)
 
 
-class Option:
+class Option(tuple[str | None, int, int, str, int]):
     """One option of a bracket group: its label, text, and where the bracket pair sits.
 
     The text is sliced from the parsed source only when read: nested groups would otherwise
-    copy the same text once per level, quadratic on "[[[[...]]]]".
+    copy the same text once per level, quadratic on "[[[[...]]]]". A tuple underneath: a
+    parse of a hostile text makes hundreds of thousands of them.
     """
 
-    __slots__ = ("label", "start", "end", "_source", "_from", "_text")
+    __slots__ = ()
 
-    label: str | None
-    start: int
-    end: int
+    def __new__(cls, label: str | None, text: str, start: int, end: int) -> Option:
+        return tuple.__new__(cls, (label, start, end, text, -1))
 
-    def __init__(self, label: str | None, text: str, start: int, end: int) -> None:
-        for name, value in (("label", label), ("start", start), ("end", end),
-                            ("_source", None), ("_from", 0), ("_text", text)):
-            object.__setattr__(self, name, value)
+    @property
+    def label(self) -> str | None:
+        return self[0]
 
-    @classmethod
-    def _within(cls, label: str | None, source: str, text_from: int, start: int,
-                end: int) -> Option:
-        option = cls(label, "", start, end)
-        object.__setattr__(option, "_source", source)
-        object.__setattr__(option, "_from", text_from)
-        object.__setattr__(option, "_text", None)
-        return option
+    @property
+    def start(self) -> int:
+        return self[1]
+
+    @property
+    def end(self) -> int:
+        return self[2]
 
     @property
     def text(self) -> str:
-        if self._text is None:
-            assert self._source is not None
-            return self._source[self._from : self.end - 1]
-        return self._text
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError("Option is immutable")
-
-    def _key(self) -> tuple[str | None, str, int, int]:
-        return (self.label, self.text, self.start, self.end)
+        source, text_from = self[3], self[4]
+        return source if text_from < 0 else source[text_from : self[2] - 1]
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Option):
             return NotImplemented
-        if (self.label, self.start, self.end) != (other.label, other.start, other.end):
-            return False
-        return self.text == other.text
+        return self[:3] == other[:3] and self.text == other.text
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
 
     def __hash__(self) -> int:
-        return hash(self._key())
+        return hash((self[:3], self.text))
 
     def __repr__(self) -> str:
         return (f"Option(label={self.label!r}, text={self.text!r}, start={self.start!r}, "
                 f"end={self.end!r})")
 
 
-@dataclass(frozen=True)
-class BracketGroup:
+class BracketGroup(NamedTuple):
+    """Adjacent options, outermost first; a tuple, cheap to make by the hundred thousand."""
+
     start: int
     end: int
     options: tuple[Option, ...]
@@ -109,7 +103,8 @@ def _paren_ends(text: str) -> dict[int, int]:
     line. One pass with a stack, so that asking it for every "](" stays linear."""
     ends: dict[int, int] = {}
     stack: list[int] = []
-    for m in _PAREN_TOKEN.finditer(text):
+    last = text.rfind(")")  # nothing closes after the last ')': no need to read on
+    for m in _PAREN_TOKEN.finditer(text, 0, last + 1):
         c = text[m.start()]
         if c == "(":
             stack.append(m.start())
@@ -175,69 +170,99 @@ def _scan(text: str) -> _Scan:
     unmatched: list[int] = []
     paren_ends: dict[int, int] | None = None
     spans: _CodeSpans | None = None
+
+    def close(start: int, end: int) -> int:
+        """The pair text[start:end] closes: record it unless it is a link; where to go on."""
+        nonlocal paren_ends
+        if text.startswith("(", end):
+            if paren_ends is None:
+                paren_ends = _paren_ends(text)
+            after = paren_ends.get(end)
+            if after is not None:
+                return after
+        if defined:
+            reference = _reference_end(text, start, end, defined)
+            if reference is not None:
+                return reference
+        pairs.append((start, end))
+        return end
+
+    add_pair, add_unmatched, startswith = pairs.append, unmatched.append, text.startswith
     i = 0  # tokens before i were skipped over (code span, link, definition)
-    for m in _TOKEN.finditer(text):
-        at = m.start()
-        if at < i:
-            continue
-        c = text[at]
-        if c == "\\":
-            continue
-        if c == "`":
-            if spans is None:
-                spans = _CodeSpans(text)
-            i = spans.end(at, m.end())
-        elif c == "[":
-            if at in definitions:
-                i = definitions[at]
-            else:
-                stack.append(at)
-        else:
-            end = at + 1
-            if not stack:
-                unmatched.append(at)
+    restart: int | None = 0
+    while restart is not None:
+        tokens, restart = _TOKEN.finditer(text, restart), None
+        for m in tokens:
+            at, stop = m.span()
+            if at < i:
+                if stop > i:  # a token that a skip ends inside: read again from the skip's end
+                    restart = i
+                    break
                 continue
-            start = stack.pop()
-            if text.startswith("(", end):
-                if paren_ends is None:
-                    paren_ends = _paren_ends(text)
-                after = paren_ends.get(end)
-                if after is not None:
-                    i = after
+            c = text[at]
+            if c == "]":
+                if not stack:
+                    if stop - at == 1:
+                        add_unmatched(at)
+                    else:
+                        unmatched.extend(range(at, stop))
                     continue
-            if defined:
-                reference = _reference_end(text, start, end, defined)
-                if reference is not None:
-                    i = reference
+                i = close(stack.pop(), at + 1)
+                if stop - at == 1:
                     continue
-            pairs.append((start, end))
+                # Inside a run of ']' no pair is a link (a ']' follows) or a defined label (it
+                # holds a ']'): the middle of the run is matched in bulk, only its last end can
+                # be followed by a link or a reference.
+                middle = range(at + 1, stop - 1)
+                taken = min(len(middle), len(stack))
+                if taken:
+                    pairs.extend(zip(reversed(stack[-taken:]), range(at + 2, at + 2 + taken),
+                                     strict=True))
+                    del stack[-taken:]
+                unmatched.extend(middle[taken:])
+                if stack:
+                    i = close(stack.pop(), stop)
+                else:
+                    unmatched.append(stop - 1)
+            elif c == "[":
+                if at in definitions:
+                    i = definitions[at]
+                elif text[stop - 1] != "]":
+                    stack.extend(range(at, stop))
+                elif defined or startswith("(", stop):  # a pair with no [ ] ` \\ inside
+                    i = close(at, stop)
+                else:
+                    add_pair((at, stop))  # the common case, kept to the fewest steps
+            elif c == "`":
+                if spans is None:
+                    spans = _CodeSpans(text)
+                i = spans.end(at, stop)
     return _Scan(pairs, stack, unmatched)
 
 
 def parse(text: str) -> list[BracketGroup]:
     """The disputed-text groups in text, outermost and nested, in order of position."""
-    pairs = sorted(_scan(text).pairs)
-    depths: list[int] = []
-    enclosing: list[int] = []
-    for start, end in pairs:
-        while enclosing and enclosing[-1] <= start:
-            enclosing.pop()
-        depths.append(len(enclosing))
-        enclosing.append(end)
     groups: list[tuple[int, list[Option]]] = []
     # Keyed by (end, depth) of a group's last option: a pair starting there at that depth joins it.
     open_groups: dict[tuple[int, int], list[Option]] = {}
-    for (start, end), depth in zip(pairs, depths, strict=True):
-        m = _LABEL.match(text, start + 1, end - 1)
-        option = Option._within(m.group(1) if m else None, text,
-                                m.end() if m else start + 1, start, end)
+    enclosing: list[int] = []
+    match, new = _LABEL.match, tuple.__new__
+    for start, end in sorted(_scan(text).pairs):
+        while enclosing and enclosing[-1] <= start:
+            enclosing.pop()
+        depth = len(enclosing)
+        enclosing.append(end)
+        m = match(text, start + 1, end - 1)
+        # Made as tuples directly (see Option): a parse may make hundreds of thousands.
+        option = new(Option, (m.group(1), start, end, text, m.end()) if m
+                     else (None, start, end, text, start + 1))
         group = open_groups.pop((start, depth), None)
         if group is None:
             group = []
             groups.append((depth, group))
         group.append(option)
         open_groups[(end, depth)] = group
-    return [BracketGroup(g[0].start, g[-1].end, tuple(g), depth) for depth, g in groups]
+    return [new(BracketGroup, (g[0][1], g[-1][2], tuple(g), depth)) for depth, g in groups]
 
 
 def bracket_count(text: str) -> int:
@@ -253,20 +278,18 @@ def group_count(text: str) -> int:
 def check(text: str) -> list[str]:
     """Messages for unbalanced brackets, in order of position; empty when all are balanced."""
     scan = _scan(text)
-    found = sorted([(i, "unclosed '['") for i in scan.unclosed]
-                   + [(i, "unmatched ']'") for i in scan.unmatched])
-    messages: list[str] = []
-    # Lines are counted from one problem to the next, never from the start of the text:
-    # a text of a million stray ']' must not be re-read once per message.
-    line, line_start, previous = 1, 0, 0
-    for index, problem in found:
-        newlines = text.count("\n", previous, index)
-        if newlines:
-            line += newlines
-            line_start = text.rfind("\n", previous, index) + 1
-        previous = index
-        messages.append(f"{problem} at line {line}, column {index - line_start + 1}")
-    return messages
+    if scan.unclosed and scan.unmatched:
+        found = sorted(scan.unclosed + scan.unmatched)
+    else:
+        found = scan.unclosed or scan.unmatched
+    if not found:
+        return []
+    # Lines by bisection in the newline positions, never by counting from the start of the
+    # text for each message: a million stray ']' are a million messages, not a million reads.
+    newlines = [m.start() for m in _NEWLINE.finditer(text, 0, found[-1])]
+    problem = {"[": "unclosed '['", "]": "unmatched ']'"}
+    return [f"{problem[text[i]]} at line {(line := bisect_right(newlines, i)) + 1}, "
+            f"column {i - (newlines[line - 1] if line else -1)}" for i in found]
 
 
 def is_clean(text: str) -> bool:

@@ -26,6 +26,7 @@ from agenda.brackets import bracket_count
 from agenda.diff import diff_words, render_critic
 from agenda.history import SummitState, compile_item
 from agenda.model import AgendaError, Delegation, Item, Revision, Status, when
+from agenda.text_safety import document_safe
 
 TEMPLATE_SUFFIX = ".md.j2"
 STARTER_SUFFIX = ".md"
@@ -499,7 +500,8 @@ def render_state(state: SummitState, template: TemplateInfo, *,
     except jinja2.TemplateError as exc:
         where = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
         raise AgendaError(f"Template {template.path} failed{where}: {exc.message}") from None
-    return text if text.endswith("\n") else text + "\n"
+    # The one way out for every Markdown document, whatever a template or a text holds.
+    return document_safe(text if text.endswith("\n") else text + "\n")
 
 
 def render(
@@ -628,8 +630,8 @@ style-src 'unsafe-inline'; img-src http: https:">
 
 def to_html(markdown: str, title: str) -> str:
     """A standalone, script-free, print-friendly page of an exported Markdown document."""
-    return _PAGE.format(title=html.escape(title), css=PAGE_CSS,
-                        body=html_renderer().render(markdown))
+    return document_safe(_PAGE.format(title=html.escape(title), css=PAGE_CSS,
+                                      body=html_renderer().render(markdown)))
 
 
 def structure(markdown: str) -> list[tuple[int, str]]:

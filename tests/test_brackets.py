@@ -173,7 +173,10 @@ def test_oracle_agrees_on_the_documented_cases() -> None:
                  "See [the roadmap][rm] and [rm].\n\n[rm]: https://example.org\n",
                  r"a \[not\] b `x[0]` c ``y]`` d" + "\n```\nz = [1, 2\n```\n",
                  "First [agreed] line\nsecond [open\nthird ] and ] stray",
-                 "[a](b\n\nc) [x](y (z) w) `` ` `` [q]", "\\``[a]``` [b] ``"]:
+                 "[a](b\n\nc) [x](y (z) w) `` ` `` [q]", "\\``[a]``` [b] ``",
+                 # A link or reference ends inside what would otherwise be one token.
+                 "[a](b[c)d]", "[a](b[c)d]]] [e]", "[a][r]]]]\n[r]: u", "[[a][r]]\n[r]: u",
+                 "[r]: u\n[[x]]][[r]]] ]", "[a](`)` [b]"]:
         _same_as_oracle(text)
 
 
