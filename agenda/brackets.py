@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from heapq import merge
+from itertools import islice
 from typing import NamedTuple
 
 # A delegation code starts with a letter so that "[2030: the target]" is not read as a label.
@@ -28,6 +30,7 @@ _DEFINITION = re.compile(r"^ {0,3}(\[([^\]\n]+)\]):", re.MULTILINE)
 # "[a](" hold the workspace lock for minutes). A backslash escapes the next character.
 _TOKEN = re.compile(r"\\.|`+|\[[^\[\]\\`]*\]|\[+|\]+", re.DOTALL)
 _NEWLINE = re.compile("\n")
+MAX_PROBLEMS = 1000
 _PAREN_TOKEN = re.compile(r"\\.|[()]|\n(?=\n)", re.DOTALL)
 
 
@@ -174,7 +177,7 @@ def _scan(text: str) -> _Scan:
     def close(start: int, end: int) -> int:
         """The pair text[start:end] closes: record it unless it is a link; where to go on."""
         nonlocal paren_ends
-        if text.startswith("(", end):
+        if has_paren and text.startswith("(", end):
             if paren_ends is None:
                 paren_ends = _paren_ends(text)
             after = paren_ends.get(end)
@@ -188,6 +191,7 @@ def _scan(text: str) -> _Scan:
         return end
 
     add_pair, add_unmatched, startswith = pairs.append, unmatched.append, text.startswith
+    has_paren = ")" in text  # without one no link closes, whatever follows a ']'
     i = 0  # tokens before i were skipped over (code span, link, definition)
     restart: int | None = 0
     while restart is not None:
@@ -229,10 +233,17 @@ def _scan(text: str) -> _Scan:
                     i = definitions[at]
                 elif text[stop - 1] != "]":
                     stack.extend(range(at, stop))
-                elif defined or startswith("(", stop):  # a pair with no [ ] ` \\ inside
+                elif defined:  # a pair with no [ ] ` \\ inside
                     i = close(at, stop)
-                else:
-                    add_pair((at, stop))  # the common case, kept to the fewest steps
+                else:  # the common case, kept to the fewest steps
+                    if has_paren and startswith("(", stop):
+                        if paren_ends is None:
+                            paren_ends = _paren_ends(text)
+                        after = paren_ends.get(stop)
+                        if after is not None:
+                            i = after
+                            continue
+                    add_pair((at, stop))
             elif c == "`":
                 if spans is None:
                     spans = _CodeSpans(text)
@@ -276,20 +287,25 @@ def group_count(text: str) -> int:
 
 
 def check(text: str) -> list[str]:
-    """Messages for unbalanced brackets, in order of position; empty when all are balanced."""
+    """Messages for unbalanced brackets, in order of position; empty when all are balanced.
+
+    At most MAX_PROBLEMS of them, then one line saying how many more: a text of a million
+    stray brackets needs its first ones fixed, not a million lines.
+    """
     scan = _scan(text)
-    if scan.unclosed and scan.unmatched:
-        found = sorted(scan.unclosed + scan.unmatched)
-    else:
-        found = scan.unclosed or scan.unmatched
+    total = len(scan.unclosed) + len(scan.unmatched)
+    found = list(islice(merge(scan.unclosed, scan.unmatched), MAX_PROBLEMS))
     if not found:
         return []
     # Lines by bisection in the newline positions, never by counting from the start of the
-    # text for each message: a million stray ']' are a million messages, not a million reads.
+    # text for each message.
     newlines = [m.start() for m in _NEWLINE.finditer(text, 0, found[-1])]
     problem = {"[": "unclosed '['", "]": "unmatched ']'"}
-    return [f"{problem[text[i]]} at line {(line := bisect_right(newlines, i)) + 1}, "
-            f"column {i - (newlines[line - 1] if line else -1)}" for i in found]
+    messages = [f"{problem[text[i]]} at line {(line := bisect_right(newlines, i)) + 1}, "
+                f"column {i - (newlines[line - 1] if line else -1)}" for i in found]
+    if total > len(found):
+        messages.append(f"… and {total - len(found):,} more unbalanced brackets")
+    return messages
 
 
 def is_clean(text: str) -> bool:

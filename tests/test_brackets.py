@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agenda.brackets import (
+    MAX_PROBLEMS,
     BracketGroup,
     Option,
     bracket_count,
@@ -186,8 +187,13 @@ def test_hostile_shapes_give_the_expected_counts() -> None:
     assert bracket_count("[a](" * n) == n  # no ')' closes a link, so every pair is disputed
     assert bracket_count("[a](" * n + ")" * n) == 0  # the first link holds all the rest
     assert bracket_count("[a]" * n) == n
-    assert check("[" * n)[-1] == f"unclosed '[' at line 1, column {n}"
-    assert len(check("]" * n)) == n
+    assert check("[" * n)[MAX_PROBLEMS - 1] == f"unclosed '[' at line 1, column {MAX_PROBLEMS}"
+    assert check("[" * n)[-1] == f"… and {n - MAX_PROBLEMS:,} more unbalanced brackets"
+    assert len(check("]" * n)) == MAX_PROBLEMS + 1
+    mixed = check("]" * 600 + "[" * 600)
+    assert mixed[599:601] == ["unmatched ']' at line 1, column 600",
+                              "unclosed '[' at line 1, column 601"]
+    assert mixed[-1] == "… and 200 more unbalanced brackets"
     nested = "[" * n + "x" + "]" * n
     assert bracket_count(nested) == n and group_count(nested) == n
     assert parse(nested)[-1].options[0].text == "x"
