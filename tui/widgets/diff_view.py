@@ -18,6 +18,7 @@ from textual.worker import get_current_worker
 from agenda.diff import Op, diff_stats, diff_words, side_by_side
 from agenda.history import SummitState
 from agenda.model import Item, Revision
+from tui.errors import ReportsWorkerErrors
 from tui.render import inline_content, op_content, percent
 
 LEFT = frozenset({"equal", "delete"})
@@ -83,7 +84,7 @@ def default_pair(state: SummitState, item: Item) -> tuple[Revision, Revision] | 
     return (history[-2], history[-1]) if len(history) >= 2 else None
 
 
-class DiffView(VerticalScroll):
+class DiffView(ReportsWorkerErrors, VerticalScroll):
     """Changes are coloured and struck through, never wrapped in bracket markers."""
 
     BINDINGS = [
@@ -123,7 +124,7 @@ class DiffView(VerticalScroll):
         else:
             self._compute(*self._pair, self.inline)
 
-    @work(thread=True, exclusive=True, group="diff")
+    @work(thread=True, exclusive=True, group="diff", exit_on_error=False)
     def _compute(self, older: Revision, newer: Revision, inline: bool) -> None:
         rendered = render_diff(older, newer, inline)
         if not get_current_worker().is_cancelled:
