@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from functools import lru_cache
 from heapq import merge
 from itertools import islice
 from typing import NamedTuple
@@ -28,7 +29,10 @@ _DEFINITION = re.compile(r"^ {0,3}(\[([^\]\n]+)\]):", re.MULTILINE)
 # Every scan below walks these tokens left to right, never a character at a time and never
 # back: a text is read in linear time whatever it holds (a quadratic walk let 32 KB of
 # "[a](" hold the workspace lock for minutes). A backslash escapes the next character.
-_TOKEN = re.compile(r"\\.|`+|\[[^\[\]\\`]*\]|\[+|\]+", re.DOTALL)
+_TOKEN = re.compile(r"(?:\\.)+|`+|\[[^\[\]\\`]*\]|\[+|\]+", re.DOTALL)
+# What can end a stretch of unmatched ']' while no '[' is open.
+_OPENER = re.compile(r"[\[`\\]")
+_CLOSER = re.compile(r"\]")
 _NEWLINE = re.compile("\n")
 MAX_PROBLEMS = 1000
 _PAREN_TOKEN = re.compile(r"\\.|[()]|\n(?=\n)", re.DOTALL)
@@ -97,6 +101,7 @@ class _Scan:
     unmatched: list[int]
 
 
+@lru_cache(maxsize=1024)
 def _normal_label(label: str) -> str:
     return " ".join(label.split()).casefold()
 
@@ -190,7 +195,7 @@ def _scan(text: str) -> _Scan:
         pairs.append((start, end))
         return end
 
-    add_pair, add_unmatched, startswith = pairs.append, unmatched.append, text.startswith
+    add_pair, startswith = pairs.append, text.startswith
     has_paren = ")" in text  # without one no link closes, whatever follows a ']'
     i = 0  # tokens before i were skipped over (code span, link, definition)
     restart: int | None = 0
@@ -206,10 +211,15 @@ def _scan(text: str) -> _Scan:
             c = text[at]
             if c == "]":
                 if not stack:
-                    if stop - at == 1:
-                        add_unmatched(at)
-                    else:
-                        unmatched.extend(range(at, stop))
+                    # No '[' is open: every ']' up to the next '[', backtick or backslash is
+                    # unmatched; take them in bulk and read on from there.
+                    unmatched.extend(range(at, stop))
+                    opener = _OPENER.search(text, stop)
+                    upto = opener.start() if opener else len(text)
+                    unmatched.extend(m.start() for m in _CLOSER.finditer(text, stop, upto))
+                    if upto > stop:
+                        restart = upto
+                        break
                     continue
                 i = close(stack.pop(), at + 1)
                 if stop - at == 1:
