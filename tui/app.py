@@ -23,6 +23,7 @@ from tui.commands import AgendaCommands
 from tui.config import Preferences, config_dir
 from tui.errors import failure_message
 from tui.messages import StateLoaded
+from tui.theme import THEMES
 
 T = TypeVar("T")
 
@@ -52,6 +53,10 @@ class SummitApp(App[None]):
         config: Path | None = None,
     ) -> None:
         super().__init__()
+        for theme in THEMES:
+            self.register_theme(theme)
+        # App.__init__ built the stylesheet from Textual's own theme of the same name.
+        self.stylesheet.set_variables(self.get_css_variables())
         self.ws = Workspace(path, create=True, clock=clock)
         self.preferences = Preferences(config if config is not None else config_dir())
         self.requested_summit = summit
