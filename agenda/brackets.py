@@ -19,7 +19,8 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 from heapq import merge
-from itertools import islice
+from itertools import groupby, islice
+from operator import itemgetter
 from typing import NamedTuple
 
 # A delegation code starts with a letter so that "[2030: the target]" is not read as a label.
@@ -29,7 +30,7 @@ _DEFINITION = re.compile(r"^ {0,3}(\[([^\]\n]+)\]):", re.MULTILINE)
 # Every scan below walks these tokens left to right, never a character at a time and never
 # back: a text is read in linear time whatever it holds (a quadratic walk let 32 KB of
 # "[a](" hold the workspace lock for minutes). A backslash escapes the next character.
-_TOKEN = re.compile(r"(?:\\.)+|`+|\[[^\[\]\\`]*\]|\[+|\]+", re.DOTALL)
+_TOKEN = re.compile(r"(?:\\.)+|`+|\[+[^\[\]\\`]*\]|\[+|\]+", re.DOTALL)
 # What can end a stretch of unmatched ']' while no '[' is open.
 _OPENER = re.compile(r"[\[`\\]")
 _CLOSER = re.compile(r"\]")
@@ -129,42 +130,17 @@ class _CodeSpans:
     many backticks (not at a longer or shorter one), found by bisection, not by a walk."""
 
     def __init__(self, text: str) -> None:
-        self.run_end: dict[int, int] = {}
-        self.starts_by_length: dict[int, list[int]] = {}
-        for m in _BACKTICKS.finditer(text):
-            self.run_end[m.start()] = m.end()
-            self.starts_by_length.setdefault(m.end() - m.start(), []).append(m.start())
+        runs = sorted((m.end() - m.start(), m.start()) for m in _BACKTICKS.finditer(text))
+        self.starts_by_length = {length: [start for _, start in group]
+                                 for length, group in groupby(runs, key=itemgetter(0))}
 
     def end(self, opening_start: int, opening_end: int) -> int:
         """Index past the span whose opening backticks are text[opening_start:opening_end]
         (past the opening backticks when nothing closes it)."""
-        starts = self.starts_by_length.get(opening_end - opening_start, [])
+        length = opening_end - opening_start
+        starts = self.starts_by_length.get(length, [])
         k = bisect_left(starts, opening_end)
-        return self.run_end[starts[k]] if k < len(starts) else opening_end
-
-
-def _is_defined(text: str, start: int, end: int, defined: set[str]) -> bool:
-    """Whether text[start:end], a label, names a link definition.
-
-    A definition's label holds no ']', so a label holding one is refused before it is
-    normalised: the contents of nested pairs are never read twice.
-    """
-    if text.rfind("]", start, end) != -1:
-        return False
-    return _normal_label(text[start:end]) in defined
-
-
-def _reference_end(text: str, start: int, end: int, defined: set[str]) -> int | None:
-    """If the pair text[start:end] is a reference link, the index just past it, else None."""
-    if text.startswith("[", end):
-        close = text.find("]", end + 1)
-        if close != -1:
-            if close > end + 1:
-                ref_defined = _is_defined(text, end + 1, close, defined)
-            else:
-                ref_defined = _is_defined(text, start + 1, end - 1, defined)
-            return close + 1 if ref_defined else None
-    return end if _is_defined(text, start + 1, end - 1, defined) else None
+        return starts[k] + length if k < len(starts) else opening_end
 
 
 def _scan(text: str) -> _Scan:
@@ -179,23 +155,39 @@ def _scan(text: str) -> _Scan:
     paren_ends: dict[int, int] | None = None
     spans: _CodeSpans | None = None
 
+    add_pair, startswith, find, rfind = pairs.append, text.startswith, text.find, text.rfind
+
     def close(start: int, end: int) -> int:
-        """The pair text[start:end] closes: record it unless it is a link; where to go on."""
+        """The pair text[start:end] closes: record it unless it is a link; where to go on.
+
+        A reference's label is looked up only when it holds no ']' (no definition's label
+        does): the contents of nested pairs are never normalised, nor read twice.
+        """
         nonlocal paren_ends
-        if has_paren and text.startswith("(", end):
+        if has_paren and startswith("(", end):
             if paren_ends is None:
                 paren_ends = _paren_ends(text)
             after = paren_ends.get(end)
             if after is not None:
                 return after
         if defined:
-            reference = _reference_end(text, start, end, defined)
-            if reference is not None:
-                return reference
-        pairs.append((start, end))
+            label_from, label_to = start + 1, end - 1
+            if startswith("[", end):
+                label_end = find("]", end + 1)
+                if label_end != -1:
+                    if label_end > end + 1:  # [text][ref], else [ref][]: the text is the ref
+                        label_from, label_to = end + 1, label_end
+                    if (rfind("]", label_from, label_to) == -1
+                            and _normal_label(text[label_from:label_to]) in defined):
+                        return label_end + 1
+                    add_pair((start, end))
+                    return end
+            if (rfind("]", label_from, label_to) == -1
+                    and _normal_label(text[label_from:label_to]) in defined):
+                return end  # [ref]: a shortcut reference link
+        add_pair((start, end))
         return end
 
-    add_pair, startswith = pairs.append, text.startswith
     has_paren = ")" in text  # without one no link closes, whatever follows a ']'
     i = 0  # tokens before i were skipped over (code span, link, definition)
     restart: int | None = 0
@@ -243,9 +235,14 @@ def _scan(text: str) -> _Scan:
                     i = definitions[at]
                 elif text[stop - 1] != "]":
                     stack.extend(range(at, stop))
-                elif defined:  # a pair with no [ ] ` \\ inside
-                    i = close(at, stop)
-                else:  # the common case, kept to the fewest steps
+                else:  # '['s, then a pair with no [ ] ` \\ inside: pushes, then a push and pop
+                    start = rfind("[", at, stop)
+                    if start > at:
+                        stack.extend(range(at, start))
+                    if defined:
+                        i = close(start, stop)
+                        continue
+                    # The common case, kept to the fewest steps.
                     if has_paren and startswith("(", stop):
                         if paren_ends is None:
                             paren_ends = _paren_ends(text)
@@ -253,7 +250,7 @@ def _scan(text: str) -> _Scan:
                         if after is not None:
                             i = after
                             continue
-                    add_pair((at, stop))
+                    add_pair((start, stop))
             elif c == "`":
                 if spans is None:
                     spans = _CodeSpans(text)

@@ -1,13 +1,14 @@
 """Bracket scanning on pathological texts of 1 MB each: every one should take under a second.
 
-Run: python bench/bench_hostile.py [--repeat N]  (from the repository root; about a minute).
+Run: python bench/bench_hostile.py [--repeat N]  (from the repository root; a few minutes).
 
-For each input it prints the median time of `bracket_count`, `check` (the checker behind
-`summit brackets`) and `parse`, beside a reference measured in the same run, interleaved: one
-regular-expression pass that only finds the bracket and backtick characters of the same text
-(the least any scanner must do), and the ratio to it. A second table runs the former,
-quadratic scanner (kept in tests/test_brackets.py as the oracle) on growing prefixes of the
-worst input beside the current one, to show the growth. It asserts nothing.
+For each input it prints the median time of `bracket_count` and `check` (the checker behind
+`summit brackets`), and of `parse` for information, beside a reference measured in the same
+run, interleaved: one regular-expression pass that only finds the bracket, backtick, backslash
+and paren characters of the same text (the least any scanner must do), and the ratio to it. A
+second table runs the former, quadratic scanner (kept in tests/test_brackets.py as the oracle)
+on growing prefixes of the worst input beside the current one, to show the growth.
+It asserts nothing.
 """
 
 from __future__ import annotations
@@ -90,8 +91,8 @@ def main() -> None:
 
     print(f"{SIZE:,} characters per input; median of {args.repeat}; reference = one regex "
           "pass over the bracket, backtick, backslash and paren characters")
-    header = (f"{'input':<26} {'count ms':>9} {'check ms':>9} {'parse ms':>9} "
-              f"{'ref ms':>7} {'count/ref':>9}  under {LIMIT_S:.0f} s")
+    header = (f"{'input':<26} {'count ms':>9} {'check ms':>9} {'ref ms':>7} {'count/ref':>9} "
+              f" count+check under {LIMIT_S:.0f} s  {'parse ms':>9}")
     print(header)
     print("-" * len(header))
     worst = 0.0
@@ -102,12 +103,13 @@ def main() -> None:
         count_s, ref_s = median_s(lambda text=text: bracket_count(text), args.repeat, reference)
         check_s, _ = median_s(lambda text=text: check(text), args.repeat, reference)
         parse_s, _ = median_s(lambda text=text: parse(text), args.repeat, reference)
-        slowest = max(count_s, check_s, parse_s)
+        slowest = max(count_s, check_s)
         worst = max(worst, slowest)
-        print(f"{name:<26} {count_s * 1e3:>9.0f} {check_s * 1e3:>9.0f} {parse_s * 1e3:>9.0f} "
-              f"{ref_s * 1e3:>7.0f} {count_s / ref_s:>8.1f}x  "
-              f"{'yes' if slowest < LIMIT_S else 'NO'}")
-    print(f"slowest: {worst * 1e3:.0f} ms")
+        print(f"{name:<26} {count_s * 1e3:>9.0f} {check_s * 1e3:>9.0f} {ref_s * 1e3:>7.0f} "
+              f"{count_s / ref_s:>8.1f}x  {'yes' if slowest < LIMIT_S else 'NO':>20}  "
+              f"{parse_s * 1e3:>9.0f}")
+    print(f"slowest count or check: {worst * 1e3:.0f} ms (parse, which builds every group, "
+          "is shown for information)")
 
     try:
         from test_brackets import _old_scan  # the former scanner, kept as the test oracle
