@@ -31,6 +31,9 @@ _DEFINITION = re.compile(r"^ {0,3}(\[([^\]\n]+)\]):", re.MULTILINE)
 # back: a text is read in linear time whatever it holds (a quadratic walk let 32 KB of
 # "[a](" hold the workspace lock for minutes). A backslash escapes the next character.
 _TOKEN = re.compile(r"(?:\\.)+|`+|\[+[^\[\]\\`]*\]|\[+|\]+", re.DOTALL)
+# Plain pairs (no brackets, backticks or escapes inside) and the plain text between them.
+_PLAIN_PAIR = re.compile(r"\[[^\[\]\\`]*\]")
+_STRETCH = re.compile(r"(?:\[[^\[\]\\`]*\][^\[\]\\`]*)+")
 # What can end a stretch of unmatched ']' while no '[' is open.
 _OPENER = re.compile(r"[\[`\\]")
 _CLOSER = re.compile(r"\]")
@@ -242,6 +245,16 @@ def _scan(text: str) -> _Scan:
                     if defined:
                         i = close(start, stop)
                         continue
+                    if not has_paren:
+                        # No link can close and no reference is defined: every plain pair
+                        # up to the next '[' run, backtick or backslash is disputed text;
+                        # take the whole stretch at once.
+                        stretch = _STRETCH.match(text, start).end()
+                        if find("]", stop, stretch) != -1:
+                            pairs.extend(p.span() for p in _PLAIN_PAIR.finditer(text, start,
+                                                                                stretch))
+                            restart = stretch
+                            break
                     # The common case, kept to the fewest steps.
                     if has_paren and startswith("(", stop):
                         if paren_ends is None:
