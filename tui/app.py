@@ -228,9 +228,10 @@ class SummitApp(App[None]):
 
     def report_failure(self, worker: Worker[Any]) -> None:
         message = failure_message(worker.error, self.ws.path)
-        if message == self._last_failure:
-            return  # the once-a-second disk check would repeat it until the file is mended
-        self._last_failure = message
+        if worker.group in ("poll", "load"):
+            if message == self._last_failure:
+                return  # the once-a-second disk check would repeat it until the file is mended
+            self._last_failure = message
         unsaved = self.unsaved_drafts()
         if unsaved:
             message += f" Your unsaved draft text on item {', '.join(unsaved)} is kept."

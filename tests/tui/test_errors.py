@@ -106,6 +106,14 @@ async def test_disk_full_while_tabling_keeps_the_app_and_the_draft(
         assert any("No space left on device" in m for m in messages(app))
         assert editor.text == DRAFT + " X"
         assert app.unsaved_drafts() == ["1.1"]
+        # Trying again on the full disk says so again: a repeated failure is never silent.
+        await pilot.press("ctrl+t")
+        app.screen.query_one("#justification", Input).value = "Inclusive"
+        disk_full(monkeypatch)
+        await pilot.press("enter")
+        await settle(pilot)
+        monkeypatch.undo()
+        assert sum("No space left on device" in m for m in messages(app)) == 2
         # With room on the disk again, the same draft is tabled: nothing was lost.
         await pilot.press("ctrl+t")
         app.screen.query_one("#justification", Input).value = "Inclusive"
