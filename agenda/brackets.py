@@ -15,24 +15,83 @@ backslash-escaped ``\\[`` ``\\]``, and anything inside a code span or fence (bac
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from functools import lru_cache
+from heapq import merge
+from itertools import groupby, islice
+from operator import itemgetter
+from typing import NamedTuple
 
 # A delegation code starts with a letter so that "[2030: the target]" is not read as a label.
 _LABEL = re.compile(r"([A-Z][A-Z0-9]{1,7}): ")
 _BACKTICKS = re.compile(r"`+")
 _DEFINITION = re.compile(r"^ {0,3}(\[([^\]\n]+)\]):", re.MULTILINE)
+# Every scan below walks these tokens left to right, never a character at a time and never
+# back: a text is read in linear time whatever it holds (a quadratic walk let 32 KB of
+# "[a](" hold the workspace lock for minutes). A backslash escapes the next character.
+_TOKEN = re.compile(r"(?:\\.)+|`+|\[+[^\[\]\\`]*\]|\[+|\]+", re.DOTALL)
+# Plain pairs (no brackets, backticks or escapes inside) and the plain text between them.
+_PLAIN_PAIR = re.compile(r"\[[^\[\]\\`]*\]")
+_STRETCH = re.compile(r"(?:\[[^\[\]\\`]*\][^\[\]\\`]*)+")
+# What can end a stretch of unmatched ']' while no '[' is open.
+_OPENER = re.compile(r"[\[`\\]")
+_CLOSER = re.compile(r"\]")
+_NEWLINE = re.compile("\n")
+MAX_PROBLEMS = 1000
+_PAREN_TOKEN = re.compile(r"\\.|[()]|\n(?=\n)", re.DOTALL)
 
 
-@dataclass(frozen=True)
-class Option:
-    label: str | None
-    text: str
-    start: int
-    end: int
+class Option(tuple[str | None, int, int, str, int]):
+    """One option of a bracket group: its label, text, and where the bracket pair sits.
+
+    The text is sliced from the parsed source only when read: nested groups would otherwise
+    copy the same text once per level, quadratic on "[[[[...]]]]". A tuple underneath: a
+    parse of a hostile text makes hundreds of thousands of them.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, label: str | None, text: str, start: int, end: int) -> Option:
+        return tuple.__new__(cls, (label, start, end, text, -1))
+
+    @property
+    def label(self) -> str | None:
+        return self[0]
+
+    @property
+    def start(self) -> int:
+        return self[1]
+
+    @property
+    def end(self) -> int:
+        return self[2]
+
+    @property
+    def text(self) -> str:
+        source, text_from = self[3], self[4]
+        return source if text_from < 0 else source[text_from : self[2] - 1]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Option):
+            return NotImplemented
+        return self[:3] == other[:3] and self.text == other.text
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __hash__(self) -> int:
+        return hash((self[:3], self.text))
+
+    def __repr__(self) -> str:
+        return (f"Option(label={self.label!r}, text={self.text!r}, start={self.start!r}, "
+                f"end={self.end!r})")
 
 
-@dataclass(frozen=True)
-class BracketGroup:
+class BracketGroup(NamedTuple):
+    """Adjacent options, outermost first; a tuple, cheap to make by the hundred thousand."""
+
     start: int
     end: int
     options: tuple[Option, ...]
@@ -46,120 +105,197 @@ class _Scan:
     unmatched: list[int]
 
 
+@lru_cache(maxsize=1024)
 def _normal_label(label: str) -> str:
     return " ".join(label.split()).casefold()
 
 
-def _closing_paren(text: str, i: int) -> int | None:
-    """Index just past the ')' that closes the '(' at i, or None."""
-    depth = 0
-    while i < len(text):
-        c = text[i]
-        if c == "\\":
-            i += 2
-            continue
+def _paren_ends(text: str) -> dict[int, int]:
+    """For each '(' (not escaped), the index just past its matching ')'; none across a blank
+    line. One pass with a stack, so that asking it for every "](" stays linear."""
+    ends: dict[int, int] = {}
+    stack: list[int] = []
+    last = text.rfind(")")  # nothing closes after the last ')': no need to read on
+    for m in _PAREN_TOKEN.finditer(text, 0, last + 1):
+        c = text[m.start()]
         if c == "(":
-            depth += 1
+            stack.append(m.start())
         elif c == ")":
-            depth -= 1
-            if depth == 0:
-                return i + 1
-        elif c == "\n" and text.startswith("\n", i + 1):
-            return None
-        i += 1
-    return None
+            if stack:
+                ends[stack.pop()] = m.end()
+        elif c == "\n":
+            stack.clear()  # a blank line ends every open link destination
+    return ends
 
 
-def _reference_end(text: str, start: int, end: int, defined: set[str]) -> int | None:
-    """If the pair text[start:end] is a reference link, the index just past it, else None."""
-    if not defined:
-        return None
-    if text.startswith("[", end):
-        close = text.find("]", end + 1)
-        if close != -1:
-            ref = text[end + 1 : close] or text[start + 1 : end - 1]
-            return close + 1 if _normal_label(ref) in defined else None
-    return end if _normal_label(text[start + 1 : end - 1]) in defined else None
+class _CodeSpans:
+    """Where a code span opened by a run of backticks closes: at the next run of exactly as
+    many backticks (not at a longer or shorter one), found by bisection, not by a walk."""
+
+    def __init__(self, text: str) -> None:
+        runs = sorted((m.end() - m.start(), m.start()) for m in _BACKTICKS.finditer(text))
+        self.starts_by_length = {length: [start for _, start in group]
+                                 for length, group in groupby(runs, key=itemgetter(0))}
+
+    def end(self, opening_start: int, opening_end: int) -> int:
+        """Index past the span whose opening backticks are text[opening_start:opening_end]
+        (past the opening backticks when nothing closes it)."""
+        length = opening_end - opening_start
+        starts = self.starts_by_length.get(length, [])
+        k = bisect_left(starts, opening_end)
+        return starts[k] + length if k < len(starts) else opening_end
 
 
 def _scan(text: str) -> _Scan:
-    definitions = {m.start(1): m.end(1) for m in _DEFINITION.finditer(text)}
-    defined = {_normal_label(m.group(2)) for m in _DEFINITION.finditer(text)}
+    definitions: dict[int, int] = {}
+    defined: set[str] = set()
+    for m in _DEFINITION.finditer(text):
+        definitions[m.start(1)] = m.end(1)
+        defined.add(_normal_label(m.group(2)))
     pairs: list[tuple[int, int]] = []
     stack: list[int] = []
     unmatched: list[int] = []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c == "\\":
-            i += 2
-        elif c == "`":
-            i = _code_span_end(text, i)
-        elif i in definitions:
-            i = definitions[i]
-        elif c == "[":
-            stack.append(i)
-            i += 1
-        elif c == "]":
-            i += 1
-            if not stack:
-                unmatched.append(i - 1)
-                continue
-            start = stack.pop()
-            if text.startswith("(", i):
-                after = _closing_paren(text, i)
-                if after is not None:
-                    i = after
-                    continue
-            after = _reference_end(text, start, i, defined)
+    paren_ends: dict[int, int] | None = None
+    spans: _CodeSpans | None = None
+
+    add_pair, startswith, find, rfind = pairs.append, text.startswith, text.find, text.rfind
+
+    def close(start: int, end: int) -> int:
+        """The pair text[start:end] closes: record it unless it is a link; where to go on.
+
+        A reference's label is looked up only when it holds no ']' (no definition's label
+        does): the contents of nested pairs are never normalised, nor read twice.
+        """
+        nonlocal paren_ends
+        if has_paren and startswith("(", end):
+            if paren_ends is None:
+                paren_ends = _paren_ends(text)
+            after = paren_ends.get(end)
             if after is not None:
-                i = after
+                return after
+        if defined:
+            label_from, label_to = start + 1, end - 1
+            if startswith("[", end):
+                label_end = find("]", end + 1)
+                if label_end != -1:
+                    if label_end > end + 1:  # [text][ref], else [ref][]: the text is the ref
+                        label_from, label_to = end + 1, label_end
+                    if (rfind("]", label_from, label_to) == -1
+                            and _normal_label(text[label_from:label_to]) in defined):
+                        return label_end + 1
+                    add_pair((start, end))
+                    return end
+            if (rfind("]", label_from, label_to) == -1
+                    and _normal_label(text[label_from:label_to]) in defined):
+                return end  # [ref]: a shortcut reference link
+        add_pair((start, end))
+        return end
+
+    has_paren = ")" in text  # without one no link closes, whatever follows a ']'
+    i = 0  # tokens before i were skipped over (code span, link, definition)
+    restart: int | None = 0
+    while restart is not None:
+        tokens, restart = _TOKEN.finditer(text, restart), None
+        for m in tokens:
+            at, stop = m.span()
+            if at < i:
+                if stop > i:  # a token that a skip ends inside: read again from the skip's end
+                    restart = i
+                    break
                 continue
-            pairs.append((start, i))
-        else:
-            i += 1
+            c = text[at]
+            if c == "]":
+                if not stack:
+                    # No '[' is open: every ']' up to the next '[', backtick or backslash is
+                    # unmatched; take them in bulk and read on from there.
+                    unmatched.extend(range(at, stop))
+                    opener = _OPENER.search(text, stop)
+                    upto = opener.start() if opener else len(text)
+                    unmatched.extend(m.start() for m in _CLOSER.finditer(text, stop, upto))
+                    if upto > stop:
+                        restart = upto
+                        break
+                    continue
+                i = close(stack.pop(), at + 1)
+                if stop - at == 1:
+                    continue
+                # Inside a run of ']' no pair is a link (a ']' follows) or a defined label (it
+                # holds a ']'): the middle of the run is matched in bulk, only its last end can
+                # be followed by a link or a reference.
+                middle = range(at + 1, stop - 1)
+                taken = min(len(middle), len(stack))
+                if taken:
+                    pairs.extend(zip(reversed(stack[-taken:]), range(at + 2, at + 2 + taken),
+                                     strict=True))
+                    del stack[-taken:]
+                unmatched.extend(middle[taken:])
+                if stack:
+                    i = close(stack.pop(), stop)
+                else:
+                    unmatched.append(stop - 1)
+            elif c == "[":
+                if at in definitions:
+                    i = definitions[at]
+                elif text[stop - 1] != "]":
+                    stack.extend(range(at, stop))
+                else:  # '['s, then a pair with no [ ] ` \\ inside: pushes, then a push and pop
+                    start = rfind("[", at, stop)
+                    if start > at:
+                        stack.extend(range(at, start))
+                    if defined:
+                        i = close(start, stop)
+                        continue
+                    if not has_paren:
+                        # No link can close and no reference is defined: every plain pair
+                        # up to the next '[' run, backtick or backslash is disputed text;
+                        # take the whole stretch at once.
+                        found = _STRETCH.match(text, start)
+                        assert found is not None  # text[start:stop] is such a pair
+                        stretch = found.end()
+                        if find("]", stop, stretch) != -1:
+                            pairs.extend(p.span() for p in _PLAIN_PAIR.finditer(text, start,
+                                                                                stretch))
+                            restart = stretch
+                            break
+                    # The common case, kept to the fewest steps.
+                    if has_paren and startswith("(", stop):
+                        if paren_ends is None:
+                            paren_ends = _paren_ends(text)
+                        after = paren_ends.get(stop)
+                        if after is not None:
+                            i = after
+                            continue
+                    add_pair((start, stop))
+            elif c == "`":
+                if spans is None:
+                    spans = _CodeSpans(text)
+                i = spans.end(at, stop)
     return _Scan(pairs, stack, unmatched)
-
-
-def _code_span_end(text: str, i: int) -> int:
-    """Index past the code span whose opening backticks start at i (past them if unclosed)."""
-    opening = _BACKTICKS.match(text, i)
-    assert opening is not None
-    for closing in _BACKTICKS.finditer(text, opening.end()):
-        # A span closes only on a run of exactly as many backticks as opened it.
-        if len(closing.group()) == len(opening.group()):
-            return closing.end()
-    return opening.end()
 
 
 def parse(text: str) -> list[BracketGroup]:
     """The disputed-text groups in text, outermost and nested, in order of position."""
-    pairs = sorted(_scan(text).pairs)
-    depths: list[int] = []
-    enclosing: list[int] = []
-    for start, end in pairs:
-        while enclosing and enclosing[-1] <= start:
-            enclosing.pop()
-        depths.append(len(enclosing))
-        enclosing.append(end)
     groups: list[tuple[int, list[Option]]] = []
     # Keyed by (end, depth) of a group's last option: a pair starting there at that depth joins it.
     open_groups: dict[tuple[int, int], list[Option]] = {}
-    for (start, end), depth in zip(pairs, depths, strict=True):
-        content = text[start + 1 : end - 1]
-        m = _LABEL.match(content)
-        option = (
-            Option(m.group(1), content[m.end() :], start, end)
-            if m
-            else Option(None, content, start, end)
-        )
+    enclosing: list[int] = []
+    match, new = _LABEL.match, tuple.__new__
+    for start, end in sorted(_scan(text).pairs):
+        while enclosing and enclosing[-1] <= start:
+            enclosing.pop()
+        depth = len(enclosing)
+        enclosing.append(end)
+        m = match(text, start + 1, end - 1)
+        # Made as tuples directly (see Option): a parse may make hundreds of thousands.
+        option = new(Option, (m.group(1), start, end, text, m.end()) if m
+                     else (None, start, end, text, start + 1))
         group = open_groups.pop((start, depth), None)
         if group is None:
             group = []
             groups.append((depth, group))
         group.append(option)
         open_groups[(end, depth)] = group
-    return [BracketGroup(g[0].start, g[-1].end, tuple(g), depth) for depth, g in groups]
+    return [new(BracketGroup, (g[0][1], g[-1][2], tuple(g), depth)) for depth, g in groups]
 
 
 def bracket_count(text: str) -> int:
@@ -172,18 +308,26 @@ def group_count(text: str) -> int:
     return len(parse(text))
 
 
-def _position(text: str, index: int) -> str:
-    line = text.count("\n", 0, index) + 1
-    column = index - (text.rfind("\n", 0, index) + 1) + 1
-    return f"line {line}, column {column}"
-
-
 def check(text: str) -> list[str]:
-    """Messages for unbalanced brackets, in order of position; empty when all are balanced."""
+    """Messages for unbalanced brackets, in order of position; empty when all are balanced.
+
+    At most MAX_PROBLEMS of them, then one line saying how many more: a text of a million
+    stray brackets needs its first ones fixed, not a million lines.
+    """
     scan = _scan(text)
-    found = [(i, f"unclosed '[' at {_position(text, i)}") for i in scan.unclosed]
-    found += [(i, f"unmatched ']' at {_position(text, i)}") for i in scan.unmatched]
-    return [message for _, message in sorted(found)]
+    total = len(scan.unclosed) + len(scan.unmatched)
+    found = list(islice(merge(scan.unclosed, scan.unmatched), MAX_PROBLEMS))
+    if not found:
+        return []
+    # Lines by bisection in the newline positions, never by counting from the start of the
+    # text for each message.
+    newlines = [m.start() for m in _NEWLINE.finditer(text, 0, found[-1])]
+    problem = {"[": "unclosed '['", "]": "unmatched ']'"}
+    messages = [f"{problem[text[i]]} at line {(line := bisect_right(newlines, i)) + 1}, "
+                f"column {i - (newlines[line - 1] if line else -1)}" for i in found]
+    if total > len(found):
+        messages.append(f"… and {total - len(found):,} more unbalanced brackets")
+    return messages
 
 
 def is_clean(text: str) -> bool:

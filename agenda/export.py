@@ -27,6 +27,7 @@ from agenda.diff import diff_words
 from agenda.diff_render import render_critic
 from agenda.model import AgendaError, Delegation, Item, Revision, Status, when
 from agenda.state import SummitState, compile_item
+from agenda.text import document_safe
 
 TEMPLATE_SUFFIX = ".md.j2"
 STARTER_SUFFIX = ".md"
@@ -503,7 +504,8 @@ def render_state(state: SummitState, template: TemplateInfo, *,
         line = getattr(exc, "lineno", None)  # syntax errors know their line; others do not
         where = f" (line {line})" if line else ""
         raise AgendaError(f"Template {template.path} failed{where}: {exc.message}") from None
-    return text if text.endswith("\n") else text + "\n"
+    # The one way out for every Markdown document, whatever a template or a text holds.
+    return document_safe(text if text.endswith("\n") else text + "\n")
 
 
 def render(
@@ -632,8 +634,8 @@ style-src 'unsafe-inline'; img-src http: https:">
 
 def to_html(markdown: str, title: str) -> str:
     """A standalone, script-free, print-friendly page of an exported Markdown document."""
-    return _PAGE.format(title=html.escape(title), css=PAGE_CSS,
-                        body=html_renderer().render(markdown))
+    return document_safe(_PAGE.format(title=html.escape(title), css=PAGE_CSS,
+                                      body=html_renderer().render(markdown)))
 
 
 def structure(markdown: str) -> list[tuple[int, str]]:

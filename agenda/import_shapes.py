@@ -26,7 +26,7 @@ _INLINE = MarkdownIt("commonmark").enable("strikethrough")
 # Titles are read, never rendered: a link's target is kept as written, not URL-normalised
 # (half the cost of an inline parse).
 _INLINE.normalizeLink = lambda url: url  # type: ignore[method-assign]
-_INLINE.normalizeLinkText = lambda url: url  # type: ignore[method-assign]
+_INLINE.normalizeLinkText = lambda link: link  # type: ignore[method-assign]
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 _NUMBERING = re.compile(r"^(?:\d{1,4}(?:\.\d{1,4})*[.)]|\d{1,4}(?:\.\d{1,4})+)\s+")
 _TASK = re.compile(r"^\[[ xX]\]\s+")

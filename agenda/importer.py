@@ -746,8 +746,8 @@ class _Outline:
             found = shapes.html_table(self._text(block.start, block.end))
             if found is None:
                 return
-            header, rows = found
-            body = [(block.start, row) for row in rows]
+            header, html_rows = found
+            body = [(block.start, row) for row in html_rows]
             kind = "HTML table"
         topic, rows = shapes.table_rows(header, [cells for _, cells in body])
         if topic is None or not rows:
@@ -1099,19 +1099,19 @@ def import_markdown(
             if match is None:
                 fresh.append((n, NewItem(section, parsed_item.title, parsed_item.text, why)))
                 continue
-            item = match.item
-            if item.title != parsed_item.title:
-                ws.retitle_item(slug, item.uuid, parsed_item.title, actor=code)
-                report.items_retitled.append(item.uuid)
+            existing = match.item
+            if existing.title != parsed_item.title:
+                ws.retitle_item(slug, existing.uuid, parsed_item.title, actor=code)
+                report.items_retitled.append(existing.uuid)
             if _same_text(match.text, parsed_item.text):
                 continue
-            if item.status not in OPEN_STATUSES:
-                refused.append((item.uuid, f"it is {item.status.value}; its text was not "
-                                           "changed"))
+            if existing.status not in OPEN_STATUSES:
+                refused.append((existing.uuid, f"it is {existing.status.value}; its text was "
+                                               "not changed"))
             else:
-                ws.table(slug, item.uuid, delegation=code, text=parsed_item.text, code=Code.MOD,
-                         why=why)
-                report.items_changed.append(item.uuid)
+                ws.table(slug, existing.uuid, delegation=code, text=parsed_item.text,
+                         code=Code.MOD, why=why)
+                report.items_changed.append(existing.uuid)
         added = ws.add_items(slug, [spec for _, spec in fresh], delegation=code)
         uuid_of = {n: pairs[n].item.uuid for n in pairs}
         uuid_of.update({n: item.uuid for (n, _), item in zip(fresh, added, strict=True)})
@@ -1123,10 +1123,10 @@ def import_markdown(
             # A new summit is laid out in the file's order already.
             report.items_moved = _follow_file_order(ws, slug, parsed, section_of, uuid_of,
                                                     missing, {e.item.uuid for e in old}, code)
-        for item in missing:
-            report.items_missing.append(item.uuid)
+        for gone in missing:
+            report.items_missing.append(gone.uuid)
             if withdraw_missing:
-                _withdraw(ws, slug, item, code, why, report, refused)
+                _withdraw(ws, slug, gone, code, why, report, refused)
         report.items_unchanged = [
             uuid_of[n] for n in sorted(pairs) if uuid_of[n] not in
             {*report.items_changed, *report.items_retitled, *report.items_moved}

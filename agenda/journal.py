@@ -102,9 +102,13 @@ class Journal:
                     tail = handle.read()
             except OSError as exc:
                 raise StoreError(f"{self.path} cannot be read: {exc.strerror}") from None
-            if self._apply_lines(tail, self._valid, final=True):
-                self._stamp = stamp
-                return True
+            try:
+                self._apply_lines(tail, self._valid, final=True)
+            except BaseException:
+                self._loaded, self._stamp = False, None
+                raise
+            self._stamp = stamp
+            return True
         self._read_all()
         return True
 
@@ -121,6 +125,16 @@ class Journal:
         self.generation += 1
         self._stamp = stamp
         self._loaded = True
+        try:
+            self._parse_all(raw)
+        except BaseException:
+            # Nothing half-read stays: the next reader reads the file again, and refuses it
+            # again in the same words, until it is mended.
+            self.logs, self.puts, self.legacy = {}, {}, None
+            self._loaded, self._stamp = False, None
+            raise
+
+    def _parse_all(self, raw: bytes) -> None:
         untouched = "It was not opened and has not been changed"
         if not is_journal(raw):
             self.legacy = self._legacy(raw, untouched)
@@ -161,9 +175,15 @@ class Journal:
         return True
 
     def _apply_batch(self, batch: dict[str, Any]) -> None:
-        for table, docs in batch.get("a", {}).items():
+        appended, put = batch.get("a", {}), batch.get("p", {})
+        if not (isinstance(appended, dict) and isinstance(put, dict)
+                and all(isinstance(docs, list) for docs in appended.values())
+                and all(isinstance(docs, dict) for docs in put.values())):
+            raise StoreError(f"{self.path} is damaged (a line of the wrong shape). It has not "
+                             "been changed; restore it from a backup (summit restore FILE)")
+        for table, docs in appended.items():
             self.logs.setdefault(table, []).extend(docs)
-        for table, docs in batch.get("p", {}).items():
+        for table, docs in put.items():
             target = self.puts.setdefault(table, {})
             for key, doc in docs.items():
                 if key in target:

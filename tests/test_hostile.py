@@ -5,14 +5,18 @@ from __future__ import annotations
 import io
 import json
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from agenda import export
 from agenda.cli import main
 from agenda.integrity import check
+from agenda.model import AgendaError, Delegation
+from agenda.text import document_safe
 from agenda.workspace import Workspace
 
 RAW_TERMINAL = ("\x1b", "\x9b", "\x07", "\x00")
@@ -149,3 +153,103 @@ def test_no_command_off_a_terminal_refuses_instead_of_opening_the_app(db: str) -
     assert code == 2 and "needs a terminal" in err
     code, _, err = run("demo", "--db", db)
     assert code == 2 and "needs a terminal" in err
+
+
+# Exports: no control character but newline and tab reaches a file or a pipe -----------------
+
+OSC52 = "\x1b]52;c;ZXZpbA==\x07"
+# NUL is refused in every text on the way in (a binary file), so it is not among them.
+CONTROLS = [OSC52, "\x1b[2J", "\x9b31m", "\x85", "\x9d0;title\x9c", "\x07", "\x7f", "\x08",
+            "\r", "\x1b"]
+
+
+def controls_in(document: str) -> list[str]:
+    return sorted({c for c in document if unicodedata.category(c) == "Cc"} - {"\n", "\t"})
+
+
+@given(st.text())
+def test_document_safe_leaves_only_newline_and_tab(text: str) -> None:
+    safe = document_safe(text)
+    assert controls_in(safe) == []
+    clean = text.replace("\r\n", "\n")
+    if not controls_in(clean):
+        assert safe == clean  # ordinary text, tabs and newlines included, passes unchanged
+    assert document_safe(safe) == safe
+
+
+def test_document_safe_spells_each_control_visibly() -> None:
+    assert (document_safe(f"a{OSC52}b\r\nc\td\x7f\x85")
+            == "a\\x1b]52;c;ZXZpbA==\\x07b\nc\td\\x7f\\x85")
+
+
+def test_titles_with_control_characters_are_refused_on_the_way_in(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path / "titles.json", create=True)
+    with pytest.raises(AgendaError, match="control characters"):
+        ws.create_summit(f"S {OSC52}", [Delegation("IN", "India"), Delegation("RU", "Russia")])
+    ws.create_summit("S", [Delegation("IN", "India"), Delegation("RU", "Russia")], slug="s")
+    for control in CONTROLS:
+        with pytest.raises(AgendaError, match="control characters"):
+            ws.add_item("s", section="1", title=f"T {control} x", text="t", delegation="IN")
+
+
+@pytest.fixture
+def hostile_summit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
+    """Every field that reaches an export carries raw control characters."""
+    import agenda.workspace
+
+    # Titles with control characters are refused on the way in (above); a file written by
+    # another tool or an older version may hold them all the same: let them through here.
+    monkeypatch.setattr(agenda.workspace, "clean_title", lambda title, what="": title.strip())
+    ws = Workspace(tmp_path / "hostile.json", create=True)
+    mark = "".join(CONTROLS) + "."
+    ws.create_summit(f"Summit {mark}", [Delegation("IN", "India"), Delegation("RU", "Russia")],
+                     slug="s", venue=f"New Delhi {mark}", dates=f"2021 {mark}")
+    item = ws.add_item("s", section="1", title=f"Title {mark}", text=f"Text {mark} [a]",
+                       delegation="IN", why=f"Because {mark}")
+    ws.table("s", item.uuid, delegation="RU", text=f"Other {mark} text", why=f"Why {mark}")
+    ws.table("s", item.uuid, delegation="IN", text=f"Draft {mark}", internal=True)
+    ws.add_note("s", item.uuid, delegation="IN", text=f"Note {mark}")
+    ws.add_note("s", item.uuid, delegation="RU", text=f"Note {mark}")
+    state = ws.state("s", "IN")
+    stored = state.summit
+    # The fields are stored as given: it is the export that must make them harmless.
+    assert OSC52 in stored.title and OSC52 in state.items[0].title
+    return ws
+
+
+@pytest.mark.parametrize("fmt", ["md", "html"])
+@pytest.mark.parametrize(("template", "viewer"), [
+    ("agenda", None), ("negotiating-text", None), ("redline", None), ("brief", "IN"),
+    ("brief", "RU"),
+])
+def test_exports_carry_no_control_characters(hostile_summit: Workspace, template: str,
+                                             viewer: str | None, fmt: str) -> None:
+    document = export.render(hostile_summit, "s", template, viewer=viewer,
+                             fmt=fmt)  # type: ignore[arg-type]
+    assert controls_in(document) == []
+    assert "\\x1b]52;c;ZXZpbA==\\x07" in document  # shown, not dropped: the reader sees it
+
+
+def test_a_template_cannot_write_control_characters_either(hostile_summit: Workspace,
+                                                           tmp_path: Path) -> None:
+    (tmp_path / "raw.md.j2").write_text(
+        '{# A document. #}\n{{ "\\x1b]52;c;ZXZpbA==\\x07" }} {{ summit.title }}\n',
+        encoding="utf-8")
+    for fmt in ("md", "html"):
+        document = export.render(hostile_summit, "s", "raw", template_dir=tmp_path,
+                                 fmt=fmt)  # type: ignore[arg-type]
+        assert controls_in(document) == []
+
+
+def test_export_to_a_pipe_and_to_a_file_is_inert(hostile_summit: Workspace,
+                                                 tmp_path: Path) -> None:
+    db = str(hostile_summit.path)
+    code, out, err = run("export", "--summit", "s", "--template", "brief", "--as", "IN",
+                         "--db", db)
+    assert code == 0, err
+    assert controls_in(out) == [] and out.strip()
+    target = tmp_path / "out.html"
+    code, _, err = run("export", "--summit", "s", "--format", "html", "-o", str(target),
+                       "--db", db)
+    assert code == 0, err
+    assert controls_in(target.read_text(encoding="utf-8")) == []

@@ -12,7 +12,7 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from agenda.diff import diff_words
 from agenda.model import AgendaError, NotFound, now_utc
@@ -21,7 +21,9 @@ from agenda.text import inert
 from agenda.workspace import Workspace
 from tui.commands import AgendaCommands
 from tui.config import Preferences, config_dir
+from tui.errors import failure_message
 from tui.messages import StateLoaded
+from tui.theme import THEMES
 
 T = TypeVar("T")
 
@@ -51,6 +53,10 @@ class SummitApp(App[None]):
         config: Path | None = None,
     ) -> None:
         super().__init__()
+        for theme in THEMES:
+            self.register_theme(theme)
+        # App.__init__ built the stylesheet from Textual's own theme of the same name.
+        self.stylesheet.set_variables(self.get_css_variables())
         self.ws = Workspace(path, create=True, clock=clock)
         self.preferences = Preferences(config if config is not None else config_dir())
         self.requested_summit = summit
@@ -58,6 +64,7 @@ class SummitApp(App[None]):
         self.slug: str | None = None
         self.acting_as: str | None = None
         self.state: SummitState | None = None
+        self._last_failure: str | None = None
 
     # Starting -----------------------------------------------------------------------------
 
@@ -99,7 +106,7 @@ class SummitApp(App[None]):
             self.push_screen(screen)
         self.load_state()
 
-    @work(thread=True, group="backup")
+    @work(thread=True, group="backup", exit_on_error=False)
     def take_automatic_backup(self) -> None:
         """Before a migration and once a day of use, a snapshot of the workspace."""
         from agenda.backup import automatic_backup
@@ -127,7 +134,7 @@ class SummitApp(App[None]):
 
     # Reading ------------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="load")
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def load_state(self) -> None:
         """Read the summit in a thread (a large workspace must not freeze the screen)."""
         if self.slug is None:
@@ -150,6 +157,7 @@ class SummitApp(App[None]):
         if message.state.summit.slug != self.slug:
             return  # A read that opening another summit has overtaken.
         self.state = message.state
+        self._last_failure = None  # read again: a new failure is news
         self.acting_as = message.state.viewer
         self.title = message.state.summit.title
         self.sub_title = self.acting_as_label(message.state)
@@ -160,7 +168,7 @@ class SummitApp(App[None]):
         if self.slug is not None:
             self._check_disk()
 
-    @work(thread=True, exclusive=True, group="poll")
+    @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
     def _check_disk(self) -> None:
         """Another process (the CLI, a colleague) committed: read the summit again."""
         if self.ws.changed_on_disk():
@@ -179,7 +187,7 @@ class SummitApp(App[None]):
         """Run one workspace operation in a thread; a refusal becomes a notification."""
         self._write(job, done, then, refused)
 
-    @work(thread=True, group="write")
+    @work(thread=True, group="write", exit_on_error=False)
     def _write(
         self,
         job: Callable[[], Any],
@@ -195,6 +203,12 @@ class SummitApp(App[None]):
             if refused is not None:
                 self.call_from_thread(refused)
             return
+        except Exception:
+            # A full disk or a damaged file: the form comes back with what was typed, and
+            # the error boundary (on_worker_state_changed) says what happened.
+            if refused is not None:
+                self.call_from_thread(refused)
+            raise
         self.call_from_thread(self._written, result, done, then)
 
     def _written(self, result: Any, done: Callable[[Any], str] | str | None,
@@ -204,6 +218,27 @@ class SummitApp(App[None]):
         if done is not None:
             self.notify(done(result) if callable(done) else done, markup=False)
         self.load_state()
+
+    # Failing ------------------------------------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The error boundary: a worker that raised (a full disk, a file another program
+        damaged, a bug) is reported here, for the app's workers and, through
+        ReportsWorkerErrors, for the screens' and widgets'. The app stays open and every
+        unsaved draft stays where it was: a failed write never reaches its `then`."""
+        if event.state is WorkerState.ERROR:
+            self.report_failure(event.worker)
+
+    def report_failure(self, worker: Worker[Any]) -> None:
+        message = failure_message(worker.error, self.ws.path)
+        if worker.group in ("poll", "load"):
+            if message == self._last_failure:
+                return  # the once-a-second disk check would repeat it until the file is mended
+            self._last_failure = message
+        unsaved = self.unsaved_drafts()
+        if unsaved:
+            message += f" Your unsaved draft text on item {', '.join(unsaved)} is kept."
+        self.notify(message, title="Not done", severity="error", markup=False, timeout=10)
 
     # Leaving ------------------------------------------------------------------------------
 

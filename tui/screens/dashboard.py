@@ -18,6 +18,7 @@ from textual.worker import get_current_worker
 from agenda.diff import similarity
 from agenda.model import Item, Status
 from agenda.state import SummitState
+from tui.errors import ReportsWorkerErrors
 from tui.messages import StateLoaded
 from tui.render import percent
 
@@ -77,7 +78,7 @@ SHORT = {Status.PROPOSED: "Prop.", Status.NEGOTIATING: "Negot.", Status.BRACKETE
          Status.WITHDRAWN: "Withdr."}
 
 
-class DashboardScreen(Screen[None]):
+class DashboardScreen(ReportsWorkerErrors, Screen[None]):
     BINDINGS = [Binding("escape,D,q", "app.pop_screen", "Back")]
 
     def __init__(self, state: SummitState) -> None:
@@ -125,7 +126,7 @@ class DashboardScreen(Screen[None]):
                           str(sum(state.bracket_count(i) for i in items)))
         self._measure(state)
 
-    @work(thread=True, exclusive=True)
+    @work(thread=True, exclusive=True, exit_on_error=False)
     def _measure(self, state: SummitState) -> None:
         """Similarity over every round of every item: long texts, so off the screen's thread."""
         rows = [convergence(state, item) for item in state.items]

@@ -18,6 +18,7 @@ from textual.worker import get_current_worker
 from agenda.model import AgendaError
 from agenda.state import SummitState
 from agenda.store import atomic_write
+from tui.errors import ReportsWorkerErrors
 from tui.messages import StateLoaded
 from tui.screens.modals import ConfirmScreen
 
@@ -35,7 +36,7 @@ def default_file_name(slug: str, template: str, delegation: str | None) -> str:
     return f"{slug}-{template}{whose}.md"
 
 
-class ExportScreen(Screen[None]):
+class ExportScreen(ReportsWorkerErrors, Screen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("ctrl+s", "write", "Write file"),
@@ -108,7 +109,7 @@ class ExportScreen(Screen[None]):
             Path.cwd() / default_file_name(self.state.summit.slug, name, code))
         self._render_markdown(name, code)
 
-    @work(thread=True, exclusive=True, group="export")
+    @work(thread=True, exclusive=True, group="export", exit_on_error=False)
     def _render_markdown(self, name: str, code: str | None) -> None:
         from agenda.export import render
 
@@ -142,7 +143,7 @@ class ExportScreen(Screen[None]):
         else:
             self._write_file(path, text)
 
-    @work(thread=True, group="export-write")
+    @work(thread=True, group="export-write", exit_on_error=False)
     def _write_file(self, path: Path, text: str) -> None:
         try:
             atomic_write(path, text.encode("utf-8"))  # the whole document or nothing

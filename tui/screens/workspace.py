@@ -16,6 +16,7 @@ from textual.widgets import Header, Input, Static, TabbedContent, TabPane, Tree
 
 from agenda.model import AgendaError, Code, Item, Revision, Status
 from agenda.state import SummitState
+from tui.errors import ReportsWorkerErrors
 from tui.messages import CompareRevisions, StateLoaded
 from tui.render import status_label
 from tui.widgets.agenda_tree import AgendaTree
@@ -58,7 +59,7 @@ def make_pane(tab: str) -> Widget:
     return NotesPane(id="notes-pane")
 
 
-class WorkspaceScreen(Screen[None]):
+class WorkspaceScreen(ReportsWorkerErrors, Screen[None]):
     AUTO_FOCUS = "#agenda"
     BINDINGS = [
         Binding("slash", "focus_filter", "Filter", key_display="/"),
@@ -379,7 +380,7 @@ class WorkspaceScreen(Screen[None]):
         if found is not None:
             self._compile(found[1], found[2])
 
-    @work(thread=True, exclusive=True, group="compile")
+    @work(thread=True, exclusive=True, group="compile", exit_on_error=False)
     def _compile(self, item: Item, code: str) -> None:
         """A word-level merge of long texts takes time: off the screen's thread."""
         try:

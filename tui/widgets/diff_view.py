@@ -19,6 +19,7 @@ from agenda.diff import Op, diff_stats, diff_words
 from agenda.diff_render import side_by_side
 from agenda.model import Item, Revision
 from agenda.state import SummitState
+from tui.errors import ReportsWorkerErrors
 from tui.render import inline_content, op_content, percent
 
 LEFT = frozenset({"equal", "delete"})
@@ -84,7 +85,7 @@ def default_pair(state: SummitState, item: Item) -> tuple[Revision, Revision] | 
     return (history[-2], history[-1]) if len(history) >= 2 else None
 
 
-class DiffView(VerticalScroll):
+class DiffView(ReportsWorkerErrors, VerticalScroll):
     """Changes are coloured and struck through, never wrapped in bracket markers."""
 
     BINDINGS = [
@@ -124,7 +125,7 @@ class DiffView(VerticalScroll):
         else:
             self._compute(*self._pair, self.inline)
 
-    @work(thread=True, exclusive=True, group="diff")
+    @work(thread=True, exclusive=True, group="diff", exit_on_error=False)
     def _compute(self, older: Revision, newer: Revision, inline: bool) -> None:
         rendered = render_diff(older, newer, inline)
         if not get_current_worker().is_cancelled:

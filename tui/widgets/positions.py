@@ -14,6 +14,7 @@ from textual.worker import get_current_worker
 from agenda.diff import diff_stats, diff_words
 from agenda.model import Item, Revision, when
 from agenda.state import SummitState
+from tui.errors import ReportsWorkerErrors
 from tui.render import op_content, percent
 
 
@@ -76,7 +77,7 @@ def compare_positions(state: SummitState, item: Item) -> tuple[Content, list[Col
 INLINE_CHARS = 20_000
 
 
-class PositionsView(VerticalScroll):
+class PositionsView(ReportsWorkerErrors, VerticalScroll):
     """Columns side by side when wide, stacked when narrow (see app.tcss).
 
     Moving through the agenda repaints the same columns with new texts: the column widgets are
@@ -98,7 +99,7 @@ class PositionsView(VerticalScroll):
         else:
             self._compare(self._shown, state, item)
 
-    @work(thread=True, exclusive=True, group="positions")
+    @work(thread=True, exclusive=True, group="positions", exit_on_error=False)
     def _compare(self, shown: int, state: SummitState, item: Item) -> None:
         """Word diffs of long texts take time: compute them off the screen's thread."""
         summary, columns = compare_positions(state, item)
