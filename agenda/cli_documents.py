@@ -149,7 +149,8 @@ def cmd_import(args: argparse.Namespace) -> None:
 
 def cmd_templates(args: argparse.Namespace) -> None:
     from agenda.cli import say, say_json
-    from agenda.export import list_templates, user_templates_dir
+    from agenda.paths import user_templates_dir
+    from agenda.templates import list_templates
 
     found = list_templates(args.template_dir)
     if args.json:

@@ -23,9 +23,10 @@ from markdown_it.token import Token
 
 from agenda import import_shapes as shapes
 from agenda.brackets import bracket_count
-from agenda.export import find_starter, shift_headings
 from agenda.import_shapes import NO_TEXT, clean_title_text
+from agenda.markdown import shift_headings
 from agenda.model import OPEN_STATUSES, TRANSITIONS, AgendaError, Code, Delegation, Item, Status
+from agenda.templates import find_starter
 from agenda.workspace import NewItem, SummitEntry, Workspace, check_text
 
 DEFAULT_SECTION = "General"

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from agenda import export, records
+from agenda import export, records, templates
 from agenda.importer import import_markdown, parse_markdown
 from agenda.model import Delegation, to_iso
 from agenda.state import SummitState, keys_in_order
@@ -127,10 +127,10 @@ def main(argv: list[str] | None = None) -> None:
           f"{args.repeat}; target {TARGET_MS:.0f} ms each")
     joint, brief = build_state(None), build_state("IN")
     for name in ("agenda", "negotiating-text", "redline", "brief"):
-        info = export.find_template(name)
+        info = templates.find_template(name)
         state = brief if info.view == "delegation" else joint
         # A fresh view per run: the merges and diffs are cached per render, not across them.
-        def markdown(state: SummitState = state, info: export.TemplateInfo = info) -> str:
+        def markdown(state: SummitState = state, info: templates.TemplateInfo = info) -> str:
             return export.render_state(state, info)
 
         report(f"{name} (md)", median_ms(markdown, args.repeat))

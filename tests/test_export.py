@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
-from agenda import cli, export
+from agenda import cli, export, markdown, paths, templates
 from agenda.demo import DEMO_SLUG, build_demo
 from agenda.model import AgendaError, Code, Delegation
 from agenda.workspace import Workspace
@@ -135,7 +135,7 @@ def test_brief_without_a_delegation_is_refused(demo: Workspace) -> None:
 
 def test_a_joint_template_refuses_a_delegation_state(demo: Workspace) -> None:
     with pytest.raises(AgendaError, match="joint"):
-        export.render_state(demo.state(DEMO_SLUG, "IN"), export.find_template("agenda"))
+        export.render_state(demo.state(DEMO_SLUG, "IN"), templates.find_template("agenda"))
 
 
 # Safe HTML ------------------------------------------------------------------------------------
@@ -277,7 +277,7 @@ def test_tricky_title_is_inert_in_headings_and_cells(ws: Workspace, hostile: str
                                    "trailing ###", "![img](x) [l](y)", "~~struck~~ _u_"])
 def test_md_inline_round_trips_through_the_parser(title: str) -> None:
     for context in ("### {}", "- {}", "| {} |\n| --- |", "{}"):
-        tokens = _PARSER.parse(context.format(export.md_inline(title)))
+        tokens = _PARSER.parse(context.format(markdown.md_inline(title)))
         inline = next(t for t in tokens if t.type == "inline")
         assert [c.type for c in inline.children or []] in (["text"], ["text", "text"]), context
         assert "".join(c.content for c in inline.children or []) == title
@@ -303,7 +303,7 @@ def test_unknown_template_lists_the_known(demo: Workspace) -> None:
 
 
 def test_template_dir_and_user_dir(demo: Workspace, tmp_path: Path) -> None:
-    user = export.user_templates_dir()
+    user = paths.user_templates_dir()
     user.mkdir(parents=True)
     (user / "one-liner.md.j2").write_text("{# Titles only #}{% for i in summit.items %}"
                                           "{{ i.number }} {{ i.title | md }}\n{% endfor %}")
@@ -314,7 +314,7 @@ def test_template_dir_and_user_dir(demo: Workspace, tmp_path: Path) -> None:
     assert export.render(demo, DEMO_SLUG, "one-liner").startswith("1.1 Regional security")
     assert export.render(demo, DEMO_SLUG, "agenda") == "user agenda\n"
     assert export.render(demo, DEMO_SLUG, "agenda", template_dir=mine).startswith("dir agenda")
-    listed = {(t.name, t.origin) for t in export.list_templates(mine)}
+    listed = {(t.name, t.origin) for t in templates.list_templates(mine)}
     assert {("agenda", "--template-dir"), ("one-liner", "user"), ("brief", "built-in"),
             ("trilateral", "built-in")} <= listed
 
@@ -345,7 +345,7 @@ def test_since_must_be_a_date(demo: Workspace) -> None:
 
 
 def test_templates_root_is_found() -> None:
-    assert (export.templates_root() / "export" / "agenda.md.j2").is_file()
+    assert (templates.templates_root() / "export" / "agenda.md.j2").is_file()
 
 
 # CLI -------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agenda import export, records, rules
+from agenda import export, records, rules, templates
 from agenda.model import (
     AgendaError,
     Code,
@@ -124,7 +124,7 @@ def _views(all_records: list[records.Record], codes: list[str]) -> dict:
             [[n.text for n in state.item_notes(item)] for item in state.items],
         )
         if viewer is None:
-            agenda = export.find_template("agenda")
+            agenda = templates.find_template("agenda")
             seen["agenda"] = export.render_state(state, agenda)
     return seen
 

@@ -23,7 +23,7 @@ from tui.messages import StateLoaded
 from tui.screens.modals import ConfirmScreen
 
 if TYPE_CHECKING:
-    from agenda.export import TemplateInfo
+    from agenda.templates import TemplateInfo
     from tui.app import SummitApp
 
 
@@ -53,7 +53,7 @@ class ExportScreen(ReportsWorkerErrors, Screen[None]):
         return cast("SummitApp", self.app)
 
     def compose(self) -> ComposeResult:
-        from agenda.export import list_templates
+        from agenda.templates import list_templates
 
         try:
             self.templates = {t.name: t for t in list_templates() if t.kind == "export"}

@@ -20,7 +20,7 @@ from agenda.workspace import DEFAULT_SECTIONS
 from tui.render import status_label
 
 if TYPE_CHECKING:
-    from agenda.export import TemplateInfo
+    from agenda.templates import TemplateInfo
 
 T = TypeVar("T")
 
@@ -311,7 +311,7 @@ def parse_delegations(lines: str) -> tuple[Delegation, ...]:
 
 
 def starter_agendas() -> list[TemplateInfo]:
-    from agenda.export import list_templates
+    from agenda.templates import list_templates
 
     return [info for info in list_templates() if info.kind == "starter"]
 
