@@ -797,6 +797,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-open", action="store_true", help="only build it and print its path")
 
     cli_documents.add_parsers(command)
+    from agenda import cli_exchange
+
+    cli_exchange.add_commands(sub, command)
     return parser
 
 

@@ -1,0 +1,203 @@
+"""Packets for the air gap, e-mail or USB: signed joint records, encrypted to the recipient.
+
+A packet is `age( zip{ manifest.json, manifest.sig, records.json } )`. The manifest names the
+sender's device (with its certificate), the recipient, and the SHA-256 of the records; the
+signature covers the manifest. The receiver checks all of it before it writes anything, and
+then imports the records as a sync does, so the same packet twice changes nothing.
+A packet carries joint records only: the sender refuses to pack anything else, and the
+receiver refuses any record of another scope.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import uuid
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from agenda import records
+from agenda.exchange import keys, sync
+from agenda.model import AgendaError, now_utc, to_iso
+from agenda.records import Record
+from agenda.store import atomic_write
+from agenda.workspace import Workspace
+
+FORMAT = "summit-packet/1"
+AGE_MAGIC = b"age-encryption.org/v1"
+MAX_PACKET = 512 * 1024 * 1024
+
+
+class PacketError(AgendaError):
+    """A packet cannot be written, or is refused as a whole (nothing was imported)."""
+
+
+@dataclass(frozen=True)
+class Sent:
+    to: str
+    count: int
+    encrypted: bool
+
+
+def _parties(genesis: Record) -> set[str]:
+    chair = genesis.body.get("chair") or {}
+    return {d.get("code") for d in genesis.body.get("delegations", [])} | {chair.get("code")}
+
+
+def send(ws: Workspace, to: str, output: Path, *, encrypt: bool = True) -> Sent:
+    identity = sync.bound(ws)
+    to = keys.code_of(to)
+    if to == identity.home:
+        raise PacketError(f"{to} is this workspace's own delegation")
+    docs: list[Any] = []
+    summits: list[str] = []
+    recipients: set[str] = set()  # the addressee's devices, and ours (to read the outbox)
+    addressee = False
+    pinned = ws.pinned()
+    for entry in ws.summits():
+        stored, _ = ws.stored(entry.slug)
+        ws.forget(entry.slug)
+        decoded = [records.decode(doc) for doc in stored]
+        genesis = next((r for r in decoded if r.kind == records.GENESIS), None)
+        if genesis is None or to not in _parties(genesis):
+            continue
+        summits.append(genesis.id)
+        for record, doc in zip(decoded, stored, strict=True):
+            if record.joint:  # the exporter's own guard: internal material never leaves
+                docs.append(doc)
+        certs = keys.certificates(decoded, pinned)
+        for device in certs.values():
+            if device.code in (to, identity.home) and device.age:
+                recipients.add(device.age)
+                addressee = addressee or device.code == to
+    if not summits:
+        raise PacketError(f"No summit of this workspace has {to} among its parties")
+    for entry in ws.exchange_get("trust", {}).values():
+        for cert in entry.get("certs", []):
+            try:
+                device = keys.check_certificate(cert, pinned)
+            except keys.KeyProblem:
+                continue
+            if device.code in (to, identity.home) and device.age:
+                recipients.add(device.age)
+                addressee = addressee or device.code == to
+    body = orjson.dumps({"records": docs})
+    manifest = {"format": FORMAT, "uuid": str(uuid.uuid4()), "from": identity.home,
+                "device": identity.device, "cert": identity.cert, "to": [to],
+                "created": to_iso(now_utc()), "summits": summits, "count": len(docs),
+                "records_sha256": hashlib.sha256(body).hexdigest()}
+    manifest_bytes = records.canonical(manifest)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("manifest.json", manifest_bytes)
+        archive.writestr("manifest.sig", identity.sign_bytes(keys.PACKET_DOMAIN,
+                                                             manifest_bytes))
+        archive.writestr("records.json", body)
+    payload = buffer.getvalue()
+    if encrypt:
+        import pyrage
+
+        if not addressee:
+            raise PacketError(f"No device key of {to} is known yet (pin {to}'s card or sync "
+                              "once); --no-encrypt is for a channel already protected")
+        payload = pyrage.encrypt(payload, [pyrage.x25519.Recipient.from_str(r)
+                                           for r in sorted(recipients)])
+    atomic_write(output, payload)
+    return Sent(to, len(docs), encrypt)
+
+
+def open_packet(ws: Workspace, raw: bytes) -> tuple[dict[str, Any], list[Any]]:
+    """The manifest and record documents of a packet, after every check; raises otherwise."""
+    identity = sync.bound(ws)
+    if raw.startswith(AGE_MAGIC):
+        import pyrage
+
+        try:
+            raw = pyrage.decrypt(raw, [identity.age_identity()])
+        except Exception:  # noqa: BLE001 - pyrage raises several kinds; all mean "refused"
+            raise PacketError("The packet cannot be decrypted: altered, or not addressed to "
+                              "this device; nothing was imported") from None
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            manifest_bytes = archive.read("manifest.json")
+            sig = archive.read("manifest.sig").decode("ascii", "replace")
+            body = archive.read("records.json")
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError, ValueError):
+        raise PacketError("This file is not a packet, or it is damaged; nothing was "
+                          "imported") from None
+    try:
+        manifest = orjson.loads(manifest_bytes)
+    except orjson.JSONDecodeError:
+        raise PacketError("The packet's manifest is unreadable; nothing was imported") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise PacketError("This file is not a summit packet; nothing was imported")
+    pinned = ws.pinned()
+    sender = manifest.get("from")
+    try:
+        device = keys.check_certificate(manifest.get("cert"), pinned)
+    except keys.KeyProblem as problem:
+        raise PacketError(f"The packet's signer cannot be trusted ({problem}); nothing was "
+                          "imported") from None
+    if device.code != sender or device.device != manifest.get("device"):
+        raise PacketError(f"The packet claims to come from {sender!r} but its key says "
+                          f"{device.code}; nothing was imported")
+    if not keys.verify_bytes(device.public, sig, keys.PACKET_DOMAIN, manifest_bytes):
+        raise PacketError("The packet's signature does not match (altered); nothing was "
+                          "imported")
+    if identity.home not in (manifest.get("to") or []):
+        raise PacketError(f"The packet is addressed to {', '.join(manifest.get('to') or [])}, "
+                          f"not to {identity.home}; nothing was imported")
+    if hashlib.sha256(body).hexdigest() != manifest.get("records_sha256"):
+        raise PacketError("The packet's records do not match its signed manifest; nothing "
+                          "was imported")
+    try:
+        docs = orjson.loads(body)["records"]
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        raise PacketError("The packet's records are unreadable; nothing was imported") from None
+    if not isinstance(docs, list):
+        raise PacketError("The packet's records are unreadable; nothing was imported")
+    return manifest, docs
+
+
+def receive(ws: Workspace, path: Path) -> sync.Report:
+    """Verify a packet as a whole, then import its records summit by summit."""
+    try:
+        if path.stat().st_size > MAX_PACKET:
+            raise PacketError(f"{path} is larger than any packet ({MAX_PACKET:,} bytes)")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise PacketError(f"Cannot read {path}: {exc.strerror}") from None
+    manifest, docs = open_packet(ws, raw)
+    report = sync.Report()
+    source = f"packet {str(manifest.get('uuid'))[:8]}"
+    by_summit: dict[str, list[tuple[Record, Any]]] = {}
+    for doc in docs:
+        try:
+            record = records.decode(doc)
+        except records.RecordError as error:
+            report.refused.append(f"{source}: {error}")
+            continue
+        if not record.joint:
+            report.refused.append(f"{source}: record {record.short} is {record.scope} "
+                                  "material, which no packet may carry")
+            continue
+        by_summit.setdefault(record.summit or record.id, []).append((record, doc))
+    slugs = {entry.uuid: entry.slug for entry in ws.summits()}
+    for sid, pairs in by_summit.items():
+        slug = slugs.get(records.uuid_from_id(sid))
+        if slug is None:
+            slug = sync._join(ws, sid, [r for r, _ in pairs], report, source)
+            if slug is None:
+                continue
+        known = sync._known_ids(ws, slug)
+        pairs.sort(key=lambda pair: records.order_key(pair[0]))
+        fresh = [doc for record, doc in pairs if record.id not in known]
+        if fresh:
+            added, refused = ws.import_records(slug, fresh)
+            report.imported[slug] = report.imported.get(slug, 0) + added
+            report.refused += [f"{source}: {line}" for line in refused]
+    return report
