@@ -483,6 +483,7 @@ class Workspace:
             summit = SummitFile(slug, journal)
             self._summits[slug] = summit
             if identity is not None:
+                summit.sync()
                 self._write(summit, records.KEY_CERT, identity.home, {"cert": identity.cert})
             self._event(summit, "", "summit.create", "", f"created summit {title}")
             index.insert({"slug": slug, "uuid": genesis.uuid, "title": title,

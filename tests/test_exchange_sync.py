@@ -1,0 +1,400 @@
+"""Sync over git: delegations converge, internal material stays home, tampering is refused."""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from conftest import TickingClock
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from agenda import records
+from agenda.exchange import identity, keys, sync
+from agenda.exchange.git import Git
+from agenda.model import Delegation
+from agenda.workspace import Workspace
+
+
+class World:
+    """Bound workspaces of several delegations, a joint remote and team remotes, in a folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.joint = self.bare("joint.git")
+        self.team: dict[str, Path] = {}
+        self.spaces: dict[str, Workspace] = {}
+        self.cards: dict[str, tuple[dict[str, Any], str]] = {}
+
+    def bare(self, name: str) -> Path:
+        path = self.root / name
+        subprocess.run(["git", "init", "--bare", "-q", str(path)], check=True)
+        return path
+
+    def delegation(self, name: str, code: str) -> Workspace:
+        """A first machine of a delegation: its root key, bound, with the joint remote."""
+        ws = Workspace(self.root / name / "ws.json", create=True, clock=TickingClock())
+        fp = identity.init(ws, code)
+        self.cards[code] = (identity.card(ws), fp)
+        sync.add_remote(ws, "joint", self.joint.as_uri())
+        self.spaces[name] = ws
+        return ws
+
+    def officer(self, name: str, first: str) -> Workspace:
+        """A second machine of `first`'s delegation, certified by its root, on its team remote."""
+        root_ws = self.spaces[first]
+        code = root_ws.identity().home
+        ws = Workspace(self.root / name / "ws.json", create=True, clock=TickingClock())
+        request = identity.enrol(ws, code)
+        identity.install(ws, identity.certify(root_ws, request))
+        if code not in self.team:
+            self.team[code] = self.bare(f"team-{code}.git")
+            sync.add_remote(root_ws, "team", str(self.team[code]), team=True)
+        sync.add_remote(ws, "team", str(self.team[code]), team=True)
+        self.spaces[name] = ws
+        return ws
+
+    def trust_all(self) -> None:
+        for ws in self.spaces.values():
+            home = ws.identity().home
+            for code, (card, fp) in self.cards.items():
+                if code != home:
+                    identity.trust(ws, card, fp)
+
+    def sync(self, name: str) -> sync.Report:
+        return sync.sync(self.spaces[name])
+
+    def drain(self, order: list[str] | None = None) -> None:
+        """Sync everyone until nothing moves (three rounds reach everyone through relays)."""
+        for _ in range(3):
+            for name in order or sorted(self.spaces):
+                report = self.sync(name)
+                assert not report.refused, report.refused
+
+    def close(self) -> None:
+        for ws in self.spaces.values():
+            ws.close()
+
+
+def new_summit(ws: Workspace, *codes: str) -> str:
+    names = {"IN": "India", "RU": "Russia", "JP": "Japan"}
+    entry = ws.create_summit("Summit", [Delegation(c, names[c]) for c in codes],
+                             sections=["Trade", "Health"])
+    return entry.slug
+
+
+def joint_view(ws: Workspace) -> Any:
+    """Everything a party sees of the joint record: the ids, items, statuses and histories."""
+    (entry,) = ws.summits()
+    stored, _ = ws.stored(entry.slug)
+    ids = sorted(d["id"] for d in stored if d["record"]["scope"] == "joint")
+    state = ws.state(entry.slug, None)
+    items = [(i.number, i.title, i.status.value,
+              [(r.label, r.id, r.delegation, r.text) for r in state.history(i)])
+             for i in state.items]
+    return ids, items
+
+
+def team_view(ws: Workspace, code: str) -> Any:
+    (entry,) = ws.summits()
+    state = ws.state(entry.slug, code)
+    return [(i.number, [(r.id, r.text) for r in state.history(i)],
+             [n.text for n in state.item_notes(i)]) for i in state.items]
+
+
+def remote_bytes(repo: Path) -> bytes:
+    """Every object of a repository (packed, loose, unreachable), its ref names and logs."""
+    objects = subprocess.run(["git", f"--git-dir={repo}", "cat-file", "--batch-all-objects",
+                              "--batch"], capture_output=True, check=True).stdout
+    refs = subprocess.run(["git", f"--git-dir={repo}", "for-each-ref"], capture_output=True,
+                          check=True).stdout
+    return objects + refs
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Any:
+    w = World(tmp_path)
+    yield w
+    w.close()
+
+
+def test_two_delegations_converge_and_internal_material_stays_home(world: World) -> None:
+    india, russia = world.delegation("in", "IN"), world.delegation("ru", "RU")
+    world.trust_all()
+    slug = new_summit(india, "IN", "RU")
+    india.add_item(slug, section="Trade", title="Ports", text="Ports [by 2030].",
+                   delegation="IN", why="JUSTIFY-IN-1")
+    india.table(slug, "1.1", delegation="IN", text="DRAFT-IN-1 ports", internal=True)
+    india.add_note(slug, "1.1", delegation="IN", text="NOTE-IN-1")
+    world.sync("in")
+    report = world.sync("ru")
+    assert report.joined == [slug] and not report.refused
+    (rslug,) = [e.slug for e in russia.summits()]
+    russia.table(rslug, "1.1", delegation="RU", text="Ports by 2031.", why="Our reason")
+    russia.table(rslug, "1.1", delegation="RU", text="DRAFT-RU-1", internal=True)
+    world.drain()
+    assert joint_view(india) == joint_view(russia)
+    assert [r.delegation for r in india.state(slug).history(india.state(slug).items[0])] == \
+        ["IN", "RU"]
+    seen = remote_bytes(world.joint)
+    for marker in (b"DRAFT-IN-1", b"NOTE-IN-1", b"DRAFT-RU-1"):
+        assert marker not in seen
+    assert b"JUSTIFY-IN-1" in seen  # a tabled text's justification is tabled with it
+    russia_files = b"".join(p.read_bytes() for p in (world.root / "ru").rglob("*")
+                            if p.is_file())
+    assert b"DRAFT-IN-1" not in russia_files and b"NOTE-IN-1" not in russia_files
+
+
+def test_sync_twice_changes_nothing(world: World) -> None:
+    india = world.delegation("in", "IN")
+    world.delegation("ru", "RU")
+    world.trust_all()
+    slug = new_summit(india, "IN", "RU")
+    india.add_item(slug, section="Trade", title="Ports", text="Ports.", delegation="IN")
+    world.drain()
+    files = sorted(p for p in world.root.rglob("*") if p.is_file() and "objects" not in p.parts
+                   and not p.name.endswith(".lock") and p.name != "FETCH_HEAD")
+    before = {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in files}
+    refs = {repo: Git(repo).refs("refs/") for repo in (world.joint,)}
+    for name in ("in", "ru"):
+        report = world.sync(name)
+        assert report.lines() == ["nothing new"]
+    assert {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in files} == before
+    assert {repo: Git(repo).refs("refs/") for repo in (world.joint,)} == refs
+
+
+def test_a_second_officer_shares_internal_material_through_the_team_remote(
+        world: World) -> None:
+    india_a = world.delegation("in-a", "IN")
+    world.delegation("ru", "RU")
+    india_b = world.officer("in-b", "in-a")
+    world.trust_all()
+    slug = new_summit(india_a, "IN", "RU")
+    india_a.add_item(slug, section="Trade", title="Ports", text="Ports.", delegation="IN")
+    india_a.table(slug, "1.1", delegation="IN", text="DRAFT-A", internal=True)
+    world.sync("in-a")
+    report = world.sync("in-b")
+    assert report.joined and not report.refused
+    (bslug,) = [e.slug for e in india_b.summits()]
+    india_b.add_note(bslug, "1.1", delegation="IN", text="NOTE-B")
+    india_b.table(bslug, "1.1", delegation="IN", text="Ports, tabled by officer B.")
+    world.drain(["in-b", "in-a", "ru"])
+    assert team_view(india_a, "IN") == team_view(india_b, "IN")
+    assert joint_view(india_a) == joint_view(india_b) == joint_view(world.spaces["ru"])
+    seen = remote_bytes(world.joint)
+    assert b"DRAFT-A" not in seen and b"NOTE-B" not in seen
+    assert b"NOTE-B" in remote_bytes(world.team["IN"])
+
+
+OPS = st.lists(st.tuples(st.sampled_from(["table", "draft", "note", "accept", "retitle",
+                                          "sync"]),
+                         st.sampled_from(["in-a", "in-b", "ru"]),
+                         st.integers(0, 1)),
+               min_size=1, max_size=10)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
+@given(ops=OPS, order=st.permutations(["in-a", "in-b", "ru"]))
+def test_convergence_whatever_the_order_of_syncs(ops: list[tuple[str, str, int]],
+                                                 order: list[str]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        world = World(Path(folder))
+        try:
+            _convergence(world, ops, order)
+        finally:
+            world.close()
+
+
+def _convergence(world: World, ops: list[tuple[str, str, int]], order: list[str]) -> None:
+    india_a = world.delegation("in-a", "IN")
+    world.delegation("ru", "RU")
+    world.officer("in-b", "in-a")
+    world.trust_all()
+    slug = new_summit(india_a, "IN", "RU")
+    india_a.add_item(slug, section="Trade", title="Ports", text="Ports.", delegation="IN")
+    india_a.add_item(slug, section="Health", title="Vaccines", text="Vaccines.",
+                     delegation="IN")
+    world.drain(["in-a", "in-b", "ru"])
+    markers = []
+    for step, (op, name, which) in enumerate(ops):
+        ws = world.spaces[name]
+        code = ws.identity().home
+        (entry,) = ws.summits()
+        item = ws.state(entry.slug).items[which].uuid
+        marker = f"SECRET-{name}-{step}"
+        if op == "sync":
+            world.sync(name)
+        elif op == "table":
+            ws.table(entry.slug, item, delegation=code, text=f"Text {name} {step}.")
+        elif op == "draft":
+            ws.table(entry.slug, item, delegation=code, text=marker, internal=True)
+            markers.append(marker)
+        elif op == "note":
+            ws.add_note(entry.slug, item, delegation=code, text=marker)
+            markers.append(marker)
+        elif op == "accept":
+            try:
+                ws.accept(entry.slug, item, delegation=code)
+            except Exception:  # noqa: BLE001 - nothing to accept is a legal outcome here
+                pass
+        elif op == "retitle":
+            ws.retitle_item(entry.slug, item, f"Title {name} {step}")
+    world.drain(order)
+    views = [joint_view(world.spaces[name]) for name in order]
+    assert views[0] == views[1] == views[2]
+    assert team_view(world.spaces["in-a"], "IN") == team_view(world.spaces["in-b"], "IN")
+    seen = remote_bytes(world.joint)
+    for marker in markers:
+        assert marker.encode() not in seen
+
+
+# Tampering ---------------------------------------------------------------------------------
+
+def _forge(ws: Workspace, slug: str, *, author: str | None = None, lamport_shift: int = 0,
+           extra_deps: tuple[str, ...] = (), text: str = "Forged.") -> records.Record:
+    """A record as `ws`'s device would sign it, bent as asked."""
+    ident = ws.identity()
+    (item,) = ws.state(slug).items[:1]
+    stored, _ = ws.stored(slug)
+    every = [records.decode(d) for d in stored]
+    joint = [r for r in every if r.joint]
+    deps = {*records.heads(joint), *extra_deps}
+    lamport = 1 + max(r.lamport for r in every if r.id in deps)
+    record = records.make(kind=records.REVISION, summit=every[0].id, scope=records.JOINT,
+                          author=author or ident.home, lamport=lamport + lamport_shift,
+                          deps=sorted(deps), created="2021-01-01T00:00:00Z",
+                          body={"item": item.uuid, "code": "MOD", "text": text,
+                                "justification": "", "parents": []},
+                          signer=ident.device)
+    return ident.sign(record)
+
+
+def _plant(repo: Path, ref: str, docs: list[Any], replace: bool = False) -> None:
+    git = Git(repo)
+    tip = git.refs(ref).get(ref)
+    files = {f"{d['id']}.json": orjson.dumps(d, option=orjson.OPT_SORT_KEYS) for d in docs}
+    git.append_commit(ref, tip, files, "XX", "0" * 32, 1_600_000_000)
+
+
+def test_tampered_records_are_refused_and_the_rest_imported(world: World) -> None:
+    india, russia = world.delegation("in", "IN"), world.delegation("ru", "RU")
+    world.trust_all()
+    slug = new_summit(india, "IN", "RU")
+    india.add_item(slug, section="Trade", title="Ports", text="Ports.", delegation="IN")
+    world.drain()
+    (rslug,) = [e.slug for e in russia.summits()]
+    ru = russia.identity()
+    sid = records.decode(russia.stored(rslug)[0][0]).id
+    ru_ref = f"refs/joint/{sid}/RU/{ru.device}"
+    # Forged first, so that none of them depends on the record rewritten below.
+    claim = _forge(india, slug, author="RU", text="Claimed for RU.")  # RU, by an IN device
+    wrong = _forge(russia, rslug, lamport_shift=5, text="Clock inflated.")
+    russia.table(rslug, "1.1", delegation="RU", text="DRAFT-RU", internal=True)
+    draft = next(records.decode(d) for d in russia.stored(rslug)[0]
+                 if d["record"]["scope"] == "team:RU")
+    leaky = _forge(russia, rslug, extra_deps=(draft.id,), text="Leaky.")  # joint on team
+    fine = _forge(russia, rslug, text="A fine text.")
+    russia.table(rslug, "1.1", delegation="RU", text="Russia's honest text.")
+    sync.sync(russia)
+    # A record of RU's rewritten in the remote: same file name, altered text, fast-forward.
+    git = Git(world.joint)
+    honest = git.tree_files(ru_ref)
+    victim = next(name for name in honest
+                  if b"honest" in git.read_blobs([honest[name]])[honest[name]])
+    doc = orjson.loads(git.read_blobs([honest[victim]])[honest[victim]])
+    doc["record"]["body"]["text"] = "Russia's altered text."
+    git.append_commit(ru_ref, git.refs(ru_ref)[ru_ref],
+                      {victim: orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)}, "RU",
+                      ru.device, 1_600_000_000)
+    _plant(world.joint, f"refs/joint/{sid}/RU/{india.identity().device}",
+           [records.encode(claim)])
+    _plant(world.joint, ru_ref, [records.encode(r) for r in (wrong, leaky, fine)])
+    report = world.sync("in")
+    text = "\n".join(report.refused)
+    assert len(report.refused) == 4, text
+    assert "altered" in text
+    assert "claims to be RU's but is signed by a IN device" in text
+    assert "its clock says" in text
+    assert "does not have" in text
+    stored = india.stored(slug)[0]
+    ids = {d["id"] for d in stored}
+    assert fine.id in ids
+    assert not ids & {claim.id, wrong.id, leaky.id}
+    assert all(b"altered" not in orjson.dumps(d) for d in stored)
+    # The bad ref is not accepted: the next sync refuses again, and imports nothing twice.
+    again = world.sync("in")
+    assert len(again.refused) == 4 and not again.imported.get(slug)
+
+
+def test_a_joint_record_may_not_depend_on_a_team_record(world: World) -> None:
+    world.delegation("ru", "RU")
+    russia = world.spaces["ru"]
+    india = world.delegation("in", "IN")
+    world.trust_all()
+    slug = new_summit(russia, "IN", "RU")
+    russia.add_item(slug, section="Trade", title="Ports", text="Ports.", delegation="RU")
+    russia.table(slug, "1.1", delegation="RU", text="DRAFT", internal=True)
+    draft = next(records.decode(d) for d in russia.stored(slug)[0]
+                 if d["record"]["scope"] == "team:RU")
+    leaky = _forge(russia, slug, extra_deps=(draft.id,))
+    _, refused = russia.import_records(slug, [records.encode(leaky)])
+    assert refused and "internal material" in refused[0]
+    assert india.summits() == []
+
+
+def test_the_border_guard_refuses_internal_material_for_a_joint_remote(world: World) -> None:
+    india = world.delegation("in", "IN")
+    slug = new_summit(india, "IN", "RU")
+    india.add_item(slug, section="Trade", title="Ports", text="Ports.", delegation="IN")
+    india.table(slug, "1.1", delegation="IN", text="DRAFT-GUARD", internal=True)
+    draft = next(d for d in india.stored(slug)[0] if d["record"]["scope"] == "team:IN")
+    local = sync.local_git(india)
+    local.init()
+    sid = draft["record"]["summit"]
+    _plant(local.git_dir, f"refs/joint/{sid}/IN/{india.identity().device}", [draft])
+    with pytest.raises(sync.SyncError, match="Border guard"):
+        sync.sync(india)
+    assert Git(world.joint).refs("refs/") == {}
+    assert b"DRAFT-GUARD" not in remote_bytes(world.joint)
+
+
+def test_a_summit_from_an_unpinned_delegation_is_not_joined(world: World) -> None:
+    india, russia = world.delegation("in", "IN"), world.delegation("ru", "RU")
+    slug = new_summit(india, "IN", "RU")
+    india.add_item(slug, section="Trade", title="Ports", text="Ports.", delegation="IN")
+    sync.sync(india)
+    report = sync.sync(russia)
+    assert russia.summits() == []
+    assert any("not pinned" in line for line in report.refused)
+
+
+def test_a_summit_without_the_home_delegation_is_not_joined(world: World) -> None:
+    india, russia = world.delegation("in", "IN"), world.delegation("ru", "RU")
+    world.trust_all()
+    names = {"IN": "India", "JP": "Japan"}
+    india.create_summit("Other", [Delegation(c, n) for c, n in names.items()])
+    sync.sync(india)
+    report = sync.sync(russia)
+    assert russia.summits() == [] and not report.refused
+
+
+def test_check_verifies_signatures(world: World) -> None:
+    from agenda.integrity import check, check_summit
+
+    india, russia = world.delegation("in", "IN"), world.delegation("ru", "RU")
+    world.trust_all()
+    slug = new_summit(india, "IN", "RU")
+    india.add_item(slug, section="Trade", title="Ports", text="Ports.", delegation="IN")
+    assert check(india) == []
+    stored, events = india.stored(slug)
+    forged = [dict(d) for d in stored]
+    forged[-1] = {**forged[-1], "sig": keys.b64(b"\0" * 64)}
+    problems = check_summit(slug, forged, events, pinned=india.pinned())
+    assert [p.message for p in problems] == [
+        "its signature does not match (altered after signing)"]
+    # Russia has not pinned anything of India's own devices beyond the root: still verifiable.
+    assert check_summit(slug, stored, events, pinned=russia.pinned()) == []
