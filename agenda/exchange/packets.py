@@ -1,6 +1,7 @@
 """Packets for the air gap, e-mail or USB: signed joint records, encrypted to the recipient.
 
-A packet is `age( zip{ manifest.json, manifest.sig, records.json } )`. The manifest names the
+A packet is `age( envelope( zip{ manifest.json, manifest.sig, records.json } ) )`, the
+envelope being a format line and the zip's SHA-256. The manifest names the
 sender's device (with its certificate), the recipient, and the SHA-256 of the records; the
 signature covers the manifest. The receiver checks all of it before it writes anything, and
 then imports the records as a sync does, so the same packet twice changes nothing.
@@ -29,6 +30,7 @@ from agenda.workspace import Workspace
 
 FORMAT = "summit-packet/1"
 AGE_MAGIC = b"age-encryption.org/v1"
+ENVELOPE = b"summit-packet/1\n"
 MAX_PACKET = 512 * 1024 * 1024
 
 
@@ -97,7 +99,11 @@ def send(ws: Workspace, to: str, output: Path, *, encrypt: bool = True) -> Sent:
         archive.writestr("manifest.sig", identity.sign_bytes(keys.PACKET_DOMAIN,
                                                              manifest_bytes))
         archive.writestr("records.json", body)
-    payload = buffer.getvalue()
+    archive_bytes = buffer.getvalue()
+    # The envelope's hash catches damage anywhere in the file, even in zip fields that zip
+    # itself never checks; what the packet says is covered by the manifest's signature.
+    payload = ENVELOPE + hashlib.sha256(archive_bytes).hexdigest().encode() + b"\n" + \
+        archive_bytes
     if encrypt:
         import pyrage
 
@@ -121,12 +127,18 @@ def open_packet(ws: Workspace, raw: bytes) -> tuple[dict[str, Any], list[Any]]:
         except Exception:  # noqa: BLE001 - pyrage raises several kinds; all mean "refused"
             raise PacketError("The packet cannot be decrypted: altered, or not addressed to "
                               "this device; nothing was imported") from None
+    if not raw.startswith(ENVELOPE):
+        raise PacketError("This file is not a summit packet; nothing was imported")
+    digest, _, raw = raw[len(ENVELOPE):].partition(b"\n")
+    if digest != hashlib.sha256(raw).hexdigest().encode():
+        raise PacketError("The packet is damaged (its checksum does not match); nothing was "
+                          "imported")
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as archive:
             manifest_bytes = archive.read("manifest.json")
             sig = archive.read("manifest.sig").decode("ascii", "replace")
             body = archive.read("records.json")
-    except (zipfile.BadZipFile, KeyError, OSError, EOFError, ValueError):
+    except Exception:  # noqa: BLE001 - a hostile zip fails in many ways; all mean "refused"
         raise PacketError("This file is not a packet, or it is damaged; nothing was "
                           "imported") from None
     try:
