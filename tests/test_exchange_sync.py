@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agenda import records
+from agenda.cli import main
 from agenda.exchange import identity, keys, sync
 from agenda.exchange.git import Git
 from agenda.model import Delegation
@@ -122,7 +123,8 @@ def world(tmp_path: Path) -> Any:
     w.close()
 
 
-def test_two_delegations_converge_and_internal_material_stays_home(world: World) -> None:
+def test_two_delegations_converge_and_internal_material_stays_home(
+        world: World, capsys: pytest.CaptureFixture[str]) -> None:
     india, russia = world.delegation("in", "IN"), world.delegation("ru", "RU")
     world.trust_all()
     slug = new_summit(india, "IN", "RU")
@@ -140,6 +142,17 @@ def test_two_delegations_converge_and_internal_material_stays_home(world: World)
     assert joint_view(india) == joint_view(russia)
     assert [r.delegation for r in india.state(slug).history(india.state(slug).items[0])] == \
         ["IN", "RU"]
+    assert rslug == slug
+    # (The agenda export is left out: its "Text as of" comes from the local event log.)
+    for command in (["items", "--json"], ["history", "1.1", "--json"], ["brackets", "--json"]):
+        outputs = []
+        for ws in (india, russia):
+            try:
+                main(["--db", str(ws.path), *command])
+            except SystemExit as exit_:
+                assert not exit_.code
+            outputs.append(capsys.readouterr().out)
+        assert outputs[0] == outputs[1] and outputs[0], command
     seen = remote_bytes(world.joint)
     for marker in (b"DRAFT-IN-1", b"NOTE-IN-1", b"DRAFT-RU-1"):
         assert marker not in seen

@@ -87,8 +87,11 @@ def add_remote(ws: Workspace, name: str, url: str, *, team: bool = False,
     remotes = dict(ws.exchange_get("remotes", {}))
     if name in remotes:
         raise AgendaError(f"A remote {name!r} already exists ({remotes[name]['url']})")
+    url = url.strip()
+    if "://" not in url and ":" not in url.split("/")[0] and Path(url).exists():
+        url = str(Path(url).resolve())  # a path works from any folder the user syncs from
     (git or local_git(ws)).init()
-    remotes[name] = {"url": url.strip(), "team": team}
+    remotes[name] = {"url": url, "team": team}
     ws.exchange_put("remotes", remotes)
 
 
