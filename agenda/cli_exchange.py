@@ -65,6 +65,8 @@ def add_commands(sub: Any, command: Callable[..., argparse.ArgumentParser]) -> N
     p.add_argument("-o", "--output", type=Path, required=True)
     p.add_argument("--no-encrypt", action="store_true",
                    help="for a channel already protected (a diplomatic bag)")
+    p.add_argument("--full", action="store_true",
+                   help="every joint record, not only those not sent to CODE before")
 
     p = command("receive", cmd_receive, "verify and import a packet")
     p.add_argument("file", type=Path)
@@ -203,7 +205,7 @@ def cmd_send(args: argparse.Namespace) -> None:
 
     ws = _open(args)
     sent = packets.send(ws, args.to.strip().upper(), args.output,
-                        encrypt=not args.no_encrypt)
+                        encrypt=not args.no_encrypt, full=args.full)
     say(f"{sent.count} record{'s' if sent.count != 1 else ''} for {sent.to} written to "
         f"{args.output}{' (encrypted)' if sent.encrypted else ''}")
 

@@ -162,3 +162,31 @@ def test_a_forged_packet_carrying_internal_material_is_refused(pair: Any,
     everything = b"".join(_files(russia).values())
     assert b"DRAFT-PACKET" not in everything and b"NOTE-PACKET" not in everything
     assert joint_view(russia) == joint_view(india)
+
+
+def test_packets_out_of_order_wait_and_a_full_packet_recovers(pair: Any,
+                                                              tmp_path: Path) -> None:
+    world, india, russia, slug = pair
+    first, second, third = (tmp_path / f"p{n}.summit" for n in (1, 2, 3))
+    packets.send(india, "RU", first)
+    india.table(slug, "1.1", delegation="IN", text="Second packet's text.")
+    sent = packets.send(india, "RU", second)
+    assert sent.count == 1  # only what was not sent before
+    before = _files(russia)
+    report = packets.receive(russia, second)
+    assert report.waiting and not report.imported and russia.summits() == []
+    assert {p for p in _files(russia) if "inbox" not in p.parts} == set(before)
+    report = packets.receive(russia, first)
+    assert not report.waiting and not report.refused
+    assert joint_view(russia) == joint_view(india)
+    assert not list((russia.path.parent / "ws.exchange" / "inbox").glob("*.summit"))
+    # Packets lost on the way: a full packet carries everything again.
+    india.table(slug, "1.1", delegation="IN", text="Lost.")
+    packets.send(india, "RU", tmp_path / "lost.summit")
+    india.table(slug, "1.1", delegation="IN", text="Also lost.")
+    assert packets.send(india, "RU", third).count == 1
+    assert packets.receive(russia, third).waiting
+    packets.send(india, "RU", tmp_path / "full.summit", full=True)
+    report = packets.receive(russia, tmp_path / "full.summit")
+    assert not report.waiting and not report.refused
+    assert joint_view(russia) == joint_view(india)

@@ -50,7 +50,9 @@ def _parties(genesis: Record) -> set[str]:
     return {d.get("code") for d in genesis.body.get("delegations", [])} | {chair.get("code")}
 
 
-def send(ws: Workspace, to: str, output: Path, *, encrypt: bool = True) -> Sent:
+def send(ws: Workspace, to: str, output: Path, *, encrypt: bool = True,
+         full: bool = False) -> Sent:
+    """Write a packet for `to`: the joint records not yet sent to it (all with `full`)."""
     identity = sync.bound(ws)
     to = keys.code_of(to)
     if to == identity.home:
@@ -60,6 +62,8 @@ def send(ws: Workspace, to: str, output: Path, *, encrypt: bool = True) -> Sent:
     recipients: set[str] = set()  # the addressee's devices, and ours (to read the outbox)
     addressee = False
     pinned = ws.pinned()
+    sent_before = dict(ws.exchange_get("sent", {}).get(to, {}))
+    sent_now: dict[str, int] = {}
     for entry in ws.summits():
         stored, _ = ws.stored(entry.slug)
         ws.forget(entry.slug)
@@ -68,7 +72,10 @@ def send(ws: Workspace, to: str, output: Path, *, encrypt: bool = True) -> Sent:
         if genesis is None or to not in _parties(genesis):
             continue
         summits.append(genesis.id)
-        for record, doc in zip(decoded, stored, strict=True):
+        start = 0 if full else sent_before.get(genesis.id, 0)
+        start = start if start <= len(stored) else 0  # a restored workspace: send it all
+        sent_now[genesis.id] = len(stored)
+        for record, doc in zip(decoded[start:], stored[start:], strict=True):
             if record.joint:  # the exporter's own guard: internal material never leaves
                 docs.append(doc)
         certs = keys.certificates(decoded, pinned)
@@ -113,6 +120,9 @@ def send(ws: Workspace, to: str, output: Path, *, encrypt: bool = True) -> Sent:
         payload = pyrage.encrypt(payload, [pyrage.x25519.Recipient.from_str(r)
                                            for r in sorted(recipients)])
     atomic_write(output, payload)
+    every = dict(ws.exchange_get("sent", {}))
+    every[to] = {**sent_before, **sent_now}
+    ws.exchange_put("sent", every)
     return Sent(to, len(docs), encrypt)
 
 
@@ -176,7 +186,8 @@ def open_packet(ws: Workspace, raw: bytes) -> tuple[dict[str, Any], list[Any]]:
 
 
 def receive(ws: Workspace, path: Path) -> sync.Report:
-    """Verify a packet as a whole, then import its records summit by summit."""
+    """Verify a packet as a whole, then import it; a packet that needs one not yet received
+    waits in the inbox, and waiting packets are retried after every packet applied."""
     try:
         if path.stat().st_size > MAX_PACKET:
             raise PacketError(f"{path} is larger than any packet ({MAX_PACKET:,} bytes)")
@@ -185,20 +196,68 @@ def receive(ws: Workspace, path: Path) -> sync.Report:
         raise PacketError(f"Cannot read {path}: {exc.strerror}") from None
     manifest, docs = open_packet(ws, raw)
     report = sync.Report()
-    source = f"packet {str(manifest.get('uuid'))[:8]}"
+    if not _apply(ws, manifest, docs, report):
+        inbox = sync.exchange_dir(ws) / "inbox"
+        inbox.mkdir(parents=True, exist_ok=True, mode=0o700)
+        atomic_write(inbox / f"{_safe_uuid(manifest)}.summit", raw)
+        report.waiting.append(f"packet {_safe_uuid(manifest)[:8]} waits for the packet "
+                              "before it (kept in the inbox)")
+        return report
+    retry_inbox(ws, report)
+    return report
+
+
+def retry_inbox(ws: Workspace, report: sync.Report) -> None:
+    """Apply every waiting packet whose predecessors have arrived, until none moves."""
+    inbox = sync.exchange_dir(ws) / "inbox"
+    progress = True
+    while progress and inbox.is_dir():
+        progress = False
+        for path in sorted(inbox.glob("*.summit")):
+            try:
+                manifest, docs = open_packet(ws, path.read_bytes())
+            except PacketError as error:
+                report.refused.append(f"{path.name}: {error}")
+                path.unlink()
+                continue
+            if _apply(ws, manifest, docs, report):
+                path.unlink()
+                progress = True
+
+
+def _safe_uuid(manifest: dict[str, Any]) -> str:
+    value = str(manifest.get("uuid", ""))
+    return "".join(c for c in value if c.isalnum() or c == "-")[:40] or "packet"
+
+
+def _apply(ws: Workspace, manifest: dict[str, Any], docs: list[Any],
+           report: sync.Report) -> bool:
+    """Import a checked packet's records; False (nothing written) when some of them depend
+    on records that neither the workspace nor the packet holds."""
+    source = f"packet {_safe_uuid(manifest)[:8]}"
+    refused: list[str] = []
     by_summit: dict[str, list[tuple[Record, Any]]] = {}
     for doc in docs:
         try:
             record = records.decode(doc)
         except records.RecordError as error:
-            report.refused.append(f"{source}: {error}")
+            refused.append(f"{source}: {error}")
             continue
         if not record.joint:
-            report.refused.append(f"{source}: record {record.short} is {record.scope} "
-                                  "material, which no packet may carry")
+            refused.append(f"{source}: record {record.short} is {record.scope} material, "
+                           "which no packet may carry")
             continue
         by_summit.setdefault(record.summit or record.id, []).append((record, doc))
     slugs = {entry.uuid: entry.slug for entry in ws.summits()}
+    for sid, pairs in by_summit.items():
+        slug = slugs.get(records.uuid_from_id(sid))
+        present = sync._known_ids(ws, slug) if slug else set()
+        present |= {record.id for record, _ in pairs}
+        if slug is None and sid not in present:
+            return False  # the summit's genesis comes in an earlier packet
+        if any(dep not in present for record, _ in pairs for dep in record.deps):
+            return False
+    report.refused += refused
     for sid, pairs in by_summit.items():
         slug = slugs.get(records.uuid_from_id(sid))
         if slug is None:
@@ -209,7 +268,7 @@ def receive(ws: Workspace, path: Path) -> sync.Report:
         pairs.sort(key=lambda pair: records.order_key(pair[0]))
         fresh = [doc for record, doc in pairs if record.id not in known]
         if fresh:
-            added, refused = ws.import_records(slug, fresh)
+            added, refused_here = ws.import_records(slug, fresh)
             report.imported[slug] = report.imported.get(slug, 0) + added
-            report.refused += [f"{source}: {line}" for line in refused]
-    return report
+            report.refused += [f"{source}: {line}" for line in refused_here]
+    return True

@@ -49,6 +49,7 @@ class Report:
     refused: list[str] = field(default_factory=list)
     exported: int = 0
     pushed: list[str] = field(default_factory=list)  # remotes that received something
+    waiting: list[str] = field(default_factory=list)  # packets parked for a predecessor
 
     def lines(self) -> list[str]:
         out = [f"joined summit {slug}" for slug in self.joined]
@@ -57,6 +58,7 @@ class Report:
         if self.exported:
             out.append(f"exported {self.exported} record{'s' if self.exported != 1 else ''}")
         out += [f"pushed to {name}" for name in self.pushed]
+        out += self.waiting
         return out or ["nothing new"]
 
 
