@@ -43,6 +43,9 @@ def add_commands(sub: Any, command: Callable[..., argparse.ArgumentParser]) -> N
                                  "install the certificate (--cert)")
     k.add_argument("-o", "--output", type=Path)
     k.add_argument("--cert", type=Path, help="the certificate from `summit keys certify`")
+    k = keys_sub.add_parser("revoke", parents=[common],
+                            help="revoke one of this delegation's devices (root key)")
+    k.add_argument("device", help="the device id, or enough of its start")
     k = keys_sub.add_parser("certify", parents=[common],
                             help="certify another machine of this delegation (root key)")
     k.add_argument("request", type=Path)
@@ -156,6 +159,10 @@ def cmd_keys(args: argparse.Namespace) -> None:
         _write_json(args.output, identity.enrol(ws, code))
         say(f"request written to {args.output}; the root key holder runs "
             "`summit keys certify` on it")
+    elif action == "revoke":
+        device, count = identity.revoke(_open(args), args.device)
+        say(f"device {device} revoked in {count} summit{'s' if count != 1 else ''}; sync to "
+            "tell the others")
     elif action == "certify":
         ws = _open(args)
         answer = identity.certify(ws, identity.read_json(args.request, "enrolment request"))

@@ -48,10 +48,12 @@ LEGACY_STATUS = "status.legacy"
 # A device introduces itself: its certificate from its delegation's root key, signed by the
 # device itself (see exchange/keys.py). Joint, so that every party can check every signature.
 KEY_CERT = "key.cert"
+KEY_REVOKE = "key.revoke"  # a root-signed revocation of a device, carried like a certificate
 
 KINDS = frozenset({GENESIS, SUMMIT_UPDATE, SECTION_ADD, SECTION_PLACE, SECTION_RENAME,
                    ITEM_ADD, ITEM_RETITLE, ITEM_PLACE, ITEM_TAG, REVISION, ACCEPTANCE,
-                   CONFIRM, DECISION, NOTE, LEGACY_STATUS, KEY_CERT})
+                   CONFIRM, DECISION, NOTE, LEGACY_STATUS, KEY_CERT,
+                   KEY_REVOKE})
 TEAM_KINDS = frozenset({REVISION, NOTE})  # the kinds that may be internal to a delegation
 
 _MAX_INT = 2**53  # JSON numbers beyond this lose precision in other languages' parsers

@@ -995,12 +995,21 @@ class Workspace:
         """How a bound workspace checks a received record's signature (unbound: it does not)."""
         if self.exchange_get("identity") is None:
             return lambda record: ""
-        from agenda.exchange.keys import certificates, signature_problem
+        from agenda.exchange.keys import certificates, revocations, signature_problem
 
-        certs = certificates(known, self.pinned(), [
+        pinned = self.pinned()
+        certs = certificates(known, pinned, [
             cert for entry in self.exchange_get("trust", {}).values()
             for cert in entry.get("certs", [])])
-        return lambda record: signature_problem(record, certs)
+        revoked = revocations(known, pinned)
+        return lambda record: signature_problem(record, certs, revoked)
+
+    def write_key_record(self, slug: str, kind: str, body: dict[str, Any]) -> Record:
+        """Write a key certificate or revocation into a summit, signed by this device."""
+        if kind not in (records.KEY_CERT, records.KEY_REVOKE):
+            raise AgendaError(f"{kind} is not a key record")
+        with self.transaction():
+            return self._write(self._file(slug), kind, "", body)
 
     def adopt(self, genesis: Record) -> str:
         """Start a summit from another workspace's genesis record (checked by the caller):

@@ -411,3 +411,32 @@ def test_check_verifies_signatures(world: World) -> None:
         "its signature does not match (altered after signing)"]
     # Russia has not pinned anything of India's own devices beyond the root: still verifiable.
     assert check_summit(slug, stored, events, pinned=russia.pinned()) == []
+
+
+def test_a_revoked_device_no_longer_counts(world: World) -> None:
+    india_a = world.delegation("in-a", "IN")
+    russia = world.delegation("ru", "RU")
+    india_b = world.officer("in-b", "in-a")
+    world.trust_all()
+    slug = new_summit(india_a, "IN", "RU")
+    india_a.add_item(slug, section="Trade", title="Ports", text="Ports.", delegation="IN")
+    world.drain(["in-a", "in-b", "ru"])
+    (bslug,) = [e.slug for e in india_b.summits()]
+    india_b.table(bslug, "1.1", delegation="IN", text="Before the revocation.")
+    world.drain(["in-b", "in-a", "ru"])
+    device, count = identity.revoke(india_a, india_b.identity().device[:8])
+    assert count == 1 and device == india_b.identity().device
+    world.drain(["in-a", "ru"])
+    india_b.table(bslug, "1.1", delegation="IN", text="After the revocation (stolen key).")
+    sync.sync(india_b)
+    report = sync.sync(india_a)
+    assert len(report.refused) == 1 and "revoked" in report.refused[0]
+    sync.sync(russia)
+    texts = [r.text for r in russia.state(slug).history(russia.state(slug).items[0])]
+    assert "Before the revocation." in texts
+    assert not any("stolen" in t for t in texts)
+    from agenda.integrity import check
+
+    assert check(india_a) == [] and check(russia) == []
+    with pytest.raises(Exception, match="own device"):
+        identity.revoke(india_a, india_a.identity().device)

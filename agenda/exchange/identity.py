@@ -172,3 +172,35 @@ def install(ws: Workspace, answer: Any) -> str:
     ws.exchange_put("identity", {"home": enrolment["home"], "device": device.device,
                                  "cert": answer["cert"]})
     return fp
+
+
+def revoke(ws: Workspace, device_ref: str) -> tuple[str, int]:
+    """On the machine holding the root key: revoke one of the delegation's devices, in every
+    summit. Its records written before count; anything it writes after is refused."""
+    identity = ws.identity()
+    if identity is None:
+        raise AgendaError("This workspace has no keys; revoke on the machine that ran "
+                          "`summit keys init`")
+    root_path = keys.keys_dir(ws.path) / "root.pem"
+    if not root_path.exists():
+        raise AgendaError("The root key is not on this machine; revoke where it is kept")
+    trusted = dict(ws.exchange_get("trust", {}))
+    entry = dict(trusted[identity.home])
+    devices = {c["statement"]["device"] for c in entry.get("certs", [])}
+    wanted = device_ref.strip().lower()
+    matches = sorted(d for d in devices if d.startswith(wanted)) if wanted else []
+    if len(matches) != 1:
+        raise AgendaError(f"{device_ref!r} names {len(matches)} of {identity.home}'s devices "
+                          f"({', '.join(sorted(d[:12] for d in devices))}); give more of it")
+    device = matches[0]
+    if device == identity.device:
+        raise AgendaError("That is this machine's own device; revoke it from another one")
+    revocation = keys.revoke(keys.load_key(root_path), identity.home, device)
+    entry["certs"] = [c for c in entry.get("certs", []) if c["statement"]["device"] != device]
+    entry["revoked"] = [*entry.get("revoked", []), revocation]
+    trusted[identity.home] = entry
+    ws.exchange_put("trust", trusted)
+    slugs = [e.slug for e in ws.summits()]
+    for slug in slugs:
+        ws.write_key_record(slug, records.KEY_REVOKE, {"revocation": revocation})
+    return device, len(slugs)

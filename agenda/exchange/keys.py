@@ -36,6 +36,7 @@ from agenda.records import Record
 RECORD_DOMAIN = b"summit-agenda/record/v1\x00"
 CERT_DOMAIN = b"summit-agenda/cert/v1\x00"
 PACKET_DOMAIN = b"summit-agenda/packet/v1\x00"
+REVOKE_DOMAIN = b"summit-agenda/revoke/v1\x00"
 CARD_FORMAT = "summit-card/1"
 REQUEST_FORMAT = "summit-enrol/1"
 
@@ -240,6 +241,56 @@ def certificates(recs: Iterable[Record], pinned: Mapping[str, bytes],
     return found
 
 
+def revoke(root: Ed25519PrivateKey, code: str, device: str) -> dict[str, Any]:
+    """A root-signed statement that a device no longer speaks for the delegation."""
+    statement = {"v": 1, "delegation": code, "device": device,
+                 "root": b64(public_bytes(root))}
+    return {"statement": statement,
+            "sig": b64(root.sign(REVOKE_DOMAIN + records.canonical(statement)))}
+
+
+def check_revocation(doc: Any, pinned: Mapping[str, bytes]) -> tuple[str, str]:
+    """(delegation, device) of a revocation signed by a pinned root; raises otherwise."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("statement"), dict):
+        raise KeyProblem("the revocation is not an object with a statement")
+    statement = doc["statement"]
+    code, device = statement.get("delegation"), statement.get("device")
+    if not isinstance(code, str) or code not in pinned or not isinstance(device, str):
+        raise KeyProblem(f"the revocation is for {code!r}, whose root key is not pinned here")
+    root = unb64(statement.get("root"), "the revocation's root key")
+    if root != pinned[code] or not verify_bytes(root, doc.get("sig"), REVOKE_DOMAIN,
+                                                records.canonical(statement)):
+        raise KeyProblem(f"the revocation is not signed by {code}'s pinned root key")
+    return code, device
+
+
+def revocations(recs: Iterable[Record], pinned: Mapping[str, bytes]) -> dict[str, set[str]]:
+    """Revoked device -> the records that still count for it: the causal past of the
+    revocation (what its delegation had seen when it revoked the device)."""
+    recs = list(recs)
+    by_id = {r.id: r for r in recs}
+    revoked: dict[str, set[str]] = {}
+    for record in recs:
+        if record.kind != records.KEY_REVOKE:
+            continue
+        try:
+            code, device = check_revocation(record.body.get("revocation"), pinned)
+        except KeyProblem:
+            continue
+        if record.author != code:
+            continue
+        past = revoked.setdefault(device, set())
+        past.add(record.id)
+        stack = list(record.deps)
+        while stack:
+            rid = stack.pop()
+            if rid in past or rid not in by_id:
+                continue
+            past.add(rid)
+            stack.extend(by_id[rid].deps)
+    return revoked
+
+
 # Records -----------------------------------------------------------------------------------
 
 def sign(record: Record, key: Ed25519PrivateKey) -> Record:
@@ -257,7 +308,8 @@ def _record_sig_ok(record: Record, public: bytes) -> bool:
     return _verify(public, sig, RECORD_DOMAIN + record.id.encode("ascii"))
 
 
-def signature_problem(record: Record, certs: Mapping[str, Certified]) -> str:
+def signature_problem(record: Record, certs: Mapping[str, Certified],
+                      revoked: Mapping[str, set[str]] | None = None) -> str:
     """Why a record's signature does not make it its author's ("" when it does).
 
     Records converted from 0.1 carry no signature and are accepted as they are: their
@@ -276,6 +328,9 @@ def signature_problem(record: Record, certs: Mapping[str, Certified]) -> str:
                 f"{device.code} device")
     if not _record_sig_ok(record, device.public):
         return "its signature does not match (altered after signing)"
+    if revoked and record.signer in revoked and record.id not in revoked[record.signer]:
+        return (f"it is signed by device {record.signer[:12]}, which {device.code} revoked "
+                "before this record was written")
     return ""
 
 
@@ -284,9 +339,10 @@ def signature_problems(recs: Iterable[Record], pinned: Mapping[str, bytes],
     """Every record of a set whose signature does not verify, with why (for `summit check`)."""
     recs = list(recs)
     certs = certificates(recs, pinned, extra_certs)
+    revoked = revocations(recs, pinned)
     found = []
     for record in recs:
-        why = signature_problem(record, certs)
+        why = signature_problem(record, certs, revoked)
         if why:
             found.append((record, why))
     return found

@@ -79,8 +79,10 @@ def send(ws: Workspace, to: str, output: Path, *, encrypt: bool = True,
             if record.joint:  # the exporter's own guard: internal material never leaves
                 docs.append(doc)
         certs = keys.certificates(decoded, pinned)
+        revoked = keys.revocations(decoded, pinned)
         for device in certs.values():
-            if device.code in (to, identity.home) and device.age:
+            if device.code in (to, identity.home) and device.age and \
+                    device.device not in revoked:
                 recipients.add(device.age)
                 addressee = addressee or device.code == to
     if not summits:

@@ -337,8 +337,12 @@ def push(ws: Workspace, git: Git, remote: str, spec: dict[str, Any], report: Rep
     theirs = {name.removeprefix(f"refs/incoming/{remote}/"): tip
               for name, tip in git.refs(f"refs/incoming/{remote}/").items()}
     ours = {name: tip for scope in scopes for name, tip in git.refs(f"refs/{scope}/").items()}
+    # Only refs we are ahead on: one we refused to follow (a rewritten or revoked device's)
+    # stays behind the remote's, and is not pushed back.
     changed = {name: tip for name, tip in ours.items()
-               if theirs.get(name.removeprefix("refs/")) != tip}
+               if theirs.get(name.removeprefix("refs/")) is None
+               or (theirs[name.removeprefix("refs/")] != tip
+                   and git.is_ancestor(theirs[name.removeprefix("refs/")], tip))}
     if not changed:
         return
     if not spec["team"]:
