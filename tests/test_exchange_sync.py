@@ -328,11 +328,13 @@ def test_tampered_records_are_refused_and_the_rest_imported(world: World) -> Non
     _plant(world.joint, ru_ref, [records.encode(r) for r in (wrong, leaky, fine)])
     report = world.sync("in")
     text = "\n".join(report.refused)
-    assert len(report.refused) == 4, text
+    assert len(report.refused) == 3, text
     assert "altered" in text
     assert "claims to be RU's but is signed by a IN device" in text
     assert "its clock says" in text
-    assert "does not have" in text
+    # India cannot tell a dep on RU's internal draft from one not received yet: it waits,
+    # and is never imported (RU's own workspace refuses it outright: the test below).
+    assert report.pending == 1
     stored = india.stored(slug)[0]
     ids = {d["id"] for d in stored}
     assert fine.id in ids
@@ -340,7 +342,7 @@ def test_tampered_records_are_refused_and_the_rest_imported(world: World) -> Non
     assert all(b"altered" not in orjson.dumps(d) for d in stored)
     # The bad ref is not accepted: the next sync refuses again, and imports nothing twice.
     again = world.sync("in")
-    assert len(again.refused) == 4 and not again.imported.get(slug)
+    assert len(again.refused) == 3 and again.pending == 1 and not again.imported.get(slug)
 
 
 def test_a_joint_record_may_not_depend_on_a_team_record(world: World) -> None:

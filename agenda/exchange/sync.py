@@ -50,6 +50,7 @@ class Report:
     exported: int = 0
     pushed: list[str] = field(default_factory=list)  # remotes that received something
     waiting: list[str] = field(default_factory=list)  # packets parked for a predecessor
+    pending: int = 0  # records whose causal past has not arrived yet
 
     def lines(self) -> list[str]:
         out = [f"joined summit {slug}" for slug in self.joined]
@@ -59,6 +60,9 @@ class Report:
             out.append(f"exported {self.exported} record{'s' if self.exported != 1 else ''}")
         out += [f"pushed to {name}" for name in self.pushed]
         out += self.waiting
+        if self.pending:
+            out.append(f"{self.pending} record{'s wait' if self.pending != 1 else ' waits'} "
+                       "for records not received yet")
         return out or ["nothing new"]
 
 
@@ -211,7 +215,9 @@ def _take_summit(ws: Workspace, git: Git, source: str, sid: str,
             return
         known = _known_ids(ws, slug)
     docs.sort(key=lambda pair: records.order_key(pair[0]))
-    fresh = [doc for record, doc in docs if record.id not in known]
+    fresh, waiting = ready(docs, known)
+    if waiting:
+        report.pending += waiting
     if fresh:
         added, refused = ws.import_records(slug, fresh)
         report.imported[slug] = report.imported.get(slug, 0) + added
@@ -225,6 +231,22 @@ def _take_summit(ws: Workspace, git: Git, source: str, sid: str,
             git.update_ref(ref, tip, old)
         except GitError:
             continue  # moved by a concurrent sync: the next one looks again
+
+
+def ready(pairs: list[tuple[Record, Any]], known: set[str]) -> tuple[list[Any], int]:
+    """The new records whose causal past is here or comes with them, in order, and how many
+    wait for records not received yet (pending, not refused: the next sync looks again)."""
+    have = set(known)
+    fresh, waiting = [], 0
+    for record, doc in pairs:  # in (lamport, id) order: deps come first
+        if record.id in have:
+            continue
+        if all(dep in have for dep in record.deps):
+            have.add(record.id)
+            fresh.append(doc)
+        else:
+            waiting += 1
+    return fresh, waiting
 
 
 def _check_blob(ref: str, rid: str, raw: bytes | None) -> tuple[str, Record | None, Any]:
