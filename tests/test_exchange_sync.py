@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +17,9 @@ from hypothesis import strategies as st
 
 from agenda import records
 from agenda.cli import main
-from agenda.exchange import identity, keys, sync
+from agenda.exchange import identity, keys, packets, sync
 from agenda.exchange.git import Git
-from agenda.model import Delegation
+from agenda.model import AgendaError, Delegation, Status
 from agenda.workspace import Workspace
 
 
@@ -204,10 +206,10 @@ def test_a_second_officer_shares_internal_material_through_the_team_remote(
 
 
 OPS = st.lists(st.tuples(st.sampled_from(["table", "draft", "note", "accept", "retitle",
-                                          "sync"]),
+                                          "move", "defer", "sync", "sync", "packet"]),
                          st.sampled_from(["in-a", "in-b", "ru"]),
                          st.integers(0, 1)),
-               min_size=1, max_size=10)
+               min_size=1, max_size=12)
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
@@ -232,7 +234,8 @@ def _convergence(world: World, ops: list[tuple[str, str, int]], order: list[str]
     india_a.add_item(slug, section="Health", title="Vaccines", text="Vaccines.",
                      delegation="IN")
     world.drain(["in-a", "in-b", "ru"])
-    markers = []
+    markers: list[str] = []
+    packet_bytes: list[bytes] = []
     for step, (op, name, which) in enumerate(ops):
         ws = world.spaces[name]
         code = ws.identity().home
@@ -256,13 +259,35 @@ def _convergence(world: World, ops: list[tuple[str, str, int]], order: list[str]
                 pass
         elif op == "retitle":
             ws.retitle_item(entry.slug, item, f"Title {name} {step}")
+        elif op == "move":
+            ws.move_item(entry.slug, item, section="Trade" if which else "Health", position=1)
+        elif op == "defer":
+            try:
+                ws.set_status(entry.slug, item, Status.DEFERRED, actor=code)
+            except AgendaError:  # already deferred, or final: a legal refusal
+                pass
+        elif op == "packet":
+            receiver = "in-a" if code == "RU" else "ru"
+            packet = world.root / f"packet-{step}.summit"
+            packets.send(ws, "IN" if code == "RU" else "RU", packet, encrypt=False)
+            packet_bytes.append(_packet_contents(packet))
+            report = packets.receive(world.spaces[receiver], packet)
+            assert not report.refused, report.refused
     world.drain(order)
     views = [joint_view(world.spaces[name]) for name in order]
     assert views[0] == views[1] == views[2]
     assert team_view(world.spaces["in-a"], "IN") == team_view(world.spaces["in-b"], "IN")
-    seen = remote_bytes(world.joint)
+    seen = remote_bytes(world.joint) + b"".join(packet_bytes)
     for marker in markers:
         assert marker.encode() not in seen
+
+
+def _packet_contents(path: Path) -> bytes:
+    """Every byte of a packet, its zip members inflated."""
+    raw = path.read_bytes()
+    zipped = raw.split(b"\n", 2)[2]
+    with zipfile.ZipFile(io.BytesIO(zipped)) as archive:
+        return raw + b"".join(archive.read(n) for n in archive.namelist())
 
 
 # Tampering ---------------------------------------------------------------------------------
