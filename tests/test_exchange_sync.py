@@ -467,3 +467,42 @@ def test_a_revoked_device_no_longer_counts(world: World) -> None:
     assert check(india_a) == [] and check(russia) == []
     with pytest.raises(Exception, match="own device"):
         identity.revoke(india_a, india_a.identity().device)
+
+
+def test_sync_over_the_network_with_git_daemon(world: World) -> None:
+    """The same sync through git's own network protocol, served on 127.0.0.1."""
+    import socket
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    daemon = subprocess.Popen(
+        ["git", "daemon", "--reuseaddr", "--export-all", "--enable=receive-pack",
+         f"--base-path={world.root}", "--listen=127.0.0.1", f"--port={port}", str(world.root)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"git://127.0.0.1:{port}/joint.git"
+        for _ in range(100):  # until the daemon answers
+            if subprocess.run(["git", "ls-remote", url], capture_output=True).returncode == 0:
+                break
+            time.sleep(0.05)
+        india = Workspace(world.root / "in" / "ws.json", create=True, clock=TickingClock())
+        russia = Workspace(world.root / "ru" / "ws.json", create=True, clock=TickingClock())
+        world.spaces.update({"in": india, "ru": russia})
+        fp_in, fp_ru = identity.init(india, "IN"), identity.init(russia, "RU")
+        identity.trust(india, identity.card(russia), fp_ru)
+        identity.trust(russia, identity.card(india), fp_in)
+        for ws in (india, russia):
+            sync.add_remote(ws, "joint", url)
+        slug = new_summit(india, "IN", "RU")
+        india.add_item(slug, section="Trade", title="Ports", text="Ports.", delegation="IN")
+        assert sync.sync(india).pushed == ["joint"]
+        assert sync.sync(russia).joined == [slug]
+        russia.table(slug, "1.1", delegation="RU", text="Ports by 2031.")
+        sync.sync(russia)
+        sync.sync(india)
+        assert joint_view(india) == joint_view(russia)
+    finally:
+        daemon.kill()
+        daemon.wait()
