@@ -15,6 +15,7 @@ through the public Workspace API, so every record is signed as in real use. Then
   fast-import and pushing them, and fetching them on the other side.
 * full signature check: `summit check` of IN's workspace with signatures beside the same
   check without them (what the signatures add).
+* tabling: one MOD in a bound workspace (signed) beside an unbound one, interleaved.
 * packet size: a full packet for RU, beside a zip of the same records' JSON.
 
 Figures are printed, never asserted.
@@ -166,6 +167,26 @@ def main() -> None:
         a, b = sum(signed_t) / 3, sum(plain_t) / 3
         print(f"summit check with signatures: {a:.2f} s  | without: {b:.2f} s  "
               f"(×{a / b:.1f}; {total} records)")
+
+        # What signing adds to tabling: a bound and an unbound workspace, interleaved.
+        plain_ws = Workspace(root / "plain" / "ws.json", create=True)
+        signed_ws = Workspace(root / "signed" / "ws.json", create=True)
+        identity.init(signed_ws, "IN")
+        for ws in (plain_ws, signed_ws):
+            ws.create_summit("T", [Delegation("IN", "India"), Delegation("RU", "Russia")],
+                             slug="t", sections=["Trade"])
+            ws.add_item("t", section="Trade", title="Ports", text="Ports.", delegation="IN")
+        plain_t, signed_t = [], []
+        for n in range(21):
+            plain_t.append(timed(lambda n=n: plain_ws.table("t", "1.1", delegation="IN",
+                                                            text=f"Text {n}.")))
+            signed_t.append(timed(lambda n=n: signed_ws.table("t", "1.1", delegation="IN",
+                                                              text=f"Text {n}.")))
+        a, b = statistics.median(signed_t), statistics.median(plain_t)
+        print(f"tabling in a bound workspace (signed): {a * 1000:.1f} ms  | unbound: "
+              f"{b * 1000:.1f} ms  (×{a / b:.2f})")
+        plain_ws.close()
+        signed_ws.close()
 
         packet = root / "p.summit"
         sent = packets.send(india, "RU", packet)

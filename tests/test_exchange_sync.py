@@ -318,7 +318,8 @@ def _plant(repo: Path, ref: str, docs: list[Any], replace: bool = False) -> None
     git.append_commit(ref, tip, files, "XX", "0" * 32, 1_600_000_000)
 
 
-def test_tampered_records_are_refused_and_the_rest_imported(world: World) -> None:
+def test_tampered_records_are_refused_and_the_rest_imported(
+        world: World, capsys: pytest.CaptureFixture[str]) -> None:
     india, russia = world.delegation("in", "IN"), world.delegation("ru", "RU")
     world.trust_all()
     slug = new_summit(india, "IN", "RU")
@@ -368,6 +369,12 @@ def test_tampered_records_are_refused_and_the_rest_imported(world: World) -> Non
     # The bad ref is not accepted: the next sync refuses again, and imports nothing twice.
     again = world.sync("in")
     assert len(again.refused) == 3 and again.pending == 1 and not again.imported.get(slug)
+    # On the command line: one line per refused record, naming it, and exit 1.
+    with pytest.raises(SystemExit) as exit_:
+        main(["--db", str(india.path), "sync"])
+    err = capsys.readouterr().err.splitlines()
+    assert exit_.value.code == 1 and len(err) == 3
+    assert all(line.startswith("summit: refused: joint: record ") for line in err)
 
 
 def test_a_joint_record_may_not_depend_on_a_team_record(world: World) -> None:

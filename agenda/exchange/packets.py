@@ -253,7 +253,7 @@ def _apply(ws: Workspace, manifest: dict[str, Any], docs: list[Any],
     slugs = {entry.uuid: entry.slug for entry in ws.summits()}
     for sid, pairs in by_summit.items():
         slug = slugs.get(records.uuid_from_id(sid))
-        present = sync._known_ids(ws, slug) if slug else set()
+        present = sync.known_ids(ws, slug) if slug else set()
         present |= {record.id for record, _ in pairs}
         if slug is None and sid not in present:
             return False  # the summit's genesis comes in an earlier packet
@@ -263,10 +263,10 @@ def _apply(ws: Workspace, manifest: dict[str, Any], docs: list[Any],
     for sid, pairs in by_summit.items():
         slug = slugs.get(records.uuid_from_id(sid))
         if slug is None:
-            slug = sync._join(ws, sid, [r for r, _ in pairs], report, source)
+            slug = sync.join(ws, sid, [r for r, _ in pairs], report, source)
             if slug is None:
                 continue
-        known = sync._known_ids(ws, slug)
+        known = sync.known_ids(ws, slug)
         pairs.sort(key=lambda pair: records.order_key(pair[0]))
         fresh = [doc for record, doc in pairs if record.id not in known]
         if fresh:

@@ -194,10 +194,9 @@ def _take_summit(ws: Workspace, git: Git, source: str, sid: str,
                  refs: list[tuple[str, str, str | None, dict[str, str]]],
                  slugs: dict[str, str], report: Report) -> None:
     slug = slugs.get(records.uuid_from_id(sid))
-    known = _known_ids(ws, slug) if slug else set()
-    wanted = {sha: (ref, FILE_RE.match(name)[1])  # type: ignore[index]
-              for ref, _, _, files in refs for name, sha in files.items()
-              if FILE_RE.match(name)[1] not in known}  # type: ignore[index]
+    known = known_ids(ws, slug) if slug else set()
+    wanted = {sha: (ref, _rid(name)) for ref, _, _, files in refs
+              for name, sha in files.items() if _rid(name) not in known}
     blobs = git.read_blobs(wanted)
     docs: list[tuple[Record, Any]] = []
     bad_refs: set[str] = set()
@@ -210,10 +209,10 @@ def _take_summit(ws: Workspace, git: Git, source: str, sid: str,
         assert record is not None
         docs.append((record, doc))
     if slug is None:
-        slug = _join(ws, sid, [r for r, _ in docs], report, source)
+        slug = join(ws, sid, [r for r, _ in docs], report, source)
         if slug is None:
             return
-        known = _known_ids(ws, slug)
+        known = known_ids(ws, slug)
     docs.sort(key=lambda pair: records.order_key(pair[0]))
     fresh, waiting = ready(docs, known)
     if waiting:
@@ -222,15 +221,19 @@ def _take_summit(ws: Workspace, git: Git, source: str, sid: str,
         added, refused = ws.import_records(slug, fresh)
         report.imported[slug] = report.imported.get(slug, 0) + added
         report.refused += [f"{source}: {line}" for line in refused]
-        known = _known_ids(ws, slug)
+        known = known_ids(ws, slug)
     for ref, tip, old, files in refs:
-        if ref in bad_refs or not all(FILE_RE.match(n)[1] in known  # type: ignore[index]
-                                      for n in files):
+        if ref in bad_refs or not all(_rid(name) in known for name in files):
             continue
         try:
             git.update_ref(ref, tip, old)
         except GitError:
             continue  # moved by a concurrent sync: the next one looks again
+
+
+def _rid(name: str) -> str:
+    """The record id a file of a device ref is named after (names were checked)."""
+    return name.removesuffix(".json")
 
 
 def ready(pairs: list[tuple[Record, Any]], known: set[str]) -> tuple[list[Any], int]:
@@ -273,12 +276,12 @@ def _check_blob(ref: str, rid: str, raw: bytes | None) -> tuple[str, Record | No
     return "", record, doc
 
 
-def _known_ids(ws: Workspace, slug: str) -> set[str]:
+def known_ids(ws: Workspace, slug: str) -> set[str]:
     stored, _ = ws.stored(slug)
     return {doc["id"] for doc in stored if isinstance(doc, dict) and "id" in doc}
 
 
-def _join(ws: Workspace, sid: str, recs: list[Record], report: Report,
+def join(ws: Workspace, sid: str, recs: list[Record], report: Report,
           source: str) -> str | None:
     """Adopt a summit met for the first time, if it is ours and from someone we trust."""
     identity = bound(ws)
