@@ -21,6 +21,13 @@ def add_commands(sub: Any, command: Callable[..., argparse.ArgumentParser]) -> N
         if parser is not None:
             parser.set_defaults(handler=_home_default(parser.get_default("handler")))
 
+    demo = sub.choices.get("demo")
+    if demo is not None:
+        demo.add_argument("--pair", type=Path, metavar="DIR",
+                          help="build an India and a Russia workspace and a joint remote in "
+                               "DIR, to try the exchange in two terminals")
+        demo.set_defaults(handler=_pair_or(demo.get_default("handler")))
+
     p = command("keys", cmd_keys, "this delegation's keys, and the delegations it trusts")
     keys_sub = p.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
     common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
@@ -73,6 +80,24 @@ def add_commands(sub: Any, command: Callable[..., argparse.ArgumentParser]) -> N
 
     p = command("receive", cmd_receive, "verify and import a packet")
     p.add_argument("file", type=Path)
+
+
+def _pair_or(handler: Callable[[argparse.Namespace], None]) -> Callable[..., None]:
+    def run(args: argparse.Namespace) -> None:
+        if getattr(args, "pair", None) is None:
+            handler(args)
+            return
+        from agenda.cli import say
+        from agenda.exchange.pair import build_pair
+
+        paths = build_pair(args.pair)
+        say(f"India's workspace:  {paths['IN']}")
+        say(f"Russia's workspace: {paths['RU']}")
+        say(f"joint remote:       {paths['joint']}")
+        say(f"try:  summit --db {paths['RU']} table 1.1 --text \"…\"  &&  "
+            f"summit --db {paths['RU']} sync  &&  summit --db {paths['IN']} sync")
+
+    return run
 
 
 def _home_default(handler: Callable[[argparse.Namespace], None]) -> Callable[..., None]:

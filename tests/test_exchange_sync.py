@@ -513,3 +513,33 @@ def test_sync_over_the_network_with_git_daemon(world: World) -> None:
     finally:
         daemon.kill()
         daemon.wait()
+
+
+def test_demo_pair_builds_two_delegations_and_a_remote(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from agenda.integrity import check
+
+    main(["demo", "--pair", str(tmp_path / "pair")])
+    assert "India's workspace" in capsys.readouterr().out
+    india = Workspace(tmp_path / "pair" / "IN.json")
+    russia = Workspace(tmp_path / "pair" / "RU.json")
+    try:
+        assert joint_view(india) == joint_view(russia)
+        assert check(india) == [] and check(russia) == []
+        russia_bytes = b"".join(p.read_bytes() for p in (tmp_path / "pair").rglob("RU.*/**/*")
+                                if p.is_file()) + russia.path.read_bytes()
+        assert b"Red line" not in russia_bytes and b"inclusive Indo-Pacific" not in russia_bytes
+        assert b"Red line" not in remote_bytes(tmp_path / "pair" / "joint.git")
+        # Russia's workspace writes only as Russia, by default too.
+        with pytest.raises(SystemExit) as exit_:
+            main(["--db", str(russia.path), "table", "1.1", "--as", "IN", "--text", "x"])
+        assert exit_.value.code == 1
+        main(["--db", str(russia.path), "table", "2.1", "--text", "A new text [2025]."])
+        assert russia.state(russia.summits()[0].slug).history(
+            russia.state(russia.summits()[0].slug).items[1])[-1].delegation == "RU"
+    finally:
+        india.close()
+        russia.close()
+    with pytest.raises(SystemExit) as exit_:
+        main(["demo", "--pair", str(tmp_path / "pair")])
+    assert exit_.value.code == 1
