@@ -543,3 +543,18 @@ def test_demo_pair_builds_two_delegations_and_a_remote(
     with pytest.raises(SystemExit) as exit_:
         main(["demo", "--pair", str(tmp_path / "pair")])
     assert exit_.value.code == 1
+
+
+def test_a_lost_local_repository_is_rebuilt_by_the_next_sync(world: World) -> None:
+    import shutil
+
+    india, russia = world.delegation("in", "IN"), world.delegation("ru", "RU")
+    world.trust_all()
+    slug = new_summit(india, "IN", "RU")
+    india.add_item(slug, section="Trade", title="Ports", text="Ports.", delegation="IN")
+    sync.sync(india)
+    shutil.rmtree(sync.exchange_dir(india))
+    india.table(slug, "1.1", delegation="IN", text="Written after the loss.")
+    sync.sync(india)
+    sync.sync(russia)
+    assert joint_view(india) == joint_view(russia)

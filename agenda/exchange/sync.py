@@ -18,6 +18,7 @@ import fcntl
 import os
 import re
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -317,8 +318,12 @@ def _trusted_certs(ws: Workspace) -> list[Any]:
 
 def export(ws: Workspace, git: Git, identity: Any, report: Report) -> None:
     """Append this device's records that its refs do not hold yet, one commit per ref."""
-    marks = dict(ws.exchange_get("exported", {}))
-    changed = False
+    # How far each summit's journal was exported, valid only for this very local repository:
+    # a repository deleted or rebuilt has a new id, and everything is looked at again.
+    repo_id = _repo_id(git)
+    saved = ws.exchange_get("exported", {})
+    marks = dict(saved.get("summits", {})) if saved.get("repo") == repo_id else {}
+    changed = saved.get("repo") != repo_id
     for entry in ws.summits():
         stored, _ = ws.stored(entry.slug)
         start = marks.get(entry.slug, 0)
@@ -350,7 +355,17 @@ def export(ws: Workspace, git: Git, identity: Any, report: Report) -> None:
             marks[entry.slug] = len(stored)
             changed = True
     if changed:
-        ws.exchange_put("exported", marks)
+        ws.exchange_put("exported", {"repo": repo_id, "summits": marks})
+
+
+def _repo_id(git: Git) -> str:
+    path = git.git_dir / "summit-id"
+    try:
+        return path.read_text("ascii").strip()
+    except FileNotFoundError:
+        value = uuid.uuid4().hex
+        path.write_text(value + "\n", "ascii")
+        return value
 
 
 def _blob(doc: Any) -> bytes:
