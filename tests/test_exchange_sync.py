@@ -558,3 +558,17 @@ def test_a_lost_local_repository_is_rebuilt_by_the_next_sync(world: World) -> No
     sync.sync(india)
     sync.sync(russia)
     assert joint_view(india) == joint_view(russia)
+
+
+def test_one_remote_down_does_not_stop_the_others(world: World) -> None:
+    india, russia = world.delegation("in", "IN"), world.delegation("ru", "RU")
+    world.trust_all()
+    sync.add_remote(india, "broken", (world.root / "missing.git").as_uri())
+    slug = new_summit(india, "IN", "RU")
+    india.add_item(slug, section="Trade", title="Ports", text="Ports.", delegation="IN")
+    report = sync.sync(india)
+    assert report.pushed == ["joint"]
+    assert len(report.refused) == 1 and "cannot fetch from broken" in report.refused[0]
+    assert sync.sync(russia).joined == [slug]
+    with pytest.raises(sync.GitError, match="cannot fetch from broken"):
+        sync.sync(india, "broken")

@@ -133,11 +133,24 @@ def sync(ws: Workspace, name: str | None = None, *, git: Git | None = None) -> R
     report = Report()
     with sync_lock(ws):
         git.init()
+        reached = []
         for remote in chosen:
-            fetch(ws, git, remote, remotes[remote], report)
+            try:
+                fetch(ws, git, remote, remotes[remote], report)
+            except GitError as error:
+                if len(chosen) == 1:
+                    raise
+                report.refused.append(str(error))  # one remote down: sync with the others
+                continue
+            reached.append(remote)
         export(ws, git, identity, report)
-        for remote in chosen:
-            push(ws, git, remote, remotes[remote], report)
+        for remote in reached:
+            try:
+                push(ws, git, remote, remotes[remote], report)
+            except GitError as error:
+                if len(chosen) == 1:
+                    raise
+                report.refused.append(str(error))
     return report
 
 
