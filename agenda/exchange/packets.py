@@ -147,9 +147,14 @@ def open_packet(ws: Workspace, raw: bytes) -> tuple[dict[str, Any], list[Any]]:
                           "imported")
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            if sum(info.file_size for info in archive.infolist()) > 4 * MAX_PACKET:
+                raise PacketError("The packet unpacks to more than any packet holds; nothing "
+                                  "was imported")
             manifest_bytes = archive.read("manifest.json")
             sig = archive.read("manifest.sig").decode("ascii", "replace")
             body = archive.read("records.json")
+    except PacketError:
+        raise
     except Exception:  # noqa: BLE001 - a hostile zip fails in many ways; all mean "refused"
         raise PacketError("This file is not a packet, or it is damaged; nothing was "
                           "imported") from None
