@@ -572,3 +572,41 @@ def test_one_remote_down_does_not_stop_the_others(world: World) -> None:
     assert sync.sync(russia).joined == [slug]
     with pytest.raises(sync.GitError, match="cannot fetch from broken"):
         sync.sync(india, "broken")
+
+
+def test_joint_records_are_the_same_bytes_with_or_without_internal_drafting(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Joint clocks never count internal material, so the other side learns nothing from
+    them: the same joint acts give byte-identical signed records (Ed25519 is deterministic)."""
+    import shutil
+    from datetime import UTC, datetime
+
+    def still() -> datetime:
+        return datetime(2021, 12, 6, 10, 0, tzinfo=UTC)
+
+    first = Workspace(tmp_path / "a" / "ws.json", create=True, clock=still)
+    identity.init(first, "IN")
+    first.close()
+    shutil.copytree(tmp_path / "a", tmp_path / "b")  # the same machine, twice
+    joint_docs = []
+    import itertools
+
+    import agenda.workspace
+
+    for name, drafting in (("a", False), ("b", True)):
+        counter = itertools.count()  # section uuids are random: make them the same twice
+        monkeypatch.setattr(agenda.workspace, "new_uuid", lambda c=counter: f"uuid-{next(c)}")
+        ws = Workspace(tmp_path / name / "ws.json", clock=still)
+        slug = ws.create_summit("S", [Delegation("IN", "India"), Delegation("RU", "Russia")],
+                                sections=["Trade"]).slug
+        ws.add_item(slug, section="Trade", title="Ports", text="Ports.", delegation="IN")
+        for n in range(3):
+            if drafting:
+                ws.table(slug, "1.1", delegation="IN", text=f"DRAFT {n}", internal=True)
+                ws.add_note(slug, "1.1", delegation="IN", text=f"NOTE {n}")
+            ws.table(slug, "1.1", delegation="IN", text=f"Tabled {n}.")
+        ws.retitle_item(slug, "1.1", "Ports and harbours")
+        joint_docs.append([orjson.dumps(d, option=orjson.OPT_SORT_KEYS)
+                           for d in ws.stored(slug)[0] if d["record"]["scope"] == "joint"])
+        ws.close()
+    assert joint_docs[0] == joint_docs[1]
