@@ -337,9 +337,15 @@ def export(ws: Workspace, git: Git, identity: Any, report: Report) -> None:
     saved = ws.exchange_get("exported", {})
     marks = dict(saved.get("summits", {})) if saved.get("repo") == repo_id else {}
     changed = saved.get("repo") != repo_id
-    for entry in ws.summits():
+    entries = ws.summits()
+    files = dict(zip([e.slug for e in entries], ws.files()[1:], strict=False))
+    for entry in entries:
+        mark = marks.get(entry.slug, [0, -1])
+        size = _size(files.get(entry.slug))
+        if size == mark[1]:
+            continue  # an append-only journal of the same size holds nothing new
         stored, _ = ws.stored(entry.slug)
-        start = marks.get(entry.slug, 0)
+        start = mark[0]
         if start > len(stored):
             start = 0  # a restored workspace: look at everything again
         own: dict[str, dict[str, bytes]] = {}
@@ -364,11 +370,17 @@ def export(ws: Workspace, git: Git, identity: Any, report: Report) -> None:
                                   int(time.time()))
                 report.exported += len(new)
         ws.forget(entry.slug)
-        if marks.get(entry.slug) != len(stored):
-            marks[entry.slug] = len(stored)
-            changed = True
+        marks[entry.slug] = [len(stored), size]
+        changed = True
     if changed:
         ws.exchange_put("exported", {"repo": repo_id, "summits": marks})
+
+
+def _size(path: Path | None) -> int:
+    try:
+        return path.stat().st_size if path is not None else -1
+    except OSError:
+        return -1
 
 
 def _repo_id(git: Git) -> str:
