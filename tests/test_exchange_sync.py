@@ -610,3 +610,22 @@ def test_joint_records_are_the_same_bytes_with_or_without_internal_drafting(
                            for d in ws.stored(slug)[0] if d["record"]["scope"] == "joint"])
         ws.close()
     assert joint_docs[0] == joint_docs[1]
+
+
+def test_every_summit_is_exchanged(world: World) -> None:
+    india, russia = world.delegation("in", "IN"), world.delegation("ru", "RU")
+    world.trust_all()
+    for n in range(3):
+        slug = india.create_summit(f"Summit {n}", [Delegation("IN", "India"),
+                                                   Delegation("RU", "Russia")],
+                                   sections=["Trade"]).slug
+        india.add_item(slug, section="Trade", title="Ports", text=f"Ports {n}.",
+                       delegation="IN")
+    world.drain()
+    assert sorted(e.slug for e in russia.summits()) == sorted(e.slug for e in india.summits())
+    for entry in india.summits():
+        assert russia.stored(entry.slug)[0] == [
+            d for d in india.stored(entry.slug)[0] if d["record"]["scope"] == "joint"]
+    india.table("summit-1", "1.1", delegation="IN", text="Only the second summit moves.")
+    world.drain()
+    assert len(russia.stored("summit-1")[0]) == len(india.stored("summit-1")[0])

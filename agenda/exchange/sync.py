@@ -338,10 +338,10 @@ def export(ws: Workspace, git: Git, identity: Any, report: Report) -> None:
     marks = dict(saved.get("summits", {})) if saved.get("repo") == repo_id else {}
     changed = saved.get("repo") != repo_id
     entries = ws.summits()
-    files = dict(zip([e.slug for e in entries], ws.files()[1:], strict=False))
+    journals = dict(zip([e.slug for e in entries], ws.files()[1:], strict=False))
     for entry in entries:
-        mark = marks.get(entry.slug, [0, -1])
-        size = _size(files.get(entry.slug))
+        mark = marks.get(entry.slug, [0, None])
+        size = _size(journals.get(entry.slug))
         if size == mark[1]:
             continue  # an append-only journal of the same size holds nothing new
         stored, _ = ws.stored(entry.slug)
@@ -360,11 +360,11 @@ def export(ws: Workspace, git: Git, identity: Any, report: Report) -> None:
         if not sid and stored:
             first = records.decode(stored[0], verify=False)
             sid = first.summit or first.id
-        for scope, files in own.items():
+        for scope, blobs in own.items():
             ref = f"refs/{scope}/{sid}/{identity.home}/{identity.device}"
             tip = git.refs(ref).get(ref)
             have = git.tree_files(tip) if tip else {}
-            new = {name: raw for name, raw in files.items() if name not in have}
+            new = {name: raw for name, raw in blobs.items() if name not in have}
             if new:
                 git.append_commit(ref, tip, new, identity.home, identity.device,
                                   int(time.time()))
