@@ -629,3 +629,28 @@ def test_every_summit_is_exchanged(world: World) -> None:
     india.table("summit-1", "1.1", delegation="IN", text="Only the second summit moves.")
     world.drain()
     assert len(russia.stored("summit-1")[0]) == len(india.stored("summit-1")[0])
+
+
+def test_a_copied_workspace_writing_as_the_same_device_raises_the_alarm(
+        world: World) -> None:
+    import shutil
+
+    india = world.delegation("in", "IN")
+    slug = new_summit(india, "IN", "RU")
+    india.add_item(slug, section="Trade", title="Ports", text="Ports.", delegation="IN")
+    sync.sync(india)
+    shutil.copytree(world.root / "in", world.root / "copy")
+    copy = Workspace(world.root / "copy" / "ws.json", clock=TickingClock())
+    world.spaces["copy"] = copy
+    india.table(slug, "1.1", delegation="IN", text="Written on the original.")
+    # Exported by the original but not pushed yet (say the network was down) ...
+    sync.export(india, sync.local_git(india), india.identity(), sync.Report())
+    # ... while the copy writes as the same device and pushes first: the refs diverge.
+    copy.table(slug, "1.1", delegation="IN", text="Written on the copy.")
+    sync.sync(copy)
+    report = sync.sync(india)
+    assert any("did not write" in line for line in report.refused)
+    remote = Git(world.joint)
+    ref = next(name for name in remote.refs("refs/joint/") if "/IN/" in name)
+    assert any(b"copy" in raw for raw in remote.read_blobs(
+        remote.tree_files(remote.refs(ref)[ref]).values()).values())  # nothing overwritten

@@ -190,8 +190,14 @@ def take_in(ws: Workspace, git: Git, source: str, incoming: dict[str, str],
         if old == tip or (old is not None and git.is_ancestor(tip, old)):
             continue  # nothing we do not have already
         if old is not None and not git.is_ancestor(old, tip):
-            report.refused.append(f"{source}: {ref} was rewritten (not a fast-forward); "
-                                  "its new records are refused")
+            if device == identity.device:
+                # Never force-pushed over: the user must find out who writes as this device.
+                report.refused.append(f"{source}: this device's own ref for summit "
+                                      f"{sid[:12]} holds records this machine did not write "
+                                      "(a copied workspace or key?); it is not pushed")
+            else:
+                report.refused.append(f"{source}: {ref} was rewritten (not a fast-forward); "
+                                      "its new records are refused")
             continue
         files = git.tree_files(tip)
         bad = [n for n in files if not FILE_RE.match(n)]
