@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tinydb import Query
 
@@ -63,6 +63,9 @@ from agenda.store import (
     remove_stale_temp_files,
     storage_of,
 )
+
+if TYPE_CHECKING:  # the exchange's keys load cryptography only in bound workspaces
+    from agenda.exchange.keys import Identity
 
 MAX_TEXT_BYTES = 1_000_000
 MAX_LINE = 500
@@ -245,7 +248,7 @@ class Workspace:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._index = open_db(self.path, kind="workspace", lock=self.lock)
         self._summits: dict[str, SummitFile] = {}
-        self._identity: Any = None  # the loaded device key, while the binding names it
+        self._identity: Identity | None = None  # the device key, while the binding names it
         with self.lock.hold():
             remove_stale_temp_files(self.path.parent, self.path.name)
             remove_stale_temp_files(self.summits_dir)
@@ -972,7 +975,7 @@ class Workspace:
             else:
                 table.insert({"name": name, "value": value})
 
-    def identity(self) -> Any:
+    def identity(self) -> Identity | None:
         """The home delegation and device key of a bound workspace; None when never bound."""
         doc = self.exchange_get("identity")
         if doc is None:

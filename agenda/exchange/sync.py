@@ -75,7 +75,7 @@ def local_git(ws: Workspace) -> Git:
     return Git(exchange_dir(ws) / "local.git")
 
 
-def bound(ws: Workspace) -> Any:
+def bound(ws: Workspace) -> keys.Identity:
     identity = ws.identity()
     if identity is None:
         raise SyncError("This workspace has no home delegation yet; run `summit keys init "
@@ -335,7 +335,7 @@ def _trusted_certs(ws: Workspace) -> list[Any]:
 
 # Export and push ---------------------------------------------------------------------------
 
-def export(ws: Workspace, git: Git, identity: Any, report: Report) -> None:
+def export(ws: Workspace, git: Git, identity: keys.Identity, report: Report) -> None:
     """Append this device's records that its refs do not hold yet, one commit per ref."""
     # How far each summit's journal was exported, valid only for this very local repository:
     # a repository deleted or rebuilt has a new id, and everything is looked at again.
