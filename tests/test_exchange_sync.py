@@ -427,6 +427,10 @@ def test_a_summit_without_the_home_delegation_is_not_joined(world: World) -> Non
     sync.sync(india)
     report = sync.sync(russia)
     assert russia.summits() == [] and not report.refused
+    assert len(russia.exchange_get("foreign")) == 1  # not read again at the next sync
+    india.add_item("other", section="1", title="Ports", text="Ports.", delegation="IN")
+    sync.sync(india)
+    assert sync.sync(russia).lines() == ["nothing new"] and russia.summits() == []
 
 
 def test_check_verifies_signatures(world: World) -> None:

@@ -175,6 +175,7 @@ def take_in(ws: Workspace, git: Git, source: str, incoming: dict[str, str],
     local = git.refs("refs/")
     local = {n: t for n, t in local.items() if not n.startswith("refs/incoming/")}
     slugs = {entry.uuid: entry.slug for entry in ws.summits()}
+    foreign = set(ws.exchange_get("foreign", []))
     per_summit: dict[str, list[tuple[str, str, str | None, dict[str, str]]]] = {}
     for rest, tip in sorted(incoming.items()):
         ref = f"refs/{rest}"
@@ -183,6 +184,8 @@ def take_in(ws: Workspace, git: Git, source: str, incoming: dict[str, str],
             report.refused.append(f"{source}: {ref} is not a summit ref; ignored")
             continue
         scope, sid, code, device = found.groups()
+        if sid in foreign:
+            continue
         if scope == "team" and code != identity.home:
             report.refused.append(f"{source}: {ref} holds {code}'s internal material; ignored")
             continue
@@ -311,7 +314,12 @@ def join(ws: Workspace, sid: str, recs: list[Record], report: Report,
     parties = {d.get("code") for d in genesis.body.get("delegations", [])}
     chair = genesis.body.get("chair") or {}
     if identity.home not in parties | {chair.get("code")}:
-        return None  # a summit of others, relayed through a shared remote: not ours
+        # A summit of others on a shared remote: remembered, so that its records are not
+        # read again at every sync (its id is its genesis's hash: its parties cannot change).
+        foreign = ws.exchange_get("foreign", [])
+        if sid not in foreign:
+            ws.exchange_put("foreign", [*foreign, sid])
+        return None
     pinned = ws.pinned()
     if genesis.author not in pinned:
         report.refused.append(f"{source}: summit {genesis.body.get('title', sid[:12])!s} was "
