@@ -159,6 +159,9 @@ def test_two_delegations_converge_and_internal_material_stays_home(
     for marker in (b"DRAFT-IN-1", b"NOTE-IN-1", b"DRAFT-RU-1"):
         assert marker not in seen
     assert b"JUSTIFY-IN-1" in seen  # a tabled text's justification is tabled with it
+    import stat
+
+    assert stat.S_IMODE(sync.exchange_dir(india).stat().st_mode) == 0o700
     russia_files = b"".join(p.read_bytes() for p in (world.root / "ru").rglob("*")
                             if p.is_file())
     assert b"DRAFT-IN-1" not in russia_files and b"NOTE-IN-1" not in russia_files

@@ -101,6 +101,8 @@ class Git:
         if (self.git_dir / "HEAD").exists():
             return
         self.check_version()
+        # A local repository holds internal drafts too: only its owner may enter its folder.
+        self.git_dir.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         result = self.raw("init", "--bare", "-q", str(self.git_dir), repo=False)
         if result.code != 0:
             raise GitError(f"git init failed: {reason(result.err)}")
