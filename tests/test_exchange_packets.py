@@ -164,29 +164,36 @@ def test_a_forged_packet_carrying_internal_material_is_refused(pair: Any,
     assert joint_view(russia) == joint_view(india)
 
 
-def test_packets_out_of_order_wait_and_a_full_packet_recovers(pair: Any,
-                                                              tmp_path: Path) -> None:
+def test_receipts_make_packets_incremental_and_early_packets_wait(pair: Any,
+                                                                   tmp_path: Path) -> None:
     world, india, russia, slug = pair
-    first, second, third = (tmp_path / f"p{n}.summit" for n in (1, 2, 3))
-    packets.send(india, "RU", first)
+    late = world.officer("ru-late", "ru")  # a second Russian machine that missed packet 1
+    identity.trust(late, *world.cards["IN"])
+    p1, r1, p2, p3 = (tmp_path / f"{n}.summit" for n in ("p1", "r1", "p2", "p3"))
+    packets.send(india, "RU", p1, encrypt=False)
+    packets.receive(russia, p1)
+    # Russia's packet back carries its receipt: what it holds of each device's records.
+    packets.send(russia, "IN", r1)
+    assert packets.receive(india, r1).lines() == ["nothing new"]
     india.table(slug, "1.1", delegation="IN", text="Second packet's text.")
-    sent = packets.send(india, "RU", second)
-    assert sent.count == 1  # only what was not sent before
-    before = _files(russia)
-    report = packets.receive(russia, second)
-    assert report.waiting and not report.imported and russia.summits() == []
-    assert {p for p in _files(russia) if "inbox" not in p.parts} == set(before)
-    report = packets.receive(russia, first)
-    assert not report.waiting and not report.refused
+    assert packets.send(india, "RU", p2, encrypt=False).count == 1
+    india.table(slug, "1.1", delegation="IN", text="Third packet's text.")
+    # Nothing acknowledged since: packet 3 carries packet 2's record again, so losing
+    # packet 2 or receiving them out of order costs nothing.
+    assert packets.send(india, "RU", p3, encrypt=False).count == 2
+    assert not packets.receive(russia, p3).waiting
+    assert packets.receive(russia, p2).lines() == ["nothing new"]
     assert joint_view(russia) == joint_view(india)
-    assert not list((russia.path.parent / "ws.exchange" / "inbox").glob("*.summit"))
-    # Packets lost on the way: a full packet carries everything again.
-    india.table(slug, "1.1", delegation="IN", text="Lost.")
-    packets.send(india, "RU", tmp_path / "lost.summit")
-    india.table(slug, "1.1", delegation="IN", text="Also lost.")
-    assert packets.send(india, "RU", third).count == 1
-    assert packets.receive(russia, third).waiting
-    packets.send(india, "RU", tmp_path / "full.summit", full=True)
-    report = packets.receive(russia, tmp_path / "full.summit")
+    # The machine that missed packet 1 parks packet 2 until packet 1 arrives.
+    before = {p for p in _files(late) if "inbox" not in p.parts}
+    report = packets.receive(late, p2)
+    assert report.waiting and late.summits() == []
+    assert {p for p in _files(late) if "inbox" not in p.parts} == before
+    report = packets.receive(late, p1)
     assert not report.waiting and not report.refused
-    assert joint_view(russia) == joint_view(india)
+    assert not list((late.path.parent / "ws.exchange" / "inbox").glob("*.summit"))
+    packets.receive(late, p3)
+    assert joint_view(late) == joint_view(india)
+    # --full carries everything again, whatever was acknowledged.
+    assert packets.send(india, "RU", tmp_path / "full.summit", full=True).count == \
+        len(joint_view(india)[0])

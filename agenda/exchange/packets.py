@@ -6,7 +6,9 @@ sender's device (with its certificate), the recipient, and the SHA-256 of the re
 signature covers the manifest. The receiver checks all of it before it writes anything, and
 then imports the records as a sync does, so the same packet twice changes nothing.
 A packet carries joint records only: the sender refuses to pack anything else, and the
-receiver refuses any record of another scope.
+receiver refuses any record of another scope. Each packet carries the sender's
+acknowledgements (how many joint records of each device it holds); the next packet the other
+side writes leaves out what they cover.
 """
 
 from __future__ import annotations
@@ -52,7 +54,9 @@ def _parties(genesis: Record) -> set[str]:
 
 def send(ws: Workspace, to: str, output: Path, *, encrypt: bool = True,
          full: bool = False) -> Sent:
-    """Write a packet for `to`: the joint records not yet sent to it (all with `full`)."""
+    """Write a packet for `to`: the joint records `to` has not acknowledged (all with
+    `full`), with this workspace's own acknowledgements, so that `to`'s next packet carries
+    only what is new here."""
     identity = sync.bound(ws)
     to = keys.code_of(to)
     if to == identity.home:
@@ -62,8 +66,8 @@ def send(ws: Workspace, to: str, output: Path, *, encrypt: bool = True,
     recipients: set[str] = set()  # the addressee's devices, and ours (to read the outbox)
     addressee = False
     pinned = ws.pinned()
-    sent_before = dict(ws.exchange_get("sent", {}).get(to, {}))
-    sent_now: dict[str, int] = {}
+    theirs = {} if full else ws.exchange_get("acks", {}).get(to, {})
+    acks: dict[str, dict[str, int]] = {}
     for entry in ws.summits():
         stored, _ = ws.stored(entry.slug)
         ws.forget(entry.slug)
@@ -72,11 +76,14 @@ def send(ws: Workspace, to: str, output: Path, *, encrypt: bool = True,
         if genesis is None or to not in _parties(genesis):
             continue
         summits.append(genesis.id)
-        start = 0 if full else sent_before.get(genesis.id, 0)
-        start = start if start <= len(stored) else 0  # a restored workspace: send it all
-        sent_now[genesis.id] = len(stored)
-        for record, doc in zip(decoded[start:], stored[start:], strict=True):
-            if record.joint:  # the exporter's own guard: internal material never leaves
+        # The exporter's own guard: internal material never leaves.
+        joint = [(r, d) for r, d in zip(decoded, stored, strict=True) if r.joint]
+        acks[genesis.id] = ack_vector([r for r, _ in joint])
+        held = theirs.get(genesis.id, {})
+        seen: dict[str | None, int] = {}
+        for record, doc in sorted(joint, key=lambda pair: records.order_key(pair[0])):
+            seen[record.signer] = seen.get(record.signer, 0) + 1
+            if record.signer is None or seen[record.signer] > held.get(record.signer, 0):
                 docs.append(doc)
         certs = keys.certificates(decoded, pinned)
         revoked = keys.revocations(decoded, pinned)
@@ -100,6 +107,7 @@ def send(ws: Workspace, to: str, output: Path, *, encrypt: bool = True,
     manifest = {"format": FORMAT, "uuid": str(uuid.uuid4()), "from": identity.home,
                 "device": identity.device, "cert": identity.cert, "to": [to],
                 "created": to_iso(now_utc()), "summits": summits, "count": len(docs),
+                "acks": acks,
                 "records_sha256": hashlib.sha256(body).hexdigest()}
     manifest_bytes = records.canonical(manifest)
     buffer = io.BytesIO()
@@ -122,10 +130,37 @@ def send(ws: Workspace, to: str, output: Path, *, encrypt: bool = True,
         payload = pyrage.encrypt(payload, [pyrage.x25519.Recipient.from_str(r)
                                            for r in sorted(recipients)])
     atomic_write(output, payload)
-    every = dict(ws.exchange_get("sent", {}))
-    every[to] = {**sent_before, **sent_now}
-    ws.exchange_put("sent", every)
     return Sent(to, len(docs), encrypt)
+
+
+def ack_vector(joint: list[Record]) -> dict[str, int]:
+    """How many joint records of each device a workspace holds. A device's joint records form
+    one causal chain, and a workspace only ever holds a causally complete set, so a count
+    per device says exactly which records it has."""
+    counts: dict[str, int] = {}
+    for record in joint:
+        if record.signer is not None:
+            counts[record.signer] = counts.get(record.signer, 0) + 1
+    return counts
+
+
+def _remember_acks(ws: Workspace, manifest: dict[str, Any]) -> None:
+    """What the sender holds, from a checked packet: the receipt for our next packet."""
+    received = manifest.get("acks")
+    if not isinstance(received, dict):
+        return
+    every = dict(ws.exchange_get("acks", {}))
+    known = {sid: dict(v) for sid, v in every.get(manifest["from"], {}).items()}
+    for sid, vector in received.items():
+        if not isinstance(vector, dict):
+            continue
+        mine = known.setdefault(str(sid), {})
+        for device, count in vector.items():
+            if isinstance(count, int) and count > mine.get(device, 0):
+                mine[str(device)] = count  # packets may arrive out of order: keep the most
+    if known != every.get(manifest["from"]):
+        every[manifest["from"]] = known
+        ws.exchange_put("acks", every)
 
 
 def open_packet(ws: Workspace, raw: bytes) -> tuple[dict[str, Any], list[Any]]:
@@ -203,6 +238,7 @@ def receive(ws: Workspace, path: Path) -> sync.Report:
         raise PacketError(f"Cannot read {path}: {exc.strerror}") from None
     manifest, docs = open_packet(ws, raw)
     report = sync.Report()
+    _remember_acks(ws, manifest)
     if not _apply(ws, manifest, docs, report):
         inbox = sync.exchange_dir(ws) / "inbox"
         inbox.mkdir(parents=True, exist_ok=True, mode=0o700)
