@@ -892,6 +892,10 @@ def build_parser(chosen: str | None | bool = True) -> argparse.ArgumentParser:
     p.add_argument("--no-open", action="store_true", help="only build it and print its path")
 
     cli_documents.add_parsers(command)
+    from agenda import cli_exchange
+
+    cli_exchange.add_commands(sub, command)
+
     if isinstance(chosen, str) and chosen not in sub.choices:
         return build_parser(None)  # a mistyped command: the error lists them all
     return parser

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,10 +28,11 @@ def check(ws: Workspace) -> list[Problem]:
     """Verify every record (its id, clock, scope, links and, for 0.1 revisions, the 0.1 hash)
     and every event of the workspace."""
     problems: list[Problem] = []
+    pinned = ws.pinned() if ws.exchange_get("identity") is not None else None
     for entry in ws.summits():
         stored, events = ws.stored(entry.slug)
         ws.forget(entry.slug)  # one summit in memory at a time
-        problems.extend(check_summit(entry.slug, stored, events))
+        problems.extend(check_summit(entry.slug, stored, events, pinned=pinned))
     return problems
 
 
@@ -57,7 +59,10 @@ def _names(stored: list[Any]) -> dict[str, tuple[str, str]]:
     return names
 
 
-def check_summit(slug: str, stored: list[Any], events: list[Any]) -> list[Problem]:
+def check_summit(slug: str, stored: list[Any], events: list[Any], *,
+                 pinned: Mapping[str, bytes] | None = None) -> list[Problem]:
+    """Problems of one summit; `pinned` (a bound workspace's trusted root keys) adds the
+    check of every record's signature."""
     found: list[Problem] = []
     names = _names(stored)
 
@@ -134,6 +139,11 @@ def check_summit(slug: str, stored: list[Any], events: list[Any]) -> list[Proble
                 here(f"{record.author} {verb} another item's revision")
             if record.author not in codes:
                 here(f"{record.author or 'nobody'} is no party and accepts nothing")
+    if pinned is not None:
+        from agenda.exchange.keys import signature_problems
+
+        for record, why in signature_problems(decoded, pinned):
+            problem(f"{record.kind} {record.short}", why, record)
     for doc in events:
         if not isinstance(doc, dict) or (doc.get("item") and doc["item"] not in items):
             problem("", f"event {doc.get('action') if isinstance(doc, dict) else doc!r} "

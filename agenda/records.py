@@ -46,10 +46,15 @@ NOTE = "note"
 # Written only by the migration of a 0.1 workspace: the status 0.1 had stored, where the
 # rules computed from the converted history would say otherwise (a status set by hand).
 LEGACY_STATUS = "status.legacy"
+# A device introduces itself: its certificate from its delegation's root key, signed by the
+# device itself (see exchange/keys.py). Joint, so that every party can check every signature.
+KEY_CERT = "key.cert"
+KEY_REVOKE = "key.revoke"  # a root-signed revocation of a device, carried like a certificate
 
 KINDS = frozenset({GENESIS, SUMMIT_UPDATE, SECTION_ADD, SECTION_PLACE, SECTION_RENAME,
                    ITEM_ADD, ITEM_RETITLE, ITEM_PLACE, ITEM_TAG, REVISION, ACCEPTANCE,
-                   CONFIRM, DECISION, NOTE, LEGACY_STATUS})
+                   CONFIRM, DECISION, NOTE, LEGACY_STATUS, KEY_CERT,
+                   KEY_REVOKE})
 TEAM_KINDS = frozenset({REVISION, NOTE})  # the kinds that may be internal to a delegation
 
 _MAX_INT = 2**53  # JSON numbers beyond this lose precision in other languages' parsers
@@ -142,10 +147,11 @@ class Record:
 
 
 def make(*, kind: str, summit: str, scope: str, author: str, lamport: int,
-         deps: Sequence[str], created: str, body: Mapping[str, Any]) -> Record:
-    """A new record, its id computed from its canonical bytes."""
+         deps: Sequence[str], created: str, body: Mapping[str, Any],
+         signer: str | None = None) -> Record:
+    """A new record, its id computed from its canonical bytes (the signer's name included)."""
     content = {"v": FORMAT, "kind": kind, "summit": summit, "scope": scope, "author": author,
-               "signer": None, "lamport": lamport, "deps": sorted(deps), "created": created,
+               "signer": signer, "lamport": lamport, "deps": sorted(deps), "created": created,
                "body": dict(body)}
     record = _from_content(content, record_id(content))
     return record
@@ -177,6 +183,11 @@ def decode(doc: Any, *, verify: bool = True, strict: bool = True) -> Record:
     record = _from_content(content, rid)
     sig = doc.get("sig")
     return record if sig is None else _with_sig(record, sig)
+
+
+def signed(record: Record, sig: str) -> Record:
+    """The same record carrying its signature (which is outside the hashed content)."""
+    return _with_sig(record, sig)
 
 
 def _with_sig(record: Record, sig: Any) -> Record:

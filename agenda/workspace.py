@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tinydb import Query
 
@@ -63,6 +63,9 @@ from agenda.store import (
     remove_stale_temp_files,
     storage_of,
 )
+
+if TYPE_CHECKING:  # the exchange's keys load cryptography only in bound workspaces
+    from agenda.exchange.keys import Identity
 
 MAX_TEXT_BYTES = 1_000_000
 MAX_LINE = 500
@@ -255,6 +258,7 @@ class Workspace:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._index = open_db(self.path, kind="workspace", lock=self.lock)
         self._summits: dict[str, SummitFile] = {}
+        self._identity: Identity | None = None  # the device key, while the binding names it
         with self.lock.hold():
             remove_stale_temp_files(self.path.parent, self.path.name)
             remove_stale_temp_files(self.summits_dir)
@@ -464,9 +468,15 @@ class Workspace:
             if path.exists():
                 raise StoreError(f"{path} already exists but is not in the workspace index; "
                                  "it has not been changed; move it aside")
+            identity = self.identity()
+            if identity is not None and identity.home not in codes and \
+                    (chair is None or chair.code != identity.home):
+                raise AgendaError(f"This workspace is {identity.home}'s; it can only create "
+                                  f"a summit {identity.home} takes part in")
             genesis = records.make(
-                kind=records.GENESIS, summit="", scope=records.JOINT, author="", lamport=1,
-                deps=[], created=created, body={
+                kind=records.GENESIS, summit="", scope=records.JOINT,
+                author=identity.home if identity else "", lamport=1, deps=[], created=created,
+                signer=identity.device if identity else None, body={
                     "slug": slug, "title": title, "venue": venue, "dates": dates,
                     "host": host, "preamble": preamble,
                     "delegations": [{"code": d.code, "name": d.name, "head": d.head}
@@ -478,11 +488,16 @@ class Workspace:
                                                    keys_in_order(len(section_titles)),
                                                    strict=True)],
                 })
+            if identity is not None:
+                genesis = identity.sign(genesis)
             journal = Journal(path, self.lock)
             journal.create()
             journal.append("records", [records.encode(genesis)])
             summit = SummitFile(slug, journal)
             self._summits[slug] = summit
+            if identity is not None:
+                summit.sync()
+                self._write(summit, records.KEY_CERT, identity.home, {"cert": identity.cert})
             self._event(summit, "", "summit.create", "", f"created summit {title}")
             index.insert({"slug": slug, "uuid": genesis.uuid, "title": title,
                           "venue": venue, "dates": dates, "file": path.name,
@@ -542,10 +557,22 @@ class Workspace:
         """Append one record, extending the history every viewer's fold has seen."""
         if summit.legacy is not None:
             raise StoreError(f"{summit.journal.path} is still in the 0.1 format")
+        identity = self.identity()
+        if identity is not None:
+            author = _home_author(identity.home, author)
+            if kind != records.KEY_CERT and not any(
+                    r.kind == records.KEY_CERT and r.signer == identity.device
+                    for r in summit.every.ordered):
+                # A device introduces itself before its first record, so that every
+                # receiver can check that record's signature.
+                self._write(summit, records.KEY_CERT, author, {"cert": identity.cert})
         lamport, deps = summit.every.clock(scope)
         record = records.make(kind=kind, summit=summit.every.summit_id(), scope=scope,
                               author=author, lamport=lamport, deps=deps,
-                              created=to_iso(self.clock()), body=body)
+                              created=to_iso(self.clock()), body=body,
+                              signer=identity.device if identity else None)
+        if identity is not None:
+            record = identity.sign(record)
         summit.journal.append("records", [records.encode(record)])
         summit.add_own(record)
         return record
@@ -907,15 +934,18 @@ class Workspace:
             refused: list[str] = []
             fresh: list[Record] = []
             known = dict(summit.every.by_id)
+            decoded: list[Record] = []
             for doc in docs:
                 try:
-                    record = records.decode(doc)
+                    decoded.append(records.decode(doc))
                 except records.RecordError as error:
                     refused.append(str(error))
-                    continue
+            check_signature = self._signature_check([*known.values(), *decoded])
+            for record in decoded:
                 if record.id in known:
                     continue
-                problem = records.problem(record, known, summit.every.summit_id())
+                problem = records.problem(record, known, summit.every.summit_id()) or \
+                    check_signature(record)
                 if problem:
                     refused.append(f"record {record.short}: {problem}")
                     continue
@@ -938,6 +968,91 @@ class Workspace:
                             f"imported {len(fresh)} record{'s' if len(fresh) != 1 else ''}")
             return len(fresh), refused
 
+    # Exchange: home delegation, keys, trust (see agenda/exchange) ---------------------------
+
+    def exchange_get(self, name: str, default: Any = None) -> Any:
+        """A setting of the exchange kept in the workspace index (identity, trust, remotes)."""
+        with self.lock.thread_only():
+            self._reload_index()
+            found = self._index.table("exchange").search(Query().name == name)
+        return found[0]["value"] if found else default
+
+    def exchange_put(self, name: str, value: Any) -> None:
+        with self.transaction():
+            table = self._index.table("exchange")
+            if table.search(Query().name == name):
+                table.update({"value": value}, Query().name == name)
+            else:
+                table.insert({"name": name, "value": value})
+
+    def identity(self) -> Identity | None:
+        """The home delegation and device key of a bound workspace; None when never bound."""
+        doc = self.exchange_get("identity")
+        if doc is None:
+            return None
+        cached = self._identity
+        if cached is None or cached.device != doc["device"]:
+            from agenda.exchange.keys import load_identity
+
+            cached = self._identity = load_identity(self.path, doc)
+        return cached
+
+    def pinned(self) -> dict[str, bytes]:
+        """Root public keys of the delegations this workspace trusts (its own included)."""
+        from agenda.exchange.keys import unb64
+
+        return {code: unb64(entry["root"], "a pinned root key")
+                for code, entry in self.exchange_get("trust", {}).items()}
+
+    def _signature_check(self, known: Sequence[Record]) -> Callable[[Record], str]:
+        """How a bound workspace checks a received record's signature (unbound: it does not)."""
+        if self.exchange_get("identity") is None:
+            return lambda record: ""
+        from agenda.exchange.keys import certificates, revocations, signature_problem
+
+        pinned = self.pinned()
+        certs = certificates(known, pinned, [
+            cert for entry in self.exchange_get("trust", {}).values()
+            for cert in entry.get("certs", [])])
+        revoked = revocations(known, pinned)
+        return lambda record: signature_problem(record, certs, revoked)
+
+    def write_key_record(self, slug: str, kind: str, body: dict[str, Any]) -> Record:
+        """Write a key certificate or revocation into a summit, signed by this device."""
+        if kind not in (records.KEY_CERT, records.KEY_REVOKE):
+            raise AgendaError(f"{kind} is not a key record")
+        with self.transaction():
+            return self._write(self._file(slug), kind, "", body)
+
+    def adopt(self, genesis: Record) -> str:
+        """Start a summit from another workspace's genesis record (checked by the caller):
+        its journal and index entry. The slug is the creator's, or a free variant of it."""
+        with self.transaction():
+            index = self._index.table("summits")
+            taken = {d["slug"] for d in index.all()}
+            base = str(genesis.body.get("slug") or "summit")
+            if not SLUG_RE.match(base):
+                base = "summit"
+            slug, n = base, 1
+            while slug in taken or (self.summits_dir / f"{slug}.json").exists():
+                n += 1
+                slug = f"{base[:56]}-{n}"
+            self.summits_dir.mkdir(mode=0o700, exist_ok=True)
+            path = self.summits_dir / f"{slug}.json"
+            journal = Journal(path, self.lock)
+            journal.create()
+            journal.append("records", [records.encode(genesis)])
+            summit = SummitFile(slug, journal)
+            self._summits[slug] = summit
+            title = str(genesis.body.get("title", ""))
+            self._event(summit, "", "summit.join", "",
+                        f"joined summit {title}, created by {genesis.author}")
+            index.insert({"slug": slug, "uuid": genesis.uuid, "title": title,
+                          "venue": str(genesis.body.get("venue", "")),
+                          "dates": str(genesis.body.get("dates", "")), "file": path.name,
+                          "created": genesis.created})
+        return slug
+
     # Compilation --------------------------------------------------------------------------
 
     def compile(self, slug: str, item_ref: str, *, base: str | None = None,
@@ -958,6 +1073,14 @@ class Workspace:
             return self._insert_revision(
                 slug, state, state.item(compiled.item.uuid), author, compiled.result.text,
                 Code.CMP, f"Compilation of {sides}", True, parents)
+
+
+def _home_author(home: str, author: str) -> str:
+    """A bound workspace writes as its home delegation only (and by default)."""
+    if author in ("", home):
+        return home
+    raise AgendaError(f"Only {author}'s own workspace can write as {author}; this workspace "
+                      f"is {home}'s")
 
 
 def _section_index(sections: Sequence[Any], ref: str) -> int:

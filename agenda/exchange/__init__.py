@@ -1,0 +1,1 @@
+"""Exchange between delegations: keys, signed records, git sync and packets (EXCHANGE.md)."""

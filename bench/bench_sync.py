@@ -1,0 +1,209 @@
+"""Benchmark `summit sync` and packets against plain git doing the same transport, same run.
+
+Run:  python bench/bench_sync.py                         (5 summits × 200 revisions)
+      python bench/bench_sync.py --summits 100 --revisions 1000   (the issue's scale; long)
+
+Two bound workspaces (IN, RU) and a bare joint remote are built in a temporary folder
+through the public Workspace API, so every record is signed as in real use. Then:
+
+* first sync: RU, a new machine, fetches, verifies and imports everything; beside it, a plain
+  `git fetch` of the same refs into an empty repository (the transport alone).
+* idle sync: `sync` with nothing new on either side (target < 0.5 s), interleaved with the
+  reference: a plain `git fetch` + `git push` of the same refs with nothing new. Medians.
+* 30 new records each way (target < 1 s each): IN tables 30 texts and syncs (export + push);
+  RU syncs (fetch + verify + import). Reference: plain git committing 30 files with
+  fast-import and pushing them, and fetching them on the other side.
+* full signature check: `summit check` of IN's workspace with signatures beside the same
+  check without them (what the signatures add).
+* tabling: one MOD in a bound workspace (signed) beside an unbound one, interleaved.
+* packet size: a full packet for RU, beside a zip of the same records' JSON.
+
+Figures are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import orjson  # noqa: E402
+
+from agenda.exchange import identity, packets, sync  # noqa: E402
+from agenda.integrity import check_summit  # noqa: E402
+from agenda.model import Delegation  # noqa: E402
+from agenda.workspace import Workspace  # noqa: E402
+
+RUNS = 7
+
+
+def timed(action: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def git(*args: str, stdin: bytes | None = None) -> bytes:
+    return subprocess.run(["git", *args], input=stdin, capture_output=True,
+                          check=True).stdout
+
+
+def build(root: Path, summits: int, revisions: int) -> tuple[Workspace, Workspace, Path]:
+    remote = root / "joint.git"
+    git("init", "--bare", "-q", str(remote))
+    india = Workspace(root / "in" / "ws.json", create=True)
+    russia = Workspace(root / "ru" / "ws.json", create=True)
+    fp_in, fp_ru = identity.init(india, "IN"), identity.init(russia, "RU")
+    identity.trust(india, identity.card(russia), fp_ru)
+    identity.trust(russia, identity.card(india), fp_in)
+    for ws in (india, russia):
+        sync.add_remote(ws, "joint", remote.as_uri())
+    def sentence_of(subject: int, year: int) -> str:
+        return f"The Sides agree to deepen cooperation in the field of {subject} [by {year}]. " * 8
+
+    for s in range(summits):
+        slug = india.create_summit(f"Summit {s}", [Delegation("IN", "India"),
+                                                   Delegation("RU", "Russia")],
+                                   slug=f"summit-{s}", sections=["Trade"]).slug
+        items = max(1, revisions // 20)
+        for i in range(items):
+            india.add_item(slug, section="Trade", title=f"Item {i}",
+                           text=sentence_of(i, 2030), delegation="IN")
+        for r in range(revisions - items):
+            india.table(slug, f"1.{r % items + 1}", delegation="IN",
+                        text=sentence_of(r, 2031 + r))
+        india.forget(slug)
+    return india, russia, remote
+
+
+def reference_transport(root: Path, remote: Path) -> tuple[Path, Path]:
+    """A plain git clone of the joint refs, to time git doing the same transport."""
+    mirror = root / "mirror.git"
+    git("init", "--bare", "-q", str(mirror))
+    git(f"--git-dir={mirror}", "fetch", "-q", remote.as_uri(), "refs/joint/*:refs/joint/*")
+    return mirror, remote
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--summits", type=int, default=5)
+    parser.add_argument("--revisions", type=int, default=200)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        started = time.perf_counter()
+        india, russia, remote = build(root, args.summits, args.revisions)
+        total = args.summits * args.revisions
+        print(f"{args.summits} summits × {args.revisions} revisions, built in "
+              f"{time.perf_counter() - started:.0f} s")
+        push_time = timed(lambda: sync.sync(india))
+
+        empty = root / "empty.git"
+        git("init", "--bare", "-q", str(empty))
+        ref_first = timed(lambda: git(f"--git-dir={empty}", "fetch", "-q", remote.as_uri(),
+                                      "refs/joint/*:refs/joint/*"))
+        first = timed(lambda: sync.sync(russia))
+        print(f"first push by IN ({total} revisions): {push_time:.2f} s")
+        print(f"first sync on a new machine: {first:.2f} s  | plain git fetch of the same "
+              f"refs: {ref_first:.2f} s  (×{first / ref_first:.1f})")
+
+        mirror, _ = reference_transport(root, remote)
+        ours, ref = [], []
+        for _ in range(RUNS):
+            ours.append(timed(lambda: sync.sync(india)))
+            ref.append(timed(lambda: (
+                git(f"--git-dir={mirror}", "fetch", "-q", remote.as_uri(),
+                    "+refs/joint/*:refs/joint/*"),
+                git(f"--git-dir={mirror}", "push", "-q", remote.as_uri(),
+                    "refs/joint/*:refs/joint/*"))))
+        a, b = statistics.median(ours), statistics.median(ref)
+        print(f"idle sync: {a * 1000:.0f} ms (target < 500)  | plain git fetch + push, "
+              f"nothing new: {b * 1000:.0f} ms  (×{a / b:.1f})")
+
+        out_times, in_times, ref_out, ref_in = [], [], [], []
+        for run in range(3):
+            slug = "summit-0"
+            for n in range(30):
+                india.table(slug, "1.1", delegation="IN", text=f"Run {run} text {n}.")
+            out_times.append(timed(lambda: sync.sync(india)))
+            in_times.append(timed(lambda: sync.sync(russia)))
+            blobs = b"".join(f"M 100644 inline r{run}-{n}.json\ndata 900\n".encode()
+                             + b"x" * 900 + b"\n" for n in range(30))
+            stream = (f"commit refs/joint/ref/{run}\ncommitter a <a@b> 1 +0000\ndata 1\n\n"
+                      .encode() + blobs + b"done\n")
+            ref_out.append(timed(lambda stream=stream, run=run: (
+                git(f"--git-dir={mirror}", "fast-import", "--quiet", "--done", stdin=stream),
+                git(f"--git-dir={mirror}", "push", "-q", remote.as_uri(),
+                    f"refs/joint/ref/{run}:refs/joint/ref/{run}"))))
+            ref_in.append(timed(lambda: git(f"--git-dir={empty}", "fetch", "-q",
+                                            remote.as_uri(), "+refs/joint/*:refs/joint/*")))
+        for label, mine, theirs in (("30 new records out (export → push)", out_times, ref_out),
+                                    ("30 new records in (fetch → import)", in_times, ref_in)):
+            a, b = statistics.median(mine), statistics.median(theirs)
+            print(f"{label}: {a * 1000:.0f} ms (target < 1000)  | plain git: "
+                  f"{b * 1000:.0f} ms  (×{a / b:.1f})")
+
+        pinned = india.pinned()
+        signed_t, plain_t = [], []
+        for _ in range(3):
+            for entry in india.summits():
+                stored, events = india.stored(entry.slug)
+                slug, docs, logged = entry.slug, stored, events
+                signed_t.append(timed(lambda slug=slug, docs=docs, logged=logged: check_summit(
+                    slug, docs, logged, pinned=pinned)))
+                plain_t.append(timed(lambda slug=slug, docs=docs, logged=logged: check_summit(
+                    slug, docs, logged)))
+                india.forget(entry.slug)
+        a, b = sum(signed_t) / 3, sum(plain_t) / 3
+        print(f"summit check with signatures: {a:.2f} s  | without: {b:.2f} s  "
+              f"(×{a / b:.1f}; {total} records)")
+
+        # What signing adds to tabling: a bound and an unbound workspace, interleaved.
+        plain_ws = Workspace(root / "plain" / "ws.json", create=True)
+        signed_ws = Workspace(root / "signed" / "ws.json", create=True)
+        identity.init(signed_ws, "IN")
+        for ws in (plain_ws, signed_ws):
+            ws.create_summit("T", [Delegation("IN", "India"), Delegation("RU", "Russia")],
+                             slug="t", sections=["Trade"])
+            ws.add_item("t", section="Trade", title="Ports", text="Ports.", delegation="IN")
+        plain_t, signed_t = [], []
+        for n in range(21):
+            plain_t.append(timed(lambda n=n: plain_ws.table("t", "1.1", delegation="IN",
+                                                            text=f"Text {n}.")))
+            signed_t.append(timed(lambda n=n: signed_ws.table("t", "1.1", delegation="IN",
+                                                              text=f"Text {n}.")))
+        a, b = statistics.median(signed_t), statistics.median(plain_t)
+        print(f"tabling in a bound workspace (signed): {a * 1000:.1f} ms  | unbound: "
+              f"{b * 1000:.1f} ms  (×{a / b:.2f})")
+        plain_ws.close()
+        signed_ws.close()
+
+        packet = root / "p.summit"
+        sent = packets.send(india, "RU", packet)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+            for entry in india.summits():
+                stored, _ = india.stored(entry.slug)
+                z.writestr(entry.slug, b"\n".join(
+                    orjson.dumps(d) for d in stored
+                    if d["record"]["scope"] == "joint"))
+        size = packet.stat().st_size
+        print(f"full packet ({sent.count} records, encrypted): {size / 1024:.0f} kB, "
+              f"{size / sent.count:.0f} B per record  | zip of the same JSON: "
+              f"{len(buffer.getvalue()) / 1024:.0f} kB")
+        india.close()
+        russia.close()
+
+
+if __name__ == "__main__":
+    main()
