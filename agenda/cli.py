@@ -27,6 +27,7 @@ from agenda.model import (
     Revision,
     Status,
     now_utc,
+    parse_delegation,
     parse_status,
     to_iso,
     when,
@@ -143,12 +144,11 @@ def decode_utf8(raw: bytes, source: str) -> str:
 
 
 def _delegation(value: str) -> Delegation:
-    """CODE=Name or CODE=Name:Head of delegation."""
-    code, sep, rest = value.partition("=")
-    if not sep or not code.strip() or not rest.strip():
-        raise argparse.ArgumentTypeError(f"{value!r} is not CODE=Name (e.g. IN=India)")
-    name, _, head = rest.partition(":")
-    return Delegation(code.strip().upper(), name.strip(), head.strip())
+    """CODE=Name or CODE=Name:Head of delegation (model.parse_delegation, as the app reads it)."""
+    try:
+        return parse_delegation(value)
+    except AgendaError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _status(value: str) -> Status:

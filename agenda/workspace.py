@@ -393,6 +393,15 @@ class Workspace:
                 return [records.encode(r) for r in converted], list(events)
             return list(journal.logs.get("records", [])), list(journal.logs.get("events", []))
 
+    def _summit_path(self, name: object) -> Path:
+        """A summit file named by the index: only ever a plain file in the summits folder,
+        whatever a crafted index says (issue 11: paths from files are never trusted)."""
+        if not isinstance(name, str) or not name or name != Path(name).name \
+                or name.startswith(".") or "\x00" in name:
+            raise StoreError(f"{self.path} names a summit file {name!r} outside "
+                             f"{self.summits_dir.name}/; nothing was opened or changed")
+        return self.summits_dir / name
+
     def forget(self, slug: str) -> None:
         """Drop a summit's records from memory (a walk over every summit keeps one at a time)."""
         with self.lock.thread_only():
@@ -409,7 +418,8 @@ class Workspace:
                 found = self._index.table("summits").search(Query().slug == slug)
             if not found:
                 raise NotFound(f"No summit {slug!r} in this workspace")
-            summit = SummitFile(slug, Journal(self.summits_dir / found[0]["file"], self.lock))
+            summit = SummitFile(slug, Journal(self._summit_path(found[0].get("file")),
+                                              self.lock))
             self._summits[slug] = summit
         summit.journal.refresh()
         if decode:

@@ -264,3 +264,17 @@ def test_threads_sharing_one_workspace(tmp_path: Path) -> None:
     texts = _texts(ws.path)
     assert sorted(t for t in texts if t.startswith("thread")) == sorted(
         f"thread {n}" for n in range(60))
+
+
+@pytest.mark.parametrize("name", ["../other.json", "/etc/passwd", ".hidden.json", "", 7])
+def test_a_crafted_index_cannot_send_a_summit_outside_its_folder(tmp_path: Path,
+                                                                 name: object) -> None:
+    ws = _make(tmp_path / "ws.json")
+    ws.close()
+    index = json.loads(ws.path.read_text())
+    index["summits"]["1"]["file"] = name
+    ws.path.write_text(json.dumps(index))
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    with pytest.raises(StoreError, match="outside ws.summits/"):
+        Workspace(ws.path).table("s0", "1.1", delegation="RU", text="x")
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before

@@ -15,7 +15,17 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
-from agenda.model import TRANSITIONS, AgendaError, Code, Delegation, Item, Revision, Status, when
+from agenda.model import (
+    TRANSITIONS,
+    AgendaError,
+    Code,
+    Delegation,
+    Item,
+    Revision,
+    Status,
+    parse_delegation,
+    when,
+)
 from agenda.workspace import DEFAULT_SECTIONS
 from tui.render import status_label
 
@@ -297,16 +307,15 @@ class SummitForm:
 
 
 def parse_delegations(lines: str) -> tuple[Delegation, ...]:
-    """`IN=India` lines (a head of delegation may follow a second `=`)."""
+    """One `CODE=Name` (or `CODE=Name:Head`) a line, read as the CLI reads --delegation."""
     found = []
     for number, line in enumerate(lines.splitlines(), start=1):
         if not line.strip():
             continue
-        code, sep, rest = line.partition("=")
-        if not sep or not rest.strip():
-            raise AgendaError(f"Delegation line {number} should read CODE=Name, e.g. IN=India")
-        name, _, head = rest.partition("=")
-        found.append(Delegation(code.strip().upper(), name.strip(), head.strip()))
+        try:
+            found.append(parse_delegation(line))
+        except AgendaError as error:
+            raise AgendaError(f"Delegation line {number}: {error}") from None
     return tuple(found)
 
 
@@ -326,7 +335,7 @@ class CreateSummitScreen(Modal[SummitForm]):
 
     def compose(self) -> ComposeResult:
         first = self.initial
-        delegations = "\n".join(f"{d.code}={d.name}" + (f"={d.head}" if d.head else "")
+        delegations = "\n".join(f"{d.code}={d.name}" + (f":{d.head}" if d.head else "")
                                 for d in first.delegations) if first else "IN=India\nRU=Russia"
         with Vertical(classes="dialog wide form"):
             if self.importing:
@@ -336,7 +345,7 @@ class CreateSummitScreen(Modal[SummitForm]):
             else:
                 yield Label("Create a summit", classes="dialog-title")
             yield Input(first.title if first else "", placeholder="Title", id="title")
-            yield Label("Delegations, one per line: CODE=Name (or CODE=Name=Head)")
+            yield Label("Delegations, one per line: CODE=Name (or CODE=Name:Head)")
             yield TextArea(delegations, id="delegations")
             yield Input(first.venue if first else "", placeholder="Venue", id="venue")
             yield Input(first.dates if first else "", placeholder="Dates", id="dates")
