@@ -156,11 +156,14 @@ def measure_open(path: Path, database: Path) -> dict[str, float]:
 
 def peak_check_mb(path: Path) -> float:
     """Peak resident memory of `summit check` over a workspace, in a fresh process."""
-    script = ("import resource, sys; sys.argv = ['summit', '--db', sys.argv[1], 'check']\n"
+    # VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss over from the parent across
+    # fork and exec, so a child of this (large) bench process would report the bench's peak.
+    script = ("import sys; sys.argv = ['summit', '--db', sys.argv[1], 'check']\n"
               f"sys.path.insert(0, {str(ROOT)!r})\n"
               "from agenda.cli import main\n"
               "try:\n    main()\nexcept SystemExit:\n    pass\n"
-              "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+              "status = open('/proc/self/status').read()\n"
+              "print(next(l.split()[1] for l in status.splitlines() if l.startswith('VmHWM')))")
     out = subprocess.run([sys.executable, "-c", script, str(path)], check=True,
                          capture_output=True, text=True).stdout
     return int(out.split()[-1]) / 1024
