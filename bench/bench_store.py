@@ -18,8 +18,9 @@ same work with the same records:
   storage part of the same work: SQLite keeps no fold of the records for us). Target: ours
   ≤ 2× SQLite at 100k revisions over 100 summits.
 * check: the peak memory of `summit check` over the whole workspace beside the peak memory of
-  the same command over a workspace holding only its largest summit: bounded by one summit
-  at a time means the two are alike.
+  the same command over a workspace holding only its largest summit (each run once first, so
+  that the day's backup is not counted): bounded by one summit at a time means the two are
+  alike.
 
 Figures are printed, never asserted.
 """
@@ -164,9 +165,12 @@ def peak_check_mb(path: Path) -> float:
               "try:\n    main()\nexcept SystemExit:\n    pass\n"
               "status = open('/proc/self/status').read()\n"
               "print(next(l.split()[1] for l in status.splitlines() if l.startswith('VmHWM')))")
-    out = subprocess.run([sys.executable, "-c", script, str(path)], check=True,
-                         capture_output=True, text=True).stdout
-    return int(out.split()[-1]) / 1024
+    peaks = []
+    for _ in range(2):  # the first run of the day also takes the daily backup; then check alone
+        out = subprocess.run([sys.executable, "-c", script, str(path)], check=True,
+                             capture_output=True, text=True).stdout
+        peaks.append(int(out.split()[-1]) / 1024)
+    return peaks[-1]
 
 
 def only_biggest(path: Path, folder: Path) -> Path:
