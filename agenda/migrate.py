@@ -23,7 +23,7 @@ from typing import Any
 
 from agenda import records
 from agenda.records import Record
-from agenda.state import Fold, RecordSet, keys_in_order
+from agenda.state import RecordSet, fold_all, keys_in_order
 
 
 def convert(tables: dict[str, Any]) -> tuple[list[Record], list[dict[str, Any]]]:
@@ -95,9 +95,7 @@ def convert(tables: dict[str, Any]) -> tuple[list[Record], list[dict[str, Any]]]
     every = RecordSet()
     for record in chain:
         every.add(record)
-    fold = Fold(None, summit["slug"])
-    for record in every.ordered:
-        fold.apply(record, every.sort_key(record))
+    fold = fold_all(every, None, summit["slug"])
     for doc in items:
         computed = fold.items[doc["uuid"]].status
         if computed.value != doc["status"]:

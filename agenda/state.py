@@ -591,10 +591,16 @@ def build_state(all_records: Iterable[Record], viewer: str | None, *, slug: str 
     every = RecordSet()
     for record in sorted(set(all_records), key=records.order_key):
         every.add(record)
+    return fold_all(every, viewer, slug, labels).snapshot(events)
+
+
+def fold_all(every: RecordSet, viewer: str | None, slug: str,
+             labels: Mapping[str, str] | None = None) -> Fold:
+    """A fold of every record of the set, in the one order."""
     fold = Fold(viewer, slug, labels)
     for record in every.ordered:
         fold.apply(record, every.sort_key(record))
-    return fold.snapshot(events)
+    return fold
 
 
 # The state ------------------------------------------------------------------------------------

@@ -52,6 +52,7 @@ from agenda.state import (
     RecordSet,
     SummitState,
     compile_item,
+    fold_all,
     key_between,
     keys_in_order,
 )
@@ -184,6 +185,12 @@ class SummitFile:
             log = journal.logs.get("records", [])
             new_records = [records.decode(doc, strict=False) for doc in log[self.seen:]]
             event_docs = journal.logs.get("events", [])
+        self._take(new_records)
+        self._event_docs = event_docs
+
+    def _take(self, new_records: Sequence[Record]) -> None:
+        """Add records to the set and extend every fold, or drop the folds (rebuilt when next
+        asked for) when one of them sorts before what they have folded."""
         in_order = True
         for record in new_records:
             in_order = self.every.add(record) and in_order
@@ -191,33 +198,23 @@ class SummitFile:
         self.seen += len(new_records)
         if not in_order:
             self.folds.clear()
-        elif new_records:
-            for fold in self.folds.values():
-                for record in new_records:
-                    fold.apply(record, self.every.sort_key(record))
-        self._event_docs = event_docs
+            return
+        for fold in self.folds.values():
+            for record in new_records:
+                fold.apply(record, self.every.sort_key(record))
 
     def add_own(self, record: Record) -> None:
         """A record this workspace just wrote and appended: no need to decode it again."""
         if self.legacy is not None or self.seen != len(self.journal.logs["records"]) - 1:
             self.sync()
             return
-        last = self.every.add(record)
-        self.by_uuid[record.uuid] = record
-        self.seen += 1
-        if not last:
-            self.folds.clear()
-            return
-        for fold in self.folds.values():
-            fold.apply(record, self.every.sort_key(record))
+        self._take([record])
 
     def fold(self, viewer: str | None) -> Fold:
         fold = self.folds.get(viewer)
         if fold is None:
             labels = self.journal.puts.setdefault("labels", {}) if self.legacy is None else {}
-            fold = Fold(viewer, self.slug, labels)
-            for record in self.every.ordered:
-                fold.apply(record, self.every.sort_key(record))
+            fold = fold_all(self.every, viewer, self.slug, labels)
             self.folds[viewer] = fold
         return fold
 
@@ -935,12 +932,7 @@ class Workspace:
         """
         with self.transaction():
             summit = self._file(slug)
-            before = {}
-            for viewer in (None, *summit.summit().codes):
-                state = summit.fold(viewer).snapshot()
-                for item in state.items:
-                    for revision in state.history(item):
-                        before[revision.id] = revision.label
+            before = _labels_shown(summit)
             refused: list[str] = []
             fresh: list[Record] = []
             known = dict(summit.every.by_id)
@@ -967,13 +959,9 @@ class Workspace:
                 for rid, label in before.items():
                     summit.journal.put("labels", rid, label)
                 summit.sync()
-                for viewer in (None, *summit.summit().codes):
-                    state = summit.fold(viewer).snapshot()
-                    for item in state.items:
-                        for revision in state.history(item):
-                            if revision.id not in before and \
-                                    revision.id not in summit.journal.puts["labels"]:
-                                self._remember_label(summit, revision)
+                for rid, label in _labels_shown(summit).items():
+                    if rid not in before and rid not in summit.journal.puts["labels"]:
+                        summit.journal.put("labels", rid, label)
                 self._event(summit, "", "records.import", "",
                             f"imported {len(fresh)} record{'s' if len(fresh) != 1 else ''}")
             return len(fresh), refused
@@ -1103,6 +1091,17 @@ def _section_index(sections: Sequence[Any], ref: str) -> int:
         return int(wanted) - 1
     known = "; ".join(s.title for s in sections)
     raise NotFound(f"No section {wanted!r} (sections: {known})")
+
+
+def _labels_shown(summit: SummitFile) -> dict[str, str]:
+    """Record id -> label, of every revision the joint view or any delegation's view shows."""
+    shown = {}
+    for viewer in (None, *summit.summit().codes):
+        state = summit.fold(viewer).snapshot()
+        for item in state.items:
+            for revision in state.history(item):
+                shown[revision.id] = revision.label
+    return shown
 
 
 def _section_key(summit: SummitFile, uuid: str) -> list[int]:
