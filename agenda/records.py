@@ -14,7 +14,6 @@ not both write "v3" into their hashes; the creation time is for display only.
 from __future__ import annotations
 
 import hashlib
-import uuid as uuidlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -96,7 +95,9 @@ def record_id(content: Mapping[str, Any]) -> str:
 
 def uuid_from_id(rid: str) -> str:
     """The uuid shown for a record: the first 128 bits of its id (nobody can choose it)."""
-    return str(uuidlib.UUID(bytes=bytes.fromhex(rid[:32])))
+    bytes.fromhex(rid[:32])  # refuses what is not hex, as uuid.UUID would
+    h = rid[:32].lower()  # uuid.UUID's own spelling, without importing uuid at start-up
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def team(code: str) -> str:
@@ -180,9 +181,10 @@ def decode(doc: Any, *, verify: bool = True, strict: bool = True) -> Record:
     if doc.get("id") != rid:
         raise RecordError(f"record {str(doc.get('id'))[:12]} does not match its content "
                           f"(its bytes hash to {rid[:12]})")
-    record = _from_content(content, rid)
     sig = doc.get("sig")
-    return record if sig is None else _with_sig(record, sig)
+    if sig is not None and not isinstance(sig, str):
+        raise RecordError(f"record {rid[:12]}: the signature is not a string")
+    return _from_content(content, rid, sig)
 
 
 def signed(record: Record, sig: str) -> Record:
@@ -197,7 +199,7 @@ def _with_sig(record: Record, sig: Any) -> Record:
                   record.lamport, record.deps, record.created, record.body, record.signer, sig)
 
 
-def _from_content(content: Mapping[str, Any], rid: str) -> Record:
+def _from_content(content: Mapping[str, Any], rid: str, sig: str | None = None) -> Record:
     def bad(why: str) -> RecordError:
         return RecordError(f"record {rid[:12]}: {why}")
 
@@ -227,8 +229,16 @@ def _from_content(content: Mapping[str, Any], rid: str) -> Record:
         raise bad("the creation time or the body is missing")
     if signer is not None and not isinstance(signer, str):
         raise bad("the signer is not a key fingerprint")
-    return Record(rid, kind, summit, scope, author, lamport, tuple(deps), created, body,
-                  signer, None)
+    # Not `Record(...)`: a frozen dataclass sets its eleven fields one by one through
+    # object.__setattr__, and every record of a summit is decoded each time it is opened.
+    record: Record = _new(Record)
+    record.__dict__.update(id=rid, kind=kind, summit=summit, scope=scope, author=author,
+                           lamport=lamport, deps=tuple(deps), created=created, body=body,
+                           signer=signer, sig=sig)
+    return record
+
+
+_new = object.__new__
 
 
 def order_key(record: Record) -> tuple[int, str]:

@@ -383,3 +383,12 @@ def test_order_keys_always_fit_between() -> None:
         middle = key_between(keys[index - 1], keys[index])
         assert keys[index - 1] < middle < keys[index]
     assert key_between(None, [5]) < [5] and [5] < key_between([5], [5, 10]) < [5, 10]
+
+
+@given(st.binary(min_size=32, max_size=32))
+def test_uuid_from_id_spells_the_uuid_as_the_uuid_module_does(digest: bytes) -> None:
+    import uuid
+
+    rid = digest.hex()
+    assert records.uuid_from_id(rid) == str(uuid.UUID(bytes=digest[:16]))
+    assert records.uuid_from_id(rid.upper()) == str(uuid.UUID(bytes=digest[:16]))
