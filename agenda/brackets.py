@@ -148,7 +148,12 @@ class _CodeSpans:
         return starts[k] + length if k < len(starts) else opening_end
 
 
+_NOTHING = _Scan([], [], [])
+
+
 def _scan(text: str) -> _Scan:
+    if "[" not in text and "]" not in text:
+        return _NOTHING  # most items of a long agenda: no regex walk over their prose
     definitions: dict[int, int] = {}
     defined: set[str] = set()
     for m in _DEFINITION.finditer(text):

@@ -51,6 +51,7 @@ from agenda.state import (
     Fold,
     RecordSet,
     SummitState,
+    bulk,
     compile_item,
     fold_all,
     key_between,
@@ -214,7 +215,8 @@ class SummitFile:
         fold = self.folds.get(viewer)
         if fold is None:
             labels = self.journal.puts.setdefault("labels", {}) if self.legacy is None else {}
-            fold = fold_all(self.every, viewer, self.slug, labels)
+            with bulk():
+                fold = fold_all(self.every, viewer, self.slug, labels)
             self.folds[viewer] = fold
         return fold
 
@@ -418,9 +420,10 @@ class Workspace:
             summit = SummitFile(slug, Journal(self._summit_path(found[0].get("file")),
                                               self.lock))
             self._summits[slug] = summit
-        summit.journal.refresh()
-        if decode:
-            summit.sync()
+        with bulk():
+            summit.journal.refresh()
+            if decode:
+                summit.sync()
         return summit
 
     def create_summit(
@@ -543,7 +546,7 @@ class Workspace:
 
         `item` (a number or uuid), when given, must name an item of the summit.
         """
-        with self.lock.thread_only():
+        with self.lock.thread_only(), bulk():
             summit = self._file(slug)
             if viewer is not None:
                 viewer = summit.summit().delegation(viewer).code

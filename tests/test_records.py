@@ -392,3 +392,24 @@ def test_uuid_from_id_spells_the_uuid_as_the_uuid_module_does(digest: bytes) -> 
     rid = digest.hex()
     assert records.uuid_from_id(rid) == str(uuid.UUID(bytes=digest[:16]))
     assert records.uuid_from_id(rid.upper()) == str(uuid.UUID(bytes=digest[:16]))
+
+
+def test_bulk_leaves_the_collector_as_it_found_it() -> None:
+    import gc
+
+    from agenda.state import bulk
+
+    assert gc.isenabled()
+    with bulk():
+        assert not gc.isenabled()
+        with bulk():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with bulk():
+            pass
+        assert not gc.isenabled()  # a caller that turned it off keeps it off
+    finally:
+        gc.enable()
