@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from agenda.model import AgendaError
+from agenda.model import AgendaError, Code, Status
 
 FORMAT = 1
 JOINT = "joint"
@@ -184,7 +184,7 @@ def decode(doc: Any, *, verify: bool = True, strict: bool = True) -> Record:
     sig = doc.get("sig")
     if sig is not None and not isinstance(sig, str):
         raise RecordError(f"record {rid[:12]}: the signature is not a string")
-    return _from_content(content, rid, sig)
+    return _from_content(content, rid, sig, shape=strict)
 
 
 def signed(record: Record, sig: str) -> Record:
@@ -199,7 +199,8 @@ def _with_sig(record: Record, sig: Any) -> Record:
                   record.lamport, record.deps, record.created, record.body, record.signer, sig)
 
 
-def _from_content(content: Mapping[str, Any], rid: str, sig: str | None = None) -> Record:
+def _from_content(content: Mapping[str, Any], rid: str, sig: str | None = None, *,
+                  shape: bool = True) -> Record:
     def bad(why: str) -> RecordError:
         return RecordError(f"record {rid[:12]}: {why}")
 
@@ -229,6 +230,10 @@ def _from_content(content: Mapping[str, Any], rid: str, sig: str | None = None) 
         raise bad("the creation time or the body is missing")
     if signer is not None and not isinstance(signer, str):
         raise bad("the signer is not a key fingerprint")
+    if shape:
+        why = body_problem(kind, body)
+        if why:
+            raise bad(why)
     # Not `Record(...)`: a frozen dataclass sets its eleven fields one by one through
     # object.__setattr__, and every record of a summit is decoded each time it is opened.
     record: Record = _new(Record)
@@ -239,6 +244,85 @@ def _from_content(content: Mapping[str, Any], rid: str, sig: str | None = None) 
 
 
 _new = object.__new__
+
+
+# What each kind's body must hold for the fold to read it: a record of the right kind but
+# the wrong shape (valid JSON, a valid id, even a valid signature) is refused by name where it
+# enters, instead of failing later in every command that folds the summit. Unknown extra
+# fields are allowed: a later version may add some.
+def _text(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _ids(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _order(value: Any) -> bool:
+    return (isinstance(value, list) and bool(value)
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in value))
+
+
+def _party(value: Any) -> bool:
+    return (isinstance(value, dict) and isinstance(value.get("code"), str)
+            and isinstance(value.get("name"), str) and isinstance(value.get("head", ""), str)
+            and set(value) <= {"code", "name", "head"})
+
+
+def _parties(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(_party(v) for v in value)
+
+
+def _sections(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(v, dict) and isinstance(v.get("uuid"), str)
+        and isinstance(v.get("title"), str) and _order(v.get("order")) for v in value)
+
+
+def _fields(value: Any) -> bool:
+    return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+
+
+_CODE_VALUES = frozenset(code.value for code in Code)
+_STATUS_VALUES = frozenset(status.value for status in Status)
+_OPTIONAL = object()
+_ITEM = {"item": _text}
+_BODIES: dict[str, dict[str, Any]] = {
+    GENESIS: {"title": _text, "delegations": _parties, "sections": (_sections, _OPTIONAL),
+              "chair": (lambda v: v is None or _party(v), _OPTIONAL),
+              **{name: (_text, _OPTIONAL) for name in ("venue", "dates", "host", "preamble")}},
+    SUMMIT_UPDATE: {"fields": _fields},
+    SECTION_ADD: {"title": _text, "order": _order},
+    SECTION_PLACE: {"section": _text, "order": _order},
+    SECTION_RENAME: {"section": _text, "title": _text},
+    ITEM_ADD: {"title": _text, "section": _text, "order": _order, "tags": (_ids, _OPTIONAL)},
+    ITEM_RETITLE: {**_ITEM, "title": _text},
+    ITEM_PLACE: {**_ITEM, "section": _text, "order": _order},
+    ITEM_TAG: {**_ITEM, "tags": _ids},
+    REVISION: {**_ITEM, "text": _text, "code": lambda v: v in _CODE_VALUES,
+               "justification": (_text, _OPTIONAL), "parents": (_ids, _OPTIONAL)},
+    ACCEPTANCE: {**_ITEM, "revision": _text},
+    CONFIRM: {**_ITEM, "revision": _text},
+    DECISION: {**_ITEM, "status": _text},  # an unknown decision is kept and shown as void
+    LEGACY_STATUS: {**_ITEM, "status": lambda v: v in _STATUS_VALUES},
+    NOTE: {**_ITEM, "text": _text},
+}
+
+
+def body_problem(kind: str, body: Mapping[str, Any]) -> str:
+    """What is wrong with a record body of this kind ("" when the fold can read it)."""
+    for name, rule in _BODIES.get(kind, {}).items():
+        check, optional = rule if isinstance(rule, tuple) else (rule, None)
+        if name not in body:
+            if optional is None:
+                return f"its body has no {name!r}"
+        elif not check(body[name]):
+            return f"its body's {name!r} is not what a {kind} record holds"
+    if kind == GENESIS and body.get("legacy") and not isinstance(body.get("uuid"), str):
+        return "a converted 0.1 summit without its 0.1 uuid"
+    if kind == REVISION and body.get("legacy") and not isinstance(body.get("hash"), str):
+        return "a converted 0.1 revision without its 0.1 hash"
+    return ""
 
 
 def order_key(record: Record) -> tuple[int, str]:

@@ -43,18 +43,20 @@ class TickingClock:
 # Test vectors ---------------------------------------------------------------------------------
 
 GENESIS_BYTES = (
-    b'{"author":"","body":{"list":[1,"a"],"n":1,"none":null,"ok":true,'
-    b'"title":"India\xe2\x80\x93Russia"},"created":"2021-02-11T09:00:00.000000Z","deps":[],'
+    b'{"author":"","body":{"delegations":[{"code":"IN","name":"India"}],"list":[1,"a"],'
+    b'"n":1,"none":null,"ok":true,"title":"India\xe2\x80\x93Russia"},'
+    b'"created":"2021-02-11T09:00:00.000000Z","deps":[],'
     b'"kind":"summit.genesis","lamport":1,"scope":"joint","signer":null,"summit":"","v":1}')
-GENESIS_ID = "6520f7e01caff6b9f398ac3d050e21c22b451b7cccef8d82e9d26a2791645926"
-DRAFT_ID = "820ffa6504a36e0e9e60f29ec69731cee82fb585674a96a6c0f8e5fc80394d71"
+GENESIS_ID = "3f2b3b718237af7e9a029fef87974759791fe4b3af6c6d9931a14cafa089a7d2"
+DRAFT_ID = "418fd7886d33130d93527400eee319fab3eb326f22c665007c0e241c8f68d75e"
 
 
 def _vectors() -> tuple[records.Record, records.Record]:
     genesis = records.make(
         kind=records.GENESIS, summit="", scope="joint", author="", lamport=1, deps=[],
         created="2021-02-11T09:00:00.000000Z",
-        body={"title": "India–Russia", "n": 1, "ok": True, "none": None, "list": [1, "a"]})
+        body={"title": "India–Russia", "n": 1, "ok": True, "none": None, "list": [1, "a"],
+              "delegations": [{"code": "IN", "name": "India"}]})
     draft = records.make(
         kind=records.REVISION, summit=genesis.id, scope="team:IN", author="IN", lamport=2,
         deps=[genesis.id], created="2021-02-11T09:01:00.000000Z",
@@ -413,3 +415,71 @@ def test_bulk_leaves_the_collector_as_it_found_it() -> None:
         assert not gc.isenabled()  # a caller that turned it off keeps it off
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("kind, body, message", [
+    (records.REVISION, {"item": "x", "code": "MOD"}, "no 'text'"),
+    (records.REVISION, {"item": "x", "code": "XYZ", "text": "t"}, "'code'"),
+    (records.REVISION, {"item": ["x"], "code": "MOD", "text": "t"}, "'item'"),
+    (records.REVISION, {"item": "x", "code": "MOD", "text": "t", "parents": "p"}, "'parents'"),
+    (records.ITEM_ADD, {"title": "T", "section": "s", "order": []}, "'order'"),
+    (records.ITEM_ADD, {"title": "T", "section": "s", "order": ["1"]}, "'order'"),
+    (records.ITEM_ADD, {"title": "T", "section": "s", "order": [True]}, "'order'"),
+    (records.ITEM_TAG, {"item": "x", "tags": [1]}, "'tags'"),
+    (records.NOTE, {"item": "x"}, "no 'text'"),
+    (records.ACCEPTANCE, {"item": "x", "revision": None}, "'revision'"),
+    (records.LEGACY_STATUS, {"item": "x", "status": "won"}, "'status'"),
+    (records.SUMMIT_UPDATE, {"fields": {"title": 3}}, "'fields'"),
+    (records.SECTION_PLACE, {"section": "s"}, "no 'order'"),
+])
+def test_bodies_of_the_wrong_shape_are_refused_by_name(kind: str, body: dict,
+                                                       message: str) -> None:
+    genesis, _ = _vectors()
+    scope = "joint"
+    with pytest.raises(records.RecordError, match=message):
+        records.make(kind=kind, summit=genesis.id, scope=scope, author="IN", lamport=2,
+                     deps=[genesis.id], created="2021-02-11T09:01:00.000000Z", body=body)
+    # ... and a stored one, with a valid id, is refused by a strict read (check, a receive).
+    content = {**records.encode(genesis)["record"], "kind": kind, "summit": genesis.id,
+               "author": "IN", "lamport": 2, "deps": [genesis.id], "body": body}
+    doc = {"id": records.record_id(content), "record": content}
+    with pytest.raises(records.RecordError, match=message):
+        records.decode(doc)
+
+
+@pytest.mark.parametrize("body, message", [
+    ({"title": "T"}, "no 'delegations'"),
+    ({"title": "T", "delegations": []}, "'delegations'"),
+    ({"title": "T", "delegations": [{"code": "IN"}]}, "'delegations'"),
+    ({"title": "T", "delegations": [{"code": "IN", "name": "I", "extra": 1}]}, "'delegations'"),
+    ({"title": "T", "delegations": [{"code": "IN", "name": "I"}], "chair": "CH"}, "'chair'"),
+    ({"title": "T", "delegations": [{"code": "IN", "name": "I"}],
+      "sections": [{"uuid": "u", "title": "S"}]}, "'sections'"),
+    ({"title": "T", "delegations": [{"code": "IN", "name": "I"}], "legacy": True}, "0.1 uuid"),
+])
+def test_a_genesis_of_the_wrong_shape_is_refused(body: dict, message: str) -> None:
+    with pytest.raises(records.RecordError, match=message):
+        records.make(kind=records.GENESIS, summit="", scope="joint", author="", lamport=1,
+                     deps=[], created="2021-02-11T09:00:00.000000Z", body=body)
+
+
+def test_a_received_record_of_the_wrong_shape_is_refused_and_the_rest_imported(
+        tmp_path: Path) -> None:
+    from agenda.model import Delegation
+
+    ws = Workspace(tmp_path / "ws.json", create=True)
+    entry = ws.create_summit("S", [Delegation("IN", "India"), Delegation("RU", "Russia")])
+    stored, _ = ws.stored(entry.slug)
+    genesis = records.decode(stored[0])
+    heads = records.heads(records.decode(doc) for doc in stored)
+    lamport = 1 + max(records.decode(doc).lamport for doc in stored)
+    good = records.make(kind=records.SECTION_ADD, summit=genesis.id, scope="joint",
+                        author="RU", lamport=lamport, deps=heads,
+                        created="2021-02-11T09:01:00.000000Z",
+                        body={"title": "Culture", "order": [1 << 40]})
+    content = {**good.content(), "body": {"title": "Sport", "order": "first"}}
+    bad = {"id": records.record_id(content), "record": content, "sig": None}
+    added, refused = ws.import_records(entry.slug, [bad, records.encode(good)])
+    assert added == 1
+    assert len(refused) == 1 and "'order'" in refused[0]
+    assert [s.title for s in ws.summit(entry.slug).sections][-1] == "Culture"
