@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
 from functools import lru_cache
 from heapq import merge
 from itertools import groupby, islice
 from operator import itemgetter
 from typing import NamedTuple
+
+from agenda.frozen import frozen
 
 # A delegation code starts with a letter so that "[2030: the target]" is not read as a label.
 _LABEL = re.compile(r"([A-Z][A-Z0-9]{1,7}): ")
@@ -98,7 +99,7 @@ class BracketGroup(NamedTuple):
     depth: int
 
 
-@dataclass(frozen=True)
+@frozen
 class _Scan:
     pairs: list[tuple[int, int]]
     unclosed: list[int]

@@ -11,6 +11,7 @@ from functools import cache
 from itertools import accumulate, compress, count, islice, takewhile
 from typing import Literal, NamedTuple, cast
 
+from agenda.frozen import frozen
 from agenda.marks import MARKS, UNIDATA_VERSION
 
 OpKind = Literal["equal", "insert", "delete"]
@@ -25,7 +26,7 @@ class Op:
     words: int | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@frozen
 class DiffStats:
     words_added: int
     words_deleted: int

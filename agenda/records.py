@@ -16,12 +16,13 @@ from __future__ import annotations
 import hashlib
 import uuid as uuidlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cached_property
 from typing import Any
 
 import orjson
 
+from agenda.frozen import frozen
 from agenda.model import AgendaError
 
 FORMAT = 1
@@ -103,7 +104,7 @@ def team(code: str) -> str:
     return f"{TEAM_PREFIX}{code}"
 
 
-@dataclass(frozen=True)
+@frozen
 class Record:
     """One immutable fact about a summit. `body` is never mutated once the record exists."""
 
