@@ -3,10 +3,10 @@
 `dataclasses` compiles six functions from source text for every class, every time the
 program starts: for the twenty classes a command like `summit items` loads, that was half of
 the core's import time (bench/bench_startup.py). Here only `__init__` is compiled (it has to
-be, to stay as fast as a dataclass's); equality, hashing, repr and the frozen guard are shared
-closures over an `attrgetter`. The class still looks like a dataclass to the rest of the world
-(`dataclasses.fields`, `replace`, `asdict`, `is_dataclass`, orjson), and to mypy through
-`dataclass_transform`.
+be, to stay as fast as a dataclass's), and only on the class's first instance; equality,
+hashing, repr and the frozen guard are shared closures over an `attrgetter`. The class still
+looks like a dataclass to the rest of the world (`dataclasses.fields`, `replace`, `asdict`,
+`is_dataclass`, orjson), and to mypy through `dataclass_transform`.
 
 Only what this project uses is supported: single classes (no dataclass bases), fields with
 defaults or `field(default=, default_factory=, compare=, hash=, repr=)`, `eq=False`, and a
@@ -39,6 +39,22 @@ def _key(names: list[str]) -> Callable[[Any], Any]:
     if not names:
         return lambda _self: ()
     return attrgetter(*names)
+
+
+def _lazy_init(cls: type, source: str, env: dict[str, Any]) -> Callable[..., None]:
+    """An `__init__` compiled on the class's first instance: a command compiles only those of
+    the classes it builds (`summit items` builds about half of the ones it imports)."""
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        if cls.__dict__.get("__init__") is __init__:
+            exec(compile(source, f"<frozen {cls.__qualname__}>", "exec"), env)  # noqa: S102
+            real = env["__init__"]
+            real.__qualname__ = f"{cls.__qualname__}.__init__"
+            type.__setattr__(cls, "__init__", real)
+        cls.__dict__["__init__"](self, *args, **kwargs)
+
+    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    return __init__
 
 
 def _build(cls: type[T], eq: bool) -> type[T]:
@@ -89,9 +105,7 @@ def _build(cls: type[T], eq: bool) -> type[T]:
         body.append("    self.__post_init__()")
     source = (f"def __init__(self, {', '.join(params)}):\n" if params
               else "def __init__(self):\n") + "\n".join(body) + "\n"
-    exec(compile(source, f"<frozen {cls.__qualname__}>", "exec"), env)  # noqa: S102
-    init = env["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init = _lazy_init(cls, source, env)
 
     compared = _key([n for n, f in fields.items() if f.compare])
     hashed = _key([n for n, f in fields.items()

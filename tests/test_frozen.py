@@ -99,3 +99,15 @@ def test_post_init_and_own_methods() -> None:
 def test_non_default_after_default_is_refused() -> None:
     with pytest.raises(TypeError):
         frozen(type("Bad", (), {"__annotations__": {"a": "int", "b": "int"}, "a": 1}))
+
+
+def test_the_first_instance_compiles_init_for_every_later_one() -> None:
+    _, ours = pair()
+    lazy = ours.__dict__["__init__"]
+
+    class Sub(ours):  # type: ignore[misc, valid-type]
+        pass
+
+    first = Sub(1, "b")  # through a subclass: the compiled __init__ lands on the class itself
+    assert ours.__dict__["__init__"] is not lazy
+    assert first == Sub(1, "b") and first.c == () and ours(1, "b") != first
