@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from itertools import accumulate, compress, count, islice, takewhile
+from itertools import accumulate, chain, compress, count, islice, takewhile
 from typing import Literal, NamedTuple, cast
 
 from agenda.frozen import frozen
@@ -132,6 +132,9 @@ def _patterns() -> _Patterns:
 
 
 _LINE = re.compile(r"[^\r\n]*+(?:\r\n|\r|\n)|[^\r\n]++")
+# Spacing that a token may join to a neighbouring space: tokenize() then reads the whole text.
+_AWKWARD_SPACE = re.compile(r"[^\S \r\n]|  ")
+_CHUNKED_FROM = 64
 _PARAGRAPH_BREAK = re.compile(r"(?:\r\n|\r|\n)[^\S\r\n]*+(?:\r\n|\r|\n)")
 _LINE_ENDS = frozenset(("\n", "\r", "\r\n"))
 _SENTENCE_ENDS = frozenset(".!?;")
@@ -155,7 +158,20 @@ Block = tuple[int, int, int]
 
 def tokenize(text: str) -> list[str]:
     """Split text into words, whitespace runs, line ends and symbols; "".join gives it back."""
-    return _patterns().token.findall(text)
+    findall = _patterns().token.findall
+    if len(text) < _CHUNKED_FROM or _AWKWARD_SPACE.search(text):
+        return findall(text)
+    # Prose repeats its words: when every space stands alone (and no other spacing but line
+    # ends occurs), no token reaches across a space, so the text is the tokens of its
+    # space-separated chunks, each distinct chunk run through the pattern once and the rest
+    # joined in C: about half the cost of one pass of the pattern over the whole text.
+    chunks = text.split(" ")
+    seen: dict[str, list[str]] = dict.fromkeys(chunks, [])
+    for chunk in seen:
+        seen[chunk] = [*findall(chunk), " "]
+    out: list[str] = list(chain.from_iterable(map(seen.__getitem__, chunks)))
+    out.pop()
+    return out
 
 
 def is_word(token: str) -> bool:

@@ -190,3 +190,17 @@ def test_pathological_texts_never_ask_the_lcs_for_more_than_the_limit() -> None:
             result = merge_texts(text, {"IN": ends, "RU": middle})
             assert result.conflicts >= 1
     assert cells and max(cells) <= 4_000_000
+
+
+# Prose as the chunked tokenizer sees it: chunks of any characters, mostly joined by one space.
+prose_chunks = st.lists(st.one_of(st.sampled_from(UNITS + ["Indo-Pacific", "don’t", "\n", "\r\n",
+                                                           "\u200d", "\U0001f1ee\U0001f1f3"]),
+                                  st.text(max_size=6)), max_size=30)
+
+
+@settings(deadline=None, max_examples=300)
+@given(prose_chunks, st.sampled_from([" ", " ", " ", "  ", "\t", "\u00a0", "\n"]))
+def test_the_chunked_tokenizer_is_the_reference_one(chunks: list[str], space: str) -> None:
+    text = space.join(chunks)
+    with mock.patch.object(engine, "_CHUNKED_FROM", 0):  # every text through the chunks
+        assert tokenize(text) == REFERENCE_TOKEN.findall(text)
