@@ -134,7 +134,7 @@ def _patterns() -> _Patterns:
 _LINE = re.compile(r"[^\r\n]*+(?:\r\n|\r|\n)|[^\r\n]++")
 # Spacing that a token may join to a neighbouring space: tokenize() then reads the whole text.
 _AWKWARD_SPACE = re.compile(r"[^\S \r\n]|  ")
-_CHUNKED_FROM = 64
+_CHUNKED_FROM = 8192  # below this, splitting and looking up cost more than they save
 _PARAGRAPH_BREAK = re.compile(r"(?:\r\n|\r|\n)[^\S\r\n]*+(?:\r\n|\r|\n)")
 _LINE_ENDS = frozenset(("\n", "\r", "\r\n"))
 _SENTENCE_ENDS = frozenset(".!?;")
@@ -176,6 +176,9 @@ def tokenize(text: str) -> list[str]:
 
 def is_word(token: str) -> bool:
     """Whether a token from tokenize() is a word (not whitespace, punctuation or a symbol)."""
+    first = token[:1]
+    if first.isascii():  # no mark is ASCII, and \w on one ASCII character is isalnum or _
+        return first.isalnum() or first == "_"
     return _patterns().word_start.match(token) is not None
 
 
