@@ -301,6 +301,8 @@ def parse(text: str) -> list[BracketGroup]:
 
 def bracket_count(text: str) -> int:
     """The negotiators' gauge: bracket pairs in text, each option and nested pair counted."""
+    if "[" not in text:  # most texts: no pair can open
+        return 0
     return len(_scan(text).pairs)
 
 

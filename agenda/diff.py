@@ -257,6 +257,18 @@ def _loose_start(text: str, i: int) -> bool:
 
 def _shared_length(texts: Sequence[str], limit: int, backwards: bool) -> int:
     first = texts[0]
+    if len(texts) == 2 and limit <= _TRIM_FROM:
+        # Two texts of a diff: bisect on the length, each test one comparison in C (copying
+        # up to `limit` characters, which is why long texts gallop below instead).
+        other, lo, hi = texts[1], 0, limit
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if (other.endswith(first[len(first) - mid :]) if backwards
+                    else other.startswith(first[:mid])):
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo
     lo, step = 0, 64
     while lo < limit:
         hi = min(limit, lo + step)
@@ -624,15 +636,23 @@ def diff_words(a: str, b: str) -> list[Op]:
         if early:
             ops.extend(early)
             continue
-        head = tail = 0
+        # What the texts share at their edges is cut off between tokens, so only what lies
+        # between the first and the last difference is tokenised.
+        head, tail = shared_edges([xa, xb])
+        ta, tb = tokenize(xa[head : len(xa) - tail]), tokenize(xb[head : len(xb) - tail])
         if len(xa) + len(xb) > _TRIM_FROM:
-            # A long line edited in one place is not tokenised whole; what decides whether the
-            # block reads as replaced then weighs only the rest.
-            head, tail = shared_edges([xa, xb])
-            ops.append(Op("equal", xa[:head]))
+            # A long line edited in one place: what decides whether the block reads as
+            # replaced weighs only the rest.
             weighed = False
-        blk = _Block(tokenize(xa[head : len(xa) - tail]), tokenize(xb[head : len(xb) - tail]),
-                     vocab)
+        elif head + tail and sum(map(is_word, chain(ta, tb))) > _MIN_GUARDED_WORDS:
+            # The edges count as shared words when the block is weighed (a block of few
+            # changed words never is, with or without them): put them back.
+            before, after = tokenize(xa[:head]), tokenize(xa[len(xa) - tail :])
+            ta, tb = [*before, *ta, *after], [*before, *tb, *after]
+            head = tail = 0
+        if head:
+            ops.append(Op("equal", xa[:head]))
+        blk = _Block(ta, tb, vocab)
         ops.extend(_word_span(blk, 0, len(blk.ta), 0, len(blk.tb), 0, weigh=not weighed))
         if tail:
             ops.append(Op("equal", xa[len(xa) - tail :]))
