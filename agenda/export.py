@@ -246,7 +246,8 @@ class _Sandbox(SandboxedEnvironment):
         return super().getattr(obj, attribute)
 
 
-_VIEW_TYPES = frozenset(_VIEWS)
+# jinja's own loop variable (`loop.last`) is none of those either.
+_VIEW_TYPES = frozenset((*_VIEWS, jinja2.runtime.LoopContext))
 
 
 @cache
