@@ -649,7 +649,8 @@ def diff_words(a: str, b: str) -> list[Op]:
             # A long line edited in one place: what decides whether the block reads as
             # replaced weighs only the rest.
             weighed = False
-        elif head + tail and sum(map(is_word, chain(ta, tb))) > _MIN_GUARDED_WORDS:
+        elif head + tail and next(islice(filter(is_word, chain(ta, tb)), _MIN_GUARDED_WORDS,
+                                         None), None) is not None:
             # The edges count as shared words when the block is weighed (a block of few
             # changed words never is, with or without them): put them back.
             before, after = tokenize(xa[:head]), tokenize(xa[len(xa) - tail :])
