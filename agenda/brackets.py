@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
 from functools import lru_cache
 from heapq import merge
 from itertools import groupby, islice
 from operator import itemgetter
 from typing import NamedTuple
+
+from agenda.frozen import frozen
 
 # A delegation code starts with a letter so that "[2030: the target]" is not read as a label.
 _LABEL = re.compile(r"([A-Z][A-Z0-9]{1,7}): ")
@@ -100,7 +101,7 @@ class BracketGroup(NamedTuple):
     depth: int
 
 
-@dataclass(frozen=True)
+@frozen
 class _Scan:
     pairs: list[tuple[int, int]]
     unclosed: list[int]
@@ -307,6 +308,8 @@ def parse(text: str) -> list[BracketGroup]:
 
 def bracket_count(text: str) -> int:
     """The negotiators' gauge: bracket pairs in text, each option and nested pair counted."""
+    if "[" not in text:  # most texts: no pair can open
+        return 0
     return len(_scan(text).pairs)
 
 

@@ -901,8 +901,20 @@ def build_parser(chosen: str | None | bool = True) -> argparse.ArgumentParser:
     return parser
 
 
+def _translations_found_once() -> None:
+    """argparse asks gettext for each message it builds, and with no catalogue installed (the
+    usual case) gettext searches the locale folders again for every one: search once."""
+    import gettext
+
+    domain = gettext.textdomain()
+    found = gettext.translation(domain, gettext.bindtextdomain(domain), fallback=True)
+    setattr(argparse, "_", found.gettext)  # noqa: B010
+    setattr(argparse, "ngettext", found.ngettext)  # noqa: B010
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else list(argv)
+    _translations_found_once()
     parser = build_parser(chosen_command(argv))
     args, extras = parser.parse_known_args(argv)
     # argparse fills optional positionals only before the first option, so

@@ -12,6 +12,8 @@ _INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~{}])")
 _ENTITY_LIKE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
 _LIST_NUMBER = re.compile(r"\d{1,9}(?=[.)])")
 _NEWLINES = re.compile(r"\r\n|\r|\n")
+# Any character one of the three replacements above would touch.
+_PLAIN = re.compile(r"[\r\n\\`*_\[\]<>#|~{}&]")
 
 
 def md_inline(value: Any) -> str:
@@ -21,9 +23,12 @@ def md_inline(value: Any) -> str:
     or a heading's closing sequence is backslash-escaped; a leading list or setext marker is
     too, since the text may start a line.
     """
-    text = _NEWLINES.sub(" ", str(value)).strip()
-    text = _INLINE_SPECIAL.sub(r"\\\1", text)
-    text = _ENTITY_LIKE.sub(r"\\&", text)
+    text = str(value)
+    if _PLAIN.search(text) is not None:  # most titles and names: nothing to replace
+        text = _NEWLINES.sub(" ", text)
+        text = _INLINE_SPECIAL.sub(r"\\\1", text)
+        text = _ENTITY_LIKE.sub(r"\\&", text)
+    text = text.strip()
     if text.startswith(("-", "+", "=")):
         return "\\" + text
     number = _LIST_NUMBER.match(text)

@@ -17,9 +17,9 @@ Rules, at word-token granularity (diff3 generalised to any number of sides):
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from agenda.diff import is_word, matching_blocks, shared_edges, tokenize
+from agenda.frozen import frozen
 
 # Punctuation that sits inside a word: "Indo-Pacific", "India's", "Chennai–Vladivostok", "and/or".
 _JOINERS = frozenset("-‐‑–'’/")
@@ -38,7 +38,7 @@ class _Chunk(list[list[str]]):
 _Region = list[str] | _Chunk
 
 
-@dataclass(frozen=True)
+@frozen
 class MergeResult:
     text: str
     conflicts: int

@@ -7,9 +7,10 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+
+from agenda.frozen import frozen
 
 
 class AgendaError(Exception):
@@ -122,21 +123,21 @@ def from_iso(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
-@dataclass(frozen=True)
+@frozen
 class Delegation:
     code: str
     name: str
     head: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class Section:
     uuid: str
     title: str
     items: tuple[str, ...] = ()  # item uuids, in agenda order
 
 
-@dataclass(frozen=True)
+@frozen
 class Summit:
     uuid: str
     slug: str
@@ -174,7 +175,7 @@ class Summit:
         return tuple(d.code for d in self.delegations)
 
 
-@dataclass(frozen=True)
+@frozen
 class Item:
     uuid: str
     summit: str  # summit slug
@@ -188,7 +189,7 @@ class Item:
     created: datetime
 
 
-@dataclass(frozen=True)
+@frozen
 class Revision:
     uuid: str
     item: str  # item uuid
@@ -224,7 +225,7 @@ class Revision:
         return self.visibility == Visibility.TABLED
 
 
-@dataclass(frozen=True)
+@frozen
 class Acceptance:
     uuid: str
     item: str
@@ -233,7 +234,7 @@ class Acceptance:
     created: datetime
 
 
-@dataclass(frozen=True)
+@frozen
 class Decision:
     """A recorded status decision or capital's confirmation, and whether the rules let it stand.
 
@@ -250,7 +251,7 @@ class Decision:
     void: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class Note:
     uuid: str
     item: str
@@ -259,7 +260,7 @@ class Note:
     created: datetime
 
 
-@dataclass(frozen=True)
+@frozen
 class Event:
     uuid: str
     created: datetime

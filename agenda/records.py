@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cached_property
 from typing import Any
 
 import orjson
 
+from agenda.frozen import frozen
 from agenda.model import AgendaError, Code, Status
 
 FORMAT = 1
@@ -104,7 +105,7 @@ def team(code: str) -> str:
     return f"{TEAM_PREFIX}{code}"
 
 
-@dataclass(frozen=True)
+@frozen
 class Record:
     """One immutable fact about a summit. `body` is never mutated once the record exists."""
 

@@ -19,11 +19,12 @@ import gc
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import field
+from typing import TYPE_CHECKING, Any
 
-from agenda import merge, records, rules
+from agenda import records, rules
 from agenda.brackets import bracket_count
+from agenda.frozen import frozen
 from agenda.model import (
     Acceptance,
     AgendaError,
@@ -42,6 +43,9 @@ from agenda.model import (
     from_iso,
 )
 from agenda.records import Record
+
+if TYPE_CHECKING:  # the merge engine (and the diff under it) loads only when an item compiles
+    from agenda import merge
 
 _CODES = {code.value: code for code in Code}
 _new = object.__new__
@@ -204,7 +208,7 @@ class RecordSet:
 # The fold of one item ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@frozen
 class ItemView:
     """What a viewer sees of one item, frozen at one moment."""
 
@@ -669,7 +673,7 @@ class _EventLog:
         return self._visible
 
 
-@dataclass(frozen=True, eq=False)
+@frozen(eq=False)
 class SummitState:
     """Everything one viewer may see of a summit, read at one moment.
 
@@ -838,7 +842,7 @@ def common_ancestor(revisions: Iterable[Revision], history: Iterable[Revision]) 
     return None
 
 
-@dataclass(frozen=True)
+@frozen
 class Compilation:
     item: Item
     base: Revision | None
@@ -868,6 +872,8 @@ def compile_item(state: SummitState, item: Item, base: str | None = None) -> Com
         agreed = base_revision is not None
         if base_revision is None:
             base_revision = common_ancestor(positions.values(), tabled)
+    from agenda import merge
+
     texts = [(code, revision.text) for code, revision in positions.items()]
     if len({text for _, text in texts}) == 1:
         result = merge.MergeResult(texts[0][1], 0)  # every side stands on the same words

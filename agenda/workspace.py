@@ -14,7 +14,6 @@ import os
 import uuid as uuidlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from tinydb import Query
 
 from agenda import records, rules
+from agenda.frozen import frozen
 from agenda.journal import Journal
 from agenda.model import (
     OPEN_STATUSES,
@@ -83,7 +83,7 @@ DEFAULT_SECTIONS = (
 )
 
 
-@dataclass(frozen=True)
+@frozen
 class NewItem:
     """An item to propose: where it goes, what it says, and why."""
 
@@ -94,7 +94,7 @@ class NewItem:
     tags: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class SummitEntry:
     """A summit as listed in the workspace index (without opening its file)."""
 

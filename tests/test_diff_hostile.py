@@ -190,3 +190,37 @@ def test_pathological_texts_never_ask_the_lcs_for_more_than_the_limit() -> None:
             result = merge_texts(text, {"IN": ends, "RU": middle})
             assert result.conflicts >= 1
     assert cells and max(cells) <= 4_000_000
+
+
+# Prose as the chunked tokenizer sees it: chunks of any characters, mostly joined by one space.
+prose_chunks = st.lists(st.one_of(st.sampled_from(UNITS + ["Indo-Pacific", "don’t", "\n", "\r\n",
+                                                           "\u200d", "\U0001f1ee\U0001f1f3"]),
+                                  st.text(max_size=6)), max_size=30)
+
+
+@settings(deadline=None, max_examples=300)
+@given(prose_chunks, st.sampled_from([" ", " ", " ", "  ", "\t", "\u00a0", "\n"]))
+def test_the_chunked_tokenizer_is_the_reference_one(chunks: list[str], space: str) -> None:
+    text = space.join(chunks)
+    with mock.patch.object(engine, "_CHUNKED_FROM", 0):  # every text through the chunks
+        assert tokenize(text) == REFERENCE_TOKEN.findall(text)
+
+
+@settings(deadline=None, max_examples=300)
+@given(prose_chunks, prose_chunks, prose_chunks)
+def test_cutting_shared_edges_first_changes_no_op(head: list[str], middle: list[str],
+                                                  tail: list[str]) -> None:
+    """A changed block's shared edges are cut off before it is tokenised: the ops are the
+    ones the whole block gives (word counts included)."""
+    a = " ".join([*head, *middle, *tail])
+    b = " ".join([*head, *reversed(middle), "new", *tail])
+
+    def whole_blocks(texts: list[str]) -> tuple[int, int]:
+        return (0, 0) if len(texts) == 2 else real(texts)
+
+    real = engine.shared_edges
+    with mock.patch.object(engine, "shared_edges", whole_blocks):
+        expected = diff_words(a, b)
+    ops = diff_words(a, b)
+    assert ops == expected
+    assert [engine._words(o) for o in ops] == [engine._words(o) for o in expected]

@@ -393,3 +393,36 @@ def test_cli_templates(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> No
     assert "mine" in out and "My own" in out
     assert run(["templates", "--json"]) == 0
     assert '"name": "agenda"' in capsys.readouterr().out
+
+
+def test_each_compilation_is_merged_once_per_state(demo: Workspace,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The exports, the app's compile (Workspace.compile) and the bracket totals share one
+    merge per item: records never change, so a merge is named by the ids of its inputs."""
+    from agenda import merge
+    from agenda import state as state_module
+
+    merged: list[str] = []
+    real = merge.merge_texts
+
+    def counted(base: str, texts: object, **kw: object) -> merge.MergeResult:
+        merged.append(base)
+        return real(base, texts, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(merge, "merge_texts", counted)
+    monkeypatch.setattr(state_module, "_MERGES", {})
+    joint = demo.state(DEMO_SLUG)
+    divergent = [item for item in joint.items
+                 if len({r.text for r in joint.positions(item).values()}) > 1]
+    assert divergent  # the demo has items whose sides stand on different texts
+    for _ in range(2):
+        for template in ("negotiating-text", "agenda", "redline"):
+            for fmt in ("md", "html"):
+                export.render(demo, DEMO_SLUG, template, fmt=fmt)  # type: ignore[arg-type]
+        export.render(demo, DEMO_SLUG, "brief", viewer="IN")
+        for item in joint.items:
+            demo.compile(DEMO_SLUG, item.uuid)
+    # Once per item whose positions differ (an item whose sides agree needs no merge), and
+    # never again for the second round of exports and compiles.
+    assert 0 < len(merged) <= len(divergent)
+    assert len(merged) == len(state_module._MERGES)

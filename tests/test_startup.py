@@ -24,20 +24,23 @@ from agenda.workspace import Workspace
 
 HEAVY = {"rapidfuzz", "jinja2", "markdown_it", "platformdirs", "zipfile", "textual",
          "importlib.metadata", "shutil", "agenda.backup", "agenda.integrity", "agenda.export",
-         "agenda.importer", "tui"}
+         "agenda.importer", "tui", "agenda.merge", "agenda.diff"}
 ZIP = {"zipfile", "shutil"}  # zipfile imports shutil; argparse would too, for the help width
 
+# As the `summit` script starts: through agenda.__main__.run.
 PROBE = """
-import json, sys
-from agenda.cli import main
+import gc, json, sys
+from agenda.__main__ import run
+report, sys.argv = sys.argv[1], ["summit", *sys.argv[2:]]
 try:
-    main(sys.argv[2:])
+    run()
 except SystemExit as exc:
     code = exc.code
 else:
     code = 0
-with open(sys.argv[1], "w") as out:
-    json.dump({"code": code, "modules": sorted(sys.modules)}, out)
+with open(report, "w") as out:
+    json.dump({"code": code, "modules": sorted(sys.modules), "gc": gc.isenabled(),
+               "frozen": gc.get_freeze_count()}, out)
 """
 
 
@@ -73,10 +76,10 @@ def demo_db(tmp_path: Path) -> Path:
     (("brackets",), set()),
     (("retitle", "1.2", "A title"), set()),
     (("check",), {"agenda.integrity"}),
-    (("diff", "1.1"), {"rapidfuzz"}),
+    (("diff", "1.1"), {"rapidfuzz", "agenda.diff"}),
     # The user's own templates folder is platformdirs' to name.
     (("export",), {"jinja2", "markdown_it", "agenda.export", "rapidfuzz", "platformdirs",
-                   "shutil"}),
+                   "shutil", "agenda.merge", "agenda.diff"}),
     (("backup", "-o", "x.backup"), {"agenda.backup"}),
 ])
 def test_each_command_imports_only_what_it_uses(demo_db: Path, tmp_path: Path,
@@ -85,6 +88,16 @@ def test_each_command_imports_only_what_it_uses(demo_db: Path, tmp_path: Path,
     if argv[0] == "backup":
         argv = ("backup", "-o", str(tmp_path / "x.backup"))
     assert imported(tmp_path, *argv, "--db", str(demo_db)) <= allowed
+
+
+def test_the_script_collects_again_once_the_core_is_imported(demo_db: Path,
+                                                             tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    subprocess.run([sys.executable, "-c", PROBE, str(report), "items", "--db", str(demo_db)],
+                   check=True, capture_output=True, stdin=subprocess.DEVNULL, timeout=60)
+    result = json.loads(report.read_text())
+    assert result["gc"] is True  # collection is back on for the command's own work
+    assert result["frozen"] > 10_000  # the imported core is out of every collection
 
 
 def test_the_version_is_looked_up_only_for_version(tmp_path: Path) -> None:
