@@ -610,9 +610,12 @@ def restore(ws: Workspace, source: Path) -> Path:
         replaced = [path.name for path in ws.files()[1:]]
         atomic_write(ws.intent, orjson.dumps({"files": sorted({*renamed.values(), *replaced}),
                                               "pid": os.getpid()}), mode=mode)
-        ws._summits_folder()
-        for old, new in renamed.items():
-            atomic_write(ws.summits_dir / new, files[f"summits/{old}"], mode=mode)
-        atomic_write(ws.path, orjson.dumps(index))
-        ws._recover(report=False)
+        try:
+            ws._summits_folder()
+            for old, new in renamed.items():
+                atomic_write(ws.summits_dir / new, files[f"summits/{old}"], mode=mode)
+            atomic_write(ws.path, orjson.dumps(index))
+        finally:
+            # Done: the replaced files go; failed (a full disk): the new ones do.
+            ws._recover(report=False)
     return aside

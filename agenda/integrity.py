@@ -33,6 +33,16 @@ def check(ws: Workspace) -> list[Problem]:
         stored, events = ws.stored(entry.slug)
         ws.forget(entry.slug)  # one summit in memory at a time
         problems.extend(check_summit(entry.slug, stored, events, pinned=pinned))
+    folder = ws.summits_dir.name
+    for name in ws.orphans():
+        problems.append(Problem(f"{folder}/{name}", "", "", "a summit file the index does not "
+                                "name (left by an interrupted operation); no command reads "
+                                "it: move it aside, or delete it"))
+    if ws.unfinished():
+        problems.append(Problem(ws.intent.name, "", "", "an operation over several files was "
+                                "interrupted and could not be tidied up (is the folder "
+                                "read-only?); the index shows the workspace as it was "
+                                "before it"))
     return problems
 
 

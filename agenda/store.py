@@ -43,6 +43,9 @@ SCHEMA_VERSION = 2
 META_TABLE = "_meta"
 LOCK_TIMEOUT = 15.0
 WAIT_NOTICE_AFTER = 1.0  # seconds a writer waits before it is told who holds the lock
+# Where a waiting writer is told who holds the lock, unless its lock has a `notify` of its
+# own: the CLI sets it to its stderr; the app, which owns the terminal, leaves it unset.
+notify_waiting: Callable[[str], None] | None = None
 
 # Migrations of the workspace index from schema n to n + 1, applied in memory on read and
 # written on the next commit. Schema 2 says that every summit file is a journal of records:
@@ -241,7 +244,7 @@ class WorkspaceLock:
                 with self.hold():
                     yield True
                 return
-            if self._queue_names():
+            if self._first_alive("u") is not None:  # "u" sorts after every ticket
                 yield False
                 return
             fd = self._open_lock()
@@ -370,9 +373,10 @@ class WorkspaceLock:
                     ahead = first
                     self.waits += 1
                 waited = time.monotonic() - start
-                if not told and waited > WAIT_NOTICE_AFTER and self.notify is not None:
+                notify = self.notify if self.notify is not None else notify_waiting
+                if not told and waited > WAIT_NOTICE_AFTER and notify is not None:
                     told = True
-                    self.notify(f"waiting for the workspace lock, held by {self._holder()}")
+                    notify(f"waiting for the workspace lock, held by {self._holder()}")
                 if waited > self.timeout:
                     raise WorkspaceBusy(
                         f"The workspace {self.path.with_suffix('')} is locked by "

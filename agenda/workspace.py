@@ -273,9 +273,12 @@ class Workspace:
         # only when no writer is at work or waiting: a reader never waits for the lock.
         with self.lock.try_hold() as free:
             if free:
-                remove_stale_temp_files(self.path.parent, self.path.name)
-                remove_stale_temp_files(self.summits_dir)
-                self._recover()
+                try:
+                    remove_stale_temp_files(self.path.parent, self.path.name)
+                    remove_stale_temp_files(self.summits_dir)
+                    self._recover()
+                except OSError:
+                    pass  # read-only media: nothing to tidy can be written; `check` says so
         self._reload_index()
 
     def close(self) -> None:
@@ -381,8 +384,14 @@ class Workspace:
             return None
 
     def orphans(self) -> list[str]:
-        """Summit files in the summits folder that the index does not name (for check)."""
+        """Summit files in the summits folder that the index does not name, and that no
+        operation under way (its intent log) is about to name or remove (for check)."""
         named = self._named_on_disk() or set()
+        try:
+            listed = orjson.loads(self.intent.read_bytes())["files"]
+            named |= {name for name in listed if isinstance(name, str)}
+        except (OSError, orjson.JSONDecodeError, KeyError, TypeError):
+            pass
         try:
             present = sorted(p.name for p in self.summits_dir.iterdir() if _plain_name(p.name))
         except OSError:
