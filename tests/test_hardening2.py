@@ -175,24 +175,29 @@ def _counting(steps: list[str]) -> Callable[[], None]:
     return undo
 
 
-def _killed_at(op: Operation, path: Path, at: int) -> None:
-    """Run op in a forked child that SIGKILLs itself just before its `at`-th step."""
+def _killed_at(op: Operation, path: Path, at: int, how: str = "before") -> None:
+    """Run op in a forked child that SIGKILLs itself at its `at`-th step: just `before` it,
+    just `after` it, or, for a write, `torn` halfway through its bytes."""
     pid = os.fork()
     if pid == 0:  # the child: never returns into pytest
         try:
             count = [0]
-            original_kill = os.kill
+            kill = os.kill
 
-            def before(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
+            def wrapped(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
                 def step(*args: Any, **kwargs: Any) -> Any:
                     count[0] += 1
-                    if count[0] == at:
-                        original_kill(os.getpid(), signal.SIGKILL)
-                    return real(*args, **kwargs)
+                    if count[0] != at:
+                        return real(*args, **kwargs)
+                    if how == "torn" and name == "write" and len(args[1]) > 1:
+                        real(args[0], bytes(args[1][: len(args[1]) // 2]))
+                    elif how == "after":
+                        real(*args, **kwargs)
+                    kill(os.getpid(), signal.SIGKILL)
                 return step
 
             for name in STEPS:
-                setattr(os, name, before(name, getattr(os, name)))
+                setattr(os, name, wrapped(name, getattr(os, name)))
             op.run(path)
         finally:
             os._exit(0)
@@ -225,7 +230,7 @@ def _after_interruption(op: Operation, path: Path) -> None:
     assert _leftovers(path) == []
 
 
-def _kill_sweep(op: Operation, tmp_path: Path, every: int) -> int:
+def _kill_sweep(op: Operation, tmp_path: Path, every: int, how: str = "before") -> int:
     total = _steps_of(op, tmp_path / "count")
     template = tmp_path / "template"
     name = op.setup(template).name
@@ -235,9 +240,9 @@ def _kill_sweep(op: Operation, tmp_path: Path, every: int) -> int:
         shutil.copytree(template, folder)
         path = folder / name
         before = _shape(path)
-        _killed_at(op, path, at)
+        _killed_at(op, path, at, how)
         if not op.done(path):
-            assert _shape(path) == before, f"{op.name} killed at step {at} changed the workspace"
+            assert _shape(path) == before, f"{op.name} killed {how} step {at} changed it"
         _after_interruption(op, path)
         trials += 1
     return trials
@@ -251,11 +256,12 @@ def test_a_kill_at_every_fourth_step_leaves_all_or_nothing(op: Operation,
 
 @pytest.mark.slow
 def test_sigkill_trials_of_every_multi_file_operation(tmp_path: Path) -> None:
-    """Every step of every operation, several times over: at least 300 kills in all."""
+    """Every step of every operation, killed before it, after it and halfway through its
+    bytes: at least 300 kills in all."""
     trials = 0
-    for round_ in range(3):
+    for how in ("before", "after", "torn"):
         for op in OPERATIONS:
-            trials += _kill_sweep(op, tmp_path / f"{op.name}{round_}", every=1)
+            trials += _kill_sweep(op, tmp_path / f"{op.name}-{how}", every=1, how=how)
     assert trials >= 300, trials
 
 
