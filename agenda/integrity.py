@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agenda import records
-from agenda.model import Code, revision_hash
+from agenda.model import Code, from_iso, revision_hash
 from agenda.state import build_state
 from agenda.workspace import Workspace
 
@@ -154,11 +154,33 @@ def check_summit(slug: str, stored: list[Any], events: list[Any], *,
 
         for record, why in signature_problems(decoded, pinned):
             problem(f"{record.kind} {record.short}", why, record)
-    for doc in events:
-        if not isinstance(doc, dict) or (doc.get("item") and doc["item"] not in items):
-            problem("", f"event {doc.get('action') if isinstance(doc, dict) else doc!r} "
-                        "names an item that does not exist")
+    for n, doc in enumerate(events, start=1):
+        shape = _event_shape(doc)
+        if shape:
+            problem(f"event {n}", shape)
+        elif doc["item"] and doc["item"] not in items:
+            problem("", f"event {doc['action']!r} names an item that does not exist")
     return found
+
+
+EVENT_FIELDS = ("uuid", "created", "actor", "action", "item", "detail")
+
+
+def _event_shape(doc: Any) -> str:
+    """What is wrong with a stored event's structure ("" when nothing): the log reads each
+    field, so `check` refuses what the log could not show."""
+    if not isinstance(doc, dict):
+        return f"is not an object ({str(doc)[:40]!r})"
+    for name in EVENT_FIELDS:
+        if not isinstance(doc.get(name), str):
+            return f"has no text field {name!r}"
+    if not isinstance(doc.get("private_to", ""), str):
+        return "has a field 'private_to' that is not text"
+    try:
+        from_iso(doc["created"])
+    except (ValueError, TypeError, OverflowError):
+        return f"has a time that is not one ({doc['created'][:40]!r})"
+    return ""
 
 
 def _check_revision(record: records.Record, by_uuid: dict[str, records.Record],
