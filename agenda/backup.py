@@ -26,7 +26,7 @@ import orjson
 from agenda.journal import is_journal
 from agenda.model import AgendaError, now_utc, to_iso
 from agenda.paths import backups_dir, daily_backup_name
-from agenda.store import APP, atomic_write
+from agenda.store import APP, _apply_mode, atomic_write, file_mode
 from agenda.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -131,12 +131,13 @@ def _stamp(path: Path) -> Stamp | None:
 
 # Writing a backup --------------------------------------------------------------------------
 
-def _create_temp(dest: Path, mode: int) -> tuple[Path, int]:
+def _create_temp(dest: Path, mode: int, gid: int | None = None) -> tuple[Path, int]:
     """A new temp file beside dest: never an existing file, never through a symlink."""
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     try:
-        os.fchmod(fd, mode)  # the umask must not narrow a group-shared workspace's copy
+        # The umask must not narrow a group-shared workspace's copy, nor the group change.
+        _apply_mode(fd, mode, gid)
     except BaseException:
         os.close(fd)
         tmp.unlink(missing_ok=True)
@@ -272,11 +273,11 @@ def _copy_range(source: int, target: int, offset: int, count: int) -> None:
 
 def _write_backup(dest: Path, mode: int, manifest: dict[str, Any],
                   entries: list[tuple[str, bytes | Placed]],
-                  previous: Path | None = None) -> dict[str, Placed]:
+                  previous: Path | None = None, gid: int | None = None) -> dict[str, Placed]:
     """Write the backup atomically; a Placed entry is copied as it is from `previous`."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     remove_dead_temps(dest.parent, dest.name)
-    tmp, fd = _create_temp(dest, mode)
+    tmp, fd = _create_temp(dest, mode, gid)
     source = os.open(previous, os.O_RDONLY | os.O_NOFOLLOW) if previous is not None else None
     try:
         try:
@@ -321,7 +322,7 @@ def backup(ws: Workspace, dest: Path) -> Path:
     """Write a consistent snapshot of the whole workspace to one zip file."""
     entries: list[tuple[str, bytes | Placed]] = [
         (name, read_consistently(ws, path)[0]) for name, path in members(ws)]
-    _write_backup(dest, _file_mode(ws), _manifest(ws), entries)
+    _write_backup(dest, _file_mode(ws), _manifest(ws), entries, gid=file_mode(ws.path)[1])
     return dest
 
 
@@ -342,14 +343,15 @@ def automatic_backup(ws: Workspace, folder: Path | None = None,
     prefix = f"{ws.path.stem}-"
     wanted = []
     schema = ws.pending_migration()
-    if schema is not None:
-        before = folder / f"{prefix}before-schema{schema}.backup"
-        if not before.exists():
-            wanted.append(before)
+    before = folder / f"{prefix}before-schema{schema}.backup"
+    if schema is not None and not before.exists():
+        wanted.append(before)
     daily = folder / daily_backup_name(ws.path, today())
     if not daily.exists():
         wanted.append(daily)
     if not wanted:
+        if schema is not None:
+            ws.migration_backup = before
         return []
     _make_folder(folder, _file_mode(ws))
     with _folder_lock(folder, _file_mode(ws)) as free:
@@ -358,6 +360,9 @@ def automatic_backup(ws: Workspace, folder: Path | None = None,
         remove_dead_temps(folder)
         written = [_incremental_backup(ws, folder, dest) for dest in wanted
                    if not dest.exists()]
+    if schema is not None and before.exists():
+        # The workspace migrates only once this is so (Workspace._migrate_summits).
+        ws.migration_backup = before
     for old in sorted(folder.glob(f"{prefix}[0-9]*.backup"))[:-keep]:
         old.unlink(missing_ok=True)
     return written
@@ -428,7 +433,8 @@ def _incremental_backup(ws: Workspace, folder: Path, dest: Path) -> Path:
         os.link(previous, dest)
         placed = {name: Placed(**known[name]["placed"]) for name in records}
     else:
-        placed = _write_backup(dest, mode, _manifest(ws), entries, previous)
+        placed = _write_backup(dest, mode, _manifest(ws), entries, previous,
+                               gid=file_mode(ws.path)[1])
     if "before-schema" not in dest.name:
         for name, record in records.items():
             record["placed"] = asdict(placed[name])
@@ -571,24 +577,45 @@ def _aside_folder(ws: Workspace) -> Path:
 def restore(ws: Workspace, source: Path) -> Path:
     """Put a backup in place of the workspace; the replaced files are kept aside.
 
-    Returns the folder where the replaced files now live.
+    All or nothing: the backup's summit files are written under names no file has yet,
+    the index naming them replaces the old one in one rename (the commit point), and only
+    then are the old summit files removed. The workspace's intent log lists both sets
+    first, so a kill anywhere leaves the old workspace or the new, and the next writer
+    removes whichever files the committed index does not name. Returns the folder where
+    the replaced files now live.
     """
     files = read_backup(source)
     with ws.lock.hold():
+        ws._recover()
         # The files being replaced, kept aside; a crafted index's outside files are no
         # concern of ours and are neither copied nor touched.
         current = [(name, path) for path in ws.files()
                    if (name := _member_name(ws, path)) is not None]
+        mode = file_mode(ws.path)
         aside = _aside_folder(ws)
         for name, path in current:
             try:
                 raw, _ = read_consistently(ws, path)
             except FileNotFoundError:
                 continue
-            atomic_write(aside / name.replace("/", "-"), raw)
-        ws.summits_dir.mkdir(mode=0o700, exist_ok=True)
-        for name, raw in files.items():
-            if name != "workspace.json":
-                atomic_write(ws.summits_dir / name.removeprefix("summits/"), raw)
-        atomic_write(ws.path, files["workspace.json"])
+            atomic_write(aside / name.replace("/", "-"), raw, mode=mode)
+        index = orjson.loads(files["workspace.json"])
+        renamed: dict[str, str] = {}
+        for doc in index.get("summits", {}).values():
+            old = doc["file"]
+            if old not in renamed:
+                base = old.split(".", 1)[0] or "summit"
+                renamed[old] = ws.fresh_file(base, set(renamed.values()))
+            doc["file"] = renamed[old]
+        replaced = [path.name for path in ws.files()[1:]]
+        atomic_write(ws.intent, orjson.dumps({"files": sorted({*renamed.values(), *replaced}),
+                                              "pid": os.getpid()}), mode=mode)
+        try:
+            ws._summits_folder()
+            for old, new in renamed.items():
+                atomic_write(ws.summits_dir / new, files[f"summits/{old}"], mode=mode)
+            atomic_write(ws.path, orjson.dumps(index))
+        finally:
+            # Done: the replaced files go; failed (a full disk): the new ones do.
+            ws._recover(report=False)
     return aside

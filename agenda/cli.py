@@ -168,8 +168,19 @@ def workspace_path(args: argparse.Namespace) -> Path:
 _opened: list[Workspace] = []
 
 
+def _warn(message: str) -> None:
+    sys.stderr.write(f"{PROG}: {inert(message)}\n")
+
+
+def _tidied(ws: Workspace) -> Workspace:
+    """Say what tidying up after a killed operation did at open (stderr, once)."""
+    for line in ws.recovered:
+        _warn(line)
+    return ws
+
+
 def open_workspace(args: argparse.Namespace, *, create: bool = False) -> Workspace:
-    ws = Workspace(workspace_path(args), create=create)
+    ws = _tidied(Workspace(workspace_path(args), create=create))
     if ws.pending_migration() is not None:
         # The command's first write commits the migration: the old files are saved first,
         # and a migration never runs without that backup.
@@ -629,7 +640,7 @@ def cmd_restore(args: argparse.Namespace) -> None:
                        "The current files are kept aside. [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             fail("Nothing restored")
-    ws = Workspace(path, create=True)
+    ws = _tidied(Workspace(path, create=True))
     aside = restore(ws, args.file)
     say(f"restored {args.file}; the replaced files are in {aside}")
 
@@ -659,8 +670,8 @@ def reset_demo(ws: Workspace) -> Workspace:
              f"{', '.join(others)}; use a separate --db for the demo")
     path = ws.path
     ws.close()
-    demo_file = ws.summits_dir / f"{DEMO_SLUG}.json"
-    demo_file.unlink(missing_ok=True)
+    for demo_file in ws.files()[1:]:
+        demo_file.unlink(missing_ok=True)
     path.unlink(missing_ok=True)
     return Workspace(path, create=True)
 
@@ -925,6 +936,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     if extras:
         parser.error(f"unrecognized arguments: {' '.join(extras)}")
     _opened.clear()
+    from agenda import store
+
+    store.notify_waiting = _warn  # a writer waiting over a second is told who holds the lock
     try:
         args.handler(args)
         sys.stdout.flush()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agenda import records
-from agenda.model import Code, revision_hash
+from agenda.model import Code, from_iso, revision_hash
 from agenda.state import build_state
 from agenda.workspace import Workspace
 
@@ -33,6 +33,16 @@ def check(ws: Workspace) -> list[Problem]:
         stored, events = ws.stored(entry.slug)
         ws.forget(entry.slug)  # one summit in memory at a time
         problems.extend(check_summit(entry.slug, stored, events, pinned=pinned))
+    folder = ws.summits_dir.name
+    for name in ws.orphans():
+        problems.append(Problem(f"{folder}/{name}", "", "", "a summit file the index does not "
+                                "name (left by an interrupted operation); no command reads "
+                                "it: move it aside, or delete it"))
+    if ws.unfinished():
+        problems.append(Problem(ws.intent.name, "", "", "an operation over several files was "
+                                "interrupted and could not be tidied up (is the folder "
+                                "read-only?); the index shows the workspace as it was "
+                                "before it"))
     return problems
 
 
@@ -144,11 +154,33 @@ def check_summit(slug: str, stored: list[Any], events: list[Any], *,
 
         for record, why in signature_problems(decoded, pinned):
             problem(f"{record.kind} {record.short}", why, record)
-    for doc in events:
-        if not isinstance(doc, dict) or (doc.get("item") and doc["item"] not in items):
-            problem("", f"event {doc.get('action') if isinstance(doc, dict) else doc!r} "
-                        "names an item that does not exist")
+    for n, doc in enumerate(events, start=1):
+        shape = _event_shape(doc)
+        if shape:
+            problem(f"event {n}", shape)
+        elif doc["item"] and doc["item"] not in items:
+            problem("", f"event {doc['action']!r} names an item that does not exist")
     return found
+
+
+EVENT_FIELDS = ("uuid", "created", "actor", "action", "item", "detail")
+
+
+def _event_shape(doc: Any) -> str:
+    """What is wrong with a stored event's structure ("" when nothing): the log reads each
+    field, so `check` refuses what the log could not show."""
+    if not isinstance(doc, dict):
+        return f"is not an object ({str(doc)[:40]!r})"
+    for name in EVENT_FIELDS:
+        if not isinstance(doc.get(name), str):
+            return f"has no text field {name!r}"
+    if not isinstance(doc.get("private_to", ""), str):
+        return "has a field 'private_to' that is not text"
+    try:
+        from_iso(doc["created"])
+    except (ValueError, TypeError, OverflowError):
+        return f"has a time that is not one ({doc['created'][:40]!r})"
+    return ""
 
 
 def _check_revision(record: records.Record, by_uuid: dict[str, records.Record],

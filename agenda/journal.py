@@ -28,7 +28,15 @@ from typing import Any
 
 import orjson
 
-from agenda.store import APP, StoreError, WorkspaceLock, _stamp, atomic_write
+from agenda.store import (
+    APP,
+    StoreError,
+    WorkspaceLock,
+    _stamp,
+    atomic_write,
+    file_mode,
+    new_file_mode,
+)
 
 SCHEMA = 2
 KIND = "summit"
@@ -256,7 +264,9 @@ class Journal:
         if any(self.puts.values()):
             batch["p"] = {t: docs for t, docs in self.puts.items() if docs}
         payload = _header() + (_line(batch) if batch else b"")
-        atomic_write(self.path, payload)
+        # A new journal is shared as the workspace's index is (the lock file sits beside it).
+        index = self._lock.path.with_suffix("")
+        atomic_write(self.path, payload, mode=(new_file_mode(index), file_mode(index)[1]))
         self._valid = len(payload)
         self._stamp = _stamp(self.path)
         self._lines = 1 if batch else 0

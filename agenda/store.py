@@ -8,7 +8,11 @@ text needs:
 * every commit writes a temporary file in the same folder, fsyncs it, `os.replace`s it over
   the old one and fsyncs the folder, so a crash leaves either the old or the new file;
 * writes happen only inside a transaction holding an `flock` on a lock file beside the
-  workspace, and TinyDB's writes inside it are buffered and committed once;
+  workspace, and TinyDB's writes inside it are buffered and committed once; writers take
+  that lock in the order they asked for it (a ticket queue in `NAME.lock.d/`), and one
+  who waits over a second is told who holds it;
+* a rewritten file keeps the mode and group it had, and a new file takes the workspace
+  index's, so a workspace shared with a group on purpose stays shared;
 * the parsed data is kept in memory and re-read only when the file changed on disk
   (inode, size and mtime), so a read costs a `stat`, not a parse;
 * a damaged, foreign or newer-schema file is refused with a message naming it, and is
@@ -20,6 +24,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -37,6 +42,10 @@ APP = "summit-agenda"
 SCHEMA_VERSION = 2
 META_TABLE = "_meta"
 LOCK_TIMEOUT = 15.0
+WAIT_NOTICE_AFTER = 1.0  # seconds a writer waits before it is told who holds the lock
+# Where a waiting writer is told who holds the lock, unless its lock has a `notify` of its
+# own: the CLI sets it to its stderr; the app, which owns the terminal, leaves it unset.
+notify_waiting: Callable[[str], None] | None = None
 
 # Migrations of the workspace index from schema n to n + 1, applied in memory on read and
 # written on the next commit. Schema 2 says that every summit file is a journal of records:
@@ -77,13 +86,60 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, payload: bytes) -> None:
-    """Replace path with payload so that a crash at any instant leaves old or new, never half."""
+def file_mode(path: Path, default: int = 0o600) -> tuple[int, int | None]:
+    """The permission bits and group a file has, or `default` and no group if it is absent."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return default, None
+    return st.st_mode & 0o7777, st.st_gid
+
+
+def folder_mode(index: Path) -> int:
+    """The mode for a folder of the workspace: whoever may read its index may enter it."""
+    mode = new_file_mode(index) & 0o777
+    return mode | ((mode & 0o444) >> 2)
+
+
+def new_file_mode(index: Path) -> int:
+    """The mode for a file the workspace creates: its index's; in a folder made setgid to
+    share it with a group, the group reads and writes it too."""
+    mode, _ = file_mode(index)
+    try:
+        if os.stat(index.parent).st_mode & 0o2000:
+            mode |= (mode & 0o600) >> 3
+    except OSError:
+        pass
+    return mode
+
+
+def _apply_mode(fd: int, mode: int, gid: int | None) -> None:
+    # The umask must not narrow a group-shared workspace, nor the owner's group replace
+    # the one the file was shared with; a group we are not in is beyond us, and stays.
+    if gid is not None and gid != os.fstat(fd).st_gid:
+        try:
+            os.fchown(fd, -1, gid)
+        except OSError:
+            pass
+    os.fchmod(fd, mode & 0o777)
+
+
+def atomic_write(path: Path, payload: bytes, *, mode: tuple[int, int | None] | None = None
+                 ) -> None:
+    """Replace path with payload so that a crash at any instant leaves old or new, never half.
+
+    The new file keeps the mode and group of the one it replaces; a file that did not exist
+    takes `mode` (the workspace's, see `file_mode`), else 0600.
+    """
     # A fresh name, never an existing file nor a symlink planted where the temp file goes.
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    keep = file_mode(path, -1)
+    if keep[0] < 0:
+        keep = mode if mode is not None else (new_file_mode(path), None)
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         try:
+            _apply_mode(fd, *keep)
             _write_fully(fd, payload)
             os.fsync(fd)
         finally:
@@ -110,19 +166,49 @@ def remove_stale_temp_files(folder: Path, name: str = "*") -> None:
         leftover.unlink(missing_ok=True)
 
 
+def _holder_line() -> bytes:
+    """Who takes the lock: written into the ticket, read by whoever waits for it."""
+    command = " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv else "?"
+    return orjson.dumps({"pid": os.getpid(), "command": command[:200],
+                         "since": time.time()})
+
+
+def describe_holder(raw: bytes) -> str:
+    """A ticket's holder in words; a ticket of garbage is merely 'another process'."""
+    try:
+        info = orjson.loads(raw)
+        pid, command, since = int(info["pid"]), str(info["command"]), float(info["since"])
+        when = time.strftime("%H:%M:%S", time.localtime(since))
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, OverflowError, OSError):
+        return "another process"
+    # The command line is another user's text: no control character reaches a terminal.
+    shown = "".join(c if c.isprintable() else "?" for c in command)[:120]
+    return f"process {pid} ({shown}) since {when}"
+
+
 class WorkspaceLock:
     """An exclusive lock for the workspace: a thread lock inside the process, flock across.
 
     Re-entrant for the owning thread, so an operation can call another without deadlock.
+    Writers queue in the order they asked: each holds an flock on its own ticket file in
+    `NAME.lock.d/` (named by the time it asked, so names sort in arrival order) and takes
+    the lock only when no live ticket is older; a killed writer's ticket, whose flock the
+    kernel released, is removed by the next writer that meets it. `notify` (if set) is told
+    once, after `WAIT_NOTICE_AFTER` seconds of waiting, who holds the lock.
     """
 
-    def __init__(self, path: Path, timeout: float = LOCK_TIMEOUT) -> None:
+    def __init__(self, path: Path, timeout: float = LOCK_TIMEOUT,
+                 notify: Callable[[str], None] | None = None) -> None:
         self.path = path
+        self.queue = path.with_name(path.name + ".d")
         self.timeout = timeout
+        self.notify = notify
+        self.waits = 0  # turns this process let another writer go first (for tests)
         self._thread_lock = threading.RLock()
         self._depth = 0
         self._owner: int | None = None
         self._fd: int | None = None
+        self._ticket: tuple[Path, int] | None = None
 
     def held(self) -> bool:
         return self._depth > 0 and self._owner == threading.get_ident()
@@ -148,10 +234,41 @@ class WorkspaceLock:
                     if fd is not None:
                         fcntl.flock(fd, fcntl.LOCK_UN)
                         os.close(fd)
+                    self._leave_queue()
 
-    def _acquire(self) -> int | None:
+    @contextmanager
+    def try_hold(self) -> Iterator[bool]:
+        """The lock if nobody holds it or waits for it, else False at once (never waits)."""
+        with self._thread_lock:
+            if self._depth > 0:
+                with self.hold():
+                    yield True
+                return
+            if self._first_alive("u") is not None:  # "u" sorts after every ticket
+                yield False
+                return
+            fd = self._open_lock()
+            if fd is not None:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    os.close(fd)
+                    yield False
+                    return
+            self._fd, self._owner, self._depth = fd, threading.get_ident(), 1
+            try:
+                yield True
+            finally:
+                self._depth = 0
+                self._fd, self._owner = None, None
+                if fd is not None:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+                    os.close(fd)
+
+    def _open_lock(self) -> int | None:
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            return os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW,
+                           file_mode(self.path.with_suffix(""))[0] & 0o666)
         except OSError as exc:
             if exc.errno not in (errno.EACCES, errno.EROFS, errno.EPERM):
                 raise
@@ -159,25 +276,117 @@ class WorkspaceLock:
             # descriptor; and where no lock file can be created, no temp file can be either,
             # so nobody writes here and reading without a lock is safe.
             try:
-                fd = os.open(self.path, os.O_RDONLY)
+                return os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW)
             except FileNotFoundError:
                 return None
-        deadline = time.monotonic() + self.timeout
-        while True:
+
+    # The queue ------------------------------------------------------------------------------
+
+    def _queue_names(self) -> list[str]:
+        try:
+            return sorted(n for n in os.listdir(self.queue) if n.startswith("t-"))
+        except OSError:
+            return []
+
+    def _join_queue(self) -> None:
+        """Take a ticket; where the queue folder cannot be written, go without one."""
+        try:
+            mode = file_mode(self.path.with_suffix(""))[0] & 0o777
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return fd
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    os.close(fd)
-                    raise
-            if time.monotonic() > deadline:
+                os.mkdir(self.queue, mode | ((mode & 0o444) >> 2))
+            except FileExistsError:
+                pass
+            name = f"t-{time.time_ns():020d}-{os.getpid():08d}-{threading.get_ident() % 10**8:08d}"
+            tmp = self.queue / f"n-{name}"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode & 0o666)
+        except OSError:
+            return
+        try:
+            # Locked before it is visible under its name: a ticket seen unlocked is dead.
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            os.write(fd, _holder_line())
+            os.rename(tmp, self.queue / name)
+        except OSError:
+            os.close(fd)
+            tmp.unlink(missing_ok=True)
+            return
+        self._ticket = (self.queue / name, fd)
+
+    def _leave_queue(self) -> None:
+        ticket, self._ticket = self._ticket, None
+        if ticket is not None:
+            path, fd = ticket
+            path.unlink(missing_ok=True)
+            os.close(fd)
+
+    def _first_alive(self, mine: str) -> Path | None:
+        """The oldest live ticket ahead of ours, removing dead ones on the way."""
+        for name in self._queue_names():
+            if name >= mine:
+                return None
+            other = self.queue / name
+            try:
+                fd = os.open(other, os.O_RDONLY | os.O_NOFOLLOW)
+            except OSError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except OSError:
+                return other  # locked: its writer lives
+            else:
+                try:
+                    other.unlink(missing_ok=True)  # its writer was killed
+                except OSError:
+                    pass
+            finally:
                 os.close(fd)
-                raise WorkspaceBusy(
-                    f"The workspace {self.path.with_suffix('')} is locked by another process "
-                    f"(waited {self.timeout:.0f} s); try again when it has finished"
-                )
-            time.sleep(0.005)
+        return None
+
+    def _holder(self) -> str:
+        for name in self._queue_names():
+            try:
+                with open(self.queue / name, "rb") as handle:
+                    return describe_holder(handle.read(4096))
+            except OSError:
+                continue
+        return "another process"
+
+    def _acquire(self) -> int | None:
+        fd = self._open_lock()
+        if fd is None:
+            return None
+        self._join_queue()
+        start = time.monotonic()
+        told = False
+        ahead: Path | None = None
+        try:
+            while True:
+                first = self._first_alive(self._ticket[0].name) if self._ticket else None
+                if first is None:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        return fd
+                    except OSError as exc:
+                        if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                            raise
+                elif first != ahead:
+                    ahead = first
+                    self.waits += 1
+                waited = time.monotonic() - start
+                notify = self.notify if self.notify is not None else notify_waiting
+                if not told and waited > WAIT_NOTICE_AFTER and notify is not None:
+                    told = True
+                    notify(f"waiting for the workspace lock, held by {self._holder()}")
+                if waited > self.timeout:
+                    raise WorkspaceBusy(
+                        f"The workspace {self.path.with_suffix('')} is locked by "
+                        f"{self._holder()} (waited {self.timeout:.0f} s); nothing was "
+                        "changed; try again when it has finished")
+                time.sleep(0.005)
+        except BaseException:
+            os.close(fd)
+            self._leave_queue()
+            raise
 
     @contextmanager
     def thread_only(self) -> Iterator[None]:

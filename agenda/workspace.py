@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import os
 import uuid as uuidlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from tinydb import Query
 
 from agenda import records, rules
@@ -60,6 +61,9 @@ from agenda.state import (
 from agenda.store import (
     StoreError,
     WorkspaceLock,
+    atomic_write,
+    file_mode,
+    folder_mode,
     forget_cached_ids,
     open_db,
     remove_stale_temp_files,
@@ -258,12 +262,25 @@ class Workspace:
         self._index = open_db(self.path, kind="workspace", lock=self.lock)
         self._summits: dict[str, SummitFile] = {}
         self._identity: Identity | None = None  # the device key, while the binding names it
-        with self.lock.hold():
-            remove_stale_temp_files(self.path.parent, self.path.name)
-            remove_stale_temp_files(self.summits_dir)
-            if not self.path.exists():
-                storage_of(self._index).create()
-                storage_of(self._index).commit()
+        self.intent = self.path.with_name(self.path.name + ".intent")
+        self._obsolete: set[str] = set()  # summit files the transaction stops naming
+        self.recovered: list[str] = []  # what tidying up after a killed operation did
+        self.migration_backup: Path | None = None  # set by backup.automatic_backup
+        if not self.path.exists():
+            with self.lock.hold():
+                if not self.path.exists():
+                    storage_of(self._index).create()
+                    storage_of(self._index).commit()
+        # Leftovers of a killed writer are tidied by whoever opens the workspace next, but
+        # only when no writer is at work or waiting: a reader never waits for the lock.
+        with self.lock.try_hold() as free:
+            if free:
+                try:
+                    remove_stale_temp_files(self.path.parent, self.path.name)
+                    remove_stale_temp_files(self.summits_dir)
+                    self._recover()
+                except OSError:
+                    pass  # read-only media: nothing to tidy can be written; `check` says so
         self._reload_index()
 
     def close(self) -> None:
@@ -282,32 +299,131 @@ class Workspace:
         """Hold the lock, see other processes' commits, and commit every change at the end."""
         with self.lock.hold():
             outermost = self.lock.depth == 1
-            if outermost:
-                self._reload_index()
-                for summit in self._summits.values():
-                    summit.journal.refresh()
-                if storage_of(self._index).migrated_from is not None:
-                    self._migrate_summits()
             try:
+                if outermost:
+                    self._reload_index()
+                    for summit in self._summits.values():
+                        summit.journal.refresh()
+                    self._recover()
+                    if storage_of(self._index).migrated_from is not None:
+                        self._migrate_summits()
                 yield
             except BaseException:
                 if outermost:
                     self._rollback()
                 raise
             if outermost:
-                # Summit files first: the index never names a summit whose file is missing.
+                self._commit()
+
+    def _commit(self) -> None:
+        """Summit files first, then the index: the index commit is the one commit point.
+
+        The index never names a summit whose file is missing; files this commit creates,
+        or stops naming, are listed first in the intent log, so that whatever a kill or a
+        full disk interrupts, the next writer (or this one, at once) removes those of them
+        the committed index does not name, and the operation happened whole or not at all.
+        """
+        listed = sorted({s.journal.path.name for s in self._summits.values()
+                         if s.journal.dirty and not s.journal.path.exists()} | self._obsolete)
+        try:
+            if listed:
+                atomic_write(self.intent, orjson.dumps({"files": listed, "pid": os.getpid()}),
+                             mode=file_mode(self.path))
+            for summit in self._summits.values():
+                summit.journal.commit()
+            storage_of(self._index).commit()
+        except BaseException:
+            self._rollback()
+            if listed:
                 try:
-                    for summit in self._summits.values():
-                        summit.journal.commit()
-                    storage_of(self._index).commit()
-                except BaseException:
-                    self._rollback()
-                    raise
+                    self._recover()
+                except (OSError, AgendaError):
+                    pass  # the next writer tidies up
+            raise
+        self._obsolete.clear()
+        if listed:
+            self._recover(report=False)
+
+    def _recover(self, *, report: bool = True) -> None:
+        """Finish or undo an operation over several files that was interrupted: remove every
+        file its intent log lists that the committed index does not name. Under the lock."""
+        try:
+            raw = self.intent.read_bytes()
+        except FileNotFoundError:
+            return
+        try:
+            listed = orjson.loads(raw)["files"]
+            if not isinstance(listed, list):
+                raise TypeError
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            listed = []  # torn before it was ever acted on: nothing of it was written
+        named = self._named_on_disk()
+        if named is None:
+            return  # a damaged index is refused by name elsewhere; touch nothing
+        removed = []
+        for name in listed:
+            if isinstance(name, str) and name not in named and _plain_name(name):
+                try:
+                    (self.summits_dir / name).unlink()
+                    removed.append(name)
+                except FileNotFoundError:
+                    pass
+        if removed and self.summits_dir.is_dir():
+            _fsync(self.summits_dir)
+        self.intent.unlink(missing_ok=True)
+        _fsync(self.path.parent)
+        if report and removed:
+            self.recovered.append(
+                f"an interrupted operation left {', '.join(removed)} in "
+                f"{self.summits_dir.name}/; removed (the index never named them)")
+
+    def _named_on_disk(self) -> set[str] | None:
+        """The summit files the committed index names, read from disk; None if unreadable."""
+        try:
+            data = orjson.loads(self.path.read_bytes())
+            return {str(doc.get("file")) for doc in data.get("summits", {}).values()}
+        except (OSError, orjson.JSONDecodeError, AttributeError, TypeError):
+            return None
+
+    def orphans(self) -> list[str]:
+        """Summit files in the summits folder that the index does not name, and that no
+        operation under way (its intent log) is about to name or remove (for check)."""
+        named = self._named_on_disk() or set()
+        try:
+            listed = orjson.loads(self.intent.read_bytes())["files"]
+            named |= {name for name in listed if isinstance(name, str)}
+        except (OSError, orjson.JSONDecodeError, KeyError, TypeError):
+            pass
+        try:
+            present = sorted(p.name for p in self.summits_dir.iterdir() if _plain_name(p.name))
+        except OSError:
+            return []
+        return [name for name in present if name not in named]
+
+    def unfinished(self) -> bool:
+        """An operation's intent log is left and no writer is at work: it was interrupted
+        and has not been tidied (the folder is read-only, say)."""
+        if not self.intent.exists():
+            return False
+        with self.lock.try_hold() as free:
+            return free and self.intent.exists()
+
+    def fresh_file(self, base: str, taken: Collection[str] = ()) -> str:
+        """A name for a new summit file: `base.json`, else `base.N.json`, never one in use."""
+        named = self._named_on_disk() or set()
+        for n in range(1, 10_000):
+            name = f"{base}.json" if n == 1 else f"{base}.{n}.json"
+            if name not in taken and name not in named and \
+                    not (self.summits_dir / name).exists():
+                return name
+        raise StoreError(f"{self.summits_dir} holds too many files named {base}.*; "
+                         "nothing was changed")
 
     def _rollback(self) -> None:
         """Forget uncommitted changes, and summits whose file was never written."""
         storage_of(self._index).rollback()
         forget_cached_ids(self._index)
+        self._obsolete.clear()
         for slug, summit in list(self._summits.items()):
             if summit.journal.dirty:
                 summit.journal.rollback()
@@ -318,17 +434,39 @@ class Workspace:
     def _migrate_summits(self) -> None:
         """Write every 0.1 summit file as a journal of records (see migrate.py).
 
-        Runs inside the first write transaction after opening a 0.1 workspace, so the
-        automatic backup (taken before any write) holds the files as 0.1 wrote them.
+        Runs inside the first write transaction after opening a 0.1 workspace, and never
+        without the backup taken before it (backup.automatic_backup), which holds the files
+        as 0.1 wrote them. The journals are new files, named by the index only when it is
+        committed; the 0.1 files go then: a killed migration leaves the 0.1 workspace whole.
         """
+        schema = storage_of(self._index).migrated_from
+        if self.migration_backup is None or not self.migration_backup.exists():
+            raise StoreError(f"{self.path} is in an older format (schema {schema}) and has "
+                             "not been backed up before upgrading; nothing was changed")
+        index = self._index.table("summits")
+        taken: set[str] = set()
         for entry in self.summits():
             summit = self._file(entry.slug)
-            if summit.legacy is not None:
-                converted, events = summit.legacy
-                summit.journal.replace_all(
-                    {"records": [records.encode(r) for r in converted], "events": events},
-                    {"labels": {}})
-                summit._reset()
+            if summit.legacy is None:
+                continue
+            converted, events = summit.legacy
+            old = summit.journal.path.name
+            name = self.fresh_file(entry.slug, taken)
+            taken.add(name)
+            journal = Journal(self.summits_dir / name, self.lock)
+            journal.create()
+            journal.replace_all(
+                {"records": [records.encode(r) for r in converted], "events": events},
+                {"labels": {}})
+            fresh = SummitFile(entry.slug, journal)
+            self._summits[entry.slug] = fresh
+            index.update({"file": name}, Query().slug == entry.slug)
+            self._obsolete.add(old)
+
+    def _summits_folder(self) -> None:
+        if not self.summits_dir.is_dir():
+            self.summits_dir.mkdir(mode=folder_mode(self.path))
+            os.chmod(self.summits_dir, folder_mode(self.path))  # past the umask
 
     def pending_migration(self) -> int | None:
         """The older schema the workspace is still written in, until its next commit."""
@@ -473,11 +611,10 @@ class Workspace:
                 raise AgendaError(f"A summit with slug {slug!r} already exists; choose another "
                                   "with --slug")
             created = to_iso(self.clock())
-            self.summits_dir.mkdir(mode=0o700, exist_ok=True)
-            path = self.summits_dir / f"{slug}.json"
-            if path.exists():
-                raise StoreError(f"{path} already exists but is not in the workspace index; "
-                                 "it has not been changed; move it aside")
+            self._summits_folder()
+            # A file of that name that the index does not name (`summit check` reports it)
+            # is left as it is; the summit gets a free name.
+            path = self.summits_dir / self.fresh_file(slug)
             identity = self.identity()
             if identity is not None and identity.home not in codes and \
                     (chair is None or chair.code != identity.home):
@@ -1035,11 +1172,11 @@ class Workspace:
             if not SLUG_RE.match(base):
                 base = "summit"
             slug, n = base, 1
-            while slug in taken or (self.summits_dir / f"{slug}.json").exists():
+            while slug in taken:
                 n += 1
                 slug = f"{base[:56]}-{n}"
-            self.summits_dir.mkdir(mode=0o700, exist_ok=True)
-            path = self.summits_dir / f"{slug}.json"
+            self._summits_folder()
+            path = self.summits_dir / self.fresh_file(slug)
             journal = Journal(path, self.lock)
             journal.create()
             journal.append("records", [records.encode(genesis)])
@@ -1074,6 +1211,20 @@ class Workspace:
             return self._insert_revision(
                 slug, state, state.item(compiled.item.uuid), author, compiled.result.text,
                 Code.CMP, f"Compilation of {sides}", True, parents)
+
+
+def _plain_name(name: str) -> bool:
+    """A summit file's name as the workspace writes them (no temp file, no folder)."""
+    return bool(name) and name == Path(name).name and not name.startswith(".") \
+        and name.endswith(".json") and "\x00" not in name
+
+
+def _fsync(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _home_author(home: str, author: str) -> str:

@@ -4,6 +4,7 @@ kept beside the workspace, and restores that refuse hostile archives."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import signal
 import subprocess
@@ -35,12 +36,23 @@ def _on_day(monkeypatch: pytest.MonkeyPatch, day: datetime) -> None:
     monkeypatch.setattr(backup, "now_utc", lambda: day)
 
 
+def _by_slug(ws: Workspace) -> dict[str, object]:
+    """The workspace's contents, its summit files named by slug: a restore writes them under
+    new names (the index, renamed once, is its one commit point)."""
+    index = json.loads(ws.path.read_bytes())
+    files = {doc["slug"]: (ws.summits_dir / doc.pop("file")).read_bytes()
+             for doc in index["summits"].values()}
+    present = sorted(p.name for p in ws.summits_dir.iterdir())
+    return {"index": index, "files": files, "count": len(present)}
+
+
 def test_backup_and_restore_round_trip(demo: Workspace, tmp_path: Path) -> None:
     saved = backup.backup(demo, tmp_path / "snap.backup")
-    before = {p.name: p.read_bytes() for p in demo.files()}
+    before = _by_slug(demo)
     demo.table(SLUG, "2.1", delegation="RU", text="After the backup.")
     aside = backup.restore(demo, saved)
-    assert {p.name: p.read_bytes() for p in demo.files()} == before
+    assert _by_slug(demo) == before
+    assert not demo.intent.exists()
     kept = sorted(p.name for p in aside.iterdir())
     assert kept == [f"summits-{SLUG}.json", "workspace.json"]
     assert b"After the backup." in (aside / f"summits-{SLUG}.json").read_bytes()

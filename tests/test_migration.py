@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from agenda import integrity
+from agenda import backup, integrity
 from agenda.cli import main
 from agenda.workspace import Workspace
 
@@ -87,6 +87,7 @@ def test_a_010_workspace_reads_as_010_showed_it(legacy: Path,
 def test_the_migration_is_written_once_and_reproduces_every_export(
         legacy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ws = Workspace(legacy)
+    backup.automatic_backup(ws, legacy.parent / "backups")  # a migration needs its backup
     with ws.transaction():
         pass  # the first write transaction converts every summit file
     assert ws.pending_migration() is None
@@ -102,6 +103,7 @@ def test_the_conversion_is_deterministic(tmp_path: Path) -> None:
     for copy in ("a", "b"):
         shutil.copytree(FIXTURE / "workspace", tmp_path / copy)
         ws = Workspace(tmp_path / copy / "workspace.json")
+        backup.automatic_backup(ws, tmp_path / copy / "backups")
         with ws.transaction():
             pass
         stored.append([ws.stored(slug)[0] for slug in ("india-russia-2021", "second")])
@@ -122,6 +124,7 @@ def test_check_verifies_010_hashes_with_the_010_formula(legacy: Path) -> None:
 def test_new_records_after_the_migration_continue_the_history(
         legacy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ws = Workspace(legacy)
+    backup.automatic_backup(ws, legacy.parent / "backups")
     revision = ws.table("second", "1.1", delegation="RU", text="A text after the upgrade.")
     state = ws.state("second", "IN")
     labels = [r.label for r in state.history(state.item("1.1"))]

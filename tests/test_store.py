@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from agenda import store
+from agenda import backup, store
 from agenda.model import Delegation
 from agenda.store import SCHEMA_VERSION, StoreError
 from agenda.workspace import Workspace
@@ -148,6 +148,7 @@ def test_migration_hook_upgrades_the_index(tmp_path: Path,
     monkeypatch.setitem(store.MIGRATIONS, SCHEMA_VERSION, add_flag)
     upgraded = Workspace(ws.path)
     assert upgraded.pending_migration() == SCHEMA_VERSION
+    backup.automatic_backup(upgraded, tmp_path / "backups")
     upgraded.table("s0", "1.1", delegation="RU", text="After the upgrade.")
     index = json.loads(ws.path.read_text())
     assert index["_meta"]["1"]["schema"] == SCHEMA_VERSION + 1
