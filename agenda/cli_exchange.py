@@ -84,6 +84,16 @@ def add_commands(sub: Any, command: Callable[..., argparse.ArgumentParser]) -> N
     p = command("receive", cmd_receive, "verify and import a packet")
     p.add_argument("file", type=Path)
 
+    p = command("split", cmd_split, "one workspace per delegation from a shared workspace")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR",
+                   help="a new (or empty) folder for the delegations' workspaces")
+    p.add_argument("--keys", action="store_true",
+                   help="also bind each workspace to its delegation and sign the baselines")
+
+    p = command("baseline", cmd_baseline,
+                "the history from before keys: show who confirmed it, or sign it")
+    p.add_argument("action", nargs="?", choices=["show", "sign"], default="show")
+
 
 @cache  # one wrapper per command, so every build of the parser gives the same handler
 def _pair_or(handler: Callable[[argparse.Namespace], None]) -> Callable[..., None]:
@@ -254,3 +264,33 @@ def cmd_receive(args: argparse.Namespace) -> None:
     ws = _open(args)
     report = packets.receive(ws, args.file)
     _finish(report.lines(), report.refused, say)
+
+
+def cmd_split(args: argparse.Namespace) -> None:
+    from agenda.cli import say
+    from agenda.split import split
+
+    report = split(_open(args), args.out, keyed=args.keys)
+    for line in report.lines(args.keys):
+        say(line)
+
+
+def cmd_baseline(args: argparse.Namespace) -> None:
+    from agenda.cli import say
+    from agenda.split import baseline_status, sign_baselines
+
+    ws = _open(args)
+    if args.action == "sign":
+        signed = sign_baselines(ws)
+        say(f"signed the baseline of {', '.join(signed)}; sync to tell the others" if signed
+            else "nothing to sign: every baseline here already carries this delegation's "
+                 "signature")
+        return
+    shown = False
+    for entry in ws.summits():
+        for fp, have, missing in baseline_status(ws, entry.slug):
+            shown = True
+            waiting = f"; not yet confirmed by {', '.join(missing)}" if missing else ""
+            say(f"{entry.slug}: baseline {fp}, confirmed by {have or 'nobody yet'}{waiting}")
+    if not shown:
+        say("no baseline: this workspace was not split from a shared one")

@@ -50,11 +50,15 @@ LEGACY_STATUS = "status.legacy"
 # device itself (see exchange/keys.py). Joint, so that every party can check every signature.
 KEY_CERT = "key.cert"
 KEY_REVOKE = "key.revoke"  # a root-signed revocation of a device, carried like a certificate
+# Written by `summit split`: the Merkle root of the history that predates keys (identical in
+# every delegation's workspace), and each delegation's root-signed confirmation of it.
+BASELINE = "baseline"
+BASELINE_SIGN = "baseline.sign"
 
 KINDS = frozenset({GENESIS, SUMMIT_UPDATE, SECTION_ADD, SECTION_PLACE, SECTION_RENAME,
                    ITEM_ADD, ITEM_RETITLE, ITEM_PLACE, ITEM_TAG, REVISION, ACCEPTANCE,
                    CONFIRM, DECISION, NOTE, LEGACY_STATUS, KEY_CERT,
-                   KEY_REVOKE})
+                   KEY_REVOKE, BASELINE, BASELINE_SIGN})
 TEAM_KINDS = frozenset({REVISION, NOTE})  # the kinds that may be internal to a delegation
 
 _MAX_INT = 2**53  # JSON numbers beyond this lose precision in other languages' parsers

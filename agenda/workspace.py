@@ -1157,7 +1157,7 @@ class Workspace:
 
     def write_key_record(self, slug: str, kind: str, body: dict[str, Any]) -> Record:
         """Write a key certificate or revocation into a summit, signed by this device."""
-        if kind not in (records.KEY_CERT, records.KEY_REVOKE):
+        if kind not in (records.KEY_CERT, records.KEY_REVOKE, records.BASELINE_SIGN):
             raise AgendaError(f"{kind} is not a key record")
         with self.transaction():
             return self._write(self._file(slug), kind, "", body)

@@ -3,8 +3,11 @@
 Run:  python bench/bench_sync.py                         (5 summits × 200 revisions)
       python bench/bench_sync.py --summits 100 --revisions 1000   (the issue's scale; long)
 
-Two bound workspaces (IN, RU) and a bare joint remote are built in a temporary folder
-through the public Workspace API, so every record is signed as in real use. Then:
+Two bound workspaces (IN, RU) and a bare joint remote are built in a temporary folder. The
+first summit is written through the public Workspace API, so its records are what real use
+writes; the others are that summit's records re-made with the codec for a new genesis (every
+id, dependency and reference remapped, every record re-signed by IN's device), which builds
+100 × 1,000 in seconds rather than hours. Then:
 
 * first sync: RU, a new machine, fetches, verifies and imports everything; beside it, a plain
   `git fetch` of the same refs into an empty repository (the transport alone).
@@ -16,7 +19,8 @@ through the public Workspace API, so every record is signed as in real use. Then
 * full signature check: `summit check` of IN's workspace with signatures beside the same
   check without them (what the signatures add).
 * tabling: one MOD in a bound workspace (signed) beside an unbound one, interleaved.
-* packet size: a full packet for RU, beside a zip of the same records' JSON.
+* packets, JSON (today) against a git bundle (EXCHANGE.md 3.6), full and with 30 new
+  records: size and time to build, each interleaved, medians.
 
 Figures are printed, never asserted.
 """
@@ -33,16 +37,19 @@ import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import orjson  # noqa: E402
 
-from agenda.exchange import identity, packets, sync  # noqa: E402
+from agenda import records  # noqa: E402
+from agenda.exchange import identity, keys, packets, sync  # noqa: E402
 from agenda.integrity import check_summit  # noqa: E402
 from agenda.model import Delegation  # noqa: E402
-from agenda.workspace import Workspace  # noqa: E402
+from agenda.split import _install  # noqa: E402
+from agenda.workspace import SummitEntry, Workspace  # noqa: E402
 
 RUNS = 7
 
@@ -71,19 +78,63 @@ def build(root: Path, summits: int, revisions: int) -> tuple[Workspace, Workspac
     def sentence_of(subject: int, year: int) -> str:
         return f"The Sides agree to deepen cooperation in the field of {subject} [by {year}]. " * 8
 
-    for s in range(summits):
-        slug = india.create_summit(f"Summit {s}", [Delegation("IN", "India"),
-                                                   Delegation("RU", "Russia")],
-                                   slug=f"summit-{s}", sections=["Trade"]).slug
-        items = max(1, revisions // 20)
-        for i in range(items):
-            india.add_item(slug, section="Trade", title=f"Item {i}",
-                           text=sentence_of(i, 2030), delegation="IN")
-        for r in range(revisions - items):
-            india.table(slug, f"1.{r % items + 1}", delegation="IN",
-                        text=sentence_of(r, 2031 + r))
-        india.forget(slug)
+    slug = india.create_summit("Summit 0", [Delegation("IN", "India"),
+                                            Delegation("RU", "Russia")],
+                               slug="summit-0", sections=["Trade"]).slug
+    items = max(1, revisions // 20)
+    for i in range(items):
+        india.add_item(slug, section="Trade", title=f"Item {i}",
+                       text=sentence_of(i, 2030), delegation="IN")
+    for r in range(revisions - items):
+        india.table(slug, f"1.{r % items + 1}", delegation="IN",
+                    text=sentence_of(r, 2031 + r))
+    template = [records.decode(doc) for doc in india.stored(slug)[0]]
+    india.forget(slug)
+    device = india.identity()
+    assert device is not None
+    for s in range(1, summits):
+        docs = [records.encode(r) for r in clone(template, s, device)]
+        genesis = records.decode(docs[0])
+        _install(india.path, SummitEntry(f"summit-{s}", genesis.uuid, f"Summit {s}", "", "",
+                                         _when(genesis.created)),
+                 docs, [], {})
     return india, russia, remote
+
+
+def _when(text: str) -> Any:
+    from agenda.model import from_iso
+
+    return from_iso(text)
+
+
+def clone(template: list[records.Record], n: int, device: keys.Identity) -> list[records.Record]:
+    """A summit's records re-made for a new genesis: ids, deps and every reference in the
+    bodies remapped, each record signed again (what a summit of its own would hold)."""
+    ids: dict[str, str] = {}
+    uuids: dict[str, str] = {}
+
+    def remap(value: object) -> object:
+        if isinstance(value, str):
+            return ids.get(value) or uuids.get(value) or value
+        if isinstance(value, list):
+            return [remap(v) for v in value]
+        if isinstance(value, dict):
+            return {k: remap(v) for k, v in value.items()}
+        return value
+
+    out = []
+    for record in template:
+        body = dict(record.body)
+        if record.kind == records.GENESIS:
+            body.update(slug=f"summit-{n}", title=f"Summit {n}")
+        made = records.make(kind=record.kind, summit=ids.get(record.summit, ""),
+                            scope=record.scope, author=record.author, lamport=record.lamport,
+                            deps=[ids[d] for d in record.deps], created=record.created,
+                            body=remap(body), signer=record.signer)  # type: ignore[arg-type]
+        made = device.sign(made)
+        ids[record.id], uuids[record.uuid] = made.id, made.uuid
+        out.append(made)
+    return out
 
 
 def reference_transport(root: Path, remote: Path) -> tuple[Path, Path]:
@@ -188,21 +239,97 @@ def main() -> None:
         plain_ws.close()
         signed_ws.close()
 
-        packet = root / "p.summit"
-        sent = packets.send(india, "RU", packet)
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
-            for entry in india.summits():
-                stored, _ = india.stored(entry.slug)
-                z.writestr(entry.slug, b"\n".join(
-                    orjson.dumps(d) for d in stored
-                    if d["record"]["scope"] == "joint"))
-        size = packet.stat().st_size
-        print(f"full packet ({sent.count} records, encrypted): {size / 1024:.0f} kB, "
-              f"{size / sent.count:.0f} B per record  | zip of the same JSON: "
-              f"{len(buffer.getvalue()) / 1024:.0f} kB")
+        compare_packets(root, india)
         india.close()
         russia.close()
+
+
+def joint_tips(repo: Path) -> dict[str, str]:
+    out = git(f"--git-dir={repo}", "for-each-ref", "--format=%(refname) %(objectname)",
+              "refs/joint/").decode()
+    return {ref: sha for ref, sha in (line.split(" ", 1) for line in out.splitlines())}
+
+
+def json_packet(docs: list[Any]) -> bytes:
+    """Today's packet body: the records as JSON in a deflated zip (before age)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("records.json", orjson.dumps({"records": docs}))
+    return buffer.getvalue()
+
+
+def bundle_packet(repo: Path, out: Path, tips: dict[str, str],
+                  since: dict[str, str]) -> bytes:
+    """The design's packet body: an incremental git bundle of the joint refs."""
+    out.unlink(missing_ok=True)
+    args = [*tips, *(f"^{old}" for ref, old in since.items() if tips.get(ref) != old)]
+    if since and all(tips.get(ref) == old for ref, old in since.items()):
+        return b""
+    git(f"--git-dir={repo}", "bundle", "create", "-q", str(out), *args)
+    return out.read_bytes()
+
+
+def open_bundle(bundle: Path, into: Path) -> None:
+    """What receiving a bundle costs before any record is checked: verify its
+    prerequisites, fetch it, read the blobs (into a copy of what the receiver holds)."""
+    git(f"--git-dir={into}", "bundle", "verify", "-q", str(bundle))
+    git(f"--git-dir={into}", "fetch", "-q", str(bundle), "+refs/joint/*:refs/incoming/*")
+    git(f"--git-dir={into}", "cat-file", "--batch-all-objects", "--batch")
+
+
+def fresh_copy(base: Path, into: Path) -> Path:
+    import shutil
+
+    if into.exists():
+        shutil.rmtree(into)
+    shutil.copytree(base, into)
+    return into
+
+
+def compare_packets(root: Path, india: Workspace) -> None:
+    """JSON (what packets carry) against a git bundle (what EXCHANGE.md 3.6 proposes)."""
+    repo = sync.exchange_dir(india) / "local.git"
+    sync.sync(india)
+    all_docs = []
+    for entry in india.summits():
+        stored, _ = india.stored(entry.slug)
+        all_docs += [d for d in stored if d["record"]["scope"] == "joint"]
+        india.forget(entry.slug)
+    before = joint_tips(repo)
+    empty, base = root / "receiver-empty.git", root / "receiver-base.git"
+    git("init", "--bare", "-q", str(empty))
+    git("init", "--bare", "-q", str(base))
+    git(f"--git-dir={base}", "fetch", "-q", str(repo), "refs/joint/*:refs/joint/*")
+    for n in range(30):
+        india.table("summit-0", "1.1", delegation="IN", text=f"Packet text {n}.")
+    sync.sync(india)  # export: the device ref gains the 30 records
+    after = joint_tips(repo)
+    new_docs = india.stored("summit-0")[0][-30:]
+    bundle = root / "p.bundle"
+    for label, docs, since in (("full", all_docs, {}), ("30 new records", new_docs, before)):
+        j_t, b_t, j_open, b_open = [], [], [], []
+        j_size = b_size = 0
+        for _ in range(3 if label == "full" else RUNS):
+            j_t.append(timed(lambda docs=docs: json_packet(docs)))
+            b_t.append(timed(lambda since=since: bundle_packet(repo, bundle, after, since)))
+            raw = json_packet(docs)
+            j_size, b_size = len(raw), bundle.stat().st_size
+            j_open.append(timed(lambda raw=raw: [records.decode(d) for d in orjson.loads(
+                zipfile.ZipFile(io.BytesIO(raw)).read("records.json"))["records"]]))
+            held = fresh_copy(base if since else empty, root / "opened.git")
+            b_open.append(timed(lambda held=held: open_bundle(bundle, held)))
+        print(f"packet, {label} ({len(docs)} records): JSON zip {j_size / 1024:.1f} kB built "
+              f"in {statistics.median(j_t) * 1000:.0f} ms, opened+decoded in "
+              f"{statistics.median(j_open) * 1000:.0f} ms  | git bundle "
+              f"{b_size / 1024:.1f} kB built in {statistics.median(b_t) * 1000:.0f} ms, "
+              f"fetched+read in {statistics.median(b_open) * 1000:.0f} ms  "
+              f"(size ×{j_size / b_size:.2f})")
+    packet = root / "p.summit"
+    sent_t = timed(lambda: packets.send(india, "RU", packet, full=True))
+    size = packet.stat().st_size
+    print(f"full packet as sent (encrypted, {len(all_docs) + 30} records): "
+          f"{size / 1024:.0f} kB, {size / (len(all_docs) + 30):.0f} B per record, "
+          f"{sent_t:.2f} s")
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ class SummitApp(App[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
         Binding("f1", "help", "Help", show=False),
+        Binding("S", "sync", "Sync", show=False),  # the sync line says so when it is shown
     ]
 
     def __init__(
@@ -65,6 +66,9 @@ class SummitApp(App[None]):
         self.acting_as: str | None = None
         self.state: SummitState | None = None
         self._last_failure: str | None = None
+        bound = self.ws.exchange_get("identity")
+        # A bound workspace is one delegation's: it acts as that one, or sees the joint view.
+        self.home: str | None = bound["home"] if bound else None
 
     # Starting -----------------------------------------------------------------------------
 
@@ -95,8 +99,8 @@ class SummitApp(App[None]):
 
         self.slug = slug
         self.state = None
-        chosen = as_ or self.preferences.acting_as(self.ws.path)
-        self.acting_as = chosen.strip().upper() if chosen else None
+        chosen = as_ or self.preferences.acting_as(self.ws.path) or self.home
+        self.acting_as = self.allowed_viewer(chosen.strip().upper() if chosen else None)
         if as_:
             self.preferences.remember_acting_as(self.ws.path, self.acting_as)
         screen = WorkspaceScreen()
@@ -122,9 +126,58 @@ class SummitApp(App[None]):
 
     def act_as(self, code: str | None) -> None:
         """Switch the viewer: a delegation code, or None for the joint view (tabled only)."""
+        code = self.allowed_viewer(code)
         self.acting_as = code
         self.preferences.remember_acting_as(self.ws.path, code)
         self.load_state()
+
+    def allowed_viewer(self, code: str | None) -> str | None:
+        """The viewer asked for, unless a bound workspace is asked to act as another
+        delegation: then its home one, with a word why."""
+        if self.home is None or code in (None, self.home):
+            return code
+        self.notify(f"This workspace is {self.home}'s: it acts as {self.home} or shows the "
+                    "joint view", severity="warning", markup=False)
+        return self.home
+
+    def actors(self, state: SummitState) -> list[Any]:
+        """The delegations the app may act as (the delegation picker's choices)."""
+        return [d for d in state.summit.actors if self.home is None or d.code == self.home]
+
+    # Sync ---------------------------------------------------------------------------------
+
+    def action_sync(self) -> None:
+        if self.home is None:
+            self.notify("This workspace exchanges nothing: bind it with `summit keys init "
+                        "--as CODE` and add a remote first", severity="warning", markup=False)
+            return
+        self.notify("Syncing…", markup=False, timeout=2)
+        self._sync()
+
+    @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
+    def _sync(self) -> None:
+        """Sync in a thread: git over the network must not freeze the screen."""
+        from agenda.exchange import sync
+
+        try:
+            report = sync.sync(self.ws)
+        except AgendaError as error:
+            self.call_from_thread(self.notify, str(error), title="Sync refused",
+                                  severity="error", markup=False)
+            return
+        finally:
+            self.call_from_thread(self._sync_shown)
+        lines = [*report.lines(), *(f"refused: {line}" for line in report.refused)]
+        self.call_from_thread(self.notify, "\n".join(lines), title="Synced",
+                              severity="warning" if report.refused else "information",
+                              markup=False, timeout=8)
+        self.call_from_thread(self.load_state)
+
+    def _sync_shown(self) -> None:
+        from tui.widgets.sync_state import SyncState
+
+        for widget in self.screen.query(SyncState):
+            widget.refresh_state()
 
     def acting_as_label(self, state: SummitState) -> str:
         if state.viewer is None:

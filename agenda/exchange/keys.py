@@ -16,7 +16,7 @@ import base64
 import binascii
 import hashlib
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ RECORD_DOMAIN = b"summit-agenda/record/v1\x00"
 CERT_DOMAIN = b"summit-agenda/cert/v1\x00"
 PACKET_DOMAIN = b"summit-agenda/packet/v1\x00"
 REVOKE_DOMAIN = b"summit-agenda/revoke/v1\x00"
+BASELINE_DOMAIN = b"summit-agenda/baseline/v1\x00"
 CARD_FORMAT = "summit-card/1"
 REQUEST_FORMAT = "summit-enrol/1"
 
@@ -309,13 +310,14 @@ def _record_sig_ok(record: Record, public: bytes) -> bool:
 
 
 def signature_problem(record: Record, certs: Mapping[str, Certified],
-                      revoked: Mapping[str, set[str]] | None = None) -> str:
+                      revoked: Mapping[str, set[str]] | None = None,
+                      covered: Set[str] = frozenset()) -> str:
     """Why a record's signature does not make it its author's ("" when it does).
 
     Records converted from 0.1 carry no signature and are accepted as they are: their
-    history predates keys.
+    history predates keys; so are the unsigned records a split's baseline covers.
     """
-    if record.legacy and record.signer is None and record.sig is None:
+    if record.signer is None and record.sig is None and (record.legacy or record.id in covered):
         return ""
     if record.signer is None or record.sig is None:
         return "it is not signed"
@@ -340,11 +342,119 @@ def signature_problems(recs: Iterable[Record], pinned: Mapping[str, bytes],
     recs = list(recs)
     certs = certificates(recs, pinned, extra_certs)
     revoked = revocations(recs, pinned)
+    covered = baseline_covered(recs, pinned)
     found = []
     for record in recs:
-        why = signature_problem(record, certs, revoked)
+        why = signature_problem(record, certs, revoked, covered)
         if why:
             found.append((record, why))
+    return found
+
+
+# Baselines (summit split) -------------------------------------------------------------------
+
+def merkle_root(ids: Sequence[str]) -> str:
+    """The Merkle root (SHA-256, odd nodes carried up) of record ids in the order given."""
+    level = [bytes.fromhex(rid) for rid in ids]
+    if not level:
+        return hashlib.sha256(b"").hexdigest()
+    while len(level) > 1:
+        level = [hashlib.sha256(level[i] + level[i + 1]).digest() if i + 1 < len(level)
+                 else level[i] for i in range(0, len(level), 2)]
+    return level[0].hex()
+
+
+def causal_past(record: Record, by_id: Mapping[str, Record]) -> set[str]:
+    """The ids a record has in its causal past (itself excluded), among those known."""
+    past: set[str] = set()
+    stack = list(record.deps)
+    while stack:
+        rid = stack.pop()
+        if rid in past or rid not in by_id:
+            continue
+        past.add(rid)
+        stack.extend(by_id[rid].deps)
+    return past
+
+
+def unsigned(record: Record) -> bool:
+    return record.signer is None and record.sig is None
+
+
+def baseline_body(joint: Sequence[Record]) -> dict[str, Any]:
+    """What a baseline says of the joint history before keys: its count and Merkle root."""
+    ids = sorted(r.id for r in joint)
+    return {"count": len(ids), "root": merkle_root(ids)}
+
+
+def team_root(recs: Iterable[Record], code: str) -> str:
+    """The Merkle root of a delegation's unsigned internal records (its drafts and notes
+    from before keys), which its baseline signature vouches for without showing them."""
+    return merkle_root(sorted(r.id for r in recs
+                              if r.scope == records.team(code) and unsigned(r)))
+
+
+def baseline_statement(baseline: str, code: str, team: str) -> bytes:
+    return records.canonical({"v": 1, "baseline": baseline, "delegation": code, "team": team})
+
+
+def sign_baseline(root: Ed25519PrivateKey, baseline: str, code: str,
+                  team: str) -> dict[str, Any]:
+    """The body of a `baseline.sign` record: the root key confirms the shared history."""
+    return {"baseline": baseline, "delegation": code, "team": team,
+            "root": b64(public_bytes(root)),
+            "sig": b64(root.sign(BASELINE_DOMAIN + baseline_statement(baseline, code, team)))}
+
+
+def _baseline_signer(record: Record, pinned: Mapping[str, bytes]) -> str:
+    """The delegation whose pinned root signed a `baseline.sign` record ("" if none did)."""
+    body = record.body
+    code, baseline, team = body.get("delegation"), body.get("baseline"), body.get("team")
+    if not (isinstance(code, str) and isinstance(baseline, str) and isinstance(team, str)) \
+            or code != record.author or code not in pinned:
+        return ""
+    try:
+        if unb64(body.get("root"), "the root key") != pinned[code]:
+            return ""
+    except KeyProblem:
+        return ""
+    ok = verify_bytes(pinned[code], body.get("sig"), BASELINE_DOMAIN,
+                      baseline_statement(baseline, code, team))
+    return code if ok else ""
+
+
+def baseline_covered(recs: Iterable[Record], pinned: Mapping[str, bytes]) -> set[str]:
+    """The unsigned records a baseline vouches for.
+
+    Joint ones: the baseline itself and its causal past, when their count and Merkle root
+    are what it says (a record slipped in later changes the root, so nothing is covered).
+    A delegation's internal ones: when its root signed a baseline naming their Merkle root.
+    """
+    recs = list(recs)
+    by_id = {r.id: r for r in recs}
+    covered: set[str] = set()
+    for record in recs:
+        if record.kind == records.BASELINE and record.joint and unsigned(record):
+            past = causal_past(record, by_id)
+            if record.body == baseline_body([by_id[rid] for rid in past]):
+                covered |= {rid for rid in past if unsigned(by_id[rid])} | {record.id}
+        elif record.kind == records.BASELINE_SIGN:
+            code = _baseline_signer(record, pinned)
+            if code and record.body.get("baseline") in by_id and \
+                    record.body.get("team") == team_root(recs, code):
+                covered |= {r.id for r in recs
+                            if r.scope == records.team(code) and unsigned(r)}
+    return covered
+
+
+def baseline_signers(recs: Iterable[Record], pinned: Mapping[str, bytes]) -> dict[str, set[str]]:
+    """Baseline id -> the delegations whose pinned root confirmed it."""
+    found: dict[str, set[str]] = {}
+    for record in recs:
+        if record.kind == records.BASELINE_SIGN:
+            code = _baseline_signer(record, pinned)
+            if code:
+                found.setdefault(str(record.body["baseline"]), set()).add(code)
     return found
 
 

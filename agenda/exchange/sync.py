@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ import orjson
 from agenda import records
 from agenda.exchange import keys
 from agenda.exchange.git import Git, GitError, reason
-from agenda.model import AgendaError
+from agenda.model import AgendaError, from_iso, to_iso
 from agenda.records import Record
 from agenda.workspace import Workspace
 
@@ -52,6 +53,7 @@ class Report:
     pushed: list[str] = field(default_factory=list)  # remotes that received something
     waiting: list[str] = field(default_factory=list)  # packets parked for a predecessor
     pending: int = 0  # records whose causal past has not arrived yet
+    tabled: dict[str, int] = field(default_factory=dict)  # other delegations' new texts
 
     def lines(self) -> list[str]:
         out = [f"joined summit {slug}" for slug in self.joined]
@@ -151,7 +153,64 @@ def sync(ws: Workspace, name: str | None = None, *, git: Git | None = None) -> R
                 if len(chosen) == 1:
                     raise
                 report.refused.append(str(error))
+    if reached:
+        remember(ws, report)
     return report
+
+
+# What the last sync did, for the app's header ------------------------------------------------
+
+STATE_FILE = "last-sync.json"
+
+
+def remember(ws: Workspace, report: Report) -> None:
+    """Note when this workspace last synced and what it brought: a local log beside the
+    exchange's repository, never in the workspace or a record."""
+    from agenda.store import atomic_write
+
+    doc = {"at": to_iso(ws.clock()), "tabled": dict(sorted(report.tabled.items())),
+           "new": sum(report.imported.values()), "refused": len(report.refused),
+           "pending": report.pending}
+    folder = exchange_dir(ws)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    atomic_write(folder / STATE_FILE, orjson.dumps(doc))
+
+
+def status_line(ws: Workspace, now: datetime) -> str:
+    """"synced 2 min ago · RU tabled 2 texts", "not synced yet", "no remote"; "" when the
+    workspace is not bound to a delegation (it does not exchange at all)."""
+    if ws.exchange_get("identity") is None:
+        return ""
+    if not ws.exchange_get("remotes"):
+        return "no remote"
+    try:
+        doc = orjson.loads((exchange_dir(ws) / STATE_FILE).read_bytes())
+        at = from_iso(doc["at"])
+    except (OSError, ValueError, KeyError, TypeError, orjson.JSONDecodeError):
+        return "not synced yet"
+    parts = [f"synced {_ago(now - at)}"]
+    tabled = doc.get("tabled") or {}
+    parts += [f"{code} tabled {n} text{'s' if n != 1 else ''}"
+              for code, n in tabled.items() if isinstance(n, int)]
+    if not tabled and doc.get("new"):
+        parts.append(f"{doc['new']} new record{'s' if doc['new'] != 1 else ''}")
+    if doc.get("pending"):
+        parts.append(f"{doc['pending']} pending")
+    if doc.get("refused"):
+        parts.append(f"{doc['refused']} refused")
+    return " · ".join(parts)
+
+
+def _ago(delta: timedelta) -> str:
+    seconds = max(0, int(delta.total_seconds()))
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86400:
+        return f"{seconds // 3600} h ago"
+    days = seconds // 86400
+    return f"{days} day{'s' if days != 1 else ''} ago"
 
 
 # Fetch, verify, import -------------------------------------------------------------------
@@ -244,7 +303,9 @@ def _take_summit(ws: Workspace, git: Git, source: str, sid: str,
         added, refused = ws.import_records(slug, fresh)
         report.imported[slug] = report.imported.get(slug, 0) + added
         report.refused += [f"{source}: {line}" for line in refused]
-        known = known_ids(ws, slug)
+        before, known = known, known_ids(ws, slug)
+        count_tabled(report, [r for r, _ in docs if r.id in known and r.id not in before],
+                     bound(ws).home)
     for ref, tip, old, files in refs:
         if ref in bad_refs or not all(_rid(name) in known for name in files):
             continue
@@ -252,6 +313,13 @@ def _take_summit(ws: Workspace, git: Git, source: str, sid: str,
             git.update_ref(ref, tip, old)
         except GitError:
             continue  # moved by a concurrent sync: the next one looks again
+
+
+def count_tabled(report: Report, new: list[Record], home: str) -> None:
+    """Count the texts other delegations tabled among records just imported."""
+    for record in new:
+        if record.kind == records.REVISION and record.joint and record.author != home:
+            report.tabled[record.author] = report.tabled.get(record.author, 0) + 1
 
 
 def _rid(name: str) -> str:

@@ -96,7 +96,10 @@ class WorkspaceScreen(ReportsWorkerErrors, Screen[None]):
         return cast("SummitApp", self.app)
 
     def compose(self) -> ComposeResult:
+        from tui.widgets.sync_state import SyncState
+
         yield Header()
+        yield SyncState()
         with Horizontal(id="body"):
             with Vertical(id="agenda-pane"):
                 yield Input(placeholder="/ filter: number, title, text, tag, status",
@@ -320,7 +323,7 @@ class WorkspaceScreen(ReportsWorkerErrors, Screen[None]):
 
         if self.state is None:
             return
-        choices = [(d.code, f"{d.code}  {d.name}") for d in self.state.summit.actors]
+        choices = [(d.code, f"{d.code}  {d.name}") for d in self.summit_app.actors(self.state)]
         choices.append((JOINT, "Joint view (tabled texts only)"))
 
         def chosen(value: str | None) -> None:
@@ -600,7 +603,7 @@ class WorkspaceScreen(ReportsWorkerErrors, Screen[None]):
             for item in self.state.items:
                 commands.append((f"Go to {item.number} {item.title}", "Show this item",
                                  lambda uuid=item.uuid: self.go_to(uuid)))
-            for delegation in self.state.summit.actors:
+            for delegation in self.summit_app.actors(self.state):
                 commands.append((f"Act as {delegation.code} ({delegation.name})",
                                  "See the summit as this delegation",
                                  lambda code=delegation.code: self.switch_viewer(code)))

@@ -1,0 +1,56 @@
+"""The sync line under the header: when this workspace last exchanged records, and what came."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from agenda.workspace import Workspace
+
+REFRESH_SECONDS = 30.0  # "2 min ago" moves on without a sync
+
+
+class SyncState(Static):
+    """"synced 2 min ago · RU tabled 2 texts", "not synced yet" or "no remote".
+
+    Hidden in a workspace never bound to a delegation: it does not exchange, and the line
+    would only take a row from the agenda.
+    """
+
+    DEFAULT_CSS = """
+    SyncState {
+        height: 1;
+        padding: 0 1;
+        background: $panel;
+        color: $text-muted;
+        display: none;
+    }
+    SyncState.-shown { display: block; }
+    """
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__("", markup=False, **kwargs)  # type: ignore[arg-type]
+
+    def on_mount(self) -> None:
+        self.set_interval(REFRESH_SECONDS, self.refresh_state)
+        self.refresh_state()
+
+    @work(thread=True, exclusive=True, group="sync-state", exit_on_error=False)
+    def refresh_state(self) -> None:
+        """Read the state off the screen's thread (it opens the exchange's settings)."""
+        from agenda.exchange.sync import status_line
+
+        app = self.app
+        ws: Workspace = app.ws  # type: ignore[attr-defined]
+        clock = getattr(ws, "clock", None)
+        now: datetime = clock() if clock is not None else datetime.now()
+        line = status_line(ws, now)
+        app.call_from_thread(self._show, line)
+
+    def _show(self, line: str) -> None:
+        self.update(f"{line}  (S: sync)" if line else "")
+        self.set_class(bool(line), "-shown")
