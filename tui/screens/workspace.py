@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Header, Input, Static, TabbedContent, TabPane, Tree
 
+from agenda.brackets import bracket_count
 from agenda.model import AgendaError, Code, Item, Revision, Status
 from agenda.state import SummitState
 from tui.errors import ReportsWorkerErrors
@@ -389,8 +390,9 @@ class WorkspaceScreen(ReportsWorkerErrors, Screen[None]):
             self.app.call_from_thread(self.notify, str(error), severity="error", markup=False)
             return
         sides = ", ".join(f"{c} {r.label}" for c, r in compiled.positions.items())
+        # The rules' count, as the tree will show it once this text is tabled.
         self.app.call_from_thread(self._offer_compilation, item, code, compiled.result.text,
-                                  compiled.result.conflicts, sides)
+                                  bracket_count(compiled.result.text), sides)
 
     def _offer_compilation(self, item: Item, code: str, text: str, conflicts: int,
                            sides: str) -> None:
