@@ -58,7 +58,7 @@ async def test_positions_shows_the_compilation_coloured_per_delegation(
         view = app.screen.query_one(PositionsView)
         assert view.query_one("#compilation").display
         heading = static(app, "#compilation-heading")
-        assert heading.startswith("Compilation of IN v1, RU v2")
+        assert heading.startswith("Compilation of IN v1 RU v2 · ")
         body = view.query_one("#compilation-text", Static).content
         assert "[IN: " in body.plain and "[RU: " in body.plain
         # Each side's options in its own colour.

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Container, Horizontal, Vertical, VerticalScroll
+from textual.containers import Container, Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, Static
@@ -22,8 +22,8 @@ from tui.errors import ReportsWorkerErrors
 from tui.render import op_content, percent, status_label
 
 # One colour per delegation, in the summit's order, for its bracketed options.
-SIDE_STYLES = ("bold $text-primary", "bold $text-secondary", "bold $text-accent",
-               "bold $text-success", "bold $text-warning")
+SIDE_STYLES = ("bold $text-primary", "bold $text-accent", "bold $text-success",
+               "bold $text-secondary", "bold $text-error")
 BRACKET_STYLE = "$text-warning"
 
 
@@ -83,15 +83,16 @@ def compilation(state: SummitState, item: Item) -> Compiled | None:
         return None
     text = compiled.result.text
     count = bracket_count(text)
-    sides = ", ".join(f"{code} {r.label}" for code, r in compiled.positions.items())
-    legend: list[str | tuple[str, str]] = [" · "]
-    for code in positions:
+    # The sides, each in the colour of its options: the legend of the text below.
+    sides: list[str | tuple[str, str]] = []
+    for code, revision in compiled.positions.items():
         index = state.summit.codes.index(code)
-        legend.extend([(f"[{code}: …]", SIDE_STYLES[index % len(SIDE_STYLES)]), " "])
+        sides.extend([(f"{code} {revision.label}", SIDE_STYLES[index % len(SIDE_STYLES)]),
+                      " "])
     heading = Content.assemble(
-        ("Compilation ", "bold"), (f"of {sides} · ", "$text-muted"),
+        ("Compilation ", "bold"), ("of ", "$text-muted"), *sides, ("· ", "$text-muted"),
         (f"{count} bracket{'s' if count != 1 else ''}", BRACKET_STYLE if count else
-         "$text-success"), *legend)
+         "$text-success"))
     return Compiled(heading, coloured(state, text), text)
 
 
@@ -169,9 +170,7 @@ class PositionsView(ReportsWorkerErrors, VerticalScroll):
     DEFAULT_CSS = """
     PositionsView {
         #compilation { height: auto; margin-bottom: 1; }
-        #compilation-bar { height: auto; }
-        #compilation-heading { width: 1fr; }
-        #start-draft { width: auto; min-width: 0; }
+        #start-draft { width: auto; min-width: 0; margin-top: 1; }
         #compilation-text { padding: 0 1; border-left: thick $foreground 20%; }
         .position-why { margin-top: 1; color: $text-muted; }
     }
@@ -182,10 +181,10 @@ class PositionsView(ReportsWorkerErrors, VerticalScroll):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="compilation"):
-            with Horizontal(id="compilation-bar"):
-                yield Static(id="compilation-heading", markup=False)
-                yield Button("Draft from this (ctrl+d)", id="start-draft", compact=True)
+            yield Static(id="compilation-heading", markup=False)
             yield Static(id="compilation-text", markup=False)
+            yield Button("Start a draft from this text (ctrl+d)", id="start-draft",
+                         compact=True)
         yield Static(id="positions-summary", markup=False)
         yield Container(id="positions-columns")
 
