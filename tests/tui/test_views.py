@@ -13,14 +13,23 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.text import Text
-from textual.widgets import Button, Input, Markdown, OptionList, Select, Static, TabbedContent, TextArea
+from textual.widgets import (
+    Button,
+    Input,
+    Markdown,
+    OptionList,
+    Select,
+    Static,
+    TabbedContent,
+    TextArea,
+)
 from textual.widgets._footer import FooterKey
 from tui_helpers import make_app, screen_text, settle
 
 from agenda.cli import main
 from agenda.demo import DEMO_SLUG
 from agenda.export import render
-from agenda.model import Code
+from agenda.model import Code, Delegation
 from agenda.workspace import Workspace
 from tui.screens.export import ExportScreen
 from tui.screens.search import SearchScreen, search, snippet
@@ -204,6 +213,80 @@ async def test_restoring_a_draft_in_the_app_leaks_no_draft_label(pair_path: Path
     assert joint.tabled(joint.item("1.1"))[-1].text == "A private wording."
     for record in records:
         assert not re.search(r"\bd\d+\b", json.dumps(record["body"])), record["body"]
+
+
+# Import ---------------------------------------------------------------------------------
+
+AGENDA = ("# Delhi talks\n\n## Trade\n\n### Payments in national currencies\n\n"
+          "The Sides will settle trade in [IN: rupees][RU: roubles].\n\n"
+          "A stray paragraph the importer cannot place.\n")
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_import_shows_the_report_and_the_path_it_reads(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]) -> None:
+    folder = tmp_path / "papers"
+    folder.mkdir()
+    (folder / "delhi-agenda.md").write_text(AGENDA, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    app = make_app(tmp_path / "empty.json")
+    async with app.run_test(size=size, notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        source = app.screen.query_one("#source", Input)
+        await pilot.press(*"pap")
+        await settle(pilot)
+        assert source._suggestion == "papers/"
+        await pilot.press("right", *"de")
+        await settle(pilot)
+        assert source._suggestion == "papers/delhi-agenda.md"
+        await pilot.press("right")
+        await settle(pilot)
+        assert source.value == "papers/delhi-agenda.md"
+        assert static(app, "#source-path") == f"Reads {folder / 'delhi-agenda.md'}"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        report = static(app, "#import-report-text")
+        assert report.startswith("Created delhi-talks from delhi-agenda.md, tabled by IN")
+        assert "1 added" in report and "item starts bracketed" in report
+        assert "--literal-brackets" in report and "command line" in report
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, WorkspaceScreen)
+
+
+@pytest.mark.parametrize(("source", "said"), [
+    ("missing.md", "There is no file {tmp}/missing.md"),
+    ("papers", "{tmp}/papers is a folder: choose a Markdown file in it"),
+    ("binary.md", "{tmp}/binary.md is not UTF-8 text"),
+    ("", "Choose the Markdown file to import"),
+    ("again.md", "give the new summit another title"),
+])
+async def test_import_errors_speak_the_apps_words(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  source: str, said: str) -> None:
+    (tmp_path / "papers").mkdir()
+    (tmp_path / "binary.md").write_bytes(b"\xff\xfe\x00junk")
+    (tmp_path / "again.md").write_text(AGENDA, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    ws = Workspace(tmp_path / "ws.json", create=True)
+    ws.create_summit("Delhi talks", [Delegation("IN", "India"), Delegation("RU", "Russia")])
+    ws.close()
+    app = make_app(tmp_path / "ws.json")
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await settle(pilot)
+        app.screen.leave_summit()
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        app.screen.query_one("#source", Input).value = source
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        shown = [n.message for n in app._notifications]
+        assert any(said.format(tmp=tmp_path) in m for m in shown), shown
+        assert not any("--slug" in m or "Errno" in m for m in shown)
+        assert app.screen.query_one("#source", Input).value == source  # the form came back
 
 
 # One bracket count -----------------------------------------------------------------------
