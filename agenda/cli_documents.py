@@ -95,7 +95,7 @@ def _write(path: Path, text: str) -> None:
 
 def cmd_import(args: argparse.Namespace) -> None:
     from agenda.cli import _need_as, decode_utf8, fail, open_workspace, say, say_json
-    from agenda.importer import import_markdown
+    from agenda.importer import import_markdown, report_lines
 
     code = _need_as(args, "import")
     if args.title and not args.delegation:
@@ -119,32 +119,10 @@ def cmd_import(args: argparse.Namespace) -> None:
     if args.json:
         say_json(report.to_json())
         return
-    verb = "Created" if report.created_summit else "Imported into"
-    say(f"{verb} {report.slug} from {args.file.name}, tabled by {report.delegation}")
-    say(f"  sections: {len(report.sections_added)} added, "
-        f"{len(report.sections_existing)} already there")
-    for renamed in report.sections_renamed:
-        say(f"  section renamed: {renamed}")
-    say(f"  items: {len(report.items_added)} added, {len(report.items_changed)} changed (MOD "
-        f"tabled), {len(report.items_retitled)} retitled, {len(report.items_moved)} moved, "
-        f"{len(report.items_missing)} missing, {len(report.items_unchanged)} unchanged")
-    if report.details_changed:
-        say(f"  details changed: {', '.join(report.details_changed)}")
-    if report.bracketed:
-        many = "items start" if report.bracketed > 1 else "item starts"
-        say(f"  {report.bracketed} {many} bracketed (square brackets in the text; "
-            "--literal-brackets if the agenda does not use them for disputed text)")
-    for label in report.items_missing:
-        done = " (withdrawn)" if label in report.items_withdrawn else ""
-        say(f"  missing from the file: {label}{done}")
-    for label in report.refused:
-        say(f"  not changed: {label}")
-    for note in report.notes:
-        if note.kind in ("metadata", "title", "details") or \
-                note.kind == "items" and "sub-heading" in note.reason:
-            continue
-        first = note.text.split("\n", 1)[0]
-        say(f"  {note.lines}: {note.reason}: {first[:70]}{'…' if len(first) > 70 else ''}")
+    for line in report_lines(report, args.file.name,
+                             brackets_hint="--literal-brackets if the agenda does not use "
+                                           "them for disputed text"):
+        say(line)
 
 
 def cmd_templates(args: argparse.Namespace) -> None:

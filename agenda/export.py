@@ -21,7 +21,6 @@ from jinja2.sandbox import SandboxedEnvironment
 from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
 
-from agenda.brackets import bracket_count
 from agenda.diff import diff_words
 from agenda.diff_render import render_critic
 from agenda.markdown import md_body, md_inline, md_quote
@@ -128,7 +127,9 @@ class ItemView:
 
     @cached_property
     def brackets(self) -> int:
-        return bracket_count(self.compilation)
+        # The rules' count (the latest tabled text), the one the tree, the dashboard and
+        # `summit brackets` show; the compilation above may hold more options than that.
+        return self._state.bracket_count(self._item)
 
     @cached_property
     def change(self) -> ChangeView:

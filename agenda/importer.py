@@ -1031,6 +1031,38 @@ def _longest_increasing(values: list[int]) -> set[int]:
     return out
 
 
+def report_lines(report: ImportReport, source_name: str, *, brackets_hint: str) -> list[str]:
+    """The import report as the CLI prints it and the app shows it; `brackets_hint` says,
+    in the words of each, how to import brackets as plain text."""
+    verb = "Created" if report.created_summit else "Imported into"
+    lines = [f"{verb} {report.slug} from {source_name}, tabled by {report.delegation}",
+             f"  sections: {len(report.sections_added)} added, "
+             f"{len(report.sections_existing)} already there"]
+    lines.extend(f"  section renamed: {renamed}" for renamed in report.sections_renamed)
+    lines.append(
+        f"  items: {len(report.items_added)} added, {len(report.items_changed)} changed (MOD "
+        f"tabled), {len(report.items_retitled)} retitled, {len(report.items_moved)} moved, "
+        f"{len(report.items_missing)} missing, {len(report.items_unchanged)} unchanged")
+    if report.details_changed:
+        lines.append(f"  details changed: {', '.join(report.details_changed)}")
+    if report.bracketed:
+        many = "items start" if report.bracketed > 1 else "item starts"
+        lines.append(f"  {report.bracketed} {many} bracketed (square brackets in the text; "
+                     f"{brackets_hint})")
+    for label in report.items_missing:
+        done = " (withdrawn)" if label in report.items_withdrawn else ""
+        lines.append(f"  missing from the file: {label}{done}")
+    lines.extend(f"  not changed: {label}" for label in report.refused)
+    for note in report.notes:
+        if note.kind in ("metadata", "title", "details") or \
+                note.kind == "items" and "sub-heading" in note.reason:
+            continue
+        first = note.text.split("\n", 1)[0]
+        lines.append(f"  {note.lines}: {note.reason}: {first[:70]}"
+                     f"{'…' if len(first) > 70 else ''}")
+    return lines
+
+
 def import_markdown(
     ws: Workspace,
     text: str,

@@ -1,4 +1,4 @@
-"""Remembered choices (the delegation you act as, per workspace) in the user config folder."""
+"""Remembered choices (the delegation you act as, what you last saw) in the user config folder."""
 
 from __future__ import annotations
 
@@ -45,6 +45,27 @@ class Preferences:
         except OSError:
             pass  # A preference that cannot be saved is only forgotten, never an error.
 
+    def seen(self, workspace: Path, slug: str, viewer: str | None) -> dict[str, str] | None:
+        """What each item looked like when this viewer last looked at it: item uuid →
+        signature (see tui.widgets.agenda_tree.signature); None if never recorded."""
+        found = self._read().get("seen", {})
+        value = found.get(_seen_key(workspace, slug, viewer)) if isinstance(found, dict) else None
+        if not isinstance(value, dict):
+            return None
+        return {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)}
+
+    def remember_seen(self, workspace: Path, slug: str, viewer: str | None,
+                      signatures: dict[str, str]) -> None:
+        data = self._read()
+        found = data.get("seen")
+        if not isinstance(found, dict):
+            found = data["seen"] = {}
+        found[_seen_key(workspace, slug, viewer)] = signatures
+        try:
+            self._save(json.dumps(data, indent=2).encode("utf-8"))
+        except OSError:
+            pass  # forgotten marks are only shown again, never an error
+
     def _save(self, payload: bytes) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
@@ -61,3 +82,8 @@ class Preferences:
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
+
+
+def _seen_key(workspace: Path, slug: str, viewer: str | None) -> str:
+    # One delegation's drafts change what it sees: each viewer keeps its own marks.
+    return f"{workspace.resolve()}#{slug}#{viewer or ''}"

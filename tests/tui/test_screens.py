@@ -127,6 +127,8 @@ async def test_import_a_markdown_agenda(tmp_path: Path) -> None:
         app.screen.query_one("#source", Input).value = str(source)
         await pilot.press("ctrl+s")
         await settle(pilot)
+        await pilot.press("escape")  # the import report
+        await settle(pilot)
         assert isinstance(app.screen, WorkspaceScreen)
         assert app.state is not None
         assert [i.title for i in app.state.items] == ["Payments in national currencies"]

@@ -83,7 +83,7 @@ async def test_filter_as_you_type(demo_path: Path) -> None:
     app = make_app(demo_path, as_="IN")
     async with app.run_test(size=(120, 36), notifications=True) as pilot:
         await settle(pilot)
-        await pilot.press("slash", *"sputnik")
+        await pilot.press("f", *"sputnik")
         await settle(pilot)
         tree = app.screen.query_one(AgendaTree)
         shown = [leaf.data for branch in tree.root.children for leaf in branch.children]

@@ -55,12 +55,15 @@ class ExportScreen(ReportsWorkerErrors, Screen[None]):
     def compose(self) -> ComposeResult:
         from agenda.templates import list_templates
 
+        viewer = self.state.viewer
         try:
-            self.templates = {t.name: t for t in list_templates() if t.kind == "export"}
+            # A delegation's document (the brief) holds its internal drafts and notes: it is
+            # offered only to that delegation acting as itself, never to another one, and
+            # not in the joint view.
+            self.templates = {t.name: t for t in list_templates() if t.kind == "export"
+                              and (t.view != "delegation" or viewer is not None)}
         except AgendaError as error:
             self.notify(str(error), severity="error", markup=False)
-        codes = self.state.summit.codes
-        viewer = self.state.viewer or codes[0]
         yield Header()
         with Horizontal(id="export-controls"):
             yield Label("Template")
@@ -68,9 +71,8 @@ class ExportScreen(ReportsWorkerErrors, Screen[None]):
                            t.name) for t in self.templates.values()],
                          value="agenda" if "agenda" in self.templates else Select.BLANK,
                          allow_blank="agenda" not in self.templates, id="template")
-            yield Label("For")
-            yield Select([(code, code) for code in codes], value=viewer, allow_blank=False,
-                         id="delegation")
+            yield Label(f"For {viewer} only" if viewer else "Joint view: tabled texts only",
+                        id="export-for", markup=False)
         with Horizontal(id="export-file"):
             yield Label("File")
             yield Input(id="file-name")
@@ -94,11 +96,8 @@ class ExportScreen(ReportsWorkerErrors, Screen[None]):
         name = self.query_one("#template", Select).value
         if not isinstance(name, str) or name not in self.templates:
             return None
-        delegation_select = self.query_one("#delegation", Select)
         needs_delegation = self.templates[name].view == "delegation"
-        delegation_select.disabled = not needs_delegation
-        code = delegation_select.value
-        return name, code if needs_delegation and isinstance(code, str) else None
+        return name, self.state.viewer if needs_delegation else None
 
     def refresh_preview(self) -> None:
         choice = self._choice()

@@ -17,7 +17,7 @@ NAVIGATION = [
     ("↑ ↓", "Move through the agenda (or a list)"),
     ("enter", "Open the selected item's tab; in History, show a revision's text"),
     ("tab / shift+tab", "Move between the agenda, the filter and the tabs"),
-    ("1–5", "Positions, Draft, History, Diff, Notes"),
+    ("1–6, alt+1–6", "Positions, Draft, History, Diff, Notes, Log (alt+N in the editor)"),
     ("escape", "Back to the agenda; close a dialog or screen"),
     ("ctrl+p", "Command palette: go to an item, run any action"),
     ("f1 / ?", "This help"),

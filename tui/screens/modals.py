@@ -163,7 +163,7 @@ class CompilationScreen(Modal[bool]):
 
     def compose(self) -> ComposeResult:
         verdict = ("a clean text: no brackets" if not self.conflicts else
-                   f"{self.conflicts} bracketed option group{'s' if self.conflicts != 1 else ''}")
+                   f"{self.conflicts} bracket{'s' if self.conflicts != 1 else ''}")
         with Vertical(classes="dialog wide"):
             yield Label(f"Compilation text of item {self.number}", classes="dialog-title")
             yield Static(f"Merged from {self.sides}: {verdict}.", markup=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -9,10 +10,11 @@ from typing import TYPE_CHECKING, cast
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Label, OptionList, Static
+from textual.screen import ModalScreen, Screen
+from textual.suggester import Suggester
+from textual.widgets import Button, Footer, Header, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from agenda.model import AgendaError
@@ -20,7 +22,10 @@ from agenda.workspace import SummitEntry, Workspace
 from tui.screens.modals import CreateSummitScreen, SummitForm
 
 if TYPE_CHECKING:
+    from agenda.importer import ImportReport
     from tui.app import SummitApp
+
+AGENDA_SUFFIXES = (".md", ".markdown", ".txt")
 
 
 def importer_available() -> bool:
@@ -118,11 +123,106 @@ class WelcomeScreen(Screen[None]):
             if form is not None:
                 self.summit_app.write(
                     lambda: import_file(self.summit_app.ws, form),
-                    done=lambda slug: f"Imported {form.source}",
-                    then=self.summit_app.open_summit,
+                    done=lambda report: f"Imported {resolve_source(form.source)}",
+                    then=self._imported,
                     refused=lambda: self.import_agenda(form))
 
-        self.app.push_screen(CreateSummitScreen(initial, importing=True), chosen)
+        self.app.push_screen(ImportAgendaScreen(initial, importing=True), chosen)
+
+    def _imported(self, report: ImportReport) -> None:
+        from agenda.importer import report_lines
+
+        self.summit_app.open_summit(report.slug)
+        lines = report_lines(report, report.source,
+                             brackets_hint="if the agenda does not use them for disputed "
+                                           "text, import it with the command line's "
+                                           "--literal-brackets")
+        self.app.push_screen(ImportReportScreen(lines))
+
+
+def resolve_source(text: str, folder: Path | None = None) -> Path:
+    """The file an import reads: a relative path is taken from the folder the app was
+    started in, and shown in full so that nobody guesses."""
+    path = Path(text.strip()).expanduser()
+    return path if path.is_absolute() else (folder or Path.cwd()) / path
+
+
+class PathSuggester(Suggester):
+    """Completes a path as it is typed (→ takes the suggestion): folders, then agendas."""
+
+    def __init__(self) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+
+    async def get_suggestion(self, value: str) -> str | None:
+        if not value.strip():
+            return None
+        typed = resolve_source(value)
+        folder, prefix = (typed, "") if value.endswith(os.sep) else (typed.parent, typed.name)
+        try:
+            names = sorted(os.scandir(folder), key=lambda e: (not e.is_dir(), e.name))
+        except OSError:
+            return None
+        for entry in names:
+            if not entry.name.startswith(prefix) or entry.name == prefix:
+                continue
+            if entry.name.startswith(".") and not prefix.startswith("."):
+                continue  # hidden, unless asked for
+            if entry.is_dir():
+                return value + entry.name[len(prefix):] + os.sep
+            if entry.name.endswith(AGENDA_SUFFIXES):
+                return value + entry.name[len(prefix):]
+        return None
+
+
+def source_line(value: str) -> Content:
+    if not value.strip():
+        return Content.styled("Type a path; → completes it. Relative paths start in "
+                              f"{Path.cwd()}", "$text-muted")
+    path = resolve_source(value)
+    state = ("" if path.is_file() else "  (a folder: choose a file in it)" if path.is_dir()
+             else "  (no such file yet)")
+    return Content.assemble(("Reads ", "$text-muted"), str(path),
+                            (state, "$text-warning" if state else ""))
+
+
+class ImportAgendaScreen(CreateSummitScreen):
+    """The summit form with a file to import: the path completes, and resolves in full."""
+
+    def on_mount(self) -> None:
+        source = self.query_one("#source", Input)
+        source.suggester = PathSuggester()
+        source.parent.mount(Static(source_line(source.value), id="source-path",
+                                   classes="hint", markup=False), after=source)  # type: ignore[union-attr]
+
+    @on(Input.Changed, "#source")
+    def _source_changed(self, event: Input.Changed) -> None:
+        found = self.query("#source-path")
+        if found:
+            found.first(Static).update(source_line(event.value))
+
+
+class ImportReportScreen(ModalScreen[None]):
+    """What the import did, as `summit import` reports it, in the app's words."""
+
+    BINDINGS = [Binding("escape,enter", "dismiss", "Close")]
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__()
+        self.lines = lines
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide", id="import-report"):
+            yield Static("Import report", classes="dialog-title", markup=False)
+            with VerticalScroll(classes="preview"):
+                yield Static("\n".join(self.lines), id="import-report-text", markup=False)
+            yield Button("Close", id="close", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#close", Button).focus()
+
+    @on(Button.Pressed, "#close")
+    def _close(self) -> None:
+        self.dismiss(None)
 
 
 def create_from_form(ws: Workspace, form: SummitForm) -> str:
@@ -136,21 +236,34 @@ def create_from_form(ws: Workspace, form: SummitForm) -> str:
                             dates=form.dates).slug
 
 
-def import_file(ws: Workspace, form: SummitForm) -> str:
-    """Read and import a Markdown agenda as a new summit; returns its slug."""
+def import_file(ws: Workspace, form: SummitForm) -> ImportReport:
+    """Read and import a Markdown agenda as a new summit; refusals in the app's words."""
     from agenda.importer import import_markdown
 
-    path = Path(form.source).expanduser()
+    if not form.source.strip():
+        raise AgendaError("Choose the Markdown file to import")
+    path = resolve_source(form.source)
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise AgendaError(f"Cannot read {path}: {error}") from None
+    except FileNotFoundError:
+        raise AgendaError(f"There is no file {path}") from None
+    except IsADirectoryError:
+        raise AgendaError(f"{path} is a folder: choose a Markdown file in it") from None
+    except UnicodeDecodeError:
+        raise AgendaError(f"{path} is not UTF-8 text: is it a Markdown file?") from None
+    except OSError as error:
+        reason = (error.strerror or "unreadable").lower()
+        raise AgendaError(f"Cannot read {path}: {reason}") from None
     if not form.delegations:
         raise AgendaError("Name the delegations, one per line: CODE=Name")
-    report = import_markdown(ws, text, delegation=form.delegations[0].code,
-                             title=form.title or None, delegations=form.delegations,
-                             venue=form.venue, dates=form.dates, source_name=path.name)
-    return report.slug
+    try:
+        return import_markdown(ws, text, delegation=form.delegations[0].code,
+                               title=form.title or None, delegations=form.delegations,
+                               venue=form.venue, dates=form.dates, source_name=path.name)
+    except AgendaError as error:
+        # The core speaks to the command line; the form has a title field instead.
+        raise AgendaError(str(error).replace(
+            "; choose another with --slug", ": give the new summit another title")) from None
 
 
 def summit_label(entry: SummitEntry) -> Content:

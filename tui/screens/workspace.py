@@ -11,9 +11,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Header, Input, Static, TabbedContent, TabPane, Tree
 
+from agenda.brackets import bracket_count
 from agenda.model import AgendaError, Code, Item, Revision, Status
 from agenda.state import SummitState
 from tui.errors import ReportsWorkerErrors
@@ -21,7 +23,7 @@ from tui.messages import CompareRevisions, StateLoaded
 from tui.render import status_label
 from tui.widgets.agenda_tree import AgendaTree
 from tui.widgets.footer import AgendaFooter
-from tui.widgets.positions import PositionsView
+from tui.widgets.positions import PositionsView, StartDraft
 
 if TYPE_CHECKING:
     from tui.app import SummitApp
@@ -29,10 +31,11 @@ if TYPE_CHECKING:
     from tui.widgets.diff_view import DiffView
     from tui.widgets.draft import DraftPane
     from tui.widgets.history import HistoryPane
+    from tui.widgets.log import LogPane
     from tui.widgets.notes import NotesPane
 
 JOINT = "__joint__"
-TABS = ("positions", "draft", "history", "diff", "notes")
+TABS = ("positions", "draft", "history", "diff", "notes", "log")
 
 PaletteCommand = tuple[str, str, Callable[[], Any]]
 P = TypeVar("P", bound=Widget)
@@ -54,6 +57,10 @@ def make_pane(tab: str) -> Widget:
         from tui.widgets.diff_view import DiffView
 
         return DiffView(id="diff-view")
+    if tab == "log":
+        from tui.widgets.log import LogPane
+
+        return LogPane(id="log-pane")
     from tui.widgets.notes import NotesPane
 
     return NotesPane(id="notes-pane")
@@ -62,7 +69,8 @@ def make_pane(tab: str) -> Widget:
 class WorkspaceScreen(ReportsWorkerErrors, Screen[None]):
     AUTO_FOCUS = "#agenda"
     BINDINGS = [
-        Binding("slash", "focus_filter", "Filter", key_display="/"),
+        Binding("slash,ctrl+f", "search", "Search", key_display="/"),
+        Binding("f", "focus_filter", "Filter"),
         Binding("escape", "focus_agenda", "Agenda", show=False),
         Binding("a", "accept", "Accept"),
         Binding("c", "compile", "Compile"),
@@ -76,7 +84,10 @@ class WorkspaceScreen(ReportsWorkerErrors, Screen[None]):
         Binding("v", "act_as", "Act as"),
         Binding("D", "dashboard", "Dashboard"),
         Binding("x", "export", "Export"),
-        *(Binding(str(n), f"tab('{tab}')", tab.title(), show=False)
+        # ctrl+o: the editor types x, and its ctrl+x cuts.
+        Binding("ctrl+o", "export", "Export", show=False),
+        # alt+N as well as N: the draft editor types digits.
+        *(Binding(f"{n},alt+{n}", f"tab('{tab}')", tab.title(), show=False)
           for n, tab in enumerate(TABS, start=1)),
         Binding("question_mark", "app.help", "Help", key_display="?"),
         Binding("q", "app.quit", "Quit"),
@@ -90,6 +101,10 @@ class WorkspaceScreen(ReportsWorkerErrors, Screen[None]):
         self._painted: dict[str, tuple[int, str]] = {}
         self._ready: set[str] = set()  # tabs whose content is mounted (see _mount_pane)
         self._focus_when_ready: str | None = None
+        # Changed-since marks: what each item looked like when last seen (see _take_marks).
+        self._seen: dict[str, str] | None = None
+        self._signatures: dict[str, str] = {}
+        self._marks_for: tuple[str, str | None] | None = None
 
     @property
     def summit_app(self) -> SummitApp:
@@ -102,7 +117,7 @@ class WorkspaceScreen(ReportsWorkerErrors, Screen[None]):
         yield SyncState()
         with Horizontal(id="body"):
             with Vertical(id="agenda-pane"):
-                yield Input(placeholder="/ filter: number, title, text, tag, status",
+                yield Input(placeholder="f filter: number, title, text, tag, status",
                             id="filter")
                 yield AgendaTree(id="agenda")
             with Vertical(id="item-pane"):
@@ -129,8 +144,70 @@ class WorkspaceScreen(ReportsWorkerErrors, Screen[None]):
         if self.item_uuid is not None and not any(i.uuid == self.item_uuid for i in state.items):
             self.item_uuid = None
         tree = self.query_one(AgendaTree)
-        tree.show(state, self.query_one("#filter", Input).value, keep=self.item_uuid)
+        tree.show(state, self.query_one("#filter", Input).value, keep=self.item_uuid,
+                  changed=self._changed_items())
         self.show_item(self.item_uuid)
+        self._sign(state)
+
+    # Changed-since marks ------------------------------------------------------------------
+
+    def _changed_items(self) -> set[str]:
+        if self._seen is None:
+            return set()
+        return {uuid for uuid, sig in self._signatures.items() if self._seen.get(uuid) != sig}
+
+    @work(thread=True, exclusive=True, group="marks", exit_on_error=False)
+    def _sign(self, state: SummitState) -> None:
+        """Signatures read every revision id: off the screen's thread, after the paint."""
+        from tui.widgets.agenda_tree import signature
+
+        signatures = {item.uuid: signature(state, item) for item in state.items}
+        key = (state.summit.slug, state.viewer)
+        seen = (self._seen if key == self._marks_for else
+                self.summit_app.preferences.seen(self.summit_app.ws.path, *key))
+        self.app.call_from_thread(self._take_marks, state, key, signatures, seen)
+
+    def _take_marks(self, state: SummitState, key: tuple[str, str | None],
+                    signatures: dict[str, str], seen: dict[str, str] | None) -> None:
+        if state is not self.state:
+            return  # a newer read is being signed
+        first = seen is None
+        # The first look at a summit as this viewer marks nothing: all of it is new.
+        self._seen = dict(signatures) if seen is None else seen
+        self._signatures, self._marks_for = signatures, key
+        tree = self.query_one(AgendaTree)
+        tree.set_changed(self._changed_items())
+        self._mark_seen(self.item_uuid, save=first)
+
+    def _mark_seen(self, uuid: str | None, *, save: bool = False) -> None:
+        if uuid is None or self._seen is None or uuid not in self._signatures:
+            return
+        if self._seen.get(uuid) != self._signatures[uuid]:
+            self._seen[uuid] = self._signatures[uuid]
+            save = True
+        self.query_one(AgendaTree).mark_seen(uuid)
+        if save:
+            # One write per burst of moves through the agenda, not one per item.
+            if self._save_timer is not None:
+                self._save_timer.stop()
+            self._save_timer = self.set_timer(1.0, self._save_seen)
+
+    _save_timer: Timer | None = None
+
+    def _save_seen(self) -> None:
+        self._save_timer = None
+        if self._seen is not None and self._marks_for is not None:
+            self._write_seen(self._marks_for, dict(self._seen))
+
+    @work(thread=True, group="seen", exit_on_error=False)
+    def _write_seen(self, key: tuple[str, str | None], seen: dict[str, str]) -> None:
+        self.summit_app.preferences.remember_seen(self.summit_app.ws.path, *key, seen)
+
+    def on_unmount(self) -> None:
+        if self._save_timer is not None and self._seen is not None and self._marks_for:
+            self._save_timer.stop()
+            self.summit_app.preferences.remember_seen(self.summit_app.ws.path,
+                                                      *self._marks_for, self._seen)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "filter" and self.state is not None:
@@ -201,6 +278,7 @@ class WorkspaceScreen(ReportsWorkerErrors, Screen[None]):
             self._compare = None
         heading.update(item_heading(state, item))
         self._paint_active()
+        self._mark_seen(item.uuid)
 
     def _find(self, uuid: str | None) -> Item | None:
         if self.state is None or uuid is None:
@@ -224,8 +302,8 @@ class WorkspaceScreen(ReportsWorkerErrors, Screen[None]):
             pair = self._compare[1] if self._compare else None
             cast("DiffView", pane).show(self.state, item, pair)
         else:
-            cast("PositionsView | DraftPane | HistoryPane | NotesPane", pane).show(self.state,
-                                                                                   item)
+            cast("PositionsView | DraftPane | HistoryPane | NotesPane | LogPane",
+                 pane).show(self.state, item)
 
     def on_compare_revisions(self, message: CompareRevisions) -> None:
         if self.item_uuid is None:
@@ -287,6 +365,18 @@ class WorkspaceScreen(ReportsWorkerErrors, Screen[None]):
 
     def action_focus_filter(self) -> None:
         self.query_one("#filter", Input).focus()
+
+    def action_search(self) -> None:
+        from tui.screens.search import SearchScreen
+
+        if self.state is None:
+            return
+
+        def chosen(uuid: str | None) -> None:
+            if uuid is not None:
+                self.go_to(uuid)
+
+        self.app.push_screen(SearchScreen(self.state), chosen)
 
     def action_focus_agenda(self) -> None:
         self.query_one(AgendaTree).focus()
@@ -392,8 +482,9 @@ class WorkspaceScreen(ReportsWorkerErrors, Screen[None]):
             self.app.call_from_thread(self.notify, str(error), severity="error", markup=False)
             return
         sides = ", ".join(f"{c} {r.label}" for c, r in compiled.positions.items())
+        # The rules' count, as the tree will show it once this text is tabled.
         self.app.call_from_thread(self._offer_compilation, item, code, compiled.result.text,
-                                  compiled.result.conflicts, sides)
+                                  bracket_count(compiled.result.text), sides)
 
     def _offer_compilation(self, item: Item, code: str, text: str, conflicts: int,
                            sides: str) -> None:
@@ -543,6 +634,34 @@ class WorkspaceScreen(ReportsWorkerErrors, Screen[None]):
         self.app.push_screen(TableDraftScreen(item.number, others[0] if others else None),
                              chosen)
 
+    async def on_start_draft(self, message: StartDraft) -> None:
+        """Positions' "Draft from this": the text goes into the editor as unsaved changes."""
+        from tui.screens.modals import ConfirmScreen
+
+        message.stop()
+        if self._delegate("Drafting") is None:
+            return
+        if "draft" not in self._ready:
+            await self._mount_pane("draft")
+        self.action_tab("draft")
+        draft = self._draft()
+        item = self._find(self.item_uuid)
+        if draft is None or item is None or self.state is None:
+            return
+        draft.show(self.state, item)
+        text = message.text
+
+        def load(yes: bool | None = True) -> None:
+            if yes:
+                draft._load(text)
+
+        if draft.dirty and draft.text != text:
+            # Never lose typed text: the editor holds unsaved words of this item.
+            self.app.push_screen(ConfirmScreen(
+                "Replace your unsaved draft with this text?", yes="Replace"), load)
+        else:
+            load()
+
     def action_discard_draft(self) -> None:
         from tui.screens.modals import ConfirmScreen
 
@@ -584,7 +703,7 @@ class WorkspaceScreen(ReportsWorkerErrors, Screen[None]):
             if yes:
                 self._write(lambda: self.summit_app.ws.table(
                     self.slug, item.uuid, delegation=code, text=revision.text, code=Code.MOD,
-                    why=f"Restores {revision.label}"),
+                    why=restore_justification(revision)),
                     done=lambda r: f"{code} tabled {revision.label}'s text again as {r.label}")
 
         self.app.push_screen(ConfirmScreen(
@@ -630,6 +749,7 @@ class WorkspaceScreen(ReportsWorkerErrors, Screen[None]):
 
 
 ACTION_TITLES = {
+    "search": "Search texts, justifications and notes",
     "focus_filter": "Filter the agenda",
     "accept": "Accept the other side's latest text",
     "compile": "Propose the compilation text",
@@ -663,3 +783,14 @@ def item_heading(state: SummitState, item: Item) -> Content:
         parts.append((" · " + ", ".join(item.tags), "$text-muted"))
     return Content.assemble(*parts)
 
+
+
+def restore_justification(revision: Revision) -> str:
+    """The justification tabled with a restored text, which the other side reads.
+
+    An internal draft's label (d1…) is the delegation's own business: naming it would tell
+    the other side that a draft exists, so a restored draft is tabled without it.
+    """
+    if revision.tabled:
+        return f"Restores {revision.label}"
+    return "Returns to an earlier wording"

@@ -1,7 +1,10 @@
-"""The agenda as a tree: sections, then numbered items with status and bracket count."""
+"""The agenda as a tree: sections, then numbered items with status, bracket count and a mark
+on items changed since the viewer last looked."""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -20,6 +23,17 @@ class ItemRow:
     title: str
     status: Status
     brackets: int
+    changed: bool = False
+
+
+def signature(state: SummitState, item: Item) -> str:
+    """What the viewer saw of an item, short: a new text, acceptance, note, title or status
+    changes it."""
+    parts = [item.title, item.status.value, item.section_uuid,
+             *(r.id or r.uuid for r in state.history(item)),
+             *(f"{code}={r.uuid}" for code, r in state.positions(item).items()),
+             *(n.uuid for n in state.item_notes(item))]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:16]
 
 
 def matches(query: str, item: Item, state: SummitState) -> bool:
@@ -45,6 +59,7 @@ class AgendaTree(Tree[str]):
         "agenda-tree--number",
         "agenda-tree--section",
         "agenda-tree--brackets",
+        "agenda-tree--changed",
         *(f"agenda-tree--{status.value}" for status in Status),
     }
 
@@ -54,6 +69,7 @@ class AgendaTree(Tree[str]):
         & > .agenda-tree--number { color: $text-muted; }
         & > .agenda-tree--section { text-style: bold; }
         & > .agenda-tree--brackets { color: $text-warning; }
+        & > .agenda-tree--changed { color: $text-accent; text-style: bold; }
         & > .agenda-tree--proposed { color: $text-primary; }
         & > .agenda-tree--negotiating { color: $text-secondary; }
         & > .agenda-tree--bracketed { color: $text-warning; }
@@ -70,10 +86,13 @@ class AgendaTree(Tree[str]):
         self.guide_depth = 2
         self._rows: dict[str, ItemRow] = {}
 
-    def show(self, state: SummitState, query: str = "", keep: str | None = None) -> None:
-        """Rebuild from a state, keeping the cursor on item `keep` if it is still shown."""
+    def show(self, state: SummitState, query: str = "", keep: str | None = None,
+             changed: Collection[str] = ()) -> None:
+        """Rebuild from a state, keeping the cursor on item `keep` if it is still shown;
+        items in `changed` are marked."""
         self._rows = {
-            item.uuid: ItemRow(item.number, item.title, item.status, state.bracket_count(item))
+            item.uuid: ItemRow(item.number, item.title, item.status, state.bracket_count(item),
+                               item.uuid in changed)
             for item in state.items
         }
         self.clear()
@@ -108,6 +127,20 @@ class AgendaTree(Tree[str]):
 
     def _item_nodes(self) -> list[TreeNode[str]]:
         return [leaf for branch in self.root.children for leaf in branch.children]
+
+    def set_changed(self, uuids: Collection[str]) -> None:
+        self._rows = {uuid: ItemRow(row.number, row.title, row.status, row.brackets,
+                                    uuid in uuids) for uuid, row in self._rows.items()}
+        self._invalidate()
+
+    def mark_seen(self, uuid: str) -> None:
+        row = self._rows.get(uuid)
+        if row is not None and row.changed:
+            self._rows[uuid] = ItemRow(row.number, row.title, row.status, row.brackets)
+            self._invalidate()
+
+    def changed_items(self) -> list[str]:
+        return [uuid for uuid, row in self._rows.items() if row.changed]
 
     def select_item(self, uuid: str) -> bool:
         for node in self._item_nodes():
@@ -144,8 +177,10 @@ class AgendaTree(Tree[str]):
         title = Text(row.title)
         # Keep the status in view: shorten the title, not the status (the guide takes 2 cells).
         room = self.scrollable_content_region.width - 2 - len(row.number) - 1 - suffix.cell_len
+        mark = ("● ", self._style("changed")) if row.changed else ""
+        room -= 2 if row.changed else 0
         if self.scrollable_content_region.width and title.cell_len > room:
             title.truncate(max(room, 4), overflow="ellipsis")
-        label = Text.assemble((f"{row.number} ", self._style("number")), title, suffix)
+        label = Text.assemble(mark, (f"{row.number} ", self._style("number")), title, suffix)
         label.stylize(style)
         return label

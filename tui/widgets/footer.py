@@ -1,11 +1,49 @@
-"""The Footer, rebuilt once per burst of binding changes, without restyling each key twice."""
+"""The Footer: Help, Export and Quit first, no key the focused editor types, rebuilt cheaply."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.keys import _character_to_key
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Footer, Input, TextArea
 from textual.widgets._footer import FooterKey
+
+# Keys a text field types rather than passes on: their bindings never fire while one has focus.
+PRINTABLE = frozenset(_character_to_key(chr(code)) for code in range(32, 127))
+# Shown first, so that a narrow terminal clips the others, never these.
+FIRST = ("help", "export", "quit")
+
+
+def typed(key: str) -> bool:
+    return key in PRINTABLE or len(key) == 1
+
+
+def shown_keys(active: Iterable[tuple[Binding, bool, str]], typing: bool
+               ) -> list[tuple[Binding, bool, str]]:
+    """The footer's keys in order: one per action, those of FIRST leading.
+
+    While a text field has focus (`typing`), a printable key types a character, so its
+    binding is not advertised; an action of FIRST is then shown under another key it has
+    (F1, ctrl+o, ctrl+q) even when that binding is hidden from the footer.
+    """
+    by_action: dict[str, list[tuple[Binding, bool, str]]] = {}
+    for entry in active:
+        binding = entry[0]
+        action = binding.action.removeprefix("app.").removeprefix("screen.")
+        if typing and (typed(binding.key) or typed(binding.key_display or "")):
+            continue
+        if binding.show or action in FIRST:
+            by_action.setdefault(action, []).append(entry)
+    order = [a for a in FIRST if a in by_action] + [a for a in by_action if a not in FIRST]
+    chosen = []
+    for action in order:
+        entries = by_action[action]
+        # A shown binding's key and description before a hidden one's.
+        chosen.append(next((e for e in entries if e[0].show), entries[0]))
+    return chosen
 
 
 class AgendaFooter(Footer):
@@ -25,13 +63,25 @@ class AgendaFooter(Footer):
     _rebuild_pending = False
     _shown: tuple[object, ...] | None = None  # what the keys were last built from
 
+    def _typing(self) -> bool:
+        focused = self.screen.focused
+        return isinstance(focused, Input) or (isinstance(focused, TextArea)
+                                              and not focused.read_only)
+
     def compose(self) -> ComposeResult:
-        for widget in super().compose():
-            # The palette key is not bound to the footer's style: it keeps its own.
-            if isinstance(widget, FooterKey) and not widget.has_class("-command-palette"):
-                widget.set_reactive(FooterKey.compact, self.compact)
-                widget.set_class(self.compact, "-compact", update=False)
-            yield widget
+        if not self._bindings_ready:
+            return
+        keys = shown_keys(((binding, enabled, tooltip) for _, binding, enabled, tooltip
+                           in self.screen.active_bindings.values()), self._typing())
+        self.styles.grid_size_columns = len(keys)
+        for binding, enabled, tooltip in keys:
+            key = FooterKey(binding.key, self.app.get_key_display(binding),
+                            binding.description or binding.action.title(), binding.action,
+                            disabled=not enabled, tooltip=tooltip)
+            # Given the footer's style before it is mounted (see the class docstring).
+            key.set_reactive(FooterKey.compact, self.compact)
+            key.set_class(self.compact, "-compact", update=False)
+            yield key.data_bind(compact=Footer.compact)
 
     def bindings_changed(self, screen: Screen[object]) -> None:
         self._bindings_ready = True
@@ -42,7 +92,7 @@ class AgendaFooter(Footer):
             self.call_after_refresh(self._rebuild)
 
     def _signature(self) -> tuple[object, ...]:
-        return (self.compact, self.show_command_palette, *(
+        return (self.compact, self._typing(), *(
             (binding.key, self.app.get_key_display(binding), binding.action,
              binding.description, binding.show, binding.group, enabled, tooltip)
             for _, binding, enabled, tooltip in self.screen.active_bindings.values()))

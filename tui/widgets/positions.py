@@ -1,4 +1,5 @@
-"""Each delegation's current position on an item, side by side, differences highlighted."""
+"""The Positions tab: the compilation text (brackets coloured per delegation), then each
+delegation's current position side by side, differences highlighted."""
 
 from __future__ import annotations
 
@@ -6,22 +7,99 @@ from dataclasses import dataclass
 
 from textual import work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Container, Vertical, VerticalScroll
 from textual.content import Content
-from textual.widgets import Static
+from textual.message import Message
+from textual.widgets import Button, Static
 from textual.worker import get_current_worker
 
+from agenda.brackets import bracket_count, parse
 from agenda.diff import diff_stats, diff_words
-from agenda.model import Item, Revision, when
-from agenda.state import SummitState
+from agenda.model import AgendaError, Item, Revision, when
+from agenda.state import SummitState, compile_item
 from tui.errors import ReportsWorkerErrors
-from tui.render import op_content, percent
+from tui.render import op_content, percent, status_label
+
+# One colour per delegation, in the summit's order, for its bracketed options.
+SIDE_STYLES = ("bold $text-primary", "bold $text-accent", "bold $text-success",
+               "bold $text-secondary", "bold $text-error")
+BRACKET_STYLE = "$text-warning"
 
 
 @dataclass(frozen=True)
 class Column:
     heading: Content
     body: Content
+    why: Content = Content("")
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """What the top of the tab shows: the compilation, or the one agreed text."""
+
+    heading: Content
+    body: Content
+    text: str  # plain, for a new draft
+    agreed: bool = False  # every side stands on this one text
+
+
+class StartDraft(Message):
+    """Start the viewer's draft of the item from this text."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+def coloured(state: SummitState, text: str) -> Content:
+    """The compilation text with each labelled bracket option in its delegation's colour."""
+    codes = state.summit.codes
+    content = Content(text)
+    for group in parse(text):
+        for option in group.options:
+            side = option.label
+            style = (SIDE_STYLES[codes.index(side) % len(SIDE_STYLES)]
+                     if side in codes else BRACKET_STYLE)
+            content = content.stylize(style, option.start, option.end)
+    return content
+
+
+def compilation(state: SummitState, item: Item) -> Compiled | None:
+    positions = state.positions(item)
+    if len(positions) < 2:
+        return None  # the one position's column says it all
+    if len({r.uuid for r in positions.values()}) == 1:
+        # Every side stands on one text: shown once, here, rather than in identical columns.
+        revision = next(iter(positions.values()))
+        heading = Content.assemble(
+            ("Agreed text ", "bold"), (f"{revision.label} · ", "$text-muted"),
+            status_label(item.status),
+            (f" · {', '.join(positions)} stand on it", "$text-muted"))
+        return Compiled(heading, Content(revision.text), revision.text, agreed=True)
+    try:
+        compiled = compile_item(state, item)
+    except AgendaError:
+        return None
+    text = compiled.result.text
+    count = bracket_count(text)
+    # The sides, each in the colour of its options: the legend of the text below.
+    sides: list[str | tuple[str, str]] = []
+    for code, revision in compiled.positions.items():
+        index = state.summit.codes.index(code)
+        sides.extend([(f"{code} {revision.label}", SIDE_STYLES[index % len(SIDE_STYLES)]),
+                      " "])
+    heading = Content.assemble(
+        ("Compilation ", "bold"), ("of ", "$text-muted"), *sides, ("· ", "$text-muted"),
+        (f"{count} bracket{'s' if count != 1 else ''}", BRACKET_STYLE if count else
+         "$text-success"))
+    return Compiled(heading, coloured(state, text), text)
+
+
+def position_why(revision: Revision) -> Content:
+    if not revision.justification:
+        return Content.styled("No justification given", "$text-muted italic")
+    return Content.assemble(("Why: ", "bold $text-muted"), revision.justification)
 
 
 def position_heading(state: SummitState, code: str, revision: Revision) -> Content:
@@ -50,7 +128,8 @@ def compare_positions(state: SummitState, item: Item) -> tuple[Content, list[Col
     first = positions[first_code]
     if len(order) == 1:
         summary = Content(f"Only {first_code} has a position on this item.")
-        return summary, [Column(position_heading(state, first_code, first), Content(first.text))]
+        return summary, [Column(position_heading(state, first_code, first), Content(first.text),
+                                position_why(first))]
     columns: list[Column] = []
     summaries: list[str] = []
     for code in order[1:]:
@@ -59,9 +138,11 @@ def compare_positions(state: SummitState, item: Item) -> tuple[Content, list[Col
         stats = diff_stats(ops)
         if not columns:
             columns.append(Column(position_heading(state, first_code, first),
-                                  op_content(ops, show=frozenset({"equal", "delete"}))))
+                                  op_content(ops, show=frozenset({"equal", "delete"})),
+                                  position_why(first)))
         columns.append(Column(position_heading(state, code, other),
-                              op_content(ops, show=frozenset({"equal", "insert"}))))
+                              op_content(ops, show=frozenset({"equal", "insert"})),
+                              position_why(other)))
         if first.uuid == other.uuid:
             summaries.append(f"{first_code} and {code} stand on the same text {first.label}")
         else:
@@ -78,15 +159,32 @@ INLINE_CHARS = 20_000
 
 
 class PositionsView(ReportsWorkerErrors, VerticalScroll):
-    """Columns side by side when wide, stacked when narrow (see app.tcss).
+    """The compilation on top, then columns side by side when wide, stacked when narrow (see
+    app.tcss); an agreed item shows its one text and no columns.
 
     Moving through the agenda repaints the same columns with new texts: the column widgets are
     kept and updated, and only added or removed when the number of positions changes.
     """
 
+    BINDINGS = [Binding("ctrl+d", "start_draft", "Draft from this")]
+    DEFAULT_CSS = """
+    PositionsView {
+        #compilation { height: auto; margin-bottom: 1; }
+        #start-draft { width: auto; min-width: 0; margin-top: 1; }
+        #compilation-text { padding: 0 1; border-left: thick $foreground 20%; }
+        .position-why { margin-top: 1; color: $text-muted; }
+    }
+    """
+
     _shown = 0  # which show() call the columns are for; a late, older paint is dropped
+    _start_text = ""
 
     def compose(self) -> ComposeResult:
+        with Vertical(id="compilation"):
+            yield Static(id="compilation-heading", markup=False)
+            yield Static(id="compilation-text", markup=False)
+            yield Button("Start a draft from this text (ctrl+d)", id="start-draft",
+                         compact=True)
         yield Static(id="positions-summary", markup=False)
         yield Container(id="positions-columns")
 
@@ -95,29 +193,50 @@ class PositionsView(ReportsWorkerErrors, VerticalScroll):
         size = sum(len(r.text) for r in state.positions(item).values())
         if size <= INLINE_CHARS:
             self.workers.cancel_group(self, "positions")  # an older, longer comparison
-            self._paint(self._shown, *compare_positions(state, item))
+            self._paint(self._shown, compilation(state, item), *compare_positions(state, item))
         else:
             self._compare(self._shown, state, item)
 
     @work(thread=True, exclusive=True, group="positions", exit_on_error=False)
     def _compare(self, shown: int, state: SummitState, item: Item) -> None:
-        """Word diffs of long texts take time: compute them off the screen's thread."""
+        """Word diffs and merges of long texts take time: off the screen's thread."""
+        compiled = compilation(state, item)
         summary, columns = compare_positions(state, item)
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._paint, shown, summary, columns)
+            self.app.call_from_thread(self._paint, shown, compiled, summary, columns)
 
-    def _paint(self, shown: int, summary: Content, columns: list[Column]) -> None:
+    def action_start_draft(self) -> None:
+        if self._start_text:
+            self.post_message(StartDraft(self._start_text))
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "start-draft":
+            event.stop()
+            self.action_start_draft()
+
+    def _paint(self, shown: int, compiled: Compiled | None, summary: Content,
+               columns: list[Column]) -> None:
         """Update the columns in place (the tree's cursor and the texts then reach the
         screen in the same frame); add or remove columns only when their number changes."""
         if shown != self._shown:
             return  # overtaken by a later show()
+        self.query_one("#compilation").display = compiled is not None
+        if compiled is not None:
+            self._start_text = compiled.text
+            self.query_one("#compilation-heading", Static).update(compiled.heading)
+            self.query_one("#compilation-text", Static).update(compiled.body)
+            if compiled.agreed:
+                columns = []
+        else:  # one position (or none): a draft starts from it
+            self._start_text = columns[0].body.plain if columns else ""
         self.query_one("#positions-summary", Static).update(summary)
         holder = self.query_one("#positions-columns", Container)
         present = list(holder.query_children(".position"))
         for widget, column in zip(present, columns, strict=False):
-            heading, body = widget.query_children(Static)
+            heading, body, why = widget.query_children(Static)
             heading.update(column.heading)
             body.update(column.body)
+            why.update(column.why)
         if len(present) > len(columns):
             holder.remove_children(present[len(columns):])
         elif len(columns) > len(present):
@@ -125,6 +244,7 @@ class PositionsView(ReportsWorkerErrors, VerticalScroll):
                 Vertical(
                     Static(column.heading, classes="position-heading", markup=False),
                     Static(column.body, classes="position-text", markup=False),
+                    Static(column.why, classes="position-why", markup=False),
                     classes="position",
                 )
                 for column in columns[len(present):]
