@@ -334,6 +334,18 @@ def cmd_status(args: argparse.Namespace) -> None:
     say(f"{item.number} {item.status.value}")
 
 
+def cmd_undo(args: argparse.Namespace) -> None:
+    ws = open_workspace(args)
+    slug = _summit(ws, args)
+    if args.dry_run:
+        found = ws.undoable(slug, _as(args))
+        if not found.allowed:
+            fail(f"Cannot undo {found.what}: {found.refusal}")
+        say(f"would undo: {found.what}")
+        return
+    say(f"undone: {ws.undo(slug, _as(args)).what}")
+
+
 def cmd_note(args: argparse.Namespace) -> None:
     code = _need_as(args, "note")
     ws = open_workspace(args)
@@ -828,6 +840,10 @@ def build_parser(chosen: str | None | bool = True) -> argparse.ArgumentParser:
     p.add_argument("item")
     p.add_argument("status", type=_status, metavar="STATUS",
                    help=", ".join(s.value for s in Status))
+
+    p = command("undo", cmd_undo, "take back your last operation, if it has not left this "
+                                  "machine and nothing builds on it")
+    p.add_argument("--dry-run", action="store_true", help="only say what would be undone")
 
     p = command("note", cmd_note, "add a private note (seen only by your delegation)")
     p.add_argument("item")

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from tinydb import Query
 
-from agenda import records, rules
+from agenda import records, rules, undo
 from agenda.frozen import frozen
 from agenda.journal import Journal
 from agenda.model import (
@@ -148,6 +148,11 @@ class SummitFile:
         self.slug = slug
         self.journal = journal
         self.legacy: tuple[list[Record], list[dict[str, Any]]] | None = None
+        # The running transaction's records and what its events said: one undoable operation.
+        self.op_ids: list[str] = []
+        self.op_events: list[str] = []
+        self.op_what: list[str] = []
+        self.op_actors: set[str] = set()
         self._reset()
 
     def _reset(self) -> None:
@@ -330,6 +335,7 @@ class Workspace:
                 atomic_write(self.intent, orjson.dumps({"files": listed, "pid": os.getpid()}),
                              mode=file_mode(self.path))
             for summit in self._summits.values():
+                self._log_operation(summit)
                 summit.journal.commit()
             storage_of(self._index).commit()
         except BaseException:
@@ -419,12 +425,26 @@ class Workspace:
         raise StoreError(f"{self.summits_dir} holds too many files named {base}.*; "
                          "nothing was changed")
 
+    def _log_operation(self, summit: SummitFile) -> None:
+        """One `ops` entry for the records this transaction wrote (see undo.py)."""
+        if summit.op_ids:
+            actor = summit.op_actors.pop() if len(summit.op_actors) == 1 else ""
+            summit.journal.append(undo.OPS, [undo.op_entry(summit.op_ids, summit.op_events,
+                                                           actor, summit.op_what)])
+        self._forget_operation(summit)
+
+    @staticmethod
+    def _forget_operation(summit: SummitFile) -> None:
+        summit.op_ids, summit.op_events, summit.op_what = [], [], []
+        summit.op_actors = set()
+
     def _rollback(self) -> None:
         """Forget uncommitted changes, and summits whose file was never written."""
         storage_of(self._index).rollback()
         forget_cached_ids(self._index)
         self._obsolete.clear()
         for slug, summit in list(self._summits.items()):
+            self._forget_operation(summit)
             if summit.journal.dirty:
                 summit.journal.rollback()
                 summit._reset()
@@ -641,6 +661,7 @@ class Workspace:
             journal.create()
             journal.append("records", [records.encode(genesis)])
             summit = SummitFile(slug, journal)
+            summit.op_ids.append(genesis.id)  # so that undo knows a creation when it sees one
             self._summits[slug] = summit
             if identity is not None:
                 summit.sync()
@@ -722,13 +743,18 @@ class Workspace:
             record = identity.sign(record)
         summit.journal.append("records", [records.encode(record)])
         summit.add_own(record)
+        summit.op_ids.append(record.id)
+        summit.op_actors.add(record.author)
         return record
 
     def _event(self, summit: SummitFile, actor: str, action: str, item: str, detail: str,
                private_to: str = "") -> None:
+        uuid = new_uuid()
         summit.journal.append("events", [{
-            "uuid": new_uuid(), "created": to_iso(self.clock()), "actor": actor,
+            "uuid": uuid, "created": to_iso(self.clock()), "actor": actor,
             "action": action, "item": item, "detail": detail, "private_to": private_to}])
+        summit.op_events.append(uuid)
+        summit.op_what.append(detail)
         summit.sync()
 
     def _remember_label(self, summit: SummitFile, revision: Revision) -> None:
@@ -846,11 +872,14 @@ class Workspace:
         code: Code = Code.MOD,
         why: str = "",
         internal: bool = False,
+        base: str | None = None,
     ) -> Revision:
         """Table (or, internal=True, save as a draft) a new revision of an item's text.
 
         NOC restates the other side's latest tabled text (text may be omitted); SUP proposes
         to delete the item's text (text may be empty); ADD is only an item's first revision.
+        `base` (a revision of the item: label, short id or uuid) is the text the new one was
+        written from, its parent, instead of the author's position (a draft begun earlier).
         """
         if code == Code.ADD:
             raise AgendaError("ADD is the code of an item's first revision; use MOD, SUP or NOC")
@@ -873,6 +902,8 @@ class Workspace:
                 text, parents = restated.text, (restated.uuid,)
             if text is None:
                 raise AgendaError("No text given")
+            if base is not None and parents is None:
+                parents = (state.revision(item, base).uuid,)
             check_text(text, allow_empty=code == Code.SUP)
             return self._insert_revision(slug, state, item, author, text, code, why,
                                          not internal, parents)
@@ -1060,6 +1091,47 @@ class Workspace:
                                   position=1 if offset > 0 else len(neighbour.items) + 1,
                                   actor=actor)
 
+    # Undo ---------------------------------------------------------------------------------
+
+    def undoable(self, slug: str, actor: str | None = None) -> undo.Undoable:
+        """The newest local operation of `actor` (None: of anyone), and whether it may be
+        undone (see undo.py); NotFound when there is none."""
+        with self.lock.thread_only():
+            summit = self._file(slug)
+            return self._undoable(summit, slug, actor)
+
+    def _undoable(self, summit: SummitFile, slug: str, actor: str | None) -> undo.Undoable:
+        if summit.legacy is not None:
+            raise NotFound("Nothing to undo: this summit has not been written since 0.1")
+        if actor is not None:
+            actor = summit.summit().delegation(actor).code if actor else ""
+        found = undo.newest(summit.journal.logs.get("records", []),
+                            summit.journal.logs.get(undo.OPS, []), actor,
+                            undo.left_count(self.exchange_get, slug))
+        if found is None:
+            who = f" by {actor}" if actor else ""
+            raise NotFound(f"Nothing to undo{who} in this workspace")
+        return found
+
+    def undo(self, slug: str, actor: str | None = None) -> undo.Undoable:
+        """Take back the newest local operation of `actor`: its records leave the journal
+        (rewritten atomically) when nothing builds on them and they never left the machine."""
+        with self.transaction():
+            summit = self._file(slug)
+            found = self._undoable(summit, slug, actor)
+            if not found.allowed:
+                raise AgendaError(f"Cannot undo {found.what or 'the last operation'}: "
+                                  f"{found.refusal}")
+            journal = summit.journal
+            logs, puts = undo.without(journal.logs, journal.puts, found)
+            journal.replace_all(logs, puts)
+            summit._reset()
+            summit.sync()
+            self._event(summit, found.actor, "undo", "",
+                        f"{found.actor or 'the workspace'} undid: {found.what}")
+            self._forget_operation(summit)
+            return found
+
     # Records from elsewhere ---------------------------------------------------------------
 
     def import_records(self, slug: str, docs: Sequence[Any]) -> tuple[int, list[str]]:
@@ -1181,6 +1253,7 @@ class Workspace:
             journal.create()
             journal.append("records", [records.encode(genesis)])
             summit = SummitFile(slug, journal)
+            summit.op_ids.append(genesis.id)  # so that undo knows a creation when it sees one
             self._summits[slug] = summit
             title = str(genesis.body.get("title", ""))
             self._event(summit, "", "summit.join", "",

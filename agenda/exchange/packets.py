@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 
-from agenda import records
+from agenda import records, undo
 from agenda.exchange import keys, sync
 from agenda.model import AgendaError, now_utc, to_iso
 from agenda.records import Record
@@ -69,8 +69,10 @@ def send(ws: Workspace, to: str, output: Path, *, encrypt: bool = True,
     pinned = ws.pinned()
     theirs = {} if full else ws.exchange_get("acks", {}).get(to, {})
     acks: dict[str, dict[str, int]] = {}
+    carried: dict[str, int] = {}  # slug -> journal records looked at (see undo.mark_sent)
     for entry in ws.summits():
         stored, _ = ws.stored(entry.slug)
+        carried[entry.slug] = len(stored)
         ws.forget(entry.slug)
         decoded = [records.decode(doc) for doc in stored]
         genesis = next((r for r in decoded if r.kind == records.GENESIS), None)
@@ -131,6 +133,8 @@ def send(ws: Workspace, to: str, output: Path, *, encrypt: bool = True,
         payload = pyrage.encrypt(payload, [pyrage.x25519.Recipient.from_str(r)
                                            for r in sorted(recipients)])
     atomic_write(output, payload)
+    # What a packet carried has left the machine: it can no longer be undone (undo.py).
+    undo.mark_sent(ws, carried)
     return Sent(to, len(docs), encrypt)
 
 
