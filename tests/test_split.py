@@ -227,7 +227,8 @@ def test_a_record_slipped_under_the_baseline_is_not_covered(tmp_path: Path) -> N
     slipped = records.make(kind=records.ITEM_RETITLE, scope="joint",
                            body={"item": "x", "title": "t"}, **common)  # type: ignore[arg-type]
     extra_draft = records.make(kind=records.REVISION, scope="team:IN",
-                               body={"item": "x", "text": "t"}, **common)  # type: ignore[arg-type]
+                               body={"item": "x", "code": "MOD", "text": "t"},
+                               **common)  # type: ignore[arg-type]
     named = {r.id for r, _ in keys.signature_problems([*decoded, slipped], pinned)}
     assert named == {slipped.id}
     # One more IN draft than IN's root vouched for: the root no longer matches, so none of
