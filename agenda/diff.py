@@ -258,22 +258,20 @@ def _loose_start(text: str, i: int) -> bool:
 def _shared_length(texts: Sequence[str], limit: int, backwards: bool) -> int:
     first = texts[0]
     if limit <= _TRIM_FROM:
-        # Texts of a diff or a merge: bisect on the length, each test one comparison in C a
-        # text (copying up to `limit` characters, which is why long texts gallop below).
-        others, lo, hi = texts[1:], 0, limit
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if backwards:
-                piece = first[len(first) - mid :]
-                same = all(t.endswith(piece) for t in others)
-            else:
-                piece = first[:mid]
-                same = all(t.startswith(piece) for t in others)
-            if same:
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo
+        # Texts of a diff or a merge: bisect on the length against each text in turn, each
+        # test one comparison in C (copying up to `limit` characters, which is why long
+        # texts gallop below instead).
+        for other in texts[1:]:
+            lo, hi = 0, limit
+            while lo < hi:
+                mid = (lo + hi + 1) // 2
+                if (other.endswith(first[len(first) - mid :]) if backwards
+                        else other.startswith(first[:mid])):
+                    lo = mid
+                else:
+                    hi = mid - 1
+            limit = lo
+        return limit
     lo, step = 0, 64
     while lo < limit:
         hi = min(limit, lo + step)
