@@ -642,13 +642,17 @@ def diff_words(a: str, b: str) -> list[Op]:
         # What the texts share at their edges is cut off between tokens, so only what lies
         # between the first and the last difference is tokenised.
         head, tail = shared_edges([xa, xb])
-        ta, tb = tokenize(xa[head : len(xa) - tail]), tokenize(xb[head : len(xb) - tail])
-        if len(xa) + len(xb) > _TRIM_FROM:
+        long = len(xa) + len(xb) > _TRIM_FROM
+        if long:
             # A long line edited in one place: what decides whether the block reads as
             # replaced weighs only the rest.
             weighed = False
-        elif head + tail and next(islice(filter(is_word, chain(ta, tb)), _MIN_GUARDED_WORDS,
-                                         None), None) is not None:
+        elif 4 * (head + tail) < len(xa) + len(xb):
+            head = tail = 0  # edges too short to be worth cutting
+        ta, tb = tokenize(xa[head : len(xa) - tail]), tokenize(xb[head : len(xb) - tail])
+        if not long and head + tail and next(
+                islice(filter(is_word, chain(ta, tb)), _MIN_GUARDED_WORDS, None),
+                None) is not None:
             # The edges count as shared words when the block is weighed (a block of few
             # changed words never is, with or without them): put them back.
             before, after = tokenize(xa[:head]), tokenize(xa[len(xa) - tail :])
