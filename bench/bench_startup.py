@@ -221,7 +221,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"Python {platform.python_version()} on {platform.machine()}, "
           f"{os.cpu_count()} CPU(s), {platform.platform()}; {args.runs} interleaved runs, "
-          "medians")
+          f"medians; load average {os.getloadavg()[0]:.1f} at the start")
     with tempfile.TemporaryDirectory() as tmp:
         ENV["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
         demo = Path(tmp) / "demo" / "demo.json"
