@@ -258,22 +258,20 @@ def _loose_start(text: str, i: int) -> bool:
 def _shared_length(texts: Sequence[str], limit: int, backwards: bool) -> int:
     first = texts[0]
     if limit <= _TRIM_FROM:
-        # Texts of a diff or a merge: bisect on the length, each test one comparison in C a
-        # text (copying up to `limit` characters, which is why long texts gallop below).
-        others, lo, hi = texts[1:], 0, limit
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if backwards:
-                piece = first[len(first) - mid :]
-                same = all(t.endswith(piece) for t in others)
-            else:
-                piece = first[:mid]
-                same = all(t.startswith(piece) for t in others)
-            if same:
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo
+        # Texts of a diff or a merge: bisect on the length against each text in turn, each
+        # test one comparison in C (copying up to `limit` characters, which is why long
+        # texts gallop below instead).
+        for other in texts[1:]:
+            lo, hi = 0, limit
+            while lo < hi:
+                mid = (lo + hi + 1) // 2
+                if (other.endswith(first[len(first) - mid :]) if backwards
+                        else other.startswith(first[:mid])):
+                    lo = mid
+                else:
+                    hi = mid - 1
+            limit = lo
+        return limit
     lo, step = 0, 64
     while lo < limit:
         hi = min(limit, lo + step)
@@ -644,13 +642,17 @@ def diff_words(a: str, b: str) -> list[Op]:
         # What the texts share at their edges is cut off between tokens, so only what lies
         # between the first and the last difference is tokenised.
         head, tail = shared_edges([xa, xb])
-        ta, tb = tokenize(xa[head : len(xa) - tail]), tokenize(xb[head : len(xb) - tail])
-        if len(xa) + len(xb) > _TRIM_FROM:
+        long = len(xa) + len(xb) > _TRIM_FROM
+        if long:
             # A long line edited in one place: what decides whether the block reads as
             # replaced weighs only the rest.
             weighed = False
-        elif head + tail and next(islice(filter(is_word, chain(ta, tb)), _MIN_GUARDED_WORDS,
-                                         None), None) is not None:
+        elif 4 * (head + tail) < len(xa) + len(xb):
+            head = tail = 0  # edges too short to be worth cutting
+        ta, tb = tokenize(xa[head : len(xa) - tail]), tokenize(xb[head : len(xb) - tail])
+        if not long and head + tail and next(
+                islice(filter(is_word, chain(ta, tb)), _MIN_GUARDED_WORDS, None),
+                None) is not None:
             # The edges count as shared words when the block is weighed (a block of few
             # changed words never is, with or without them): put them back.
             before, after = tokenize(xa[:head]), tokenize(xa[len(xa) - tail :])

@@ -82,7 +82,7 @@ def _build(cls: type[T], eq: bool) -> type[T]:
 
     # __init__ is compiled, so that building an instance costs what a dataclass's does.
     names = list(fields)
-    env: dict[str, Any] = {"__cls": cls}
+    env: dict[str, Any] = {}
     params, body, seen_default = [], [], False
     for name, spec in fields.items():
         if spec.default is not MISSING:

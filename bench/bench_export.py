@@ -10,6 +10,7 @@ minutes and time the store, not the export).
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -140,6 +141,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args(argv)
+    print(f"Load average {os.getloadavg()[0]:.1f} at the start (every figure is wall time)")
     print(f"Export of {SECTIONS * ITEMS_PER_SECTION} items x {REVISIONS} revisions; median of "
           f"{args.repeat}; target {TARGET_MS:.0f} ms each")
     joint, brief = build_state(None), build_state("IN")
