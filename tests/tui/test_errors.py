@@ -23,9 +23,10 @@ DRAFT = "The Sides support a free, open and inclusive Indo-Pacific region."
 
 
 def snapshot(path: Path) -> dict[str, bytes]:
-    """Every file of the workspace, byte for byte (the app's preferences live elsewhere)."""
+    """Every file of the workspace, byte for byte (the app's preferences live elsewhere; its
+    daily backup, taken two seconds in, is no change to the workspace)."""
     return {p.name: p.read_bytes() for p in sorted(path.parent.rglob(f"{path.stem}*"))
-            if p.is_file()} | {p.name: p.read_bytes()
+            if p.is_file() and p.suffix != ".backup"} | {p.name: p.read_bytes()
                                for p in sorted(path.parent.glob(f"{path.stem}.summits/*"))}
 
 
