@@ -591,6 +591,10 @@ def restore(ws: Workspace, source: Path) -> Path:
         # concern of ours and are neither copied nor touched.
         current = [(name, path) for path in ws.files()
                    if (name := _member_name(ws, path)) is not None]
+        # Summit files no index entry names belong to the workspace being replaced too: kept
+        # aside with the rest, and gone from the folder once the restore has committed.
+        orphans = ws.orphans()
+        current += [(f"summits/{name}", ws.summits_dir / name) for name in orphans]
         mode = file_mode(ws.path)
         aside = _aside_folder(ws)
         for name, path in current:
@@ -607,7 +611,7 @@ def restore(ws: Workspace, source: Path) -> Path:
                 base = old.split(".", 1)[0] or "summit"
                 renamed[old] = ws.fresh_file(base, set(renamed.values()))
             doc["file"] = renamed[old]
-        replaced = [path.name for path in ws.files()[1:]]
+        replaced = [path.name for path in ws.files()[1:]] + orphans
         atomic_write(ws.intent, orjson.dumps({"files": sorted({*renamed.values(), *replaced}),
                                               "pid": os.getpid()}), mode=mode)
         try:

@@ -97,7 +97,7 @@ class Journal:
         if not self._loaded:
             self._read_all()
             return True
-        if self.dirty and self._lock.held():
+        if (self.dirty and self._lock.held()) or self._lock.frozen():
             return False
         stamp = _stamp(self.path)
         if stamp == self._stamp:
@@ -211,6 +211,10 @@ class Journal:
                 or not all(isinstance(table, dict) for table in data.values())):
             raise StoreError(f"{self.path} is not a Summit Agenda summit file. {untouched}")
         return data
+
+    def unchanged(self) -> bool:
+        """Whether the file is still what was last read (or still absent, if never read)."""
+        return not self._loaded or _stamp(self.path) == self._stamp
 
     # Writing --------------------------------------------------------------------------------
 

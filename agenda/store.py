@@ -209,6 +209,8 @@ class WorkspaceLock:
         self._owner: int | None = None
         self._fd: int | None = None
         self._ticket: tuple[Path, int] | None = None
+        self._deferring = False  # held in memory only, until `take` (see `deferred`)
+        self._taken = False
 
     def held(self) -> bool:
         return self._depth > 0 and self._owner == threading.get_ident()
@@ -222,7 +224,8 @@ class WorkspaceLock:
     def hold(self) -> Iterator[None]:
         with self._thread_lock:
             if self._depth == 0:
-                self._fd = self._acquire()
+                # Under a deferred hold the lock is taken only to commit (`take`).
+                self._fd = None if self._deferring else self._acquire()
                 self._owner = threading.get_ident()
             self._depth += 1
             try:
@@ -234,7 +237,41 @@ class WorkspaceLock:
                     if fd is not None:
                         fcntl.flock(fd, fcntl.LOCK_UN)
                         os.close(fd)
-                    self._leave_queue()
+                    if not self._deferring or self._taken:
+                        self._leave_queue()
+                    self._taken = False
+
+    @contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Holds of this thread are held in memory only: an operation computes its writes
+        meanwhile, seeing the files as they were when it first read them (`frozen`), and
+        `take`s the lock only to commit them. Readers and writers elsewhere go on."""
+        with self._thread_lock:
+            if self._depth > 0:
+                raise RuntimeError("a deferred hold inside a hold")
+            self._deferring, self._taken = True, False
+            try:
+                yield
+            finally:
+                self._deferring = False
+
+    def frozen(self) -> bool:
+        """Whether this thread computes under a deferred hold: files are not re-read."""
+        return self._deferring and self.held()
+
+    def pending(self) -> bool:
+        """A deferred hold that has not taken the lock yet."""
+        return self.frozen() and not self._taken
+
+    def really_held(self) -> bool:
+        """Whether this thread holds the lock across processes, not just in memory."""
+        return self.held() and (not self._deferring or self._taken)
+
+    def take(self) -> None:
+        """Take the lock for real, for a deferred hold's commit (waiting in the queue)."""
+        if self.pending():
+            self._fd = self._acquire()
+            self._taken = True
 
     @contextmanager
     def try_hold(self) -> Iterator[bool]:
@@ -431,9 +468,11 @@ class AtomicStorage(Storage):
 
     def refresh(self) -> bool:
         """Re-read the file if another process replaced it; True when the data changed."""
-        # Uncommitted changes of our own transaction are the truth while we hold the lock.
+        # Uncommitted changes of our own transaction are the truth while we hold the lock;
+        # a deferred hold computes on the file as first read (its commit checks it still is).
         if self._data is not None and (
-            (self._dirty and self._lock.held()) or _stamp(self.path) == self._stamp
+            (self._dirty and self._lock.held()) or self._lock.frozen()
+            or _stamp(self.path) == self._stamp
         ):
             return False
         self._load()
@@ -447,6 +486,10 @@ class AtomicStorage(Storage):
         self._data = {META_TABLE: {"1": self._meta()}}
         self._stamp = None
         self._dirty = True
+
+    def unchanged(self) -> bool:
+        """Whether the file is still what was last read (or still absent)."""
+        return self._data is None or _stamp(self.path) == self._stamp
 
     def commit(self) -> None:
         if not self._dirty:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 from tinydb import Query
@@ -72,6 +72,8 @@ from agenda.store import (
 
 if TYPE_CHECKING:  # the exchange's keys load cryptography only in bound workspaces
     from agenda.exchange.keys import Identity
+
+_T = TypeVar("_T")
 
 MAX_TEXT_BYTES = 1_000_000
 MAX_LINE = 500
@@ -328,6 +330,14 @@ class Workspace:
         full disk interrupts, the next writer (or this one, at once) removes those of them
         the committed index does not name, and the operation happened whole or not at all.
         """
+        if self.lock.pending():
+            # Computed under a deferred hold: commit only what was computed from the files
+            # as they still are; else the operation runs again, under the lock.
+            self.lock.take()
+            if not (storage_of(self._index).unchanged()
+                    and all(s.journal.unchanged() for s in self._summits.values())):
+                self._rollback()
+                raise _Stale
         listed = sorted({s.journal.path.name for s in self._summits.values()
                          if s.journal.dirty and not s.journal.path.exists()} | self._obsolete)
         try:
@@ -350,9 +360,29 @@ class Workspace:
         if listed:
             self._recover(report=False)
 
+    def compute_then_commit(self, body: Callable[[], _T]) -> _T:
+        """Run an operation's body without the lock, then take it only to commit.
+
+        The body reads and computes as a transaction does (for an import: parsing aside,
+        matching and building every record), on the files as first read; the commit takes
+        the lock and checks that no file it read changed meanwhile, else it runs the body
+        again under the lock. A long import holds the lock for its write alone.
+        """
+        if self.lock.held() or self.intent.exists() or self.pending_migration() is not None:
+            with self.transaction():
+                return body()
+        try:
+            with self.lock.deferred(), self.transaction():
+                return body()
+        except _Stale:
+            with self.transaction():
+                return body()
+
     def _recover(self, *, report: bool = True) -> None:
         """Finish or undo an operation over several files that was interrupted: remove every
         file its intent log lists that the committed index does not name. Under the lock."""
+        if not self.lock.really_held():
+            return  # the intent may be a live writer's, whose files it is about to name
         try:
             raw = self.intent.read_bytes()
         except FileNotFoundError:
@@ -840,7 +870,9 @@ class Workspace:
                 self._log_status(summit, code, item.uuid, number, Status.PROPOSED)
                 added.append(item.uuid)
             state = summit.fold(code).snapshot()
-        return [state.item(uuid) for uuid in added]
+        # One pass, not a search per item: an import of 100k items found each by scanning.
+        by_uuid = {item.uuid: item for item in state.items}
+        return [by_uuid[uuid] for uuid in added]
 
     def _table_record(self, summit: SummitFile, item: str, author: str, text: str,
                       code: Code, why: str, *, tabled: bool,
@@ -1284,6 +1316,10 @@ class Workspace:
             return self._insert_revision(
                 slug, state, state.item(compiled.item.uuid), author, compiled.result.text,
                 Code.CMP, f"Compilation of {sides}", True, parents)
+
+
+class _Stale(Exception):  # noqa: N818 - a signal, not an error anyone sees
+    """Another process committed while an operation computed under a deferred hold."""
 
 
 def _plain_name(name: str) -> bool:

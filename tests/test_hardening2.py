@@ -775,3 +775,69 @@ def test_a_010_file_with_a_parent_cycle_never_gives_a_traceback(
             assert exc.code in (0, 1)
         out, err = capsys.readouterr()
         assert "Traceback" not in out + err
+
+
+# Imports compute first and lock to commit -------------------------------------------------
+
+NOTE_NOW = textwrap.dedent("""\
+    import sys
+    from agenda.store import WorkspaceBusy
+    from agenda.workspace import Workspace
+    ws = Workspace(sys.argv[1])
+    ws.lock.timeout = 0.5
+    try:
+        ws.add_note("first", "1.1", delegation="IN", text="Written during the import.")
+    except WorkspaceBusy:
+        sys.exit(3)
+    """)
+
+
+@pytest.mark.parametrize("reimport", [False, True], ids=["new", "re-import"])
+def test_an_import_holds_the_lock_only_to_commit(reimport: bool, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """While an import matches and builds its records, another process writes (the lock is
+    free); the import sees that at its commit, and runs again, under the lock this time."""
+    from agenda import importer
+
+    path = New().setup(tmp_path / "ws")
+    if reimport:
+        import_markdown(Workspace(path), AGENDA, delegation="IN", slug="first")
+    script = tmp_path / "note.py"
+    script.write_text(NOTE_NOW)
+    free: list[bool] = []
+    real_match = importer._match
+
+    def match(*args: Any, **kwargs: Any) -> Any:
+        done = subprocess.run([sys.executable, str(script), str(path)], check=False)
+        free.append(done.returncode == 0)
+        return real_match(*args, **kwargs)
+
+    monkeypatch.setattr(importer, "_match", match)
+    revised = AGENDA.replace("a second unit", "two more units") if reimport else AGENDA
+    report = import_markdown(Workspace(path), revised, delegation="IN", slug="first")
+    assert free == [True, False]  # computed without the lock; the second run held it
+    assert _notes(path) == ["Written during the import."]
+    assert (report.items_retitled if reimport else report.items_added)
+    assert "two more units" in json.dumps(_shape(path)) or not reimport
+    assert integrity.check(Workspace(path)) == []
+
+
+def test_an_import_nobody_disturbs_runs_once(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from agenda import importer
+
+    path = New().setup(tmp_path)
+    runs: list[bool] = []
+    real_match = importer._match
+
+    def match(*args: Any, **kwargs: Any) -> Any:
+        ws = Workspace(path)
+        runs.append(ws.lock.path.exists() and not ws.lock.held())
+        with ws.lock.try_hold() as free:  # another process's view: the lock is free
+            runs.append(free)
+        return real_match(*args, **kwargs)
+
+    monkeypatch.setattr(importer, "_match", match)
+    import_markdown(Workspace(path), AGENDA, delegation="IN", slug="first")
+    assert runs == [True, True]
+    assert len(_shape(path)["first"]) == 4
