@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import ComposeResult
@@ -16,6 +17,10 @@ from agenda.model import Item, Revision, when
 from agenda.state import SummitState
 from tui.errors import ReportsWorkerErrors
 from tui.render import op_content, percent
+from tui.widgets.sync_state import split_note, star
+
+if TYPE_CHECKING:
+    from agenda.exchange.stability import Marks
 
 
 @dataclass(frozen=True)
@@ -24,7 +29,8 @@ class Column:
     body: Content
 
 
-def position_heading(state: SummitState, code: str, revision: Revision) -> Content:
+def position_heading(state: SummitState, code: str, revision: Revision,
+                     mark: str = "") -> Content:
     name = state.summit.delegation(code).name
     others = sorted(state.accepted_by(revision) - {code})
     also = f" · also {', '.join(others)}" if others else ""
@@ -32,16 +38,27 @@ def position_heading(state: SummitState, code: str, revision: Revision) -> Conte
     # Two lines, so that side-by-side headings stay level however long the names are.
     return Content.assemble(
         (f"{code} {name}", "bold"),
-        (f"\n{revision.label} {revision.code.value}{authored} · {when(revision.created)}{also}",
+        (f"\n{revision.label}{mark} {revision.code.value}{authored} · "
+         f"{when(revision.created)}{also}",
          "$text-muted"),
     )
 
 
-def compare_positions(state: SummitState, item: Item) -> tuple[Content, list[Column]]:
+def compare_positions(state: SummitState, item: Item,
+                      marks: Marks | None = None) -> tuple[Content, list[Column]]:
     """The summary line and one column per position, each diffed against the first.
 
     The viewer's own position comes first, so the highlights read as "what they changed".
+    `marks` (from the exchange) add `*` to provisional labels and name split positions.
     """
+    summary, columns = _compare_positions(state, item, marks)
+    note = split_note(marks, state, item)
+    return (Content.assemble(summary, (f" | {note}", "$text-warning")) if note else summary,
+            columns)
+
+
+def _compare_positions(state: SummitState, item: Item,
+                       marks: Marks | None) -> tuple[Content, list[Column]]:
     positions = state.positions(item)
     if not positions:
         return Content("No tabled text yet."), []
@@ -50,7 +67,8 @@ def compare_positions(state: SummitState, item: Item) -> tuple[Content, list[Col
     first = positions[first_code]
     if len(order) == 1:
         summary = Content(f"Only {first_code} has a position on this item.")
-        return summary, [Column(position_heading(state, first_code, first), Content(first.text))]
+        return summary, [Column(position_heading(state, first_code, first, star(marks, first)),
+                                          Content(first.text))]
     columns: list[Column] = []
     summaries: list[str] = []
     for code in order[1:]:
@@ -58,9 +76,10 @@ def compare_positions(state: SummitState, item: Item) -> tuple[Content, list[Col
         ops = diff_words(first.text, other.text)
         stats = diff_stats(ops)
         if not columns:
-            columns.append(Column(position_heading(state, first_code, first),
+            columns.append(Column(position_heading(state, first_code, first,
+                                                   star(marks, first)),
                                   op_content(ops, show=frozenset({"equal", "delete"}))))
-        columns.append(Column(position_heading(state, code, other),
+        columns.append(Column(position_heading(state, code, other, star(marks, other)),
                               op_content(ops, show=frozenset({"equal", "insert"}))))
         if first.uuid == other.uuid:
             summaries.append(f"{first_code} and {code} stand on the same text {first.label}")
@@ -90,19 +109,22 @@ class PositionsView(ReportsWorkerErrors, VerticalScroll):
         yield Static(id="positions-summary", markup=False)
         yield Container(id="positions-columns")
 
+    def _marks(self) -> Marks | None:
+        return getattr(self.app, "marks", None)
+
     def show(self, state: SummitState, item: Item) -> None:
         self._shown += 1
         size = sum(len(r.text) for r in state.positions(item).values())
         if size <= INLINE_CHARS:
             self.workers.cancel_group(self, "positions")  # an older, longer comparison
-            self._paint(self._shown, *compare_positions(state, item))
+            self._paint(self._shown, *compare_positions(state, item, self._marks()))
         else:
             self._compare(self._shown, state, item)
 
     @work(thread=True, exclusive=True, group="positions", exit_on_error=False)
     def _compare(self, shown: int, state: SummitState, item: Item) -> None:
         """Word diffs of long texts take time: compute them off the screen's thread."""
-        summary, columns = compare_positions(state, item)
+        summary, columns = compare_positions(state, item, self._marks())
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._paint, shown, summary, columns)
 
