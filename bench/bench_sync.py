@@ -286,9 +286,9 @@ def bundle_packet(repo: Path, out: Path, tips: dict[str, str],
                   since: dict[str, str]) -> bytes:
     """The design's packet body: an incremental git bundle of the joint refs."""
     out.unlink(missing_ok=True)
-    args = [*tips, *(f"^{old}" for ref, old in since.items() if tips.get(ref) != old)]
-    if since and all(tips.get(ref) == old for ref, old in since.items()):
-        return b""
+    # Only the refs that moved, each without what the receiver acknowledged (its old tip).
+    moved = [ref for ref, tip in tips.items() if since.get(ref) != tip]
+    args = [*moved, *(f"^{since[ref]}" for ref in moved if ref in since)]
     git(f"--git-dir={repo}", "bundle", "create", "-q", str(out), *args)
     return out.read_bytes()
 
