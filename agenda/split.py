@@ -15,6 +15,9 @@ delegation's own unsigned drafts and notes by their Merkle root (see exchange/ke
 
 from __future__ import annotations
 
+import os
+import shutil
+import uuid as uuidlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -112,23 +115,36 @@ def split(ws: Workspace, out: Path, *, keyed: bool = False) -> SplitReport:
     if len(codes) < 2:
         raise AgendaError("This workspace has fewer than two delegations; there is nothing to "
                           "split")
-    out.mkdir(parents=True, exist_ok=True, mode=0o700)
-    report = SplitReport({code: Output(code, out / f"{code}.json") for code in codes}, {})
-    for entry, stored, decoded, events, labels in summits:
-        genesis = decoded[0]
-        joint = [r for r in decoded if r.joint]
-        baseline = baseline_record(joint, genesis.id)
-        report.baselines[entry.slug] = baseline_fingerprint(baseline.id)
-        for code in parties_of(genesis):
-            keep = [doc for doc, record in zip(stored, decoded, strict=True)
-                    if record.joint or record.scope == records.team(code)]
-            kept_ids = {str(doc["id"]) for doc in keep}
-            _install(report.outputs[code].path, entry, [*keep, records.encode(baseline)],
-                     [e for e in events if e.get("private_to", "") in ("", code)],
-                     {rid: label for rid, label in labels.items() if rid in kept_ids})
-            report.outputs[code].summits.append(entry.slug)
-    if keyed:
-        _bind_all(report)
+    # Everything is written in a hidden folder beside DIR and renamed into place at the end:
+    # a split killed half-way leaves no DIR that looks complete (only the hidden folder).
+    out.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    building = out.with_name(f".{out.name}.split-{uuidlib.uuid4().hex[:12]}")
+    building.mkdir(mode=0o700)
+    report = SplitReport({code: Output(code, building / f"{code}.json") for code in codes}, {})
+    try:
+        for entry, stored, decoded, events, labels in summits:
+            genesis = decoded[0]
+            joint = [r for r in decoded if r.joint]
+            baseline = baseline_record(joint, genesis.id)
+            report.baselines[entry.slug] = baseline_fingerprint(baseline.id)
+            for code in parties_of(genesis):
+                keep = [doc for doc, record in zip(stored, decoded, strict=True)
+                        if record.joint or record.scope == records.team(code)]
+                kept_ids = {str(doc["id"]) for doc in keep}
+                _install(report.outputs[code].path, entry, [*keep, records.encode(baseline)],
+                         [e for e in events if e.get("private_to", "") in ("", code)],
+                         {rid: label for rid, label in labels.items() if rid in kept_ids})
+                report.outputs[code].summits.append(entry.slug)
+        if keyed:
+            _bind_all(report)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)  # nothing half-written is left behind
+        raise
+    if out.exists():
+        out.rmdir()  # checked empty above
+    os.rename(building, out)
+    for output in report.outputs.values():
+        output.path = out / output.path.name
     return report
 
 

@@ -6,6 +6,7 @@ import io
 import subprocess
 import tempfile
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -662,3 +663,32 @@ def test_a_copied_workspace_writing_as_the_same_device_raises_the_alarm(
     ref = next(name for name in remote.refs("refs/joint/") if "/IN/" in name)
     assert any(b"copy" in raw for raw in remote.read_blobs(
         remote.tree_files(remote.refs(ref)[ref]).values()).values())  # nothing overwritten
+
+
+def test_the_sync_line_says_when_and_what(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from agenda.exchange.pair import SLUG, build_pair
+    from agenda.model import from_iso
+
+    unbound = Workspace(tmp_path / "plain.json", create=True)
+    assert sync.status_line(unbound, datetime.now(UTC)) == ""
+    paths = build_pair(tmp_path / "pair")
+    india, russia = Workspace(paths["IN"]), Workspace(paths["RU"])
+    russia.table(SLUG, "1.1", delegation="RU", text="One.")
+    russia.table(SLUG, "2.1", delegation="RU", text="Two.")
+    sync.sync(russia)
+    report = sync.sync(india)
+    assert report.tabled == {"RU": 2}
+    state = orjson.loads((sync.exchange_dir(india) / sync.STATE_FILE).read_bytes())
+    at = from_iso(state["at"])
+    assert sync.status_line(india, at) == "synced just now · RU tabled 2 texts"
+    assert sync.status_line(india, at + timedelta(minutes=2, seconds=5)).startswith(
+        "synced 2 min ago")
+    assert sync.status_line(india, at + timedelta(days=3)).startswith("synced 3 days ago")
+    assert sync.sync(india).tabled == {}
+    assert sync.status_line(india, at) == "synced just now"
+    (sync.exchange_dir(india) / sync.STATE_FILE).write_bytes(b"{not json")
+    assert sync.status_line(india, at) == "not synced yet"
+    india.exchange_put("remotes", {})
+    assert sync.status_line(india, at) == "no remote"

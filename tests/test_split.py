@@ -287,3 +287,28 @@ def test_any_history_splits_into_the_same_views(
     for code, other in (("IN", "RU"), ("RU", "IN")):
         assert _views(capsys, report.outputs[code].path, code) == before[code]
         assert f"SECRET-{other}".encode() not in _every_byte(root / "out", code)
+
+
+def test_a_split_that_fails_half_way_leaves_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import agenda.split
+
+    ws, _ = _shared(tmp_path / "shared.json")
+    real, calls = agenda.split._install, []
+
+    def failing(*args: object) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(agenda.split, "_install", failing)
+    with pytest.raises(OSError):
+        split(ws, tmp_path / "out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["shared.json", "shared.json.lock",
+                                                         "shared.summits"]
+    monkeypatch.setattr(agenda.split, "_install", real)
+    report = split(ws, tmp_path / "out")
+    assert sorted(report.outputs) == ["CH", "IN", "RU"]
+    assert all(o.path.parent == tmp_path / "out" and o.path.exists()
+               for o in report.outputs.values())

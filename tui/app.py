@@ -69,6 +69,7 @@ class SummitApp(App[None]):
         bound = self.ws.exchange_get("identity")
         # A bound workspace is one delegation's: it acts as that one, or sees the joint view.
         self.home: str | None = bound["home"] if bound else None
+        self.marks: Any = None  # provisional labels and split positions (load_state)
 
     # Starting -----------------------------------------------------------------------------
 
@@ -200,11 +201,24 @@ class SummitApp(App[None]):
             self.call_from_thread(self.notify, f"{error}; showing the joint view",
                                   severity="warning", markup=False)
             state = self.ws.state(self.slug, None)
+        self.marks = self._exchange_marks(self.slug)
         # The word diff builds its Unicode patterns on first use (~25 ms): here, off the
         # screen's thread, rather than when the Positions tab is first painted.
         diff_words("a", "b")
         if not get_current_worker().is_cancelled:
             self.post_message(StateLoaded(state))
+
+    def _exchange_marks(self, slug: str) -> Any:
+        """Provisional labels and split positions, in a bound workspace (others exchange
+        nothing, so every label there is final)."""
+        from agenda.exchange.stability import Marks, marks
+
+        if self.home is None:
+            return Marks()
+        from agenda import records
+
+        stored, _ = self.ws.stored(slug)
+        return marks([records.decode(doc, verify=False) for doc in stored])
 
     def on_state_loaded(self, message: StateLoaded) -> None:
         if message.state.summit.slug != self.slug:

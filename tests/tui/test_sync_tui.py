@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,9 @@ async def test_the_sync_key_brings_the_other_sides_texts_and_says_so(
         assert state is not None
         assert "The Sides support an open region." in [
             r.text for r in state.history(state.item("1.1"))]
+        await pilot.press("3")  # History: RU's texts are provisional until India writes
+        await settle(pilot)
+        assert re.search(r"v\d+\* ", screen_text(app))
         await pilot.press("S")
         await settle(pilot, 5)
         assert "nothing new" in _messages(app)[-1]
@@ -92,3 +96,24 @@ async def test_an_unbound_workspace_shows_no_sync_line(pair_path: Path) -> None:
         await settle(pilot)
         assert any("exchanges nothing" in m for m in _messages(app))
         assert app.is_running
+
+
+def test_positions_name_a_split_position_and_mark_provisional_labels(pair_path: Path) -> None:
+    from agenda.exchange.stability import Marks
+    from tui.widgets.positions import compare_positions
+
+    ws = Workspace(pair_path)
+    state = ws.state("pair", "IN")
+    item = state.item("1.1")
+    first, second = state.history(item)[:2]
+    marks = Marks(provisional=frozenset({second.id}),
+                  split={item.uuid: {"IN": (first.id, second.id)}})
+    summary, columns = compare_positions(state, item, marks)
+    assert f"IN has two positions: {first.label} and {second.label}" in summary.plain
+    headings = [c.heading.plain for c in columns]
+    assert any(f"{second.label}* " in h for h in headings)
+    assert not any(f"{first.label}*" in h for h in headings)
+    plain_summary, _ = compare_positions(state, item)
+    assert "positions:" not in plain_summary.plain and "*" not in "".join(
+        c.heading.plain for c in compare_positions(state, item)[1])
+    ws.close()

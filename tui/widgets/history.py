@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Static
 from agenda.model import Item, Revision, when
 from agenda.state import SummitState
 from tui.messages import CompareRevisions
+from tui.widgets.sync_state import star
 
 COLUMNS = ("Rev", "By", "Code", "Kind", "Time (UTC)", "Accepted by", "Justification")
 
@@ -62,7 +63,8 @@ class HistoryPane(Vertical):
         accepted = ", ".join(sorted(state.accepted_by(revision))) if revision.tabled else ""
         return [
             Text("●" if revision.uuid in self._marked else ""),
-            Text(revision.label + (f" (was {revision.was})" if revision.was else "")
+            Text(revision.label + star(getattr(self.app, "marks", None), revision)
+                 + (f" (was {revision.was})" if revision.was else "")
                  + (" after final" if revision.after_final else "")),
             Text(revision.delegation),
             Text(revision.code.value),

@@ -4,6 +4,7 @@ delegation's current position side by side, differences highlighted."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import ComposeResult
@@ -20,6 +21,10 @@ from agenda.model import AgendaError, Item, Revision, when
 from agenda.state import SummitState, compile_item
 from tui.errors import ReportsWorkerErrors
 from tui.render import op_content, percent, status_label
+from tui.widgets.sync_state import split_note, star
+
+if TYPE_CHECKING:
+    from agenda.exchange.stability import Marks
 
 # One colour per delegation, in the summit's order, for its bracketed options.
 SIDE_STYLES = ("bold $text-primary", "bold $text-accent", "bold $text-success",
@@ -102,7 +107,8 @@ def position_why(revision: Revision) -> Content:
     return Content.assemble(("Why: ", "bold $text-muted"), revision.justification)
 
 
-def position_heading(state: SummitState, code: str, revision: Revision) -> Content:
+def position_heading(state: SummitState, code: str, revision: Revision,
+                     mark: str = "") -> Content:
     name = state.summit.delegation(code).name
     others = sorted(state.accepted_by(revision) - {code})
     also = f" · also {', '.join(others)}" if others else ""
@@ -110,16 +116,27 @@ def position_heading(state: SummitState, code: str, revision: Revision) -> Conte
     # Two lines, so that side-by-side headings stay level however long the names are.
     return Content.assemble(
         (f"{code} {name}", "bold"),
-        (f"\n{revision.label} {revision.code.value}{authored} · {when(revision.created)}{also}",
+        (f"\n{revision.label}{mark} {revision.code.value}{authored} · "
+         f"{when(revision.created)}{also}",
          "$text-muted"),
     )
 
 
-def compare_positions(state: SummitState, item: Item) -> tuple[Content, list[Column]]:
+def compare_positions(state: SummitState, item: Item,
+                      marks: Marks | None = None) -> tuple[Content, list[Column]]:
     """The summary line and one column per position, each diffed against the first.
 
     The viewer's own position comes first, so the highlights read as "what they changed".
+    `marks` (from the exchange) add `*` to provisional labels and name split positions.
     """
+    summary, columns = _compare_positions(state, item, marks)
+    note = split_note(marks, state, item)
+    return (Content.assemble(summary, (f" | {note}", "$text-warning")) if note else summary,
+            columns)
+
+
+def _compare_positions(state: SummitState, item: Item,
+                       marks: Marks | None) -> tuple[Content, list[Column]]:
     positions = state.positions(item)
     if not positions:
         return Content("No tabled text yet."), []
@@ -128,8 +145,8 @@ def compare_positions(state: SummitState, item: Item) -> tuple[Content, list[Col
     first = positions[first_code]
     if len(order) == 1:
         summary = Content(f"Only {first_code} has a position on this item.")
-        return summary, [Column(position_heading(state, first_code, first), Content(first.text),
-                                position_why(first))]
+        return summary, [Column(position_heading(state, first_code, first, star(marks, first)),
+                                Content(first.text), position_why(first))]
     columns: list[Column] = []
     summaries: list[str] = []
     for code in order[1:]:
@@ -137,10 +154,11 @@ def compare_positions(state: SummitState, item: Item) -> tuple[Content, list[Col
         ops = diff_words(first.text, other.text)
         stats = diff_stats(ops)
         if not columns:
-            columns.append(Column(position_heading(state, first_code, first),
+            columns.append(Column(position_heading(state, first_code, first,
+                                                   star(marks, first)),
                                   op_content(ops, show=frozenset({"equal", "delete"})),
                                   position_why(first)))
-        columns.append(Column(position_heading(state, code, other),
+        columns.append(Column(position_heading(state, code, other, star(marks, other)),
                               op_content(ops, show=frozenset({"equal", "insert"})),
                               position_why(other)))
         if first.uuid == other.uuid:
@@ -188,12 +206,16 @@ class PositionsView(ReportsWorkerErrors, VerticalScroll):
         yield Static(id="positions-summary", markup=False)
         yield Container(id="positions-columns")
 
+    def _marks(self) -> Marks | None:
+        return getattr(self.app, "marks", None)
+
     def show(self, state: SummitState, item: Item) -> None:
         self._shown += 1
         size = sum(len(r.text) for r in state.positions(item).values())
         if size <= INLINE_CHARS:
             self.workers.cancel_group(self, "positions")  # an older, longer comparison
-            self._paint(self._shown, compilation(state, item), *compare_positions(state, item))
+            self._paint(self._shown, compilation(state, item),
+                        *compare_positions(state, item, self._marks()))
         else:
             self._compare(self._shown, state, item)
 
@@ -201,7 +223,7 @@ class PositionsView(ReportsWorkerErrors, VerticalScroll):
     def _compare(self, shown: int, state: SummitState, item: Item) -> None:
         """Word diffs and merges of long texts take time: off the screen's thread."""
         compiled = compilation(state, item)
-        summary, columns = compare_positions(state, item)
+        summary, columns = compare_positions(state, item, self._marks())
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._paint, shown, compiled, summary, columns)
 

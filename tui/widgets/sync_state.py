@@ -9,6 +9,9 @@ from textual import work
 from textual.widgets import Static
 
 if TYPE_CHECKING:
+    from agenda.exchange.stability import Marks
+    from agenda.model import Item, Revision
+    from agenda.state import SummitState
     from agenda.workspace import Workspace
 
 REFRESH_SECONDS = 30.0  # "2 min ago" moves on without a sync
@@ -54,3 +57,26 @@ class SyncState(Static):
     def _show(self, line: str) -> None:
         self.update(f"{line}  (S: sync)" if line else "")
         self.set_class(bool(line), "-shown")
+
+
+# Marks from the exchange (see agenda/exchange/stability.py), read by History and Positions.
+
+def star(marks: Marks | None, revision: Revision) -> str:
+    """"*" after a label that may still move (not yet seen by every known device)."""
+    return "*" if marks is not None and revision.id in marks.provisional else ""
+
+
+def split_note(marks: Marks | None, state: SummitState, item: Item) -> str:
+    """"IN has two positions: v8 and v9" when a delegation's devices stand apart."""
+    split = marks.split.get(item.uuid, {}) if marks is not None else {}
+    if not split:
+        return ""
+    labels = {r.id: r.label for r in state.history(item)}
+    words = {2: "two", 3: "three"}
+    notes = []
+    for code, ids in sorted(split.items()):
+        shown = [labels[i] for i in ids if i in labels]
+        if len(shown) > 1:
+            notes.append(f"{code} has {words.get(len(shown), str(len(shown)))} positions: "
+                         f"{', '.join(shown[:-1])} and {shown[-1]}")
+    return "; ".join(notes)
