@@ -197,7 +197,7 @@ def pty_compare(codes: dict[str, str], env: dict[str, str], repeats: int,
 
 async def export_preview(path: Path, rounds: int) -> list[float]:
     """Seconds from x pressed to the export screen's preview holding the rendered document."""
-    from textual.widgets import Markdown
+    from textual.widgets import TextArea
 
     from tui.app import SummitApp
     from tui.screens.export import ExportScreen
@@ -213,7 +213,7 @@ async def export_preview(path: Path, rounds: int) -> list[float]:
             start = time.perf_counter()
             await pilot.press("x")
             while not (isinstance(app.screen, ExportScreen)
-                       and app.screen.query_one(Markdown).source):
+                       and app.screen.query_one("#preview", TextArea).text):
                 await asyncio.sleep(0.0005)
             await pilot.pause()  # the preview laid out and painted
             timings.append(time.perf_counter() - start)
