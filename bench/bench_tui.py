@@ -186,7 +186,7 @@ def pty_compare(codes: dict[str, str], env: dict[str, str], repeats: int,
     """Interleaved runs of each app on a pty: first frames and key-to-frame times."""
     results: dict[str, tuple[list[float], list[float]]] = {k: ([], []) for k in codes}
     for kind, code in codes.items():  # unmeasured: warms the bytecode cache
-        pty_round(kind, code, env, 2)
+        pty_round(kind, code, env, min(presses, 2))
     for _ in range(repeats):
         for kind, code in codes.items():
             first, switches = pty_round(kind, code, env, presses)
