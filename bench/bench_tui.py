@@ -6,6 +6,12 @@ children may cache bytecode (in a temporary folder, as an installed app would ha
 unmeasured run of each warms that cache) even where PYTHONDONTWRITEBYTECODE is set.
 The same cold start on a generated workspace of 100 summits and 100k revisions (bench/scale.py)
 opens one of its summits; it takes about 10 s more to generate (--no-scale skips it).
+A real pseudo-terminal (--pty, the default part of the run): the app is forked onto a pty
+of 120×36 as a user starts it, and the parent times, from the bytes the app writes, the fork
+to its first complete frame (the item's heading and Positions written) and a key press to the
+frame showing the next item; beside a minimal Textual app on the same pty, forked to its
+first frame and switching between two screens, interleaved, medians, ratios. The export
+preview is timed in-process (x pressed to the brief rendered in the preview).
 Run: python bench/bench_tui.py [--repeats N] [--no-scale]. Prints figures; asserts nothing.
 """
 
@@ -13,12 +19,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import fcntl
 import os
+import pty
+import select
 import shutil
+import signal
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 from pathlib import Path
 
@@ -63,6 +75,152 @@ async def main(path, summit):
 asyncio.run(main({path!r}, {summit!r}))
 print(time.perf_counter() - start)
 """
+
+PTY_MINIMAL = """
+from textual.app import App
+from textual.screen import Screen
+from textual.widgets import Static
+
+class Two(Screen):
+    BINDINGS = [("s", "app.pop_screen", "back")]
+    def compose(self):
+        yield Static("this is screen two")
+
+class Minimal(App):
+    BINDINGS = [("s", "push_screen('two')", "switch")]
+    SCREENS = {"two": Two}
+    def compose(self):
+        yield Static("this is screen one")
+
+Minimal().run()
+"""
+
+PTY_SUMMIT = """
+from pathlib import Path
+from tui.app import SummitApp
+path = Path({path!r})
+SummitApp(path, summit={summit!r}, as_="IN", config=path.parent / "config").run()
+"""
+
+# What marks a complete frame in the bytes written: text that is only on the screen once the
+# screen is fully built (the item's heading says who proposed it; the minimal app's text).
+FIRST_FRAME = {"minimal": b"screen one", "summit": b"proposed by"}
+# Key, then what only the next frame shows (the item heading's full title; the tree shortens
+# titles at 120 columns).
+SWITCHES = {
+    "minimal": [(b"s", b"screen two"), (b"s", b"screen one")],
+    "summit": [(b"\x1b[B", b"and 2+2 dialogue"), (b"\x1b[A", b"security architecture")],
+}
+
+
+class PtyApp:
+    """One app forked onto a pseudo-terminal; times are read from what it writes."""
+
+    def __init__(self, code: str, env: dict[str, str]) -> None:
+        self.started = time.perf_counter()
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:  # the child: a terminal of 120×36, then the app
+            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 36, 120, 0, 0))
+            os.execve(sys.executable, [sys.executable, "-c", code],
+                      {**env, "TERM": "xterm-256color", "COLORTERM": "truecolor"})
+        self.seen = b""
+
+    def until(self, marker: bytes, timeout: float = 60.0) -> float:
+        """Seconds until `marker` is written (counted from now's caller, see users)."""
+        deadline = time.perf_counter() + timeout
+        while marker not in self.seen:
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                raise TimeoutError(f"{marker!r} never written")
+            ready, _, _ = select.select([self.fd], [], [], left)
+            if ready:
+                try:
+                    chunk = os.read(self.fd, 65536)
+                except OSError:
+                    raise TimeoutError("the app ended") from None
+                self.seen += chunk
+        return time.perf_counter()
+
+    def drain(self, quiet: float = 0.3) -> None:
+        """Read until the app has written nothing for `quiet` seconds."""
+        while select.select([self.fd], [], [], quiet)[0]:
+            try:
+                os.read(self.fd, 65536)
+            except OSError:
+                return
+
+    def press(self, key: bytes, marker: bytes) -> float:
+        self.seen = b""
+        start = time.perf_counter()
+        os.write(self.fd, key)
+        return self.until(marker) - start
+
+    def close(self) -> None:
+        try:
+            os.kill(self.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        self.drain(0.05)
+        os.waitpid(self.pid, 0)
+        os.close(self.fd)
+
+
+def pty_round(kind: str, code: str, env: dict[str, str],
+              presses: int) -> tuple[float, list[float]]:
+    app = PtyApp(code, env)
+    try:
+        first = app.until(FIRST_FRAME[kind]) - app.started
+        app.drain(0.5)
+        switches = []
+        for n in range(presses):
+            key, marker = SWITCHES[kind][n % 2]
+            switches.append(app.press(key, marker))
+            app.drain(0.15)  # the frame's tail, and anything deferred after it
+        return first, switches
+    finally:
+        app.close()
+
+
+def pty_compare(codes: dict[str, str], env: dict[str, str], repeats: int,
+                presses: int = 10) -> dict[str, tuple[list[float], list[float]]]:
+    """Interleaved runs of each app on a pty: first frames and key-to-frame times."""
+    results: dict[str, tuple[list[float], list[float]]] = {k: ([], []) for k in codes}
+    for kind, code in codes.items():  # unmeasured: warms the bytecode cache
+        pty_round(kind, code, env, min(presses, 2))
+    for _ in range(repeats):
+        for kind, code in codes.items():
+            first, switches = pty_round(kind, code, env, presses)
+            results[kind][0].append(first)
+            results[kind][1].extend(switches)
+    return results
+
+
+async def export_preview(path: Path, rounds: int) -> list[float]:
+    """Seconds from x pressed to the export screen's preview holding the rendered document."""
+    from textual.widgets import TextArea
+
+    from tui.app import SummitApp
+    from tui.screens.export import ExportScreen
+
+    app = SummitApp(path, as_="IN", config=path.parent / "config")
+    timings: list[float] = []
+    async with app.run_test(size=(120, 36)) as pilot:
+        while app.state is None:
+            await asyncio.sleep(0.001)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        for _ in range(rounds):
+            start = time.perf_counter()
+            await pilot.press("x")
+            while not (isinstance(app.screen, ExportScreen)
+                       and app.screen.query_one("#preview", TextArea).text):
+                await asyncio.sleep(0.0005)
+            await pilot.pause()  # the preview laid out and painted
+            timings.append(time.perf_counter() - start)
+            await pilot.press("escape")
+            await pilot.pause()
+    return timings
+
 
 SCALE_SUMMITS = 100
 SCALE_REVISIONS = 100_000
@@ -149,6 +307,24 @@ def run(folder: Path, repeats: int, *, scale: bool) -> None:
     print(f"item → Positions painted        : {statistics.median(timings) * 1000:7.1f} ms "
           f"median, {max(timings) * 1000:.1f} ms max (target < 100 ms)")
 
+    preview = asyncio.run(export_preview(path, rounds=10))
+    print(f"export preview (x → painted)    : {statistics.median(preview) * 1000:7.1f} ms "
+          f"median, {max(preview) * 1000:.1f} ms max (target < 300 ms)")
+
+    found = pty_compare({"minimal": PTY_MINIMAL,
+                         "summit": PTY_SUMMIT.format(path=str(path), summit=None)},
+                        env, repeats)
+    (m_first, m_keys), (s_first, s_keys) = found["minimal"], found["summit"]
+    mf, sf = statistics.median(m_first), statistics.median(s_first)
+    mk, sk = statistics.median(m_keys), statistics.median(s_keys)
+    print(f"pty first frame, minimal app    : {mf * 1000:7.0f} ms (median of {repeats})")
+    print(f"pty first frame, demo           : {sf * 1000:7.0f} ms  ratio {sf / mf:.2f}× "
+          "(target ≤ 1.3×)")
+    print(f"pty key → frame, minimal screen switch : {mk * 1000:6.1f} ms "
+          f"(median of {len(m_keys)})")
+    print(f"pty key → frame, demo next item        : {sk * 1000:6.1f} ms  ratio {sk / mk:.2f}× "
+          "(target ≤ 1.3×)")
+
     if scale:
         sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
         from bench.scale import build
@@ -164,6 +340,12 @@ def run(folder: Path, repeats: int, *, scale: bool) -> None:
         print(f"cold start, {SCALE_REVISIONS // 1000}k revisions / {SCALE_SUMMITS} summits "
               f": {statistics.median(scale) * 1000:7.0f} ms (median of {repeats}; "
               f"target < 1500 ms; workspace generated in {built:.1f} s)")
+        found = pty_compare({"minimal": PTY_MINIMAL,
+                             "summit": PTY_SUMMIT.format(path=str(big), summit=slug)},
+                            env, repeats, presses=0)
+        mf, sf = statistics.median(found["minimal"][0]), statistics.median(found["summit"][0])
+        print(f"pty first frame, 100k revisions : {sf * 1000:7.0f} ms against the minimal "
+              f"app's {mf * 1000:.0f} ms: {sf / mf:.2f}× (target ≤ 1.5×)")
 
 
 if __name__ == "__main__":

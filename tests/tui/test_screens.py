@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input, Markdown, Select, TabbedContent, TextArea
+from textual.widgets import Input, Select, TabbedContent, TextArea
 from tui_helpers import make_app, screen_text, settle, widget_text
 
 from agenda.demo import DEMO_SLUG, build_demo
@@ -205,8 +205,8 @@ async def test_export_previews_and_writes(demo_path: Path, tmp_path: Path) -> No
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, ExportScreen)
-        preview = screen.query_one(Markdown)
-        assert preview.source.startswith("# ")
+        preview = screen.query_one("#preview", TextArea)
+        assert preview.text.startswith("# ")
         assert screen.query_one("#file-name", Input).value.endswith(
             f"{DEMO_SLUG}-agenda.md")
         screen.query_one("#template", Select).value = "brief"
@@ -218,7 +218,7 @@ async def test_export_previews_and_writes(demo_path: Path, tmp_path: Path) -> No
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert "Wrote" in screen_text(app)
-    assert target.read_text(encoding="utf-8") == preview.source
+    assert target.read_text(encoding="utf-8") == preview.text
 
 
 @pytest.mark.parametrize("starter", ["", "trilateral"])

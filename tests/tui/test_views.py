@@ -16,7 +16,6 @@ from rich.text import Text
 from textual.widgets import (
     Button,
     Input,
-    Markdown,
     OptionList,
     Select,
     Static,
@@ -145,7 +144,7 @@ async def test_export_offers_only_the_acting_delegations_brief(demo_path: Path) 
         assert static(app, "#export-for") == "For IN only"
         screen.query_one("#template", Select).value = "brief"
         await settle(pilot)
-        preview = screen.query_one(Markdown).source
+        preview = screen.query_one("#preview", TextArea).text
         assert preview == render(app.ws, DEMO_SLUG, "brief", viewer="IN")
         assert preview != render(app.ws, DEMO_SLUG, "brief", viewer="RU")
 

@@ -123,8 +123,7 @@ class WelcomeScreen(Screen[None]):
             if form is not None:
                 self.summit_app.write(
                     lambda: import_file(self.summit_app.ws, form),
-                    done=lambda report: f"Imported {resolve_source(form.source)}",
-                    then=self._imported,
+                    then=self._imported,  # the report says what was imported
                     refused=lambda: self.import_agenda(form))
 
         self.app.push_screen(ImportAgendaScreen(initial, importing=True), chosen)

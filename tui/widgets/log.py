@@ -27,7 +27,7 @@ def log_content(state: SummitState, item: Item) -> Content:
     summit_wide = [e for e in events if not e.item][-MAX_SUMMIT_EVENTS:]
     who = f"as {state.viewer} sees it" if state.viewer else "joint view: tabled acts only"
     parts: list[Content | str | tuple[str, str]] = [
-        (f"Log of item {item.number}", "bold"), (f"  {who}\n", "$text-muted")]
+        (f"Log of item {item.number}", "bold"), " · ", (who, "$text-muted"), "\n"]
     parts.extend(part for event in mine for part in (event_line(event), "\n"))
     if not mine:
         parts.append("Nothing logged for this item.\n")
@@ -37,6 +37,8 @@ def log_content(state: SummitState, item: Item) -> Content:
 
 
 class LogPane(VerticalScroll):
+    DEFAULT_CSS = "LogPane { padding: 0 1; }"
+
     def compose(self) -> ComposeResult:
         yield Static(id="log-text", markup=False)
 

@@ -187,6 +187,9 @@ class PositionsView(ReportsWorkerErrors, VerticalScroll):
     BINDINGS = [Binding("ctrl+d", "start_draft", "Draft from this")]
     DEFAULT_CSS = """
     PositionsView {
+        /* A text long enough to scroll must not narrow the columns: that lays them out
+           twice on a move to it. */
+        scrollbar-gutter: stable;
         #compilation { height: auto; margin-bottom: 1; }
         #start-draft { width: auto; min-width: 0; margin-top: 1; }
         #compilation-text { padding: 0 1; border-left: thick $foreground 20%; }
