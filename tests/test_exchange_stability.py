@@ -22,7 +22,10 @@ class Log:
 
     def __init__(self) -> None:
         self.genesis = records.make(kind=records.GENESIS, summit="", scope="joint",
-                                    author="IN", lamport=1, deps=[], created=T, body={})
+                                    author="IN", lamport=1, deps=[], created=T,
+                                    body={"title": "S", "delegations": [
+                                        {"code": "IN", "name": "India"},
+                                        {"code": "RU", "name": "Russia"}]})
         self.all: list[Record] = [self.genesis]
 
     def write(self, device: str, author: str, kind: str, body: dict[str, object],
@@ -43,8 +46,10 @@ def _two_officers() -> tuple[Log, list[Record], Record, Record]:
     certs = [log.write(d, code, records.KEY_CERT, {}, [log.genesis])
              for d, code in (("a", "IN"), ("b", "IN"), ("c", "RU"))]
     base = [log.genesis, *certs]
-    one = log.write("a", "IN", records.REVISION, {"item": "X", "text": "Ports."}, base)
-    two = log.write("b", "IN", records.REVISION, {"item": "X", "text": "Ports, all."}, base)
+    one = log.write("a", "IN", records.REVISION,
+                    {"item": "X", "code": "MOD", "text": "Ports."}, base)
+    two = log.write("b", "IN", records.REVISION,
+                    {"item": "X", "code": "MOD", "text": "Ports, all."}, base)
     return log, base, one, two
 
 
@@ -55,7 +60,7 @@ def test_concurrent_texts_of_one_delegation_are_a_split_position() -> None:
         found.split == {"X": {"IN": (one.id, two.id)}}
     assert {one.id, two.id} <= found.provisional
     # A consolidating text that has seen both ends the split.
-    log.write("a", "IN", records.REVISION, {"item": "X", "text": "Ports, all."},
+    log.write("a", "IN", records.REVISION, {"item": "X", "code": "MOD", "text": "Ports, all."},
               [*base, one, two])
     assert marks(log.all).split == {}
 
@@ -63,7 +68,7 @@ def test_concurrent_texts_of_one_delegation_are_a_split_position() -> None:
 def test_concurrent_acts_on_the_same_text_are_no_split() -> None:
     log, base, one, _ = _two_officers()
     log.all.pop()  # B did not table
-    log.write("b", "IN", records.REVISION, {"item": "X", "text": "Ports."}, base)
+    log.write("b", "IN", records.REVISION, {"item": "X", "code": "MOD", "text": "Ports."}, base)
     assert marks(log.all).split == {}
     assert one.id in marks(log.all).provisional
 
@@ -80,7 +85,7 @@ def test_a_text_is_stable_once_every_device_wrote_after_seeing_it() -> None:
 
 def test_an_unbound_history_has_nothing_provisional() -> None:
     log = Log()
-    log.write("", "IN", records.REVISION, {"item": "X", "text": "A."}, [log.genesis])
+    log.write("", "IN", records.REVISION, {"item": "X", "code": "MOD", "text": "A."}, [log.genesis])
     unsigned = [records.make(kind=r.kind, summit=r.summit, scope=r.scope, author=r.author,
                              lamport=r.lamport, deps=r.deps, created=r.created, body=r.body)
                 for r in log.all]
@@ -100,7 +105,7 @@ def test_marks_do_not_depend_on_the_order_records_arrive(
     for n, (device, tabling, text) in enumerate(acts):
         if tabling:
             made = log.write(device, "IN" if device != "c" else "RU", records.REVISION,
-                             {"item": "X", "text": f"T{text}"}, seen[device])
+                             {"item": "X", "code": "MOD", "text": f"T{text}"}, seen[device])
         else:
             made = log.write(device, "IN" if device != "c" else "RU", records.NOTE,
                              {"item": "X", "text": str(n)}, seen[device])

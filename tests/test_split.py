@@ -305,8 +305,8 @@ def test_a_split_that_fails_half_way_leaves_nothing(
     monkeypatch.setattr(agenda.split, "_install", failing)
     with pytest.raises(OSError):
         split(ws, tmp_path / "out")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["shared.json", "shared.json.lock",
-                                                         "shared.summits"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "shared.json", "shared.json.lock", "shared.json.lock.d", "shared.summits"]
     monkeypatch.setattr(agenda.split, "_install", real)
     report = split(ws, tmp_path / "out")
     assert sorted(report.outputs) == ["CH", "IN", "RU"]
