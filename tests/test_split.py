@@ -349,3 +349,20 @@ def test_a_split_killed_at_any_moment_leaves_no_half_written_folder(tmp_path: Pa
             assert sorted(report.outputs) == sorted(CODES)
     assert killed, "no split was killed mid-way; the delays are too long for this machine"
     assert {p: p.read_bytes() for p in source} == source
+
+
+def test_binding_after_a_plain_split_asks_for_the_baseline_signature(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ws, _ = _shared(tmp_path / "shared.json")
+    printed = _cli(capsys, ws.path, "split", "--out", str(tmp_path / "out"))
+    assert "baseline sign" in printed and "keys init --as CODE" in printed
+    db = tmp_path / "out" / "IN.json"
+    _cli(capsys, db, "keys", "init", "--as", "IN")
+    with pytest.raises(SystemExit):
+        main(["--db", str(db), "check"])
+    out = capsys.readouterr().out
+    assert "not signed" in out and "`summit baseline sign`" in out
+    assert "MARK-IN" not in out and "MARK-RU" not in out  # names, never the texts
+    assert "signed the baseline of shared-summit" in _cli(capsys, db, "baseline", "sign")
+    assert "ok:" in _cli(capsys, db, "check")
+    assert "not yet confirmed by RU, CH" in _cli(capsys, db, "baseline")
