@@ -312,3 +312,58 @@ def test_a_split_that_fails_half_way_leaves_nothing(
     assert sorted(report.outputs) == ["CH", "IN", "RU"]
     assert all(o.path.parent == tmp_path / "out" and o.path.exists()
                for o in report.outputs.values())
+
+
+def test_a_split_killed_at_any_moment_leaves_no_half_written_folder(tmp_path: Path) -> None:
+    """SIGKILL during `summit split --keys`: DIR is either absent or complete, the shared
+    workspace is untouched, and a new split after the kill succeeds."""
+    import random
+    import subprocess
+    import sys
+    import time
+
+    from agenda.integrity import check
+
+    ws, _ = _shared(tmp_path / "shared.json")
+    ws.close()
+    source = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()
+              and not p.name.endswith(".lock")}
+    chance = random.Random(38)
+    killed = 0
+    for trial in range(4):
+        out = tmp_path / f"out{trial}"
+        process = subprocess.Popen(
+            [sys.executable, "-m", "agenda", "--db", str(tmp_path / "shared.json"), "split",
+             "--keys", "--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(chance.uniform(0.05, 0.45))
+        if process.poll() is None:
+            process.kill()
+            killed += 1
+        process.wait()
+        if out.exists():
+            for code in CODES:
+                done = Workspace(out / f"{code}.json")
+                assert done.identity() is not None and check(done) == []
+                done.close()
+        else:
+            report = split(Workspace(tmp_path / "shared.json"), out, keyed=True)
+            assert sorted(report.outputs) == sorted(CODES)
+    assert killed, "no split was killed mid-way; the delays are too long for this machine"
+    assert {p: p.read_bytes() for p in source} == source
+
+
+def test_binding_after_a_plain_split_asks_for_the_baseline_signature(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ws, _ = _shared(tmp_path / "shared.json")
+    printed = _cli(capsys, ws.path, "split", "--out", str(tmp_path / "out"))
+    assert "baseline sign" in printed and "keys init --as CODE" in printed
+    db = tmp_path / "out" / "IN.json"
+    _cli(capsys, db, "keys", "init", "--as", "IN")
+    with pytest.raises(SystemExit):
+        main(["--db", str(db), "check"])
+    out = capsys.readouterr().out
+    assert "not signed" in out and "`summit baseline sign`" in out
+    assert "MARK-IN" not in out and "MARK-RU" not in out  # names, never the texts
+    assert "signed the baseline of shared-summit" in _cli(capsys, db, "baseline", "sign")
+    assert "ok:" in _cli(capsys, db, "check")
+    assert "not yet confirmed by RU, CH" in _cli(capsys, db, "baseline")

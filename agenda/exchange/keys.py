@@ -343,9 +343,13 @@ def signature_problems(recs: Iterable[Record], pinned: Mapping[str, bytes],
     certs = certificates(recs, pinned, extra_certs)
     revoked = revocations(recs, pinned)
     covered = baseline_covered(recs, pinned)
+    split = any(r.kind == records.BASELINE for r in recs)
     found = []
     for record in recs:
         why = signature_problem(record, certs, revoked, covered)
+        if why and split and unsigned(record):
+            why += (f"; no baseline confirmed by {record.author or 'its author'}'s root key "
+                    "covers it (`summit baseline sign`)")
         if why:
             found.append((record, why))
     return found

@@ -70,6 +70,8 @@ async def type_a_draft(app: SummitApp, pilot) -> TextArea:  # noqa: ANN001 - tex
 async def test_disk_full_while_adding_a_note_keeps_the_app_and_the_draft(
         pair_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     before = snapshot(pair_path)
+    # The daily backup (2 s after start) would land in the folder on a loaded machine.
+    monkeypatch.setattr("tui.app.BACKUP_DELAY_SECONDS", 3600.0)
     app = make_app(pair_path, as_="IN")
     async with app.run_test(size=(120, 36), notifications=True) as pilot:
         editor = await type_a_draft(app, pilot)
