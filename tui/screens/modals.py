@@ -216,8 +216,9 @@ class ConfirmScreen(Modal[bool]):
                     yield Button(self.no, id="cancel")
                     yield Button(self.yes, id="ok", variant="warning")
 
-    def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
+    # Set before the first focus: focusing the text's scroller first would scroll the
+    # question out of sight on a small terminal.
+    AUTO_FOCUS = "#cancel"
 
     def action_cancel(self) -> None:
         self.dismiss(False)
@@ -277,12 +278,13 @@ class TableDraftScreen(Modal[Any]):
                 yield Input(placeholder="Why this text", id="justification")
                 yield Static(id="code-hint", markup=False)
                 yield Static(id="outcome")
+                yield Static(id="warnings", classes="warning")
                 with VerticalScroll(classes="preview"):
                     yield Static(id="tabled-text", markup=False)
-                yield Static(id="warnings", classes="warning")
             yield from self.bottom("Table", keys=[("ctrl+s", "Table"), ("tab", "next field")])
 
     def on_mount(self) -> None:
+        self.query_one("#code-hint", Static).display = False  # shown for NOC only
         self.query_one("#justification", Input).focus()
         self._show_preview()
 
@@ -320,6 +322,7 @@ class TableDraftScreen(Modal[Any]):
             whose = f"{self.other}'s" if self.other else "the other side's"
             hint = f"NOC tables {whose} latest text unchanged; your draft text is not used."
         self.query_one("#code-hint", Static).update(hint)
+        self.query_one("#code-hint", Static).display = bool(hint)
         self._show_preview()
 
     @on(Input.Changed, "#justification")
@@ -359,7 +362,8 @@ class StatusScreen(Modal[Status]):
                                           ". Move it to:"), classes="dialog-title")
             with Body(classes="dialog-body"):
                 if targets:
-                    yield OptionList(*(Option(status_label(s), id=s.value) for s in targets),
+                    # Plain words: a status colour on the highlight bar can be unreadable.
+                    yield OptionList(*(Option(Content(s.value), id=s.value) for s in targets),
                                      id="targets")
                 else:
                     yield Static("Nothing: a final item stays final.", markup=False)
