@@ -935,7 +935,7 @@ class Workspace:
             if text is None:
                 raise AgendaError("No text given")
             if base is not None and parents is None:
-                parents = (state.revision(item, base).uuid,)
+                parents = _parent_from(state, item, base, tabled=not internal)
             check_text(text, allow_empty=code == Code.SUP)
             return self._insert_revision(slug, state, item, author, text, code, why,
                                          not internal, parents)
@@ -1334,6 +1334,16 @@ def _fsync(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+def _parent_from(state: SummitState, item: Item, base: str, *,
+                 tabled: bool) -> tuple[str, ...] | None:
+    """The parent of a text written from `base`: base itself, or, for a tabled text written
+    from an internal draft, the draft's tabled ancestor (a tabled text never names a draft,
+    which the other side cannot see); None when there is none (the usual parent, then)."""
+    start: Revision | None = state.revision(item, base)
+    by_uuid = {r.uuid: r for r in state.history(item)}
+    while tabled and start is not None and not start.tabled:
+        start = next((by_uuid[p] for p in start.parents if p in by_uuid), None)
+    return (start.uuid,) if start is not None else None
 
 
 def _home_author(home: str, author: str) -> str:

@@ -112,6 +112,13 @@ def test_table_base_names_the_parent_and_must_be_a_revision_of_the_item(tmp_path
     assert theirs is not None
     with pytest.raises(NotFound):
         ws.table("pair", "1.1", delegation="IN", text="X.", base=theirs.uuid)
+    # A tabled text written from an internal draft descends from the draft's tabled parent.
+    d1 = ws.table("pair", "1.1", delegation="IN", text="Ports by 2033.", internal=True,
+                  base=revision.uuid)
+    assert d1.parents == (revision.uuid,)
+    tabled = ws.table("pair", "1.1", delegation="IN", text="Ports by 2034.", base=d1.uuid)
+    assert tabled.parents == (revision.uuid,)
+    assert check(ws) == []
 
 
 def test_a_record_carried_by_a_packet_or_pushed_cannot_be_undone(tmp_path: Path) -> None:

@@ -85,7 +85,9 @@ async def test_disk_full_while_adding_a_note_keeps_the_app_and_the_draft(
         await settle(pilot)
         monkeypatch.undo()
         assert app.is_running and app.return_code is None
-        assert isinstance(app.screen, WorkspaceScreen)
+        # The dialog stays open with the note as typed, to try again.
+        assert isinstance(app.screen, NoteScreen)
+        assert app.screen.query_one("#note", TextArea).text == "Hold firm on Indo-Pacific."
         (shown,) = [m for m in messages(app) if "No space left on device" in m]
         assert str(pair_path) in shown and "Nothing was changed" in shown
         assert "unsaved draft text on item 1.1 is kept" in shown

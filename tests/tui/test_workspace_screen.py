@@ -238,7 +238,12 @@ async def test_quitting_with_unsaved_text_asks_first(pair_path: Path) -> None:
         assert app.screen.query_one(DraftPane).dirty
         await pilot.press("ctrl+q")
         await pilot.pause()
-        await pilot.press("ctrl+s")
+        await pilot.press("enter")  # the focus starts on Cancel: Enter keeps the app open
+        await pilot.pause()
+        assert app.is_running
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        await pilot.press("tab", "enter")
         await pilot.pause()
         assert not app.is_running
 
@@ -298,6 +303,8 @@ async def test_accept_the_other_sides_text_agrees_the_item(pair_path: Path) -> N
         await settle(pilot)
         await pilot.press("a")
         await settle(pilot)
+        await pilot.press("tab", "enter")  # the guard: Accept v2, past the focused Cancel
+        await settle(pilot)
         assert "agreed-ad-ref" in screen_text(app)
     assert state(pair_path).item("1.1").status == Status.AGREED_AD_REF
 
@@ -308,7 +315,7 @@ async def test_accept_refused_in_the_joint_view(pair_path: Path) -> None:
         await settle(pilot)
         await pilot.press("a")
         await settle(pilot)
-        assert "needs a delegation" in screen_text(app)
+        assert "Choose a delegation to act (v)" in screen_text(app)
     assert state(pair_path).item("1.1").status == Status.NEGOTIATING
 
 
@@ -393,7 +400,7 @@ async def test_history_compare_two_and_restore(pair_path: Path) -> None:
         assert "free and open Indo-Pacific" in screen_text(app)
         await pilot.press("escape")
         await pilot.press("r")
-        await pilot.press("ctrl+s")
+        await pilot.press("tab", "enter")
         await settle(pilot)
     last = state(pair_path).tabled(state(pair_path).item("1.1"))[-1]
     assert (last.code, last.justification, last.delegation) == (Code.MOD, "Restores v1", "IN")

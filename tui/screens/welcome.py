@@ -86,18 +86,15 @@ class WelcomeScreen(Screen[None]):
         self.create_summit(None)
 
     def create_summit(self, initial: SummitForm | None) -> None:
-        """The form; when the workspace refuses it, it comes back filled in as it was."""
+        """The form; when the workspace refuses it, it stays open, the reason beside the field."""
 
-        def chosen(form: SummitForm | None) -> None:
-            if form is None:
-                return
-            self.summit_app.write(
-                lambda: create_from_form(self.summit_app.ws, form),
-                done=lambda slug: f"Created {form.title.strip()}",
-                then=self.summit_app.open_summit,
-                refused=lambda: self.create_summit(form))
+        def created(slug: str | None) -> None:
+            if slug is not None:
+                self.notify(f"Created {self.summit_app.ws.summit(slug).title}", markup=False)
+                self.summit_app.open_summit(slug)
 
-        self.app.push_screen(CreateSummitScreen(initial), chosen)
+        self.app.push_screen(CreateSummitScreen(
+            initial, submit=lambda form: create_from_form(self.summit_app.ws, form)), created)
 
     @on(Button.Pressed, "#demo")
     def action_demo(self) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from textual import work
@@ -15,8 +16,9 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Header, Input, Static, TabbedContent, TabPane, Tree
 
+from agenda import rules
 from agenda.brackets import bracket_count
-from agenda.model import AgendaError, Code, Item, Revision, Status
+from agenda.model import AgendaError, Code, Item, Revision, Status, when
 from agenda.state import SummitState
 from tui.errors import ReportsWorkerErrors
 from tui.messages import CompareRevisions, StateLoaded
@@ -27,7 +29,7 @@ from tui.widgets.positions import PositionsView, StartDraft
 
 if TYPE_CHECKING:
     from tui.app import SummitApp
-    from tui.screens.modals import NewItem, TableForm
+    from tui.screens.modals import NewItem, TableForm, TablePreview
     from tui.widgets.diff_view import DiffView
     from tui.widgets.draft import DraftPane
     from tui.widgets.history import HistoryPane
@@ -83,6 +85,7 @@ class WorkspaceScreen(ReportsWorkerErrors, Screen[None]):
         Binding("N", "add_note", "Note"),
         Binding("v", "act_as", "Act as"),
         Binding("D", "dashboard", "Dashboard"),
+        Binding("ctrl+z", "undo", "Undo"),
         Binding("x", "export", "Export"),
         # ctrl+o: the editor types x, and its ctrl+x cuts.
         Binding("ctrl+o", "export", "Export", show=False),
@@ -343,14 +346,12 @@ class WorkspaceScreen(ReportsWorkerErrors, Screen[None]):
 
     def _delegate(self, doing: str) -> tuple[SummitState, Item, str] | None:
         """The state, item and acting delegation, or None (with a hint) in the joint view."""
-        current = self._current()
-        if current is None:
+        code = self._acting(doing)
+        current = self._current() if code is not None else None
+        if current is None or code is None:
             return None
         state, item = current
-        if state.viewer is None:
-            self.notify(f"{doing} needs a delegation: press v to act as one", severity="warning")
-            return None
-        return state, item, state.viewer
+        return state, item, code
 
     def _write(self, job: Callable[[], Any], done: Callable[[Any], str] | str | None = None,
                then: Callable[[Any], Any] | None = None) -> None:
@@ -435,6 +436,45 @@ class WorkspaceScreen(ReportsWorkerErrors, Screen[None]):
 
         self.summit_app.confirm_unsaved("Switch delegation", proceed)
 
+    # Acting -------------------------------------------------------------------------------
+
+    def _acting(self, doing: str) -> str | None:
+        """The acting delegation, or None (with a hint) in the joint view: it is for reading."""
+        if self.state is None:
+            return None
+        if self.state.viewer is None:
+            self.notify(f"Choose a delegation to act (v): {doing} needs one; the joint view "
+                        "is for reading", severity="warning", markup=False)
+            return None
+        return self.state.viewer
+
+    def _guard(self, question: str, yes: str, proceed: Callable[[], Any], *,
+               details: Sequence[Content | str] = (), text: str | Content | None = None,
+               title: str | None = None) -> None:
+        """Ask first, focus on Cancel; `proceed` only on a deliberate yes."""
+        from tui.screens.modals import ConfirmScreen
+
+        def answered(yes_: bool | None) -> None:
+            if yes_:
+                proceed()
+
+        self.app.push_screen(ConfirmScreen(question, yes=yes, details=details, text=text,
+                                           title=title), answered)
+
+    def _finished(self, message: Callable[[Any], str],
+                  then: Callable[[Any], Any] | None = None) -> Callable[[Any], None]:
+        """What a form's dismissal does once its job has been written."""
+
+        def done(result: Any) -> None:
+            if result is None:
+                return
+            if then is not None:
+                then(result)
+            self.notify(message(result), markup=False)
+            self.summit_app.load_state()
+
+        return done
+
     # Item actions -------------------------------------------------------------------------
 
     def action_accept(self) -> None:
@@ -442,31 +482,115 @@ class WorkspaceScreen(ReportsWorkerErrors, Screen[None]):
         if found is None:
             return
         state, item, code = found
-        labels = {r.uuid: r.label for r in state.tabled(item)}
-        self._write(lambda: self.summit_app.ws.accept(self.slug, item.uuid, delegation=code),
-                    done=lambda accepted: f"{code} accepted "
-                    f"{labels.get(accepted.revision, 'the text')} of item {item.number}")
+        tabled = state.tabled(item)
+        target = rules.text_to_accept(tabled, code)
+        if target is None:
+            self.notify(f"Item {item.number} has no text tabled by another delegation to "
+                        "accept", severity="warning")
+            return
+        if state.stands_on(item, code) == target:
+            self.notify(f"{code} stands on {target.label} of item {item.number} already",
+                        severity="warning")
+            return
+        positions = {c: r.uuid for c, r in state.positions(item).items()}
+        positions[code] = target.uuid
+        after = item.status if item.status in rules.STICKY else \
+            rules.text_status(state.summit, tabled, positions)
+        gap = rules.agreement_gap(state.summit, tabled[-1], positions) if tabled else None
+        details: list[Content | str] = [revision_line(target)]
+        if target.justification:
+            details.append(Content.assemble(("Justification: ", "bold"), target.justification))
+        if target != tabled[-1]:
+            details.append(Content.styled(f"{target.label} is not the latest tabled text "
+                                          f"({tabled[-1].label} is).", "$text-warning"))
+        details.append(Content.assemble("The item becomes ", status_label(after),
+                                        f" ({gap})." if gap else "."))
+        details.append(Content.styled(
+            "A way back: before the other side acts on it, stand on your own text again by "
+            "tabling it (Draft tab, ctrl+t); or undo (ctrl+z) while it has not left this "
+            "machine.", "$text-muted"))
+        self._guard(
+            f"Accept {target.delegation}'s {target.label} of item {item.number} as {code}?",
+            f"Accept {target.label}",
+            lambda: self._write(lambda: self.summit_app.ws.accept(
+                self.slug, item.uuid, delegation=code, revision=target.uuid),
+                done=f"{code} accepted {target.label} of item {item.number}"),
+            details=details, text=target.text, title="Accept a text")
 
     def action_status(self) -> None:
         from tui.screens.modals import StatusScreen
 
-        current = self._current()
-        if current is None:
+        found = self._delegate("Changing a status")
+        if found is None:
             return
-        state, item = current
+        state, item, code = found
+
+        def write(status: Status) -> None:
+            def said(after: Item) -> str:
+                if status == Status.FINAL and after.status != Status.FINAL:
+                    return (f"{code}'s capital confirmed item {after.number}; it is "
+                            "final once every delegation's capital has")
+                return f"Item {after.number} is now {after.status.value}"
+
+            self._write(lambda: self.summit_app.ws.set_status(
+                self.slug, item.uuid, status, actor=code), done=said)
 
         def chosen(status: Status | None) -> None:
-            if status is not None:
-                def said(after: Item) -> str:
-                    if status == Status.FINAL and after.status != Status.FINAL:
-                        return (f"{state.viewer}'s capital confirmed item {after.number}; it is "
-                                "final once every delegation's capital has")
-                    return f"Item {after.number} is now {after.status.value}"
-
-                self._write(lambda: self.summit_app.ws.set_status(
-                    self.slug, item.uuid, status, actor=state.viewer or ""), done=said)
+            if status == Status.FINAL:
+                self._guard_final(state, item, code, lambda: write(Status.FINAL))
+            elif status == Status.WITHDRAWN:
+                self._guard_withdraw(state, item, code, lambda: write(Status.WITHDRAWN))
+            elif status is not None:
+                write(status)
 
         self.app.push_screen(StatusScreen(item), chosen)
+
+    def _guard_final(self, state: SummitState, item: Item, code: str,
+                     proceed: Callable[[], Any]) -> None:
+        latest = state.latest(item)
+        confirmed = {d.delegation: d.revision for d in state.decisions(item)
+                     if d.action == "confirm" and not d.void}
+        agreed_on = latest.uuid if latest is not None and state.agreement_gap(item) is None \
+            else None
+        void = rules.confirm_void(state.summit, item.status, agreed_on, agreed_on or "", code,
+                                  confirmed)
+        if void or latest is None:
+            self.notify(f"Item {item.number} cannot be confirmed: {void}", severity="error",
+                        markup=False)
+            return
+        confirmed[code] = latest.uuid
+        if rules.final_on(state.summit, confirmed):
+            outcome = Content.assemble("The item becomes ", status_label(Status.FINAL),
+                                       ": its text can never change again.")
+        else:
+            waiting = [c for c in state.summit.codes if confirmed.get(c) != latest.uuid]
+            outcome = Content.assemble(
+                "The item stays ", status_label(item.status),
+                f" until {', '.join(waiting)}'s capital confirms too; then it is ",
+                status_label(Status.FINAL), ".")
+        self._guard(
+            f"Confirm {latest.label} of item {item.number} on behalf of {code}'s capital?",
+            "Confirm as final", proceed, title="Final: cannot be taken back",
+            details=[revision_line(latest), outcome,
+                     Content.styled("There is no way back from a capital's confirmation.",
+                                    "$text-warning")],
+            text=latest.text)
+
+    def _guard_withdraw(self, state: SummitState, item: Item, code: str,
+                        proceed: Callable[[], Any]) -> None:
+        void = rules.decision_void(state.summit, item.owner, item.status, "withdrawn", code)
+        if void:
+            self.notify(f"Item {item.number} cannot be withdrawn: {void}", severity="error",
+                        markup=False)
+            return
+        self._guard(
+            f"Withdraw item {item.number} {item.title}?", "Withdraw", proceed,
+            title="Withdraw an item",
+            details=[Content.assemble("The item becomes ", status_label(Status.WITHDRAWN),
+                                      " and its text can no longer change."),
+                     Content.styled(f"A way back: its owner ({item.owner}) may reopen it "
+                                    "later (s, then proposed).", "$text-muted")],
+            text=state.current_text(item))
 
     def action_compile(self) -> None:
         found = self._delegate("Tabling a compilation")
@@ -502,64 +626,57 @@ class WorkspaceScreen(ReportsWorkerErrors, Screen[None]):
     def action_add_item(self) -> None:
         from tui.screens.modals import AddItemScreen
 
-        if self.state is None:
+        code = self._acting("Proposing an item")
+        if code is None or self.state is None:
             return
-        state = self.state
-        if state.viewer is None:
-            self.notify("Proposing an item needs a delegation: press v to act as one",
-                        severity="warning")
-            return
-        code = state.viewer
         current = self._find(self.item_uuid)
-        sections = [(s.uuid, s.title) for s in state.summit.sections]
+        sections = [(s.uuid, s.title) for s in self.state.summit.sections]
 
-        def chosen(form: NewItem | None) -> None:
-            if form is None:
-                return
-
-            def added(item: Item) -> None:
-                self.item_uuid = item.uuid
-
-            self._write(lambda: self.summit_app.ws.add_item(
+        def propose(form: NewItem) -> Item:
+            return self.summit_app.ws.add_item(
                 self.slug, section=form.section, title=form.title, text=form.text,
-                delegation=code, why=form.why, tags=form.tags),
-                done=lambda i: f"{code} proposed item {i.number}", then=added)
+                delegation=code, why=form.why, tags=form.tags)
+
+        def added(item: Item) -> None:
+            self.item_uuid = item.uuid
 
         self.app.push_screen(
-            AddItemScreen(sections, current.section_uuid if current else None), chosen)
+            AddItemScreen(sections, current.section_uuid if current else None, submit=propose),
+            self._finished(lambda i: f"{code} proposed item {i.number}", then=added))
 
     def action_edit_title(self) -> None:
         from tui.screens.modals import TextScreen
 
-        current = self._current()
-        if current is None:
+        found = self._delegate("Retitling an item")
+        if found is None:
             return
-        state, item = current
+        _, item, code = found
 
-        def chosen(title: str | None) -> None:
-            if title is not None and title != item.title:
-                self._write(lambda: self.summit_app.ws.retitle_item(
-                    self.slug, item.uuid, title, actor=state.viewer or ""),
-                    done=f"Item {item.number} retitled")
+        def retitle(title: str) -> Item:
+            if title == item.title:
+                return item
+            return self.summit_app.ws.retitle_item(self.slug, item.uuid, title, actor=code)
 
-        self.app.push_screen(TextScreen(f"Title of item {item.number}", item.title), chosen)
+        self.app.push_screen(TextScreen(f"Title of item {item.number}", item.title,
+                                        submit=retitle),
+                             self._finished(lambda _: f"Item {item.number} retitled"))
 
     def action_shift(self, offset: int) -> None:
-        current = self._current()
-        if current is None:
+        found = self._delegate("Moving an item")
+        if found is None:
             return
-        state, item = current
+        _, item, code = found
         self._write(lambda: self.summit_app.ws.shift_item(
-            self.slug, item.uuid, offset, actor=state.viewer or ""),
+            self.slug, item.uuid, offset, actor=code),
             done=lambda moved: f"Item {item.number} is now {moved.number}")
 
     def action_move_to_section(self) -> None:
         from tui.screens.modals import ChoiceScreen
 
-        current = self._current()
-        if current is None:
+        found = self._delegate("Moving an item")
+        if found is None:
             return
-        state, item = current
+        state, item, code = found
         choices = [(s.uuid, f"{n}  {s.title}")
                    for n, s in enumerate(state.summit.sections, start=1)
                    if s.uuid != item.section_uuid]
@@ -567,7 +684,7 @@ class WorkspaceScreen(ReportsWorkerErrors, Screen[None]):
         def chosen(section: str | None) -> None:
             if section is not None:
                 self._write(lambda: self.summit_app.ws.move_item(
-                    self.slug, item.uuid, section=section, actor=state.viewer or ""),
+                    self.slug, item.uuid, section=section, actor=code),
                     done=lambda moved: f"Item {item.number} is now {moved.number}")
 
         self.app.push_screen(ChoiceScreen(f"Move item {item.number} to section", choices),
@@ -581,34 +698,86 @@ class WorkspaceScreen(ReportsWorkerErrors, Screen[None]):
             return
         _, item, code = found
 
-        def chosen(text: str | None) -> None:
-            if text is not None and text.strip():
-                self._write(lambda: self.summit_app.ws.add_note(
-                    self.slug, item.uuid, delegation=code, text=text),
-                    done=f"{code} note added to item {item.number}")
+        def note(text: str) -> Any:
+            return self.summit_app.ws.add_note(self.slug, item.uuid, delegation=code, text=text)
 
-        self.app.push_screen(NoteScreen(f"{code} private note on item {item.number}"), chosen)
+        self.app.push_screen(NoteScreen(f"{code} private note on item {item.number}",
+                                        submit=note),
+                             self._finished(lambda _: f"{code} note added to item "
+                                                      f"{item.number}"))
+
+    def action_undo(self) -> None:
+        code = self._acting("Undoing")
+        if code is None:
+            return
+        try:
+            found = self.summit_app.ws.undoable(self.slug, code)
+        except AgendaError as error:
+            self.notify(str(error), severity="warning", markup=False)
+            return
+        if not found.allowed:
+            self.notify(f"Cannot undo {found.what}: {found.refusal}", title="No undo",
+                        severity="warning", markup=False)
+            return
+        self._guard(
+            f"Undo {code}'s last operation?", "Undo it",
+            lambda: self._write(lambda: self.summit_app.ws.undo(self.slug, code),
+                                done=lambda undone: f"Undone: {undone.what}"),
+            title="Undo",
+            details=[Content.assemble(("It was: ", "bold"), found.what),
+                     Content.styled("Its records leave this workspace; the log keeps a line "
+                                    "saying what was undone. Only what never left this "
+                                    "machine can be undone.", "$text-muted")])
 
     # Draft actions ------------------------------------------------------------------------
+
+    def _draft_moved(self, state: SummitState, item: Item, code: str, draft: DraftPane,
+                     doing: str, proceed: Callable[[], Any]) -> None:
+        """Go on at once, or, when the delegation's text moved while the draft was written
+        (a colleague tabled or saved another), after showing how the draft differs from it."""
+        from agenda.diff import diff_words
+        from tui.render import inline_content
+        from tui.widgets.draft import starting_point
+
+        start = draft.start
+        now = starting_point(state, item)
+        moved = now is not None and now.delegation == code and \
+            (start is None or now.uuid != start.uuid)
+        if not moved:
+            proceed()
+            return
+        assert now is not None
+        began = f"from {start.label}" if start is not None else "as a new text"
+        self._guard(
+            f"{code}'s text of item {item.number} moved while you wrote: your draft began "
+            f"{began}; it is now {now.label} ({'tabled' if now.tabled else 'internal draft'}, "
+            f"{when(now.created)}). {doing} your draft anyway?",
+            f"{doing} anyway", proceed, title="Your delegation's text moved",
+            details=[Content.styled(f"From {now.label} to your draft: struck words are "
+                                    "removed, highlighted words added.", "$text-muted")],
+            text=inline_content(diff_words(now.text, draft.text)))
 
     def action_save_draft(self) -> None:
         found = self._delegate("Drafting")
         if found is None:
             return
-        _, item, code = found
+        state, item, code = found
         draft = self._draft()
         if draft is None or not draft.dirty:
             self.notify("No unsaved changes in the draft", markup=False)
             return
-        text = draft.text
-        self._write(lambda: self.summit_app.ws.table(
-            self.slug, item.uuid, delegation=code, text=text, code=Code.MOD, internal=True),
-            done=lambda r: f"Saved internal draft {r.label} of item {item.number}",
-            then=lambda _: draft.saved((code, item.uuid), text))
+        text, start = draft.text, draft.start
+
+        def save() -> None:
+            self._write(lambda: self.summit_app.ws.table(
+                self.slug, item.uuid, delegation=code, text=text, code=Code.MOD,
+                internal=True, base=start.uuid if start else None),
+                done=lambda r: f"Saved internal draft {r.label} of item {item.number}",
+                then=lambda r: draft.saved((code, item.uuid), text, r))
+
+        self._draft_moved(state, item, code, draft, "Save", save)
 
     def action_table_draft(self) -> None:
-        from tui.screens.modals import TableDraftScreen
-
         found = self._delegate("Tabling")
         if found is None:
             return
@@ -617,22 +786,30 @@ class WorkspaceScreen(ReportsWorkerErrors, Screen[None]):
         if draft is None:  # nothing written yet: open the editor first
             self.action_tab("draft")
             return
-        text = draft.text
+        self._draft_moved(state, item, code, draft, "Table",
+                          lambda: self._table_dialog(state, item, code, draft))
+
+    def _table_dialog(self, state: SummitState, item: Item, code: str,
+                      draft: DraftPane) -> None:
+        from tui.screens.modals import TableDraftScreen
+
+        text, start = draft.text, draft.start
         others = [r.delegation for r in reversed(state.tabled(item))
                   if r.delegation != code and r.code != Code.CMP]
 
-        def chosen(form: TableForm | None) -> None:
-            if form is None:
-                return
+        def table(form: TableForm) -> Revision:
             body = None if form.code == Code.NOC else text
-            self._write(lambda: self.summit_app.ws.table(
+            return self.summit_app.ws.table(
                 self.slug, item.uuid, delegation=code, text=body, code=form.code,
-                why=form.justification),
-                done=lambda r: f"{code} tabled {r.label} ({r.code.value}) of item {item.number}",
-                then=lambda _: draft.saved((code, item.uuid), text))
+                why=form.justification, base=start.uuid if start else None)
 
-        self.app.push_screen(TableDraftScreen(item.number, others[0] if others else None),
-                             chosen)
+        self.app.push_screen(
+            TableDraftScreen(item.number, others[0] if others else None,
+                             lambda c: table_preview(state, item, code, c, text),
+                             submit=table),
+            self._finished(lambda r: f"{code} tabled {r.label} ({r.code.value}) of item "
+                                     f"{item.number}",
+                           then=lambda r: draft.saved((code, item.uuid), text, r)))
 
     async def on_start_draft(self, message: StartDraft) -> None:
         """Positions' "Draft from this": the text goes into the editor as unsaved changes."""
@@ -663,18 +840,10 @@ class WorkspaceScreen(ReportsWorkerErrors, Screen[None]):
             load()
 
     def action_discard_draft(self) -> None:
-        from tui.screens.modals import ConfirmScreen
-
         draft = self._draft()
         if draft is None or not draft.dirty:
             return
-
-        def chosen(yes: bool | None) -> None:
-            if yes:
-                draft.discard()
-
-        self.app.push_screen(ConfirmScreen("Discard the unsaved draft text?", yes="Discard"),
-                             chosen)
+        self._guard("Discard the unsaved draft text?", "Discard", draft.discard)
 
     # History actions ----------------------------------------------------------------------
 
@@ -690,25 +859,28 @@ class WorkspaceScreen(ReportsWorkerErrors, Screen[None]):
         self.app.push_screen(RevisionScreen(item.number, revision, state.accepted_by(revision)))
 
     def action_restore_revision(self) -> None:
-        from tui.screens.modals import ConfirmScreen
-
         found = self._delegate("Restoring a text")
         history = self._history()
         revision = history.selected if history is not None else None
         if found is None or revision is None:
             return
-        _, item, code = found
-
-        def chosen(yes: bool | None) -> None:
-            if yes:
-                self._write(lambda: self.summit_app.ws.table(
-                    self.slug, item.uuid, delegation=code, text=revision.text, code=Code.MOD,
-                    why=restore_justification(revision)),
-                    done=lambda r: f"{code} tabled {revision.label}'s text again as {r.label}")
-
-        self.app.push_screen(ConfirmScreen(
-            f"Table the text of {revision.label} again, as {code}'s new MOD revision of item "
-            f"{item.number}? History is kept; nothing is rewritten.", yes="Table it"), chosen)
+        state, item, code = found
+        # An internal draft's label is never told to the other side.
+        why = restore_justification(revision)
+        seen = table_preview(state, item, code, Code.MOD, revision.text)
+        details: list[Content | str] = [revision_line(revision)]
+        details.append(Content.assemble("Tabled as ", (f"{seen.label} (MOD)", "bold"),
+                                        f" with the justification “{why}”."))
+        details.append(Content.assemble("The item becomes ", status_label(seen.status), "."))
+        details += [Content.styled(w, "$text-warning") for w in seen.warnings]
+        self._guard(
+            f"Table the text of {revision.label} again, as {code}'s new revision of item "
+            f"{item.number}? History is kept; nothing is rewritten.", "Table it",
+            lambda: self._write(lambda: self.summit_app.ws.table(
+                self.slug, item.uuid, delegation=code, text=revision.text, code=Code.MOD,
+                why=why),
+                done=lambda r: f"{code} tabled {revision.label}'s text again as {r.label}"),
+            details=details, text=revision.text, title="Restore a text")
 
     # Palette ------------------------------------------------------------------------------
 
@@ -767,6 +939,7 @@ ACTION_TITLES = {
     "table_draft": "Table draft",
     "discard_draft": "Discard draft changes",
     "restore_revision": "Restore the selected revision",
+    "undo": "Undo your last operation (if it has not left this machine)",
 }
 
 
@@ -794,3 +967,42 @@ def restore_justification(revision: Revision) -> str:
     if revision.tabled:
         return f"Restores {revision.label}"
     return "Returns to an earlier wording"
+
+
+def revision_line(revision: Revision) -> Content:
+    """A text's label, code, author and date: what a guard shows above the words."""
+    kind = "tabled" if revision.tabled else "internal draft"
+    return Content.assemble((revision.label, "bold"),
+                            f" · {revision.code.value} by {revision.delegation} · {kind} "
+                            f"{when(revision.created)} UTC")
+
+
+def table_preview(state: SummitState, item: Item, code: str, change: Code,
+                  text: str) -> TablePreview:
+    """What tabling `text` with `change` would do, by the rules, before anything is written."""
+    from tui.screens.modals import TablePreview
+
+    tabled = state.tabled(item)
+    restated = None
+    if change == Code.NOC:
+        restated = rules.text_to_restate(tabled, code)
+        if restated is None:
+            return TablePreview("", "", item.status,
+                                refusal=f"Item {item.number} has no text tabled by another "
+                                        "delegation to restate (NOC)")
+        text = restated.text
+    if not tabled:
+        return TablePreview(text, "v1", item.status)
+    new = replace(tabled[-1], uuid="(new)", id="", text=text, delegation=code, code=change,
+                  parents=())
+    positions = {c: r.uuid for c, r in state.positions(item).items()}
+    for stands in rules.standing_on_new_text(new, restated, positions):
+        positions[stands] = new.uuid
+    after = item.status if item.status in rules.STICKY else \
+        rules.text_status(state.summit, (*tabled, new), positions)
+    warnings = []
+    own = state.stands_on(item, code)
+    if change == Code.MOD and own is not None and own.text == text:
+        warnings.append(f"This text is the same as {code}'s standing text {own.label}: "
+                        "tabling it again changes nothing but the record.")
+    return TablePreview(text, f"v{len(tabled) + 1}", after, tuple(warnings))

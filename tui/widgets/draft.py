@@ -24,7 +24,8 @@ def starting_point(state: SummitState, item: Item) -> Revision | None:
 
 class DraftPane(Vertical):
     """Unsaved text is kept per item while you move around the agenda; the app asks before
-    it is lost (quitting, switching delegation)."""
+    it is lost (quitting, switching delegation). Each text remembers the revision it started
+    from (`start`), which becomes its parent when it is saved or tabled."""
 
     BINDINGS = [
         Binding("ctrl+s", "screen.save_draft", "Save draft"),
@@ -37,7 +38,8 @@ class DraftPane(Vertical):
         self._key: DraftKey | None = None
         self._baseline = ""
         self._origin: Revision | None = None
-        self._buffers: dict[DraftKey, str] = {}
+        self._start: Revision | None = None  # what the text in the editor was begun from
+        self._buffers: dict[DraftKey, tuple[str, Revision | None]] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(id="draft-status", markup=False)
@@ -58,6 +60,11 @@ class DraftPane(Vertical):
     @property
     def text(self) -> str:
         return self.editor.text
+
+    @property
+    def start(self) -> Revision | None:
+        """The revision the editor's text began from (None: a text begun from nothing)."""
+        return self._start
 
     @property
     def dirty(self) -> bool:
@@ -87,20 +94,23 @@ class DraftPane(Vertical):
         baseline = origin.text if origin else ""
         if key == self._key:
             # A fresh read of the same item: never touch text the user is writing.
-            if not self.dirty and baseline != self._baseline:
-                self._load(baseline)
+            if not self.dirty:
+                self._start = origin
+                if baseline != self._baseline:
+                    self._load(baseline)
             self._baseline, self._origin = baseline, origin
             self._update_status()
             return
         self._stash()
         self._key, self._baseline, self._origin = key, baseline, origin
-        self._load(self._buffers.pop(key, baseline))
+        text, self._start = self._buffers.pop(key, (baseline, origin))
+        self._load(text)
 
     def _stash(self) -> None:
         if self._key is None:
             return
         if self.dirty:
-            self._buffers[self._key] = self.editor.text
+            self._buffers[self._key] = (self.editor.text, self._start)
         else:
             self._buffers.pop(self._key, None)
 
@@ -110,16 +120,20 @@ class DraftPane(Vertical):
             self.editor.load_text(text)
         self._update_status()
 
-    def saved(self, key: DraftKey, text: str) -> None:
-        """The workspace now holds `text` for item `key`: it is no longer unsaved."""
+    def saved(self, key: DraftKey, text: str, revision: Revision | None = None) -> None:
+        """The workspace now holds `text` for item `key` (as `revision`): it is no longer
+        unsaved, and what is written next starts from it."""
         self._buffers.pop(key, None)
         if key == self._key and self.editor.text == text:
             self._baseline = text
+            if revision is not None:
+                self._start = revision
             self._update_status()
 
     def discard(self) -> None:
         if self._key is not None:
             self._buffers.pop(self._key, None)
+            self._start = self._origin
             self._load(self._baseline)
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
@@ -127,7 +141,7 @@ class DraftPane(Vertical):
         self._update_status()
 
     def _update_status(self) -> None:
-        origin = self._origin
+        origin = self._start
         if origin is None:
             line = Content("New text")
         else:
