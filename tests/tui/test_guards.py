@@ -169,7 +169,8 @@ async def test_restoring_an_internal_draft_never_names_it_to_the_other_side(
     state = ws.state("pair", None)
     last = state.tabled(state.item("1.1"))[-1]
     ws.close()
-    assert last.text == "The Sides support a free region." and last.justification == ""
+    assert last.text == "The Sides support a free region."
+    assert last.justification == "Returns to an earlier wording"
 
 
 JOINT_KEYS = ["a", "s", "n", "e", "K", "J", "m", "N", "c", "ctrl+z"]

@@ -870,7 +870,9 @@ class WorkspaceScreen(ReportsWorkerErrors, Screen[None]):
         seen = table_preview(state, item, code, Code.MOD, revision.text)
         details: list[Content | str] = [revision_line(revision)]
         details.append(Content.assemble("Tabled as ", (f"{seen.label} (MOD)", "bold"),
-                                        f" with the justification “{why}”."))
+                                        f" with the justification “{why}”" + (
+                                            "." if revision.tabled else
+                                            ": the draft's label stays internal.")))
         details.append(Content.assemble("The item becomes ", status_label(seen.status), "."))
         details += [Content.styled(w, "$text-warning") for w in seen.warnings]
         self._guard(
