@@ -27,6 +27,7 @@ DIALOG_KEYS = {
     "note": ("N",),
     "act_as": ("v",),
     "table": ("2", "ctrl+t"),
+    "discard": ("N", "R", "e", "d", "escape"),  # Escape on typed text asks first
 }
 
 

@@ -210,8 +210,8 @@ class ConfirmScreen(Modal[bool]):
                         yield Static(self.text or "(no text)", markup=False) \
                             if isinstance(self.text, str) else Static(self.text)
             with Vertical(classes="dialog-bottom"):
-                yield keys_line(("enter", "press the focused button"),
-                                ("tab", "the other one"), ("esc", self.no))
+                yield keys_line(("enter", "press the focused"), ("tab", "switch"),
+                                ("esc", self.no))
                 with Horizontal(classes="buttons"):
                     yield Button(self.no, id="cancel")
                     yield Button(self.yes, id="ok", variant="warning")
