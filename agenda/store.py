@@ -78,7 +78,7 @@ def _write_fully(fd: int, payload: bytes) -> None:
         view = view[written:]
 
 
-def _fsync_folder(folder: Path) -> None:
+def fsync_folder(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -151,7 +151,7 @@ def atomic_write(path: Path, payload: bytes, *, mode: tuple[int, int | None] | N
             # Name the file the user knows, not our temp file (os.write names none at all).
             raise OSError(exc.errno, exc.strerror, str(path)) from exc
         raise
-    _fsync_folder(path.parent)
+    fsync_folder(path.parent)
 
 
 def remove_stale_temp_files(folder: Path, name: str = "*") -> None:

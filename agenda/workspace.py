@@ -65,6 +65,7 @@ from agenda.store import (
     file_mode,
     folder_mode,
     forget_cached_ids,
+    fsync_folder,
     open_db,
     remove_stale_temp_files,
     storage_of,
@@ -161,6 +162,7 @@ class SummitFile:
         self.generation = -1
         self.every = RecordSet()
         self.by_uuid: dict[str, Record] = {}
+        self.introduced: set[str] = set()  # devices whose key.cert this summit holds
         self.folds: dict[str | None, Fold] = {}
         self.seen = 0
         self._events: list[Event] = []
@@ -207,6 +209,8 @@ class SummitFile:
         for record in new_records:
             in_order = self.every.add(record) and in_order
             self.by_uuid[record.uuid] = record
+            if record.kind == records.KEY_CERT and record.signer:
+                self.introduced.add(record.signer)
         self.seen += len(new_records)
         if not in_order:
             self.folds.clear()
@@ -269,6 +273,7 @@ class Workspace:
         self._index = open_db(self.path, kind="workspace", lock=self.lock)
         self._summits: dict[str, SummitFile] = {}
         self._identity: Identity | None = None  # the device key, while the binding names it
+        self._tx_identity: tuple[Identity | None] | None = None  # read once per transaction
         self.intent = self.path.with_name(self.path.name + ".intent")
         self._obsolete: set[str] = set()  # summit files the transaction stops naming
         self.recovered: list[str] = []  # what tidying up after a killed operation did
@@ -308,6 +313,7 @@ class Workspace:
             outermost = self.lock.depth == 1
             try:
                 if outermost:
+                    self._tx_identity = None
                     self._reload_index()
                     for summit in self._summits.values():
                         summit.journal.refresh()
@@ -317,9 +323,11 @@ class Workspace:
                 yield
             except BaseException:
                 if outermost:
+                    self._tx_identity = None
                     self._rollback()
                 raise
             if outermost:
+                self._tx_identity = None
                 self._commit()
 
     def _commit(self) -> None:
@@ -405,9 +413,9 @@ class Workspace:
                 except FileNotFoundError:
                     pass
         if removed and self.summits_dir.is_dir():
-            _fsync(self.summits_dir)
+            fsync_folder(self.summits_dir)
         self.intent.unlink(missing_ok=True)
-        _fsync(self.path.parent)
+        fsync_folder(self.path.parent)
         if report and removed:
             self.recovered.append(
                 f"an interrupted operation left {', '.join(removed)} in "
@@ -755,12 +763,14 @@ class Workspace:
         """Append one record, extending the history every viewer's fold has seen."""
         if summit.legacy is not None:
             raise StoreError(f"{summit.journal.path} is still in the 0.1 format")
-        identity = self.identity()
+        # Read once per transaction: a large import writes 200k records, and each lookup
+        # searched the index (and each introduction check the whole summit) again.
+        if self._tx_identity is None:
+            self._tx_identity = (self.identity(),)
+        identity = self._tx_identity[0]
         if identity is not None:
             author = _home_author(identity.home, author)
-            if kind != records.KEY_CERT and not any(
-                    r.kind == records.KEY_CERT and r.signer == identity.device
-                    for r in summit.every.ordered):
+            if kind != records.KEY_CERT and identity.device not in summit.introduced:
                 # A device introduces itself before its first record, so that every
                 # receiver can check that record's signature.
                 self._write(summit, records.KEY_CERT, author, {"cert": identity.cert})
@@ -1220,6 +1230,7 @@ class Workspace:
         return found[0]["value"] if found else default
 
     def exchange_put(self, name: str, value: Any) -> None:
+        self._tx_identity = None  # a binding written now applies to the next record
         with self.transaction():
             table = self._index.table("exchange")
             if table.search(Query().name == name):
@@ -1328,12 +1339,6 @@ def _plain_name(name: str) -> bool:
         and name.endswith(".json") and "\x00" not in name
 
 
-def _fsync(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 def _parent_from(state: SummitState, item: Item, base: str, *,
                  tabled: bool) -> tuple[str, ...] | None:
     """The parent of a text written from `base`: base itself, or, for a tabled text written

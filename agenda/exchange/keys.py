@@ -280,15 +280,7 @@ def revocations(recs: Iterable[Record], pinned: Mapping[str, bytes]) -> dict[str
             continue
         if record.author != code:
             continue
-        past = revoked.setdefault(device, set())
-        past.add(record.id)
-        stack = list(record.deps)
-        while stack:
-            rid = stack.pop()
-            if rid in past or rid not in by_id:
-                continue
-            past.add(rid)
-            stack.extend(by_id[rid].deps)
+        revoked.setdefault(device, set()).update({record.id}, causal_past(record, by_id))
     return revoked
 
 

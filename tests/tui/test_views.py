@@ -522,3 +522,25 @@ async def test_export_from_inside_the_editor(pair_path: Path) -> None:
         await settle(pilot)
         assert isinstance(app.screen, ExportScreen)
         assert app.screen.query_one("#file-name", Input).value
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_the_footer_under_a_dialog_shows_the_dialogs_keys(
+        pair_path: Path, size: tuple[int, int]) -> None:
+    app = make_app(pair_path, as_="IN")
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        workspace = app.screen
+        await pilot.press("N")  # a note: a dialog with a text field
+        await settle(pilot)
+        assert app.screen is not workspace
+        keys = [(k.key_display, k.description)
+                for k in workspace.query_one(AgendaFooter).query(FooterKey)]
+        descriptions = {d for _, d in keys}
+        assert "Cancel" in descriptions
+        # The screen's keys do nothing under the dialog, so they are not offered there.
+        assert not descriptions & {"Accept", "Filter", "Search", "Compile"}
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is workspace
+        assert "Accept" in {d for _, d in footer_keys(app)}

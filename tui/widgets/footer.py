@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.keys import _character_to_key
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Input, TextArea
 from textual.widgets._footer import FooterKey
 
@@ -63,8 +63,14 @@ class AgendaFooter(Footer):
     _rebuild_pending = False
     _shown: tuple[object, ...] | None = None  # what the keys were last built from
 
+    def _source(self) -> Screen[object]:
+        """Whose keys to show: the dialog's when one is open over this screen (a dialog's
+        keys are the only ones that work then), else this screen's."""
+        top = self.app.screen
+        return top if isinstance(top, ModalScreen) and top is not self.screen else self.screen
+
     def _typing(self) -> bool:
-        focused = self.screen.focused
+        focused = self._source().focused
         return isinstance(focused, Input) or (isinstance(focused, TextArea)
                                               and not focused.read_only)
 
@@ -72,7 +78,7 @@ class AgendaFooter(Footer):
         if not self._bindings_ready:
             return
         keys = shown_keys(((binding, enabled, tooltip) for _, binding, enabled, tooltip
-                           in self.screen.active_bindings.values()), self._typing())
+                           in self._source().active_bindings.values()), self._typing())
         self.styles.grid_size_columns = len(keys)
         for binding, enabled, tooltip in keys:
             key = FooterKey(binding.key, self.app.get_key_display(binding),
@@ -87,7 +93,8 @@ class AgendaFooter(Footer):
         self._bindings_ready = True
         if not screen.app.app_focus:
             return
-        if self.is_attached and screen is self.screen and not self._rebuild_pending:
+        if self.is_attached and (screen is self.screen or screen is self.app.screen) \
+                and not self._rebuild_pending:
             self._rebuild_pending = True
             self.call_after_refresh(self._rebuild)
 
@@ -95,7 +102,7 @@ class AgendaFooter(Footer):
         return (self.compact, self._typing(), *(
             (binding.key, self.app.get_key_display(binding), binding.action,
              binding.description, binding.show, binding.group, enabled, tooltip)
-            for _, binding, enabled, tooltip in self.screen.active_bindings.values()))
+            for _, binding, enabled, tooltip in self._source().active_bindings.values()))
 
     async def _rebuild(self) -> None:
         self._rebuild_pending = False
