@@ -26,7 +26,7 @@ import orjson
 from agenda.journal import is_journal
 from agenda.model import AgendaError, now_utc, to_iso
 from agenda.paths import backups_dir, daily_backup_name
-from agenda.store import APP, _apply_mode, atomic_write, file_mode
+from agenda.store import APP, _apply_mode, atomic_write, file_mode, replacing
 from agenda.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -278,9 +278,12 @@ def _write_backup(dest: Path, mode: int, manifest: dict[str, Any],
     dest.parent.mkdir(parents=True, exist_ok=True)
     remove_dead_temps(dest.parent, dest.name)
     tmp, fd = _create_temp(dest, mode, gid)
-    source = os.open(previous, os.O_RDONLY | os.O_NOFOLLOW) if previous is not None else None
-    try:
+    with replacing(tmp, dest):
+        source = None
         try:
+            # Opened inside: a previous backup that cannot be read leaves no temp file.
+            if previous is not None:
+                source = os.open(previous, os.O_RDONLY | os.O_NOFOLLOW)
             writer = ZipWriter(fd)
             writer.add(MANIFEST, orjson.dumps(manifest))
             placed = {}
@@ -296,12 +299,6 @@ def _write_backup(dest: Path, mode: int, manifest: dict[str, Any],
             os.close(fd)
             if source is not None:
                 os.close(source)
-        os.replace(tmp, dest)
-    except BaseException as exc:
-        tmp.unlink(missing_ok=True)
-        if isinstance(exc, OSError) and exc.filename in (None, str(tmp)):
-            raise OSError(exc.errno, exc.strerror, str(dest)) from exc
-        raise
     return placed
 
 

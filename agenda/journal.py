@@ -36,6 +36,7 @@ from agenda.store import (
     atomic_write,
     file_mode,
     new_file_mode,
+    read_file,
 )
 
 SCHEMA = 2
@@ -122,12 +123,7 @@ class Journal:
 
     def _read_all(self) -> None:
         stamp = _stamp(self.path)
-        try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            raise StoreError(f"{self.path} does not exist") from None
-        except OSError as exc:
-            raise StoreError(f"{self.path} cannot be read: {exc.strerror}") from None
+        raw = read_file(self.path)
         self.logs, self.puts, self.legacy = {}, {}, None
         self._lines = self._superseded = 0
         self.generation += 1

@@ -78,6 +78,16 @@ def _write_fully(fd: int, payload: bytes) -> None:
         view = view[written:]
 
 
+def read_file(path: Path) -> bytes:
+    """A store file's bytes, or one line saying why they cannot be had."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise StoreError(f"{path} does not exist") from None
+    except OSError as exc:
+        raise StoreError(f"{path} cannot be read: {exc.strerror}") from None
+
+
 def fsync_folder(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:
@@ -136,7 +146,7 @@ def atomic_write(path: Path, payload: bytes, *, mode: tuple[int, int | None] | N
     keep = file_mode(path, -1)
     if keep[0] < 0:
         keep = mode if mode is not None else (new_file_mode(path), None)
-    try:
+    with replacing(tmp, path):
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         try:
             _apply_mode(fd, *keep)
@@ -144,14 +154,22 @@ def atomic_write(path: Path, payload: bytes, *, mode: tuple[int, int | None] | N
             os.fsync(fd)
         finally:
             os.close(fd)
-        os.replace(tmp, path)
+    fsync_folder(path.parent)
+
+
+@contextmanager
+def replacing(tmp: Path, dest: Path) -> Iterator[None]:
+    """The temporary file written in the block takes dest's place at its end; on any failure
+    it is removed and dest left as it was, and an OSError names dest, not the temp file."""
+    try:
+        yield
+        os.replace(tmp, dest)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
         if isinstance(exc, OSError) and exc.filename in (None, str(tmp)):
             # Name the file the user knows, not our temp file (os.write names none at all).
-            raise OSError(exc.errno, exc.strerror, str(path)) from exc
+            raise OSError(exc.errno, exc.strerror, str(dest)) from exc
         raise
-    fsync_folder(path.parent)
 
 
 def remove_stale_temp_files(folder: Path, name: str = "*") -> None:
@@ -518,12 +536,7 @@ class AtomicStorage(Storage):
 
     def _load(self) -> None:
         stamp = _stamp(self.path)
-        try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            raise StoreError(f"{self.path} does not exist") from None
-        except OSError as exc:
-            raise StoreError(f"{self.path} cannot be read: {exc.strerror}") from None
+        raw = read_file(self.path)
         data = self._parse(raw)
         self._data = data
         self._stamp = stamp

@@ -695,12 +695,7 @@ class Workspace:
                 })
             if identity is not None:
                 genesis = identity.sign(genesis)
-            journal = Journal(path, self.lock)
-            journal.create()
-            journal.append("records", [records.encode(genesis)])
-            summit = SummitFile(slug, journal)
-            summit.op_ids.append(genesis.id)  # so that undo knows a creation when it sees one
-            self._summits[slug] = summit
+            summit = self._start_summit(slug, path, genesis)
             if identity is not None:
                 summit.sync()
                 self._write(summit, records.KEY_CERT, identity.home, {"cert": identity.cert})
@@ -1277,6 +1272,16 @@ class Workspace:
         with self.transaction():
             return self._write(self._file(slug), kind, "", body)
 
+    def _start_summit(self, slug: str, path: Path, genesis: Record) -> SummitFile:
+        """A new summit's journal holding its genesis record, written at the commit."""
+        journal = Journal(path, self.lock)
+        journal.create()
+        journal.append("records", [records.encode(genesis)])
+        summit = SummitFile(slug, journal)
+        summit.op_ids.append(genesis.id)  # so that undo knows a creation when it sees one
+        self._summits[slug] = summit
+        return summit
+
     def adopt(self, genesis: Record) -> str:
         """Start a summit from another workspace's genesis record (checked by the caller):
         its journal and index entry. The slug is the creator's, or a free variant of it."""
@@ -1292,12 +1297,7 @@ class Workspace:
                 slug = f"{base[:56]}-{n}"
             self._summits_folder()
             path = self.summits_dir / self.fresh_file(slug)
-            journal = Journal(path, self.lock)
-            journal.create()
-            journal.append("records", [records.encode(genesis)])
-            summit = SummitFile(slug, journal)
-            summit.op_ids.append(genesis.id)  # so that undo knows a creation when it sees one
-            self._summits[slug] = summit
+            summit = self._start_summit(slug, path, genesis)
             title = str(genesis.body.get("title", ""))
             self._event(summit, "", "summit.join", "",
                         f"joined summit {title}, created by {genesis.author}")
