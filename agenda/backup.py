@@ -557,17 +557,14 @@ def read_backup(path: Path) -> dict[str, bytes]:
     return files
 
 
-def _aside_folder(ws: Workspace) -> Path:
-    """A new folder for the replaced files; two restores in one second get two folders."""
+def _aside_name(ws: Workspace) -> Path:
+    """A new folder's name for the replaced files; two restores in one second get two."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     for attempt in range(1, 1000):
         aside = ws.path.with_name(f"{ws.path.stem}.replaced-{stamp}"
                                   + (f"-{attempt}" if attempt > 1 else ""))
-        try:
-            aside.mkdir(mode=0o700)
-        except FileExistsError:
-            continue
-        return aside
+        if not os.path.lexists(aside):
+            return aside
     raise AgendaError(f"Too many restores of {ws.path} this second; nothing was restored")
 
 
@@ -577,9 +574,10 @@ def restore(ws: Workspace, source: Path) -> Path:
     All or nothing: the backup's summit files are written under names no file has yet,
     the index naming them replaces the old one in one rename (the commit point), and only
     then are the old summit files removed. The workspace's intent log lists both sets
-    first, so a kill anywhere leaves the old workspace or the new, and the next writer
-    removes whichever files the committed index does not name. Returns the folder where
-    the replaced files now live.
+    first, the folder of copies, and the digest of the index about to be committed, so a
+    kill anywhere leaves the old workspace (and no folder of copies) or the new one (and
+    the copies), and the next writer removes whichever files the committed index does not
+    name. Returns the folder where the replaced files now live.
     """
     files = read_backup(source)
     with ws.lock.hold():
@@ -593,13 +591,6 @@ def restore(ws: Workspace, source: Path) -> Path:
         orphans = ws.orphans()
         current += [(f"summits/{name}", ws.summits_dir / name) for name in orphans]
         mode = file_mode(ws.path)
-        aside = _aside_folder(ws)
-        for name, path in current:
-            try:
-                raw, _ = read_consistently(ws, path)
-            except FileNotFoundError:
-                continue
-            atomic_write(aside / name.replace("/", "-"), raw, mode=mode)
         index = orjson.loads(files["workspace.json"])
         renamed: dict[str, str] = {}
         for doc in index.get("summits", {}).values():
@@ -608,15 +599,26 @@ def restore(ws: Workspace, source: Path) -> Path:
                 base = old.split(".", 1)[0] or "summit"
                 renamed[old] = ws.fresh_file(base, set(renamed.values()))
             doc["file"] = renamed[old]
+        new_index = orjson.dumps(index)
         replaced = [path.name for path in ws.files()[1:]] + orphans
-        atomic_write(ws.intent, orjson.dumps({"files": sorted({*renamed.values(), *replaced}),
-                                              "pid": os.getpid()}), mode=mode)
+        aside = _aside_name(ws)
+        atomic_write(ws.intent, orjson.dumps({
+            "files": sorted({*renamed.values(), *replaced}), "aside": aside.name,
+            "index": hashlib.sha256(new_index).hexdigest(), "pid": os.getpid()}), mode=mode)
         try:
+            aside.mkdir(mode=0o700)
+            for name, path in current:
+                try:
+                    raw, _ = read_consistently(ws, path)
+                except FileNotFoundError:
+                    continue
+                atomic_write(aside / name.replace("/", "-"), raw, mode=mode)
             ws._summits_folder()
             for old, new in renamed.items():
                 atomic_write(ws.summits_dir / new, files[f"summits/{old}"], mode=mode)
-            atomic_write(ws.path, orjson.dumps(index))
+            atomic_write(ws.path, new_index)
         finally:
-            # Done: the replaced files go; failed (a full disk): the new ones do.
+            # Done: the replaced files go; failed (a full disk): the new ones and the
+            # copies do.
             ws._recover(report=False)
     return aside

@@ -10,6 +10,7 @@ them, land in one commit or not at all.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import uuid as uuidlib
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -396,14 +397,22 @@ class Workspace:
         except FileNotFoundError:
             return
         try:
-            listed = orjson.loads(raw)["files"]
+            intent = orjson.loads(raw)
+            listed = intent["files"]
             if not isinstance(listed, list):
                 raise TypeError
         except (orjson.JSONDecodeError, KeyError, TypeError):
-            listed = []  # torn before it was ever acted on: nothing of it was written
+            intent, listed = {}, []  # torn before it was ever acted on: nothing was written
         named = self._named_on_disk()
         if named is None:
             return  # a damaged index is refused by name elsewhere; touch nothing
+        aside = self._uncommitted_aside(intent)
+        if aside is not None:
+            import shutil  # only here: a kill mid-restore is rare, start-up is not
+            shutil.rmtree(aside, ignore_errors=True)
+            if report:
+                self.recovered.append(f"an interrupted restore left {aside.name}/ with copies "
+                                      "of files it never replaced; removed")
         removed = []
         for name in listed:
             if isinstance(name, str) and name not in named and _plain_name(name):
@@ -420,6 +429,27 @@ class Workspace:
             self.recovered.append(
                 f"an interrupted operation left {', '.join(removed)} in "
                 f"{self.summits_dir.name}/; removed (the index never named them)")
+
+    def _uncommitted_aside(self, intent: object) -> Path | None:
+        """The folder of copies a restore's intent names, if that restore never committed.
+
+        A restore lists the folder it keeps the replaced files in, and the digest of the index
+        it is about to commit: once the index on disk has that digest, the copies are the
+        user's only way back and stay; before, they copy files still in place and go. The name
+        is trusted only in the one shape a restore gives it, beside the workspace."""
+        if not isinstance(intent, dict):
+            return None
+        name, digest = intent.get("aside"), intent.get("index")
+        if not (isinstance(name, str) and isinstance(digest, str) and "\x00" not in name
+                and name == Path(name).name and name.startswith(f"{self.path.stem}.replaced-")):
+            return None
+        folder = self.path.with_name(name)
+        try:
+            if hashlib.sha256(self.path.read_bytes()).hexdigest() == digest:
+                return None
+        except OSError:
+            return None  # an unreadable index is refused by name elsewhere; touch nothing
+        return folder if folder.is_dir() and not folder.is_symlink() else None
 
     def _named_on_disk(self) -> set[str] | None:
         """The summit files the committed index names, read from disk; None if unreadable."""

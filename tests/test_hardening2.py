@@ -223,11 +223,19 @@ def _after_interruption(op: Operation, path: Path) -> None:
     done = op.done(path)
     assert _leftovers(path) == []  # opening tidied up after the interrupted operation
     assert integrity.check(Workspace(path)) == []
+    # A restore keeps the replaced files in one folder of copies once it has happened, and
+    # leaves none behind when it has not.
+    assert len(_asides(path)) == (1 if done and op.name == "restore" else 0)
     if not done:
         op.run(path)  # the retry of the same command succeeds
         assert op.done(path)
         assert integrity.check(Workspace(path)) == []
+        assert len(_asides(path)) == (1 if op.name == "restore" else 0)
     assert _leftovers(path) == []
+
+
+def _asides(path: Path) -> list[Path]:
+    return list(path.parent.glob(f"{path.stem}.replaced-*"))
 
 
 def _kill_sweep(op: Operation, tmp_path: Path, every: int, how: str = "before") -> int:
@@ -841,3 +849,26 @@ def test_an_import_nobody_disturbs_runs_once(tmp_path: Path,
     import_markdown(Workspace(path), AGENDA, delegation="IN", slug="first")
     assert runs == [True, True]
     assert len(_shape(path)["first"]) == 4
+
+
+def test_an_intent_log_removes_only_a_restores_own_uncommitted_folder(tmp_path: Path) -> None:
+    """The folder of copies is removed only in the shape a restore names it, beside the
+    workspace, and only while the index is not the one the restore was committing."""
+    path = New().setup(tmp_path)
+    ws = Workspace(path)
+    index_digest = __import__("hashlib").sha256(path.read_bytes()).hexdigest()
+    names = {"foreign": tmp_path / "keep-me", "nested": tmp_path / "ws.replaced-x" / "deep",
+             "committed": tmp_path / "ws.replaced-1", "uncommitted": tmp_path / "ws.replaced-2"}
+    for folder in names.values():
+        folder.mkdir(parents=True)
+        (folder / "copy.json").write_text("{}")
+    cases = [("foreign", "0" * 64), ("nested", "0" * 64), ("committed", index_digest),
+             ("uncommitted", "0" * 64)]
+    for case, digest in cases:
+        aside = names[case].relative_to(tmp_path).as_posix()
+        ws.intent.write_bytes(json.dumps({"files": [], "aside": aside, "index": digest,
+                                          "pid": 1}).encode())
+        Workspace(path)  # opening tidies up after the interrupted operation
+        assert not ws.intent.exists()
+        assert names[case].exists() == (case != "uncommitted"), case
+    assert (tmp_path / "keep-me" / "copy.json").exists()
