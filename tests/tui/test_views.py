@@ -20,6 +20,7 @@ from textual.widgets import (
     Select,
     Static,
     TabbedContent,
+    Tabs,
     TextArea,
 )
 from textual.widgets._footer import FooterKey
@@ -544,3 +545,27 @@ async def test_the_footer_under_a_dialog_shows_the_dialogs_keys(
         await settle(pilot)
         assert app.screen is workspace
         assert "Accept" in {d for _, d in footer_keys(app)}
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_every_tab_label_is_on_screen(demo_path: Path, size: tuple[int, int]) -> None:
+    """At 80 columns the six numbered labels were wider than the item pane and "6 Log"
+    scrolled off; there the labels drop their numbers, and every one is painted."""
+    app = make_app(demo_path, as_="IN")
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        tabs = app.screen.query_one("#tabs", TabbedContent)
+        shown = screen_text(app)
+        for n, pane in enumerate(("positions", "draft", "history", "diff", "notes", "log"),
+                                 start=1):
+            tab = tabs.get_tab(pane)
+            bar = tabs.query_one(Tabs).region
+            assert tab.region.width > 0 and bar.x <= tab.region.x
+            assert tab.region.right <= bar.right <= size[0]
+            label = f"{n} {pane.title()}" if size[0] >= 100 else pane.title()
+            assert tab.label.plain == label
+        row = next(line for line in shown.splitlines() if "Positions" in line and "Log" in line)
+        assert row.rstrip().endswith("Log")
+        await pilot.resize_terminal(120, 36)
+        await settle(pilot)
+        assert tabs.get_tab("log").label.plain == "6 Log"

@@ -38,6 +38,12 @@ if TYPE_CHECKING:
 
 JOINT = "__joint__"
 TABS = ("positions", "draft", "history", "diff", "notes", "log")
+NARROW_BELOW = 100  # columns; the app's own breakpoint between "-narrow" and "-wide"
+
+
+def _tab_label(n: int, tab: str, narrow: bool) -> str:
+    return tab.title() if narrow else f"{n} {tab.title()}"
+
 
 PaletteCommand = tuple[str, str, Callable[[], Any]]
 P = TypeVar("P", bound=Widget)
@@ -129,13 +135,27 @@ class WorkspaceScreen(ReportsWorkerErrors, Screen[None]):
                 # first opened, which keeps the first paint quick.
                 with TabbedContent(id="tabs", initial="positions"):
                     for n, tab in enumerate(TABS, start=1):
-                        with TabPane(f"{n} {tab.title()}", id=tab):
+                        with TabPane(_tab_label(n, tab, self._narrow()), id=tab):
                             if tab == "positions":
                                 yield make_pane(tab)
         yield AgendaFooter()
 
     def on_mount(self) -> None:
         self._ready.add("positions")
+        self._labelled_narrow = self._narrow()
+
+    def _narrow(self) -> bool:
+        return self.app.size.width < NARROW_BELOW
+
+    def on_resize(self) -> None:
+        # Six numbered labels need 57 columns; the item pane of an 80-column terminal has 50.
+        # There the numbers go (alt+1…6 stay in the help), and every tab keeps its name.
+        narrow = self._narrow()
+        if narrow != getattr(self, "_labelled_narrow", None):
+            self._labelled_narrow = narrow
+            tabs = self.query_one("#tabs", TabbedContent)
+            for n, tab in enumerate(TABS, start=1):
+                tabs.get_tab(tab).label = _tab_label(n, tab, narrow)
 
     # Showing ------------------------------------------------------------------------------
 
