@@ -7,8 +7,9 @@
 * every commit appends one line `<crc32> <json>`, holding what the transaction added (`a`:
   documents appended to a table) and what it set (`p`: documents put under a key, for the
   few small tables that are updated, such as the labels a workspace has shown);
-* the line is written with one `write`, then fsynced; if that fails (disk full), the file is
-  truncated back to its last commit, so it holds exactly the committed state;
+* the line is written (its checksum, its JSON, its newline, never joined), then fsynced;
+  if that fails (disk full), the file is truncated back to its last commit, so it holds
+  exactly the committed state;
 * a line that is cut short or whose checksum fails, at the end of the file, is a commit that
   never finished (a SIGKILL): it is dropped on reading, and truncated by the next writer,
   which holds the workspace lock; the same damage anywhere else is refused by name;
@@ -43,9 +44,11 @@ SCHEMA = 2
 KIND = "summit"
 
 
-def _line(batch: dict[str, Any]) -> bytes:
+def _line(batch: dict[str, Any]) -> list[bytes]:
+    """A commit line in its three parts, written one after the other: joined, a 100k-item
+    import's line (170 MB) was copied twice more, and those copies set its peak memory."""
     payload = orjson.dumps(batch)
-    return b"%08x " % zlib.crc32(payload) + payload + b"\n"
+    return [b"%08x " % zlib.crc32(payload), payload, b"\n"]
 
 
 def _header() -> bytes:
@@ -263,11 +266,11 @@ class Journal:
             batch["a"] = {t: docs for t, docs in self.logs.items() if docs}
         if any(self.puts.values()):
             batch["p"] = {t: docs for t, docs in self.puts.items() if docs}
-        payload = _header() + (_line(batch) if batch else b"")
+        payload = [_header(), *(_line(batch) if batch else [])]
         # A new journal is shared as the workspace's index is (the lock file sits beside it).
         index = self._lock.path.with_suffix("")
         atomic_write(self.path, payload, mode=(new_file_mode(index), file_mode(index)[1]))
-        self._valid = len(payload)
+        self._valid = sum(map(len, payload))
         self._stamp = _stamp(self.path)
         self._lines = 1 if batch else 0
         self._superseded = 0
@@ -287,16 +290,17 @@ class Journal:
             if os.fstat(fd).st_size != self._valid:
                 os.ftruncate(fd, self._valid)  # an unfinished commit a killed writer left
             try:
-                view = memoryview(line)
-                while view:
-                    view = view[os.write(fd, view):]
+                for part in line:
+                    view = memoryview(part)
+                    while view:
+                        view = view[os.write(fd, view):]
                 os.fsync(fd)
             except BaseException:
                 os.ftruncate(fd, self._valid)
                 raise
         finally:
             os.close(fd)
-        self._valid += len(line)
+        self._valid += sum(map(len, line))
         self._lines += 1
         self._superseded += sum(1 for t, _, old in self._undo_puts if old is not None)
         self._stamp = _stamp(self.path)
