@@ -81,8 +81,9 @@ def _plainly_valid(value: Any) -> bool:
     "ask `_check_value`", which decides subclasses and names what is wrong."""
     kind = type(value)
     if kind is dict:
-        if not all(type(key) is str for key in value):
-            return False
+        for key in value:
+            if type(key) is not str:
+                return False
         elements: Any = value.values()
     elif kind is list or kind is tuple:
         elements = value
