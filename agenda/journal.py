@@ -22,8 +22,10 @@ lines) goes through the atomic temp-file-and-rename path, as the workspace index
 
 from __future__ import annotations
 
+import itertools
 import os
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +46,67 @@ SCHEMA = 2
 KIND = "summit"
 
 
-def _line(batch: dict[str, Any]) -> list[bytes]:
-    """A commit line in its three parts, written one after the other: joined, a 100k-item
-    import's line (170 MB) was copied twice more, and those copies set its peak memory."""
-    payload = orjson.dumps(batch)
-    return [b"%08x " % zlib.crc32(payload), payload, b"\n"]
+_CHUNK = 4096  # documents serialised at a time in a large commit line
+
+
+class _Line:
+    """A commit line, `<crc32> <json>\n`, as parts to write one after the other.
+
+    A large one (an import of 100k items: 170 MB of JSON) is never held whole: its JSON is
+    serialised a few thousand documents at a time, once for the checksum and again while
+    it is written. Held whole, and joined to its checksum, it set the import's peak memory.
+    The bytes are `orjson.dumps(batch)`'s exactly.
+    """
+
+    def __init__(self, batch: dict[str, Any]) -> None:
+        self.batch = batch
+        docs = sum(len(tables) for section in batch.values() for tables in section.values())
+        self.whole = orjson.dumps(batch) if docs <= _CHUNK else None
+        crc, size = 0, 0
+        for part in self._json():
+            crc, size = zlib.crc32(part, crc), size + len(part)
+        self.prefix = b"%08x " % crc
+        self.size = len(self.prefix) + size + 1
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self.prefix
+        yield from self._json()
+        yield b"\n"
+
+    def _json(self) -> Iterator[bytes]:
+        if self.whole is not None:
+            yield self.whole
+            return
+        yield b"{"
+        for n, (name, tables) in enumerate(self.batch.items()):
+            yield (b"," if n else b"") + orjson.dumps(name) + b":{"
+            for m, (table, docs) in enumerate(tables.items()):
+                yield (b"," if m else b"") + orjson.dumps(table) + b":"
+                yield from _chunks(docs)
+            yield b"}"
+        yield b"}"
+
+
+def _chunks(docs: list[Any] | dict[str, Any]) -> Iterator[bytes]:
+    """A list or an object in the bytes orjson gives it whole, a few thousand entries at a
+    time."""
+    if len(docs) <= _CHUNK:
+        yield orjson.dumps(docs)
+        return
+    if isinstance(docs, list):
+        parts: Iterator[Any] = (docs[at:at + _CHUNK] for at in range(0, len(docs), _CHUNK))
+    else:
+        entries = iter(docs.items())
+        parts = iter(lambda: dict(itertools.islice(entries, _CHUNK)), {})
+    opening, closing = (b"[", b"]") if isinstance(docs, list) else (b"{", b"}")
+    yield opening
+    for n, part in enumerate(parts):
+        yield (b"," if n else b"") + orjson.dumps(part)[1:-1]
+    yield closing
+
+
+def _line(batch: dict[str, Any]) -> _Line:
+    return _Line(batch)
 
 
 def _header() -> bytes:
@@ -266,11 +324,12 @@ class Journal:
             batch["a"] = {t: docs for t, docs in self.logs.items() if docs}
         if any(self.puts.values()):
             batch["p"] = {t: docs for t, docs in self.puts.items() if docs}
-        payload = [_header(), *(_line(batch) if batch else [])]
+        line = _line(batch) if batch else None
+        payload = itertools.chain([_header()], line or ())
         # A new journal is shared as the workspace's index is (the lock file sits beside it).
         index = self._lock.path.with_suffix("")
         atomic_write(self.path, payload, mode=(new_file_mode(index), file_mode(index)[1]))
-        self._valid = sum(map(len, payload))
+        self._valid = len(_header()) + (line.size if line else 0)
         self._stamp = _stamp(self.path)
         self._lines = 1 if batch else 0
         self._superseded = 0
@@ -300,7 +359,7 @@ class Journal:
                 raise
         finally:
             os.close(fd)
-        self._valid += sum(map(len, line))
+        self._valid += line.size
         self._lines += 1
         self._superseded += sum(1 for t, _, old in self._undo_puts if old is not None)
         self._stamp = _stamp(self.path)

@@ -27,7 +27,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -134,7 +134,7 @@ def _apply_mode(fd: int, mode: int, gid: int | None) -> None:
     os.fchmod(fd, mode & 0o777)
 
 
-def atomic_write(path: Path, payload: bytes | Sequence[bytes], *,
+def atomic_write(path: Path, payload: bytes | Iterable[bytes], *,
                  mode: tuple[int, int | None] | None = None) -> None:
     """Replace path with payload (bytes, or parts written in turn, never joined in memory)
     so that a crash at any instant leaves old or new, never half.

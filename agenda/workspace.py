@@ -11,6 +11,7 @@ them, land in one commit or not at all.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -925,7 +926,7 @@ class Workspace:
                         "justification": spec.why, "parents": []})
                     summit._take((item, text))
                     folded = joint.items[uuid]
-                    label = folded.tabled[-1].label
+                    label = sys.intern(folded.tabled[-1].label)  # "v1", held 100k times
                     event("revision.table", uuid, f"{code} tabled {label} (ADD) of item {number}")
                     journal.put("labels", text.id, label)
                     status = folded.status
@@ -935,10 +936,16 @@ class Workspace:
                     added.append(uuid)
                 summit.op_actors.add(author)
                 summit.sync()  # what `_event` does after each entry: the event log in view
+            # The new items as the snapshot numbers them, without building every item's view
+            # (a snapshot of 100k items, its memory held through the commit).
             fold = summit.folds.get(code) or summit.fold(None)
-            items = fold.numbered()
-        # One pass, not a search per item: an import of 100k items found each by scanning.
-        by_uuid = {item.uuid: item for item in items}
+            laid_out = fold.summit
+            assert laid_out is not None  # the genesis is folded: `summit.summit()` said so
+            wanted = set(added)
+            by_uuid = {uuid: fold.items[uuid].item(fold.slug, f"{s_index}.{i_index}", section)
+                       for s_index, section in enumerate(laid_out.sections, start=1)
+                       for i_index, uuid in enumerate(section.items, start=1)
+                       if uuid in wanted}
         return [by_uuid[uuid] for uuid in added]
 
     def _table_record(self, summit: SummitFile, item: str, author: str, text: str,

@@ -150,3 +150,32 @@ def test_an_import_writes_what_one_by_one_writes(sections: list[list[tuple[str, 
     assert fast[0] == slow[0]
     assert fast[1:] == slow[1:]
     assert len(fast[1]["items"]["added"]) == sum(map(len, sections))
+
+
+DOCS = st.recursive(st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.text(max_size=5),
+                    lambda inner: st.lists(inner, max_size=3)
+                    | st.dictionaries(st.text(max_size=3), inner, max_size=3), max_leaves=6)
+BATCHES = st.fixed_dictionaries({}, optional={
+    "a": st.dictionaries(st.sampled_from(["records", "events", "ops", "é\"x"]),
+                         st.lists(DOCS, max_size=9), max_size=3),
+    "p": st.dictionaries(st.sampled_from(["labels", "x"]),
+                         st.dictionaries(st.text(max_size=4), DOCS, max_size=9), max_size=2)})
+
+
+@settings(max_examples=200)
+@given(BATCHES, st.integers(1, 4))
+def test_a_commit_line_written_in_parts_is_the_line_written_whole(
+        batch: dict[str, Any], chunk: int) -> None:
+    import zlib
+
+    import orjson
+
+    from agenda import journal
+
+    payload = orjson.dumps(batch)
+    whole = b"%08x " % zlib.crc32(payload) + payload + b"\n"
+    with mock.patch.object(journal, "_CHUNK", chunk):
+        line = journal._line(batch)
+        assert b"".join(line) == whole
+        assert b"".join(line) == whole  # a second reading writes the same bytes again
+        assert line.size == len(whole)
