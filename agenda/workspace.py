@@ -870,6 +870,7 @@ class Workspace:
                 for s in sections}
             counts = {s.uuid: len(s.items) for s in sections}
             place: dict[str, int] = {}  # a spec's section reference -> its index
+            fresh: dict[str, Item] = {}  # the new items, when not folded into the views
             added: list[str] = []
             if specs:
                 if summit.legacy is not None:
@@ -884,7 +885,17 @@ class Workspace:
                         self._write(summit, records.KEY_CERT, author, {"cert": identity.cert})
                 lamport, deps = summit.every.clock(records.JOINT)
                 summit_id = summit.every.summit_id()
-                joint = summit.fold(None)
+                # A batch larger than the summit (an import into a new one) is not folded
+                # into the views as it is written: that held every item's fold through the
+                # commit (~3 KB an item) for a state nobody may read. Each item's status and
+                # label come from a scratch fold that forgets the item once read; the views
+                # are folded again, in one pass, when next asked for.
+                lean = len(summit.every) < len(specs)
+                if lean:
+                    summit.folds.clear()
+                    joint = fold_all(summit.every, None, slug)
+                else:
+                    joint = summit.fold(None)
                 journal, clock = summit.journal, self.clock
                 op_ids, op_events, op_what = summit.op_ids, summit.op_events, summit.op_what
 
@@ -925,6 +936,9 @@ class Workspace:
                         "item": uuid, "code": Code.ADD.value, "text": spec.text,
                         "justification": spec.why, "parents": []})
                     summit._take((item, text))
+                    if lean:
+                        for record in (item, text):
+                            joint.apply(record, summit.every.sort_key(record))
                     folded = joint.items[uuid]
                     label = sys.intern(folded.tabled[-1].label)  # "v1", held 100k times
                     event("revision.table", uuid, f"{code} tabled {label} (ADD) of item {number}")
@@ -934,10 +948,17 @@ class Workspace:
                         event("item.status", uuid,
                               f"item {number}: {Status.PROPOSED.value} → {status.value}")
                     added.append(uuid)
+                    if lean:
+                        # Numbered as a snapshot numbers it: last in its section, so far.
+                        fresh[uuid] = folded.item(slug, number, sections[index])
+                        del joint.items[uuid]
+                        joint._dirty.discard(uuid)
                 summit.op_actors.add(author)
                 summit.sync()  # what `_event` does after each entry: the event log in view
             # The new items as the snapshot numbers them, without building every item's view
             # (a snapshot of 100k items, its memory held through the commit).
+            if fresh:
+                return [fresh[uuid] for uuid in added]
             fold = summit.folds.get(code) or summit.fold(None)
             laid_out = fold.summit
             assert laid_out is not None  # the genesis is folded: `summit.summit()` said so
