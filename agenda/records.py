@@ -196,11 +196,14 @@ def make(*, kind: str, summit: str, scope: str, author: str, lamport: int,
     return record
 
 
-def encode(record: Record) -> dict[str, Any]:
-    """The stored form of a record: its content, its id (checked on decode) and signature."""
-    # The stored document shares the record's body: a journal holds both for every record
-    # it has written (an import of 100k items: 200k bodies, ~50 MB of copies).
-    return {"id": record.id, "record": record.content(share=True), "sig": record.sig}
+def encode(record: Record, *, share: bool = False) -> dict[str, Any]:
+    """The stored form of a record: its content, its id (checked on decode) and signature.
+
+    `share`: the document keeps the record's own body, for a journal that holds both for
+    every record it writes (an import of 100k items: 200k bodies, ~50 MB of copies); only
+    where nothing will change the document.
+    """
+    return {"id": record.id, "record": record.content(share=share), "sig": record.sig}
 
 
 def decode(doc: Any, *, verify: bool = True, strict: bool = True) -> Record:

@@ -906,7 +906,7 @@ class Workspace:
                                           created=to_iso(clock()), body=body, signer=signer)
                     if identity is not None:
                         record = identity.sign(record)
-                    journal.append("records", [records.encode(record)])
+                    journal.append("records", [records.encode(record, share=True)])
                     op_ids.append(record.id)
                     lamport, deps = lamport + 1, [record.id]
                     return record
