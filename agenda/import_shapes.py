@@ -56,12 +56,18 @@ def _inline_cached(source: str) -> tuple[Token, ...]:
 
 
 _SIMPLE_LINK = re.compile(r"\[([^\[\]\\`*_<>!&~\n]*)\]\(([^()\s<>\\`]*)\)")
+# A bracketed phrase, the negotiators' mark on most agenda lines: literal text for
+# markdown-it when the document defines no link references and no `(` or `[` follows.
+_PLAIN_BRACKETS = re.compile(r"\[[^\[\]\\`*_<>!&~\n()]*\](?![(\[])")
 
 
-def _simple_tokens(source: str) -> list[Token] | None:
-    """Tokens of a line whose only Markdown is plain `[text](url)` links (most titles), as
-    markdown-it would give them, without running its parser; None for anything else."""
-    rest = _SIMPLE_LINK.sub("", source)
+def _simple_tokens(source: str, *, brackets: bool = False) -> list[Token] | None:
+    """Tokens of a line whose only Markdown is plain `[text](url)` links (most titles) and,
+    with `brackets` (no references defined), bracketed phrases, as markdown-it would give
+    them, without running its parser; None for anything else."""
+    # Phrases first, each judged by what follows it in the line as written.
+    rest = _PLAIN_BRACKETS.sub("", source) if brackets and "[" in source else source
+    rest = _SIMPLE_LINK.sub("", rest)
     if _PLAIN_ONLY.search(rest):
         return None
     out: list[Token] = []
@@ -85,7 +91,7 @@ def inline_tokens(source: str, references: dict[str, Any] | None = None) -> list
     most titles); `references` are the document's link definitions, for `[text][ref]`."""
     if not _PLAIN_ONLY.search(source):
         return [Token("text", "", 0, content=source.strip())] if source.strip() else []
-    simple = _simple_tokens(source)
+    simple = _simple_tokens(source, brackets=not references)
     if simple is not None:
         return simple
     if references and "[" in source:

@@ -26,6 +26,7 @@ from agenda.brackets import bracket_count
 from agenda.import_shapes import NO_TEXT, clean_title_text
 from agenda.markdown import shift_headings
 from agenda.model import OPEN_STATUSES, TRANSITIONS, AgendaError, Code, Delegation, Item, Status
+from agenda.state import bulk
 from agenda.templates import find_starter
 from agenda.workspace import NewItem, SummitEntry, Workspace, check_text
 
@@ -1088,6 +1089,33 @@ def import_markdown(
     the file are reported, and with `withdraw_missing` withdrawn (the owner's) or given a SUP.
     A file that yields no item changes nothing. All of it is one transaction.
     """
+    # Parsing and building make hundreds of thousands of small acyclic objects, each batch
+    # of which set off a collection that walked all the others again (100k items: a fifth
+    # of the import's time).
+    with bulk():
+        return _import_markdown(
+            ws, text, delegation=delegation, slug=slug, title=title, delegations=delegations,
+            venue=venue, dates=dates, new_slug=new_slug, source_name=source_name, chair=chair,
+            depth=depth, literal_brackets=literal_brackets, withdraw_missing=withdraw_missing)
+
+
+def _import_markdown(
+    ws: Workspace,
+    text: str,
+    *,
+    delegation: str,
+    slug: str | None,
+    title: str | None,
+    delegations: Sequence[Delegation],
+    venue: str,
+    dates: str,
+    new_slug: str | None,
+    source_name: str,
+    chair: Delegation | None,
+    depth: int,
+    literal_brackets: bool,
+    withdraw_missing: bool,
+) -> ImportReport:
     if "\x00" in text:
         raise AgendaError(f"{source_name or 'The file'} contains NUL bytes; is it a binary "
                           "file?")
@@ -1118,7 +1146,9 @@ def import_markdown(
             slug, created = entry.slug, True
         else:
             slug, created = ws.resolve_slug(slug), False
-        state = ws.state(slug, delegation)
+        # A new summit holds no delegation's drafts yet: the joint view is the whole of it,
+        # and a second, per-delegation fold of 100k items would double the import's work.
+        state = ws.state(slug) if created else ws.state(slug, delegation)
         code = state.summit.delegation(delegation).code
         report = ImportReport(slug, source_name, code, created, notes=parsed.notes)
         if not created:

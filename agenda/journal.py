@@ -7,8 +7,9 @@
 * every commit appends one line `<crc32> <json>`, holding what the transaction added (`a`:
   documents appended to a table) and what it set (`p`: documents put under a key, for the
   few small tables that are updated, such as the labels a workspace has shown);
-* the line is written with one `write`, then fsynced; if that fails (disk full), the file is
-  truncated back to its last commit, so it holds exactly the committed state;
+* the line is written (its checksum, its JSON, its newline, never joined), then fsynced;
+  if that fails (disk full), the file is truncated back to its last commit, so it holds
+  exactly the committed state;
 * a line that is cut short or whose checksum fails, at the end of the file, is a commit that
   never finished (a SIGKILL): it is dropped on reading, and truncated by the next writer,
   which holds the workspace lock; the same damage anywhere else is refused by name;
@@ -21,8 +22,10 @@ lines) goes through the atomic temp-file-and-rename path, as the workspace index
 
 from __future__ import annotations
 
+import itertools
 import os
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +46,67 @@ SCHEMA = 2
 KIND = "summit"
 
 
-def _line(batch: dict[str, Any]) -> bytes:
-    payload = orjson.dumps(batch)
-    return b"%08x " % zlib.crc32(payload) + payload + b"\n"
+_CHUNK = 4096  # documents serialised at a time in a large commit line
+
+
+class _Line:
+    """A commit line, `<crc32> <json>\n`, as parts to write one after the other.
+
+    A large one (an import of 100k items: 170 MB of JSON) is never held whole: its JSON is
+    serialised a few thousand documents at a time, once for the checksum and again while
+    it is written. Held whole, and joined to its checksum, it set the import's peak memory.
+    The bytes are `orjson.dumps(batch)`'s exactly.
+    """
+
+    def __init__(self, batch: dict[str, Any]) -> None:
+        self.batch = batch
+        docs = sum(len(tables) for section in batch.values() for tables in section.values())
+        self.whole = orjson.dumps(batch) if docs <= _CHUNK else None
+        crc, size = 0, 0
+        for part in self._json():
+            crc, size = zlib.crc32(part, crc), size + len(part)
+        self.prefix = b"%08x " % crc
+        self.size = len(self.prefix) + size + 1
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self.prefix
+        yield from self._json()
+        yield b"\n"
+
+    def _json(self) -> Iterator[bytes]:
+        if self.whole is not None:
+            yield self.whole
+            return
+        yield b"{"
+        for n, (name, tables) in enumerate(self.batch.items()):
+            yield (b"," if n else b"") + orjson.dumps(name) + b":{"
+            for m, (table, docs) in enumerate(tables.items()):
+                yield (b"," if m else b"") + orjson.dumps(table) + b":"
+                yield from _chunks(docs)
+            yield b"}"
+        yield b"}"
+
+
+def _chunks(docs: list[Any] | dict[str, Any]) -> Iterator[bytes]:
+    """A list or an object in the bytes orjson gives it whole, a few thousand entries at a
+    time."""
+    if len(docs) <= _CHUNK:
+        yield orjson.dumps(docs)
+        return
+    if isinstance(docs, list):
+        parts: Iterator[Any] = (docs[at:at + _CHUNK] for at in range(0, len(docs), _CHUNK))
+    else:
+        entries = iter(docs.items())
+        parts = iter(lambda: dict(itertools.islice(entries, _CHUNK)), {})
+    opening, closing = (b"[", b"]") if isinstance(docs, list) else (b"{", b"}")
+    yield opening
+    for n, part in enumerate(parts):
+        yield (b"," if n else b"") + orjson.dumps(part)[1:-1]
+    yield closing
+
+
+def _line(batch: dict[str, Any]) -> _Line:
+    return _Line(batch)
 
 
 def _header() -> bytes:
@@ -263,11 +324,12 @@ class Journal:
             batch["a"] = {t: docs for t, docs in self.logs.items() if docs}
         if any(self.puts.values()):
             batch["p"] = {t: docs for t, docs in self.puts.items() if docs}
-        payload = _header() + (_line(batch) if batch else b"")
+        line = _line(batch) if batch else None
+        payload = itertools.chain([_header()], line or ())
         # A new journal is shared as the workspace's index is (the lock file sits beside it).
         index = self._lock.path.with_suffix("")
         atomic_write(self.path, payload, mode=(new_file_mode(index), file_mode(index)[1]))
-        self._valid = len(payload)
+        self._valid = len(_header()) + (line.size if line else 0)
         self._stamp = _stamp(self.path)
         self._lines = 1 if batch else 0
         self._superseded = 0
@@ -287,16 +349,17 @@ class Journal:
             if os.fstat(fd).st_size != self._valid:
                 os.ftruncate(fd, self._valid)  # an unfinished commit a killed writer left
             try:
-                view = memoryview(line)
-                while view:
-                    view = view[os.write(fd, view):]
+                for part in line:
+                    view = memoryview(part)
+                    while view:
+                        view = view[os.write(fd, view):]
                 os.fsync(fd)
             except BaseException:
                 os.ftruncate(fd, self._valid)
                 raise
         finally:
             os.close(fd)
-        self._valid += len(line)
+        self._valid += line.size
         self._lines += 1
         self._superseded += sum(1 for t, _, old in self._undo_puts if old is not None)
         self._stamp = _stamp(self.path)

@@ -70,8 +70,38 @@ class RecordError(AgendaError):
 
 def canonical(value: Any) -> bytes:
     """The canonical bytes of a JSON value; refuses anything outside the restricted set."""
-    _check_value(value, "record")
+    if not _plainly_valid(value):
+        _check_value(value, "record")  # refuses by name, or accepts what the fast walk left
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def _plainly_valid(value: Any) -> bool:
+    """The fast walk of `_check_value` over exact built-in types, with no paths built: every
+    record written goes through here (an import of 100k items writes 200k). False means
+    "ask `_check_value`", which decides subclasses and names what is wrong."""
+    kind = type(value)
+    if kind is dict:
+        for key in value:
+            if type(key) is not str:
+                return False
+        elements: Any = value.values()
+    elif kind is list or kind is tuple:
+        elements = value
+    else:
+        elements = (value,)
+    for element in elements:
+        kind = type(element)
+        if kind is str or element is None or kind is bool:
+            continue
+        if kind is int:
+            if not -_MAX_INT < element < _MAX_INT:
+                return False
+        elif kind is dict or kind is list or kind is tuple:
+            if not _plainly_valid(element):
+                return False
+        else:
+            return False
+    return True
 
 
 def _check_value(value: Any, where: str) -> None:
@@ -144,11 +174,14 @@ class Record:
     def joint(self) -> bool:
         return self.scope == JOINT
 
-    def content(self) -> dict[str, Any]:
+    def content(self, *, share: bool = False) -> dict[str, Any]:
+        """The hashed fields; `share` keeps the record's own body (never mutated) instead of
+        a copy, as a decoded record shares its stored document's."""
+        body = self.body if share and type(self.body) is dict else dict(self.body)
         return {
             "v": FORMAT, "kind": self.kind, "summit": self.summit, "scope": self.scope,
             "author": self.author, "signer": self.signer, "lamport": self.lamport,
-            "deps": list(self.deps), "created": self.created, "body": dict(self.body),
+            "deps": list(self.deps), "created": self.created, "body": body,
         }
 
 
@@ -163,9 +196,14 @@ def make(*, kind: str, summit: str, scope: str, author: str, lamport: int,
     return record
 
 
-def encode(record: Record) -> dict[str, Any]:
-    """The stored form of a record: its content, its id (checked on decode) and signature."""
-    return {"id": record.id, "record": record.content(), "sig": record.sig}
+def encode(record: Record, *, share: bool = False) -> dict[str, Any]:
+    """The stored form of a record: its content, its id (checked on decode) and signature.
+
+    `share`: the document keeps the record's own body, for a journal that holds both for
+    every record it writes (an import of 100k items: 200k bodies, ~50 MB of copies); only
+    where nothing will change the document.
+    """
+    return {"id": record.id, "record": record.content(share=share), "sig": record.sig}
 
 
 def decode(doc: Any, *, verify: bool = True, strict: bool = True) -> Record:

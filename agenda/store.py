@@ -27,7 +27,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -134,9 +134,10 @@ def _apply_mode(fd: int, mode: int, gid: int | None) -> None:
     os.fchmod(fd, mode & 0o777)
 
 
-def atomic_write(path: Path, payload: bytes, *, mode: tuple[int, int | None] | None = None
-                 ) -> None:
-    """Replace path with payload so that a crash at any instant leaves old or new, never half.
+def atomic_write(path: Path, payload: bytes | Iterable[bytes], *,
+                 mode: tuple[int, int | None] | None = None) -> None:
+    """Replace path with payload (bytes, or parts written in turn, never joined in memory)
+    so that a crash at any instant leaves old or new, never half.
 
     The new file keeps the mode and group of the one it replaces; a file that did not exist
     takes `mode` (the workspace's, see `file_mode`), else 0600.
@@ -150,7 +151,8 @@ def atomic_write(path: Path, payload: bytes, *, mode: tuple[int, int | None] | N
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         try:
             _apply_mode(fd, *keep)
-            _write_fully(fd, payload)
+            for part in [payload] if isinstance(payload, bytes) else payload:
+                _write_fully(fd, part)
             os.fsync(fd)
         finally:
             os.close(fd)

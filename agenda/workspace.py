@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import uuid as uuidlib
+import sys
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -115,7 +115,13 @@ class SummitEntry:
 
 
 def new_uuid() -> str:
-    return str(uuidlib.uuid4())
+    """A random (version 4) uuid, spelled as `str(uuid.uuid4())` spells it, at a third of its
+    cost: an import writes two or three events per item, each with one."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40
+    raw[8] = raw[8] & 0x3F | 0x80
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def check_text(text: str, *, allow_empty: bool = False) -> str:
@@ -872,41 +878,125 @@ class Workspace:
         return item
 
     def add_items(self, slug: str, new: Sequence[NewItem], *, delegation: str) -> list[Item]:
-        """Propose several items at once (an import), each with its ADD, in one commit."""
+        """Propose several items at once (an import), each with its ADD, in one commit.
+
+        The same records, events and labels as writing the items one by one through `_write`
+        and `_event`, in one pass of constant work per item: 100k items went through the
+        generic path at ~0.4 ms each. Joint records written in a row each depend on the one
+        before (what `RecordSet.clock` would say); the folds already open take each item's two
+        records as they are made, and its status and label are read from the joint fold.
+        """
         specs = [NewItem(spec.section, clean_title(spec.title, "item title"),
                          check_text(spec.text), spec.why,
                          tuple(t.strip() for t in spec.tags if t.strip()))
                  for spec in new]
         with self.transaction():
             summit = self._file(slug)
-            code = summit.summit().delegation(delegation).code
-            sections = list(summit.summit().sections)
+            root = summit.summit()
+            code = root.delegation(delegation).code
+            sections = list(root.sections)
             last_keys: dict[str, list[int] | None] = {
                 s.uuid: (_item_key(summit, s.items[-1]) if s.items else None)
                 for s in sections}
             counts = {s.uuid: len(s.items) for s in sections}
-            added = []
-            for spec in specs:
-                index = _section_index(sections, spec.section)
-                target = sections[index]
-                key = key_between(last_keys[target.uuid], None)
-                last_keys[target.uuid] = key
-                counts[target.uuid] += 1
-                number = f"{index + 1}.{counts[target.uuid]}"
-                item = self._write(summit, records.ITEM_ADD, code, {
-                    "title": spec.title, "section": target.uuid, "order": key,
-                    "tags": list(spec.tags)})
-                self._event(summit, code, "item.add", item.uuid,
-                            f"{code} proposed item {number} {spec.title}")
-                revision = self._table_record(summit, item.uuid, code, spec.text, Code.ADD,
-                                              spec.why, tabled=True, parents=())
-                self._event(summit, code, "revision.table", item.uuid,
-                            f"{code} tabled {revision.label} (ADD) of item {number}")
-                self._log_status(summit, code, item.uuid, number, Status.PROPOSED)
-                added.append(item.uuid)
-            state = summit.fold(code).snapshot()
-        # One pass, not a search per item: an import of 100k items found each by scanning.
-        by_uuid = {item.uuid: item for item in state.items}
+            place: dict[str, int] = {}  # a spec's section reference -> its index
+            fresh: dict[str, Item] = {}  # the new items, when not folded into the views
+            added: list[str] = []
+            if specs:
+                if summit.legacy is not None:
+                    raise StoreError(f"{summit.journal.path} is still in the 0.1 format")
+                if self._tx_identity is None:
+                    self._tx_identity = (self.identity(),)
+                identity = self._tx_identity[0]
+                author, signer = code, None
+                if identity is not None:
+                    author, signer = _home_author(identity.home, code), identity.device
+                    if identity.device not in summit.introduced:
+                        self._write(summit, records.KEY_CERT, author, {"cert": identity.cert})
+                lamport, deps = summit.every.clock(records.JOINT)
+                summit_id = summit.every.summit_id()
+                # A batch larger than the summit (an import into a new one) is not folded
+                # into the views as it is written: that held every item's fold through the
+                # commit (~3 KB an item) for a state nobody may read. Each item's status and
+                # label come from a scratch fold that forgets the item once read; the views
+                # are folded again, in one pass, when next asked for.
+                lean = len(summit.every) < len(specs)
+                if lean:
+                    summit.folds.clear()
+                    joint = fold_all(summit.every, None, slug)
+                else:
+                    joint = summit.fold(None)
+                journal, clock = summit.journal, self.clock
+                op_ids, op_events, op_what = summit.op_ids, summit.op_events, summit.op_what
+
+                def write(kind: str, body: dict[str, Any]) -> Record:
+                    nonlocal lamport, deps
+                    record = records.make(kind=kind, summit=summit_id, scope=records.JOINT,
+                                          author=author, lamport=lamport, deps=deps,
+                                          created=to_iso(clock()), body=body, signer=signer)
+                    if identity is not None:
+                        record = identity.sign(record)
+                    journal.append("records", [records.encode(record, share=True)])
+                    op_ids.append(record.id)
+                    lamport, deps = lamport + 1, [record.id]
+                    return record
+
+                def event(action: str, item: str, detail: str) -> None:
+                    uuid = new_uuid()
+                    journal.append("events", [{
+                        "uuid": uuid, "created": to_iso(clock()), "actor": code,
+                        "action": action, "item": item, "detail": detail, "private_to": ""}])
+                    op_events.append(uuid)
+                    op_what.append(detail)
+
+                for spec in specs:
+                    index = place.get(spec.section)
+                    if index is None:
+                        index = place[spec.section] = _section_index(sections, spec.section)
+                    target = sections[index].uuid
+                    key = key_between(last_keys[target], None)
+                    last_keys[target] = key
+                    counts[target] += 1
+                    number = f"{index + 1}.{counts[target]}"
+                    item = write(records.ITEM_ADD, {"title": spec.title, "section": target,
+                                                    "order": key, "tags": list(spec.tags)})
+                    uuid = item.uuid
+                    event("item.add", uuid, f"{code} proposed item {number} {spec.title}")
+                    text = write(records.REVISION, {
+                        "item": uuid, "code": Code.ADD.value, "text": spec.text,
+                        "justification": spec.why, "parents": []})
+                    summit._take((item, text))
+                    if lean:
+                        for record in (item, text):
+                            joint.apply(record, summit.every.sort_key(record))
+                    folded = joint.items[uuid]
+                    label = sys.intern(folded.tabled[-1].label)  # "v1", held 100k times
+                    event("revision.table", uuid, f"{code} tabled {label} (ADD) of item {number}")
+                    journal.put("labels", text.id, label)
+                    status = folded.status
+                    if status != Status.PROPOSED:
+                        event("item.status", uuid,
+                              f"item {number}: {Status.PROPOSED.value} → {status.value}")
+                    added.append(uuid)
+                    if lean:
+                        # Numbered as a snapshot numbers it: last in its section, so far.
+                        fresh[uuid] = folded.item(slug, number, sections[index])
+                        del joint.items[uuid]
+                        joint._dirty.discard(uuid)
+                summit.op_actors.add(author)
+                summit.sync()  # what `_event` does after each entry: the event log in view
+            # The new items as the snapshot numbers them, without building every item's view
+            # (a snapshot of 100k items, its memory held through the commit).
+            if fresh:
+                return [fresh[uuid] for uuid in added]
+            fold = summit.folds.get(code) or summit.fold(None)
+            laid_out = fold.summit
+            assert laid_out is not None  # the genesis is folded: `summit.summit()` said so
+            wanted = set(added)
+            by_uuid = {uuid: fold.items[uuid].item(fold.slug, f"{s_index}.{i_index}", section)
+                       for s_index, section in enumerate(laid_out.sections, start=1)
+                       for i_index, uuid in enumerate(section.items, start=1)
+                       if uuid in wanted}
         return [by_uuid[uuid] for uuid in added]
 
     def _table_record(self, summit: SummitFile, item: str, author: str, text: str,

@@ -1,7 +1,8 @@
 """An import of 100k items: time, peak memory and how long the lock is held, beside a reference.
 
-Run: python bench/bench_import_scale.py [--items N] [--repeat R]. Each measurement runs in a
-fresh process (peak memory is that process's VmHWM). Ours imports a generated Markdown agenda
+Run: python bench/bench_import_scale.py [--items N ...] [--repeat R] (default: 10k and 100k
+items, 3 runs each). Each measurement runs in a fresh process (peak memory is that process's
+VmHWM). Ours imports a generated Markdown agenda
 of N items in 10 sections into a new workspace (`summit import`'s work: parse, match, build
 and commit every record). The reference does the same work the plain way in the same run:
 a markdown-it parse of the same text and a SQLite insert (WAL, synchronous=FULL, one
@@ -112,26 +113,35 @@ def measure(script: str, source: Path) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--items", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    for items in args.items:
+        compare(items, args.repeat)
+    print("  (reference: markdown-it parse + SQLite WAL insert of the same rows; 'locked' is "
+          "the time the workspace lock is held, the reference's whole transaction)")
+
+
+def compare(items: int, repeat: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         source = Path(folder) / "agenda.md"
-        source.write_text(agenda(args.items))
+        source.write_text(agenda(items))
         size = source.stat().st_size
         ours, reference = [], []
-        for _ in range(args.repeat):
+        for _ in range(repeat):
             ours.append(measure(OURS, source))
             reference.append(measure(REFERENCE, source))
     print(f"import of {ours[0]['items']:,} items ({size / 1e6:.1f} MB of "
-          f"Markdown), medians of {args.repeat} interleaved runs, load {os.getloadavg()[0]:.1f}")
+          f"Markdown), medians of {repeat} interleaved runs, load {os.getloadavg()[0]:.1f}")
     for name in ("seconds", "peak_mb", "locked"):
         mine = statistics.median(r[name] for r in ours)
         theirs = statistics.median(r[name] for r in reference)
         print(f"  {name:8} ours {mine:9.2f}   reference {theirs:9.2f}   "
               f"ratio {mine / theirs:5.1f}×")
-    print("  (reference: markdown-it parse + SQLite WAL insert of the same rows; 'locked' is "
-          "the time the workspace lock is held, the reference's whole transaction)")
+    per_item = [statistics.median(r["peak_mb"] for r in runs) * 1024 / items
+                for runs in (ours, reference)]
+    print(f"  peak per item: ours {per_item[0]:.1f} KB, reference {per_item[1]:.1f} KB "
+          "(the interpreter's own memory included)")
 
 
 if __name__ == "__main__":

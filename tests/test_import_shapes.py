@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agenda import cli, export
@@ -314,7 +314,13 @@ LINKS = st.from_regex(r"[a-z &]{0,5}(!?\[[a-z *]{0,4}\]\([a-z:/. ]{0,6}\)[a-z ]{
                      fullmatch=True)
 
 
-@given(st.one_of(st.text(alphabet="ab [](): /.#-\\*_`<>!&~", max_size=40), LINKS))
+# Bracketed phrases beside links and loose brackets: the fast path's `brackets` case.
+PHRASES = st.from_regex(r"([a-z ,]{0,4}(\[[a-z ^]{0,4}\]|\[[a-z]{0,2}\]\([a-z]{0,2}\)|[\[\]():]))"
+                        r"{1,5}[a-z ]{0,3}", fullmatch=True)
+
+
+@settings(max_examples=400)
+@given(st.one_of(st.text(alphabet="ab [](): /.#-\\*_`<>!&~", max_size=40), LINKS, PHRASES))
 def test_the_fast_title_path_reads_as_markdown_it_does(line: str) -> None:
     from agenda.import_shapes import _INLINE, _simple_tokens, inline_tokens, plain
 
@@ -322,10 +328,12 @@ def test_the_fast_title_path_reads_as_markdown_it_does(line: str) -> None:
     parsed = _INLINE.parseInline(line)
     slow = plain(list(parsed[0].children or []) if parsed else [])
     assert plain(inline_tokens(line)) == slow
-    if _simple_tokens(line) is not None:
-        assert [(t.type, t.attrGet("href")) for t in _simple_tokens(line) or []] == \
-            [(t.type, t.attrGet("href")) for t in parsed[0].children or []
-             if t.type in ("link_open", "link_close") or t.content]
+    for brackets in (False, True):
+        fast = _simple_tokens(line, brackets=brackets)
+        if fast is not None:
+            assert [(t.type, t.attrGet("href"), t.content) for t in fast] == \
+                [(t.type, t.attrGet("href"), t.content) for t in parsed[0].children or []
+                 if t.type in ("link_open", "link_close") or t.content]
 
 
 def test_a_document_without_sections_has_details_a_preamble_and_items() -> None:

@@ -1,0 +1,181 @@
+"""The one-pass `add_items` writes exactly what writing the items one by one writes: the same
+records (ids), the same journal bytes, the same state, for new and existing summits, directly
+and through `import_markdown`."""
+
+from __future__ import annotations
+
+import itertools
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+from conftest import TickingClock
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from agenda import records
+from agenda.importer import import_markdown
+from agenda.model import Code, Delegation, Item, Status, clean_title
+from agenda.state import key_between
+from agenda.workspace import NewItem, Workspace, _item_key, _section_index, check_text
+
+SIDES = [Delegation("IN", "India"), Delegation("RU", "Russia")]
+SECTIONS = ["Opening", "Trade", "Closing"]
+
+
+def add_items_one_by_one(ws: Workspace, slug: str, new: Sequence[NewItem], *,
+                         delegation: str) -> list[Item]:
+    """The reference: each item through the generic writers other operations use, one
+    record and one event at a time (what `add_items` did before it went in one pass)."""
+    specs = [NewItem(spec.section, clean_title(spec.title, "item title"),
+                     check_text(spec.text), spec.why,
+                     tuple(t.strip() for t in spec.tags if t.strip())) for spec in new]
+    with ws.transaction():
+        summit = ws._file(slug)
+        code = summit.summit().delegation(delegation).code
+        sections = list(summit.summit().sections)
+        last_keys: dict[str, list[int] | None] = {
+            s.uuid: (_item_key(summit, s.items[-1]) if s.items else None) for s in sections}
+        counts = {s.uuid: len(s.items) for s in sections}
+        added = []
+        for spec in specs:
+            index = _section_index(sections, spec.section)
+            target = sections[index]
+            key = key_between(last_keys[target.uuid], None)
+            last_keys[target.uuid] = key
+            counts[target.uuid] += 1
+            number = f"{index + 1}.{counts[target.uuid]}"
+            item = ws._write(summit, records.ITEM_ADD, code, {
+                "title": spec.title, "section": target.uuid, "order": key,
+                "tags": list(spec.tags)})
+            ws._event(summit, code, "item.add", item.uuid,
+                      f"{code} proposed item {number} {spec.title}")
+            revision = ws._table_record(summit, item.uuid, code, spec.text, Code.ADD,
+                                        spec.why, tabled=True, parents=())
+            ws._event(summit, code, "revision.table", item.uuid,
+                      f"{code} tabled {revision.label} (ADD) of item {number}")
+            ws._log_status(summit, code, item.uuid, number, Status.PROPOSED)
+            added.append(item.uuid)
+        state = summit.fold(code).snapshot()
+    by_uuid = {item.uuid: item for item in state.items}
+    return [by_uuid[uuid] for uuid in added]
+
+
+@contextmanager
+def deterministic(folder: Path) -> Iterator[Workspace]:
+    """A workspace whose clock and event uuids repeat from one run to the next."""
+    counter = itertools.count()
+    with mock.patch("agenda.workspace.new_uuid",
+                    lambda: f"00000000-0000-4000-8000-{next(counter):012d}"):
+        ws = Workspace(folder / "ws.json", create=True, clock=TickingClock())
+        try:
+            yield ws
+        finally:
+            ws.close()
+
+
+def journal_bytes(ws: Workspace, slug: str) -> bytes:
+    return ws._file(slug).journal.path.read_bytes()
+
+
+def seen(ws: Workspace, slug: str, viewer: str | None) -> Any:
+    state = ws.state(slug, viewer)
+    return [(item, [(r.id, r.label, r.text, r.code) for r in state.history(item)])
+            for item in state.items]
+
+
+TITLES = st.text(alphabet="ab [](),.-", min_size=1, max_size=12).filter(str.strip)
+TEXTS = st.text(alphabet="ab []()\n*", min_size=1, max_size=40).filter(str.strip)
+SPECS = st.lists(st.builds(NewItem, st.sampled_from([*SECTIONS, "2", "trade"]), TITLES, TEXTS,
+                           st.sampled_from(["", "Imported from a.md"]),
+                           st.lists(st.sampled_from(["x", " y ", ""]), max_size=2)
+                           .map(tuple)),
+                 min_size=1, max_size=8)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(first=SPECS, second=st.lists(SPECS, max_size=2))
+def test_one_pass_writes_what_one_by_one_writes(first: list[NewItem],
+                                                second: list[list[NewItem]]) -> None:
+    outcomes = []
+    for add in (Workspace.add_items, add_items_one_by_one):
+        with tempfile.TemporaryDirectory() as folder, deterministic(Path(folder)) as ws:
+            slug = ws.create_summit("Fast and slow", SIDES, sections=SECTIONS).slug
+            returned = [add(ws, slug, batch, delegation="in")
+                        for batch in [first, *second]]
+            outcomes.append((journal_bytes(ws, slug), returned, seen(ws, slug, None),
+                             seen(ws, slug, "IN"), seen(ws, slug, "RU"),
+                             [(e.action, e.detail) for e in ws.state(slug).events]))
+    fast, slow = outcomes
+    assert fast[0] == slow[0]  # the journal, byte for byte: records, events, labels, ops
+    assert fast[1:] == slow[1:]
+    assert any(e[0] == "item.add" for e in fast[5])
+
+
+def agenda_text(sections: list[list[tuple[str, str]]]) -> str:
+    lines = ["# Imported summit", ""]
+    for n, items in enumerate(sections):
+        lines += [f"## Section {n}", ""]
+        lines += [f"- {title}: {text}" for title, text in items]
+        lines.append("")
+    return "\n".join(lines)
+
+
+WORDS = st.text(alphabet="abc [x]", min_size=1, max_size=10).filter(lambda s: s.strip(" []"))
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(st.tuples(WORDS, WORDS), min_size=1, max_size=5),
+                min_size=1, max_size=3))
+def test_an_import_writes_what_one_by_one_writes(sections: list[list[tuple[str, str]]]
+                                                 ) -> None:
+    text = agenda_text(sections)
+    outcomes = []
+    for add in (Workspace.add_items, add_items_one_by_one):
+        with tempfile.TemporaryDirectory() as folder, deterministic(Path(folder)) as ws, \
+                mock.patch.object(Workspace, "add_items", add):
+            report = import_markdown(ws, text, delegation="IN", source_name="a.md",
+                                     delegations=SIDES)
+            again = import_markdown(ws, text + "\n- One more: [new] text\n",
+                                    delegation="IN", slug=report.slug, source_name="a.md")
+            outcomes.append((journal_bytes(ws, report.slug), report.to_json(),
+                             again.to_json(), seen(ws, report.slug, None),
+                             seen(ws, report.slug, "IN")))
+    fast, slow = outcomes
+    assert fast[0] == slow[0]
+    assert fast[1:] == slow[1:]
+    assert len(fast[1]["items"]["added"]) == sum(map(len, sections))
+
+
+DOCS = st.recursive(st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.text(max_size=5),
+                    lambda inner: st.lists(inner, max_size=3)
+                    | st.dictionaries(st.text(max_size=3), inner, max_size=3), max_leaves=6)
+BATCHES = st.fixed_dictionaries({}, optional={
+    "a": st.dictionaries(st.sampled_from(["records", "events", "ops", "é\"x"]),
+                         st.lists(DOCS, max_size=9), max_size=3),
+    "p": st.dictionaries(st.sampled_from(["labels", "x"]),
+                         st.dictionaries(st.text(max_size=4), DOCS, max_size=9), max_size=2)})
+
+
+@settings(max_examples=200)
+@given(BATCHES, st.integers(1, 4))
+def test_a_commit_line_written_in_parts_is_the_line_written_whole(
+        batch: dict[str, Any], chunk: int) -> None:
+    import zlib
+
+    import orjson
+
+    from agenda import journal
+
+    payload = orjson.dumps(batch)
+    whole = b"%08x " % zlib.crc32(payload) + payload + b"\n"
+    with mock.patch.object(journal, "_CHUNK", chunk):
+        line = journal._line(batch)
+        assert b"".join(line) == whole
+        assert b"".join(line) == whole  # a second reading writes the same bytes again
+        assert line.size == len(whole)
