@@ -9,6 +9,7 @@ import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import cached_property
 
 from agenda.frozen import frozen
 
@@ -205,6 +206,13 @@ class Revision:
     id: str = ""  # the record id (SHA-256 of the record's canonical bytes)
     was: str = ""  # the label this workspace showed before concurrent texts met, if other
     after_final: bool = False  # tabled concurrently with the confirms that made it final
+
+    @cached_property
+    def brackets(self) -> int:
+        """The rules' bracket count of this text, counted once: the status, the listing and
+        the exports all ask for it (stored beside the fields, never compared or hashed)."""
+        from agenda.brackets import bracket_count  # only when counted: start-up needs no regexes
+        return bracket_count(self.text)
 
     @property
     def short(self) -> str:

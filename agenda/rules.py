@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from agenda.brackets import bracket_count
 from agenda.model import TRANSITIONS, Code, Revision, Status, Summit
 
 # Decisions a delegation may record on an item, with the status they lead to.
@@ -70,7 +69,7 @@ def agreement_gap(summit: Summit, latest: Revision | None,
     if missing:
         verb = "has" if len(missing) == 1 else "have"
         return f"{', '.join(missing)} {verb} not accepted {latest.label}"
-    count = bracket_count(latest.text)
+    count = latest.brackets
     if count:
         return f"{latest.label} still has {count} bracket{'s' if count != 1 else ''}"
     return None
@@ -82,7 +81,7 @@ def text_status(summit: Summit, tabled: Sequence[Revision],
     latest = tabled[-1] if tabled else None
     if agreement_gap(summit, latest, positions) is None:
         return Status.AGREED_AD_REF
-    if latest is not None and bracket_count(latest.text):
+    if latest is not None and latest.brackets:
         return Status.BRACKETED
     if len(tabled) <= 1:
         return Status.PROPOSED

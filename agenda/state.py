@@ -23,7 +23,6 @@ from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
 from agenda import records, rules
-from agenda.brackets import bracket_count
 from agenda.frozen import frozen
 from agenda.model import (
     Acceptance,
@@ -796,7 +795,8 @@ class SummitState:
         return latest.text if latest else ""
 
     def bracket_count(self, item: Item) -> int:
-        return bracket_count(self.current_text(item))
+        latest = self.latest(item)
+        return latest.brackets if latest else 0
 
     def total_brackets(self) -> int:
         return sum(self.bracket_count(item) for item in self.items)
