@@ -9,9 +9,8 @@ import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from enum import StrEnum
-from functools import cached_property
 
-from agenda.frozen import frozen
+from agenda.frozen import cached, frozen
 
 
 class AgendaError(Exception):
@@ -207,7 +206,7 @@ class Revision:
     was: str = ""  # the label this workspace showed before concurrent texts met, if other
     after_final: bool = False  # tabled concurrently with the confirms that made it final
 
-    @cached_property
+    @cached
     def brackets(self) -> int:
         """The rules' bracket count of this text, counted once: the status, the listing and
         the exports all ask for it (stored beside the fields, never compared or hashed)."""

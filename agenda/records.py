@@ -16,12 +16,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import field
-from functools import cached_property
 from typing import Any
 
 import orjson
 
-from agenda.frozen import frozen
+from agenda.frozen import cached, frozen
 from agenda.model import AgendaError, Code, Status
 
 FORMAT = 1
@@ -160,7 +159,7 @@ class Record:
         """Converted from a 0.1 workspace: keeps its old uuid and, for revisions, its old hash."""
         return bool(self.body.get("legacy"))
 
-    @cached_property
+    @cached
     def uuid(self) -> str:
         legacy_uuid = self.body.get("uuid") if self.legacy else None
         return legacy_uuid if isinstance(legacy_uuid, str) else uuid_from_id(self.id)

@@ -111,3 +111,25 @@ def test_the_first_instance_compiles_init_for_every_later_one() -> None:
     first = Sub(1, "b")  # through a subclass: the compiled __init__ lands on the class itself
     assert ours.__dict__["__init__"] is not lazy
     assert first == Sub(1, "b") and first.c == () and ours(1, "b") != first
+
+
+def test_cached_is_computed_once_and_never_compared() -> None:
+    from agenda.frozen import cached, frozen
+
+    calls: list[int] = []
+
+    @frozen
+    class Text:
+        body: str
+
+        @cached
+        def length(self) -> int:
+            calls.append(1)
+            return len(self.body)
+
+    a, b = Text("abc"), Text("abc")
+    assert a.length == 3 and a.length == 3 and calls == [1]
+    assert a == b and hash(a) == hash(b)  # b has no kept value yet: fields alone compare
+    assert Text.length.name == "length"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        a.body = "x"  # type: ignore[misc]
