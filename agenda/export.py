@@ -12,7 +12,7 @@ import html
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -30,7 +30,9 @@ from agenda.templates import TemplateInfo, find_template, search_dirs
 from agenda.text import document_safe
 
 
+@lru_cache(maxsize=8192)
 def stamp(moment: datetime) -> str:
+    # A brief stamps every draft and note: strftime was a tenth of its template time.
     return f"{when(moment)} UTC"
 
 
@@ -117,13 +119,20 @@ class ItemView:
         return self.revision.text if self.revision else ""
 
     @cached_property
+    def _positions(self) -> dict[str, Revision]:
+        # Read once: the table, the heading and the compilation all ask for them.
+        return self._state.positions(self._item)
+
+    @cached_property
     def positions(self) -> list[tuple[str, str]]:
-        return [(code, r.label) for code, r in self._state.positions(self._item).items()]
+        return [(code, r.label) for code, r in self._positions.items()]
 
     @cached_property
     def compilation(self) -> str:
         """The rolling text: the sides' positions merged, divergences in labelled brackets."""
-        return compile_text(self._state, self._item)
+        if not self._positions:
+            return ""
+        return compile_item(self._state, self._item).result.text
 
     @cached_property
     def brackets(self) -> int:

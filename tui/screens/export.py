@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
@@ -44,9 +46,56 @@ def export_templates() -> list[TemplateInfo]:
     return _TEMPLATES
 
 
+# What the preview showed, per state read and per (template, its file's version, viewer): a
+# state never changes, so opening the screen again on it shows the same document at once
+# instead of rendering it again (the whole demo brief: most of the preview's time).
+_RENDERED: weakref.WeakKeyDictionary[SummitState, dict[tuple[str, int, str | None], str]] = (
+    weakref.WeakKeyDictionary())
+_RENDERED_LOCK = threading.Lock()
+
+
+def _version(info: TemplateInfo) -> int:
+    try:
+        return info.path.stat().st_mtime_ns
+    except OSError:
+        return -1
+
+
+def cached_render(state: SummitState, info: TemplateInfo, code: str | None) -> str | None:
+    with _RENDERED_LOCK:
+        return _RENDERED.get(state, {}).get((info.name, _version(info), code))
+
+
+def keep_render(state: SummitState, info: TemplateInfo, code: str | None, text: str) -> None:
+    with _RENDERED_LOCK:
+        _RENDERED.setdefault(state, {})[(info.name, _version(info), code)] = text
+
+
 def default_file_name(slug: str, template: str, delegation: str | None) -> str:
     whose = f"-{delegation.lower()}" if delegation else ""
     return f"{slug}-{template}{whose}.md"
+
+
+_SCREEN = "export"
+
+
+def open_export(app: App[object], state: SummitState) -> None:
+    """Show the export screen, the one already built when the viewer is the same.
+
+    Building it (its widgets and their styles) was most of the time from the key to the
+    preview; a kept screen only takes the newer state and shows its cached document.
+    """
+    if app.is_screen_installed(_SCREEN):
+        screen = app.get_screen(_SCREEN)
+        if isinstance(screen, ExportScreen) and screen.state.viewer == state.viewer:
+            app.push_screen(_SCREEN)
+            if screen.state is not state:
+                screen.state = state
+                screen.refresh_preview()
+            return
+        app.uninstall_screen(_SCREEN)
+    app.install_screen(ExportScreen(state), _SCREEN)
+    app.push_screen(_SCREEN)
 
 
 class ExportScreen(ReportsWorkerErrors, Screen[None]):
@@ -122,17 +171,24 @@ class ExportScreen(ReportsWorkerErrors, Screen[None]):
         name, code = choice
         self.query_one("#file-name", Input).value = str(
             Path.cwd() / default_file_name(self.state.summit.slug, name, code))
+        cached = cached_render(self.state, self.templates[name], code)
+        if cached is not None:
+            self.workers.cancel_group(self, "export")  # an older choice must not overwrite it
+            self._show(cached)
+            return
         self._render_markdown(name, code)
 
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
     def _render_markdown(self, name: str, code: str | None) -> None:
         from agenda.export import render
 
+        state = self.state
         try:
-            text = render(self.summit_app.ws, self.state.summit.slug, name, viewer=code)
+            text = render(self.summit_app.ws, state.summit.slug, name, viewer=code)
         except AgendaError as error:
             self.app.call_from_thread(self.notify, str(error), severity="error", markup=False)
             return
+        keep_render(state, self.templates[name], code, text)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show, text)
 

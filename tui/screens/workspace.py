@@ -422,12 +422,12 @@ class WorkspaceScreen(ReportsWorkerErrors, Screen[None]):
             self.app.push_screen(DashboardScreen(self.state))
 
     def action_export(self) -> None:
-        from tui.screens.export import ExportScreen, export_available
+        from tui.screens.export import export_available, open_export
 
         if not export_available():
             self.notify("Export is not available in this version yet", severity="warning")
         elif self.state is not None:
-            self.app.push_screen(ExportScreen(self.state))
+            open_export(self.app, self.state)
 
     def action_act_as(self) -> None:
         from tui.screens.modals import ChoiceScreen

@@ -1,0 +1,91 @@
+"""The export screen is kept between visits and shows a document already rendered at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.widgets import Select, TextArea
+from tui_helpers import make_app, settle
+
+from agenda import export
+from agenda.demo import DEMO_SLUG
+from tui.screens.export import ExportScreen, open_export
+from tui.screens.workspace import WorkspaceScreen
+
+
+@pytest.fixture
+def renders(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str | None]]:
+    """Every (template, viewer) the screen actually rendered."""
+    calls: list[tuple[str, str | None]] = []
+    real = export.render
+
+    def counting(ws: Any, slug: str, template: str = "agenda", **options: Any) -> str:
+        calls.append((template, options.get("viewer")))
+        return real(ws, slug, template, **options)
+
+    monkeypatch.setattr(export, "render", counting)
+    return calls
+
+
+async def test_a_second_visit_on_the_same_state_renders_nothing(
+        demo_path: Path, renders: list[tuple[str, str | None]]) -> None:
+    app = make_app(demo_path, as_="IN")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("x")
+        await settle(pilot)
+        first = app.screen
+        assert isinstance(first, ExportScreen)
+        agenda_text = first.query_one("#preview", TextArea).text
+        first.query_one("#template", Select).value = "brief"
+        await settle(pilot)
+        brief_text = first.query_one("#preview", TextArea).text
+        assert renders == [("agenda", None), ("brief", "IN")]
+        assert brief_text != agenda_text
+
+        # Back to the agenda, away and back again: each document comes from the cache.
+        first.query_one("#template", Select).value = "agenda"
+        await settle(pilot)
+        assert first.query_one("#preview", TextArea).text == agenda_text
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, WorkspaceScreen)
+        await pilot.press("x")
+        await settle(pilot)
+        assert app.screen is first
+        assert first.query_one("#preview", TextArea).text == agenda_text
+        assert first.markdown == agenda_text
+        assert renders == [("agenda", None), ("brief", "IN")]
+
+
+async def test_a_newer_state_is_rendered_again_and_another_viewer_gets_its_own_screen(
+        demo_path: Path, renders: list[tuple[str, str | None]]) -> None:
+    app = make_app(demo_path, as_="IN")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("x")
+        await settle(pilot)
+        first = app.screen
+        assert isinstance(first, ExportScreen)
+        before = first.query_one("#preview", TextArea).text
+        await pilot.press("escape")
+        await settle(pilot)
+
+        app.ws.retitle_item(DEMO_SLUG, "1.1", "A title the preview must show")
+        newer = app.ws.state(DEMO_SLUG, "IN")
+        open_export(app, newer)
+        await settle(pilot)
+        assert app.screen is first and first.state is newer
+        after = first.query_one("#preview", TextArea).text
+        assert "A title the preview must show" in after and after != before
+        assert renders == [("agenda", None), ("agenda", None)]
+        await pilot.press("escape")
+        await settle(pilot)
+
+        joint = app.ws.state(DEMO_SLUG, None)
+        open_export(app, joint)
+        await settle(pilot)
+        assert isinstance(app.screen, ExportScreen) and app.screen is not first
+        assert "brief" not in app.screen.templates  # the joint view is offered no brief
