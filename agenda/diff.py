@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import accumulate, chain, compress, count, islice, takewhile
+from operator import add
 from typing import Literal, NamedTuple, cast
 
 from agenda.frozen import frozen
@@ -623,12 +624,170 @@ def _early(a: str, b: str) -> tuple[bool, list[Op]]:
     return True, [op for op in ops if op.text]
 
 
+# Below this many characters (both sides) a block is tokenised whole: aligning units first
+# costs more than it saves.
+_UNITS_FROM = 512
+# Spacing that a space joins into one token: a unit starting with it does not start a token.
+_RUN_ON = frozenset(" \t\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003"
+                    "\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+
+
+class _Units:
+    """Space-separated chunks as ids shared by both texts, each distinct one weighed once.
+
+    A text is cut after every space (str.split, in C): chunk k stands for itself and the
+    space after it, the last for itself alone (keyed apart, as a tuple). A cut is between
+    tokens unless spacing that joins a space follows it, which clean[id] records.
+    """
+
+    def __init__(self) -> None:
+        self.ids: defaultdict[str | tuple[str], int] = defaultdict(count().__next__)
+        self.words: list[int] = []
+        self.clean: list[bool] = []
+        self.tokens: list[list[str]] = []
+        self.flags: list[list[bool]] = []
+
+    def encode(self, text: str) -> tuple[list[int], list[int]]:
+        """The ids of text's units and each unit's offset (and one past the end)."""
+        chunks: list[str | tuple[str]] = list(text.split(" "))
+        last = cast(str, chunks[-1])
+        chunks[-1] = (last,)
+        ids = self.ids
+        codes = list(map(ids.__getitem__, chunks))
+        if len(ids) > len(self.words):
+            findall = _patterns().token.findall
+            for key in islice(ids, len(self.words), None):
+                unit = key[0] if isinstance(key, tuple) else key + " "
+                tokens = findall(unit)
+                flags = list(map(is_word, tokens))
+                self.tokens.append(tokens)
+                self.flags.append(flags)
+                self.words.append(sum(flags))
+                self.clean.append(not unit or unit[0] not in _RUN_ON)
+        chunks[-1] = last
+        # Offset of chunk k: the lengths before it and one space after each.
+        offsets = list(map(add, accumulate(map(len, cast(list[str], chunks)), initial=0),
+                           count()))
+        return codes, offsets
+
+
+def _lone_change(
+    ta: list[str], tb: list[str], fa: list[bool], fb: list[bool]
+) -> list[Op] | None:
+    """A small changed span whose tokens, past the shared edges, share none: its exact ops.
+
+    fa and fb say which tokens are words.
+    """
+    width = min(len(ta), len(tb))
+    p = 0
+    while p < width and ta[p] == tb[p]:
+        p += 1
+    s = 0
+    while s < width - p and ta[-1 - s] == tb[-1 - s]:
+        s += 1
+    ma, mb = ta[p : len(ta) - s], tb[p : len(tb) - s]
+    if not set(ma).isdisjoint(mb):
+        return None
+    ea, eb = len(ta) - s, len(tb) - s
+    ops = [Op("equal", "".join(ta[:p]), sum(fa[:p])),
+           Op("delete", "".join(ma), sum(fa[p:ea])),
+           Op("insert", "".join(mb), sum(fb[p:eb])),
+           Op("equal", "".join(ta[ea:]), sum(fa[ea:]))]
+    return [op for op in ops if op.text]
+
+
+# Changed spans of at most this many tokens a side try _lone_change first.
+_LONE_TOKENS = 16
+
+
+def _by_units(xa: str, xb: str, units: _Units, vocab: _Vocab) -> list[Op] | None:
+    """Word diff of a changed block, aligning units in C and tokenising only the changed ones.
+
+    None when the block is for the token path: too big to align exactly, or read as replaced
+    (which the token path decides, keeping shared spacing at the edges).
+    """
+    from rapidfuzz.distance import Indel
+    ia, oa = units.encode(xa)
+    ib, ob = units.encode(xb)
+    if len(ia) * len(ib) > _MAX_CELLS:
+        return None
+    uw, clean, tokens, flags = units.words, units.clean, units.tokens, units.flags
+    wa = list(accumulate(map(uw.__getitem__, ia), initial=0))
+    wb = list(accumulate(map(uw.__getitem__, ib), initial=0))
+    word = _word_test(vocab)
+    ops: list[Op] = []
+    # as_list() is much faster than Opcode objects; its stub types every field as str | int.
+    opcodes = cast(list[tuple[str, int, int, int, int]], Indel.opcodes(ia, ib).as_list())
+    na, nb = len(ia), len(ib)
+    # Equal runs (start a, start b, length), each cut back so that its edges next to a change
+    # are between tokens: the units given back to the change are equal on both sides.
+    runs = [(i1, j1, i2 - i1) for tag, i1, i2, j1, _ in opcodes if tag == "equal"]
+    ai = bi = 0
+    for k, (i1, j1, n) in enumerate([*runs, (na, nb, 0)]):
+        if n:
+            # A unit after a change must start a token (the first unit of a text always does).
+            while n and (i1 or j1) and (i1 > ai or j1 > bi) and not clean[ia[i1]]:
+                i1, j1, n = i1 + 1, j1 + 1, n - 1
+            end = i1 + n
+            nxt = runs[k + 1] if k + 1 < len(runs) else (na, nb, 0)
+            if nxt[0] > end or nxt[1] > j1 + n:
+                while n and ((end < na and not clean[ia[end]])
+                             or (j1 + n < nb and not clean[ib[j1 + n]])):
+                    end, n = end - 1, n - 1
+        if i1 > ai or j1 > bi:
+            xs, ys = xa[oa[ai] : oa[i1]], xb[ob[bi] : ob[j1]]
+            if not xs:
+                ops.append(Op("insert", ys, wb[j1] - wb[bi]))
+            elif not ys:
+                ops.append(Op("delete", xs, wa[i1] - wa[ai]))
+            else:
+                # The units' own tokens, when no cut inside the span joins two tokens.
+                if all(map(clean.__getitem__, ia[ai + 1 : i1])):
+                    ta = list(chain.from_iterable(map(tokens.__getitem__, ia[ai:i1])))
+                    fa = list(chain.from_iterable(map(flags.__getitem__, ia[ai:i1])))
+                else:
+                    ta = tokenize(xs)
+                    fa = list(map(word, ta))
+                if all(map(clean.__getitem__, ib[bi + 1 : j1])):
+                    tb = list(chain.from_iterable(map(tokens.__getitem__, ib[bi:j1])))
+                    fb = list(chain.from_iterable(map(flags.__getitem__, ib[bi:j1])))
+                else:
+                    tb = tokenize(ys)
+                    fb = list(map(word, tb))
+                lone = (_lone_change(ta, tb, fa, fb)
+                        if len(ta) <= _LONE_TOKENS and len(tb) <= _LONE_TOKENS else None)
+                if lone is None:
+                    blk = _Block(ta, tb, vocab)
+                    lone = _word_span(blk, 0, len(ta), 0, len(tb), 0)
+                ops.extend(lone)
+        if n:
+            ops.append(Op("equal", xa[oa[i1] : oa[i1 + n]], wa[i1 + n] - wa[i1]))
+        ai, bi = i1 + n, j1 + n
+    ops = _cleanup(ops)
+    if _unalike(wa[-1], wb[-1], sum(op.words or 0 for op in ops if op.op == "equal")):
+        return None
+    return ops
+
+
+def _word_test(vocab: _Vocab) -> Callable[[str], bool]:
+    """is_word, remembered per token in the vocabulary."""
+    ids, flags = vocab.ids, vocab.word
+
+    def word(token: str) -> bool:
+        code = ids[token]
+        if code >= len(flags):
+            flags.extend(map(is_word, islice(ids, len(flags), None)))
+        return flags[code]
+
+    return word
+
+
 def diff_words(a: str, b: str) -> list[Op]:
     """Word diff: lines are matched first (as git does), then words inside changed blocks."""
     if a == b:
         return [Op("equal", a)] if a else []
     la, lb = lines(a), lines(b)
-    vocab = _Vocab()
+    vocab, units = _Vocab(), _Units()
     ops: list[Op] = []
     for equal, a1, a2, b1, b2 in _pieces(la, lb):
         if equal:
@@ -639,6 +798,11 @@ def diff_words(a: str, b: str) -> list[Op]:
         if early:
             ops.extend(early)
             continue
+        if len(xa) + len(xb) >= _UNITS_FROM:
+            by_units = _by_units(xa, xb, units, vocab)
+            if by_units is not None:
+                ops.extend(by_units)
+                continue
         # What the texts share at their edges is cut off between tokens, so only what lies
         # between the first and the last difference is tokenised.
         head, tail = shared_edges([xa, xb])
