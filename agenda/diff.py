@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import accumulate, chain, compress, count, islice, takewhile
-from operator import add
 from typing import Literal, NamedTuple, cast
 
 from agenda.frozen import frozen
@@ -647,8 +646,8 @@ class _Units:
         self.tokens: list[list[str]] = []
         self.flags: list[list[bool]] = []
 
-    def encode(self, text: str) -> tuple[list[int], list[int]]:
-        """The ids of text's units and each unit's offset (and one past the end)."""
+    def encode(self, text: str) -> tuple[list[int], list[str]]:
+        """The ids of text's units, and its chunks."""
         chunks: list[str | tuple[str]] = list(text.split(" "))
         last = cast(str, chunks[-1])
         chunks[-1] = (last,)
@@ -665,10 +664,7 @@ class _Units:
                 self.words.append(sum(flags))
                 self.clean.append(not unit or unit[0] not in _RUN_ON)
         chunks[-1] = last
-        # Offset of chunk k: the lengths before it and one space after each.
-        offsets = list(map(add, accumulate(map(len, cast(list[str], chunks)), initial=0),
-                           count()))
-        return codes, offsets
+        return codes, cast(list[str], chunks)
 
 
 def _lone_change(
@@ -707,18 +703,25 @@ def _by_units(xa: str, xb: str, units: _Units, vocab: _Vocab) -> list[Op] | None
     (which the token path decides, keeping shared spacing at the edges).
     """
     from rapidfuzz.distance import Indel
-    ia, oa = units.encode(xa)
-    ib, ob = units.encode(xb)
+    ia, ca = units.encode(xa)
+    ib, cb = units.encode(xb)
     if len(ia) * len(ib) > _MAX_CELLS:
         return None
     uw, clean, tokens, flags = units.words, units.clean, units.tokens, units.flags
-    wa = list(accumulate(map(uw.__getitem__, ia), initial=0))
-    wb = list(accumulate(map(uw.__getitem__, ib), initial=0))
     word = _word_test(vocab)
+    na, nb = len(ia), len(ib)
+
+    # Units i:j of a text as text (each chunk with the space after it, but the last) and
+    # their words, joined and summed in C; no offsets or running sums over whole texts.
+    def text_a(i: int, j: int) -> str:
+        return " ".join(ca[i:j]) + " " if j < na else " ".join(ca[i:j])
+
+    def text_b(i: int, j: int) -> str:
+        return " ".join(cb[i:j]) + " " if j < nb else " ".join(cb[i:j])
+
     ops: list[Op] = []
     # as_list() is much faster than Opcode objects; its stub types every field as str | int.
     opcodes = cast(list[tuple[str, int, int, int, int]], Indel.opcodes(ia, ib).as_list())
-    na, nb = len(ia), len(ib)
     # Equal runs (start a, start b, length), each cut back so that its edges next to a change
     # are between tokens: the units given back to the change are equal on both sides.
     runs = [(i1, j1, i2 - i1) for tag, i1, i2, j1, _ in opcodes if tag == "equal"]
@@ -735,24 +738,23 @@ def _by_units(xa: str, xb: str, units: _Units, vocab: _Vocab) -> list[Op] | None
                              or (j1 + n < nb and not clean[ib[j1 + n]])):
                     end, n = end - 1, n - 1
         if i1 > ai or j1 > bi:
-            xs, ys = xa[oa[ai] : oa[i1]], xb[ob[bi] : ob[j1]]
-            if not xs:
-                ops.append(Op("insert", ys, wb[j1] - wb[bi]))
-            elif not ys:
-                ops.append(Op("delete", xs, wa[i1] - wa[ai]))
+            if ai == i1:
+                ops.append(Op("insert", text_b(bi, j1), sum(map(uw.__getitem__, ib[bi:j1]))))
+            elif bi == j1:
+                ops.append(Op("delete", text_a(ai, i1), sum(map(uw.__getitem__, ia[ai:i1]))))
             else:
                 # The units' own tokens, when no cut inside the span joins two tokens.
                 if all(map(clean.__getitem__, ia[ai + 1 : i1])):
                     ta = list(chain.from_iterable(map(tokens.__getitem__, ia[ai:i1])))
                     fa = list(chain.from_iterable(map(flags.__getitem__, ia[ai:i1])))
                 else:
-                    ta = tokenize(xs)
+                    ta = tokenize(text_a(ai, i1))
                     fa = list(map(word, ta))
                 if all(map(clean.__getitem__, ib[bi + 1 : j1])):
                     tb = list(chain.from_iterable(map(tokens.__getitem__, ib[bi:j1])))
                     fb = list(chain.from_iterable(map(flags.__getitem__, ib[bi:j1])))
                 else:
-                    tb = tokenize(ys)
+                    tb = tokenize(text_b(bi, j1))
                     fb = list(map(word, tb))
                 lone = (_lone_change(ta, tb, fa, fb)
                         if len(ta) <= _LONE_TOKENS and len(tb) <= _LONE_TOKENS else None)
@@ -761,10 +763,11 @@ def _by_units(xa: str, xb: str, units: _Units, vocab: _Vocab) -> list[Op] | None
                     lone = _word_span(blk, 0, len(ta), 0, len(tb), 0)
                 ops.extend(lone)
         if n:
-            ops.append(Op("equal", xa[oa[i1] : oa[i1 + n]], wa[i1 + n] - wa[i1]))
+            ops.append(Op("equal", text_a(i1, i1 + n), sum(map(uw.__getitem__, ia[i1 : i1 + n]))))
         ai, bi = i1 + n, j1 + n
     ops = _cleanup(ops)
-    if _unalike(wa[-1], wb[-1], sum(op.words or 0 for op in ops if op.op == "equal")):
+    words_a, words_b = sum(map(uw.__getitem__, ia)), sum(map(uw.__getitem__, ib))
+    if _unalike(words_a, words_b, sum(op.words or 0 for op in ops if op.op == "equal")):
         return None
     return ops
 
@@ -801,6 +804,8 @@ def diff_words(a: str, b: str) -> list[Op]:
         if len(xa) + len(xb) >= _UNITS_FROM:
             by_units = _by_units(xa, xb, units, vocab)
             if by_units is not None:
+                if len(xa) == len(a) and len(xb) == len(b):
+                    return by_units  # one block, cleaned up already (a fixed point)
                 ops.extend(by_units)
                 continue
         # What the texts share at their edges is cut off between tokens, so only what lies
