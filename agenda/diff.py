@@ -645,6 +645,7 @@ class _Units:
         self.clean: list[bool] = []
         self.tokens: list[list[str]] = []
         self.flags: list[list[bool]] = []
+        self.ends: list[bool] = []  # the unit ends a sentence
 
     def encode(self, text: str) -> tuple[list[int], list[str]]:
         """The ids of text's units, and its chunks."""
@@ -663,17 +664,16 @@ class _Units:
                 self.flags.append(flags)
                 self.words.append(sum(flags))
                 self.clean.append(not unit or unit[0] not in _RUN_ON)
+                self.ends.append(unit.rstrip()[-1:] in _SENTENCE_ENDS)
         chunks[-1] = last
         return codes, cast(list[str], chunks)
 
 
 def _lone_change(
-    ta: list[str], tb: list[str], fa: list[bool], fb: list[bool]
-) -> list[Op] | None:
-    """A small changed span whose tokens, past the shared edges, share none: its exact ops.
-
-    fa and fb say which tokens are words.
-    """
+    ta: list[str], tb: list[str], fa: list[bool], fb: list[bool], out: _Builder
+) -> bool:
+    """Put a small changed span's exact ops into out, if its tokens past the shared edges
+    share none (else False, and out is untouched). fa and fb say which tokens are words."""
     width = min(len(ta), len(tb))
     p = 0
     while p < width and ta[p] == tb[p]:
@@ -683,17 +683,122 @@ def _lone_change(
         s += 1
     ma, mb = ta[p : len(ta) - s], tb[p : len(tb) - s]
     if not set(ma).isdisjoint(mb):
-        return None
+        return False
     ea, eb = len(ta) - s, len(tb) - s
-    ops = [Op("equal", "".join(ta[:p]), sum(fa[:p])),
-           Op("delete", "".join(ma), sum(fa[p:ea])),
-           Op("insert", "".join(mb), sum(fb[p:eb])),
-           Op("equal", "".join(ta[ea:]), sum(fa[ea:]))]
-    return [op for op in ops if op.text]
+    if p:
+        out.equal("".join(ta[:p]), sum(fa[:p]))
+    if ma:
+        out.delete("".join(ma), sum(fa[p:ea]))
+    if mb:
+        out.insert("".join(mb), sum(fb[p:eb]))
+    if s:
+        out.equal("".join(ta[ea:]), sum(fa[ea:]))
+    return True
+
+
+class _Builder:
+    """Normalised ops built from pieces: each run of a kind joined once, when it ends."""
+
+    def __init__(self) -> None:
+        self.out: list[Op] = []
+        self.eq: list[str] = []
+        self.de: list[str] = []
+        self.ins: list[str] = []
+        self.eq_words = self.de_words = self.ins_words = 0
+
+    def _end_change(self) -> None:
+        if self.de:
+            self.out.append(Op("delete", "".join(self.de), self.de_words))
+            self.de, self.de_words = [], 0
+        if self.ins:
+            self.out.append(Op("insert", "".join(self.ins), self.ins_words))
+            self.ins, self.ins_words = [], 0
+
+    def _end_equal(self) -> None:
+        self.out.append(Op("equal", "".join(self.eq), self.eq_words))
+        self.eq, self.eq_words = [], 0
+
+    def equal(self, text: str, words: int) -> None:
+        if self.de or self.ins:
+            self._end_change()
+        self.eq.append(text)
+        self.eq_words += words
+
+    def delete(self, text: str, words: int) -> None:
+        if self.eq:
+            self._end_equal()
+        self.de.append(text)
+        self.de_words += words
+
+    def insert(self, text: str, words: int) -> None:
+        if self.eq:
+            self._end_equal()
+        self.ins.append(text)
+        self.ins_words += words
+
+    def add(self, op: Op) -> None:
+        getattr(self, op.op)(op.text, _words(op))
+
+    def ops(self) -> list[Op]:
+        if self.eq:
+            self._end_equal()
+        self._end_change()
+        return self.out
 
 
 # Changed spans of at most this many tokens a side try _lone_change first.
 _LONE_TOKENS = 16
+
+
+def _push(ops: list[Op], op: Op) -> None:
+    """Append op keeping ops normalised: no empty op, runs joined, a delete before its insert."""
+    if not op.text:
+        return
+    if ops:
+        last = ops[-1]
+        if last.op == op.op:
+            ops[-1] = _joined(op.op, [last, op])
+            return
+        if op.op == "delete" and last.op == "insert":
+            if len(ops) > 1 and ops[-2].op == "delete":
+                ops[-2] = _joined("delete", [ops[-2], op])
+            else:
+                ops.insert(len(ops) - 1, op)
+            return
+    ops.append(op)
+
+
+# Above this many unit pairs, a block's sentences are matched before its units.
+_SENTENCES_FROM = 250_000
+
+
+def _equal_runs(x: Sequence[int], y: Sequence[int]) -> list[Block]:
+    from rapidfuzz.distance import Indel
+    # as_list() is much faster than Opcode objects; its stub types every field as str | int.
+    opcodes = cast(list[tuple[str, int, int, int, int]], Indel.opcodes(x, y).as_list())
+    return [(i1, j1, i2 - i1) for tag, i1, i2, j1, _ in opcodes if tag == "equal"]
+
+
+def _unit_runs(ia: list[int], ib: list[int], ends: list[bool]) -> list[Block]:
+    """Equal runs of units: exact, or in a long block first by whole sentences (hashed, as
+    lines are matched first), then by units between the sentences left unmatched, which
+    costs their sizes' product instead of the block's."""
+    if len(ia) * len(ib) <= _SENTENCES_FROM:
+        return _equal_runs(ia, ib)
+    cuts_a = [i + 1 for i in compress(range(len(ia)), map(ends.__getitem__, ia))]
+    cuts_b = [i + 1 for i in compress(range(len(ib)), map(ends.__getitem__, ib))]
+    vocab: dict[tuple[int, ...], int] = {}
+    sa, sb = _units(ia, cuts_a, vocab), _units(ib, cuts_b, vocab)
+    starts_a, starts_b = _unit_starts(cuts_a, len(ia)), _unit_starts(cuts_b, len(ib))
+    runs: list[Block] = []
+    for equal, a1, a2, b1, b2 in _pieces_of_ids(sa, sb):
+        x1, x2, y1, y2 = starts_a[a1], starts_a[a2], starts_b[b1], starts_b[b2]
+        if equal:
+            runs.append((x1, y1, x2 - x1))
+        elif x2 > x1 and y2 > y1:
+            runs.extend((i + x1, j + y1, n)
+                        for i, j, n in _equal_runs(ia[x1:x2], ib[y1:y2]))
+    return runs
 
 
 def _by_units(xa: str, xb: str, units: _Units, vocab: _Vocab) -> list[Op] | None:
@@ -702,13 +807,13 @@ def _by_units(xa: str, xb: str, units: _Units, vocab: _Vocab) -> list[Op] | None
     None when the block is for the token path: too big to align exactly, or read as replaced
     (which the token path decides, keeping shared spacing at the edges).
     """
-    from rapidfuzz.distance import Indel
     ia, ca = units.encode(xa)
     ib, cb = units.encode(xb)
     if len(ia) * len(ib) > _MAX_CELLS:
         return None
     uw, clean, tokens, flags = units.words, units.clean, units.tokens, units.flags
     word = _word_test(vocab)
+    out = _Builder()
     na, nb = len(ia), len(ib)
 
     # Units i:j of a text as text (each chunk with the space after it, but the last) and
@@ -719,12 +824,9 @@ def _by_units(xa: str, xb: str, units: _Units, vocab: _Vocab) -> list[Op] | None
     def text_b(i: int, j: int) -> str:
         return " ".join(cb[i:j]) + " " if j < nb else " ".join(cb[i:j])
 
-    ops: list[Op] = []
-    # as_list() is much faster than Opcode objects; its stub types every field as str | int.
-    opcodes = cast(list[tuple[str, int, int, int, int]], Indel.opcodes(ia, ib).as_list())
     # Equal runs (start a, start b, length), each cut back so that its edges next to a change
     # are between tokens: the units given back to the change are equal on both sides.
-    runs = [(i1, j1, i2 - i1) for tag, i1, i2, j1, _ in opcodes if tag == "equal"]
+    runs = _unit_runs(ia, ib, units.ends)
     ai = bi = 0
     for k, (i1, j1, n) in enumerate([*runs, (na, nb, 0)]):
         if n:
@@ -739,9 +841,9 @@ def _by_units(xa: str, xb: str, units: _Units, vocab: _Vocab) -> list[Op] | None
                     end, n = end - 1, n - 1
         if i1 > ai or j1 > bi:
             if ai == i1:
-                ops.append(Op("insert", text_b(bi, j1), sum(map(uw.__getitem__, ib[bi:j1]))))
+                out.insert(text_b(bi, j1), sum(map(uw.__getitem__, ib[bi:j1])))
             elif bi == j1:
-                ops.append(Op("delete", text_a(ai, i1), sum(map(uw.__getitem__, ia[ai:i1]))))
+                out.delete(text_a(ai, i1), sum(map(uw.__getitem__, ia[ai:i1])))
             else:
                 # The units' own tokens, when no cut inside the span joins two tokens.
                 if all(map(clean.__getitem__, ia[ai + 1 : i1])):
@@ -756,16 +858,15 @@ def _by_units(xa: str, xb: str, units: _Units, vocab: _Vocab) -> list[Op] | None
                 else:
                     tb = tokenize(text_b(bi, j1))
                     fb = list(map(word, tb))
-                lone = (_lone_change(ta, tb, fa, fb)
-                        if len(ta) <= _LONE_TOKENS and len(tb) <= _LONE_TOKENS else None)
-                if lone is None:
+                if not (len(ta) <= _LONE_TOKENS and len(tb) <= _LONE_TOKENS
+                        and _lone_change(ta, tb, fa, fb, out)):
                     blk = _Block(ta, tb, vocab)
-                    lone = _word_span(blk, 0, len(ta), 0, len(tb), 0)
-                ops.extend(lone)
+                    for op in _word_span(blk, 0, len(ta), 0, len(tb), 0):
+                        out.add(op)
         if n:
-            ops.append(Op("equal", text_a(i1, i1 + n), sum(map(uw.__getitem__, ia[i1 : i1 + n]))))
+            out.equal(text_a(i1, i1 + n), sum(map(uw.__getitem__, ia[i1 : i1 + n])))
         ai, bi = i1 + n, j1 + n
-    ops = _cleanup(ops)
+    ops = _cleanup(out.ops(), normalised=True)
     words_a, words_b = sum(map(uw.__getitem__, ia)), sum(map(uw.__getitem__, ib))
     if _unalike(words_a, words_b, sum(op.words or 0 for op in ops if op.op == "equal")):
         return None
@@ -794,19 +895,21 @@ def diff_words(a: str, b: str) -> list[Op]:
     ops: list[Op] = []
     for equal, a1, a2, b1, b2 in _pieces(la, lb):
         if equal:
-            ops.append(Op("equal", "".join(la[a1:a2])))
+            _push(ops, Op("equal", "".join(la[a1:a2])))
             continue
         xa, xb = "".join(la[a1:a2]), "".join(lb[b1:b2])
         weighed, early = _early(xa, xb)
         if early:
-            ops.extend(early)
+            for op in early:
+                _push(ops, op)
             continue
         if len(xa) + len(xb) >= _UNITS_FROM:
             by_units = _by_units(xa, xb, units, vocab)
             if by_units is not None:
                 if len(xa) == len(a) and len(xb) == len(b):
                     return by_units  # one block, cleaned up already (a fixed point)
-                ops.extend(by_units)
+                for op in by_units:
+                    _push(ops, op)
                 continue
         # What the texts share at their edges is cut off between tokens, so only what lies
         # between the first and the last difference is tokenised.
@@ -828,12 +931,13 @@ def diff_words(a: str, b: str) -> list[Op]:
             ta, tb = [*before, *ta, *after], [*before, *tb, *after]
             head = tail = 0
         if head:
-            ops.append(Op("equal", xa[:head]))
+            _push(ops, Op("equal", xa[:head]))
         blk = _Block(ta, tb, vocab)
-        ops.extend(_word_span(blk, 0, len(blk.ta), 0, len(blk.tb), 0, weigh=not weighed))
+        for op in _word_span(blk, 0, len(blk.ta), 0, len(blk.tb), 0, weigh=not weighed):
+            _push(ops, op)
         if tail:
-            ops.append(Op("equal", xa[len(xa) - tail :]))
-    return _cleanup(ops)
+            _push(ops, Op("equal", xa[len(xa) - tail :]))
+    return _cleanup(ops, normalised=True)
 
 
 def diff_lines(a: str, b: str) -> list[Op]:
