@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import accumulate, chain, compress, count, islice, takewhile
-from typing import Literal, NamedTuple, cast
+from typing import Literal, NamedTuple, TypeVar, cast
 
 from agenda.frozen import frozen
 from agenda.marks import MARKS, UNIDATA_VERSION
@@ -154,6 +154,7 @@ _GLANCE_ALIKE = 0.8
 _TRIM_FROM = 1 << 16
 
 Block = tuple[int, int, int]
+_K = TypeVar("_K")
 
 
 def tokenize(text: str) -> list[str]:
@@ -476,6 +477,15 @@ class _Block:
         return Op("equal", "".join(self.ta[i:j]), self.wa[j] - self.wa[i])
 
 
+def _fresh(keys: Sequence[_K], codes: list[int], known: int) -> list[_K]:
+    """The keys given ids from known on, in the order of their ids.
+
+    Found among the keys just encoded: islice over the whole table would walk every id
+    already known, at every call.
+    """
+    return list(dict.fromkeys(compress(keys, map(known.__le__, codes))))
+
+
 class _Vocab:
     """Token ids shared by both texts, and whether each id is a word (decided once per id)."""
 
@@ -486,9 +496,10 @@ class _Vocab:
 
     def encode(self, tokens: list[str]) -> list[int]:
         ids = self.ids
+        known = len(self.word)
         codes = list(map(ids.__getitem__, tokens))
-        if len(ids) > len(self.word):
-            self.word.extend(map(is_word, islice(ids, len(self.word), None)))
+        if len(ids) > known:
+            self.word.extend(map(is_word, _fresh(tokens, codes, known)))
         return codes
 
 
@@ -653,10 +664,11 @@ class _Units:
         last = cast(str, chunks[-1])
         chunks[-1] = (last,)
         ids = self.ids
+        known = len(self.words)
         codes = list(map(ids.__getitem__, chunks))
-        if len(ids) > len(self.words):
+        if len(ids) > known:
             findall = _patterns().token.findall
-            for key in islice(ids, len(self.words), None):
+            for key in _fresh(chunks, codes, known):
                 unit = key[0] if isinstance(key, tuple) else key + " "
                 tokens = findall(unit)
                 flags = list(map(is_word, tokens))
@@ -879,8 +891,8 @@ def _word_test(vocab: _Vocab) -> Callable[[str], bool]:
 
     def word(token: str) -> bool:
         code = ids[token]
-        if code >= len(flags):
-            flags.extend(map(is_word, islice(ids, len(flags), None)))
+        if code == len(flags):  # a new token (encode gives every other one its flag)
+            flags.append(is_word(token))
         return flags[code]
 
     return word
