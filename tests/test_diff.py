@@ -446,7 +446,7 @@ def cuts(tokens: list[str]) -> set[int]:
 def test_long_blocks_rebuild_and_cut_between_tokens_with_exact_word_counts(
     pair: tuple[str, str],
 ) -> None:
-    from agenda.diff import _cleanup, is_word
+    from agenda.diff import _cleanup, _count_words, is_word
 
     a, b = pair
     ops = diff_words(a, b)
@@ -462,7 +462,7 @@ def test_long_blocks_rebuild_and_cut_between_tokens_with_exact_word_counts(
             at += len(op.text)
             assert at in seen  # no op ends inside a token of its text
             words += sum(map(is_word, tokenize(op.text))) if op.words is None else op.words
-        assert words == sum(map(is_word, tokens))
+        assert words == sum(map(is_word, tokens)) == _count_words(text)
 
 
 def test_a_long_paragraph_is_tokenised_only_where_it_changed() -> None:
@@ -480,3 +480,11 @@ def test_a_long_paragraph_is_tokenised_only_where_it_changed() -> None:
     assert [(op.op, op.text) for op in ops if op.op != "equal"] == [
         ("delete", "word30"), ("insert", "changed"), ("delete", "word90"), ("insert", "other")]
     assert diff_stats(ops) == DiffStats(0, 0, 2, 2 * 3998 / 8000)
+
+
+@settings(deadline=None)
+@given(texts)
+def test_words_counted_without_the_tokenizer_match_the_tokens(text: str) -> None:
+    from agenda.diff import _count_words, is_word
+
+    assert _count_words(text) == sum(map(is_word, tokenize(text)))
