@@ -642,6 +642,8 @@ def _early(a: str, b: str) -> tuple[bool, list[Op]]:
 # Below this many characters (both sides) a block is tokenised whole: aligning units first
 # costs more than it saves.
 _UNITS_FROM = 512
+# A chunk longer than this is no prose (a hostile text, a run of symbols): the token path.
+_LONG_CHUNK = 1024
 # Spacing that a space joins into one token: a unit starting with it does not start a token.
 _RUN_ON = frozenset(" \t\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003"
                     "\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
@@ -663,9 +665,9 @@ class _Units:
         self.flags: list[list[bool]] = []
         self.ends: list[bool] = []  # the unit ends a sentence
 
-    def encode(self, text: str) -> tuple[list[int], list[str]]:
-        """The ids of text's units, and its chunks."""
-        chunks: list[str | tuple[str]] = list(text.split(" "))
+    def encode(self, split: list[str]) -> list[int]:
+        """The ids of the units of a text cut by str.split(" ")."""
+        chunks: list[str | tuple[str]] = list(split)
         last = cast(str, chunks[-1])
         chunks[-1] = (last,)
         ids = self.ids
@@ -682,8 +684,7 @@ class _Units:
                 self.words.append(sum(flags))
                 self.clean.append(not unit or unit[0] not in _RUN_ON)
                 self.ends.append(unit.rstrip()[-1:] in _SENTENCE_ENDS)
-        chunks[-1] = last
-        return codes, cast(list[str], chunks)
+        return codes
 
 
 def _lone_change(
@@ -824,10 +825,16 @@ def _by_units(xa: str, xb: str, units: _Units, vocab: _Vocab) -> list[Op] | None
     None when the block is for the token path: too big to align exactly, or read as replaced
     (which the token path decides, keeping shared spacing at the edges).
     """
-    ia, ca = units.encode(xa)
-    ib, cb = units.encode(xb)
-    if len(ia) * len(ib) > _MAX_CELLS:
+    # Counted before cutting: mostly spaces (empty chunks) or too many chunks to align
+    # exactly are for the token path, which reads such texts in fewer, longer tokens.
+    spaces_a, spaces_b = xa.count(" "), xb.count(" ")
+    if ((spaces_a + 1) * (spaces_b + 1) > _MAX_CELLS or 2 * spaces_a > len(xa)
+            or 2 * spaces_b > len(xb)):
         return None
+    ca, cb = xa.split(" "), xb.split(" ")
+    if max(map(len, ca)) > _LONG_CHUNK or max(map(len, cb)) > _LONG_CHUNK:
+        return None
+    ia, ib = units.encode(ca), units.encode(cb)
     uw, clean, tokens, flags = units.words, units.clean, units.tokens, units.flags
     word = _word_test(vocab)
     out = _Builder()
@@ -921,12 +928,19 @@ def diff_words(a: str, b: str) -> list[Op]:
                 _push(ops, op)
             continue
         if len(xa) + len(xb) >= _UNITS_FROM:
-            by_units = _by_units(xa, xb, units, vocab)
+            # A long block edited in a few places is cut to what lies between its first and
+            # last difference, weighed alone, as the token path below does.
+            head, tail = (shared_edges([xa, xb]) if len(xa) + len(xb) > _TRIM_FROM
+                          else (0, 0))
+            ma, mb = xa[head : len(xa) - tail], xb[head : len(xb) - tail]
+            by_units = _by_units(ma, mb, units, vocab) if ma and mb else None
             if by_units is not None:
-                if len(xa) == len(a) and len(xb) == len(b):
+                if len(ma) == len(a) and len(mb) == len(b):
                     return by_units  # one block, cleaned up already (a fixed point)
+                _push(ops, Op("equal", xa[:head]))
                 for op in by_units:
                     _push(ops, op)
+                _push(ops, Op("equal", xa[len(xa) - tail :]))
                 continue
         # What the texts share at their edges is cut off between tokens, so only what lies
         # between the first and the last difference is tokenised.
