@@ -482,12 +482,14 @@ class _Block:
         return Op("equal", "".join(self.ta[i:j]), self.wa[j] - self.wa[i])
 
 
-def _fresh(keys: Sequence[_K], codes: list[int], known: int) -> list[_K]:
+def _fresh(ids: dict[_K, int], keys: Sequence[_K], codes: list[int], known: int) -> list[_K]:
     """The keys given ids from known on, in the order of their ids.
 
-    Found among the keys just encoded: islice over the whole table would walk every id
-    already known, at every call.
+    Whichever walks less: the table past the ids already known, or the keys just encoded
+    (a block of a long text, where walking the table would cost every id known, each time).
     """
+    if known <= len(keys):
+        return list(islice(ids, known, None))
     return list(dict.fromkeys(compress(keys, map(known.__le__, codes))))
 
 
@@ -504,7 +506,7 @@ class _Vocab:
         known = len(self.word)
         codes = list(map(ids.__getitem__, tokens))
         if len(ids) > known:
-            self.word.extend(map(is_word, _fresh(tokens, codes, known)))
+            self.word.extend(map(is_word, _fresh(ids, tokens, codes, known)))
         return codes
 
 
@@ -675,7 +677,7 @@ class _Units:
         codes = list(map(ids.__getitem__, chunks))
         if len(ids) > known:
             findall = _patterns().token.findall
-            for key in _fresh(chunks, codes, known):
+            for key in _fresh(ids, chunks, codes, known):
                 unit = key[0] if isinstance(key, tuple) else key + " "
                 tokens = findall(unit)
                 flags = list(map(is_word, tokens))
