@@ -641,9 +641,9 @@ def _early(a: str, b: str) -> tuple[bool, list[Op]]:
     return True, [op for op in ops if op.text]
 
 
-# Below this many characters (both sides) a block is tokenised whole: aligning units first
-# costs more than it saves.
-_UNITS_FROM = 512
+# Below this many characters (both sides) a block is tokenised whole, which aligns tokens
+# exactly: the diffs of items' texts, their exports and snapshots stay as they were.
+_UNITS_FROM = 8192
 # A chunk longer than this is no prose (a hostile text, a run of symbols): the token path.
 _LONG_CHUNK = 1024
 # Spacing that a space joins into one token: a unit starting with it does not start a token.
@@ -859,6 +859,10 @@ def _by_units(xa: str, xb: str, units: _Units, vocab: _Vocab) -> list[Op] | None
             # A unit after a change must start a token (the first unit of a text always does).
             while n and (i1 or j1) and (i1 > ai or j1 > bi) and not clean[ia[i1]]:
                 i1, j1, n = i1 + 1, j1 + 1, n - 1
+            if not n:
+                # The whole run went to the change: it joins the change after it, whose
+                # first unit need not start a token.
+                i1, j1 = ai, bi
             end = i1 + n
             nxt = runs[k + 1] if k + 1 < len(runs) else (na, nb, 0)
             if nxt[0] > end or nxt[1] > j1 + n:
