@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import accumulate, chain, compress, count, islice, takewhile
-from typing import Literal, NamedTuple, cast
+from typing import Literal, NamedTuple, TypeVar, cast
 
 from agenda.frozen import frozen
 from agenda.marks import MARKS, UNIDATA_VERSION
@@ -154,6 +154,7 @@ _GLANCE_ALIKE = 0.8
 _TRIM_FROM = 1 << 16
 
 Block = tuple[int, int, int]
+_K = TypeVar("_K")
 
 
 def tokenize(text: str) -> list[str]:
@@ -190,6 +191,11 @@ def lines(text: str) -> list[str]:
 
 
 def _count_words(text: str) -> int:
+    patterns = _patterns()
+    if patterns.glue.search(text) is None:
+        # Without marks, joiners or astral characters the words are the plain_word matches:
+        # one simple regex pass instead of the tokenizer (equal lines, counted for statistics).
+        return len(patterns.plain_word.findall(text))
     return sum(map(is_word, tokenize(text)))
 
 
@@ -476,6 +482,17 @@ class _Block:
         return Op("equal", "".join(self.ta[i:j]), self.wa[j] - self.wa[i])
 
 
+def _fresh(ids: dict[_K, int], keys: Sequence[_K], codes: list[int], known: int) -> list[_K]:
+    """The keys given ids from known on, in the order of their ids.
+
+    Whichever walks less: the table past the ids already known, or the keys just encoded
+    (a block of a long text, where walking the table would cost every id known, each time).
+    """
+    if known <= len(keys):
+        return list(islice(ids, known, None))
+    return list(dict.fromkeys(compress(keys, map(known.__le__, codes))))
+
+
 class _Vocab:
     """Token ids shared by both texts, and whether each id is a word (decided once per id)."""
 
@@ -486,9 +503,10 @@ class _Vocab:
 
     def encode(self, tokens: list[str]) -> list[int]:
         ids = self.ids
+        known = len(self.word)
         codes = list(map(ids.__getitem__, tokens))
-        if len(ids) > len(self.word):
-            self.word.extend(map(is_word, islice(ids, len(self.word), None)))
+        if len(ids) > known:
+            self.word.extend(map(is_word, _fresh(ids, tokens, codes, known)))
         return codes
 
 
@@ -623,22 +641,313 @@ def _early(a: str, b: str) -> tuple[bool, list[Op]]:
     return True, [op for op in ops if op.text]
 
 
+# Below this many characters (both sides) a block is tokenised whole, which aligns tokens
+# exactly: the diffs of items' texts, their exports and snapshots stay as they were.
+_UNITS_FROM = 8192
+# A chunk longer than this is no prose (a hostile text, a run of symbols): the token path.
+_LONG_CHUNK = 1024
+# Spacing that a space joins into one token: a unit starting with it does not start a token.
+_RUN_ON = frozenset(" \t\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003"
+                    "\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+
+
+class _Units:
+    """Space-separated chunks as ids shared by both texts, each distinct one weighed once.
+
+    A text is cut after every space (str.split, in C): chunk k stands for itself and the
+    space after it, the last for itself alone (keyed apart, as a tuple). A cut is between
+    tokens unless spacing that joins a space follows it, which clean[id] records.
+    """
+
+    def __init__(self) -> None:
+        self.ids: defaultdict[str | tuple[str], int] = defaultdict(count().__next__)
+        self.words: list[int] = []
+        self.clean: list[bool] = []
+        self.tokens: list[list[str]] = []
+        self.flags: list[list[bool]] = []
+        self.ends: list[bool] = []  # the unit ends a sentence
+
+    def encode(self, split: list[str]) -> list[int]:
+        """The ids of the units of a text cut by str.split(" ")."""
+        chunks: list[str | tuple[str]] = list(split)
+        last = cast(str, chunks[-1])
+        chunks[-1] = (last,)
+        ids = self.ids
+        known = len(self.words)
+        codes = list(map(ids.__getitem__, chunks))
+        if len(ids) > known:
+            findall = _patterns().token.findall
+            for key in _fresh(ids, chunks, codes, known):
+                unit = key[0] if isinstance(key, tuple) else key + " "
+                tokens = findall(unit)
+                flags = list(map(is_word, tokens))
+                self.tokens.append(tokens)
+                self.flags.append(flags)
+                self.words.append(sum(flags))
+                self.clean.append(not unit or unit[0] not in _RUN_ON)
+                self.ends.append(unit.rstrip()[-1:] in _SENTENCE_ENDS)
+        return codes
+
+
+def _lone_change(
+    ta: list[str], tb: list[str], fa: list[bool], fb: list[bool], out: _Builder
+) -> bool:
+    """Put a small changed span's exact ops into out, if its tokens past the shared edges
+    share none (else False, and out is untouched). fa and fb say which tokens are words."""
+    width = min(len(ta), len(tb))
+    p = 0
+    while p < width and ta[p] == tb[p]:
+        p += 1
+    s = 0
+    while s < width - p and ta[-1 - s] == tb[-1 - s]:
+        s += 1
+    ma, mb = ta[p : len(ta) - s], tb[p : len(tb) - s]
+    if not set(ma).isdisjoint(mb):
+        return False
+    ea, eb = len(ta) - s, len(tb) - s
+    if p:
+        out.equal("".join(ta[:p]), sum(fa[:p]))
+    if ma:
+        out.delete("".join(ma), sum(fa[p:ea]))
+    if mb:
+        out.insert("".join(mb), sum(fb[p:eb]))
+    if s:
+        out.equal("".join(ta[ea:]), sum(fa[ea:]))
+    return True
+
+
+class _Builder:
+    """Normalised ops built from pieces: each run of a kind joined once, when it ends."""
+
+    def __init__(self) -> None:
+        self.out: list[Op] = []
+        self.eq: list[str] = []
+        self.de: list[str] = []
+        self.ins: list[str] = []
+        self.eq_words = self.de_words = self.ins_words = 0
+
+    def _end_change(self) -> None:
+        if self.de:
+            self.out.append(Op("delete", "".join(self.de), self.de_words))
+            self.de, self.de_words = [], 0
+        if self.ins:
+            self.out.append(Op("insert", "".join(self.ins), self.ins_words))
+            self.ins, self.ins_words = [], 0
+
+    def _end_equal(self) -> None:
+        self.out.append(Op("equal", "".join(self.eq), self.eq_words))
+        self.eq, self.eq_words = [], 0
+
+    def equal(self, text: str, words: int) -> None:
+        if self.de or self.ins:
+            self._end_change()
+        self.eq.append(text)
+        self.eq_words += words
+
+    def delete(self, text: str, words: int) -> None:
+        if self.eq:
+            self._end_equal()
+        self.de.append(text)
+        self.de_words += words
+
+    def insert(self, text: str, words: int) -> None:
+        if self.eq:
+            self._end_equal()
+        self.ins.append(text)
+        self.ins_words += words
+
+    def add(self, op: Op) -> None:
+        getattr(self, op.op)(op.text, _words(op))
+
+    def ops(self) -> list[Op]:
+        if self.eq:
+            self._end_equal()
+        self._end_change()
+        return self.out
+
+
+# Changed spans of at most this many tokens a side try _lone_change first.
+_LONE_TOKENS = 16
+
+
+def _push(ops: list[Op], op: Op) -> None:
+    """Append op keeping ops normalised: no empty op, runs joined, a delete before its insert."""
+    if not op.text:
+        return
+    if ops:
+        last = ops[-1]
+        if last.op == op.op:
+            ops[-1] = _joined(op.op, [last, op])
+            return
+        if op.op == "delete" and last.op == "insert":
+            if len(ops) > 1 and ops[-2].op == "delete":
+                ops[-2] = _joined("delete", [ops[-2], op])
+            else:
+                ops.insert(len(ops) - 1, op)
+            return
+    ops.append(op)
+
+
+# Above this many unit pairs, a block's sentences are matched before its units.
+_SENTENCES_FROM = 250_000
+
+
+def _equal_runs(x: Sequence[int], y: Sequence[int]) -> list[Block]:
+    from rapidfuzz.distance import Indel
+    # as_list() is much faster than Opcode objects; its stub types every field as str | int.
+    opcodes = cast(list[tuple[str, int, int, int, int]], Indel.opcodes(x, y).as_list())
+    return [(i1, j1, i2 - i1) for tag, i1, i2, j1, _ in opcodes if tag == "equal"]
+
+
+def _unit_runs(ia: list[int], ib: list[int], ends: list[bool]) -> list[Block]:
+    """Equal runs of units: exact, or in a long block first by whole sentences (hashed, as
+    lines are matched first), then by units between the sentences left unmatched, which
+    costs their sizes' product instead of the block's."""
+    if len(ia) * len(ib) <= _SENTENCES_FROM:
+        return _equal_runs(ia, ib)
+    cuts_a = [i + 1 for i in compress(range(len(ia)), map(ends.__getitem__, ia))]
+    cuts_b = [i + 1 for i in compress(range(len(ib)), map(ends.__getitem__, ib))]
+    vocab: dict[tuple[int, ...], int] = {}
+    sa, sb = _units(ia, cuts_a, vocab), _units(ib, cuts_b, vocab)
+    starts_a, starts_b = _unit_starts(cuts_a, len(ia)), _unit_starts(cuts_b, len(ib))
+    runs: list[Block] = []
+    for equal, a1, a2, b1, b2 in _pieces_of_ids(sa, sb):
+        x1, x2, y1, y2 = starts_a[a1], starts_a[a2], starts_b[b1], starts_b[b2]
+        if equal:
+            runs.append((x1, y1, x2 - x1))
+        elif x2 > x1 and y2 > y1:
+            runs.extend((i + x1, j + y1, n)
+                        for i, j, n in _equal_runs(ia[x1:x2], ib[y1:y2]))
+    return runs
+
+
+def _by_units(xa: str, xb: str, units: _Units, vocab: _Vocab) -> list[Op] | None:
+    """Word diff of a changed block, aligning units in C and tokenising only the changed ones.
+
+    None when the block is for the token path: too big to align exactly, or read as replaced
+    (which the token path decides, keeping shared spacing at the edges).
+    """
+    # Counted before cutting: mostly spaces (empty chunks) or too many chunks to align
+    # exactly are for the token path, which reads such texts in fewer, longer tokens.
+    spaces_a, spaces_b = xa.count(" "), xb.count(" ")
+    if ((spaces_a + 1) * (spaces_b + 1) > _MAX_CELLS or 2 * spaces_a > len(xa)
+            or 2 * spaces_b > len(xb)):
+        return None
+    ca, cb = xa.split(" "), xb.split(" ")
+    if max(map(len, ca)) > _LONG_CHUNK or max(map(len, cb)) > _LONG_CHUNK:
+        return None
+    ia, ib = units.encode(ca), units.encode(cb)
+    uw, clean, tokens, flags = units.words, units.clean, units.tokens, units.flags
+    word = _word_test(vocab)
+    out = _Builder()
+    na, nb = len(ia), len(ib)
+
+    # Units i:j of a text as text (each chunk with the space after it, but the last) and
+    # their words, joined and summed in C; no offsets or running sums over whole texts.
+    def text_a(i: int, j: int) -> str:
+        return " ".join(ca[i:j]) + " " if j < na else " ".join(ca[i:j])
+
+    def text_b(i: int, j: int) -> str:
+        return " ".join(cb[i:j]) + " " if j < nb else " ".join(cb[i:j])
+
+    # Equal runs (start a, start b, length), each cut back so that its edges next to a change
+    # are between tokens: the units given back to the change are equal on both sides.
+    runs = _unit_runs(ia, ib, units.ends)
+    ai = bi = 0
+    for k, (i1, j1, n) in enumerate([*runs, (na, nb, 0)]):
+        if n:
+            # A unit after a change must start a token (the first unit of a text always does).
+            while n and (i1 or j1) and (i1 > ai or j1 > bi) and not clean[ia[i1]]:
+                i1, j1, n = i1 + 1, j1 + 1, n - 1
+            if not n:
+                # The whole run went to the change: it joins the change after it, whose
+                # first unit need not start a token.
+                i1, j1 = ai, bi
+            end = i1 + n
+            nxt = runs[k + 1] if k + 1 < len(runs) else (na, nb, 0)
+            if nxt[0] > end or nxt[1] > j1 + n:
+                while n and ((end < na and not clean[ia[end]])
+                             or (j1 + n < nb and not clean[ib[j1 + n]])):
+                    end, n = end - 1, n - 1
+        if i1 > ai or j1 > bi:
+            if ai == i1:
+                out.insert(text_b(bi, j1), sum(map(uw.__getitem__, ib[bi:j1])))
+            elif bi == j1:
+                out.delete(text_a(ai, i1), sum(map(uw.__getitem__, ia[ai:i1])))
+            else:
+                # The units' own tokens, when no cut inside the span joins two tokens.
+                if all(map(clean.__getitem__, ia[ai + 1 : i1])):
+                    ta = list(chain.from_iterable(map(tokens.__getitem__, ia[ai:i1])))
+                    fa = list(chain.from_iterable(map(flags.__getitem__, ia[ai:i1])))
+                else:
+                    ta = tokenize(text_a(ai, i1))
+                    fa = list(map(word, ta))
+                if all(map(clean.__getitem__, ib[bi + 1 : j1])):
+                    tb = list(chain.from_iterable(map(tokens.__getitem__, ib[bi:j1])))
+                    fb = list(chain.from_iterable(map(flags.__getitem__, ib[bi:j1])))
+                else:
+                    tb = tokenize(text_b(bi, j1))
+                    fb = list(map(word, tb))
+                if not (len(ta) <= _LONE_TOKENS and len(tb) <= _LONE_TOKENS
+                        and _lone_change(ta, tb, fa, fb, out)):
+                    blk = _Block(ta, tb, vocab)
+                    for op in _word_span(blk, 0, len(ta), 0, len(tb), 0):
+                        out.add(op)
+        if n:
+            out.equal(text_a(i1, i1 + n), sum(map(uw.__getitem__, ia[i1 : i1 + n])))
+        ai, bi = i1 + n, j1 + n
+    ops = _cleanup(out.ops(), normalised=True)
+    words_a, words_b = sum(map(uw.__getitem__, ia)), sum(map(uw.__getitem__, ib))
+    if _unalike(words_a, words_b, sum(op.words or 0 for op in ops if op.op == "equal")):
+        return None
+    return ops
+
+
+def _word_test(vocab: _Vocab) -> Callable[[str], bool]:
+    """is_word, remembered per token in the vocabulary."""
+    ids, flags = vocab.ids, vocab.word
+
+    def word(token: str) -> bool:
+        code = ids[token]
+        if code == len(flags):  # a new token (encode gives every other one its flag)
+            flags.append(is_word(token))
+        return flags[code]
+
+    return word
+
+
 def diff_words(a: str, b: str) -> list[Op]:
     """Word diff: lines are matched first (as git does), then words inside changed blocks."""
     if a == b:
         return [Op("equal", a)] if a else []
     la, lb = lines(a), lines(b)
-    vocab = _Vocab()
+    vocab, units = _Vocab(), _Units()
     ops: list[Op] = []
     for equal, a1, a2, b1, b2 in _pieces(la, lb):
         if equal:
-            ops.append(Op("equal", "".join(la[a1:a2])))
+            _push(ops, Op("equal", "".join(la[a1:a2])))
             continue
         xa, xb = "".join(la[a1:a2]), "".join(lb[b1:b2])
         weighed, early = _early(xa, xb)
         if early:
-            ops.extend(early)
+            for op in early:
+                _push(ops, op)
             continue
+        if len(xa) + len(xb) >= _UNITS_FROM:
+            # A long block edited in a few places is cut to what lies between its first and
+            # last difference, weighed alone, as the token path below does.
+            head, tail = (shared_edges([xa, xb]) if len(xa) + len(xb) > _TRIM_FROM
+                          else (0, 0))
+            ma, mb = xa[head : len(xa) - tail], xb[head : len(xb) - tail]
+            by_units = _by_units(ma, mb, units, vocab) if ma and mb else None
+            if by_units is not None:
+                if len(ma) == len(a) and len(mb) == len(b):
+                    return by_units  # one block, cleaned up already (a fixed point)
+                _push(ops, Op("equal", xa[:head]))
+                for op in by_units:
+                    _push(ops, op)
+                _push(ops, Op("equal", xa[len(xa) - tail :]))
+                continue
         # What the texts share at their edges is cut off between tokens, so only what lies
         # between the first and the last difference is tokenised.
         head, tail = shared_edges([xa, xb])
@@ -659,12 +968,13 @@ def diff_words(a: str, b: str) -> list[Op]:
             ta, tb = [*before, *ta, *after], [*before, *tb, *after]
             head = tail = 0
         if head:
-            ops.append(Op("equal", xa[:head]))
+            _push(ops, Op("equal", xa[:head]))
         blk = _Block(ta, tb, vocab)
-        ops.extend(_word_span(blk, 0, len(blk.ta), 0, len(blk.tb), 0, weigh=not weighed))
+        for op in _word_span(blk, 0, len(blk.ta), 0, len(blk.tb), 0, weigh=not weighed):
+            _push(ops, op)
         if tail:
-            ops.append(Op("equal", xa[len(xa) - tail :]))
-    return _cleanup(ops)
+            _push(ops, Op("equal", xa[len(xa) - tail :]))
+    return _cleanup(ops, normalised=True)
 
 
 def diff_lines(a: str, b: str) -> list[Op]:

@@ -405,3 +405,90 @@ def test_unrelated_paragraphs_are_settled_before_tokenising() -> None:
     assert ops == [Op("equal", "\n"), Op("delete", a[1:-1]), Op("insert", b[1:-1]),
                    Op("equal", "\n")]
     assert diff_stats(ops) == DiffStats(0, 30, 90, 2 * 0 / (120 + 90))
+
+
+# Long blocks go through the unit path (aligned by space-separated chunks, tokenised only where
+# they differ); these pieces put awkward spacing at the cuts between chunks.
+unit_pieces = st.sampled_from(
+    ["Sides", "agreed", "Indo-Pacific", "India's", "2030", "trade", "Стороны", "हिन्दी",
+     "👨\u200d👩", "e\u0301", ",", ".", " ", " ", " ", " ", "  ", "\t", " \t", "\xa0", "\u3000",
+     "\n", "\r\n", "\n\n", " \n", "\r"]
+)
+
+
+@st.composite
+def edited_pairs(draw: st.DrawFn) -> tuple[str, str]:
+    base = draw(st.lists(unit_pieces, min_size=200, max_size=400))
+    edited = list(base)
+    for _ in range(draw(st.integers(0, 12))):
+        at = draw(st.integers(0, len(edited)))
+        kind = draw(st.sampled_from(["insert", "delete", "replace"]))
+        piece = draw(unit_pieces)
+        if kind == "insert" or at == len(edited):
+            edited.insert(at, piece)
+        elif kind == "delete":
+            del edited[at]
+        else:
+            edited[at] = piece
+    return "".join(base), "".join(edited)
+
+
+def cuts(tokens: list[str]) -> set[int]:
+    out, at = {0}, 0
+    for token in tokens:
+        at += len(token)
+        out.add(at)
+    return out
+
+
+@settings(deadline=None, max_examples=150)
+@given(edited_pairs())
+def test_long_blocks_rebuild_and_cut_between_tokens_with_exact_word_counts(
+    pair: tuple[str, str],
+) -> None:
+    from unittest import mock
+
+    from agenda import diff as engine
+    from agenda.diff import _cleanup, _count_words, is_word
+
+    a, b = pair
+    with mock.patch.object(engine, "_UNITS_FROM", 0):  # every block takes the unit path
+        ops = diff_words(a, b)
+    assert rebuild(ops) == (a, b)
+    assert well_formed(ops)
+    assert _cleanup(ops) == ops  # why a block that is the whole text skips the last clean-up
+    for text, side in ((a, "insert"), (b, "delete")):
+        tokens = tokenize(text)
+        at, seen, words = 0, cuts(tokens), 0
+        for op in ops:
+            if op.op == side:
+                continue
+            at += len(op.text)
+            assert at in seen  # no op ends inside a token of its text
+            words += sum(map(is_word, tokenize(op.text))) if op.words is None else op.words
+        assert words == sum(map(is_word, tokens)) == _count_words(text)
+
+
+def test_a_long_paragraph_is_tokenised_only_where_it_changed() -> None:
+    from unittest import mock
+
+    from agenda import diff as engine
+
+    words = [f"word{i % 97}" for i in range(4000)]
+    a = " ".join(words) + "."
+    words[1000], words[3000] = "changed", "other"
+    b = " ".join(words) + "."
+    with mock.patch.object(engine, "tokenize", wraps=engine.tokenize) as spy:
+        ops = diff_words(a, b)
+    assert all(len(call.args[0]) < 100 for call in spy.call_args_list)
+    assert [(op.op, op.text) for op in ops if op.op != "equal"] == [
+        ("delete", "word30"), ("insert", "changed"), ("delete", "word90"), ("insert", "other")]
+    assert diff_stats(ops) == DiffStats(0, 0, 2, 2 * 3998 / 8000)
+
+
+@settings(deadline=None)
+@given(texts)
+def test_words_counted_without_the_tokenizer_match_the_tokens(text: str) -> None:
+    from agenda.diff import _count_words, is_word
+
+    assert _count_words(text) == sum(map(is_word, tokenize(text)))
