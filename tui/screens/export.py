@@ -109,6 +109,7 @@ class ExportScreen(ReportsWorkerErrors, Screen[None]):
         self.state = state
         self.templates: dict[str, TemplateInfo] = {}
         self.markdown = ""
+        self._in_flight: tuple[SummitState, str, str | None] | None = None
 
     @property
     def summit_app(self) -> SummitApp:
@@ -174,8 +175,16 @@ class ExportScreen(ReportsWorkerErrors, Screen[None]):
         cached = cached_render(self.state, self.templates[name], code)
         if cached is not None:
             self.workers.cancel_group(self, "export")  # an older choice must not overwrite it
+            self._in_flight = None
             self._show(cached)
             return
+        # Mounting asks for the preview and so does the Select's first Changed: the render
+        # already under way for the same state and choice is the one to wait for.
+        wanted = (self.state, name, code)
+        if self._in_flight is not None and self._in_flight[0] is self.state \
+                and self._in_flight[1:] == wanted[1:]:
+            return
+        self._in_flight = wanted
         self._render_markdown(name, code)
 
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
@@ -186,11 +195,21 @@ class ExportScreen(ReportsWorkerErrors, Screen[None]):
         try:
             text = render(self.summit_app.ws, state.summit.slug, name, viewer=code)
         except AgendaError as error:
-            self.app.call_from_thread(self.notify, str(error), severity="error", markup=False)
+            self.app.call_from_thread(self._failed, str(error))
             return
         keep_render(state, self.templates[name], code, text)
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show, text)
+            self.app.call_from_thread(self._rendered, (state, name, code), text)
+
+    def _failed(self, error: str) -> None:
+        self._in_flight = None  # the same choice may be tried again
+        self.notify(error, severity="error", markup=False)
+
+    def _rendered(self, key: tuple[SummitState, str, str | None], text: str) -> None:
+        if self._in_flight is not None and self._in_flight[0] is key[0] \
+                and self._in_flight[1:] == key[1:]:
+            self._in_flight = None
+        self._show(text)
 
     def _show(self, text: str) -> None:
         self.markdown = text
