@@ -850,6 +850,16 @@ def _by_units(xa: str, xb: str, units: _Units, vocab: _Vocab) -> list[Op] | None
     def text_b(i: int, j: int) -> str:
         return " ".join(cb[i:j]) + " " if j < nb else " ".join(cb[i:j])
 
+    def span_tokens(ids: list[int], i: int, j: int,
+                    text: Callable[[int, int], str]) -> tuple[list[str], list[bool]]:
+        """Units i:j's tokens and word flags: the units' own, when no cut inside the span
+        joins two tokens; else the span's text tokenised."""
+        if all(map(clean.__getitem__, ids[i + 1 : j])):
+            return (list(chain.from_iterable(map(tokens.__getitem__, ids[i:j]))),
+                    list(chain.from_iterable(map(flags.__getitem__, ids[i:j]))))
+        found = tokenize(text(i, j))
+        return found, list(map(word, found))
+
     # Equal runs (start a, start b, length), each cut back so that its edges next to a change
     # are between tokens: the units given back to the change are equal on both sides.
     runs = _unit_runs(ia, ib, units.ends)
@@ -875,19 +885,8 @@ def _by_units(xa: str, xb: str, units: _Units, vocab: _Vocab) -> list[Op] | None
             elif bi == j1:
                 out.delete(text_a(ai, i1), sum(map(uw.__getitem__, ia[ai:i1])))
             else:
-                # The units' own tokens, when no cut inside the span joins two tokens.
-                if all(map(clean.__getitem__, ia[ai + 1 : i1])):
-                    ta = list(chain.from_iterable(map(tokens.__getitem__, ia[ai:i1])))
-                    fa = list(chain.from_iterable(map(flags.__getitem__, ia[ai:i1])))
-                else:
-                    ta = tokenize(text_a(ai, i1))
-                    fa = list(map(word, ta))
-                if all(map(clean.__getitem__, ib[bi + 1 : j1])):
-                    tb = list(chain.from_iterable(map(tokens.__getitem__, ib[bi:j1])))
-                    fb = list(chain.from_iterable(map(flags.__getitem__, ib[bi:j1])))
-                else:
-                    tb = tokenize(text_b(bi, j1))
-                    fb = list(map(word, tb))
+                ta, fa = span_tokens(ia, ai, i1, text_a)
+                tb, fb = span_tokens(ib, bi, j1, text_b)
                 if not (len(ta) <= _LONE_TOKENS and len(tb) <= _LONE_TOKENS
                         and _lone_change(ta, tb, fa, fb, out)):
                     blk = _Block(ta, tb, vocab)
