@@ -214,13 +214,6 @@ class SummitView:
         return [i for i in self.items if not i.agreed and not i.withdrawn]
 
 
-def compile_text(state: SummitState, item: Item) -> str:
-    """The item's compilation text from a state in hand ("" before anything is tabled)."""
-    if not state.positions(item):
-        return ""
-    return compile_item(state, item).result.text
-
-
 def parse_since(value: str | None) -> datetime | None:
     """--since: a date (2021-03-01, start of the day UTC) or a date and time (UTC if unmarked)."""
     if value is None:
