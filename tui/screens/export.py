@@ -181,17 +181,20 @@ class ExportScreen(ReportsWorkerErrors, Screen[None]):
         # Mounting asks for the preview and so does the Select's first Changed: the render
         # already under way for the same state and choice is the one to wait for.
         wanted = (self.state, name, code)
-        if self._in_flight is not None and self._in_flight[0] is self.state \
-                and self._in_flight[1:] == wanted[1:]:
+        if self._rendering(wanted):
             return
         self._in_flight = wanted
-        self._render_markdown(name, code)
+        self._render_markdown(*wanted)
+
+    def _rendering(self, key: tuple[SummitState, str, str | None]) -> bool:
+        """Whether the render under way is this one (the same state read, not an equal one)."""
+        return self._in_flight is not None and self._in_flight[0] is key[0] \
+            and self._in_flight[1:] == key[1:]
 
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
-    def _render_markdown(self, name: str, code: str | None) -> None:
+    def _render_markdown(self, state: SummitState, name: str, code: str | None) -> None:
         from agenda.export import render
 
-        state = self.state
         try:
             text = render(self.summit_app.ws, state.summit.slug, name, viewer=code)
         except AgendaError as error:
@@ -206,8 +209,7 @@ class ExportScreen(ReportsWorkerErrors, Screen[None]):
         self.notify(error, severity="error", markup=False)
 
     def _rendered(self, key: tuple[SummitState, str, str | None], text: str) -> None:
-        if self._in_flight is not None and self._in_flight[0] is key[0] \
-                and self._in_flight[1:] == key[1:]:
+        if self._rendering(key):
             self._in_flight = None
         self._show(text)
 
