@@ -105,10 +105,6 @@ def _chunks(docs: list[Any] | dict[str, Any]) -> Iterator[bytes]:
     yield closing
 
 
-def _line(batch: dict[str, Any]) -> _Line:
-    return _Line(batch)
-
-
 def _header() -> bytes:
     return orjson.dumps({"app": APP, "kind": KIND, "schema": SCHEMA}) + b"\n"
 
@@ -324,12 +320,12 @@ class Journal:
             batch["a"] = {t: docs for t, docs in self.logs.items() if docs}
         if any(self.puts.values()):
             batch["p"] = {t: docs for t, docs in self.puts.items() if docs}
-        line = _line(batch) if batch else None
-        payload = itertools.chain([_header()], line or ())
+        header, line = _header(), (_Line(batch) if batch else None)
+        payload = itertools.chain([header], line or ())
         # A new journal is shared as the workspace's index is (the lock file sits beside it).
         index = self._lock.path.with_suffix("")
         atomic_write(self.path, payload, mode=(new_file_mode(index), file_mode(index)[1]))
-        self._valid = len(_header()) + (line.size if line else 0)
+        self._valid = len(header) + (line.size if line else 0)
         self._stamp = _stamp(self.path)
         self._lines = 1 if batch else 0
         self._superseded = 0
@@ -343,7 +339,7 @@ class Journal:
             batch["a"] = added
         if self._pending_puts:
             batch["p"] = self._pending_puts
-        line = _line(batch)
+        line = _Line(batch)
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW)
         try:
             if os.fstat(fd).st_size != self._valid:

@@ -175,7 +175,7 @@ def test_a_commit_line_written_in_parts_is_the_line_written_whole(
     payload = orjson.dumps(batch)
     whole = b"%08x " % zlib.crc32(payload) + payload + b"\n"
     with mock.patch.object(journal, "_CHUNK", chunk):
-        line = journal._line(batch)
+        line = journal._Line(batch)
         assert b"".join(line) == whole
         assert b"".join(line) == whole  # a second reading writes the same bytes again
         assert line.size == len(whole)
