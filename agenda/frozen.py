@@ -157,7 +157,7 @@ def frozen(cls: type[T] | None = None, /, *, eq: bool = True) -> Any:
 class _Cached:
     """A value computed on first use and kept in the instance's dictionary: what
     `functools.cached_property` does, without the lock Python 3.11 takes on every read
-    (a third of the time of reading a large summit's records went to that lock). Frozen
+    (about a tenth of the time of reading a large summit's records went to it). Frozen
     instances compare and hash by their fields only, so the kept value is never compared."""
 
     def __init__(self, compute: Callable[[Any], Any]) -> None:
