@@ -941,18 +941,67 @@ def _translations_found_once() -> None:
     setattr(argparse, "ngettext", found.ngettext)  # noqa: B010
 
 
+# Options whose value is free text: a text may begin with "-" ("- 5 % tariffs", "-x"), which
+# argparse would read as an option and refuse ("expected one argument").
+_FREE_TEXT = frozenset({"--text", "--why", "--title", "--venue", "--dates", "--tag", "--name"})
+
+
+def _option_strings(parser: argparse.ArgumentParser) -> set[str]:
+    """Every option string the parser and its (built) subparsers know."""
+    found = set(parser._option_string_actions)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found |= _option_strings(sub)
+    return found
+
+
+def _attach_dash_texts(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
+    """`--text -x` as `--text=-x`: a value that begins with "-" but names no option is the
+    text. One that names an option (`--text --as IN`) is left for argparse to refuse."""
+    known: set[str] | None = None
+    out: list[str] = []
+    words = iter(argv)
+    for word in words:
+        out.append(word)
+        if word == "--":
+            out.extend(words)
+            break
+        if word in _FREE_TEXT:
+            value = next(words, None)
+            if value is None:
+                break
+            if value.startswith("-") and value != "--":
+                if known is None:
+                    known = _option_strings(parser)
+                if value.split("=", 1)[0] not in known:
+                    out[-1] = f"{word}={value}"
+                    continue
+            out.append(value)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else list(argv)
     _translations_found_once()
     parser = build_parser(chosen_command(argv))
-    args, extras = parser.parse_known_args(argv)
+    args, extras = parser.parse_known_args(_attach_dash_texts(argv, parser))
     # argparse fills optional positionals only before the first option, so
     # `summit note 1.1 --as IN "text"` would leave "text" over: place it where it belongs.
+    # After `--` every word is a value, even one that begins with "-".
+    dashed = False
     for dest in getattr(args, "trailing", ()):
-        if extras and getattr(args, dest) is None and not extras[0].startswith("-"):
+        if extras and extras[0] == "--" and not dashed:
+            extras.pop(0)
+            dashed = True
+        if extras and getattr(args, dest) is None and (dashed or not extras[0].startswith("-")):
             setattr(args, dest, extras.pop(0))
     if extras:
-        parser.error(f"unrecognized arguments: {' '.join(extras)}")
+        hint = ""
+        if any(e.startswith("-") and e != "-" for e in extras):
+            hint = (" (a text that begins with '-' goes after '--', as in "
+                    "`summit note 1.1 -- -text`, or as --text=-text)")
+        parser.error(f"unrecognized arguments: {' '.join(extras)}{hint}")
     _opened.clear()
     from agenda import store
 

@@ -494,3 +494,23 @@ def test_files_of_the_wrong_shape_give_one_line_in_every_command(
         assert err.count("\n") <= 1 and "Traceback" not in err, (argv, err)
         if code == 1:
             assert _files(folder) == before, argv
+
+
+def test_a_text_may_begin_with_a_dash(summit: Run) -> None:
+    # argparse reads "-x" after --text as an option ("expected one argument"); a text that
+    # names no option is the text, and one that names an option is still refused.
+    summit.ok("table", "3.1", "--as", "IN", "--text", "- 5 % tariffs", "--why", "-because")
+    shown = summit.ok("show", "3.1", "--as", "IN")
+    assert "- 5 % tariffs" in shown and "-because" in shown
+    summit.ok("table", "3.1", "--as", "IN", "--text", "-x")
+    assert summit.ok("show", "3.1", "--as", "IN").rstrip().endswith("-x")
+    code, _, err = summit("table", "3.1", "--as", "IN", "--text", "--as", "RU")
+    assert code == 2 and "expected one argument" in err
+    assert summit.ok("show", "3.1", "--as", "IN").rstrip().endswith("-x")  # nothing tabled
+    # A positional text goes after `--`; without it the error says so, in one line.
+    code, _, err = summit("note", "3.1", "--as", "IN", "-y")
+    assert code == 2 and "after '--'" in err and "Traceback" not in err
+    db = str(summit.db)
+    code, out, err = summit("--db", db, "note", "3.1", "--as", "IN", "--", "-y", db=False)
+    assert code == 0, err
+    assert "-y" in summit.ok("notes", "3.1", "--as", "IN")
