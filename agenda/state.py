@@ -192,6 +192,10 @@ class RecordSet:
 
     def clock(self, scope: str) -> tuple[int, list[str]]:
         """The lamport value and deps of a new record written in `scope` now."""
+        if scope == records.JOINT and len(self._joint_heads) == 1:
+            # The usual case, each record of an import among them: one head to follow.
+            (head,) = self._joint_heads
+            return self.by_id[head].lamport + 1, [head]
         deps = set(self._joint_heads)
         if scope != records.JOINT:
             code = scope.removeprefix(records.TEAM_PREFIX)
@@ -200,6 +204,8 @@ class RecordSet:
         return lamport, sorted(deps)
 
     def summit_id(self) -> str:
+        if self.ordered and self.ordered[0].kind == records.GENESIS:
+            return self.ordered[0].id  # it depends on nothing, so it sorts first
         genesis = next((r for r in self.ordered if r.kind == records.GENESIS), None)
         return genesis.id if genesis else ""
 
@@ -335,6 +341,13 @@ class Fold:
         self._slots: dict[str, tuple[int, Section]] = {}
         self._views: dict[str, ItemView] = {}
         self._dirty: set[str] = set()
+
+    def forget(self, item: str) -> None:
+        """Drop what the fold holds of an item. For a scratch fold (an import's) that has read
+        an item's status and label and need not keep it: the fold then no longer describes
+        the summit, and must not be snapshotted."""
+        self.items.pop(item, None)
+        self._dirty.discard(item)
 
     def visible(self, record: Record) -> bool:
         return record.joint or (self.viewer is not None

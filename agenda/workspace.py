@@ -222,9 +222,11 @@ class SummitFile:
         if not in_order:
             self.folds.clear()
             return
-        for fold in self.folds.values():
+        if self.folds:
             for record in new_records:
-                fold.apply(record, self.every.sort_key(record))
+                key = self.every.sort_key(record)
+                for fold in self.folds.values():
+                    fold.apply(record, key)
 
     def add_own(self, record: Record) -> None:
         """A record this workspace just wrote and appended: no need to decode it again."""
@@ -790,8 +792,12 @@ class Workspace:
     # Writing ------------------------------------------------------------------------------
 
     def _write(self, summit: SummitFile, kind: str, author: str, body: dict[str, Any],
-               *, scope: str = records.JOINT) -> Record:
-        """Append one record, extending the history every viewer's fold has seen."""
+               *, scope: str = records.JOINT, share: bool = False) -> Record:
+        """Append one record, extending the history every viewer's fold has seen.
+
+        `share`: the journal's document holds the record's own body, not a copy (see
+        `records.encode`): for a caller that built `body` for this record alone.
+        """
         if summit.legacy is not None:
             raise StoreError(f"{summit.journal.path} is still in the 0.1 format")
         # Read once per transaction: a large import writes 200k records, and each lookup
@@ -812,25 +818,28 @@ class Workspace:
                               signer=identity.device if identity else None)
         if identity is not None:
             record = identity.sign(record)
-        summit.journal.append("records", [records.encode(record)])
+        summit.journal.append("records", [records.encode(record, share=share)])
         summit.add_own(record)
         summit.op_ids.append(record.id)
         summit.op_actors.add(record.author)
         return record
 
     def _event(self, summit: SummitFile, actor: str, action: str, item: str, detail: str,
-               private_to: str = "") -> None:
+               private_to: str = "", *, sync: bool = True) -> None:
+        """Log what an operation did. `sync=False`: the caller brings the event log into
+        view once, after a batch of entries (an import logs two or three per item)."""
         uuid = new_uuid()
         summit.journal.append("events", [{
             "uuid": uuid, "created": to_iso(self.clock()), "actor": actor,
             "action": action, "item": item, "detail": detail, "private_to": private_to}])
         summit.op_events.append(uuid)
         summit.op_what.append(detail)
-        summit.sync()
+        if sync:
+            summit.sync()
 
     def _remember_label(self, summit: SummitFile, revision: Revision) -> None:
         """The label shown now, so that a later reordering can say "was v3"."""
-        summit.journal.put("labels", revision.id, revision.label)
+        summit.journal.put("labels", revision.id, sys.intern(revision.label))  # "v1", 100k times
 
     def add_section(self, slug: str, title: str, *, actor: str = "") -> None:
         title = clean_title(title, "section title")
@@ -880,11 +889,10 @@ class Workspace:
     def add_items(self, slug: str, new: Sequence[NewItem], *, delegation: str) -> list[Item]:
         """Propose several items at once (an import), each with its ADD, in one commit.
 
-        The same records, events and labels as writing the items one by one through `_write`
-        and `_event`, in one pass of constant work per item: 100k items went through the
-        generic path at ~0.4 ms each. Joint records written in a row each depend on the one
-        before (what `RecordSet.clock` would say); the folds already open take each item's two
-        records as they are made, and its status and label are read from the joint fold.
+        Each item goes through `_write` and `_event` as any operation's records do, in
+        constant work per item: the folds already open take its two records as they are
+        made, its status and label are read from the joint fold, and the event log is
+        brought into view once, at the end.
         """
         specs = [NewItem(spec.section, clean_title(spec.title, "item title"),
                          check_text(spec.text), spec.why,
@@ -905,16 +913,6 @@ class Workspace:
             if specs:
                 if summit.legacy is not None:
                     raise StoreError(f"{summit.journal.path} is still in the 0.1 format")
-                if self._tx_identity is None:
-                    self._tx_identity = (self.identity(),)
-                identity = self._tx_identity[0]
-                author, signer = code, None
-                if identity is not None:
-                    author, signer = _home_author(identity.home, code), identity.device
-                    if identity.device not in summit.introduced:
-                        self._write(summit, records.KEY_CERT, author, {"cert": identity.cert})
-                lamport, deps = summit.every.clock(records.JOINT)
-                summit_id = summit.every.summit_id()
                 # A batch larger than the summit (an import into a new one) is not folded
                 # into the views as it is written: that held every item's fold through the
                 # commit (~3 KB an item) for a state nobody may read. Each item's status and
@@ -926,29 +924,6 @@ class Workspace:
                     joint = fold_all(summit.every, None, slug)
                 else:
                     joint = summit.fold(None)
-                journal, clock = summit.journal, self.clock
-                op_ids, op_events, op_what = summit.op_ids, summit.op_events, summit.op_what
-
-                def write(kind: str, body: dict[str, Any]) -> Record:
-                    nonlocal lamport, deps
-                    record = records.make(kind=kind, summit=summit_id, scope=records.JOINT,
-                                          author=author, lamport=lamport, deps=deps,
-                                          created=to_iso(clock()), body=body, signer=signer)
-                    if identity is not None:
-                        record = identity.sign(record)
-                    journal.append("records", [records.encode(record, share=True)])
-                    op_ids.append(record.id)
-                    lamport, deps = lamport + 1, [record.id]
-                    return record
-
-                def event(action: str, item: str, detail: str) -> None:
-                    uuid = new_uuid()
-                    journal.append("events", [{
-                        "uuid": uuid, "created": to_iso(clock()), "actor": code,
-                        "action": action, "item": item, "detail": detail, "private_to": ""}])
-                    op_events.append(uuid)
-                    op_what.append(detail)
-
                 for spec in specs:
                     index = place.get(spec.section)
                     if index is None:
@@ -958,33 +933,34 @@ class Workspace:
                     last_keys[target] = key
                     counts[target] += 1
                     number = f"{index + 1}.{counts[target]}"
-                    item = write(records.ITEM_ADD, {"title": spec.title, "section": target,
-                                                    "order": key, "tags": list(spec.tags)})
+                    item = self._write(summit, records.ITEM_ADD, code, {
+                        "title": spec.title, "section": target, "order": key,
+                        "tags": list(spec.tags)}, share=True)
                     uuid = item.uuid
-                    event("item.add", uuid, f"{code} proposed item {number} {spec.title}")
-                    text = write(records.REVISION, {
+                    self._event(summit, code, "item.add", uuid,
+                                f"{code} proposed item {number} {spec.title}", sync=False)
+                    text = self._write(summit, records.REVISION, code, {
                         "item": uuid, "code": Code.ADD.value, "text": spec.text,
-                        "justification": spec.why, "parents": []})
-                    summit._take((item, text))
+                        "justification": spec.why, "parents": []}, share=True)
                     if lean:
                         for record in (item, text):
                             joint.apply(record, summit.every.sort_key(record))
                     folded = joint.items[uuid]
-                    label = sys.intern(folded.tabled[-1].label)  # "v1", held 100k times
-                    event("revision.table", uuid, f"{code} tabled {label} (ADD) of item {number}")
-                    journal.put("labels", text.id, label)
+                    label = folded.tabled[-1].label
+                    self._event(summit, code, "revision.table", uuid,
+                                f"{code} tabled {label} (ADD) of item {number}", sync=False)
+                    self._remember_label(summit, folded.tabled[-1])
                     status = folded.status
                     if status != Status.PROPOSED:
-                        event("item.status", uuid,
-                              f"item {number}: {Status.PROPOSED.value} → {status.value}")
+                        self._event(summit, code, "item.status", uuid,
+                                    f"item {number}: {Status.PROPOSED.value} → {status.value}",
+                                    sync=False)
                     added.append(uuid)
                     if lean:
                         # Numbered as a snapshot numbers it: last in its section, so far.
                         fresh[uuid] = folded.item(slug, number, sections[index])
-                        del joint.items[uuid]
-                        joint._dirty.discard(uuid)
-                summit.op_actors.add(author)
-                summit.sync()  # what `_event` does after each entry: the event log in view
+                        joint.forget(uuid)
+                summit.sync()  # the event log in view, as `_event` leaves it
             # The new items as the snapshot numbers them, without building every item's view
             # (a snapshot of 100k items, its memory held through the commit).
             if fresh:
