@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import TickingClock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,8 +19,6 @@ from agenda import snapshot
 from agenda.cli import main
 from agenda.model import AgendaError, Delegation
 from agenda.workspace import Workspace
-
-from conftest import TickingClock
 
 SLUG = "s"
 SECTIONS = ("One", "Two")
