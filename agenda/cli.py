@@ -274,13 +274,8 @@ def cmd_items(args: argparse.Namespace) -> None:
     from agenda import snapshot
 
     ws = open_workspace(args)
-    slug, viewer = _summit(ws, args), _as(args)
-    path = ws.summit_path(slug)
-    # A listing kept by this user's own full read of the same bytes (snapshot.py).
-    shown = snapshot.load(path, slug, viewer)
-    if shown is None:
-        shown = snapshot.listing(ws.state(slug, viewer))
-        snapshot.keep(path, ws.read_identity(slug), slug, viewer, shown)
+    # A listing kept by this user's own full read of the same bytes, if there is one.
+    shown = snapshot.items(ws, _summit(ws, args), _as(args))
     rows = [dict(zip(snapshot.FIELDS, row, strict=True)) for row in shown["items"]]
     if args.json:
         say_json(rows)

@@ -32,13 +32,16 @@ import hmac
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from agenda.paths import APP_DIR
 from agenda.state import SummitState
 from agenda.store import StoreError, atomic_write, read_file
+
+if TYPE_CHECKING:
+    from agenda.workspace import Workspace
 
 VERSION = 1
 KEY_BYTES = 32
@@ -66,6 +69,17 @@ def listing(state: SummitState) -> dict[str, Any]:
                   for i in state.items],
         "empty": [s.title for s in state.summit.sections if not s.items],
     }
+
+
+def items(ws: Workspace, slug: str, viewer: str | None) -> dict[str, Any]:
+    """The listing of `summit items`: the kept one while it holds, else from a full read
+    (then kept)."""
+    path = ws.summit_path(slug)
+    shown = load(path, slug, viewer)
+    if shown is None:
+        shown = listing(ws.state(slug, viewer))
+        keep(path, ws.read_identity(slug), slug, viewer, shown)
+    return shown
 
 
 def _key(create: bool) -> bytes | None:
