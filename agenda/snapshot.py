@@ -30,13 +30,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from agenda.paths import APP_DIR
+from agenda.paths import cache_dir
 from agenda.state import SummitState
 from agenda.store import StoreError, atomic_write, read_file
 
@@ -47,18 +46,6 @@ VERSION = 1
 KEY_BYTES = 32
 FIELDS = ("number", "title", "section", "status", "owner", "tags", "brackets", "revisions",
           "uuid")
-
-
-def cache_dir() -> Path:
-    """The user's cache folder for the app (XDG_CACHE_HOME, else the platform's)."""
-    env = os.environ.get("XDG_CACHE_HOME")
-    if env and os.path.isabs(env):
-        return Path(env) / APP_DIR
-    if sys.platform.startswith("linux"):
-        return Path.home() / ".cache" / APP_DIR
-    from platformdirs import user_cache_path
-
-    return user_cache_path(APP_DIR)
 
 
 def listing(state: SummitState) -> dict[str, Any]:
