@@ -578,6 +578,9 @@ def verify_workspace(path: Path, revisions: int, *, seed: int = 1) -> None:
         total = sum(check_summit_file(file) for file in files)
         if total != revisions:
             raise AssertionError(f"{total} revisions written, {revisions} asked for")
+        from agenda.backup import automatic_backup
+
+        automatic_backup(ws)  # a migration never runs without the backup taken before it
         with ws.transaction():
             pass  # the first write transaction converts every summit file into records
         rng = random.Random(seed)
