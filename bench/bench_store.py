@@ -101,9 +101,9 @@ def ratio(ours: float, reference: float) -> str:
 
 def biggest_summit(ws: Workspace) -> tuple[str, Path]:
     entries = ws.summits()
-    sizes = {e.slug: (ws.summits_dir / f"{e.slug}.json").stat().st_size for e in entries}
+    sizes = {e.slug: ws.summit_path(e.slug).stat().st_size for e in entries}
     slug = max(sizes, key=lambda s: sizes[s])
-    return slug, ws.summits_dir / f"{slug}.json"
+    return slug, ws.summit_path(slug)
 
 
 def sqlite_copy(ws: Workspace, out: Path) -> Path:
