@@ -100,6 +100,13 @@ def _key(create: bool) -> bytes | None:
         return None
     finally:
         os.close(fd)
+    if len(key) != KEY_BYTES and create:
+        # A key cut short (a process killed while making it) would turn keeping off for good.
+        try:
+            path.unlink()
+        except OSError:
+            return None
+        return _key(create=True)
     return key if len(key) == KEY_BYTES else None
 
 
