@@ -271,25 +271,25 @@ def cmd_summits(args: argparse.Namespace) -> None:
 
 
 def cmd_items(args: argparse.Namespace) -> None:
+    from agenda import snapshot
+
     ws = open_workspace(args)
-    state = ws.state(_summit(ws, args), _as(args))
+    # A listing kept by this user's own full read of the same bytes, if there is one.
+    shown = snapshot.items(ws, _summit(ws, args), _as(args))
+    rows = [dict(zip(snapshot.FIELDS, row, strict=True)) for row in shown["items"]]
     if args.json:
-        say_json([{
-            "number": i.number, "title": i.title, "section": i.section, "status": i.status.value,
-            "owner": i.owner, "tags": list(i.tags), "brackets": state.bracket_count(i),
-            "revisions": len(state.history(i)), "uuid": i.uuid,
-        } for i in state.items])
+        say_json(rows)
         return
     section = None
-    for item in state.items:
-        if item.section != section:
-            section = item.section
-            say(f"{item.number.split('.')[0]}. {section}")
-        brackets = state.bracket_count(item)
+    for row in rows:
+        if row["section"] != section:
+            section = row["section"]
+            say(f"{row['number'].split('.')[0]}. {section}")
+        brackets = row["brackets"]
         # Square brackets would read as disputed text; the count is spelled out.
         mark = f"  · {brackets} bracket{'s' if brackets != 1 else ''}" if brackets else ""
-        say(f"  {item.number:<5} {item.status.value:<13} {item.title}{mark}")
-    empty = [s.title for s in state.summit.sections if not s.items]
+        say(f"  {row['number']:<5} {row['status']:<13} {row['title']}{mark}")
+    empty = shown["empty"]
     if empty:
         say(f"(sections with no items: {'; '.join(empty)})")
 

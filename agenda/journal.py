@@ -22,6 +22,7 @@ lines) goes through the atomic temp-file-and-rename path, as the workspace index
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 import zlib
@@ -143,6 +144,10 @@ class Journal:
         self._undo_puts: list[tuple[str, str, Any]] = []
         self._rewrite = False
         self._loaded = False
+        # (size, SHA-256) of the bytes the last whole read parsed, while the contents are
+        # exactly those bytes' (None after an incremental read or a write): what a kept
+        # listing (snapshot.py) is keyed by.
+        self.identity: tuple[int, str] | None = None
 
     # Reading --------------------------------------------------------------------------------
 
@@ -169,6 +174,7 @@ class Journal:
             except OSError as exc:
                 raise StoreError(f"{self.path} cannot be read: {exc.strerror}") from None
             try:
+                self.identity = None
                 self._apply_lines(tail, self._valid, final=True)
             except BaseException:
                 self._loaded, self._stamp = False, None
@@ -181,6 +187,7 @@ class Journal:
     def _read_all(self) -> None:
         stamp = _stamp(self.path)
         raw = read_file(self.path)
+        self.identity = None
         self.logs, self.puts, self.legacy = {}, {}, None
         self._lines = self._superseded = 0
         self.generation += 1
@@ -188,6 +195,7 @@ class Journal:
         self._loaded = True
         try:
             self._parse_all(raw)
+            self.identity = (len(raw), hashlib.sha256(raw).hexdigest())
         except BaseException:
             # Nothing half-read stays: the next reader reads the file again, and refuses it
             # again in the same words, until it is mended.
@@ -277,12 +285,14 @@ class Journal:
 
     def append(self, table: str, docs: list[Any]) -> None:
         self._writable()
+        self.identity = None
         log = self.logs.setdefault(table, [])
         self._pending_logs.setdefault(table, len(log))
         log.extend(docs)
 
     def put(self, table: str, key: str, doc: Any) -> None:
         self._writable()
+        self.identity = None
         target = self.puts.setdefault(table, {})
         self._undo_puts.append((table, key, target.get(key)))
         target[key] = doc
@@ -291,6 +301,7 @@ class Journal:
     def replace_all(self, logs: dict[str, list[Any]], puts: dict[str, dict[str, Any]]) -> None:
         """New contents for the whole file (a migration or a new summit), written at commit."""
         self._writable(new=True)
+        self.identity = None
         self.logs, self.puts, self.legacy = logs, puts, None
         self._rewrite = True
 

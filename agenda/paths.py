@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from pathlib import Path
 
 APP_DIR = "summit-agenda"
@@ -42,6 +43,19 @@ def config_dir() -> Path:
     from platformdirs import user_config_path
 
     return user_config_path(APP_DIR)
+
+
+def cache_dir() -> Path:
+    """$XDG_CACHE_HOME/summit-agenda (the platform's user cache folder where there is no
+    XDG): kept item listings (snapshot.py) and the key that vouches for them."""
+    env = os.environ.get("XDG_CACHE_HOME")
+    if env and os.path.isabs(env):
+        return Path(env) / APP_DIR
+    if sys.platform.startswith("linux"):
+        return Path.home() / ".cache" / APP_DIR  # as platformdirs, without importing it
+    from platformdirs import user_cache_path
+
+    return user_cache_path(APP_DIR)
 
 
 def user_templates_dir() -> Path:

@@ -784,6 +784,30 @@ class Workspace:
             state.item(item)
         return state
 
+    def summit_path(self, slug: str) -> Path:
+        """The summit's journal file, named by the index, without reading it."""
+        with self.lock.thread_only():
+            summit = self._summits.get(slug)
+            if summit is not None:
+                return summit.journal.path
+            found = self._index.table("summits").search(Query().slug == slug)
+            if not found:
+                self._reload_index()
+                found = self._index.table("summits").search(Query().slug == slug)
+            if not found:
+                raise NotFound(f"No summit {slug!r} in this workspace")
+            return self._summit_path(found[0].get("file"))
+
+    def read_identity(self, slug: str) -> tuple[int, str] | None:
+        """(size, SHA-256) of the bytes the summit's state in memory was read from in one
+        whole read, as last loaded (no refresh); None when it was read in steps or written."""
+        with self.lock.thread_only():
+            summit = self._summits.get(slug)
+            if summit is None or summit.legacy is not None \
+                    or summit.generation != summit.journal.generation:
+                return None
+            return summit.journal.identity
+
     def summit(self, slug: str) -> Summit:
         """The summit's title, delegations and sections, without its items and history."""
         with self.lock.thread_only():

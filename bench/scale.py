@@ -578,12 +578,15 @@ def verify_workspace(path: Path, revisions: int, *, seed: int = 1) -> None:
         total = sum(check_summit_file(file) for file in files)
         if total != revisions:
             raise AssertionError(f"{total} revisions written, {revisions} asked for")
+        from agenda.backup import automatic_backup
+
+        automatic_backup(ws)  # a migration never runs without the backup taken before it
         with ws.transaction():
             pass  # the first write transaction converts every summit file into records
         rng = random.Random(seed)
         sample = {entries[0].slug, entries[-1].slug, rng.choice(entries).slug}
         for slug in sorted(sample):
-            file = ws.summits_dir / f"{slug}.json"
+            file = ws.summit_path(slug)  # the migration names its journals afresh
             state = ws.state(slug)
             for viewer in CODES:  # every view builds without error
                 ws.state(slug, viewer)

@@ -1,0 +1,304 @@
+"""The kept item listing: never a different answer from a full read, never forged."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import TickingClock
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from agenda import snapshot
+from agenda.cli import main
+from agenda.model import AgendaError, Delegation
+from agenda.workspace import Workspace
+
+SLUG = "s"
+SECTIONS = ("One", "Two")
+
+
+def run(db: Path, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    try:
+        main([*argv, "--db", str(db)])
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def kept_files() -> list[Path]:
+    folder = snapshot.cache_dir() / "kept"
+    return sorted(folder.iterdir()) if folder.exists() else []
+
+
+def full_read(db: Path, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """What `summit` answers with no kept listing at all (in a cache folder of its own)."""
+    before = os.environ["XDG_CACHE_HOME"]
+    os.environ["XDG_CACHE_HOME"] = str(db.parent / "cache-of-a-full-read")
+    shutil.rmtree(snapshot.cache_dir(), ignore_errors=True)
+    try:
+        return run(db, capsys, *argv)
+    finally:
+        shutil.rmtree(snapshot.cache_dir(), ignore_errors=True)
+        os.environ["XDG_CACHE_HOME"] = before
+
+
+def expected(db: Path, viewer: str | None) -> list[dict[str, Any]]:
+    """`summit items --json` as it was computed before the kept listing, from the state."""
+    ws = Workspace(db)
+    try:
+        state = ws.state(SLUG, viewer)
+        return [{"number": i.number, "title": i.title, "section": i.section,
+                 "status": i.status.value, "owner": i.owner, "tags": list(i.tags),
+                 "brackets": state.bracket_count(i), "revisions": len(state.history(i)),
+                 "uuid": i.uuid} for i in state.items]
+    finally:
+        ws.close()
+
+
+def new_workspace(db: Path, titles: tuple[str, ...] = ("Trade", "Energy [corridor]")) -> None:
+    ws = Workspace(db, create=True, clock=TickingClock())
+    ws.create_summit("Summit", [Delegation("IN", "India"), Delegation("RU", "Russia")],
+                     slug=SLUG, sections=SECTIONS)
+    for n, title in enumerate(titles):
+        ws.add_item(SLUG, section=SECTIONS[n % 2], title=title, text=f"The [Sides] agree {n}.",
+                    delegation="IN")
+    ws.close()
+
+
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setattr(sys, "stdin", open(__file__))  # noqa: SIM115 - not a terminal
+    path = tmp_path / "ws.json"
+    new_workspace(path)
+    return path
+
+
+@pytest.fixture
+def loads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
+    """Whether each `summit items` found a kept listing."""
+    found: list[bool] = []
+    real = snapshot.load
+
+    def spy(*args: Any) -> dict[str, Any] | None:
+        shown = real(*args)
+        found.append(shown is not None)
+        return shown
+
+    monkeypatch.setattr(snapshot, "load", spy)
+    yield found
+
+
+OPS = st.lists(st.tuples(
+    st.sampled_from(["add", "table", "draft", "accept", "retitle", "move", "undo", "note"]),
+    st.sampled_from(["IN", "RU"]), st.integers(0, 5), st.text("ab[] ", max_size=12)),
+    min_size=1, max_size=6)
+
+
+def apply(ws: Workspace, op: str, side: str, n: int, text: str) -> None:
+    items = ws.state(SLUG).items
+    ref = items[n % len(items)].number
+    body = f"Text {text} {n}"
+    try:
+        if op == "add":
+            ws.add_item(SLUG, section=SECTIONS[n % 2], title=f"Item {text}x", text=body,
+                        delegation=side)
+        elif op in ("table", "draft"):
+            ws.table(SLUG, ref, delegation=side, text=body, internal=op == "draft")
+        elif op == "accept":
+            ws.accept(SLUG, ref, delegation=side)
+        elif op == "retitle":
+            ws.retitle_item(SLUG, ref, f"Title {text}y", actor=side)
+        elif op == "move":
+            ws.move_item(SLUG, ref, section=SECTIONS[(n + 1) % 2], position=1, actor=side)
+        elif op == "note":
+            ws.add_note(SLUG, ref, delegation=side, text=body)
+        else:
+            ws.undo(SLUG, side)
+    except AgendaError:
+        pass  # a refused operation (nothing to accept or undo) writes nothing
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(OPS)
+def test_a_kept_listing_is_exactly_the_full_read(
+        db: Path, capsys: pytest.CaptureFixture[str], loads: list[bool],
+        ops: list[tuple[str, str, int, str]]) -> None:
+    journal = next((db.parent / "ws.summits").iterdir())
+    for op in ops:
+        before = journal.read_bytes()
+        ws = Workspace(db, clock=TickingClock())
+        apply(ws, *op)
+        ws.close()
+        changed = journal.read_bytes() != before
+        for viewer in (None, "IN", "RU"):
+            argv = ("items", "--json", *(("--as", viewer) if viewer else ()))
+            loads.clear()
+            first = run(db, capsys, *argv)  # the listing kept before the write is stale
+            second = run(db, capsys, *argv)  # the one just kept
+            assert loads[1] and not (changed and loads[0])
+            assert first == second
+            assert json.loads(second[1]) == expected(db, viewer)
+            plain = [a for a in argv if a != "--json"]
+            assert run(db, capsys, *plain) == full_read(db, capsys, *plain)
+
+
+def test_the_listing_is_kept_outside_the_workspace_0600(
+        db: Path, capsys: pytest.CaptureFixture[str], loads: list[bool]) -> None:
+    run(db, capsys, "items")
+    run(db, capsys, "items")
+    assert loads == [False, True]
+    (kept,) = kept_files()
+    key = snapshot.cache_dir() / "kept.key"
+    assert kept.stat().st_mode & 0o777 == key.stat().st_mode & 0o777 == 0o600
+    assert db.parent not in kept.parents
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_a_changed_journal_is_read_as_without_a_kept_listing(
+        db: Path, capsys: pytest.CaptureFixture[str], data: st.DataObject) -> None:
+    journal = next((db.parent / "ws.summits").iterdir())
+    original = journal.read_bytes()
+    try:
+        run(db, capsys, "items")  # keeps a listing of the original
+        how = data.draw(st.sampled_from(["byte", "cut"]))
+        if how == "byte":
+            at = data.draw(st.integers(0, len(original) - 1))
+            value = data.draw(st.integers(0, 255).filter(lambda b: b != original[at]))
+            journal.write_bytes(original[:at] + bytes([value]) + original[at + 1:])
+        else:
+            journal.write_bytes(original[:data.draw(st.integers(0, len(original) - 1))])
+        with_kept = run(db, capsys, "items")
+        assert with_kept == full_read(db, capsys, "items")
+    finally:
+        journal.write_bytes(original)
+        shutil.rmtree(snapshot.cache_dir(), ignore_errors=True)
+
+
+def test_another_file_of_the_same_size_is_read_in_full(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        loads: list[bool]) -> None:
+    monkeypatch.setattr(sys, "stdin", open(__file__))  # noqa: SIM115 - not a terminal
+    a, b = tmp_path / "a" / "ws.json", tmp_path / "b" / "ws.json"
+    new_workspace(a, ("Trade", "Space"))
+    new_workspace(b, ("Trade", "Spice"))
+    journal_a = next((a.parent / "ws.summits").iterdir())
+    journal_b = next((b.parent / "ws.summits").iterdir())
+    assert journal_a.stat().st_size == journal_b.stat().st_size
+    assert "Space" in run(a, capsys, "items")[1]
+    shutil.copyfile(journal_b, journal_a)
+    code, out, _ = run(a, capsys, "items")
+    assert code == 0 and "Spice" in out and "Space" not in out
+    assert loads == [False, False]
+
+
+def _keep_one(db: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, tuple[int, str, str]]:
+    answer = run(db, capsys, "items")
+    (kept,) = kept_files()
+    return kept, answer
+
+
+def test_a_forged_listing_is_ignored(db: Path, capsys: pytest.CaptureFixture[str],
+                                     loads: list[bool]) -> None:
+    kept, answer = _keep_one(db, capsys)
+    mac, _, payload = kept.read_bytes().partition(b"\n")
+    doc = json.loads(payload)
+    doc["items"][0][1] = "Forged title"
+    forged = json.dumps(doc).encode()
+    for content in (mac + b"\n" + forged,  # the old HMAC over new bytes
+                    b"0" * 64 + b"\n" + forged,
+                    forged,
+                    b"",
+                    mac + b"\n" + payload[:-1]):
+        kept.write_bytes(content)
+        loads.clear()
+        assert run(db, capsys, "items") == answer
+        assert loads == [False]
+        assert b"Forged" not in kept.read_bytes()  # the full read kept a true one again
+
+
+def test_a_foreign_or_exposed_key_vouches_for_nothing(
+        db: Path, capsys: pytest.CaptureFixture[str], loads: list[bool]) -> None:
+    kept, answer = _keep_one(db, capsys)
+    key = snapshot.cache_dir() / "kept.key"
+    key.chmod(0o644)
+    loads.clear()
+    assert run(db, capsys, "items") == answer
+    assert loads == [False]
+    key.chmod(0o600)
+    key.write_bytes(os.urandom(snapshot.KEY_BYTES))  # another user's, or a new one
+    loads.clear()
+    assert run(db, capsys, "items") == answer
+    assert loads == [False]
+    key.write_bytes(b"short")
+    loads.clear()
+    assert run(db, capsys, "items") == answer
+    assert run(db, capsys, "items") == answer
+    assert loads == [False, True]  # a key cut short was made anew, then vouched
+    assert len(key.read_bytes()) == snapshot.KEY_BYTES
+
+
+def test_a_listing_of_another_viewer_or_summit_is_not_used(
+        db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    kept, _ = _keep_one(db, capsys)
+    place = snapshot._place(next((db.parent / "ws.summits").iterdir()), SLUG, "IN")
+    place.write_bytes(kept.read_bytes())  # the joint listing where IN's would be
+    journal = next((db.parent / "ws.summits").iterdir())
+    assert snapshot.load(journal, SLUG, "IN") is None
+    assert snapshot.load(journal, SLUG, None) is not None
+
+
+def test_no_cache_folder_to_write_reads_fine(
+        db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> None:
+    answer = full_read(db, capsys, "items")
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))  # every mkdir there fails
+    assert run(db, capsys, "items") == answer
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+    def full_disk(*args: Any, **kwargs: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(snapshot, "atomic_write", full_disk)
+    assert run(db, capsys, "items") == answer
+    assert kept_files() == []
+
+
+def test_a_read_only_workspace_reads_from_its_kept_listing(
+        db: Path, capsys: pytest.CaptureFixture[str], loads: list[bool]) -> None:
+    answer = run(db, capsys, "items")
+    folders = [db.parent, db.parent / "ws.summits"]
+    files = [p for f in folders for p in f.iterdir() if p.is_file()]
+    for path in files + folders:
+        path.chmod(path.stat().st_mode & ~0o222)
+    try:
+        assert run(db, capsys, "items") == answer
+        assert loads == [False, True]
+    finally:
+        for path in folders + files:
+            path.chmod(path.stat().st_mode | 0o200)
+
+
+def test_check_never_uses_it(db: Path, capsys: pytest.CaptureFixture[str],
+                             monkeypatch: pytest.MonkeyPatch) -> None:
+    run(db, capsys, "items")
+
+    def refuse(*args: Any) -> None:
+        raise AssertionError("check read a kept listing")
+
+    monkeypatch.setattr(snapshot, "load", refuse)
+    code, _, err = run(db, capsys, "check")
+    assert code == 0, err
