@@ -275,6 +275,13 @@ def _environment(folders: tuple[Path, ...]) -> SandboxedEnvironment:
     return env
 
 
+def load_template(template: TemplateInfo) -> jinja2.Template:
+    """The template compiled, once per process while its file is unchanged (Jinja checks)."""
+    folders = tuple(dict.fromkeys([template.path.parent,
+                                   *(f for _, f in search_dirs(None, "export"))]))
+    return _environment(folders).get_template(template.path.name)
+
+
 def render_state(state: SummitState, template: TemplateInfo, *,
                  since: datetime | None = None) -> str:
     """Render a template over a state already read for the right viewer."""
@@ -283,12 +290,8 @@ def render_state(state: SummitState, template: TemplateInfo, *,
                           "from the joint view only")
     if template.view == "delegation" and state.viewer is None:
         raise AgendaError(f"The {template.name} template is one delegation's document")
-    folders = tuple(dict.fromkeys([template.path.parent,
-                                   *(f for _, f in search_dirs(None, "export"))]))
-    env = _environment(folders)
     try:
-        compiled = env.get_template(template.path.name)
-        text = compiled.render(summit=SummitView(state, since))
+        text = load_template(template).render(summit=SummitView(state, since))
     except jinja2.TemplateError as exc:
         line = getattr(exc, "lineno", None)  # syntax errors know their line; others do not
         where = f" (line {line})" if line else ""
