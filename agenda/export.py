@@ -347,6 +347,9 @@ _CRITIC = {"{++": ("++}", "ins"), "{--": ("--}", "del"), "{~~": ("~~}", "")}
 def _critic(state: StateInline, silent: bool) -> bool:
     """CriticMarkup {++ins++} {--del--} {~~old~>new~~} as <ins>/<del>, content still Markdown."""
     start = state.pos
+    # Tried at every stop of the inline scan ("[", "*", "_"...): one character rules most out.
+    if state.src[start] != "{":
+        return False
     opener = state.src[start:start + 3]
     if opener not in _CRITIC:
         return False
