@@ -34,16 +34,18 @@ def export_available() -> bool:
 
 
 _TEMPLATES: list[TemplateInfo] = []
+_TEMPLATES_LOCK = threading.Lock()
 
 
 def export_templates() -> list[TemplateInfo]:
     """The export templates, read once per session: listing them opens every template file
     (starters included), ~45 ms each time the screen opened."""
-    if not _TEMPLATES:
-        from agenda.templates import list_templates
+    with _TEMPLATES_LOCK:  # the preparation lists them in a thread, the screen in its own
+        if not _TEMPLATES:
+            from agenda.templates import list_templates
 
-        _TEMPLATES.extend(t for t in list_templates() if t.kind == "export")
-    return _TEMPLATES
+            _TEMPLATES.extend([t for t in list_templates() if t.kind == "export"])
+        return list(_TEMPLATES)
 
 
 # What the preview showed, per state read and per (template, its file's version, viewer): a
