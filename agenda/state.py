@@ -864,15 +864,18 @@ class Compilation:
     result: merge.MergeResult
 
 
-def compile_item(state: SummitState, item: Item, base: str | None = None) -> Compilation:
+def compile_item(state: SummitState, item: Item, base: str | None = None, *,
+                 positions: dict[str, Revision] | None = None) -> Compilation:
     """Merge the delegations' positions on an item into a compilation text.
 
     The base is the latest text every side once stood on: edits made by one side since then
     are taken, divergent ones bracketed. With no such agreed text, the positions' common
     ancestor only aligns them and every difference is bracketed, since nothing either side
     wrote has been accepted by the other. `base` (e.g. "v2") forces a base, taken as agreed.
+    `positions`: the item's `state.positions`, when the caller has read them already.
     """
-    positions = state.positions(item)
+    if positions is None:
+        positions = state.positions(item)
     if not positions:
         raise AgendaError(f"Item {item.number} has no tabled text to compile")
     tabled = state.tabled(item)
@@ -880,8 +883,9 @@ def compile_item(state: SummitState, item: Item, base: str | None = None) -> Com
         base_revision: Revision | None = state.revision(item, base)
         agreed = True
     else:
+        sides = positions.keys()
         base_revision = next(
-            (r for r in reversed(tabled) if set(positions) <= state.accepted_by(r)), None)
+            (r for r in reversed(tabled) if sides <= state.accepted_by(r)), None)
         agreed = base_revision is not None
         if base_revision is None:
             base_revision = common_ancestor(positions.values(), tabled)

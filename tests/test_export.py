@@ -426,3 +426,30 @@ def test_each_compilation_is_merged_once_per_state(demo: Workspace,
     # never again for the second round of exports and compiles.
     assert 0 < len(merged) <= len(divergent)
     assert len(merged) == len(state_module._MERGES)
+
+
+LOOPED_POSITIONS = (
+    '{% for code, label in item.positions %}{{ code }} {{ label }}{{ ", " if not loop.last }}'
+    '{% endfor %}')
+
+
+@pytest.mark.parametrize("no_positions", [False, True])
+def test_positions_line_writes_what_the_loop_over_positions_wrote(
+        demo: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        no_positions: bool) -> None:
+    """The negotiating text writes each item's positions as one prepared line; the template
+    as it was, looping over `item.positions` (still offered to user templates), writes the
+    same document, "none" included when an item has no position."""
+    shipped = (templates.templates_root() / "export" / "negotiating-text.md.j2").read_text(
+        encoding="utf-8")
+    looped = shipped.replace("| {{ item.positions_line }} |", f"| {LOOPED_POSITIONS} |")
+    looped = looped.replace('*Positions:* {{ item.positions_line or "none" }}\n',
+                            "*Positions:* " + LOOPED_POSITIONS.replace(
+                                "{% endfor %}", "{% else %}none{% endfor %}") + "\n\n")
+    assert looped != shipped and "positions_line" not in looped
+    (tmp_path / "negotiating-text.md.j2").write_text(looped, encoding="utf-8")
+    if no_positions:
+        monkeypatch.setattr(export.ItemView, "_positions", property(lambda self: {}))
+    ours = export.render(demo, DEMO_SLUG, "negotiating-text")
+    assert ours == export.render(demo, DEMO_SLUG, "negotiating-text", template_dir=tmp_path)
+    assert ("*Positions:* none\n\n*(No text: suppressed.)*" in ours) is no_positions

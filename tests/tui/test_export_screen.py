@@ -11,7 +11,9 @@ from tui_helpers import make_app, settle
 
 from agenda import export
 from agenda.demo import DEMO_SLUG
-from tui.screens.export import ExportScreen, open_export
+from agenda.model import AgendaError
+from tui.messages import StateLoaded
+from tui.screens.export import ExportScreen, cached_render, export_templates, open_export
 from tui.screens.workspace import WorkspaceScreen
 
 
@@ -89,3 +91,49 @@ async def test_a_newer_state_is_rendered_again_and_another_viewer_gets_its_own_s
         await settle(pilot)
         assert isinstance(app.screen, ExportScreen) and app.screen is not first
         assert "brief" not in app.screen.templates  # the joint view is offered no brief
+
+
+async def test_the_first_visit_finds_the_agenda_prepared_once_the_workspace_is_painted(
+        demo_path: Path, renders: list[tuple[str, str | None]]) -> None:
+    app = make_app(demo_path, as_="IN")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        # Prepared off the screen's thread before any x: the agenda, for the state shown.
+        assert renders == [("agenda", None)]
+        state = app.state
+        assert state is not None
+        prepared = cached_render(state, next(t for t in export_templates() if t.name == "agenda"),
+                                 None)
+        assert prepared == export.render(app.ws, DEMO_SLUG, "agenda")
+        # A newer read of the summit prepares nothing again: once per app.
+        app.post_message(StateLoaded(app.ws.state(DEMO_SLUG, "IN")))
+        await settle(pilot)
+        assert renders == [("agenda", None), ("agenda", None)]  # the check above
+        app.post_message(StateLoaded(state))
+        await settle(pilot)
+
+        await pilot.press("x")
+        await settle(pilot)
+        assert isinstance(app.screen, ExportScreen)
+        assert app.screen.query_one("#preview", TextArea).text == prepared
+        assert renders == [("agenda", None), ("agenda", None)]  # nothing rendered on the visit
+
+
+async def test_a_broken_template_leaves_the_preparation_quiet_and_the_screen_reports_it(
+        demo_path: Path, renders: list[tuple[str, str | None]],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(info: Any) -> Any:
+        raise AgendaError("Template agenda failed (line 1): unexpected '}'")
+
+    monkeypatch.setattr(export, "load_template", broken)
+    app = make_app(demo_path, as_="IN")
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await settle(pilot)
+        assert renders == []  # the preparation stopped at the template, silently
+        assert not list(app._notifications)
+        assert isinstance(app.screen, WorkspaceScreen)
+        await pilot.press("x")
+        await settle(pilot)
+        assert isinstance(app.screen, ExportScreen)
+        assert [n.message for n in app._notifications] == [
+            "Template agenda failed (line 1): unexpected '}'"]

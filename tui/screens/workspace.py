@@ -171,6 +171,9 @@ class WorkspaceScreen(ReportsWorkerErrors, Screen[None]):
                   changed=self._changed_items())
         self.show_item(self.item_uuid)
         self._sign(state)
+        from tui.screens.export import prepare_export
+
+        self.call_after_refresh(prepare_export, self.summit_app, state)
 
     # Changed-since marks ------------------------------------------------------------------
 
