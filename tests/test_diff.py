@@ -486,6 +486,29 @@ def test_a_long_paragraph_is_tokenised_only_where_it_changed() -> None:
     assert diff_stats(ops) == DiffStats(0, 0, 2, 2 * 3998 / 8000)
 
 
+def test_short_paragraphs_of_a_long_text_are_not_tokenised_again() -> None:
+    from unittest import mock
+
+    from agenda import diff as engine
+
+    paragraphs = [[f"word{(7 * p + i) % 89}" for i in range(60)] for p in range(100)]
+    a = "\n\n".join(" ".join(words) + "." for words in paragraphs)
+    for p, words in enumerate(paragraphs):
+        words[2], words[57] = f"new{p}", f"end{p}"  # far apart: the change spans the paragraph
+    b = "\n\n".join(" ".join(words) + "." for words in paragraphs)
+    with mock.patch.object(engine, "tokenize", wraps=engine.tokenize) as spy:
+        ops = diff_words(a, b)
+    # Each paragraph is a short block of a long text: its chunks are looked up, none of the
+    # paragraphs (over 400 characters each) goes through the tokenizer.
+    assert all(len(call.args[0]) < 100 for call in spy.call_args_list)
+    assert rebuild(ops) == (a, b)
+    assert [(op.op, op.text) for op in ops if op.op != "equal"] == [
+        pair for p in range(100)
+        for pair in (("delete", f"word{(7 * p + 2) % 89}"), ("insert", f"new{p}"),
+                     ("delete", f"word{(7 * p + 57) % 89}"), ("insert", f"end{p}"))]
+    assert diff_stats(ops) == DiffStats(0, 0, 200, 2 * 5800 / 12000)
+
+
 @settings(deadline=None)
 @given(texts)
 def test_words_counted_without_the_tokenizer_match_the_tokens(text: str) -> None:
