@@ -344,10 +344,13 @@ class Fold:
 
     def forget(self, item: str) -> None:
         """Drop what the fold holds of an item. For a scratch fold (an import's) that has read
-        an item's status and label and need not keep it: the fold then no longer describes
-        the summit, and must not be snapshotted."""
+        an item's status and label and need not keep it (~3 KB an item, to the end): the
+        fold then no longer describes the summit, and must not be snapshotted."""
         self.items.pop(item, None)
         self._dirty.discard(item)
+        self._views.pop(item, None)
+        self._slots.pop(item, None)
+        self._numbered = None
 
     def visible(self, record: Record) -> bool:
         return record.joint or (self.viewer is not None

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from agenda import backup, integrity, store
@@ -27,7 +27,7 @@ from agenda.cli import main
 from agenda.importer import import_markdown
 from agenda.model import Delegation
 from agenda.store import WorkspaceBusy, describe_holder
-from agenda.workspace import Workspace
+from agenda.workspace import NewItem, Workspace
 
 TWO = [Delegation("IN", "India"), Delegation("RU", "Russia")]
 FIXTURE = Path(__file__).parent / "fixtures" / "v010" / "workspace"
@@ -872,3 +872,36 @@ def test_an_intent_log_removes_only_a_restores_own_uncommitted_folder(tmp_path: 
         assert not ws.intent.exists()
         assert names[case].exists() == (case != "uncommitted"), case
     assert (tmp_path / "keep-me" / "copy.json").exists()
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=st.text(min_size=1, max_size=20).filter(lambda t: "\x00" not in t))
+def test_a_text_that_begins_with_a_dash_is_read_as_the_text(text: str) -> None:
+    from agenda.cli import _attach_dash_texts, _option_strings, build_parser
+
+    for words in (["table", "1.1", "--text", "-" + text],
+                  ["add", "--section", "S", "--title", "T", "--text", "-" + text]):
+        parser = build_parser(words[0])
+        # A word that names one of the command's options stays an option (`--text --as IN`
+        # forgot its text); any other is the text.
+        assume(("-" + text).split("=", 1)[0] not in _option_strings(parser))
+        args, extras = parser.parse_known_args(_attach_dash_texts(words, parser))
+        assert (args.text, extras) == ("-" + text, [])
+
+
+def test_table_takes_a_text_beginning_with_a_dash_end_to_end(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "ws.json"
+    ws = Workspace(path, create=True)
+    slug = ws.create_summit("First", delegations=TWO).slug
+    ws.add_items(slug, [NewItem(section="1", title="Tariffs", text="Lower tariffs.")],
+                 delegation="IN")
+    main(["--db", str(path), "--summit", slug, "table", "1.1", "--as", "RU", "--text",
+          "-x and --file are words here"])
+    state = Workspace(path).state(slug)
+    assert state.current_text(state.item("1.1")) == "-x and --file are words here"
+    # After `--`, words are positional as argparse reads them: nothing is glued there.
+    with pytest.raises(SystemExit) as exit_:
+        main(["--db", str(path), "--summit", slug, "table", "1.1", "--as", "RU", "--", "--text"])
+    assert exit_.value.code == 2
+    capsys.readouterr()
