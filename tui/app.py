@@ -31,7 +31,8 @@ T = TypeVar("T")
 POLL_SECONDS = 1.0
 # A summit whose file holds fewer bytes than this is read before its screen is built: the
 # first frame then shows the item, not an empty shell painted, then laid out and painted
-# again. One summit of the 100k-revision bench workspace (~1.8 MB) reads in about 15 ms.
+# again. The 100k-revision bench workspace spreads ~180 MB over 100 summits; one reads in
+# about 15 ms (bench/bench_scale.py).
 # A larger summit is read in a worker while the shell shows.
 INLINE_READ_BYTES = 4_000_000
 # The daily backup waits until the first screen is up: it is not needed to start working.
