@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +29,12 @@ from tui.theme import THEMES
 T = TypeVar("T")
 
 POLL_SECONDS = 1.0
+# A summit whose file holds fewer bytes than this is read before its screen is built: the
+# first frame then shows the item, not an empty shell painted, then laid out and painted
+# again. The 100k-revision bench workspace spreads ~180 MB over 100 summits; one reads in
+# about 15 ms (bench/bench_scale.py).
+# A larger summit is read in a worker while the shell shows.
+INLINE_READ_BYTES = 4_000_000
 # The daily backup waits until the first screen is up: it is not needed to start working.
 BACKUP_DELAY_SECONDS = 2.0
 
@@ -104,12 +111,30 @@ class SummitApp(App[None]):
         self.acting_as = self.allowed_viewer(chosen.strip().upper() if chosen else None)
         if as_:
             self.preferences.remember_acting_as(self.ws.path, self.acting_as)
-        screen = WorkspaceScreen()
+        state = None
+        if self._small(slug):
+            try:
+                state = self._read_state()
+            except Exception:  # noqa: BLE001 - the worker below reads again and reports it
+                state = None
+        if state is not None:
+            self._take_state(state)
+        screen = WorkspaceScreen(state)
         if len(self.screen_stack) > 1:
             self.switch_screen(screen)
         else:
             self.push_screen(screen)
-        self.load_state()
+        if state is None:
+            self.load_state()
+
+    def _small(self, slug: str) -> bool:
+        try:
+            # Both list the index's summits in its order.
+            files = dict(zip((entry.slug for entry in self.ws.summits()), self.ws.files()[1:],
+                             strict=True))
+            return files[slug].stat().st_size < INLINE_READ_BYTES
+        except (OSError, KeyError, ValueError):
+            return False  # the worker's read reports what is wrong
 
     @work(thread=True, group="backup", exit_on_error=False)
     def take_automatic_backup(self) -> None:
@@ -193,20 +218,31 @@ class SummitApp(App[None]):
         """Read the summit in a thread (a large workspace must not freeze the screen)."""
         if self.slug is None:
             return
+        state = self._read_state()
+        if not get_current_worker().is_cancelled:
+            self.post_message(StateLoaded(state))
+
+    def _read_state(self) -> SummitState:
+        assert self.slug is not None
         try:
             state = self.ws.state(self.slug, self.acting_as)
         except NotFound as error:
             if self.acting_as is None:
                 raise
-            self.call_from_thread(self.notify, f"{error}; showing the joint view",
-                                  severity="warning", markup=False)
+            self._notify_anywhere(f"{error}; showing the joint view")
             state = self.ws.state(self.slug, None)
         self.marks = self._exchange_marks(self.slug)
         # The word diff builds its Unicode patterns on first use (~25 ms): here, off the
         # screen's thread, rather than when the Positions tab is first painted.
         diff_words("a", "b")
-        if not get_current_worker().is_cancelled:
-            self.post_message(StateLoaded(state))
+        return state
+
+    def _notify_anywhere(self, message: str) -> None:
+        """A warning from the screen's thread or from a worker's."""
+        if self._thread_id == threading.get_ident():
+            self.notify(message, severity="warning", markup=False)
+        else:
+            self.call_from_thread(self.notify, message, severity="warning", markup=False)
 
     def _exchange_marks(self, slug: str) -> Any:
         """Provisional labels and split positions, in a bound workspace (others exchange
@@ -223,13 +259,16 @@ class SummitApp(App[None]):
     def on_state_loaded(self, message: StateLoaded) -> None:
         if message.state.summit.slug != self.slug:
             return  # A read that opening another summit has overtaken.
-        self.state = message.state
-        self._last_failure = None  # read again: a new failure is news
-        self.acting_as = message.state.viewer
-        self.title = message.state.summit.title
-        self.sub_title = self.acting_as_label(message.state)
+        self._take_state(message.state)
         for screen in self.screen_stack:
             screen.post_message(StateLoaded(message.state))
+
+    def _take_state(self, state: SummitState) -> None:
+        self.state = state
+        self._last_failure = None  # read again: a new failure is news
+        self.acting_as = state.viewer
+        self.title = state.summit.title
+        self.sub_title = self.acting_as_label(state)
 
     def _poll(self) -> None:
         if self.slug is not None:

@@ -49,10 +49,11 @@ PaletteCommand = tuple[str, str, Callable[[], Any]]
 P = TypeVar("P", bound=Widget)
 
 
-def make_pane(tab: str) -> Widget:
+def make_pane(tab: str, state: SummitState | None = None) -> Widget:
     """The content of a tab, built (and its module imported) when the tab is first shown."""
     if tab == "positions":
-        return PositionsView(id="positions-view")
+        return PositionsView(columns=len(state.summit.codes) if state is not None else 2,
+                             id="positions-view")
     if tab == "draft":
         from tui.widgets.draft import DraftPane
 
@@ -102,8 +103,9 @@ class WorkspaceScreen(ReportsWorkerErrors, Screen[None]):
         Binding("q", "app.quit", "Quit"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, state: SummitState | None = None) -> None:
         super().__init__()
+        self._initial = state  # read before the screen was built: shown in its first frame
         self.state: SummitState | None = None
         self.item_uuid: str | None = None
         self._compare: tuple[str, tuple[Revision, Revision]] | None = None
@@ -137,12 +139,16 @@ class WorkspaceScreen(ReportsWorkerErrors, Screen[None]):
                     for n, tab in enumerate(TABS, start=1):
                         with TabPane(_tab_label(n, tab, self._narrow()), id=tab):
                             if tab == "positions":
-                                yield make_pane(tab)
+                                yield make_pane(tab, self._initial)
         yield AgendaFooter()
 
     def on_mount(self) -> None:
+        self.query_one(AgendaTree).follow = self._follow
         self._ready.add("positions")
         self._labelled_narrow = self._narrow()
+        if self._initial is not None:
+            self.on_state_loaded(StateLoaded(self._initial))
+            self._initial = None
 
     def _narrow(self) -> bool:
         return self.app.size.width < NARROW_BELOW
@@ -246,8 +252,12 @@ class WorkspaceScreen(ReportsWorkerErrors, Screen[None]):
             self.query_one(AgendaTree).focus()
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[str]) -> None:
-        uuid = event.node.data
-        if uuid is not None and uuid != self.item_uuid:
+        if event.node.data is not None:
+            self._follow(event.node.data)
+
+    def _follow(self, uuid: str) -> None:
+        """The agenda's cursor is on this item (at once, then again by its message)."""
+        if uuid != self.item_uuid:
             self.show_item(uuid)
 
     def on_tree_node_selected(self, event: Tree.NodeSelected[str]) -> None:
@@ -302,7 +312,8 @@ class WorkspaceScreen(ReportsWorkerErrors, Screen[None]):
         self.item_uuid = item.uuid
         if self._compare is not None and self._compare[0] != item.uuid:
             self._compare = None
-        heading.update(item_heading(state, item))
+        # Its height is fixed (app.tcss): new text needs no layout.
+        heading.update(item_heading(state, item), layout=False)
         self._paint_active()
         self._mark_seen(item.uuid)
 

@@ -4,7 +4,7 @@ on items changed since the viewer last looked."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -80,6 +80,9 @@ class AgendaTree(Tree[str]):
     }
     """
 
+    # Called with the item under a moved cursor, at once (see watch_cursor_line).
+    follow: Callable[[str], None] | None = None
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("Agenda", id=id)
         self.show_root = False
@@ -118,6 +121,16 @@ class AgendaTree(Tree[str]):
         if target is not None:
             # Node lines are laid out at the next refresh; the cursor can only go there then.
             self.call_after_refresh(self.move_cursor, target)
+
+    def watch_cursor_line(self, previous_line: int, line: int) -> None:
+        super().watch_cursor_line(previous_line, line)
+        # The NodeHighlighted message reaches the screen after the moved cursor has been
+        # painted: a frame with the old item beside the new cursor, then a second one. Shown
+        # here, the item and the cursor reach the terminal in one frame.
+        node = self.cursor_node
+        if previous_line != line and self.follow is not None and node is not None \
+                and node.data is not None:
+            self.follow(node.data)
 
     def notify_style_update(self) -> None:
         # Tree caches painted lines by position and state, not by theme: without this, a

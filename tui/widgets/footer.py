@@ -53,8 +53,8 @@ class AgendaFooter(Footer):
       sends several in a row (screen stack, focus, tabs). Requests that arrive while a
       rebuild is pending are folded into it: the rebuild reads the bindings as they are when
       it runs, so the result is the same.
-    * A rebuild that would show the same keys as the last one (focus moved between widgets
-      with no bindings of their own) is skipped.
+    * The keys are built with the footer, and a rebuild that would show the same keys as the
+      last one (focus moved between widgets with no shown bindings of their own) is skipped.
     * Each new key starts out compact (its own default) and is then bound to the footer's
       non-compact style, so it is restyled twice before it is shown. Bound keys are given
       the footer's style before they are mounted instead.
@@ -74,11 +74,15 @@ class AgendaFooter(Footer):
         return isinstance(focused, Input) or (isinstance(focused, TextArea)
                                               and not focused.read_only)
 
-    def compose(self) -> ComposeResult:
-        if not self._bindings_ready:
-            return
-        keys = shown_keys(((binding, enabled, tooltip) for _, binding, enabled, tooltip
+    def _keys(self) -> list[tuple[Binding, bool, str]]:
+        return shown_keys(((binding, enabled, tooltip) for _, binding, enabled, tooltip
                            in self._source().active_bindings.values()), self._typing())
+
+    def compose(self) -> ComposeResult:
+        # Built at once, not only after the first bindings update: the first frame then has
+        # its keys, and the rebuild that follows finds them unchanged (see _signature).
+        keys = self._keys()
+        self._shown = self._signature(keys)
         self.styles.grid_size_columns = len(keys)
         for binding, enabled, tooltip in keys:
             key = FooterKey(binding.key, self.app.get_key_display(binding),
@@ -98,17 +102,17 @@ class AgendaFooter(Footer):
             self._rebuild_pending = True
             self.call_after_refresh(self._rebuild)
 
-    def _signature(self) -> tuple[object, ...]:
-        return (self.compact, self._typing(), *(
+    def _signature(self, keys: list[tuple[Binding, bool, str]]) -> tuple[object, ...]:
+        """What the footer shows: focus moving to a widget whose own bindings are all hidden
+        (the tree's, on the first frame) changes nothing here."""
+        return (self.compact, *(
             (binding.key, self.app.get_key_display(binding), binding.action,
-             binding.description, binding.show, binding.group, enabled, tooltip)
-            for _, binding, enabled, tooltip in self._source().active_bindings.values()))
+             binding.description, enabled, tooltip)
+            for binding, enabled, tooltip in keys))
 
     async def _rebuild(self) -> None:
         self._rebuild_pending = False
         if not self.is_attached:
             return
-        signature = self._signature()
-        if signature != self._shown:
-            self._shown = signature
+        if self._signature(self._keys()) != self._shown:
             await self.recompose()

@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Vertical, VerticalScroll
 from textual.content import Content
+from textual.geometry import Size
 from textual.message import Message
 from textual.widgets import Button, Static
 from textual.worker import get_current_worker
@@ -171,6 +172,33 @@ def _compare_positions(state: SummitState, item: Item,
     return Content(" | ".join(summaries)), columns
 
 
+class _LaidOut:
+    """A widget that takes its new size without asking for a second layout.
+
+    Textual sets a resized widget's `virtual_size`, a reactive that asks for another layout of
+    the screen: after an item switch the texts are laid out at their new heights, then the whole
+    screen is laid out again for nothing (twice the work of a switch). These widgets do not
+    scroll, and their sizes were computed by the layout that gave them, so nothing is lost.
+    """
+
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size,
+                      layout: bool = True) -> bool:
+        return super()._size_updated(  # type: ignore[misc]
+            size, virtual_size, container_size, layout=False)
+
+
+class _Text(_LaidOut, Static):
+    pass
+
+
+class _Column(_LaidOut, Vertical):
+    pass
+
+
+class _Columns(_LaidOut, Container):
+    pass
+
+
 # Texts up to this many characters in all are compared on the screen's thread: the word diff
 # takes well under a millisecond there, less than handing it to a worker and back.
 INLINE_CHARS = 20_000
@@ -181,7 +209,8 @@ class PositionsView(ReportsWorkerErrors, VerticalScroll):
     app.tcss); an agreed item shows its one text and no columns.
 
     Moving through the agenda repaints the same columns with new texts: the column widgets are
-    kept and updated, and only added or removed when the number of positions changes.
+    kept and updated, added only when more positions are shown than ever before, and hidden
+    (never removed) when fewer are.
     """
 
     BINDINGS = [Binding("ctrl+d", "start_draft", "Draft from this")]
@@ -200,14 +229,27 @@ class PositionsView(ReportsWorkerErrors, VerticalScroll):
     _shown = 0  # which show() call the columns are for; a late, older paint is dropped
     _start_text = ""
 
+    def __init__(self, *, columns: int = 2, id: str | None = None) -> None:
+        super().__init__(id=id)
+        # Columns built with the view (hidden until filled): the first paint then updates
+        # them in place rather than mounting them after the first frame (a second layout).
+        self._spares = columns
+
     def compose(self) -> ComposeResult:
-        with Vertical(id="compilation"):
-            yield Static(id="compilation-heading", markup=False)
-            yield Static(id="compilation-text", markup=False)
+        with _Column(id="compilation"):
+            yield _Text(id="compilation-heading", markup=False)
+            yield _Text(id="compilation-text", markup=False)
             yield Button("Start a draft from this text (ctrl+d)", id="start-draft",
                          compact=True)
-        yield Static(id="positions-summary", markup=False)
-        yield Container(id="positions-columns")
+        yield _Text(id="positions-summary", markup=False)
+        with _Columns(id="positions-columns"):
+            for _ in range(self._spares):
+                column = _Column(_Text(classes="position-heading", markup=False),
+                                 _Text(classes="position-text", markup=False),
+                                 _Text(classes="position-why", markup=False),
+                                 classes="position")
+                column.display = False
+                yield column
 
     def _marks(self) -> Marks | None:
         return getattr(self.app, "marks", None)
@@ -256,20 +298,30 @@ class PositionsView(ReportsWorkerErrors, VerticalScroll):
             self._start_text = columns[0].body.plain if columns else ""
         self.query_one("#positions-summary", Static).update(summary)
         holder = self.query_one("#positions-columns", Container)
-        present = list(holder.query_children(".position"))
+        # Columns no longer needed are kept hidden as spares, not removed: a move between an
+        # agreed item (no columns) and a disputed one would otherwise remove and mount widgets,
+        # a second layout of the screen on each move.
+        present = list(holder.children)
         for widget, column in zip(present, columns, strict=False):
             heading, body, why = widget.query_children(Static)
             heading.update(column.heading)
             body.update(column.body)
             why.update(column.why)
-        if len(present) > len(columns):
-            holder.remove_children(present[len(columns):])
-        elif len(columns) > len(present):
+            if not widget.display:
+                widget.display = True
+        # Only `display` changes, never classes: a class change restyles after this frame,
+        # a second layout.
+        for widget in present[len(columns):]:
+            if widget.display:
+                widget.display = False
+                for text in widget.query_children(Static):
+                    text.update("", layout=False)
+        if len(columns) > len(present):
             holder.mount_all(
-                Vertical(
-                    Static(column.heading, classes="position-heading", markup=False),
-                    Static(column.body, classes="position-text", markup=False),
-                    Static(column.why, classes="position-why", markup=False),
+                _Column(
+                    _Text(column.heading, classes="position-heading", markup=False),
+                    _Text(column.body, classes="position-text", markup=False),
+                    _Text(column.why, classes="position-why", markup=False),
                     classes="position",
                 )
                 for column in columns[len(present):]
