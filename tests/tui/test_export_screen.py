@@ -13,6 +13,7 @@ from agenda import export
 from agenda.demo import DEMO_SLUG
 from agenda.model import AgendaError
 from tui.messages import StateLoaded
+from tui.screens import workspace as workspace_screen
 from tui.screens.export import ExportScreen, cached_render, export_templates, open_export
 from tui.screens.workspace import WorkspaceScreen
 
@@ -93,10 +94,18 @@ async def test_a_newer_state_is_rendered_again_and_another_viewer_gets_its_own_s
         assert "brief" not in app.screen.templates  # the joint view is offered no brief
 
 
+@pytest.fixture
+def prepare_soon(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The preparation waits half a second after the first frame; here, a hundredth."""
+    monkeypatch.setattr(workspace_screen, "PREPARE_EXPORT_AFTER", 0.01)
+
+
 async def test_the_first_visit_finds_the_agenda_prepared_once_the_workspace_is_painted(
-        demo_path: Path, renders: list[tuple[str, str | None]]) -> None:
+        demo_path: Path, renders: list[tuple[str, str | None]], prepare_soon: None) -> None:
     app = make_app(demo_path, as_="IN")
     async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.pause(0.1)  # the timer, then its worker
         await settle(pilot)
         # Prepared off the screen's thread before any x: the agenda, for the state shown.
         assert renders == [("agenda", None)]
@@ -107,6 +116,8 @@ async def test_the_first_visit_finds_the_agenda_prepared_once_the_workspace_is_p
         assert prepared == export.render(app.ws, DEMO_SLUG, "agenda")
         # A newer read of the summit prepares nothing again: once per app.
         app.post_message(StateLoaded(app.ws.state(DEMO_SLUG, "IN")))
+        await settle(pilot)
+        await pilot.pause(0.1)
         await settle(pilot)
         assert renders == [("agenda", None), ("agenda", None)]  # the check above
         app.post_message(StateLoaded(state))
@@ -121,13 +132,15 @@ async def test_the_first_visit_finds_the_agenda_prepared_once_the_workspace_is_p
 
 async def test_a_broken_template_leaves_the_preparation_quiet_and_the_screen_reports_it(
         demo_path: Path, renders: list[tuple[str, str | None]],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch: pytest.MonkeyPatch, prepare_soon: None) -> None:
     def broken(info: Any) -> Any:
         raise AgendaError("Template agenda failed (line 1): unexpected '}'")
 
     monkeypatch.setattr(export, "load_template", broken)
     app = make_app(demo_path, as_="IN")
     async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.pause(0.1)  # the timer, then its worker
         await settle(pilot)
         assert renders == []  # the preparation stopped at the template, silently
         assert not list(app._notifications)

@@ -6,7 +6,7 @@ import threading
 import weakref
 from importlib.util import find_spec
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
 from textual import on, work
@@ -73,6 +73,23 @@ def keep_render(state: SummitState, info: TemplateInfo, code: str | None, text: 
         _RENDERED.setdefault(state, {})[(info.name, _version(info), code)] = text
 
 
+# One render at a time: a visit that comes while the preparation renders the same document
+# waits for it and finds it kept, instead of rendering it a second time beside it.
+_RENDERING = threading.Lock()
+
+
+def render_kept(ws: Any, state: SummitState, info: TemplateInfo, code: str | None) -> str:
+    """The document for a state, template and viewer: kept, or rendered now and kept."""
+    with _RENDERING:
+        text = cached_render(state, info, code)
+        if text is None:
+            from agenda.export import render
+
+            text = render(ws, state.summit.slug, info.name, viewer=code)
+            keep_render(state, info, code, text)
+        return text
+
+
 def default_file_name(slug: str, template: str, delegation: str | None) -> str:
     whose = f"-{delegation.lower()}" if delegation else ""
     return f"{slug}-{template}{whose}.md"
@@ -106,9 +123,8 @@ def _prepare(app: SummitApp, state: SummitState) -> None:
         for info in infos:
             export.load_template(info)
         first = next((t for t in infos if t.name == "agenda"), None)
-        if first is not None and cached_render(state, first, None) is None:
-            keep_render(state, first, None,
-                        export.render(app.ws, state.summit.slug, first.name))
+        if first is not None:
+            render_kept(app.ws, state, first, None)
     except (AgendaError, OSError, jinja2.TemplateError):
         # Only a head start: the screen reports the same failure when it is opened.
         return
@@ -228,14 +244,11 @@ class ExportScreen(ReportsWorkerErrors, Screen[None]):
 
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
     def _render_markdown(self, state: SummitState, name: str, code: str | None) -> None:
-        from agenda.export import render
-
         try:
-            text = render(self.summit_app.ws, state.summit.slug, name, viewer=code)
+            text = render_kept(self.summit_app.ws, state, self.templates[name], code)
         except AgendaError as error:
             self.app.call_from_thread(self._failed, str(error))
             return
-        keep_render(state, self.templates[name], code, text)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._rendered, (state, name, code), text)
 

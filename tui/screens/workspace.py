@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 JOINT = "__joint__"
 TABS = ("positions", "draft", "history", "diff", "notes", "log")
 NARROW_BELOW = 100  # columns; the app's own breakpoint between "-narrow" and "-wide"
+# Seconds after a state is shown before the export screen's first document is prepared.
+PREPARE_EXPORT_AFTER = 0.5
 
 
 def _tab_label(n: int, tab: str, narrow: bool) -> str:
@@ -177,9 +179,14 @@ class WorkspaceScreen(ReportsWorkerErrors, Screen[None]):
                   changed=self._changed_items())
         self.show_item(self.item_uuid)
         self._sign(state)
+        # Once the first frame is out and the app has settled: a thread started at once
+        # competed with the first frame for the interpreter.
+        self.set_timer(PREPARE_EXPORT_AFTER, lambda: self._prepare_export(state))
+
+    def _prepare_export(self, state: SummitState) -> None:
         from tui.screens.export import prepare_export
 
-        self.call_after_refresh(prepare_export, self.summit_app, state)
+        prepare_export(self.summit_app, state)
 
     # Changed-since marks ------------------------------------------------------------------
 
