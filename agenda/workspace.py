@@ -645,14 +645,7 @@ class Workspace:
     def _file(self, slug: str, *, decode: bool = True) -> SummitFile:
         summit = self._summits.get(slug)
         if summit is None:
-            found = self._index.table("summits").search(Query().slug == slug)
-            if not found:
-                self._reload_index()
-                found = self._index.table("summits").search(Query().slug == slug)
-            if not found:
-                raise NotFound(f"No summit {slug!r} in this workspace")
-            summit = SummitFile(slug, Journal(self._summit_path(found[0].get("file")),
-                                              self.lock))
+            summit = SummitFile(slug, Journal(self._indexed_path(slug), self.lock))
             self._summits[slug] = summit
         with bulk():
             summit.journal.refresh()
@@ -790,13 +783,17 @@ class Workspace:
             summit = self._summits.get(slug)
             if summit is not None:
                 return summit.journal.path
+            return self._indexed_path(slug)
+
+    def _indexed_path(self, slug: str) -> Path:
+        """The summit's file as the index names it (the index read again if it lacks it)."""
+        found = self._index.table("summits").search(Query().slug == slug)
+        if not found:
+            self._reload_index()
             found = self._index.table("summits").search(Query().slug == slug)
-            if not found:
-                self._reload_index()
-                found = self._index.table("summits").search(Query().slug == slug)
-            if not found:
-                raise NotFound(f"No summit {slug!r} in this workspace")
-            return self._summit_path(found[0].get("file"))
+        if not found:
+            raise NotFound(f"No summit {slug!r} in this workspace")
+        return self._summit_path(found[0].get("file"))
 
     def read_identity(self, slug: str) -> tuple[int, str] | None:
         """(size, SHA-256) of the bytes the summit's state in memory was read from in one
