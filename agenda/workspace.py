@@ -971,11 +971,8 @@ class Workspace:
                     self._event(summit, code, "revision.table", uuid,
                                 f"{code} tabled {label} (ADD) of item {number}", sync=False)
                     self._remember_label(summit, folded.tabled[-1])
-                    status = folded.status
-                    if status != Status.PROPOSED:
-                        self._event(summit, code, "item.status", uuid,
-                                    f"item {number}: {Status.PROPOSED.value} → {status.value}",
-                                    sync=False)
+                    self._log_status_change(summit, code, uuid, number, Status.PROPOSED,
+                                            folded.status, sync=False)
                     added.append(uuid)
                     if lean:
                         # Numbered as a snapshot numbers it: last in its section, so far.
@@ -1011,10 +1008,17 @@ class Workspace:
     def _log_status(self, summit: SummitFile, actor: str, item: str, number: str,
                     before: Status, why: str = "") -> None:
         """Log a status the records just changed, as 0.1's event log did."""
-        after = summit.fold(None).items[item].status
+        self._log_status_change(summit, actor, item, number, before,
+                                summit.fold(None).items[item].status, why)
+
+    def _log_status_change(self, summit: SummitFile, actor: str, item: str, number: str,
+                           before: Status, after: Status, why: str = "", *,
+                           sync: bool = True) -> None:
+        """The event for a status change, when there is one (an import knows `after` from
+        its own scratch fold, without the joint view's)."""
         if after != before:
             self._event(summit, actor, "item.status", item,
-                        f"item {number}: {before.value} → {after.value}{why}")
+                        f"item {number}: {before.value} → {after.value}{why}", sync=sync)
 
     def table(
         self,
