@@ -106,6 +106,11 @@ def _chunks(docs: list[Any] | dict[str, Any]) -> Iterator[bytes]:
     yield closing
 
 
+def digest(raw: bytes) -> tuple[int, str]:
+    """A journal's bytes named by their length and SHA-256 (what a kept listing is keyed by)."""
+    return len(raw), hashlib.sha256(raw).hexdigest()
+
+
 def _header() -> bytes:
     return orjson.dumps({"app": APP, "kind": KIND, "schema": SCHEMA}) + b"\n"
 
@@ -195,7 +200,7 @@ class Journal:
         self._loaded = True
         try:
             self._parse_all(raw)
-            self.identity = (len(raw), hashlib.sha256(raw).hexdigest())
+            self.identity = digest(raw)
         except BaseException:
             # Nothing half-read stays: the next reader reads the file again, and refuses it
             # again in the same words, until it is mended.

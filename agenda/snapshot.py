@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from agenda.journal import digest
 from agenda.paths import cache_dir
 from agenda.state import SummitState
 from agenda.store import StoreError, atomic_write, read_file
@@ -110,6 +111,10 @@ def _key(create: bool) -> bytes | None:
     return key if len(key) == KEY_BYTES else None
 
 
+def _mac(key: bytes, payload: bytes) -> bytes:
+    return hmac.new(key, payload, hashlib.sha256).hexdigest().encode()
+
+
 def _place(journal: Path, slug: str, viewer: str | None) -> Path:
     name = orjson.dumps([str(journal.resolve()), slug, viewer])
     return cache_dir() / "kept" / (hashlib.sha256(name).hexdigest() + ".json")
@@ -120,7 +125,7 @@ def _identity(journal: Path) -> tuple[int, str] | None:
         raw = read_file(journal)  # as the journal reads it: a refusal is the full read's
     except (OSError, StoreError):
         return None
-    return len(raw), hashlib.sha256(raw).hexdigest()
+    return digest(raw)
 
 
 def load(journal: Path, slug: str, viewer: str | None) -> dict[str, Any] | None:
@@ -134,7 +139,7 @@ def load(journal: Path, slug: str, viewer: str | None) -> dict[str, Any] | None:
     except OSError:
         return None
     mac, _, payload = data.partition(b"\n")
-    if not hmac.compare_digest(mac, hmac.new(key, payload, hashlib.sha256).hexdigest().encode()):
+    if not hmac.compare_digest(mac, _mac(key, payload)):
         return None
     try:
         kept = orjson.loads(payload)
@@ -173,7 +178,7 @@ def keep(journal: Path, identity: tuple[int, str] | None, slug: str, viewer: str
         return
     payload = orjson.dumps({"v": VERSION, "size": identity[0], "sha256": identity[1],
                             "slug": slug, "viewer": viewer, **shown})
-    mac = hmac.new(key, payload, hashlib.sha256).hexdigest().encode()
+    mac = _mac(key, payload)
     place = _place(journal, slug, viewer)
     try:
         place.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
