@@ -318,11 +318,118 @@ def shared_edges(texts: Sequence[str]) -> tuple[int, int]:
     return prefix, suffix
 
 
+def _run(x: Sequence[object], i: int, y: Sequence[object], j: int) -> int:
+    """Length of the common prefix of x[i:] and y[j:]: element by element for the first few,
+    then by galloping slice compares in C (lists and strings alike)."""
+    limit = min(len(x) - i, len(y) - j)
+    k, stop = 0, min(limit, 16)
+    while k < stop and x[i + k] == y[j + k]:
+        k += 1
+    if k < stop or k == limit:
+        return k
+    lo, step = k, 64
+    while lo < limit:
+        hi = min(limit, lo + step)
+        if x[i + lo : i + hi] != y[j + lo : j + hi]:
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if x[i + lo : i + mid] == y[j + lo : j + mid]:
+                    lo = mid
+                else:
+                    hi = mid
+            return lo
+        lo, step = hi, step * 2
+    return lo
+
+
+# The few-edits search (_few_edits) gives up past this many edits, or once its compares have
+# covered this many times the two sequences' length: it is for long texts edited in a few
+# places, where an LCS table would not fit.
+_FEW_EDITS = 64
+_FEW_EDITS_WORK = 8
+
+
+def _few_edits(x: Sequence[object], y: Sequence[object],
+               max_d: int = _FEW_EDITS) -> list[Block] | None:
+    """Matches of a shortest edit script (Myers' greedy search), or None past max_d edits.
+
+    Each diagonal's furthest point is extended by _run, in C, so the cost is about max_d
+    squared steps in Python plus compares bounded by _FEW_EDITS_WORK times the length:
+    linear in the texts, whatever they repeat.
+    """
+    n, m = len(x), len(y)
+    budget = _FEW_EDITS_WORK * (n + m) + 1024
+    trace: list[dict[int, int]] = []  # per edit count, each diagonal's furthest x reached
+    for d in range(max_d + 1):
+        before = trace[-1] if trace else {}
+        furthest: dict[int, int] = {}
+        for k in range(-d, d + 1, 2):
+            if d == 0:
+                i = 0
+            else:
+                start = _few_edits_step(before, k, n, m)
+                if start is None:
+                    continue
+                i = start[0]
+            j = i - k
+            if i < n and j < m:
+                step = _run(x, i, y, j)
+                budget -= step
+                i += step
+            furthest[k] = i
+            if i == n and i - k == m:
+                trace.append(furthest)
+                return _few_edits_path(trace, n, m)
+        trace.append(furthest)
+        if budget < 0:
+            return None
+    return None
+
+
+def _few_edits_step(before: dict[int, int], k: int, n: int,
+                    m: int) -> tuple[int, int, int] | None:
+    """(x where diagonal k's search starts, the diagonal it came from, x there), one edit on
+    from the furthest points `before`: the further of an insertion (from k + 1) and a
+    deletion (from k - 1) that stays inside both sequences."""
+    down, right = before.get(k + 1), before.get(k - 1)
+    if down is not None and down - k > m:
+        down = None
+    if right is not None and right + 1 > n:
+        right = None
+    if down is not None and (right is None or down >= right + 1):
+        return down, k + 1, down
+    if right is not None:
+        return right + 1, k - 1, right
+    return None
+
+
+def _few_edits_path(trace: list[dict[int, int]], n: int, m: int) -> list[Block]:
+    """The matches along the path _few_edits found, from its furthest points per step."""
+    blocks: list[Block] = []
+    k, i = n - m, n
+    for d in range(len(trace) - 1, 0, -1):
+        step = _few_edits_step(trace[d - 1], k, n, m)
+        assert step is not None  # the forward search took this very step
+        start, came_from, before = step
+        if i > start:
+            blocks.append((start, start - k, i - start))
+        k, i = came_from, before
+    if i:
+        blocks.append((0, 0, i))
+    blocks.reverse()
+    return blocks
+
+
 def _lcs(x: Sequence[int], y: Sequence[int]) -> list[Block] | None:
-    """Exact LCS matches (x_start, y_start, length), or None when that would cost too much."""
+    """Exact LCS matches (x_start, y_start, length), or None when that would cost too much.
+
+    Past _MAX_CELLS, sequences that differ in a few places still get their exact matches
+    from _few_edits (a long text edited at both ends, which no common prefix or suffix
+    anchors).
+    """
     from rapidfuzz.distance import Indel
     if len(x) * len(y) > _MAX_CELLS:
-        return None
+        return _few_edits(x, y)
     # as_list() is much faster than Opcode objects; its stub types every field as str | int.
     ops = cast(list[tuple[str, int, int, int, int]], Indel.opcodes(x, y).as_list())
     return [(i1, j1, i2 - i1) for tag, i1, i2, j1, _ in ops if tag == "equal"]
@@ -915,6 +1022,75 @@ def _word_test(vocab: _Vocab) -> Callable[[str], bool]:
     return word
 
 
+def _token_block(xa: str, xb: str, weighed: bool, vocab: _Vocab) -> list[Op]:
+    """Word diff of one changed block by its tokens (all of them, or those between the first
+    and the last difference); weighed: _early has weighed it already."""
+    out: list[Op] = []
+    # What the texts share at their edges is cut off between tokens, so only what lies
+    # between the first and the last difference is tokenised.
+    head, tail = shared_edges([xa, xb])
+    long = len(xa) + len(xb) > _TRIM_FROM
+    if long:
+        # A long line edited in one place: what decides whether the block reads as
+        # replaced weighs only the rest.
+        weighed = False
+    elif 4 * (head + tail) < len(xa) + len(xb):
+        head = tail = 0  # edges too short to be worth cutting
+    ta, tb = tokenize(xa[head : len(xa) - tail]), tokenize(xb[head : len(xb) - tail])
+    if not long and head + tail and next(
+            islice(filter(is_word, chain(ta, tb)), _MIN_GUARDED_WORDS, None),
+            None) is not None:
+        # The edges count as shared words when the block is weighed (a block of few
+        # changed words never is, with or without them): put them back.
+        before, after = tokenize(xa[:head]), tokenize(xa[len(xa) - tail :])
+        ta, tb = [*before, *ta, *after], [*before, *tb, *after]
+        head = tail = 0
+    if head:
+        _push(out, Op("equal", xa[:head]))
+    blk = _Block(ta, tb, vocab)
+    for op in _word_span(blk, 0, len(blk.ta), 0, len(blk.tb), 0, weigh=not weighed):
+        _push(out, op)
+    if tail:
+        _push(out, Op("equal", xa[len(xa) - tail :]))
+    return out
+
+
+def _anchored(xa: str, xb: str) -> list[tuple[bool, str, str]] | None:
+    """A block edited in a few places as (equal, part of a, part of b) pieces, or None.
+
+    Characters are aligned by _few_edits (compares in C; None past its edit count), and each
+    equal run long enough is cut between tokens a little inside its ends, by the same test
+    shared_edges uses: the characters on both sides of a cut lie inside the run, so the cut
+    is between tokens in both texts, and each changed piece can be tokenised alone.
+    """
+    blocks = _few_edits(xa, xb)
+    if blocks is None:
+        return None
+    pieces: list[tuple[bool, str, str]] = []
+    ai = bi = 0
+    for i, j, n in blocks:
+        if n < 2 * _CUT_WINDOW:
+            continue
+        start = next((c for c in range(i + 1, i + _CUT_WINDOW) if _between_tokens(xa, c)), None)
+        end = next((c for c in range(i + n - 1, i + n - _CUT_WINDOW, -1)
+                    if _between_tokens(xa, c)), None)
+        if start is None or end is None:
+            continue
+        pieces.append((False, xa[ai:start], xb[bi : start - i + j]))
+        pieces.append((True, xa[start:end], ""))
+        ai, bi = end, end - i + j
+    if not pieces:
+        return None
+    pieces.append((False, xa[ai:], xb[bi:]))
+    return [piece for piece in pieces if piece[1] or piece[2]]
+
+
+def _between_tokens(text: str, c: int) -> bool:
+    """Whether a cut at c (0 < c < len(text)) falls between tokens, whatever lies around
+    text[c - 1 : c + 1]."""
+    return _loose_end(text, c - 1) or _loose_start(text, c)
+
+
 def diff_words(a: str, b: str) -> list[Op]:
     """Word diff: lines are matched first (as git does), then words inside changed blocks."""
     if a == b:
@@ -951,32 +1127,18 @@ def diff_words(a: str, b: str) -> list[Op]:
                     _push(ops, op)
                 _push(ops, Op("equal", xa[len(xa) - tail :]))
                 continue
-        # What the texts share at their edges is cut off between tokens, so only what lies
-        # between the first and the last difference is tokenised.
-        head, tail = shared_edges([xa, xb])
-        long = len(xa) + len(xb) > _TRIM_FROM
-        if long:
-            # A long line edited in one place: what decides whether the block reads as
-            # replaced weighs only the rest.
-            weighed = False
-        elif 4 * (head + tail) < len(xa) + len(xb):
-            head = tail = 0  # edges too short to be worth cutting
-        ta, tb = tokenize(xa[head : len(xa) - tail]), tokenize(xb[head : len(xb) - tail])
-        if not long and head + tail and next(
-                islice(filter(is_word, chain(ta, tb)), _MIN_GUARDED_WORDS, None),
-                None) is not None:
-            # The edges count as shared words when the block is weighed (a block of few
-            # changed words never is, with or without them): put them back.
-            before, after = tokenize(xa[:head]), tokenize(xa[len(xa) - tail :])
-            ta, tb = [*before, *ta, *after], [*before, *tb, *after]
-            head = tail = 0
-        if head:
-            _push(ops, Op("equal", xa[:head]))
-        blk = _Block(ta, tb, vocab)
-        for op in _word_span(blk, 0, len(blk.ta), 0, len(blk.tb), 0, weigh=not weighed):
+        if len(xa) + len(xb) > _TRIM_FROM:
+            anchored = _anchored(xa, xb)
+            if anchored is not None:
+                # A long block edited in a few places, with no shared edges to cut (a text
+                # edited at both ends): what lies between its edits is equal, and only the
+                # few hundred characters around each edit are tokenised.
+                for equal, pa, pb in anchored:
+                    for op in [Op("equal", pa)] if equal else _token_block(pa, pb, False, vocab):
+                        _push(ops, op)
+                continue
+        for op in _token_block(xa, xb, weighed, vocab):
             _push(ops, op)
-        if tail:
-            _push(ops, Op("equal", xa[len(xa) - tail :]))
     return _cleanup(ops, normalised=True)
 
 
