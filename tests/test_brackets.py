@@ -2,10 +2,12 @@
 
 import re
 from dataclasses import dataclass
+from unittest import mock
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from agenda import brackets
 from agenda.brackets import (
     MAX_PROBLEMS,
     BracketGroup,
@@ -165,6 +167,54 @@ def test_linear_scanner_agrees_with_the_former_one_on_markdown_pieces(text: str)
 @given(raw)
 def test_linear_scanner_agrees_with_the_former_one_on_raw_characters(text: str) -> None:
     _same_as_oracle(text)
+
+
+# Tokens written back to back ("[a][[b][]..."), which the scanner takes as one chain once
+# eight follow each other: labels defined or not (case and spacing vary), empty ones, '['s
+# of a token's own (pushed, or part of a label "[a" that a definition may define), and what
+# can follow a chain.
+_LABELS = ["ref", "Ref", "r  x", "R X", "a", "", "x", "[a", "[ref"]
+chains = st.tuples(
+    st.lists(st.sampled_from(["[ref]: u\n", "[r x]: v\n", "[a]: w\n", "[[a]: w\n"]),
+             max_size=3),
+    st.lists(st.tuples(st.integers(1, 3), st.sampled_from(_LABELS)), min_size=1,
+             max_size=24),
+    st.sampled_from(["", "[", "]", "(u)", "[a]", " x", "\n[ref]: u", "`", "[b", "]]]"]),
+).map(lambda t: "".join(t[0]) + "".join("[" * (k - 1) + f"[{x}]" for k, x in t[1]) + t[2])
+
+
+# Chains of references only: every label defined, an odd or even number of tokens.
+reference_chains = st.tuples(
+    st.lists(st.sampled_from(["ref", "Ref", "r  x", "R X", "a", ""]), min_size=8,
+             max_size=21),
+    st.sampled_from(["", "(u)", "[", "[x]", "[ref]", " x", "]"]),
+).map(lambda t: "[ref]: u\n[r x]: v\n[a]: w\n" + "".join(f"[{x}]" for x in t[0]) + t[1])
+
+
+@settings(deadline=None, max_examples=600)
+@given(st.one_of(chains, reference_chains))
+def test_linear_scanner_agrees_with_the_former_one_on_chains_of_tokens(text: str) -> None:
+    _same_as_oracle(text)
+
+
+def test_a_chain_is_read_once_whatever_it_holds() -> None:
+    # Defined and undefined labels alternate, so the chain is neither all references nor all
+    # disputes: it goes a token at a time, and must not be matched again from every token.
+    text = "[a]: u\n" + "[a][b]" * 5000
+    calls = []
+
+    class Counting:
+        def match(self, *args: object) -> object:
+            calls.append(args)
+            return chain.match(*args)
+
+    chain = brackets._CHAIN
+    with mock.patch.object(brackets, "_CHAIN", Counting()):
+        count = bracket_count(text)
+    assert len(calls) == 1
+    # The same shape, short enough for the former scanner: "[a]", then "[b][a]" references,
+    # then the last "[b]".
+    assert count == len(_old_scan("[a]: u\n" + "[a][b]" * 20).pairs) == 2
 
 
 def test_oracle_agrees_on_the_documented_cases() -> None:
