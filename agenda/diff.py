@@ -375,14 +375,14 @@ def _few_edits(x: Sequence[object], y: Sequence[object],
             if i < n and j < m:
                 step = _run(x, i, y, j)
                 budget -= step
+                if budget < 0:
+                    return None
                 i += step
             furthest[k] = i
             if i == n and i - k == m:
                 trace.append(furthest)
                 return _few_edits_path(trace, n, m)
         trace.append(furthest)
-        if budget < 0:
-            return None
     return None
 
 
