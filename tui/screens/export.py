@@ -23,6 +23,7 @@ from agenda.store import atomic_write
 from tui.errors import ReportsWorkerErrors
 from tui.messages import StateLoaded
 from tui.screens.modals import ConfirmScreen
+from tui.screens.styled import StyledOnce
 
 if TYPE_CHECKING:
     from agenda.templates import TemplateInfo
@@ -145,9 +146,6 @@ def _prebuild(app: App[object], state: SummitState) -> None:
     if app.is_screen_installed(_SCREEN) or getattr(app, "acting_as", None) != state.viewer:
         return  # visited already, or the viewer changed: open_export builds its own
     screen = ExportScreen(state)
-    # The size classes the workspace has now: else the first show restyles every widget.
-    breakpoints = {name for _, name in app.HORIZONTAL_BREAKPOINTS or ()}
-    screen.add_class(*(app.screen.classes & breakpoints), update=False)
     app.install_screen(screen, _SCREEN)
     app._register(app, screen)
 
@@ -173,7 +171,7 @@ def open_export(app: App[object], state: SummitState) -> None:
     app.push_screen(_SCREEN)
 
 
-class ExportScreen(ReportsWorkerErrors, Screen[None]):
+class ExportScreen(StyledOnce, ReportsWorkerErrors, Screen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("ctrl+s", "write", "Write file"),
