@@ -143,6 +143,8 @@ def _prebuild(app: App[object], state: SummitState) -> None:
     `App._get_screen`); a screen that is not on the stack is neither laid out nor painted,
     so this costs no frame. Textual is pinned (pyproject) for this private call.
     """
+    if not app.is_running or app._closing:
+        return  # closing: nothing will be shown
     if app.is_screen_installed(_SCREEN) or getattr(app, "acting_as", None) != state.viewer:
         return  # visited already, or the viewer changed: open_export builds its own
     screen = ExportScreen(state)
