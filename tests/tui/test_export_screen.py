@@ -114,6 +114,11 @@ async def test_the_first_visit_finds_the_agenda_prepared_once_the_workspace_is_p
         prepared = cached_render(state, next(t for t in export_templates() if t.name == "agenda"),
                                  None)
         assert prepared == export.render(app.ws, DEMO_SLUG, "agenda")
+        # The screen itself is built too, off the stack: composed, never shown.
+        built = app.get_screen("export")
+        assert isinstance(built, ExportScreen) and built.is_running
+        assert built not in app.screen_stack and built.state is state
+        assert built.query_one("#preview", TextArea).text == prepared
         # A newer read of the summit prepares nothing again: once per app.
         app.post_message(StateLoaded(app.ws.state(DEMO_SLUG, "IN")))
         await settle(pilot)
@@ -125,9 +130,18 @@ async def test_the_first_visit_finds_the_agenda_prepared_once_the_workspace_is_p
 
         await pilot.press("x")
         await settle(pilot)
-        assert isinstance(app.screen, ExportScreen)
+        assert app.screen is built
         assert app.screen.query_one("#preview", TextArea).text == prepared
         assert renders == [("agenda", None), ("agenda", None)]  # nothing rendered on the visit
+        await pilot.press("escape")
+        await settle(pilot)
+
+        # Another viewer gets its own screen; the one built for IN is removed, not left
+        # running behind the stack.
+        open_export(app, app.ws.state(DEMO_SLUG, None))
+        await settle(pilot)
+        assert isinstance(app.screen, ExportScreen) and app.screen is not built
+        assert not built.is_running
 
 
 async def test_a_broken_template_leaves_the_preparation_quiet_and_the_screen_reports_it(

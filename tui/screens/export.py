@@ -23,6 +23,7 @@ from agenda.store import atomic_write
 from tui.errors import ReportsWorkerErrors
 from tui.messages import StateLoaded
 from tui.screens.modals import ConfirmScreen
+from tui.screens.styled import StyledOnce
 
 if TYPE_CHECKING:
     from agenda.templates import TemplateInfo
@@ -128,6 +129,27 @@ def _prepare(app: SummitApp, state: SummitState) -> None:
     except (AgendaError, OSError, jinja2.TemplateError):
         # Only a head start: the screen reports the same failure when it is opened.
         return
+    try:
+        app.call_from_thread(_prebuild, app, state)
+    except RuntimeError:
+        return  # the app closed meanwhile
+
+
+def _prebuild(app: App[object], state: SummitState) -> None:
+    """Build the export screen now, while the user reads, so the first x only lays it out
+    and paints it: its widgets and their styles were ~200 ms of that first visit.
+
+    Registering an installed screen is what pushing it does first (Textual's
+    `App._get_screen`); a screen that is not on the stack is neither laid out nor painted,
+    so this costs no frame. Textual is pinned (pyproject) for this private call.
+    """
+    if not app.is_running or app._closing:
+        return  # closing: nothing will be shown
+    if app.is_screen_installed(_SCREEN) or getattr(app, "acting_as", None) != state.viewer:
+        return  # visited already, or the viewer changed: open_export builds its own
+    screen = ExportScreen(state)
+    app.install_screen(screen, _SCREEN)
+    app._register(app, screen)
 
 
 def open_export(app: App[object], state: SummitState) -> None:
@@ -145,11 +167,13 @@ def open_export(app: App[object], state: SummitState) -> None:
                 screen.refresh_preview()
             return
         app.uninstall_screen(_SCREEN)
+        if screen.is_running:
+            screen.remove()  # an installed screen is never removed by Textual itself
     app.install_screen(ExportScreen(state), _SCREEN)
     app.push_screen(_SCREEN)
 
 
-class ExportScreen(ReportsWorkerErrors, Screen[None]):
+class ExportScreen(StyledOnce, ReportsWorkerErrors, Screen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("ctrl+s", "write", "Write file"),

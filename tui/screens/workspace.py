@@ -23,6 +23,7 @@ from agenda.state import SummitState
 from tui.errors import ReportsWorkerErrors
 from tui.messages import CompareRevisions, StateLoaded
 from tui.render import status_label
+from tui.screens.styled import StyledOnce
 from tui.widgets.agenda_tree import AgendaTree
 from tui.widgets.footer import AgendaFooter
 from tui.widgets.positions import PositionsView, StartDraft
@@ -77,7 +78,7 @@ def make_pane(tab: str, state: SummitState | None = None) -> Widget:
     return NotesPane(id="notes-pane")
 
 
-class WorkspaceScreen(ReportsWorkerErrors, Screen[None]):
+class WorkspaceScreen(StyledOnce, ReportsWorkerErrors, Screen[None]):
     AUTO_FOCUS = "#agenda"
     BINDINGS = [
         Binding("slash,ctrl+f", "search", "Search", key_display="/"),

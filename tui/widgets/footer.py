@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.keys import _character_to_key
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Input, TextArea
+from textual.widgets import Footer, Input
 from textual.widgets._footer import FooterKey
 
 # Keys a text field types rather than passes on: their bindings never fire while one has focus.
@@ -71,8 +72,12 @@ class AgendaFooter(Footer):
 
     def _typing(self) -> bool:
         focused = self._source().focused
-        return isinstance(focused, Input) or (isinstance(focused, TextArea)
-                                              and not focused.read_only)
+        if isinstance(focused, Input):
+            return True
+        # Not imported for the first frame (~10 ms): no editor exists before its module does.
+        module = sys.modules.get("textual.widgets._text_area")
+        return module is not None and isinstance(focused, module.TextArea) \
+            and not focused.read_only
 
     def _keys(self) -> list[tuple[Binding, bool, str]]:
         return shown_keys(((binding, enabled, tooltip) for _, binding, enabled, tooltip

@@ -45,10 +45,16 @@ class SyncState(Static):
     @work(thread=True, exclusive=True, group="sync-state", exit_on_error=False)
     def refresh_state(self) -> None:
         """Read the state off the screen's thread (it opens the exchange's settings)."""
-        from agenda.exchange.sync import status_line
-
         app = self.app
         ws: Workspace = app.ws  # type: ignore[attr-defined]
+        if ws.exchange_get("identity") is None:
+            # Not bound: it exchanges nothing and the line stays hidden. Asked here, before the
+            # exchange's modules (its keys import `cryptography`, ~100 ms holding the
+            # interpreter) are imported in the middle of the first frame.
+            app.call_from_thread(self._show, "")
+            return
+        from agenda.exchange.sync import status_line
+
         clock = getattr(ws, "clock", None)
         now: datetime = clock() if clock is not None else datetime.now()
         line = status_line(ws, now)
