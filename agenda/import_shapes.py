@@ -517,3 +517,140 @@ def used_labels(text: str) -> set[str]:
 
 def strip_tags(text: str) -> str:
     return _TAG.sub("", text)
+
+
+# Block tokens without the parser ---------------------------------------------------------------
+
+# The lines an outline of many items is made of, when nothing else is in it: a blank line, an
+# ATX heading, a list entry, a plain paragraph line. Each text starts with a letter (or with
+# digits that are no list number) and ends in no space, so it can open no other block (quote,
+# fence, code, HTML, table, link definition, rule, setext underline) and no text is trimmed.
+_PLAIN_START = r"(?:[^\W\d_]|\d+(?![\d.)]))"
+_FAST_LINE = re.compile(
+    r"(?P<hashes>#{1,6}) (?P<heading>[^\s#](?:.*[^\s#])?)"
+    rf"|(?:(?P<bullet>[-*+])|(?P<number>\d{{1,9}})(?P<delim>[.)])) (?P<entry>{_PLAIN_START}"
+    r"(?:.*\S)?)"
+    rf"|(?P<plain>{_PLAIN_START}(?:.*\S)?)"
+    r"|[ \t]*")
+_BLANK, _HEADING, _ENTRY, _PLAIN = 0, 1, 2, 3
+
+
+def _fast_lines(lines: Sequence[str]) -> list[tuple[int, Any, Any, Any]] | None:
+    """Each line's kind and parts, or None when any line is outside the plain shapes."""
+    out: list[tuple[int, Any, Any, Any]] = []
+    match = _FAST_LINE.fullmatch
+    for line in lines:
+        if not line:
+            out.append((_BLANK, None, None, None))
+            continue
+        found = match(line)
+        if found is None:
+            return None
+        group = found.group
+        if found.lastgroup == "heading":
+            out.append((_HEADING, len(group("hashes")), group("heading"), None))
+        elif found.lastgroup == "entry":
+            bullet = group("bullet")
+            out.append((_ENTRY, bullet or group("delim"), group("entry"),
+                        None if bullet else group("number")))
+        elif found.lastgroup == "plain":
+            out.append((_PLAIN, None, line, None))
+        elif line.strip(" \t"):
+            return None  # a space that is not markdown-it's (a no-break space, say)
+        else:
+            out.append((_BLANK, None, None, None))
+    return out
+
+
+def fast_blocks(text: str) -> list[Token] | None:
+    """markdown-it's block tokens (CommonMark and tables, the inline pass disabled) for a
+    document made only of blank lines, ATX headings, list entries of one line (or lines
+    continued lazily) and plain paragraphs, built without its parser; None for anything
+    else, which the parser reads."""
+    lines = text.split("\n")
+    if text.endswith("\n"):
+        lines.pop()  # markdown-it counts no line after the last newline
+    kinds = _fast_lines(lines)
+    if kinds is None:
+        return None
+    total = len(kinds)
+    out: list[Token] = []
+    push = out.append
+    line = 0
+    while line < total:
+        kind, a, b, c = kinds[line]
+        if kind == _BLANK:
+            line += 1
+        elif kind == _HEADING:
+            tag, markup = f"h{a}", "#" * a
+            push(Token("heading_open", tag, 1, map=[line, line + 1], markup=markup, block=True))
+            push(Token("inline", "", 0, map=[line, line + 1], level=1, children=[], content=b,
+                       block=True))
+            push(Token("heading_close", tag, -1, markup=markup, block=True))
+            line += 1
+        elif kind == _PLAIN:
+            end = line + 1
+            while end < total:
+                follow = kinds[end]
+                if follow[0] == _PLAIN or (follow[0] == _ENTRY and follow[3] is not None
+                                           and int(follow[3]) != 1):
+                    end += 1  # an ordered entry not numbered 1 does not interrupt
+                else:
+                    break
+            content = "\n".join(lines[line:end])
+            push(Token("paragraph_open", "p", 1, map=[line, end], block=True))
+            push(Token("inline", "", 0, map=[line, end], level=1, children=[],
+                       content=content, block=True))
+            push(Token("paragraph_close", "p", -1, block=True))
+            line = end
+        else:
+            line = _fast_list(kinds, lines, line, out)
+    return out
+
+
+def _fast_list(kinds: list[tuple[int, Any, Any, Any]], lines: list[str], line: int,
+               out: list[Token]) -> int:
+    """One top-level list from `line`: its entries, each a paragraph; returns its end."""
+    total = len(kinds)
+    marker, number = kinds[line][1], kinds[line][3]
+    ordered = number is not None
+    kind = "ordered_list" if ordered else "bullet_list"
+    tag = "ol" if ordered else "ul"
+    opened = Token(f"{kind}_open", tag, 1, map=[line, 0], markup=marker, block=True)
+    if ordered and int(number) != 1:
+        opened.attrs = {"start": int(number)}
+    out.append(opened)
+    first = len(out)
+    tight = True
+    loose_before = False
+    while True:
+        _, _, content, number = kinds[line]
+        end = line + 1
+        while end < total and kinds[end][0] == _PLAIN:
+            end += 1  # lazy continuation lines
+        if end > line + 1:
+            content = "\n".join([content, *lines[line + 1:end]])
+        after = end
+        while after < total and kinds[after][0] == _BLANK:
+            after += 1
+        if loose_before:
+            tight = False
+        loose_before = after - line > 1 and kinds[after - 1][0] == _BLANK
+        out.append(Token("list_item_open", "li", 1, map=[line, after], level=1, markup=marker,
+                         info=number or "", block=True))
+        out.append(Token("paragraph_open", "p", 1, map=[line, end], level=2, block=True))
+        out.append(Token("inline", "", 0, map=[line, end], level=3, children=[],
+                         content=content, block=True))
+        out.append(Token("paragraph_close", "p", -1, level=2, block=True))
+        out.append(Token("list_item_close", "li", -1, level=1, markup=marker, block=True))
+        line = after
+        if line >= total or kinds[line][0] != _ENTRY or kinds[line][1] != marker \
+                or (kinds[line][3] is not None) != ordered:
+            break
+    if tight:
+        for token in out[first:]:
+            if token.type.startswith("paragraph_"):
+                token.hidden = True
+    opened.map = [opened.map[0] if opened.map else 0, line]
+    out.append(Token(f"{kind}_close", tag, -1, markup=marker, block=True))
+    return line

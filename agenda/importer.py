@@ -144,7 +144,11 @@ class _Outline:
         self.fm_end = fm_end
         parsed_lines = [""] * fm_end + self.lines[fm_end:]
         env: dict[str, Any] = {}
-        self.tokens = _BLOCKS.parse("\n".join(parsed_lines), env)
+        joined = "\n".join(parsed_lines)
+        # An outline of plain headings, entries and paragraphs (a large generated agenda)
+        # needs no parser: the same tokens, at a fraction of the cost.
+        fast = shapes.fast_blocks(joined)
+        self.tokens = fast if fast is not None else _BLOCKS.parse(joined, env)
         self.references: dict[str, Any] = env.get("references", {})
         self.blocks = [_Block(t.type, t.map[0], t.map[1], i) for i, t in enumerate(self.tokens)
                        if t.level == 0 and t.nesting >= 0 and t.map]
@@ -713,6 +717,8 @@ class _Outline:
             own_end = end
             if k + 1 < len(entries) and entries[k + 1][1] < end:
                 own_end = entries[k + 1][1]
+            if own_end <= start:
+                continue  # `- - x`: the nested entry on the same line is the item
             self._list_item(section, index, start, own_end)
         if self.drafts and entries:
             self._attach(self.drafts[-1], entries[0][1], max(block.end, stop))
