@@ -128,15 +128,17 @@ def check_text(text: str, *, allow_empty: bool = False) -> str:
     """Bodies are stored faithfully, but a text must be text, and of a sane size."""
     if "\x00" in text:
         raise AgendaError("The text contains NUL bytes; is it a binary file?")
-    size = len(text.encode("utf-8", "surrogatepass"))
+    try:
+        size = len(text.encode("utf-8"))  # one encoding for both checks: an import has 100k
+        surrogates = False
+    except UnicodeEncodeError:
+        size, surrogates = len(text.encode("utf-8", "surrogatepass")), True
     if size > MAX_TEXT_BYTES:
         raise AgendaError(
             f"The text is {size:,} bytes; a revision is limited to {MAX_TEXT_BYTES:,} bytes"
         )
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise AgendaError("The text is not valid Unicode (it contains lone surrogates)") from None
+    if surrogates:
+        raise AgendaError("The text is not valid Unicode (it contains lone surrogates)")
     if not allow_empty and not text.strip():
         raise AgendaError("The text is empty; give the item some text")
     return text
@@ -813,11 +815,12 @@ class Workspace:
     # Writing ------------------------------------------------------------------------------
 
     def _write(self, summit: SummitFile, kind: str, author: str, body: dict[str, Any],
-               *, scope: str = records.JOINT, share: bool = False) -> Record:
+               *, scope: str = records.JOINT, share: bool = False, own: bool = False) -> Record:
         """Append one record, extending the history every viewer's fold has seen.
 
         `share`: the journal's document holds the record's own body, not a copy (see
-        `records.encode`): for a caller that built `body` for this record alone.
+        `records.encode`): for a caller that built `body` for this record alone. `own`: that
+        body is also of its kind's shape by construction (`records.make_own`).
         """
         if summit.legacy is not None:
             raise StoreError(f"{summit.journal.path} is still in the 0.1 format")
@@ -833,10 +836,11 @@ class Workspace:
                 # receiver can check that record's signature.
                 self._write(summit, records.KEY_CERT, author, {"cert": identity.cert})
         lamport, deps = summit.every.clock(scope)
-        record = records.make(kind=kind, summit=summit.every.summit_id(), scope=scope,
-                              author=author, lamport=lamport, deps=deps,
-                              created=to_iso(self.clock()), body=body,
-                              signer=identity.device if identity else None)
+        make = records.make_own if own and share else records.make
+        record = make(kind=kind, summit=summit.every.summit_id(), scope=scope,
+                      author=author, lamport=lamport, deps=deps,
+                      created=to_iso(self.clock()), body=body,
+                      signer=identity.device if identity else None)
         if identity is not None:
             record = identity.sign(record)
         summit.journal.append("records", [records.encode(record, share=share)])
@@ -919,6 +923,11 @@ class Workspace:
                          check_text(spec.text), spec.why,
                          tuple(t.strip() for t in spec.tags if t.strip()))
                  for spec in new]
+        # The records are written as `records.make_own` takes them: of their kinds' shapes by
+        # construction, from these strings.
+        if any(not isinstance(spec.why, str) or not all(isinstance(t, str) for t in spec.tags)
+               for spec in specs):
+            raise AgendaError("A justification or a tag is not text")
         with self.transaction():
             summit = self._file(slug)
             root = summit.summit()
@@ -956,13 +965,13 @@ class Workspace:
                     number = f"{index + 1}.{counts[target]}"
                     item = self._write(summit, records.ITEM_ADD, code, {
                         "title": spec.title, "section": target, "order": key,
-                        "tags": list(spec.tags)}, share=True)
+                        "tags": list(spec.tags)}, share=True, own=True)
                     uuid = item.uuid
                     self._event(summit, code, "item.add", uuid,
                                 f"{code} proposed item {number} {spec.title}", sync=False)
                     text = self._write(summit, records.REVISION, code, {
                         "item": uuid, "code": Code.ADD.value, "text": spec.text,
-                        "justification": spec.why, "parents": []}, share=True)
+                        "justification": spec.why, "parents": []}, share=True, own=True)
                     if lean:
                         for record in (item, text):
                             joint.apply(record, summit.every.sort_key(record))
