@@ -42,6 +42,7 @@ _DATE = re.compile(r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b(jan|feb|mar|apr|may|jun|jul|au
                    r"dec)[a-z]*\.? \d{1,2}\b|\b\d{1,2} (jan|feb|mar|apr|may|jun|jul|aug|sep|"
                    r"oct|nov|dec)", re.I)
 _BARE_TITLE = re.compile(r"^\W*(agenda|minutes|notes|meeting notes|agenda items)\W*$", re.I)
+_BLANK_RUNS = re.compile(r"\n{3,}")
 _LISTS = ("bullet_list_open", "ordered_list_open")
 _CONTAINERS = (*_LISTS, "list_item_open", "paragraph_open")
 
@@ -314,7 +315,7 @@ class _Outline:
             self.headed.add(heading)
             body = [f"# {heading}", "", *body]
         text = "\n".join(line.rstrip() for line in body).strip("\n")
-        text = re.sub(r"\n{3,}", "\n\n", text)
+        text = _BLANK_RUNS.sub("\n\n", text)
         if text.strip():
             self.preamble.append((heading_line if heading is not None else kept[0], text))
         self.used.update(heading_lines)
@@ -787,6 +788,8 @@ class _Outline:
 
     def _with_definitions(self, text: str) -> str:
         """The text, followed by the link definitions it uses and does not hold yet."""
+        if not self.definitions:
+            return text
         wanted = [self.lines[self.definitions[label]].strip()
                   for label in sorted(shapes.used_labels(text)) if label in self.definitions]
         missing = [line for line in dict.fromkeys(wanted) if line not in text]
@@ -795,7 +798,8 @@ class _Outline:
     def _finish(self, draft: _Draft) -> ParsedItem:
         text = "\n\n".join(part.strip("\n") for part in draft.parts if part.strip())
         text = "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
-        text = re.sub(r"\n{3,}", "\n\n", text)
+        if "\n\n\n" in text:
+            text = _BLANK_RUNS.sub("\n\n", text)
         text = self._with_definitions(shapes.escape_task_boxes(text))
         if self.literal:
             text = shapes.escape_brackets(text)
