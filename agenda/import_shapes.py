@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from html.parser import HTMLParser
-from typing import Any
+from typing import Any, Literal
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -75,14 +75,14 @@ def _simple_tokens(source: str, *, brackets: bool = False) -> list[Token] | None
     text = source.strip()
     for m in _SIMPLE_LINK.finditer(text):
         if m.start() > at:
-            out.append(Token("text", "", 0, content=text[at:m.start()]))
-        out.append(Token("link_open", "a", 1, attrs={"href": m.group(2)}))
+            out.append(_token("text", "", 0, content=text[at:m.start()], block=False))
+        out.append(_token("link_open", "a", 1, attrs={"href": m.group(2)}, block=False))
         if m.group(1):
-            out.append(Token("text", "", 0, content=m.group(1)))
-        out.append(Token("link_close", "a", -1))
+            out.append(_token("text", "", 0, content=m.group(1), block=False))
+        out.append(_token("link_close", "a", -1, block=False))
         at = m.end()
     if at < len(text):
-        out.append(Token("text", "", 0, content=text[at:]))
+        out.append(_token("text", "", 0, content=text[at:], block=False))
     return out
 
 
@@ -90,7 +90,8 @@ def inline_tokens(source: str, references: dict[str, Any] | None = None) -> list
     """The inline tokens of a line of Markdown (plain text and plain links skip the parser:
     most titles); `references` are the document's link definitions, for `[text][ref]`."""
     if not _PLAIN_ONLY.search(source):
-        return [Token("text", "", 0, content=source.strip())] if source.strip() else []
+        return [_token("text", "", 0, content=source.strip(), block=False)] \
+            if source.strip() else []
     simple = _simple_tokens(source, brackets=not references)
     if simple is not None:
         return simple
@@ -578,6 +579,22 @@ def _fast_lines(lines: Sequence[str]) -> list[tuple[int, Any, Any, Any]] | None:
     return out
 
 
+_new = object.__new__
+
+
+def _token(type: str, tag: str, nesting: Literal[-1, 0, 1], *, map: list[int] | None = None,
+           level: int = 0, children: list[Token] | None = None, content: str = "", markup: str = "",
+           info: str = "", block: bool = True, attrs: dict[str, Any] | None = None) -> Token:
+    """A Token as its constructor makes it, at a third of the cost (a dataclass's generated
+    `__init__` and `__post_init__`): an outline of 100k entries makes half a million."""
+    token: Token = _new(Token)
+    token.type, token.tag, token.nesting, token.map = type, tag, nesting, map
+    token.attrs = {} if attrs is None else attrs
+    token.level, token.children, token.content, token.markup = level, children, content, markup
+    token.info, token.meta, token.block, token.hidden = info, {}, block, False
+    return token
+
+
 def fast_blocks(text: str) -> list[Token] | None:
     """markdown-it's block tokens (CommonMark and tables, the inline pass disabled) for a
     document made only of blank lines, ATX headings, list entries of one line (or lines
@@ -599,10 +616,10 @@ def fast_blocks(text: str) -> list[Token] | None:
             line += 1
         elif kind == _HEADING:
             tag, markup = f"h{a}", "#" * a
-            push(Token("heading_open", tag, 1, map=[line, line + 1], markup=markup, block=True))
-            push(Token("inline", "", 0, map=[line, line + 1], level=1, children=[], content=b,
+            push(_token("heading_open", tag, 1, map=[line, line + 1], markup=markup, block=True))
+            push(_token("inline", "", 0, map=[line, line + 1], level=1, children=[], content=b,
                        block=True))
-            push(Token("heading_close", tag, -1, markup=markup, block=True))
+            push(_token("heading_close", tag, -1, markup=markup, block=True))
             line += 1
         elif kind == _PLAIN:
             end = line + 1
@@ -614,10 +631,10 @@ def fast_blocks(text: str) -> list[Token] | None:
                 else:
                     break
             content = "\n".join(lines[line:end])
-            push(Token("paragraph_open", "p", 1, map=[line, end], block=True))
-            push(Token("inline", "", 0, map=[line, end], level=1, children=[],
+            push(_token("paragraph_open", "p", 1, map=[line, end], block=True))
+            push(_token("inline", "", 0, map=[line, end], level=1, children=[],
                        content=content, block=True))
-            push(Token("paragraph_close", "p", -1, block=True))
+            push(_token("paragraph_close", "p", -1, block=True))
             line = end
         else:
             line = _fast_list(kinds, lines, line, out)
@@ -632,7 +649,7 @@ def _fast_list(kinds: list[tuple[int, Any, Any, Any]], lines: list[str], line: i
     ordered = number is not None
     kind = "ordered_list" if ordered else "bullet_list"
     tag = "ol" if ordered else "ul"
-    opened = Token(f"{kind}_open", tag, 1, map=[line, 0], markup=marker, block=True)
+    opened = _token(f"{kind}_open", tag, 1, map=[line, 0], markup=marker, block=True)
     if ordered and int(number) != 1:
         opened.attrs = {"start": int(number)}
     out.append(opened)
@@ -652,13 +669,13 @@ def _fast_list(kinds: list[tuple[int, Any, Any, Any]], lines: list[str], line: i
         if loose_before:
             tight = False
         loose_before = after - line > 1 and kinds[after - 1][0] == _BLANK
-        out.append(Token("list_item_open", "li", 1, map=[line, after], level=1, markup=marker,
+        out.append(_token("list_item_open", "li", 1, map=[line, after], level=1, markup=marker,
                          info=number or "", block=True))
-        out.append(Token("paragraph_open", "p", 1, map=[line, end], level=2, block=True))
-        out.append(Token("inline", "", 0, map=[line, end], level=3, children=[],
+        out.append(_token("paragraph_open", "p", 1, map=[line, end], level=2, block=True))
+        out.append(_token("inline", "", 0, map=[line, end], level=3, children=[],
                          content=content, block=True))
-        out.append(Token("paragraph_close", "p", -1, level=2, block=True))
-        out.append(Token("list_item_close", "li", -1, level=1, markup=marker, block=True))
+        out.append(_token("paragraph_close", "p", -1, level=2, block=True))
+        out.append(_token("list_item_close", "li", -1, level=1, markup=marker, block=True))
         line = after
         if line >= total or kinds[line][0] != _ENTRY or kinds[line][1] != marker \
                 or (kinds[line][3] is not None) != ordered:
@@ -668,5 +685,5 @@ def _fast_list(kinds: list[tuple[int, Any, Any, Any]], lines: list[str], line: i
             if token.type.startswith("paragraph_"):
                 token.hidden = True
     opened.map = [opened.map[0] if opened.map else 0, line]
-    out.append(Token(f"{kind}_close", tag, -1, markup=marker, block=True))
+    out.append(_token(f"{kind}_close", tag, -1, markup=marker, block=True))
     return line

@@ -170,6 +170,7 @@ class _Outline:
         self.used: set[int] = set()
         self._inlines: dict[int, list[Token]] = {}  # parsed once: lists are read twice
         self._firsts: dict[int, list[Token]] = {}
+        self._first_plains: dict[int, shapes.Inline] = {}
         self._starting = {b.start: b for b in self.blocks}
         self.notes: list[SourceNote] = []
         self.sections: list[ParsedSection] = []
@@ -219,6 +220,14 @@ class _Outline:
             found = [] if inline is None or inline.type != "inline" else \
                 shapes.inline_tokens(inline.content.split("\n", 1)[0], self.references)
             self._firsts[index] = found
+        return found
+
+    def _first_plain(self, index: int) -> shapes.Inline:
+        """The plain text of `_first_inline(index)`, up to its first break (read twice)."""
+        found = self._first_plains.get(index)
+        if found is None:
+            found = self._first_plains[index] = shapes.plain(self._first_inline(index),
+                                                             first_line=True)
         return found
 
     def _raw_inline(self, index: int) -> str:
@@ -599,10 +608,11 @@ class _Outline:
             token = self.tokens[index]
             children = self._first_inline(index + 1) if self.tokens[index + 1].type == \
                 "paragraph_open" else []
-            titles.append(shapes.plain(children, first_line=True).text.strip())
+            titles.append(self._first_plain(index + 1).text.strip() if children else "")
             links.append(shapes.link_only(children))
-            found = shapes.key_line(self.lines[token.map[0]]) if token.map else None
-            keys.append(found is not None and shapes.detail_of(found[0]) is not None)
+            if implicit:  # only a document without sections asks
+                found = shapes.key_line(self.lines[token.map[0]]) if token.map else None
+                keys.append(found is not None and shapes.detail_of(found[0]) is not None)
         if implicit and keys and all(keys):
             # A document without sections: a list of meeting details before the agenda.
             return "meeting details"
@@ -701,19 +711,26 @@ class _Outline:
         # The containers open around each token: an entry counts only inside lists (not
         # in a quote or a table within an item).
         opened: list[str] = []
-        for index in range(block.index, len(self.tokens)):
-            token = self.tokens[index]
-            if token.nesting == -1:
-                opened.pop()
+        lists = others = 0  # among `opened`: lists, and anything but _CONTAINERS
+        tokens = self.tokens
+        for index in range(block.index, len(tokens)):
+            token = tokens[index]
+            nesting = token.nesting
+            if nesting == -1:
+                closed = opened.pop()
+                lists -= closed in _LISTS
+                others -= closed not in _CONTAINERS
                 if not opened:
                     break
                 continue
-            if token.type == "list_item_open" and token.map and \
-                    sum(1 for t in opened if t in _LISTS) <= self.depth and \
-                    all(t in _CONTAINERS for t in opened):
-                entries.append((index, token.map[0], token.map[1]))
-            if token.nesting == 1:
-                opened.append(token.type)
+            if nesting == 1:
+                kind = token.type
+                if kind == "list_item_open" and token.map and lists <= self.depth and \
+                        not others:
+                    entries.append((index, token.map[0], token.map[1]))
+                opened.append(kind)
+                lists += kind in _LISTS
+                others += kind not in _CONTAINERS
         for k, (index, start, end) in enumerate(entries):
             own_end = end
             if k + 1 < len(entries) and entries[k + 1][1] < end:
@@ -731,11 +748,12 @@ class _Outline:
         lines[0] = self.lines[start][indent:] if len(self.lines[start]) > indent else ""
         if first is not None and first.type == "paragraph_open" and first.map and \
                 first.map[0] == start:
-            inline = shapes.plain(self._first_inline(index + 1), first_line=True)
+            inline = self._first_plain(index + 1)
         else:
             inline = shapes.Inline(lines[0], False)
         title, long = self._title(inline.text, start, f"Untitled item (line {start + 1})")
-        keep_first = inline.lossy or long or shapes.strip_tags(lines[0]) != lines[0]
+        keep_first = inline.lossy or long or ("<" in lines[0] and
+                                              shapes.strip_tags(lines[0]) != lines[0])
         rest = _dedent_common(lines[1:])
         parts = ["\n".join([lines[0], *rest] if keep_first else rest)]
         while end > start + 1 and not self.lines[end - 1].strip():
