@@ -214,6 +214,8 @@ def make_own(*, kind: str, summit: str, scope: str, author: str, lamport: int,
     record.__dict__.update(id=rid, kind=kind, summit=summit, scope=scope, author=author,
                            lamport=lamport, deps=tuple(deps), created=created, body=body,
                            signer=signer, sig=None)
+    if "legacy" not in body:  # its uuid, as `Record.uuid` spells it from a lowercase hex id
+        record.__dict__["uuid"] = f"{rid[:8]}-{rid[8:12]}-{rid[12:16]}-{rid[16:20]}-{rid[20:32]}"
     return record
 
 

@@ -8,6 +8,7 @@ import itertools
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -18,9 +19,16 @@ from hypothesis import strategies as st
 
 from agenda import records
 from agenda.importer import import_markdown
-from agenda.model import Code, Delegation, Item, Status, clean_title
+from agenda.model import Code, Delegation, Item, Status, clean_title, to_iso
 from agenda.state import key_between
-from agenda.workspace import NewItem, Workspace, _item_key, _section_index, check_text
+from agenda.workspace import (
+    NewItem,
+    Workspace,
+    _item_key,
+    _section_index,
+    _stamp,
+    check_text,
+)
 
 SIDES = [Delegation("IN", "India"), Delegation("RU", "Russia")]
 SECTIONS = ["Opening", "Trade", "Closing"]
@@ -218,5 +226,15 @@ def test_make_own_is_make_for_what_make_accepts(kind: str, title: str, order: li
             raise AssertionError("make_own accepted what make refuses") from None
         return
     own = records.make_own(body=dict(body), **fields)
+    assert own.uuid == expected.uuid  # kept in both instances' dictionaries from here
     assert own == expected and own.__dict__ == expected.__dict__
     assert records.encode(own) == records.encode(expected)
+
+
+@settings(max_examples=300)
+@given(st.datetimes(min_value=datetime(1900, 1, 2), max_value=datetime(2200, 1, 1),
+                    timezones=st.sampled_from([UTC, timezone(timedelta(hours=5, minutes=30))])
+                    | st.timezones()))
+def test_a_stamp_is_to_iso(moment: datetime) -> None:
+    assert _stamp(moment) == to_iso(moment)
+    assert _stamp(moment.astimezone(UTC)) == to_iso(moment)
