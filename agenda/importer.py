@@ -740,6 +740,10 @@ class _Outline:
             self._list_item(section, index, start, own_end)
         if self.drafts and entries:
             self._attach(self.drafts[-1], entries[0][1], max(block.end, stop))
+        # Nothing reads a list's entries' first lines again: an outline of 100k entries
+        # need not hold all their tokens at once.
+        self._firsts.clear()
+        self._first_plains.clear()
 
     def _list_item(self, section: str, index: int, start: int, end: int) -> None:
         first = self.tokens[index + 1] if index + 1 < len(self.tokens) else None

@@ -197,26 +197,37 @@ def make(*, kind: str, summit: str, scope: str, author: str, lamport: int,
 
 def make_own(*, kind: str, summit: str, scope: str, author: str, lamport: int,
              deps: list[str], created: str, body: dict[str, Any],
-             signer: str | None = None) -> Record:
+             signer: str | None = None) -> tuple[Record, dict[str, Any]]:
     """`make` for a record the workspace builds itself, of a shape `make` accepts by
     construction (strings where it wants strings, a sorted list of distinct deps from the
-    clock, a `body` of this kind made for this record alone): the same bytes and id, without
-    checking again every field the caller just set. The values are still walked, so that
-    nothing outside canonical JSON can be hashed; anything doubtful goes through `make`."""
+    clock, a `body` of this kind made for this record alone), and its stored form: the same
+    bytes, id and document as `make` and `encode(share=True)` give, without checking again
+    every field the caller just set. The values are still walked, so that nothing outside
+    canonical JSON can be hashed; anything doubtful goes through `make`.
+
+    The document holds the very content that was hashed (an import of 100k items: 200k
+    contents not built twice), and the record keeps its fields in its instance's own slots
+    rather than a dictionary of its own (about 600 bytes a record down to about 330)."""
     if not (_plainly_valid(body) and 0 < lamport < _MAX_INT):
-        return make(kind=kind, summit=summit, scope=scope, author=author, lamport=lamport,
+        made = make(kind=kind, summit=summit, scope=scope, author=author, lamport=lamport,
                     deps=deps, created=created, body=body, signer=signer)
+        return made, encode(made, share=True)
     content = {"v": FORMAT, "kind": kind, "summit": summit, "scope": scope, "author": author,
                "signer": signer, "lamport": lamport, "deps": deps, "created": created,
                "body": body}
     rid = hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
     record: Record = _new(Record)
-    record.__dict__.update(id=rid, kind=kind, summit=summit, scope=scope, author=author,
-                           lamport=lamport, deps=tuple(deps), created=created, body=body,
-                           signer=signer, sig=None)
+    for name, value in zip(_OWN_FIELDS, (rid, kind, summit, scope, author, lamport, tuple(deps),
+                                         created, body, signer, None), strict=True):
+        _set(record, name, value)
     if "legacy" not in body:  # its uuid, as `Record.uuid` spells it from a lowercase hex id
-        record.__dict__["uuid"] = f"{rid[:8]}-{rid[8:12]}-{rid[12:16]}-{rid[16:20]}-{rid[20:32]}"
-    return record
+        _set(record, "uuid", f"{rid[:8]}-{rid[8:12]}-{rid[12:16]}-{rid[16:20]}-{rid[20:32]}")
+    return record, {"id": rid, "record": content, "sig": None}
+
+
+_set = object.__setattr__
+_OWN_FIELDS = ("id", "kind", "summit", "scope", "author", "lamport", "deps", "created", "body",
+               "signer", "sig")
 
 
 def encode(record: Record, *, share: bool = False) -> dict[str, Any]:

@@ -853,14 +853,19 @@ class Workspace:
                 # receiver can check that record's signature.
                 self._write(summit, records.KEY_CERT, author, {"cert": identity.cert})
         lamport, deps = summit.every.clock(scope)
-        make = records.make_own if own and share else records.make
-        record = make(kind=kind, summit=summit.every.summit_id(), scope=scope,
-                      author=author, lamport=lamport, deps=deps,
-                      created=_stamp(self.clock()), body=body,
-                      signer=identity.device if identity else None)
+        fields: dict[str, Any] = dict(
+            kind=kind, summit=summit.every.summit_id(), scope=scope, author=author,
+            lamport=lamport, deps=deps, created=_stamp(self.clock()), body=body,
+            signer=identity.device if identity else None)
+        if own and share:
+            record, doc = records.make_own(**fields)
+        else:
+            record, doc = records.make(**fields), None
         if identity is not None:
             record = identity.sign(record)
-        summit.journal.append("records", [records.encode(record, share=share)])
+            if doc is not None:
+                doc["sig"] = record.sig
+        summit.journal.append("records", [doc or records.encode(record, share=share)])
         summit.add_own(record)
         summit.op_ids.append(record.id)
         summit.op_actors.add(record.author)

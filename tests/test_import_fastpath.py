@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+import orjson
 from conftest import TickingClock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -225,10 +226,13 @@ def test_make_own_is_make_for_what_make_accepts(kind: str, title: str, order: li
         else:
             raise AssertionError("make_own accepted what make refuses") from None
         return
-    own = records.make_own(body=dict(body), **fields)
+    own, doc = records.make_own(body=dict(body), **fields)
     assert own.uuid == expected.uuid  # kept in both instances' dictionaries from here
     assert own == expected and own.__dict__ == expected.__dict__
     assert records.encode(own) == records.encode(expected)
+    assert doc == records.encode(expected, share=True)
+    assert orjson.dumps(doc) == orjson.dumps(records.encode(expected, share=True))
+    assert records.decode(doc) == expected
 
 
 @settings(max_examples=300)
