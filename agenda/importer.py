@@ -974,6 +974,8 @@ def _match(old: list[_Old], new: list[ParsedItem],
     """Pair the file's items with the summit's: same title first (same section, then any),
     then by title and text similarity; each summit item is paired at most once."""
     pairs: dict[int, _Old] = {}
+    if not old:
+        return pairs  # a new summit: nothing to pair
     free = list(old)
     for same_section in (True, False):
         by_title: dict[tuple[str, str], list[_Old]] = {}

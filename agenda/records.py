@@ -217,17 +217,25 @@ def make_own(*, kind: str, summit: str, scope: str, author: str, lamport: int,
                "body": body}
     rid = hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
     record: Record = _new(Record)
-    for name, value in zip(_OWN_FIELDS, (rid, kind, summit, scope, author, lamport, tuple(deps),
-                                         created, body, signer, None), strict=True):
-        _set(record, name, value)
+    # Set one by one, in the fields' order, they stay in the instance's own slots (a
+    # dictionary of its own would be twice the size); unrolled: twice as fast as a loop.
+    _set(record, "id", rid)
+    _set(record, "kind", kind)
+    _set(record, "summit", summit)
+    _set(record, "scope", scope)
+    _set(record, "author", author)
+    _set(record, "lamport", lamport)
+    _set(record, "deps", tuple(deps))
+    _set(record, "created", created)
+    _set(record, "body", body)
+    _set(record, "signer", signer)
+    _set(record, "sig", None)
     if "legacy" not in body:  # its uuid, as `Record.uuid` spells it from a lowercase hex id
         _set(record, "uuid", f"{rid[:8]}-{rid[8:12]}-{rid[12:16]}-{rid[16:20]}-{rid[20:32]}")
     return record, {"id": rid, "record": content, "sig": None}
 
 
 _set = object.__setattr__
-_OWN_FIELDS = ("id", "kind", "summit", "scope", "author", "lamport", "deps", "created", "body",
-               "signer", "sig")
 
 
 def encode(record: Record, *, share: bool = False) -> dict[str, Any]:
