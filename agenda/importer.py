@@ -748,8 +748,8 @@ class _Outline:
     def _list_item(self, section: str, index: int, start: int, end: int) -> None:
         first = self.tokens[index + 1] if index + 1 < len(self.tokens) else None
         indent = _content_indent(self.lines[start])
-        lines = [_dedent(line, indent) for line in self.lines[start:end]]
-        lines[0] = self.lines[start][indent:] if len(self.lines[start]) > indent else ""
+        head = self.lines[start][indent:] if len(self.lines[start]) > indent else ""
+        lines = [head, *(_dedent(line, indent) for line in self.lines[start + 1:end])]
         if first is not None and first.type == "paragraph_open" and first.map and \
                 first.map[0] == start:
             inline = self._first_plain(index + 1)
@@ -758,7 +758,7 @@ class _Outline:
         title, long = self._title(inline.text, start, f"Untitled item (line {start + 1})")
         keep_first = inline.lossy or long or ("<" in lines[0] and
                                               shapes.strip_tags(lines[0]) != lines[0])
-        rest = _dedent_common(lines[1:])
+        rest = _dedent_common(lines[1:]) if len(lines) > 1 else []
         parts = ["\n".join([lines[0], *rest] if keep_first else rest)]
         while end > start + 1 and not self.lines[end - 1].strip():
             end -= 1
@@ -845,10 +845,13 @@ def _runs(lines: Sequence[int]) -> list[tuple[int, int]]:
     return runs
 
 
+_MARKER = re.compile(r"[-+*]|\d{1,9}[.)]")
+
+
 def _content_indent(line: str) -> int:
     """Where a list item's content starts: after the marker and up to four spaces."""
     stripped = line.lstrip(" ")
-    marker = re.match(r"[-+*]|\d{1,9}[.)]", stripped)
+    marker = _MARKER.match(stripped)
     column = len(line) - len(stripped) + (marker.end() if marker else 0)
     rest = line[column:]
     spaces = len(rest) - len(rest.lstrip(" "))
