@@ -161,6 +161,17 @@ def check_text(text: str, *, allow_empty: bool = False) -> str:
     return text
 
 
+def _checked(spec: NewItem) -> NewItem:
+    """A new item's title and text checked, its tags trimmed: the same spec when nothing
+    changes (an import's 100k specs are not held twice)."""
+    title, text = clean_title(spec.title, "item title"), check_text(spec.text)
+    tags = tuple(t.strip() for t in spec.tags if t.strip())
+    if title is spec.title and text is spec.text and tags == spec.tags \
+            and type(spec.tags) is tuple:
+        return spec
+    return NewItem(spec.section, title, text, spec.why, tags)
+
+
 def check_line(value: str, what: str) -> str:
     """A one-line detail (venue, dates, host): may be empty, never control characters."""
     return clean_title(value, what) if value.strip() else ""
@@ -853,14 +864,17 @@ class Workspace:
                 # receiver can check that record's signature.
                 self._write(summit, records.KEY_CERT, author, {"cert": identity.cert})
         lamport, deps = summit.every.clock(scope)
-        fields: dict[str, Any] = dict(
-            kind=kind, summit=summit.every.summit_id(), scope=scope, author=author,
-            lamport=lamport, deps=deps, created=_stamp(self.clock()), body=body,
-            signer=identity.device if identity else None)
+        summit_id, created = summit.every.summit_id(), _stamp(self.clock())
+        signer = identity.device if identity else None
+        doc: dict[str, Any] | None = None
         if own and share:
-            record, doc = records.make_own(**fields)
+            record, doc = records.make_own(kind=kind, summit=summit_id, scope=scope,
+                                           author=author, lamport=lamport, deps=deps,
+                                           created=created, body=body, signer=signer)
         else:
-            record, doc = records.make(**fields), None
+            record = records.make(kind=kind, summit=summit_id, scope=scope, author=author,
+                                  lamport=lamport, deps=deps, created=created, body=body,
+                                  signer=signer)
         if identity is not None:
             record = identity.sign(record)
             if doc is not None:
@@ -941,10 +955,7 @@ class Workspace:
         made, its status and label are read from the joint fold, and the event log is
         brought into view once, at the end.
         """
-        specs = [NewItem(spec.section, clean_title(spec.title, "item title"),
-                         check_text(spec.text), spec.why,
-                         tuple(t.strip() for t in spec.tags if t.strip()))
-                 for spec in new]
+        specs = [_checked(spec) for spec in new]
         # The records are written as `records.make_own` takes them: of their kinds' shapes by
         # construction, from these strings.
         if any(not isinstance(spec.why, str) or not all(isinstance(t, str) for t in spec.tags)
