@@ -42,6 +42,7 @@ _DATE = re.compile(r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b(jan|feb|mar|apr|may|jun|jul|au
                    r"dec)[a-z]*\.? \d{1,2}\b|\b\d{1,2} (jan|feb|mar|apr|may|jun|jul|aug|sep|"
                    r"oct|nov|dec)", re.I)
 _BARE_TITLE = re.compile(r"^\W*(agenda|minutes|notes|meeting notes|agenda items)\W*$", re.I)
+_BLANK_RUNS = re.compile(r"\n{3,}")
 _LISTS = ("bullet_list_open", "ordered_list_open")
 _CONTAINERS = (*_LISTS, "list_item_open", "paragraph_open")
 
@@ -144,7 +145,11 @@ class _Outline:
         self.fm_end = fm_end
         parsed_lines = [""] * fm_end + self.lines[fm_end:]
         env: dict[str, Any] = {}
-        self.tokens = _BLOCKS.parse("\n".join(parsed_lines), env)
+        joined = "\n".join(parsed_lines)
+        # An outline of plain headings, entries and paragraphs (a large generated agenda)
+        # needs no parser: the same tokens, at a fraction of the cost.
+        fast = shapes.fast_blocks(joined)
+        self.tokens = fast if fast is not None else _BLOCKS.parse(joined, env)
         self.references: dict[str, Any] = env.get("references", {})
         self.blocks = [_Block(t.type, t.map[0], t.map[1], i) for i, t in enumerate(self.tokens)
                        if t.level == 0 and t.nesting >= 0 and t.map]
@@ -165,6 +170,7 @@ class _Outline:
         self.used: set[int] = set()
         self._inlines: dict[int, list[Token]] = {}  # parsed once: lists are read twice
         self._firsts: dict[int, list[Token]] = {}
+        self._first_plains: dict[int, shapes.Inline] = {}
         self._starting = {b.start: b for b in self.blocks}
         self.notes: list[SourceNote] = []
         self.sections: list[ParsedSection] = []
@@ -214,6 +220,14 @@ class _Outline:
             found = [] if inline is None or inline.type != "inline" else \
                 shapes.inline_tokens(inline.content.split("\n", 1)[0], self.references)
             self._firsts[index] = found
+        return found
+
+    def _first_plain(self, index: int) -> shapes.Inline:
+        """The plain text of `_first_inline(index)`, up to its first break (read twice)."""
+        found = self._first_plains.get(index)
+        if found is None:
+            found = self._first_plains[index] = shapes.plain(self._first_inline(index),
+                                                             first_line=True)
         return found
 
     def _raw_inline(self, index: int) -> str:
@@ -310,7 +324,7 @@ class _Outline:
             self.headed.add(heading)
             body = [f"# {heading}", "", *body]
         text = "\n".join(line.rstrip() for line in body).strip("\n")
-        text = re.sub(r"\n{3,}", "\n\n", text)
+        text = _BLANK_RUNS.sub("\n\n", text)
         if text.strip():
             self.preamble.append((heading_line if heading is not None else kept[0], text))
         self.used.update(heading_lines)
@@ -594,10 +608,11 @@ class _Outline:
             token = self.tokens[index]
             children = self._first_inline(index + 1) if self.tokens[index + 1].type == \
                 "paragraph_open" else []
-            titles.append(shapes.plain(children, first_line=True).text.strip())
+            titles.append(self._first_plain(index + 1).text.strip() if children else "")
             links.append(shapes.link_only(children))
-            found = shapes.key_line(self.lines[token.map[0]]) if token.map else None
-            keys.append(found is not None and shapes.detail_of(found[0]) is not None)
+            if implicit:  # only a document without sections asks
+                found = shapes.key_line(self.lines[token.map[0]]) if token.map else None
+                keys.append(found is not None and shapes.detail_of(found[0]) is not None)
         if implicit and keys and all(keys):
             # A document without sections: a list of meeting details before the agenda.
             return "meeting details"
@@ -696,40 +711,54 @@ class _Outline:
         # The containers open around each token: an entry counts only inside lists (not
         # in a quote or a table within an item).
         opened: list[str] = []
-        for index in range(block.index, len(self.tokens)):
-            token = self.tokens[index]
-            if token.nesting == -1:
-                opened.pop()
+        lists = others = 0  # among `opened`: lists, and anything but _CONTAINERS
+        tokens = self.tokens
+        for index in range(block.index, len(tokens)):
+            token = tokens[index]
+            nesting = token.nesting
+            if nesting == -1:
+                closed = opened.pop()
+                lists -= closed in _LISTS
+                others -= closed not in _CONTAINERS
                 if not opened:
                     break
                 continue
-            if token.type == "list_item_open" and token.map and \
-                    sum(1 for t in opened if t in _LISTS) <= self.depth and \
-                    all(t in _CONTAINERS for t in opened):
-                entries.append((index, token.map[0], token.map[1]))
-            if token.nesting == 1:
-                opened.append(token.type)
+            if nesting == 1:
+                kind = token.type
+                if kind == "list_item_open" and token.map and lists <= self.depth and \
+                        not others:
+                    entries.append((index, token.map[0], token.map[1]))
+                opened.append(kind)
+                lists += kind in _LISTS
+                others += kind not in _CONTAINERS
         for k, (index, start, end) in enumerate(entries):
             own_end = end
             if k + 1 < len(entries) and entries[k + 1][1] < end:
                 own_end = entries[k + 1][1]
+            if own_end <= start:
+                continue  # `- - x`: the nested entry on the same line is the item
             self._list_item(section, index, start, own_end)
         if self.drafts and entries:
             self._attach(self.drafts[-1], entries[0][1], max(block.end, stop))
+        # Nothing reads a list's entries' first lines again: an outline of 100k entries
+        # need not hold all their tokens at once.
+        self._firsts.clear()
+        self._first_plains.clear()
 
     def _list_item(self, section: str, index: int, start: int, end: int) -> None:
         first = self.tokens[index + 1] if index + 1 < len(self.tokens) else None
         indent = _content_indent(self.lines[start])
-        lines = [_dedent(line, indent) for line in self.lines[start:end]]
-        lines[0] = self.lines[start][indent:] if len(self.lines[start]) > indent else ""
+        head = self.lines[start][indent:] if len(self.lines[start]) > indent else ""
+        lines = [head, *(_dedent(line, indent) for line in self.lines[start + 1:end])]
         if first is not None and first.type == "paragraph_open" and first.map and \
                 first.map[0] == start:
-            inline = shapes.plain(self._first_inline(index + 1), first_line=True)
+            inline = self._first_plain(index + 1)
         else:
             inline = shapes.Inline(lines[0], False)
         title, long = self._title(inline.text, start, f"Untitled item (line {start + 1})")
-        keep_first = inline.lossy or long or shapes.strip_tags(lines[0]) != lines[0]
-        rest = _dedent_common(lines[1:])
+        keep_first = inline.lossy or long or ("<" in lines[0] and
+                                              shapes.strip_tags(lines[0]) != lines[0])
+        rest = _dedent_common(lines[1:]) if len(lines) > 1 else []
         parts = ["\n".join([lines[0], *rest] if keep_first else rest)]
         while end > start + 1 and not self.lines[end - 1].strip():
             end -= 1
@@ -781,6 +810,8 @@ class _Outline:
 
     def _with_definitions(self, text: str) -> str:
         """The text, followed by the link definitions it uses and does not hold yet."""
+        if not self.definitions:
+            return text
         wanted = [self.lines[self.definitions[label]].strip()
                   for label in sorted(shapes.used_labels(text)) if label in self.definitions]
         missing = [line for line in dict.fromkeys(wanted) if line not in text]
@@ -789,7 +820,8 @@ class _Outline:
     def _finish(self, draft: _Draft) -> ParsedItem:
         text = "\n\n".join(part.strip("\n") for part in draft.parts if part.strip())
         text = "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
-        text = re.sub(r"\n{3,}", "\n\n", text)
+        if "\n\n\n" in text:
+            text = _BLANK_RUNS.sub("\n\n", text)
         text = self._with_definitions(shapes.escape_task_boxes(text))
         if self.literal:
             text = shapes.escape_brackets(text)
@@ -813,10 +845,13 @@ def _runs(lines: Sequence[int]) -> list[tuple[int, int]]:
     return runs
 
 
+_MARKER = re.compile(r"[-+*]|\d{1,9}[.)]")
+
+
 def _content_indent(line: str) -> int:
     """Where a list item's content starts: after the marker and up to four spaces."""
     stripped = line.lstrip(" ")
-    marker = re.match(r"[-+*]|\d{1,9}[.)]", stripped)
+    marker = _MARKER.match(stripped)
     column = len(line) - len(stripped) + (marker.end() if marker else 0)
     rest = line[column:]
     spaces = len(rest) - len(rest.lstrip(" "))
@@ -942,6 +977,8 @@ def _match(old: list[_Old], new: list[ParsedItem],
     """Pair the file's items with the summit's: same title first (same section, then any),
     then by title and text similarity; each summit item is paired at most once."""
     pairs: dict[int, _Old] = {}
+    if not old:
+        return pairs  # a new summit: nothing to pair
     free = list(old)
     for same_section in (True, False):
         by_title: dict[tuple[str, str], list[_Old]] = {}

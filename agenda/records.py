@@ -195,6 +195,49 @@ def make(*, kind: str, summit: str, scope: str, author: str, lamport: int,
     return record
 
 
+def make_own(*, kind: str, summit: str, scope: str, author: str, lamport: int,
+             deps: list[str], created: str, body: dict[str, Any],
+             signer: str | None = None) -> tuple[Record, dict[str, Any]]:
+    """`make` for a record the workspace builds itself, of a shape `make` accepts by
+    construction (strings where it wants strings, a sorted list of distinct deps from the
+    clock, a `body` of this kind made for this record alone), and its stored form: the same
+    bytes, id and document as `make` and `encode(share=True)` give, without checking again
+    every field the caller just set. The values are still walked, so that nothing outside
+    canonical JSON can be hashed; anything doubtful goes through `make`.
+
+    The document holds the very content that was hashed (an import of 100k items: 200k
+    contents not built twice), and the record keeps its fields in its instance's own slots
+    rather than a dictionary of its own (about 600 bytes a record down to about 330)."""
+    if not (_plainly_valid(body) and 0 < lamport < _MAX_INT):
+        made = make(kind=kind, summit=summit, scope=scope, author=author, lamport=lamport,
+                    deps=deps, created=created, body=body, signer=signer)
+        return made, encode(made, share=True)
+    content = {"v": FORMAT, "kind": kind, "summit": summit, "scope": scope, "author": author,
+               "signer": signer, "lamport": lamport, "deps": deps, "created": created,
+               "body": body}
+    rid = hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    record: Record = _new(Record)
+    # Set one by one, in the fields' order, they stay in the instance's own slots (a
+    # dictionary of its own would be twice the size); unrolled: twice as fast as a loop.
+    _set(record, "id", rid)
+    _set(record, "kind", kind)
+    _set(record, "summit", summit)
+    _set(record, "scope", scope)
+    _set(record, "author", author)
+    _set(record, "lamport", lamport)
+    _set(record, "deps", tuple(deps))
+    _set(record, "created", created)
+    _set(record, "body", body)
+    _set(record, "signer", signer)
+    _set(record, "sig", None)
+    if "legacy" not in body:  # its uuid, as `Record.uuid` spells it from a lowercase hex id
+        _set(record, "uuid", f"{rid[:8]}-{rid[8:12]}-{rid[12:16]}-{rid[16:20]}-{rid[20:32]}")
+    return record, {"id": rid, "record": content, "sig": None}
+
+
+_set = object.__setattr__
+
+
 def encode(record: Record, *, share: bool = False) -> dict[str, Any]:
     """The stored form of a record: its content, its id (checked on decode) and signature.
 

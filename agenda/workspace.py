@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -124,22 +124,52 @@ def new_uuid() -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
+_STAMP_HEAD: dict[tuple[int, ...], str] = {}
+
+
+def _stamp(moment: datetime) -> str:
+    """`to_iso(moment)`, its date and time to the second formatted once a second: an import
+    stamps two records and two or three events per item, and `isoformat` of an aware time
+    was a tenth of the write."""
+    if moment.tzinfo is not UTC:
+        return to_iso(moment)
+    key = (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
+    head = _STAMP_HEAD.get(key)
+    if head is None:
+        _STAMP_HEAD.clear()  # one second at a time (threads may race here: harmlessly)
+        head = _STAMP_HEAD[key] = moment.replace(microsecond=0, tzinfo=None).isoformat()
+    return f"{head}.{moment.microsecond:06d}Z"
+
+
 def check_text(text: str, *, allow_empty: bool = False) -> str:
     """Bodies are stored faithfully, but a text must be text, and of a sane size."""
     if "\x00" in text:
         raise AgendaError("The text contains NUL bytes; is it a binary file?")
-    size = len(text.encode("utf-8", "surrogatepass"))
+    try:
+        size = len(text.encode("utf-8"))  # one encoding for both checks: an import has 100k
+        surrogates = False
+    except UnicodeEncodeError:
+        size, surrogates = len(text.encode("utf-8", "surrogatepass")), True
     if size > MAX_TEXT_BYTES:
         raise AgendaError(
             f"The text is {size:,} bytes; a revision is limited to {MAX_TEXT_BYTES:,} bytes"
         )
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise AgendaError("The text is not valid Unicode (it contains lone surrogates)") from None
+    if surrogates:
+        raise AgendaError("The text is not valid Unicode (it contains lone surrogates)")
     if not allow_empty and not text.strip():
         raise AgendaError("The text is empty; give the item some text")
     return text
+
+
+def _checked(spec: NewItem) -> NewItem:
+    """A new item's title and text checked, its tags trimmed: the same spec when nothing
+    changes (an import's 100k specs are not held twice)."""
+    title, text = clean_title(spec.title, "item title"), check_text(spec.text)
+    tags = tuple(t.strip() for t in spec.tags if t.strip())
+    if title is spec.title and text is spec.text and tags == spec.tags \
+            and type(spec.tags) is tuple:
+        return spec
+    return NewItem(spec.section, title, text, spec.why, tags)
 
 
 def check_line(value: str, what: str) -> str:
@@ -813,11 +843,12 @@ class Workspace:
     # Writing ------------------------------------------------------------------------------
 
     def _write(self, summit: SummitFile, kind: str, author: str, body: dict[str, Any],
-               *, scope: str = records.JOINT, share: bool = False) -> Record:
+               *, scope: str = records.JOINT, share: bool = False, own: bool = False) -> Record:
         """Append one record, extending the history every viewer's fold has seen.
 
         `share`: the journal's document holds the record's own body, not a copy (see
-        `records.encode`): for a caller that built `body` for this record alone.
+        `records.encode`): for a caller that built `body` for this record alone. `own`: that
+        body is also of its kind's shape by construction (`records.make_own`).
         """
         if summit.legacy is not None:
             raise StoreError(f"{summit.journal.path} is still in the 0.1 format")
@@ -833,13 +864,22 @@ class Workspace:
                 # receiver can check that record's signature.
                 self._write(summit, records.KEY_CERT, author, {"cert": identity.cert})
         lamport, deps = summit.every.clock(scope)
-        record = records.make(kind=kind, summit=summit.every.summit_id(), scope=scope,
-                              author=author, lamport=lamport, deps=deps,
-                              created=to_iso(self.clock()), body=body,
-                              signer=identity.device if identity else None)
+        summit_id, created = summit.every.summit_id(), _stamp(self.clock())
+        signer = identity.device if identity else None
+        doc: dict[str, Any] | None = None
+        if own and share:
+            record, doc = records.make_own(kind=kind, summit=summit_id, scope=scope,
+                                           author=author, lamport=lamport, deps=deps,
+                                           created=created, body=body, signer=signer)
+        else:
+            record = records.make(kind=kind, summit=summit_id, scope=scope, author=author,
+                                  lamport=lamport, deps=deps, created=created, body=body,
+                                  signer=signer)
         if identity is not None:
             record = identity.sign(record)
-        summit.journal.append("records", [records.encode(record, share=share)])
+            if doc is not None:
+                doc["sig"] = record.sig
+        summit.journal.append("records", [doc or records.encode(record, share=share)])
         summit.add_own(record)
         summit.op_ids.append(record.id)
         summit.op_actors.add(record.author)
@@ -851,7 +891,7 @@ class Workspace:
         view once, after a batch of entries (an import logs two or three per item)."""
         uuid = new_uuid()
         summit.journal.append("events", [{
-            "uuid": uuid, "created": to_iso(self.clock()), "actor": actor,
+            "uuid": uuid, "created": _stamp(self.clock()), "actor": actor,
             "action": action, "item": item, "detail": detail, "private_to": private_to}])
         summit.op_events.append(uuid)
         summit.op_what.append(detail)
@@ -915,10 +955,12 @@ class Workspace:
         made, its status and label are read from the joint fold, and the event log is
         brought into view once, at the end.
         """
-        specs = [NewItem(spec.section, clean_title(spec.title, "item title"),
-                         check_text(spec.text), spec.why,
-                         tuple(t.strip() for t in spec.tags if t.strip()))
-                 for spec in new]
+        specs = [_checked(spec) for spec in new]
+        # The records are written as `records.make_own` takes them: of their kinds' shapes by
+        # construction, from these strings.
+        if any(not isinstance(spec.why, str) or not all(isinstance(t, str) for t in spec.tags)
+               for spec in specs):
+            raise AgendaError("A justification or a tag is not text")
         with self.transaction():
             summit = self._file(slug)
             root = summit.summit()
@@ -956,13 +998,13 @@ class Workspace:
                     number = f"{index + 1}.{counts[target]}"
                     item = self._write(summit, records.ITEM_ADD, code, {
                         "title": spec.title, "section": target, "order": key,
-                        "tags": list(spec.tags)}, share=True)
+                        "tags": list(spec.tags)}, share=True, own=True)
                     uuid = item.uuid
                     self._event(summit, code, "item.add", uuid,
                                 f"{code} proposed item {number} {spec.title}", sync=False)
                     text = self._write(summit, records.REVISION, code, {
                         "item": uuid, "code": Code.ADD.value, "text": spec.text,
-                        "justification": spec.why, "parents": []}, share=True)
+                        "justification": spec.why, "parents": []}, share=True, own=True)
                     if lean:
                         for record in (item, text):
                             joint.apply(record, summit.every.sort_key(record))

@@ -8,19 +8,28 @@ import itertools
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
+import orjson
 from conftest import TickingClock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agenda import records
 from agenda.importer import import_markdown
-from agenda.model import Code, Delegation, Item, Status, clean_title
+from agenda.model import Code, Delegation, Item, Status, clean_title, to_iso
 from agenda.state import key_between
-from agenda.workspace import NewItem, Workspace, _item_key, _section_index, check_text
+from agenda.workspace import (
+    NewItem,
+    Workspace,
+    _item_key,
+    _section_index,
+    _stamp,
+    check_text,
+)
 
 SIDES = [Delegation("IN", "India"), Delegation("RU", "Russia")]
 SECTIONS = ["Opening", "Trade", "Closing"]
@@ -179,3 +188,57 @@ def test_a_commit_line_written_in_parts_is_the_line_written_whole(
         assert b"".join(line) == whole
         assert b"".join(line) == whole  # a second reading writes the same bytes again
         assert line.size == len(whole)
+
+
+JSONISH = st.recursive(st.one_of(st.none(), st.booleans(), st.text(max_size=8),
+                                 st.integers(-2**60, 2**60), st.floats(allow_nan=False)),
+                       lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                               st.dictionaries(st.text(max_size=4), inner,
+                                                               max_size=3)),
+                       max_leaves=8)
+
+
+@settings(max_examples=300)
+@given(kind=st.sampled_from([records.ITEM_ADD, records.REVISION]),
+       title=st.text(max_size=20), order=st.lists(st.integers(-2**60, 2**60), min_size=1,
+                                                  max_size=3),
+       extra=JSONISH, lamport=st.integers(-1, 2**60), signer=st.none() | st.text(max_size=5))
+def test_make_own_is_make_for_what_make_accepts(kind: str, title: str, order: list[int],
+                                                extra: Any, lamport: int,
+                                                signer: str | None) -> None:
+    """The workspace's own records skip `make`'s field checks, never its bytes, its id or a
+    refusal: whatever `make` refuses goes through `make`."""
+    if kind == records.ITEM_ADD:
+        body = {"title": title, "section": "s", "order": order, "tags": [], "extra": extra}
+    else:
+        body = {"item": "i", "code": Code.ADD.value, "text": title, "justification": "",
+                "parents": [], "extra": extra}
+    fields = dict(kind=kind, summit="g" * 64, scope=records.JOINT, author="IN",
+                  lamport=lamport, deps=["d" * 64], created="2026-01-01T00:00:00.000000Z",
+                  signer=signer)
+    try:
+        expected = records.make(body=dict(body), **fields)
+    except records.RecordError as refused:
+        try:
+            records.make_own(body=dict(body), **fields)
+        except records.RecordError as also:
+            assert str(also) == str(refused)
+        else:
+            raise AssertionError("make_own accepted what make refuses") from None
+        return
+    own, doc = records.make_own(body=dict(body), **fields)
+    assert own.uuid == expected.uuid  # kept in both instances' dictionaries from here
+    assert own == expected and own.__dict__ == expected.__dict__
+    assert records.encode(own) == records.encode(expected)
+    assert doc == records.encode(expected, share=True)
+    assert orjson.dumps(doc) == orjson.dumps(records.encode(expected, share=True))
+    assert records.decode(doc) == expected
+
+
+@settings(max_examples=300)
+@given(st.datetimes(min_value=datetime(1900, 1, 2), max_value=datetime(2200, 1, 1),
+                    timezones=st.sampled_from([UTC, timezone(timedelta(hours=5, minutes=30))])
+                    | st.timezones()))
+def test_a_stamp_is_to_iso(moment: datetime) -> None:
+    assert _stamp(moment) == to_iso(moment)
+    assert _stamp(moment.astimezone(UTC)) == to_iso(moment)
