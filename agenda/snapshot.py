@@ -433,9 +433,10 @@ def load_item(journal: Path, slug: str, viewer: str | None, ref: str) -> ItemRea
             and isinstance(kept.get("at"), dict)):
         return None
     span = kept["at"].get(ref.strip())
-    if not (_typed(span, (int, int)) and end >= 0 and 0 <= span[0] <= span[1]):
-        return None
     base = end + 1
+    if not (_typed(span, (int, int)) and end >= 0
+            and 0 <= span[0] <= span[1] <= len(payload) - base):
+        return None
     try:
         row = orjson.loads(payload[base + span[0]:base + span[1]])
     except orjson.JSONDecodeError:
