@@ -57,13 +57,13 @@ import hashlib
 import hmac
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from agenda.frozen import frozen
 from agenda.journal import digest
 from agenda.model import Code, Decision, Item, Revision, Visibility, from_iso
 from agenda.paths import cache_dir
@@ -80,16 +80,20 @@ FIELDS = ("number", "title", "section", "status", "owner", "tags", "brackets", "
 
 
 def listing(state: SummitState) -> dict[str, Any]:
-    """What `summit items` shows of a state, as plain data."""
-    return {
-        "items": [[i.number, i.title, i.section, i.status.value, i.owner, list(i.tags),
-                   state.bracket_count(i), len(state.history(i)), i.uuid]
-                  for i in state.items],
-        "empty": [s.title for s in state.summit.sections if not s.items],
-    }
+    """What `summit items` shows of a state, as plain data (straight from the fold's views:
+    `state.bracket_count(i)` and `len(state.history(i))`, 20,000 times at every full read)."""
+    views = state.views
+    rows = []
+    for i in state.items:
+        view = views.get(i.uuid)
+        tabled = view.tabled if view else ()
+        rows.append([i.number, i.title, i.section, i.status.value, i.owner, list(i.tags),
+                     tabled[-1].brackets if tabled else 0, len(view.history) if view else 0,
+                     i.uuid])
+    return {"items": rows, "empty": [s.title for s in state.summit.sections if not s.items]}
 
 
-@dataclass(frozen=True)
+@frozen
 class ItemReading:
     """What `summit show` and `summit history` print of one item, as one viewer sees it."""
 
@@ -351,11 +355,13 @@ def _plain(state: SummitState, item: Item) -> list[Any]:
         history: tuple[Revision, ...] = ()
         accepted: Mapping[str, frozenset[str]] = {}
         decisions: tuple[Decision, ...] = ()
+        brackets = 0
     else:
         history, accepted, decisions = view.history, view.accepted_by, view.decisions
-    return [*_ITEM_FIELDS(item), state.bracket_count(item),
+        brackets = view.tabled[-1].brackets if view.tabled else 0  # state.bracket_count
+    return [*_ITEM_FIELDS(item), brackets,
             [_REVISION_FIELDS(r) for r in history],
-            [[r.uuid, sorted(accepted.get(r.uuid, ()))] for r in history if r.tabled],
+            [[uuid, sorted(codes)] for uuid, codes in accepted.items()],  # tabled texts
             [_DECISION_FIELDS(d) for d in decisions]]
 
 
@@ -395,27 +401,32 @@ def _from_plain(row: Any) -> ItemReading | None:
                        {a[0]: tuple(a[1]) for a in accepted}, acts)
 
 
+CHUNK = 64  # items a line: one orjson call each to write, ~50 KB to parse for one item
+
+
 def keep_readings(journal: Path, identity: tuple[int, str] | None, slug: str,
                   viewer: str | None, state: SummitState) -> None:
-    """Save every item's reading, made by a full read of the bytes `identity` names: one line
-    each, found through an index of numbers and uuids; best effort."""
+    """Save every item's reading, made by a full read of the bytes `identity` names: lines of
+    `CHUNK` items, found through an index of numbers and uuids; best effort."""
     if identity is None:
         return
     key = _key(create=True)
     if key is None:
         return
-    lines: list[bytes] = []
-    at: dict[str, tuple[int, int]] = {}
-    offset = 0
-    for shown in state.items:
-        line = orjson.dumps(_plain(state, shown))
-        for ref in (shown.number, shown.uuid):  # the first item named wins, as in find_item
-            at.setdefault(ref, (offset, offset + len(line)))
-        lines.append(line)
+    at: dict[str, int] = {}
+    rows = []
+    for n, shown in enumerate(state.items):
+        rows.append(_plain(state, shown))
+        at.setdefault(shown.number, n)  # the first item named wins, as in find_item
+        at.setdefault(shown.uuid, n)
+    lines = [orjson.dumps(rows[start:start + CHUNK]) for start in range(0, len(rows), CHUNK)]
+    spans, offset = [], 0
+    for line in lines:
+        spans.append((offset, offset + len(line)))
         offset += len(line) + 1
-    head = orjson.dumps({**_head(identity, slug, viewer, "readings"), "at": at})
-    _write(_place(journal, slug, viewer, "readings"), key,
-           b"\n".join([head, *lines]))
+    head = orjson.dumps({**_head(identity, slug, viewer, "readings"), "at": at,
+                         "lines": spans})
+    _write(_place(journal, slug, viewer, "readings"), key, b"\n".join([head, *lines]))
 
 
 def load_item(journal: Path, slug: str, viewer: str | None, ref: str) -> ItemReading | None:
@@ -430,17 +441,22 @@ def load_item(journal: Path, slug: str, viewer: str | None, ref: str) -> ItemRea
     except orjson.JSONDecodeError:
         return None
     if not (_current(kept, journal, slug, viewer, "readings")
-            and isinstance(kept.get("at"), dict)):
+            and isinstance(kept.get("at"), dict) and isinstance(kept.get("lines"), list)):
         return None
-    span = kept["at"].get(ref.strip())
-    base = end + 1
+    n = kept["at"].get(ref.strip())
+    if not (_typed([n], (int,)) and 0 <= n < len(kept["lines"]) * CHUNK):
+        return None
+    span, base = kept["lines"][n // CHUNK], end + 1
     if not (_typed(span, (int, int)) and end >= 0
             and 0 <= span[0] <= span[1] <= len(payload) - base):
         return None
     try:
-        row = orjson.loads(payload[base + span[0]:base + span[1]])
+        chunk = orjson.loads(payload[base + span[0]:base + span[1]])
     except orjson.JSONDecodeError:
         return None
+    if not (isinstance(chunk, list) and n % CHUNK < len(chunk)):
+        return None
+    row = chunk[n % CHUNK]
     found = _from_plain(row)
     if found is None or ref.strip() not in (found.number, found.uuid):
         return None

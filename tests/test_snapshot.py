@@ -468,16 +468,15 @@ def test_vouched_readings_of_a_wrong_shape_are_ignored(
     payload = data.partition(b"\n")[2]
     head_bytes, _, body = payload.partition(b"\n")
     head = json.loads(head_bytes)
-    line = json.loads(body.split(b"\n")[0])
+    line = json.loads(body.split(b"\n")[0])[0]  # 1.1's row, first in the first chunk
     key = (snapshot.cache_dir() / "kept.key").read_bytes()
 
-    def signed(head: dict[str, Any], lines: list[Any]) -> bytes:
-        new = json.dumps(head).encode() + b"\n" + b"\n".join(
-            json.dumps(x).encode() for x in lines)
+    def signed(row: Any, change: dict[str, Any] | None = None) -> bytes:
+        """1.1's row alone in a file our key vouches for, the header changed by `change`."""
+        chunk = json.dumps([row]).encode()
+        new = json.dumps({**head, "at": {"1.1": 0}, "lines": [[0, len(chunk)]],
+                          **(change or {})}).encode() + b"\n" + chunk
         return snapshot._mac(key, new) + b"\n" + new
-
-    def span_of(lines: list[Any]) -> list[int]:
-        return [0, len(json.dumps(lines[0]).encode())]
 
     broken: list[list[Any]] = []
     for at, value in ((0, 3), (6, "2"), (6, True), (7, "x"), (7, [["a"]]), (8, [[1, []]]),
@@ -491,18 +490,25 @@ def test_vouched_readings_of_a_wrong_shape_are_ignored(
     bad_time[7][0][9] = "yesterday"
     other_item = json.loads(json.dumps(line))
     other_item[0] = "2.1"
-    for row in [*broken, bad_code, bad_time, other_item]:
-        place.write_bytes(signed({**head, "at": {"1.1": span_of([row])}}, [row]))
+    assert run(db, capsys, "show", "1.1") == answer
+    for row in [*broken, bad_code, bad_time, other_item, "not a row"]:
+        place.write_bytes(signed(row))
         readings.clear()
         assert run(db, capsys, "show", "1.1") == answer
         assert readings == [False]
-    for change in ({"at": {"1.1": [5, 2]}}, {"at": {"1.1": [0, 10**9]}}, {"at": []},
-                   {"code": "another"}, {"v": 1}, {"slug": "t"}, {"viewer": "IN"},
-                   {"kind": "listing"}, {"size": head["size"] + 1}):
-        place.write_bytes(signed({**head, **change}, [line]))
+    for change in ({"lines": [[5, 2]]}, {"lines": [[0, 10**9]]}, {"lines": {}},
+                   {"at": {"1.1": 1}}, {"at": {"1.1": 64}}, {"at": {"1.1": -1}},
+                   {"at": {"1.1": True}}, {"at": []}, {"code": "another"}, {"v": 1},
+                   {"slug": "t"}, {"viewer": "IN"}, {"kind": "listing"},
+                   {"size": head["size"] + 1}):
+        place.write_bytes(signed(line, change))
         readings.clear()
         assert run(db, capsys, "show", "1.1") == answer
         assert readings == [False]
+    place.write_bytes(signed(line))
+    readings.clear()
+    assert run(db, capsys, "show", "1.1") == answer
+    assert readings == [True]  # the same, well formed: vouched and used
 
 
 def test_readings_of_another_viewer_or_code_are_not_used(
