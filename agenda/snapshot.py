@@ -8,8 +8,8 @@ kept as plain data:
 * **the listing** (`summit items`): one small file;
 * **the item readings** (`summit show`, `summit history`, and their `--json`): for every item,
   its fields, bracket count, the viewer's visible revisions with who stood on each, and its
-  decisions: one line per item, with an index of numbers and uuids to byte offsets, so a read
-  parses the index and its one line, not 20,000. The item's line is turned back into the
+  decisions: lines of 64 items, with an index of numbers and uuids to rows, so a read parses
+  the index and one line, not 20,000 items. The item's row is turned back into the
   same `Revision`s and `Decision`s, and printed by the same code as after a full read
   (`ItemReading`), so the two can only differ if the data does (the hypothesis test checks
   it never does).
@@ -18,8 +18,8 @@ Why kept readings and not a per-item index into the journal: an item's status fo
 own records and the roster (rules.py), so one item could be folded alone, but its number
 ("2.3") depends on every item's place, the labels on the summit-wide puts, and the records
 would still be sliced out of commit lines of thousands of records. The readings are built
-from the state the full read already holds (about a tenth of that read at 20,000 items),
-and at a show they cost reading one file, one HMAC and one line.
+from the state the full read already holds (an eighth to a quarter more on that read at
+20,000 items), and at a show they cost reading one file, one HMAC and one line.
 
 * **Keyed by the journal's bytes.** A full read asked to (`Workspace.state(identify=True)`)
   records the length and SHA-256 of the bytes it parsed (`Journal.identity`, reset by any
@@ -41,14 +41,25 @@ and at a show they cost reading one file, one HMAC and one line.
   replaced at the next full read.
 * **Where.** `$XDG_CACHE_HOME/summit-agenda/kept/` (the platform's cache folder elsewhere),
   one listing and one readings file per summit file (its real path), slug and viewer. Not
-  beside the workspace, so backups and exchange never carry it. Written atomically, 0600,
-  best effort: a read-only or full disk skips it, never an error. `summit check` and every
+  beside the workspace, so backups and exchange never carry it. Written 0600 and renamed into
+  place, without fsync (a file torn by a crash fails its HMAC), best effort: a read-only or
+  full disk skips it, never an error. `summit check` and every
   write read the journal in full, as before.
 * **Not kept: writes.** `summit table` (and every write) reads the journal in full. A write
   appends a record whose clock names the summit's heads, is checked by the rules against the
   acting viewer's state, logs events and labels, and commits through the journal, which holds
   every line in memory (to roll back, and to rewrite the file when puts pile up). Doing that
   from kept data means a second write path with its own proof of equality: not done.
+
+How each command stands against issue 13's ≤ 2× the floor on one summit of 20,000 items
+(`bench/bench_startup.py --big`, load 2–3, the floor parsing the 40 MB file: 0.88 s):
+
+* `items`, `show`, `history` on a file unchanged since a full read: 0.69×, 0.40×, 0.43×
+  (they hash the journal, read one kept file, check its HMAC, parse what they print);
+* the first of them after a write: a full read, 7–8×: missed. Hashing the file and keeping
+  the listing and readings make it 1.24× a read alone (in-process, same run: 4.48 against
+  3.62 s; the listing 0.1 s, the readings 0.4 s of it);
+* `table`: a full read, 5.8×: missed, for the reason above.
 """
 
 from __future__ import annotations
