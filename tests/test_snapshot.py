@@ -16,7 +16,7 @@ from conftest import TickingClock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agenda import snapshot
+from agenda import records, snapshot
 from agenda.cli import main
 from agenda.model import AgendaError, Delegation, Status
 from agenda.workspace import Workspace
@@ -568,3 +568,68 @@ def test_only_a_read_that_asks_hashes_the_journal(db: Path) -> None:
         assert ws.read_identity(SLUG) is None  # a write: the bytes are no longer those
     finally:
         ws.close()
+
+
+def _kept_equals_full(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every item's kept reading, for every viewer, is the full read's; `history` prints the
+    same either way."""
+    ws = Workspace(db)
+    try:
+        states = {viewer: ws.state(SLUG, viewer) for viewer in (None, "IN", "RU")}
+    finally:
+        ws.close()
+    for viewer, state in states.items():
+        run(db, capsys, "items", *(("--as", viewer) if viewer else ()))  # keeps them
+        for shown in state.items:
+            kept = snapshot.load_item(journal_of(db), SLUG, viewer, shown.uuid)
+            assert kept == snapshot.ItemReading.of(state, shown)
+            argv = ("history", shown.number, *(("--as", viewer) if viewer else ()))
+            assert run(db, capsys, *argv) == full_read(db, capsys, *argv)
+
+
+def test_labels_that_met_and_void_or_late_acts_are_kept_as_read(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+        ) -> None:
+    """What random writes in one workspace never make: "was v3" after two offline texts met,
+    a text tabled after final or a confirm made void by one, a draft beside them."""
+    monkeypatch.setattr(sys, "stdin", open(__file__))  # noqa: SIM115 - not a terminal
+    first, second = tmp_path / "a" / "ws.json", tmp_path / "b" / "ws.json"
+    new_workspace(first, ("Trade",))
+    ws_a = Workspace(first, clock=TickingClock())
+    ws_a.table(SLUG, "1.1", delegation="RU", text="Trade v2.")
+    ws_a.close()
+    shutil.copytree(first.parent, second.parent)
+    ws_a, ws_b = Workspace(first, clock=TickingClock()), Workspace(second, clock=TickingClock())
+    ws_a.table(SLUG, "1.1", delegation="IN", text="India's v3.")
+    ws_b.table(SLUG, "1.1", delegation="RU", text="Russia's v3.")
+    ws_a.table(SLUG, "1.1", delegation="IN", text="A draft.", internal=True)
+    ws_a.import_records(SLUG, ws_b.stored(SLUG)[0])
+    ws_b.import_records(SLUG, ws_a.stored(SLUG)[0])
+
+    def met(ws: Workspace) -> bool:
+        state = ws.state(SLUG)
+        return any(r.was for r in state.history(state.item("1.1")))
+
+    if not met(ws_a):  # "was v3" shows where the text that sorts later had been v3
+        (ws_a, ws_b), first = (ws_b, ws_a), second
+    ws_a.add_item(SLUG, section=SECTIONS[1], title="Energy", text="Agreed words.",
+                  delegation="IN")
+    ws_a.accept(SLUG, "2.1", delegation="RU")
+    ws_a.set_status(SLUG, "2.1", Status.FINAL, actor="IN")
+    late = ws_a.stored(SLUG)[0]
+    ws_a.set_status(SLUG, "2.1", Status.FINAL, actor="RU")
+    last = records.decode(late[-1])
+    concurrent = records.make(
+        kind=records.REVISION, summit=records.decode(late[0]).id, scope="joint", author="RU",
+        lamport=last.lamport + 1, deps=[last.id], created="2021-02-11T11:00:00.000000Z",
+        body={"item": ws_a.state(SLUG).item("2.1").uuid, "code": "MOD", "text": "Too late.",
+              "justification": "", "parents": []})
+    assert ws_a.import_records(SLUG, [records.encode(concurrent)]) == (1, [])
+    state = ws_a.state(SLUG)
+    ws_a.close()
+    ws_b.close()
+    history = state.history(state.item("1.1"))
+    assert any(r.was for r in history)
+    energy = state.item("2.1")
+    assert state.history(energy)[-1].after_final or state.decisions(energy)[-1].void
+    _kept_equals_full(first, capsys)
