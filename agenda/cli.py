@@ -370,37 +370,38 @@ def cmd_notes(args: argparse.Namespace) -> None:
         say(f"No notes of {code} on item {item.number}.")
 
 
-def revision_json(revision: Revision, state: Any) -> dict[str, Any]:
+def revision_json(revision: Revision, accepted_by: Callable[[Revision], Any]) -> dict[str, Any]:
     return {
         "number": revision.label, "delegation": revision.delegation,
         "code": revision.code.value, "visibility": revision.visibility.value,
         "text": revision.text, "justification": revision.justification,
         "created": to_iso(revision.created), "uuid": revision.uuid,
         "parents": list(revision.parents), "hash": revision.hash,
-        "accepted_by": sorted(state.accepted_by(revision)) if revision.tabled else [],
+        "accepted_by": sorted(accepted_by(revision)) if revision.tabled else [],
         "id": revision.id, "short": revision.short, "was": revision.was,
         "after_final": revision.after_final,
     }
 
 
 def cmd_show(args: argparse.Namespace) -> None:
+    from agenda import snapshot
+
     ws = open_workspace(args)
-    state = ws.state(_summit(ws, args), _as(args))
-    item = state.item(args.item)
+    # The item's reading kept by this user's own full read of the same bytes, if there is one.
+    item = snapshot.item(ws, _summit(ws, args), _as(args), args.item)
     revision: Revision | None
     if args.revision:
-        revision = state.revision(item, args.revision)
+        revision = item.revision(args.revision)
     else:
-        revision = state.latest_draft(item) or state.latest(item)
+        revision = item.latest_draft() or item.latest()
     if args.json:
         say_json({"number": item.number, "title": item.title, "section": item.section,
-                  "status": item.status.value, "owner": item.owner,
-                  "brackets": state.bracket_count(item),
-                  "revision": revision_json(revision, state) if revision else None})
+                  "status": item.status, "owner": item.owner, "brackets": item.brackets,
+                  "revision": revision_json(revision, item.accepted_by) if revision else None})
         return
     say(f"{item.number} {item.title}")
-    say(f"Section: {item.section} · Proposed by {item.owner} · Status: {item.status.value} · "
-        f"Brackets: {state.bracket_count(item)}")
+    say(f"Section: {item.section} · Proposed by {item.owner} · Status: {item.status} · "
+        f"Brackets: {item.brackets}")
     if revision is None:
         say("(no text visible)")
         return
@@ -412,23 +413,24 @@ def cmd_show(args: argparse.Namespace) -> None:
 
 
 def cmd_history(args: argparse.Namespace) -> None:
+    from agenda import snapshot
+
     ws = open_workspace(args)
-    state = ws.state(_summit(ws, args), _as(args))
-    item = state.item(args.item)
-    history = state.history(item)
+    item = snapshot.item(ws, _summit(ws, args), _as(args), args.item)
+    history = item.history
     if args.json:
-        say_json([revision_json(r, state) for r in history])
+        say_json([revision_json(r, item.accepted_by) for r in history])
         return
-    say(f"{item.number} {item.title} — {item.status.value}")
+    say(f"{item.number} {item.title} — {item.status}")
     for r in history:
-        accepted = ", ".join(sorted(state.accepted_by(r))) if r.tabled else ""
+        accepted = ", ".join(sorted(item.accepted_by(r))) if r.tabled else ""
         say(f"  {r.label:<4} {r.short} {r.delegation:<4} {r.code.value:<4} "
             f"{r.visibility.value:<8} {when(r.created)}"
             + (f" (was {r.was})" if r.was else "")
             + ("  tabled after the item became final" if r.after_final else "")
             + (f"  accepted by {accepted}" if accepted else "")
             + (f"\n       {r.justification}" if r.justification else ""))
-    for d in state.decisions(item):
+    for d in item.decisions:
         what = f"confirmed by {d.delegation}'s capital" if d.action == "confirm" else \
             f"{d.action} by {d.delegation or 'the workspace'}"
         say(f"  {when(d.created)}  {what}" + (f" (void: {d.void})" if d.void else ""))

@@ -124,6 +124,24 @@ def find_item(summit: Summit, items: Iterable[Item], ref: str) -> Item:
     raise NotFound(f'No item {wanted} in summit "{summit.title}"')
 
 
+def find_revision(history: Sequence[Revision], number: str, label: str) -> Revision:
+    """A revision of item `number` by its label (`v3`, or `d2` for the viewer's draft), short
+    id (`#7f3a2c`) or uuid, or a refusal listing the labels there are."""
+    wanted = label.strip()
+    lowered = wanted.lower()
+    short = lowered.startswith("#") and len(lowered) >= 5
+    matches = [r for r in history
+               if r.label == lowered or r.uuid == wanted
+               or (short and r.id.startswith(lowered[1:]))]
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        raise AgendaError(f"{wanted} names {len(matches)} revisions of item {number}; "
+                          "give more characters of the short id")
+    known = ", ".join(r.label for r in history) or "none"
+    raise NotFound(f"No revision {wanted} of item {number} (revisions: {known})")
+
+
 # The records of a summit as stored -----------------------------------------------------------
 
 
@@ -741,19 +759,7 @@ class SummitState:
     def revision(self, item: Item, label: str) -> Revision:
         """A revision by its label (`v3`, or `d2` for the viewer's draft), short id (`#7f3a2c`)
         or uuid."""
-        wanted = label.strip()
-        lowered = wanted.lower()
-        short = lowered.startswith("#") and len(lowered) >= 5
-        matches = [r for r in self.history(item)
-                   if r.label == lowered or r.uuid == wanted
-                   or (short and r.id.startswith(lowered[1:]))]
-        if len(matches) == 1:
-            return matches[0]
-        if len(matches) > 1:
-            raise AgendaError(f"{wanted} names {len(matches)} revisions of item {item.number}; "
-                              "give more characters of the short id")
-        known = ", ".join(r.label for r in self.history(item)) or "none"
-        raise NotFound(f"No revision {wanted} of item {item.number} (revisions: {known})")
+        return find_revision(self.history(item), item.number, label)
 
     def latest(self, item: Item, delegation: str | None = None) -> Revision | None:
         """The latest tabled revision of the item, or of one delegation."""

@@ -672,11 +672,13 @@ class Workspace:
             if summit is not None and not summit.journal.dirty:
                 del self._summits[slug]
 
-    def _file(self, slug: str, *, decode: bool = True) -> SummitFile:
+    def _file(self, slug: str, *, decode: bool = True, identify: bool = False) -> SummitFile:
         summit = self._summits.get(slug)
         if summit is None:
             summit = SummitFile(slug, Journal(self._indexed_path(slug), self.lock))
             self._summits[slug] = summit
+        if identify:
+            summit.journal.identify = True
         with bulk():
             summit.journal.refresh()
             if decode:
@@ -793,13 +795,14 @@ class Workspace:
     # Reading ------------------------------------------------------------------------------
 
     def state(self, slug: str, viewer: str | None = None, *,
-              item: str | None = None) -> SummitState:
+              item: str | None = None, identify: bool = False) -> SummitState:
         """The summit as `viewer` may see it (None: the joint view, tabled material only).
 
-        `item` (a number or uuid), when given, must name an item of the summit.
+        `item` (a number or uuid), when given, must name an item of the summit. `identify`:
+        a whole read of the file also names its bytes, for `read_identity` (kept data).
         """
         with self.lock.thread_only(), bulk():
-            summit = self._file(slug)
+            summit = self._file(slug, identify=identify)
             if viewer is not None:
                 viewer = summit.summit().delegation(viewer).code
             state = summit.fold(viewer).snapshot(summit.events, summit.event_count())
@@ -827,7 +830,8 @@ class Workspace:
 
     def read_identity(self, slug: str) -> tuple[int, str] | None:
         """(size, SHA-256) of the bytes the summit's state in memory was read from in one
-        whole read, as last loaded (no refresh); None when it was read in steps or written."""
+        whole read, as last loaded (no refresh); None when it was read in steps or written, or
+        without `state(..., identify=True)`."""
         with self.lock.thread_only():
             summit = self._summits.get(slug)
             if summit is None or summit.legacy is not None \

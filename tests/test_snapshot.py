@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -15,9 +16,9 @@ from conftest import TickingClock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agenda import snapshot
+from agenda import records, snapshot
 from agenda.cli import main
-from agenda.model import AgendaError, Delegation
+from agenda.model import AgendaError, Delegation, Status
 from agenda.workspace import Workspace
 
 SLUG = "s"
@@ -98,7 +99,8 @@ def loads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
 
 
 OPS = st.lists(st.tuples(
-    st.sampled_from(["add", "table", "draft", "accept", "retitle", "move", "undo", "note"]),
+    st.sampled_from(["add", "table", "draft", "accept", "retitle", "move", "undo", "note",
+                     "defer", "resume", "withdraw", "final"]),
     st.sampled_from(["IN", "RU"]), st.integers(0, 5), st.text("ab[] ", max_size=12)),
     min_size=1, max_size=6)
 
@@ -121,6 +123,10 @@ def apply(ws: Workspace, op: str, side: str, n: int, text: str) -> None:
             ws.move_item(SLUG, ref, section=SECTIONS[(n + 1) % 2], position=1, actor=side)
         elif op == "note":
             ws.add_note(SLUG, ref, delegation=side, text=body)
+        elif op in ("defer", "resume", "withdraw", "final"):
+            status = {"defer": Status.DEFERRED, "resume": Status.NEGOTIATING,
+                      "withdraw": Status.WITHDRAWN, "final": Status.FINAL}[op]
+            ws.set_status(SLUG, ref, status, actor=side)
         else:
             ws.undo(SLUG, side)
     except AgendaError:
@@ -157,10 +163,11 @@ def test_the_listing_is_kept_outside_the_workspace_0600(
     run(db, capsys, "items")
     run(db, capsys, "items")
     assert loads == [False, True]
-    (kept,) = kept_files()
     key = snapshot.cache_dir() / "kept.key"
-    assert kept.stat().st_mode & 0o777 == key.stat().st_mode & 0o777 == 0o600
-    assert db.parent not in kept.parents
+    assert len(kept_files()) == 2  # the listing and the item readings
+    for kept in kept_files():
+        assert kept.stat().st_mode & 0o777 == key.stat().st_mode & 0o777 == 0o600
+        assert db.parent not in kept.parents
 
 
 @settings(max_examples=40, deadline=None,
@@ -205,8 +212,13 @@ def test_another_file_of_the_same_size_is_read_in_full(
 
 def _keep_one(db: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, tuple[int, str, str]]:
     answer = run(db, capsys, "items")
-    (kept,) = kept_files()
+    kept = snapshot._place(journal_of(db), SLUG, None)
+    assert kept in kept_files()
     return kept, answer
+
+
+def journal_of(db: Path) -> Path:
+    return next((db.parent / "ws.summits").iterdir())
 
 
 def test_a_forged_listing_is_ignored(db: Path, capsys: pytest.CaptureFixture[str],
@@ -272,7 +284,7 @@ def test_no_cache_folder_to_write_reads_fine(
     def full_disk(*args: Any, **kwargs: Any) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(snapshot, "atomic_write", full_disk)
+    monkeypatch.setattr(snapshot, "_put", full_disk)
     assert run(db, capsys, "items") == answer
     assert kept_files() == []
 
@@ -302,3 +314,322 @@ def test_check_never_uses_it(db: Path, capsys: pytest.CaptureFixture[str],
     monkeypatch.setattr(snapshot, "load", refuse)
     code, _, err = run(db, capsys, "check")
     assert code == 0, err
+
+
+# Item readings (`summit show`, `summit history`) -----------------------------------------------
+
+@pytest.fixture
+def readings(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
+    """Whether each `summit show` / `history` found a kept reading."""
+    found: list[bool] = []
+    real = snapshot.load_item
+
+    def spy(*args: Any) -> snapshot.ItemReading | None:
+        shown = real(*args)
+        found.append(shown is not None)
+        return shown
+
+    monkeypatch.setattr(snapshot, "load_item", spy)
+    yield found
+
+
+def reads(item: str, viewer: str | None) -> list[tuple[str, ...]]:
+    """Every way `show` and `history` print an item."""
+    who = ("--as", viewer) if viewer else ()
+    return [("show", item, *who), ("show", item, "--json", *who),
+            ("show", item, "v1", *who), ("history", item, *who),
+            ("history", item, "--json", *who)]
+
+
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(OPS, st.sampled_from([None, "IN", "RU"]), st.integers(0, 4))
+def test_a_kept_reading_is_exactly_the_full_read(
+        db: Path, capsys: pytest.CaptureFixture[str], readings: list[bool],
+        ops: list[tuple[str, str, int, str]], viewer: str | None, way: int) -> None:
+    for op in ops:
+        ws = Workspace(db, clock=TickingClock())
+        apply(ws, *op)
+        ws.close()
+    ws = Workspace(db)
+    try:
+        state = ws.state(SLUG, viewer)
+    finally:
+        ws.close()
+    run(db, capsys, "items", *(("--as", viewer) if viewer else ()))  # keeps them
+    for shown in state.items:
+        full = snapshot.ItemReading.of(state, shown)
+        for ref in (shown.number, shown.uuid, f" {shown.number} "):
+            kept = snapshot.load_item(journal_of(db), SLUG, viewer, ref)
+            assert kept == full
+            assert kept is not None and kept.latest() == state.latest(shown)
+            assert kept.latest_draft() == state.latest_draft(shown)
+    argv = reads(state.items[-1].number, viewer)[way]
+    answer = full_read(db, capsys, *argv)
+    readings.clear()
+    assert run(db, capsys, *argv) == answer
+    assert readings == [True]
+
+
+def test_show_after_a_write_reads_in_full_then_keeps(
+        db: Path, capsys: pytest.CaptureFixture[str], readings: list[bool]) -> None:
+    first = run(db, capsys, "show", "1.1")
+    assert run(db, capsys, "show", "1.1") == first
+    assert readings == [False, True]
+    assert run(db, capsys, "table", "1.1", "--as", "RU", "--text", "The Sides [agree].")[0] == 0
+    readings.clear()
+    after = run(db, capsys, "history", "1.1")
+    assert "v2" in after[1] and after == run(db, capsys, "history", "1.1")
+    assert readings == [False, True]
+
+
+def test_refusals_come_from_the_full_read(
+        db: Path, capsys: pytest.CaptureFixture[str], readings: list[bool]) -> None:
+    run(db, capsys, "show", "1.1")
+    for argv in (("show", "9.9"), ("history", "nope"), ("show", "1.1", "v7"),
+                 ("show", "1.1", "--as", "XX"), ("show", "1.1", "#")):
+        code, out, err = run(db, capsys, *argv)
+        assert (code, out, err) == full_read(db, capsys, *argv)
+        assert code == 1 and err.count("\n") == 1 and "Traceback" not in err
+
+
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_a_changed_journal_is_shown_as_without_kept_readings(
+        db: Path, capsys: pytest.CaptureFixture[str], data: st.DataObject) -> None:
+    journal = journal_of(db)
+    original = journal.read_bytes()
+    argv = data.draw(st.sampled_from(reads("1.1", None) + reads("2.1", "IN")))
+    try:
+        run(db, capsys, *argv)  # keeps readings of the original
+        how = data.draw(st.sampled_from(["byte", "cut", "grown"]))
+        if how == "byte":
+            at = data.draw(st.integers(0, len(original) - 1))
+            value = data.draw(st.integers(0, 255).filter(lambda b: b != original[at]))
+            journal.write_bytes(original[:at] + bytes([value]) + original[at + 1:])
+        elif how == "cut":
+            journal.write_bytes(original[:data.draw(st.integers(0, len(original) - 1))])
+        else:
+            ws = Workspace(db, clock=TickingClock())
+            ws.retitle_item(SLUG, "1.1", "Another title")
+            ws.close()
+        assert run(db, capsys, *argv) == full_read(db, capsys, *argv)
+    finally:
+        journal.write_bytes(original)
+        shutil.rmtree(snapshot.cache_dir(), ignore_errors=True)
+
+
+def test_another_journal_of_the_same_size_is_shown_in_full(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        readings: list[bool]) -> None:
+    monkeypatch.setattr(sys, "stdin", open(__file__))  # noqa: SIM115 - not a terminal
+    a, b = tmp_path / "a" / "ws.json", tmp_path / "b" / "ws.json"
+    new_workspace(a, ("Trade", "Space"))
+    new_workspace(b, ("Trade", "Spice"))
+    assert journal_of(a).stat().st_size == journal_of(b).stat().st_size
+    assert "Space" in run(a, capsys, "show", "2.1")[1]
+    shutil.copyfile(journal_of(b), journal_of(a))
+    code, out, _ = run(a, capsys, "show", "2.1")
+    assert code == 0 and "Spice" in out and "Space" not in out
+    assert readings == [False, False]
+
+
+def _kept_readings(db: Path, capsys: pytest.CaptureFixture[str],
+                   viewer: str | None = None) -> tuple[Path, bytes]:
+    run(db, capsys, "show", "1.1", *(("--as", viewer) if viewer else ()))
+    place = snapshot._place(journal_of(db), SLUG, viewer, "readings")
+    return place, place.read_bytes()
+
+
+def test_forged_readings_are_ignored(db: Path, capsys: pytest.CaptureFixture[str],
+                                     readings: list[bool]) -> None:
+    answer = full_read(db, capsys, "show", "1.1")
+    place, data = _kept_readings(db, capsys)
+    mac, _, payload = data.partition(b"\n")
+    forged = payload.replace(b"The [Sides] agree 0.", b"The Sides agree 0!!")
+    assert forged != payload
+    listing = snapshot._place(journal_of(db), SLUG, None).read_bytes()
+    for content in (mac + b"\n" + forged,  # the old HMAC over new bytes
+                    b"0" * 64 + b"\n" + forged, forged, b"", mac + b"\n" + payload[:-1],
+                    listing):  # a vouched listing where the readings go
+        place.write_bytes(content)
+        readings.clear()
+        assert run(db, capsys, "show", "1.1") == answer
+        assert readings == [False]
+        assert b"!!" not in place.read_bytes()  # the full read kept true ones again
+
+
+def test_vouched_readings_of_a_wrong_shape_are_ignored(
+        db: Path, capsys: pytest.CaptureFixture[str], readings: list[bool]) -> None:
+    """Data our own key signed is still checked as input: a bug, or an older version."""
+    answer = full_read(db, capsys, "show", "1.1")
+    place, data = _kept_readings(db, capsys)
+    payload = data.partition(b"\n")[2]
+    head_bytes, _, body = payload.partition(b"\n")
+    head = json.loads(head_bytes)
+    line = json.loads(body.split(b"\n")[0])[0]  # 1.1's row, first in the first chunk
+    key = (snapshot.cache_dir() / "kept.key").read_bytes()
+
+    def signed(row: Any, change: dict[str, Any] | None = None) -> bytes:
+        """1.1's row alone in a file our key vouches for, the header changed by `change`."""
+        chunk = json.dumps([row]).encode()
+        new = json.dumps({**head, "at": {"1.1": 0}, "lines": [[0, len(chunk)]],
+                          **(change or {})}).encode() + b"\n" + chunk
+        return snapshot._mac(key, new) + b"\n" + new
+
+    broken: list[list[Any]] = []
+    for at, value in ((0, 3), (6, "2"), (6, True), (7, "x"), (7, [["a"]]), (8, [[1, []]]),
+                      (9, [[1]])):
+        row = list(line)
+        row[at] = value
+        broken.append(row)
+    bad_code = json.loads(json.dumps(line))
+    bad_code[7][0][6] = "NOPE"
+    bad_time = json.loads(json.dumps(line))
+    bad_time[7][0][9] = "yesterday"
+    other_item = json.loads(json.dumps(line))
+    other_item[0] = "2.1"
+    assert run(db, capsys, "show", "1.1") == answer
+    for row in [*broken, bad_code, bad_time, other_item, "not a row"]:
+        place.write_bytes(signed(row))
+        readings.clear()
+        assert run(db, capsys, "show", "1.1") == answer
+        assert readings == [False]
+    for change in ({"lines": [[5, 2]]}, {"lines": [[0, 10**9]]}, {"lines": {}},
+                   {"at": {"1.1": 1}}, {"at": {"1.1": 64}}, {"at": {"1.1": -1}},
+                   {"at": {"1.1": True}}, {"at": []}, {"code": "another"}, {"v": 1},
+                   {"slug": "t"}, {"viewer": "IN"}, {"kind": "listing"},
+                   {"size": head["size"] + 1}):
+        place.write_bytes(signed(line, change))
+        readings.clear()
+        assert run(db, capsys, "show", "1.1") == answer
+        assert readings == [False]
+    place.write_bytes(signed(line))
+    readings.clear()
+    assert run(db, capsys, "show", "1.1") == answer
+    assert readings == [True]  # the same, well formed: vouched and used
+
+
+def test_readings_of_another_viewer_or_code_are_not_used(
+        db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    place, data = _kept_readings(db, capsys)
+    journal = journal_of(db)
+    snapshot._place(journal, SLUG, "IN", "readings").write_bytes(data)
+    assert snapshot.load_item(journal, SLUG, "IN", "1.1") is None
+    assert snapshot.load_item(journal, SLUG, None, "1.1") is not None
+    monkeypatch.setattr(snapshot, "_CODE", ["another version of the code"])
+    assert snapshot.load_item(journal, SLUG, None, "1.1") is None
+
+
+def test_a_read_only_workspace_shows_from_kept_readings(
+        db: Path, capsys: pytest.CaptureFixture[str], readings: list[bool]) -> None:
+    answer = run(db, capsys, "history", "2.1")
+    folders = [db.parent, db.parent / "ws.summits"]
+    files = [p for f in folders for p in f.iterdir() if p.is_file()]
+    for path in files + folders:
+        path.chmod(path.stat().st_mode & ~0o222)
+    try:
+        assert run(db, capsys, "history", "2.1") == answer
+        assert readings == [False, True]
+    finally:
+        for path in folders + files:
+            path.chmod(path.stat().st_mode | 0o200)
+
+
+def test_check_and_writes_never_use_kept_readings(
+        db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    run(db, capsys, "show", "1.1")
+
+    def refuse(*args: Any) -> None:
+        raise AssertionError("a kept reading was read")
+
+    monkeypatch.setattr(snapshot, "load_item", refuse)
+    monkeypatch.setattr(snapshot, "load", refuse)
+    for argv in (("check",), ("table", "1.1", "--as", "RU", "--text", "New words."),
+                 ("accept", "1.1", "--as", "IN"), ("retitle", "1.1", "Renamed")):
+        code, _, err = run(db, capsys, *argv)
+        assert code == 0, err
+
+
+def test_only_a_read_that_asks_hashes_the_journal(db: Path) -> None:
+    ws = Workspace(db)
+    try:
+        ws.state(SLUG)
+        assert ws.read_identity(SLUG) is None
+    finally:
+        ws.close()
+    ws = Workspace(db)
+    try:
+        ws.state(SLUG, identify=True)
+        raw = journal_of(db).read_bytes()
+        assert ws.read_identity(SLUG) == (len(raw), hashlib.sha256(raw).hexdigest())
+        ws.retitle_item(SLUG, "1.1", "Renamed")
+        assert ws.read_identity(SLUG) is None  # a write: the bytes are no longer those
+    finally:
+        ws.close()
+
+
+def _kept_equals_full(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every item's kept reading, for every viewer, is the full read's; `history` prints the
+    same either way."""
+    ws = Workspace(db)
+    try:
+        states = {viewer: ws.state(SLUG, viewer) for viewer in (None, "IN", "RU")}
+    finally:
+        ws.close()
+    for viewer, state in states.items():
+        run(db, capsys, "items", *(("--as", viewer) if viewer else ()))  # keeps them
+        for shown in state.items:
+            kept = snapshot.load_item(journal_of(db), SLUG, viewer, shown.uuid)
+            assert kept == snapshot.ItemReading.of(state, shown)
+            argv = ("history", shown.number, *(("--as", viewer) if viewer else ()))
+            assert run(db, capsys, *argv) == full_read(db, capsys, *argv)
+
+
+def test_labels_that_met_and_void_or_late_acts_are_kept_as_read(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+        ) -> None:
+    """What random writes in one workspace never make: "was v3" after two offline texts met,
+    a text tabled after final or a confirm made void by one, a draft beside them."""
+    monkeypatch.setattr(sys, "stdin", open(__file__))  # noqa: SIM115 - not a terminal
+    first, second = tmp_path / "a" / "ws.json", tmp_path / "b" / "ws.json"
+    new_workspace(first, ("Trade",))
+    ws_a = Workspace(first, clock=TickingClock())
+    ws_a.table(SLUG, "1.1", delegation="RU", text="Trade v2.")
+    ws_a.close()
+    shutil.copytree(first.parent, second.parent)
+    ws_a, ws_b = Workspace(first, clock=TickingClock()), Workspace(second, clock=TickingClock())
+    ws_a.table(SLUG, "1.1", delegation="IN", text="India's v3.")
+    ws_b.table(SLUG, "1.1", delegation="RU", text="Russia's v3.")
+    ws_a.table(SLUG, "1.1", delegation="IN", text="A draft.", internal=True)
+    ws_a.import_records(SLUG, ws_b.stored(SLUG)[0])
+    ws_b.import_records(SLUG, ws_a.stored(SLUG)[0])
+
+    def met(ws: Workspace) -> bool:
+        state = ws.state(SLUG)
+        return any(r.was for r in state.history(state.item("1.1")))
+
+    if not met(ws_a):  # "was v3" shows where the text that sorts later had been v3
+        (ws_a, ws_b), first = (ws_b, ws_a), second
+    ws_a.add_item(SLUG, section=SECTIONS[1], title="Energy", text="Agreed words.",
+                  delegation="IN")
+    ws_a.accept(SLUG, "2.1", delegation="RU")
+    ws_a.set_status(SLUG, "2.1", Status.FINAL, actor="IN")
+    late = ws_a.stored(SLUG)[0]
+    ws_a.set_status(SLUG, "2.1", Status.FINAL, actor="RU")
+    last = records.decode(late[-1])
+    concurrent = records.make(
+        kind=records.REVISION, summit=records.decode(late[0]).id, scope="joint", author="RU",
+        lamport=last.lamport + 1, deps=[last.id], created="2021-02-11T11:00:00.000000Z",
+        body={"item": ws_a.state(SLUG).item("2.1").uuid, "code": "MOD", "text": "Too late.",
+              "justification": "", "parents": []})
+    assert ws_a.import_records(SLUG, [records.encode(concurrent)]) == (1, [])
+    state = ws_a.state(SLUG)
+    ws_a.close()
+    ws_b.close()
+    history = state.history(state.item("1.1"))
+    assert any(r.was for r in history)
+    energy = state.item("2.1")
+    assert state.history(energy)[-1].after_final or state.decisions(energy)[-1].void
+    _kept_equals_full(first, capsys)
