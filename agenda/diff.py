@@ -203,24 +203,25 @@ def _words(op: Op) -> int:
     return _count_words(op.text) if op.words is None else op.words
 
 
-def _common_prefix(x: Sequence[int], y: Sequence[int], limit: int) -> int:
-    """Length of the common prefix of x and y (at most limit).
+def _common_prefix(x: Sequence[object], y: Sequence[object], limit: int, i: int = 0,
+                   j: int = 0) -> int:
+    """Length of the common prefix of x[i:] and y[j:] (at most limit).
 
     Element by element for the first few (the usual case), then by galloping slice compares,
-    which run in C, so a prefix of a million tokens costs a few milliseconds.
+    which run in C, so a prefix of a million tokens (or characters) costs a few milliseconds.
     """
-    i, stop = 0, min(limit, 32)
-    while i < stop and x[i] == y[i]:
-        i += 1
-    if i < stop or i == limit:
-        return i
-    lo, step = i, 64
+    k, stop = 0, min(limit, 32)
+    while k < stop and x[i + k] == y[j + k]:
+        k += 1
+    if k < stop or k == limit:
+        return k
+    lo, step = k, 64
     while lo < limit:
         hi = min(limit, lo + step)
-        if x[lo:hi] != y[lo:hi]:
+        if x[i + lo : i + hi] != y[j + lo : j + hi]:
             while hi - lo > 1:
                 mid = (lo + hi) // 2
-                if x[lo:mid] == y[lo:mid]:
+                if x[i + lo : i + mid] == y[j + lo : j + mid]:
                     lo = mid
                 else:
                     hi = mid
@@ -318,30 +319,6 @@ def shared_edges(texts: Sequence[str]) -> tuple[int, int]:
     return prefix, suffix
 
 
-def _run(x: Sequence[object], i: int, y: Sequence[object], j: int) -> int:
-    """Length of the common prefix of x[i:] and y[j:]: element by element for the first few,
-    then by galloping slice compares in C (lists and strings alike)."""
-    limit = min(len(x) - i, len(y) - j)
-    k, stop = 0, min(limit, 16)
-    while k < stop and x[i + k] == y[j + k]:
-        k += 1
-    if k < stop or k == limit:
-        return k
-    lo, step = k, 64
-    while lo < limit:
-        hi = min(limit, lo + step)
-        if x[i + lo : i + hi] != y[j + lo : j + hi]:
-            while hi - lo > 1:
-                mid = (lo + hi) // 2
-                if x[i + lo : i + mid] == y[j + lo : j + mid]:
-                    lo = mid
-                else:
-                    hi = mid
-            return lo
-        lo, step = hi, step * 2
-    return lo
-
-
 # The few-edits search (_few_edits) gives up past this many edits, or once its compares have
 # covered this many times the two sequences' length: it is for long texts edited in a few
 # places, where an LCS table would not fit.
@@ -353,7 +330,7 @@ def _few_edits(x: Sequence[object], y: Sequence[object],
                max_d: int = _FEW_EDITS) -> list[Block] | None:
     """Matches of a shortest edit script (Myers' greedy search), or None past max_d edits.
 
-    Each diagonal's furthest point is extended by _run, in C, so the cost is about max_d
+    Each diagonal's furthest point is extended by _common_prefix, in C, so the cost is about max_d
     squared steps in Python plus compares bounded by _FEW_EDITS_WORK times the length:
     linear in the texts, whatever they repeat.
     """
@@ -373,7 +350,7 @@ def _few_edits(x: Sequence[object], y: Sequence[object],
                 i = start[0]
             j = i - k
             if i < n and j < m:
-                step = _run(x, i, y, j)
+                step = _common_prefix(x, y, min(n - i, m - j), i, j)
                 budget -= step
                 if budget < 0:
                     return None

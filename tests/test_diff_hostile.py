@@ -246,12 +246,17 @@ def edited(text: str, changes: list[tuple[float, int, str]]) -> str:
     return text
 
 
+def edited_texts(shortest: int) -> st.SearchStrategy[tuple[str, str]]:
+    """A long text repeating a few hostile units, and a copy with a few edits."""
+    return st.tuples(st.lists(st.sampled_from(UNITS), min_size=1, max_size=6),
+                     st.integers(shortest, shortest + 350), edits).map(
+        lambda t: ("".join(t[0]) * t[1], edited("".join(t[0]) * t[1], t[2])))
+
+
 @settings(deadline=None, max_examples=200)
-@given(st.lists(st.sampled_from(UNITS), min_size=1, max_size=6), st.integers(100, 400), edits)
-def test_few_edits_finds_a_shortest_edit_script(units: list[str], n: int,
-                                                  changes: list[tuple[float, int, str]]) -> None:
-    a = "".join(units) * n
-    b = edited(a, changes)
+@given(edited_texts(100))
+def test_few_edits_finds_a_shortest_edit_script(texts: tuple[str, str]) -> None:
+    a, b = texts
     for x, y in ((a, b), tuple(map(tokenize, (a, b)))):
         blocks = engine._few_edits(x, y)
         assert blocks is not None  # at most 4 edits of at most 3 characters each
@@ -269,11 +274,9 @@ def test_few_edits_gives_up_past_its_edit_count() -> None:
 
 
 @settings(deadline=None, max_examples=200)
-@given(st.lists(st.sampled_from(UNITS), min_size=1, max_size=6), st.integers(150, 500), edits)
-def test_anchored_pieces_are_cut_between_tokens(units: list[str], n: int,
-                                                changes: list[tuple[float, int, str]]) -> None:
-    a = "".join(units) * n
-    b = edited(a, changes)
+@given(edited_texts(150))
+def test_anchored_pieces_are_cut_between_tokens(texts: tuple[str, str]) -> None:
+    a, b = texts
     pieces = engine._anchored(a, b)
     if pieces is None:
         return

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scenarios import tabled_against_final
 
 from agenda import export, records, rules, templates
 from agenda.model import (
@@ -350,21 +351,7 @@ def test_text_status() -> None:
 def test_final_wins_over_a_text_tabled_concurrently(tmp_path: Path) -> None:
     ws = Workspace(tmp_path / "ws.json", create=True, clock=TickingClock())
     slug = ws.create_summit("Final", TWO, slug="s", sections=["One"]).slug
-    ws.add_item(slug, section="One", title="Trade", text="Agreed words.", delegation="IN")
-    ws.accept(slug, "1.1", delegation="RU")
-    ws.set_status(slug, "1.1", Status.FINAL, actor="IN")
-    late = ws.stored(slug)[0]
-    ws.set_status(slug, "1.1", Status.FINAL, actor="RU")
-    # A text tabled elsewhere by someone who had seen India's confirm but not Russia's: it
-    # has the same clock as Russia's confirm, so the ids decide which comes first.
-    last = records.decode(late[-1])
-    concurrent = records.make(
-        kind=records.REVISION, summit=records.decode(late[0]).id, scope="joint", author="RU",
-        lamport=last.lamport + 1, deps=[last.id], created="2021-02-11T11:00:00.000000Z",
-        body={"item": ws.state(slug).item("1.1").uuid, "code": "MOD", "text": "Too late.",
-              "justification": "", "parents": []})
-    confirm_id = records.decode(ws.stored(slug)[0][-1]).id
-    assert ws.import_records(slug, [records.encode(concurrent)]) == (1, [])
+    concurrent, confirm_id = tabled_against_final(ws, slug, "One", "1.1")
     state = ws.state(slug)
     item = state.item("1.1")
     history = state.history(item)
