@@ -1372,8 +1372,12 @@ class Workspace:
             if fresh:
                 fresh.sort(key=records.order_key)
                 summit.journal.append("records", [records.encode(r) for r in fresh])
+                remembered = summit.journal.puts.setdefault("labels", {})
                 for rid, label in before.items():
-                    summit.journal.put("labels", rid, label)
+                    # A label remembered already stays: it is what was shown first, and "was
+                    # v3" must outlive the next import (it once reset it to the current label).
+                    if rid not in remembered:
+                        summit.journal.put("labels", rid, label)
                 summit.sync()
                 for rid, label in _labels_shown(summit).items():
                     if rid not in before and rid not in summit.journal.puts["labels"]:

@@ -242,6 +242,12 @@ def test_both_tabled_v3_offline_and_the_labels_meet(tmp_path: Path) -> None:
     assert moved.label == "v4" and moved.short == "#" + later_id[:6]
     # Importing again changes nothing.
     assert ws_a.import_records(slug, ws_b.stored(slug)[0]) == (0, [])
+    # A later import of other records keeps the mark: the label once shown is remembered.
+    earlier.add_item(slug, section="One", title="Energy", text="Energy v1.", delegation="IN")
+    assert later.import_records(slug, earlier.stored(slug)[0]) == (2, [])
+    path = later.path
+    later.close()
+    assert labels(Workspace(path)) == shown_later  # read afresh from the journal
 
 
 def test_a_forged_record_is_refused_and_the_rest_imported(tmp_path: Path) -> None:

@@ -583,8 +583,7 @@ def test_labels_that_met_and_void_or_late_acts_are_kept_as_read(
     new_workspace(first, ("Trade",))
     ws_a = Workspace(first, clock=TickingClock())
     ws_a.table(SLUG, "1.1", delegation="RU", text="Trade v2.")
-    # Made before the texts meet: the writes and the import after they met can record the
-    # labels as shown again, and "was v3" would be gone (the test was flaky so).
+    # Made before the texts meet (an import after they met used to reset "was v3").
     tabled_against_final(ws_a, SLUG, SECTIONS[1], "2.1", title="Energy")
     ws_a.close()
     shutil.copytree(first.parent, second.parent)
