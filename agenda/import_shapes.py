@@ -608,6 +608,10 @@ def fast_blocks(text: str) -> list[Token] | None:
     lines = text.split("\n")
     if text.endswith("\n"):
         lines.pop()  # markdown-it counts no line after the last newline
+    elif lines[-1].isspace():
+        # Spaces after the last newline: markdown-it-py ends a list before them, not after
+        # ('- Trade\n  ': the list maps line 0 alone). Rare enough to leave to the parser.
+        return None
     kinds = _fast_lines(lines)
     if kinds is None:
         return None
