@@ -121,3 +121,14 @@ class AgendaFooter(Footer):
             return
         if self._signature(self._keys()) != self._shown:
             await self.recompose()
+            if self.screen is not self.app.screen:
+                self.call_after_refresh(self._show_under_dialog)
+
+    def _show_under_dialog(self) -> None:
+        """Under a dialog this screen is painted as the dialog's background, and a layout it
+        needs is not always run: with an export screen built in idle time just before the
+        dialog opened, the new keys were mounted and never shown (the screen's own stayed
+        under the dialog; tests/tui/test_footer_under_dialog.py)."""
+        if self.is_attached and self.screen is not self.app.screen:
+            self.screen._refresh_layout(self.app.size)  # Textual is pinned (pyproject)
+            self.app.screen.refresh()
