@@ -847,12 +847,12 @@ class Workspace:
     # Writing ------------------------------------------------------------------------------
 
     def _write(self, summit: SummitFile, kind: str, author: str, body: dict[str, Any],
-               *, scope: str = records.JOINT, share: bool = False, own: bool = False) -> Record:
+               *, scope: str = records.JOINT, own: bool = False) -> Record:
         """Append one record, extending the history every viewer's fold has seen.
 
-        `share`: the journal's document holds the record's own body, not a copy (see
-        `records.encode`): for a caller that built `body` for this record alone. `own`: that
-        body is also of its kind's shape by construction (`records.make_own`).
+        `own`: `body` was built for this record alone and is of its kind's shape by
+        construction (`records.make_own`): the journal's document holds that very body, not
+        a copy.
         """
         if summit.legacy is not None:
             raise StoreError(f"{summit.journal.path} is still in the 0.1 format")
@@ -871,7 +871,7 @@ class Workspace:
         summit_id, created = summit.every.summit_id(), _stamp(self.clock())
         signer = identity.device if identity else None
         doc: dict[str, Any] | None = None
-        if own and share:
+        if own:
             record, doc = records.make_own(kind=kind, summit=summit_id, scope=scope,
                                            author=author, lamport=lamport, deps=deps,
                                            created=created, body=body, signer=signer)
@@ -883,7 +883,7 @@ class Workspace:
             record = identity.sign(record)
             if doc is not None:
                 doc["sig"] = record.sig
-        summit.journal.append("records", [doc or records.encode(record, share=share)])
+        summit.journal.append("records", [doc or records.encode(record)])
         summit.add_own(record)
         summit.op_ids.append(record.id)
         summit.op_actors.add(record.author)
@@ -1002,13 +1002,13 @@ class Workspace:
                     number = f"{index + 1}.{counts[target]}"
                     item = self._write(summit, records.ITEM_ADD, code, {
                         "title": spec.title, "section": target, "order": key,
-                        "tags": list(spec.tags)}, share=True, own=True)
+                        "tags": list(spec.tags)}, own=True)
                     uuid = item.uuid
                     self._event(summit, code, "item.add", uuid,
                                 f"{code} proposed item {number} {spec.title}", sync=False)
                     text = self._write(summit, records.REVISION, code, {
                         "item": uuid, "code": Code.ADD.value, "text": spec.text,
-                        "justification": spec.why, "parents": []}, share=True, own=True)
+                        "justification": spec.why, "parents": []}, own=True)
                     if lean:
                         for record in (item, text):
                             joint.apply(record, summit.every.sort_key(record))
@@ -1372,15 +1372,17 @@ class Workspace:
             if fresh:
                 fresh.sort(key=records.order_key)
                 summit.journal.append("records", [records.encode(r) for r in fresh])
-                remembered = summit.journal.puts.setdefault("labels", {})
+                # Every label shown is remembered as it was first shown: those shown before
+                # the import as they stood then (one remembered already stays, so "was v3"
+                # outlives the next import), then those the import brought, as they stand.
+                remembered = summit.journal.puts.get("labels", {})
                 for rid, label in before.items():
-                    # A label remembered already stays: it is what was shown first, and "was
-                    # v3" must outlive the next import (it once reset it to the current label).
                     if rid not in remembered:
                         summit.journal.put("labels", rid, label)
                 summit.sync()
+                remembered = summit.journal.puts.get("labels", {})
                 for rid, label in _labels_shown(summit).items():
-                    if rid not in before and rid not in summit.journal.puts["labels"]:
+                    if rid not in remembered:
                         summit.journal.put("labels", rid, label)
                 self._event(summit, "", "records.import", "",
                             f"imported {len(fresh)} record{'s' if len(fresh) != 1 else ''}")
