@@ -165,11 +165,12 @@ def _full_read(ws: Workspace, slug: str, viewer: str | None) -> SummitState:
     """The state from a whole read of the journal, its listing and readings kept."""
     state = ws.state(slug, viewer, identify=True)
     identity = ws.read_identity(slug)
-    if identity is not None:
+    key = _key(create=True) if identity is not None else None
+    if identity is not None and key is not None:
         path = ws.summit_path(slug)
         with bulk():  # 20,000 rows of small objects: no collector walking the state's
-            keep(path, identity, slug, viewer, listing(state))
-            keep_readings(path, identity, slug, viewer, state)
+            keep(path, key, identity, slug, viewer, listing(state))
+            keep_readings(path, key, identity, slug, viewer, state)
     return state
 
 
@@ -298,10 +299,7 @@ def _well_formed(kept: Any) -> bool:
             and isinstance(kept.get("empty"), list)
             and all(isinstance(t, str) for t in kept["empty"])):
         return False
-    types = (str, str, str, str, str, list, int, int, str)
-    return all(isinstance(row, list) and len(row) == len(types)
-               and all(isinstance(v, t) for v, t in zip(row, types, strict=True))
-               and all(isinstance(tag, str) for tag in row[5])
+    return all(_typed(row, _LISTED) and all(isinstance(tag, str) for tag in row[5])
                for row in kept["items"])
 
 
@@ -334,14 +332,9 @@ def _head(identity: tuple[int, str], slug: str, viewer: str | None,
             "sha256": identity[1], "slug": slug, "viewer": viewer}
 
 
-def keep(journal: Path, identity: tuple[int, str] | None, slug: str, viewer: str | None,
-         shown: dict[str, Any]) -> None:
+def keep(journal: Path, key: bytes, identity: tuple[int, str], slug: str,
+         viewer: str | None, shown: dict[str, Any]) -> None:
     """Save a listing made by a full read of the bytes `identity` names; best effort."""
-    if identity is None:
-        return
-    key = _key(create=True)
-    if key is None:
-        return
     payload = orjson.dumps({**_head(identity, slug, viewer, "listing"), **shown})
     _write(_place(journal, slug, viewer), key, payload)
 
@@ -382,6 +375,7 @@ def _typed(row: Any, types: tuple[type, ...]) -> bool:
         for v, t in zip(row, types, strict=True))
 
 
+_LISTED = (str, str, str, str, str, list, int, int, str)  # a row of `listing`, as FIELDS
 _ITEM = (str, str, str, str, str, str, int, list, list, list)
 _REVISION = (str, str, int, str, list, str, str, str, str, str, str, str, str, bool)
 _DECISION = (str, str, str, str, str, str, str)
@@ -415,15 +409,10 @@ def _from_plain(row: Any) -> ItemReading | None:
 CHUNK = 64  # items a line: one orjson call each to write, ~50 KB to parse for one item
 
 
-def keep_readings(journal: Path, identity: tuple[int, str] | None, slug: str,
+def keep_readings(journal: Path, key: bytes, identity: tuple[int, str], slug: str,
                   viewer: str | None, state: SummitState) -> None:
     """Save every item's reading, made by a full read of the bytes `identity` names: lines of
     `CHUNK` items, found through an index of numbers and uuids; best effort."""
-    if identity is None:
-        return
-    key = _key(create=True)
-    if key is None:
-        return
     at: dict[str, int] = {}
     rows = []
     for n, shown in enumerate(state.items):
