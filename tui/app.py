@@ -129,11 +129,8 @@ class SummitApp(App[None]):
 
     def _small(self, slug: str) -> bool:
         try:
-            # Both list the index's summits in its order.
-            files = dict(zip((entry.slug for entry in self.ws.summits()), self.ws.files()[1:],
-                             strict=True))
-            return files[slug].stat().st_size < INLINE_READ_BYTES
-        except (OSError, KeyError, ValueError):
+            return self.ws.summit_path(slug).stat().st_size < INLINE_READ_BYTES
+        except (OSError, AgendaError):
             return False  # the worker's read reports what is wrong
 
     @work(thread=True, group="backup", exit_on_error=False)

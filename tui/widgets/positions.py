@@ -199,6 +199,15 @@ class _Columns(_LaidOut, Container):
     pass
 
 
+def _position(heading: Content | str = "", body: Content | str = "",
+              why: Content | str = "") -> _Column:
+    """One delegation's column: its heading, its text and its justification."""
+    return _Column(_Text(heading, classes="position-heading", markup=False),
+                   _Text(body, classes="position-text", markup=False),
+                   _Text(why, classes="position-why", markup=False),
+                   classes="position")
+
+
 # Texts up to this many characters in all are compared on the screen's thread: the word diff
 # takes well under a millisecond there, less than handing it to a worker and back.
 INLINE_CHARS = 20_000
@@ -244,10 +253,7 @@ class PositionsView(ReportsWorkerErrors, VerticalScroll):
         yield _Text(id="positions-summary", markup=False)
         with _Columns(id="positions-columns"):
             for _ in range(self._spares):
-                column = _Column(_Text(classes="position-heading", markup=False),
-                                 _Text(classes="position-text", markup=False),
-                                 _Text(classes="position-why", markup=False),
-                                 classes="position")
+                column = _position()
                 column.display = False
                 yield column
 
@@ -317,12 +323,5 @@ class PositionsView(ReportsWorkerErrors, VerticalScroll):
                 for text in widget.query_children(Static):
                     text.update("", layout=False)
         if len(columns) > len(present):
-            holder.mount_all(
-                _Column(
-                    _Text(column.heading, classes="position-heading", markup=False),
-                    _Text(column.body, classes="position-text", markup=False),
-                    _Text(column.why, classes="position-why", markup=False),
-                    classes="position",
-                )
-                for column in columns[len(present):]
-            )
+            holder.mount_all(_position(column.heading, column.body, column.why)
+                             for column in columns[len(present):])
