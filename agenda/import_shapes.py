@@ -148,15 +148,16 @@ def plain_text(source: str, *, urls: bool = False) -> str:
     return one_line(plain(inline_tokens(source), urls=urls).text)
 
 
-_SEPARATORS = frozenset("-–—:|,;")
+_SEPARATOR_CHARS = "-–—:|,;"  # left dangling at a title's ends by a removed URL
+_SEPARATORS = frozenset(_SEPARATOR_CHARS)
 
 
 def one_line(text: str) -> str:
     return " ".join(_CONTROL.sub(" ", text).split())
 
 
-_LEADING_SEPARATORS = re.compile(r"^(?:[-–—:|,;]\s*)+")
-_TRAILING_SEPARATORS = re.compile(r"(?:\s*[-–—:|,;]|\s*\(\s*\))+$")
+_LEADING_SEPARATORS = re.compile(rf"^(?:[{re.escape(_SEPARATOR_CHARS)}]\s*)+")
+_TRAILING_SEPARATORS = re.compile(rf"(?:\s*[{re.escape(_SEPARATOR_CHARS)}]|\s*\(\s*\))+$")
 
 
 def clean_title_text(raw: str) -> str:
