@@ -61,7 +61,9 @@ def _regions(base: list[str], sides: list[list[str]]) -> list[_Region]:
     # Each side's matches as base intervals [start, end) with the side's offset from base.
     shared: list[tuple[int, int, tuple[int, ...]]] = [(0, len(base), ())]
     for side in sides:
-        blocks = [(a, a + n, b - a) for a, b, n in matching_blocks(base, side) if n]
+        # A side that kept the base as it was (often one of two) matches it in one block.
+        blocks = [(0, len(base), 0)] if side == base else \
+            [(a, a + n, b - a) for a, b, n in matching_blocks(base, side) if n]
         narrowed: list[tuple[int, int, tuple[int, ...]]] = []
         i = j = 0
         while i < len(shared) and j < len(blocks):
@@ -243,7 +245,11 @@ def merge_texts(
     names = [name for name, _ in pairs]
     # Text every side kept at both ends is neither tokenised nor aligned: merging the rest
     # gives the same result, and a long text edited in one place costs what the edit costs.
-    head, tail = shared_edges([base, *(text for _, text in pairs)])
+    # Each distinct text once: a side that kept the base adds nothing to compare.
+    distinct = list(dict.fromkeys([base, *(text for _, text in pairs)]))
+    if len(distinct) == 1:
+        return MergeResult(base, 0)
+    head, tail = shared_edges(distinct)
     regions = _regions(tokenize(base[head : len(base) - tail]),
                        [tokenize(text[head : len(text) - tail]) for _, text in pairs])
     if not agreed_base:
