@@ -281,3 +281,63 @@ def test_a_bound_workspace_signs_what_one_by_one_signs(tmp_path: Path) -> None:
     assert fast == slow
     signed = fast[0].split(b"item.add", 1)[1]
     assert b'"sig":null' not in signed and b'"sig":"' in signed  # the items' records
+
+
+class _Text(str):
+    """A string subclass: hashed as its string by `make`, and so by the unwalked path."""
+
+
+PLAIN = st.one_of(st.text(max_size=8), st.text(max_size=8).map(_Text),
+                  st.integers(-2**53 + 1, 2**53 - 1))
+
+
+@settings(max_examples=200)
+@given(title=st.text(min_size=1, max_size=8),
+       order=st.lists(st.integers(-2**53 + 1, 2**53 - 1), min_size=1, max_size=3),
+       tags=st.lists(st.text(max_size=4) | st.text(max_size=4).map(_Text), max_size=3),
+       values=st.dictionaries(st.text(max_size=6), PLAIN | st.lists(PLAIN, max_size=3),
+                              max_size=3),
+       lamport=st.integers(1, 2**53 - 1))
+def test_make_own_unwalked_is_make_for_plain_bodies(title: str, order: list[int],
+                                                    tags: list[str], values: dict[str, Any],
+                                                    lamport: int) -> None:
+    """`plain=True` skips the walk over a body the caller vouches for: for such a body (strings,
+    their subclasses, integers in range, lists of them) the bytes, id and record are `make`'s."""
+    values = {**values, "title": _Text(title), "section": "s", "order": order, "tags": tags}
+    fields = dict(kind=records.ITEM_ADD, summit="g" * 64, scope=records.JOINT, author="IN",
+                  lamport=lamport, deps=["d" * 64], created="2026-01-01T00:00:00.000000Z")
+    expected = records.make(body=dict(values), **fields)
+    own, doc = records.make_own(body=dict(values), plain=True, **fields)
+    assert own == expected and own.uuid == expected.uuid
+    assert records.encode(own) == records.encode(expected)
+    assert doc == records.encode(expected, share=True)
+    assert records.decode(orjson.loads(orjson.dumps(doc))) == expected
+
+
+def test_event_uuids_are_random_version_4_and_never_repeat_across_a_fork() -> None:
+    """`new_uuid` hands out uuids made in batches: each is `str(uuid.uuid4())`'s spelling,
+    none repeats, and a forked child does not hand out its parent's."""
+    import os
+    import uuid
+
+    from agenda import workspace
+
+    made = [workspace.new_uuid() for _ in range(3000)]
+    assert len(set(made)) == len(made)
+    for value in made:
+        parsed = uuid.UUID(value)
+        assert str(parsed) == value and parsed.version == 4
+        assert parsed.variant == uuid.RFC_4122
+    workspace.new_uuid()  # the pool holds the rest of a batch now
+    assert workspace._UUIDS
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child reports whether its first uuid is one its parent still holds
+        os.close(reader)
+        os.write(writer, workspace.new_uuid().encode())
+        os._exit(0)
+    os.close(writer)
+    child = os.read(reader, 64).decode()
+    os.close(reader)
+    os.waitpid(pid, 0)
+    assert uuid.UUID(child).version == 4 and child not in workspace._UUIDS
