@@ -197,7 +197,7 @@ def make(*, kind: str, summit: str, scope: str, author: str, lamport: int,
 
 def make_own(*, kind: str, summit: str, scope: str, author: str, lamport: int,
              deps: list[str], created: str, body: dict[str, Any],
-             signer: str | None = None) -> tuple[Record, dict[str, Any]]:
+             signer: str | None = None, plain: bool = False) -> tuple[Record, dict[str, Any]]:
     """`make` for a record the workspace builds itself, of a shape `make` accepts by
     construction (strings where it wants strings, a sorted list of distinct deps from the
     clock, a `body` of this kind made for this record alone), and its stored form: the same
@@ -207,8 +207,12 @@ def make_own(*, kind: str, summit: str, scope: str, author: str, lamport: int,
 
     The document holds the very content that was hashed (an import of 100k items: 200k
     contents not built twice), and the record keeps its fields in its instance's own slots
-    rather than a dictionary of its own (about 600 bytes a record down to about 330)."""
-    if not (_plainly_valid(body) and 0 < lamport < _MAX_INT):
+    rather than a dictionary of its own (about 600 bytes a record down to about 330).
+
+    `plain`: the caller vouches that `body` holds only strings, integers within ±2**53 and
+    lists of them (an import's bodies, built from checked text and fresh order keys), and
+    the walk is skipped."""
+    if not ((plain or _plainly_valid(body)) and 0 < lamport < _MAX_INT):
         made = make(kind=kind, summit=summit, scope=scope, author=author, lamport=lamport,
                     deps=deps, created=created, body=body, signer=signer)
         return made, encode(made, share=True)

@@ -331,6 +331,28 @@ class ItemFold:
         return self._view
 
 
+def fresh_item(add: Record, text: Record, roster: Summit, slug: str, number: str,
+               section: Section) -> tuple[Item, Revision]:
+    """What a fold of an item's ADD record followed by its first text, tabled by its owner
+    (and of no earlier label), shows of it: the item, numbered `number` in `section`, and that
+    text. An import into a new summit asks this instead of folding each item: nothing else in
+    the batch touches a new item, so the history, positions and rounds a fold keeps would be
+    built only to be dropped (tests/test_import_fastpath.py holds it to the fold)."""
+    body = add.body
+    revision = _revision_of({
+        "uuid": text.uuid, "item": add.uuid, "number": 1, "delegation": text.author,
+        "parents": (), "text": text.body["text"], "code": _CODES[text.body["code"]],
+        "justification": text.body.get("justification", ""),
+        "visibility": Visibility.TABLED, "created": from_iso(text.created),
+        "hash": text.id, "id": text.id, "was": "", "after_final": False})
+    standing = rules.standing_on_new_text(revision, None, {})
+    status = rules.text_status(roster, (revision,), dict.fromkeys(standing, revision.uuid))
+    item = Item(uuid=add.uuid, summit=slug, section=section.title, section_uuid=section.uuid,
+                number=number, title=body["title"], owner=add.author, status=status,
+                tags=tuple(body.get("tags", ())), created=from_iso(add.created))
+    return item, revision
+
+
 # The fold of a summit ------------------------------------------------------------------------
 
 

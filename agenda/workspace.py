@@ -37,6 +37,7 @@ from agenda.model import (
     Note,
     NotFound,
     Revision,
+    Section,
     Status,
     Summit,
     check_delegation_code,
@@ -56,6 +57,7 @@ from agenda.state import (
     bulk,
     compile_item,
     fold_all,
+    fresh_item,
     key_between,
     keys_in_order,
 )
@@ -115,13 +117,30 @@ class SummitEntry:
 
 
 def new_uuid() -> str:
-    """A random (version 4) uuid, spelled as `str(uuid.uuid4())` spells it, at a third of its
-    cost: an import writes two or three events per item, each with one."""
-    raw = bytearray(os.urandom(16))
-    raw[6] = raw[6] & 0x0F | 0x40
-    raw[8] = raw[8] & 0x3F | 0x80
+    """A random (version 4) uuid, spelled as `str(uuid.uuid4())` spells it, at a sixth of its
+    cost: an import writes two or three events per item, each with one. They are made 256 at
+    a time, from one read of the system's random source."""
+    try:
+        return _UUIDS.pop()  # atomic: threads never share one
+    except IndexError:
+        pass
+    raw = bytearray(os.urandom(16 * 256))
+    raw[6::16] = raw[6::16].translate(_VERSION_4)
+    raw[8::16] = raw[8::16].translate(_VARIANT_RFC)
     h = raw.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    made = [f"{h[n:n + 8]}-{h[n + 8:n + 12]}-{h[n + 12:n + 16]}-{h[n + 16:n + 20]}-"
+            f"{h[n + 20:n + 32]}" for n in range(0, len(h), 32)]
+    uuid = made.pop()
+    _UUIDS.extend(made)
+    return uuid
+
+
+_MAX_INT = 2**53  # records.py's bound on integers in a record
+_VERSION_4 = bytes(b & 0x0F | 0x40 for b in range(256))
+_VARIANT_RFC = bytes(b & 0x3F | 0x80 for b in range(256))
+_UUIDS: list[str] = []
+# A child process must not hand out its parent's uuids again.
+os.register_at_fork(after_in_child=_UUIDS.clear)
 
 
 _STAMP_HEAD: dict[tuple[int, ...], str] = {}
@@ -957,7 +976,8 @@ class Workspace:
         Each item goes through `_write` and `_event` as any operation's records do, in
         constant work per item: the folds already open take its two records as they are
         made, its status and label are read from the joint fold, and the event log is
-        brought into view once, at the end.
+        brought into view once, at the end. A batch larger than the summit goes through
+        `_add_fresh`, which writes the same in one pass without a fold.
         """
         specs = [_checked(spec) for spec in new]
         # The records are written as `records.make_own` takes them: of their kinds' shapes by
@@ -975,22 +995,19 @@ class Workspace:
                 for s in sections}
             counts = {s.uuid: len(s.items) for s in sections}
             place: dict[str, int] = {}  # a spec's section reference -> its index
-            fresh: dict[str, Item] = {}  # the new items, when not folded into the views
             added: list[str] = []
             if specs:
                 if summit.legacy is not None:
                     raise StoreError(f"{summit.journal.path} is still in the 0.1 format")
-                # A batch larger than the summit (an import into a new one) is not folded
-                # into the views as it is written: that held every item's fold through the
-                # commit (~3 KB an item) for a state nobody may read. Each item's status and
-                # label come from a scratch fold that forgets the item once read; the views
-                # are folded again, in one pass, when next asked for.
-                lean = len(summit.every) < len(specs)
-                if lean:
+                if len(summit.every) < len(specs):
+                    # A batch larger than the summit (an import into a new one) is not folded
+                    # into the views as it is written: that held every item's fold through the
+                    # commit (~3 KB an item) for a state nobody may read. The views are folded
+                    # again, in one pass, when next asked for.
                     summit.folds.clear()
-                    joint = fold_all(summit.every, None, slug)
-                else:
-                    joint = summit.fold(None)
+                    return self._add_fresh(summit, specs, code, root, sections, place,
+                                           last_keys, counts)
+                joint = summit.fold(None)
                 for spec in specs:
                     index = place.get(spec.section)
                     if index is None:
@@ -1006,12 +1023,9 @@ class Workspace:
                     uuid = item.uuid
                     self._event(summit, code, "item.add", uuid,
                                 f"{code} proposed item {number} {spec.title}", sync=False)
-                    text = self._write(summit, records.REVISION, code, {
+                    self._write(summit, records.REVISION, code, {
                         "item": uuid, "code": Code.ADD.value, "text": spec.text,
                         "justification": spec.why, "parents": []}, own=True)
-                    if lean:
-                        for record in (item, text):
-                            joint.apply(record, summit.every.sort_key(record))
                     folded = joint.items[uuid]
                     label = folded.tabled[-1].label
                     self._event(summit, code, "revision.table", uuid,
@@ -1020,15 +1034,9 @@ class Workspace:
                     self._log_status_change(summit, code, uuid, number, Status.PROPOSED,
                                             folded.status, sync=False)
                     added.append(uuid)
-                    if lean:
-                        # Numbered as a snapshot numbers it: last in its section, so far.
-                        fresh[uuid] = folded.item(slug, number, sections[index])
-                        joint.forget(uuid)
                 summit.sync()  # the event log in view, as `_event` leaves it
             # The new items as the snapshot numbers them, without building every item's view
             # (a snapshot of 100k items, its memory held through the commit).
-            if fresh:
-                return [fresh[uuid] for uuid in added]
             fold = summit.folds.get(code) or summit.fold(None)
             laid_out = fold.summit
             assert laid_out is not None  # the genesis is folded: `summit.summit()` said so
@@ -1038,6 +1046,94 @@ class Workspace:
                        for i_index, uuid in enumerate(section.items, start=1)
                        if uuid in wanted}
         return [by_uuid[uuid] for uuid in added]
+
+    def _add_fresh(self, summit: SummitFile, specs: Sequence[NewItem], code: str, root: Summit,
+                   sections: list[Section], place: dict[str, int],
+                   last_keys: dict[str, list[int] | None], counts: dict[str, int]
+                   ) -> list[Item]:
+        """`add_items` for a batch larger than the summit (an import into a new one), in one
+        pass: the same records, events and labels, in the same order and with the same clock
+        readings, as writing each item through `_write` and `_event`.
+
+        Each new item's status and label come from `state.fresh_item` (nothing else in the
+        batch touches it), not from a fold. Without a device key the records are chained
+        here, each on the one before (what `RecordSet.clock` gives a lone writer), and reach
+        the journal, the record set and the event log once, at the end.
+        """
+        clock, every, stamp, make_own = self.clock, summit.every, _stamp, records.make_own
+        if self._tx_identity is None:
+            self._tx_identity = (self.identity(),)
+        chained = self._tx_identity[0] is None
+        lamport, deps = every.clock(records.JOINT)
+        summit_id = every.summit_id()
+        made: list[Record] = []
+        docs: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
+        labels: list[tuple[str, str]] = []
+        items: list[Item] = []
+        add_kind, text_kind, joint, add_code = (records.ITEM_ADD, records.REVISION,
+                                                records.JOINT, Code.ADD.value)
+
+        def write(kind: str, body: dict[str, Any], plain: bool) -> Record:
+            nonlocal lamport, deps
+            if not chained:
+                return self._write(summit, kind, code, body, own=True)
+            record, doc = make_own(kind=kind, summit=summit_id, scope=joint, author=code,
+                                   lamport=lamport, deps=deps, created=stamp(clock()),
+                                   body=body, plain=plain)
+            made.append(record)
+            docs.append(doc)
+            lamport, deps = lamport + 1, [record.id]
+            return record
+
+        def event(action: str, uuid: str, detail: str) -> None:
+            events.append({"uuid": new_uuid(), "created": stamp(clock()), "actor": code,
+                           "action": action, "item": uuid, "detail": detail,
+                           "private_to": ""})
+
+        for spec in specs:
+            index = place.get(spec.section)
+            if index is None:
+                index = place[spec.section] = _section_index(sections, spec.section)
+            section = sections[index]
+            target = section.uuid
+            key = key_between(last_keys[target], None)
+            last_keys[target] = key
+            counts[target] += 1
+            number = f"{index + 1}.{counts[target]}"
+            # Plain by construction: the title, tags, text and justification are strings
+            # (checked; a subclass hashes as its string, as it does through `make`), the
+            # section a uuid read from a record; only the order key needs looking at.
+            add = write(add_kind, {"title": spec.title, "section": target, "order": key,
+                                   "tags": list(spec.tags)}, -_MAX_INT < min(key) and
+                        max(key) < _MAX_INT)
+            uuid = add.uuid
+            event("item.add", uuid, f"{code} proposed item {number} {spec.title}")
+            text = write(text_kind, {"item": uuid, "code": add_code, "text": spec.text,
+                                     "justification": spec.why, "parents": []}, True)
+            item, revision = fresh_item(add, text, root, summit.slug, number, section)
+            label = revision.label
+            event("revision.table", uuid, f"{code} tabled {label} (ADD) of item {number}")
+            labels.append((revision.id, sys.intern(label)))
+            if item.status != Status.PROPOSED:
+                event("item.status", uuid, _status_detail(number, Status.PROPOSED, item.status))
+            items.append(item)
+        journal = summit.journal
+        if made:
+            journal.append("records", docs)
+            summit.op_ids.extend(record.id for record in made)
+            summit.op_actors.add(code)
+            if summit.seen == len(journal.logs["records"]) - len(made):
+                summit._take(made)
+            else:
+                summit.sync()
+        for rid, label in labels:
+            journal.put("labels", rid, label)
+        journal.append("events", events)
+        summit.op_events.extend(e["uuid"] for e in events)
+        summit.op_what.extend(e["detail"] for e in events)
+        summit.sync()  # the event log in view, as `_event` leaves it
+        return items
 
     def _table_record(self, summit: SummitFile, item: str, author: str, text: str,
                       code: Code, why: str, *, tabled: bool,
@@ -1064,7 +1160,7 @@ class Workspace:
         its own scratch fold, without the joint view's)."""
         if after != before:
             self._event(summit, actor, "item.status", item,
-                        f"item {number}: {before.value} → {after.value}{why}", sync=sync)
+                        _status_detail(number, before, after, why), sync=sync)
 
     def table(
         self,
@@ -1522,6 +1618,10 @@ def _parent_from(state: SummitState, item: Item, base: str, *,
     while tabled and start is not None and not start.tabled:
         start = next((by_uuid[p] for p in start.parents if p in by_uuid), None)
     return (start.uuid,) if start is not None else None
+
+
+def _status_detail(number: str, before: Status, after: Status, why: str = "") -> str:
+    return f"item {number}: {before.value} → {after.value}{why}"
 
 
 def _home_author(home: str, author: str) -> str:

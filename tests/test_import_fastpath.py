@@ -105,24 +105,36 @@ SPECS = st.lists(st.builds(NewItem, st.sampled_from([*SECTIONS, "2", "trade"]), 
                  min_size=1, max_size=8)
 
 
+CHAIR = Delegation("UN", "Chair")
+# Who takes part, and who adds: the chair's text stands nowhere a party's does (the fast
+# path's statuses and events must follow the rules as the fold applies them).
+ROSTERS = st.sampled_from([(SIDES, None, "in"), ([*SIDES, Delegation("FR", "France")], None,
+                                                 "FR"),
+                           (SIDES, CHAIR, "ru"), (SIDES, CHAIR, "UN")])
+
+
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(first=SPECS, second=st.lists(SPECS, max_size=2))
-def test_one_pass_writes_what_one_by_one_writes(first: list[NewItem],
-                                                second: list[list[NewItem]]) -> None:
+@given(first=SPECS, second=st.lists(SPECS, max_size=2), roster=ROSTERS)
+def test_one_pass_writes_what_one_by_one_writes(
+        first: list[NewItem], second: list[list[NewItem]],
+        roster: tuple[list[Delegation], Delegation | None, str]) -> None:
+    sides, chair, author = roster
     outcomes = []
     for add in (Workspace.add_items, add_items_one_by_one):
         with tempfile.TemporaryDirectory() as folder, deterministic(Path(folder)) as ws:
-            slug = ws.create_summit("Fast and slow", SIDES, sections=SECTIONS).slug
-            returned = [add(ws, slug, batch, delegation="in")
+            slug = ws.create_summit("Fast and slow", sides, sections=SECTIONS,
+                                    chair=chair).slug
+            returned = [add(ws, slug, batch, delegation=author)
                         for batch in [first, *second]]
-            outcomes.append((journal_bytes(ws, slug), returned, seen(ws, slug, None),
-                             seen(ws, slug, "IN"), seen(ws, slug, "RU"),
+            viewers = [None, *(d.code for d in sides)]
+            outcomes.append((journal_bytes(ws, slug), returned,
+                             [seen(ws, slug, viewer) for viewer in viewers],
                              [(e.action, e.detail) for e in ws.state(slug).events]))
     fast, slow = outcomes
     assert fast[0] == slow[0]  # the journal, byte for byte: records, events, labels, ops
     assert fast[1:] == slow[1:]
-    assert any(e[0] == "item.add" for e in fast[5])
+    assert any(e[0] == "item.add" for e in fast[3])
 
 
 def agenda_text(sections: list[list[tuple[str, str]]]) -> str:
@@ -242,3 +254,90 @@ def test_make_own_is_make_for_what_make_accepts(kind: str, title: str, order: li
 def test_a_stamp_is_to_iso(moment: datetime) -> None:
     assert _stamp(moment) == to_iso(moment)
     assert _stamp(moment.astimezone(UTC)) == to_iso(moment)
+
+
+def test_a_bound_workspace_signs_what_one_by_one_signs(tmp_path: Path) -> None:
+    """With a device key the one-pass path writes through `_write` (certificate, signatures):
+    the same bytes as one by one, from two copies of one bound workspace."""
+    import shutil
+
+    from agenda.exchange import identity
+
+    origin = tmp_path / "origin"
+    ws = Workspace(origin / "ws.json", create=True, clock=TickingClock())
+    identity.init(ws, "IN")
+    slug = ws.create_summit("Signed", SIDES, sections=SECTIONS).slug
+    ws.close()
+    batch = [NewItem("Trade", f"Item {n}", f"Text [{n}]" if n % 2 else f"Text {n}", "why",
+                     ("t",)) for n in range(5)]
+    outcomes = []
+    for n, add in enumerate((Workspace.add_items, add_items_one_by_one)):
+        copy = tmp_path / f"copy{n}"
+        shutil.copytree(origin, copy)
+        with deterministic(copy) as bound:
+            returned = add(bound, slug, batch, delegation="IN")
+            outcomes.append((journal_bytes(bound, slug), returned, seen(bound, slug, "IN")))
+    fast, slow = outcomes
+    assert fast == slow
+    signed = fast[0].split(b"item.add", 1)[1]
+    assert b'"sig":null' not in signed and b'"sig":"' in signed  # the items' records
+
+
+class _Text(str):
+    """A string subclass: hashed as its string by `make`, and so by the unwalked path."""
+
+
+PLAIN = st.one_of(st.text(max_size=8), st.text(max_size=8).map(_Text),
+                  st.integers(-2**53 + 1, 2**53 - 1))
+
+
+@settings(max_examples=200)
+@given(title=st.text(min_size=1, max_size=8),
+       order=st.lists(st.integers(-2**53 + 1, 2**53 - 1), min_size=1, max_size=3),
+       tags=st.lists(st.text(max_size=4) | st.text(max_size=4).map(_Text), max_size=3),
+       values=st.dictionaries(st.text(max_size=6), PLAIN | st.lists(PLAIN, max_size=3),
+                              max_size=3),
+       lamport=st.integers(1, 2**53 - 1))
+def test_make_own_unwalked_is_make_for_plain_bodies(title: str, order: list[int],
+                                                    tags: list[str], values: dict[str, Any],
+                                                    lamport: int) -> None:
+    """`plain=True` skips the walk over a body the caller vouches for: for such a body (strings,
+    their subclasses, integers in range, lists of them) the bytes, id and record are `make`'s."""
+    values = {**values, "title": _Text(title), "section": "s", "order": order, "tags": tags}
+    fields = dict(kind=records.ITEM_ADD, summit="g" * 64, scope=records.JOINT, author="IN",
+                  lamport=lamport, deps=["d" * 64], created="2026-01-01T00:00:00.000000Z")
+    expected = records.make(body=dict(values), **fields)
+    own, doc = records.make_own(body=dict(values), plain=True, **fields)
+    assert own == expected and own.uuid == expected.uuid
+    assert records.encode(own) == records.encode(expected)
+    assert doc == records.encode(expected, share=True)
+    assert records.decode(orjson.loads(orjson.dumps(doc))) == expected
+
+
+def test_event_uuids_are_random_version_4_and_never_repeat_across_a_fork() -> None:
+    """`new_uuid` hands out uuids made in batches: each is `str(uuid.uuid4())`'s spelling,
+    none repeats, and a forked child does not hand out its parent's."""
+    import os
+    import uuid
+
+    from agenda import workspace
+
+    made = [workspace.new_uuid() for _ in range(3000)]
+    assert len(set(made)) == len(made)
+    for value in made:
+        parsed = uuid.UUID(value)
+        assert str(parsed) == value and parsed.version == 4
+        assert parsed.variant == uuid.RFC_4122
+    workspace.new_uuid()  # the pool holds the rest of a batch now
+    assert workspace._UUIDS
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child reports whether its first uuid is one its parent still holds
+        os.close(reader)
+        os.write(writer, workspace.new_uuid().encode())
+        os._exit(0)
+    os.close(writer)
+    child = os.read(reader, 64).decode()
+    os.close(reader)
+    os.waitpid(pid, 0)
+    assert uuid.UUID(child).version == 4 and child not in workspace._UUIDS
