@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import accumulate, chain, compress, count, islice, takewhile
+from operator import add
 from typing import Literal, NamedTuple, TypeVar, cast
 
 from agenda.frozen import frozen
@@ -750,6 +751,7 @@ class _Units:
         self.tokens: list[list[str]] = []
         self.flags: list[list[bool]] = []
         self.ends: list[bool] = []  # the unit ends a sentence
+        self.word = _WordFlags()
 
     def encode(self, split: list[str]) -> list[int]:
         """The ids of the units of a text cut by str.split(" ")."""
@@ -760,24 +762,35 @@ class _Units:
         known = len(self.words)
         codes = list(map(ids.__getitem__, chunks))
         if len(ids) > known:
-            findall = _patterns().token.findall
-            for key in _fresh(ids, chunks, codes, known):
-                unit = key[0] if isinstance(key, tuple) else key + " "
-                tokens = findall(unit)
-                flags = list(map(is_word, tokens))
-                self.tokens.append(tokens)
-                self.flags.append(flags)
-                self.words.append(sum(flags))
-                self.clean.append(not unit or unit[0] not in _RUN_ON)
-                self.ends.append(unit.rstrip()[-1:] in _SENTENCE_ENDS)
+            # Each fresh unit's fields built column by column: comprehensions and maps over
+            # the new units, and a token's word flag looked up (decided once per token).
+            texts = [key[0] if isinstance(key, tuple) else key + " "
+                     for key in _fresh(ids, chunks, codes, known)]
+            tokens = list(map(_patterns().token.findall, texts))
+            word = self.word.__getitem__
+            flags = [list(map(word, found)) for found in tokens]
+            self.tokens.extend(tokens)
+            self.flags.extend(flags)
+            self.words.extend(map(sum, flags))
+            self.clean.extend([not unit or unit[0] not in _RUN_ON for unit in texts])
+            self.ends.extend([unit.rstrip()[-1:] in _SENTENCE_ENDS for unit in texts])
         return codes
 
 
+class _WordFlags(dict[str, bool]):
+    """is_word per token, decided on a token's first look-up."""
+
+    def __missing__(self, token: str) -> bool:
+        flag = self[token] = is_word(token)
+        return flag
+
+
 def _lone_change(
-    ta: list[str], tb: list[str], fa: list[bool], fb: list[bool], out: _Builder
-) -> bool:
-    """Put a small changed span's exact ops into out, if its tokens past the shared edges
-    share none (else False, and out is untouched). fa and fb say which tokens are words."""
+    ta: list[str], tb: list[str], fa: list[bool], fb: list[bool]
+) -> tuple[str, int, str, int, str, int, str, int] | None:
+    """A small changed span's exact ops as (shared start, its words, deleted, its words,
+    inserted, its words, shared end, its words), if its tokens past the shared edges share
+    none (else None). fa and fb say which tokens are words; any text may be empty."""
     width = min(len(ta), len(tb))
     p = 0
     while p < width and ta[p] == tb[p]:
@@ -785,69 +798,12 @@ def _lone_change(
     s = 0
     while s < width - p and ta[-1 - s] == tb[-1 - s]:
         s += 1
-    ma, mb = ta[p : len(ta) - s], tb[p : len(tb) - s]
-    if not set(ma).isdisjoint(mb):
-        return False
     ea, eb = len(ta) - s, len(tb) - s
-    if p:
-        out.equal("".join(ta[:p]), sum(fa[:p]))
-    if ma:
-        out.delete("".join(ma), sum(fa[p:ea]))
-    if mb:
-        out.insert("".join(mb), sum(fb[p:eb]))
-    if s:
-        out.equal("".join(ta[ea:]), sum(fa[ea:]))
-    return True
-
-
-class _Builder:
-    """Normalised ops built from pieces: each run of a kind joined once, when it ends."""
-
-    def __init__(self) -> None:
-        self.out: list[Op] = []
-        self.eq: list[str] = []
-        self.de: list[str] = []
-        self.ins: list[str] = []
-        self.eq_words = self.de_words = self.ins_words = 0
-
-    def _end_change(self) -> None:
-        if self.de:
-            self.out.append(Op("delete", "".join(self.de), self.de_words))
-            self.de, self.de_words = [], 0
-        if self.ins:
-            self.out.append(Op("insert", "".join(self.ins), self.ins_words))
-            self.ins, self.ins_words = [], 0
-
-    def _end_equal(self) -> None:
-        self.out.append(Op("equal", "".join(self.eq), self.eq_words))
-        self.eq, self.eq_words = [], 0
-
-    def equal(self, text: str, words: int) -> None:
-        if self.de or self.ins:
-            self._end_change()
-        self.eq.append(text)
-        self.eq_words += words
-
-    def delete(self, text: str, words: int) -> None:
-        if self.eq:
-            self._end_equal()
-        self.de.append(text)
-        self.de_words += words
-
-    def insert(self, text: str, words: int) -> None:
-        if self.eq:
-            self._end_equal()
-        self.ins.append(text)
-        self.ins_words += words
-
-    def add(self, op: Op) -> None:
-        getattr(self, op.op)(op.text, _words(op))
-
-    def ops(self) -> list[Op]:
-        if self.eq:
-            self._end_equal()
-        self._end_change()
-        return self.out
+    ma, mb = ta[p:ea], tb[p:eb]
+    if not set(ma).isdisjoint(mb):
+        return None
+    return ("".join(ta[:p]), sum(fa[:p]), "".join(ma), sum(fa[p:ea]), "".join(mb),
+            sum(fb[p:eb]), "".join(ta[ea:]), sum(fa[ea:]))
 
 
 # Changed spans of at most this many tokens a side try _lone_change first.
@@ -921,28 +877,29 @@ def _by_units(xa: str, xb: str, units: _Units, vocab: _Vocab) -> list[Op] | None
     if max(map(len, ca)) > _LONG_CHUNK or max(map(len, cb)) > _LONG_CHUNK:
         return None
     ia, ib = units.encode(ca), units.encode(cb)
-    uw, clean, tokens, flags = units.words, units.clean, units.tokens, units.flags
-    word = _word_test(vocab)
-    out = _Builder()
+    clean, tokens, flags, word = units.clean, units.tokens, units.flags, units.word
     na, nb = len(ia), len(ib)
+    # Where each unit starts in its text (the chunks' lengths plus the spaces after them) and
+    # the words before it, summed in C: a run's text is one slice, its words one subtraction.
+    off_a = list(map(add, accumulate(map(len, ca), initial=0), count()))
+    off_b = list(map(add, accumulate(map(len, cb), initial=0), count()))
+    uw = units.words
+    wa = list(accumulate(map(uw.__getitem__, ia), initial=0))
+    wb = list(accumulate(map(uw.__getitem__, ib), initial=0))
+    # The pieces in order, as (kind, text, words): 0 equal, 1 deleted, 2 inserted.
+    pieces: list[tuple[int, str, int]] = []
+    put = pieces.append
 
-    # Units i:j of a text as text (each chunk with the space after it, but the last) and
-    # their words, joined and summed in C; no offsets or running sums over whole texts.
-    def text_a(i: int, j: int) -> str:
-        return " ".join(ca[i:j]) + " " if j < na else " ".join(ca[i:j])
-
-    def text_b(i: int, j: int) -> str:
-        return " ".join(cb[i:j]) + " " if j < nb else " ".join(cb[i:j])
-
-    def span_tokens(ids: list[int], i: int, j: int,
-                    text: Callable[[int, int], str]) -> tuple[list[str], list[bool]]:
+    def span_tokens(ids: list[int], i: int, j: int, text: str) -> tuple[list[str], list[bool]]:
         """Units i:j's tokens and word flags: the units' own, when no cut inside the span
         joins two tokens; else the span's text tokenised."""
+        if j - i == 1:
+            return tokens[ids[i]], flags[ids[i]]
         if all(map(clean.__getitem__, ids[i + 1 : j])):
             return (list(chain.from_iterable(map(tokens.__getitem__, ids[i:j]))),
                     list(chain.from_iterable(map(flags.__getitem__, ids[i:j]))))
-        found = tokenize(text(i, j))
-        return found, list(map(word, found))
+        found = tokenize(text)
+        return found, list(map(word.__getitem__, found))
 
     # Equal runs (start a, start b, length), each cut back so that its edges next to a change
     # are between tokens: the units given back to the change are equal on both sides.
@@ -965,38 +922,80 @@ def _by_units(xa: str, xb: str, units: _Units, vocab: _Vocab) -> list[Op] | None
                     end, n = end - 1, n - 1
         if i1 > ai or j1 > bi:
             if ai == i1:
-                out.insert(text_b(bi, j1), sum(map(uw.__getitem__, ib[bi:j1])))
+                put((2, xb[off_b[bi] : off_b[j1]], wb[j1] - wb[bi]))
             elif bi == j1:
-                out.delete(text_a(ai, i1), sum(map(uw.__getitem__, ia[ai:i1])))
+                put((1, xa[off_a[ai] : off_a[i1]], wa[i1] - wa[ai]))
             else:
+                text_a, text_b = xa[off_a[ai] : off_a[i1]], xb[off_b[bi] : off_b[j1]]
                 ta, fa = span_tokens(ia, ai, i1, text_a)
                 tb, fb = span_tokens(ib, bi, j1, text_b)
-                if not (len(ta) <= _LONE_TOKENS and len(tb) <= _LONE_TOKENS
-                        and _lone_change(ta, tb, fa, fb, out)):
+                lone = (_lone_change(ta, tb, fa, fb)
+                        if len(ta) <= _LONE_TOKENS and len(tb) <= _LONE_TOKENS else None)
+                if lone is not None:
+                    head, head_w, gone, gone_w, new, new_w, tail, tail_w = lone
+                    if head:
+                        put((0, head, head_w))
+                    if gone:
+                        put((1, gone, gone_w))
+                    if new:
+                        put((2, new, new_w))
+                    if tail:
+                        put((0, tail, tail_w))
+                else:
                     blk = _Block(ta, tb, vocab)
-                    for op in _word_span(blk, 0, len(ta), 0, len(tb), 0):
-                        out.add(op)
+                    pieces.extend((_KIND_CODES[op.op], op.text, _words(op))
+                                  for op in _word_span(blk, 0, len(ta), 0, len(tb), 0))
         if n:
-            out.equal(text_a(i1, i1 + n), sum(map(uw.__getitem__, ia[i1 : i1 + n])))
+            put((0, xa[off_a[i1] : off_a[i1 + n]], wa[i1 + n] - wa[i1]))
         ai, bi = i1 + n, j1 + n
-    ops = _cleanup(out.ops(), normalised=True)
-    words_a, words_b = sum(map(uw.__getitem__, ia)), sum(map(uw.__getitem__, ib))
-    if _unalike(words_a, words_b, sum(op.words or 0 for op in ops if op.op == "equal")):
+    ops = _cleanup(_from_pieces(pieces), normalised=True)
+    if _unalike(wa[-1], wb[-1], sum(op.words or 0 for op in ops if op.op == "equal")):
         return None
     return ops
 
 
-def _word_test(vocab: _Vocab) -> Callable[[str], bool]:
-    """is_word, remembered per token in the vocabulary."""
-    ids, flags = vocab.ids, vocab.word
+_KIND_CODES = {"equal": 0, "delete": 1, "insert": 2}
 
-    def word(token: str) -> bool:
-        code = ids[token]
-        if code == len(flags):  # a new token (encode gives every other one its flag)
-            flags.append(is_word(token))
-        return flags[code]
 
-    return word
+def _from_pieces(pieces: list[tuple[int, str, int]]) -> list[Op]:
+    """Normalised ops from (kind, text, words) pieces (0 equal, 1 deleted, 2 inserted): each
+    run of equal pieces joined, and each change between them one delete then one insert."""
+    out: list[Op] = []
+    append = out.append
+    eq: list[str] = []
+    de: list[str] = []
+    ins: list[str] = []
+    eq_w = de_w = ins_w = 0
+    for kind, text, words in pieces:
+        if not text:
+            continue
+        if kind == 0:
+            if de or ins:
+                if de:
+                    append(Op("delete", "".join(de), de_w))
+                    de, de_w = [], 0
+                if ins:
+                    append(Op("insert", "".join(ins), ins_w))
+                    ins, ins_w = [], 0
+            eq.append(text)
+            eq_w += words
+            continue
+        if eq:
+            append(Op("equal", "".join(eq), eq_w))
+            eq, eq_w = [], 0
+        if kind == 1:
+            de.append(text)
+            de_w += words
+        else:
+            ins.append(text)
+            ins_w += words
+    if eq:
+        append(Op("equal", "".join(eq), eq_w))
+    if de:
+        append(Op("delete", "".join(de), de_w))
+    if ins:
+        append(Op("insert", "".join(ins), ins_w))
+    return out
 
 
 def _token_block(xa: str, xb: str, weighed: bool, vocab: _Vocab) -> list[Op]:
