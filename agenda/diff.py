@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import accumulate, chain, compress, count, islice, takewhile
-from operator import add
 from typing import Literal, NamedTuple, TypeVar, cast
 
 from agenda.frozen import frozen
@@ -752,6 +751,7 @@ class _Units:
         self.flags: list[list[bool]] = []
         self.ends: list[bool] = []  # the unit ends a sentence
         self.word = _WordFlags()
+        self.long: set[int] = set()  # ids of chunks longer than _LONG_CHUNK: no prose
 
     def encode(self, split: list[str]) -> list[int]:
         """The ids of the units of a text cut by str.split(" ")."""
@@ -764,8 +764,10 @@ class _Units:
         if len(ids) > known:
             # Each fresh unit's fields built column by column: comprehensions and maps over
             # the new units, and a token's word flag looked up (decided once per token).
-            texts = [key[0] if isinstance(key, tuple) else key + " "
-                     for key in _fresh(ids, chunks, codes, known)]
+            fresh = _fresh(ids, chunks, codes, known)
+            self.long.update(code for code, key in enumerate(fresh, known)
+                             if len(key[0] if isinstance(key, tuple) else key) > _LONG_CHUNK)
+            texts = [key[0] if isinstance(key, tuple) else key + " " for key in fresh]
             tokens = list(map(_patterns().token.findall, texts))
             word = self.word.__getitem__
             flags = [list(map(word, found)) for found in tokens]
@@ -874,15 +876,21 @@ def _by_units(xa: str, xb: str, units: _Units, vocab: _Vocab) -> list[Op] | None
             or 2 * spaces_b > len(xb)):
         return None
     ca, cb = xa.split(" "), xb.split(" ")
-    if max(map(len, ca)) > _LONG_CHUNK or max(map(len, cb)) > _LONG_CHUNK:
-        return None
     ia, ib = units.encode(ca), units.encode(cb)
+    # Only a chunk seen for the first time is measured (encode notes the long ones).
+    if units.long and not (units.long.isdisjoint(ia) and units.long.isdisjoint(ib)):
+        return None
     clean, tokens, flags, word = units.clean, units.tokens, units.flags, units.word
     na, nb = len(ia), len(ib)
-    # Where each unit starts in its text (the chunks' lengths plus the spaces after them) and
-    # the words before it, summed in C: a run's text is one slice, its words one subtraction.
-    off_a = list(map(add, accumulate(map(len, ca), initial=0), count()))
-    off_b = list(map(add, accumulate(map(len, cb), initial=0), count()))
+
+    # Units i:j of a text as text (each chunk with the space after it, but the last), joined
+    # in C; the words before each unit summed in C: a run's words are one subtraction.
+    def text_a(i: int, j: int) -> str:
+        return " ".join(ca[i:j]) + " " if j < na else " ".join(ca[i:j])
+
+    def text_b(i: int, j: int) -> str:
+        return " ".join(cb[i:j]) + " " if j < nb else " ".join(cb[i:j])
+
     uw = units.words
     wa = list(accumulate(map(uw.__getitem__, ia), initial=0))
     wb = list(accumulate(map(uw.__getitem__, ib), initial=0))
@@ -890,7 +898,8 @@ def _by_units(xa: str, xb: str, units: _Units, vocab: _Vocab) -> list[Op] | None
     pieces: list[tuple[int, str, int]] = []
     put = pieces.append
 
-    def span_tokens(ids: list[int], i: int, j: int, text: str) -> tuple[list[str], list[bool]]:
+    def span_tokens(ids: list[int], i: int, j: int,
+                    text: Callable[[int, int], str]) -> tuple[list[str], list[bool]]:
         """Units i:j's tokens and word flags: the units' own, when no cut inside the span
         joins two tokens; else the span's text tokenised."""
         if j - i == 1:
@@ -898,7 +907,7 @@ def _by_units(xa: str, xb: str, units: _Units, vocab: _Vocab) -> list[Op] | None
         if all(map(clean.__getitem__, ids[i + 1 : j])):
             return (list(chain.from_iterable(map(tokens.__getitem__, ids[i:j]))),
                     list(chain.from_iterable(map(flags.__getitem__, ids[i:j]))))
-        found = tokenize(text)
+        found = tokenize(text(i, j))
         return found, list(map(word.__getitem__, found))
 
     # Equal runs (start a, start b, length), each cut back so that its edges next to a change
@@ -922,11 +931,10 @@ def _by_units(xa: str, xb: str, units: _Units, vocab: _Vocab) -> list[Op] | None
                     end, n = end - 1, n - 1
         if i1 > ai or j1 > bi:
             if ai == i1:
-                put((2, xb[off_b[bi] : off_b[j1]], wb[j1] - wb[bi]))
+                put((2, text_b(bi, j1), wb[j1] - wb[bi]))
             elif bi == j1:
-                put((1, xa[off_a[ai] : off_a[i1]], wa[i1] - wa[ai]))
+                put((1, text_a(ai, i1), wa[i1] - wa[ai]))
             else:
-                text_a, text_b = xa[off_a[ai] : off_a[i1]], xb[off_b[bi] : off_b[j1]]
                 ta, fa = span_tokens(ia, ai, i1, text_a)
                 tb, fb = span_tokens(ib, bi, j1, text_b)
                 lone = (_lone_change(ta, tb, fa, fb)
@@ -946,9 +954,9 @@ def _by_units(xa: str, xb: str, units: _Units, vocab: _Vocab) -> list[Op] | None
                     pieces.extend((_KIND_CODES[op.op], op.text, _words(op))
                                   for op in _word_span(blk, 0, len(ta), 0, len(tb), 0))
         if n:
-            put((0, xa[off_a[i1] : off_a[i1 + n]], wa[i1 + n] - wa[i1]))
+            put((0, text_a(i1, i1 + n), wa[i1 + n] - wa[i1]))
         ai, bi = i1 + n, j1 + n
-    ops = _cleanup(_from_pieces(pieces), normalised=True)
+    ops = _settle(pieces)
     if _unalike(wa[-1], wb[-1], sum(op.words or 0 for op in ops if op.op == "equal")):
         return None
     return ops
@@ -957,11 +965,21 @@ def _by_units(xa: str, xb: str, units: _Units, vocab: _Vocab) -> list[Op] | None
 _KIND_CODES = {"equal": 0, "delete": 1, "insert": 2}
 
 
-def _from_pieces(pieces: list[tuple[int, str, int]]) -> list[Op]:
-    """Normalised ops from (kind, text, words) pieces (0 equal, 1 deleted, 2 inserted): each
-    run of equal pieces joined, and each change between them one delete then one insert."""
-    out: list[Op] = []
-    append = out.append
+def _settle(pieces: list[tuple[int, str, int]]) -> list[Op]:
+    """_cleanup(_normalise(ops)) of ops given as (kind, text, words) pieces (0 equal,
+    1 deleted, 2 inserted), without building an Op before the end.
+
+    Pieces are gathered into entries (an equality, or a change of deleted and inserted
+    text), the clean-up's stack runs over the entries' lengths, and each entry or merged
+    span becomes its ops once.
+    """
+    # Entry e: change[e]; text_a[e], words_a[e] (the equality, or what is deleted) and
+    # text_b[e], words_b[e] (what is inserted; unused for an equality).
+    change: list[bool] = []
+    text_a: list[str] = []
+    text_b: list[str] = []
+    words_a: list[int] = []
+    words_b: list[int] = []
     eq: list[str] = []
     de: list[str] = []
     ins: list[str] = []
@@ -971,17 +989,21 @@ def _from_pieces(pieces: list[tuple[int, str, int]]) -> list[Op]:
             continue
         if kind == 0:
             if de or ins:
-                if de:
-                    append(Op("delete", "".join(de), de_w))
-                    de, de_w = [], 0
-                if ins:
-                    append(Op("insert", "".join(ins), ins_w))
-                    ins, ins_w = [], 0
+                change.append(True)
+                text_a.append("".join(de))
+                text_b.append("".join(ins))
+                words_a.append(de_w)
+                words_b.append(ins_w)
+                de, ins, de_w, ins_w = [], [], 0, 0
             eq.append(text)
             eq_w += words
             continue
         if eq:
-            append(Op("equal", "".join(eq), eq_w))
+            change.append(False)
+            text_a.append("".join(eq))
+            text_b.append("")
+            words_a.append(eq_w)
+            words_b.append(0)
             eq, eq_w = [], 0
         if kind == 1:
             de.append(text)
@@ -990,11 +1012,69 @@ def _from_pieces(pieces: list[tuple[int, str, int]]) -> list[Op]:
             ins.append(text)
             ins_w += words
     if eq:
-        append(Op("equal", "".join(eq), eq_w))
-    if de:
-        append(Op("delete", "".join(de), de_w))
-    if ins:
-        append(Op("insert", "".join(ins), ins_w))
+        change.append(False)
+        text_a.append("".join(eq))
+        text_b.append("")
+        words_a.append(eq_w)
+        words_b.append(0)
+    if de or ins:
+        change.append(True)
+        text_a.append("".join(de))
+        text_b.append("".join(ins))
+        words_a.append(de_w)
+        words_b.append(ins_w)
+    # The clean-up's stack, as in _cleanup: (is_change, first entry, end entry, deleted
+    # length, inserted length).
+    word_search = _patterns().word_start.search
+    break_search = _PARAGRAPH_BREAK.search
+    has_word: dict[int, bool] = {}
+    has_break: dict[int, bool] = {}
+    stack: list[tuple[bool, int, int, int, int]] = []
+    push = stack.append
+    for e, is_change in enumerate(change):
+        if not is_change:
+            size = len(text_a[e])
+            push((False, e, e + 1, size, size))
+            continue
+        push((True, e, e + 1, len(text_a[e]), len(text_b[e])))
+        while len(stack) >= 3 and stack[-3][0] and not stack[-2][0]:
+            first, eq_entry, last = stack[-3], stack[-2], stack[-1]
+            size, k = eq_entry[3], eq_entry[1]
+            # An equality is weighed again each time the change beside it grows: each search
+            # runs once per equality.
+            if not (size <= max(first[3], first[4]) and size <= max(last[3], last[4])):
+                if k not in has_word:
+                    has_word[k] = word_search(text_a[k]) is not None
+                if has_word[k]:
+                    break
+            if k not in has_break:
+                has_break[k] = break_search(text_a[k]) is not None
+            if has_break[k]:
+                break
+            del stack[-3:]
+            push((True, first[1], last[2], first[3] + size + last[3],
+                  first[4] + size + last[4]))
+    out: list[Op] = []
+    append = out.append
+    for is_change, start, end, _, _ in stack:
+        if not is_change:
+            append(Op("equal", text_a[start], words_a[start]))
+        elif end - start == 1:
+            if text_a[start]:
+                append(Op("delete", text_a[start], words_a[start]))
+            if text_b[start]:
+                append(Op("insert", text_b[start], words_b[start]))
+        else:
+            # A merged span: the equalities inside it go to both sides.
+            span = range(start, end)
+            gone = "".join(text_a[start:end])
+            new = "".join([text_b[e] if change[e] else text_a[e] for e in span])
+            gone_w = sum(words_a[start:end])
+            new_w = sum([words_b[e] if change[e] else words_a[e] for e in span])
+            if gone:
+                append(Op("delete", gone, gone_w))
+            if new:
+                append(Op("insert", new, new_w))
     return out
 
 
@@ -1074,9 +1154,15 @@ def diff_words(a: str, b: str) -> list[Op]:
     la, lb = lines(a), lines(b)
     vocab, units = _Vocab(), _Units()
     ops: list[Op] = []
+    # Whether every block's ops are a fixed point of the clean-up, and where the equal lines
+    # between blocks are: if each of those holds a paragraph break, no merge can reach across
+    # it, and the whole is a fixed point too (no last clean-up).
+    fixed = True
+    junctions: list[int] = []
     for equal, a1, a2, b1, b2 in _pieces(la, lb):
         if equal:
             _push(ops, Op("equal", "".join(la[a1:a2])))
+            junctions.append(len(ops) - 1)
             continue
         xa, xb = "".join(la[a1:a2]), "".join(lb[b1:b2])
         weighed, early = _early(xa, xb)
@@ -1099,13 +1185,15 @@ def diff_words(a: str, b: str) -> list[Op]:
                 if len(ma) == len(a) and len(mb) == len(b):
                     return by_units  # one block, cleaned up already (a fixed point)
                 _push(ops, Op("equal", xa[:head]))
-                for op in by_units:
-                    _push(ops, op)
+                # by_units is normalised: once its first op is in, the rest follow as they are.
+                _push(ops, by_units[0])
+                ops.extend(by_units[1:])
                 _push(ops, Op("equal", xa[len(xa) - tail :]))
                 continue
         if len(xa) + len(xb) > _TRIM_FROM:
             anchored = _anchored(xa, xb)
             if anchored is not None:
+                fixed = False
                 # A long block edited in a few places, with no shared edges to cut (a text
                 # edited at both ends): what lies between its edits is equal, and only the
                 # few hundred characters around each edit are tokenised.
@@ -1113,8 +1201,12 @@ def diff_words(a: str, b: str) -> list[Op]:
                     for op in [Op("equal", pa)] if equal else _token_block(pa, pb, False, vocab):
                         _push(ops, op)
                 continue
+        fixed = False
         for op in _token_block(xa, xb, weighed, vocab):
             _push(ops, op)
+    if fixed and all(ops[k].op == "equal" and _PARAGRAPH_BREAK.search(ops[k].text)
+                     for k in junctions if 0 < k < len(ops) - 1):
+        return ops
     return _cleanup(ops, normalised=True)
 
 
