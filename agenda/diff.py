@@ -460,10 +460,15 @@ def _sentence_cuts(tokens: Sequence[str]) -> list[int]:
     return [m.end() for m in _SENTENCE_CUT.finditer(_kinds(tokens))]
 
 
-def _units(ids: Sequence[int], cuts: list[int], vocab: dict[tuple[int, ...], int]) -> list[int]:
+def _units(ids: Sequence[int], cuts: list[int],
+           vocab: defaultdict[tuple[int, ...], int]) -> list[int]:
+    """Ids of the units ids[0:c1], ids[c1:c2], ... (cuts strictly increasing, past 0), each
+    distinct tuple numbered by vocab; sliced, keyed and looked up in C."""
+    if not ids:
+        return []
     bounds = [0, *cuts, len(ids)] if not cuts or cuts[-1] != len(ids) else [0, *cuts]
-    return [vocab.setdefault(tuple(ids[a:b]), len(vocab))
-            for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+    keys = map(tuple, map(ids.__getitem__, map(slice, bounds, islice(bounds, 1, None))))
+    return list(map(vocab.__getitem__, keys))
 
 
 def _unit_starts(cuts: list[int], n: int) -> list[int]:
@@ -486,7 +491,7 @@ def _coarse_blocks(
         return _affix_blocks(x, y)
     cut = _line_cuts if level == 0 else _sentence_cuts
     cx, cy = cut(tx), cut(ty)
-    vocab: dict[tuple[int, ...], int] = {}
+    vocab: defaultdict[tuple[int, ...], int] = defaultdict(count().__next__)
     ux, uy = _units(x, cx, vocab), _units(y, cy, vocab)
     sx, sy = _unit_starts(cx, len(x)), _unit_starts(cy, len(y))
     unit_blocks = _align(ux, uy)
@@ -674,7 +679,7 @@ def _sentences(blk: _Block, i1: int, i2: int, j1: int, j2: int) -> list[Op]:
     ta, tb = blk.ta[i1:i2], blk.tb[j1:j2]
     ca, cb = blk.ca[i1:i2], blk.cb[j1:j2]
     cuts_a, cuts_b = _sentence_cuts(ta), _sentence_cuts(tb)
-    vocab: dict[tuple[int, ...], int] = {}
+    vocab: defaultdict[tuple[int, ...], int] = defaultdict(count().__next__)
     ua, ub = _units(ca, cuts_a, vocab), _units(cb, cuts_b, vocab)
     sa, sb = _unit_starts(cuts_a, len(ca)), _unit_starts(cuts_b, len(cb))
     ops: list[Op] = []
@@ -847,9 +852,9 @@ def _unit_runs(ia: list[int], ib: list[int], ends: list[bool]) -> list[Block]:
     costs their sizes' product instead of the block's."""
     if len(ia) * len(ib) <= _SENTENCES_FROM:
         return _equal_runs(ia, ib)
-    cuts_a = [i + 1 for i in compress(range(len(ia)), map(ends.__getitem__, ia))]
-    cuts_b = [i + 1 for i in compress(range(len(ib)), map(ends.__getitem__, ib))]
-    vocab: dict[tuple[int, ...], int] = {}
+    cuts_a = list(compress(count(1), map(ends.__getitem__, ia)))
+    cuts_b = list(compress(count(1), map(ends.__getitem__, ib)))
+    vocab: defaultdict[tuple[int, ...], int] = defaultdict(count().__next__)
     sa, sb = _units(ia, cuts_a, vocab), _units(ib, cuts_b, vocab)
     starts_a, starts_b = _unit_starts(cuts_a, len(ia)), _unit_starts(cuts_b, len(ib))
     runs: list[Block] = []
