@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import accumulate, chain, compress, count, islice, takewhile
+from operator import not_
+from types import ModuleType
 from typing import Literal, NamedTuple, TypeVar, cast
 
 from agenda.frozen import frozen
@@ -187,6 +189,13 @@ def lines(text: str) -> list[str]:
     """Split text into lines, each with its line end (\\n, \\r\\n or a lone \\r)."""
     if "\n" not in text and "\r" not in text:
         return [text] if text else []
+    if "\r" not in text:
+        # Only \n ends lines: str.split, in C, a tenth of the pattern's time.
+        found = [line + "\n" for line in text.split("\n")]
+        last = found.pop()
+        if len(last) > 1:
+            found.append(last[:-1])
+        return found
     return _LINE.findall(text)
 
 
@@ -201,6 +210,13 @@ def _count_words(text: str) -> int:
 
 def _words(op: Op) -> int:
     return _count_words(op.text) if op.words is None else op.words
+
+
+@cache
+def _distance() -> ModuleType:
+    """rapidfuzz.distance, imported on the first diff (commands that never diff skip it)."""
+    from rapidfuzz import distance
+    return distance
 
 
 def _common_prefix(x: Sequence[object], y: Sequence[object], limit: int, i: int = 0,
@@ -404,7 +420,7 @@ def _lcs(x: Sequence[int], y: Sequence[int]) -> list[Block] | None:
     from _few_edits (a long text edited at both ends, which no common prefix or suffix
     anchors).
     """
-    from rapidfuzz.distance import Indel
+    Indel = _distance().Indel
     if len(x) * len(y) > _MAX_CELLS:
         return _few_edits(x, y)
     # as_list() is much faster than Opcode objects; its stub types every field as str | int.
@@ -622,7 +638,7 @@ def _word_span(
     blk: _Block, i1: int, i2: int, j1: int, j2: int, level: int, weigh: bool = True
 ) -> list[Op]:
     """Word diff of tokens ta[i1:i2] against tb[j1:j2]; weigh=False: _early already did."""
-    from rapidfuzz.distance import LCSseq
+    LCSseq = _distance().LCSseq
     p, s = _affix(blk.ca[i1:i2], blk.cb[j1:j2])
     m1, m2, n1, n2 = i1 + p, i2 - s, j1 + p, j2 - s
     head = [blk.equal(i1, m1)] if p else []
@@ -700,7 +716,9 @@ def _early(a: str, b: str) -> tuple[bool, list[Op]]:
     words' LCS, the bound _word_span weighs, costs one regex pass instead of the tokenizer:
     texts that share little are settled paragraph by paragraph at a third of the cost.
     """
-    from rapidfuzz.distance import Indel, LCSseq  # here: commands that never diff start without it
+    # rapidfuzz is imported on first use: commands that never diff start without it.
+    distance = _distance()
+    Indel, LCSseq = distance.Indel, distance.LCSseq
     # A glance at the first characters sends texts that start alike (an edited paragraph)
     # straight to the tokenizer, where they are weighed all the same: only a block that
     # looks unrelated pays for this look first.
@@ -756,6 +774,7 @@ class _Units:
         self.flags: list[list[bool]] = []
         self.ends: list[bool] = []  # the unit ends a sentence
         self.word = _WordFlags()
+        self.unclean: set[int] = set()  # ids of units that are not clean
         self.long: set[int] = set()  # ids of chunks longer than _LONG_CHUNK: no prose
 
     def encode(self, split: list[str]) -> list[int]:
@@ -779,7 +798,10 @@ class _Units:
             self.tokens.extend(tokens)
             self.flags.extend(flags)
             self.words.extend(map(sum, flags))
-            self.clean.extend([not unit or unit[0] not in _RUN_ON for unit in texts])
+            clean = [not unit or unit[0] not in _RUN_ON for unit in texts]
+            self.clean.extend(clean)
+            if not all(clean):
+                self.unclean.update(compress(count(known), map(not_, clean)))
             self.ends.extend([unit.rstrip()[-1:] in _SENTENCE_ENDS for unit in texts])
         return codes
 
@@ -840,7 +862,7 @@ _SENTENCES_FROM = 250_000
 
 
 def _equal_runs(x: Sequence[int], y: Sequence[int]) -> list[Block]:
-    from rapidfuzz.distance import Indel
+    Indel = _distance().Indel
     # as_list() is much faster than Opcode objects; its stub types every field as str | int.
     opcodes = cast(list[tuple[str, int, int, int, int]], Indel.opcodes(x, y).as_list())
     return [(i1, j1, i2 - i1) for tag, i1, i2, j1, _ in opcodes if tag == "equal"]
@@ -887,6 +909,9 @@ def _by_units(xa: str, xb: str, units: _Units, vocab: _Vocab) -> list[Op] | None
         return None
     clean, tokens, flags, word = units.clean, units.tokens, units.flags, units.word
     na, nb = len(ia), len(ib)
+    # Every cut between units is between tokens (no unit starts with spacing a space joins):
+    # no run needs its edges moved, and a span's tokens are its units' (checked in C).
+    tidy = not units.unclean or (units.unclean.isdisjoint(ia) and units.unclean.isdisjoint(ib))
 
     # Units i:j of a text as text (each chunk with the space after it, but the last), joined
     # in C; the words before each unit summed in C: a run's words are one subtraction.
@@ -909,7 +934,7 @@ def _by_units(xa: str, xb: str, units: _Units, vocab: _Vocab) -> list[Op] | None
         joins two tokens; else the span's text tokenised."""
         if j - i == 1:
             return tokens[ids[i]], flags[ids[i]]
-        if all(map(clean.__getitem__, ids[i + 1 : j])):
+        if tidy or all(map(clean.__getitem__, ids[i + 1 : j])):
             return (list(chain.from_iterable(map(tokens.__getitem__, ids[i:j]))),
                     list(chain.from_iterable(map(flags.__getitem__, ids[i:j]))))
         found = tokenize(text(i, j))
@@ -920,7 +945,7 @@ def _by_units(xa: str, xb: str, units: _Units, vocab: _Vocab) -> list[Op] | None
     runs = _unit_runs(ia, ib, units.ends)
     ai = bi = 0
     for k, (i1, j1, n) in enumerate([*runs, (na, nb, 0)]):
-        if n:
+        if n and not tidy:
             # A unit after a change must start a token (the first unit of a text always does).
             while n and (i1 or j1) and (i1 > ai or j1 > bi) and not clean[ia[i1]]:
                 i1, j1, n = i1 + 1, j1 + 1, n - 1
