@@ -890,6 +890,14 @@ def _unit_runs(ia: list[int], ib: list[int], ends: list[bool]) -> list[Block]:
     return runs
 
 
+def _tidy(units: _Units, ia: list[int], ib: list[int]) -> bool:
+    """Whether every cut between the units is between tokens (no unit starts with spacing
+    that a space joins), checked in C: then no run needs its edges moved, and a span's tokens
+    are its units' own."""
+    unclean = units.unclean
+    return not unclean or (unclean.isdisjoint(ia) and unclean.isdisjoint(ib))
+
+
 def _by_units(xa: str, xb: str, units: _Units, vocab: _Vocab) -> list[Op] | None:
     """Word diff of a changed block, aligning units in C and tokenising only the changed ones.
 
@@ -909,9 +917,7 @@ def _by_units(xa: str, xb: str, units: _Units, vocab: _Vocab) -> list[Op] | None
         return None
     clean, tokens, flags, word = units.clean, units.tokens, units.flags, units.word
     na, nb = len(ia), len(ib)
-    # Every cut between units is between tokens (no unit starts with spacing a space joins):
-    # no run needs its edges moved, and a span's tokens are its units' (checked in C).
-    tidy = not units.unclean or (units.unclean.isdisjoint(ia) and units.unclean.isdisjoint(ib))
+    tidy = _tidy(units, ia, ib)
 
     # Units i:j of a text as text (each chunk with the space after it, but the last), joined
     # in C; the words before each unit summed in C: a run's words are one subtraction.
