@@ -98,3 +98,18 @@ def test_short_changed_lines_are_cleaned_up_across_lines(
         ops = diff_words(a, b)
     assert rebuild(ops) == (a, b)
     assert as_tuples(_cleanup(ops, normalised=True)) == as_tuples(ops)
+
+
+@given(st.sampled_from(KINDS), st.text(max_size=20), st.none() | st.integers(0, 50))
+def test_an_op_made_by_its_slots_is_the_op_its_class_makes(kind: str, text: str,
+                                                            words: int | None) -> None:
+    import dataclasses
+
+    import pytest
+
+    from agenda.diff import _op
+
+    fast, slow = _op(kind, text, words), Op(kind, text, words)  # type: ignore[arg-type]
+    assert (fast, hash(fast), repr(fast), fast.words) == (slow, hash(slow), repr(slow), slow.words)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.text = "changed"  # type: ignore[misc]
