@@ -804,10 +804,18 @@ class _Units:
             # Each fresh unit's fields built column by column: comprehensions and maps over
             # the new units, and a token's word flag looked up (decided once per token).
             fresh = _fresh(ids, chunks, codes, known)
-            self.long.update(code for code, key in enumerate(fresh, known)
-                             if len(key[0] if isinstance(key, tuple) else key) > _LONG_CHUNK)
             texts = [key[0] if isinstance(key, tuple) else key + " " for key in fresh]
-            tokens = list(map(_patterns().token.findall, texts))
+            findall = _patterns().token.findall
+            long = [len(key[0] if isinstance(key, tuple) else key) > _LONG_CHUNK
+                    for key in fresh]
+            if any(long):
+                # A long chunk is not tokenised: a block that holds one takes the token path
+                # (which reads such texts in fewer, longer tokens) before its units are read.
+                self.long.update(compress(count(known), long))
+                tokens = [[] if far else findall(text) for text, far in zip(texts, long,
+                                                                             strict=True)]
+            else:
+                tokens = list(map(findall, texts))
             word = self.word.__getitem__
             flags = [list(map(word, found)) for found in tokens]
             self.tokens.extend(tokens)

@@ -113,3 +113,18 @@ def test_an_op_made_by_its_slots_is_the_op_its_class_makes(kind: str, text: str,
     assert (fast, hash(fast), repr(fast), fast.words) == (slow, hash(slow), repr(slow), slow.words)
     with pytest.raises(dataclasses.FrozenInstanceError):
         fast.text = "changed"  # type: ignore[misc]
+
+
+def test_a_long_chunk_is_noted_and_never_tokenised_by_the_unit_path() -> None:
+    from agenda.diff import _LONG_CHUNK, _Units
+
+    units = _Units()
+    long = "[a](" * (_LONG_CHUNK // 2)
+    codes = units.encode(["Sides", long, "agreed"])
+    assert units.long == {codes[1]}
+    assert units.tokens[codes[1]] == []  # a 1 MB chunk would cost a tokenizer pass for nothing
+    assert units.tokens[codes[0]] == ["Sides", " "]
+    # A block that holds it is diffed by the token path, exactly.
+    a, b = f"Sides {long} agreed" * 3, f"Sides {long} agreed." * 3
+    with mock.patch.object(engine, "_UNITS_FROM", 0):
+        assert rebuild(diff_words(a, b)) == (a, b)
