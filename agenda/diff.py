@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import accumulate, chain, compress, count, islice, takewhile
+from operator import not_
+from types import ModuleType
 from typing import Literal, NamedTuple, TypeVar, cast
 
 from agenda.frozen import frozen
@@ -24,6 +26,21 @@ class Op:
     # Words in text, counted by the engine from its tokens as it makes the op, so statistics
     # never tokenise a result again; None when not known (ops built by hand, equal lines).
     words: int | None = field(default=None, compare=False, repr=False)
+
+
+_new_op = Op.__new__
+# The slots' own descriptors (looked up in the class dict: mypy types the fields by instance).
+_set_kind, _set_text, _set_words = (vars(Op)[name].__set__ for name in ("op", "text", "words"))
+
+
+def _op(kind: OpKind, text: str, words: int | None) -> Op:
+    """Op(kind, text, words), its slots set directly: the frozen class's __init__ sets each
+    field through object.__setattr__, twice the time, and the engine makes an Op per edit."""
+    op = _new_op(Op)
+    _set_kind(op, kind)
+    _set_text(op, text)
+    _set_words(op, words)
+    return op
 
 
 @frozen
@@ -187,6 +204,13 @@ def lines(text: str) -> list[str]:
     """Split text into lines, each with its line end (\\n, \\r\\n or a lone \\r)."""
     if "\n" not in text and "\r" not in text:
         return [text] if text else []
+    if "\r" not in text:
+        # Only \n ends lines: str.split, in C, a tenth of the pattern's time.
+        found = [line + "\n" for line in text.split("\n")]
+        last = found.pop()
+        if len(last) > 1:
+            found.append(last[:-1])
+        return found
     return _LINE.findall(text)
 
 
@@ -201,6 +225,13 @@ def _count_words(text: str) -> int:
 
 def _words(op: Op) -> int:
     return _count_words(op.text) if op.words is None else op.words
+
+
+@cache
+def _distance() -> ModuleType:
+    """rapidfuzz.distance, imported on the first diff (commands that never diff skip it)."""
+    from rapidfuzz import distance
+    return distance
 
 
 def _common_prefix(x: Sequence[object], y: Sequence[object], limit: int, i: int = 0,
@@ -404,7 +435,7 @@ def _lcs(x: Sequence[int], y: Sequence[int]) -> list[Block] | None:
     from _few_edits (a long text edited at both ends, which no common prefix or suffix
     anchors).
     """
-    from rapidfuzz.distance import Indel
+    Indel = _distance().Indel
     if len(x) * len(y) > _MAX_CELLS:
         return _few_edits(x, y)
     # as_list() is much faster than Opcode objects; its stub types every field as str | int.
@@ -460,10 +491,15 @@ def _sentence_cuts(tokens: Sequence[str]) -> list[int]:
     return [m.end() for m in _SENTENCE_CUT.finditer(_kinds(tokens))]
 
 
-def _units(ids: Sequence[int], cuts: list[int], vocab: dict[tuple[int, ...], int]) -> list[int]:
+def _units(ids: Sequence[int], cuts: list[int],
+           vocab: defaultdict[tuple[int, ...], int]) -> list[int]:
+    """Ids of the units ids[0:c1], ids[c1:c2], ... (cuts strictly increasing, past 0), each
+    distinct tuple numbered by vocab; sliced, keyed and looked up in C."""
+    if not ids:
+        return []
     bounds = [0, *cuts, len(ids)] if not cuts or cuts[-1] != len(ids) else [0, *cuts]
-    return [vocab.setdefault(tuple(ids[a:b]), len(vocab))
-            for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+    keys = map(tuple, map(ids.__getitem__, map(slice, bounds, islice(bounds, 1, None))))
+    return list(map(vocab.__getitem__, keys))
 
 
 def _unit_starts(cuts: list[int], n: int) -> list[int]:
@@ -486,7 +522,7 @@ def _coarse_blocks(
         return _affix_blocks(x, y)
     cut = _line_cuts if level == 0 else _sentence_cuts
     cx, cy = cut(tx), cut(ty)
-    vocab: dict[tuple[int, ...], int] = {}
+    vocab: defaultdict[tuple[int, ...], int] = defaultdict(count().__next__)
     ux, uy = _units(x, cx, vocab), _units(y, cy, vocab)
     sx, sy = _unit_starts(cx, len(x)), _unit_starts(cy, len(y))
     unit_blocks = _align(ux, uy)
@@ -557,13 +593,13 @@ class _Block:
         self.wb = list(accumulate(self.fb, initial=0))
 
     def a(self, i: int, j: int) -> Op:
-        return Op("delete", "".join(self.ta[i:j]), self.wa[j] - self.wa[i])
+        return _op("delete", "".join(self.ta[i:j]), self.wa[j] - self.wa[i])
 
     def b(self, i: int, j: int) -> Op:
-        return Op("insert", "".join(self.tb[i:j]), self.wb[j] - self.wb[i])
+        return _op("insert", "".join(self.tb[i:j]), self.wb[j] - self.wb[i])
 
     def equal(self, i: int, j: int) -> Op:
-        return Op("equal", "".join(self.ta[i:j]), self.wa[j] - self.wa[i])
+        return _op("equal", "".join(self.ta[i:j]), self.wa[j] - self.wa[i])
 
 
 def _fresh(ids: dict[_K, int], keys: Sequence[_K], codes: list[int], known: int) -> list[_K]:
@@ -617,7 +653,7 @@ def _word_span(
     blk: _Block, i1: int, i2: int, j1: int, j2: int, level: int, weigh: bool = True
 ) -> list[Op]:
     """Word diff of tokens ta[i1:i2] against tb[j1:j2]; weigh=False: _early already did."""
-    from rapidfuzz.distance import LCSseq
+    LCSseq = _distance().LCSseq
     p, s = _affix(blk.ca[i1:i2], blk.cb[j1:j2])
     m1, m2, n1, n2 = i1 + p, i2 - s, j1 + p, j2 - s
     head = [blk.equal(i1, m1)] if p else []
@@ -674,7 +710,7 @@ def _sentences(blk: _Block, i1: int, i2: int, j1: int, j2: int) -> list[Op]:
     ta, tb = blk.ta[i1:i2], blk.tb[j1:j2]
     ca, cb = blk.ca[i1:i2], blk.cb[j1:j2]
     cuts_a, cuts_b = _sentence_cuts(ta), _sentence_cuts(tb)
-    vocab: dict[tuple[int, ...], int] = {}
+    vocab: defaultdict[tuple[int, ...], int] = defaultdict(count().__next__)
     ua, ub = _units(ca, cuts_a, vocab), _units(cb, cuts_b, vocab)
     sa, sb = _unit_starts(cuts_a, len(ca)), _unit_starts(cuts_b, len(cb))
     ops: list[Op] = []
@@ -695,7 +731,9 @@ def _early(a: str, b: str) -> tuple[bool, list[Op]]:
     words' LCS, the bound _word_span weighs, costs one regex pass instead of the tokenizer:
     texts that share little are settled paragraph by paragraph at a third of the cost.
     """
-    from rapidfuzz.distance import Indel, LCSseq  # here: commands that never diff start without it
+    # rapidfuzz is imported on first use: commands that never diff start without it.
+    distance = _distance()
+    Indel, LCSseq = distance.Indel, distance.LCSseq
     # A glance at the first characters sends texts that start alike (an edited paragraph)
     # straight to the tokenizer, where they are weighed all the same: only a block that
     # looks unrelated pays for this look first.
@@ -750,6 +788,9 @@ class _Units:
         self.tokens: list[list[str]] = []
         self.flags: list[list[bool]] = []
         self.ends: list[bool] = []  # the unit ends a sentence
+        self.word = _WordFlags()
+        self.unclean: set[int] = set()  # ids of units that are not clean
+        self.long: set[int] = set()  # ids of chunks longer than _LONG_CHUNK: no prose
 
     def encode(self, split: list[str]) -> list[int]:
         """The ids of the units of a text cut by str.split(" ")."""
@@ -760,24 +801,48 @@ class _Units:
         known = len(self.words)
         codes = list(map(ids.__getitem__, chunks))
         if len(ids) > known:
+            # Each fresh unit's fields built column by column: comprehensions and maps over
+            # the new units, and a token's word flag looked up (decided once per token).
+            fresh = _fresh(ids, chunks, codes, known)
+            texts = [key[0] if isinstance(key, tuple) else key + " " for key in fresh]
             findall = _patterns().token.findall
-            for key in _fresh(ids, chunks, codes, known):
-                unit = key[0] if isinstance(key, tuple) else key + " "
-                tokens = findall(unit)
-                flags = list(map(is_word, tokens))
-                self.tokens.append(tokens)
-                self.flags.append(flags)
-                self.words.append(sum(flags))
-                self.clean.append(not unit or unit[0] not in _RUN_ON)
-                self.ends.append(unit.rstrip()[-1:] in _SENTENCE_ENDS)
+            long = [len(key[0] if isinstance(key, tuple) else key) > _LONG_CHUNK
+                    for key in fresh]
+            if any(long):
+                # A long chunk is not tokenised: a block that holds one takes the token path
+                # (which reads such texts in fewer, longer tokens) before its units are read.
+                self.long.update(compress(count(known), long))
+                tokens = [[] if far else findall(text) for text, far in zip(texts, long,
+                                                                             strict=True)]
+            else:
+                tokens = list(map(findall, texts))
+            word = self.word.__getitem__
+            flags = [list(map(word, found)) for found in tokens]
+            self.tokens.extend(tokens)
+            self.flags.extend(flags)
+            self.words.extend(map(sum, flags))
+            clean = [not unit or unit[0] not in _RUN_ON for unit in texts]
+            self.clean.extend(clean)
+            if not all(clean):
+                self.unclean.update(compress(count(known), map(not_, clean)))
+            self.ends.extend([unit.rstrip()[-1:] in _SENTENCE_ENDS for unit in texts])
         return codes
 
 
+class _WordFlags(dict[str, bool]):
+    """is_word per token, decided on a token's first look-up."""
+
+    def __missing__(self, token: str) -> bool:
+        flag = self[token] = is_word(token)
+        return flag
+
+
 def _lone_change(
-    ta: list[str], tb: list[str], fa: list[bool], fb: list[bool], out: _Builder
-) -> bool:
-    """Put a small changed span's exact ops into out, if its tokens past the shared edges
-    share none (else False, and out is untouched). fa and fb say which tokens are words."""
+    ta: list[str], tb: list[str], fa: list[bool], fb: list[bool]
+) -> tuple[str, int, str, int, str, int, str, int] | None:
+    """A small changed span's exact ops as (shared start, its words, deleted, its words,
+    inserted, its words, shared end, its words), if its tokens past the shared edges share
+    none (else None). fa and fb say which tokens are words; any text may be empty."""
     width = min(len(ta), len(tb))
     p = 0
     while p < width and ta[p] == tb[p]:
@@ -785,69 +850,12 @@ def _lone_change(
     s = 0
     while s < width - p and ta[-1 - s] == tb[-1 - s]:
         s += 1
-    ma, mb = ta[p : len(ta) - s], tb[p : len(tb) - s]
-    if not set(ma).isdisjoint(mb):
-        return False
     ea, eb = len(ta) - s, len(tb) - s
-    if p:
-        out.equal("".join(ta[:p]), sum(fa[:p]))
-    if ma:
-        out.delete("".join(ma), sum(fa[p:ea]))
-    if mb:
-        out.insert("".join(mb), sum(fb[p:eb]))
-    if s:
-        out.equal("".join(ta[ea:]), sum(fa[ea:]))
-    return True
-
-
-class _Builder:
-    """Normalised ops built from pieces: each run of a kind joined once, when it ends."""
-
-    def __init__(self) -> None:
-        self.out: list[Op] = []
-        self.eq: list[str] = []
-        self.de: list[str] = []
-        self.ins: list[str] = []
-        self.eq_words = self.de_words = self.ins_words = 0
-
-    def _end_change(self) -> None:
-        if self.de:
-            self.out.append(Op("delete", "".join(self.de), self.de_words))
-            self.de, self.de_words = [], 0
-        if self.ins:
-            self.out.append(Op("insert", "".join(self.ins), self.ins_words))
-            self.ins, self.ins_words = [], 0
-
-    def _end_equal(self) -> None:
-        self.out.append(Op("equal", "".join(self.eq), self.eq_words))
-        self.eq, self.eq_words = [], 0
-
-    def equal(self, text: str, words: int) -> None:
-        if self.de or self.ins:
-            self._end_change()
-        self.eq.append(text)
-        self.eq_words += words
-
-    def delete(self, text: str, words: int) -> None:
-        if self.eq:
-            self._end_equal()
-        self.de.append(text)
-        self.de_words += words
-
-    def insert(self, text: str, words: int) -> None:
-        if self.eq:
-            self._end_equal()
-        self.ins.append(text)
-        self.ins_words += words
-
-    def add(self, op: Op) -> None:
-        getattr(self, op.op)(op.text, _words(op))
-
-    def ops(self) -> list[Op]:
-        if self.eq:
-            self._end_equal()
-        self._end_change()
-        return self.out
+    ma, mb = ta[p:ea], tb[p:eb]
+    if not set(ma).isdisjoint(mb):
+        return None
+    return ("".join(ta[:p]), sum(fa[:p]), "".join(ma), sum(fa[p:ea]), "".join(mb),
+            sum(fb[p:eb]), "".join(ta[ea:]), sum(fa[ea:]))
 
 
 # Changed spans of at most this many tokens a side try _lone_change first.
@@ -877,7 +885,7 @@ _SENTENCES_FROM = 250_000
 
 
 def _equal_runs(x: Sequence[int], y: Sequence[int]) -> list[Block]:
-    from rapidfuzz.distance import Indel
+    Indel = _distance().Indel
     # as_list() is much faster than Opcode objects; its stub types every field as str | int.
     opcodes = cast(list[tuple[str, int, int, int, int]], Indel.opcodes(x, y).as_list())
     return [(i1, j1, i2 - i1) for tag, i1, i2, j1, _ in opcodes if tag == "equal"]
@@ -889,9 +897,9 @@ def _unit_runs(ia: list[int], ib: list[int], ends: list[bool]) -> list[Block]:
     costs their sizes' product instead of the block's."""
     if len(ia) * len(ib) <= _SENTENCES_FROM:
         return _equal_runs(ia, ib)
-    cuts_a = [i + 1 for i in compress(range(len(ia)), map(ends.__getitem__, ia))]
-    cuts_b = [i + 1 for i in compress(range(len(ib)), map(ends.__getitem__, ib))]
-    vocab: dict[tuple[int, ...], int] = {}
+    cuts_a = list(compress(count(1), map(ends.__getitem__, ia)))
+    cuts_b = list(compress(count(1), map(ends.__getitem__, ib)))
+    vocab: defaultdict[tuple[int, ...], int] = defaultdict(count().__next__)
     sa, sb = _units(ia, cuts_a, vocab), _units(ib, cuts_b, vocab)
     starts_a, starts_b = _unit_starts(cuts_a, len(ia)), _unit_starts(cuts_b, len(ib))
     runs: list[Block] = []
@@ -903,6 +911,14 @@ def _unit_runs(ia: list[int], ib: list[int], ends: list[bool]) -> list[Block]:
             runs.extend((i + x1, j + y1, n)
                         for i, j, n in _equal_runs(ia[x1:x2], ib[y1:y2]))
     return runs
+
+
+def _tidy(units: _Units, ia: list[int], ib: list[int]) -> bool:
+    """Whether every cut between the units is between tokens (no unit starts with spacing
+    that a space joins), checked in C: then no run needs its edges moved, and a span's tokens
+    are its units' own."""
+    unclean = units.unclean
+    return not unclean or (unclean.isdisjoint(ia) and unclean.isdisjoint(ib))
 
 
 def _by_units(xa: str, xb: str, units: _Units, vocab: _Vocab) -> list[Op] | None:
@@ -918,38 +934,47 @@ def _by_units(xa: str, xb: str, units: _Units, vocab: _Vocab) -> list[Op] | None
             or 2 * spaces_b > len(xb)):
         return None
     ca, cb = xa.split(" "), xb.split(" ")
-    if max(map(len, ca)) > _LONG_CHUNK or max(map(len, cb)) > _LONG_CHUNK:
-        return None
     ia, ib = units.encode(ca), units.encode(cb)
-    uw, clean, tokens, flags = units.words, units.clean, units.tokens, units.flags
-    word = _word_test(vocab)
-    out = _Builder()
+    # Only a chunk seen for the first time is measured (encode notes the long ones).
+    if units.long and not (units.long.isdisjoint(ia) and units.long.isdisjoint(ib)):
+        return None
+    clean, tokens, flags, word = units.clean, units.tokens, units.flags, units.word
     na, nb = len(ia), len(ib)
+    tidy = _tidy(units, ia, ib)
 
-    # Units i:j of a text as text (each chunk with the space after it, but the last) and
-    # their words, joined and summed in C; no offsets or running sums over whole texts.
+    # Units i:j of a text as text (each chunk with the space after it, but the last), joined
+    # in C; the words before each unit summed in C: a run's words are one subtraction.
     def text_a(i: int, j: int) -> str:
         return " ".join(ca[i:j]) + " " if j < na else " ".join(ca[i:j])
 
     def text_b(i: int, j: int) -> str:
         return " ".join(cb[i:j]) + " " if j < nb else " ".join(cb[i:j])
 
+    uw = units.words
+    wa = list(accumulate(map(uw.__getitem__, ia), initial=0))
+    wb = list(accumulate(map(uw.__getitem__, ib), initial=0))
+    # The pieces in order, as (kind, text, words): 0 equal, 1 deleted, 2 inserted.
+    pieces: list[tuple[int, str, int]] = []
+    put = pieces.append
+
     def span_tokens(ids: list[int], i: int, j: int,
                     text: Callable[[int, int], str]) -> tuple[list[str], list[bool]]:
         """Units i:j's tokens and word flags: the units' own, when no cut inside the span
         joins two tokens; else the span's text tokenised."""
-        if all(map(clean.__getitem__, ids[i + 1 : j])):
+        if j - i == 1:
+            return tokens[ids[i]], flags[ids[i]]
+        if tidy or all(map(clean.__getitem__, ids[i + 1 : j])):
             return (list(chain.from_iterable(map(tokens.__getitem__, ids[i:j]))),
                     list(chain.from_iterable(map(flags.__getitem__, ids[i:j]))))
         found = tokenize(text(i, j))
-        return found, list(map(word, found))
+        return found, list(map(word.__getitem__, found))
 
     # Equal runs (start a, start b, length), each cut back so that its edges next to a change
     # are between tokens: the units given back to the change are equal on both sides.
     runs = _unit_runs(ia, ib, units.ends)
     ai = bi = 0
     for k, (i1, j1, n) in enumerate([*runs, (na, nb, 0)]):
-        if n:
+        if n and not tidy:
             # A unit after a change must start a token (the first unit of a text always does).
             while n and (i1 or j1) and (i1 > ai or j1 > bi) and not clean[ia[i1]]:
                 i1, j1, n = i1 + 1, j1 + 1, n - 1
@@ -965,38 +990,151 @@ def _by_units(xa: str, xb: str, units: _Units, vocab: _Vocab) -> list[Op] | None
                     end, n = end - 1, n - 1
         if i1 > ai or j1 > bi:
             if ai == i1:
-                out.insert(text_b(bi, j1), sum(map(uw.__getitem__, ib[bi:j1])))
+                put((2, text_b(bi, j1), wb[j1] - wb[bi]))
             elif bi == j1:
-                out.delete(text_a(ai, i1), sum(map(uw.__getitem__, ia[ai:i1])))
+                put((1, text_a(ai, i1), wa[i1] - wa[ai]))
             else:
                 ta, fa = span_tokens(ia, ai, i1, text_a)
                 tb, fb = span_tokens(ib, bi, j1, text_b)
-                if not (len(ta) <= _LONE_TOKENS and len(tb) <= _LONE_TOKENS
-                        and _lone_change(ta, tb, fa, fb, out)):
+                lone = (_lone_change(ta, tb, fa, fb)
+                        if len(ta) <= _LONE_TOKENS and len(tb) <= _LONE_TOKENS else None)
+                if lone is not None:
+                    head, head_w, gone, gone_w, new, new_w, tail, tail_w = lone
+                    if head:
+                        put((0, head, head_w))
+                    if gone:
+                        put((1, gone, gone_w))
+                    if new:
+                        put((2, new, new_w))
+                    if tail:
+                        put((0, tail, tail_w))
+                else:
                     blk = _Block(ta, tb, vocab)
-                    for op in _word_span(blk, 0, len(ta), 0, len(tb), 0):
-                        out.add(op)
+                    pieces.extend((_KIND_CODES[op.op], op.text, _words(op))
+                                  for op in _word_span(blk, 0, len(ta), 0, len(tb), 0))
         if n:
-            out.equal(text_a(i1, i1 + n), sum(map(uw.__getitem__, ia[i1 : i1 + n])))
+            put((0, text_a(i1, i1 + n), wa[i1 + n] - wa[i1]))
         ai, bi = i1 + n, j1 + n
-    ops = _cleanup(out.ops(), normalised=True)
-    words_a, words_b = sum(map(uw.__getitem__, ia)), sum(map(uw.__getitem__, ib))
-    if _unalike(words_a, words_b, sum(op.words or 0 for op in ops if op.op == "equal")):
+    ops = _settle(pieces)
+    if _unalike(wa[-1], wb[-1], sum(op.words or 0 for op in ops if op.op == "equal")):
         return None
     return ops
 
 
-def _word_test(vocab: _Vocab) -> Callable[[str], bool]:
-    """is_word, remembered per token in the vocabulary."""
-    ids, flags = vocab.ids, vocab.word
+_KIND_CODES = {"equal": 0, "delete": 1, "insert": 2}
 
-    def word(token: str) -> bool:
-        code = ids[token]
-        if code == len(flags):  # a new token (encode gives every other one its flag)
-            flags.append(is_word(token))
-        return flags[code]
 
-    return word
+def _settle(pieces: list[tuple[int, str, int]]) -> list[Op]:
+    """_cleanup(_normalise(ops)) of ops given as (kind, text, words) pieces (0 equal,
+    1 deleted, 2 inserted), without building an Op before the end.
+
+    Pieces are gathered into entries (an equality, or a change of deleted and inserted
+    text), the clean-up's stack runs over the entries' lengths, and each entry or merged
+    span becomes its ops once.
+    """
+    # Entry e: change[e]; text_a[e], words_a[e] (the equality, or what is deleted) and
+    # text_b[e], words_b[e] (what is inserted; unused for an equality).
+    change: list[bool] = []
+    text_a: list[str] = []
+    text_b: list[str] = []
+    words_a: list[int] = []
+    words_b: list[int] = []
+    eq: list[str] = []
+    de: list[str] = []
+    ins: list[str] = []
+    eq_w = de_w = ins_w = 0
+    for kind, text, words in pieces:
+        if not text:
+            continue
+        if kind == 0:
+            if de or ins:
+                change.append(True)
+                text_a.append("".join(de))
+                text_b.append("".join(ins))
+                words_a.append(de_w)
+                words_b.append(ins_w)
+                de, ins, de_w, ins_w = [], [], 0, 0
+            eq.append(text)
+            eq_w += words
+            continue
+        if eq:
+            change.append(False)
+            text_a.append("".join(eq))
+            text_b.append("")
+            words_a.append(eq_w)
+            words_b.append(0)
+            eq, eq_w = [], 0
+        if kind == 1:
+            de.append(text)
+            de_w += words
+        else:
+            ins.append(text)
+            ins_w += words
+    if eq:
+        change.append(False)
+        text_a.append("".join(eq))
+        text_b.append("")
+        words_a.append(eq_w)
+        words_b.append(0)
+    if de or ins:
+        change.append(True)
+        text_a.append("".join(de))
+        text_b.append("".join(ins))
+        words_a.append(de_w)
+        words_b.append(ins_w)
+    # The clean-up's stack, as in _cleanup: (is_change, first entry, end entry, deleted
+    # length, inserted length).
+    word_search = _patterns().word_start.search
+    break_search = _PARAGRAPH_BREAK.search
+    has_word: dict[int, bool] = {}
+    has_break: dict[int, bool] = {}
+    stack: list[tuple[bool, int, int, int, int]] = []
+    push = stack.append
+    for e, is_change in enumerate(change):
+        if not is_change:
+            size = len(text_a[e])
+            push((False, e, e + 1, size, size))
+            continue
+        push((True, e, e + 1, len(text_a[e]), len(text_b[e])))
+        while len(stack) >= 3 and stack[-3][0] and not stack[-2][0]:
+            first, eq_entry, last = stack[-3], stack[-2], stack[-1]
+            size, k = eq_entry[3], eq_entry[1]
+            # An equality is weighed again each time the change beside it grows: each search
+            # runs once per equality.
+            if not (size <= max(first[3], first[4]) and size <= max(last[3], last[4])):
+                if k not in has_word:
+                    has_word[k] = word_search(text_a[k]) is not None
+                if has_word[k]:
+                    break
+            if k not in has_break:
+                has_break[k] = break_search(text_a[k]) is not None
+            if has_break[k]:
+                break
+            del stack[-3:]
+            push((True, first[1], last[2], first[3] + size + last[3],
+                  first[4] + size + last[4]))
+    out: list[Op] = []
+    append = out.append
+    for is_change, start, end, _, _ in stack:
+        if not is_change:
+            append(_op("equal", text_a[start], words_a[start]))
+        elif end - start == 1:
+            if text_a[start]:
+                append(_op("delete", text_a[start], words_a[start]))
+            if text_b[start]:
+                append(_op("insert", text_b[start], words_b[start]))
+        else:
+            # A merged span: the equalities inside it go to both sides.
+            span = range(start, end)
+            gone = "".join(text_a[start:end])
+            new = "".join([text_b[e] if change[e] else text_a[e] for e in span])
+            gone_w = sum(words_a[start:end])
+            new_w = sum([words_b[e] if change[e] else words_a[e] for e in span])
+            if gone:
+                append(_op("delete", gone, gone_w))
+            if new:
+                append(_op("insert", new, new_w))
+    return out
 
 
 def _token_block(xa: str, xb: str, weighed: bool, vocab: _Vocab) -> list[Op]:
@@ -1075,9 +1213,15 @@ def diff_words(a: str, b: str) -> list[Op]:
     la, lb = lines(a), lines(b)
     vocab, units = _Vocab(), _Units()
     ops: list[Op] = []
+    # Whether every block's ops are a fixed point of the clean-up, and where the equal lines
+    # between blocks are: if each of those holds a paragraph break, no merge can reach across
+    # it, and the whole is a fixed point too (no last clean-up).
+    fixed = True
+    junctions: list[int] = []
     for equal, a1, a2, b1, b2 in _pieces(la, lb):
         if equal:
             _push(ops, Op("equal", "".join(la[a1:a2])))
+            junctions.append(len(ops) - 1)
             continue
         xa, xb = "".join(la[a1:a2]), "".join(lb[b1:b2])
         weighed, early = _early(xa, xb)
@@ -1100,13 +1244,15 @@ def diff_words(a: str, b: str) -> list[Op]:
                 if len(ma) == len(a) and len(mb) == len(b):
                     return by_units  # one block, cleaned up already (a fixed point)
                 _push(ops, Op("equal", xa[:head]))
-                for op in by_units:
-                    _push(ops, op)
+                # by_units is normalised: once its first op is in, the rest follow as they are.
+                _push(ops, by_units[0])
+                ops.extend(by_units[1:])
                 _push(ops, Op("equal", xa[len(xa) - tail :]))
                 continue
         if len(xa) + len(xb) > _TRIM_FROM:
             anchored = _anchored(xa, xb)
             if anchored is not None:
+                fixed = False
                 # A long block edited in a few places, with no shared edges to cut (a text
                 # edited at both ends): what lies between its edits is equal, and only the
                 # few hundred characters around each edit are tokenised.
@@ -1114,8 +1260,12 @@ def diff_words(a: str, b: str) -> list[Op]:
                     for op in [Op("equal", pa)] if equal else _token_block(pa, pb, False, vocab):
                         _push(ops, op)
                 continue
+        fixed = False
         for op in _token_block(xa, xb, weighed, vocab):
             _push(ops, op)
+    if fixed and all(ops[k].op == "equal" and _PARAGRAPH_BREAK.search(ops[k].text)
+                     for k in junctions if 0 < k < len(ops) - 1):
+        return ops
     return _cleanup(ops, normalised=True)
 
 
@@ -1147,7 +1297,7 @@ def _joined(kind: OpKind, parts: list[Op]) -> Op:
         return parts[0]
     counts = [p.words for p in parts]
     words = None if None in counts else sum(counts)  # type: ignore[arg-type]
-    return Op(kind, "".join(p.text for p in parts), words)
+    return _op(kind, "".join(p.text for p in parts), words)
 
 
 def _normalise(ops: Iterable[Op]) -> list[Op]:

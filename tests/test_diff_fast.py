@@ -1,0 +1,130 @@
+"""The diff engine's fast paths give what the paths they stand in for give."""
+
+from __future__ import annotations
+
+import re
+from unittest import mock
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agenda import diff as engine
+from agenda.diff import Op, _cleanup, _count_words, _normalise, _settle, _units, diff_words, lines
+from tests.test_diff import edited_pairs, rebuild, well_formed
+
+KINDS = ("equal", "delete", "insert")
+# Texts that weigh differently in the clean-up: words, wordless bits, a paragraph break.
+piece_texts = st.sampled_from(["a", "Sides agreed", " ", ", ", ".", "\n\n", " \n \n", "",
+                               "long equal words here", "x"])
+
+
+def as_tuples(ops: list[Op]) -> list[tuple[str, str, int | None]]:
+    return [(op.op, op.text, op.words) for op in ops]
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(st.integers(0, 2), piece_texts), max_size=40))
+def test_settle_is_the_cleanup_of_the_normalised_pieces(raw: list[tuple[int, str]]) -> None:
+    pieces = [(kind, text, _count_words(text)) for kind, text in raw]
+    ops = [Op(KINDS[kind], text, words) for kind, text, words in pieces]  # type: ignore[arg-type]
+    assert as_tuples(_settle(pieces)) == as_tuples(_cleanup(_normalise(ops)))
+
+
+def units_by_setdefault(ids: list[int], cuts: list[int], vocab: dict[tuple[int, ...], int]
+                        ) -> list[int]:
+    """The former _units: a Python loop over the slices."""
+    bounds = [0, *cuts, len(ids)] if not cuts or cuts[-1] != len(ids) else [0, *cuts]
+    return [vocab.setdefault(tuple(ids[a:b]), len(vocab))
+            for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+
+
+@given(st.lists(st.lists(st.integers(0, 3), max_size=30), min_size=1, max_size=3),
+       st.data())
+def test_units_numbered_in_c_as_by_the_loop(texts: list[list[int]], data: st.DataObject) -> None:
+    from collections import defaultdict
+    from itertools import count
+
+    fast: defaultdict[tuple[int, ...], int] = defaultdict(count().__next__)
+    slow: dict[tuple[int, ...], int] = {}
+    for ids in texts:
+        cuts = sorted(data.draw(st.sets(st.integers(1, max(1, len(ids))))) if ids else [])
+        assert _units(ids, cuts, fast) == units_by_setdefault(ids, cuts, slow)
+
+
+@given(st.text(alphabet="ab \n\r", max_size=40))
+def test_lines_split_in_c_match_the_pattern(text: str) -> None:
+    assert lines(text) == re.findall(r"[^\r\n]*+(?:\r\n|\r|\n)|[^\r\n]++", text)
+
+
+@settings(deadline=None, max_examples=100)
+@given(edited_pairs())
+def test_a_tidy_block_skips_moving_run_edges_with_the_same_diff(pair: tuple[str, str]) -> None:
+    a, b = pair
+    with mock.patch.object(engine, "_UNITS_FROM", 0):
+        fast = diff_words(a, b)
+        with mock.patch.object(engine, "_tidy", lambda *_: False):
+            slow = diff_words(a, b)
+    assert as_tuples(fast) == as_tuples(slow)
+    assert rebuild(fast) == (a, b)
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.lists(edited_pairs(), min_size=2, max_size=4), st.sampled_from(["\n\n", "\n", " \n \n"]))
+def test_paragraphs_walled_apart_need_no_last_clean_up(pairs: list[tuple[str, str]],
+                                                        joint: str) -> None:
+    a = joint.join(p[0] for p in pairs)
+    b = joint.join(p[1] for p in pairs)
+    with mock.patch.object(engine, "_UNITS_FROM", 0):
+        ops = diff_words(a, b)
+    assert rebuild(ops) == (a, b)
+    assert well_formed(ops)
+    # The last clean-up is skipped only where it would change nothing.
+    assert as_tuples(_cleanup(ops, normalised=True)) == as_tuples(ops)
+
+
+short_lines = st.lists(st.sampled_from(["Sides agreed", "trade", ",", " ", ".", "x y", "\t"]),
+                       min_size=1, max_size=4).map("".join)
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.lists(st.tuples(short_lines, short_lines, st.booleans()), min_size=2, max_size=8),
+       st.sampled_from(["\n", "\n\n", "\n \n"]))
+def test_short_changed_lines_are_cleaned_up_across_lines(
+        rows: list[tuple[str, str, bool]], joint: str) -> None:
+    # Lines kept alike (the flag) between changed ones: small, wordless or walled equalities.
+    a = joint.join(x for x, _, _ in rows)
+    b = joint.join(x if same else y for x, y, same in rows)
+    with mock.patch.object(engine, "_UNITS_FROM", 0):
+        ops = diff_words(a, b)
+    assert rebuild(ops) == (a, b)
+    assert as_tuples(_cleanup(ops, normalised=True)) == as_tuples(ops)
+
+
+@given(st.sampled_from(KINDS), st.text(max_size=20), st.none() | st.integers(0, 50))
+def test_an_op_made_by_its_slots_is_the_op_its_class_makes(kind: str, text: str,
+                                                            words: int | None) -> None:
+    import dataclasses
+
+    import pytest
+
+    from agenda.diff import _op
+
+    fast, slow = _op(kind, text, words), Op(kind, text, words)  # type: ignore[arg-type]
+    assert (fast, hash(fast), repr(fast), fast.words) == (slow, hash(slow), repr(slow), slow.words)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.text = "changed"  # type: ignore[misc]
+
+
+def test_a_long_chunk_is_noted_and_never_tokenised_by_the_unit_path() -> None:
+    from agenda.diff import _LONG_CHUNK, _Units
+
+    units = _Units()
+    long = "[a](" * (_LONG_CHUNK // 2)
+    codes = units.encode(["Sides", long, "agreed"])
+    assert units.long == {codes[1]}
+    assert units.tokens[codes[1]] == []  # a 1 MB chunk would cost a tokenizer pass for nothing
+    assert units.tokens[codes[0]] == ["Sides", " "]
+    # A block that holds it is diffed by the token path, exactly.
+    a, b = f"Sides {long} agreed" * 3, f"Sides {long} agreed." * 3
+    with mock.patch.object(engine, "_UNITS_FROM", 0):
+        assert rebuild(diff_words(a, b)) == (a, b)
