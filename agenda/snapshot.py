@@ -74,17 +74,39 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from agenda import records
 from agenda.frozen import frozen
-from agenda.journal import digest
-from agenda.model import Code, Decision, Item, Revision, Visibility, from_iso
+from agenda.journal import appended, digest
+from agenda.model import (
+    Acceptance,
+    Code,
+    Decision,
+    Item,
+    Note,
+    Revision,
+    Section,
+    Status,
+    Visibility,
+    from_iso,
+)
 from agenda.paths import cache_dir
-from agenda.state import SummitState, bulk, find_revision
-from agenda.store import StoreError, read_file, replacing
+from agenda.state import (
+    FOLDED,
+    ONE_ITEM,
+    Fold,
+    ItemFold,
+    ItemView,
+    RecordSet,
+    SummitState,
+    bulk,
+    find_revision,
+)
+from agenda.store import StoreError, _stamp, read_file, replacing
 
 if TYPE_CHECKING:
     from agenda.workspace import Workspace
 
-VERSION = 2  # 2: names the code that made it
+VERSION = 3  # 2: names the code that made it; 3: readings carry the fold's checkpoint
 KEY_BYTES = 32
 FIELDS = ("number", "title", "section", "status", "owner", "tags", "brackets", "revisions",
           "uuid")
@@ -94,14 +116,14 @@ def listing(state: SummitState) -> dict[str, Any]:
     """What `summit items` shows of a state, as plain data (straight from the fold's views:
     `state.bracket_count(i)` and `len(state.history(i))`, 20,000 times at every full read)."""
     views = state.views
-    rows = []
-    for i in state.items:
-        view = views.get(i.uuid)
-        tabled = view.tabled if view else ()
-        rows.append([i.number, i.title, i.section, i.status.value, i.owner, list(i.tags),
-                     tabled[-1].brackets if tabled else 0, len(view.history) if view else 0,
-                     i.uuid])
+    rows = [_listed(i, views.get(i.uuid)) for i in state.items]
     return {"items": rows, "empty": [s.title for s in state.summit.sections if not s.items]}
+
+
+def _listed(i: Item, view: ItemView | None) -> list[Any]:
+    tabled = view.tabled if view else ()
+    return [i.number, i.title, i.section, i.status.value, i.owner, list(i.tags),
+            tabled[-1].brackets if tabled else 0, len(view.history) if view else 0, i.uuid]
 
 
 @frozen
@@ -143,34 +165,57 @@ class ItemReading:
 
 
 def items(ws: Workspace, slug: str, viewer: str | None) -> dict[str, Any]:
-    """The listing of `summit items`: the kept one while it holds, else from a full read
-    (then kept)."""
-    shown = load(ws.summit_path(slug), slug, viewer)
+    """The listing of `summit items`: the kept one while it holds, else the kept one
+    extended by the journal's tail, else from a full read (then kept)."""
+    path = ws.summit_path(slug)
+    read = _journal_bytes(path)
+    shown = load(path, slug, viewer, digest(read[1]) if read else None)
+    if shown is None and read is not None:
+        extended = _extend(path, slug, viewer, read[1])
+        shown = extended.listing if extended is not None else None
     if shown is None:
-        shown = listing(_full_read(ws, slug, viewer))
+        shown = listing(_full_read(ws, slug, viewer, read))
     return shown
 
 
 def item(ws: Workspace, slug: str, viewer: str | None, ref: str) -> ItemReading:
     """One item as `summit show` and `history` print it: from the kept readings while they
-    hold, else from a full read (then kept). An unknown item is refused by the full read."""
-    found = load_item(ws.summit_path(slug), slug, viewer, ref)
+    hold, else from them extended by the journal's tail, else from a full read (then
+    kept). An unknown item is refused by the full read."""
+    path = ws.summit_path(slug)
+    read = _journal_bytes(path)
+    found = load_item(path, slug, viewer, ref, digest(read[1]) if read else None)
+    if found is None and read is not None:
+        extended = _extend(path, slug, viewer, read[1])
+        found = extended.reading(ref) if extended is not None else None
     if found is None:
-        state = _full_read(ws, slug, viewer)
+        state = _full_read(ws, slug, viewer, read)
         found = ItemReading.of(state, state.item(ref))
     return found
 
 
-def _full_read(ws: Workspace, slug: str, viewer: str | None) -> SummitState:
-    """The state from a whole read of the journal, its listing and readings kept."""
-    state = ws.state(slug, viewer, identify=True)
+def _journal_bytes(journal: Path) -> tuple[tuple[int, int, int] | None, bytes] | None:
+    """The journal's bytes, and the stamp they were read under (`Journal.offer`)."""
+    try:
+        stamp = _stamp(journal)
+        return stamp, read_file(journal)  # as the journal reads it: a refusal is the full read's
+    except (OSError, StoreError):
+        return None
+
+
+def _full_read(ws: Workspace, slug: str, viewer: str | None,
+               read: tuple[tuple[int, int, int] | None, bytes] | None = None) -> SummitState:
+    """The state from a whole read of the journal (of `read`, the bytes just read, if the
+    file is still as they were read), its listing and readings kept."""
+    state = ws.state(slug, viewer, identify=True, offered=read)
     identity = ws.read_identity(slug)
-    key = _key(create=True) if identity is not None else None
-    if identity is not None and key is not None:
+    folded = ws.read_fold(slug, state.viewer)
+    key = _key(create=True) if identity is not None and folded is not None else None
+    if identity is not None and folded is not None and key is not None:
         path = ws.summit_path(slug)
         with bulk():  # 20,000 rows of small objects: no collector walking the state's
             keep(path, key, identity, slug, viewer, listing(state))
-            keep_readings(path, key, identity, slug, viewer, state)
+            keep_readings(path, key, identity, slug, viewer, state, *folded)
     return state
 
 
@@ -269,18 +314,27 @@ def _vouched(place: Path) -> bytes | None:
     return payload
 
 
-def _current(kept: Any, journal: Path, slug: str, viewer: str | None, kind: str) -> bool:
-    """Whether a vouched header is of this kind, summit, viewer and code, and names the
-    journal's bytes as they are now (hashed last: the cheap refusals first)."""
+def _ours(kept: Any, slug: str, viewer: str | None, kind: str) -> bool:
+    """Whether a vouched header is of this kind, summit, viewer and code."""
     return (isinstance(kept, dict) and kept.get("v") == VERSION and kept.get("kind") == kind
             and kept.get("code") == _code() and kept.get("slug") == slug
             and kept.get("viewer") == viewer
-            and isinstance(kept.get("size"), int) and isinstance(kept.get("sha256"), str)
-            and [kept["size"], kept["sha256"]] == list(_identity(journal) or ()))
+            and isinstance(kept.get("size"), int) and isinstance(kept.get("sha256"), str))
 
 
-def load(journal: Path, slug: str, viewer: str | None) -> dict[str, Any] | None:
-    """The kept listing if this user's key vouches for it and the file is unchanged."""
+def _current(kept: Any, journal: Path, slug: str, viewer: str | None, kind: str,
+             identity: tuple[int, str] | None = None) -> bool:
+    """Whether a vouched header is of this kind, summit, viewer and code, and names the
+    journal's bytes as they are now (`identity`, else hashed now, last: the cheap refusals
+    first)."""
+    return _ours(kept, slug, viewer, kind) and [kept["size"], kept["sha256"]] == list(
+        identity or _identity(journal) or ())
+
+
+def load(journal: Path, slug: str, viewer: str | None,
+         identity: tuple[int, str] | None = None) -> dict[str, Any] | None:
+    """The kept listing if this user's key vouches for it and the file is unchanged (as
+    `identity` names it, when the caller has just read it)."""
     payload = _vouched(_place(journal, slug, viewer))
     if payload is None:
         return None
@@ -288,7 +342,8 @@ def load(journal: Path, slug: str, viewer: str | None) -> dict[str, Any] | None:
         kept = orjson.loads(payload)
     except orjson.JSONDecodeError:
         return None
-    if not _well_formed(kept) or not _current(kept, journal, slug, viewer, "listing"):
+    if not _well_formed(kept) or not _current(kept, journal, slug, viewer, "listing",
+                                              identity):
         return None
     return {"items": kept["items"], "empty": kept["empty"]}
 
@@ -351,10 +406,10 @@ _DECISION_FIELDS = attrgetter("uuid", "item", "delegation", "action", "revision"
 _ITEM_FIELDS = attrgetter("number", "title", "section", "status", "owner", "uuid")
 
 
-def _plain(state: SummitState, item: Item) -> list[Any]:
+def _plain(item: Item, view: ItemView | None, fold: ItemFold | None) -> list[Any]:
     """`ItemReading.of(state, item)` as plain data, built straight from the fold's view, no
-    objects in between. Enums and datetimes are left to orjson (values, RFC 3339 times)."""
-    view = state.views.get(item.uuid)
+    objects in between, then what else the item's fold holds (`_held`), for extending it.
+    Enums and datetimes are left to orjson (values, RFC 3339 times)."""
     if view is None:
         history: tuple[Revision, ...] = ()
         accepted: Mapping[str, frozenset[str]] = {}
@@ -366,7 +421,21 @@ def _plain(state: SummitState, item: Item) -> list[Any]:
     return [*_ITEM_FIELDS(item), brackets,
             [_REVISION_FIELDS(r) for r in history],
             [[uuid, sorted(codes)] for uuid, codes in accepted.items()],  # tabled texts
-            [_DECISION_FIELDS(d) for d in decisions]]
+            [_DECISION_FIELDS(d) for d in decisions],
+            _held(fold) if fold is not None else None]
+
+
+def _held(fold: ItemFold) -> list[Any]:
+    """The rest of an item's fold (its history, stands and decisions are the reading's)."""
+    return [fold.add_id, list(fold.tags), fold.section, list(fold.key), fold.created,
+            [_ACCEPTANCE_FIELDS(a) for a in fold.acceptances],
+            [_NOTE_FIELDS(n) for n in fold.notes],
+            fold.positions, fold.rounds, fold.drafts, fold.override, fold.soft,
+            fold.confirmed, fold.final_on]
+
+
+_ACCEPTANCE_FIELDS = attrgetter("uuid", "item", "revision", "delegation", "created")
+_NOTE_FIELDS = attrgetter("uuid", "item", "delegation", "text", "created")
 
 
 def _typed(row: Any, types: tuple[type, ...]) -> bool:
@@ -379,11 +448,14 @@ _LISTED = (str, str, str, str, str, list, int, int, str)  # a row of `listing`, 
 _ITEM = (str, str, str, str, str, str, int, list, list, list)
 _REVISION = (str, str, int, str, list, str, str, str, str, str, str, str, str, bool)
 _DECISION = (str, str, str, str, str, str, str)
+_HELD = (str, list, str, list, str, list, list, dict, list, int)
+_ACCEPTANCE = (str, str, str, str, str)
+_NOTE = (str, str, str, str, str)
 
 
 def _from_plain(row: Any) -> ItemReading | None:
     """An item's kept line read back, checked as input: a wrong shape reads as nothing."""
-    if not _typed(row, _ITEM):
+    if not (isinstance(row, list) and len(row) == len(_ITEM) + 1 and _typed(row[:-1], _ITEM)):
         return None
     history, accepted, decisions = row[7], row[8], row[9]
     if not (all(_typed(r, _REVISION) and all(isinstance(p, str) for p in r[4])
@@ -406,58 +478,303 @@ def _from_plain(row: Any) -> ItemReading | None:
                        {a[0]: tuple(a[1]) for a in accepted}, acts)
 
 
+def _strings(value: Any) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+
+
+def _status(value: Any) -> Status | None:
+    return None if value is None else Status(value)  # ValueError for anything else
+
+
+def _item_fold(row: Any) -> ItemFold | None:
+    """An item's fold as a full read left it, from its kept line, checked as input."""
+    reading = _from_plain(row)
+    held = row[-1] if reading is not None else None
+    if not (reading is not None and isinstance(held, list) and len(held) == len(_HELD) + 4
+            and _typed(held[:len(_HELD)], _HELD)
+            and all(isinstance(t, str) for t in held[1])
+            and all(isinstance(k, int) and not isinstance(k, bool) for k in held[3])
+            and all(_typed(a, _ACCEPTANCE) for a in held[5])
+            and all(_typed(n, _NOTE) for n in held[6])
+            and _strings(held[7]) and all(_strings(r) for r in held[8])
+            and _strings(held[12]) and (held[13] is None or isinstance(held[13], str))):
+        return None
+    try:
+        override, soft = _status(held[10]), _status(held[11])
+        acceptances = [Acceptance(a[0], a[1], a[2], a[3], from_iso(a[4])) for a in held[5]]
+        notes = [Note(n[0], n[1], n[2], n[3], from_iso(n[4])) for n in held[6]]
+    except (ValueError, TypeError):
+        return None
+    history = list(reading.history)
+    fold: ItemFold = ItemFold.__new__(ItemFold)
+    fold.__dict__.update({
+        "uuid": reading.uuid, "add_id": held[0], "owner": reading.owner,
+        "title": reading.title, "tags": tuple(held[1]), "section": held[2],
+        "key": tuple(held[3]), "created": held[4], "history": history,
+        "tabled": [r for r in history if r.tabled],
+        "by_uuid": {r.uuid: r for r in history}, "acceptances": acceptances,
+        "decisions": list(reading.decisions), "notes": notes, "positions": dict(held[7]),
+        "accepted_by": {uuid: set(codes) for uuid, codes in reading.accepted.items()},
+        "rounds": [dict(r) for r in held[8]], "drafts": held[9], "override": override,
+        "soft": soft, "confirmed": dict(held[12]), "final_on": held[13], "_summit": None,
+        "_status": None, "_view": None, "_item": None})
+    return fold
+
+
 CHUNK = 64  # items a line: one orjson call each to write, ~50 KB to parse for one item
 
 
 def keep_readings(journal: Path, key: bytes, identity: tuple[int, str], slug: str,
-                  viewer: str | None, state: SummitState) -> None:
+                  viewer: str | None, state: SummitState, fold: Fold,
+                  every: RecordSet) -> None:
     """Save every item's reading, made by a full read of the bytes `identity` names: lines of
-    `CHUNK` items, found through an index of numbers and uuids; best effort."""
+    `CHUNK` items, found through an index of numbers and uuids, with the fold's checkpoint
+    (`_checkpoint`); best effort."""
     at: dict[str, int] = {}
     rows = []
+    views, folds = state.views, fold.items
     for n, shown in enumerate(state.items):
-        rows.append(_plain(state, shown))
+        rows.append(_plain(shown, views.get(shown.uuid), folds.get(shown.uuid)))
         at.setdefault(shown.number, n)  # the first item named wins, as in find_item
         at.setdefault(shown.uuid, n)
     lines = [orjson.dumps(rows[start:start + CHUNK]) for start in range(0, len(rows), CHUNK)]
+    labels = fold.labels
+    _write_readings(journal, key, identity, slug, viewer, at, lines,
+                    _checkpoint(fold, every, {k: v for k, v in labels.items() if k not in every}))
+
+
+def _checkpoint(fold: Fold, every: RecordSet, orphans: Mapping[str, Any]) -> dict[str, Any]:
+    """What a fold needs, beside its items' lines, to go on from where it stopped: the key
+    of the last record folded, the genesis and the summit's fields, the records later ones
+    may depend on (`RecordSet.frontier`), and the labels remembered for records not read
+    yet (a record appended later is folded with them, as a full read would)."""
+    genesis = fold._summit_record
+    heads, anchors = every.frontier()
+    return {"viewer": fold.viewer, "last": fold.last, "fields": fold.fields,
+            "genesis": records.encode(genesis) if genesis is not None else None,
+            "heads": [records.encode(r) for r in heads],
+            "anchors": {rid: records.encode(r) for rid, r in anchors.items()},
+            "orphans": orphans}
+
+
+def _write_readings(journal: Path, key: bytes, identity: tuple[int, str], slug: str,
+                    viewer: str | None, at: Mapping[str, int], lines: list[bytes],
+                    checkpoint: dict[str, Any]) -> None:
     spans, offset = [], 0
     for line in lines:
         spans.append((offset, offset + len(line)))
         offset += len(line) + 1
     head = orjson.dumps({**_head(identity, slug, viewer, "readings"), "at": at,
-                         "lines": spans})
+                         "lines": spans, "fold": checkpoint})
     _write(_place(journal, slug, viewer, "readings"), key, b"\n".join([head, *lines]))
 
 
-def load_item(journal: Path, slug: str, viewer: str | None, ref: str) -> ItemReading | None:
-    """An item's kept reading if this user's key vouches for it and the file is unchanged;
-    None for an item it does not name (the full read gives the refusal)."""
-    payload = _vouched(_place(journal, slug, viewer, "readings"))
-    if payload is None:
-        return None
-    end = payload.find(b"\n")
-    try:
-        kept = orjson.loads(payload[:end] if end >= 0 else payload)
-    except orjson.JSONDecodeError:
-        return None
-    if not (_current(kept, journal, slug, viewer, "readings")
-            and isinstance(kept.get("at"), dict) and isinstance(kept.get("lines"), list)):
-        return None
-    n = kept["at"].get(ref.strip())
-    if not (_typed([n], (int,)) and 0 <= n < len(kept["lines"]) * CHUNK):
-        return None
-    span, base = kept["lines"][n // CHUNK], end + 1
-    if not (_typed(span, (int, int)) and end >= 0
-            and 0 <= span[0] <= span[1] <= len(payload) - base):
-        return None
-    try:
-        chunk = orjson.loads(payload[base + span[0]:base + span[1]])
-    except orjson.JSONDecodeError:
-        return None
-    if not (isinstance(chunk, list) and n % CHUNK < len(chunk)):
-        return None
-    row = chunk[n % CHUNK]
+class _Readings:
+    """A vouched readings file: its head, and its lines parsed one at a time."""
+
+    def __init__(self, head: dict[str, Any], payload: bytes, base: int) -> None:
+        self.head, self.payload, self.base = head, payload, base
+        self.at: dict[str, Any] = head["at"]
+        self.spans: list[Any] = head["lines"]
+
+    @classmethod
+    def open(cls, journal: Path, slug: str, viewer: str | None) -> _Readings | None:
+        payload = _vouched(_place(journal, slug, viewer, "readings"))
+        if payload is None:
+            return None
+        end = payload.find(b"\n")
+        try:
+            head = orjson.loads(payload[:end] if end >= 0 else payload)
+        except orjson.JSONDecodeError:
+            return None
+        if not (_ours(head, slug, viewer, "readings") and end >= 0
+                and isinstance(head.get("at"), dict) and isinstance(head.get("lines"), list)):
+            return None
+        return cls(head, payload, end + 1)
+
+    def index(self, ref: str) -> int | None:
+        n = self.at.get(ref.strip())
+        if not isinstance(n, int) or isinstance(n, bool):
+            return None
+        return n if 0 <= n < len(self.spans) * CHUNK else None
+
+    def line(self, number: int) -> bytes | None:
+        span: Any = self.spans[number] if 0 <= number < len(self.spans) else None
+        if not (_typed(span, (int, int))
+                and 0 <= span[0] <= span[1] <= len(self.payload) - self.base):
+            return None
+        return self.payload[self.base + span[0]:self.base + span[1]]
+
+    def chunk(self, number: int) -> list[Any] | None:
+        line = self.line(number)
+        try:
+            rows = orjson.loads(line) if line is not None else None
+        except orjson.JSONDecodeError:
+            return None
+        return rows if isinstance(rows, list) else None
+
+    def row(self, n: int) -> Any:
+        rows = self.chunk(n // CHUNK)
+        return rows[n % CHUNK] if rows is not None and n % CHUNK < len(rows) else None
+
+
+def _reading(row: Any, ref: str) -> ItemReading | None:
     found = _from_plain(row)
     if found is None or ref.strip() not in (found.number, found.uuid):
         return None
     return found
+
+
+def load_item(journal: Path, slug: str, viewer: str | None, ref: str,
+              identity: tuple[int, str] | None = None) -> ItemReading | None:
+    """An item's kept reading if this user's key vouches for it and the file is unchanged
+    (as `identity` names it, when the caller has just read it); None for an item it does
+    not name (the full read gives the refusal)."""
+    kept = _Readings.open(journal, slug, viewer)
+    if kept is None or not _current(kept.head, journal, slug, viewer, "readings", identity):
+        return None
+    n = kept.index(ref)
+    return _reading(kept.row(n), ref) if n is not None else None
+
+
+# Extending kept data by the journal's tail ---------------------------------------------------
+
+_CAUGHT = (records.RecordError, KeyError, TypeError, ValueError, AttributeError, IndexError)
+
+
+@frozen
+class _Extended:
+    """Kept data brought up to the journal as it is now: the listing, and the readings."""
+
+    listing: dict[str, Any]
+    readings: _Readings
+    changed: Mapping[int, list[Any]]  # item index -> its new line
+
+    def reading(self, ref: str) -> ItemReading | None:
+        n = self.readings.index(ref)
+        if n is None:
+            return None
+        # A new line holds enums and datetimes as orjson writes them: read back as kept.
+        row = orjson.loads(orjson.dumps(self.changed[n])) if n in self.changed else \
+            self.readings.row(n)
+        return _reading(row, ref)
+
+
+def _extend(journal: Path, slug: str, viewer: str | None, raw: bytes) -> _Extended | None:
+    """The kept listing and readings of the journal's first L bytes, extended by the commits
+    after them, when `raw` (the journal now) starts with exactly those bytes and its tail
+    only touches items (`state.ONE_ITEM`); both are kept anew. None otherwise: a full read."""
+    key = _key(create=False)
+    kept = _Readings.open(journal, slug, viewer) if key is not None else None
+    if key is None or kept is None or not isinstance(kept.head.get("fold"), dict):
+        return None
+    size, sha256 = kept.head["size"], kept.head["sha256"]
+    if not (0 < size < len(raw) and raw[size - 1:size] == b"\n" and raw.endswith(b"\n")):
+        return None
+    hashed = hashlib.sha256(memoryview(raw)[:size])
+    if hashed.hexdigest() != sha256:
+        return None
+    shown = _vouched(_place(journal, slug, viewer))
+    try:
+        listed = orjson.loads(shown) if shown is not None else None
+    except orjson.JSONDecodeError:
+        return None
+    if not (listed is not None and _well_formed(listed)
+            and _ours(listed, slug, viewer, "listing")
+            and [listed["size"], listed["sha256"]] == [size, sha256]
+            and len(listed["items"]) <= len(kept.spans) * CHUNK):
+        return None
+    batches = appended(raw[size:])
+    if batches is None:
+        return None
+    hashed.update(memoryview(raw)[size:])
+    try:
+        with bulk():
+            return _extended(journal, key, (len(raw), hashed.hexdigest()), slug, viewer,
+                             kept, listed, batches)
+    except _CAUGHT:
+        return None  # the full read refuses it in its own words, or reads it
+
+
+def _extended(journal: Path, key: bytes, identity: tuple[int, str], slug: str,
+              viewer: str | None, kept: _Readings, listed: dict[str, Any],
+              batches: list[dict[str, Any]]) -> _Extended | None:
+    point = kept.head["fold"]
+    last, fields, orphans = point["last"], point["fields"], point["orphans"]
+    if not ((last is None or _typed(last, (int, str, int, int, str))) and _strings(fields)
+            and _strings(orphans) and isinstance(point["heads"], list)
+            and isinstance(point["anchors"], dict)
+            and (point["viewer"] is None or isinstance(point["viewer"], str))):
+        return None
+    genesis = records.decode(point["genesis"], strict=False)
+    heads = [records.decode(doc, strict=False) for doc in point["heads"]]
+    anchors = {rid: records.decode(doc, strict=False) for rid, doc in point["anchors"].items()}
+    if genesis.kind != records.GENESIS or not all(a.joint for a in anchors.values()) \
+            or set(anchors) != {r.id for r in heads if not r.joint}:
+        return None
+    tail: list[records.Record] = []
+    labels = dict(orphans)
+    for batch in batches:
+        tail.extend(records.decode(doc, strict=False)
+                    for doc in batch.get("a", {}).get("records", ()))
+        labels.update(batch.get("p", {}).get("labels", {}))
+    ids = {r.id for r in tail}
+    if len(ids) != len(tail) or not set(labels) - set(orphans) <= ids:
+        return None  # a label remembered for a record read before: a full read
+    every = RecordSet.resumed(heads, anchors, tuple(last) if last is not None else None)
+    for record in tail:
+        if record.kind in FOLDED and record.kind not in ONE_ITEM:
+            return None  # the structure changes: numbers, sections, the roster
+        if record.id in every or not every.add(record):
+            return None  # sorts before what was folded: a full read folds again in order
+    fold = Fold(point["viewer"], slug)
+    touched: dict[str, int] = {}
+    for record in tail:
+        uuid = record.body.get("item")
+        if record.kind in FOLDED and fold.visible(record) and isinstance(uuid, str):
+            n = kept.index(uuid)
+            if n is not None:
+                touched[uuid] = n
+    folds: dict[str, ItemFold] = {}
+    rows: dict[int, Any] = {}
+    for uuid, n in touched.items():
+        rows[n] = kept.row(n)
+        restored = _item_fold(rows[n])
+        if restored is None or restored.uuid != uuid or uuid.strip() != uuid:
+            return None
+        folds[uuid] = restored
+    fold = Fold.resumed(point["viewer"], slug, labels, genesis, fields,
+                        tuple(last) if last is not None else None, folds)
+    for record in tail:
+        fold.apply(record, every.sort_key(record))
+    changed, items = {}, list(listed["items"])
+    for uuid, n in touched.items():
+        row, f = rows[n], fold.items[uuid]
+        shown = f.item(slug, row[0], Section(f.section, row[2]))
+        view = f.view(shown)
+        changed[n] = _plain(shown, view, f)
+        if not (n < len(items) and items[n][8] == uuid):
+            return None
+        items[n] = _listed(shown, view)
+    lines = []
+    for number in range(len(kept.spans)):
+        if any(n // CHUNK == number for n in changed):
+            chunk = kept.chunk(number)
+            if chunk is None:
+                return None
+            for n, row in changed.items():
+                if n // CHUNK == number:
+                    chunk[n % CHUNK] = row
+            lines.append(orjson.dumps(chunk))
+        else:
+            line = kept.line(number)
+            if line is None:
+                return None
+            lines.append(line)
+    shown_now = {"items": items, "empty": listed["empty"]}
+    keep(journal, key, identity, slug, viewer, shown_now)
+    _write_readings(journal, key, identity, slug, viewer, kept.at, lines,
+                    _checkpoint(fold, every, {k: v for k, v in orphans.items()
+                                              if k not in ids}))
+    return _Extended(shown_now, kept, changed)

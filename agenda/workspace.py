@@ -672,13 +672,16 @@ class Workspace:
             if summit is not None and not summit.journal.dirty:
                 del self._summits[slug]
 
-    def _file(self, slug: str, *, decode: bool = True, identify: bool = False) -> SummitFile:
+    def _file(self, slug: str, *, decode: bool = True, identify: bool = False,
+              offered: tuple[tuple[int, int, int] | None, bytes] | None = None) -> SummitFile:
         summit = self._summits.get(slug)
         if summit is None:
             summit = SummitFile(slug, Journal(self._indexed_path(slug), self.lock))
             self._summits[slug] = summit
         if identify:
             summit.journal.identify = True
+        if offered is not None:
+            summit.journal.offer(*offered)
         with bulk():
             summit.journal.refresh()
             if decode:
@@ -795,14 +798,18 @@ class Workspace:
     # Reading ------------------------------------------------------------------------------
 
     def state(self, slug: str, viewer: str | None = None, *,
-              item: str | None = None, identify: bool = False) -> SummitState:
+              item: str | None = None, identify: bool = False,
+              offered: tuple[tuple[int, int, int] | None, bytes] | None = None
+              ) -> SummitState:
         """The summit as `viewer` may see it (None: the joint view, tabled material only).
 
         `item` (a number or uuid), when given, must name an item of the summit. `identify`:
         a whole read of the file also names its bytes, for `read_identity` (kept data).
+        `offered`: the file's bytes and the stamp they were read under, which a whole read
+        uses if the file still has that stamp (`Journal.offer`).
         """
         with self.lock.thread_only(), bulk():
-            summit = self._file(slug, identify=identify)
+            summit = self._file(slug, identify=identify, offered=offered)
             if viewer is not None:
                 viewer = summit.summit().delegation(viewer).code
             state = summit.fold(viewer).snapshot(summit.events, summit.event_count())
@@ -838,6 +845,17 @@ class Workspace:
                     or summit.generation != summit.journal.generation:
                 return None
             return summit.journal.identity
+
+    def read_fold(self, slug: str, viewer: str | None) -> tuple[Fold, RecordSet] | None:
+        """The viewer's fold and the record set as last read in one whole read, when
+        `read_identity` names the bytes they were read from (snapshot.py's checkpoint)."""
+        with self.lock.thread_only():
+            summit = self._summits.get(slug)
+            if summit is None or summit.legacy is not None \
+                    or summit.generation != summit.journal.generation \
+                    or summit.journal.identity is None or viewer not in summit.folds:
+                return None
+            return summit.folds[viewer], summit.every
 
     def summit(self, slug: str) -> Summit:
         """The summit's title, delegations and sections, without its items and history."""
