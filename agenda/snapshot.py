@@ -67,7 +67,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -168,10 +168,10 @@ def items(ws: Workspace, slug: str, viewer: str | None) -> dict[str, Any]:
     """The listing of `summit items`: the kept one while it holds, else the kept one
     extended by the journal's tail, else from a full read (then kept)."""
     path = ws.summit_path(slug)
-    read = _journal_bytes(path)
-    shown = load(path, slug, viewer, digest(read[1]) if read else None)
+    read = _Read.of(path)
+    shown = load(path, slug, viewer, read)
     if shown is None and read is not None:
-        extended = _extend(path, slug, viewer, read[1])
+        extended = _extend(path, slug, viewer, read)
         shown = extended.listing if extended is not None else None
     if shown is None:
         shown = listing(_full_read(ws, slug, viewer, read))
@@ -183,10 +183,10 @@ def item(ws: Workspace, slug: str, viewer: str | None, ref: str) -> ItemReading:
     hold, else from them extended by the journal's tail, else from a full read (then
     kept). An unknown item is refused by the full read."""
     path = ws.summit_path(slug)
-    read = _journal_bytes(path)
-    found = load_item(path, slug, viewer, ref, digest(read[1]) if read else None)
+    read = _Read.of(path)
+    found = load_item(path, slug, viewer, ref, read)
     if found is None and read is not None:
-        extended = _extend(path, slug, viewer, read[1])
+        extended = _extend(path, slug, viewer, read)
         found = extended.reading(ref) if extended is not None else None
     if found is None:
         state = _full_read(ws, slug, viewer, read)
@@ -194,20 +194,44 @@ def item(ws: Workspace, slug: str, viewer: str | None, ref: str) -> ItemReading:
     return found
 
 
-def _journal_bytes(journal: Path) -> tuple[tuple[int, int, int] | None, bytes] | None:
-    """The journal's bytes, and the stamp they were read under (`Journal.offer`)."""
-    try:
-        stamp = _stamp(journal)
-        return stamp, read_file(journal)  # as the journal reads it: a refusal is the full read's
-    except (OSError, StoreError):
-        return None
+class _Read:
+    """The journal's bytes as a command read them, with the stamp they were read under
+    (`Journal.offer`), hashed once however many of their prefixes are asked for."""
+
+    def __init__(self, stamp: tuple[int, int, int] | None, raw: bytes) -> None:
+        self.stamp, self.raw = stamp, raw
+        self._hashed: tuple[int, Any] | None = None
+
+    @classmethod
+    def of(cls, journal: Path) -> _Read | None:
+        try:
+            stamp = _stamp(journal)
+            return cls(stamp, read_file(journal))  # as the journal reads it
+        except (OSError, StoreError):
+            return None  # the full read refuses it in its own words
+
+    def sha256(self, size: int) -> str:
+        """The SHA-256 of the first `size` bytes (the longest prefix hashed is extended)."""
+        hashed = self._hashed
+        if hashed is not None and hashed[0] <= size:
+            hasher = hashed[1].copy()
+            hasher.update(memoryview(self.raw)[hashed[0]:size])
+        else:
+            hasher = hashlib.sha256(memoryview(self.raw)[:size])
+        self._hashed = (size, hasher)
+        return str(hasher.hexdigest())
+
+    def names(self, kept: dict[str, Any]) -> bool:
+        """Whether a kept header's size and digest are exactly these bytes'."""
+        return kept["size"] == len(self.raw) and kept["sha256"] == self.sha256(len(self.raw))
 
 
 def _full_read(ws: Workspace, slug: str, viewer: str | None,
-               read: tuple[tuple[int, int, int] | None, bytes] | None = None) -> SummitState:
+               read: _Read | None = None) -> SummitState:
     """The state from a whole read of the journal (of `read`, the bytes just read, if the
     file is still as they were read), its listing and readings kept."""
-    state = ws.state(slug, viewer, identify=True, offered=read)
+    offered = (read.stamp, read.raw) if read is not None else None
+    state = ws.state(slug, viewer, identify=True, offered=offered)
     identity = ws.read_identity(slug)
     folded = ws.read_fold(slug, state.viewer)
     key = _key(create=True) if identity is not None and folded is not None else None
@@ -323,18 +347,21 @@ def _ours(kept: Any, slug: str, viewer: str | None, kind: str) -> bool:
 
 
 def _current(kept: Any, journal: Path, slug: str, viewer: str | None, kind: str,
-             identity: tuple[int, str] | None = None) -> bool:
-    """Whether a vouched header is of this kind, summit, viewer and code, and names the
-    journal's bytes as they are now (`identity`, else hashed now, last: the cheap refusals
-    first)."""
-    return _ours(kept, slug, viewer, kind) and [kept["size"], kept["sha256"]] == list(
-        identity or _identity(journal) or ())
+             read: _Read | None = None) -> bool:
+    """Whether a header is of this kind, summit, viewer and code, and names the journal's
+    bytes as they are now (`read` just now, else read and hashed here; last: the cheap
+    refusals first)."""
+    if not _ours(kept, slug, viewer, kind):
+        return False
+    if read is not None:
+        return read.names(kept)
+    return [kept["size"], kept["sha256"]] == list(_identity(journal) or ())
 
 
 def load(journal: Path, slug: str, viewer: str | None,
-         identity: tuple[int, str] | None = None) -> dict[str, Any] | None:
+         read: _Read | None = None) -> dict[str, Any] | None:
     """The kept listing if this user's key vouches for it and the file is unchanged (as
-    `identity` names it, when the caller has just read it)."""
+    `read`, when the caller has just read it)."""
     payload = _vouched(_place(journal, slug, viewer))
     if payload is None:
         return None
@@ -342,8 +369,7 @@ def load(journal: Path, slug: str, viewer: str | None,
         kept = orjson.loads(payload)
     except orjson.JSONDecodeError:
         return None
-    if not _well_formed(kept) or not _current(kept, journal, slug, viewer, "listing",
-                                              identity):
+    if not _well_formed(kept) or not _current(kept, journal, slug, viewer, "listing", read):
         return None
     return {"items": kept["items"], "empty": kept["empty"]}
 
@@ -354,8 +380,9 @@ def _well_formed(kept: Any) -> bool:
             and isinstance(kept.get("empty"), list)
             and all(isinstance(t, str) for t in kept["empty"])):
         return False
-    return all(_typed(row, _LISTED) and all(isinstance(tag, str) for tag in row[5])
-               for row in kept["items"])
+    # Exact types, one comparison a row (orjson gives exactly these; a bool is no int).
+    return all(type(row) is list and tuple(map(type, row)) == _LISTED
+               and all(type(tag) is str for tag in row[5]) for row in kept["items"])
 
 
 def _write(place: Path, key: bytes, payload: bytes) -> None:
@@ -579,19 +606,32 @@ class _Readings:
         self.spans: list[Any] = head["lines"]
 
     @classmethod
-    def open(cls, journal: Path, slug: str, viewer: str | None) -> _Readings | None:
-        payload = _vouched(_place(journal, slug, viewer, "readings"))
-        if payload is None:
-            return None
-        end = payload.find(b"\n")
+    def open(cls, journal: Path, slug: str, viewer: str | None,
+             wanted: Callable[[dict[str, Any]], bool] = lambda head: True) -> _Readings | None:
+        """The readings file, if its head is `wanted` (asked before the HMAC over 14 MB is
+        checked: a head that names other bytes is of no use, vouched or not) and this user's
+        key vouches for it."""
+        key = _key(create=False)
         try:
-            head = orjson.loads(payload[:end] if end >= 0 else payload)
+            with open(_place(journal, slug, viewer, "readings"), "rb") as handle:
+                data = handle.read()
+        except OSError:
+            return None
+        start = data.find(b"\n") + 1
+        end = data.find(b"\n", start)
+        head: Any = None
+        try:
+            head = orjson.loads(data[start:end]) if 0 < start <= end else None
         except orjson.JSONDecodeError:
             return None
-        if not (_ours(head, slug, viewer, "readings") and end >= 0
-                and isinstance(head.get("at"), dict) and isinstance(head.get("lines"), list)):
+        if not (key is not None and _ours(head, slug, viewer, "readings")
+                and isinstance(head.get("at"), dict) and isinstance(head.get("lines"), list)
+                and wanted(head)):
             return None
-        return cls(head, payload, end + 1)
+        payload = data[start:]
+        if not hmac.compare_digest(data[:start - 1], _mac(key, payload)):
+            return None
+        return cls(head, payload, end + 1 - start)
 
     def index(self, ref: str) -> int | None:
         n = self.at.get(ref.strip())
@@ -627,12 +667,13 @@ def _reading(row: Any, ref: str) -> ItemReading | None:
 
 
 def load_item(journal: Path, slug: str, viewer: str | None, ref: str,
-              identity: tuple[int, str] | None = None) -> ItemReading | None:
+              read: _Read | None = None) -> ItemReading | None:
     """An item's kept reading if this user's key vouches for it and the file is unchanged
-    (as `identity` names it, when the caller has just read it); None for an item it does
-    not name (the full read gives the refusal)."""
-    kept = _Readings.open(journal, slug, viewer)
-    if kept is None or not _current(kept.head, journal, slug, viewer, "readings", identity):
+    (as `read`, when the caller has just read it); None for an item it does not name (the
+    full read gives the refusal)."""
+    kept = _Readings.open(journal, slug, viewer, lambda head: _current(
+        head, journal, slug, viewer, "readings", read))
+    if kept is None:
         return None
     n = kept.index(ref)
     return _reading(kept.row(n), ref) if n is not None else None
@@ -661,20 +702,23 @@ class _Extended:
         return _reading(row, ref)
 
 
-def _extend(journal: Path, slug: str, viewer: str | None, raw: bytes) -> _Extended | None:
+def _extend(journal: Path, slug: str, viewer: str | None, read: _Read) -> _Extended | None:
     """The kept listing and readings of the journal's first L bytes, extended by the commits
     after them, when `raw` (the journal now) starts with exactly those bytes and its tail
     only touches items (`state.ONE_ITEM`); both are kept anew. None otherwise: a full read."""
+    raw = read.raw
+
+    def extends(head: dict[str, Any]) -> bool:
+        size = head["size"]
+        return (isinstance(head.get("fold"), dict) and 0 < size < len(raw)
+                and raw[size - 1:size] == b"\n" and raw.endswith(b"\n")
+                and read.sha256(size) == head["sha256"])
+
     key = _key(create=False)
-    kept = _Readings.open(journal, slug, viewer) if key is not None else None
-    if key is None or kept is None or not isinstance(kept.head.get("fold"), dict):
+    kept = _Readings.open(journal, slug, viewer, extends)
+    if key is None or kept is None:
         return None
     size, sha256 = kept.head["size"], kept.head["sha256"]
-    if not (0 < size < len(raw) and raw[size - 1:size] == b"\n" and raw.endswith(b"\n")):
-        return None
-    hashed = hashlib.sha256(memoryview(raw)[:size])
-    if hashed.hexdigest() != sha256:
-        return None
     shown = _vouched(_place(journal, slug, viewer))
     try:
         listed = orjson.loads(shown) if shown is not None else None
@@ -688,10 +732,9 @@ def _extend(journal: Path, slug: str, viewer: str | None, raw: bytes) -> _Extend
     batches = appended(raw[size:])
     if batches is None:
         return None
-    hashed.update(memoryview(raw)[size:])
     try:
         with bulk():
-            return _extended(journal, key, (len(raw), hashed.hexdigest()), slug, viewer,
+            return _extended(journal, key, (len(raw), read.sha256(len(raw))), slug, viewer,
                              kept, listed, batches)
     except _CAUGHT:
         return None  # the full read refuses it in its own words, or reads it
