@@ -274,6 +274,23 @@ class SummitFile:
             self.folds[viewer] = fold
         return fold
 
+    def code_of(self, viewer: str) -> str:
+        """A delegation's code as the summit spells it. Delegations are named only by the
+        genesis, so they are looked up there, not in the joint view: a read as one
+        delegation folded 20,000 items twice (the joint view, then its own). A refusal
+        comes from the joint view, in its words (it names the summit's current title)."""
+        roster = next((f.roster for f in self.folds.values() if f.roster is not None), None)
+        genesis = self.every.by_id.get(self.every.summit_id())
+        if roster is None and genesis is not None:
+            scratch = Fold(None, self.slug)
+            scratch.apply(genesis, self.every.sort_key(genesis))
+            roster = scratch.roster
+        if roster is not None:
+            wanted = viewer.strip().upper()
+            if any(d.code == wanted for d in roster.actors):
+                return roster.delegation(viewer).code
+        return self.summit().delegation(viewer).code
+
     def summit(self) -> Summit:
         summit = self.fold(None).summit
         if summit is None:
@@ -811,7 +828,7 @@ class Workspace:
         with self.lock.thread_only(), bulk():
             summit = self._file(slug, identify=identify, offered=offered)
             if viewer is not None:
-                viewer = summit.summit().delegation(viewer).code
+                viewer = summit.code_of(viewer)
             state = summit.fold(viewer).snapshot(summit.events, summit.event_count())
         if item is not None:
             state.item(item)

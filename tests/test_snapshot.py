@@ -777,3 +777,31 @@ def test_a_forged_checkpoint_is_ignored(db: Path, capsys: pytest.CaptureFixture[
         extended.clear()
         assert run(db, capsys, "show", "1.1") == answer, change
         assert extended == [False], change
+
+
+def test_a_read_as_a_delegation_folds_only_its_own_view(
+        db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The delegation is looked up in the genesis, not in a joint view folded for it; a
+    refusal still names the summit as it is now."""
+    from agenda import workspace
+
+    folded: list[str | None] = []
+    real = workspace.fold_all
+
+    def spy(every: Any, viewer: str | None, *args: Any) -> Any:
+        folded.append(viewer)
+        return real(every, viewer, *args)
+
+    monkeypatch.setattr(workspace, "fold_all", spy)
+    ws = Workspace(db, clock=TickingClock())
+    try:
+        ws.update_details(SLUG, title="Renamed")
+        folded.clear()
+        ws.close()
+        ws = Workspace(db)
+        assert ws.state(SLUG, " in ").viewer == "IN"
+        assert folded == ["IN"]
+        with pytest.raises(AgendaError, match='No delegation .XX. in summit "Renamed"'):
+            ws.state(SLUG, "XX")
+    finally:
+        ws.close()
