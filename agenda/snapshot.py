@@ -26,10 +26,31 @@ from the state the full read already holds (an eighth to a quarter more on that 
   incremental read or write; no other read hashes). The kept data names that length and
   digest; a later read hashes the file as it is now and uses it only on an exact match. Any
   change (a byte anywhere, a cut tail, another file of the same size, a commit appended
-  since) is a mismatch: a full read, then new kept data. Nothing is extended by the tail:
-  it is cheap to rebuild from a full read, and the journal's per-line CRC32 is no digest to
-  chain on. The data also names the code that made it (size and mtime of the modules that
+  since) is a mismatch: a full read, then new kept data, unless the file only grew
+  (below). The data also names the code that made it (size and mtime of the modules that
   fold and print: an upgrade is a mismatch).
+* **Extended by the journal's tail (a checkpoint of the fold).** The readings file also holds
+  what the viewer's fold needs to go on from where the full read stopped: each item's line
+  carries the rest of its fold (acceptances, notes, positions, rounds, drafts, decisions in
+  force, confirms), and the head the key of the last record folded, the genesis and the
+  summit's fields, the frontier of the record set (every scope family's heads, and the joint
+  record each team head sorts after: `RecordSet.frontier`) and the labels remembered for
+  records not read yet. A later read whose journal starts with exactly the kept L bytes (the
+  SHA-256 of that prefix matches; L ends a line, and so does the file) parses only the lines
+  after L, checked as the journal checks them, decodes their records (ids verified), adds them
+  to a set that holds only the frontier (`RecordSet.resumed`: it orders them exactly as the
+  whole set would, or says they do not sort last), restores only the items they touch from
+  their lines (checked field by field, as input) and applies the records through the same
+  `Fold.apply` and handlers (`Fold.resumed`). The touched items' lines and listing rows are
+  made by the same code as after a full read; the other lines are copied as they are, and both
+  files are kept anew for the whole file. Anything else is a full read: a record that changes
+  the structure (an item or section added or placed, a summit update: numbers and the roster
+  move; `state.ONE_ITEM` lists what may pass), a record that does not sort after every record
+  folded (another machine's, merged into the order) or depends on one behind the frontier, a
+  record already read, a label remembered for a record read before L (it would change a text
+  folded already), a damaged or unfinished line, a rewritten file (a compaction, an undo).
+  The hypothesis test splits any sequence of writes anywhere: the data kept at the split and
+  extended is byte for byte what a full read keeps (every line, the listing, the checkpoint).
 * **Unforgeable (#11).** A workspace may be crafted by an attacker, so kept data is never
   pickled or evaluated: it is orjson, prefixed by an HMAC-SHA256 of its bytes under a key of
   32 random bytes made for this user, kept 0600 in the user's cache folder, never in a
@@ -49,17 +70,24 @@ from the state the full read already holds (an eighth to a quarter more on that 
   appends a record whose clock names the summit's heads, is checked by the rules against the
   acting viewer's state, logs events and labels, and commits through the journal, which holds
   every line in memory (to roll back, and to rewrite the file when puts pile up). Doing that
-  from kept data means a second write path with its own proof of equality: not done.
+  from the checkpoint means a second write path (a record set that is only a frontier, a
+  journal that does not hold its lines) with its own proof of equality: not done. A read as a
+  delegation no longer folds the joint view as well (`SummitFile.code_of`): one full fold.
+* **Passed once.** A read that finds its kept data stale hands the bytes it read and hashed
+  to the full read (`Journal.offer`, used only while the file keeps the stamp it was read
+  under), and hashes them once however many prefixes it asks for (`_Read`); the readings'
+  HMAC is checked only once their head names these bytes.
 
 How each command stands against issue 13's ≤ 2× the floor on one summit of 20,000 items
-(`bench/bench_startup.py --big`, load 2–3, the floor parsing the 40 MB file: 0.88 s):
+(`bench/bench_startup.py --big`, load 3.5–4.4, the floor parsing the 40 MB file: 0.90 s):
 
-* `items`, `show`, `history` on a file unchanged since a full read: 0.69×, 0.40×, 0.43×
-  (they hash the journal, read one kept file, check its HMAC, parse what they print);
-* the first of them after a write: a full read, 7–8×: missed. Hashing the file and keeping
-  the listing and readings make it 1.24× a read alone (in-process, same run: 4.48 against
-  3.62 s; the listing 0.1 s, the readings 0.4 s of it);
-* `table`: a full read, 5.8×: missed, for the reason above.
+* `items`, `show`, `history` on a file unchanged since a full read: 0.73×, 0.54×, 0.45×;
+* the first of them after a write that touches items (`table`, `accept`, a note, a status):
+  the kept data extended, `items` 1.13×, `show` 0.94× (were 8.2× and 7.3×); in-process, same
+  run: 0.85 s against 5.3 s for `Workspace.state` alone;
+* after a structural write, an upgrade or a new file: a full read that keeps, 9.1× at this
+  load (1.13× a read alone, in-process);
+* `table`: a full read, 9.2× at this load: missed, for the reason above.
 """
 
 from __future__ import annotations
