@@ -805,3 +805,35 @@ def test_a_read_as_a_delegation_folds_only_its_own_view(
             ws.state(SLUG, "XX")
     finally:
         ws.close()
+
+
+def test_a_restored_item_fold_has_every_field_a_folded_one_has(db: Path) -> None:
+    """A field added to ItemFold must be kept too (else every extension fails quietly, or
+    worse): the restored fold is compared field by field with the fold it was kept from."""
+    ws = Workspace(db, clock=TickingClock())
+    try:
+        ws.table(SLUG, "1.1", delegation="RU", text="The Sides [agree].")
+        ws.accept(SLUG, "1.1", delegation="IN")
+        ws.add_note(SLUG, "1.1", delegation="IN", text="a note")
+        state = ws.state(SLUG, "IN")
+        fold = ws._summits[SLUG].fold("IN")
+    finally:
+        ws.close()
+    shown = state.items[0]
+    kept = fold.items[shown.uuid]
+    row = json.loads(orjson_dumps(snapshot._plain(shown, state.views[shown.uuid], kept)))
+    restored = snapshot._item_fold(row)
+    assert restored is not None
+    assert vars(restored).keys() == vars(kept).keys()
+    assert fold.roster is not None
+    restored.recompute(fold.roster)  # as Fold.resumed does
+    assert restored.status == kept.status
+    for name, value in vars(kept).items():
+        if name not in ("_summit", "_status", "_view", "_item"):  # caches, rebuilt on use
+            assert getattr(restored, name) == value, name
+
+
+def orjson_dumps(value: Any) -> bytes:
+    import orjson
+
+    return orjson.dumps(value)
