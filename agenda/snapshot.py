@@ -92,6 +92,7 @@ How each command stands against issue 13's ≤ 2× the floor on one summit of 20
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import os
@@ -317,9 +318,15 @@ def _mac(key: bytes, payload: bytes) -> bytes:
 
 
 def _place(journal: Path, slug: str, viewer: str | None, kind: str = "listing") -> Path:
-    name = orjson.dumps([str(journal.resolve()), slug, viewer]
+    name = orjson.dumps([_resolved(str(journal)), slug, viewer]
                         + ([kind] if kind != "listing" else []))
     return cache_dir() / "kept" / (hashlib.sha256(name).hexdigest() + ".json")
+
+
+@functools.lru_cache(maxsize=64)
+def _resolved(journal: str) -> str:
+    """A journal's real path, looked up once a process (a read names its places 5 times)."""
+    return str(Path(journal).resolve())
 
 
 _CODE: list[str] = []
@@ -494,9 +501,8 @@ _NOTE_FIELDS = attrgetter("uuid", "item", "delegation", "text", "created")
 
 
 def _typed(row: Any, types: tuple[type, ...]) -> bool:
-    return isinstance(row, list) and len(row) == len(types) and all(
-        isinstance(v, t) and (t is not int or not isinstance(v, bool))
-        for v, t in zip(row, types, strict=True))
+    # Exact types, one comparison (orjson gives exactly these; a bool is no int).
+    return type(row) is list and tuple(map(type, row)) == types
 
 
 _LISTED = (str, str, str, str, str, list, int, int, str)  # a row of `listing`, as FIELDS
