@@ -79,15 +79,16 @@ from the state the full read already holds (an eighth to a quarter more on that 
   HMAC is checked only once their head names these bytes.
 
 How each command stands against issue 13's ≤ 2× the floor on one summit of 20,000 items
-(`bench/bench_startup.py --big`, load 3.5–4.4, the floor parsing the 40 MB file: 0.90 s):
+(`bench/bench_startup.py --big`, load 2.3 falling to 0.8, the floor parsing the 40 MB file:
+0.57 s):
 
-* `items`, `show`, `history` on a file unchanged since a full read: 0.73×, 0.54×, 0.45×;
+* `items`, `show`, `history` on a file unchanged since a full read: 0.77×, 0.57×, 0.53×;
 * the first of them after a write that touches items (`table`, `accept`, a note, a status):
-  the kept data extended, `items` 1.13×, `show` 0.94× (were 8.2× and 7.3×); in-process, same
-  run: 0.85 s against 5.3 s for `Workspace.state` alone;
-* after a structural write, an upgrade or a new file: a full read that keeps, 9.1× at this
-  load (1.13× a read alone, in-process);
-* `table`: a full read, 9.2× at this load: missed, for the reason above.
+  the kept data extended, `items` 1.31×, `show` 0.88× (were 8.2× and 7.3×); in-process, same
+  run: 0.50 s against 3.29 s for `Workspace.state` alone;
+* after a structural write, an upgrade or a new file: a full read that keeps, 9.6× (1.35× a
+  read alone, in-process: the checkpoint makes the readings larger; it was 1.24×);
+* `table`: a full read, 7.6×: missed, for the reason above.
 """
 
 from __future__ import annotations
