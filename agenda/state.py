@@ -221,6 +221,37 @@ class RecordSet:
         lamport = 1 + max((self.by_id[d].lamport for d in deps), default=0)
         return lamport, sorted(deps)
 
+    def frontier(self) -> tuple[list[Record], dict[str, Record]]:
+        """The records a later record may name as its deps (every scope family's heads), and
+        the joint record each team head sorts after: all that `resumed` needs to order
+        records appended after these (snapshot.py's checkpoint)."""
+        heads = [self.by_id[rid] for rid in sorted(self._joint_heads)]
+        for code in sorted(self._team_heads):
+            heads.extend(self.by_id[rid] for rid in sorted(self._team_heads[code]))
+        anchors = {r.id: self._anchor[r.id] for r in heads if not r.joint}
+        return heads, anchors
+
+    @classmethod
+    def resumed(cls, heads: Iterable[Record], anchors: Mapping[str, Record],
+                last: SortKey | None) -> RecordSet:
+        """A set that holds only a frontier (`frontier()`) and the key of the last record
+        before it: `add` then orders records appended after that point exactly as the whole
+        set would (True: it sorts last), and raises KeyError for a record whose deps lie
+        behind the frontier. For folding a journal's tail; `ordered` holds the tail only, so
+        it is never a summit's set to write from."""
+        every = cls()
+        for record in heads:
+            every.by_id[record.id] = record
+            if record.joint:
+                every._joint_heads.add(record.id)
+            else:
+                every._anchor[record.id] = anchors[record.id]
+                code = record.scope.removeprefix(records.TEAM_PREFIX)
+                every._team_heads.setdefault(code, set()).add(record.id)
+        if last is not None:
+            every._keys.append(last)
+        return every
+
     def summit_id(self) -> str:
         if self.ordered and self.ordered[0].kind == records.GENESIS:
             return self.ordered[0].id  # it depends on nothing, so it sorts first
@@ -381,6 +412,24 @@ class Fold:
         self._slots: dict[str, tuple[int, Section]] = {}
         self._views: dict[str, ItemView] = {}
         self._dirty: set[str] = set()
+
+    @classmethod
+    def resumed(cls, viewer: str | None, slug: str, labels: Mapping[str, str],
+                genesis: Record, fields: Mapping[str, Any], last: SortKey | None,
+                items: Mapping[str, ItemFold]) -> Fold:
+        """A fold picked up where an earlier one stopped (snapshot.py's checkpoint): the
+        summit's genesis and fields as they stood, the key of the last record folded, and the
+        item folds records after it may touch. Only records that leave the structure alone
+        (no sections, items added or placed, no summit update) may be applied to it."""
+        fold = cls(viewer, slug, labels)
+        fold.fields = dict(fields)
+        fold._summit_record = genesis
+        fold.roster = fold._build_summit(())
+        fold.last = last
+        for item in items.values():
+            item.recompute(fold.roster)
+        fold.items = dict(items)
+        return fold
 
     def forget(self, item: str) -> None:
         """Drop what the fold holds of an item. For a scratch fold (an import's) that has read
@@ -684,6 +733,13 @@ _HANDLERS = {
     records.LEGACY_STATUS: Fold._legacy_status,
     records.NOTE: Fold._note,
 }
+
+FOLDED = frozenset(_HANDLERS)  # the kinds a fold reads; any other kind only moves its clock
+# The kinds that touch one item and leave the structure (sections, places, numbers, the
+# roster) as it was: all a resumed fold (`Fold.resumed`) may be given.
+ONE_ITEM = frozenset({records.ITEM_RETITLE, records.ITEM_TAG, records.REVISION,
+                      records.ACCEPTANCE, records.DECISION, records.CONFIRM,
+                      records.LEGACY_STATUS, records.NOTE})
 
 
 def build_state(all_records: Iterable[Record], viewer: str | None, *, slug: str = "",

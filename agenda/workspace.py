@@ -293,6 +293,23 @@ class SummitFile:
             self.folds[viewer] = fold
         return fold
 
+    def code_of(self, viewer: str) -> str:
+        """A delegation's code as the summit spells it. Delegations are named only by the
+        genesis, so they are looked up there, not in the joint view: a read as one
+        delegation folded 20,000 items twice (the joint view, then its own). A refusal
+        comes from the joint view, in its words (it names the summit's current title)."""
+        roster = next((f.roster for f in self.folds.values() if f.roster is not None), None)
+        genesis = self.every.by_id.get(self.every.summit_id())
+        if roster is None and genesis is not None:
+            scratch = Fold(None, self.slug)
+            scratch.apply(genesis, self.every.sort_key(genesis))
+            roster = scratch.roster
+        if roster is not None:
+            wanted = viewer.strip().upper()
+            if any(d.code == wanted for d in roster.actors):
+                return roster.delegation(viewer).code
+        return self.summit().delegation(viewer).code
+
     def summit(self) -> Summit:
         summit = self.fold(None).summit
         if summit is None:
@@ -691,13 +708,16 @@ class Workspace:
             if summit is not None and not summit.journal.dirty:
                 del self._summits[slug]
 
-    def _file(self, slug: str, *, decode: bool = True, identify: bool = False) -> SummitFile:
+    def _file(self, slug: str, *, decode: bool = True, identify: bool = False,
+              offered: tuple[tuple[int, int, int] | None, bytes] | None = None) -> SummitFile:
         summit = self._summits.get(slug)
         if summit is None:
             summit = SummitFile(slug, Journal(self._indexed_path(slug), self.lock))
             self._summits[slug] = summit
         if identify:
             summit.journal.identify = True
+        if offered is not None:
+            summit.journal.offer(*offered)
         with bulk():
             summit.journal.refresh()
             if decode:
@@ -814,16 +834,20 @@ class Workspace:
     # Reading ------------------------------------------------------------------------------
 
     def state(self, slug: str, viewer: str | None = None, *,
-              item: str | None = None, identify: bool = False) -> SummitState:
+              item: str | None = None, identify: bool = False,
+              offered: tuple[tuple[int, int, int] | None, bytes] | None = None
+              ) -> SummitState:
         """The summit as `viewer` may see it (None: the joint view, tabled material only).
 
         `item` (a number or uuid), when given, must name an item of the summit. `identify`:
         a whole read of the file also names its bytes, for `read_identity` (kept data).
+        `offered`: the file's bytes and the stamp they were read under, which a whole read
+        uses if the file still has that stamp (`Journal.offer`).
         """
         with self.lock.thread_only(), bulk():
-            summit = self._file(slug, identify=identify)
+            summit = self._file(slug, identify=identify, offered=offered)
             if viewer is not None:
-                viewer = summit.summit().delegation(viewer).code
+                viewer = summit.code_of(viewer)
             state = summit.fold(viewer).snapshot(summit.events, summit.event_count())
         if item is not None:
             state.item(item)
@@ -857,6 +881,17 @@ class Workspace:
                     or summit.generation != summit.journal.generation:
                 return None
             return summit.journal.identity
+
+    def read_fold(self, slug: str, viewer: str | None) -> tuple[Fold, RecordSet] | None:
+        """The viewer's fold and the record set as last read in one whole read, when
+        `read_identity` names the bytes they were read from (snapshot.py's checkpoint)."""
+        with self.lock.thread_only():
+            summit = self._summits.get(slug)
+            if summit is None or summit.legacy is not None \
+                    or summit.generation != summit.journal.generation \
+                    or summit.journal.identity is None or viewer not in summit.folds:
+                return None
+            return summit.folds[viewer], summit.every
 
     def summit(self, slug: str) -> Summit:
         """The summit's title, delegations and sections, without its items and history."""

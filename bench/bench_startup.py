@@ -15,11 +15,12 @@ each and their ratio are printed. The floor is the least any command could cost:
 `python -c pass` is printed beside it.
 
 `summit items` is measured twice: after the `summit table` of the run before (the file
-changed, so a full read, which keeps the listing and the item readings), and with the listing
-its last full read kept for the file as it is (snapshot.py), as a second look at an unchanged
-summit reads. `show` and `history` follow that `items`, so they read the kept readings;
-`show, after a write` follows a `summit table`: the full read, as the first look after any
-write is.
+grew by one commit, so the kept listing and readings are extended by it, snapshot.py), and
+with the listing kept for the file as it is, as a second look at an unchanged summit reads.
+`show` and `history` follow that `items`, so they read the kept readings; `show, after a
+write` follows a `summit table`: the kept readings extended by the table's commit, as the
+first look after any write that touches items only is. `items, nothing kept` removes the
+kept data first: the full read (which keeps), as after an upgrade or a new file.
 
 The first command of the day takes the daily backup after its work. It is measured as
 `summit items` with today's backup turned into yesterday's before each run, three ways:
@@ -177,6 +178,11 @@ def bench_workspace(label: str, db: Path, item: str, runs: int, *, target: float
         no_backup_due()
         subprocess.run(table, check=True, stdout=subprocess.DEVNULL, env=ENV)
 
+    def nothing_kept() -> None:
+        no_backup_due()
+        for place in (Path(ENV["XDG_CACHE_HOME"]) / "summit-agenda" / "kept").glob("*.json"):
+            place.unlink()
+
     floor = [sys.executable, "-c", FLOOR, *files]
     show = [*cmd, "show", item, "--db", str(db), *summit]
     cases: dict[str, tuple[list[str], Callable[[], None] | None]] = {
@@ -184,6 +190,7 @@ def bench_workspace(label: str, db: Path, item: str, runs: int, *, target: float
         "floor": (floor, None),
         "items": (items, no_backup_due),
         "items, listing kept": (items, listing_kept),
+        "items, nothing kept": (items, nothing_kept),
         "show": (show, no_backup_due),
         "history": ([*cmd, "history", item, "--db", str(db), *summit], no_backup_due),
         "show, after a write": (show, after_a_write),
@@ -198,8 +205,8 @@ def bench_workspace(label: str, db: Path, item: str, runs: int, *, target: float
     medians = interleaved(cases, runs)
     print(f"  {'python -c pass':<38} {medians['python -c pass'] * 1000:7.1f} ms")
     print(f"  {'floor (tinydb+orjson, parse files)':<38} {medians['floor'] * 1000:7.1f} ms")
-    for name in ("items", "items, listing kept", "show", "history", "show, after a write",
-                 "table"):
+    for name in ("items", "items, listing kept", "items, nothing kept", "show", "history",
+                 "show, after a write", "table"):
         row(f"summit {name}", medians[name], medians["floor"], "floor", target)
     for name in DUE if backups else ():
         row(name, medians[name], medians["items"], "no backup due", 1.2)
@@ -223,28 +230,36 @@ def build_big(db: Path, items: int = 20_000, words: int = 40) -> None:
 
 
 def read_in_process(db: Path, runs: int = 3) -> None:
-    """What one read of the summit costs inside the process: journal, records, fold; and the
-    same read that also hashes the file and keeps the listing and readings (snapshot.py), the
-    two interleaved."""
+    """What one read of the summit costs inside the process: journal, records, fold; the
+    same read that also hashes the file and keeps the listing and readings (snapshot.py);
+    and `show` after a write, its kept readings extended by the write's commit; interleaved."""
     from agenda import snapshot
 
-    times: dict[str, list[float]] = {"read": [], "keeping": []}
-    for _ in range(runs):
+    times: dict[str, list[float]] = {"read": [], "keeping": [], "extended": []}
+    for n in range(runs):
         for name in times:
+            if name == "extended":
+                ws = Workspace(db)
+                ws.table(ws.summits()[0].slug, "1.1", delegation="RU", text=f"Text [{n}].")
+                ws.close()
             start = time.perf_counter()
             ws = Workspace(db)
             slug = ws.summits()[0].slug
             if name == "read":
                 ws.state(slug)
-            else:
+            elif name == "keeping":
                 snapshot._full_read(ws, slug, None)
+            else:
+                snapshot.item(ws, slug, None, "1.1")
             times[name].append(time.perf_counter() - start)
             ws.close()
-    read, keeping = (statistics.median(times[name]) for name in ("read", "keeping"))
+    read, keeping, extended = (statistics.median(times[name]) for name in times)
     print(f"  {'in-process read (Workspace.state)':<38} {read * 1000:7.1f} ms"
           "   (reading, verifying and folding the records: the rest is start-up)")
     print(f"  {'the same, hashed and kept':<38} {keeping * 1000:7.1f} ms"
           f"   {keeping / read:4.2f}× the read (what a full read of items/show/history pays)")
+    print(f"  {'show after a write, kept extended':<38} {extended * 1000:7.1f} ms"
+          f"   {extended / read:4.2f}× the read")
 
 
 def main() -> None:
