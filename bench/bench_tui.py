@@ -70,7 +70,7 @@ async def main(path, summit):
             await asyncio.sleep(0.001)
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert str(app.screen.query_one("#positions-summary").content), "not painted"
+        assert app.screen.query_one("#positions-view").summary.plain, "not painted"
 
 asyncio.run(main({path!r}, {summit!r}))
 print(time.perf_counter() - start)
