@@ -63,6 +63,15 @@ async def test_an_item_switch_lays_out_nothing_and_repaints_three_widgets(
 
         monkeypatch.setattr(Screen, "_refresh_layout", counted)
         monkeypatch.setattr(StylesCache, "render_widget", rendered)
+        draws = 0
+        original_draw = PositionsView._draw
+
+        def drawn_lines(self: PositionsView, width: int) -> list[Strip]:
+            nonlocal draws
+            draws += 1
+            return original_draw(self, width)
+
+        monkeypatch.setattr(PositionsView, "_draw", drawn_lines)
         # The tree: Political, 1.1, 1.2, Trade, 2.1; a section line keeps the item shown.
         keys = ["down", "down", "down", "up", "up", "up"] * 2
         shown_columns = set()
@@ -89,6 +98,7 @@ async def test_an_item_switch_lays_out_nothing_and_repaints_three_widgets(
             painted.clear()
         assert shown_columns == {0, 1, 2}  # the moves went between every kind of item
         assert layouts == 0  # none of these texts scrolls: nothing on the screen moved
+        assert draws <= 3  # 1.1 was drawn before; 1.2 and 2.1 once each, then kept
         assert list(screen.walk_children()) == widgets  # nothing mounted or removed
 
 

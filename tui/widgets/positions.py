@@ -181,6 +181,7 @@ def _compare_positions(state: SummitState, item: Item,
 INLINE_CHARS = 20_000
 NARROW_BELOW = 100  # columns of the terminal: the columns are stacked below this
 BUTTON_LABEL = "Start a draft from this text (ctrl+d)"
+KEPT_ITEMS = 64  # items whose drawn lines are kept (a few hundred KB at most)
 
 
 @dataclass(frozen=True)
@@ -220,8 +221,13 @@ class PositionsView(ReportsWorkerErrors, ScrollView, can_focus=True):
         del columns  # kept for callers: the view no longer builds a widget per column
         self.shown = Shown(None, Content(""), ())
         self._lines: list[Strip] = []
-        self._lines_key: tuple[int, int, object] | None = None
+        self._lines_key: tuple[int, int, str, bool] | None = None
         self._button_line = -1
+        # What each item showed, and its lines by width: going back to an item (up, down,
+        # up) draws nothing again. Dropped when the state or the exchange's marks change.
+        self._kept_for: tuple[SummitState, Marks | None] | None = None
+        self._kept: dict[str, Shown] = {}
+        self._drawn: dict[tuple[int, int, str, bool], tuple[list[Strip], int]] = {}
 
     # What is shown ------------------------------------------------------------------------
 
@@ -243,21 +249,32 @@ class PositionsView(ReportsWorkerErrors, ScrollView, can_focus=True):
 
     def show(self, state: SummitState, item: Item) -> None:
         self._shown_count += 1
+        marks = self._marks()
+        if self._kept_for != (state, marks):
+            # What was shown holds for one state and one set of marks (read, synced).
+            self._kept_for, self._kept, self._drawn = (state, marks), {}, {}
+        kept = self._kept.get(item.uuid)
+        if kept is not None:
+            self.workers.cancel_group(self, "positions")
+            self._show(item.uuid, kept)
+            return
         size = sum(len(r.text) for r in state.positions(item).values())
         if size <= INLINE_CHARS:
             self.workers.cancel_group(self, "positions")  # an older, longer comparison
-            self._paint(self._shown_count, compilation(state, item),
-                        *compare_positions(state, item, self._marks()))
+            self._paint(self._shown_count, item.uuid, compilation(state, item),
+                        *compare_positions(state, item, marks))
         else:
-            self._compare(self._shown_count, state, item)
+            self._compare(self._shown_count, state, item, marks)
 
     @work(thread=True, exclusive=True, group="positions", exit_on_error=False)
-    def _compare(self, shown: int, state: SummitState, item: Item) -> None:
+    def _compare(self, shown: int, state: SummitState, item: Item,
+                 marks: Marks | None) -> None:
         """Word diffs and merges of long texts take time: off the screen's thread."""
         compiled = compilation(state, item)
-        summary, columns = compare_positions(state, item, self._marks())
+        summary, columns = compare_positions(state, item, marks)
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._paint, shown, compiled, summary, columns)
+            self.app.call_from_thread(self._paint, shown, item.uuid, compiled, summary,
+                                      columns)
 
     def action_start_draft(self) -> None:
         if self._start_text:
@@ -268,17 +285,24 @@ class PositionsView(ReportsWorkerErrors, ScrollView, can_focus=True):
             event.stop()
             self.action_start_draft()
 
-    def _paint(self, shown: int, compiled: Compiled | None, summary: Content,
+    def _paint(self, shown: int, uuid: str, compiled: Compiled | None, summary: Content,
                columns: list[Column]) -> None:
         if shown != self._shown_count:
             return  # overtaken by a later show()
-        if compiled is not None:
-            self._start_text = compiled.text
-            if compiled.agreed:
-                columns = []
-        else:  # one position (or none): a draft starts from it
-            self._start_text = columns[0].body.plain if columns else ""
-        self.shown = Shown(compiled, summary, tuple(columns))
+        if compiled is not None and compiled.agreed:
+            columns = []
+        self._show(uuid, Shown(compiled, summary, tuple(columns)))
+
+    def _show(self, uuid: str, shown: Shown) -> None:
+        if len(self._kept) >= KEPT_ITEMS and uuid not in self._kept:
+            self._kept.clear()
+            self._drawn.clear()
+        self._kept[uuid] = shown
+        compiled, columns = shown.compiled, shown.columns
+        # A draft starts from the compilation, or from the one position there is.
+        self._start_text = (compiled.text if compiled is not None else
+                            columns[0].body.plain if columns else "")
+        self.shown = shown
         self.scroll_to(y=0, animate=False, immediate=True)
         self._relayout()
 
@@ -305,8 +329,12 @@ class PositionsView(ReportsWorkerErrors, ScrollView, can_focus=True):
     def _build(self, width: int) -> list[Strip]:
         key = (width, id(self.shown), self.app.theme, self.app.size.width < NARROW_BELOW)
         if key != self._lines_key:
-            self._lines_key = key  # type: ignore[assignment]
-            self._lines = self._draw(width)
+            self._lines_key = key
+            drawn = self._drawn.get(key)
+            if drawn is None:
+                # Kept while the Shown it was drawn from is kept (its id stays its own).
+                drawn = self._drawn[key] = (self._draw(width), self._button_line)
+            self._lines, self._button_line = drawn
         return self._lines
 
     def _strips(self, content: Content, width: int, muted: bool = False) -> list[Strip]:
