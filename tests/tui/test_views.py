@@ -590,3 +590,22 @@ async def test_every_tab_label_is_on_screen(demo_path: Path, size: tuple[int, in
         await pilot.resize_terminal(120, 36)
         await settle(pilot)
         assert tabs.get_tab("log").label.plain == "6 Log"
+
+
+async def test_a_click_on_the_draft_line_starts_a_draft_from_the_compilation(
+        pair_path: Path) -> None:
+    app = make_app(pair_path, as_="IN")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        view = app.screen.query_one(PositionsView)
+        assert view.compiled is not None
+        lines = view_text(view).splitlines()
+        row = next(n for n, line in enumerate(lines)
+                   if "Start a draft from this text (ctrl+d)" in line)
+        await pilot.click(view, offset=(4, row - 1))  # the line above: nothing happens
+        await settle(pilot)
+        assert app.screen.query_one(TabbedContent).active == "positions"
+        await pilot.click(view, offset=(4, row))
+        await settle(pilot)
+        assert app.screen.query_one(TabbedContent).active == "draft"
+        assert app.screen.query_one(DraftPane).text == view.compiled.text
