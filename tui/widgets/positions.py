@@ -216,9 +216,8 @@ class PositionsView(ReportsWorkerErrors, ScrollView, can_focus=True):
     _shown_count = 0  # which show() call the content is for; a late, older paint is dropped
     _start_text = ""
 
-    def __init__(self, *, columns: int = 2, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        del columns  # kept for callers: the view no longer builds a widget per column
         self.shown = Shown(None, Content(""), ())
         self._lines: list[Strip] = []
         self._lines_key: tuple[int, int, str, bool] | None = None
