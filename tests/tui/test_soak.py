@@ -14,7 +14,7 @@ from itertools import cycle
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable
 from tui_helpers import make_app, settle
 
 from agenda.integrity import check
@@ -23,6 +23,7 @@ from tui.screens.workspace import WorkspaceScreen
 from tui.widgets.agenda_tree import AgendaTree
 from tui.widgets.draft import DraftPane
 from tui.widgets.history import HistoryPane
+from tui.widgets.positions import PositionsView
 
 # Tables `count` revisions, alternating items 1.1/1.2 and delegations RU/IN, each with its own
 # text and justification, pausing `pace` seconds between them so the app refreshes mid-run.
@@ -117,7 +118,7 @@ async def soak(path: Path, count: int, pace: float, timeout: float) -> None:
         await pilot.press("1")
         await settle(pilot)
         item = state.item("1.1")
-        shown = " ".join(str(w.content) for w in screen.query(".position-text").results(Static))
+        shown = " ".join(column.body.plain for column in screen.query_one(PositionsView).columns)
         for code in ("IN", "RU"):
             assert state.positions(item)[code].text in shown
         # ...the History table ends with the latest revision...

@@ -1,14 +1,18 @@
-"""What an item switch costs the screen: one layout, no widget mounted or removed, and the
-first frame of a small workspace already holds its item."""
+"""What an item switch costs the screen: no layout, three widgets repainted, no widget mounted
+or removed; and the first frame of a small workspace already holds its item."""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
+from textual._styles_cache import StylesCache
+from textual.geometry import Region
 from textual.screen import Screen
+from textual.strip import Strip
 from textual.widget import Widget
-from tui_helpers import make_app, settle
+from tui_helpers import make_app, screen_text, settle
 
 from agenda.workspace import Workspace
 from tui.screens.workspace import WorkspaceScreen
@@ -27,7 +31,7 @@ def mixed_path(pair_path: Path) -> Path:
     return pair_path
 
 
-async def test_an_item_switch_lays_out_once_and_mounts_nothing(
+async def test_an_item_switch_lays_out_nothing_and_repaints_three_widgets(
         mixed_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     app = make_app(mixed_path, as_="IN")
     async with app.run_test(size=(120, 36)) as pilot:
@@ -37,13 +41,81 @@ async def test_an_item_switch_lays_out_once_and_mounts_nothing(
         tree = screen.query_one(AgendaTree)
         tree.focus()
         await settle(pilot)
-        # Visit every item once, so that every column the view will need exists.
-        for key in ("down", "down", "down", "up", "up", "up"):
-            await pilot.press(key)
-            await settle(pilot)
         view = screen.query_one(PositionsView)
-        widgets = set(view.walk_children())
+        widgets = list(screen.walk_children())
 
+        layouts = 0
+        painted: Counter[Widget] = Counter()  # lines drawn again, by widget
+        original_layout = Screen._refresh_layout
+        original_render = StylesCache.render_widget
+
+        def counted(self: Screen[object], *args: object, **kwargs: object) -> None:
+            nonlocal layouts
+            if self is screen:
+                layouts += 1
+            original_layout(self, *args, **kwargs)  # type: ignore[arg-type]
+
+        def rendered(cache: StylesCache, widget: Widget, crop: Region) -> list[Strip]:
+            # The lines the cache holds no clean copy of are drawn again (Textual's own test).
+            painted[widget] += sum(1 for y in crop.line_range
+                                   if cache.is_dirty(y) or y not in cache._cache)
+            return original_render(cache, widget, crop)
+
+        monkeypatch.setattr(Screen, "_refresh_layout", counted)
+        monkeypatch.setattr(StylesCache, "render_widget", rendered)
+        draws = 0
+        original_draw = PositionsView._draw
+
+        def drawn_lines(self: PositionsView, width: int) -> list[Strip]:
+            nonlocal draws
+            draws += 1
+            return original_draw(self, width)
+
+        monkeypatch.setattr(PositionsView, "_draw", drawn_lines)
+        # The tree: Political, 1.1, 1.2, Trade, 2.1; a section line keeps the item shown.
+        keys = ["down", "down", "down", "up", "up", "up"] * 2
+        shown_columns = set()
+        heading = screen.query_one("#item-heading")
+        for key in keys:
+            await pilot.press(key)
+            await pilot.pause()
+            state = app.state
+            assert state is not None
+            assert tree.cursor_node is not None
+            if tree.cursor_node.data is not None:
+                assert screen.item_uuid == tree.cursor_node.data  # the pane follows the cursor
+            item = next(i for i in state.items if i.uuid == screen.item_uuid)
+            positions = state.positions(item)
+            agreed = len({r.uuid for r in positions.values()}) == 1 and len(positions) > 1
+            assert len(view.columns) == (0 if agreed else len(positions))
+            shown_columns.add(len(view.columns))
+            drawn = {widget for widget, lines in painted.items() if lines}
+            # What was drawn: the tree's cursor lines, and on a new item its heading and the
+            # view (before: some 34 widgets, 57 lines, after a layout of the screen).
+            assert tree in drawn and drawn <= {tree, view, heading}, drawn
+            assert painted[tree] <= 3 and painted[heading] <= heading.size.height
+            assert painted[view] <= view.size.height
+            painted.clear()
+        assert shown_columns == {0, 1, 2}  # the moves went between every kind of item
+        assert layouts == 0  # none of these texts scrolls: nothing on the screen moved
+        assert draws <= 3  # 1.1 was drawn before; 1.2 and 2.1 once each, then kept
+        assert list(screen.walk_children()) == widgets  # nothing mounted or removed
+
+
+async def test_a_text_that_scrolls_lays_out_only_when_its_scrollbar_comes_or_goes(
+        pair_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ws = Workspace(pair_path)
+    long = " ".join(f"The Sides note point {n}." for n in range(200))
+    ws.add_item("pair", section="Trade", title="Long", delegation="IN", text=long)
+    ws.add_item("pair", section="Trade", title="Longer", delegation="IN", text=long * 2)
+    ws.close()
+    app = make_app(pair_path, as_="IN")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        tree = screen.query_one(AgendaTree)
+        tree.focus()
+        view = screen.query_one(PositionsView)
         layouts = 0
         original = Screen._refresh_layout
 
@@ -54,26 +126,21 @@ async def test_an_item_switch_lays_out_once_and_mounts_nothing(
             original(self, *args, **kwargs)  # type: ignore[arg-type]
 
         monkeypatch.setattr(Screen, "_refresh_layout", counted)
-        # The tree: Political, 1.1, 1.2, Trade, 2.1; a section line keeps the item shown.
-        keys = ["down", "down", "down", "up", "up", "up"] * 2
-        shown_columns = set()
-        for key in keys:
+        bars = []
+        for key in ("down",) * 6:  # 1.2, Trade, 2.1 (long), 2.2 (longer), then stays
             await pilot.press(key)
-            await pilot.pause()
-            state = app.state
-            assert state is not None
-            assert tree.cursor_node is not None
-            if tree.cursor_node.data is not None:
-                assert screen.item_uuid == tree.cursor_node.data  # the pane follows the cursor
-            item = next(i for i in state.items if i.uuid == screen.item_uuid)
-            columns = [w for w in view.query(".position") if w.display]
-            shown_columns.add(len(columns))
-            assert len(columns) == (0 if len({r.uuid for r in state.positions(item).values()})
-                                    == 1 and len(state.positions(item)) > 1
-                                    else len(state.positions(item)))
-        assert shown_columns == {0, 1, 2}  # the moves went between every kind of item
-        assert layouts <= len(keys)
-        assert set(view.walk_children()) == widgets  # updated in place, never rebuilt
+            await settle(pilot)
+            bars.append(view.show_vertical_scrollbar)
+        comes_or_goes = sum(a != b for a, b in zip([False, *bars], bars, strict=False))
+        assert bars[-1] and not bars[0]
+        # Textual lays out twice when a scrollbar is shown; moving between two long texts, none.
+        assert layouts <= 2 * comes_or_goes
+        # Scrolled to the end, the last words of the text are on the screen.
+        view.focus()
+        await pilot.press("end")
+        await settle(pilot)
+        assert view.scroll_y == view.max_scroll_y > 0
+        assert "point 199." in screen_text(app)
 
 
 async def test_the_first_frame_of_a_small_workspace_holds_its_item(

@@ -58,6 +58,12 @@ def static(app, selector: str) -> str:
 # Positions -------------------------------------------------------------------------------
 
 
+def view_text(view: PositionsView) -> str:
+    """Every line the view draws, as plain text (the lines below the window included)."""
+    width = view.scrollable_content_region.width
+    return "\n".join(strip.text for strip in view._build(width))
+
+
 @pytest.mark.parametrize("size", SIZES)
 async def test_positions_shows_the_compilation_coloured_per_delegation(
         pair_path: Path, size: tuple[int, int]) -> None:
@@ -65,17 +71,22 @@ async def test_positions_shows_the_compilation_coloured_per_delegation(
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
         view = app.screen.query_one(PositionsView)
-        assert view.query_one("#compilation").display
-        heading = static(app, "#compilation-heading")
+        assert view.compiled is not None
+        heading = view.compiled.heading.plain
         assert heading.startswith("Compilation of IN v1 RU v2 · ")
-        body = view.query_one("#compilation-text", Static).content
+        body = view.compiled.body
         assert "[IN: " in body.plain and "[RU: " in body.plain
         # Each side's options in its own colour.
         styles = {str(span.style) for span in body.spans}
         assert len(styles) >= 2
-        why = [str(w.content) for w in view.query(".position-why").results(Static)]
+        why = [column.why.plain for column in view.columns]
         assert "Why: Regional term" in why
         assert "No justification given" in why
+        # ...and all of it on the screen, drawn by the view itself.
+        shown = " ".join(view_text(view).split())
+        for text in (heading, "Why: Regional term", "No justification given",
+                     "Start a draft from this text (ctrl+d)"):
+            assert " ".join(text.split()) in shown
 
 
 async def test_an_agreed_item_shows_its_text_once(pair_path: Path) -> None:
@@ -87,16 +98,22 @@ async def test_an_agreed_item_shows_its_text_once(pair_path: Path) -> None:
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
         view = app.screen.query_one(PositionsView)
-        assert static(app, "#compilation-heading").startswith("Agreed text v2")
-        assert not [column for column in view.query(".position") if column.display]
-        assert str(view.query_one("#compilation-text", Static).content) == text
+        assert view.compiled is not None
+        assert view.compiled.heading.plain.startswith("Agreed text v2")
+        assert not view.columns
+        assert view.compiled.body.plain == text
+        # Shown once: no column repeats it.
+        shown = view_text(view)
+        assert shown.count(" ".join(text.split()[:4])) == 1
 
 
 async def test_a_draft_starts_from_the_compilation(pair_path: Path) -> None:
     app = make_app(pair_path, as_="IN")
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
-        compiled = app.screen.query_one("#compilation-text", Static).content.plain
+        view = app.screen.query_one(PositionsView)
+        assert view.compiled is not None
+        compiled = view.compiled.text
         app.screen.query_one(PositionsView).focus()
         await pilot.press("ctrl+d")
         await settle(pilot)
@@ -573,3 +590,22 @@ async def test_every_tab_label_is_on_screen(demo_path: Path, size: tuple[int, in
         await pilot.resize_terminal(120, 36)
         await settle(pilot)
         assert tabs.get_tab("log").label.plain == "6 Log"
+
+
+async def test_a_click_on_the_draft_line_starts_a_draft_from_the_compilation(
+        pair_path: Path) -> None:
+    app = make_app(pair_path, as_="IN")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        view = app.screen.query_one(PositionsView)
+        assert view.compiled is not None
+        lines = view_text(view).splitlines()
+        row = next(n for n, line in enumerate(lines)
+                   if "Start a draft from this text (ctrl+d)" in line)
+        await pilot.click(view, offset=(4, row - 1))  # the line above: nothing happens
+        await settle(pilot)
+        assert app.screen.query_one(TabbedContent).active == "positions"
+        await pilot.click(view, offset=(4, row))
+        await settle(pilot)
+        assert app.screen.query_one(TabbedContent).active == "draft"
+        assert app.screen.query_one(DraftPane).text == view.compiled.text

@@ -52,11 +52,10 @@ PaletteCommand = tuple[str, str, Callable[[], Any]]
 P = TypeVar("P", bound=Widget)
 
 
-def make_pane(tab: str, state: SummitState | None = None) -> Widget:
+def make_pane(tab: str) -> Widget:
     """The content of a tab, built (and its module imported) when the tab is first shown."""
     if tab == "positions":
-        return PositionsView(columns=len(state.summit.codes) if state is not None else 2,
-                             id="positions-view")
+        return PositionsView(id="positions-view")
     if tab == "draft":
         from tui.widgets.draft import DraftPane
 
@@ -142,7 +141,7 @@ class WorkspaceScreen(StyledOnce, ReportsWorkerErrors, Screen[None]):
                     for n, tab in enumerate(TABS, start=1):
                         with TabPane(_tab_label(n, tab, self._narrow()), id=tab):
                             if tab == "positions":
-                                yield make_pane(tab, self._initial)
+                                yield make_pane(tab)
         yield AgendaFooter()
 
     def on_mount(self) -> None:

@@ -84,6 +84,7 @@ class AgendaTree(Tree[str]):
     follow: Callable[[str], None] | None = None
 
     def __init__(self, *, id: str | None = None) -> None:
+        self._label_styles: dict[str, Style] = {}
         super().__init__("Agenda", id=id)
         self.show_root = False
         self.guide_depth = 2
@@ -136,6 +137,7 @@ class AgendaTree(Tree[str]):
         # Tree caches painted lines by position and state, not by theme: without this, a
         # switch to the light theme kept the dark theme's colours in the labels.
         super().notify_style_update()
+        self._label_styles.clear()
         self._invalidate()
 
     def _item_nodes(self) -> list[TreeNode[str]]:
@@ -168,15 +170,21 @@ class AgendaTree(Tree[str]):
         return node.data if node is not None else None
 
     def _style(self, component: str) -> Style:
+        # Kept: looking a component style up takes longer than drawing the line it styles.
+        kept = self._label_styles.get(component)
+        if kept is not None:
+            return kept
         try:
             # The full style, not the partial one: a partial style keeps a translucent colour
             # such as $text-muted unblended, which paints white on the light theme.
             full = self.get_component_rich_style(f"agenda-tree--{component}")
-            return Style(color=full.color, bold=full.bold, strike=full.strike)
         except KeyError:
             # Labels are measured once before the stylesheet reaches the tree; widths do not
             # depend on colour.
             return Style.null()
+        style = self._label_styles[component] = Style(color=full.color, bold=full.bold,
+                                                         strike=full.strike)
+        return style
 
     def render_label(self, node: TreeNode[str], base_style: Style, style: Style) -> Text:
         row = self._rows.get(node.data) if node.data else None

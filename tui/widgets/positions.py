@@ -6,14 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from textual import work
-from textual.app import ComposeResult
+from rich.segment import Segment
+from rich.style import Style as RichStyle
+from textual import events, work
 from textual.binding import Binding
-from textual.containers import Container, Vertical, VerticalScroll
+from textual.color import Color
 from textual.content import Content
 from textual.geometry import Size
 from textual.message import Message
-from textual.widgets import Button, Static
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.style import Style as VisualStyle
+from textual.visual import Visual
 from textual.worker import get_current_worker
 
 from agenda.brackets import bracket_count, parse
@@ -172,156 +176,252 @@ def _compare_positions(state: SummitState, item: Item,
     return Content(" | ".join(summaries)), columns
 
 
-class _LaidOut:
-    """A widget that takes its new size without asking for a second layout.
-
-    Textual sets a resized widget's `virtual_size`, a reactive that asks for another layout of
-    the screen: after an item switch the texts are laid out at their new heights, then the whole
-    screen is laid out again for nothing (twice the work of a switch). These widgets do not
-    scroll, and their sizes were computed by the layout that gave them, so nothing is lost.
-    """
-
-    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size,
-                      layout: bool = True) -> bool:
-        return super()._size_updated(  # type: ignore[misc]
-            size, virtual_size, container_size, layout=False)
-
-
-class _Text(_LaidOut, Static):
-    pass
-
-
-class _Column(_LaidOut, Vertical):
-    pass
-
-
-class _Columns(_LaidOut, Container):
-    pass
-
-
-def _position(heading: Content | str = "", body: Content | str = "",
-              why: Content | str = "") -> _Column:
-    """One delegation's column: its heading, its text and its justification."""
-    return _Column(_Text(heading, classes="position-heading", markup=False),
-                   _Text(body, classes="position-text", markup=False),
-                   _Text(why, classes="position-why", markup=False),
-                   classes="position")
-
-
 # Texts up to this many characters in all are compared on the screen's thread: the word diff
 # takes well under a millisecond there, less than handing it to a worker and back.
 INLINE_CHARS = 20_000
+NARROW_BELOW = 100  # columns of the terminal: the columns are stacked below this
+BUTTON_LABEL = "Start a draft from this text (ctrl+d)"
+KEPT_ITEMS = 64  # items whose drawn lines are kept (a few hundred KB at most)
 
 
-class PositionsView(ReportsWorkerErrors, VerticalScroll):
-    """The compilation on top, then columns side by side when wide, stacked when narrow (see
-    app.tcss); an agreed item shows its one text and no columns.
+@dataclass(frozen=True)
+class Shown:
+    """What the view holds: the compilation (or agreed text), the summary, the columns."""
 
-    Moving through the agenda repaints the same columns with new texts: the column widgets are
-    kept and updated, added only when more positions are shown than ever before, and hidden
-    (never removed) when fewer are.
+    compiled: Compiled | None
+    summary: Content
+    columns: tuple[Column, ...]
+
+
+class PositionsView(ReportsWorkerErrors, ScrollView, can_focus=True):
+    """The compilation on top, then columns side by side when wide, stacked when narrow; an
+    agreed item shows its one text and no columns.
+
+    One widget that draws its own lines. Moving through the agenda changes only what this
+    widget holds: no widget is mounted, shown, hidden or resized, so a switch needs no layout
+    of the screen (only when its scrollbar comes or goes) and repaints this pane alone. Before,
+    the pane was some 20 widgets whose heights changed with the texts: every switch laid the
+    whole screen out again and rendered each of them.
     """
 
     BINDINGS = [Binding("ctrl+d", "start_draft", "Draft from this")]
     DEFAULT_CSS = """
     PositionsView {
-        /* A text long enough to scroll must not narrow the columns: that lays them out
-           twice on a move to it. */
+        /* A text long enough to scroll must not narrow the columns. */
         scrollbar-gutter: stable;
-        #compilation { height: auto; margin-bottom: 1; }
-        #start-draft { width: auto; min-width: 0; margin-top: 1; }
-        #compilation-text { padding: 0 1; border-left: thick $foreground 20%; }
-        .position-why { margin-top: 1; color: $text-muted; }
+        overflow-x: hidden;
     }
     """
 
-    _shown = 0  # which show() call the columns are for; a late, older paint is dropped
+    _shown_count = 0  # which show() call the content is for; a late, older paint is dropped
     _start_text = ""
 
-    def __init__(self, *, columns: int = 2, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        # Columns built with the view (hidden until filled): the first paint then updates
-        # them in place rather than mounting them after the first frame (a second layout).
-        self._spares = columns
+        self.shown = Shown(None, Content(""), ())
+        self._lines: list[Strip] = []
+        self._lines_key: tuple[int, int, str, bool] | None = None
+        self._button_line = -1
+        # What each item showed, and its lines by width: going back to an item (up, down,
+        # up) draws nothing again. Dropped when the state or the exchange's marks change.
+        self._kept_for: tuple[SummitState, Marks | None] | None = None
+        self._kept: dict[str, Shown] = {}
+        self._drawn: dict[tuple[int, int, str, bool], tuple[list[Strip], int]] = {}
 
-    def compose(self) -> ComposeResult:
-        with _Column(id="compilation"):
-            yield _Text(id="compilation-heading", markup=False)
-            yield _Text(id="compilation-text", markup=False)
-            yield Button("Start a draft from this text (ctrl+d)", id="start-draft",
-                         compact=True)
-        yield _Text(id="positions-summary", markup=False)
-        with _Columns(id="positions-columns"):
-            for _ in range(self._spares):
-                column = _position()
-                column.display = False
-                yield column
+    # What is shown ------------------------------------------------------------------------
+
+    @property
+    def compiled(self) -> Compiled | None:
+        return self.shown.compiled
+
+    @property
+    def summary(self) -> Content:
+        return self.shown.summary
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        """The columns on the screen (none for an agreed item)."""
+        return self.shown.columns
 
     def _marks(self) -> Marks | None:
         return getattr(self.app, "marks", None)
 
     def show(self, state: SummitState, item: Item) -> None:
-        self._shown += 1
+        self._shown_count += 1
+        marks = self._marks()
+        if self._kept_for != (state, marks):
+            # What was shown holds for one state and one set of marks (read, synced).
+            self._kept_for, self._kept, self._drawn = (state, marks), {}, {}
+        kept = self._kept.get(item.uuid)
+        if kept is not None:
+            self.workers.cancel_group(self, "positions")
+            self._show(item.uuid, kept)
+            return
         size = sum(len(r.text) for r in state.positions(item).values())
         if size <= INLINE_CHARS:
             self.workers.cancel_group(self, "positions")  # an older, longer comparison
-            self._paint(self._shown, compilation(state, item),
-                        *compare_positions(state, item, self._marks()))
+            self._paint(self._shown_count, item.uuid, compilation(state, item),
+                        *compare_positions(state, item, marks))
         else:
-            self._compare(self._shown, state, item)
+            self._compare(self._shown_count, state, item, marks)
 
     @work(thread=True, exclusive=True, group="positions", exit_on_error=False)
-    def _compare(self, shown: int, state: SummitState, item: Item) -> None:
+    def _compare(self, shown: int, state: SummitState, item: Item,
+                 marks: Marks | None) -> None:
         """Word diffs and merges of long texts take time: off the screen's thread."""
         compiled = compilation(state, item)
-        summary, columns = compare_positions(state, item, self._marks())
+        summary, columns = compare_positions(state, item, marks)
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._paint, shown, compiled, summary, columns)
+            self.app.call_from_thread(self._paint, shown, item.uuid, compiled, summary,
+                                      columns)
 
     def action_start_draft(self) -> None:
         if self._start_text:
             self.post_message(StartDraft(self._start_text))
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "start-draft":
+    def on_click(self, event: events.Click) -> None:
+        if self._button_line >= 0 and event.y + int(self.scroll_y) == self._button_line:
             event.stop()
             self.action_start_draft()
 
-    def _paint(self, shown: int, compiled: Compiled | None, summary: Content,
+    def _paint(self, shown: int, uuid: str, compiled: Compiled | None, summary: Content,
                columns: list[Column]) -> None:
-        """Update the columns in place (the tree's cursor and the texts then reach the
-        screen in the same frame); add or remove columns only when their number changes."""
-        if shown != self._shown:
+        if shown != self._shown_count:
             return  # overtaken by a later show()
-        self.query_one("#compilation").display = compiled is not None
+        if compiled is not None and compiled.agreed:
+            columns = []
+        self._show(uuid, Shown(compiled, summary, tuple(columns)))
+
+    def _show(self, uuid: str, shown: Shown) -> None:
+        if len(self._kept) >= KEPT_ITEMS and uuid not in self._kept:
+            self._kept.clear()
+            self._drawn.clear()
+        self._kept[uuid] = shown
+        compiled, columns = shown.compiled, shown.columns
+        # A draft starts from the compilation, or from the one position there is.
+        self._start_text = (compiled.text if compiled is not None else
+                            columns[0].body.plain if columns else "")
+        self.shown = shown
+        self.scroll_to(y=0, animate=False, immediate=True)
+        self._relayout()
+
+    # Drawing ------------------------------------------------------------------------------
+
+    def on_resize(self) -> None:
+        self._relayout()
+
+    def _relayout(self) -> None:
+        """Build the lines for the present width and tell the scrollbars their number."""
+        width = self.scrollable_content_region.width
+        if width <= 0:
+            self.refresh()
+            return
+        lines = self._build(width)
+        size = Size(width, len(lines))
+        if size != self.virtual_size:
+            # The virtual size is a layout reactive: setting it lays the screen out again.
+            # Only the scrollbar depends on it; it is laid out only if it comes or goes.
+            self.set_reactive(ScrollView.virtual_size, size)
+            self._scroll_update(size)
+        self.refresh()
+
+    def _build(self, width: int) -> list[Strip]:
+        key = (width, id(self.shown), self.app.theme, self.app.size.width < NARROW_BELOW)
+        if key != self._lines_key:
+            self._lines_key = key
+            drawn = self._drawn.get(key)
+            if drawn is None:
+                # Kept while the Shown it was drawn from is kept (its id stays its own).
+                drawn = self._drawn[key] = (self._draw(width), self._button_line)
+            self._lines, self._button_line = drawn
+        return self._lines
+
+    def _strips(self, content: Content, width: int, muted: bool = False) -> list[Strip]:
+        style = self.visual_style + self._muted() if muted else self.visual_style
+        strips = Visual.to_strips(self, content, max(width, 1), None, style, pad=True)
+        return [strip.extend_cell_length(width, style.rich_style).crop(0, width)
+                for strip in strips] or [Strip.blank(width, style.rich_style)]
+
+    def _muted(self) -> VisualStyle:
+        """`color: $text-muted` as CSS resolves it (a span's "$text-muted" keeps the
+        foreground: its alpha is dropped)."""
+        background = self.visual_style.background or Color(0, 0, 0)
+        value = self.app.theme_variables.get("text-muted", "auto 60%").split()
+        alpha = float(value[1].rstrip("%")) / 100 if len(value) > 1 else 1.0
+        colour = (background.get_contrast_text(alpha) if value[0] == "auto"
+                  else Color.parse(value[0]).multiply_alpha(alpha))
+        return VisualStyle(foreground=background + colour)
+
+    def _rule_style(self) -> RichStyle:
+        """The colour of the frame lines: the foreground at 20% over the background."""
+        background = self.visual_style.background or Color(0, 0, 0)
+        foreground = self.visual_style.foreground or Color(255, 255, 255)
+        colour = background + foreground.with_alpha(0.2)
+        return RichStyle(color=colour.rich_color, bgcolor=background.rich_color)
+
+    def _draw(self, width: int) -> list[Strip]:
+        base = self.visual_style.rich_style
+        blank = Strip.blank(width, base)
+        rule = self._rule_style()
+        lines: list[Strip] = []
+        self._button_line = -1
+        compiled = self.shown.compiled
         if compiled is not None:
-            self._start_text = compiled.text
-            self.query_one("#compilation-heading", Static).update(compiled.heading)
-            self.query_one("#compilation-text", Static).update(compiled.body)
-            if compiled.agreed:
-                columns = []
-        else:  # one position (or none): a draft starts from it
-            self._start_text = columns[0].body.plain if columns else ""
-        self.query_one("#positions-summary", Static).update(summary)
-        holder = self.query_one("#positions-columns", Container)
-        # Columns no longer needed are kept hidden as spares, not removed: a move between an
-        # agreed item (no columns) and a disputed one would otherwise remove and mount widgets,
-        # a second layout of the screen on each move.
-        present = list(holder.children)
-        for widget, column in zip(present, columns, strict=False):
-            heading, body, why = widget.query_children(Static)
-            heading.update(column.heading)
-            body.update(column.body)
-            why.update(column.why)
-            if not widget.display:
-                widget.display = True
-        # Only `display` changes, never classes: a class change restyles after this frame,
-        # a second layout.
-        for widget in present[len(columns):]:
-            if widget.display:
-                widget.display = False
-                for text in widget.query_children(Static):
-                    text.update("", layout=False)
-        if len(columns) > len(present):
-            holder.mount_all(_position(column.heading, column.body, column.why)
-                             for column in columns[len(present):])
+            lines += self._strips(compiled.heading, width)
+            inner = max(width - 3, 1)
+            left = Strip([Segment("█", rule), Segment(" ", base)])
+            right = Strip([Segment(" ", base)])
+            lines += [Strip.join([left, strip, right])
+                      for strip in self._strips(compiled.body, inner)]
+            lines.append(blank)
+            self._button_line = len(lines)
+            lines += self._strips(
+                Content.styled(f" {BUTTON_LABEL} ", "bold $button-foreground on $surface"),
+                width)
+            lines.append(blank)
+        lines += self._strips(self.shown.summary, width, muted=True)
+        lines.append(blank)
+        columns = self.shown.columns
+        if not columns:
+            return lines
+        narrow = self.app.size.width < NARROW_BELOW
+        per_row = 1 if narrow else len(columns)
+        widths = [width] if narrow else _fractions(width, per_row)
+        for start in range(0, len(columns), per_row):
+            blocks = [self._column(column, column_width, rule)
+                      for column, column_width in zip(columns[start:start + per_row], widths,
+                                                      strict=False)]
+            height = max(len(block) for block in blocks)
+            for y in range(height):
+                lines.append(Strip.join(
+                    block[y] if y < len(block) else Strip.blank(w, base)
+                    for block, w in zip(blocks, widths, strict=False)))
+        return lines
+
+    def _column(self, column: Column, width: int, rule: RichStyle) -> list[Strip]:
+        """One delegation's column: heading over a rule, its text, its justification; one
+        cell of padding on its right and a line below."""
+        base = self.visual_style.rich_style
+        inner = max(width - 1, 1)
+        pad = Strip([Segment(" ", base)])
+        blank = Strip.blank(inner, base)
+        body: list[Strip] = [*self._strips(column.heading, inner),
+                             Strip([Segment("─" * inner, rule)]),
+                             *self._strips(column.body, inner), blank,
+                             *self._strips(column.why, inner, muted=True), blank]
+        return [Strip.join([strip, pad]) for strip in body]
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        lines = self._build(width) if width > 0 else []
+        index = y + int(self.scroll_y)
+        base = self.visual_style.rich_style
+        if 0 <= index < len(lines):
+            return lines[index].crop_extend(0, width, base)
+        return Strip.blank(width, base)
+
+
+def _fractions(width: int, count: int) -> list[int]:
+    """`count` widths summing to `width`, as `1fr` each shares it out."""
+    share, extra = divmod(width, count)
+    return [share + (1 if n < extra else 0) for n in range(count)]
