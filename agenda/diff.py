@@ -1043,26 +1043,26 @@ def _settle(pieces: list[tuple[int, str, int]]) -> list[Op]:
     de: list[str] = []
     ins: list[str] = []
     eq_w = de_w = ins_w = 0
+
+    def entry(is_change: bool, a: str, b: str, wa: int, wb: int) -> None:
+        change.append(is_change)
+        text_a.append(a)
+        text_b.append(b)
+        words_a.append(wa)
+        words_b.append(wb)
+
     for kind, text, words in pieces:
         if not text:
             continue
         if kind == 0:
             if de or ins:
-                change.append(True)
-                text_a.append("".join(de))
-                text_b.append("".join(ins))
-                words_a.append(de_w)
-                words_b.append(ins_w)
+                entry(True, "".join(de), "".join(ins), de_w, ins_w)
                 de, ins, de_w, ins_w = [], [], 0, 0
             eq.append(text)
             eq_w += words
             continue
         if eq:
-            change.append(False)
-            text_a.append("".join(eq))
-            text_b.append("")
-            words_a.append(eq_w)
-            words_b.append(0)
+            entry(False, "".join(eq), "", eq_w, 0)
             eq, eq_w = [], 0
         if kind == 1:
             de.append(text)
@@ -1071,17 +1071,9 @@ def _settle(pieces: list[tuple[int, str, int]]) -> list[Op]:
             ins.append(text)
             ins_w += words
     if eq:
-        change.append(False)
-        text_a.append("".join(eq))
-        text_b.append("")
-        words_a.append(eq_w)
-        words_b.append(0)
+        entry(False, "".join(eq), "", eq_w, 0)
     if de or ins:
-        change.append(True)
-        text_a.append("".join(de))
-        text_b.append("".join(ins))
-        words_a.append(de_w)
-        words_b.append(ins_w)
+        entry(True, "".join(de), "".join(ins), de_w, ins_w)
     # The clean-up's stack, as in _cleanup: (is_change, first entry, end entry, deleted
     # length, inserted length).
     word_search = _patterns().word_start.search

@@ -171,6 +171,20 @@ def test_the_listing_is_kept_outside_the_workspace_0600(
         assert db.parent not in kept.parents
 
 
+def flip_a_byte_or_cut(data: st.DataObject, journal: Path, original: bytes, how: str) -> bool:
+    """Write `original` with one byte changed ("byte") or cut short ("cut"); False for any
+    other `how`, which the caller does itself."""
+    if how == "byte":
+        at = data.draw(st.integers(0, len(original) - 1))
+        value = data.draw(st.integers(0, 255).filter(lambda b: b != original[at]))
+        journal.write_bytes(original[:at] + bytes([value]) + original[at + 1:])
+    elif how == "cut":
+        journal.write_bytes(original[:data.draw(st.integers(0, len(original) - 1))])
+    else:
+        return False
+    return True
+
+
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.data())
@@ -180,13 +194,7 @@ def test_a_changed_journal_is_read_as_without_a_kept_listing(
     original = journal.read_bytes()
     try:
         run(db, capsys, "items")  # keeps a listing of the original
-        how = data.draw(st.sampled_from(["byte", "cut"]))
-        if how == "byte":
-            at = data.draw(st.integers(0, len(original) - 1))
-            value = data.draw(st.integers(0, 255).filter(lambda b: b != original[at]))
-            journal.write_bytes(original[:at] + bytes([value]) + original[at + 1:])
-        else:
-            journal.write_bytes(original[:data.draw(st.integers(0, len(original) - 1))])
+        flip_a_byte_or_cut(data, journal, original, data.draw(st.sampled_from(["byte", "cut"])))
         with_kept = run(db, capsys, "items")
         assert with_kept == full_read(db, capsys, "items")
     finally:
@@ -405,13 +413,7 @@ def test_a_changed_journal_is_shown_as_without_kept_readings(
     try:
         run(db, capsys, *argv)  # keeps readings of the original
         how = data.draw(st.sampled_from(["byte", "cut", "grown"]))
-        if how == "byte":
-            at = data.draw(st.integers(0, len(original) - 1))
-            value = data.draw(st.integers(0, 255).filter(lambda b: b != original[at]))
-            journal.write_bytes(original[:at] + bytes([value]) + original[at + 1:])
-        elif how == "cut":
-            journal.write_bytes(original[:data.draw(st.integers(0, len(original) - 1))])
-        else:
+        if not flip_a_byte_or_cut(data, journal, original, how):
             ws = Workspace(db, clock=TickingClock())
             ws.retitle_item(SLUG, "1.1", "Another title")
             ws.close()
@@ -732,13 +734,7 @@ def test_a_tampered_journal_is_never_extended(
     ws.close()
     grown = journal.read_bytes()
     how = data.draw(st.sampled_from(["byte", "cut", "same size"]))
-    if how == "byte":
-        at = data.draw(st.integers(0, len(grown) - 1))
-        value = data.draw(st.integers(0, 255).filter(lambda b: b != grown[at]))
-        journal.write_bytes(grown[:at] + bytes([value]) + grown[at + 1:])
-    elif how == "cut":
-        journal.write_bytes(grown[:data.draw(st.integers(0, len(grown) - 1))])
-    else:
+    if not flip_a_byte_or_cut(data, journal, grown, how):
         first = grown.index(b"\n") + 1
         journal.write_bytes(grown[:first] + grown[first:].replace(b"RU", b"IN"))
     try:
