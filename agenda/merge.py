@@ -128,13 +128,21 @@ def _whole_words(regions: list[_Region]) -> list[_Region]:
 
 
 def _is_conflict(chunk: _Chunk) -> bool:
-    changed = [side for side in chunk[1:] if side != chunk[0]]
-    return any(side != changed[0] for side in changed)
+    """Whether two sides changed the chunk's base differently."""
+    base, changed = chunk[0], None
+    for k in range(1, len(chunk)):  # a plain loop: most chunks have two sides
+        side = chunk[k]
+        if side != base:
+            if changed is None:
+                changed = side
+            elif side != changed:
+                return True
+    return False
 
 
 def _taken(chunk: _Chunk) -> list[str]:
-    changed = [side for side in chunk[1:] if side != chunk[0]]
-    return changed[0] if changed else chunk[0]
+    base = chunk[0]
+    return next((side for side in chunk[1:] if side != base), base)
 
 
 def _ragged(edges: list[str | None]) -> bool:
@@ -209,21 +217,22 @@ def _join_close_conflicts(regions: list[_Region]) -> list[_Region]:
 
 def _render_conflict(names: list[str], options: list[list[str]]) -> str:
     # Shared spacing and punctuation at the edges stay outside the brackets; words stay in.
+    # Only the first option's token is tested for a word: the others must equal it.
+    first, others = options[0], options[1:]
+    room = min(map(len, options))
     lead = 0
-    while all(len(o) > lead and not _wordish(o[lead]) for o in options) and (
-        len({o[lead] for o in options}) == 1
-    ):
+    while lead < room and not _wordish(token := first[lead]) and \
+            all(o[lead] == token for o in others):
         lead += 1
+    room -= lead
     trail = 0
-    while all(len(o) - lead > trail and not _wordish(o[-1 - trail]) for o in options) and (
-        len({o[-1 - trail] for o in options}) == 1
-    ):
+    while trail < room and not _wordish(token := first[-1 - trail]) and \
+            all(o[-1 - trail] == token for o in others):
         trail += 1
     inner = "".join(
         f"[{name}: {''.join(o[lead : len(o) - trail])}]"
         for name, o in zip(names, options, strict=True)
     )
-    first = options[0]
     return "".join(first[:lead]) + inner + "".join(first[len(first) - trail :])
 
 
