@@ -82,16 +82,22 @@ def _regions(base: list[str], sides: list[list[str]]) -> list[_Region]:
     prev_b, prev_s = 0, [0] * len(sides)
     for start, end, offsets in shared:
         ends = [start + offset for offset in offsets]
-        chunk = _Chunk([base[prev_b:start]] + [s[p:e] for s, p, e in zip(sides, prev_s, ends,
-                                                                         strict=True)])
-        if any(chunk):
+        # Nothing unstable between two sync spans when every side is where the base is.
+        if start > prev_b or ends != prev_s:
+            chunk = _Chunk([base[prev_b:start]])
+            chunk.extend(map(_slice, sides, prev_s, ends))
             regions.append(chunk)
         regions.append(base[start:end])
         prev_b, prev_s = end, [end + offset for offset in offsets]
-    chunk = _Chunk([base[prev_b:]] + [s[p:] for s, p in zip(sides, prev_s, strict=True)])
-    if any(chunk):
+    if prev_b < len(base) or any(p < len(s) for s, p in zip(sides, prev_s, strict=True)):
+        chunk = _Chunk([base[prev_b:]])
+        chunk.extend(s[p:] for s, p in zip(sides, prev_s, strict=True))
         regions.append(chunk)
     return regions
+
+
+def _slice(tokens: list[str], start: int, end: int) -> list[str]:
+    return tokens[start:end]
 
 
 def _whole_words(regions: list[_Region]) -> list[_Region]:
@@ -259,8 +265,8 @@ def merge_texts(
     if len(distinct) == 1:
         return MergeResult(base, 0)
     head, tail = shared_edges(distinct)
-    regions = _regions(tokenize(base[head : len(base) - tail]),
-                       [tokenize(text[head : len(text) - tail]) for _, text in pairs])
+    middles = {text: tokenize(text[head : len(text) - tail]) for text in distinct}
+    regions = _regions(middles[base], [middles[text] for _, text in pairs])
     if not agreed_base:
         # A base no side can equal: every chunk where the sides differ becomes a conflict.
         regions = [_Chunk([[_UNAGREED], *r[1:]]) if isinstance(r, _Chunk) else r
