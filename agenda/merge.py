@@ -264,6 +264,10 @@ def merge_texts(
     distinct = list(dict.fromkeys([base, *(text for _, text in pairs)]))
     if len(distinct) == 1:
         return MergeResult(base, 0)
+    if agreed_base and len(distinct) == 2:
+        # Every side kept the agreed base or made the one same edit: each chunk is taken
+        # from that edit or is the base everywhere, so the merge is the edited text.
+        return MergeResult(distinct[1], 0)
     head, tail = shared_edges(distinct)
     middles = {text: tokenize(text[head : len(text) - tail]) for text in distinct}
     regions = _regions(middles[base], [middles[text] for _, text in pairs])

@@ -211,3 +211,16 @@ def test_merge_of_any_texts_equals_the_merge_before_its_fast_paths(
 ) -> None:
     sides = [(f"D{k}", text) for k, text in enumerate(texts)]
     _same_as_before(base, sides, agreed)
+
+
+@settings(deadline=None)
+@given(edited_sides(), st.lists(st.booleans(), min_size=1, max_size=4))
+def test_sides_on_the_base_or_one_edit_merge_as_before(
+    case: tuple[str, list[tuple[str, str]]], kept: list[bool]
+) -> None:
+    """The shortcut for two distinct texts (the base and one edit) against the general path."""
+    base, sides = case
+    edit = sides[0][1]
+    texts = [(f"D{k}", base if keep else edit) for k, keep in enumerate(kept)]
+    _same_as_before(base, texts, True)
+    _same_as_before(base, texts, False)
