@@ -813,12 +813,14 @@ class SummitState:
 
     def positions(self, item: Item) -> dict[str, Revision]:
         """Each delegation's current position on the item, in the summit's delegation order."""
-        found = {}
-        for code in self.summit.codes:
-            revision = self.stands_on(item, code)
-            if revision is not None:
-                found[code] = revision
-        return found
+        # The view read once (as stands_on would, the first text of that uuid): a cold export
+        # asks this of every item, twice.
+        view = self._view(item)
+        if view is None or not view.positions:
+            return {}
+        stands = view.positions
+        firsts = {r.uuid: r for r in reversed(view.tabled)}
+        return {code: firsts[stands[code]] for code in self.summit.codes if code in stands}
 
     def position_rounds(self, item: Item) -> tuple[dict[str, Revision], ...]:
         """Each delegation's position after every tabling or acceptance, in the order."""
@@ -939,18 +941,12 @@ def compile_item(state: SummitState, item: Item, base: str | None = None, *,
     wrote has been accepted by the other. `base` (e.g. "v2") forces a base, taken as agreed.
     `positions`: the item's `state.positions`, when the caller has read them already.
     """
-    # The item's view read once, where state.positions, state.accepted_by and common_ancestor
-    # would each look it up (or rebuild a map of its texts) again: a cold export compiles
-    # every item, and this was a third of the cost of a merge.
+    # The item's view read once, where state.accepted_by and common_ancestor would each look
+    # it up (or rebuild a map of its texts) again: a cold export compiles every item.
     view = state._view(item)
     tabled = view.tabled if view else ()
-    by_uuid = {r.uuid: r for r in tabled}
     if positions is None:
-        # As state.positions: the summit's delegation order, the first text with that uuid.
-        stands = view.positions if view else {}
-        firsts = {r.uuid: r for r in reversed(tabled)}
-        positions = {code: firsts[stands[code]] for code in state.summit.codes
-                     if code in stands}
+        positions = state.positions(item)
     if not positions:
         raise AgendaError(f"Item {item.number} has no tabled text to compile")
     if base is not None:
@@ -964,7 +960,8 @@ def compile_item(state: SummitState, item: Item, base: str | None = None, *,
             (r for r in reversed(tabled) if sides <= accepted.get(r.uuid, nobody)), None)
         agreed = base_revision is not None
         if base_revision is None:
-            base_revision = _common_ancestor(positions.values(), tabled, by_uuid)
+            base_revision = _common_ancestor(positions.values(), tabled,
+                                             {r.uuid: r for r in tabled})
     from agenda import merge
 
     texts = [(code, revision.text) for code, revision in positions.items()]

@@ -76,13 +76,17 @@ def test_common_ancestor_of_a_side_built_on_the_other() -> None:
 
 
 def test_compile_item_reads_the_view_as_the_state_does(demo: Workspace) -> None:
-    """compile_item reads the positions and acceptances from the item's view itself: the same
-    sides, base and merge as through state.positions, accepted_by and common_ancestor."""
+    """compile_item reads the acceptances from the item's view itself, and positions reads the
+    view once: the same sides, base and merge as through stands_on, accepted_by and
+    common_ancestor."""
     for viewer in (None, "IN", "RU"):
         state = demo.state(DEMO_SLUG, viewer=viewer)
         compiled = 0
         for item in state.items:
             positions = state.positions(item)
+            # As each side's own position reads, in the summit's delegation order.
+            standing = {code: state.stands_on(item, code) for code in state.summit.codes}
+            assert positions == {code: r for code, r in standing.items() if r is not None}
             if not positions:
                 continue
             compiled += 1
