@@ -66,14 +66,18 @@ def _regions(base: list[str], sides: list[list[str]]) -> list[_Region]:
             [(a, a + n, b - a) for a, b, n in matching_blocks(base, side) if n]
         narrowed: list[tuple[int, int, tuple[int, ...]]] = []
         i = j = 0
-        while i < len(shared) and j < len(blocks):
-            start, end = max(shared[i][0], blocks[j][0]), min(shared[i][1], blocks[j][1])
+        count, blocks_count = len(shared), len(blocks)
+        while i < count and j < blocks_count:
+            s_start, s_end, s_offsets = shared[i]
+            b_start, b_end, b_offset = blocks[j]
+            start = s_start if s_start > b_start else b_start
+            end = s_end if s_end < b_end else b_end
             if start < end:
-                offsets = (*shared[i][2], blocks[j][2])
+                offsets = (*s_offsets, b_offset)
                 if narrowed and narrowed[-1][1] == start and narrowed[-1][2] == offsets:
                     start = narrowed.pop()[0]  # abutting, and consecutive in every side
                 narrowed.append((start, end, offsets))
-            if shared[i][1] < blocks[j][1]:
+            if s_end < b_end:
                 i += 1
             else:
                 j += 1
@@ -163,6 +167,7 @@ def _pull_neighbour_words(regions: list[_Region]) -> list[_Region]:
     "corridor[IN: ][RU:  by 2028]" becomes "[IN: corridor][RU: corridor by 2028]", which reads
     naturally and still gives each side's exact text.
     """
+    pulled = False
     for r, region in enumerate(regions):
         if not (isinstance(region, _Chunk) and _is_conflict(region)):
             continue
@@ -177,6 +182,7 @@ def _pull_neighbour_words(regions: list[_Region]) -> list[_Region]:
             for option in region:
                 option[:0] = sync[k:]
             del sync[k:]
+            pulled = True
         after = regions[r + 1] if r + 1 < len(regions) else None
         if isinstance(after, list) and not isinstance(after, _Chunk) and \
                 _ragged([o[-1] if o else None for o in sides]):
@@ -187,6 +193,9 @@ def _pull_neighbour_words(regions: list[_Region]) -> list[_Region]:
             for option in region:
                 option.extend(sync[:k])
             del sync[:k]
+            pulled = True
+    if not pulled:
+        return regions  # as _whole_words left them: no empty span, no two chunks in a row
     out: list[_Region] = []
     for region in regions:
         if not region:
