@@ -341,13 +341,17 @@ def shared_edges(texts: Sequence[str]) -> tuple[int, int]:
     first = texts[0]
     common = _shared_length(texts, limit, backwards=False)
     # A cut at c keeps first[:c]; the character at c and the one before it are shared.
-    prefix = next((c for c in range(common - 1, max(0, common - _CUT_WINDOW), -1)
-                   if _loose_end(first, c - 1)), 0)
+    # Plain loops: a merge's texts are short, and a generator cost more than the search.
+    c, stop = common - 1, max(0, common - _CUT_WINDOW)
+    while c > stop and not _loose_end(first, c - 1):
+        c -= 1
+    prefix = c if c > stop else 0
     common = _shared_length(texts, limit - prefix, backwards=True)
     end = len(first)
-    suffix = next((end - c for c in range(end - common + 1, min(end, end - common + _CUT_WINDOW))
-                   if _loose_start(first, c)), 0)
-    return prefix, suffix
+    c, stop = end - common + 1, min(end, end - common + _CUT_WINDOW)
+    while c < stop and not _loose_start(first, c):
+        c += 1
+    return prefix, end - c if c < stop else 0
 
 
 # The few-edits search (_few_edits) gives up past this many edits, or once its compares have

@@ -3,9 +3,10 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from agenda import diff
 from agenda.brackets import bracket_count, parse
 from agenda.merge import MergeResult, merge_texts
-from tests import merge_reference
+from tests import diff_reference, merge_reference
 
 BASE = (
     "The Sides agreed to launch the Chennai–Vladivostok maritime corridor by 2030 "
@@ -224,3 +225,16 @@ def test_sides_on_the_base_or_one_edit_merge_as_before(
     texts = [(f"D{k}", base if keep else edit) for k, keep in enumerate(kept)]
     _same_as_before(base, texts, True)
     _same_as_before(base, texts, False)
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.lists(st.one_of(any_text, _pieces.map("".join)), min_size=2, max_size=4))
+def test_shared_edges_as_before(texts: list[str]) -> None:
+    assert diff.shared_edges(texts) == diff_reference.shared_edges(texts)
+
+
+@settings(deadline=None, max_examples=300)
+@given(edited_sides())
+def test_shared_edges_of_edited_texts_as_before(case: tuple[str, list[tuple[str, str]]]) -> None:
+    texts = [case[0], *(text for _, text in case[1])]
+    assert diff.shared_edges(texts) == diff_reference.shared_edges(texts)
