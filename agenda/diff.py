@@ -261,7 +261,7 @@ def _common_prefix(x: Sequence[object], y: Sequence[object], limit: int, i: int 
     return lo
 
 
-def _affix(x: Sequence[int], y: Sequence[int]) -> tuple[int, int]:
+def _affix(x: Sequence[object], y: Sequence[object]) -> tuple[int, int]:
     """Lengths of the common prefix and (not overlapping it) common suffix."""
     limit = min(len(x), len(y))
     p = _common_prefix(x, y, limit)
@@ -341,13 +341,17 @@ def shared_edges(texts: Sequence[str]) -> tuple[int, int]:
     first = texts[0]
     common = _shared_length(texts, limit, backwards=False)
     # A cut at c keeps first[:c]; the character at c and the one before it are shared.
-    prefix = next((c for c in range(common - 1, max(0, common - _CUT_WINDOW), -1)
-                   if _loose_end(first, c - 1)), 0)
+    # Plain loops: a merge's texts are short, and a generator cost more than the search.
+    c, stop = common - 1, max(0, common - _CUT_WINDOW)
+    while c > stop and not _loose_end(first, c - 1):
+        c -= 1
+    prefix = c if c > stop else 0
     common = _shared_length(texts, limit - prefix, backwards=True)
     end = len(first)
-    suffix = next((end - c for c in range(end - common + 1, min(end, end - common + _CUT_WINDOW))
-                   if _loose_start(first, c)), 0)
-    return prefix, suffix
+    c, stop = end - common + 1, min(end, end - common + _CUT_WINDOW)
+    while c < stop and not _loose_start(first, c):
+        c += 1
+    return prefix, end - c if c < stop else 0
 
 
 # The few-edits search (_few_edits) gives up past this many edits, or once its compares have
@@ -554,11 +558,21 @@ def _ids(a: Sequence[str], b: Sequence[str]) -> tuple[list[int], list[int]]:
     return list(map(ids.__getitem__, a)), list(map(ids.__getitem__, b))
 
 
+# Token lists this short (both together) first try matching_blocks' shortcut.
+_SHORT_MATCH = 256
+
+
 def matching_blocks(a: Sequence[str], b: Sequence[str]) -> list[Block]:
     """Longest-common-subsequence matches (a_start, b_start, length) between token lists.
 
     Exact when affordable; past _MAX_CELLS the tokens are aligned by lines, then sentences.
     """
+    if len(a) + len(b) <= _SHORT_MATCH:
+        # A merge's short middles ("and" against "term8"): when what the shared ends leave
+        # has no token in common, the LCS is the ends alone, found without ids or rapidfuzz.
+        p, s = _affix(a, b)
+        if set(a[p : len(a) - s]).isdisjoint(b[p : len(b) - s]):
+            return [blk for blk in ((0, 0, p), (len(a) - s, len(b) - s, s)) if blk[2]]
     ia, ib = _ids(a, b)
     return [blk for blk in _blocks(ia, ib, a, b) if blk[2]]
 

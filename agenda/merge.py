@@ -66,14 +66,18 @@ def _regions(base: list[str], sides: list[list[str]]) -> list[_Region]:
             [(a, a + n, b - a) for a, b, n in matching_blocks(base, side) if n]
         narrowed: list[tuple[int, int, tuple[int, ...]]] = []
         i = j = 0
-        while i < len(shared) and j < len(blocks):
-            start, end = max(shared[i][0], blocks[j][0]), min(shared[i][1], blocks[j][1])
+        count, blocks_count = len(shared), len(blocks)
+        while i < count and j < blocks_count:
+            s_start, s_end, s_offsets = shared[i]
+            b_start, b_end, b_offset = blocks[j]
+            start = s_start if s_start > b_start else b_start
+            end = s_end if s_end < b_end else b_end
             if start < end:
-                offsets = (*shared[i][2], blocks[j][2])
+                offsets = (*s_offsets, b_offset)
                 if narrowed and narrowed[-1][1] == start and narrowed[-1][2] == offsets:
                     start = narrowed.pop()[0]  # abutting, and consecutive in every side
                 narrowed.append((start, end, offsets))
-            if shared[i][1] < blocks[j][1]:
+            if s_end < b_end:
                 i += 1
             else:
                 j += 1
@@ -82,16 +86,22 @@ def _regions(base: list[str], sides: list[list[str]]) -> list[_Region]:
     prev_b, prev_s = 0, [0] * len(sides)
     for start, end, offsets in shared:
         ends = [start + offset for offset in offsets]
-        chunk = _Chunk([base[prev_b:start]] + [s[p:e] for s, p, e in zip(sides, prev_s, ends,
-                                                                         strict=True)])
-        if any(chunk):
+        # Nothing unstable between two sync spans when every side is where the base is.
+        if start > prev_b or ends != prev_s:
+            chunk = _Chunk([base[prev_b:start]])
+            chunk.extend(map(_slice, sides, prev_s, ends))
             regions.append(chunk)
         regions.append(base[start:end])
         prev_b, prev_s = end, [end + offset for offset in offsets]
-    chunk = _Chunk([base[prev_b:]] + [s[p:] for s, p in zip(sides, prev_s, strict=True)])
-    if any(chunk):
+    if prev_b < len(base) or any(p < len(s) for s, p in zip(sides, prev_s, strict=True)):
+        chunk = _Chunk([base[prev_b:]])
+        chunk.extend(s[p:] for s, p in zip(sides, prev_s, strict=True))
         regions.append(chunk)
     return regions
+
+
+def _slice(tokens: list[str], start: int, end: int) -> list[str]:
+    return tokens[start:end]
 
 
 def _whole_words(regions: list[_Region]) -> list[_Region]:
@@ -128,13 +138,21 @@ def _whole_words(regions: list[_Region]) -> list[_Region]:
 
 
 def _is_conflict(chunk: _Chunk) -> bool:
-    changed = [side for side in chunk[1:] if side != chunk[0]]
-    return any(side != changed[0] for side in changed)
+    """Whether two sides changed the chunk's base differently."""
+    base, changed = chunk[0], None
+    for k in range(1, len(chunk)):  # a plain loop: most chunks have two sides
+        side = chunk[k]
+        if side != base:
+            if changed is None:
+                changed = side
+            elif side != changed:
+                return True
+    return False
 
 
 def _taken(chunk: _Chunk) -> list[str]:
-    changed = [side for side in chunk[1:] if side != chunk[0]]
-    return changed[0] if changed else chunk[0]
+    base = chunk[0]
+    return next((side for side in chunk[1:] if side != base), base)
 
 
 def _ragged(edges: list[str | None]) -> bool:
@@ -149,6 +167,7 @@ def _pull_neighbour_words(regions: list[_Region]) -> list[_Region]:
     "corridor[IN: ][RU:  by 2028]" becomes "[IN: corridor][RU: corridor by 2028]", which reads
     naturally and still gives each side's exact text.
     """
+    pulled = False
     for r, region in enumerate(regions):
         if not (isinstance(region, _Chunk) and _is_conflict(region)):
             continue
@@ -163,6 +182,7 @@ def _pull_neighbour_words(regions: list[_Region]) -> list[_Region]:
             for option in region:
                 option[:0] = sync[k:]
             del sync[k:]
+            pulled = True
         after = regions[r + 1] if r + 1 < len(regions) else None
         if isinstance(after, list) and not isinstance(after, _Chunk) and \
                 _ragged([o[-1] if o else None for o in sides]):
@@ -173,6 +193,9 @@ def _pull_neighbour_words(regions: list[_Region]) -> list[_Region]:
             for option in region:
                 option.extend(sync[:k])
             del sync[:k]
+            pulled = True
+    if not pulled:
+        return regions  # as _whole_words left them: no empty span, no two chunks in a row
     out: list[_Region] = []
     for region in regions:
         if not region:
@@ -209,21 +232,22 @@ def _join_close_conflicts(regions: list[_Region]) -> list[_Region]:
 
 def _render_conflict(names: list[str], options: list[list[str]]) -> str:
     # Shared spacing and punctuation at the edges stay outside the brackets; words stay in.
+    # Only the first option's token is tested for a word: the others must equal it.
+    first, others = options[0], options[1:]
+    room = min(map(len, options))
     lead = 0
-    while all(len(o) > lead and not _wordish(o[lead]) for o in options) and (
-        len({o[lead] for o in options}) == 1
-    ):
+    while lead < room and not _wordish(token := first[lead]) and \
+            all(o[lead] == token for o in others):
         lead += 1
+    room -= lead
     trail = 0
-    while all(len(o) - lead > trail and not _wordish(o[-1 - trail]) for o in options) and (
-        len({o[-1 - trail] for o in options}) == 1
-    ):
+    while trail < room and not _wordish(token := first[-1 - trail]) and \
+            all(o[-1 - trail] == token for o in others):
         trail += 1
-    inner = "".join(
+    inner = "".join([  # a list, not a generator: a third faster for a few options
         f"[{name}: {''.join(o[lead : len(o) - trail])}]"
         for name, o in zip(names, options, strict=True)
-    )
-    first = options[0]
+    ])
     return "".join(first[:lead]) + inner + "".join(first[len(first) - trail :])
 
 
@@ -249,9 +273,13 @@ def merge_texts(
     distinct = list(dict.fromkeys([base, *(text for _, text in pairs)]))
     if len(distinct) == 1:
         return MergeResult(base, 0)
+    if agreed_base and len(distinct) == 2:
+        # Every side kept the agreed base or made the one same edit: each chunk is taken
+        # from that edit or is the base everywhere, so the merge is the edited text.
+        return MergeResult(distinct[1], 0)
     head, tail = shared_edges(distinct)
-    regions = _regions(tokenize(base[head : len(base) - tail]),
-                       [tokenize(text[head : len(text) - tail]) for _, text in pairs])
+    middles = {text: tokenize(text[head : len(text) - tail]) for text in distinct}
+    regions = _regions(middles[base], [middles[text] for _, text in pairs])
     if not agreed_base:
         # A base no side can equal: every chunk where the sides differ becomes a conflict.
         regions = [_Chunk([[_UNAGREED], *r[1:]]) if isinstance(r, _Chunk) else r

@@ -869,12 +869,14 @@ class SummitState:
 
     def positions(self, item: Item) -> dict[str, Revision]:
         """Each delegation's current position on the item, in the summit's delegation order."""
-        found = {}
-        for code in self.summit.codes:
-            revision = self.stands_on(item, code)
-            if revision is not None:
-                found[code] = revision
-        return found
+        # The view read once (as stands_on would, the first text of that uuid): a cold export
+        # asks this of every item, twice.
+        view = self._view(item)
+        if view is None or not view.positions:
+            return {}
+        stands = view.positions
+        firsts = {r.uuid: r for r in reversed(view.tabled)}
+        return {code: firsts[stands[code]] for code in self.summit.codes if code in stands}
 
     def position_rounds(self, item: Item) -> tuple[dict[str, Revision], ...]:
         """Each delegation's position after every tabling or acceptance, in the order."""
@@ -919,21 +921,55 @@ def ancestors(revision: Revision, by_uuid: Mapping[str, Revision]) -> set[str]:
     stack = [revision.uuid]
     while stack:
         uuid = stack.pop()
-        if uuid in seen or uuid not in by_uuid:
+        if uuid in seen:
+            continue
+        found = by_uuid.get(uuid)
+        if found is None:
             continue
         seen.add(uuid)
-        stack.extend(by_uuid[uuid].parents)
+        stack.extend(found.parents)
+    return seen
+
+
+def _lineage_unless(revision: Revision, by_uuid: Mapping[str, Revision],
+                    stop: str) -> set[str] | None:
+    """ancestors(revision), or None as soon as the walk meets `stop`."""
+    seen: set[str] = set()
+    stack = [revision.uuid]
+    while stack:
+        uuid = stack.pop()
+        if uuid in seen:
+            continue
+        found = by_uuid.get(uuid)
+        if found is None:
+            continue
+        if uuid == stop:
+            return None
+        seen.add(uuid)
+        stack.extend(found.parents)
     return seen
 
 
 def common_ancestor(revisions: Iterable[Revision], history: Iterable[Revision]) -> Revision | None:
     """The latest revision every given revision descends from: the base of a three-way merge."""
     ordered = list(history)
-    by_uuid = {r.uuid: r for r in ordered}
-    shared: set[str] | None = None
-    for revision in revisions:
-        lineage = ancestors(revision, by_uuid)
-        shared = lineage if shared is None else shared & lineage
+    given = list(revisions)
+    return _common_ancestor(given, ordered, {r.uuid: r for r in ordered}) if given else None
+
+
+def _common_ancestor(revisions: Iterable[Revision], ordered: Sequence[Revision],
+                     by_uuid: Mapping[str, Revision]) -> Revision | None:
+    """common_ancestor, with the history's map of uuids built once by the caller."""
+    first, *others = revisions
+    shared = ancestors(first, by_uuid)
+    for other in others:
+        if not shared:
+            return None
+        # A position that descends from the first (a side built on the other's text, the
+        # usual case) has every ancestor of it too: its walk stops there, changing nothing.
+        lineage = _lineage_unless(other, by_uuid, first.uuid)
+        if lineage is not None:
+            shared &= lineage
     if not shared:
         return None
     for revision in reversed(ordered):
@@ -961,21 +997,27 @@ def compile_item(state: SummitState, item: Item, base: str | None = None, *,
     wrote has been accepted by the other. `base` (e.g. "v2") forces a base, taken as agreed.
     `positions`: the item's `state.positions`, when the caller has read them already.
     """
+    # The item's view read once, where state.accepted_by and common_ancestor would each look
+    # it up (or rebuild a map of its texts) again: a cold export compiles every item.
+    view = state._view(item)
+    tabled = view.tabled if view else ()
     if positions is None:
         positions = state.positions(item)
     if not positions:
         raise AgendaError(f"Item {item.number} has no tabled text to compile")
-    tabled = state.tabled(item)
     if base is not None:
         base_revision: Revision | None = state.revision(item, base)
         agreed = True
     else:
         sides = positions.keys()
+        accepted = view.accepted_by if view else {}
+        nobody: frozenset[str] = frozenset()
         base_revision = next(
-            (r for r in reversed(tabled) if sides <= state.accepted_by(r)), None)
+            (r for r in reversed(tabled) if sides <= accepted.get(r.uuid, nobody)), None)
         agreed = base_revision is not None
         if base_revision is None:
-            base_revision = common_ancestor(positions.values(), tabled)
+            base_revision = _common_ancestor(positions.values(), tabled,
+                                             {r.uuid: r for r in tabled})
     from agenda import merge
 
     texts = [(code, revision.text) for code, revision in positions.items()]

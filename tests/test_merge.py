@@ -3,8 +3,10 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from agenda import diff
 from agenda.brackets import bracket_count, parse
 from agenda.merge import MergeResult, merge_texts
+from tests import diff_reference, merge_reference
 
 BASE = (
     "The Sides agreed to launch the Chennai–Vladivostok maritime corridor by 2030 "
@@ -164,3 +166,75 @@ def test_every_conflict_has_one_option_per_side_in_order(base: str, a: str, b: s
     groups = parse(result.text)
     assert len(groups) == result.conflicts
     assert all([o.label for o in g.options] == ["IN", "RU"] for g in groups)
+
+
+# Fast paths against the merge as it was (tests/merge_reference.py): texts built by editing a
+# shared base a few tokens at a time, as delegations do, so that most merges reach the
+# region passes with short middles, joiners, ragged spacing and close conflicts.
+_PIECES = ["the", "Sides", "agreed", "Indo", "-", "Pacific", "2030", ",", ".", " ", "  ",
+           "\n", "'", "/", "Стороны", "हिन्दी", "e\u0301"]
+_pieces = st.lists(st.sampled_from(_PIECES), max_size=30)
+
+
+@st.composite
+def edited_sides(draw: st.DrawFn) -> tuple[str, list[tuple[str, str]]]:
+    base = draw(_pieces)
+    sides = []
+    for code in draw(st.sampled_from([["IN", "RU"], ["IN", "RU", "CN"], ["IN"]])):
+        tokens = list(base)
+        for _ in range(draw(st.integers(0, 3))):
+            at = draw(st.integers(0, len(tokens)))
+            cut = draw(st.integers(0, 3))
+            tokens[at : at + cut] = draw(st.lists(st.sampled_from(_PIECES), max_size=3))
+        sides.append((code, "".join(tokens)))
+    return "".join(base), sides
+
+
+def _same_as_before(base: str, sides: list[tuple[str, str]], agreed: bool) -> None:
+    ours = merge_texts(base, sides, agreed_base=agreed)
+    before = merge_reference.merge_texts(base, sides, agreed_base=agreed)
+    assert (ours.text, ours.conflicts) == (before.text, before.conflicts)
+
+
+@settings(deadline=None, max_examples=400)
+@given(edited_sides(), st.booleans())
+def test_merge_equals_the_merge_before_its_fast_paths(
+    case: tuple[str, list[tuple[str, str]]], agreed: bool
+) -> None:
+    base, sides = case
+    _same_as_before(base, sides, agreed)
+
+
+@settings(deadline=None)
+@given(any_text, st.lists(any_text, min_size=1, max_size=3), st.booleans())
+def test_merge_of_any_texts_equals_the_merge_before_its_fast_paths(
+    base: str, texts: list[str], agreed: bool
+) -> None:
+    sides = [(f"D{k}", text) for k, text in enumerate(texts)]
+    _same_as_before(base, sides, agreed)
+
+
+@settings(deadline=None)
+@given(edited_sides(), st.lists(st.booleans(), min_size=1, max_size=4))
+def test_sides_on_the_base_or_one_edit_merge_as_before(
+    case: tuple[str, list[tuple[str, str]]], kept: list[bool]
+) -> None:
+    """The shortcut for two distinct texts (the base and one edit) against the general path."""
+    base, sides = case
+    edit = sides[0][1]
+    texts = [(f"D{k}", base if keep else edit) for k, keep in enumerate(kept)]
+    _same_as_before(base, texts, True)
+    _same_as_before(base, texts, False)
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.lists(st.one_of(any_text, _pieces.map("".join)), min_size=2, max_size=4))
+def test_shared_edges_as_before(texts: list[str]) -> None:
+    assert diff.shared_edges(texts) == diff_reference.shared_edges(texts)
+
+
+@settings(deadline=None, max_examples=300)
+@given(edited_sides())
+def test_shared_edges_of_edited_texts_as_before(case: tuple[str, list[tuple[str, str]]]) -> None:
+    texts = [case[0], *(text for _, text in case[1])]
+    assert diff.shared_edges(texts) == diff_reference.shared_edges(texts)
