@@ -124,8 +124,9 @@ def bench_workspace(label: str, db: Path, item: str, runs: int, *, target: float
     slug = ws.summits()[0].slug
     summit = ["--summit", slug] if len(ws.summits()) > 1 else []
     everything = ws.files()
-    # What a command on one summit has to read: the index and that summit's file.
-    files = [str(everything[0]), *(str(p) for p in everything[1:] if p.stem == slug)]
+    # What a command on one summit has to read: the index and that summit's file (named by
+    # the index; its name need not be the slug's).
+    files = [str(everything[0]), str(ws.summit_path(slug))]
     size = sum(p.stat().st_size for p in everything)
     print(f"\n{label}: {len(everything) - 1} summit file(s), {size / 1e6:.1f} MB in all; "
           f"the floor reads the index and {slug}'s file, "
