@@ -210,6 +210,8 @@ class Revision:
     def brackets(self) -> int:
         """The rules' bracket count of this text, counted once: the status, the listing and
         the exports all ask for it (stored beside the fields, never compared or hashed)."""
+        if "[" not in self.text:  # most texts, counted without loading the scanner
+            return 0
         from agenda.brackets import bracket_count  # only when counted: start-up needs no regexes
         return bracket_count(self.text)
 
