@@ -1,64 +1,13 @@
-"""shared_edges as it was before its fast paths: the oracle they are tested against."""
+"""shared_edges as it was before its fast paths: the oracle they are tested against.
+
+Only shared_edges changed; the searches it calls are agenda.diff's own.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-_TRIM_FROM = 1 << 16
-
-_LONE_PUNCTUATION = frozenset("!\"#$%&()*+,.:;<=>?@[\\]^`{|}~")
-# How far back from the first difference a cut between tokens is looked for.
-_CUT_WINDOW = 256
-
-
-def _loose_end(text: str, i: int) -> bool:
-    """Whether no word continues past text[i] and no token joins it to text[i + 1]."""
-    c, d = text[i], text[i + 1]
-    if c.isspace():
-        return not d.isspace()
-    return c in _LONE_PUNCTUATION and d.isascii()
-
-
-def _loose_start(text: str, i: int) -> bool:
-    """Whether text[i] starts a token that no word continues into from text[i - 1]."""
-    c, d = text[i - 1], text[i]
-    if d.isspace():
-        return not c.isspace()
-    return d in _LONE_PUNCTUATION and c.isascii()
-
-
-def _shared_length(texts: Sequence[str], limit: int, backwards: bool) -> int:
-    first = texts[0]
-    if limit <= _TRIM_FROM:
-        # Texts of a diff or a merge: bisect on the length against each text in turn, each
-        # test one comparison in C (copying up to `limit` characters, which is why long
-        # texts gallop below instead).
-        for other in texts[1:]:
-            lo, hi = 0, limit
-            while lo < hi:
-                mid = (lo + hi + 1) // 2
-                if (other.endswith(first[len(first) - mid :]) if backwards
-                        else other.startswith(first[:mid])):
-                    lo = mid
-                else:
-                    hi = mid - 1
-            limit = lo
-        return limit
-    lo, step = 0, 64
-    while lo < limit:
-        hi = min(limit, lo + step)
-        if backwards:
-            same = all(t.endswith(first[len(first) - hi : len(first) - lo], 0, len(t) - lo)
-                       for t in texts[1:])
-        else:
-            same = all(t.startswith(first[lo:hi], lo) for t in texts[1:])
-        if not same:
-            if hi - lo == 1:
-                return lo
-            step = 1 if step <= 2 else step // 4
-            continue
-        lo, step = hi, step * 2
-    return lo
+from agenda.diff import _CUT_WINDOW, _loose_end, _loose_start, _shared_length
 
 
 def shared_edges(texts: Sequence[str]) -> tuple[int, int]:

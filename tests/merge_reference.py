@@ -1,22 +1,10 @@
-"""The merge as it was before its fast paths: the oracle they are tested against (frozen copy).
+"""The merge as it was before its fast paths: the oracle they are tested against.
 
-Only its imports differ from agenda/merge.py at the time: matching_blocks and shared_edges
-are the general ones, so that a shortcut in agenda.diff is checked too.
+Only the functions the fast paths changed are copied; the rest is agenda.merge's own.
+matching_blocks and shared_edges are the general ones, so that a shortcut in agenda.diff is
+checked too.
 
-Compilation text: merge delegations' texts against their common ancestor, bracketing conflicts.
-
-Rules, at word-token granularity (diff3 generalised to any number of sides):
-
-- a span changed by one side only, or changed identically by several sides, is taken;
-- a span changed differently by several sides becomes adjacent options, one per side in the
-  order the sides were given: ``[IN: Indo-Pacific][RU: Asia-Pacific]``;
-- a side that left such a span unchanged still has a position, the base text, so it gets an
-  option with the base text;
-- a side that deleted the span gets an empty option, ``[RU: ]``: choosing it yields exactly
-  that side's text, which a placeholder such as a dash would not;
-- a conflict never cuts a word (``Indo-Pacific`` is one option, not ``Indo-`` plus a shared
-  ``Pacific``), two conflicts separated by at most one shared word become one, and spacing or
-  punctuation shared by all options stays outside the brackets.
+The rules it follows are agenda/merge.py's (its module docstring).
 """
 
 from __future__ import annotations
@@ -25,43 +13,13 @@ from collections.abc import Mapping, Sequence
 
 from agenda import diff
 from agenda.diff import is_word, tokenize
-from agenda.frozen import frozen
+from agenda.merge import _UNAGREED, MergeResult, _Chunk, _ragged, _Region, _whole_words, _wordish
 from tests.diff_reference import shared_edges
 
 
 def matching_blocks(a: Sequence[str], b: Sequence[str]) -> list[tuple[int, int, int]]:
     """diff.matching_blocks without its shortcut for short token lists."""
     return [blk for blk in diff._blocks(*diff._ids(a, b), a, b) if blk[2]]
-
-# Punctuation that sits inside a word: "Indo-Pacific", "India's", "Chennai–Vladivostok", "and/or".
-_JOINERS = frozenset("-‐‑–'’/")
-
-# Stands in for the base of a chunk when the base was never agreed (see merge_texts).
-_UNAGREED = "\x00"
-
-class _Chunk(list[list[str]]):
-    """One unstable span: the base tokens first, then each side's tokens.
-
-    A list of its own type, so that a region is told apart from a shared span (a plain list
-    of tokens) by its type, not by looking at its first element.
-    """
-
-
-_Region = list[str] | _Chunk
-
-
-@frozen
-class MergeResult:
-    text: str
-    conflicts: int
-
-    @property
-    def clean(self) -> bool:
-        return self.conflicts == 0
-
-
-def _wordish(token: str) -> bool:
-    return token in _JOINERS or is_word(token)
 
 
 def _regions(base: list[str], sides: list[list[str]]) -> list[_Region]:
@@ -106,39 +64,6 @@ def _regions(base: list[str], sides: list[list[str]]) -> list[_Region]:
     return regions
 
 
-def _whole_words(regions: list[_Region]) -> list[_Region]:
-    """Grow chunks over shared tokens so that no chunk edge falls inside a word."""
-    out: list[_Region] = []
-    for region in regions:
-        if not isinstance(region, _Chunk):
-            sync = list(region)
-            last = out[-1] if out else None
-            if isinstance(last, _Chunk):
-                chunk = last
-                while sync and _wordish(sync[0]) and any(o and _wordish(o[-1]) for o in chunk):
-                    token = sync.pop(0)
-                    for option in chunk:
-                        option.append(token)
-            if sync:
-                out.append(sync)
-            continue
-        chunk = region
-        while out and not isinstance(out[-1], _Chunk):
-            sync = out[-1]
-            if not (_wordish(sync[-1]) and any(o and _wordish(o[0]) for o in chunk)):
-                break
-            token = sync.pop()
-            chunk = _Chunk([token, *option] for option in chunk)
-            if not sync:
-                out.pop()
-        last = out[-1] if out else None
-        if isinstance(last, _Chunk):
-            out.pop()
-            chunk = _Chunk(a + b for a, b in zip(last, chunk, strict=True))
-        out.append(chunk)
-    return out
-
-
 def _is_conflict(chunk: _Chunk) -> bool:
     changed = [side for side in chunk[1:] if side != chunk[0]]
     return any(side != changed[0] for side in changed)
@@ -147,12 +72,6 @@ def _is_conflict(chunk: _Chunk) -> bool:
 def _taken(chunk: _Chunk) -> list[str]:
     changed = [side for side in chunk[1:] if side != chunk[0]]
     return changed[0] if changed else chunk[0]
-
-
-def _ragged(edges: list[str | None]) -> bool:
-    """Some options start (or end) with whitespace and others do not."""
-    spaced = [e is not None and not e.strip() for e in edges]
-    return any(spaced) and not all(spaced)
 
 
 def _pull_neighbour_words(regions: list[_Region]) -> list[_Region]:
