@@ -917,22 +917,13 @@ class SummitState:
 
 def ancestors(revision: Revision, by_uuid: Mapping[str, Revision]) -> set[str]:
     """The revision and every revision it descends from (by parent links)."""
-    seen: set[str] = set()
-    stack = [revision.uuid]
-    while stack:
-        uuid = stack.pop()
-        if uuid in seen:
-            continue
-        found = by_uuid.get(uuid)
-        if found is None:
-            continue
-        seen.add(uuid)
-        stack.extend(found.parents)
-    return seen
+    lineage = _lineage_unless(revision, by_uuid, None)
+    assert lineage is not None  # no stop: the walk always ends with its set
+    return lineage
 
 
 def _lineage_unless(revision: Revision, by_uuid: Mapping[str, Revision],
-                    stop: str) -> set[str] | None:
+                    stop: str | None) -> set[str] | None:
     """ancestors(revision), or None as soon as the walk meets `stop`."""
     seen: set[str] = set()
     stack = [revision.uuid]
