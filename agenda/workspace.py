@@ -1024,12 +1024,7 @@ class Workspace:
             summit = self._file(slug)
             root = summit.summit()
             code = root.delegation(delegation).code
-            sections = list(root.sections)
-            last_keys: dict[str, list[int] | None] = {
-                s.uuid: (_item_key(summit, s.items[-1]) if s.items else None)
-                for s in sections}
-            counts = {s.uuid: len(s.items) for s in sections}
-            place: dict[str, int] = {}  # a spec's section reference -> its index
+            placing = _Placing(summit, root.sections)
             added: list[str] = []
             if specs:
                 if summit.legacy is not None:
@@ -1040,18 +1035,11 @@ class Workspace:
                     # commit (~3 KB an item) for a state nobody may read. The views are folded
                     # again, in one pass, when next asked for.
                     summit.folds.clear()
-                    return self._add_fresh(summit, specs, code, root, sections, place,
-                                           last_keys, counts)
+                    return self._add_fresh(summit, specs, code, root, placing)
                 joint = summit.fold(None)
                 for spec in specs:
-                    index = place.get(spec.section)
-                    if index is None:
-                        index = place[spec.section] = _section_index(sections, spec.section)
-                    target = sections[index].uuid
-                    key = key_between(last_keys[target], None)
-                    last_keys[target] = key
-                    counts[target] += 1
-                    number = f"{index + 1}.{counts[target]}"
+                    section, key, number = placing.next(spec.section)
+                    target = section.uuid
                     item = self._write(summit, records.ITEM_ADD, code, {
                         "title": spec.title, "section": target, "order": key,
                         "tags": list(spec.tags)}, own=True)
@@ -1083,9 +1071,7 @@ class Workspace:
         return [by_uuid[uuid] for uuid in added]
 
     def _add_fresh(self, summit: SummitFile, specs: Sequence[NewItem], code: str, root: Summit,
-                   sections: list[Section], place: dict[str, int],
-                   last_keys: dict[str, list[int] | None], counts: dict[str, int]
-                   ) -> list[Item]:
+                   placing: _Placing) -> list[Item]:
         """`add_items` for a batch larger than the summit (an import into a new one), in one
         pass: the same records, events and labels, in the same order and with the same clock
         readings, as writing each item through `_write` and `_event`.
@@ -1127,15 +1113,8 @@ class Workspace:
                            "private_to": ""})
 
         for spec in specs:
-            index = place.get(spec.section)
-            if index is None:
-                index = place[spec.section] = _section_index(sections, spec.section)
-            section = sections[index]
+            section, key, number = placing.next(spec.section)
             target = section.uuid
-            key = key_between(last_keys[target], None)
-            last_keys[target] = key
-            counts[target] += 1
-            number = f"{index + 1}.{counts[target]}"
             # Plain by construction: the title, tags, text and justification are strings
             # (checked; a subclass hashes as its string, as it does through `make`), the
             # section a uuid read from a record; only the order key needs looking at.
@@ -1665,6 +1644,30 @@ def _home_author(home: str, author: str) -> str:
         return home
     raise AgendaError(f"Only {author}'s own workspace can write as {author}; this workspace "
                       f"is {home}'s")
+
+
+class _Placing:
+    """Where each new item of a batch goes: its section, its order key after the section's
+    last item, and its number there."""
+
+    def __init__(self, summit: SummitFile, sections: Sequence[Section]) -> None:
+        self.sections = list(sections)
+        self.last_keys: dict[str, list[int] | None] = {
+            s.uuid: (_item_key(summit, s.items[-1]) if s.items else None)
+            for s in self.sections}
+        self.counts = {s.uuid: len(s.items) for s in self.sections}
+        self.index: dict[str, int] = {}  # a spec's section reference -> its index
+
+    def next(self, ref: str) -> tuple[Section, list[int], str]:
+        """The section, order key and number of the next item added to `ref`."""
+        index = self.index.get(ref)
+        if index is None:
+            index = self.index[ref] = _section_index(self.sections, ref)
+        target = self.sections[index].uuid
+        key = key_between(self.last_keys[target], None)
+        self.last_keys[target] = key
+        self.counts[target] += 1
+        return self.sections[index], key, f"{index + 1}.{self.counts[target]}"
 
 
 def _section_index(sections: Sequence[Any], ref: str) -> int:
