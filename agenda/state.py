@@ -431,16 +431,6 @@ class Fold:
         fold.items = dict(items)
         return fold
 
-    def forget(self, item: str) -> None:
-        """Drop what the fold holds of an item. For a scratch fold (an import's) that has read
-        an item's status and label and need not keep it (~3 KB an item, to the end): the
-        fold then no longer describes the summit, and must not be snapshotted."""
-        self.items.pop(item, None)
-        self._dirty.discard(item)
-        self._views.pop(item, None)
-        self._slots.pop(item, None)
-        self._numbered = None
-
     def visible(self, record: Record) -> bool:
         return record.joint or (self.viewer is not None
                                 and record.scope == records.team(self.viewer))
@@ -943,15 +933,12 @@ def _lineage_unless(revision: Revision, by_uuid: Mapping[str, Revision],
 
 def common_ancestor(revisions: Iterable[Revision], history: Iterable[Revision]) -> Revision | None:
     """The latest revision every given revision descends from: the base of a three-way merge."""
-    ordered = list(history)
     given = list(revisions)
-    return _common_ancestor(given, ordered, {r.uuid: r for r in ordered}) if given else None
-
-
-def _common_ancestor(revisions: Iterable[Revision], ordered: Sequence[Revision],
-                     by_uuid: Mapping[str, Revision]) -> Revision | None:
-    """common_ancestor, with the history's map of uuids built once by the caller."""
-    first, *others = revisions
+    if not given:
+        return None
+    ordered = list(history)
+    by_uuid = {r.uuid: r for r in ordered}
+    first, *others = given
     shared = ancestors(first, by_uuid)
     for other in others:
         if not shared:
@@ -988,8 +975,8 @@ def compile_item(state: SummitState, item: Item, base: str | None = None, *,
     wrote has been accepted by the other. `base` (e.g. "v2") forces a base, taken as agreed.
     `positions`: the item's `state.positions`, when the caller has read them already.
     """
-    # The item's view read once, where state.accepted_by and common_ancestor would each look
-    # it up (or rebuild a map of its texts) again: a cold export compiles every item.
+    # The item's view read once, where state.tabled and state.accepted_by would each look it
+    # up again (the latter for every text): a cold export compiles every item.
     view = state._view(item)
     tabled = view.tabled if view else ()
     if positions is None:
@@ -1007,8 +994,7 @@ def compile_item(state: SummitState, item: Item, base: str | None = None, *,
             (r for r in reversed(tabled) if sides <= accepted.get(r.uuid, nobody)), None)
         agreed = base_revision is not None
         if base_revision is None:
-            base_revision = _common_ancestor(positions.values(), tabled,
-                                             {r.uuid: r for r in tabled})
+            base_revision = common_ancestor(positions.values(), tabled)
     from agenda import merge
 
     texts = [(code, revision.text) for code, revision in positions.items()]
