@@ -264,12 +264,10 @@ class Journal:
         return True
 
     def _apply_batch(self, batch: dict[str, Any]) -> None:
-        appended, put = batch.get("a", {}), batch.get("p", {})
-        if not (isinstance(appended, dict) and isinstance(put, dict)
-                and all(isinstance(docs, list) for docs in appended.values())
-                and all(isinstance(docs, dict) for docs in put.values())):
+        if not _well_shaped(batch):
             raise StoreError(f"{self.path} is damaged (a line of the wrong shape). It has not "
                              "been changed; restore it from a backup (summit restore FILE)")
+        appended, put = batch.get("a", {}), batch.get("p", {})
         for table, docs in appended.items():
             self.logs.setdefault(table, []).extend(docs)
         for table, docs in put.items():
@@ -424,16 +422,19 @@ def appended(data: bytes) -> list[dict[str, Any]] | None:
         if end < 0:
             return None
         batch = _parse_line(data[position:end])
-        if batch is None:
-            return None
-        appended, put = batch.get("a", {}), batch.get("p", {})
-        if not (isinstance(appended, dict) and isinstance(put, dict)
-                and all(isinstance(docs, list) for docs in appended.values())
-                and all(isinstance(docs, dict) for docs in put.values())):
+        if batch is None or not _well_shaped(batch):
             return None
         batches.append(batch)
         position = end + 1
     return batches
+
+
+def _well_shaped(batch: dict[str, Any]) -> bool:
+    """A commit's shape: tables of appended documents (lists) and of puts (objects)."""
+    appended, put = batch.get("a", {}), batch.get("p", {})
+    return (isinstance(appended, dict) and isinstance(put, dict)
+            and all(isinstance(docs, list) for docs in appended.values())
+            and all(isinstance(docs, dict) for docs in put.values()))
 
 
 def _parse_line(line: bytes) -> dict[str, Any] | None:

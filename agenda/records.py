@@ -60,7 +60,7 @@ KINDS = frozenset({GENESIS, SUMMIT_UPDATE, SECTION_ADD, SECTION_PLACE, SECTION_R
                    KEY_REVOKE, BASELINE, BASELINE_SIGN})
 TEAM_KINDS = frozenset({REVISION, NOTE})  # the kinds that may be internal to a delegation
 
-_MAX_INT = 2**53  # JSON numbers beyond this lose precision in other languages' parsers
+MAX_INT = 2**53  # JSON numbers beyond this lose precision in other languages' parsers
 
 
 class RecordError(AgendaError):
@@ -93,7 +93,7 @@ def _plainly_valid(value: Any) -> bool:
         if kind is str or element is None or kind is bool:
             continue
         if kind is int:
-            if not -_MAX_INT < element < _MAX_INT:
+            if not -MAX_INT < element < MAX_INT:
                 return False
         elif kind is dict or kind is list or kind is tuple:
             if not _plainly_valid(element):
@@ -107,7 +107,7 @@ def _check_value(value: Any, where: str) -> None:
     if value is None or isinstance(value, (str, bool)):
         return
     if isinstance(value, int):
-        if not -_MAX_INT < value < _MAX_INT:
+        if not -MAX_INT < value < MAX_INT:
             raise RecordError(f"{where}: the integer {value} is out of range")
         return
     if isinstance(value, (list, tuple)):
@@ -212,7 +212,7 @@ def make_own(*, kind: str, summit: str, scope: str, author: str, lamport: int,
     `plain`: the caller vouches that `body` holds only strings, integers within ±2**53 and
     lists of them (an import's bodies, built from checked text and fresh order keys), and
     the walk is skipped."""
-    if not ((plain or _plainly_valid(body)) and 0 < lamport < _MAX_INT):
+    if not ((plain or _plainly_valid(body)) and 0 < lamport < MAX_INT):
         made = make(kind=kind, summit=summit, scope=scope, author=author, lamport=lamport,
                     deps=deps, created=created, body=body, signer=signer)
         return made, encode(made, share=True)

@@ -135,7 +135,6 @@ def new_uuid() -> str:
     return uuid
 
 
-_MAX_INT = 2**53  # records.py's bound on integers in a record
 _VERSION_4 = bytes(b & 0x0F | 0x40 for b in range(256))
 _VARIANT_RFC = bytes(b & 0x3F | 0x80 for b in range(256))
 _UUIDS: list[str] = []
@@ -1119,8 +1118,8 @@ class Workspace:
             # (checked; a subclass hashes as its string, as it does through `make`), the
             # section a uuid read from a record; only the order key needs looking at.
             add = write(add_kind, {"title": spec.title, "section": target, "order": key,
-                                   "tags": list(spec.tags)}, -_MAX_INT < min(key) and
-                        max(key) < _MAX_INT)
+                                   "tags": list(spec.tags)}, -records.MAX_INT < min(key) and
+                        max(key) < records.MAX_INT)
             uuid = add.uuid
             event("item.add", uuid, f"{code} proposed item {number} {spec.title}")
             text = write(text_kind, {"item": uuid, "code": add_code, "text": spec.text,
