@@ -5,6 +5,10 @@ each summit file as `summits/<file name>`. Files are read without the workspace 
 store replaces them atomically (or appends to them), so a read whose stamp did not move
 while it ran is one committed version; only a file that keeps changing is read under the
 lock, for the moment its copy takes. Compression happens after, outside any lock.
+
+The daily backup that has real work to do (the first ever, or files changed on a large
+workspace) runs in a detached worker (`agenda.backup_worker`), so the command that found it
+due returns at once; the worker's failure waits in a status file for the next command.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import fcntl
 import hashlib
 import os
 import struct
+import sys
 import time
 import zlib
 from dataclasses import asdict, astuple, dataclass
@@ -25,7 +30,7 @@ import orjson
 
 from agenda.journal import is_journal
 from agenda.model import AgendaError, now_utc, to_iso
-from agenda.paths import backups_dir, daily_backup_name
+from agenda.paths import BACKUP_FAILED, backups_dir, daily_backup_name
 from agenda.store import APP, _apply_mode, atomic_write, file_mode, replacing
 from agenda.workspace import Workspace
 
@@ -38,6 +43,10 @@ BACKUPS_KEPT = 7
 # What the last automatic backup read of each file, so the next one re-reads only changes.
 LAST_BACKUP = "last-backup.json"
 READ_ATTEMPTS = 3
+# A daily backup of a workspace larger than this (all files, in bytes) that cannot be a hard
+# link to the last one is taken by a detached worker. Below it, reading and compressing in
+# the command's own process (about 10 ms a MB) costs less than starting an interpreter.
+DETACH_ABOVE = 1 << 20
 
 # Restore limits. Level-1 deflate shrinks our JSON about fivefold; a zip bomb shrinks a
 # thousandfold. Whatever a backup says, we never inflate more than RATIO × its size on disk
@@ -360,9 +369,14 @@ def automatic_backup(ws: Workspace, folder: Path | None = None,
     if schema is not None and before.exists():
         # The workspace migrates only once this is so (Workspace._migrate_summits).
         ws.migration_backup = before
-    for old in sorted(folder.glob(f"{prefix}[0-9]*.backup"))[:-keep]:
-        old.unlink(missing_ok=True)
+    _prune(folder, ws.path, keep)
     return written
+
+
+def _prune(folder: Path, workspace: Path, keep: int) -> None:
+    """Daily backups beyond the last `keep` go; pre-migration ones stay."""
+    for old in sorted(folder.glob(f"{workspace.stem}-[0-9]*.backup"))[:-keep]:
+        old.unlink(missing_ok=True)
 
 
 def _make_folder(folder: Path, file_mode: int) -> None:
@@ -374,7 +388,11 @@ def _make_folder(folder: Path, file_mode: int) -> None:
 
 
 class _folder_lock:
-    """A non-blocking flock on the backups folder: True when this process got it."""
+    """A non-blocking flock on the backups folder: True when this process got it.
+
+    The lock belongs to the open file, so a worker that inherits `fd` holds it on: `keep()`
+    hands it over, and the lock is free once the last process holding the file is gone.
+    """
 
     def __init__(self, folder: Path, mode: int) -> None:
         self.path = folder / ".lock"
@@ -398,23 +416,50 @@ class _folder_lock:
             os.close(self.fd)
 
 
-def _incremental_backup(ws: Workspace, folder: Path, dest: Path) -> Path:
+@dataclass
+class _Plan:
+    """What the next daily backup starts from: the last one (if trusted) and each file's stamp,
+    all found by stat alone."""
+
+    previous: Path | None
+    known: dict[str, dict[str, Any]]
+    files: list[tuple[str, Path, Stamp | None]]
+
+    @property
+    def unchanged(self) -> bool:
+        """Every file as the last backup read it: today's backup is a hard link to it."""
+        return self.previous is not None and {n for n, _, _ in self.files} == set(
+            self.known) and all(stamp is not None and list(astuple(stamp)) ==
+                                self.known[name]["stamp"] for name, _, stamp in self.files)
+
+    @property
+    def size(self) -> int:
+        return sum(stamp.size for _, _, stamp in self.files if stamp is not None)
+
+
+def _plan(ws: Workspace, folder: Path) -> _Plan:
+    last = _read_last(folder)
+    previous = folder / last["backup"] if last else None
+    if previous is not None and _stamp(previous) != Stamp(*last["stamp"]):
+        previous, last = None, {}  # replaced or damaged since: trust nothing in it
+    return _Plan(previous, last.get("files", {}),
+                 [(name, path, _stamp(path)) for name, path in members(ws)])
+
+
+def _incremental_backup(ws: Workspace, folder: Path, dest: Path,
+                        plan: _Plan | None = None) -> Path:
     """A full snapshot that re-reads and re-compresses only the files changed since the last.
 
     The last backup's record says, per file, the stamp and digest it had and where its
     compressed bytes sit in that backup; an unchanged file is copied from there unread.
     When nothing changed at all, the last backup is today's too: a hard link.
     """
-    last = _read_last(folder)
-    previous = folder / last["backup"] if last else None
-    if previous is not None and _stamp(previous) != Stamp(*last["stamp"]):
-        previous, last = None, {}  # replaced or damaged since: trust nothing in it
-    known: dict[str, dict[str, Any]] = last.get("files", {})
+    plan = plan if plan is not None else _plan(ws, folder)
+    previous, known = plan.previous, plan.known
     entries: list[tuple[str, bytes | Placed]] = []
     records: dict[str, dict[str, Any]] = {}
-    for name, path in members(ws):
+    for name, path, stamp in plan.files:
         before = known.get(name)
-        stamp = _stamp(path)
         if before is not None and stamp is not None and list(astuple(stamp)) == before["stamp"]:
             entries.append((name, Placed(**before["placed"])))
             records[name] = before
@@ -473,6 +518,109 @@ def _write_last(folder: Path, data: dict[str, Any], mode: int) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+# The daily backup of a command -------------------------------------------------------------
+
+def daily_backup(ws: Workspace, day: str | None = None) -> int | Path | None:
+    """Today's backup, once the command's work is done: never making the command wait long.
+
+    Taken here when it is cheap (nothing changed since the last one: a hard link; or a small
+    workspace); otherwise by a detached worker, started holding the folder lock this process
+    took, so that concurrent commands start one worker and tests can wait for it by taking
+    that lock. Returns the backup written here, the worker's pid, or None (nothing to do, or
+    another process is at it).
+    """
+    day = day or today()
+    folder = backups_dir(ws.path)
+    dest = folder / daily_backup_name(ws.path, day)
+    if dest.exists():
+        return None
+    mode = _file_mode(ws)
+    _make_folder(folder, mode)
+    lock = _folder_lock(folder, mode)
+    try:
+        if not lock.__enter__() or dest.exists():
+            return None  # under way in another process, or done since we looked
+        remove_dead_temps(folder)
+        plan = _plan(ws, folder)
+        if plan.unchanged or plan.size <= DETACH_ABOVE:
+            _incremental_backup(ws, folder, dest, plan)
+            _prune(folder, ws.path, BACKUPS_KEPT)
+            return dest
+        assert lock.fd is not None
+        return _spawn_worker(ws.path, folder, day, lock.fd)
+    finally:
+        lock.__exit__()
+
+
+def _spawn_worker(workspace: Path, folder: Path, day: str, lock_fd: int) -> int:
+    """Start `agenda.backup_worker` in its own session, its standard streams on /dev/null
+    (so a caller reading the command's pipes is not kept waiting), inheriting the lock."""
+    argv = [sys.executable, "-P", "-m", "agenda.backup_worker", "--lock-fd", str(lock_fd),
+            "--folder", str(folder), "--day", day, "--", str(workspace)]
+    env = dict(os.environ)
+    # The worker finds this very package, installed or not (-P: never the current folder).
+    root = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+    os.set_inheritable(lock_fd, True)
+    try:
+        # posix_spawn, not subprocess: importing subprocess costs the command more than this.
+        return os.posix_spawn(sys.executable, argv, env, setsid=True, file_actions=[
+            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+            (os.POSIX_SPAWN_DUP2, 1, 2)])
+    except (AttributeError, NotImplementedError):  # a platform without posix_spawn's setsid
+        import subprocess
+
+        return subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True, pass_fds=(lock_fd,)).pid
+    finally:
+        os.set_inheritable(lock_fd, False)
+
+
+def run_worker(workspace: Path, folder: Path, day: str, lock_fd: int) -> None:
+    """The detached worker's work: the same incremental backup the command would have taken,
+    holding the inherited folder lock until it exits; a failure is left in BACKUP_FAILED."""
+    try:
+        ws = Workspace(workspace)
+        try:
+            dest = folder / daily_backup_name(ws.path, day)
+            if not dest.exists():
+                remove_dead_temps(folder)
+                _incremental_backup(ws, folder, dest)
+                _prune(folder, ws.path, BACKUPS_KEPT)
+        finally:
+            ws.close()
+        (folder / BACKUP_FAILED).unlink(missing_ok=True)
+    except Exception as exc:  # noqa: BLE001 - nobody is there to see it but the next command
+        _record_failure(folder, workspace, getattr(exc, "strerror", None) or str(exc)
+                        or type(exc).__name__)
+    finally:
+        os.close(lock_fd)
+
+
+def _record_failure(folder: Path, workspace: Path, reason: str) -> None:
+    """One line for the next command to say (cli.take_daily_backups), written atomically."""
+    dest = folder / BACKUP_FAILED
+    try:
+        mode = os.stat(workspace).st_mode & 0o666
+    except OSError:
+        mode = 0o600
+    try:
+        tmp, fd = _create_temp(dest, mode)
+        try:
+            try:
+                _write_all(fd, " ".join(reason.split())[:500].encode())
+            finally:
+                os.close(fd)
+            os.replace(tmp, dest)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+    except OSError:
+        pass  # a folder we cannot write to: the next command retries and says it then
 
 
 # Restore -----------------------------------------------------------------------------------

@@ -203,16 +203,33 @@ def _daily_backup_due(ws: Workspace) -> bool:
     return not (paths.backups_dir(ws.path) / name).exists()
 
 
+def _backup_failed(ws: Workspace) -> None:
+    """Say once why the last detached daily backup failed (backup.run_worker left it)."""
+    failed = paths.backups_dir(ws.path) / paths.BACKUP_FAILED
+    try:
+        with open(failed, "rb") as status:
+            reason = status.read(1000).decode(errors="replace")
+        failed.unlink()
+    except OSError:
+        return  # the usual case: none (one failed open)
+    _warn(f"warning: the automatic backup of {ws.path} failed ({reason.strip()})")
+
+
 def take_daily_backups() -> None:
-    """Once a day of use, after the command's work and outside the lock; a failure only warns."""
+    """Once a day of use, after the command's work and outside the lock; a failure only warns.
+
+    A backup with real work is left to a detached worker (backup.daily_backup); what went
+    wrong there is said by the next command.
+    """
     while _opened:
         ws = _opened.pop()
         try:
+            _backup_failed(ws)
             if not _daily_backup_due(ws):
                 continue
-            from agenda.backup import automatic_backup
+            from agenda.backup import daily_backup
 
-            automatic_backup(ws)
+            daily_backup(ws, f"{now_utc():%Y-%m-%d}")
         except Exception as exc:  # noqa: BLE001 - the command's work is done and stands
             sys.stderr.write(f"{PROG}: warning: the automatic backup of {ws.path} failed "
                              f"({inert(getattr(exc, 'strerror', None) or str(exc))})\n")

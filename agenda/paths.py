@@ -11,6 +11,9 @@ APP_DIR = "summit-agenda"
 ENV_DB = "SUMMIT_AGENDA_DB"
 ENV_CONFIG_DIR = "SUMMIT_AGENDA_CONFIG_DIR"
 ENV_BACKUPS = "SUMMIT_AGENDA_BACKUPS"
+# In a workspace's backups folder: why the last detached daily backup failed, until the next
+# command says so (backup.run_worker writes it, cli.take_daily_backups reads and removes it).
+BACKUP_FAILED = "backup-failed.txt"
 
 # platformdirs is imported inside the functions that need it: a command given --db (or
 # $SUMMIT_AGENDA_DB) never asks where the user folders are, and starts without it.
