@@ -3,6 +3,8 @@ kept beside the workspace, and restores that refuse hostile archives."""
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import io
 import json
 import os
@@ -438,3 +440,218 @@ def test_restore_mends_a_crafted_workspace_without_copying_outside_files(
     assert sorted(p.name for p in aside.iterdir()) == [f"summits-{SLUG}.json", "workspace.json"]
     assert secret.read_bytes() == b'{"not": "yours"}'
     assert integrity.check(Workspace(demo.path)) == []
+
+
+# The detached daily backup -----------------------------------------------------------------
+
+def _big(tmp_path: Path) -> Workspace:
+    """A workspace larger than DETACH_ABOVE: its first daily backup goes to the worker."""
+    from agenda.model import Delegation
+    from agenda.workspace import NewItem
+
+    ws = Workspace(tmp_path / "big.json", create=True)
+    ws.create_summit("Big", [Delegation("IN", "India"), Delegation("RU", "Russia")],
+                     slug="big", sections=["One"])
+    ws.add_items("big", [NewItem("One", f"Item {n}", f"word{n} " * 700) for n in range(250)],
+                 delegation="IN")
+    assert sum(p.stat().st_size for p in ws.files()) > backup.DETACH_ABOVE
+    return ws
+
+
+def _wait_for_worker(folder: Path) -> None:
+    """Returns once no process holds the backups folder's lock: the worker has exited (it
+    holds the lock from before the command returns until its very end)."""
+    fd = os.open(folder / ".lock", os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    finally:
+        os.close(fd)
+
+
+def _held(folder: Path) -> bool:
+    fd = os.open(folder / ".lock", os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def _summit(db: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "agenda", *argv, "--db", str(db)],
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                          timeout=120)
+
+
+def _daily(ws: Workspace) -> Path:
+    return paths.backups_dir(ws.path) / paths.daily_backup_name(ws.path, backup.today())
+
+
+# Imported by the worker's interpreter only: it waits there until the test opens the gate.
+GATE = textwrap.dedent("""
+    import os, sys
+
+    class Gate:
+        def find_spec(self, name, path=None, target=None):
+            if name == "agenda.backup_worker":
+                with open(os.environ["BACKUP_TEST_GATE"], "rb") as gate:
+                    gate.read()
+            return None
+
+    if os.environ.get("BACKUP_TEST_GATE"):
+        sys.meta_path.insert(0, Gate())
+""")
+
+
+def test_the_command_returns_while_its_worker_takes_the_backup(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ws = _big(tmp_path)
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "sitecustomize.py").write_text(GATE)
+    gate = tmp_path / "gate"
+    os.mkfifo(gate)
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "site"))
+    monkeypatch.setenv("BACKUP_TEST_GATE", str(gate))
+    # A caller reading the command's pipes gets its output and its end while the worker is
+    # still stopped at the gate, before its backup.
+    done = _summit(ws.path, "items")
+    assert done.returncode == 0 and "Item 249" in done.stdout and done.stderr == ""
+    folder = paths.backups_dir(ws.path)
+    assert _held(folder) and not _daily(ws).exists()
+    with open(gate, "wb"):
+        pass  # the worker's read of the gate ends
+    _wait_for_worker(folder)
+    assert backup.read_backup(_daily(ws)) == _contents(ws)
+    assert not (folder / paths.BACKUP_FAILED).exists()
+
+
+def test_the_workers_backup_is_the_one_the_command_would_take(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ws = _big(tmp_path)
+    day = backup.today()
+    pid = backup.daily_backup(ws, day)
+    assert isinstance(pid, int)  # detached
+    os.waitpid(pid, 0)
+    folder = paths.backups_dir(ws.path)
+    here = tmp_path / "here"
+    (in_process,) = backup.automatic_backup(ws, here)
+    assert backup.read_backup(_daily(ws)) == backup.read_backup(in_process) == _contents(ws)
+    by_worker = json.loads((folder / backup.LAST_BACKUP).read_bytes())
+    by_us = json.loads((here / backup.LAST_BACKUP).read_bytes())
+    assert by_worker["backup"] == by_us["backup"] == _daily(ws).name
+    assert {n: (f["stamp"], f["sha256"], f["placed"]) for n, f in by_worker["files"].items()} \
+        == {n: (f["stamp"], f["sha256"], f["placed"]) for n, f in by_us["files"].items()}
+    # The next day's backup copies from the worker's as from one taken in the command.
+    ws.table("big", "1.1", delegation="RU", text="Changed on the second day.")
+    _on_day(monkeypatch, datetime(2100, 1, 2, tzinfo=UTC))
+    pid = backup.daily_backup(ws)
+    assert isinstance(pid, int)
+    os.waitpid(pid, 0)
+    (second,) = folder.glob("big-2100-01-02.backup")
+    assert backup.read_backup(second) == _contents(ws)
+
+
+def test_nothing_changed_or_a_small_workspace_is_backed_up_in_the_command(
+        demo: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_worker(*args: object) -> int:
+        raise AssertionError("no worker for this")
+
+    monkeypatch.setattr(backup, "_spawn_worker", no_worker)
+    assert backup.daily_backup(demo) == _daily(demo)  # small: written here
+    monkeypatch.setattr(backup, "DETACH_ABOVE", 0)
+    _on_day(monkeypatch, datetime(2100, 1, 2, tzinfo=UTC))
+    linked = backup.daily_backup(demo)
+    assert isinstance(linked, Path) and linked.stat().st_nlink == 2  # unchanged: a link
+
+
+def test_a_failed_worker_is_reported_once_by_the_next_command(
+        demo: Workspace, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+        ) -> None:
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    folder = paths.backups_dir(demo.path)
+    folder.mkdir()
+    with monkeypatch.context() as patched:
+        patched.setattr(backup, "_write_backup", full)
+        backup.run_worker(demo.path, folder, backup.today(),
+                          os.open(folder / ".lock", os.O_RDWR | os.O_CREAT))
+    assert sorted(p.name for p in folder.iterdir()) == [".lock", paths.BACKUP_FAILED]
+    main(["items", "--db", str(demo.path)])
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "warning: the automatic backup" in err and "No space left on device" in err
+    assert not (folder / paths.BACKUP_FAILED).exists()
+    assert _daily(demo).exists()  # the command that reported it took the backup again
+    main(["items", "--db", str(demo.path)])
+    assert capsys.readouterr().err == ""
+
+
+WORKER_KILLED = textwrap.dedent("""
+    import os, sys, time
+    from pathlib import Path
+    from agenda import backup, backup_worker
+    real = backup.ZipWriter.add
+    def slow(self, name, data):
+        placed = real(self, name, data)
+        print("writing", flush=True)
+        time.sleep(60)
+        return placed
+    backup.ZipWriter.add = slow
+    folder = Path(sys.argv[2])
+    folder.mkdir(exist_ok=True)
+    fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT)
+    backup_worker.main(["--lock-fd", str(fd), "--folder", str(folder), "--day", sys.argv[3],
+                        "--", sys.argv[1]])
+""")
+
+
+def test_a_killed_worker_leaves_nothing_half_written(demo: Workspace, tmp_path: Path) -> None:
+    script = tmp_path / "killed.py"
+    script.write_text(WORKER_KILLED)
+    folder = paths.backups_dir(demo.path)
+    proc = subprocess.Popen([sys.executable, str(script), str(demo.path), str(folder),
+                             backup.today()], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline() == "writing\n"
+    (leftover,) = folder.glob(".*.tmp")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert leftover.exists() and not _daily(demo).exists()
+    main(["items", "--db", str(demo.path)])  # the next command's backup tidies up
+    assert sorted(p.name for p in folder.iterdir()) == [
+        ".lock", _daily(demo).name, backup.LAST_BACKUP]
+    assert backup.read_backup(_daily(demo)) == _contents(demo)
+
+
+def test_concurrent_commands_start_one_worker(demo: Workspace,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[int] = []
+
+    def spawn(workspace: Path, folder: Path, day: str, lock_fd: int) -> int:
+        started.append(os.dup(lock_fd))  # a worker still running: it holds the lock
+        return 1
+
+    monkeypatch.setattr(backup, "DETACH_ABOVE", 0)
+    monkeypatch.setattr(backup, "_spawn_worker", spawn)
+    for _ in range(3):
+        main(["items", "--db", str(demo.path)])
+    assert len(started) == 1
+    os.close(started[0])  # that worker is done, and wrote nothing (as if killed)
+    main(["items", "--db", str(demo.path)])
+    assert len(started) == 2  # the backup is still due: the next command starts one
+    os.close(started[1])
+
+
+def test_commands_started_together_take_one_backup(tmp_path: Path) -> None:
+    ws = _big(tmp_path)
+    procs = [subprocess.Popen([sys.executable, "-m", "agenda", "items", "--db", str(ws.path)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+             for _ in range(4)]
+    assert [p.communicate(timeout=120)[1] for p in procs] == [b""] * 4
+    folder = paths.backups_dir(ws.path)
+    _wait_for_worker(folder)
+    assert sorted(p.name for p in folder.iterdir()) == [
+        ".lock", _daily(ws).name, backup.LAST_BACKUP]
+    assert backup.read_backup(_daily(ws)) == _contents(ws)

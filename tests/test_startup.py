@@ -131,6 +131,34 @@ def test_the_first_command_of_the_day_takes_the_backup_after_its_work(demo_db: P
     assert imported(tmp_path, "items", "--db", str(demo_db)) == set()
 
 
+def test_the_first_command_of_the_day_hands_a_large_backup_to_a_worker(tmp_path: Path
+                                                                       ) -> None:
+    import fcntl
+    import os
+
+    from agenda.backup import DETACH_ABOVE
+    from agenda.model import Delegation
+    from agenda.workspace import NewItem
+
+    ws = Workspace(tmp_path / "big.json", create=True)
+    ws.create_summit("Big", [Delegation("IN", "India"), Delegation("RU", "Russia")],
+                     slug="big", sections=["One"])
+    ws.add_items("big", [NewItem("One", f"Item {n}", f"word{n} " * 700) for n in range(250)],
+                 delegation="IN")
+    assert ws.path.stat().st_size + ws.summit_path("big").stat().st_size > DETACH_ABOVE
+    report = tmp_path / "report.json"
+    subprocess.run([sys.executable, "-c", PROBE, str(report), "items", "--db", str(ws.path)],
+                   check=True, capture_output=True, stdin=subprocess.DEVNULL, timeout=60)
+    modules = set(json.loads(report.read_text())["modules"])
+    # The command spawns the worker without subprocess (and its threading, selectors...).
+    assert "agenda.backup" in modules and "subprocess" not in modules
+    assert "agenda.backup_worker" not in modules
+    fd = os.open(backups_dir(ws.path) / ".lock", os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # the worker holds it until it is done
+    os.close(fd)
+    assert len(list(backups_dir(ws.path).glob("*.backup"))) == 1
+
+
 def _all_commands() -> list[str]:
     from agenda.cli import build_parser
 
