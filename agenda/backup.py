@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import hashlib
 import os
 import struct
 import sys
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from agenda.digest import sha256
 from agenda.journal import is_journal
 from agenda.model import AgendaError, now_utc, to_iso
 from agenda.paths import BACKUP_FAILED, backups_dir, daily_backup_name
@@ -465,7 +465,7 @@ def _incremental_backup(ws: Workspace, folder: Path, dest: Path,
             records[name] = before
             continue
         raw, stamp = read_consistently(ws, path)
-        digest = hashlib.sha256(raw).hexdigest()
+        digest = sha256(raw).hexdigest()
         same = before is not None and before["sha256"] == digest
         entries.append((name, Placed(**before["placed"]) if same and before else raw))
         records[name] = {"stamp": list(astuple(stamp)), "sha256": digest}
@@ -752,7 +752,7 @@ def restore(ws: Workspace, source: Path) -> Path:
         aside = _aside_name(ws)
         atomic_write(ws.intent, orjson.dumps({
             "files": sorted({*renamed.values(), *replaced}), "aside": aside.name,
-            "index": hashlib.sha256(new_index).hexdigest(), "pid": os.getpid()}), mode=mode)
+            "index": sha256(new_index).hexdigest(), "pid": os.getpid()}), mode=mode)
         try:
             aside.mkdir(mode=0o700)
             for name, path in current:

@@ -19,7 +19,7 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import Any, NoReturn
 
-from agenda import cli_documents, paths
+from agenda import paths
 from agenda.model import (
     AgendaError,
     Code,
@@ -780,6 +780,10 @@ def chosen_command(argv: Sequence[str]) -> str | None:
     return None
 
 
+# The commands cli_documents adds (the lazy parser's hypothesis test keeps this true).
+DOCUMENT_COMMANDS = frozenset({"export", "import", "templates"})
+
+
 def build_parser(chosen: str | None | bool = True) -> argparse.ArgumentParser:
     """The whole parser; with `chosen` a command's name, only that command's parser.
 
@@ -939,7 +943,12 @@ def build_parser(chosen: str | None | bool = True) -> argparse.ArgumentParser:
     p.add_argument("--reset", action="store_true", help="rebuild the demo from scratch")
     p.add_argument("--no-open", action="store_true", help="only build it and print its path")
 
-    cli_documents.add_parsers(command)
+    # Imported only when one of its commands, or the list of all, is wanted.
+    if chosen in (None, True) or chosen in DOCUMENT_COMMANDS:
+        from agenda import cli_documents
+
+        cli_documents.add_parsers(command)
+    # Always: it also gives the write commands the workspace's home delegation by default.
     from agenda import cli_exchange
 
     cli_exchange.add_commands(sub, command)
@@ -955,7 +964,14 @@ def _translations_found_once() -> None:
     import gettext
 
     domain = gettext.textdomain()
-    found = gettext.translation(domain, gettext.bindtextdomain(domain), fallback=True)
+    folder = gettext.bindtextdomain(domain)
+    if not os.path.isdir(folder) or not any(
+            os.environ.get(name) for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")):
+        # No catalogue can be found (gettext looks in that folder only, and in no language
+        # but C without these variables): no search, and no `locale` module imported for it.
+        found: Any = gettext.NullTranslations()
+    else:
+        found = gettext.translation(domain, folder, fallback=True)
     setattr(argparse, "_", found.gettext)  # noqa: B010
     setattr(argparse, "ngettext", found.ngettext)  # noqa: B010
 

@@ -22,7 +22,6 @@ lines) goes through the atomic temp-file-and-rename path, as the workspace index
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import os
 import zlib
@@ -32,6 +31,7 @@ from typing import Any
 
 import orjson
 
+from agenda.digest import sha256
 from agenda.store import (
     APP,
     StoreError,
@@ -108,7 +108,7 @@ def _chunks(docs: list[Any] | dict[str, Any]) -> Iterator[bytes]:
 
 def digest(raw: bytes) -> tuple[int, str]:
     """A journal's bytes named by their length and SHA-256 (what a kept listing is keyed by)."""
-    return len(raw), hashlib.sha256(raw).hexdigest()
+    return len(raw), sha256(raw).hexdigest()
 
 
 def _header() -> bytes:

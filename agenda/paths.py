@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from pathlib import Path
@@ -76,7 +75,9 @@ def backups_dir(workspace: Path) -> Path:
     env = os.environ.get(ENV_BACKUPS)
     if not env:
         return workspace.with_name(f"{workspace.stem}.backups")
-    key = hashlib.sha256(str(workspace.resolve()).encode()).hexdigest()[:10]
+    from agenda.digest import sha256
+
+    key = sha256(str(workspace.resolve()).encode()).hexdigest()[:10]
     return Path(env).expanduser() / f"{workspace.stem}-{key}"
 
 

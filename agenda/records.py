@@ -13,13 +13,13 @@ not both write "v3" into their hashes; the creation time is for display only.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import field
 from typing import Any
 
 import orjson
 
+from agenda.digest import sha256
 from agenda.frozen import cached, frozen
 from agenda.model import AgendaError, Code, Status
 
@@ -124,7 +124,7 @@ def _check_value(value: Any, where: str) -> None:
 
 
 def record_id(content: Mapping[str, Any]) -> str:
-    return hashlib.sha256(canonical(dict(content))).hexdigest()
+    return sha256(canonical(dict(content))).hexdigest()
 
 
 def uuid_from_id(rid: str) -> str:
@@ -219,7 +219,7 @@ def make_own(*, kind: str, summit: str, scope: str, author: str, lamport: int,
     content = {"v": FORMAT, "kind": kind, "summit": summit, "scope": scope, "author": author,
                "signer": signer, "lamport": lamport, "deps": deps, "created": created,
                "body": body}
-    rid = hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    rid = sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
     record: Record = _new(Record)
     # Set one by one, in the fields' order, they stay in the instance's own slots (a
     # dictionary of its own would be twice the size); unrolled: twice as fast as a loop.
@@ -263,7 +263,7 @@ def decode(doc: Any, *, verify: bool = True, strict: bool = True) -> Record:
     if not isinstance(doc, dict) or not isinstance(doc.get("record"), dict):
         raise RecordError("a stored record is not an object with a `record` field")
     content = doc["record"]
-    rid = record_id(content) if strict else hashlib.sha256(
+    rid = record_id(content) if strict else sha256(
         orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
     if not verify and isinstance(doc.get("id"), str) and len(doc["id"]) == 64:
         rid = doc["id"]

@@ -94,8 +94,6 @@ How each command stands against issue 13's ≤ 2× the floor on one summit of 20
 from __future__ import annotations
 
 import functools
-import hashlib
-import hmac
 import os
 from collections.abc import Callable, Mapping
 from operator import attrgetter
@@ -105,6 +103,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from agenda import records
+from agenda.digest import compare_digest, hmac_sha256, sha256
 from agenda.frozen import frozen
 from agenda.journal import appended, digest
 from agenda.model import (
@@ -247,7 +246,7 @@ class _Read:
             hasher = hashed[1].copy()
             hasher.update(memoryview(self.raw)[hashed[0]:size])
         else:
-            hasher = hashlib.sha256(memoryview(self.raw)[:size])
+            hasher = sha256(memoryview(self.raw)[:size])
         self._hashed = (size, hasher)
         return str(hasher.hexdigest())
 
@@ -315,13 +314,13 @@ def _key(create: bool) -> bytes | None:
 
 
 def _mac(key: bytes, payload: bytes) -> bytes:
-    return hmac.new(key, payload, hashlib.sha256).hexdigest().encode()
+    return hmac_sha256(key, payload).encode()
 
 
 def _place(journal: Path, slug: str, viewer: str | None, kind: str = "listing") -> Path:
     name = orjson.dumps([_resolved(str(journal)), slug, viewer]
                         + ([kind] if kind != "listing" else []))
-    return cache_dir() / "kept" / (hashlib.sha256(name).hexdigest() + ".json")
+    return cache_dir() / "kept" / (sha256(name).hexdigest() + ".json")
 
 
 @functools.lru_cache(maxsize=64)
@@ -346,7 +345,7 @@ def _code() -> str:
                 stats.append([name, info.st_size, info.st_mtime_ns])
             except OSError:
                 stats.append([name])  # run from bytecode alone: named by the version only
-        _CODE.append(hashlib.sha256(orjson.dumps(stats)).hexdigest())
+        _CODE.append(sha256(orjson.dumps(stats)).hexdigest())
     return _CODE[0]
 
 
@@ -369,7 +368,7 @@ def _vouched(place: Path) -> bytes | None:
     except OSError:
         return None
     mac, _, payload = data.partition(b"\n")
-    if not hmac.compare_digest(mac, _mac(key, payload)):
+    if not compare_digest(mac, _mac(key, payload)):
         return None
     return payload
 
@@ -664,7 +663,7 @@ class _Readings:
                 and wanted(head)):
             return None
         payload = data[start:]
-        if not hmac.compare_digest(data[:start - 1], _mac(key, payload)):
+        if not compare_digest(data[:start - 1], _mac(key, payload)):
             return None
         return cls(head, payload, end + 1 - start)
 

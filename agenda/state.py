@@ -14,9 +14,9 @@ sections and items. The negotiation rules themselves live in rules.py.
 
 from __future__ import annotations
 
+import _thread  # the locks threading hands out, without importing threading
 import bisect
 import gc
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import field
@@ -50,7 +50,7 @@ _CODES = {code.value: code for code in Code}
 _new = object.__new__
 
 
-_gc_lock = threading.Lock()
+_gc_lock = _thread.allocate_lock()
 _gc_pausers = 0
 _gc_was_enabled = False
 
@@ -1018,5 +1018,5 @@ def compile_item(state: SummitState, item: Item, base: str | None = None, *,
 
 
 _MERGES_KEPT = 4096
-_MERGES_LOCK = threading.Lock()
+_MERGES_LOCK = _thread.allocate_lock()
 _MERGES: dict[tuple[str, bool, tuple[tuple[str, str], ...]], merge.MergeResult] = {}

@@ -21,11 +21,11 @@ text needs:
 
 from __future__ import annotations
 
+import _thread  # the locks threading hands out, without importing threading
 import errno
 import fcntl
 import os
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -224,7 +224,7 @@ class WorkspaceLock:
         self.timeout = timeout
         self.notify = notify
         self.waits = 0  # turns this process let another writer go first (for tests)
-        self._thread_lock = threading.RLock()
+        self._thread_lock = _thread.RLock()
         self._depth = 0
         self._owner: int | None = None
         self._fd: int | None = None
@@ -233,7 +233,7 @@ class WorkspaceLock:
         self._taken = False
 
     def held(self) -> bool:
-        return self._depth > 0 and self._owner == threading.get_ident()
+        return self._depth > 0 and self._owner == _thread.get_ident()
 
     @property
     def depth(self) -> int:
@@ -246,7 +246,7 @@ class WorkspaceLock:
             if self._depth == 0:
                 # Under a deferred hold the lock is taken only to commit (`take`).
                 self._fd = None if self._deferring else self._acquire()
-                self._owner = threading.get_ident()
+                self._owner = _thread.get_ident()
             self._depth += 1
             try:
                 yield
@@ -312,7 +312,7 @@ class WorkspaceLock:
                     os.close(fd)
                     yield False
                     return
-            self._fd, self._owner, self._depth = fd, threading.get_ident(), 1
+            self._fd, self._owner, self._depth = fd, _thread.get_ident(), 1
             try:
                 yield True
             finally:
@@ -353,7 +353,7 @@ class WorkspaceLock:
                 os.mkdir(self.queue, mode | ((mode & 0o444) >> 2))
             except FileExistsError:
                 pass
-            name = f"t-{time.time_ns():020d}-{os.getpid():08d}-{threading.get_ident() % 10**8:08d}"
+            name = f"t-{time.time_ns():020d}-{os.getpid():08d}-{_thread.get_ident() % 10**8:08d}"
             tmp = self.queue / f"n-{name}"
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode & 0o666)
         except OSError:

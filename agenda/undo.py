@@ -14,16 +14,16 @@ An undo removes only records at or after those marks, so the marks stay true aft
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from agenda import records
+from agenda.frozen import frozen
 
 OPS = "ops"
 SENT = "sent"  # exchange setting: slug -> records of the journal a packet has carried
 
 
-@dataclass(frozen=True)
+@frozen
 class Undoable:
     """The newest operation of an actor, and why it cannot be undone ("" when it can)."""
 

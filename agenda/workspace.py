@@ -10,7 +10,6 @@ them, land in one commit or not at all.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -23,6 +22,7 @@ import orjson
 from tinydb import Query
 
 from agenda import records, rules, undo
+from agenda.digest import sha256
 from agenda.frozen import frozen
 from agenda.journal import Journal
 from agenda.model import (
@@ -518,7 +518,7 @@ class Workspace:
             return None
         folder = self.path.with_name(name)
         try:
-            if hashlib.sha256(self.path.read_bytes()).hexdigest() == digest:
+            if sha256(self.path.read_bytes()).hexdigest() == digest:
                 return None
         except OSError:
             return None  # an unreadable index is refused by name elsewhere; touch nothing

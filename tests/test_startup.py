@@ -24,7 +24,10 @@ from agenda.workspace import Workspace
 
 HEAVY = {"rapidfuzz", "jinja2", "markdown_it", "platformdirs", "zipfile", "textual",
          "importlib.metadata", "shutil", "agenda.backup", "agenda.integrity", "agenda.export",
-         "agenda.importer", "tui", "agenda.merge", "agenda.diff"}
+         "agenda.importer", "tui", "agenda.merge", "agenda.diff",
+         # OpenSSL (agenda.digest hashes a small workspace without it), threading (the core
+         # takes its locks from _thread), subprocess, and the document commands' parsers.
+         "hashlib", "_hashlib", "hmac", "threading", "subprocess", "agenda.cli_documents"}
 ZIP = {"zipfile", "shutil"}  # zipfile imports shutil; argparse would too, for the help width
 
 # As the `summit` script starts: through agenda.__main__.run.
@@ -79,7 +82,8 @@ def demo_db(tmp_path: Path) -> Path:
     (("diff", "1.1"), {"rapidfuzz", "agenda.diff"}),
     # The user's own templates folder is platformdirs' to name.
     (("export",), {"jinja2", "markdown_it", "agenda.export", "rapidfuzz", "platformdirs",
-                   "shutil", "agenda.merge", "agenda.diff"}),
+                   "shutil", "agenda.merge", "agenda.diff", "agenda.cli_documents",
+                   "hashlib", "_hashlib", "threading"}),  # the last three: jinja2's
     (("backup", "-o", "x.backup"), {"agenda.backup"}),
 ])
 def test_each_command_imports_only_what_it_uses(demo_db: Path, tmp_path: Path,
@@ -101,11 +105,13 @@ def test_the_script_collects_again_once_the_core_is_imported(demo_db: Path,
 
 
 def test_the_version_is_looked_up_only_for_version(tmp_path: Path) -> None:
-    assert imported(tmp_path, "--version") <= {"importlib.metadata"} | ZIP
+    # The list of commands names the document commands (and importlib.metadata threading).
+    assert imported(tmp_path, "--version") <= {"importlib.metadata", "threading",
+                                               "agenda.cli_documents"} | ZIP
 
 
 def test_help_builds_no_command_and_imports_nothing_heavy(tmp_path: Path) -> None:
-    assert imported(tmp_path, "--help") == set()
+    assert imported(tmp_path, "--help") == {"agenda.cli_documents"}  # listed, not built
 
 
 def test_the_default_workspace_asks_platformdirs_only_without_db(
