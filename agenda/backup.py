@@ -20,7 +20,7 @@ import struct
 import sys
 import time
 import zlib
-from dataclasses import asdict, astuple, dataclass
+from dataclasses import asdict, astuple
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from agenda.digest import sha256
+from agenda.frozen import frozen
 from agenda.journal import is_journal
 from agenda.model import AgendaError, now_utc, to_iso
 from agenda.paths import BACKUP_FAILED, backups_dir, daily_backup_name
@@ -57,7 +58,7 @@ MAX_TOTAL = 4 << 30
 CHUNK = 1 << 20
 
 
-@dataclass(frozen=True)
+@frozen
 class Stamp:
     """What identifies one committed version of a file without reading it."""
 
@@ -189,7 +190,7 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-@dataclass(frozen=True)
+@frozen
 class Placed:
     """Where a member's compressed bytes sit in a backup, to copy them into the next one."""
 
@@ -416,14 +417,15 @@ class _folder_lock:
             os.close(self.fd)
 
 
-@dataclass
 class _Plan:
     """What the next daily backup starts from: the last one (if trusted) and each file's stamp,
     all found by stat alone."""
 
-    previous: Path | None
-    known: dict[str, dict[str, Any]]
-    files: list[tuple[str, Path, Stamp | None]]
+    def __init__(self, previous: Path | None, known: dict[str, dict[str, Any]],
+                 files: list[tuple[str, Path, Stamp | None]]) -> None:
+        self.previous = previous
+        self.known = known
+        self.files = files
 
     @property
     def unchanged(self) -> bool:
