@@ -9,7 +9,7 @@ digests are the same either way (tests/test_digest.py), only the cost differs.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 try:  # Python's own SHA-256 (`_sha2` from 3.12, `_sha256` before)
     from _sha2 import sha256 as _own  # type: ignore[import-not-found, unused-ignore]
@@ -31,13 +31,16 @@ _IPAD = bytes(x ^ 0x36 for x in range(256))
 _OPAD = bytes(x ^ 0x5C for x in range(256))
 
 
-class Hash(Protocol):
-    """What both modules' SHA-256 objects offer (hashlib's `_Hash`)."""
+if TYPE_CHECKING:  # for mypy only: making a Protocol class costs a command's start
+    from typing import Protocol
 
-    def update(self, data: bytes | memoryview, /) -> None: ...
-    def digest(self) -> bytes: ...
-    def hexdigest(self) -> str: ...
-    def copy(self) -> Hash: ...
+    class Hash(Protocol):
+        """What both modules' SHA-256 objects offer (hashlib's `_Hash`)."""
+
+        def update(self, data: bytes | memoryview, /) -> None: ...
+        def digest(self) -> bytes: ...
+        def hexdigest(self) -> str: ...
+        def copy(self) -> Hash: ...
 
 
 def _constructor(size: int) -> Any:
