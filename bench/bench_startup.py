@@ -339,6 +339,7 @@ def main() -> None:
             bench_workspace("One summit of 20,000 items", one, "1.1", max(3, args.runs // 3),
                             target=2.0, backups=False)
             read_in_process(one)
+    print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
 
 
 if __name__ == "__main__":

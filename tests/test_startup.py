@@ -110,6 +110,16 @@ def test_the_version_is_looked_up_only_for_version(tmp_path: Path) -> None:
                                                "agenda.cli_documents"} | ZIP
 
 
+def test_no_language_set_means_no_catalogue_search(demo_db: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+    report = tmp_path / "report.json"
+    subprocess.run([sys.executable, "-c", PROBE, str(report), "items", "--db", str(demo_db)],
+                   check=True, capture_output=True, stdin=subprocess.DEVNULL, timeout=60)
+    assert "locale" not in json.loads(report.read_text())["modules"]  # gettext's search uses it
+
+
 def test_help_builds_no_command_and_imports_nothing_heavy(tmp_path: Path) -> None:
     assert imported(tmp_path, "--help") == {"agenda.cli_documents"}  # listed, not built
 
