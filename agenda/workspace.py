@@ -52,11 +52,13 @@ from agenda.records import Record
 from agenda.state import (
     Compilation,
     Fold,
+    ItemFold,
     RecordSet,
     SummitState,
     bulk,
     compile_item,
     fold_all,
+    fold_item,
     fresh_item,
     key_between,
     keys_in_order,
@@ -291,6 +293,18 @@ class SummitFile:
                 fold = fold_all(self.every, viewer, self.slug, labels)
             self.folds[viewer] = fold
         return fold
+
+    def item_fold(self, viewer: str | None, uuid: str) -> ItemFold:
+        """One item's fold as `viewer` sees it: from the viewer's fold when one is held, else
+        from that item's records alone (`state.fold_item`), without folding the summit."""
+        fold = self.folds.get(viewer)
+        if fold is not None or self.legacy is not None:
+            return self.fold(viewer).items[uuid]
+        found = fold_item(self.every, viewer, self.slug,
+                          self.journal.puts.setdefault("labels", {}), uuid)
+        if found is None:
+            raise KeyError(uuid)
+        return found
 
     def code_of(self, viewer: str) -> str:
         """A delegation's code as the summit spells it. Delegations are named only by the
@@ -1164,7 +1178,7 @@ class Workspace:
                     before: Status, why: str = "") -> None:
         """Log a status the records just changed, as 0.1's event log did."""
         self._log_status_change(summit, actor, item, number, before,
-                                summit.fold(None).items[item].status, why)
+                                summit.item_fold(None, item).status, why)
 
     def _log_status_change(self, summit: SummitFile, actor: str, item: str, number: str,
                            before: Status, after: Status, why: str = "", *,
