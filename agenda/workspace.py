@@ -866,6 +866,16 @@ class Workspace:
             state.item(item)
         return state
 
+    def item_state(self, slug: str, viewer: str | None, ref: str) -> SummitState:
+        """The summit as `viewer` sees it, narrowed to the item `ref` names (a number or uuid;
+        NotFound otherwise): `items` holds that item alone (`Fold.narrowed`). What a write on
+        one item reads, without numbering every item and working out every status."""
+        with self.lock.thread_only(), bulk():
+            summit = self._file(slug)
+            if viewer is not None:
+                viewer = summit.code_of(viewer)
+            return summit.fold(viewer).narrowed(ref, summit.events, summit.event_count())
+
     def summit_path(self, slug: str) -> Path:
         """The summit's journal file, named by the index, without reading it."""
         with self.lock.thread_only():
@@ -1213,7 +1223,7 @@ class Workspace:
         if code == Code.CMP:
             raise AgendaError("A compilation text is made by `summit merge --table`, not typed")
         with self.transaction():
-            state = self.state(slug, delegation, item=item_ref)
+            state = self.item_state(slug, delegation, item_ref)
             author = state.summit.delegation(delegation).code
             item = state.item(item_ref)
             parents: tuple[str, ...] | None = None
@@ -1267,7 +1277,7 @@ class Workspace:
         item becomes agreed ad referendum.
         """
         with self.transaction():
-            state = self.state(slug, delegation, item=item_ref)
+            state = self.item_state(slug, delegation, item_ref)
             code = state.summit.delegation(delegation).code
             item = state.item(item_ref)
             if item.status not in OPEN_STATUSES:
@@ -1309,7 +1319,7 @@ class Workspace:
         what would bring them about.
         """
         with self.transaction():
-            state = self.state(slug, None, item=item_ref)
+            state = self.item_state(slug, None, item_ref)
             item = state.item(item_ref)
             code = state.summit.delegation(actor).code if actor else ""
             check_transition(item.number, item.status, status)
@@ -1330,7 +1340,7 @@ class Workspace:
                 self._write(summit, records.DECISION, code, {"item": item.uuid,
                                                              "status": action})
                 self._log_status(summit, code, item.uuid, item.number, item.status)
-            return self.state(slug, None).item(item.uuid)
+            return self.item_state(slug, None, item.uuid).item(item.uuid)
 
     def _confirm(self, summit: SummitFile, state: SummitState, item: Item, code: str) -> None:
         fold = summit.fold(None).items[item.uuid]
@@ -1353,7 +1363,7 @@ class Workspace:
         """A private note: seen only when acting as the delegation that wrote it."""
         check_text(text)
         with self.transaction():
-            state = self.state(slug, delegation, item=item_ref)
+            state = self.item_state(slug, delegation, item_ref)
             code = state.summit.delegation(delegation).code
             item = state.item(item_ref)
             summit = self._file(slug)

@@ -14,6 +14,7 @@ from test_snapshot import OPS, SLUG, apply, new_workspace
 
 from agenda import state as state_module
 from agenda.brackets import _scan, bracket_count
+from agenda.model import NotFound
 from agenda.state import ItemFold, fold_all, fold_item
 from agenda.workspace import SummitFile, Workspace
 
@@ -52,6 +53,39 @@ def test_one_item_folded_alone_is_what_the_whole_fold_holds(
                     assert folded(alone) == folded(whole.items[uuid])
                 else:
                     assert alone is None
+    finally:
+        ws.close()
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(OPS, st.sampled_from([None, "IN", "RU"]))
+def test_the_state_narrowed_to_an_item_is_what_the_whole_state_holds(
+        tmp_path_factory: pytest.TempPathFactory, ops: list[tuple[str, str, int, str]],
+        viewer: str | None) -> None:
+    db = tmp_path_factory.mktemp("narrow") / "ws.json"
+    new_workspace(db)
+    ws = Workspace(db, clock=TickingClock())
+    try:
+        for op in ops:
+            apply(ws, *op)
+        whole = ws.state(SLUG, viewer)
+        refs = [ref for i in whole.items for ref in (i.number, i.uuid, f" {i.number}\n")]
+        for ref in [*refs, "9.9", "", "1.1.1"]:
+            try:
+                expected: Any = whole.item(ref)
+            except NotFound as exc:
+                expected = str(exc)
+            try:
+                narrowed = ws.item_state(SLUG, viewer, ref)
+            except NotFound as exc:
+                assert str(exc) == expected
+                continue
+            item = narrowed.item(ref)
+            assert narrowed.items == (item,) and item == expected
+            assert narrowed.views == {item.uuid: whole.views[item.uuid]}
+            assert narrowed.summit == whole.summit and narrowed.viewer == whole.viewer
+            assert narrowed.events == whole.events
     finally:
         ws.close()
 
