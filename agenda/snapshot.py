@@ -97,6 +97,7 @@ import functools
 import hashlib
 import hmac
 import os
+import time
 from collections.abc import Callable, Mapping
 from operator import attrgetter
 from pathlib import Path
@@ -270,6 +271,7 @@ def _full_read(ws: Workspace, slug: str, viewer: str | None,
         with bulk():  # 20,000 rows of small objects: no collector walking the state's
             keep(path, key, identity, slug, viewer, listing(state))
             keep_readings(path, key, identity, slug, viewer, state, *folded)
+        prune()
     return state
 
 
@@ -319,9 +321,119 @@ def _mac(key: bytes, payload: bytes) -> bytes:
 
 
 def _place(journal: Path, slug: str, viewer: str | None, kind: str = "listing") -> Path:
-    name = orjson.dumps([_resolved(str(journal)), slug, viewer]
-                        + ([kind] if kind != "listing" else []))
-    return cache_dir() / "kept" / (hashlib.sha256(name).hexdigest() + ".json")
+    resolved = _resolved(str(journal))
+    name = orjson.dumps([resolved, slug, viewer] + ([kind] if kind != "listing" else []))
+    return cache_dir() / "kept" / f"{_tag(resolved)}-{hashlib.sha256(name).hexdigest()}.json"
+
+
+def _tag(resolved: str) -> str:
+    """What every kept file of one journal's starts with: `prune` finds them by it."""
+    return hashlib.sha256(os.fsencode(resolved)).hexdigest()[:32]
+
+
+# Kept files are never read again once their summit file is gone (a summit deleted, a
+# temporary workspace), and a version that names them otherwise leaves the old ones behind.
+# A full read that keeps also tidies, at most once a day: for each journal, a note of its path
+# (`journals/<tag>`, written before its first kept file), so that the kept files of a journal
+# that no longer exists can be found by their name, without opening 14 MB of readings.
+PRUNE_EVERY = 24 * 3600  # seconds
+STALE_TMP = 3600  # a kept file's temporary older than this was left by a killed writer
+
+
+def _note_journal(journal: Path) -> None:
+    """Write down the journal's real path under its tag, once; best effort."""
+    resolved = _resolved(str(journal))
+    note = cache_dir() / "journals" / _tag(resolved)
+    if note.exists():
+        return
+    tmp = note.with_name(f".{note.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    try:
+        note.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with replacing(tmp, note):
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            try:
+                _put(fd, (os.fsencode(resolved),))
+            finally:
+                os.close(fd)
+    except OSError:
+        pass
+
+
+def prune(now: float | None = None) -> list[Path]:
+    """Remove the kept files no read can use any more: those of a journal whose file is gone,
+    those named as an older version named them (or of no noted journal), and temporaries a
+    killed writer left; at most once every `PRUNE_EVERY` (a mark in the cache folder says
+    when), best effort. The files removed, for the tests."""
+    now = time.time() if now is None else now
+    folder, notes = cache_dir() / "kept", cache_dir() / "journals"
+    mark = cache_dir() / "kept.pruned"
+    removed: list[Path] = []
+    try:
+        if now - mark.stat().st_mtime < PRUNE_EVERY:
+            return removed
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return removed
+    try:
+        mark.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.close(os.open(mark, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600))
+        os.utime(mark, (now, now))
+        live: set[str] = set()
+        gone: set[str] = set()
+        for entry in _entries(notes):
+            if entry.name.startswith("."):
+                if _stale(entry, now) and _unlink(entry.path):
+                    removed.append(Path(entry.path))
+                continue
+            try:
+                with open(entry.path, "rb") as handle:
+                    named = os.fsdecode(handle.read())
+            except OSError:
+                continue
+            if os.path.isfile(named):
+                live.add(entry.name)
+            else:
+                gone.add(entry.name)
+                if _unlink(entry.path):
+                    removed.append(Path(entry.path))
+        for entry in _entries(folder):
+            name = entry.name
+            tag, dash, _ = name.partition("-")
+            if dash and tag in gone and not name.startswith("."):
+                dead = True
+            elif dash and tag in live and name.endswith(".json"):
+                dead = False
+            else:  # a temporary, an older version's name, or a journal noted since the scan
+                dead = _stale(entry, now)
+            if dead and _unlink(entry.path):
+                removed.append(Path(entry.path))
+    except OSError:
+        pass  # a read-only or vanished cache folder: nothing to tidy
+    return removed
+
+
+def _entries(folder: Path) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(folder) as found:
+            return [e for e in found if e.is_file(follow_symlinks=False)]
+    except OSError:
+        return []
+
+
+def _stale(entry: os.DirEntry[str], now: float) -> bool:
+    try:
+        return now - entry.stat(follow_symlinks=False).st_mtime > STALE_TMP
+    except OSError:
+        return False
+
+
+def _unlink(path: str) -> bool:
+    try:
+        os.unlink(path)
+    except OSError:
+        return False
+    return True
 
 
 @functools.lru_cache(maxsize=64)
@@ -454,6 +566,7 @@ def keep(journal: Path, key: bytes, identity: tuple[int, str], slug: str,
          viewer: str | None, shown: dict[str, Any]) -> None:
     """Save a listing made by a full read of the bytes `identity` names; best effort."""
     payload = orjson.dumps({**_head(identity, slug, viewer, "listing"), **shown})
+    _note_journal(journal)
     _write(_place(journal, slug, viewer), key, payload)
 
 
