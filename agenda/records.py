@@ -263,7 +263,7 @@ def decode(doc: Any, *, verify: bool = True, strict: bool = True) -> Record:
     if not isinstance(doc, dict) or not isinstance(doc.get("record"), dict):
         raise RecordError("a stored record is not an object with a `record` field")
     content = doc["record"]
-    rid = record_id(content) if strict else hashlib.sha256(
+    rid = computed = record_id(content) if strict else hashlib.sha256(
         orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
     if not verify and isinstance(doc.get("id"), str) and len(doc["id"]) == 64:
         rid = doc["id"]
@@ -273,7 +273,12 @@ def decode(doc: Any, *, verify: bool = True, strict: bool = True) -> Record:
     sig = doc.get("sig")
     if sig is not None and not isinstance(sig, str):
         raise RecordError(f"record {rid[:12]}: the signature is not a string")
-    return _from_content(content, rid, sig, shape=strict)
+    record = _from_content(content, rid, sig, shape=strict)
+    if rid is computed and "legacy" not in record.body:
+        # Its uuid, as `Record.uuid` spells it from a lowercase hex id: the fold asks every
+        # record's, and the cached property's lookup and check cost more than the spelling.
+        _set(record, "uuid", f"{rid[:8]}-{rid[8:12]}-{rid[12:16]}-{rid[16:20]}-{rid[20:32]}")
+    return record
 
 
 def signed(record: Record, sig: str) -> Record:

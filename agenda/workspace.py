@@ -218,7 +218,6 @@ class SummitFile:
     def _reset(self) -> None:
         self.generation = -1
         self.every = RecordSet()
-        self.by_uuid: dict[str, Record] = {}
         self.introduced: set[str] = set()  # devices whose key.cert this summit holds
         self.folds: dict[str | None, Fold] = {}
         self.seen = 0
@@ -265,7 +264,6 @@ class SummitFile:
         in_order = True
         for record in new_records:
             in_order = self.every.add(record) and in_order
-            self.by_uuid[record.uuid] = record
             if record.kind == records.KEY_CERT and record.signer:
                 self.introduced.add(record.signer)
         self.seen += len(new_records)

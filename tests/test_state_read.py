@@ -137,3 +137,21 @@ PAIRS = st.lists(st.tuples(PROSE, st.text("ab :\n", max_size=5)), max_size=5).ma
                  st.tuples(PAIRS, st.text("[]()`\\:\n", max_size=3), PAIRS).map("".join)))
 def test_a_text_of_plain_pairs_is_counted_as_the_scan_counts(text: str) -> None:
     assert bracket_count(text) == len(_scan(text).pairs)
+
+
+def test_a_decoded_record_spells_its_uuid_as_the_property_does(tmp_path: Path) -> None:
+    from agenda import records
+
+    db = tmp_path / "ws.json"
+    new_workspace(db)
+    ws = Workspace(db)
+    try:
+        stored, _ = ws.stored(SLUG)
+    finally:
+        ws.close()
+    for doc in stored:
+        for strict in (True, False):
+            record = records.decode(doc, strict=strict)
+            assert vars(record)["uuid"] == records.uuid_from_id(record.id)
+        trusted = records.decode({**doc, "id": doc["id"].upper()}, verify=False)
+        assert "uuid" not in vars(trusted)  # an id taken on trust is checked when spelt
