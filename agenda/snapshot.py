@@ -65,14 +65,30 @@ from the state the full read already holds (an eighth to a quarter more on that 
   beside the workspace, so backups and exchange never carry it. Written 0600 and renamed into
   place, without fsync (a file torn by a crash fails its HMAC), best effort: a read-only or
   full disk skips it, never an error. `summit check` and every
-  write read the journal in full, as before.
-* **Not kept: writes.** `summit table` (and every write) reads the journal in full. A write
-  appends a record whose clock names the summit's heads, is checked by the rules against the
-  acting viewer's state, logs events and labels, and commits through the journal, which holds
-  every line in memory (to roll back, and to rewrite the file when puts pile up). Doing that
-  from the checkpoint means a second write path (a record set that is only a frontier, a
-  journal that does not hold its lines) with its own proof of equality: not done. A read as a
-  delegation no longer folds the joint view as well (`SummitFile.code_of`): one full fold.
+  write read the journal in full, as before. Tidied at most once a day by a full read that
+  keeps (`prune`): the kept files of a summit file that is gone (each kept file's name starts
+  with a tag of its journal, whose path is noted under `journals/`), of an older naming, and
+  temporaries a killed writer left.
+* **Not kept: writes.** `summit table` (and every write) reads the journal in full, then
+  reads only what it needs of the state: the acting viewer's fold narrowed to its item
+  (`Fold.narrowed`: no numbering of every item, no status worked out for each), and the
+  item's joint status from that item's records alone (`state.fold_item`), not a second fold
+  of the summit. A write served from the checkpoint would need what the checkpoint lacks:
+  * the record set: `every.clock(scope)` for a team record subtracts the joint heads its team
+    has seen (`_team_seen`, not in the frontier), `summit_id()` reads the genesis from the
+    whole order, and `introduced` (the devices whose key.cert the summit holds) decides
+    whether a bound workspace writes its certificate first;
+  * the journal: it holds every line in memory (a transaction rolls back in memory, and a
+    commit rewrites the whole file once superseded puts make up half the lines: the counts of
+    lines and superseded puts are not kept), and the put of a label checks the key's old
+    value (the checkpoint keeps only labels of records not read yet);
+  * the state: the item's number, section and status come from the whole structure (the
+    checkpoint holds them only as the kept readings' rows), the joint view's fold (a write
+    as a delegation logs the joint status: a second checkpoint), and the event log's length;
+  * after the write, a new checkpoint of the acting viewer, or the next write reads in full.
+  Each is a second path beside the one every test exercises, and the proof of equality (any
+  writes, split anywhere: the same bytes, ids and refusals) has to cover all of them, with
+  the lock taken and the prefix checked under it: not done (see the figures below).
 * **Passed once.** A read that finds its kept data stale hands the bytes it read and hashed
   to the full read (`Journal.offer`, used only while the file keeps the stamp it was read
   under), and hashes them once however many prefixes it asks for (`_Read`); the readings'

@@ -252,6 +252,13 @@ class RecordSet:
             every._keys.append(last)
         return every
 
+    def keyed(self) -> Iterable[tuple[Record, SortKey]]:
+        """Every record in the order with its sort key: the keys kept beside the order, not
+        worked out again (a set `resumed` keeps one more key than records: then they are)."""
+        if len(self._keys) == len(self.ordered):
+            return zip(self.ordered, self._keys, strict=True)
+        return ((record, self.sort_key(record)) for record in self.ordered)
+
     def summit_id(self) -> str:
         if self.ordered and self.ordered[0].kind == records.GENESIS:
             return self.ordered[0].id  # it depends on nothing, so it sorts first
@@ -774,8 +781,9 @@ def fold_all(every: RecordSet, viewer: str | None, slug: str,
              labels: Mapping[str, str] | None = None) -> Fold:
     """A fold of every record of the set, in the one order."""
     fold = Fold(viewer, slug, labels)
-    for record in every.ordered:
-        fold.apply(record, every.sort_key(record))
+    apply = fold.apply
+    for record, key in every.keyed():
+        apply(record, key)
     return fold
 
 
