@@ -338,7 +338,7 @@ def cmd_accept(args: argparse.Namespace) -> None:
     ws = open_workspace(args)
     slug = _summit(ws, args)
     acceptance = ws.accept(slug, args.item, delegation=code, revision=args.revision)
-    state = ws.state(slug, code, item=args.item)
+    state = ws.item_state(slug, code, args.item)
     item = state.item(args.item)
     accepted = state.revision(item, acceptance.revision)
     say(f"{code} accepted {accepted.label} ({accepted.delegation}) of item {item.number}; "

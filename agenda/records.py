@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import field
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -169,8 +170,10 @@ class Record:
         """The stable short id people cite (`#7f3a2c`): it never changes, unlike `v3`."""
         return "#" + self.id[:6]
 
-    @property
+    @cached
     def joint(self) -> bool:
+        # Kept, not a property: the order, the clock and the fold ask it of every record
+        # several times (220,000 calls to open a summit of 20,000 items).
         return self.scope == JOINT
 
     def content(self, *, share: bool = False) -> dict[str, Any]:
@@ -263,7 +266,7 @@ def decode(doc: Any, *, verify: bool = True, strict: bool = True) -> Record:
     if not isinstance(doc, dict) or not isinstance(doc.get("record"), dict):
         raise RecordError("a stored record is not an object with a `record` field")
     content = doc["record"]
-    rid = record_id(content) if strict else sha256(
+    rid = computed = record_id(content) if strict else sha256(
         orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
     if not verify and isinstance(doc.get("id"), str) and len(doc["id"]) == 64:
         rid = doc["id"]
@@ -273,7 +276,12 @@ def decode(doc: Any, *, verify: bool = True, strict: bool = True) -> Record:
     sig = doc.get("sig")
     if sig is not None and not isinstance(sig, str):
         raise RecordError(f"record {rid[:12]}: the signature is not a string")
-    return _from_content(content, rid, sig, shape=strict)
+    record = _from_content(content, rid, sig, shape=strict)
+    if rid is computed and "legacy" not in record.body:
+        # Its uuid, as `Record.uuid` spells it from a lowercase hex id: the fold asks every
+        # record's, and the cached property's lookup and check cost more than the spelling.
+        _set(record, "uuid", f"{rid[:8]}-{rid[8:12]}-{rid[12:16]}-{rid[16:20]}-{rid[20:32]}")
+    return record
 
 
 def signed(record: Record, sig: str) -> Record:
@@ -293,11 +301,18 @@ def _from_content(content: Mapping[str, Any], rid: str, sig: str | None = None, 
     def bad(why: str) -> RecordError:
         return RecordError(f"record {rid[:12]}: {why}")
 
-    if content.get("v") != FORMAT:
-        raise bad(f"format {content.get('v')!r} is not {FORMAT}")
-    kind, summit, scope = content.get("kind"), content.get("summit"), content.get("scope")
-    author, lamport, deps = content.get("author"), content.get("lamport"), content.get("deps")
-    created, body, signer = content.get("created"), content.get("body"), content.get("signer")
+    try:  # the fields every record written by make() holds, read in one C call
+        v, kind, summit, scope, author, lamport, deps, created, body, signer = \
+            _CONTENT(content)
+    except KeyError:
+        v, kind, summit, scope = (content.get("v"), content.get("kind"), content.get("summit"),
+                                  content.get("scope"))
+        author, lamport, deps = (content.get("author"), content.get("lamport"),
+                                 content.get("deps"))
+        created, body, signer = (content.get("created"), content.get("body"),
+                                 content.get("signer"))
+    if v != FORMAT:
+        raise bad(f"format {v!r} is not {FORMAT}")
     if kind not in KINDS:
         raise bad(f"unknown kind {kind!r}")
     if not isinstance(summit, str) or (kind == GENESIS) != (summit == ""):
@@ -328,11 +343,13 @@ def _from_content(content: Mapping[str, Any], rid: str, sig: str | None = None, 
     record: Record = _new(Record)
     record.__dict__.update(id=rid, kind=kind, summit=summit, scope=scope, author=author,
                            lamport=lamport, deps=tuple(deps), created=created, body=body,
-                           signer=signer, sig=sig)
+                           signer=signer, sig=sig, joint=scope == JOINT)
     return record
 
 
 _new = object.__new__
+_CONTENT = itemgetter("v", "kind", "summit", "scope", "author", "lamport", "deps", "created",
+                      "body", "signer")
 
 
 # What each kind's body must hold for the fold to read it: a record of the right kind but

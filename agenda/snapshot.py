@@ -65,14 +65,30 @@ from the state the full read already holds (an eighth to a quarter more on that 
   beside the workspace, so backups and exchange never carry it. Written 0600 and renamed into
   place, without fsync (a file torn by a crash fails its HMAC), best effort: a read-only or
   full disk skips it, never an error. `summit check` and every
-  write read the journal in full, as before.
-* **Not kept: writes.** `summit table` (and every write) reads the journal in full. A write
-  appends a record whose clock names the summit's heads, is checked by the rules against the
-  acting viewer's state, logs events and labels, and commits through the journal, which holds
-  every line in memory (to roll back, and to rewrite the file when puts pile up). Doing that
-  from the checkpoint means a second write path (a record set that is only a frontier, a
-  journal that does not hold its lines) with its own proof of equality: not done. A read as a
-  delegation no longer folds the joint view as well (`SummitFile.code_of`): one full fold.
+  write read the journal in full, as before. Tidied at most once a day by a full read that
+  keeps (`prune`): the kept files of a summit file that is gone (each kept file's name starts
+  with a tag of its journal, whose path is noted under `journals/`), of an older naming, and
+  temporaries a killed writer left.
+* **Not kept: writes.** `summit table` (and every write) reads the journal in full, then
+  reads only what it needs of the state: the acting viewer's fold narrowed to its item
+  (`Fold.narrowed`: no numbering of every item, no status worked out for each), and the
+  item's joint status from that item's records alone (`state.fold_item`), not a second fold
+  of the summit. A write served from the checkpoint would need what the checkpoint lacks:
+  * the record set: `every.clock(scope)` for a team record subtracts the joint heads its team
+    has seen (`_team_seen`, not in the frontier), `summit_id()` reads the genesis from the
+    whole order, and `introduced` (the devices whose key.cert the summit holds) decides
+    whether a bound workspace writes its certificate first;
+  * the journal: it holds every line in memory (a transaction rolls back in memory, and a
+    commit rewrites the whole file once superseded puts make up half the lines: the counts of
+    lines and superseded puts are not kept), and the put of a label checks the key's old
+    value (the checkpoint keeps only labels of records not read yet);
+  * the state: the item's number, section and status come from the whole structure (the
+    checkpoint holds them only as the kept readings' rows), the joint view's fold (a write
+    as a delegation logs the joint status: a second checkpoint), and the event log's length;
+  * after the write, a new checkpoint of the acting viewer, or the next write reads in full.
+  Each is a second path beside the one every test exercises, and the proof of equality (any
+  writes, split anywhere: the same bytes, ids and refusals) has to cover all of them, with
+  the lock taken and the prefix checked under it: not done (see the figures below).
 * **Passed once.** A read that finds its kept data stale hands the bytes it read and hashed
   to the full read (`Journal.offer`, used only while the file keeps the stamp it was read
   under), and hashes them once however many prefixes it asks for (`_Read`); the readings'
@@ -95,6 +111,7 @@ from __future__ import annotations
 
 import functools
 import os
+import time
 from collections.abc import Callable, Mapping
 from operator import attrgetter
 from pathlib import Path
@@ -269,6 +286,7 @@ def _full_read(ws: Workspace, slug: str, viewer: str | None,
         with bulk():  # 20,000 rows of small objects: no collector walking the state's
             keep(path, key, identity, slug, viewer, listing(state))
             keep_readings(path, key, identity, slug, viewer, state, *folded)
+        prune()
     return state
 
 
@@ -318,9 +336,119 @@ def _mac(key: bytes, payload: bytes) -> bytes:
 
 
 def _place(journal: Path, slug: str, viewer: str | None, kind: str = "listing") -> Path:
-    name = orjson.dumps([_resolved(str(journal)), slug, viewer]
-                        + ([kind] if kind != "listing" else []))
-    return cache_dir() / "kept" / (sha256(name).hexdigest() + ".json")
+    resolved = _resolved(str(journal))
+    name = orjson.dumps([resolved, slug, viewer] + ([kind] if kind != "listing" else []))
+    return cache_dir() / "kept" / f"{_tag(resolved)}-{sha256(name).hexdigest()}.json"
+
+
+def _tag(resolved: str) -> str:
+    """What every kept file of one journal's starts with: `prune` finds them by it."""
+    return sha256(os.fsencode(resolved)).hexdigest()[:32]
+
+
+# Kept files are never read again once their summit file is gone (a summit deleted, a
+# temporary workspace), and a version that names them otherwise leaves the old ones behind.
+# A full read that keeps also tidies, at most once a day: for each journal, a note of its path
+# (`journals/<tag>`, written before its first kept file), so that the kept files of a journal
+# that no longer exists can be found by their name, without opening 14 MB of readings.
+PRUNE_EVERY = 24 * 3600  # seconds
+STALE_TMP = 3600  # a kept file's temporary older than this was left by a killed writer
+
+
+def _note_journal(journal: Path) -> None:
+    """Write down the journal's real path under its tag, once; best effort."""
+    resolved = _resolved(str(journal))
+    note = cache_dir() / "journals" / _tag(resolved)
+    if note.exists():
+        return
+    tmp = note.with_name(f".{note.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    try:
+        note.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with replacing(tmp, note):
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            try:
+                _put(fd, (os.fsencode(resolved),))
+            finally:
+                os.close(fd)
+    except OSError:
+        pass
+
+
+def prune(now: float | None = None) -> list[Path]:
+    """Remove the kept files no read can use any more: those of a journal whose file is gone,
+    those named as an older version named them (or of no noted journal), and temporaries a
+    killed writer left; at most once every `PRUNE_EVERY` (a mark in the cache folder says
+    when), best effort. The files removed, for the tests."""
+    now = time.time() if now is None else now
+    folder, notes = cache_dir() / "kept", cache_dir() / "journals"
+    mark = cache_dir() / "kept.pruned"
+    removed: list[Path] = []
+    try:
+        if now - mark.stat().st_mtime < PRUNE_EVERY:
+            return removed
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return removed
+    try:
+        mark.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.close(os.open(mark, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600))
+        os.utime(mark, (now, now))
+        live: set[str] = set()
+        gone: set[str] = set()
+        for entry in _entries(notes):
+            if entry.name.startswith("."):
+                if _stale(entry, now) and _unlink(entry.path):
+                    removed.append(Path(entry.path))
+                continue
+            try:
+                with open(entry.path, "rb") as handle:
+                    named = os.fsdecode(handle.read())
+            except OSError:
+                continue
+            if os.path.isfile(named):
+                live.add(entry.name)
+            else:
+                gone.add(entry.name)
+                if _unlink(entry.path):
+                    removed.append(Path(entry.path))
+        for entry in _entries(folder):
+            name = entry.name
+            tag, dash, _ = name.partition("-")
+            if dash and tag in gone and not name.startswith("."):
+                dead = True
+            elif dash and tag in live and name.endswith(".json"):
+                dead = False
+            else:  # a temporary, an older version's name, or a journal noted since the scan
+                dead = _stale(entry, now)
+            if dead and _unlink(entry.path):
+                removed.append(Path(entry.path))
+    except OSError:
+        pass  # a read-only or vanished cache folder: nothing to tidy
+    return removed
+
+
+def _entries(folder: Path) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(folder) as found:
+            return [e for e in found if e.is_file(follow_symlinks=False)]
+    except OSError:
+        return []
+
+
+def _stale(entry: os.DirEntry[str], now: float) -> bool:
+    try:
+        return now - entry.stat(follow_symlinks=False).st_mtime > STALE_TMP
+    except OSError:
+        return False
+
+
+def _unlink(path: str) -> bool:
+    try:
+        os.unlink(path)
+    except OSError:
+        return False
+    return True
 
 
 @functools.lru_cache(maxsize=64)
@@ -453,6 +581,7 @@ def keep(journal: Path, key: bytes, identity: tuple[int, str], slug: str,
          viewer: str | None, shown: dict[str, Any]) -> None:
     """Save a listing made by a full read of the bytes `identity` names; best effort."""
     payload = orjson.dumps({**_head(identity, slug, viewer, "listing"), **shown})
+    _note_journal(journal)
     _write(_place(journal, slug, viewer), key, payload)
 
 

@@ -52,11 +52,13 @@ from agenda.records import Record
 from agenda.state import (
     Compilation,
     Fold,
+    ItemFold,
     RecordSet,
     SummitState,
     bulk,
     compile_item,
     fold_all,
+    fold_item,
     fresh_item,
     key_between,
     keys_in_order,
@@ -216,7 +218,6 @@ class SummitFile:
     def _reset(self) -> None:
         self.generation = -1
         self.every = RecordSet()
-        self.by_uuid: dict[str, Record] = {}
         self.introduced: set[str] = set()  # devices whose key.cert this summit holds
         self.folds: dict[str | None, Fold] = {}
         self.seen = 0
@@ -263,7 +264,6 @@ class SummitFile:
         in_order = True
         for record in new_records:
             in_order = self.every.add(record) and in_order
-            self.by_uuid[record.uuid] = record
             if record.kind == records.KEY_CERT and record.signer:
                 self.introduced.add(record.signer)
         self.seen += len(new_records)
@@ -291,6 +291,18 @@ class SummitFile:
                 fold = fold_all(self.every, viewer, self.slug, labels)
             self.folds[viewer] = fold
         return fold
+
+    def item_fold(self, viewer: str | None, uuid: str) -> ItemFold:
+        """One item's fold as `viewer` sees it: from the viewer's fold when one is held, else
+        from that item's records alone (`state.fold_item`), without folding the summit."""
+        fold = self.folds.get(viewer)
+        if fold is not None or self.legacy is not None:
+            return self.fold(viewer).items[uuid]
+        found = fold_item(self.every, viewer, self.slug,
+                          self.journal.puts.setdefault("labels", {}), uuid)
+        if found is None:
+            raise KeyError(uuid)
+        return found
 
     def code_of(self, viewer: str) -> str:
         """A delegation's code as the summit spells it. Delegations are named only by the
@@ -852,6 +864,16 @@ class Workspace:
             state.item(item)
         return state
 
+    def item_state(self, slug: str, viewer: str | None, ref: str) -> SummitState:
+        """The summit as `viewer` sees it, narrowed to the item `ref` names (a number or uuid;
+        NotFound otherwise): `items` holds that item alone (`Fold.narrowed`). What a write on
+        one item reads, without numbering every item and working out every status."""
+        with self.lock.thread_only(), bulk():
+            summit = self._file(slug)
+            if viewer is not None:
+                viewer = summit.code_of(viewer)
+            return summit.fold(viewer).narrowed(ref, summit.events, summit.event_count())
+
     def summit_path(self, slug: str) -> Path:
         """The summit's journal file, named by the index, without reading it."""
         with self.lock.thread_only():
@@ -1164,7 +1186,7 @@ class Workspace:
                     before: Status, why: str = "") -> None:
         """Log a status the records just changed, as 0.1's event log did."""
         self._log_status_change(summit, actor, item, number, before,
-                                summit.fold(None).items[item].status, why)
+                                summit.item_fold(None, item).status, why)
 
     def _log_status_change(self, summit: SummitFile, actor: str, item: str, number: str,
                            before: Status, after: Status, why: str = "", *,
@@ -1199,7 +1221,7 @@ class Workspace:
         if code == Code.CMP:
             raise AgendaError("A compilation text is made by `summit merge --table`, not typed")
         with self.transaction():
-            state = self.state(slug, delegation, item=item_ref)
+            state = self.item_state(slug, delegation, item_ref)
             author = state.summit.delegation(delegation).code
             item = state.item(item_ref)
             parents: tuple[str, ...] | None = None
@@ -1253,7 +1275,7 @@ class Workspace:
         item becomes agreed ad referendum.
         """
         with self.transaction():
-            state = self.state(slug, delegation, item=item_ref)
+            state = self.item_state(slug, delegation, item_ref)
             code = state.summit.delegation(delegation).code
             item = state.item(item_ref)
             if item.status not in OPEN_STATUSES:
@@ -1295,7 +1317,7 @@ class Workspace:
         what would bring them about.
         """
         with self.transaction():
-            state = self.state(slug, None, item=item_ref)
+            state = self.item_state(slug, None, item_ref)
             item = state.item(item_ref)
             code = state.summit.delegation(actor).code if actor else ""
             check_transition(item.number, item.status, status)
@@ -1316,7 +1338,7 @@ class Workspace:
                 self._write(summit, records.DECISION, code, {"item": item.uuid,
                                                              "status": action})
                 self._log_status(summit, code, item.uuid, item.number, item.status)
-            return self.state(slug, None).item(item.uuid)
+            return self.item_state(slug, None, item.uuid).item(item.uuid)
 
     def _confirm(self, summit: SummitFile, state: SummitState, item: Item, code: str) -> None:
         fold = summit.fold(None).items[item.uuid]
@@ -1339,7 +1361,7 @@ class Workspace:
         """A private note: seen only when acting as the delegation that wrote it."""
         check_text(text)
         with self.transaction():
-            state = self.state(slug, delegation, item=item_ref)
+            state = self.item_state(slug, delegation, item_ref)
             code = state.summit.delegation(delegation).code
             item = state.item(item_ref)
             summit = self._file(slug)

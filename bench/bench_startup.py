@@ -248,6 +248,7 @@ def bench_workspace(label: str, db: Path, item: str, runs: int, *, target: float
         for name in DUE:
             del cases[name]
     medians = interleaved(cases, runs, backups_dir(db))
+    print(f"  (load average {os.getloadavg()[0]:.1f} at the end of these runs)")
     print(f"  {'python -c pass':<38} {medians['python -c pass'] * 1000:7.1f} ms")
     print(f"  {'floor (tinydb+orjson, parse files)':<38} {medians['floor'] * 1000:7.1f} ms")
     for name in ("items", "items, listing kept", "items, nothing kept", "show", "history",

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -836,3 +837,89 @@ def orjson_dumps(value: Any) -> bytes:
     import orjson
 
     return orjson.dumps(value)
+
+
+# Tidying kept files --------------------------------------------------------------------------
+
+
+def _later(days: float = 2) -> float:
+    return time.time() + days * snapshot.PRUNE_EVERY
+
+
+def test_kept_files_of_a_summit_file_gone_are_removed(
+        db: Path, capsys: pytest.CaptureFixture[str], loads: list[bool],
+        tmp_path: Path) -> None:
+    answer = run(db, capsys, "items")
+    run(db, capsys, "show", "1.1", "--as", "IN")
+    other = tmp_path / "other" / "ws.json"
+    new_workspace(other)
+    run(other, capsys, "items")
+    ours = set(kept_files())
+    tags = [snapshot._tag(str(journal_of(w).resolve())) for w in (db, other)]
+    theirs = {p for p in ours if p.name.startswith(tags[1])}
+    assert len(theirs) == 2 and len(ours) == 6  # a listing and readings: as IN, as all, theirs
+    notes = snapshot.cache_dir() / "journals"
+    assert sorted(p.name for p in notes.iterdir()) == sorted(tags)
+    shutil.rmtree(other.parent)
+    removed = set(snapshot.prune(_later()))
+    assert removed == theirs | {notes / tags[1]}
+    assert set(kept_files()) == ours - theirs and (notes / tags[0]).exists()
+    loads.clear()
+    assert run(db, capsys, "items") == answer and loads == [True]  # the live ones still serve
+
+
+def test_kept_files_named_otherwise_and_stale_temporaries_are_removed(
+        db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run(db, capsys, "items")
+    folder = snapshot.cache_dir() / "kept"
+    older = folder / (hashlib.sha256(b"an older version's name").hexdigest() + ".json")
+    torn = folder / ".something.123.abcd.tmp"
+    unnoted = folder / f"{'0' * 32}-{'1' * 64}.json"  # a journal noted after the scan
+    for place in (older, torn, unnoted):
+        place.write_bytes(b"x")
+    kept = set(kept_files()) - {older, torn, unnoted}
+    mark = snapshot.cache_dir() / "kept.pruned"
+    mark.unlink()  # as if the last tidying were long ago
+    assert snapshot.prune() == []  # fresh: a writer may be at work on them
+    old = time.time() - 2 * snapshot.STALE_TMP
+    for place in (older, torn, unnoted):
+        os.utime(place, (old, old))
+    mark.unlink()
+    assert set(snapshot.prune()) == {older, torn, unnoted}
+    assert set(kept_files()) == kept
+
+
+def test_kept_files_are_tidied_at_most_once_a_day(
+        db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run(db, capsys, "items")  # a full read that keeps tidies: the day's mark is set
+    stray = snapshot.cache_dir() / "kept" / "stray.json"
+    stray.write_bytes(b"x")
+    old = time.time() - 2 * snapshot.STALE_TMP
+    os.utime(stray, (old, old))
+    assert snapshot.prune() == [] and stray.exists()
+    assert snapshot.prune(_later(0.5)) == [] and stray.exists()
+    assert snapshot.prune(_later(1.5)) == [stray]
+
+
+def test_tidying_a_cache_that_cannot_be_written_is_no_error(
+        db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> None:
+    answer = run(db, capsys, "items")
+    journal = journal_of(db)
+    run(db, capsys, "show", "1.1")
+    stray = snapshot.cache_dir() / "kept" / "stray.json"
+    stray.write_bytes(b"x")
+    os.utime(stray, (0, 0))
+
+    def refused(*args: Any, **kwargs: Any) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "unlink", refused)
+    assert snapshot.prune(_later()) == []
+    monkeypatch.undo()
+    assert stray.exists() and run(db, capsys, "items") == answer
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    assert snapshot.prune(_later()) == []
+    assert journal.exists()

@@ -1,0 +1,157 @@
+"""Shortcuts of a full read and of a write held to the long way: one item folded alone, and
+the bracket count of a text of plain pairs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import TickingClock
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_snapshot import OPS, SLUG, apply, new_workspace
+
+from agenda import state as state_module
+from agenda.brackets import _scan, bracket_count
+from agenda.model import NotFound
+from agenda.state import ItemFold, fold_all, fold_item
+from agenda.workspace import SummitFile, Workspace
+
+
+def folded(fold: ItemFold) -> dict[str, Any]:
+    """Everything an item's fold holds, its status worked out, without its caches."""
+    seen = {k: v for k, v in vars(fold).items() if not k.startswith("_")}
+    seen["history"] = [vars(r) for r in fold.history]
+    seen["tabled"] = [r.id for r in fold.tabled]
+    seen["by_uuid"] = sorted(fold.by_uuid)
+    seen["status"] = fold.status
+    return seen
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(OPS, OPS)
+def test_one_item_folded_alone_is_what_the_whole_fold_holds(
+        tmp_path_factory: pytest.TempPathFactory, first: list[tuple[str, str, int, str]],
+        then: list[tuple[str, str, int, str]]) -> None:
+    db = tmp_path_factory.mktemp("one") / "ws.json"
+    new_workspace(db)
+    ws = Workspace(db, clock=TickingClock())
+    try:
+        for op in [*first, *then]:
+            apply(ws, *op)
+        summit = ws._file(SLUG)
+        labels = summit.journal.puts.get("labels", {})
+        uuids = {r.uuid for r in summit.every.ordered} | {"no-such-item"}
+        for viewer in (None, "IN", "RU"):
+            whole = fold_all(summit.every, viewer, SLUG, labels)
+            for uuid in uuids:
+                alone = fold_item(summit.every, viewer, SLUG, labels, uuid)
+                if uuid in whole.items:
+                    assert alone is not None
+                    assert folded(alone) == folded(whole.items[uuid])
+                else:
+                    assert alone is None
+    finally:
+        ws.close()
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(OPS, st.sampled_from([None, "IN", "RU"]))
+def test_the_state_narrowed_to_an_item_is_what_the_whole_state_holds(
+        tmp_path_factory: pytest.TempPathFactory, ops: list[tuple[str, str, int, str]],
+        viewer: str | None) -> None:
+    db = tmp_path_factory.mktemp("narrow") / "ws.json"
+    new_workspace(db)
+    ws = Workspace(db, clock=TickingClock())
+    try:
+        for op in ops:
+            apply(ws, *op)
+        whole = ws.state(SLUG, viewer)
+        refs = [ref for i in whole.items for ref in (i.number, i.uuid, f" {i.number}\n")]
+        for ref in [*refs, "9.9", "", "1.1.1"]:
+            try:
+                expected: Any = whole.item(ref)
+            except NotFound as exc:
+                expected = str(exc)
+            try:
+                narrowed = ws.item_state(SLUG, viewer, ref)
+            except NotFound as exc:
+                assert str(exc) == expected
+                continue
+            item = narrowed.item(ref)
+            assert narrowed.items == (item,) and item == expected
+            assert narrowed.views == {item.uuid: whole.views[item.uuid]}
+            assert narrowed.summit == whole.summit and narrowed.viewer == whole.viewer
+            assert narrowed.events == whole.events
+    finally:
+        ws.close()
+
+
+def test_a_write_as_a_delegation_never_folds_the_joint_view(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`table` and `accept` as a delegation log the joint status from the item alone, in the
+    same words as from the whole joint fold."""
+    logged = []
+    for alone in (True, False):
+        db = tmp_path / f"ws-{alone}.json"
+        new_workspace(db)
+        calls: list[str | None] = []
+
+        def spy(every: Any, viewer: str | None, *args: Any,
+                calls: list[str | None] = calls, **kwargs: Any) -> Any:
+            calls.append(viewer)
+            return state_module.fold_all(every, viewer, *args, **kwargs)
+
+        monkeypatch.setattr("agenda.workspace.fold_all", spy)
+        if not alone:
+            monkeypatch.setattr(SummitFile, "item_fold",
+                                lambda self, viewer, uuid: self.fold(viewer).items[uuid])
+        ws = Workspace(db, clock=TickingClock())
+        ws.table(SLUG, "1.1", delegation="RU", text="The Sides agree.")
+        ws.close()
+        ws = Workspace(db, clock=TickingClock())
+        ws.accept(SLUG, "1.1", delegation="IN")
+        ws.close()
+        monkeypatch.undo()
+        assert calls == (["RU", "IN"] if alone else ["RU", None, "IN", None])
+        ws = Workspace(db)
+        logged.append([(e.action, e.detail) for e in ws._file(SLUG).events()])
+        ws.close()
+    assert logged[0] == logged[1]
+    assert logged[0][-3:] == [
+        ("item.status", "item 1.1: bracketed → negotiating"),
+        ("revision.accept", "IN accepted v2 of item 1.1"),
+        ("item.status", "item 1.1: negotiating → agreed-ad-ref (every delegation accepted v2)")]
+
+
+PROSE = st.text("ab :\n", max_size=6)
+PAIRS = st.lists(st.tuples(PROSE, st.text("ab :\n", max_size=5)), max_size=5).map(
+    lambda parts: "".join(f"{before}[{inside}]" for before, inside in parts))
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.one_of(PAIRS, st.text("ab[]()`\\: \n", max_size=30),
+                 st.tuples(PAIRS, st.text("[]()`\\:\n", max_size=3), PAIRS).map("".join)))
+def test_a_text_of_plain_pairs_is_counted_as_the_scan_counts(text: str) -> None:
+    assert bracket_count(text) == len(_scan(text).pairs)
+
+
+def test_a_decoded_record_spells_its_uuid_as_the_property_does(tmp_path: Path) -> None:
+    from agenda import records
+
+    db = tmp_path / "ws.json"
+    new_workspace(db)
+    ws = Workspace(db)
+    try:
+        stored, _ = ws.stored(SLUG)
+    finally:
+        ws.close()
+    for doc in stored:
+        for strict in (True, False):
+            record = records.decode(doc, strict=strict)
+            assert vars(record)["uuid"] == records.uuid_from_id(record.id)
+        trusted = records.decode({**doc, "id": doc["id"].upper()}, verify=False)
+        assert "uuid" not in vars(trusted)  # an id taken on trust is checked when spelt
