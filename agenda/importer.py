@@ -28,7 +28,7 @@ from agenda.markdown import shift_headings
 from agenda.model import OPEN_STATUSES, TRANSITIONS, AgendaError, Code, Delegation, Item, Status
 from agenda.state import bulk
 from agenda.templates import find_starter
-from agenda.workspace import NewItem, SummitEntry, Workspace, check_text
+from agenda.workspace import AddedItem, NewItem, SummitEntry, Workspace, check_text
 
 DEFAULT_SECTION = "General"
 MAX_TITLE = 500
@@ -1217,7 +1217,11 @@ def _import_markdown(
                 ws.table(slug, existing.uuid, delegation=code, text=parsed_item.text,
                          code=Code.MOD, why=why)
                 report.items_changed.append(existing.uuid)
-        added = ws.add_items(slug, [spec for _, spec in fresh], delegation=code)
+        specs = [spec for _, spec in fresh]
+        # Into a new summit, the records are written out as they are made (memory bounded).
+        added: Sequence[AddedItem | Item] = (
+            ws.add_items_streamed(slug, specs, delegation=code) if created
+            else ws.add_items(slug, specs, delegation=code))
         uuid_of = {n: pairs[n].item.uuid for n in pairs}
         uuid_of.update({n: item.uuid for (n, _), item in zip(fresh, added, strict=True)})
         report.items_added = [item.uuid for item in added]
@@ -1237,7 +1241,7 @@ def _import_markdown(
             {*report.items_changed, *report.items_retitled, *report.items_moved}
             and not any(r[0] == uuid_of[n] for r in refused)]
         names = {e.item.uuid: f"{e.item.number} {e.item.title}" for e in old}
-        final = added if created else ws.state(slug).items
+        final: Sequence[AddedItem | Item] = added if created else ws.state(slug).items
         names.update({i.uuid: f"{i.number} {i.title}" for i in final})
         for name in ("items_added", "items_changed", "items_retitled", "items_moved",
                      "items_missing", "items_withdrawn", "items_unchanged"):
