@@ -28,7 +28,7 @@ from agenda.markdown import shift_headings
 from agenda.model import OPEN_STATUSES, TRANSITIONS, AgendaError, Code, Delegation, Item, Status
 from agenda.state import bulk
 from agenda.templates import find_starter
-from agenda.workspace import AddedItem, NewItem, SummitEntry, Workspace, check_text
+from agenda.workspace import NewItem, SummitEntry, Workspace, check_text
 
 DEFAULT_SECTION = "General"
 MAX_TITLE = 500
@@ -50,7 +50,7 @@ NoteKind = Literal["front matter", "title", "details", "preamble", "section text
                    "metadata", "unplaced", "warning"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceNote:
     """Lines of the source that are not an item's text or a section heading, and why."""
 
@@ -65,7 +65,7 @@ class SourceNote:
         return f"line {self.line}" if self.line == self.end else f"lines {self.line}–{self.end}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ParsedItem:
     section: str
     title: str
@@ -74,7 +74,7 @@ class ParsedItem:
     span: tuple[int, int]  # 0-based [start, end) of the source lines it takes
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ParsedSection:
     title: str
     line: int  # 1-based; 0 for the implicit section of a document without section headings
@@ -111,7 +111,7 @@ def _key(title: str) -> str:
 
 # Parsing ------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Block:
     type: str
     start: int
@@ -128,7 +128,7 @@ _FENCE = re.compile(r" {0,3}(```|~~~)")
 
 class _Tokens(Sequence[Token]):
     """The document's block tokens (markdown-it's, maps and indexes as a parse of the whole
-    document gives them), parsed a chunk at a time; the last two chunks read are kept.
+    document gives them), parsed a chunk at a time; the last chunk read is kept.
 
     The document is cut before top-level headings only, each cut checked by the parse that
     reads the chunk: the heading line after it must come out as a heading of level 0, which
@@ -183,11 +183,17 @@ class _Tokens(Sequence[Token]):
                     or heading.map != [stop - start, stop - start + 1]:
                 return tokens, {}, False
             del tokens[-3:]
+        references = env.get("references", {})
         if start:
             for token in tokens:
                 if token.map:
                     token.map = [token.map[0] + start, token.map[1] + start]
-        return tokens, env.get("references", {}), True
+            for label, reference in references.items():
+                if isinstance(reference, dict) and reference.get("map"):
+                    found = reference["map"]
+                    references[label] = {**reference, "map": [found[0] + start,
+                                                              found[1] + start]}
+        return tokens, references, True
 
     def _next_chunk(self, start: int) -> tuple[list[Token], int, dict[str, Any]]:
         lines = self.lines
@@ -212,9 +218,9 @@ class _Tokens(Sequence[Token]):
         return tokens, len(lines), references
 
     def _keep(self, chunk: int, tokens: list[Token]) -> None:
-        self._kept[chunk] = tokens
-        while len(self._kept) > 2:
-            del self._kept[next(iter(self._kept))]
+        # The outline reads the chunks in order: one is enough.
+        self._kept = {chunk: tokens}
+        self._last = (0, 0, [])
 
     def _tokens(self, chunk: int) -> list[Token]:
         tokens = self._kept.get(chunk)
@@ -245,7 +251,7 @@ class _Tokens(Sequence[Token]):
         return tokens[index - first]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Draft:
     """An item while the outline is read: blocks after it may still join its text."""
 
@@ -1326,6 +1332,15 @@ def _import_markdown(
                if i.status != Status.WITHDRAWN]
         known = {s.title.casefold(): s.title for s in state.summit.sections}
         section_of = _sections_of(ws, slug, parsed, old, known, report, created, code)
+        if created:
+            # Every item is new: its records are written out as they are made, and the
+            # report keeps what it names of each, no more (memory bounded).
+            new = ws.add_items_streamed(slug, [
+                NewItem(section_of[item.section.casefold()], item.title, item.text, why)
+                for item in parsed.items], delegation=code)
+            report.items_added = [f"{item.number} {item.title}" for item in new]
+            report.bracketed = sum(1 for item in new if item.status == Status.BRACKETED)
+            return report
         pairs = _match(old, parsed.items, section_of)
         refused: list[tuple[str, str]] = []  # (item uuid, why)
         fresh: list[tuple[int, NewItem]] = []
@@ -1348,21 +1363,15 @@ def _import_markdown(
                 ws.table(slug, existing.uuid, delegation=code, text=parsed_item.text,
                          code=Code.MOD, why=why)
                 report.items_changed.append(existing.uuid)
-        specs = [spec for _, spec in fresh]
-        # Into a new summit, the records are written out as they are made (memory bounded).
-        added: Sequence[AddedItem | Item] = (
-            ws.add_items_streamed(slug, specs, delegation=code) if created
-            else ws.add_items(slug, specs, delegation=code))
+        added = ws.add_items(slug, [spec for _, spec in fresh], delegation=code)
         uuid_of = {n: pairs[n].item.uuid for n in pairs}
         uuid_of.update({n: item.uuid for (n, _), item in zip(fresh, added, strict=True)})
         report.items_added = [item.uuid for item in added]
         # The workspace has read every new text's brackets already: count, do not re-scan.
         report.bracketed = sum(1 for item in added if item.status == Status.BRACKETED)
         missing = [e.item for e in old if e.item.uuid not in set(uuid_of.values())]
-        if not created:
-            # A new summit is laid out in the file's order already.
-            report.items_moved = _follow_file_order(ws, slug, parsed, section_of, uuid_of,
-                                                    missing, {e.item.uuid for e in old}, code)
+        report.items_moved = _follow_file_order(ws, slug, parsed, section_of, uuid_of, missing,
+                                                {e.item.uuid for e in old}, code)
         for gone in missing:
             report.items_missing.append(gone.uuid)
             if withdraw_missing:
@@ -1372,7 +1381,7 @@ def _import_markdown(
             {*report.items_changed, *report.items_retitled, *report.items_moved}
             and not any(r[0] == uuid_of[n] for r in refused)]
         names = {e.item.uuid: f"{e.item.number} {e.item.title}" for e in old}
-        final: Sequence[AddedItem | Item] = added if created else ws.state(slug).items
+        final = ws.state(slug).items
         names.update({i.uuid: f"{i.number} {i.title}" for i in final})
         for name in ("items_added", "items_changed", "items_retitled", "items_moved",
                      "items_missing", "items_withdrawn", "items_unchanged"):
