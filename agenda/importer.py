@@ -28,7 +28,7 @@ from agenda.markdown import shift_headings
 from agenda.model import OPEN_STATUSES, TRANSITIONS, AgendaError, Code, Delegation, Item, Status
 from agenda.state import bulk
 from agenda.templates import find_starter
-from agenda.workspace import NewItem, SummitEntry, Workspace, check_text
+from agenda.workspace import AddedItem, NewItem, SummitEntry, Workspace, check_text
 
 DEFAULT_SECTION = "General"
 MAX_TITLE = 500
@@ -548,6 +548,8 @@ class _Outline:
             for n, heading in enumerate(tops):
                 stop = tops[n + 1].start if n + 1 < len(tops) else end
                 self._section_at(heading, stop)
+                # Nothing reads a section's inline tokens again (100k item headings).
+                self._inlines.clear()
         named = self.details.pop("title", [])
         if self.title is None and named:
             self.title = named[0][:MAX_TITLE]
@@ -1335,11 +1337,13 @@ def _import_markdown(
         if created:
             # Every item is new: its records are written out as they are made, and the
             # report keeps what it names of each, no more (memory bounded).
-            new = ws.add_items_streamed(slug, [
+            def each(item: AddedItem) -> None:
+                report.items_added.append(f"{item.number} {item.title}")
+                report.bracketed += item.status == Status.BRACKETED
+
+            ws.add_items_streamed(slug, (
                 NewItem(section_of[item.section.casefold()], item.title, item.text, why)
-                for item in parsed.items], delegation=code)
-            report.items_added = [f"{item.number} {item.title}" for item in new]
-            report.bracketed = sum(1 for item in new if item.status == Status.BRACKETED)
+                for item in parsed.items), delegation=code, each=each)
             return report
         pairs = _match(old, parsed.items, section_of)
         refused: list[tuple[str, str]] = []  # (item uuid, why)

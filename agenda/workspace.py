@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -1066,27 +1066,33 @@ class Workspace:
                                  delegation=delegation)
         return item
 
-    def add_items_streamed(self, slug: str, new: Sequence[NewItem], *,
-                           delegation: str) -> list[AddedItem]:
-        """`add_items` for an import: into a summit this transaction created, the records
-        are written out as they are made (see `_add_fresh`), and what each item is comes
-        back as an `AddedItem`. Until the commit, the summit cannot be read again."""
+    def add_items_streamed(self, slug: str, new: Iterable[NewItem], *, delegation: str,
+                           each: Callable[[AddedItem], None]) -> None:
+        """`add_items` for an import, telling `each` what each item is (an `AddedItem`) rather
+        than returning them all. Into a summit this transaction created, the specs are read
+        one at a time and the records written out as they are made (see `_add_fresh`):
+        nothing grows with the number of items. Until the commit, the summit cannot be read
+        again."""
         with self.transaction():
             summit = self._file(slug)
-            # A summit this transaction creates (its records, whatever their number, are
-            # then nobody else's to fold meanwhile).
-            if new and summit.journal.rewriting and not summit.journal.path.exists() \
-                    and summit.legacy is None:
-                specs = [_checked(spec) for spec in new]
-                _check_plain(specs)
-                root = summit.summit()
-                code = root.delegation(delegation).code
-                placing = _Placing(summit, root.sections)
-                summit.folds.clear()
-                items, added = self._add_fresh(summit, specs, code, root, placing, stream=True)
-                return added or [AddedItem(i.uuid, i.number, i.title, i.status) for i in items]
-            return [AddedItem(i.uuid, i.number, i.title, i.status)
-                    for i in self.add_items(slug, new, delegation=delegation)]
+            if not (summit.journal.rewriting and not summit.journal.path.exists()
+                    and summit.legacy is None):
+                for item in self.add_items(slug, list(new), delegation=delegation):
+                    each(AddedItem(item.uuid, item.number, item.title, item.status))
+                return
+            root = summit.summit()
+            code = root.delegation(delegation).code
+            placing = _Placing(summit, root.sections)
+            summit.folds.clear()
+
+            def checked() -> Iterator[NewItem]:
+                for spec in new:
+                    spec = _checked(spec)
+                    _check_plain([spec])
+                    yield spec
+
+            for item in self._add_fresh(summit, checked(), code, root, placing, each=each):
+                each(AddedItem(item.uuid, item.number, item.title, item.status))  # signed
 
     def add_items(self, slug: str, new: Sequence[NewItem], *, delegation: str) -> list[Item]:
         """Propose several items at once (an import), each with its ADD, in one commit.
@@ -1114,7 +1120,7 @@ class Workspace:
                     # commit (~3 KB an item) for a state nobody may read. The views are folded
                     # again, in one pass, when next asked for.
                     summit.folds.clear()
-                    return self._add_fresh(summit, specs, code, root, placing)[0]
+                    return self._add_fresh(summit, specs, code, root, placing)
                 joint = summit.fold(None)
                 for spec in specs:
                     section, key, number = placing.next(spec.section)
@@ -1149,9 +1155,9 @@ class Workspace:
                        if uuid in wanted}
         return [by_uuid[uuid] for uuid in added]
 
-    def _add_fresh(self, summit: SummitFile, specs: Sequence[NewItem], code: str, root: Summit,
-                   placing: _Placing, *, stream: bool = False,
-                   ) -> tuple[list[Item], list[AddedItem]]:
+    def _add_fresh(self, summit: SummitFile, specs: Iterable[NewItem], code: str, root: Summit,
+                   placing: _Placing, *, each: Callable[[AddedItem], None] | None = None,
+                   ) -> list[Item]:
         """`add_items` for a batch larger than the summit (an import into a new one), in one
         pass: the same records, events and labels, in the same order and with the same clock
         readings, as writing each item through `_write` and `_event`.
@@ -1161,17 +1167,17 @@ class Workspace:
         here, each on the one before (what `RecordSet.clock` gives a lone writer), and reach
         the journal, the record set and the event log once, at the end.
 
-        `stream` (a summit this transaction creates, chained): the records, events and labels
-        are written out (`Journal.write_out`) a batch at a time as they are made, and never
-        reach the record set: memory stays bounded whatever the number of items, and the
-        summit is read from its file when next asked for. Returns the items, or with
-        `stream` (unless a device key signs the records) what each is, as `AddedItem`s.
+        `each` (a summit this transaction creates): unless a device key signs the records,
+        they, their events and labels are written out (`Journal.write_out`) a batch at a time
+        as they are made, and never reach the record set; `each` is told what each item is,
+        and nothing is returned. Memory stays bounded whatever the number of items, and the
+        summit is read from its file when next asked for.
         """
         clock, every, stamp, make_own = self.clock, summit.every, _stamp, records.make_own
         if self._tx_identity is None:
             self._tx_identity = (self.identity(),)
         chained = self._tx_identity[0] is None
-        stream = stream and chained
+        stream = each is not None and chained
         lamport, deps = every.clock(records.JOINT)
         summit_id = every.summit_id()
         made: list[Record] = []
@@ -1179,7 +1185,7 @@ class Workspace:
         events: list[dict[str, Any]] = []
         labels: list[tuple[str, str]] = []
         items: list[Item] = []
-        added: list[AddedItem] = []
+        written = 0
         add_kind, text_kind, joint, add_code = (records.ITEM_ADD, records.REVISION,
                                                 records.JOINT, Code.ADD.value)
         journal = summit.journal
@@ -1202,6 +1208,8 @@ class Workspace:
                            "private_to": ""})
 
         def write_out() -> None:
+            nonlocal written
+            written += len(made)
             journal.write_out({"records": docs, "events": events},
                               {"labels": dict(labels)})
             summit.op_ids.extend([record.id for record in made])
@@ -1230,15 +1238,17 @@ class Workspace:
             if item.status != Status.PROPOSED:
                 event("item.status", uuid, _status_detail(number, Status.PROPOSED, item.status))
             if stream:
-                added.append(AddedItem(uuid, number, item.title, item.status))
+                assert each is not None
+                each(AddedItem(uuid, number, item.title, item.status))
                 if len(made) >= _WRITE_OUT:
                     write_out()
             else:
                 items.append(item)
         if stream:
             write_out()
-            summit.op_actors.add(code)
-            return [], added
+            if written:
+                summit.op_actors.add(code)
+            return []
         if made:
             journal.append("records", docs)
             summit.op_ids.extend([record.id for record in made])
@@ -1253,7 +1263,7 @@ class Workspace:
         summit.op_events.extend([e["uuid"] for e in events])
         summit.op_what.extend([e["detail"] for e in events])
         summit.sync()  # the event log in view, as `_event` leaves it
-        return items, []
+        return items
 
     def _table_record(self, summit: SummitFile, item: str, author: str, text: str,
                       code: Code, why: str, *, tabled: bool,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import itertools
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -150,11 +150,11 @@ def agenda_text(sections: list[list[tuple[str, str]]]) -> str:
 WORDS = st.text(alphabet="abc [x]", min_size=1, max_size=10).filter(lambda s: s.strip(" []"))
 
 
-def streamed_one_by_one(ws: Workspace, slug: str, new: Sequence[NewItem], *,
-                        delegation: str) -> list[AddedItem]:
+def streamed_one_by_one(ws: Workspace, slug: str, new: Iterable[NewItem], *,
+                        delegation: str, each: Callable[[AddedItem], None]) -> None:
     """The reference for `add_items_streamed`: the items one by one, held in memory."""
-    return [AddedItem(i.uuid, i.number, i.title, i.status)
-            for i in add_items_one_by_one(ws, slug, new, delegation=delegation)]
+    for i in add_items_one_by_one(ws, slug, list(new), delegation=delegation):
+        each(AddedItem(i.uuid, i.number, i.title, i.status))
 
 
 @settings(max_examples=25, deadline=None,
