@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -28,7 +28,7 @@ from agenda.markdown import shift_headings
 from agenda.model import OPEN_STATUSES, TRANSITIONS, AgendaError, Code, Delegation, Item, Status
 from agenda.state import bulk
 from agenda.templates import find_starter
-from agenda.workspace import NewItem, SummitEntry, Workspace, check_text
+from agenda.workspace import AddedItem, NewItem, SummitEntry, Workspace, check_text
 
 DEFAULT_SECTION = "General"
 MAX_TITLE = 500
@@ -50,7 +50,7 @@ NoteKind = Literal["front matter", "title", "details", "preamble", "section text
                    "metadata", "unplaced", "warning"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceNote:
     """Lines of the source that are not an item's text or a section heading, and why."""
 
@@ -65,7 +65,7 @@ class SourceNote:
         return f"line {self.line}" if self.line == self.end else f"lines {self.line}–{self.end}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ParsedItem:
     section: str
     title: str
@@ -74,7 +74,7 @@ class ParsedItem:
     span: tuple[int, int]  # 0-based [start, end) of the source lines it takes
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ParsedSection:
     title: str
     line: int  # 1-based; 0 for the implicit section of a document without section headings
@@ -111,15 +111,147 @@ def _key(title: str) -> str:
 
 # Parsing ------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Block:
     type: str
     start: int
     end: int
     index: int  # of its opening token
+    tag: str = ""  # its opening token's: a heading's level, "h2"
 
 
-@dataclass
+# A chunk of the document parsed at a time: at least this many lines, up to a heading.
+_CHUNK_LINES = 4096
+_ATX = re.compile(r"#{1,6}(?:[ \t]|$)")
+_FENCE = re.compile(r" {0,3}(```|~~~)")
+
+
+class _Tokens(Sequence[Token]):
+    """The document's block tokens (markdown-it's, maps and indexes as a parse of the whole
+    document gives them), parsed a chunk at a time; the last chunk read is kept.
+
+    The document is cut before top-level headings only, each cut checked by the parse that
+    reads the chunk: the heading line after it must come out as a heading of level 0, which
+    means no block was open across it (a fence, an HTML block, a list or a quote). Block
+    parsing only looks ahead within a block, so the chunk's tokens are the whole document's,
+    and the rest of the document parses as if it began there. A cut that fails its check
+    moves to the next heading; after a few, the rest of the document is one chunk.
+    """
+
+    def __init__(self, lines: list[str], fm_end: int,
+                 read: Callable[[int, int, int, list[Token], dict[str, Any]], None]) -> None:
+        """Parse the document, handing each chunk to `read` (its lines [start, stop), the
+        index of its first token, its tokens and its link definitions) as it is read."""
+        self.lines = lines
+        self.fm_end = fm_end  # the front matter's lines are parsed as blank
+        self.bounds: list[tuple[int, int]] = []  # each chunk's lines [start, stop)
+        self.offsets: list[int] = []  # each chunk's first token's index in the document
+        self._kept: dict[int, list[Token]] = {}
+        self._last: tuple[int, int, list[Token]] = (0, 0, [])  # first index, end, tokens
+        total = 0
+        start = 0
+        while start < len(lines):
+            tokens, stop, references = self._next_chunk(start)
+            self.bounds.append((start, stop))
+            self.offsets.append(total)
+            read(start, stop, total, tokens, references)
+            self._keep(len(self.bounds) - 1, tokens)
+            total += len(tokens)
+            start = stop
+        self.total = total
+
+    def _text(self, start: int, stop: int) -> str:
+        fm_end = self.fm_end
+        if start >= fm_end:
+            return "\n".join(self.lines[start:stop])
+        return "\n".join([""] * (min(fm_end, stop) - start) + self.lines[max(fm_end, start):stop])
+
+    def _parse(self, start: int, stop: int) -> tuple[list[Token], dict[str, Any], bool]:
+        """The tokens of lines [start, stop) and of the heading at `stop`, if there is one
+        and it comes out as a heading of level 0 (True then, and its tokens dropped); maps
+        numbered as in the document."""
+        cut = stop < len(self.lines)
+        text = self._text(start, stop + 1 if cut else stop)
+        env: dict[str, Any] = {}
+        # An outline of plain headings, entries and paragraphs (a large generated agenda)
+        # needs no parser: the same tokens, at a fraction of the cost.
+        fast = shapes.fast_blocks(text)
+        tokens = fast if fast is not None else _BLOCKS.parse(text, env)
+        if cut:
+            heading = tokens[-3] if len(tokens) >= 3 else None
+            if heading is None or heading.type != "heading_open" or heading.level != 0 \
+                    or heading.map != [stop - start, stop - start + 1]:
+                return tokens, {}, False
+            del tokens[-3:]
+        references = env.get("references", {})
+        if start:
+            for token in tokens:
+                if token.map:
+                    token.map = [token.map[0] + start, token.map[1] + start]
+            for label, reference in references.items():
+                if isinstance(reference, dict) and reference.get("map"):
+                    found = reference["map"]
+                    references[label] = {**reference, "map": [found[0] + start,
+                                                              found[1] + start]}
+        return tokens, references, True
+
+    def _next_chunk(self, start: int) -> tuple[list[Token], int, dict[str, Any]]:
+        lines = self.lines
+        fence = None  # a heading in what looks like a fence makes no cut: skip it early
+        tries = 0
+        for n in range(start + 1, len(lines)):
+            line = lines[n]
+            opened = _FENCE.match(line)
+            if opened is not None:
+                fence = None if fence == opened.group(1) else fence or opened.group(1)
+                continue
+            if fence is not None or n - start < _CHUNK_LINES or n < self.fm_end \
+                    or not _ATX.match(line):
+                continue
+            tokens, references, cut = self._parse(start, n)
+            if cut:
+                return tokens, n, references
+            tries += 1
+            if tries >= 3:
+                break
+        tokens, references, _ = self._parse(start, len(lines))
+        return tokens, len(lines), references
+
+    def _keep(self, chunk: int, tokens: list[Token]) -> None:
+        # The outline reads the chunks in order: one is enough.
+        self._kept = {chunk: tokens}
+        self._last = (0, 0, [])
+
+    def _tokens(self, chunk: int) -> list[Token]:
+        tokens = self._kept.get(chunk)
+        if tokens is None:
+            start, stop = self.bounds[chunk]
+            tokens = self._parse(start, stop)[0]
+            self._keep(chunk, tokens)
+        return tokens
+
+    def __len__(self) -> int:
+        return self.total
+
+    @overload
+    def __getitem__(self, index: int) -> Token: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Token]: ...
+    def __getitem__(self, index: int | slice) -> Token | Sequence[Token]:
+        if isinstance(index, slice):
+            raise TypeError("the tokens are read one at a time")
+        first, end, tokens = self._last
+        if not first <= index < end:
+            if not 0 <= index < self.total:
+                raise IndexError(index)
+            chunk = bisect.bisect_right(self.offsets, index) - 1
+            tokens = self._tokens(chunk)
+            first = self.offsets[chunk]
+            self._last = (first, first + len(tokens), tokens)
+        return tokens[index - first]
+
+
+@dataclass(slots=True)
 class _Draft:
     """An item while the outline is read: blocks after it may still join its text."""
 
@@ -143,28 +275,13 @@ class _Outline:
         self.literal = literal_brackets
         self.front_matter, fm_end = shapes.front_matter(self.lines)
         self.fm_end = fm_end
-        parsed_lines = [""] * fm_end + self.lines[fm_end:]
-        env: dict[str, Any] = {}
-        joined = "\n".join(parsed_lines)
-        # An outline of plain headings, entries and paragraphs (a large generated agenda)
-        # needs no parser: the same tokens, at a fraction of the cost.
-        fast = shapes.fast_blocks(joined)
-        self.tokens = fast if fast is not None else _BLOCKS.parse(joined, env)
-        self.references: dict[str, Any] = env.get("references", {})
-        self.blocks = [_Block(t.type, t.map[0], t.map[1], i) for i, t in enumerate(self.tokens)
-                       if t.level == 0 and t.nesting >= 0 and t.map]
-        self.starts = [b.start for b in self.blocks]
-        covered = {n for b in self.blocks for n in range(b.start, b.end)}
-        # Link definitions leave no token: find them among the lines no block took.
+        # The block tokens, a chunk of the document at a time: those of the whole document at
+        # once were most of an outline's memory (100k entries: about 110 MB).
+        self.references: dict[str, Any] = {}
+        self.blocks: list[_Block] = []
         self.definitions: dict[str, int] = {}
-        starts = {b.start for b in self.blocks if b.type == "paragraph_open"}
-        for n in range(fm_end, len(self.lines)):
-            line = self.lines[n]
-            # Footnotes (`[^1]: text`) are no CommonMark definitions: they parse as paragraphs.
-            footnote = n in starts and line.startswith("[^")
-            label = shapes.definition_label(line) if n not in covered or footnote else None
-            if label is not None:
-                self.definitions.setdefault(label, n)
+        self.tokens = _Tokens(self.lines, fm_end, self._read_chunk)
+        self.starts = [b.start for b in self.blocks]
         # Definition lines travel with the texts that use them, not with the text they follow.
         self.defined = set(self.definitions.values())
         self.used: set[int] = set()
@@ -184,6 +301,26 @@ class _Outline:
             self._note("front matter", 0, fm_end, "front matter: the summit's details, the "
                                                   "other keys in the preamble")
             self._front_matter_details()
+
+    def _read_chunk(self, start: int, stop: int, offset: int, tokens: list[Token],
+                    references: dict[str, Any]) -> None:
+        """What the outline needs of the whole document, from a chunk as it is parsed: its
+        top-level blocks, and the link definitions (which apply everywhere)."""
+        for name, reference in references.items():
+            self.references.setdefault(name, reference)  # the first wins, as in markdown-it
+        blocks = [_Block(t.type, t.map[0], t.map[1], offset + i, t.tag)
+                  for i, t in enumerate(tokens) if t.level == 0 and t.nesting >= 0 and t.map]
+        self.blocks.extend(blocks)
+        covered = {n for b in blocks for n in range(b.start, b.end)}
+        # Link definitions leave no token: find them among the lines no block took.
+        starts = {b.start for b in blocks if b.type == "paragraph_open"}
+        for n in range(max(self.fm_end, start), stop):
+            line = self.lines[n]
+            # Footnotes (`[^1]: text`) are no CommonMark definitions: they parse as paragraphs.
+            footnote = n in starts and line.startswith("[^")
+            label = shapes.definition_label(line) if n not in covered or footnote else None
+            if label is not None:
+                self.definitions.setdefault(label, n)
 
     # Helpers ---------------------------------------------------------------------------------
 
@@ -249,7 +386,7 @@ class _Outline:
         return short, short != title
 
     def _heading_level(self, block: _Block) -> int:
-        return int(self.tokens[block.index].tag[1])
+        return int(block.tag[1])
 
     def _between(self, start: int, stop: int) -> list[_Block]:
         return self.blocks[bisect.bisect_left(self.starts, start):
@@ -411,6 +548,8 @@ class _Outline:
             for n, heading in enumerate(tops):
                 stop = tops[n + 1].start if n + 1 < len(tops) else end
                 self._section_at(heading, stop)
+                # Nothing reads a section's inline tokens again (100k item headings).
+                self._inlines.clear()
         named = self.details.pop("title", [])
         if self.title is None and named:
             self.title = named[0][:MAX_TITLE]
@@ -1195,6 +1334,17 @@ def _import_markdown(
                if i.status != Status.WITHDRAWN]
         known = {s.title.casefold(): s.title for s in state.summit.sections}
         section_of = _sections_of(ws, slug, parsed, old, known, report, created, code)
+        if created:
+            # Every item is new: its records are written out as they are made, and the
+            # report keeps what it names of each, no more (memory bounded).
+            def each(item: AddedItem) -> None:
+                report.items_added.append(f"{item.number} {item.title}")
+                report.bracketed += item.status == Status.BRACKETED
+
+            ws.add_items_streamed(slug, (
+                NewItem(section_of[item.section.casefold()], item.title, item.text, why)
+                for item in parsed.items), delegation=code, each=each)
+            return report
         pairs = _match(old, parsed.items, section_of)
         refused: list[tuple[str, str]] = []  # (item uuid, why)
         fresh: list[tuple[int, NewItem]] = []
@@ -1224,10 +1374,8 @@ def _import_markdown(
         # The workspace has read every new text's brackets already: count, do not re-scan.
         report.bracketed = sum(1 for item in added if item.status == Status.BRACKETED)
         missing = [e.item for e in old if e.item.uuid not in set(uuid_of.values())]
-        if not created:
-            # A new summit is laid out in the file's order already.
-            report.items_moved = _follow_file_order(ws, slug, parsed, section_of, uuid_of,
-                                                    missing, {e.item.uuid for e in old}, code)
+        report.items_moved = _follow_file_order(ws, slug, parsed, section_of, uuid_of, missing,
+                                                {e.item.uuid for e in old}, code)
         for gone in missing:
             report.items_missing.append(gone.uuid)
             if withdraw_missing:
@@ -1237,7 +1385,7 @@ def _import_markdown(
             {*report.items_changed, *report.items_retitled, *report.items_moved}
             and not any(r[0] == uuid_of[n] for r in refused)]
         names = {e.item.uuid: f"{e.item.number} {e.item.title}" for e in old}
-        final = added if created else ws.state(slug).items
+        final = ws.state(slug).items
         names.update({i.uuid: f"{i.number} {i.title}" for i in final})
         for name in ("items_added", "items_changed", "items_retitled", "items_moved",
                      "items_missing", "items_withdrawn", "items_unchanged"):

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import tempfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -59,10 +60,12 @@ class _Line:
     The bytes are `orjson.dumps(batch)`'s exactly.
     """
 
-    def __init__(self, batch: dict[str, Any]) -> None:
+    def __init__(self, batch: dict[str, Any],
+                 spills: dict[tuple[str, str], _Spill] | None = None) -> None:
         self.batch = batch
+        self.spills = spills or {}
         docs = sum(len(tables) for section in batch.values() for tables in section.values())
-        self.whole = orjson.dumps(batch) if docs <= _CHUNK else None
+        self.whole = orjson.dumps(batch) if docs <= _CHUNK and not self.spills else None
         crc, size = 0, 0
         for part in self._json():
             crc, size = zlib.crc32(part, crc), size + len(part)
@@ -83,7 +86,19 @@ class _Line:
             yield (b"," if n else b"") + orjson.dumps(name) + b":{"
             for m, (table, docs) in enumerate(tables.items()):
                 yield (b"," if m else b"") + orjson.dumps(table) + b":"
-                yield from _chunks(docs)
+                spill = self.spills.get((name, table))
+                if spill is None:
+                    yield from _chunks(docs)
+                    continue
+                # The documents held in memory, then those written out: the bytes orjson
+                # gives the whole table.
+                opening, closing = (b"[", b"]") if isinstance(docs, list) else (b"{", b"}")
+                yield opening
+                yield from _inner(docs)
+                if docs and spill.count:
+                    yield b","
+                yield from spill.parts()
+                yield closing
             yield b"}"
         yield b"}"
 
@@ -104,6 +119,45 @@ def _chunks(docs: list[Any] | dict[str, Any]) -> Iterator[bytes]:
     for n, part in enumerate(parts):
         yield (b"," if n else b"") + orjson.dumps(part)[1:-1]
     yield closing
+
+
+def _inner(docs: list[Any] | dict[str, Any]) -> Iterator[bytes]:
+    """`_chunks(docs)` without its brackets (nothing for no documents)."""
+    parts = list(_chunks(docs)) if len(docs) > _CHUNK else [orjson.dumps(docs)]
+    if len(parts) == 1:
+        if len(parts[0]) > 2:
+            yield parts[0][1:-1]
+        return
+    yield from parts[1:-1]
+
+
+class _Spill:
+    """One table's documents, written out as they are made instead of held (an import into
+    a new summit: 100k items made 170 MB of documents, every one held until the commit).
+
+    An anonymous file in the summit's folder (never visible, so a killed writer leaves
+    nothing), holding the documents' JSON as orjson spells them inside their list or object,
+    comma-separated; the commit copies it into its line.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.file = tempfile.TemporaryFile(dir=folder)
+        self.count = 0
+
+    def add(self, docs: list[Any] | dict[str, Any]) -> None:
+        if not docs:
+            return
+        self.file.write((b"," if self.count else b"") + orjson.dumps(docs)[1:-1])
+        self.count += len(docs)
+
+    def parts(self) -> Iterator[bytes]:
+        self.file.flush()
+        self.file.seek(0)
+        while chunk := self.file.read(1 << 20):
+            yield chunk
+
+    def close(self) -> None:
+        self.file.close()
 
 
 def digest(raw: bytes) -> tuple[int, str]:
@@ -160,6 +214,11 @@ class Journal:
         # (`offer`): the next whole read uses them if the file still has that stamp, instead
         # of reading 40 MB a second time.
         self._offered: tuple[tuple[int, int, int], bytes] | None = None
+        # A new journal's tables written out as they are made (`write_out`), until the commit.
+        self._spills: dict[tuple[str, str], _Spill] = {}
+        # Set by a commit of tables written out: nothing of the file is held in memory, and
+        # the workspace drops this journal (its summit is read again when next asked for).
+        self.released = False
 
     # Reading --------------------------------------------------------------------------------
 
@@ -168,6 +227,9 @@ class Journal:
         self._offered = (stamp, raw) if stamp is not None else None
 
     def load(self) -> None:
+        if self._spills:
+            raise RuntimeError(f"{self.path} is being written out: it can be read once the "
+                               "transaction is committed")
         if not self._loaded:
             self._read_all()
 
@@ -298,12 +360,20 @@ class Journal:
     # Writing --------------------------------------------------------------------------------
 
     @property
+    def rewriting(self) -> bool:
+        """The commit writes the file whole (a new journal, a migration, a compaction)."""
+        return self._rewrite
+
+    @property
     def dirty(self) -> bool:
         return bool(self._pending_logs or self._pending_puts or self._rewrite)
 
     def append(self, table: str, docs: list[Any]) -> None:
         self._writable()
         self.identity = None
+        if ("a", table) in self._spills:
+            self._spills[("a", table)].add(docs)  # after those written out, in order
+            return
         log = self.logs.setdefault(table, [])
         self._pending_logs.setdefault(table, len(log))
         log.extend(docs)
@@ -311,10 +381,40 @@ class Journal:
     def put(self, table: str, key: str, doc: Any) -> None:
         self._writable()
         self.identity = None
+        if ("p", table) in self._spills:
+            raise RuntimeError("a put into a table written out (keys must not repeat there: "
+                               "use write_out)")
         target = self.puts.setdefault(table, {})
         self._undo_puts.append((table, key, target.get(key)))
         target[key] = doc
         self._pending_puts.setdefault(table, {})[key] = doc
+
+    def write_out(self, logs: dict[str, list[Any]], puts: dict[str, dict[str, Any]]) -> None:
+        """Append documents to a new journal's tables (as `append` and `put` would) by writing
+        them out at once rather than holding them: an import into a new summit keeps its
+        memory bounded. Until the commit the journal cannot be read (the documents are not in
+        `logs`); after it, the next reader reads the file. Once a table is written out, all
+        of its later documents must be too, so they stay in order."""
+        self._writable()
+        if not self._rewrite:
+            raise RuntimeError("only a journal written whole (a new one) can be written out")
+        self.identity = None
+        for section, tables, holder in (("a", logs, self.logs), ("p", puts, self.puts)):
+            for table, docs in tables.items():
+                held = holder.setdefault(table, {} if section == "p" else [])  # type: ignore[arg-type]
+                spill = self._spills.get((section, table))
+                if spill is None:
+                    if not docs:
+                        continue
+                    if section == "p" and any(key in held for key in docs):
+                        raise RuntimeError("a written-out put cannot replace a held one")
+                    spill = self._spills[(section, table)] = _Spill(self.path.parent)
+                spill.add(docs)
+
+    def _drop_spills(self) -> None:
+        spills, self._spills = self._spills, {}
+        for spill in spills.values():
+            spill.close()
 
     def replace_all(self, logs: dict[str, list[Any]], puts: dict[str, dict[str, Any]]) -> None:
         """New contents for the whole file (a migration or a new summit), written at commit."""
@@ -345,11 +445,14 @@ class Journal:
 
     def _write_all(self) -> None:
         batch: dict[str, Any] = {}
-        if any(self.logs.values()):
-            batch["a"] = {t: docs for t, docs in self.logs.items() if docs}
-        if any(self.puts.values()):
-            batch["p"] = {t: docs for t, docs in self.puts.items() if docs}
-        header, line = _header(), (_Line(batch) if batch else None)
+        spills = self._spills
+        logs = {t: docs for t, docs in self.logs.items() if docs or ("a", t) in spills}
+        puts = {t: docs for t, docs in self.puts.items() if docs or ("p", t) in spills}
+        if logs:
+            batch["a"] = logs
+        if puts:
+            batch["p"] = puts
+        header, line = _header(), (_Line(batch, spills) if batch else None)
         payload = itertools.chain([header], line or ())
         # A new journal is shared as the workspace's index is (the lock file sits beside it).
         index = self._lock.path.with_suffix("")
@@ -359,6 +462,12 @@ class Journal:
         self._lines = 1 if batch else 0
         self._superseded = 0
         self.generation += 1
+        if spills:
+            # What was written out is not in memory: the next reader reads the file.
+            self._drop_spills()
+            self.logs, self.puts = {}, {}
+            self._loaded, self._stamp = False, None
+            self.released = True
 
     def _append_line(self) -> None:
         batch: dict[str, Any] = {}
@@ -390,6 +499,7 @@ class Journal:
         self._stamp = _stamp(self.path)
 
     def rollback(self) -> None:
+        self._drop_spills()
         for table, start in self._pending_logs.items():
             del self.logs[table][start:]
         for table, key, old in reversed(self._undo_puts):

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import orjson
 from tinydb import Query
@@ -118,6 +118,57 @@ class SummitEntry:
     created: datetime
 
 
+@frozen
+class AddedItem:
+    """What an import reports of an item it added (`add_items_streamed`): not the whole
+    Item, 100k of which were held to the end of an import."""
+
+    uuid: str
+    number: str
+    title: str
+    status: Status
+
+
+class _Tally(Sequence[str]):
+    """A transaction's record ids, event uuids or event details, as its `ops` entry uses
+    them (undo.op_entry): the first few, and how many. An import's 300k were held to the
+    commit for that."""
+
+    KEEP = 3
+
+    def __init__(self) -> None:
+        self.first: list[str] = []
+        self.total = 0
+
+    def append(self, value: str) -> None:
+        if self.total < self.KEEP:
+            self.first.append(value)
+        self.total += 1
+
+    def extend(self, values: Sequence[str]) -> None:
+        room = self.KEEP - len(self.first)
+        if room > 0:
+            self.first.extend(values[:room])
+        self.total += len(values)
+
+    def __len__(self) -> int:
+        return self.total
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        if isinstance(index, slice):
+            if (index.stop is None or index.stop < 0 or index.stop > self.KEEP
+                    or index.start not in (None, 0) or index.step not in (None, 1)):
+                raise IndexError("a tally keeps its first few entries only")
+            return self.first[index]
+        if not 0 <= index < len(self.first):
+            raise IndexError("a tally keeps its first few entries only")
+        return self.first[index]
+
+
 def new_uuid() -> str:
     """A random (version 4) uuid, spelled as `str(uuid.uuid4())` spells it, at a sixth of its
     cost: an import writes two or three events per item, each with one. They are made 256 at
@@ -192,6 +243,14 @@ def _checked(spec: NewItem) -> NewItem:
     return NewItem(spec.section, title, text, spec.why, tags)
 
 
+def _check_plain(specs: Sequence[NewItem]) -> None:
+    """The records are written as `records.make_own` takes them: of their kinds' shapes by
+    construction, from these strings."""
+    if any(not isinstance(spec.why, str) or not all(isinstance(t, str) for t in spec.tags)
+           for spec in specs):
+        raise AgendaError("A justification or a tag is not text")
+
+
 def check_line(value: str, what: str) -> str:
     """A one-line detail (venue, dates, host): may be empty, never control characters."""
     return clean_title(value, what) if value.strip() else ""
@@ -209,9 +268,9 @@ class SummitFile:
         self.journal = journal
         self.legacy: tuple[list[Record], list[dict[str, Any]]] | None = None
         # The running transaction's records and what its events said: one undoable operation.
-        self.op_ids: list[str] = []
-        self.op_events: list[str] = []
-        self.op_what: list[str] = []
+        self.op_ids = _Tally()
+        self.op_events = _Tally()
+        self.op_what = _Tally()
         self.op_actors: set[str] = set()
         self._reset()
 
@@ -451,6 +510,9 @@ class Workspace:
                     pass  # the next writer tidies up
             raise
         self._obsolete.clear()
+        for slug in [slug for slug, summit in self._summits.items() if summit.journal.released]:
+            # Written out, not held (an import into a new summit): read when next asked for.
+            del self._summits[slug]
         if listed:
             self._recover(report=False)
 
@@ -588,7 +650,7 @@ class Workspace:
 
     @staticmethod
     def _forget_operation(summit: SummitFile) -> None:
-        summit.op_ids, summit.op_events, summit.op_what = [], [], []
+        summit.op_ids, summit.op_events, summit.op_what = _Tally(), _Tally(), _Tally()
         summit.op_actors = set()
 
     def _rollback(self) -> None:
@@ -1026,6 +1088,34 @@ class Workspace:
                                  delegation=delegation)
         return item
 
+    def add_items_streamed(self, slug: str, new: Iterable[NewItem], *, delegation: str,
+                           each: Callable[[AddedItem], None]) -> None:
+        """`add_items` for an import, telling `each` what each item is (an `AddedItem`) rather
+        than returning them all. Into a summit this transaction created, the specs are read
+        one at a time and the records written out as they are made (see `_add_fresh`):
+        nothing grows with the number of items. Until the commit, the summit cannot be read
+        again."""
+        with self.transaction():
+            summit = self._file(slug)
+            if not (summit.journal.rewriting and not summit.journal.path.exists()
+                    and summit.legacy is None):
+                for item in self.add_items(slug, list(new), delegation=delegation):
+                    each(AddedItem(item.uuid, item.number, item.title, item.status))
+                return
+            root = summit.summit()
+            code = root.delegation(delegation).code
+            placing = _Placing(summit, root.sections)
+            summit.folds.clear()
+
+            def checked() -> Iterator[NewItem]:
+                for spec in new:
+                    spec = _checked(spec)
+                    _check_plain([spec])
+                    yield spec
+
+            for item in self._add_fresh(summit, checked(), code, root, placing, each=each):
+                each(AddedItem(item.uuid, item.number, item.title, item.status))  # signed
+
     def add_items(self, slug: str, new: Sequence[NewItem], *, delegation: str) -> list[Item]:
         """Propose several items at once (an import), each with its ADD, in one commit.
 
@@ -1036,11 +1126,7 @@ class Workspace:
         `_add_fresh`, which writes the same in one pass without a fold.
         """
         specs = [_checked(spec) for spec in new]
-        # The records are written as `records.make_own` takes them: of their kinds' shapes by
-        # construction, from these strings.
-        if any(not isinstance(spec.why, str) or not all(isinstance(t, str) for t in spec.tags)
-               for spec in specs):
-            raise AgendaError("A justification or a tag is not text")
+        _check_plain(specs)
         with self.transaction():
             summit = self._file(slug)
             root = summit.summit()
@@ -1091,8 +1177,9 @@ class Workspace:
                        if uuid in wanted}
         return [by_uuid[uuid] for uuid in added]
 
-    def _add_fresh(self, summit: SummitFile, specs: Sequence[NewItem], code: str, root: Summit,
-                   placing: _Placing) -> list[Item]:
+    def _add_fresh(self, summit: SummitFile, specs: Iterable[NewItem], code: str, root: Summit,
+                   placing: _Placing, *, each: Callable[[AddedItem], None] | None = None,
+                   ) -> list[Item]:
         """`add_items` for a batch larger than the summit (an import into a new one), in one
         pass: the same records, events and labels, in the same order and with the same clock
         readings, as writing each item through `_write` and `_event`.
@@ -1101,11 +1188,18 @@ class Workspace:
         batch touches it), not from a fold. Without a device key the records are chained
         here, each on the one before (what `RecordSet.clock` gives a lone writer), and reach
         the journal, the record set and the event log once, at the end.
+
+        `each` (a summit this transaction creates): unless a device key signs the records,
+        they, their events and labels are written out (`Journal.write_out`) a batch at a time
+        as they are made, and never reach the record set; `each` is told what each item is,
+        and nothing is returned. Memory stays bounded whatever the number of items, and the
+        summit is read from its file when next asked for.
         """
         clock, every, stamp, make_own = self.clock, summit.every, _stamp, records.make_own
         if self._tx_identity is None:
             self._tx_identity = (self.identity(),)
         chained = self._tx_identity[0] is None
+        stream = each is not None and chained
         lamport, deps = every.clock(records.JOINT)
         summit_id = every.summit_id()
         made: list[Record] = []
@@ -1113,8 +1207,10 @@ class Workspace:
         events: list[dict[str, Any]] = []
         labels: list[tuple[str, str]] = []
         items: list[Item] = []
+        written = 0
         add_kind, text_kind, joint, add_code = (records.ITEM_ADD, records.REVISION,
                                                 records.JOINT, Code.ADD.value)
+        journal = summit.journal
 
         def write(kind: str, body: dict[str, Any], plain: bool) -> Record:
             nonlocal lamport, deps
@@ -1132,6 +1228,17 @@ class Workspace:
             events.append({"uuid": new_uuid(), "created": stamp(clock()), "actor": code,
                            "action": action, "item": uuid, "detail": detail,
                            "private_to": ""})
+
+        def write_out() -> None:
+            nonlocal written
+            written += len(made)
+            journal.write_out({"records": docs, "events": events},
+                              {"labels": dict(labels)})
+            summit.op_ids.extend([record.id for record in made])
+            summit.op_events.extend([e["uuid"] for e in events])
+            summit.op_what.extend([e["detail"] for e in events])
+            for batch in (made, docs, events, labels):
+                batch.clear()
 
         for spec in specs:
             section, key, number = placing.next(spec.section)
@@ -1152,11 +1259,21 @@ class Workspace:
             labels.append((revision.id, sys.intern(label)))
             if item.status != Status.PROPOSED:
                 event("item.status", uuid, _status_detail(number, Status.PROPOSED, item.status))
-            items.append(item)
-        journal = summit.journal
+            if stream:
+                assert each is not None
+                each(AddedItem(uuid, number, item.title, item.status))
+                if len(made) >= _WRITE_OUT:
+                    write_out()
+            else:
+                items.append(item)
+        if stream:
+            write_out()
+            if written:
+                summit.op_actors.add(code)
+            return []
         if made:
             journal.append("records", docs)
-            summit.op_ids.extend(record.id for record in made)
+            summit.op_ids.extend([record.id for record in made])
             summit.op_actors.add(code)
             if summit.seen == len(journal.logs["records"]) - len(made):
                 summit._take(made)
@@ -1165,8 +1282,8 @@ class Workspace:
         for rid, label in labels:
             journal.put("labels", rid, label)
         journal.append("events", events)
-        summit.op_events.extend(e["uuid"] for e in events)
-        summit.op_what.extend(e["detail"] for e in events)
+        summit.op_events.extend([e["uuid"] for e in events])
+        summit.op_what.extend([e["detail"] for e in events])
         summit.sync()  # the event log in view, as `_event` leaves it
         return items
 
@@ -1665,6 +1782,10 @@ def _home_author(home: str, author: str) -> str:
         return home
     raise AgendaError(f"Only {author}'s own workspace can write as {author}; this workspace "
                       f"is {home}'s")
+
+
+# Records an import writes out at a time (`_add_fresh`): about 1 MB of documents.
+_WRITE_OUT = 2048
 
 
 class _Placing:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import itertools
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -23,6 +23,7 @@ from agenda.importer import import_markdown
 from agenda.model import Code, Delegation, Item, Status, clean_title, to_iso
 from agenda.state import key_between
 from agenda.workspace import (
+    AddedItem,
     NewItem,
     Workspace,
     _item_key,
@@ -149,24 +150,43 @@ def agenda_text(sections: list[list[tuple[str, str]]]) -> str:
 WORDS = st.text(alphabet="abc [x]", min_size=1, max_size=10).filter(lambda s: s.strip(" []"))
 
 
+def streamed_one_by_one(ws: Workspace, slug: str, new: Iterable[NewItem], *,
+                        delegation: str, each: Callable[[AddedItem], None]) -> None:
+    """The reference for `add_items_streamed`: the items one by one, held in memory."""
+    for i in add_items_one_by_one(ws, slug, list(new), delegation=delegation):
+        each(AddedItem(i.uuid, i.number, i.title, i.status))
+
+
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.lists(st.tuples(WORDS, WORDS), min_size=1, max_size=5),
-                min_size=1, max_size=3))
-def test_an_import_writes_what_one_by_one_writes(sections: list[list[tuple[str, str]]]
-                                                 ) -> None:
+                min_size=1, max_size=3),
+       st.sampled_from([1, 2, 3, 2048]), st.sampled_from([1, 2, 4096]))
+def test_an_import_writes_what_one_by_one_writes(sections: list[list[tuple[str, str]]],
+                                                 write_out: int, chunk: int) -> None:
+    """Into a new summit the records are written out a few at a time (`write_out`), and the
+    commit line copies them in beside those held (`chunk`): the bytes are the same."""
+    from agenda import journal
+
     text = agenda_text(sections)
     outcomes = []
-    for add in (Workspace.add_items, add_items_one_by_one):
+    for add, streamed in ((Workspace.add_items, Workspace.add_items_streamed),
+                          (add_items_one_by_one, streamed_one_by_one)):
         with tempfile.TemporaryDirectory() as folder, deterministic(Path(folder)) as ws, \
-                mock.patch.object(Workspace, "add_items", add):
+                mock.patch.object(Workspace, "add_items", add), \
+                mock.patch.object(Workspace, "add_items_streamed", streamed), \
+                mock.patch("agenda.workspace._WRITE_OUT", write_out), \
+                mock.patch.object(journal, "_CHUNK", chunk):
             report = import_markdown(ws, text, delegation="IN", source_name="a.md",
                                      delegations=SIDES)
+            if streamed is not streamed_one_by_one:  # written out, not held
+                assert report.slug not in {s.slug for s in ws._summits.values()}
             again = import_markdown(ws, text + "\n- One more: [new] text\n",
                                     delegation="IN", slug=report.slug, source_name="a.md")
             outcomes.append((journal_bytes(ws, report.slug), report.to_json(),
                              again.to_json(), seen(ws, report.slug, None),
                              seen(ws, report.slug, "IN")))
+            assert not [p for p in ws.summits_dir.iterdir() if p.name.startswith(".")]
     fast, slow = outcomes
     assert fast[0] == slow[0]
     assert fast[1:] == slow[1:]
