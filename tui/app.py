@@ -80,12 +80,37 @@ class SummitApp(App[None]):
 
     # Starting -----------------------------------------------------------------------------
 
+    def _check_resize(self) -> None:
+        """A terminal size the screens are already laid out for repaints, not lays out.
+
+        Textual builds the first screen inside a batch that holds back its frame, and paints
+        it when the terminal's size report, which arrives at start, reaches the screen: that
+        lays the whole workspace out a second time (~60 ms) and paints it in two frames. The
+        same size is only a repaint; a new size, or a report while the batch is open (no
+        repaint would follow it), still goes Textual's way (Textual is pinned: pyproject).
+        """
+        event = self._resize_event
+        if (event is not None and self._resize_timer is None and not self._batch_count
+                and self._is_mounted and self._size == event.size):
+            screens = [self.screen, *self._background_screens]
+            if all(screen._compositor.size == event.size for screen in screens):
+                self._resize_event = None
+                self.screen.refresh()
+                return
+        super()._check_resize()
+
     def on_mount(self) -> None:
         self.set_interval(POLL_SECONDS, self._poll)
         if self.ws.pending_migration() is not None:
             self.take_automatic_backup()  # at once: the next write commits the migration
         else:
             self.set_timer(BACKUP_DELAY_SECONDS, self.take_automatic_backup)
+        # Once Textual's start-up batch is over: a screen built inside it was laid out and
+        # painted for nothing (the batch holds the frame back), then laid out and painted
+        # again after it. Built after it, its first layout's frame is the one written.
+        self.call_later(self._first_screen)
+
+    def _first_screen(self) -> None:
         slugs = [entry.slug for entry in self.ws.summits()]
         wanted = self.requested_summit
         if wanted is not None and wanted not in slugs:
