@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 from collections.abc import Callable, Iterable
@@ -37,6 +38,8 @@ POLL_SECONDS = 1.0
 INLINE_READ_BYTES = 4_000_000
 # The daily backup waits until the first screen is up: it is not needed to start working.
 BACKUP_DELAY_SECONDS = 2.0
+# The collector is back on this long after start even if no first frame was seen.
+COLLECTOR_BACK_AFTER = 5.0
 
 
 class SummitApp(App[None]):
@@ -80,12 +83,46 @@ class SummitApp(App[None]):
 
     # Starting -----------------------------------------------------------------------------
 
+    def _check_resize(self) -> None:
+        """A terminal size the screens are already laid out for repaints, not lays out.
+
+        Textual builds the first screen inside a batch that holds back its frame, and paints
+        it when the terminal's size report, which arrives at start, reaches the screen: that
+        lays the whole workspace out a second time (~60 ms) and paints it in two frames. The
+        same size is only a repaint; a new size, or a report while the batch is open (no
+        repaint would follow it), still goes Textual's way (Textual is pinned: pyproject).
+        """
+        event = self._resize_event
+        if (event is not None and self._resize_timer is None and not self._batch_count
+                and self._is_mounted and self._size == event.size):
+            screens = [self.screen, *self._background_screens]
+            if all(screen._compositor.size == event.size for screen in screens):
+                self._resize_event = None
+                self.screen.refresh()
+                return
+        super()._check_resize()
+
     def on_mount(self) -> None:
+        # Reading the summit and building the first screen allocate some hundred thousand
+        # objects, and the cyclic collector went over them all, again and again, before the
+        # first frame (80 to 250 ms in a pty, bench/bench_tui.py). It is off until then;
+        # what was built by then is frozen: kept, and not gone over again by later
+        # collections (an item switch met them).
+        if gc.isenabled():
+            gc.disable()
+            self._collector_off = True
+            self.set_timer(COLLECTOR_BACK_AFTER, self._collector_on)
         self.set_interval(POLL_SECONDS, self._poll)
         if self.ws.pending_migration() is not None:
             self.take_automatic_backup()  # at once: the next write commits the migration
         else:
             self.set_timer(BACKUP_DELAY_SECONDS, self.take_automatic_backup)
+        # Once Textual's start-up batch is over: a screen built inside it was laid out and
+        # painted for nothing (the batch holds the frame back), then laid out and painted
+        # again after it. Built after it, its first layout's frame is the one written.
+        self.call_later(self._first_screen)
+
+    def _first_screen(self) -> None:
         slugs = [entry.slug for entry in self.ws.summits()]
         wanted = self.requested_summit
         if wanted is not None and wanted not in slugs:
@@ -100,6 +137,27 @@ class SummitApp(App[None]):
             self.push_screen(WelcomeScreen())
         else:
             self.open_summit(wanted, as_=self.requested_as)
+        # A screen's callbacks after refresh run once its frame is painted.
+        self.screen.call_after_refresh(self._collector_on)
+
+    _collector_off = False
+    _frozen = False
+
+    def _collector_on(self) -> None:
+        if self._collector_off:
+            self._collector_off = False
+            gc.freeze()
+            self._frozen = True
+            gc.enable()
+
+    def on_unmount(self) -> None:
+        # What was frozen may be garbage once the app is gone (another app may run in this
+        # process: the tests).
+        if self._frozen:
+            gc.unfreeze()
+        if self._collector_off:
+            self._collector_off = False
+            gc.enable()
 
     def open_summit(self, slug: str, *, as_: str | None = None) -> None:
         """Show a summit's workspace, acting as `as_`, else as last time in this workspace."""

@@ -1,22 +1,30 @@
 """The first frame's work: each widget styled once, the size class right from the start, no
 exchange modules imported for an unbound workspace; a theme changed before a built screen is
-first shown still reaches it."""
+first shown still reaches it; the workspace laid out and painted once before its first frame,
+without the cyclic collector; a size report of the same size only repaints; the footer one
+widget whose keys are clicked where they are drawn."""
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
+from typing import Any
 
 import pytest
+from textual import events
 from textual.app import App
 from textual.color import Color
 from textual.dom import DOMNode
+from textual.screen import Screen
 from textual.widgets import TextArea
-from tui_helpers import make_app, settle
+from tui_helpers import make_app, screen_text, settle
 
 from tui.screens import workspace as workspace_screen
 from tui.screens.export import ExportScreen
+from tui.screens.help import HelpScreen
 from tui.screens.styled import size_classes
 from tui.screens.workspace import WorkspaceScreen
+from tui.widgets.footer import AgendaFooter
 from tui.widgets.sync_state import SyncState
 
 
@@ -82,3 +90,98 @@ async def test_a_theme_changed_before_the_built_export_screen_is_shown_reaches_i
         background = Color.parse(app.current_theme.background or "")
         assert built.styles.background == background
         assert built.query_one("#preview", TextArea).styles.background.a > 0
+
+
+async def test_the_workspace_is_laid_out_and_painted_once_before_its_first_frame(
+        demo_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Built inside Textual's start-up batch, it was laid out and painted with the frame held
+    back, then laid out and painted again; the collector ran over the new objects meanwhile."""
+    layouts: list[str] = []
+    paints: list[tuple[bool, bool]] = []  # (held back by the batch, collector on)
+    layout, refresh = Screen._refresh_layout, Screen._compositor_refresh
+
+    def laid_out(self: Screen[Any], *args: Any, **kwargs: Any) -> None:
+        if isinstance(self, WorkspaceScreen) and not paints:
+            layouts.append("layout")
+        layout(self, *args, **kwargs)
+
+    def painted(self: Screen[Any]) -> None:
+        if isinstance(self, WorkspaceScreen) and self.is_current:
+            paints.append((bool(self.app._batch_count), gc.isenabled()))
+        refresh(self)
+
+    monkeypatch.setattr(Screen, "_refresh_layout", laid_out)
+    monkeypatch.setattr(Screen, "_compositor_refresh", painted)
+    collecting = gc.isenabled()
+    app = make_app(demo_path, as_="IN")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, WorkspaceScreen)
+        assert "proposed by IN" in screen_text(app)
+        assert layouts == ["layout"]
+        assert paints[0] == (False, False)  # written at once, with no collection under way
+        if collecting:  # the collector is back, and what the first frame built is frozen
+            assert gc.isenabled() and gc.get_freeze_count() > 0
+    if collecting:
+        assert gc.isenabled() and gc.get_freeze_count() == 0  # unfrozen with the app
+
+
+async def test_a_size_report_of_the_same_size_repaints_without_a_layout(
+        demo_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = make_app(demo_path, as_="IN")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, WorkspaceScreen)
+        counts = {"layout": 0, "paint": 0}
+        layout, refresh = Screen._refresh_layout, Screen._compositor_refresh
+
+        def laid_out(self: Screen[Any], *args: Any, **kwargs: Any) -> None:
+            counts["layout"] += self is screen
+            layout(self, *args, **kwargs)
+
+        def painted(self: Screen[Any]) -> None:
+            counts["paint"] += self is screen
+            refresh(self)
+
+        monkeypatch.setattr(Screen, "_refresh_layout", laid_out)
+        monkeypatch.setattr(Screen, "_compositor_refresh", painted)
+        app.post_message(events.Resize(app.size, app.size))
+        await settle(pilot)
+        assert counts == {"layout": 0, "paint": 1}
+        # Another size is laid out as before.
+        await pilot.resize_terminal(100, 30)
+        await settle(pilot)
+        assert counts["layout"] >= 1
+        assert screen.size == (100, 30) and "Compilation of IN" in screen_text(app)
+
+
+def _key_column(footer: AgendaFooter, description: str) -> int:
+    line = footer.render().plain
+    return line.index(f" {description} ") - 1  # on the key, left of its description
+
+
+async def test_the_footer_is_one_widget_and_its_keys_are_clicked_where_drawn(
+        demo_path: Path) -> None:
+    app = make_app(demo_path, as_="IN")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        footer = app.screen.query_one(AgendaFooter)
+        assert not footer.children
+        assert [e.description for e in footer.entries[:3]] == ["Help", "Export", "Quit"]
+        bottom = screen_text(app).splitlines()[-1]
+        assert bottom.startswith(" ? Help  x Export  q Quit ")
+        # Hovered, a key is drawn on the hover background, its neighbours are not.
+        column = _key_column(footer, "Export")
+        await pilot.hover(AgendaFooter, offset=(column, 0))
+        hovered = footer.get_component_rich_style("footer-key--hover").bgcolor
+        styles = {span.style.bgcolor for span in footer.render().spans  # type: ignore[union-attr]
+                  if span.start <= column < span.end}
+        assert hovered in styles
+        await pilot.hover(AgendaFooter, offset=(_key_column(footer, "Help"), 0))
+        styles = {span.style.bgcolor for span in footer.render().spans  # type: ignore[union-attr]
+                  if span.start <= column < span.end}
+        assert hovered not in styles
+        await pilot.click(AgendaFooter, offset=(_key_column(footer, "Help"), 0))
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)

@@ -23,7 +23,6 @@ from textual.widgets import (
     Tabs,
     TextArea,
 )
-from textual.widgets._footer import FooterKey
 from tui_helpers import make_app, screen_text, settle
 
 from agenda.cli import main
@@ -479,7 +478,7 @@ async def test_items_changed_since_last_look_are_marked(pair_path: Path,
 
 def footer_keys(app) -> list[tuple[str, str]]:
     return [(key.key_display, key.description)
-            for key in app.screen.query_one(AgendaFooter).query(FooterKey)]
+            for key in app.screen.query_one(AgendaFooter).entries]
 
 
 def visible_footer(app) -> str:
@@ -557,7 +556,7 @@ async def test_the_footer_under_a_dialog_shows_the_dialogs_keys(
         await settle(pilot)
         assert app.screen is not workspace
         keys = [(k.key_display, k.description)
-                for k in workspace.query_one(AgendaFooter).query(FooterKey)]
+                for k in workspace.query_one(AgendaFooter).entries]
         descriptions = {d for _, d in keys}
         assert "Cancel" in descriptions
         # The screen's keys do nothing under the dialog, so they are not offered there.
