@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -142,6 +142,33 @@ class _Block:
     end: int
     index: int  # of its opening token
     tag: str = ""  # its opening token's: a heading's level, "h2"
+
+
+class _Lines:
+    """A set of line numbers of one document, one byte a line (a set of 100k ints: ~7 MB)."""
+
+    def __init__(self, size: int) -> None:
+        self.marks = bytearray(size)
+
+    def __contains__(self, line: int) -> bool:
+        return 0 <= line < len(self.marks) and bool(self.marks[line])
+
+    def add(self, line: int) -> None:
+        if 0 <= line < len(self.marks):  # no line outside the document is ever asked about
+            self.marks[line] = 1
+
+    def discard(self, line: int) -> None:
+        if 0 <= line < len(self.marks):
+            self.marks[line] = 0
+
+    def update(self, lines: Iterable[int]) -> None:
+        if isinstance(lines, range) and lines.step == 1:
+            start, stop = max(lines.start, 0), min(lines.stop, len(self.marks))
+            if start < stop:
+                self.marks[start:stop] = b"\x01" * (stop - start)
+            return
+        for line in lines:
+            self.add(line)
 
 
 # A chunk of the document parsed at a time: at least this many lines, up to a heading.
@@ -308,7 +335,7 @@ class _Outline:
         self.starts = [b.start for b in self.blocks]
         # Definition lines travel with the texts that use them, not with the text they follow.
         self.defined = set(self.definitions.values())
-        self.used: set[int] = set()
+        self.used = _Lines(len(self.lines))
         self._inlines: dict[int, list[Token]] = {}  # parsed once: lists are read twice
         self._firsts: dict[int, list[Token]] = {}
         self._first_plains: dict[int, shapes.Inline] = {}
