@@ -172,7 +172,7 @@ class _Lines:
 
 
 # A chunk of the document parsed at a time: at least this many lines, up to a heading.
-_CHUNK_LINES = 4096
+_CHUNK_LINES = 2048
 _ATX = re.compile(r"#{1,6}(?:[ \t]|$)")
 _FENCE = re.compile(r" {0,3}(```|~~~)")
 
@@ -202,6 +202,7 @@ class _Tokens(Sequence[Token]):
         total = 0
         start = 0
         while start < len(lines):
+            self._drop()  # one chunk's tokens at a time, not two
             tokens, stop, references = self._next_chunk(start)
             self.bounds.append((start, stop))
             self.offsets.append(total)
@@ -268,6 +269,9 @@ class _Tokens(Sequence[Token]):
         tokens, references, _ = self._parse(start, len(lines))
         return tokens, len(lines), references
 
+    def _drop(self) -> None:
+        self._kept, self._last = {}, (0, 0, [])
+
     def _keep(self, chunk: int, tokens: list[Token]) -> None:
         # The outline reads the chunks in order: one is enough.
         self._kept = {chunk: tokens}
@@ -276,6 +280,7 @@ class _Tokens(Sequence[Token]):
     def _tokens(self, chunk: int) -> list[Token]:
         tokens = self._kept.get(chunk)
         if tokens is None:
+            self._drop()
             start, stop = self.bounds[chunk]
             tokens = self._parse(start, stop)[0]
             self._keep(chunk, tokens)
