@@ -17,8 +17,9 @@ Memory (an import of 100k items reached 640 MB, 6.5 KB an item; 1M items, 6.6 GB
   the whole document's, numbered as in it. A first pass over the chunks keeps what the
   outline needs of the whole document, which is small: its top-level blocks (with a heading's
   level), the link definitions and their lines. The outline then reads the tokens by index
-  as before; a chunk not at hand is parsed again (each chunk twice at most: ~5% of an
-  import's time), and one chunk is kept. A section's inline tokens are dropped after it.
+  as before; a chunk not at hand is parsed again (so each chunk is parsed twice: the
+  generated agenda's import, ~5% more CPU time), and one chunk is kept. A section's inline
+  tokens are dropped after it.
 * What the outline makes (sections, items, notes) is kept: the new summit's first record
   names its title, sections and preamble, which only the whole document gives.
 * Into a new summit, `Workspace.add_items_streamed` reads the specs one at a time and writes
@@ -29,7 +30,8 @@ Memory (an import of 100k items reached 640 MB, 6.5 KB an item; 1M items, 6.6 GB
   the summit is read from its file when next asked for (the app's import, a test: the
   workspace drops a summit written out at its commit, and `_file` reads it again).
 
-What still grows with the items: the source's lines, and the outline (~0.5 KB an item).
+What still grows with the items (~1 KB an item in all): the source's lines, the outline's
+items and notes, the report's names, and the tokens of the largest section.
 """
 
 from __future__ import annotations
