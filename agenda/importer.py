@@ -6,13 +6,39 @@ link definitions) is kept as written. Every non-blank line ends up in the summit
 section heading, the details or the preamble) or in the report: nothing is dropped without
 saying so. Re-importing a revised file matches items by title and text similarity, so a
 retitled, edited, moved or removed item is recognised rather than added again.
+
+Memory (an import of 100k items reached 640 MB, 6.5 KB an item; 1M items, 6.6 GB):
+
+* The document's block tokens are read a chunk at a time (`_Tokens`): the text is cut before
+  top-level ATX headings at least `_CHUNK_LINES` lines apart, each cut checked by the very
+  parse that reads the chunk (with the heading line: it must come out as a level-0 heading,
+  so no fence, HTML block, list or quote was open across it; a cut that fails moves to the
+  next heading). Block parsing looks ahead only within a block, so each chunk's tokens are
+  the whole document's, numbered as in it. A first pass over the chunks keeps what the
+  outline needs of the whole document, which is small: its top-level blocks (with a heading's
+  level), the link definitions and their lines. The outline then reads the tokens by index
+  as before; a chunk not at hand is parsed again (so each chunk is parsed twice: the
+  generated agenda's import, ~5% more CPU time), and one chunk is kept. A section's inline
+  tokens are dropped after it.
+* What the outline makes (sections, items, notes) is kept: the new summit's first record
+  names its title, sections and preamble, which only the whole document gives.
+* Into a new summit, `Workspace.add_items_streamed` reads the specs one at a time and writes
+  each item's records, events and labels out as they are made (`Journal.write_out`: into
+  anonymous files beside the summit's, copied into its one commit line at the commit, so
+  the bytes are today's, and a killed import leaves nothing). Nothing is folded or held:
+  the report keeps each item's name, the `ops` entry the first few ids and the counts, and
+  the summit is read from its file when next asked for (the app's import, a test: the
+  workspace drops a summit written out at its commit, and `_file` reads it again).
+
+What still grows with the items (~1 KB an item in all): the source's lines, the outline's
+items and notes, the report's names, and the tokens of the largest section.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -120,8 +146,35 @@ class _Block:
     tag: str = ""  # its opening token's: a heading's level, "h2"
 
 
+class _Lines:
+    """A set of line numbers of one document, one byte a line (a set of 100k ints: ~7 MB)."""
+
+    def __init__(self, size: int) -> None:
+        self.marks = bytearray(size)
+
+    def __contains__(self, line: int) -> bool:
+        return 0 <= line < len(self.marks) and bool(self.marks[line])
+
+    def add(self, line: int) -> None:
+        if 0 <= line < len(self.marks):  # no line outside the document is ever asked about
+            self.marks[line] = 1
+
+    def discard(self, line: int) -> None:
+        if 0 <= line < len(self.marks):
+            self.marks[line] = 0
+
+    def update(self, lines: Iterable[int]) -> None:
+        if isinstance(lines, range) and lines.step == 1:
+            start, stop = max(lines.start, 0), min(lines.stop, len(self.marks))
+            if start < stop:
+                self.marks[start:stop] = b"\x01" * (stop - start)
+            return
+        for line in lines:
+            self.add(line)
+
+
 # A chunk of the document parsed at a time: at least this many lines, up to a heading.
-_CHUNK_LINES = 4096
+_CHUNK_LINES = 2048
 _ATX = re.compile(r"#{1,6}(?:[ \t]|$)")
 _FENCE = re.compile(r" {0,3}(```|~~~)")
 
@@ -151,6 +204,7 @@ class _Tokens(Sequence[Token]):
         total = 0
         start = 0
         while start < len(lines):
+            self._drop()  # one chunk's tokens at a time, not two
             tokens, stop, references = self._next_chunk(start)
             self.bounds.append((start, stop))
             self.offsets.append(total)
@@ -217,6 +271,9 @@ class _Tokens(Sequence[Token]):
         tokens, references, _ = self._parse(start, len(lines))
         return tokens, len(lines), references
 
+    def _drop(self) -> None:
+        self._kept, self._last = {}, (0, 0, [])
+
     def _keep(self, chunk: int, tokens: list[Token]) -> None:
         # The outline reads the chunks in order: one is enough.
         self._kept = {chunk: tokens}
@@ -225,6 +282,7 @@ class _Tokens(Sequence[Token]):
     def _tokens(self, chunk: int) -> list[Token]:
         tokens = self._kept.get(chunk)
         if tokens is None:
+            self._drop()
             start, stop = self.bounds[chunk]
             tokens = self._parse(start, stop)[0]
             self._keep(chunk, tokens)
@@ -284,7 +342,7 @@ class _Outline:
         self.starts = [b.start for b in self.blocks]
         # Definition lines travel with the texts that use them, not with the text they follow.
         self.defined = set(self.definitions.values())
-        self.used: set[int] = set()
+        self.used = _Lines(len(self.lines))
         self._inlines: dict[int, list[Token]] = {}  # parsed once: lists are read twice
         self._firsts: dict[int, list[Token]] = {}
         self._first_plains: dict[int, shapes.Inline] = {}

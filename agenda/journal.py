@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import tempfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -141,6 +140,8 @@ class _Spill:
     """
 
     def __init__(self, folder: Path) -> None:
+        import tempfile  # only here: it imports shutil, which no command's start needs
+
         self.file = tempfile.TemporaryFile(dir=folder)
         self.count = 0
 

@@ -14,6 +14,7 @@ from typing import Any
 from unittest import mock
 
 import orjson
+import pytest
 from conftest import TickingClock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -361,3 +362,36 @@ def test_event_uuids_are_random_version_4_and_never_repeat_across_a_fork() -> No
     os.close(reader)
     os.waitpid(pid, 0)
     assert uuid.UUID(child).version == 4 and child not in workspace._UUIDS
+
+
+def test_an_import_failing_while_written_out_leaves_nothing(tmp_path: Path) -> None:
+    """Records written out before a failure go with it: no summit, no file, nothing hidden
+    beside the summits; the same import then succeeds, read back as a fresh process reads
+    it."""
+    from agenda import state
+
+    text = "# Imported summit\n\n## Section\n\n" + "\n".join(
+        f"- Item {n}\n\n  [x] text {n}\n" for n in range(12))
+    ws = Workspace(tmp_path / "ws.json", create=True)
+    real = state.fresh_item
+    calls = itertools.count()
+
+    def failing(*args: Any) -> Any:
+        if next(calls) == 7:
+            raise OSError(28, "No space left on device")
+        return real(*args)
+
+    with mock.patch("agenda.workspace._WRITE_OUT", 2), \
+            mock.patch("agenda.workspace.fresh_item", failing), \
+            pytest.raises(OSError):
+        import_markdown(ws, text, delegation="IN", source_name="a.md", delegations=SIDES)
+    assert ws.summits() == []
+    assert not ws.summits_dir.exists() or list(ws.summits_dir.iterdir()) == []
+    report = import_markdown(ws, text, delegation="IN", source_name="a.md",
+                             delegations=SIDES)
+    assert len(report.items_added) == 12 and report.bracketed == 12
+    items = ws.state(report.slug).items
+    again = Workspace(tmp_path / "ws.json").state(report.slug).items
+    assert [(i.uuid, i.number, i.title, i.status) for i in items] == \
+        [(i.uuid, i.number, i.title, i.status) for i in again]
+    assert [f"{i.number} {i.title}" for i in items] == report.items_added
