@@ -277,9 +277,11 @@ def decode(doc: Any, *, verify: bool = True, strict: bool = True) -> Record:
     if sig is not None and not isinstance(sig, str):
         raise RecordError(f"record {rid[:12]}: the signature is not a string")
     record = _from_content(content, rid, sig, shape=strict)
+    # Asked of every record read, several times (ordering, clocks, the fold): kept now.
+    _set(record, "joint", record.scope == JOINT)
     if rid is computed and "legacy" not in record.body:
-        # Its uuid, as `Record.uuid` spells it from a lowercase hex id: the fold asks every
-        # record's, and the cached property's lookup and check cost more than the spelling.
+        # Its uuid, as `Record.uuid` spells it from a lowercase hex id: the cached property's
+        # lookup and check cost more than the spelling.
         _set(record, "uuid", f"{rid[:8]}-{rid[8:12]}-{rid[12:16]}-{rid[16:20]}-{rid[20:32]}")
     return record
 
@@ -343,7 +345,7 @@ def _from_content(content: Mapping[str, Any], rid: str, sig: str | None = None, 
     record: Record = _new(Record)
     record.__dict__.update(id=rid, kind=kind, summit=summit, scope=scope, author=author,
                            lamport=lamport, deps=tuple(deps), created=created, body=body,
-                           signer=signer, sig=sig, joint=scope == JOINT)
+                           signer=signer, sig=sig)
     return record
 
 
