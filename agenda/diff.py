@@ -616,15 +616,14 @@ class _Block:
         return _op("equal", "".join(self.ta[i:j]), self.wa[j] - self.wa[i])
 
 
-def _fresh(ids: dict[_K, int], keys: Sequence[_K], codes: list[int], known: int) -> list[_K]:
+def _fresh(ids: dict[_K, int], known: int) -> list[_K]:
     """The keys given ids from known on, in the order of their ids.
 
-    Whichever walks less: the table past the ids already known, or the keys just encoded
-    (a block of a long text, where walking the table would cost every id known, each time).
+    A dict keeps insertion order and iterates backwards too, so the new keys are read from
+    its end: a cost in the keys just added, never in the ids known before them nor in the
+    block just encoded (both cost a pass per changed block of a long text).
     """
-    if known <= len(keys):
-        return list(islice(ids, known, None))
-    return list(dict.fromkeys(compress(keys, map(known.__le__, codes))))
+    return list(islice(reversed(ids), len(ids) - known))[::-1]
 
 
 class _Vocab:
@@ -640,7 +639,7 @@ class _Vocab:
         known = len(self.word)
         codes = list(map(ids.__getitem__, tokens))
         if len(ids) > known:
-            self.word.extend(map(is_word, _fresh(ids, tokens, codes, known)))
+            self.word.extend(map(is_word, _fresh(ids, known)))
         return codes
 
 
@@ -817,7 +816,7 @@ class _Units:
         if len(ids) > known:
             # Each fresh unit's fields built column by column: comprehensions and maps over
             # the new units, and a token's word flag looked up (decided once per token).
-            fresh = _fresh(ids, chunks, codes, known)
+            fresh = _fresh(ids, known)
             texts = [key[0] if isinstance(key, tuple) else key + " " for key in fresh]
             findall = _patterns().token.findall
             long = [len(key[0] if isinstance(key, tuple) else key) > _LONG_CHUNK

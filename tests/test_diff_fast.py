@@ -128,3 +128,22 @@ def test_a_long_chunk_is_noted_and_never_tokenised_by_the_unit_path() -> None:
     a, b = f"Sides {long} agreed" * 3, f"Sides {long} agreed." * 3
     with mock.patch.object(engine, "_UNITS_FROM", 0):
         assert rebuild(diff_words(a, b)) == (a, b)
+
+
+@given(st.lists(st.lists(st.sampled_from("abcdefgh"), max_size=12), max_size=6))
+def test_fresh_keys_read_from_the_end_are_those_past_the_known_ids(batches: list[list[str]]
+                                                                   ) -> None:
+    from collections import defaultdict
+    from itertools import count, islice
+
+    from agenda.diff import _fresh
+
+    ids: defaultdict[str, int] = defaultdict(count().__next__)
+    for keys in batches:
+        known = len(ids)
+        codes = [ids[key] for key in keys]
+        fresh = _fresh(ids, known)
+        # The walk from the start it replaces, and the keys just encoded whose ids are new.
+        assert fresh == list(islice(ids, known, None))
+        assert fresh == list(dict.fromkeys(k for k, c in zip(keys, codes, strict=True)
+                                           if c >= known))
