@@ -16,9 +16,9 @@ from rich.style import Style
 from textual._compositor import LayoutUpdate
 from textual._styles_cache import StylesCache
 from textual.geometry import Region
+from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.strip import Strip
-from textual.pilot import Pilot
 from textual.widget import Widget
 from tui_helpers import make_app, screen_text, settle
 
