@@ -18,6 +18,7 @@ from textual._styles_cache import StylesCache
 from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.screen import Screen
+from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
 from tui_helpers import make_app, screen_text, settle
@@ -86,7 +87,9 @@ async def test_an_item_switch_lays_out_nothing_and_repaints_three_widgets(
         keys = ["down", "down", "down", "up", "up", "up"] * 2
         shown_columns = set()
         heading = screen.query_one("#item-heading")
+        seen = {screen.item_uuid}  # drawn and styled in the first frame
         for key in keys:
+            before = screen.item_uuid
             await pilot.press(key)
             await pilot.pause()
             state = app.state
@@ -105,6 +108,10 @@ async def test_an_item_switch_lays_out_nothing_and_repaints_three_widgets(
             assert tree in drawn and drawn <= {tree, view, heading}, drawn
             assert painted[tree] <= 3 and painted[heading] <= heading.size.height
             assert painted[view] <= view.size.height
+            if screen.item_uuid != before and screen.item_uuid in seen:
+                # An item shown before: its styled lines are kept, nothing is styled again.
+                assert painted[view] == 0, screen.item_uuid
+            seen.add(screen.item_uuid)
             painted.clear()
         assert shown_columns == {0, 1, 2}  # the moves went between every kind of item
         assert layouts == 0  # none of these texts scrolls: nothing on the screen moved
@@ -261,8 +268,27 @@ def test_what_the_terminal_shows_is_the_screen_drawn_whole(
                     [[strip] for strip in compositor.render_strips()], compositor.size.region))
                 assert terminal.text() == whole.text(), key
                 assert terminal.cells == whole.cells, key
+                _positions_as_textual_draws_them(app)
             # The workspace drew with RowCompositor (a key may have opened a dialog over it).
             workspace = next(s for s in app.screen_stack if isinstance(s, WorkspaceScreen))
             assert isinstance(workspace._compositor, RowCompositor)
 
     asyncio.run(run())
+
+
+def _positions_as_textual_draws_them(app: SummitApp) -> None:
+    """The Positions lines kept by PositionsView are the lines Textual styles afresh."""
+    found = app.screen.query(PositionsView)
+    if not found or not found.first().region:
+        return
+    view = found.first()
+    whole = view.outer_size.region
+    kept = view.render_lines(whole)
+    view._styles_cache.clear()
+    fresh = ScrollView.render_lines(view, whole)
+
+    def cells(strips: list[Strip]) -> list[list[tuple[str, tuple[object, ...]]]]:
+        return [[(char, _look(segment.style)) for segment in strip for char in segment.text]
+                for strip in strips]
+
+    assert cells(kept) == cells(fresh)
