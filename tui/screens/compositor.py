@@ -42,12 +42,14 @@ class RowCompositor(Compositor):
             # so a widget's lines keep their full width.
             rows = clip.intersection(Region(clip.x, top, clip.width, height))
             x, y, width, rows_height = region.intersection(rows)
-            if width and rows_height:
-                yield region, rows, widget.render_lines(
-                    Region(x - region.x, y - region.y, width, rows_height))
-            if seen.contains_region(crop):
+            if not (width and rows_height):
+                continue
+            lines = widget.render_lines(Region(x - region.x, y - region.y, width, rows_height))
+            yield region, rows, lines
+            if seen.contains_region(crop) and len(lines) == rows_height \
+                    and all(line.cell_length >= width for line in lines):
                 # Widgets come front to back and the first line drawn at a place wins: what
-                # lies behind a widget that covers the whole crop would be thrown away.
+                # lies behind a widget whose whole lines cover the crop would be thrown away.
                 return
 
     def render_partial_update(self) -> ChopsUpdate | None:
