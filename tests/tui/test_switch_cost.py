@@ -3,18 +3,29 @@ or removed; and the first frame of a small workspace already holds its item."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from rich.cells import cell_len
+from rich.segment import ControlType
+from rich.style import Style
+from textual._compositor import LayoutUpdate
 from textual._styles_cache import StylesCache
 from textual.geometry import Region
+from textual.pilot import Pilot
 from textual.screen import Screen
+from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
 from tui_helpers import make_app, screen_text, settle
 
 from agenda.workspace import Workspace
+from tui.app import SummitApp
+from tui.screens.compositor import RowCompositor
 from tui.screens.workspace import WorkspaceScreen
 from tui.widgets.agenda_tree import AgendaTree
 from tui.widgets.positions import PositionsView
@@ -76,7 +87,9 @@ async def test_an_item_switch_lays_out_nothing_and_repaints_three_widgets(
         keys = ["down", "down", "down", "up", "up", "up"] * 2
         shown_columns = set()
         heading = screen.query_one("#item-heading")
+        seen = {screen.item_uuid}  # drawn and styled in the first frame
         for key in keys:
+            before = screen.item_uuid
             await pilot.press(key)
             await pilot.pause()
             state = app.state
@@ -95,6 +108,10 @@ async def test_an_item_switch_lays_out_nothing_and_repaints_three_widgets(
             assert tree in drawn and drawn <= {tree, view, heading}, drawn
             assert painted[tree] <= 3 and painted[heading] <= heading.size.height
             assert painted[view] <= view.size.height
+            if screen.item_uuid != before and screen.item_uuid in seen:
+                # An item shown before: its styled lines are kept, nothing is styled again.
+                assert painted[view] == 0, screen.item_uuid
+            seen.add(screen.item_uuid)
             painted.clear()
         assert shown_columns == {0, 1, 2}  # the moves went between every kind of item
         assert layouts == 0  # none of these texts scrolls: nothing on the screen moved
@@ -159,3 +176,119 @@ async def test_the_first_frame_of_a_small_workspace_holds_its_item(
         await settle(pilot)
         # Laid out for the first time already showing the item, not "Reading the summit…".
         assert painted and "proposed by" in painted[0]
+
+
+class Terminal:
+    """What a terminal shows after the app's updates: each cell's character and colours."""
+
+    def __init__(self, width: int, height: int) -> None:
+        self.cells: list[list[tuple[str, tuple[object, ...]]]] = [
+            [(" ", ())] * width for _ in range(height)]
+
+    def apply(self, app: SummitApp, update: object) -> None:
+        console = app.console
+        x = y = 0
+        for segment in update.__rich_console__(console, console.options):  # type: ignore[attr-defined]
+            if segment.control:
+                for control in segment.control:
+                    if control[0] == ControlType.CURSOR_MOVE_TO:
+                        x, y = control[1], control[2]
+                continue
+            if segment.text == "\n":
+                continue
+            for char in segment.text:
+                row = self.cells[y]
+                if 0 <= x < len(row):
+                    row[x] = (char, _look(segment.style))
+                x += max(cell_len(char), 1)
+
+    def text(self) -> str:
+        return "\n".join("".join(char for char, _ in row) for row in self.cells)
+
+
+def _look(style: Style | None) -> tuple[object, ...]:
+    if style is None:
+        return ()
+    return (style.color, style.bgcolor, style.bold, style.italic, style.underline,
+            style.strike, style.reverse, style.dim)
+
+
+async def _flushed(pilot: Pilot[None]) -> None:
+    """Until the screen has written every change it knows of."""
+    screen = pilot.app.screen
+    for _ in range(50):
+        await pilot.pause(0.01)
+        if not (screen._dirty_widgets or screen._compositor._dirty_regions
+                or screen._layout_required or screen._repaint_required):
+            return
+
+
+KEYS = ("down", "up", "down", "pagedown", "home", "end", "up", "alt+3", "down", "alt+4",
+        "up", "alt+1", "tab", "end", "home", "shift+tab", "down", "f", "t", "r", "escape",
+        "up", "down", "down")
+
+
+# Each example starts the app (seconds): a few, and no shrinking, which took minutes; the
+# failing keys are printed whole.
+@settings(max_examples=4, deadline=None, phases=[Phase.explicit, Phase.generate],
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(keys=st.lists(st.sampled_from(KEYS), min_size=8, max_size=24),
+       size=st.sampled_from([(120, 36), (80, 24)]))
+def test_what_the_terminal_shows_is_the_screen_drawn_whole(
+        demo_path: Path, monkeypatch: pytest.MonkeyPatch, keys: list[str],
+        size: tuple[int, int]) -> None:
+    """Partial updates (RowCompositor draws only the rows that changed) leave the terminal
+    showing what a full redraw of the screen shows, cell by cell, after every key."""
+    sent: list[object] = []
+    original = SummitApp._display
+
+    def display(self: SummitApp, screen: Screen[object], renderable: object) -> None:
+        if renderable is not None:
+            sent.append(renderable)
+        original(self, screen, renderable)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SummitApp, "_display", display)
+
+    async def run() -> None:
+        app = make_app(demo_path, as_="IN")
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot)
+            await _flushed(pilot)
+            terminal = Terminal(*size)
+            for key in ["", *keys]:
+                if key:
+                    await pilot.press(key)
+                await _flushed(pilot)
+                for update in sent:
+                    terminal.apply(app, update)
+                sent.clear()
+                whole = Terminal(*size)
+                compositor = app.screen._compositor
+                whole.apply(app, LayoutUpdate(
+                    [[strip] for strip in compositor.render_strips()], compositor.size.region))
+                assert terminal.text() == whole.text(), key
+                assert terminal.cells == whole.cells, key
+                _positions_as_textual_draws_them(app)
+            # The workspace drew with RowCompositor (a key may have opened a dialog over it).
+            workspace = next(s for s in app.screen_stack if isinstance(s, WorkspaceScreen))
+            assert isinstance(workspace._compositor, RowCompositor)
+
+    asyncio.run(run())
+
+
+def _positions_as_textual_draws_them(app: SummitApp) -> None:
+    """The Positions lines kept by PositionsView are the lines Textual styles afresh."""
+    found = app.screen.query(PositionsView)
+    if not found or not found.first().region:
+        return
+    view = found.first()
+    whole = view.outer_size.region
+    kept = view.render_lines(whole)
+    view._styles_cache.clear()
+    fresh = ScrollView.render_lines(view, whole)
+
+    def cells(strips: list[Strip]) -> list[list[tuple[str, tuple[object, ...]]]]:
+        return [[(char, _look(segment.style)) for segment in strip for char in segment.text]
+                for strip in strips]
+
+    assert cells(kept) == cells(fresh)

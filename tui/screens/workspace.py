@@ -23,6 +23,7 @@ from agenda.state import SummitState
 from tui.errors import ReportsWorkerErrors
 from tui.messages import CompareRevisions, StateLoaded
 from tui.render import status_label
+from tui.screens.compositor import RowCompositor
 from tui.screens.styled import StyledOnce
 from tui.widgets.agenda_tree import AgendaTree
 from tui.widgets.footer import AgendaFooter
@@ -107,6 +108,9 @@ class WorkspaceScreen(StyledOnce, ReportsWorkerErrors, Screen[None]):
 
     def __init__(self, state: SummitState | None = None) -> None:
         super().__init__()
+        # An item switch redraws a few rows of three widgets; Textual's compositor would ask
+        # every widget between them for all of its lines (see RowCompositor).
+        self._compositor = RowCompositor()
         self._initial = state  # read before the screen was built: shown in its first frame
         self.state: SummitState | None = None
         self.item_uuid: str | None = None

@@ -10,6 +10,7 @@ from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
+from textual.strip import Strip
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -85,6 +86,10 @@ class AgendaTree(Tree[str]):
 
     def __init__(self, *, id: str | None = None) -> None:
         self._label_styles: dict[str, Style] = {}
+        # Tree looks up six component styles and its own style (each a walk up the DOM) for
+        # every line it draws, and Textual forgets them at each refresh: an item switch
+        # redraws two lines and paid for fourteen lookups. Kept here until the styles change.
+        self._rich_styles: dict[tuple[object, ...], Style] = {}
         super().__init__("Agenda", id=id)
         self.show_root = False
         self.guide_depth = 2
@@ -138,7 +143,27 @@ class AgendaTree(Tree[str]):
         # switch to the light theme kept the dark theme's colours in the labels.
         super().notify_style_update()
         self._label_styles.clear()
+        self._rich_styles.clear()
         self._invalidate()
+
+    def get_component_rich_style(self, *names: str, partial: bool = False,
+                                 default: Style | None = None) -> Style:
+        # Focus and hover change which rules apply (Tree:focus > .tree--cursor) without
+        # always replacing the tree's own rules: they are part of the key.
+        key = (names, partial, default, self.get_pseudo_class_state(), self.app.theme)
+        style = self._rich_styles.get(key)
+        if style is None:
+            style = self._rich_styles[key] = super().get_component_rich_style(
+                *names, partial=partial, default=default)
+        return style
+
+    def render_line(self, y: int) -> Strip:
+        key = ("rich_style", self.get_pseudo_class_state(), self.app.theme)
+        style = self._rich_styles.get(key)
+        if style is None:
+            style = self._rich_styles[key] = self.rich_style
+        scroll_x, scroll_y = self.scroll_offset
+        return self._render_line(y + scroll_y, scroll_x, scroll_x + self.size.width, style)
 
     def _item_nodes(self) -> list[TreeNode[str]]:
         return [leaf for branch in self.root.children for leaf in branch.children]

@@ -12,7 +12,7 @@ from textual import events, work
 from textual.binding import Binding
 from textual.color import Color
 from textual.content import Content
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -227,6 +227,10 @@ class PositionsView(ReportsWorkerErrors, ScrollView, can_focus=True):
         self._kept_for: tuple[SummitState, Marks | None] | None = None
         self._kept: dict[str, Shown] = {}
         self._drawn: dict[tuple[int, int, str, bool], tuple[list[Strip], int]] = {}
+        # The same lines as Textual styled them (padding, background, the app's filters), by
+        # what they depend on: a revisited item skips Textual's per-line styling too, which
+        # was most of what a switch cost. Dropped with _drawn.
+        self._styled: dict[tuple[object, ...], tuple[Shown, list[Strip]]] = {}
 
     # What is shown ------------------------------------------------------------------------
 
@@ -252,6 +256,7 @@ class PositionsView(ReportsWorkerErrors, ScrollView, can_focus=True):
         if self._kept_for != (state, marks):
             # What was shown holds for one state and one set of marks (read, synced).
             self._kept_for, self._kept, self._drawn = (state, marks), {}, {}
+            self._styled = {}
         kept = self._kept.get(item.uuid)
         if kept is not None:
             self.workers.cancel_group(self, "positions")
@@ -296,6 +301,7 @@ class PositionsView(ReportsWorkerErrors, ScrollView, can_focus=True):
         if len(self._kept) >= KEPT_ITEMS and uuid not in self._kept:
             self._kept.clear()
             self._drawn.clear()
+            self._styled.clear()
         self._kept[uuid] = shown
         compiled, columns = shown.compiled, shown.columns
         # A draft starts from the compilation, or from the one position there is.
@@ -410,6 +416,29 @@ class PositionsView(ReportsWorkerErrors, ScrollView, can_focus=True):
                              *self._strips(column.body, inner), blank,
                              *self._strips(column.why, inner, muted=True), blank]
         return [Strip.join([strip, pad]) for strip in body]
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        width = self.scrollable_content_region.width
+        if width <= 0:
+            return super().render_lines(crop)
+        self._build(width)  # the key of the lines for the present width and theme
+        # Whole lines: the compositor's crop counts the scrollbar's gutter, `size` does not.
+        whole = self.outer_size.region
+        key = (self._lines_key, self.scroll_offset, whole, self.background_colors,
+               self.get_pseudo_class_state(), tuple(self.get_line_filters()))
+        kept = self._styled.get(key)
+        # The key holds the id of what is shown: a hit counts only for that very object.
+        if kept is None or kept[0] is not self.shown:
+            if len(self._styled) >= KEPT_ITEMS:
+                self._styled.clear()
+            # Textual's line cache may hold the lines of another item, shown meanwhile from
+            # here: every line is styled again anyway.
+            self._styles_cache.clear()
+            kept = self._styled[key] = (self.shown, super().render_lines(whole))
+        lines = kept[1][crop.y:crop.bottom]
+        if crop.column_span != (0, whole.width):
+            lines = [strip.crop(crop.x, crop.right) for strip in lines]
+        return lines
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width

@@ -1,0 +1,94 @@
+"""A compositor whose partial updates draw only the rows of the widgets that changed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from textual._compositor import ChopsUpdate, Compositor
+from textual.geometry import Region
+from textual.strip import Strip
+
+# More dirty regions than this in one frame (a theme switch, a dialog closing): Textual's own
+# single pass over their union is cheaper than one pass per region.
+MAX_REGIONS = 8
+
+
+class RowCompositor(Compositor):
+    """Textual's compositor, with a cheaper partial update.
+
+    Textual renders a partial update over the rectangle that bounds every dirty region, and
+    asks each widget under that rectangle for all of its visible lines. An item switch
+    dirties two lines of the agenda on the left and the item pane on the right: the
+    rectangle is the whole body, so each of some 24 widgets (tab labels, containers, the
+    filter) handed over every line it shows, only for most to be thrown away. Here each dirty
+    region is rendered on its own, and a widget is asked only for the rows of that region.
+    What reaches the terminal is the same: the same spans, cut at the same places.
+    """
+
+    def _get_renders(
+        self, crop: Region | None = None
+    ) -> Iterable[tuple[Region, Region, list[Strip]]]:
+        if crop is None:
+            yield from super()._get_renders(crop)
+            return
+        crop_overlaps = crop.overlaps
+        top, height = crop.y, crop.height
+        for widget, (region, clip) in list(self.visible_widgets.items()):
+            # What is seen of a widget is its region within its container's clip.
+            seen = region.intersection(clip)
+            if not crop_overlaps(seen):
+                continue
+            # Only whole rows are cut off: the compositor cuts lines where widgets' edges are,
+            # so a widget's lines keep their full width.
+            rows = clip.intersection(Region(clip.x, top, clip.width, height))
+            x, y, width, rows_height = region.intersection(rows)
+            if not (width and rows_height):
+                continue
+            lines = widget.render_lines(Region(x - region.x, y - region.y, width, rows_height))
+            yield region, rows, lines
+            if seen.contains_region(crop) and len(lines) == rows_height \
+                    and all(line.cell_length >= width for line in lines):
+                # Widgets come front to back and the first line drawn at a place wins: what
+                # lies behind a widget whose whole lines cover the crop would be thrown away.
+                return
+
+    def render_partial_update(self) -> ChopsUpdate | None:
+        screen_region = self.size.region
+        dirty = _merged(region for region in (r.intersection(screen_region)
+                                              for r in self._dirty_regions) if region)
+        if len(dirty) > MAX_REGIONS:
+            return super().render_partial_update()
+        self._dirty_regions.clear()
+        if not dirty:
+            return None
+        spans = list(self._regions_to_spans(dirty))
+        is_rendered_line = {y for y, _, _ in spans}.__contains__
+        cuts = self.cuts
+        chops: list[dict[int, Strip | None]] = [dict.fromkeys(cut_set[:-1]) for cut_set in cuts]
+        for region in dirty:
+            part = self._render_chops(region, is_rendered_line)
+            x1, x2 = region.x, region.right
+            for y in region.line_range:
+                line, drawn, cut_set = chops[y], part[y], cuts[y]
+                # Only the pieces of line this region reaches: the widgets drawn for it are
+                # those it overlaps, so a piece beyond it may hold a container's background
+                # where a widget it did not reach is seen. Front to back, as Textual's pass:
+                # the first strip found for a piece wins.
+                for cut, end in zip(cut_set, cut_set[1:], strict=False):
+                    if end > x1 and cut < x2 and line[cut] is None:
+                        line[cut] = drawn[cut]
+        chop_ends = [cut_set[1:] for cut_set in cuts]
+        return ChopsUpdate(chops, spans, chop_ends)
+
+
+def _merged(regions: Iterable[Region]) -> list[Region]:
+    """Regions of the same columns on adjacent rows as one (a tree's two cursor lines)."""
+    merged: list[Region] = []
+    for region in sorted(regions, key=lambda r: (r.x, r.width, r.y)):
+        last = merged[-1] if merged else None
+        if last is not None and (last.x, last.width) == (region.x, region.width) \
+                and region.y <= last.bottom:
+            merged[-1] = last.union(region)
+        else:
+            merged.append(region)
+    return merged
