@@ -85,7 +85,7 @@ class AgendaTree(Tree[str]):
 
     def __init__(self, *, id: str | None = None) -> None:
         self._label_styles: dict[str, Style] = {}
-        super().__init__("Agenda", id=id)
+        super().__init__(Text("Agenda"), id=id)  # a str is parsed as markup, with emoji
         self.show_root = False
         self.guide_depth = 2
         self._rows: dict[str, ItemRow] = {}
