@@ -2,13 +2,13 @@
 exchange modules imported for an unbound workspace; a theme changed before a built screen is
 first shown still reaches it; the workspace laid out and painted once before its first frame,
 without the cyclic collector; a size report of the same size only repaints; the footer one
-widget whose keys are clicked where they are drawn."""
+widget whose keys are clicked where they are drawn; the tab bar one widget too."""
 
 from __future__ import annotations
 
 import gc
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from textual import events
@@ -16,6 +16,7 @@ from textual.app import App
 from textual.color import Color
 from textual.dom import DOMNode
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import TextArea
 from tui_helpers import make_app, screen_text, settle
 
@@ -26,6 +27,7 @@ from tui.screens.styled import size_classes
 from tui.screens.workspace import WorkspaceScreen
 from tui.widgets.footer import AgendaFooter
 from tui.widgets.sync_state import SyncState
+from tui.widgets.tab_bar import ItemTabs, TabBar
 
 
 @pytest.mark.parametrize(("width", "expected"), [(80, "-narrow"), (120, "-wide")])
@@ -185,3 +187,56 @@ async def test_the_footer_is_one_widget_and_its_keys_are_clicked_where_drawn(
         await pilot.click(AgendaFooter, offset=(_key_column(footer, "Help"), 0))
         await settle(pilot)
         assert isinstance(app.screen, HelpScreen)
+
+
+def _label_style(bar: TabBar, tab: str) -> Any:
+    """The style the bar draws a label's first character with."""
+    start = bar.spans()[tab][0] + 1
+    text = bar.render()
+    return next(span.style for span in text.spans if span.start <= start < span.end)
+
+
+async def test_the_tab_bar_is_one_widget_clicked_hovered_and_stepped_where_drawn(
+        demo_path: Path) -> None:
+    """Textual's TabbedContent was 19 widgets at start; ItemTabs is the bar and one pane.
+    Every label is still clicked and hovered where it is drawn, and left/right step through
+    the tabs while the bar has focus, as with Textual's Tabs."""
+    app = make_app(demo_path, as_="IN")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        tabs = app.screen.query_one(ItemTabs)
+        bar = tabs.bar
+        assert [type(w).__name__ for w in tabs.children] == ["TabBar", "PositionsView"]
+        assert not bar.children
+        first_line = bar.render().plain.splitlines()[0]
+        assert first_line.startswith(" 1 Positions  2 Draft  3 History ")
+        # The underline's highlight spans the active label's text, not its padding.
+        underline = bar.render().plain.splitlines()[1]
+        start, end = bar.spans()["positions"]
+        assert underline[start + 1:end - 1] == "━" * (end - start - 2)
+        assert underline[start + 1:end - 1] and underline[end - 1] == "╺"
+        muted = _label_style(bar, "history")
+        await pilot.hover(TabBar, offset=(bar.spans()["history"][0] + 2, 0))
+        assert _label_style(bar, "history") != muted
+        assert _label_style(bar, "history") == _label_style(bar, "positions")
+        await pilot.click(TabBar, offset=(bar.spans()["history"][0] + 2, 0))
+        await settle(pilot)
+        assert tabs.active == "history" and bar.active == "history"
+        history = tabs.pane("history")
+        assert history is not None and history.display
+        assert not cast(Widget, tabs.pane("positions")).display
+        assert _label_style(bar, "positions") == muted  # no longer active: muted again
+        # With focus, the active label is drawn as a cursor, and the arrows step.
+        bar.focus()
+        await settle(pilot)
+        assert _label_style(bar, "history").bgcolor is not None
+        await pilot.press("right")
+        await settle(pilot)
+        assert tabs.active == "diff"
+        await pilot.press("left", "left", "left", "left")
+        await settle(pilot)
+        assert tabs.active == "log"  # past the first tab, back to the last
+        # A pane built once stays: shown again, it is the same widget.
+        await pilot.press("3")
+        await settle(pilot)
+        assert tabs.pane("history") is history and history.display

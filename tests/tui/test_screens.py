@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input, Select, TabbedContent, TextArea
+from textual.widgets import Input, Select, TextArea
 from tui_helpers import make_app, screen_text, settle, widget_text
 
 from agenda.demo import DEMO_SLUG, build_demo
@@ -17,6 +17,7 @@ from tui.screens.modals import CompilationScreen, RevisionScreen, StatusScreen
 from tui.screens.welcome import WelcomeScreen
 from tui.screens.workspace import WorkspaceScreen
 from tui.widgets.history import HistoryPane
+from tui.widgets.tab_bar import ItemTabs
 
 HOSTILE = ["[bold]x[/]", "[/]", "[@click=app.quit]q[/]", "[link=file:///etc/passwd]x[/link]"]
 
@@ -49,7 +50,7 @@ async def test_markup_like_text_is_shown_literally_on_every_screen(hostile_path:
         assert "[bold]Summit[/] [/]" in painted
         assert "[@click=app.quit]Politics[/]" in painted
         for tab in ("positions", "draft", "history", "diff", "notes"):
-            app.screen.query_one(TabbedContent).active = tab
+            app.screen.query_one(ItemTabs).active = tab
             await settle(pilot, 2)
             held = widget_text(app)
             assert "[@click=app.quit]q[/]" in held, tab
@@ -58,7 +59,7 @@ async def test_markup_like_text_is_shown_literally_on_every_screen(hostile_path:
         await pilot.click(offset=(10, 3))
         assert app.is_running
 
-        app.screen.query_one(TabbedContent).active = "history"
+        app.screen.query_one(ItemTabs).active = "history"
         await settle(pilot)
         app.screen.query_one(HistoryPane).table.focus()
         await pilot.press("enter")

@@ -19,8 +19,6 @@ from textual.widgets import (
     OptionList,
     Select,
     Static,
-    TabbedContent,
-    Tabs,
     TextArea,
 )
 from tui_helpers import make_app, screen_text, settle
@@ -37,6 +35,7 @@ from tui.widgets.agenda_tree import AgendaTree
 from tui.widgets.draft import DraftPane
 from tui.widgets.footer import AgendaFooter
 from tui.widgets.positions import PositionsView
+from tui.widgets.tab_bar import ItemTabs
 
 SIZES = [(120, 36), (80, 24)]
 MARKER = "ZEBRAMARKER"
@@ -116,7 +115,7 @@ async def test_a_draft_starts_from_the_compilation(pair_path: Path) -> None:
         app.screen.query_one(PositionsView).focus()
         await pilot.press("ctrl+d")
         await settle(pilot)
-        assert app.screen.query_one(TabbedContent).active == "draft"
+        assert app.screen.query_one(ItemTabs).active == "draft"
         draft = app.screen.query_one(DraftPane)
         assert draft.text == compiled
         assert draft.dirty  # unsaved: nothing is written until the user saves or tables
@@ -525,10 +524,10 @@ async def test_alt_digits_switch_tabs_from_inside_the_editor(
         assert editor.text != before
         await pilot.press("alt+3")
         await settle(pilot)
-        assert app.screen.query_one(TabbedContent).active == "history"
+        assert app.screen.query_one(ItemTabs).active == "history"
         await pilot.press("alt+2")
         await settle(pilot)
-        assert app.screen.query_one(TabbedContent).active == "draft"
+        assert app.screen.query_one(ItemTabs).active == "draft"
         assert editor.text.replace("1", "", 1) == before
 
 
@@ -574,21 +573,22 @@ async def test_every_tab_label_is_on_screen(demo_path: Path, size: tuple[int, in
     app = make_app(demo_path, as_="IN")
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
-        tabs = app.screen.query_one("#tabs", TabbedContent)
+        bar = app.screen.query_one(ItemTabs).bar
         shown = screen_text(app)
+        spans = bar.spans()
         for n, pane in enumerate(("positions", "draft", "history", "diff", "notes", "log"),
                                  start=1):
-            tab = tabs.get_tab(pane)
-            bar = tabs.query_one(Tabs).region
-            assert tab.region.width > 0 and bar.x <= tab.region.x
-            assert tab.region.right <= bar.right <= size[0]
+            start, end = spans[pane]
+            assert 0 <= start < end <= bar.region.width
+            assert bar.region.right <= size[0]
             label = f"{n} {pane.title()}" if size[0] >= 100 else pane.title()
-            assert tab.label.plain == label
+            assert bar.label(pane) == label
+            assert label in shown
         row = next(line for line in shown.splitlines() if "Positions" in line and "Log" in line)
         assert row.rstrip().endswith("Log")
         await pilot.resize_terminal(120, 36)
         await settle(pilot)
-        assert tabs.get_tab("log").label.plain == "6 Log"
+        assert bar.label("log") == "6 Log"
 
 
 async def test_a_click_on_the_draft_line_starts_a_draft_from_the_compilation(
@@ -603,8 +603,8 @@ async def test_a_click_on_the_draft_line_starts_a_draft_from_the_compilation(
                    if "Start a draft from this text (ctrl+d)" in line)
         await pilot.click(view, offset=(4, row - 1))  # the line above: nothing happens
         await settle(pilot)
-        assert app.screen.query_one(TabbedContent).active == "positions"
+        assert app.screen.query_one(ItemTabs).active == "positions"
         await pilot.click(view, offset=(4, row))
         await settle(pilot)
-        assert app.screen.query_one(TabbedContent).active == "draft"
+        assert app.screen.query_one(ItemTabs).active == "draft"
         assert app.screen.query_one(DraftPane).text == view.compiled.text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from textual.widgets import DataTable, Input, OptionList, Select, TabbedContent, TextArea
+from textual.widgets import DataTable, Input, OptionList, Select, TextArea
 from tui_helpers import make_app, screen_text, settle, widget_text
 
 from agenda.demo import DEMO_SLUG
@@ -17,6 +17,7 @@ from tui.widgets.agenda_tree import AgendaTree
 from tui.widgets.diff_view import DiffView
 from tui.widgets.draft import DraftPane
 from tui.widgets.history import HistoryPane
+from tui.widgets.tab_bar import ItemTabs
 
 
 def state(path: Path, viewer: str | None = None, slug: str = "pair"):
@@ -213,7 +214,7 @@ async def test_the_joint_view_never_shows_an_internal_draft(demo_path: Path) -> 
         for uuid in private_items:
             tree.select_item(uuid)
             for tab in ("positions", "draft", "history", "diff", "notes"):
-                app.screen.query_one(TabbedContent).active = tab
+                app.screen.query_one(ItemTabs).active = tab
                 await settle(pilot, 1)
                 held = " ".join(widget_text(app).split())
                 assert held and not [secret for secret in secrets if secret in held]
@@ -389,7 +390,7 @@ async def test_history_compare_two_and_restore(pair_path: Path) -> None:
         assert table.row_count == 2
         await pilot.press("up", "space", "down", "space")
         await settle(pilot)
-        assert app.screen.query_one(TabbedContent).active == "diff"
+        assert app.screen.query_one(ItemTabs).active == "diff"
         assert "v1 IN ADD → v2 RU MOD" in screen_text(app)
 
         await pilot.press("3")
@@ -499,7 +500,7 @@ async def test_tabs_are_built_when_first_opened(pair_path: Path) -> None:
         await screen.run_action("table_draft")
         await settle(pilot)
         assert isinstance(app.screen, WorkspaceScreen)
-        assert screen.query_one(TabbedContent).active == "draft"
+        assert screen.query_one(ItemTabs).active == "draft"
         assert isinstance(app.focused, TextArea)  # the editor, focused once it was built
         # IN's draft starts from IN's own position.
         assert screen.query_one(DraftPane).text == (

@@ -14,7 +14,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Header, Input, Static, TabbedContent, TabPane, Tree
+from textual.widgets import Header, Input, Static, Tree
 
 from agenda import rules
 from agenda.brackets import bracket_count
@@ -28,6 +28,7 @@ from tui.screens.styled import StyledOnce
 from tui.widgets.agenda_tree import AgendaTree
 from tui.widgets.footer import AgendaFooter
 from tui.widgets.positions import PositionsView, StartDraft
+from tui.widgets.tab_bar import ItemTabs
 
 if TYPE_CHECKING:
     from tui.app import SummitApp
@@ -47,6 +48,10 @@ PREPARE_EXPORT_AFTER = 0.5
 
 def _tab_label(n: int, tab: str, narrow: bool) -> str:
     return tab.title() if narrow else f"{n} {tab.title()}"
+
+
+def _tab_labels(narrow: bool) -> dict[str, str]:
+    return {tab: _tab_label(n, tab, narrow) for n, tab in enumerate(TABS, start=1)}
 
 
 PaletteCommand = tuple[str, str, Callable[[], Any]]
@@ -141,11 +146,7 @@ class WorkspaceScreen(StyledOnce, ReportsWorkerErrors, Screen[None]):
                 yield Static("Reading the summit…", id="item-heading", markup=False)
                 # Only the first tab's content is built now: the others are mounted when
                 # first opened, which keeps the first paint quick.
-                with TabbedContent(id="tabs", initial="positions"):
-                    for n, tab in enumerate(TABS, start=1):
-                        with TabPane(_tab_label(n, tab, self._narrow()), id=tab):
-                            if tab == "positions":
-                                yield make_pane(tab)
+                yield ItemTabs(_tab_labels(self._narrow()), make_pane("positions"), id="tabs")
         yield AgendaFooter()
 
     def on_mount(self) -> None:
@@ -165,9 +166,7 @@ class WorkspaceScreen(StyledOnce, ReportsWorkerErrors, Screen[None]):
         narrow = self._narrow()
         if narrow != getattr(self, "_labelled_narrow", None):
             self._labelled_narrow = narrow
-            tabs = self.query_one("#tabs", TabbedContent)
-            for n, tab in enumerate(TABS, start=1):
-                tabs.get_tab(tab).label = _tab_label(n, tab, narrow)
+            self.query_one(ItemTabs).bar.set_labels(_tab_labels(narrow))
 
     # Showing ------------------------------------------------------------------------------
 
@@ -276,29 +275,28 @@ class WorkspaceScreen(StyledOnce, ReportsWorkerErrors, Screen[None]):
             self._focus_tab()
 
     def _focus_tab(self) -> None:
-        tabs = self.query_one(TabbedContent)
+        tabs = self.query_one(ItemTabs)
         if tabs.active not in self._ready:
             self._focus_when_ready = tabs.active  # focused once its content is mounted
             return
         pane = tabs.active_pane
-        for widget in pane.query("*") if pane is not None else ():
+        for widget in (pane, *pane.query("*")) if pane is not None else ():
             if widget.focusable and all(node.display for node in widget.ancestors_with_self
                                         if node is not pane and isinstance(node, Widget)):
                 widget.focus()
                 break
 
-    async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        tab = event.pane.id
-        if tab is not None and tab not in self._ready:
-            await self._mount_pane(tab)
+    async def on_item_tabs_tab_activated(self, event: ItemTabs.TabActivated) -> None:
+        if event.tab not in self._ready:
+            await self._mount_pane(event.tab)
         self._paint_active()
 
     async def _mount_pane(self, tab: str) -> None:
         """Build a tab's content the first time it is shown."""
-        holder = self.query_one(f"#{tab}", TabPane)
-        if holder.children:
+        tabs = self.query_one(ItemTabs)
+        if tabs.pane(tab) is not None:
             return  # being mounted by an earlier activation
-        await holder.mount(make_pane(tab))
+        await tabs.add_pane(tab, make_pane(tab))
         self._ready.add(tab)
         if self._focus_when_ready == tab:
             self._focus_when_ready = None
@@ -338,14 +336,15 @@ class WorkspaceScreen(StyledOnce, ReportsWorkerErrors, Screen[None]):
         item = self._find(self.item_uuid)
         if self.state is None or item is None:
             return
-        tab = self.query_one(TabbedContent).active
+        tabs = self.query_one(ItemTabs)
+        tab = tabs.active
         if tab not in self._ready:
             return  # painted once mounted
         key = (id(self.state), item.uuid)
         if self._painted.get(tab) == key:
             return
         self._painted[tab] = key
-        pane = self.query_one(f"#{tab}", TabPane).children[0]
+        pane = tabs.pane(tab)
         if tab == "diff":
             pair = self._compare[1] if self._compare else None
             cast("DiffView", pane).show(self.state, item, pair)
@@ -428,7 +427,7 @@ class WorkspaceScreen(StyledOnce, ReportsWorkerErrors, Screen[None]):
         self.query_one(AgendaTree).focus()
 
     def action_tab(self, tab: str) -> None:
-        self.query_one(TabbedContent).active = tab
+        self.query_one(ItemTabs).active = tab
         self.call_after_refresh(self._focus_tab)
 
     def go_to(self, uuid: str) -> None:
