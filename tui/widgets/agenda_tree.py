@@ -86,15 +86,11 @@ class AgendaTree(Tree[str]):
 
     def __init__(self, *, id: str | None = None) -> None:
         self._label_styles: dict[str, Style] = {}
-<<<<<<< HEAD
         # Tree looks up six component styles and its own style (each a walk up the DOM) for
         # every line it draws, and Textual forgets them at each refresh: an item switch
         # redraws two lines and paid for fourteen lookups. Kept here until the styles change.
         self._rich_styles: dict[tuple[object, ...], Style] = {}
-        super().__init__("Agenda", id=id)
-=======
         super().__init__(Text("Agenda"), id=id)  # a str is parsed as markup, with emoji
->>>>>>> s8-tabs
         self.show_root = False
         self.guide_depth = 2
         self._rows: dict[str, ItemRow] = {}
