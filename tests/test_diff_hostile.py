@@ -13,7 +13,7 @@ from contextlib import contextmanager, nullcontext
 from unittest import mock
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from rapidfuzz.distance import Indel
 
@@ -255,11 +255,18 @@ def edited_texts(shortest: int) -> st.SearchStrategy[tuple[str, str]]:
 
 @settings(deadline=None, max_examples=200)
 @given(edited_texts(100))
+@example(("\u093f\u2010" * 100, "." + "\u093f\u2010" * 100))
 def test_few_edits_finds_a_shortest_edit_script(texts: tuple[str, str]) -> None:
     a, b = texts
     for x, y in ((a, b), tuple(map(tokenize, (a, b)))):
         blocks = engine._few_edits(x, y)
-        assert blocks is not None  # at most 4 edits of at most 3 characters each
+        if blocks is None:
+            # At most 4 edits of at most 3 characters each, so the characters never give up;
+            # one edit can re-tokenise a whole run, though (a '.' before a bare combining mark
+            # splits one hyphenated token into a hundred), and past its edit count the search
+            # must give up.
+            assert not isinstance(x, str) and Indel.distance(x, y) > engine._FEW_EDITS
+            continue
         ai = bi = 0
         for i, j, k in blocks:
             assert i >= ai and j >= bi and k > 0 and x[i : i + k] == y[j : j + k]
