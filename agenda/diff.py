@@ -346,12 +346,41 @@ def shared_edges(texts: Sequence[str]) -> tuple[int, int]:
     while c > stop and not _loose_end(first, c - 1):
         c -= 1
     prefix = c if c > stop else 0
-    common = _shared_length(texts, limit - prefix, backwards=True)
+    return prefix, _shared_suffix(texts, limit - prefix)
+
+
+def _shared_suffix(texts: Sequence[str], limit: int) -> int:
+    """Length of a suffix of at most limit characters that all texts share, cut between
+    tokens with a space or lone punctuation on the shared side (shared_edges' suffix)."""
+    first = texts[0]
+    common = _shared_length(texts, limit, backwards=True)
     end = len(first)
     c, stop = end - common + 1, min(end, end - common + _CUT_WINDOW)
     while c < stop and not _loose_start(first, c):
         c += 1
-    return prefix, end - c if c < stop else 0
+    return end - c if c < stop else 0
+
+
+def _block_edges(xa: str, xb: str) -> tuple[int, int]:
+    """shared_edges of a changed block, its suffix kept clear of all the block shares at
+    its start.
+
+    The block's own diff matches the longest shared start first (its _affix, and
+    rapidfuzz's alignment after it), then the shared end of what is left. shared_edges
+    bounds its suffix by its cut prefix alone, so in a text that repeats itself ("a a \\r"
+    against "a \\r") the suffix can take tokens the whole block's shared start would have
+    matched, and the middle then breaks the tie the other way (" a" deleted, not "a ").
+    Bounded by the whole shared start instead, the middle keeps all of that start: its
+    shared start and end are the block's own less the edges, and its ops are the block's.
+    """
+    head, tail = shared_edges([xa, xb])
+    limit = min(len(xa), len(xb))
+    # One compare in C: does the shared start reach into the suffix? (Rare: only a text
+    # that repeats itself around its edit.)
+    if tail and xb.startswith(xa[: limit - tail + 1]):
+        common = _shared_length([xa, xb], limit, backwards=False)
+        tail = _shared_suffix([xa, xb], limit - common)
+    return head, tail
 
 
 # The few-edits search (_few_edits) gives up past this many edits, or once its compares have
@@ -1148,7 +1177,7 @@ def _token_block(xa: str, xb: str, weighed: bool, vocab: _Vocab) -> list[Op]:
     out: list[Op] = []
     # What the texts share at their edges is cut off between tokens, so only what lies
     # between the first and the last difference is tokenised.
-    head, tail = shared_edges([xa, xb])
+    head, tail = _block_edges(xa, xb)
     long = len(xa) + len(xb) > _TRIM_FROM
     if long:
         # A long line edited in one place: what decides whether the block reads as
@@ -1241,7 +1270,7 @@ def diff_words(a: str, b: str) -> list[Op]:
             # about a tenth less time). A long block edited in a few places is cut to what
             # lies between its first and last difference, weighed alone, as the token path
             # below does.
-            head, tail = (shared_edges([xa, xb]) if len(xa) + len(xb) > _TRIM_FROM
+            head, tail = (_block_edges(xa, xb) if len(xa) + len(xb) > _TRIM_FROM
                           else (0, 0))
             ma, mb = xa[head : len(xa) - tail], xb[head : len(xb) - tail]
             by_units = _by_units(ma, mb, units, vocab) if ma and mb else None
