@@ -510,11 +510,15 @@ def _read_last(folder: Path) -> dict[str, Any]:
 
 
 def _write_last(folder: Path, data: dict[str, Any], mode: int) -> None:
-    dest = folder / LAST_BACKUP
+    _write_small(folder / LAST_BACKUP, orjson.dumps(data), mode)
+
+
+def _write_small(dest: Path, data: bytes, mode: int) -> None:
+    """Put `data` in place of `dest` by a rename: no reader sees it half-written."""
     tmp, fd = _create_temp(dest, mode)
     try:
         try:
-            _write_all(fd, orjson.dumps(data))
+            _write_all(fd, data)
         finally:
             os.close(fd)
         os.replace(tmp, dest)
@@ -612,16 +616,7 @@ def _record_failure(folder: Path, workspace: Path, reason: str) -> None:
     except OSError:
         mode = 0o600
     try:
-        tmp, fd = _create_temp(dest, mode)
-        try:
-            try:
-                _write_all(fd, " ".join(reason.split())[:500].encode())
-            finally:
-                os.close(fd)
-            os.replace(tmp, dest)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        _write_small(dest, " ".join(reason.split())[:500].encode(), mode)
     except OSError:
         pass  # a folder we cannot write to: the next command retries and says it then
 

@@ -363,15 +363,8 @@ def _note_journal(journal: Path) -> None:
     note = cache_dir() / "journals" / _tag(resolved)
     if note.exists():
         return
-    tmp = note.with_name(f".{note.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     try:
-        note.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with replacing(tmp, note):
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-            try:
-                _put(fd, (os.fsencode(resolved),))
-            finally:
-                os.close(fd)
+        _replace(note, (os.fsencode(resolved),))
     except OSError:
         pass
 
@@ -553,17 +546,22 @@ def _well_formed(kept: Any) -> bool:
 def _write(place: Path, key: bytes, payload: bytes) -> None:
     """Replace a kept file by a rename, without fsync: a file cut short by a crash fails its
     HMAC and is only ignored, so durability would cost 16 MB of flushing for nothing."""
-    tmp = place.with_name(f".{place.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     try:
-        place.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with replacing(tmp, place):
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-            try:
-                _put(fd, (_mac(key, payload), b"\n", payload))
-            finally:
-                os.close(fd)
+        _replace(place, (_mac(key, payload), b"\n", payload))
     except OSError:
         pass  # a read-only or full disk: the next read is a full one, as without a cache
+
+
+def _replace(place: Path, parts: tuple[bytes, ...]) -> None:
+    """Put `parts` in place of `place` by a rename, through a temporary of our own (0600)."""
+    tmp = place.with_name(f".{place.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    place.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with replacing(tmp, place):
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        try:
+            _put(fd, parts)
+        finally:
+            os.close(fd)
 
 
 def _put(fd: int, parts: tuple[bytes, ...]) -> None:
