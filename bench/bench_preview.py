@@ -69,7 +69,8 @@ asyncio.run(main(sys.argv[1], float(sys.argv[2])))
 def child_env(folder: Path) -> dict[str, str]:
     env = dict(os.environ)
     # The app keeps who acts and what was seen in the user's folders: the bench's own.
-    for name, sub in (("HOME", "home"), ("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data")):
+    for name, sub in (("HOME", "home"), ("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data"),
+                      ("XDG_CACHE_HOME", "cache")):
         env[name] = str(folder / sub)
     env["PYTHONPYCACHEPREFIX"] = str(folder / "pycache")
     return env

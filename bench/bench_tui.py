@@ -253,7 +253,8 @@ def child_env(pycache: Path) -> dict[str, str]:
     env["PYTHONPYCACHEPREFIX"] = str(pycache)
     # The app remembers who acts and what was seen in the user's config folder: the bench's
     # apps keep theirs in its own temporary folder, never the real one.
-    for name, sub in (("HOME", "home"), ("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data")):
+    for name, sub in (("HOME", "home"), ("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data"),
+                      ("XDG_CACHE_HOME", "cache")):
         env[name] = str(pycache.parent / sub)
     return env
 

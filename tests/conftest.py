@@ -19,21 +19,26 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(autouse=True)
-def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory,
-                        monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Point the workspace default, HOME and platformdirs at a temp folder, whatever a test does.
 
     HOME too: platformdirs falls back on it, and so would `~` in any path a test expands.
+    A MonkeyPatch of its own, not the test's `monkeypatch`: a test that calls
+    `monkeypatch.undo()` would otherwise undo this too, and what it ran afterwards wrote kept
+    data and preferences into the real user's folders.
     """
     home = tmp_path_factory.mktemp("home")
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("SUMMIT_AGENDA_DB", str(home / "default-workspace.json"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
-    monkeypatch.delenv("SUMMIT_AGENDA_BACKUPS", raising=False)
-    monkeypatch.delenv("SUMMIT_AGENDA_CONFIG_DIR", raising=False)
+    isolation = pytest.MonkeyPatch()
+    isolation.setenv("HOME", str(home))
+    isolation.setenv("SUMMIT_AGENDA_DB", str(home / "default-workspace.json"))
+    isolation.setenv("XDG_DATA_HOME", str(home / "data"))
+    isolation.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    isolation.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    isolation.setenv("XDG_STATE_HOME", str(home / "state"))
+    isolation.delenv("SUMMIT_AGENDA_BACKUPS", raising=False)
+    isolation.delenv("SUMMIT_AGENDA_CONFIG_DIR", raising=False)
+    yield
+    isolation.undo()
 
 
 class TickingClock:

@@ -20,6 +20,16 @@ def test_the_test_suite_never_sees_the_real_user_folders(tmp_path: Path) -> None
     assert str(paths.demo_path()).startswith(str(home))
 
 
+def test_undoing_a_tests_own_patches_keeps_the_user_folders_isolated(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    isolated = {name: os.environ[name] for name in
+                ("HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")}
+    monkeypatch.setenv("XDG_CACHE_HOME", "/elsewhere")
+    monkeypatch.undo()  # as several tests do, to stop one patch halfway
+    assert {name: os.environ[name] for name in isolated} == isolated
+    assert Path(isolated["HOME"]).name.startswith("home")
+
+
 def test_the_default_workspace_follows_the_environment(tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(paths.ENV_DB, str(tmp_path / "w.json"))

@@ -917,9 +917,11 @@ def test_tidying_a_cache_that_cannot_be_written_is_no_error(
     def refused(*args: Any, **kwargs: Any) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(os, "unlink", refused)
-    assert snapshot.prune(_later()) == []
-    monkeypatch.undo()
+    # A context, not monkeypatch.undo(): that would also undo conftest's isolation of HOME
+    # and XDG_*, and the reads after it kept their data in the real user's cache.
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "unlink", refused)
+        assert snapshot.prune(_later()) == []
     assert stray.exists() and run(db, capsys, "items") == answer
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("")
