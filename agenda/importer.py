@@ -623,7 +623,15 @@ class _Outline:
                 self.preamble.insert(0, (0, line))
         self._place_definitions()
         self._leftovers(0, end)
-        items = [self._finish(d) for d in self.drafts]
+        # Nothing reads the tokens after the sections: the last chunk's go before the
+        # items are made. Each draft's parts are dropped as its text is made: drafts and
+        # finished items were held whole side by side, the parse's peak.
+        self.tokens._drop()
+        items = []
+        for draft in self.drafts:
+            items.append(self._finish(draft))
+            draft.parts = []
+        self.drafts = []
         sections = self.sections if items else []
         preamble = self._with_definitions(
             "\n\n".join(text for _, text in sorted(self.preamble, key=lambda p: p[0])))
