@@ -30,8 +30,11 @@ Memory (an import of 100k items reached 640 MB, 6.5 KB an item; 1M items, 6.6 GB
   the summit is read from its file when next asked for (the app's import, a test: the
   workspace drops a summit written out at its commit, and `_file` reads it again).
 
-What still grows with the items (~1 KB an item in all): the source's lines, the outline's
-items and notes, the report's names, and the tokens of the largest section.
+What still grows with the items (0.84 KB an item from 10k to 100k): the source's lines, the
+outline's items and notes (their drafts' parts are freed as each item's text is made), the
+report's names and the cleaned titles; one chunk's tokens at a time, the last one dropped
+once the sections are read. Flat memory needs a first pass for the sections and preamble the
+summit's first record names, and items handed to the writer chunk by chunk.
 """
 
 from __future__ import annotations
