@@ -91,7 +91,7 @@ class _Line:
                     continue
                 # The documents held in memory, then those written out: the bytes orjson
                 # gives the whole table.
-                opening, closing = (b"[", b"]") if isinstance(docs, list) else (b"{", b"}")
+                opening, closing = _brackets(docs)
                 yield opening
                 yield from _inner(docs)
                 if docs and spill.count:
@@ -108,26 +108,29 @@ def _chunks(docs: list[Any] | dict[str, Any]) -> Iterator[bytes]:
     if len(docs) <= _CHUNK:
         yield orjson.dumps(docs)
         return
+    opening, closing = _brackets(docs)
+    yield opening
+    yield from _inner(docs)
+    yield closing
+
+
+def _brackets(docs: list[Any] | dict[str, Any]) -> tuple[bytes, bytes]:
+    return (b"[", b"]") if isinstance(docs, list) else (b"{", b"}")
+
+
+def _inner(docs: list[Any] | dict[str, Any]) -> Iterator[bytes]:
+    """`_chunks(docs)` without its brackets (nothing for no documents)."""
+    if len(docs) <= _CHUNK:
+        if docs:
+            yield orjson.dumps(docs)[1:-1]
+        return
     if isinstance(docs, list):
         parts: Iterator[Any] = (docs[at:at + _CHUNK] for at in range(0, len(docs), _CHUNK))
     else:
         entries = iter(docs.items())
         parts = iter(lambda: dict(itertools.islice(entries, _CHUNK)), {})
-    opening, closing = (b"[", b"]") if isinstance(docs, list) else (b"{", b"}")
-    yield opening
     for n, part in enumerate(parts):
         yield (b"," if n else b"") + orjson.dumps(part)[1:-1]
-    yield closing
-
-
-def _inner(docs: list[Any] | dict[str, Any]) -> Iterator[bytes]:
-    """`_chunks(docs)` without its brackets (nothing for no documents)."""
-    parts = list(_chunks(docs)) if len(docs) > _CHUNK else [orjson.dumps(docs)]
-    if len(parts) == 1:
-        if len(parts[0]) > 2:
-            yield parts[0][1:-1]
-        return
-    yield from parts[1:-1]
 
 
 class _Spill:
