@@ -549,16 +549,22 @@ def daily_backup(ws: Workspace, day: str | None = None) -> int | Path | None:
     try:
         if not lock.__enter__() or dest.exists():
             return None  # under way in another process, or done since we looked
-        remove_dead_temps(folder)
         plan = _plan(ws, folder)
         if plan.unchanged or plan.size <= DETACH_ABOVE:
-            _incremental_backup(ws, folder, dest, plan)
-            _prune(folder, ws.path, BACKUPS_KEPT)
+            _take_daily(ws, folder, dest, plan)
             return dest
         assert lock.fd is not None
         return _spawn_worker(ws.path, folder, day, lock.fd)
     finally:
         lock.__exit__()
+
+
+def _take_daily(ws: Workspace, folder: Path, dest: Path, plan: _Plan | None = None) -> None:
+    """Today's backup, under the folder lock: leftovers of killed backups removed, the
+    incremental backup written, the oldest daily ones beyond BACKUPS_KEPT gone."""
+    remove_dead_temps(folder)
+    _incremental_backup(ws, folder, dest, plan)
+    _prune(folder, ws.path, BACKUPS_KEPT)
 
 
 def _spawn_worker(workspace: Path, folder: Path, day: str, lock_fd: int) -> int:
@@ -595,9 +601,7 @@ def run_worker(workspace: Path, folder: Path, day: str, lock_fd: int) -> None:
         try:
             dest = folder / daily_backup_name(ws.path, day)
             if not dest.exists():
-                remove_dead_temps(folder)
-                _incremental_backup(ws, folder, dest)
-                _prune(folder, ws.path, BACKUPS_KEPT)
+                _take_daily(ws, folder, dest)
         finally:
             ws.close()
         (folder / BACKUP_FAILED).unlink(missing_ok=True)
