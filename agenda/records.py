@@ -131,8 +131,13 @@ def record_id(content: Mapping[str, Any]) -> str:
 def uuid_from_id(rid: str) -> str:
     """The uuid shown for a record: the first 128 bits of its id (nobody can choose it)."""
     bytes.fromhex(rid[:32])  # refuses what is not hex, as uuid.UUID would
-    h = rid[:32].lower()  # uuid.UUID's own spelling, without importing uuid at start-up
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    return _dashed(rid.lower())
+
+
+def _dashed(h: str) -> str:
+    """The first 32 of lowercase hex digits spelled as uuid.UUID spells them, without
+    importing uuid at start-up."""
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
 
 
 def team(code: str) -> str:
@@ -280,9 +285,9 @@ def decode(doc: Any, *, verify: bool = True, strict: bool = True) -> Record:
     # Asked of every record read, several times (ordering, clocks, the fold): kept now.
     _set(record, "joint", record.scope == JOINT)
     if rid is computed and "legacy" not in record.body:
-        # Its uuid, as `Record.uuid` spells it from a lowercase hex id: the cached property's
-        # lookup and check cost more than the spelling.
-        _set(record, "uuid", f"{rid[:8]}-{rid[8:12]}-{rid[12:16]}-{rid[16:20]}-{rid[20:32]}")
+        # Its uuid, as `Record.uuid` spells it from a lowercase hex id (a digest just
+        # computed: no check needed): the cached property's lookup and check cost more.
+        _set(record, "uuid", _dashed(rid))
     return record
 
 
