@@ -121,7 +121,12 @@ def find_item(summit: Summit, items: Iterable[Item], ref: str) -> Item:
     for item in items:
         if wanted in (item.number, item.uuid):
             return item
-    raise NotFound(f'No item {wanted} in summit "{summit.title}"')
+    raise no_item(summit, wanted)
+
+
+def no_item(summit: Summit, wanted: str) -> NotFound:
+    """The refusal of an item reference the summit has no item for."""
+    return NotFound(f'No item {wanted} in summit "{summit.title}"')
 
 
 def find_revision(history: Sequence[Revision], number: str, label: str) -> Revision:
@@ -725,7 +730,7 @@ class Fold:
                     item = fold.item(self.slug, f"{s_index}.{i_index}", section)
                     return SummitState(summit, (item,), {uuid: fold.view(item)},
                                        self._log(events, count), self.viewer)
-        raise NotFound(f'No item {wanted} in summit "{summit.title}"')
+        raise no_item(summit, wanted)
 
     def _summit_or_refusal(self) -> Summit:
         summit = self.summit
