@@ -1229,14 +1229,18 @@ class Workspace:
                            "action": action, "item": uuid, "detail": detail,
                            "private_to": ""})
 
+        def tally() -> None:
+            """What the transaction's `ops` entry says of the records and events made."""
+            summit.op_ids.extend([record.id for record in made])
+            summit.op_events.extend([e["uuid"] for e in events])
+            summit.op_what.extend([e["detail"] for e in events])
+
         def write_out() -> None:
             nonlocal written
             written += len(made)
             journal.write_out({"records": docs, "events": events},
                               {"labels": dict(labels)})
-            summit.op_ids.extend([record.id for record in made])
-            summit.op_events.extend([e["uuid"] for e in events])
-            summit.op_what.extend([e["detail"] for e in events])
+            tally()
             for batch in (made, docs, events, labels):
                 batch.clear()
 
@@ -1273,7 +1277,6 @@ class Workspace:
             return []
         if made:
             journal.append("records", docs)
-            summit.op_ids.extend([record.id for record in made])
             summit.op_actors.add(code)
             if summit.seen == len(journal.logs["records"]) - len(made):
                 summit._take(made)
@@ -1282,8 +1285,7 @@ class Workspace:
         for rid, label in labels:
             journal.put("labels", rid, label)
         journal.append("events", events)
-        summit.op_events.extend([e["uuid"] for e in events])
-        summit.op_what.extend([e["detail"] for e in events])
+        tally()
         summit.sync()  # the event log in view, as `_event` leaves it
         return items
 
