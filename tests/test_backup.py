@@ -326,11 +326,11 @@ def test_every_incremental_backup_holds_the_files_of_its_day(
         assert backup.read_backup(written) == _contents(demo)
 
 
-KILLED = textwrap.dedent("""
-    import sys, time
+# A backup that says "writing" once its first member is written, then waits to be killed.
+SLOW_WRITER = textwrap.dedent("""
+    import os, sys, time
     from pathlib import Path
     from agenda import backup
-    from agenda.workspace import Workspace
     real = backup.ZipWriter.add
     def slow(self, name, data):
         placed = real(self, name, data)
@@ -338,6 +338,10 @@ KILLED = textwrap.dedent("""
         time.sleep(60)
         return placed
     backup.ZipWriter.add = slow
+""")
+
+KILLED = SLOW_WRITER + textwrap.dedent("""
+    from agenda.workspace import Workspace
     backup.backup(Workspace(sys.argv[1]), Path(sys.argv[2]))
 """)
 
@@ -594,17 +598,8 @@ def test_a_failed_worker_is_reported_once_by_the_next_command(
     assert capsys.readouterr().err == ""
 
 
-WORKER_KILLED = textwrap.dedent("""
-    import os, sys, time
-    from pathlib import Path
-    from agenda import backup, backup_worker
-    real = backup.ZipWriter.add
-    def slow(self, name, data):
-        placed = real(self, name, data)
-        print("writing", flush=True)
-        time.sleep(60)
-        return placed
-    backup.ZipWriter.add = slow
+WORKER_KILLED = SLOW_WRITER + textwrap.dedent("""
+    from agenda import backup_worker
     folder = Path(sys.argv[2])
     folder.mkdir(exist_ok=True)
     fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT)
