@@ -195,6 +195,15 @@ def open_workspace(args: argparse.Namespace, *, create: bool = False) -> Workspa
     return ws
 
 
+def _writing_one_item(ws: Workspace) -> Workspace:
+    """A write on one item (`table`, `accept`, `note`, `status`) on a large summit reads
+    from the acting side's kept checkpoint, and keeps it after the commit (snapshot.py)."""
+    from agenda import snapshot
+
+    ws.serve, ws.keep_written = snapshot.serve, snapshot.keep_written
+    return ws
+
+
 def _daily_backup_due(ws: Workspace) -> bool:
     """Cheap: one stat, so a command with no backup due never loads the backup code."""
     if not os.access(ws.path, os.W_OK):
@@ -326,7 +335,7 @@ def cmd_table(args: argparse.Namespace) -> None:
     text = read_text(args, required=chosen not in (Code.NOC, Code.SUP))
     if chosen == Code.SUP and text is None:
         text = ""
-    ws = open_workspace(args)
+    ws = _writing_one_item(open_workspace(args))
     revision = ws.table(_summit(ws, args), args.item, delegation=code, text=text, code=chosen,
                         why=args.why, internal=args.internal)
     kind = "internal draft" if not revision.tabled else "tabled"
@@ -335,7 +344,7 @@ def cmd_table(args: argparse.Namespace) -> None:
 
 def cmd_accept(args: argparse.Namespace) -> None:
     code = _need_as(args, "accept")
-    ws = open_workspace(args)
+    ws = _writing_one_item(open_workspace(args))
     slug = _summit(ws, args)
     acceptance = ws.accept(slug, args.item, delegation=code, revision=args.revision)
     state = ws.item_state(slug, code, args.item)
@@ -346,7 +355,7 @@ def cmd_accept(args: argparse.Namespace) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> None:
-    ws = open_workspace(args)
+    ws = _writing_one_item(open_workspace(args))
     item = ws.set_status(_summit(ws, args), args.item, args.status, actor=_as(args) or "")
     say(f"{item.number} {item.status.value}")
 
@@ -365,7 +374,7 @@ def cmd_undo(args: argparse.Namespace) -> None:
 
 def cmd_note(args: argparse.Namespace) -> None:
     code = _need_as(args, "note")
-    ws = open_workspace(args)
+    ws = _writing_one_item(open_workspace(args))
     text = args.note_text if args.note_text is not None else read_text(args)
     ws.add_note(_summit(ws, args), args.item, delegation=code, text=text or "")
     say(f"note saved (private to {code})")

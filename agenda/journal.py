@@ -223,6 +223,8 @@ class Journal:
         # Set by a commit of tables written out: nothing of the file is held in memory, and
         # the workspace drops this journal (its summit is read again when next asked for).
         self.released = False
+        # Set by `serve`: the file's contents are not held, only what this process appends.
+        self.partial = False
 
     # Reading --------------------------------------------------------------------------------
 
@@ -249,7 +251,7 @@ class Journal:
         if stamp == self._stamp:
             return False
         if (stamp is not None and self._stamp is not None and stamp[0] == self._stamp[0]
-                and stamp[1] > self._valid and self.legacy is None):
+                and stamp[1] > self._valid and self.legacy is None and not self.partial):
             try:
                 with open(self.path, "rb") as handle:
                     handle.seek(self._valid)
@@ -268,6 +270,7 @@ class Journal:
         return True
 
     def _read_all(self) -> None:
+        self.partial = False
         stamp = _stamp(self.path)
         offered, self._offered = self._offered, None
         raw = offered[1] if offered is not None and offered[0] == stamp else \
@@ -357,6 +360,31 @@ class Journal:
             raise StoreError(f"{self.path} is not a Summit Agenda summit file. {untouched}")
         return data
 
+    def counts(self) -> tuple[int, int]:
+        """The file's commit lines and the puts they hold that a later one replaced: what
+        decides a compaction (`commit`), for a checkpoint that serves a write (`serve`)."""
+        return self._lines, self._superseded
+
+    def serve(self, stamp: tuple[int, int, int] | None, size: int, lines: int,
+              superseded: int) -> None:
+        """Append to a file of `size` committed bytes, read under `stamp` by the caller under
+        the lock, without holding its contents: `logs` and `puts` hold only what is appended
+        from now on (snapshot.py's served write). `lines` and `superseded` are its `counts()`;
+        a commit that would rewrite the file whole (a compaction) is refused, as it would
+        write only what is held."""
+        if self.dirty or self._spills:
+            raise RuntimeError("a journal with changes cannot be served")
+        self.logs, self.puts, self.legacy = {}, {}, None
+        self._valid, self._stamp = size, stamp
+        self._lines, self._superseded = lines, superseded
+        self.identity, self._offered = None, None
+        self.generation += 1
+        self._loaded, self.partial = True, True
+
+    def compaction_due(self, superseded: int = 0) -> bool:
+        """Whether the next commit rewrites the file whole, `superseded` more puts replaced."""
+        return (self._superseded + superseded) * 2 > max(self._lines, 1000)
+
     def unchanged(self) -> bool:
         """Whether the file is still what was last read (or still absent, if never read)."""
         return not self._loaded or _stamp(self.path) == self._stamp
@@ -437,7 +465,10 @@ class Journal:
         if not self.dirty:
             return
         try:
-            if self._rewrite or self._superseded * 2 > max(self._lines, 1000):
+            if self._rewrite or self.compaction_due():
+                if self.partial:
+                    raise StoreError(f"{self.path} is due a compaction, which a write served "
+                                     "from kept data cannot make; nothing was changed")
                 self._write_all()
             else:
                 self._append_line()

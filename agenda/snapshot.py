@@ -124,7 +124,7 @@ import orjson
 from agenda import records
 from agenda.digest import compare_digest, hmac_sha256, sha256
 from agenda.frozen import frozen
-from agenda.journal import appended, digest
+from agenda.journal import Journal, appended, digest
 from agenda.model import (
     Acceptance,
     Code,
@@ -145,16 +145,21 @@ from agenda.state import (
     ItemFold,
     ItemView,
     RecordSet,
+    ResumedSet,
     SummitState,
     bulk,
     find_revision,
+    resume_seen,
+    seen_heads,
+    sorts_last,
 )
 from agenda.store import StoreError, _stamp, read_file, replacing
 
 if TYPE_CHECKING:
-    from agenda.workspace import Workspace
+    from agenda.workspace import ServedFile, Workspace
 
-VERSION = 3  # 2: names the code that made it; 3: readings carry the fold's checkpoint
+VERSION = 4  # 2: names the code that made it; 3: readings carry the fold's checkpoint;
+# 4: the checkpoint serves writes (the heads each team has seen, the journal's counts)
 KEY_BYTES = 32
 FIELDS = ("number", "title", "section", "status", "owner", "tags", "brackets", "revisions",
           "uuid")
@@ -717,7 +722,7 @@ CHUNK = 64  # items a line: one orjson call each to write, ~50 KB to parse for o
 
 def keep_readings(journal: Path, key: bytes, identity: tuple[int, str], slug: str,
                   viewer: str | None, state: SummitState, fold: Fold,
-                  every: RecordSet) -> None:
+                  every: RecordSet, counts: tuple[int, int] | None = None) -> None:
     """Save every item's reading, made by a full read of the bytes `identity` names: lines of
     `CHUNK` items, found through an index of numbers and uuids, with the fold's checkpoint
     (`_checkpoint`); best effort."""
@@ -731,10 +736,12 @@ def keep_readings(journal: Path, key: bytes, identity: tuple[int, str], slug: st
     lines = [orjson.dumps(rows[start:start + CHUNK]) for start in range(0, len(rows), CHUNK)]
     labels = fold.labels
     _write_readings(journal, key, identity, slug, viewer, at, lines,
-                    _checkpoint(fold, every, {k: v for k, v in labels.items() if k not in every}))
+                    _checkpoint(fold, every, {k: v for k, v in labels.items() if k not in every},
+                                counts))
 
 
-def _checkpoint(fold: Fold, every: RecordSet, orphans: Mapping[str, Any]) -> dict[str, Any]:
+def _checkpoint(fold: Fold, every: RecordSet, orphans: Mapping[str, Any],
+                counts: tuple[int, int] | None) -> dict[str, Any]:
     """What a fold needs, beside its items' lines, to go on from where it stopped: the key
     of the last record folded, the genesis and the summit's fields, the records later ones
     may depend on (`RecordSet.frontier`), and the labels remembered for records not read
@@ -745,7 +752,8 @@ def _checkpoint(fold: Fold, every: RecordSet, orphans: Mapping[str, Any]) -> dic
             "genesis": records.encode(genesis) if genesis is not None else None,
             "heads": [records.encode(r) for r in heads],
             "anchors": {rid: records.encode(r) for rid, r in anchors.items()},
-            "orphans": orphans}
+            "orphans": orphans, "seen": seen_heads(every),
+            "journal": list(counts) if counts is not None else None}
 
 
 def _write_readings(journal: Path, key: bytes, identity: tuple[int, str], slug: str,
@@ -869,11 +877,80 @@ def _extend(journal: Path, slug: str, viewer: str | None, read: _Read) -> _Exten
     """The kept listing and readings of the journal's first L bytes, extended by the commits
     after them, when `raw` (the journal now) starts with exactly those bytes and its tail
     only touches items (`state.ONE_ITEM`); both are kept anew. None otherwise: a full read."""
+    resumed = _resume(journal, slug, viewer, read, tail=True)
+    if resumed is None:
+        return None
+    try:
+        with bulk():
+            return resumed.keep(journal, (len(read.raw), read.sha256(len(read.raw))),
+                                resumed.counts)
+    except _CAUGHT:
+        return None  # the full read refuses it in its own words, or reads it
+
+
+class _Resumed:
+    """Kept data and its fold brought up to the journal's tail in memory, not kept yet: the
+    record set's frontier, the viewer's fold holding the items the tail touched (and the one
+    a write asked for), the journal's counts (`Journal.counts`; None when unknown)."""
+
+    def __init__(self, key: bytes, slug: str, viewer: str | None, kept: _Readings,
+                 listed: dict[str, Any], every: RecordSet, fold: Fold,
+                 touched: dict[str, int], rows: dict[int, Any], orphans: dict[str, Any],
+                 ids: set[str], counts: tuple[int, int] | None) -> None:
+        self.key, self.slug, self.viewer = key, slug, viewer
+        self.kept, self.listed, self.every, self.fold = kept, listed, every, fold
+        self.touched, self.rows, self.orphans, self.ids = touched, rows, orphans, ids
+        self.counts = counts
+
+    def keep(self, journal: Path, identity: tuple[int, str],
+             counts: tuple[int, int] | None) -> _Extended | None:
+        """Keep the listing and readings of the bytes `identity` names, which the fold has
+        folded: the touched items' lines made anew, the others copied as they are."""
+        kept, fold, slug = self.kept, self.fold, self.slug
+        changed, items = {}, list(self.listed["items"])
+        for uuid, n in self.touched.items():
+            row, f = self.rows[n], fold.items[uuid]
+            shown = f.item(slug, row[0], Section(f.section, row[2]))
+            view = f.view(shown)
+            changed[n] = _plain(shown, view, f)
+            if not (n < len(items) and items[n][8] == uuid):
+                return None
+            items[n] = _listed(shown, view)
+        lines = []
+        for number in range(len(kept.spans)):
+            if any(n // CHUNK == number for n in changed):
+                chunk = kept.chunk(number)
+                if chunk is None:
+                    return None
+                for n, row in changed.items():
+                    if n // CHUNK == number:
+                        chunk[n % CHUNK] = row
+                lines.append(orjson.dumps(chunk))
+            else:
+                line = kept.line(number)
+                if line is None:
+                    return None
+                lines.append(line)
+        shown_now = {"items": items, "empty": self.listed["empty"]}
+        orphans = {k: v for k, v in self.orphans.items() if k not in self.ids}
+        keep(journal, self.key, identity, slug, self.viewer, shown_now)
+        _write_readings(journal, self.key, identity, slug, self.viewer, kept.at, lines,
+                        _checkpoint(fold, self.every, orphans, counts))
+        return _Extended(shown_now, kept, changed)
+
+
+def _resume(journal: Path, slug: str, viewer: str | None, read: _Read, *, tail: bool,
+            ref: str | None = None) -> _Resumed | None:
+    """The kept checkpoint of the journal's first L bytes resumed and extended by the commits
+    after them (`tail`: there must be some), when the journal now starts with exactly those
+    bytes and its tail only touches items (`state.ONE_ITEM`). `ref`: an item restored even if
+    the tail leaves it alone (touched[uuid] names its row). None otherwise: a full read."""
     raw = read.raw
 
     def extends(head: dict[str, Any]) -> bool:
         size = head["size"]
-        return (isinstance(head.get("fold"), dict) and 0 < size < len(raw)
+        return (isinstance(head.get("fold"), dict) and 0 < size <= len(raw)
+                and (size < len(raw) or not tail)
                 and raw[size - 1:size] == b"\n" and raw.endswith(b"\n")
                 and read.sha256(size) == head["sha256"])
 
@@ -897,21 +974,25 @@ def _extend(journal: Path, slug: str, viewer: str | None, read: _Read) -> _Exten
         return None
     try:
         with bulk():
-            return _extended(journal, key, (len(raw), read.sha256(len(raw))), slug, viewer,
-                             kept, listed, batches)
+            return _resumed(key, slug, viewer, kept, listed, batches, ref)
     except _CAUGHT:
         return None  # the full read refuses it in its own words, or reads it
 
 
-def _extended(journal: Path, key: bytes, identity: tuple[int, str], slug: str,
-              viewer: str | None, kept: _Readings, listed: dict[str, Any],
-              batches: list[dict[str, Any]]) -> _Extended | None:
+def _resumed(key: bytes, slug: str, viewer: str | None, kept: _Readings,
+             listed: dict[str, Any], batches: list[dict[str, Any]],
+             ref: str | None) -> _Resumed | None:
     point = kept.head["fold"]
     last, fields, orphans = point["last"], point["fields"], point["orphans"]
+    seen, counts = point["seen"], point["journal"]
     if not ((last is None or _typed(last, (int, str, int, int, str))) and _strings(fields)
             and _strings(orphans) and isinstance(point["heads"], list)
             and isinstance(point["anchors"], dict)
-            and (point["viewer"] is None or isinstance(point["viewer"], str))):
+            and (point["viewer"] is None or isinstance(point["viewer"], str))
+            and isinstance(seen, dict) and all(
+                isinstance(ids, list) and all(isinstance(i, str) for i in ids)
+                for ids in seen.values())
+            and (counts is None or (_typed(counts, (int, int)) and min(counts) >= 0))):
         return None
     genesis = records.decode(point["genesis"], strict=False)
     heads = [records.decode(doc, strict=False) for doc in point["heads"]]
@@ -921,14 +1002,26 @@ def _extended(journal: Path, key: bytes, identity: tuple[int, str], slug: str,
         return None
     tail: list[records.Record] = []
     labels = dict(orphans)
+    known = set(orphans)
+    lines, superseded = counts if counts is not None else (0, 0)
     for batch in batches:
         tail.extend(records.decode(doc, strict=False)
                     for doc in batch.get("a", {}).get("records", ()))
+        for table, docs in batch.get("p", {}).items():
+            if table != "labels":
+                counts = None  # whether its keys were put before is not kept
+            for name in docs:
+                superseded += name in known if table == "labels" else 0
+                known.add(name)
         labels.update(batch.get("p", {}).get("labels", {}))
+    lines += len(batches)
     ids = {r.id for r in tail}
     if len(ids) != len(tail) or not set(labels) - set(orphans) <= ids:
         return None  # a label remembered for a record read before: a full read
-    every = RecordSet.resumed(heads, anchors, tuple(last) if last is not None else None)
+    every = ResumedSet.resumed(heads, anchors, tuple(last) if last is not None else None)
+    assert isinstance(every, ResumedSet)  # `resumed` builds its own class
+    every.genesis_id = genesis.id
+    resume_seen(every, seen)
     for record in tail:
         if record.kind in FOLDED and record.kind not in ONE_ITEM:
             return None  # the structure changes: numbers, sections, the roster
@@ -942,6 +1035,14 @@ def _extended(journal: Path, key: bytes, identity: tuple[int, str], slug: str,
             n = kept.index(uuid)
             if n is not None:
                 touched[uuid] = n
+    if ref is not None:
+        n = kept.index(ref)
+        found = _reading(kept.row(n), ref) if n is not None else None
+        if found is None:
+            return None  # an unknown item: the full read refuses it
+        touched.setdefault(found.uuid, n)  # type: ignore[arg-type]
+        if touched[found.uuid] != n:
+            return None
     folds: dict[str, ItemFold] = {}
     rows: dict[int, Any] = {}
     for uuid, n in touched.items():
@@ -954,33 +1055,90 @@ def _extended(journal: Path, key: bytes, identity: tuple[int, str], slug: str,
                         tuple(last) if last is not None else None, folds)
     for record in tail:
         fold.apply(record, every.sort_key(record))
-    changed, items = {}, list(listed["items"])
-    for uuid, n in touched.items():
-        row, f = rows[n], fold.items[uuid]
-        shown = f.item(slug, row[0], Section(f.section, row[2]))
-        view = f.view(shown)
-        changed[n] = _plain(shown, view, f)
-        if not (n < len(items) and items[n][8] == uuid):
-            return None
-        items[n] = _listed(shown, view)
-    lines = []
-    for number in range(len(kept.spans)):
-        if any(n // CHUNK == number for n in changed):
-            chunk = kept.chunk(number)
-            if chunk is None:
-                return None
-            for n, row in changed.items():
-                if n // CHUNK == number:
-                    chunk[n % CHUNK] = row
-            lines.append(orjson.dumps(chunk))
-        else:
-            line = kept.line(number)
-            if line is None:
-                return None
-            lines.append(line)
-    shown_now = {"items": items, "empty": listed["empty"]}
-    keep(journal, key, identity, slug, viewer, shown_now)
-    _write_readings(journal, key, identity, slug, viewer, kept.at, lines,
-                    _checkpoint(fold, every, {k: v for k, v in orphans.items()
-                                              if k not in ids}))
-    return _Extended(shown_now, kept, changed)
+    return _Resumed(key, slug, viewer, kept, listed, every, fold, touched, rows, orphans, ids,
+                    (lines, superseded) if counts is not None else None)
+
+
+# A write served from the checkpoint ----------------------------------------------------------
+
+# A write on a journal this large keeps its viewer's checkpoint, so that the next is served;
+# below it a full read costs little more than a served one, and keeps nothing.
+SERVE_FROM = 256 * 1024
+
+
+def serve(ws: Workspace, slug: str, viewer: str | None, ref: str) -> ServedFile | None:
+    """The summit file a write on one item (`summit table`, `accept`, a note, a status) as
+    `viewer` reads, from that viewer's kept checkpoint extended by the journal's tail; None
+    for anything unusual (then the write reads in full, and refuses in its words). Called
+    under the workspace lock, which the write holds until its commit: the bytes read here
+    are the ones it appends to."""
+    from agenda.workspace import ServedFile
+
+    code = viewer.strip().upper() if viewer is not None else None
+    path = ws.summit_path(slug)
+    read = _Read.of(path)
+    if read is None or read.stamp is None:
+        return None
+    resumed = _resume(path, slug, code, read, tail=False, ref=ref)
+    if resumed is None or resumed.counts is None or resumed.fold.viewer != code:
+        return None
+    fold, every = resumed.fold, resumed.every
+    roster = fold.roster
+    if roster is None or (code is not None and code not in roster.codes):
+        return None  # the full read refuses an unknown delegation
+    if code is not None and not sorts_last(every, records.team(code)):
+        return None  # a draft or note would sort before what was folded
+    n = resumed.kept.index(ref)
+    uuid = next(u for u, m in resumed.touched.items() if m == n)
+    item = fold.items[uuid]
+    if code is not None and any(
+            r.tabled and any(p in item.by_uuid and not item.by_uuid[p].tabled
+                             for p in r.parents) for r in item.history):
+        return None  # the joint status might differ from the viewer's
+    journal = Journal(path, ws.lock)
+    journal.serve(read.stamp, len(read.raw), *resumed.counts)
+    if journal.compaction_due():
+        return None
+    row = resumed.rows[n]  # type: ignore[index]
+    shown = item.item(slug, row[0], Section(item.section, row[2]))
+    return ServedFile(slug, journal, every, fold, shown,
+                      lambda served: _keep_served(path, read, resumed, served))
+
+
+def _keep_served(path: Path, read: _Read, resumed: _Resumed, served: ServedFile) -> None:
+    """After a served write's commit, under the lock: the checkpoint kept anew for the file
+    as it now is (the bytes read, and the line the write appended); best effort."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(len(read.raw))
+            line = handle.read()
+        read.sha256(len(read.raw))
+        assert read._hashed is not None
+        hasher = read._hashed[1].copy()
+        hasher.update(line)
+        with bulk():
+            resumed.keep(path, (len(read.raw) + len(line), str(hasher.hexdigest())),
+                         served.journal.counts())
+    except (OSError, *_CAUGHT):
+        pass
+
+
+def keep_written(ws: Workspace, slug: str, viewer: str | None) -> None:
+    """After a write on one item read in full, under the lock: keep the viewer's checkpoint
+    (its listing and readings) for the file as the write left it, when it is large enough
+    that the next write is worth serving (`SERVE_FROM`); best effort."""
+    path = ws.summit_path(slug)
+    try:
+        if os.path.getsize(path) < SERVE_FROM:
+            return
+        key = _key(create=True)
+        identity = _identity(path)
+        state = ws.state(slug, viewer)
+        folded = ws.written_fold(slug, viewer)
+    except (OSError, *_CAUGHT):
+        return
+    if key is None or identity is None or folded is None:
+        return
+    with bulk():
+        keep(path, key, identity, slug, viewer, listing(state))
+        keep_readings(path, key, identity, slug, viewer, state, *folded)

@@ -1083,3 +1083,44 @@ def compile_item(state: SummitState, item: Item, base: str | None = None, *,
 _MERGES_KEPT = 4096
 _MERGES_LOCK = _thread.allocate_lock()
 _MERGES: dict[tuple[str, bool, tuple[tuple[str, str], ...]], merge.MergeResult] = {}
+
+
+# A writer's clock from a checkpoint -----------------------------------------------------------
+
+
+def seen_heads(every: RecordSet) -> dict[str, list[str]]:
+    """For each team, the joint heads its records have seen: what `clock` subtracts from the
+    joint heads for a team record, and all of `_team_seen` a set resumed from the frontier
+    needs (a joint record that is no head any more is never a dep again)."""
+    heads = every._joint_heads
+    seen = {code: sorted(ids & heads) for code, ids in every._team_seen.items()}
+    return {code: ids for code, ids in sorted(seen.items()) if ids}
+
+
+def resume_seen(every: RecordSet, seen: Mapping[str, Iterable[str]]) -> None:
+    """Give a set `RecordSet.resumed` made the heads each team had seen (`seen_heads`), so
+    that its `clock` is the whole set's."""
+    every._team_seen = {code: set(ids) for code, ids in seen.items()}
+
+
+def sorts_last(every: RecordSet, scope: str) -> bool:
+    """Whether a record written in `scope` now sorts after every record of the set, whatever
+    its id. A joint one always does (its clock passes every joint record's); a team record
+    sorts after the last joint record its team has seen, among team records by clock, so it
+    may sort before another team's longer run of drafts (a full read then folds again)."""
+    if scope == records.JOINT or not every._keys:
+        return True
+    lamport, deps = every.clock(scope)
+    anchor = max((every.by_id[d] if every.by_id[d].joint else every._anchor[d] for d in deps),
+                 key=records.order_key)
+    return (anchor.lamport, anchor.id, 1, lamport) > tuple(every._keys[-1][:4])
+
+
+class ResumedSet(RecordSet):
+    """A set `resumed` from a frontier for a writer: its summit's id is the genesis's, which
+    its `ordered` (the tail only) does not hold."""
+
+    genesis_id = ""
+
+    def summit_id(self) -> str:
+        return self.genesis_id

@@ -272,6 +272,9 @@ class SummitFile:
         self.op_events = _Tally()
         self.op_what = _Tally()
         self.op_actors: set[str] = set()
+        # The viewer of the write on one item this transaction read (`item_state`), for
+        # keeping its checkpoint once committed (`Workspace.keep_written`).
+        self.written_as: tuple[str | None] | None = None
         self._reset()
 
     def _reset(self) -> None:
@@ -387,6 +390,57 @@ class SummitFile:
         return summit
 
 
+class ServedFile(SummitFile):
+    """A summit file a write on one item reads from kept data (`snapshot.serve`), not in
+    full: the record set's frontier, one viewer's fold holding the item (and those the
+    journal's tail touched), the item's number and section, and a journal that appends
+    without holding the file (`Journal.serve`). Only that viewer and item can be read from
+    it (`narrowed`); the workspace drops it at the end of the transaction, after `keep` has
+    kept the checkpoint anew (committed) or at once (rolled back)."""
+
+    def __init__(self, slug: str, journal: Journal, every: RecordSet, fold: Fold,
+                 item: Item, keep: Callable[[ServedFile], None]) -> None:
+        super().__init__(slug, journal)
+        self.every, self.folds = every, {fold.viewer: fold}
+        self.viewer, self.served_item, self.keep = fold.viewer, item, keep
+        self.generation = journal.generation
+
+    def sync(self) -> None:
+        """Nothing to take in: the file was read under the lock, and its own records are
+        taken as they are written (`add_own`)."""
+
+    def add_own(self, record: Record) -> None:
+        self._take([record])
+
+    def fold(self, viewer: str | None) -> Fold:
+        return self.folds[viewer]  # KeyError: `narrowed` only serves its own viewer
+
+    def item_fold(self, viewer: str | None, uuid: str) -> ItemFold:
+        """The item's fold as `viewer` sees it. The joint view's status is the served
+        viewer's: a status folds joint records only (a draft or a note moves none), and the
+        checkpoint serves no item a tabled text restates a draft of (`snapshot.serve`)."""
+        if viewer is not None and viewer != self.viewer:
+            raise KeyError(viewer)
+        return self.folds[self.viewer].items[uuid]
+
+    def summit(self) -> Summit:
+        roster = self.folds[self.viewer].roster
+        assert roster is not None
+        return roster
+
+    def narrowed(self, viewer: str | None, ref: str) -> SummitState | None:
+        """`Fold.narrowed` for the served viewer and item; None for any other. The summit is
+        its roster (no sections): a write on an item reads only who takes part."""
+        item = self.served_item
+        if viewer != self.viewer or ref.strip() not in (item.number, item.uuid):
+            return None
+        fold = self.folds[self.viewer]
+        shown = fold.items[item.uuid].item(self.slug, item.number, Section(
+            item.section_uuid, item.section))
+        return SummitState(self.summit(), (shown,), {item.uuid: fold.items[item.uuid].view(
+            shown)}, fold._log((), 0), self.viewer)
+
+
 def _event(doc: Mapping[str, Any]) -> Event:
     return Event(doc["uuid"], from_iso(doc["created"]), doc["actor"], doc["action"],
                  doc["item"], doc["detail"], doc.get("private_to", ""))
@@ -423,6 +477,12 @@ class Workspace:
         self._obsolete: set[str] = set()  # summit files the transaction stops naming
         self.recovered: list[str] = []  # what tidying up after a killed operation did
         self.migration_backup: Path | None = None  # set by backup.automatic_backup
+        # A write on one item read from kept data, and its checkpoint kept after the commit
+        # (snapshot.serve, snapshot.keep_written): set by the commands that write, so the
+        # core never imports what sits above it, and the app (which holds its summits in
+        # memory) never pays for keeping.
+        self.serve: Callable[[Workspace, str, str | None, str], ServedFile | None] | None = None
+        self.keep_written: Callable[[Workspace, str, str | None], None] | None = None
         if not self.path.exists():
             with self.lock.hold():
                 if not self.path.exists():
@@ -513,8 +573,21 @@ class Workspace:
         for slug in [slug for slug, summit in self._summits.items() if summit.journal.released]:
             # Written out, not held (an import into a new summit): read when next asked for.
             del self._summits[slug]
+        self._keep_checkpoints()
         if listed:
             self._recover(report=False)
+
+    def _keep_checkpoints(self) -> None:
+        """After a commit, still under the lock: a write served from kept data keeps it anew
+        and is dropped (read in full when next asked for); a write on one item read in full
+        keeps its viewer's checkpoint, so that the next is served. Best effort."""
+        for slug, summit in list(self._summits.items()):
+            written, summit.written_as = summit.written_as, None
+            if isinstance(summit, ServedFile):
+                del self._summits[slug]
+                summit.keep(summit)
+            elif written is not None and self.keep_written is not None:
+                self.keep_written(self, slug, written[0])
 
     def compute_then_commit(self, body: Callable[[], _T]) -> _T:
         """Run an operation's body without the lock, then take it only to commit.
@@ -660,6 +733,10 @@ class Workspace:
         self._obsolete.clear()
         for slug, summit in list(self._summits.items()):
             self._forget_operation(summit)
+            summit.written_as = None
+            if isinstance(summit, ServedFile):
+                del self._summits[slug]  # it holds records that were never written
+                continue
             if summit.journal.dirty:
                 summit.journal.rollback()
                 summit._reset()
@@ -931,9 +1008,28 @@ class Workspace:
         NotFound otherwise): `items` holds that item alone (`Fold.narrowed`). What a write on
         one item reads, without numbering every item and working out every status."""
         with self.lock.thread_only(), bulk():
+            writing = self.lock.really_held() and not self.lock.frozen()
+            summit = self._summits.get(slug)
+            if summit is None and writing and self.serve is not None:
+                if self._tx_identity is None:
+                    self._tx_identity = (self.identity(),)
+                if self._tx_identity[0] is None:  # a device would introduce itself first
+                    summit = self.serve(self, slug, viewer, ref)
+                    if summit is not None:
+                        self._summits[slug] = summit
+            if isinstance(summit, ServedFile):
+                code = viewer.strip().upper() if viewer is not None else None
+                state = summit.narrowed(code, ref)
+                if state is not None:
+                    return state
+                if summit.journal.dirty:
+                    raise RuntimeError("a write served from kept data read another item")
+                del self._summits[slug]
             summit = self._file(slug)
             if viewer is not None:
                 viewer = summit.code_of(viewer)
+            if writing and self.serve is not None and self._tx_identity == (None,):
+                summit.written_as = (viewer,)
             return summit.fold(viewer).narrowed(ref, summit.events, summit.event_count())
 
     def summit_path(self, slug: str) -> Path:
@@ -965,16 +1061,32 @@ class Workspace:
                 return None
             return summit.journal.identity
 
-    def read_fold(self, slug: str, viewer: str | None) -> tuple[Fold, RecordSet] | None:
-        """The viewer's fold and the record set as last read in one whole read, when
-        `read_identity` names the bytes they were read from (snapshot.py's checkpoint)."""
+    def read_fold(self, slug: str, viewer: str | None
+                  ) -> tuple[Fold, RecordSet, tuple[int, int]] | None:
+        """The viewer's fold, the record set and the journal's counts (`Journal.counts`) as
+        last read in one whole read, when `read_identity` names the bytes they were read
+        from (snapshot.py's checkpoint)."""
         with self.lock.thread_only():
             summit = self._summits.get(slug)
-            if summit is None or summit.legacy is not None \
-                    or summit.generation != summit.journal.generation \
-                    or summit.journal.identity is None or viewer not in summit.folds:
+            if summit is None or summit.journal.identity is None:
                 return None
-            return summit.folds[viewer], summit.every
+            return self.written_fold(slug, viewer)
+
+    def written_fold(self, slug: str, viewer: str | None
+                     ) -> tuple[Fold, RecordSet, tuple[int, int]] | None:
+        """`read_fold` for the file as this process's last commit left it, read under the
+        lock that commit holds (nothing else can have written it): the viewer's fold when
+        the contents in memory are the file's, whole (snapshot.keep_written)."""
+        with self.lock.thread_only():
+            summit = self._summits.get(slug)
+            journal = summit.journal if summit is not None else None
+            if summit is None or journal is None or summit.legacy is not None \
+                    or isinstance(summit, ServedFile) or journal.partial or journal.dirty \
+                    or summit.generation != journal.generation \
+                    or not journal.unchanged() or viewer not in summit.folds \
+                    or summit.seen != len(journal.logs.get("records", ())):
+                return None
+            return summit.folds[viewer], summit.every, journal.counts()
 
     def summit(self, slug: str) -> Summit:
         """The summit's title, delegations and sections, without its items and history."""

@@ -1,0 +1,245 @@
+"""A write on one item served from the kept checkpoint (snapshot.serve) is the write after a
+full read: the same journal bytes, record ids, events and refusals, whatever came before."""
+
+from __future__ import annotations
+
+import shutil
+import zlib
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_snapshot import SECTIONS, SLUG, new_workspace
+
+from agenda import snapshot
+from agenda import workspace as workspace_module
+from agenda.model import AgendaError, Code, Status
+from agenda.workspace import Workspace
+
+
+class Clock:
+    """The same minutes for the same operation, in either workspace."""
+
+    def __init__(self, step: int) -> None:
+        self.moment = datetime(2022, 3, 1, tzinfo=UTC) + timedelta(hours=step)
+
+    def __call__(self) -> datetime:
+        self.moment += timedelta(minutes=1)
+        return self.moment
+
+
+@pytest.fixture
+def uuids(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Event uuids numbered from what the test sets before each operation."""
+    counter = [0]
+
+    def numbered() -> str:
+        counter[0] += 1
+        return f"00000000-0000-4000-8000-{counter[0]:012x}"
+
+    monkeypatch.setattr(workspace_module, "new_uuid", numbered)
+    monkeypatch.setattr(snapshot, "SERVE_FROM", 0)  # every summit here is small
+    return counter
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
+    """Whether each write that asked found kept data to serve it."""
+    found: list[bool] = []
+    real = snapshot.serve
+
+    def spy(*args: Any) -> Any:
+        result = real(*args)
+        found.append(result is not None)
+        return result
+
+    monkeypatch.setattr(snapshot, "serve", spy)
+    yield found
+
+
+WRITES = ["table", "draft", "noc", "sup", "base", "accept", "accept v1", "note", "defer",
+          "resume", "withdraw", "final"]
+OTHERS = ["add", "retitle", "undo", "read", "forget", "tamper-kept"]
+OPS = st.lists(st.tuples(
+    st.sampled_from(WRITES * 3 + OTHERS), st.sampled_from(["IN", "RU", "ru", "XX", ""]),
+    st.sampled_from(["1.1", "1.2", "2.1", "9.9", " 1.1"]), st.text("ab[] ", max_size=8)),
+    min_size=1, max_size=10)
+
+
+def act(ws: Workspace, op: str, side: str, ref: str, text: str) -> Any:
+    """One operation; what it returned, or its refusal's words."""
+    body = f"Text {text}."
+    try:
+        if op in ("table", "draft", "noc", "sup", "base"):
+            code = {"noc": Code.NOC, "sup": Code.SUP}.get(op, Code.MOD)
+            return ws.table(SLUG, ref, delegation=side, text=None if op == "noc" else body,
+                            code=code, internal=op == "draft",
+                            base="v1" if op == "base" else None)
+        if op.startswith("accept"):
+            return ws.accept(SLUG, ref, delegation=side, revision=op[7:] or None)
+        if op == "note":
+            return ws.add_note(SLUG, ref, delegation=side, text=body)
+        if op in ("defer", "resume", "withdraw", "final"):
+            status = {"defer": Status.DEFERRED, "resume": Status.NEGOTIATING,
+                      "withdraw": Status.WITHDRAWN, "final": Status.FINAL}[op]
+            return ws.set_status(SLUG, ref, status, actor=side)
+        if op == "add":
+            return ws.add_item(SLUG, section=SECTIONS[len(text) % 2], title=f"Item {text}x",
+                               text=body, delegation=side)
+        if op == "retitle":
+            return ws.retitle_item(SLUG, ref, f"Title {text}y", actor=side)
+        if op == "undo":
+            return ws.undo(SLUG, side or None).what
+    except AgendaError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    raise AssertionError(op)
+
+
+def files(db: Path) -> list[bytes]:
+    return [db.read_bytes(), *(p.read_bytes() for p in sorted(db.parent.glob("*.summits/*")))]
+
+
+def kept_folder() -> Path:
+    return snapshot.cache_dir() / "kept"
+
+
+def run_both(full: Path, fast: Path, uuids: list[int], step: int,
+             op: str, side: str, ref: str, text: str) -> None:
+    """The operation on `full` read in full and on `fast` with serving on: the same."""
+    if op == "read":
+        ws = Workspace(fast)
+        try:
+            snapshot.items(ws, SLUG, side or None)
+        except AgendaError:
+            pass  # an unknown viewer: refused, nothing kept
+        finally:
+            ws.close()
+        return
+    if op == "forget":
+        shutil.rmtree(kept_folder(), ignore_errors=True)
+        return
+    if op == "tamper-kept":
+        for place in kept_folder().glob("*.json"):
+            data = bytearray(place.read_bytes())
+            data[len(data) // 2] ^= 1
+            place.write_bytes(bytes(data))
+        return
+    outcomes = []
+    for db, serving in ((full, False), (fast, True)):
+        uuids[0] = step * 1000
+        ws = Workspace(db, clock=Clock(step))
+        if serving:
+            ws.serve, ws.keep_written = snapshot.serve, snapshot.keep_written
+        try:
+            outcomes.append(act(ws, op, side, ref, text))
+        finally:
+            ws.close()
+    assert outcomes[0] == outcomes[1], (op, side, ref)
+    assert files(full) == files(fast), (op, side, ref)
+
+
+def pair(tmp: Path) -> tuple[Path, Path]:
+    full = tmp / "full" / "ws.json"
+    full.parent.mkdir()
+    new_workspace(full, ("Trade", "Energy [corridor]", "Space"))
+    fast = tmp / "fast" / "ws.json"
+    shutil.copytree(full.parent, fast.parent)
+    return full, fast
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(OPS, OPS)
+def test_a_served_write_is_the_write_after_a_full_read(
+        tmp_path_factory: pytest.TempPathFactory, uuids: list[int],
+        first: list[tuple[str, str, str, str]], then: list[tuple[str, str, str, str]]) -> None:
+    full, fast = pair(tmp_path_factory.mktemp("w"))
+    for step, op in enumerate([*first, *then]):
+        run_both(full, fast, uuids, step, *op)
+
+
+def test_writes_are_served_once_a_write_kept_the_checkpoint(
+        tmp_path: Path, uuids: list[int], served: list[bool]) -> None:
+    full, fast = pair(tmp_path)
+    ops = [("table", "RU", "1.1", "a"), ("draft", "RU", "1.1", "b"), ("note", "RU", "1.1", ""),
+           ("accept", "IN", "1.1", ""), ("table", "IN", "1.2", "c"),
+           ("accept", "RU", "1.2", ""), ("defer", "IN", "2.1", ""),
+           ("resume", "IN", "2.1", ""), ("table", "RU", "1.1", "[d]"),
+           ("table", "RU", "9.9", ""), ("table", "XX", "1.1", ""),
+           ("accept", "RU", "1.1", "")]
+    for step, op in enumerate(ops):
+        run_both(full, fast, uuids, step, *op)
+    # The first write of each side (and of the joint view) reads in full and keeps; the
+    # rest are served, but for the refusals, which the full read words.
+    assert served == [False, True, True, False, True, True, False, True, True, False, False,
+                      True]
+
+
+def test_a_structural_write_between_is_read_in_full(
+        tmp_path: Path, uuids: list[int], served: list[bool]) -> None:
+    full, fast = pair(tmp_path)
+    for step, op in enumerate([("table", "RU", "1.1", "a"), ("add", "IN", "", "new"),
+                               ("table", "RU", "1.1", "b"), ("table", "RU", "1.2", "c")]):
+        run_both(full, fast, uuids, step, *op)
+    assert served == [False, False, True]
+
+
+def rewrite_line(journal: Path, change: Callable[[bytes], bytes]) -> None:
+    """A commit line changed and its checksum made good again: damage no crc32 catches."""
+    lines = journal.read_bytes().split(b"\n")
+    at = next(n for n, line in enumerate(lines) if change(line) != line)
+    payload = change(lines[at][9:])
+    lines[at] = b"%08x " % zlib.crc32(payload) + payload
+    journal.write_bytes(b"\n".join(lines))
+
+
+def test_a_journal_changed_under_kept_data_is_read_in_full_and_refused(
+        tmp_path: Path, uuids: list[int], served: list[bool]) -> None:
+    full, fast = pair(tmp_path)
+    run_both(full, fast, uuids, 0, "table", "RU", "1.1", "a")
+    for db in (full, fast):
+        journal = next(db.parent.glob("*.summits/*"))
+        rewrite_line(journal, lambda payload: payload.replace(b"Energy", b"Enerxy", 1))
+    run_both(full, fast, uuids, 1, "table", "RU", "1.1", "b")
+    assert served == [False, False]
+    ws = Workspace(fast)
+    try:
+        with pytest.raises(AgendaError, match="does not match its content"):
+            ws.table(SLUG, "1.1", delegation="RU", text="c")
+    finally:
+        ws.close()
+
+
+def test_a_forged_checkpoint_is_ignored(tmp_path: Path, uuids: list[int],
+                                        served: list[bool]) -> None:
+    full, fast = pair(tmp_path)
+    run_both(full, fast, uuids, 0, "table", "RU", "1.1", "a")
+    for place in kept_folder().glob("*.json"):
+        mac, _, payload = place.read_bytes().partition(b"\n")
+        head, _, rest = payload.partition(b"\n")
+        doc = orjson.loads(head)
+        if doc.get("kind") == "readings":
+            doc["fold"]["journal"] = [1, 0]  # a compaction hidden: refused by its HMAC
+            place.write_bytes(mac + b"\n" + orjson.dumps(doc) + b"\n" + rest)
+    run_both(full, fast, uuids, 1, "table", "RU", "1.1", "b")
+    assert served == [False, False]
+
+
+def test_a_compaction_due_is_left_to_the_full_read(
+        tmp_path: Path, uuids: list[int], served: list[bool],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    full, fast = pair(tmp_path)
+    run_both(full, fast, uuids, 0, "table", "RU", "1.1", "a")
+    monkeypatch.setattr(workspace_module.Journal, "compaction_due",
+                        lambda self, superseded=0: True)
+    ws = Workspace(fast, clock=Clock(1))
+    ws.serve, ws.keep_written = snapshot.serve, snapshot.keep_written
+    try:
+        assert snapshot.serve(ws, SLUG, "RU", "1.1") is None
+    finally:
+        ws.close()
