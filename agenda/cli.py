@@ -347,11 +347,13 @@ def cmd_accept(args: argparse.Namespace) -> None:
     ws = _writing_one_item(open_workspace(args))
     slug = _summit(ws, args)
     acceptance = ws.accept(slug, args.item, delegation=code, revision=args.revision)
-    state = ws.item_state(slug, code, args.item)
-    item = state.item(args.item)
-    accepted = state.revision(item, acceptance.revision)
+    from agenda import snapshot
+
+    # Read as `show` reads: from the readings the write just kept, not the summit again.
+    item = snapshot.item(ws, slug, code, acceptance.item)
+    accepted = item.revision(acceptance.revision)
     say(f"{code} accepted {accepted.label} ({accepted.delegation}) of item {item.number}; "
-        f"status: {item.status.value}")
+        f"status: {item.status}")
 
 
 def cmd_status(args: argparse.Namespace) -> None:

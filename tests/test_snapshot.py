@@ -531,17 +531,20 @@ def test_a_read_only_workspace_shows_from_kept_readings(
             path.chmod(path.stat().st_mode | 0o200)
 
 
-def test_check_and_writes_never_use_kept_readings(
+def test_check_and_structural_writes_never_use_kept_data(
         db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writes on one item may be served from the kept checkpoint: test_write_kept.py holds
+    them to the write after a full read."""
     run(db, capsys, "show", "1.1")
+    run(db, capsys, "table", "1.1", "--as", "RU", "--text", "Kept words.")
 
     def refuse(*args: Any) -> None:
-        raise AssertionError("a kept reading was read")
+        raise AssertionError("kept data was read")
 
     monkeypatch.setattr(snapshot, "load_item", refuse)
     monkeypatch.setattr(snapshot, "load", refuse)
-    for argv in (("check",), ("table", "1.1", "--as", "RU", "--text", "New words."),
-                 ("accept", "1.1", "--as", "IN"), ("retitle", "1.1", "Renamed")):
+    monkeypatch.setattr(snapshot, "_resume", refuse)
+    for argv in (("check",), ("retitle", "1.1", "Renamed"), ("move", "1.1", "--section", "Two")):
         code, _, err = run(db, capsys, *argv)
         assert code == 0, err
 
