@@ -3,6 +3,8 @@ full read: the same journal bytes, record ids, events and refusals, whatever cam
 
 from __future__ import annotations
 
+import hashlib
+import os
 import shutil
 import zlib
 from collections.abc import Callable, Iterator
@@ -141,6 +143,47 @@ def run_both(full: Path, fast: Path, uuids: list[int], step: int,
             ws.close()
     assert outcomes[0] == outcomes[1], (op, side, ref)
     assert files(full) == files(fast), (op, side, ref)
+    assert kept_now(fast) == kept_by_a_full_read(fast), (op, side, ref)
+
+
+def kept_now(db: Path) -> dict[str, bytes]:
+    """The kept files (HMAC aside) of each viewer whose readings name the journal as it is."""
+    journal = next(db.parent.glob("*.summits/*"))
+    raw = journal.read_bytes()
+    found = {}
+    for viewer in (None, "IN", "RU"):
+        places = [snapshot._place(journal, SLUG, viewer, kind) for kind in
+                  ("listing", "readings")]
+        vouched = [snapshot._vouched(p) for p in places]  # tampered: ignored by readers
+        payloads = [p for p in vouched if p is not None]
+        if len(payloads) != len(places):
+            continue
+        head = orjson.loads(payloads[1].partition(b"\n")[0])
+        if head["size"] == len(raw) and head["sha256"] == hashlib.sha256(raw).hexdigest():
+            found.update(zip((p.name for p in places), payloads, strict=True))
+    return found
+
+
+def kept_by_a_full_read(db: Path) -> dict[str, bytes]:
+    """What a full read of each of those viewers keeps, in a cache folder of its own."""
+    wanted = kept_now(db)
+    before = os.environ["XDG_CACHE_HOME"]
+    os.environ["XDG_CACHE_HOME"] = str(db.parent.parent / "cache-of-full-reads")
+    try:
+        shutil.rmtree(snapshot.cache_dir(), ignore_errors=True)
+        journal = next(db.parent.glob("*.summits/*"))
+        for viewer in (None, "IN", "RU"):
+            if snapshot._place(journal, SLUG, viewer).name in wanted:
+                ws = Workspace(db)
+                try:
+                    snapshot._full_read(ws, SLUG, viewer)
+                finally:
+                    ws.close()
+        return {name: place.read_bytes().partition(b"\n")[2]
+                for name in wanted if (place := snapshot.cache_dir() / "kept" / name).exists()}
+    finally:
+        shutil.rmtree(snapshot.cache_dir(), ignore_errors=True)
+        os.environ["XDG_CACHE_HOME"] = before
 
 
 def pair(tmp: Path) -> tuple[Path, Path]:
