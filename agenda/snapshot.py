@@ -64,31 +64,42 @@ from the state the full read already holds (an eighth to a quarter more on that 
   one listing and one readings file per summit file (its real path), slug and viewer. Not
   beside the workspace, so backups and exchange never carry it. Written 0600 and renamed into
   place, without fsync (a file torn by a crash fails its HMAC), best effort: a read-only or
-  full disk skips it, never an error. `summit check` and every
-  write read the journal in full, as before. Tidied at most once a day by a full read that
+  full disk skips it, never an error. `summit check` and every write but those on one item
+  (below) read the journal in full, as before. Tidied at most once a day by a full read that
   keeps (`prune`): the kept files of a summit file that is gone (each kept file's name starts
   with a tag of its journal, whose path is noted under `journals/`), of an older naming, and
   temporaries a killed writer left.
-* **Not kept: writes.** `summit table` (and every write) reads the journal in full, then
-  reads only what it needs of the state: the acting viewer's fold narrowed to its item
-  (`Fold.narrowed`: no numbering of every item, no status worked out for each), and the
-  item's joint status from that item's records alone (`state.fold_item`), not a second fold
-  of the summit. A write served from the checkpoint would need what the checkpoint lacks:
-  * the record set: `every.clock(scope)` for a team record subtracts the joint heads its team
-    has seen (`_team_seen`, not in the frontier), `summit_id()` reads the genesis from the
-    whole order, and `introduced` (the devices whose key.cert the summit holds) decides
-    whether a bound workspace writes its certificate first;
-  * the journal: it holds every line in memory (a transaction rolls back in memory, and a
-    commit rewrites the whole file once superseded puts make up half the lines: the counts of
-    lines and superseded puts are not kept), and the put of a label checks the key's old
-    value (the checkpoint keeps only labels of records not read yet);
-  * the state: the item's number, section and status come from the whole structure (the
-    checkpoint holds them only as the kept readings' rows), the joint view's fold (a write
-    as a delegation logs the joint status: a second checkpoint), and the event log's length;
-  * after the write, a new checkpoint of the acting viewer, or the next write reads in full.
-  Each is a second path beside the one every test exercises, and the proof of equality (any
-  writes, split anywhere: the same bytes, ids and refusals) has to cover all of them, with
-  the lock taken and the prefix checked under it: not done (see the figures below).
+* **Writes on one item, served (`serve`).** `summit table`, `accept`, a note and a status
+  (`Workspace.item_state` inside the write's transaction, the lock held) read the acting
+  viewer's checkpoint instead of the journal: the file is read and hashed under the lock, the
+  kept prefix must match it exactly, the tail is checked and folded as `_extend` does, and
+  the item the write names is restored from its line beside those the tail touched. What a
+  full read gave the write and a plain checkpoint lacked is now kept or derived:
+  * the record set: the genesis id (`state.ResumedSet`), and for each team the joint heads its
+    records have seen (`state.seen_heads`: all of `_team_seen` a later `clock` can subtract);
+    a draft or a note that would not sort after every record folded (another team's longer
+    run of drafts) is not served (`state.sorts_last`);
+  * the journal: its lines and superseded puts at the kept point (`Journal.counts`, extended
+    by the tail's, unknown once the tail puts anything but labels), so a compaction due is
+    seen and left to the full read; the journal appends without holding the file
+    (`Journal.serve`) and refuses a whole rewrite. Labels: a write puts only its new record's
+    label (a new key), and the tail's labels are checked as `_extend` checks them;
+  * the state: the item's number and section from its kept row (no structural record in the
+    tail), the summit as its roster (a write reads who takes part, never the sections), the
+    joint status from the acting viewer's fold (a status folds joint records only; an item
+    one of whose tabled texts names a draft is not served), no event log (no write reads it);
+  * a bound workspace introduces its device first (`introduced`): its writes read in full;
+  * after the commit, still under the lock, the checkpoint is kept anew for the file's new
+    bytes (the line appended hashed onto the prefix's digest), and the served file dropped: the
+    next command reads the kept data, or in full. A write read in full on a file over
+    `SERVE_FROM` keeps its viewer's checkpoint the same way (`keep_written`), so the next is
+    served: that first write pays the keeping (a full read that keeps).
+  tests/test_write_kept.py holds it to the write after a full read: for any sequence of
+  writes, refusals, structural writes, reads that extend, kept data dropped or tampered with,
+  the same journal bytes (so the same record ids and events), the same results and refusals,
+  and the same kept files as a full read keeps. A tampered journal (a byte changed with its
+  checksum made good, a same-size replacement) fails the prefix's SHA-256: the full read
+  refuses it as before; a forged or older kept file fails its HMAC or version: ignored.
 * **Passed once.** A read that finds its kept data stale hands the bytes it read and hashed
   to the full read (`Journal.offer`, used only while the file keeps the stamp it was read
   under), and hashes them once however many prefixes it asks for (`_Read`); the readings'

@@ -21,6 +21,9 @@ with the listing kept for the file as it is, as a second look at an unchanged su
 write` follows a `summit table`: the kept readings extended by the table's commit, as the
 first look after any write that touches items only is. `items, nothing kept` removes the
 kept data first: the full read (which keeps), as after an upgrade or a new file.
+`table` as RU is served from RU's kept checkpoint (snapshot.serve: the table of the run before
+kept it anew); `table, nothing kept` removes the kept data first: the full read, then (on a
+journal over `snapshot.SERVE_FROM`) the checkpoint kept for the next write.
 
 The first command of the day takes the daily backup after its work. It is measured as
 `summit items` with today's backup turned into yesterday's before each run, three ways:
@@ -242,6 +245,7 @@ def bench_workspace(label: str, db: Path, item: str, runs: int, *, target: float
         "show, after a write": (show, after_a_write),
         "items, after a write": (items, after_a_write),
         "table": (table, no_backup_due),
+        "table, nothing kept": (table, nothing_kept),
         DUE[0]: ([*cmd, "items", "--db", str(db), *summit], due_nothing_changed),
         DUE[1]: ([*cmd, "items", "--db", str(db), *summit], due_one_summit_changed),
         DUE[2]: ([*cmd, "items", "--db", str(db), *summit], due_first_backup_ever),
@@ -254,7 +258,8 @@ def bench_workspace(label: str, db: Path, item: str, runs: int, *, target: float
     print(f"  {'python -c pass':<38} {medians['python -c pass'] * 1000:7.1f} ms")
     print(f"  {'floor (tinydb+orjson, parse files)':<38} {medians['floor'] * 1000:7.1f} ms")
     for name in ("items", "items, listing kept", "items, nothing kept", "show", "history",
-                 "show, after a write", "items, after a write", "table"):
+                 "show, after a write", "items, after a write", "table",
+                 "table, nothing kept"):
         row(f"summit {name}", medians[name], medians["floor"], "floor", target)
     for name in DUE if backups else ():
         # The same command with no backup due: after one summit changed, `items` reads what
