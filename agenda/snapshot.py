@@ -115,9 +115,11 @@ How each command stands against issue 13's ≤ 2× the floor on one summit of 20
   run: 0.50 s against 3.29 s for `Workspace.state` alone;
 * after a structural write, an upgrade or a new file: a full read that keeps, 9.6× (1.35× a
   read alone, in-process: the checkpoint makes the readings larger; it was 1.24×);
-* `table`: a full read, 7.6×: missed, for the reason above. With its item alone read from the
-  state (`Fold.narrowed`, `state.fold_item`): 3.9× (load 6, floor 1.01 s), still missed;
-  what is left is the read of 40,000 records itself (`items` with nothing kept: 7.6×).
+* `table`: a full read, 7.6×; with its item alone read from the state (`Fold.narrowed`,
+  `state.fold_item`): 3.9× (load 6, floor 1.01 s). Served from the acting side's checkpoint
+  (`serve`, `bench_startup.py --big --runs 9`, load 7.5 to 8.7, floor 1.51 s): 0.69×, met;
+  the first write on the summit (or after a structural one) reads in full and keeps the
+  checkpoint: 6.5×. At 100 summits of 2.2 MB (`--scale`, load 7 to 9): 1.42× (was 1.84×).
 """
 
 from __future__ import annotations
