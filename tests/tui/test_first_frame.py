@@ -2,20 +2,24 @@
 exchange modules imported for an unbound workspace; a theme changed before a built screen is
 first shown still reaches it; the workspace laid out and painted once before its first frame,
 without the cyclic collector; a size report of the same size only repaints; the footer one
-widget whose keys are clicked where they are drawn; the tab bar one widget too."""
+widget whose keys are clicked where they are drawn; the tab bar one widget too; a full update
+asks the containers behind their children for no line."""
 
 from __future__ import annotations
 
 import gc
+from functools import partial
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
 from textual import events
+from textual._compositor import Compositor
 from textual.app import App
 from textual.color import Color
 from textual.dom import DOMNode
 from textual.screen import Screen
+from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import TextArea
 from tui_helpers import make_app, screen_text, settle
@@ -240,3 +244,41 @@ async def test_the_tab_bar_is_one_widget_clicked_hovered_and_stepped_where_drawn
         await pilot.press("3")
         await settle(pilot)
         assert tabs.pane("history") is history and history.display
+
+
+@pytest.mark.parametrize("size", [(120, 36), (80, 24)])
+async def test_a_full_update_asks_only_for_rows_that_are_seen(
+        demo_path: Path, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]) -> None:
+    """The first frame is a full update: the screen, the body and the tab container lie
+    behind their children and are asked for no line; the frame is Textual's own, cell by
+    cell."""
+    app = make_app(demo_path, as_="IN")
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, WorkspaceScreen)
+        asked: list[Widget] = []
+        render_lines = Widget.render_lines
+
+        def watched(self: Widget, crop: Any) -> Any:
+            asked.append(self)
+            return render_lines(self, crop)
+
+        monkeypatch.setattr(Widget, "render_lines", watched)
+        compositor = screen._compositor
+        ours = compositor.render_strips()
+        monkeypatch.undo()
+        assert asked and screen not in asked
+        for behind in (screen.query_one("#body"), screen.query_one(ItemTabs),
+                       screen.query_one("#item-pane")):
+            assert behind not in asked
+        compositor._get_renders = partial(  # type: ignore[method-assign]
+            Compositor._get_renders, compositor)
+        textual = compositor.render_strips()
+        del compositor._get_renders
+
+        def cells(strips: list[Strip]) -> list[list[tuple[str, object]]]:
+            return [[(char, segment.style) for segment in strip for char in segment.text]
+                    for strip in strips]
+
+        assert cells(ours) == cells(textual)

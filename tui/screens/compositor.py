@@ -1,4 +1,4 @@
-"""A compositor whose partial updates draw only the rows of the widgets that changed."""
+"""A compositor that asks each widget only for the rows of it that will be seen."""
 
 from __future__ import annotations
 
@@ -22,6 +22,9 @@ class RowCompositor(Compositor):
     rectangle is the whole body, so each of some 24 widgets (tab labels, containers, the
     filter) handed over every line it shows, only for most to be thrown away. Here each dirty
     region is rendered on its own, and a widget is asked only for the rows of that region.
+    In a full update too (the first frame), a widget is asked only for the rows where some of
+    it is seen: the screen, the body and the tab container lie behind their children, and
+    drew every line of the screen for nothing (some 8 ms of the first frame).
     What reaches the terminal is the same: the same spans, cut at the same places.
     """
 
@@ -33,10 +36,20 @@ class RowCompositor(Compositor):
             return
         crop_overlaps = crop.overlaps
         top, height = crop.y, crop.height
+        left, right = crop.x, crop.right
+        cuts = self.cuts
+        # The pieces of each row (a piece starts at a cut) that no widget has drawn yet, as
+        # Textual's _render_chops fills them: widgets come front to back and the first strip
+        # for a piece wins. Only pieces that reach into the crop count. A widget is asked only
+        # for its rows that still hold an empty piece within its columns: a container behind
+        # its children, or a widget under a dialog, draws nothing that would be thrown away.
+        empty: dict[int, set[int]] = {
+            y: {cut for cut, end in zip(cuts[y], cuts[y][1:], strict=False)
+                if end > left and cut < right}
+            for y in range(top, top + height)}
         for widget, (region, clip) in list(self.visible_widgets.items()):
             # What is seen of a widget is its region within its container's clip.
-            seen = region.intersection(clip)
-            if not crop_overlaps(seen):
+            if not crop_overlaps(region.intersection(clip)):
                 continue
             # Only whole rows are cut off: the compositor cuts lines where widgets' edges are,
             # so a widget's lines keep their full width.
@@ -44,12 +57,23 @@ class RowCompositor(Compositor):
             x, y, width, rows_height = region.intersection(rows)
             if not (width and rows_height):
                 continue
-            lines = widget.render_lines(Region(x - region.x, y - region.y, width, rows_height))
-            yield region, rows, lines
-            if seen.contains_region(crop) and len(lines) == rows_height \
-                    and all(line.cell_length >= width for line in lines):
-                # Widgets come front to back and the first line drawn at a place wins: what
-                # lies behind a widget whose whole lines cover the crop would be thrown away.
+            end_x = x + width
+            needed = [row for row in range(y, y + rows_height)
+                      if any(x <= cut < end_x for cut in empty[row])]
+            for first, last in _runs(needed):
+                run = Region(rows.x, first, rows.width, last - first)
+                lines = widget.render_lines(Region(x - region.x, first - region.y, width,
+                                                   last - first))
+                yield region, run, lines
+                for row, line in zip(range(first, last), lines, strict=False):
+                    # The pieces this line fills in _render_chops: each cut of its columns
+                    # whose piece ends within the line's length.
+                    drawn = [cut for cut in cuts[row] if x <= cut <= end_x]
+                    length = line.cell_length
+                    empty[row].difference_update(
+                        cut for cut, end in zip(drawn, drawn[1:], strict=False)
+                        if end - x <= length)
+            if not any(empty.values()):
                 return
 
     def render_partial_update(self) -> ChopsUpdate | None:
@@ -79,6 +103,19 @@ class RowCompositor(Compositor):
                         line[cut] = drawn[cut]
         chop_ends = [cut_set[1:] for cut_set in cuts]
         return ChopsUpdate(chops, spans, chop_ends)
+
+
+def _runs(rows: list[int]) -> Iterable[tuple[int, int]]:
+    """Consecutive rows as (first, last + 1) runs."""
+    start = previous = None
+    for row in rows:
+        if previous is None or row != previous + 1:
+            if start is not None and previous is not None:
+                yield start, previous + 1
+            start = row
+        previous = row
+    if start is not None and previous is not None:
+        yield start, previous + 1
 
 
 def _merged(regions: Iterable[Region]) -> list[Region]:
