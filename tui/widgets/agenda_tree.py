@@ -8,9 +8,12 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
+from textual.geometry import Region
 from textual.strip import Strip
+from textual.widget import PseudoClasses
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -150,15 +153,30 @@ class AgendaTree(Tree[str]):
                                  default: Style | None = None) -> Style:
         # Focus and hover change which rules apply (Tree:focus > .tree--cursor) without
         # always replacing the tree's own rules: they are part of the key.
-        key = (names, partial, default, self.get_pseudo_class_state(), self.app.theme)
+        key = (names, partial, default, self._state(), self.app.theme)
         style = self._rich_styles.get(key)
         if style is None:
             style = self._rich_styles[key] = super().get_component_rich_style(
                 *names, partial=partial, default=default)
         return style
 
+    _drawing: PseudoClasses | None = None
+
+    def _state(self) -> PseudoClasses:
+        return self._drawing if self._drawing is not None else self.get_pseudo_class_state()
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Focus and hover looked at once for the pass: each look walks up the DOM and asks
+        # the screen what is under the mouse, and the style keys asked for it five times a
+        # line (a third of drawing the tree, 100 items: 22 ms for the first frame).
+        self._drawing = self.get_pseudo_class_state()
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._drawing = None
+
     def render_line(self, y: int) -> Strip:
-        key = ("rich_style", self.get_pseudo_class_state(), self.app.theme)
+        key = ("rich_style", self._state(), self.app.theme)
         style = self._rich_styles.get(key)
         if style is None:
             style = self._rich_styles[key] = self.rich_style
@@ -211,6 +229,27 @@ class AgendaTree(Tree[str]):
                                                          strike=full.strike)
         return style
 
+    def get_label_width(self, node: TreeNode[str]) -> int:
+        """The cells `render_label` takes, counted without building the label.
+
+        Tree measures every label each time its lines are rebuilt (five times while the
+        first frame is built: about 12 ms for 100 items); a label is built only to be drawn.
+        """
+        row = self._rows.get(node.data) if node.data else None
+        if row is None:
+            label = node._label.cell_len
+            if node._allow_expand:
+                label += cell_len(self.ICON_NODE_EXPANDED if node.is_expanded
+                                  else self.ICON_NODE)
+            return label
+        suffix = _suffix_width(row)
+        title = cell_len(row.title)
+        width = self.scrollable_content_region.width
+        room = _room(width, row, suffix)
+        if width and title > room:
+            title = min(title, max(room, 4))  # Text.truncate leaves a title that fits as is
+        return (2 if row.changed else 0) + len(row.number) + 1 + title + suffix
+
     def render_label(self, node: TreeNode[str], base_style: Style, style: Style) -> Text:
         row = self._rows.get(node.data) if node.data else None
         if row is None:
@@ -221,12 +260,24 @@ class AgendaTree(Tree[str]):
         if row.brackets:
             suffix.append(f" ⟦{row.brackets}⟧", self._style("brackets"))
         title = Text(row.title)
-        # Keep the status in view: shorten the title, not the status (the guide takes 2 cells).
-        room = self.scrollable_content_region.width - 2 - len(row.number) - 1 - suffix.cell_len
+        room = _room(self.scrollable_content_region.width, row, suffix.cell_len)
         mark = ("● ", self._style("changed")) if row.changed else ""
-        room -= 2 if row.changed else 0
         if self.scrollable_content_region.width and title.cell_len > room:
             title.truncate(max(room, 4), overflow="ellipsis")
         label = Text.assemble(mark, (f"{row.number} ", self._style("number")), title, suffix)
         label.stylize(style)
         return label
+
+
+def _suffix_width(row: ItemRow) -> int:
+    """The cells of an item's status and bracket count, as render_label writes them."""
+    width = 2 + cell_len(row.status.value)
+    if row.brackets:
+        width += cell_len(f" ⟦{row.brackets}⟧")
+    return width
+
+
+def _room(width: int, row: ItemRow, suffix: int) -> int:
+    """The cells left for the title: the status stays in view, the title is shortened (the
+    guide takes 2 cells, the changed mark 2)."""
+    return width - 2 - len(row.number) - 1 - suffix - (2 if row.changed else 0)
