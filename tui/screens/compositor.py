@@ -34,25 +34,47 @@ class RowCompositor(Compositor):
         if crop is None:
             yield from super()._get_renders(crop)
             return
+        if crop != self.size.region:
+            yield from self._rows_of(crop)
+            return
+        yield from self._seen_rows(crop)
+
+    def _rows_of(self, crop: Region) -> Iterable[tuple[Region, Region, list[Strip]]]:
+        """A partial update's region: each widget asked for the rows of it in the region."""
         crop_overlaps = crop.overlaps
         top, height = crop.y, crop.height
-        left, right = crop.x, crop.right
-        cuts = self.cuts
-        # The pieces of each row (a piece starts at a cut) that no widget has drawn yet, as
-        # Textual's _render_chops fills them: widgets come front to back and the first strip
-        # for a piece wins. Only pieces that reach into the crop count. A widget is asked only
-        # for its rows that still hold an empty piece within its columns: a container behind
-        # its children, or a widget under a dialog, draws nothing that would be thrown away.
-        empty: dict[int, set[int]] = {
-            y: {cut for cut, end in zip(cuts[y], cuts[y][1:], strict=False)
-                if end > left and cut < right}
-            for y in range(top, top + height)}
         for widget, (region, clip) in list(self.visible_widgets.items()):
             # What is seen of a widget is its region within its container's clip.
-            if not crop_overlaps(region.intersection(clip)):
+            seen = region.intersection(clip)
+            if not crop_overlaps(seen):
                 continue
             # Only whole rows are cut off: the compositor cuts lines where widgets' edges are,
             # so a widget's lines keep their full width.
+            rows = clip.intersection(Region(clip.x, top, clip.width, height))
+            x, y, width, rows_height = region.intersection(rows)
+            if not (width and rows_height):
+                continue
+            lines = widget.render_lines(Region(x - region.x, y - region.y, width, rows_height))
+            yield region, rows, lines
+            if seen.contains_region(crop) and len(lines) == rows_height \
+                    and all(line.cell_length >= width for line in lines):
+                # Widgets come front to back and the first line drawn at a place wins: what
+                # lies behind a widget whose whole lines cover the crop would be thrown away.
+                return
+
+    def _seen_rows(self, crop: Region) -> Iterable[tuple[Region, Region, list[Strip]]]:
+        """A full update: each widget asked only for its rows where some of it is seen.
+
+        The pieces of each row (a piece starts at a cut) that no widget has drawn yet are
+        followed as Textual's _render_chops fills them: widgets come front to back and the
+        first strip for a piece wins. A container behind its children, or a widget under a
+        dialog, draws nothing that would be thrown away. (Not for a partial update: its
+        regions are a few rows, where following the pieces cost more than it saved.)
+        """
+        top, height = crop.y, crop.height
+        cuts = self.cuts
+        empty: dict[int, set[int]] = {y: set(cuts[y][:-1]) for y in range(top, top + height)}
+        for widget, (region, clip) in list(self.visible_widgets.items()):
             rows = clip.intersection(Region(clip.x, top, clip.width, height))
             x, y, width, rows_height = region.intersection(rows)
             if not (width and rows_height):
