@@ -2,8 +2,8 @@
 exchange modules imported for an unbound workspace; a theme changed before a built screen is
 first shown still reaches it; the workspace laid out and painted once before its first frame,
 without the cyclic collector; a size report of the same size only repaints; the footer one
-widget whose keys are clicked where they are drawn; the tab bar one widget too; a full update
-asks the containers behind their children for no line."""
+widget whose keys are clicked where they are drawn; the tab bar one widget too, and the header;
+a full update asks the containers behind their children for no line."""
 
 from __future__ import annotations
 
@@ -282,3 +282,46 @@ async def test_a_full_update_asks_only_for_rows_that_are_seen(
                     for strip in strips]
 
         assert cells(ours) == cells(textual)
+
+
+async def test_the_header_is_one_widget_hovered_clicked_and_retitled_where_drawn(
+        demo_path: Path) -> None:
+    """It draws what Textual's Header drew with three widgets: the icon opens the command
+    palette, a click elsewhere makes it three lines tall and back, the title follows the app's."""
+    from textual.command import CommandPalette
+
+    from tui.widgets.header import AgendaHeader
+
+    app = make_app(demo_path, as_="IN")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        header = app.screen.query_one(AgendaHeader)
+        assert not header.children
+        assert screen_text(app).splitlines()[0].strip().startswith(
+            "⭘")  # the icon, then the title centred
+        line = "".join(segment.text for segment in header.render_line(0))
+        title = "India–Russia Annual Summit 2021 — Acting as IN (India)"
+        assert line[:8] == " ⭘      " and line.strip().endswith(title)
+        assert line.index(title) == 8 + (120 - 18 - len(title)) // 2
+        plain = header.render_line(0)
+        await pilot.hover(AgendaHeader, offset=(2, 0))
+        assert header.tooltip == "Open the command palette"
+        hovered = header.render_line(0)
+        assert list(hovered)[0].style != list(plain)[0].style  # the icon's cells lit
+        await pilot.hover(AgendaHeader, offset=(40, 0))
+        assert header.tooltip is None
+        app.sub_title = "Joint view (tabled texts only)"
+        await pilot.pause()
+        assert "Joint view (tabled texts only)" in "".join(
+            segment.text for segment in header.render_line(0))
+        await pilot.click(AgendaHeader, offset=(40, 0))
+        await pilot.pause()
+        assert header.has_class("-tall") and header.size.height == 3
+        assert "⭘" not in "".join(segment.text for segment in header.render_line(0))
+        assert "⭘" in "".join(segment.text for segment in header.render_line(1))
+        await pilot.click(AgendaHeader, offset=(40, 1))
+        await pilot.pause()
+        assert not header.has_class("-tall") and header.size.height == 1
+        await pilot.click(AgendaHeader, offset=(2, 0))
+        await settle(pilot)
+        assert isinstance(app.screen, CommandPalette)

@@ -14,7 +14,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Header, Input, Static, Tree
+from textual.widgets import Input, Static, Tree
 
 from agenda import rules
 from agenda.brackets import bracket_count
@@ -27,6 +27,7 @@ from tui.screens.compositor import RowCompositor
 from tui.screens.styled import StyledOnce
 from tui.widgets.agenda_tree import AgendaTree
 from tui.widgets.footer import AgendaFooter
+from tui.widgets.header import AgendaHeader
 from tui.widgets.positions import PositionsView, StartDraft
 from tui.widgets.tab_bar import ItemTabs
 
@@ -135,7 +136,7 @@ class WorkspaceScreen(StyledOnce, ReportsWorkerErrors, Screen[None]):
     def compose(self) -> ComposeResult:
         from tui.widgets.sync_state import SyncState
 
-        yield Header()
+        yield AgendaHeader()
         yield SyncState()
         with Horizontal(id="body"):
             with Vertical(id="agenda-pane"):
