@@ -3,7 +3,9 @@
 Cold start is measured in fresh subprocesses (imports included), as a ratio to a minimal
 Textual app measured in the same run, so the figure means the same on any machine. The
 children may cache bytecode (in a temporary folder, as an installed app would have it; one
-unmeasured run of each warms that cache) even where PYTHONDONTWRITEBYTECODE is set.
+unmeasured run of each warms that cache) even where PYTHONDONTWRITEBYTECODE is set; the
+app's parsed CSS is kept the same way (tui/css_cache.py, in the bench's own cache folder),
+so the unmeasured run warms it too, as a user's earlier start would have.
 The same cold start on a generated workspace of 100 summits and 100k revisions (bench/scale.py)
 opens one of its summits; it takes about 10 s more to generate (--no-scale skips it), and as
 much again to convert: scale.py writes the files as 0.1 did, and the workspace is upgraded (a
@@ -357,10 +359,20 @@ def in_process(path: Path, env: dict[str, str], repeats: int) -> None:
 
 
 
+def load_average() -> str:
+    """The machine's load over the last minute (the figures beside it are that noisy)."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:
+        return "unknown"
+
+
 def pty_figures(path: Path, env: dict[str, str], repeats: int) -> None:
+    before = load_average()
     found = pty_compare({"minimal": PTY_MINIMAL,
                          "summit": PTY_SUMMIT.format(path=str(path), summit=None)},
                         env, repeats)
+    print(f"load average (1 min) before / after the pty runs: {before} / {load_average()}")
     (m_first, m_keys, m_cpu), (s_first, s_keys, s_cpu) = found["minimal"], found["summit"]
     mf, sf = statistics.median(m_first), statistics.median(s_first)
     mk, sk = statistics.median(m_keys), statistics.median(s_keys)
@@ -407,9 +419,12 @@ def at_scale(folder: Path, env: dict[str, str], repeats: int) -> None:
     print(f"cold start, {SCALE_REVISIONS // 1000}k revisions / {SCALE_SUMMITS} summits "
           f": {statistics.median(scale) * 1000:7.0f} ms (median of {repeats}; "
           f"target < 1500 ms; workspace generated in {built:.1f} s)")
+    before = load_average()
     found = pty_compare({"minimal": PTY_MINIMAL,
                          "summit": PTY_SUMMIT.format(path=str(big), summit=slug)},
                         env, repeats, presses=0)
+    print(f"load average (1 min) before / after the 100k pty runs: {before} / "
+          f"{load_average()}")
     mf, sf = statistics.median(found["minimal"][0]), statistics.median(found["summit"][0])
     print(f"pty first frame, 100k revisions : {sf * 1000:7.0f} ms against the minimal "
           f"app's {mf * 1000:.0f} ms: {sf / mf:.2f}× (target ≤ 1.5×)")

@@ -23,6 +23,7 @@ from agenda.text import inert
 from agenda.workspace import Workspace
 from tui.commands import AgendaCommands
 from tui.config import Preferences, config_dir
+from tui.css_cache import CssCache
 from tui.errors import failure_message
 from tui.messages import StateLoaded
 from tui.theme import THEMES
@@ -40,6 +41,8 @@ INLINE_READ_BYTES = 4_000_000
 BACKUP_DELAY_SECONDS = 2.0
 # The collector is back on this long after start even if no first frame was seen.
 COLLECTOR_BACK_AFTER = 5.0
+# The parsed CSS is kept this long after the first frame (not before it: it is not needed).
+CSS_SAVE_AFTER = 0.25
 
 
 class SummitApp(App[None]):
@@ -68,6 +71,10 @@ class SummitApp(App[None]):
             self.register_theme(theme)
         # App.__init__ built the stylesheet from Textual's own theme of the same name.
         self.stylesheet.set_variables(self.get_css_variables())
+        # The CSS parsed by the last start (tui/css_cache.py): kept again once the first frame
+        # is out, and at exit if a screen opened meanwhile parsed more.
+        self.css_cache = CssCache()
+        self.css_cache.install(self.stylesheet)
         self.ws = Workspace(path, create=True, clock=clock)
         self.preferences = Preferences(config if config is not None else config_dir())
         self.requested_summit = summit
@@ -149,6 +156,7 @@ class SummitApp(App[None]):
             gc.freeze()
             self._frozen = True
             gc.enable()
+            self.set_timer(CSS_SAVE_AFTER, self.css_cache.save)
 
     def on_unmount(self) -> None:
         # What was frozen may be garbage once the app is gone (another app may run in this
@@ -158,6 +166,7 @@ class SummitApp(App[None]):
         if self._collector_off:
             self._collector_off = False
             gc.enable()
+        self.css_cache.save()
 
     def open_summit(self, slug: str, *, as_: str | None = None) -> None:
         """Show a summit's workspace, acting as `as_`, else as last time in this workspace."""

@@ -39,7 +39,12 @@ class Preferences:
         choices = data.get("acting_as")
         if not isinstance(choices, dict):
             choices = data["acting_as"] = {}
-        choices[str(workspace.resolve())] = code or ""
+        key, value = str(workspace.resolve()), code or ""
+        if choices.get(key) == value:
+            # `summit --as IN` at each start: writing the same choice again cost a flush to
+            # disk (fsync, 5-50 ms) before the first frame, and changed nothing.
+            return
+        choices[key] = value
         try:
             self._save(json.dumps(data, indent=2).encode("utf-8"))
         except OSError:

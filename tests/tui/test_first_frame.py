@@ -2,20 +2,24 @@
 exchange modules imported for an unbound workspace; a theme changed before a built screen is
 first shown still reaches it; the workspace laid out and painted once before its first frame,
 without the cyclic collector; a size report of the same size only repaints; the footer one
-widget whose keys are clicked where they are drawn; the tab bar one widget too."""
+widget whose keys are clicked where they are drawn; the tab bar one widget too, and the header;
+a full update asks the containers behind their children for no line."""
 
 from __future__ import annotations
 
 import gc
+from functools import partial
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
 from textual import events
+from textual._compositor import Compositor
 from textual.app import App
 from textual.color import Color
 from textual.dom import DOMNode
 from textual.screen import Screen
+from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import TextArea
 from tui_helpers import make_app, screen_text, settle
@@ -240,3 +244,84 @@ async def test_the_tab_bar_is_one_widget_clicked_hovered_and_stepped_where_drawn
         await pilot.press("3")
         await settle(pilot)
         assert tabs.pane("history") is history and history.display
+
+
+@pytest.mark.parametrize("size", [(120, 36), (80, 24)])
+async def test_a_full_update_asks_only_for_rows_that_are_seen(
+        demo_path: Path, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]) -> None:
+    """The first frame is a full update: the screen, the body and the tab container lie
+    behind their children and are asked for no line; the frame is Textual's own, cell by
+    cell."""
+    app = make_app(demo_path, as_="IN")
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, WorkspaceScreen)
+        asked: list[Widget] = []
+        render_lines = Widget.render_lines
+
+        def watched(self: Widget, crop: Any) -> Any:
+            asked.append(self)
+            return render_lines(self, crop)
+
+        monkeypatch.setattr(Widget, "render_lines", watched)
+        compositor = screen._compositor
+        ours = compositor.render_strips()
+        monkeypatch.undo()
+        assert asked and screen not in asked
+        for behind in (screen.query_one("#body"), screen.query_one(ItemTabs),
+                       screen.query_one("#item-pane")):
+            assert behind not in asked
+        compositor._get_renders = partial(  # type: ignore[method-assign]
+            Compositor._get_renders, compositor)
+        textual = compositor.render_strips()
+        del compositor._get_renders
+
+        def cells(strips: list[Strip]) -> list[list[tuple[str, object]]]:
+            return [[(char, segment.style) for segment in strip for char in segment.text]
+                    for strip in strips]
+
+        assert cells(ours) == cells(textual)
+
+
+async def test_the_header_is_one_widget_hovered_clicked_and_retitled_where_drawn(
+        demo_path: Path) -> None:
+    """It draws what Textual's Header drew with three widgets: the icon opens the command
+    palette, a click elsewhere makes it three lines tall and back, the title follows the app's."""
+    from textual.command import CommandPalette
+
+    from tui.widgets.header import AgendaHeader
+
+    app = make_app(demo_path, as_="IN")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        header = app.screen.query_one(AgendaHeader)
+        assert not header.children
+        assert screen_text(app).splitlines()[0].strip().startswith(
+            "⭘")  # the icon, then the title centred
+        line = "".join(segment.text for segment in header.render_line(0))
+        title = "India–Russia Annual Summit 2021 — Acting as IN (India)"
+        assert line[:8] == " ⭘      " and line.strip().endswith(title)
+        assert line.index(title) == 8 + (120 - 18 - len(title)) // 2
+        plain = header.render_line(0)
+        await pilot.hover(AgendaHeader, offset=(2, 0))
+        assert header.tooltip == "Open the command palette"
+        hovered = header.render_line(0)
+        assert list(hovered)[0].style != list(plain)[0].style  # the icon's cells lit
+        await pilot.hover(AgendaHeader, offset=(40, 0))
+        assert header.tooltip is None
+        app.sub_title = "Joint view (tabled texts only)"
+        await pilot.pause()
+        assert "Joint view (tabled texts only)" in "".join(
+            segment.text for segment in header.render_line(0))
+        await pilot.click(AgendaHeader, offset=(40, 0))
+        await pilot.pause()
+        assert header.has_class("-tall") and header.size.height == 3
+        assert "⭘" not in "".join(segment.text for segment in header.render_line(0))
+        assert "⭘" in "".join(segment.text for segment in header.render_line(1))
+        await pilot.click(AgendaHeader, offset=(40, 1))
+        await pilot.pause()
+        assert not header.has_class("-tall") and header.size.height == 1
+        await pilot.click(AgendaHeader, offset=(2, 0))
+        await settle(pilot)
+        assert isinstance(app.screen, CommandPalette)

@@ -1,4 +1,4 @@
-"""A compositor whose partial updates draw only the rows of the widgets that changed."""
+"""A compositor that asks each widget only for the rows of it that will be seen."""
 
 from __future__ import annotations
 
@@ -22,6 +22,9 @@ class RowCompositor(Compositor):
     rectangle is the whole body, so each of some 24 widgets (tab labels, containers, the
     filter) handed over every line it shows, only for most to be thrown away. Here each dirty
     region is rendered on its own, and a widget is asked only for the rows of that region.
+    In a full update too (the first frame), a widget is asked only for the rows where some of
+    it is seen: the screen, the body and the tab container lie behind their children, and
+    drew every line of the screen for nothing (some 8 ms of the first frame).
     What reaches the terminal is the same: the same spans, cut at the same places.
     """
 
@@ -31,6 +34,13 @@ class RowCompositor(Compositor):
         if crop is None:
             yield from super()._get_renders(crop)
             return
+        if crop != self.size.region:
+            yield from self._rows_of(crop)
+            return
+        yield from self._seen_rows(crop)
+
+    def _rows_of(self, crop: Region) -> Iterable[tuple[Region, Region, list[Strip]]]:
+        """A partial update's region: each widget asked for the rows of it in the region."""
         crop_overlaps = crop.overlaps
         top, height = crop.y, crop.height
         for widget, (region, clip) in list(self.visible_widgets.items()):
@@ -50,6 +60,42 @@ class RowCompositor(Compositor):
                     and all(line.cell_length >= width for line in lines):
                 # Widgets come front to back and the first line drawn at a place wins: what
                 # lies behind a widget whose whole lines cover the crop would be thrown away.
+                return
+
+    def _seen_rows(self, crop: Region) -> Iterable[tuple[Region, Region, list[Strip]]]:
+        """A full update: each widget asked only for its rows where some of it is seen.
+
+        The pieces of each row (a piece starts at a cut) that no widget has drawn yet are
+        followed as Textual's _render_chops fills them: widgets come front to back and the
+        first strip for a piece wins. A container behind its children, or a widget under a
+        dialog, draws nothing that would be thrown away. (Not for a partial update: its
+        regions are a few rows, where following the pieces cost more than it saved.)
+        """
+        top, height = crop.y, crop.height
+        cuts = self.cuts
+        empty: dict[int, set[int]] = {y: set(cuts[y][:-1]) for y in range(top, top + height)}
+        for widget, (region, clip) in list(self.visible_widgets.items()):
+            rows = clip.intersection(Region(clip.x, top, clip.width, height))
+            x, y, width, rows_height = region.intersection(rows)
+            if not (width and rows_height):
+                continue
+            end_x = x + width
+            needed = [row for row in range(y, y + rows_height)
+                      if any(x <= cut < end_x for cut in empty[row])]
+            for first, last in _runs(needed):
+                run = Region(rows.x, first, rows.width, last - first)
+                lines = widget.render_lines(Region(x - region.x, first - region.y, width,
+                                                   last - first))
+                yield region, run, lines
+                for row, line in zip(range(first, last), lines, strict=False):
+                    # The pieces this line fills in _render_chops: each cut of its columns
+                    # whose piece ends within the line's length.
+                    drawn = [cut for cut in cuts[row] if x <= cut <= end_x]
+                    length = line.cell_length
+                    empty[row].difference_update(
+                        cut for cut, end in zip(drawn, drawn[1:], strict=False)
+                        if end - x <= length)
+            if not any(empty.values()):
                 return
 
     def render_partial_update(self) -> ChopsUpdate | None:
@@ -79,6 +125,19 @@ class RowCompositor(Compositor):
                         line[cut] = drawn[cut]
         chop_ends = [cut_set[1:] for cut_set in cuts]
         return ChopsUpdate(chops, spans, chop_ends)
+
+
+def _runs(rows: list[int]) -> Iterable[tuple[int, int]]:
+    """Consecutive rows as (first, last + 1) runs."""
+    start = previous = None
+    for row in rows:
+        if previous is None or row != previous + 1:
+            if start is not None and previous is not None:
+                yield start, previous + 1
+            start = row
+        previous = row
+    if start is not None and previous is not None:
+        yield start, previous + 1
 
 
 def _merged(regions: Iterable[Region]) -> list[Region]:

@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Static
 from textual.worker import get_current_worker
 
 from agenda.diff import similarity
@@ -21,6 +21,7 @@ from agenda.state import SummitState
 from tui.errors import ReportsWorkerErrors
 from tui.messages import StateLoaded
 from tui.render import percent
+from tui.widgets.header import AgendaHeader
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 
@@ -86,7 +87,7 @@ class DashboardScreen(ReportsWorkerErrors, Screen[None]):
         self.state = state
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AgendaHeader()
         with VerticalScroll(id="dashboard"):
             yield Static(id="dashboard-summary", markup=False)
             yield DataTable(id="sections", cursor_type="row", zebra_stripes=True)

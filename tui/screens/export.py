@@ -14,7 +14,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Input, Label, Select, TextArea
+from textual.widgets import Button, Footer, Input, Label, Select, TextArea
 from textual.worker import get_current_worker
 
 from agenda.model import AgendaError
@@ -24,6 +24,7 @@ from tui.errors import ReportsWorkerErrors
 from tui.messages import StateLoaded
 from tui.screens.modals import ConfirmScreen
 from tui.screens.styled import StyledOnce
+from tui.widgets.header import AgendaHeader
 
 if TYPE_CHECKING:
     from agenda.templates import TemplateInfo
@@ -200,7 +201,7 @@ class ExportScreen(StyledOnce, ReportsWorkerErrors, Screen[None]):
                               if t.view != "delegation" or viewer is not None}
         except AgendaError as error:
             self.notify(str(error), severity="error", markup=False)
-        yield Header()
+        yield AgendaHeader()
         with Horizontal(id="export-controls"):
             yield Label("Template")
             yield Select([(Text(f"{t.name} — {t.description}" if t.description else t.name),

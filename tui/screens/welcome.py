@@ -14,12 +14,13 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.suggester import Suggester
-from textual.widgets import Button, Footer, Header, Input, Label, OptionList, Static
+from textual.widgets import Button, Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from agenda.model import AgendaError
 from agenda.workspace import SummitEntry, Workspace
 from tui.screens.modals import CreateSummitScreen, SummitForm
+from tui.widgets.header import AgendaHeader
 
 if TYPE_CHECKING:
     from agenda.importer import ImportReport
@@ -46,7 +47,7 @@ class WelcomeScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         entries = self.summit_app.ws.summits()
-        yield Header()
+        yield AgendaHeader()
         with Vertical(id="welcome"):
             yield Static(Content.assemble(
                 ("Summit Agenda\n", "bold $text-accent"),

@@ -1,0 +1,178 @@
+"""Parsed Textual CSS kept between runs, as Python keeps bytecode: a start skips the CSS parse.
+
+Textual parses the app's stylesheet and every widget's DEFAULT_CSS at each start, in Python:
+some 45 ms of the first frame on the test machine (bench/bench_tui.py), against some 10 ms
+for a minimal app. The parsed rules of a run are kept in the user's cache folder and read
+back at the next start (a few ms).
+
+* **Same rules.** An entry is found by a digest of everything the parse reads: the CSS text,
+  where it comes from, its flags, the theme's variables; the file is named after the Textual
+  installed and the Python version. Anything else (a changed app.tcss, another theme) is
+  parsed as before and kept for next time. Entries no start used are dropped at the next save.
+* **Only ours.** The rules are pickled, so the file is prefixed by an HMAC-SHA256 of its
+  bytes under a key of 32 random bytes made for this user (0600, in the same cache folder): a
+  file this user's app did not write is ignored, as is one that fails to load.
+* **Best effort.** A missing, unreadable or damaged file, or a folder that cannot be written,
+  only means parsing as before; never an error, never a slower start than without it.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agenda.digest import compare_digest, hmac_sha256, sha256
+from agenda.paths import cache_dir
+
+if TYPE_CHECKING:
+    from textual.css.stylesheet import Stylesheet
+
+KEY_BYTES = 32
+MAC_BYTES = 64  # hex
+
+
+def _key(folder: Path) -> bytes | None:
+    """This user's key for the kept CSS; made (0600, exclusively) when absent."""
+    path = folder / "css.key"
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            try:
+                folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+                try:
+                    os.write(fd, os.urandom(KEY_BYTES))
+                finally:
+                    os.close(fd)
+            except FileExistsError:
+                pass  # another start made it meanwhile: read theirs
+            except OSError:
+                return None
+            continue
+        except OSError:
+            return None
+        try:
+            info = os.fstat(fd)
+            # Another user's key, or one others may read, vouches for nothing.
+            if info.st_mode & 0o077 or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
+                return None
+            key = os.read(fd, KEY_BYTES + 1)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+        return key if len(key) == KEY_BYTES else None
+    return None
+
+
+def _file_name() -> str:
+    """Named after the Python version and the Textual installed: the size and time of each of
+    its CSS modules, as Python checks its bytecode against its sources (`textual.__version__`
+    reads the package metadata: some 20 ms of imports)."""
+    import textual.css
+
+    folder = Path(textual.css.__file__).parent
+    stamps = []
+    try:
+        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+            if entry.name.endswith(".py"):
+                info = entry.stat()
+                stamps.append(f"{entry.name}:{info.st_size}:{info.st_mtime_ns}")
+    except OSError:
+        pass
+    textual_id = sha256("\n".join(stamps).encode()).hexdigest()[:16]
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    return f"css-{textual_id}-py{python}.bin"
+
+
+class CssCache:
+    """The rules parsed by earlier starts, looked up before Textual parses."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = folder if folder is not None else cache_dir()
+        self.path = self.folder / _file_name()
+        self.key = _key(self.folder)
+        self.kept: dict[str, Any] = self._load()
+        self.used: dict[str, Any] = {}  # what this run parsed or found: the next file
+        self.added = 0  # entries parsed in this run
+        self.found = 0  # entries read from the file
+        self._saved = 0  # `added` when last saved (nothing new: no save)
+        self._signature: tuple[object, str] | None = None
+
+    def _load(self) -> dict[str, Any]:
+        if self.key is None:
+            return {}
+        try:
+            data = self.path.read_bytes()
+        except OSError:
+            return {}
+        mac, payload = data[:MAC_BYTES], data[MAC_BYTES:]
+        if not compare_digest(mac, hmac_sha256(self.key, payload).encode()):
+            return {}
+        try:
+            kept = pickle.loads(payload)  # noqa: S301 - our own bytes: the HMAC says so
+        except Exception:  # noqa: BLE001 - a file of another Textual: parse as before
+            return {}
+        return kept if isinstance(kept, dict) else {}
+
+    def _variables(self, stylesheet: Stylesheet) -> str:
+        """A digest of the theme's variables, once per variables dict (Textual replaces the
+        dict when they change)."""
+        variables = stylesheet._variables
+        if self._signature is None or self._signature[0] is not variables:
+            text = repr(sorted(variables.items())).encode()
+            self._signature = (variables, sha256(text).hexdigest())
+        return self._signature[1]
+
+    def install(self, stylesheet: Stylesheet) -> None:
+        """Look up this stylesheet's parses here first (Textual is pinned: pyproject)."""
+        parse = stylesheet._parse_rules
+        textual_cache = stylesheet._parse_cache
+
+        def parse_rules(css: str, read_from: Any, is_default_rules: bool = False,
+                        tie_breaker: int = 0, scope: str = "") -> Any:
+            cache_key = (css, read_from, is_default_rules, tie_breaker, scope)
+            rules = textual_cache.get(cache_key)
+            if rules is not None:
+                return rules
+            digest = sha256(repr((*cache_key, self._variables(stylesheet))).encode()
+                            ).hexdigest()
+            rules = self.kept.get(digest)
+            if rules is not None:
+                self.found += 1
+                textual_cache[cache_key] = rules
+            else:
+                rules = parse(css, read_from, is_default_rules, tie_breaker, scope)
+                self.added += 1
+            self.used[digest] = rules
+            return rules
+
+        stylesheet._parse_rules = parse_rules  # type: ignore[method-assign]
+
+    def save(self) -> None:
+        """Keep what this run parsed for the next start; nothing new, nothing written."""
+        if self.added == self._saved or self.key is None:
+            return
+        self._saved = self.added
+        try:
+            payload = pickle.dumps(dict(self.used), protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # noqa: BLE001 - rules that do not pickle are only parsed again
+            return
+        mac = hmac_sha256(self.key, payload).encode()
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            try:
+                view = memoryview(mac + payload)
+                while view:
+                    view = view[os.write(fd, view):]
+            finally:
+                os.close(fd)
+            # No fsync: a file torn by a crash fails its HMAC and is parsed again.
+            os.replace(tmp, self.path)
+        except OSError:
+            tmp.unlink(missing_ok=True)
