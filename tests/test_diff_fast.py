@@ -173,3 +173,39 @@ def test_fresh_keys_read_from_the_end_are_those_past_the_known_ids(batches: list
         assert fresh == list(islice(ids, known, None))
         assert fresh == list(dict.fromkeys(k for k, c in zip(keys, codes, strict=True)
                                            if c >= known))
+
+
+def by_reference(ca: list[str], cb: list[str], ia: list[int], ib: list[int],
+                 units: engine._Units, vocab: engine._Vocab) -> list[Op] | None:
+    """The unit path as it was: the block's own units encoded again, pieces settled after."""
+    from tests import diff_reference
+
+    return diff_reference.by_units(" ".join(ca), " ".join(cb), units, vocab)
+
+
+@settings(deadline=None, max_examples=150)
+@given(st.lists(edited_pairs(), min_size=1, max_size=3), st.sampled_from(["\n\n", "\n", " "]),
+       st.sampled_from([engine._SENTENCES_FROM, 50]))
+def test_the_unit_path_gives_the_ops_it_gave_piece_by_piece(
+        pairs: list[tuple[str, str]], joint: str, sentences_from: int) -> None:
+    # Blocks of a text encoded together, changes gathered as they come and settled over
+    # lists: the very ops (words too) of encoding each block alone and settling pieces.
+    a = joint.join(p[0] for p in pairs)
+    b = joint.join(p[1] for p in pairs)
+    with mock.patch.object(engine, "_UNITS_FROM", 0), \
+            mock.patch.object(engine, "_SENTENCES_FROM", sentences_from):
+        fast = diff_words(a, b)
+        with mock.patch.object(engine, "_by_units", by_reference):
+            slow = diff_words(a, b)
+    assert as_tuples(fast) == as_tuples(slow)
+    assert rebuild(fast) == (a, b)
+
+
+@given(st.lists(st.lists(st.sampled_from(["Sides", "a,", "", "\tb", "c.", "x" * 1030, "d\n"]),
+                         min_size=1, max_size=8), max_size=5))
+def test_units_encoded_together_are_those_encoded_one_by_one(splits: list[list[str]]) -> None:
+    together, alone = engine._Units(), engine._Units()
+    assert together.encode_many(splits) == [alone.encode(split) for split in splits]
+    for name in ("words", "clean", "tokens", "flags", "ends", "unclean", "long"):
+        assert getattr(together, name) == getattr(alone, name)
+    assert dict(together.ids) == dict(alone.ids)
