@@ -958,13 +958,26 @@ def _unit_runs(ia: list[int], ib: list[int], ends: list[bool]) -> list[Block]:
     sa, sb = _units(ia, cuts_a, vocab), _units(ib, cuts_b, vocab)
     starts_a, starts_b = _unit_starts(cuts_a, len(ia)), _unit_starts(cuts_b, len(ib))
     runs: list[Block] = []
+    # A run that goes on where the one before it ends (an equal sentence, then the first
+    # units of a changed one) is one run: the loop over runs steps once for both.
+    end_a = end_b = -1
     for equal, a1, a2, b1, b2 in _pieces_of_ids(sa, sb):
         x1, x2, y1, y2 = starts_a[a1], starts_a[a2], starts_b[b1], starts_b[b2]
         if equal:
-            runs.append((x1, y1, x2 - x1))
+            found = [(x1, y1, x2 - x1)]
         elif x2 > x1 and y2 > y1:
-            runs.extend((i + x1, j + y1, n)
-                        for i, j, n in _equal_runs(ia[x1:x2], ib[y1:y2]))
+            found = [(i + x1, j + y1, n) for i, j, n in _equal_runs(ia[x1:x2], ib[y1:y2])]
+            if not found:
+                continue
+        else:
+            continue
+        i, j, n = found[0]
+        if i == end_a and j == end_b:
+            start_a, start_b, before = runs.pop()
+            found[0] = (start_a, start_b, before + n)
+        runs.extend(found)
+        i, j, n = found[-1]
+        end_a, end_b = i + n, j + n
     return runs
 
 
