@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import accumulate, chain, compress, count, islice, takewhile
@@ -836,9 +836,22 @@ class _Units:
 
     def encode(self, split: list[str]) -> list[int]:
         """The ids of the units of a text cut by str.split(" ")."""
-        chunks: list[str | tuple[str]] = list(split)
-        last = cast(str, chunks[-1])
-        chunks[-1] = (last,)
+        return self.encode_many([split])[0]
+
+    def encode_many(self, splits: list[list[str]]) -> list[list[int]]:
+        """The ids of the units of texts each cut by str.split(" "), all looked up in one
+        pass and the fresh ones weighed together: a long text's changed paragraphs cost one
+        call, not one each (most of a call's cost, in prose, is weighing a few fresh units)."""
+        chunks: list[str | tuple[str]] = []
+        ends = []
+        for split in splits:
+            chunks += split
+            chunks[-1] = (split[-1],)
+            ends.append(len(chunks))
+        codes = self._encode(chunks)
+        return [codes[start:end] for start, end in zip([0, *ends], ends, strict=False)]
+
+    def _encode(self, chunks: list[str | tuple[str]]) -> list[int]:
         ids = self.ids
         known = len(self.words)
         codes = list(map(ids.__getitem__, chunks))
@@ -945,13 +958,26 @@ def _unit_runs(ia: list[int], ib: list[int], ends: list[bool]) -> list[Block]:
     sa, sb = _units(ia, cuts_a, vocab), _units(ib, cuts_b, vocab)
     starts_a, starts_b = _unit_starts(cuts_a, len(ia)), _unit_starts(cuts_b, len(ib))
     runs: list[Block] = []
+    # A run that goes on where the one before it ends (an equal sentence, then the first
+    # units of a changed one) is one run: the loop over runs steps once for both.
+    end_a = end_b = -1
     for equal, a1, a2, b1, b2 in _pieces_of_ids(sa, sb):
         x1, x2, y1, y2 = starts_a[a1], starts_a[a2], starts_b[b1], starts_b[b2]
         if equal:
-            runs.append((x1, y1, x2 - x1))
+            found = [(x1, y1, x2 - x1)]
         elif x2 > x1 and y2 > y1:
-            runs.extend((i + x1, j + y1, n)
-                        for i, j, n in _equal_runs(ia[x1:x2], ib[y1:y2]))
+            found = [(i + x1, j + y1, n) for i, j, n in _equal_runs(ia[x1:x2], ib[y1:y2])]
+            if not found:
+                continue
+        else:
+            continue
+        i, j, n = found[0]
+        if i == end_a and j == end_b:
+            start_a, start_b, before = runs.pop()
+            found[0] = (start_a, start_b, before + n)
+        runs.extend(found)
+        i, j, n = found[-1]
+        end_a, end_b = i + n, j + n
     return runs
 
 
@@ -963,56 +989,64 @@ def _tidy(units: _Units, ia: list[int], ib: list[int]) -> bool:
     return not unclean or (unclean.isdisjoint(ia) and unclean.isdisjoint(ib))
 
 
-def _by_units(xa: str, xb: str, units: _Units, vocab: _Vocab) -> list[Op] | None:
-    """Word diff of a changed block, aligning units in C and tokenising only the changed ones.
+def _unit_chunks(xa: str, xb: str) -> tuple[list[str], list[str]] | None:
+    """A changed block's texts cut after every space, or None when it is for the token path.
 
-    None when the block is for the token path: too big to align exactly, or read as replaced
-    (which the token path decides, keeping shared spacing at the edges).
+    Counted before cutting: mostly spaces (empty chunks) or too many chunks to align exactly
+    are for the token path, which reads such texts in fewer, longer tokens.
     """
-    # Counted before cutting: mostly spaces (empty chunks) or too many chunks to align
-    # exactly are for the token path, which reads such texts in fewer, longer tokens.
     spaces_a, spaces_b = xa.count(" "), xb.count(" ")
     if ((spaces_a + 1) * (spaces_b + 1) > _MAX_CELLS or 2 * spaces_a > len(xa)
             or 2 * spaces_b > len(xb)):
         return None
-    ca, cb = xa.split(" "), xb.split(" ")
-    ia, ib = units.encode(ca), units.encode(cb)
+    return xa.split(" "), xb.split(" ")
+
+
+def _by_units(ca: list[str], cb: list[str], ia: list[int], ib: list[int], units: _Units,
+              vocab: _Vocab) -> list[Op] | None:
+    """Word diff of a changed block cut into chunks ca, cb (_unit_chunks) whose ids are ia,
+    ib (units.encode_many), aligning units in C and tokenising only the changed ones.
+
+    None when the block is for the token path: too big to align exactly, or read as replaced
+    (which the token path decides, keeping shared spacing at the edges).
+    """
     # Only a chunk seen for the first time is measured (encode notes the long ones).
     if units.long and not (units.long.isdisjoint(ia) and units.long.isdisjoint(ib)):
         return None
-    clean, tokens, flags, word = units.clean, units.tokens, units.flags, units.word
-    na, nb = len(ia), len(ib)
-    tidy = _tidy(units, ia, ib)
-
-    # Units i:j of a text as text (each chunk with the space after it, but the last), joined
-    # in C; the words before each unit summed in C: a run's words are one subtraction.
-    def text_a(i: int, j: int) -> str:
-        return " ".join(ca[i:j]) + " " if j < na else " ".join(ca[i:j])
-
-    def text_b(i: int, j: int) -> str:
-        return " ".join(cb[i:j]) + " " if j < nb else " ".join(cb[i:j])
-
+    # The words before each unit, summed in C: a run's words are one subtraction.
     uw = units.words
     wa = list(accumulate(map(uw.__getitem__, ia), initial=0))
     wb = list(accumulate(map(uw.__getitem__, ib), initial=0))
-    # The pieces in order, as (kind, text, words): 0 equal, 1 deleted, 2 inserted.
-    pieces: list[tuple[int, str, int]] = []
-    put = pieces.append
+    ops = _unit_ops(ca, cb, ia, ib, wa, wb, units, vocab)
+    if _unalike(wa[-1], wb[-1], sum([op.words or 0 for op in ops if op.op == "equal"])):
+        return None
+    return ops
 
-    def span_tokens(ids: list[int], i: int, j: int,
-                    text: Callable[[int, int], str]) -> tuple[list[str], list[bool]]:
-        """Units i:j's tokens and word flags: the units' own, when no cut inside the span
-        joins two tokens; else the span's text tokenised."""
-        if j - i == 1:
-            return tokens[ids[i]], flags[ids[i]]
-        if tidy or all(map(clean.__getitem__, ids[i + 1 : j])):
-            return (list(chain.from_iterable(map(tokens.__getitem__, ids[i:j]))),
-                    list(chain.from_iterable(map(flags.__getitem__, ids[i:j]))))
-        found = tokenize(text(i, j))
-        return found, list(map(word.__getitem__, found))
 
-    # Equal runs (start a, start b, length), each cut back so that its edges next to a change
-    # are between tokens: the units given back to the change are equal on both sides.
+def _unit_ops(ca: list[str], cb: list[str], ia: list[int], ib: list[int], wa: list[int],
+              wb: list[int], units: _Units, vocab: _Vocab) -> list[Op]:
+    """_by_units' ops: equal runs of units, and the changes between them by their tokens.
+
+    Built straight as alternating equalities and changes, gathered in lists as they come
+    (an edited word costs a few appends, not pieces gathered again later); the clean-up's
+    stack runs only when some equality could be absorbed at all, which in edited prose is
+    rare.
+    """
+    clean, tokens, flags, word = units.clean, units.tokens, units.flags, units.word
+    na, nb = len(ia), len(ib)
+    tidy = _tidy(units, ia, ib)
+    # Change k lies between equality k and equality k + 1 (those at the ends may be empty).
+    eqs: list[str] = []
+    eq_w: list[int] = []
+    dels: list[str] = []
+    del_w: list[int] = []
+    inss: list[str] = []
+    ins_w: list[int] = []
+    pend: list[str] = []  # the parts of the equality being gathered
+    pend_w = 0
+    # Equal runs (start a, start b, length), each cut back, when the block is not tidy, so
+    # that its edges next to a change are between tokens: the units given back to the change
+    # are equal on both sides.
     runs = _unit_runs(ia, ib, units.ends)
     ai = bi = 0
     for k, (i1, j1, n) in enumerate([*runs, (na, nb, 0)]):
@@ -1031,143 +1065,152 @@ def _by_units(xa: str, xb: str, units: _Units, vocab: _Vocab) -> list[Op] | None
                              or (j1 + n < nb and not clean[ib[j1 + n]])):
                     end, n = end - 1, n - 1
         if i1 > ai or j1 > bi:
+            # A change always follows an equality here (a run, or the start): it opens anew.
             if ai == i1:
-                put((2, text_b(bi, j1), wb[j1] - wb[bi]))
+                gone, gone_w = "", 0
+                new = " ".join(cb[bi:j1]) + " " if j1 < nb else " ".join(cb[bi:j1])
+                new_w = wb[j1] - wb[bi]
             elif bi == j1:
-                put((1, text_a(ai, i1), wa[i1] - wa[ai]))
+                gone = " ".join(ca[ai:i1]) + " " if i1 < na else " ".join(ca[ai:i1])
+                gone_w = wa[i1] - wa[ai]
+                new, new_w = "", 0
             else:
-                ta, fa = span_tokens(ia, ai, i1, text_a)
-                tb, fb = span_tokens(ib, bi, j1, text_b)
+                # Units' tokens are theirs alone when no cut inside the span joins two tokens;
+                # else the span's text is tokenised.
+                if i1 - ai == 1:
+                    ta, fa = tokens[ia[ai]], flags[ia[ai]]
+                elif tidy or all(map(clean.__getitem__, ia[ai + 1 : i1])):
+                    ta = list(chain.from_iterable(map(tokens.__getitem__, ia[ai:i1])))
+                    fa = list(chain.from_iterable(map(flags.__getitem__, ia[ai:i1])))
+                else:
+                    ta = tokenize(" ".join(ca[ai:i1]) + " " if i1 < na
+                                  else " ".join(ca[ai:i1]))
+                    fa = list(map(word.__getitem__, ta))
+                if j1 - bi == 1:
+                    tb, fb = tokens[ib[bi]], flags[ib[bi]]
+                elif tidy or all(map(clean.__getitem__, ib[bi + 1 : j1])):
+                    tb = list(chain.from_iterable(map(tokens.__getitem__, ib[bi:j1])))
+                    fb = list(chain.from_iterable(map(flags.__getitem__, ib[bi:j1])))
+                else:
+                    tb = tokenize(" ".join(cb[bi:j1]) + " " if j1 < nb
+                                  else " ".join(cb[bi:j1]))
+                    fb = list(map(word.__getitem__, tb))
                 lone = (_lone_change(ta, tb, fa, fb)
                         if len(ta) <= _LONE_TOKENS and len(tb) <= _LONE_TOKENS else None)
-                if lone is not None:
+                if lone is None:
+                    # A change of many tokens: its own word diff, gathered op by op.
+                    is_open = False
+                    for op in _word_span(_Block(ta, tb, vocab), 0, len(ta), 0, len(tb), 0):
+                        words = _words(op)
+                        if op.op == "equal":
+                            pend.append(op.text)
+                            pend_w += words
+                            is_open = False
+                            continue
+                        if not is_open:
+                            eqs.append("".join(pend))
+                            eq_w.append(pend_w)
+                            pend, pend_w, is_open = [], 0, True
+                            dels.append("")
+                            del_w.append(0)
+                            inss.append("")
+                            ins_w.append(0)
+                        if op.op == "delete":
+                            dels[-1] += op.text
+                            del_w[-1] += words
+                        else:
+                            inss[-1] += op.text
+                            ins_w[-1] += words
+                    gone = new = ""
+                else:
                     head, head_w, gone, gone_w, new, new_w, tail, tail_w = lone
                     if head:
-                        put((0, head, head_w))
-                    if gone:
-                        put((1, gone, gone_w))
-                    if new:
-                        put((2, new, new_w))
+                        pend.append(head)
+                        pend_w += head_w
                     if tail:
-                        put((0, tail, tail_w))
-                else:
-                    blk = _Block(ta, tb, vocab)
-                    pieces.extend((_KIND_CODES[op.op], op.text, _words(op))
-                                  for op in _word_span(blk, 0, len(ta), 0, len(tb), 0))
+                        eqs.append("".join(pend))
+                        eq_w.append(pend_w)
+                        dels.append(gone)
+                        del_w.append(gone_w)
+                        inss.append(new)
+                        ins_w.append(new_w)
+                        pend, pend_w = [tail], tail_w
+                        gone = new = ""
+            if gone or new:
+                eqs.append("".join(pend))
+                eq_w.append(pend_w)
+                dels.append(gone)
+                del_w.append(gone_w)
+                inss.append(new)
+                ins_w.append(new_w)
+                pend, pend_w = [], 0
         if n:
-            put((0, text_a(i1, i1 + n), wa[i1 + n] - wa[i1]))
+            pend.append(" ".join(ca[i1 : i1 + n]) + " " if i1 + n < na
+                        else " ".join(ca[i1 : i1 + n]))
+            pend_w += wa[i1 + n] - wa[i1]
         ai, bi = i1 + n, j1 + n
-    ops = _settle(pieces)
-    if _unalike(wa[-1], wb[-1], sum(op.words or 0 for op in ops if op.op == "equal")):
-        return None
-    return ops
+    eqs.append("".join(pend))
+    eq_w.append(pend_w)
+    return _settle_alternating(eqs, eq_w, dels, del_w, inss, ins_w)
 
 
-_KIND_CODES = {"equal": 0, "delete": 1, "insert": 2}
+def _settle_alternating(eqs: list[str], eq_w: list[int], dels: list[str], del_w: list[int],
+                        inss: list[str], ins_w: list[int]) -> list[Op]:
+    """_cleanup of equality 0, change 0, equality 1, ..., equality len(dels) (the equalities
+    at the ends may be empty; no change is), its stack run over the lists as they are.
 
-
-def _settle(pieces: list[tuple[int, str, int]]) -> list[Op]:
-    """_cleanup(_normalise(ops)) of ops given as (kind, text, words) pieces (0 equal,
-    1 deleted, 2 inserted), without building an Op before the end.
-
-    Pieces are gathered into entries (an equality, or a change of deleted and inserted
-    text), the clean-up's stack runs over the entries' lengths, and each entry or merged
-    span becomes its ops once.
+    The stack holds merged changes as their first change and lengths; the equality between
+    two of them is the one before the later's first change. A change is pushed after
+    absorbing what it can, which in edited prose is nothing: one test a change.
     """
-    # Entry e: change[e]; text_a[e], words_a[e] (the equality, or what is deleted) and
-    # text_b[e], words_b[e] (what is inserted; unused for an equality).
-    change: list[bool] = []
-    text_a: list[str] = []
-    text_b: list[str] = []
-    words_a: list[int] = []
-    words_b: list[int] = []
-    eq: list[str] = []
-    de: list[str] = []
-    ins: list[str] = []
-    eq_w = de_w = ins_w = 0
-
-    def entry(is_change: bool, a: str, b: str, wa: int, wb: int) -> None:
-        change.append(is_change)
-        text_a.append(a)
-        text_b.append(b)
-        words_a.append(wa)
-        words_b.append(wb)
-
-    for kind, text, words in pieces:
-        if not text:
-            continue
-        if kind == 0:
-            if de or ins:
-                entry(True, "".join(de), "".join(ins), de_w, ins_w)
-                de, ins, de_w, ins_w = [], [], 0, 0
-            eq.append(text)
-            eq_w += words
-            continue
-        if eq:
-            entry(False, "".join(eq), "", eq_w, 0)
-            eq, eq_w = [], 0
-        if kind == 1:
-            de.append(text)
-            de_w += words
-        else:
-            ins.append(text)
-            ins_w += words
-    if eq:
-        entry(False, "".join(eq), "", eq_w, 0)
-    if de or ins:
-        entry(True, "".join(de), "".join(ins), de_w, ins_w)
-    # The clean-up's stack, as in _cleanup: (is_change, first entry, end entry, deleted
-    # length, inserted length).
-    word_search = _patterns().word_start.search
-    break_search = _PARAGRAPH_BREAK.search
-    has_word: dict[int, bool] = {}
-    has_break: dict[int, bool] = {}
-    stack: list[tuple[bool, int, int, int, int]] = []
-    push = stack.append
-    for e, is_change in enumerate(change):
-        if not is_change:
-            size = len(text_a[e])
-            push((False, e, e + 1, size, size))
-            continue
-        push((True, e, e + 1, len(text_a[e]), len(text_b[e])))
-        while len(stack) >= 3 and stack[-3][0] and not stack[-2][0]:
-            first, eq_entry, last = stack[-3], stack[-2], stack[-1]
-            size, k = eq_entry[3], eq_entry[1]
-            # An equality is weighed again each time the change beside it grows: each search
-            # runs once per equality.
-            if not (size <= max(first[3], first[4]) and size <= max(last[3], last[4])):
-                if k not in has_word:
-                    has_word[k] = word_search(text_a[k]) is not None
-                if has_word[k]:
-                    break
-            if k not in has_break:
-                has_break[k] = break_search(text_a[k]) is not None
-            if has_break[k]:
-                break
-            del stack[-3:]
-            push((True, first[1], last[2], first[3] + size + last[3],
-                  first[4] + size + last[4]))
     out: list[Op] = []
     append = out.append
-    for is_change, start, end, _, _ in stack:
-        if not is_change:
-            append(_op("equal", text_a[start], words_a[start]))
-        elif end - start == 1:
-            if text_a[start]:
-                append(_op("delete", text_a[start], words_a[start]))
-            if text_b[start]:
-                append(_op("insert", text_b[start], words_b[start]))
-        else:
-            # A merged span: the equalities inside it go to both sides.
-            span = range(start, end)
-            gone = "".join(text_a[start:end])
-            new = "".join([text_b[e] if change[e] else text_a[e] for e in span])
-            gone_w = sum(words_a[start:end])
-            new_w = sum([words_b[e] if change[e] else words_a[e] for e in span])
-            if gone:
-                append(_op("delete", gone, gone_w))
-            if new:
-                append(_op("insert", new, new_w))
+    if not dels:
+        if eqs[0]:
+            append(_op("equal", eqs[0], eq_w[0]))
+        return out
+    word_search = _patterns().word_start.search
+    break_search = _PARAGRAPH_BREAK.search
+    firsts = [0]
+    dlens = [len(dels[0])]
+    ilens = [len(inss[0])]
+    for k in range(1, len(dels)):
+        first, d, i = k, len(dels[k]), len(inss[k])
+        while firsts:
+            e = eqs[first]
+            size = len(e)
+            if (((size <= dlens[-1] or size <= ilens[-1]) and (size <= d or size <= i))
+                    or not (eq_w[first] or word_search(e))) and not break_search(e):
+                first = firsts.pop()
+                d += dlens.pop() + size
+                i += ilens.pop() + size
+                continue
+            break
+        firsts.append(first)
+        dlens.append(d)
+        ilens.append(i)
+    firsts.append(len(dels))
+    for g in range(len(firsts) - 1):
+        first, end = firsts[g], firsts[g + 1]
+        if eqs[first]:
+            append(_op("equal", eqs[first], eq_w[first]))
+        if end - first == 1:
+            if dels[first]:
+                append(_op("delete", dels[first], del_w[first]))
+            if inss[first]:
+                append(_op("insert", inss[first], ins_w[first]))
+            continue
+        # A merged span: the equalities inside it go to both sides.
+        inner = eqs[first + 1 : end]
+        inner_w = sum(eq_w[first + 1 : end])
+        gone = "".join(chain.from_iterable(zip(dels[first:end], [*inner, ""], strict=True)))
+        new = "".join(chain.from_iterable(zip(inss[first:end], [*inner, ""], strict=True)))
+        if gone:
+            append(_op("delete", gone, sum(del_w[first:end]) + inner_w))
+        if new:
+            append(_op("insert", new, sum(ins_w[first:end]) + inner_w))
+    if eqs[-1]:
+        append(_op("equal", eqs[-1], eq_w[-1]))
     return out
 
 
@@ -1246,42 +1289,65 @@ def diff_words(a: str, b: str) -> list[Op]:
         return [Op("equal", a)] if a else []
     la, lb = lines(a), lines(b)
     vocab, units = _Vocab(), _Units()
-    ops: list[Op] = []
-    # Whether every block's ops are a fixed point of the clean-up, and where the equal lines
-    # between blocks are: if each of those holds a paragraph break, no merge can reach across
-    # it, and the whole is a fixed point too (no last clean-up).
-    fixed = True
-    junctions: list[int] = []
+    by_units = len(a) + len(b) >= _UNITS_FROM
+    # First each changed block's early look, and for those that take the unit path their
+    # chunks, so that all their units are looked up and weighed in one pass.
+    # A plan entry: (equal text, None) or (None, (xa, xb, weighed, early ops, edges, chunks)).
+    plan: list[tuple[str | None, tuple[str, str, bool, list[Op], tuple[int, int],
+                                        tuple[list[str], list[str]] | None] | None]] = []
+    splits: list[list[str]] = []
     for equal, a1, a2, b1, b2 in _pieces(la, lb):
         if equal:
-            _push(ops, Op("equal", "".join(la[a1:a2])))
-            junctions.append(len(ops) - 1)
+            plan.append(("".join(la[a1:a2]), None))
             continue
         xa, xb = "".join(la[a1:a2]), "".join(lb[b1:b2])
         weighed, early = _early(xa, xb)
-        if early:
-            for op in early:
-                _push(ops, op)
-            continue
-        if len(a) + len(b) >= _UNITS_FROM:
+        edges, chunks = (0, 0), None
+        if not early and by_units:
             # Every block of a long text takes the unit path, however short: the paragraphs of
             # a text share their chunks, so after the first few a changed paragraph costs
             # look-ups instead of a pass of the tokenizer (50 KB in 100 edited paragraphs:
             # about a tenth less time). A long block edited in a few places is cut to what
             # lies between its first and last difference, weighed alone, as the token path
             # below does.
-            head, tail = (_block_edges(xa, xb) if len(xa) + len(xb) > _TRIM_FROM
-                          else (0, 0))
+            if len(xa) + len(xb) > _TRIM_FROM:
+                edges = _block_edges(xa, xb)
+            head, tail = edges
             ma, mb = xa[head : len(xa) - tail], xb[head : len(xb) - tail]
-            by_units = _by_units(ma, mb, units, vocab) if ma and mb else None
-            if by_units is not None:
-                if len(ma) == len(a) and len(mb) == len(b):
-                    return by_units  # one block, cleaned up already (a fixed point)
-                _push(ops, Op("equal", xa[:head]))
-                # by_units is normalised: once its first op is in, the rest follow as they are.
-                _push(ops, by_units[0])
-                ops.extend(by_units[1:])
-                _push(ops, Op("equal", xa[len(xa) - tail :]))
+            chunks = _unit_chunks(ma, mb) if ma and mb else None
+            if chunks is not None:
+                splits.extend(chunks)
+        plan.append((None, (xa, xb, weighed, early, edges, chunks)))
+    codes = iter(units.encode_many(splits) if splits else [])
+    ops: list[Op] = []
+    # Whether every block's ops are a fixed point of the clean-up, and where the equal lines
+    # between blocks are: if each of those holds a paragraph break, no merge can reach across
+    # it, and the whole is a fixed point too (no last clean-up).
+    fixed = True
+    junctions: list[int] = []
+    for text, block in plan:
+        if block is None:
+            _push(ops, _op("equal", cast(str, text), None))
+            junctions.append(len(ops) - 1)
+            continue
+        xa, xb, weighed, early, (head, tail), chunks = block
+        if early:
+            for op in early:
+                _push(ops, op)
+            continue
+        if chunks is not None:
+            ca, cb = chunks
+            done = _by_units(ca, cb, next(codes), next(codes), units, vocab)
+            if done is not None:
+                if len(xa) == len(a) and len(xb) == len(b) and not head + tail:
+                    return done  # one block, cleaned up already (a fixed point)
+                if head:
+                    _push(ops, _op("equal", xa[:head], None))
+                # done is normalised: once its first op is in, the rest follow as they are.
+                _push(ops, done[0])
+                ops.extend(done[1:])
+                if tail:
+                    _push(ops, _op("equal", xa[len(xa) - tail :], None))
                 continue
         if len(xa) + len(xb) > _TRIM_FROM:
             anchored = _anchored(xa, xb)

@@ -8,12 +8,17 @@ imports the engine, reads the two files and prints the {-old-}{+new+} diff, whic
 does. Our in-process figure (diff_words alone, the median of its runs) is printed beside git's
 whole process with the targets: ≤ 2× git for the 50 KB and 200 KB cases, ≤ 1 ms for 1 KB;
 it takes its turn in the same interleaved runs (ours, git, in-process, ours, git...).
+
+Each run's CPU time is taken too (our in-process diff's own, git's child process's from
+getrusage), and printed beside the wall figures: on a loaded machine the wall times of both
+grow with the waiting, the CPU times much less, so their ratio is the steadier figure.
 """
 
 from __future__ import annotations
 
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -117,13 +122,30 @@ def clock(run: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def interleaved(runs: dict[str, Callable[[], object]], times: int) -> dict[str, float]:
-    """Median seconds of each run, taken in turns so load falls on all alike."""
-    seen: dict[str, list[float]] = {name: [] for name in runs}
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def clocks(run: Callable[[], object], child: bool) -> tuple[float, float]:
+    """(wall, CPU) seconds of one run: the CPU of the child process it waits for, or, for
+    an in-process run, this process's own."""
+    cpu = children_cpu if child else time.process_time
+    start, start_cpu = time.perf_counter(), cpu()
+    run()
+    return time.perf_counter() - start, cpu() - start_cpu
+
+
+def interleaved(runs: dict[str, Callable[[], object]], times: int,
+                children: frozenset[str] = frozenset()) -> dict[str, tuple[float, float]]:
+    """Median (wall, CPU) seconds of each run, taken in turns so load falls on all alike;
+    the runs named in children are whole processes."""
+    seen: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
     for _ in range(times):
         for name, run in runs.items():
-            seen[name].append(clock(run))
-    return {name: statistics.median(values) for name, values in seen.items()}
+            seen[name].append(clocks(run, name in children))
+    return {name: (statistics.median(w for w, _ in values),
+                   statistics.median(c for _, c in values)) for name, values in seen.items()}
 
 
 def rebuilds(ops: list[Op], a: str, b: str) -> bool:
@@ -135,7 +157,8 @@ def main() -> None:
     git = shutil.which("git")
     print(f"Load average {os.getloadavg()[0]:.1f} at the start; Python {sys.version.split()[0]}, {git and subprocess.run([git, '--version'], capture_output=True, text=True).stdout.strip()}")  # noqa: E501
     print(f"{'case':<38} {'ours proc':>10} {'git proc':>10} {'ratio':>6}   "
-          f"{'ours in-proc':>12} {'/ git proc':>10}  target")
+          f"{'ours in-proc':>12} {'/ git proc':>10}  {'CPU: in-proc':>12} {'git proc':>9} "
+          f"{'ratio':>6}  target")
     with tempfile.TemporaryDirectory() as tmp:
         # Bytecode is cached (in the temporary folder) even where the environment says not to
         # write it: an installed package has it, and compiling the sources costs ~30 ms.
@@ -160,7 +183,9 @@ def main() -> None:
             # on the figure compared with git's as it falls on git's.
             runs["in-process"] = lambda a=a, b=b: diff_words(a, b)
             runs["in-process"]()
-            proc = interleaved(runs, PROCESS_RUNS)
+            timed = interleaved(runs, PROCESS_RUNS, frozenset(("ours", "git")))
+            proc = {name: wall for name, (wall, _) in timed.items()}
+            cpu = {name: used for name, (_, used) in timed.items()}
             ours_in = proc["in-process"]
             assert rebuilds(diff_words(a, b), a, b)
             git_s = proc.get("git")
@@ -169,12 +194,18 @@ def main() -> None:
                 verdict = "met" if ours_in <= 0.001 else "missed"
             else:
                 verdict = "met" if git_s and ours_in <= bound * git_s else "missed"
+                if git_s and cpu["git"]:
+                    verdict += (", by CPU " + ("met" if cpu["in-process"] <= bound * cpu["git"]
+                                               else "missed"))
             print(
                 f"{NAMES[key] + f' ({len(a) / 1000:.0f} KB)':<38} {proc['ours'] * 1000:>8.1f}ms "
                 + (f"{git_s * 1000:>8.1f}ms {proc['ours'] / git_s:>6.1f}" if git_s else
                    f"{'no git':>10} {'':>6}")
                 + f"   {ours_in * 1000:>10.2f}ms "
                 + (f"{ours_in / git_s:>10.2f}" if git_s else f"{'':>10}")
+                + f"  {cpu['in-process'] * 1000:>10.2f}ms "
+                + (f"{cpu['git'] * 1000:>7.1f}ms {cpu['in-process'] / cpu['git']:>6.2f}"
+                   if git_s and cpu["git"] else f"{'':>16}")
                 + f"  {label}: {verdict}"
             )
     a, b = cases()["b"]
@@ -182,6 +213,7 @@ def main() -> None:
     merge_s = statistics.median(clock(lambda: merge_texts(a, {"IN": b, "RU": other}))
                                 for _ in range(7))
     print(f"merge_texts, 50 KB, two sides with 5% edits each: {merge_s * 1000:.1f} ms in-process")
+    print(f"Load average {os.getloadavg()[0]:.1f} at the end")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agenda import diff as engine
-from agenda.diff import Op, _cleanup, _count_words, _normalise, _settle, _units, diff_words, lines
+from agenda.diff import (
+    Op,
+    _cleanup,
+    _count_words,
+    _normalise,
+    _settle_alternating,
+    _units,
+    diff_words,
+    lines,
+)
 from tests.test_diff import edited_pairs, rebuild, well_formed
 
 KINDS = ("equal", "delete", "insert")
@@ -22,12 +31,29 @@ def as_tuples(ops: list[Op]) -> list[tuple[str, str, int | None]]:
     return [(op.op, op.text, op.words) for op in ops]
 
 
-@settings(max_examples=300)
-@given(st.lists(st.tuples(st.integers(0, 2), piece_texts), max_size=40))
-def test_settle_is_the_cleanup_of_the_normalised_pieces(raw: list[tuple[int, str]]) -> None:
-    pieces = [(kind, text, _count_words(text)) for kind, text in raw]
-    ops = [Op(KINDS[kind], text, words) for kind, text, words in pieces]  # type: ignore[arg-type]
-    assert as_tuples(_settle(pieces)) == as_tuples(_cleanup(_normalise(ops)))
+nonempty_texts = piece_texts.filter(bool)
+
+
+@settings(max_examples=500)
+@given(st.lists(st.tuples(piece_texts, st.sampled_from(["", "x", "Sides", " ", "\n\n"]),
+                          st.sampled_from(["", "y", "agreed here", ",", "."]))
+                .filter(lambda row: row[1] or row[2]), max_size=30),
+       piece_texts)
+def test_settle_alternating_is_the_cleanup_of_its_ops(
+        rows: list[tuple[str, str, str]], last: str) -> None:
+    # Equality k, then change k (deleted, inserted; one may be empty), then the last equality.
+    eqs = [eq for eq, _, _ in rows] + [last]
+    dels = [gone for _, gone, _ in rows]
+    inss = [new for _, _, new in rows]
+    ops = []
+    for eq, gone, new in rows:
+        ops += [Op("equal", eq, _count_words(eq)), Op("delete", gone, _count_words(gone)),
+                Op("insert", new, _count_words(new))]
+    ops.append(Op("equal", last, _count_words(last)))
+    settled = _settle_alternating(eqs, [*map(_count_words, eqs)], dels,
+                                  [*map(_count_words, dels)], inss, [*map(_count_words, inss)])
+    expected = _cleanup(_normalise(ops))
+    assert as_tuples(settled) == as_tuples(expected)
 
 
 def units_by_setdefault(ids: list[int], cuts: list[int], vocab: dict[tuple[int, ...], int]
@@ -147,3 +173,39 @@ def test_fresh_keys_read_from_the_end_are_those_past_the_known_ids(batches: list
         assert fresh == list(islice(ids, known, None))
         assert fresh == list(dict.fromkeys(k for k, c in zip(keys, codes, strict=True)
                                            if c >= known))
+
+
+def by_reference(ca: list[str], cb: list[str], ia: list[int], ib: list[int],
+                 units: engine._Units, vocab: engine._Vocab) -> list[Op] | None:
+    """The unit path as it was: the block's own units encoded again, pieces settled after."""
+    from tests import diff_reference
+
+    return diff_reference.by_units(" ".join(ca), " ".join(cb), units, vocab)
+
+
+@settings(deadline=None, max_examples=150)
+@given(st.lists(edited_pairs(), min_size=1, max_size=3), st.sampled_from(["\n\n", "\n", " "]),
+       st.sampled_from([engine._SENTENCES_FROM, 50]))
+def test_the_unit_path_gives_the_ops_it_gave_piece_by_piece(
+        pairs: list[tuple[str, str]], joint: str, sentences_from: int) -> None:
+    # Blocks of a text encoded together, changes gathered as they come and settled over
+    # lists: the very ops (words too) of encoding each block alone and settling pieces.
+    a = joint.join(p[0] for p in pairs)
+    b = joint.join(p[1] for p in pairs)
+    with mock.patch.object(engine, "_UNITS_FROM", 0), \
+            mock.patch.object(engine, "_SENTENCES_FROM", sentences_from):
+        fast = diff_words(a, b)
+        with mock.patch.object(engine, "_by_units", by_reference):
+            slow = diff_words(a, b)
+    assert as_tuples(fast) == as_tuples(slow)
+    assert rebuild(fast) == (a, b)
+
+
+@given(st.lists(st.lists(st.sampled_from(["Sides", "a,", "", "\tb", "c.", "x" * 1030, "d\n"]),
+                         min_size=1, max_size=8), max_size=5))
+def test_units_encoded_together_are_those_encoded_one_by_one(splits: list[list[str]]) -> None:
+    together, alone = engine._Units(), engine._Units()
+    assert together.encode_many(splits) == [alone.encode(split) for split in splits]
+    for name in ("words", "clean", "tokens", "flags", "ends", "unclean", "long"):
+        assert getattr(together, name) == getattr(alone, name)
+    assert dict(together.ids) == dict(alone.ids)
