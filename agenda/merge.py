@@ -18,7 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from agenda.diff import is_word, matching_blocks, shared_edges, tokenize
+from agenda.diff import (
+    _shared_length,
+    _shared_suffix,
+    is_word,
+    matching_blocks,
+    shared_edges,
+    tokenize,
+)
 from agenda.frozen import frozen
 
 # Punctuation that sits inside a word: "Indo-Pacific", "India's", "Chennai–Vladivostok", "and/or".
@@ -251,6 +258,35 @@ def _render_conflict(names: list[str], options: list[list[str]]) -> str:
     return "".join(first[:lead]) + inner + "".join(first[len(first) - trail :])
 
 
+def _edges(distinct: list[str]) -> tuple[int, int]:
+    """shared_edges of the distinct texts (the base first), the suffix kept clear of all that
+    each side shares with the base at its start.
+
+    Each side is aligned to the base by matching_blocks, which matches the two texts' longest
+    shared start first, then the shared end of what is left. shared_edges bounds its suffix by
+    the start all the texts share, which is shorter wherever another side differs earlier, so
+    in a text that repeats itself the suffix can take tokens that one side's shared start with
+    the base would have matched, and that side's middle then places its edit at the other end
+    of the repeated run. Base ". \r . a b", IN ". \r . . a b", RU ". \r \r . a b": whole, IN
+    inserts ". " after the base's second ".", where RU's "\r " does not compete, and the merge
+    is clean; cut (suffix ". a b"), IN inserts it before that ".", at RU's place, and they
+    conflict. Bounded by every pair's shared start, each side's middle aligns as its whole
+    text does less the edges, so the merge is the same with or without the cut.
+    """
+    head, tail = shared_edges(distinct)
+    base = distinct[0]
+    room = tail
+    for text in distinct[1:]:
+        limit = min(len(base), len(text))
+        # One compare in C: does this side's shared start with the base reach into the
+        # suffix? (Rare: only a text that repeats itself around the edits.)
+        if room and text.startswith(base[: limit - room + 1]):
+            room = limit - _shared_length([base, text], limit, backwards=False)
+    if room < tail:
+        tail = _shared_suffix(distinct, room) if room else 0
+    return head, tail
+
+
 def merge_texts(
     base: str,
     sides: Mapping[str, str] | Sequence[tuple[str, str]],
@@ -277,7 +313,7 @@ def merge_texts(
         # Every side kept the agreed base or made the one same edit: each chunk is taken
         # from that edit or is the base everywhere, so the merge is the edited text.
         return MergeResult(distinct[1], 0)
-    head, tail = shared_edges(distinct)
+    head, tail = _edges(distinct)
     middles = {text: tokenize(text[head : len(text) - tail]) for text in distinct}
     regions = _regions(middles[base], [middles[text] for _, text in pairs])
     if not agreed_base:
