@@ -16,7 +16,9 @@ Rules, at word-token granularity (diff3 generalised to any number of sides):
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
+from itertools import accumulate
 
 from agenda.diff import (
     _shared_length,
@@ -30,6 +32,10 @@ from agenda.frozen import frozen
 
 # Punctuation that sits inside a word: "Indo-Pacific", "India's", "Chennai–Vladivostok", "and/or".
 _JOINERS = frozenset("-‐‑–'’/")
+
+# Middles at least this long (left whole where a side grew a long run, see _edges) take the
+# tokens they share with the base's middle from its tokens instead of tokenising them again.
+_REUSE_FROM = 8192
 
 # Stands in for the base of a chunk when the base was never agreed (see merge_texts).
 _UNAGREED = "\x00"
@@ -287,6 +293,21 @@ def _edges(distinct: list[str]) -> tuple[int, int]:
     return head, tail
 
 
+def _tokens_beside(base: str, base_tokens: list[str], ends: list[int], text: str) -> list[str]:
+    """tokenize(text), the start and end it shares with base taken from base's tokens.
+
+    ends: where each of base's tokens ends. shared_edges cuts between tokens, so the shared
+    start and end are whole tokens of both texts; a cut that is not at one of base's token
+    ends (never expected) falls back to tokenising the whole text.
+    """
+    head, tail = shared_edges([base, text])
+    start, stop = bisect_right(ends, head), bisect_right(ends, len(base) - tail)
+    if (ends[start - 1] if start else 0) != head or \
+            (ends[stop - 1] if stop else 0) != len(base) - tail:
+        return tokenize(text)
+    return [*base_tokens[:start], *tokenize(text[head : len(text) - tail]), *base_tokens[stop:]]
+
+
 def merge_texts(
     base: str,
     sides: Mapping[str, str] | Sequence[tuple[str, str]],
@@ -314,7 +335,16 @@ def merge_texts(
         # from that edit or is the base everywhere, so the merge is the edited text.
         return MergeResult(distinct[1], 0)
     head, tail = _edges(distinct)
-    middles = {text: tokenize(text[head : len(text) - tail]) for text in distinct}
+    cut = [text[head : len(text) - tail] for text in distinct]
+    middles = {base: tokenize(cut[0])}
+    ends: list[int] | None = None
+    for text, middle in zip(distinct[1:], cut[1:], strict=True):
+        if len(middle) < _REUSE_FROM or len(cut[0]) < _REUSE_FROM:
+            middles[text] = tokenize(middle)
+            continue
+        if ends is None:
+            ends = list(accumulate(map(len, middles[base])))
+        middles[text] = _tokens_beside(cut[0], middles[base], ends, middle)
     regions = _regions(middles[base], [middles[text] for _, text in pairs])
     if not agreed_base:
         # A base no side can equal: every chunk where the sides differ becomes a conflict.

@@ -1,6 +1,7 @@
 """The merge cuts the texts' shared edges first: the result must be the whole texts' merge."""
 
 import os
+from itertools import accumulate
 from unittest import mock
 
 from hypothesis import example, given, settings
@@ -86,16 +87,30 @@ def _as_merge(case: tuple[tuple[str, list[tuple[str, str]]], bool],
     return base, sides, agreed
 
 
-# Texts too long to align exactly are aligned by lines, then sentences (diff._MAX_CELLS):
-# with a tiny limit every merge here takes that path, which must not see the cut either.
+# Texts too long to align exactly are aligned by lines, then sentences (diff._MAX_CELLS), and
+# long middles take the tokens they share with the base's from it (merge._REUSE_FROM): with
+# tiny limits every merge here takes those paths, which must not see the cut either.
 @settings(deadline=None, max_examples=200)
 @given(st.one_of(tied_merges(), st.tuples(edited_sides(), st.booleans()).map(_as_merge)),
-       st.sampled_from([None, 4]))
-def test_the_cut_changes_nothing_on_any_alignment_path(
-    case: tuple[str, list[tuple[str, str]], bool], cells: int | None
+       st.sampled_from([None, 4]), st.booleans())
+def test_the_cut_changes_nothing_on_any_path(
+    case: tuple[str, list[tuple[str, str]], bool], cells: int | None, reuse: bool
 ) -> None:
-    with mock.patch.object(diff, "_MAX_CELLS", cells or diff._MAX_CELLS):
+    with mock.patch.object(diff, "_MAX_CELLS", cells or diff._MAX_CELLS), \
+            mock.patch.object(merge, "_REUSE_FROM", 0 if reuse else merge._REUSE_FROM):
         _same_with_and_without_the_cut(*case)
+
+
+_texts = st.lists(st.sampled_from([*_TIES, *_WORDS, " ", "Indo", "-", "e\u0301", "\u200d"]),
+                  max_size=20).map("".join) | st.text(max_size=20)
+
+
+@settings(deadline=None)
+@given(_texts, _texts)
+def test_tokens_taken_beside_the_base_are_the_texts_tokens(base: str, text: str) -> None:
+    base_tokens = diff.tokenize(base)
+    ends = list(accumulate(map(len, base_tokens)))
+    assert merge._tokens_beside(base, base_tokens, ends, text) == diff.tokenize(text)
 
 
 @settings(deadline=None)
