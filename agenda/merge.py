@@ -274,7 +274,7 @@ def _edges(distinct: list[str]) -> tuple[int, int]:
     in a text that repeats itself the suffix can take tokens that one side's shared start with
     the base would have matched, and that side's middle then places its edit at the other end
     of the repeated run. Base ". \\r . a b", IN ". \\r . . a b", RU ". \\r \\r . a b": whole, IN
-    inserts ". " after the base's second ".", where RU's "\r " does not compete, and the merge
+    inserts ". " after the base's second ".", where RU's "\\r " does not compete, and the merge
     is clean; cut (suffix ". a b"), IN inserts it before that ".", at RU's place, and they
     conflict. Bounded by every pair's shared start, each side's middle aligns as its whole
     text does less the edges, so the merge is the same with or without the cut.
