@@ -1,8 +1,10 @@
 """The merge as it was before its fast paths: the oracle they are tested against.
 
 Only the functions the fast paths changed are copied; the rest is agenda.merge's own.
-matching_blocks and shared_edges are the general ones, so that a shortcut in agenda.diff is
-checked too.
+matching_blocks is the general one, so that a shortcut in agenda.diff is checked too. The
+whole texts are merged, with no shared edges cut first: that is the merge the cut must give
+(the oracle used to cut them as the merge did, and so shared its ties, where a cut suffix
+moved a side's edit to the other end of a run of equal tokens: tests/test_merge_edges.py).
 
 The rules it follows are agenda/merge.py's (its module docstring).
 """
@@ -14,7 +16,6 @@ from collections.abc import Mapping, Sequence
 from agenda import diff
 from agenda.diff import is_word, tokenize
 from agenda.merge import _UNAGREED, MergeResult, _Chunk, _ragged, _Region, _whole_words, _wordish
-from tests.diff_reference import shared_edges
 
 
 def matching_blocks(a: Sequence[str], b: Sequence[str]) -> list[tuple[int, int, int]]:
@@ -174,15 +175,7 @@ def merge_texts(
     if not pairs:
         return MergeResult(base, 0)
     names = [name for name, _ in pairs]
-    # Text every side kept at both ends is neither tokenised nor aligned: merging the rest
-    # gives the same result, and a long text edited in one place costs what the edit costs.
-    # Each distinct text once: a side that kept the base adds nothing to compare.
-    distinct = list(dict.fromkeys([base, *(text for _, text in pairs)]))
-    if len(distinct) == 1:
-        return MergeResult(base, 0)
-    head, tail = shared_edges(distinct)
-    regions = _regions(tokenize(base[head : len(base) - tail]),
-                       [tokenize(text[head : len(text) - tail]) for _, text in pairs])
+    regions = _regions(tokenize(base), [tokenize(text) for _, text in pairs])
     if not agreed_base:
         # A base no side can equal: every chunk where the sides differ becomes a conflict.
         regions = [_Chunk([[_UNAGREED], *r[1:]]) if isinstance(r, _Chunk) else r
@@ -197,4 +190,4 @@ def merge_texts(
             parts.append(_render_conflict(names, region[1:]))
         else:
             parts.append("".join(_taken(region)))
-    return MergeResult(base[:head] + "".join(parts) + base[len(base) - tail :], conflicts)
+    return MergeResult("".join(parts), conflicts)
