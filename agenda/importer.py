@@ -40,8 +40,11 @@ summit's first record names, and items handed to the writer chunk by chunk.
 from __future__ import annotations
 
 import bisect
+import marshal
 import re
-from collections.abc import Callable, Iterable, Sequence
+import tempfile
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -175,6 +178,10 @@ class _Lines:
         for line in lines:
             self.add(line)
 
+
+# A list's entries whose first lines' inline tokens are kept between its two readings:
+# beyond, they are read again rather than held (100k entries: ~14 MB).
+_CACHED = 4096
 
 # A chunk of the document parsed at a time: at least this many lines, up to a heading.
 _CHUNK_LINES = 2048
@@ -323,12 +330,52 @@ class _Draft:
     parts: list[str]
 
 
+class _Drafts:
+    """The outline's items as it reads them. Only the last one made can still grow (the
+    blocks after it, up to the next item, join its text): each earlier one is finished and
+    handed on as the next is made, so the drafts of 100k entries are never held at once."""
+
+    def __init__(self, finish: Callable[[_Draft], None]) -> None:
+        self.finish = finish
+        self.last: _Draft | None = None
+        self.count = 0
+        self.firsts = array("i")  # each draft's first line, four bytes an item
+
+    def append(self, draft: _Draft) -> None:
+        if self.last is not None:
+            self.finish(self.last)
+        self.last = draft
+        self.count += 1
+        self.firsts.append(draft.first)
+
+    def close(self) -> None:
+        if self.last is not None:
+            self.finish(self.last)
+            self.last = None
+
+    def first(self, index: int) -> int:
+        return self.firsts[index]
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, index: int) -> _Draft:
+        if self.last is None or index not in (-1, self.count - 1):
+            raise IndexError(index)  # only the last draft is still open
+        return self.last
+
+
 class _Outline:
     """One pass over the block tokens, turning line ranges into details, sections and items."""
 
     def __init__(self, source: str, *, depth: int = 1, literal_brackets: bool = False,
-                 title_heading: bool = True) -> None:
+                 title_heading: bool = True,
+                 sink: Callable[[ParsedItem], None] | None = None) -> None:
         self.title_heading = title_heading
+        self.items: list[ParsedItem] = []
+        # Items go to `sink` as each is finished (an import writes them out), or are kept.
+        self.sink = sink or self.items.append
+        self.late_notes: list[SourceNote] = []  # the finished items' own, reported last
         text = source.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd")
         text = text.removeprefix("\ufeff")
         self.lines = text.split("\n")
@@ -352,7 +399,7 @@ class _Outline:
         self._starting = {b.start: b for b in self.blocks}
         self.notes: list[SourceNote] = []
         self.sections: list[ParsedSection] = []
-        self.drafts: list[_Draft] = []
+        self.drafts = _Drafts(self._hand_on)
         self.title: str | None = None
         self.details: dict[str, list[str]] = {}
         self.preamble: list[tuple[int, str]] = []  # (source line, Markdown) in source order
@@ -417,15 +464,17 @@ class _Outline:
             inline = self.tokens[index + 1] if index + 1 < len(self.tokens) else None
             found = [] if inline is None or inline.type != "inline" else \
                 shapes.inline_tokens(inline.content.split("\n", 1)[0], self.references)
-            self._firsts[index] = found
+            if len(self._firsts) < _CACHED:
+                self._firsts[index] = found
         return found
 
     def _first_plain(self, index: int) -> shapes.Inline:
         """The plain text of `_first_inline(index)`, up to its first break (read twice)."""
         found = self._first_plains.get(index)
         if found is None:
-            found = self._first_plains[index] = shapes.plain(self._first_inline(index),
-                                                             first_line=True)
+            found = shapes.plain(self._first_inline(index), first_line=True)
+            if len(self._first_plains) < _CACHED:
+                self._first_plains[index] = found
         return found
 
     def _raw_inline(self, index: int) -> str:
@@ -630,17 +679,19 @@ class _Outline:
         # items are made. Each draft's parts are dropped as its text is made: drafts and
         # finished items were held whole side by side, the parse's peak.
         self.tokens._drop()
-        items = []
-        for draft in self.drafts:
-            items.append(self._finish(draft))
-            draft.parts = []
-        self.drafts = []
-        sections = self.sections if items else []
+        self.drafts.close()
+        self.notes.extend(self.late_notes)
+        items, self.items = self.items, []
+        sections = self.sections if self.drafts.count else []
         preamble = self._with_definitions(
             "\n\n".join(text for _, text in sorted(self.preamble, key=lambda p: p[0])))
         details = {k: "; ".join(v) for k, v in self.details.items()}
         return ParsedAgenda(self.title, self.front_matter, sections, items,
                             sorted(self.notes, key=lambda n: (n.line, n.end)), details, preamble)
+
+    def _hand_on(self, draft: _Draft) -> None:
+        self.sink(self._finish(draft))
+        draft.parts = []
 
     def _leftovers(self, start: int, end: int) -> None:
         """Report every run of non-blank lines in [start, end) that nothing has taken."""
@@ -756,7 +807,7 @@ class _Outline:
                 intro.append(block)
             n += 1
         if implicit:
-            first_item = self.drafts[made].first if len(self.drafts) > made else stop
+            first_item = self.drafts.first(made) if len(self.drafts) > made else stop
             self._to_preamble(intro, first_item, 0)
             if len(self.drafts) > made:
                 self.sections.append(ParsedSection(title, 0, (0, 0)))
@@ -780,7 +831,7 @@ class _Outline:
         self.sections.append(ParsedSection(title, heading.start + 1, (heading.start, heading.end)))
         self._asides(title, heading, asides)
         if intro:
-            first_item = self.drafts[made].first
+            first_item = self.drafts.first(made)
             self._to_preamble(intro, first_item, 1 - self.section_level, title, heading.start,
                               f"text of section {title!r} before its first item: kept in the "
                               "preamble under the section's name (a section has no text of "
@@ -811,31 +862,38 @@ class _Outline:
 
     def _list_kind(self, section: str, block: _Block, implicit: bool) -> str | None:
         """None when a list is agenda entries, else what it is instead."""
-        titles, links, keys = [], [], []
+        verdict = shapes.not_agenda_by_heading(section)
+        if verdict is not None and not implicit:
+            return verdict or None  # the heading says it all: no entry need be read
+        # Counts, not the entries' titles: a list of 100k entries is read as it goes.
+        titles = names = marked = 0
+        links = keys = True
         for index in self._top_items(block):
             token = self.tokens[index]
             children = self._first_inline(index + 1) if self.tokens[index + 1].type == \
                 "paragraph_open" else []
-            titles.append(self._first_plain(index + 1).text.strip() if children else "")
-            links.append(shapes.link_only(children))
-            if implicit:  # only a document without sections asks
+            title = self._first_plain(index + 1).text.strip() if children else ""
+            titles += 1
+            name, affiliated = shapes.name_like(title)
+            names += name
+            marked += affiliated
+            links = links and shapes.link_only(children)
+            if implicit and keys:  # only a document without sections asks
                 found = shapes.key_line(self.lines[token.map[0]]) if token.map else None
-                keys.append(found is not None and shapes.detail_of(found[0]) is not None)
-        if implicit and keys and all(keys):
+                keys = found is not None and shapes.detail_of(found[0]) is not None
+        if implicit and titles and keys:
             # A document without sections: a list of meeting details before the agenda.
             return "meeting details"
-        return shapes.not_agenda(section, titles, links)
+        return shapes.not_agenda_counted(section, titles, names, marked, links)
 
-    def _top_items(self, block: _Block) -> list[int]:
+    def _top_items(self, block: _Block) -> Iterator[int]:
         """Token indexes of a list's own entries (not the nested ones)."""
-        out = []
         for index in range(block.index, len(self.tokens)):
             token = self.tokens[index]
             if token.type.endswith("_list_close") and token.level == 0:
                 break
             if token.type == "list_item_open" and token.level == 1 and token.map:
-                out.append(index)
-        return out
+                yield index
 
     # Items -------------------------------------------------------------------------------------
 
@@ -915,7 +973,10 @@ class _Outline:
 
     def _list_items(self, section: str, block: _Block, stop: int) -> None:
         """Items from a list: its entries down to --depth; deeper ones stay in their text."""
-        entries: list[tuple[int, int, int]] = []  # (token index, start, end)
+        # Each entry is made as the next one is met (which may end it): an entry's own
+        # lines end where a nested entry taken as an item starts.
+        pending: tuple[int, int, int] | None = None  # (token index, start, end)
+        first = -1  # the first entry's line
         # The containers open around each token: an entry counts only inside lists (not
         # in a quote or a table within an item).
         opened: list[str] = []
@@ -935,23 +996,29 @@ class _Outline:
                 kind = token.type
                 if kind == "list_item_open" and token.map and lists <= self.depth and \
                         not others:
-                    entries.append((index, token.map[0], token.map[1]))
+                    if pending is not None:
+                        self._entry(section, pending, token.map[0])
+                    else:
+                        first = token.map[0]
+                    pending = (index, token.map[0], token.map[1])
                 opened.append(kind)
                 lists += kind in _LISTS
                 others += kind not in _CONTAINERS
-        for k, (index, start, end) in enumerate(entries):
-            own_end = end
-            if k + 1 < len(entries) and entries[k + 1][1] < end:
-                own_end = entries[k + 1][1]
-            if own_end <= start:
-                continue  # `- - x`: the nested entry on the same line is the item
-            self._list_item(section, index, start, own_end)
-        if self.drafts and entries:
-            self._attach(self.drafts[-1], entries[0][1], max(block.end, stop))
+        if pending is not None:
+            self._entry(section, pending, None)
+            if self.drafts:
+                self._attach(self.drafts[-1], first, max(block.end, stop))
         # Nothing reads a list's entries' first lines again: an outline of 100k entries
         # need not hold all their tokens at once.
         self._firsts.clear()
         self._first_plains.clear()
+
+    def _entry(self, section: str, entry: tuple[int, int, int], following: int | None) -> None:
+        """A list entry, its lines up to the next entry taken as an item (if it is nested)."""
+        index, start, end = entry
+        own_end = following if following is not None and following < end else end
+        if own_end > start:  # else `- - x`: the nested entry on the same line is the item
+            self._list_item(section, index, start, own_end)
 
     def _list_item(self, section: str, index: int, start: int, end: int) -> None:
         first = self.tokens[index + 1] if index + 1 < len(self.tokens) else None
@@ -1035,9 +1102,9 @@ class _Outline:
             text = shapes.escape_brackets(text)
         if not text.strip():
             text = NO_TEXT
-            self.notes.append(SourceNote("warning", draft.first + 1, draft.first + 1,
-                                         draft.title, "item has no text of its own; its text "
-                                                      "says so"))
+            self.late_notes.append(SourceNote("warning", draft.first + 1, draft.first + 1,
+                                              draft.title, "item has no text of its own; its "
+                                                           "text says so"))
         return ParsedItem(draft.section, draft.title, text, draft.first + 1,
                           (draft.first, max(draft.end, draft.first + 1)))
 
@@ -1088,15 +1155,88 @@ def parse_markdown(text: str, *, depth: int = 1, literal_brackets: bool = False)
     Markdown kept as written. Sections without items and texts that are no agenda entries
     (attendees, links, logistics) join the preamble. What fits nowhere is reported.
     """
-    parsed = _Outline(text, depth=depth, literal_brackets=literal_brackets).run()
-    if not parsed.items and any(n.kind == "title" for n in parsed.notes):
+    return _parse(text, depth=depth, literal_brackets=literal_brackets)[0]
+
+
+def _parse(text: str, *, depth: int = 1, literal_brackets: bool = False,
+           sink: Callable[[ParsedItem], None] | None = None) -> tuple[ParsedAgenda, int]:
+    """`parse_markdown`, and how many items it found; with `sink`, each item goes there as
+    it is finished and none is kept in the outline."""
+    outline = _Outline(text, depth=depth, literal_brackets=literal_brackets, sink=sink)
+    parsed = outline.run()
+    count = outline.drafts.count
+    if not count and any(n.kind == "title" for n in parsed.notes):
         # "## Agenda" over "### items": with nothing under the sections that would follow
         # from taking it as the title, the one top heading is the section instead.
-        again = _Outline(text, depth=depth, literal_brackets=literal_brackets,
-                         title_heading=False).run()
-        if again.items:
-            return again
-    return parsed
+        outline = _Outline(text, depth=depth, literal_brackets=literal_brackets,
+                           title_heading=False, sink=sink)
+        again = outline.run()
+        if outline.drafts.count:
+            return again, outline.drafts.count
+    return parsed, count
+
+
+class _OnDisk(Sequence[Any]):
+    """Values (marshal's) kept in an unlinked temporary file as they come and read back in
+    order: an import's items and the names its report gives, which grow with the document
+    (100k items: ~45 MB held), never all in memory. Equal to a list of the same values."""
+
+    def __init__(self) -> None:
+        self.file = tempfile.TemporaryFile()
+        self.size = 0
+        self.moves = 0  # bumped whenever the file's position is taken by someone
+        self.at_end = True
+
+    def append(self, value: Any) -> None:
+        if not self.at_end:
+            self.file.seek(0, 2)
+            self.at_end = True
+            self.moves += 1
+        marshal.dump(value, self.file)
+        self.size += 1
+
+    def __iter__(self) -> Iterator[Any]:
+        self.file.flush()
+        mine = -1
+        for n in range(self.size):
+            if mine != self.moves:  # a first read, or another reader or writer moved it
+                self.file.seek(0)
+                for _ in range(n):
+                    marshal.load(self.file)
+                self.at_end = False
+                self.moves += 1
+                mine = self.moves
+            yield marshal.load(self.file)
+
+    def __len__(self) -> int:
+        return self.size
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Any]: ...
+    def __getitem__(self, index: int | slice) -> Any:
+        # Read from the start: the report's names are counted and listed, seldom indexed.
+        if isinstance(index, slice):
+            return list(self)[index]
+        if index < 0:
+            index += self.size
+        if not 0 <= index < self.size:
+            raise IndexError(index)
+        for n, value in enumerate(self):
+            if n == index:
+                return value
+        raise IndexError(index)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(other) == self.size and list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"_OnDisk({list(self)!r})"
 
 
 # Importing into a workspace ---------------------------------------------------------------
@@ -1110,7 +1250,7 @@ class ImportReport:
     sections_added: list[str] = field(default_factory=list)
     sections_existing: list[str] = field(default_factory=list)
     sections_renamed: list[str] = field(default_factory=list)
-    items_added: list[str] = field(default_factory=list)
+    items_added: Sequence[str] = field(default_factory=list)
     items_changed: list[str] = field(default_factory=list)
     items_retitled: list[str] = field(default_factory=list)
     items_moved: list[str] = field(default_factory=list)
@@ -1132,7 +1272,7 @@ class ImportReport:
             "created_summit": self.created_summit,
             "sections": {"added": self.sections_added, "existing": self.sections_existing,
                          "renamed": self.sections_renamed},
-            "items": {"added": self.items_added, "changed": self.items_changed,
+            "items": {"added": list(self.items_added), "changed": self.items_changed,
                       "retitled": self.items_retitled, "moved": self.items_moved,
                       "missing": self.items_missing, "withdrawn": self.items_withdrawn,
                       "unchanged": self.items_unchanged, "refused": self.refused},
@@ -1364,12 +1504,25 @@ def _import_markdown(
     if "\x00" in text:
         raise AgendaError(f"{source_name or 'The file'} contains NUL bytes; is it a binary "
                           "file?")
-    parsed = parse_markdown(text, depth=depth, literal_brackets=literal_brackets)
-    if not parsed.items:
+    spilled: _OnDisk | None = None
+    if delegations:
+        # Into a new summit, whose first record names the sections and preamble the whole
+        # document gives: the items wait on disk, not in memory, until it is written.
+        spilled = _OnDisk()
+
+        def sink(item: ParsedItem) -> None:
+            check_text(item.text)
+            assert spilled is not None
+            spilled.append((item.section, item.title, item.text))
+
+        parsed, count = _parse(text, depth=depth, literal_brackets=literal_brackets, sink=sink)
+    else:
+        parsed, count = _parse(text, depth=depth, literal_brackets=literal_brackets)
+        for item in parsed.items:
+            check_text(item.text)
+    if not count:
         raise AgendaError(f"{source_name or 'The file'} has no agenda items (no list items, "
                           "sub-headings or topic tables under its sections); nothing imported")
-    for item in parsed.items:
-        check_text(item.text)
     check_text(parsed.preamble, allow_empty=True)
     why = f"Imported from {source_name}" if source_name else "Imported"
     details = parsed.details
@@ -1405,14 +1558,17 @@ def _import_markdown(
         section_of = _sections_of(ws, slug, parsed, old, known, report, created, code)
         if created:
             # Every item is new: its records are written out as they are made, and the
-            # report keeps what it names of each, no more (memory bounded).
+            # report's names go to disk (memory bounded).
+            assert spilled is not None
+            added_names = report.items_added = _OnDisk()
+
             def each(item: AddedItem) -> None:
-                report.items_added.append(f"{item.number} {item.title}")
+                added_names.append(f"{item.number} {item.title}")
                 report.bracketed += item.status == Status.BRACKETED
 
             ws.add_items_streamed(slug, (
-                NewItem(section_of[item.section.casefold()], item.title, item.text, why)
-                for item in parsed.items), delegation=code, each=each)
+                NewItem(section_of[section.casefold()], item_title, item_text, why)
+                for section, item_title, item_text in spilled), delegation=code, each=each)
             return report
         pairs = _match(old, parsed.items, section_of)
         refused: list[tuple[str, str]] = []  # (item uuid, why)
