@@ -187,39 +187,66 @@ _CACHED = 4096
 _CHUNK_LINES = 2048
 _ATX = re.compile(r"#{1,6}(?:[ \t]|$)")
 _FENCE = re.compile(r" {0,3}(```|~~~)")
+_ENTRY = re.compile(r" {0,3}(?:[-+*]|\d{1,9}[.)])(?:[ \t]|$)")
+
+
+class _OpenList:
+    """A top-level list cut across chunks, while its end is not read yet."""
+
+    __slots__ = ("chunk", "index", "loose", "parts")
+
+    def __init__(self, chunk: int, index: int) -> None:
+        self.chunk, self.index = chunk, index  # its opening token's chunk and index there
+        self.loose = False
+        self.parts: list[tuple[int, int, int]] = []  # tight parts: (chunk, first, end token)
 
 
 class _Tokens(Sequence[Token]):
     """The document's block tokens (markdown-it's, maps and indexes as a parse of the whole
-    document gives them), parsed a chunk at a time; the last chunk read is kept.
+    document gives them), parsed a chunk at a time; the last two chunks read are kept.
 
-    The document is cut before top-level headings only, each cut checked by the parse that
-    reads the chunk: the heading line after it must come out as a heading of level 0, which
-    means no block was open across it (a fence, an HTML block, a list or a quote). Block
-    parsing only looks ahead within a block, so the chunk's tokens are the whole document's,
-    and the rest of the document parses as if it began there. A cut that fails its check
-    moves to the next heading; after a few, the rest of the document is one chunk.
+    The document is cut before top-level headings and before the entries of top-level lists,
+    each cut checked by the parse that reads the chunk: the line after it must come out as
+    a heading of level 0, which means no block was open across it (a fence, an HTML block, a
+    list or a quote), or as a further entry of the top-level list open there. Block parsing
+    only looks ahead within a block, so the chunk's tokens are the whole document's, and the
+    rest of the document parses as if it began there. A list cut across chunks is mended:
+    its closing token at the cut and its opening one after it are dropped, its opening token
+    is told where the list ends, and if any part of it is loose (markdown-it's word for
+    paragraphs apart) the paragraphs of the tight parts are shown (`hidden`), as in one
+    parse. A cut that fails its check moves to the next candidate; after a few, the rest of
+    the document is one chunk.
     """
 
-    def __init__(self, lines: list[str], fm_end: int,
-                 read: Callable[[int, int, int, list[Token], dict[str, Any]], None]) -> None:
+    def __init__(self, lines: Sequence[str], fm_end: int,
+                 read: Callable[[int, int, int, list[Token], dict[str, Any], int], None],
+                 ended: Callable[[int, int], None]) -> None:
         """Parse the document, handing each chunk to `read` (its lines [start, stop), the
-        index of its first token, its tokens and its link definitions) as it is read."""
+        index of its first token, its tokens, its link definitions, and the line up to which
+        it continues a list cut before it) as it is read; `ended` is told of a list cut
+        across chunks, once its end is read: its opening token's index and its end line."""
         self.lines = lines
         self.fm_end = fm_end  # the front matter's lines are parsed as blank
         self.bounds: list[tuple[int, int]] = []  # each chunk's lines [start, stop)
         self.offsets: list[int] = []  # each chunk's first token's index in the document
+        self.cuts: list[str] = []  # what each chunk is cut before: "heading", "entry", ""
+        self.ends: dict[int, tuple[int, int]] = {}  # chunk -> (token, its list's end line)
+        self.shown: dict[int, list[tuple[int, int]]] = {}  # chunk -> tokens to show paras
         self._kept: dict[int, list[Token]] = {}
         self._last: tuple[int, int, list[Token]] = (0, 0, [])  # first index, end, tokens
+        self._open: _OpenList | None = None
         total = 0
         start = 0
         while start < len(lines):
             self._drop()  # one chunk's tokens at a time, not two
-            tokens, stop, references = self._next_chunk(start)
+            chunk = len(self.bounds)
+            tokens, stop, references, cut = self._next_chunk(start)
             self.bounds.append((start, stop))
             self.offsets.append(total)
-            read(start, stop, total, tokens, references)
-            self._keep(len(self.bounds) - 1, tokens)
+            self.cuts.append(cut)
+            lead = self._mend(chunk, tokens, cut, ended)
+            read(start, stop, total, tokens, references, lead)
+            self._keep(chunk, tokens)
             total += len(tokens)
             start = stop
         self.total = total
@@ -228,25 +255,36 @@ class _Tokens(Sequence[Token]):
         fm_end = self.fm_end
         if start >= fm_end:
             return "\n".join(self.lines[start:stop])
-        return "\n".join([""] * (min(fm_end, stop) - start) + self.lines[max(fm_end, start):stop])
+        return "\n".join([""] * (min(fm_end, stop) - start) +
+                         list(self.lines[max(fm_end, start):stop]))
 
-    def _parse(self, start: int, stop: int) -> tuple[list[Token], dict[str, Any], bool]:
-        """The tokens of lines [start, stop) and of the heading at `stop`, if there is one
-        and it comes out as a heading of level 0 (True then, and its tokens dropped); maps
-        numbered as in the document."""
-        cut = stop < len(self.lines)
-        text = self._text(start, stop + 1 if cut else stop)
+    def _parse(self, start: int, stop: int, cut: str,
+               ) -> tuple[list[Token], dict[str, Any], bool]:
+        """The tokens of lines [start, stop), parsed with the line at `stop` (if there is
+        one) which must come out as `cut` says, a heading of level 0 or a further entry of
+        the top-level list open there (True then, and its tokens dropped, with the list's
+        closing token); maps numbered as in the document. A chunk after an entry cut starts
+        with its list's opening token, which the caller drops."""
+        more = stop < len(self.lines)
+        text = self._text(start, stop + 1 if more else stop)
         env: dict[str, Any] = {}
         # An outline of plain headings, entries and paragraphs (a large generated agenda)
         # needs no parser: the same tokens, at a fraction of the cost.
         fast = shapes.fast_blocks(text)
         tokens = fast if fast is not None else _BLOCKS.parse(text, env)
-        if cut:
-            heading = tokens[-3] if len(tokens) >= 3 else None
-            if heading is None or heading.type != "heading_open" or heading.level != 0 \
-                    or heading.map != [stop - start, stop - start + 1]:
-                return tokens, {}, False
-            del tokens[-3:]
+        if more:
+            at = stop - start
+            if cut == "heading":
+                heading = tokens[-3] if len(tokens) >= 3 else None
+                if heading is None or heading.type != "heading_open" or heading.level != 0 \
+                        or heading.map != [at, at + 1]:
+                    return tokens, {}, False
+                del tokens[-3:]
+            else:
+                entry = _last_entry(tokens, at)
+                if entry is None:
+                    return tokens, {}, False
+                del tokens[entry:]
         references = env.get("references", {})
         if start:
             for token in tokens:
@@ -259,7 +297,7 @@ class _Tokens(Sequence[Token]):
                                                               found[1] + start]}
         return tokens, references, True
 
-    def _next_chunk(self, start: int) -> tuple[list[Token], int, dict[str, Any]]:
+    def _next_chunk(self, start: int) -> tuple[list[Token], int, dict[str, Any], str]:
         lines = self.lines
         fence = None  # a heading in what looks like a fence makes no cut: skip it early
         tries = 0
@@ -269,32 +307,115 @@ class _Tokens(Sequence[Token]):
             if opened is not None:
                 fence = None if fence == opened.group(1) else fence or opened.group(1)
                 continue
-            if fence is not None or n - start < _CHUNK_LINES or n < self.fm_end \
-                    or not _ATX.match(line):
+            if fence is not None or n - start < _CHUNK_LINES or n < self.fm_end:
                 continue
-            tokens, references, cut = self._parse(start, n)
-            if cut:
-                return tokens, n, references
+            if _ATX.match(line):
+                cut = "heading"
+            elif _ENTRY.match(line) and lines[n - 1].strip():
+                # A blank line before the entry would make the list loose: no cut there.
+                cut = "entry"
+            else:
+                continue
+            tokens, references, ok = self._parse(start, n, cut)
+            if ok and (cut == "heading" or self._tight_part(tokens)):
+                return tokens, n, references, cut
             tries += 1
-            if tries >= 3:
+            if tries >= 8:
                 break
-        tokens, references, _ = self._parse(start, len(lines))
-        return tokens, len(lines), references
+        tokens, references, _ = self._parse(start, len(lines), "")
+        return tokens, len(lines), references, ""
+
+    def _leads(self, chunk: int) -> bool:
+        """Whether the chunk starts inside a list cut before it."""
+        return chunk > 0 and self.cuts[chunk - 1] == "entry"
+
+    def _tight_part(self, tokens: list[Token]) -> bool:
+        """Whether the part of a list before an entry cut is known to be tight: a cut list
+        is mended only then (a loose part, or one without paragraphs to tell, is no cut).
+        The list is the last one opened (a list begun before the chunk opens it again)."""
+        return _part_tight(tokens, _last_open(tokens) + 1, len(tokens)) is True
+
+    def _mend(self, chunk: int, tokens: list[Token], cut: str,
+              ended: Callable[[int, int], None]) -> int:
+        """Mend a list cut across chunks as the chunk is first read (see the class); the line
+        up to which the chunk continues a list cut before it (its start if none)."""
+        lead = self.bounds[chunk][0]
+        if self._leads(chunk):
+            opening = tokens[0]
+            assert opening.map is not None and self._open is not None
+            lead = opening.map[1]
+            del tokens[0]
+            close = _level0_close(tokens)
+            listed = self._open
+            if close is not None:
+                tight = _part_tight(tokens, 0, close)
+                if tight is None:
+                    tight = self._probe(opening, chunk, close)
+                if not tight:
+                    listed.loose = True
+                self._end_list(listed, lead, chunk, tokens, ended)
+                if listed.loose and tight:
+                    self._show(chunk, 0, close, tokens)
+                self._open = None
+            else:
+                listed.parts.append((chunk, 0, len(tokens)))
+        if cut == "entry" and self._open is None:
+            opened = _last_open(tokens)
+            self._open = _OpenList(chunk, opened)
+            self._open.parts.append((chunk, opened + 1, len(tokens)))
+        return lead
+
+    def _probe(self, opening: Token, chunk: int, close: int) -> bool:
+        """Whether the last part of a cut list (one without paragraphs to tell) is tight:
+        read after an entry of one line, whose paragraph markdown-it shows only if not."""
+        start = self.bounds[chunk][0]
+        end = opening.map[1] if opening.map else start
+        first = self.lines[start]
+        indent = first[:len(first) - len(first.lstrip(" "))]
+        marker = opening.markup if opening.type == "bullet_list_open" else f"1{opening.markup}"
+        text = "\n".join([f"{indent}{marker} x", *self.lines[start:end]])
+        tokens = _BLOCKS.parse(text, {})
+        return bool(_part_tight(tokens, 1, _level0_close(tokens) or len(tokens)))
+
+    def _end_list(self, listed: _OpenList, end: int, chunk: int, tokens: list[Token],
+                  ended: Callable[[int, int], None]) -> None:
+        self.ends[listed.chunk] = (listed.index, end)
+        self._kept.pop(listed.chunk, None)
+        ended(self.offsets[listed.chunk] + listed.index, end)
+        if listed.loose:
+            for part_chunk, first, last in listed.parts:
+                self.shown.setdefault(part_chunk, []).append((first, last))
+                self._kept.pop(part_chunk, None)
+
+    def _show(self, chunk: int, first: int, last: int, tokens: list[Token]) -> None:
+        self.shown.setdefault(chunk, []).append((first, last))
+        _show_paragraphs(tokens, first, last)
 
     def _drop(self) -> None:
         self._kept, self._last = {}, (0, 0, [])
 
     def _keep(self, chunk: int, tokens: list[Token]) -> None:
-        # The outline reads the chunks in order: one is enough.
-        self._kept = {chunk: tokens}
+        # The outline reads the chunks in order, a list's entries sometimes one behind the
+        # walk over them: two are enough.
+        kept = {k: v for k, v in self._kept.items() if k == chunk - 1 or k == chunk + 1}
+        kept[chunk] = tokens
+        self._kept = kept
         self._last = (0, 0, [])
 
     def _tokens(self, chunk: int) -> list[Token]:
         tokens = self._kept.get(chunk)
         if tokens is None:
-            self._drop()
             start, stop = self.bounds[chunk]
-            tokens = self._parse(start, stop)[0]
+            tokens = self._parse(start, stop, self.cuts[chunk])[0]
+            if self._leads(chunk):
+                del tokens[0]
+            if chunk in self.ends:
+                index, end = self.ends[chunk]
+                opening = tokens[index]
+                assert opening.map is not None
+                opening.map = [opening.map[0], end]
+            for first, last in self.shown.get(chunk, ()):
+                _show_paragraphs(tokens, first, last)
             self._keep(chunk, tokens)
         return tokens
 
@@ -317,6 +438,52 @@ class _Tokens(Sequence[Token]):
             first = self.offsets[chunk]
             self._last = (first, first + len(tokens), tokens)
         return tokens[index - first]
+
+
+def _last_entry(tokens: list[Token], at: int) -> int | None:
+    """The index of the entry at line `at` (the last line parsed), if it is a further entry
+    of the top-level list open before it, else None."""
+    if not tokens or tokens[-1].level != 0 or tokens[-1].nesting != -1 or \
+            not tokens[-1].type.endswith("_list_close"):
+        return None
+    for index in range(len(tokens) - 2, 0, -1):
+        token = tokens[index]
+        if token.level == 1 and token.type == "list_item_open":
+            before = tokens[index - 1]
+            if token.map is None or token.map[0] != at or before.level != 1 or \
+                    before.type != "list_item_close":
+                return None
+            return index
+    return None
+
+
+def _last_open(tokens: list[Token]) -> int:
+    """The index of the last opening token of level 0 (the list an entry cut is in)."""
+    for index in range(len(tokens) - 1, -1, -1):
+        if tokens[index].level == 0 and tokens[index].nesting == 1:
+            return index
+    raise ValueError("no block is open")
+
+
+def _level0_close(tokens: list[Token]) -> int | None:
+    return next((n for n, t in enumerate(tokens) if t.level == 0 and t.nesting == -1), None)
+
+
+def _part_tight(tokens: list[Token], first: int, last: int) -> bool | None:
+    """Whether the top-level list's paragraphs among tokens[first:last] are hidden (a tight
+    list's); None if it has none to tell."""
+    for index in range(first, last):
+        token = tokens[index]
+        if token.level == 2 and token.type == "paragraph_open":
+            return token.hidden
+    return None
+
+
+def _show_paragraphs(tokens: list[Token], first: int, last: int) -> None:
+    for index in range(first, last):
+        token = tokens[index]
+        if token.level == 2 and token.type in ("paragraph_open", "paragraph_close"):
+            token.hidden = False
 
 
 @dataclass(slots=True)
@@ -388,7 +555,7 @@ class _Outline:
         self.references: dict[str, Any] = {}
         self.blocks: list[_Block] = []
         self.definitions: dict[str, int] = {}
-        self.tokens = _Tokens(self.lines, fm_end, self._read_chunk)
+        self.tokens = _Tokens(self.lines, fm_end, self._read_chunk, self._list_ended)
         self.starts = [b.start for b in self.blocks]
         # Definition lines travel with the texts that use them, not with the text they follow.
         self.defined = set(self.definitions.values())
@@ -411,15 +578,17 @@ class _Outline:
             self._front_matter_details()
 
     def _read_chunk(self, start: int, stop: int, offset: int, tokens: list[Token],
-                    references: dict[str, Any]) -> None:
+                    references: dict[str, Any], lead: int) -> None:
         """What the outline needs of the whole document, from a chunk as it is parsed: its
-        top-level blocks, and the link definitions (which apply everywhere)."""
+        top-level blocks, and the link definitions (which apply everywhere). Its lines
+        before `lead` are a list's begun in an earlier chunk."""
         for name, reference in references.items():
             self.references.setdefault(name, reference)  # the first wins, as in markdown-it
         blocks = [_Block(t.type, t.map[0], t.map[1], offset + i, t.tag)
                   for i, t in enumerate(tokens) if t.level == 0 and t.nesting >= 0 and t.map]
         self.blocks.extend(blocks)
         covered = {n for b in blocks for n in range(b.start, b.end)}
+        covered.update(range(start, lead))
         # Link definitions leave no token: find them among the lines no block took.
         starts = {b.start for b in blocks if b.type == "paragraph_open"}
         for n in range(max(self.fm_end, start), stop):
@@ -429,6 +598,15 @@ class _Outline:
             label = shapes.definition_label(line) if n not in covered or footnote else None
             if label is not None:
                 self.definitions.setdefault(label, n)
+
+    def _list_ended(self, index: int, end: int) -> None:
+        """A list cut across chunks ends at line `end`: its block says so."""
+        for n in range(len(self.blocks) - 1, -1, -1):
+            block = self.blocks[n]
+            if block.index == index:
+                self.blocks[n] = _Block(block.type, block.start, end, index, block.tag)
+                return
+        raise AssertionError(f"no block opens at token {index}")
 
     # Helpers ---------------------------------------------------------------------------------
 
