@@ -244,7 +244,7 @@ def detail_of(key: str) -> str | None:
 
 # Front matter ----------------------------------------------------------------------------------
 
-def front_matter(lines: list[str]) -> tuple[dict[str, str], int]:
+def front_matter(lines: Sequence[str]) -> tuple[dict[str, str], int]:
     """YAML-style front matter between --- lines at the top: `key: value`, `key: [a, b]` and
     `key:` followed by `- item` lines; values as one-line strings."""
     if not lines or lines[0].strip() != "---":

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import bisect
 import marshal
+import os
 import re
 import tempfile
 from array import array
@@ -48,7 +49,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
-from typing import Any, Literal, overload
+from typing import Any, BinaryIO, Literal, overload
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -139,6 +140,122 @@ class ParsedAgenda:
 
 def _key(title: str) -> str:
     return " ".join(title.split()).casefold()
+
+
+# Reading a file --------------------------------------------------------------------------
+
+class NotText(AgendaError):
+    """A file that is no UTF-8 text: where the first byte that says so is (`offset`, `byte`),
+    or `byte` -1 for a NUL byte (at `offset`)."""
+
+    def __init__(self, path: Path, offset: int, byte: int) -> None:
+        self.path, self.offset, self.byte = path, offset, byte
+        what = "contains NUL bytes" if byte < 0 else \
+            f"is not UTF-8 text (byte 0x{byte:02x} at offset {offset})"
+        super().__init__(f"{path} {what}; is it a binary file?")
+
+
+_SEPARATOR = re.compile(rb"\r\n|\r|\n")
+_BOM = b"\xef\xbb\xbf"
+
+
+class SourceLines(Sequence[str]):
+    """The lines of a UTF-8 file as the importer reads a text (split at CRLF, CR and LF,
+    without a leading byte order mark), read from the file a window of lines at a time:
+    a large agenda's text is never held whole, only where each line starts (8 bytes a
+    line). Opening it reads the file once, refusing what is no UTF-8 text (`NotText`)."""
+
+    WINDOW = 2048  # lines decoded at a time
+    BLOCK = 1 << 20  # bytes read at a time when the file is opened
+    KEPT = 4  # windows kept
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.starts = array("q", [0])
+        self._windows: dict[int, list[str]] = {}
+        # Kept open: the windows are read from the file that was checked, even if it is
+        # replaced meanwhile.
+        self._file = file = path.open("rb")
+        try:
+            self._read_starts(file)
+        except BaseException:
+            file.close()
+            raise
+
+    def close(self) -> None:
+        self._file.close()
+
+    def _read_starts(self, file: BinaryIO) -> None:
+        path = self.path
+        head = file.read(6)
+        # `summit import` decoded with utf-8-sig, and the outline dropped one more.
+        skip = 6 if head == _BOM * 2 else 3 if head.startswith(_BOM) else 0
+        self.starts[0] = skip
+        file.seek(skip)
+        base, carry = skip, b""
+        nul = -1  # the first NUL byte: refused after any byte that is no UTF-8
+        while True:
+            block = file.read(self.BLOCK)
+            data = carry + block
+            if block:
+                # Up to the last line end, so that no line end or UTF-8 sequence is cut
+                # in two; a CR last may be a CRLF's.
+                limit = len(data) - 1 if data.endswith(b"\r") else len(data)
+                cut = max(data.rfind(b"\n", 0, limit), data.rfind(b"\r", 0, limit)) + 1
+                whole, carry = data[:cut], data[cut:]
+            else:
+                whole, carry = data, b""
+            try:
+                whole.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise NotText(path, base + error.start, whole[error.start]) from None
+            found = whole.find(b"\x00")
+            if nul < 0 and found >= 0:
+                nul = base + found
+            self.starts.extend(base + m.end() for m in _SEPARATOR.finditer(whole))
+            base += len(whole)
+            if not block:
+                break
+        if nul >= 0:
+            raise NotText(path, nul, -1)
+        self.size = base
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def _window(self, number: int) -> list[str]:
+        found = self._windows.get(number)
+        if found is None:
+            first = number * self.WINDOW
+            last = min(first + self.WINDOW, len(self.starts))
+            start = self.starts[first]
+            end = self.starts[last] if last < len(self.starts) else self.size
+            data = os.pread(self._file.fileno(), end - start, start)
+            # Read as it was when opened (a file changed meanwhile is no reason to crash).
+            found = _SEPARATOR_TEXT.split(data.decode("utf-8", errors="replace"))
+            if last < len(self.starts):
+                found.pop()  # the text after the window's last line end is the next window's
+            if len(self._windows) >= self.KEPT:
+                del self._windows[next(iter(self._windows))]
+            self._windows[number] = found
+        return found
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self[n] for n in range(*index.indices(len(self.starts)))]
+        if index < 0:
+            index += len(self.starts)
+        if not 0 <= index < len(self.starts):
+            raise IndexError(index)
+        number, at = divmod(index, self.WINDOW)
+        return self._window(number)[at]
+
+
+_SEPARATOR_TEXT = re.compile("\r\n|\r|\n")
 
 
 # Parsing ------------------------------------------------------------------------------------
@@ -535,17 +652,20 @@ class _Drafts:
 class _Outline:
     """One pass over the block tokens, turning line ranges into details, sections and items."""
 
-    def __init__(self, source: str, *, depth: int = 1, literal_brackets: bool = False,
-                 title_heading: bool = True,
+    def __init__(self, source: str | SourceLines, *, depth: int = 1,
+                 literal_brackets: bool = False, title_heading: bool = True,
                  sink: Callable[[ParsedItem], None] | None = None) -> None:
         self.title_heading = title_heading
         self.items: list[ParsedItem] = []
         # Items go to `sink` as each is finished (an import writes them out), or are kept.
         self.sink = sink or self.items.append
         self.late_notes: list[SourceNote] = []  # the finished items' own, reported last
-        text = source.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd")
-        text = text.removeprefix("\ufeff")
-        self.lines = text.split("\n")
+        if isinstance(source, str):
+            text = source.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd")
+            text = text.removeprefix("\ufeff")
+            self.lines: Sequence[str] = text.split("\n")
+        else:
+            self.lines = source
         self.depth = max(1, depth)
         self.literal = literal_brackets
         self.front_matter, fm_end = shapes.front_matter(self.lines)
@@ -1082,7 +1202,7 @@ class _Outline:
                                                             f"{block.start + 1})")
         body_start = self._skip_metadata(block.end, end)
         parts = [shapes.strip_numbering(raw.strip())] if inline.lossy or long else []
-        body = shift_headings(self.lines[body_start:end], -level)
+        body = shift_headings(list(self.lines[body_start:end]), -level)
         parts.append("\n".join(body))
         draft = _Draft(section, title, block.start, end, parts)
         self.used.update(n for n in range(block.start, end) if n not in self.used)
@@ -1336,7 +1456,7 @@ def parse_markdown(text: str, *, depth: int = 1, literal_brackets: bool = False)
     return _parse(text, depth=depth, literal_brackets=literal_brackets)[0]
 
 
-def _parse(text: str, *, depth: int = 1, literal_brackets: bool = False,
+def _parse(text: str | SourceLines, *, depth: int = 1, literal_brackets: bool = False,
            sink: Callable[[ParsedItem], None] | None = None) -> tuple[ParsedAgenda, int]:
     """`parse_markdown`, and how many items it found; with `sink`, each item goes there as
     it is finished and none is kept in the outline."""
@@ -1629,7 +1749,7 @@ def report_lines(report: ImportReport, source_name: str, *, brackets_hint: str) 
 
 def import_markdown(
     ws: Workspace,
-    text: str,
+    text: str | SourceLines,
     *,
     delegation: str,
     slug: str | None = None,
@@ -1645,6 +1765,7 @@ def import_markdown(
     withdraw_missing: bool = False,
 ) -> ImportReport:
     """Import a Markdown agenda: into the summit `slug`, or a new one when `delegations` given.
+    `text` is the agenda, or a file's `SourceLines` (a large one: never held whole).
 
     New items are added with their text tabled (ADD) by `delegation`. Items already in the
     summit are recognised by title and text: a changed text gets a MOD, a changed title a
@@ -1664,7 +1785,7 @@ def import_markdown(
 
 def _import_markdown(
     ws: Workspace,
-    text: str,
+    text: str | SourceLines,
     *,
     delegation: str,
     slug: str | None,
@@ -1679,7 +1800,7 @@ def _import_markdown(
     literal_brackets: bool,
     withdraw_missing: bool,
 ) -> ImportReport:
-    if "\x00" in text:
+    if isinstance(text, str) and "\x00" in text:
         raise AgendaError(f"{source_name or 'The file'} contains NUL bytes; is it a binary "
                           "file?")
     spilled: _OnDisk | None = None
