@@ -40,6 +40,7 @@ summit's first record names, and items handed to the writer chunk by chunk.
 from __future__ import annotations
 
 import bisect
+import heapq
 import marshal
 import os
 import re
@@ -120,7 +121,7 @@ class ParsedAgenda:
     front_matter: dict[str, str]
     sections: list[ParsedSection]
     items: list[ParsedItem]
-    notes: list[SourceNote]
+    notes: Sequence[SourceNote]
     details: dict[str, str] = field(default_factory=dict)  # title, venue, dates, host
     preamble: str = ""
 
@@ -659,7 +660,12 @@ class _Outline:
         self.items: list[ParsedItem] = []
         # Items go to `sink` as each is finished (an import writes them out), or are kept.
         self.sink = sink or self.items.append
-        self.late_notes: list[SourceNote] = []  # the finished items' own, reported last
+        # The finished items' own notes, reported last: one an item at most, on disk when
+        # the items are (an agenda of one-line entries has a note for each).
+        self.late_notes: list[SourceNote] | _OnDisk = [] if sink is None else \
+            _OnDisk(_note_from)
+        self.late_in_order = True  # by line, as the drafts are made
+        self.last_late = (0, 0)
         if isinstance(source, str):
             text = source.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd")
             text = text.removeprefix("\ufeff")
@@ -978,14 +984,26 @@ class _Outline:
         # finished items were held whole side by side, the parse's peak.
         self.tokens._drop()
         self.drafts.close()
-        self.notes.extend(self.late_notes)
         items, self.items = self.items, []
         sections = self.sections if self.drafts.count else []
         preamble = self._with_definitions(
             "\n\n".join(text for _, text in sorted(self.preamble, key=lambda p: p[0])))
         details = {k: "; ".join(v) for k, v in self.details.items()}
-        return ParsedAgenda(self.title, self.front_matter, sections, items,
-                            sorted(self.notes, key=lambda n: (n.line, n.end)), details, preamble)
+        return ParsedAgenda(self.title, self.front_matter, sections, items, self._all_notes(),
+                            details, preamble)
+
+    def _all_notes(self) -> Sequence[SourceNote]:
+        """The notes by line; the items' own after the others of a line (a stable sort of
+        them all), on disk if they were."""
+        late = self.late_notes
+        if isinstance(late, list):
+            return sorted([*self.notes, *late], key=_note_key)
+        if not self.late_in_order:
+            return sorted([*self.notes, *late], key=_note_key)
+        merged = _OnDisk(_note_from)
+        for note in heapq.merge(sorted(self.notes, key=_note_key), late, key=_note_key):
+            merged.append(_note_to(note))
+        return merged
 
     def _hand_on(self, draft: _Draft) -> None:
         self.sink(self._finish(draft))
@@ -1400,9 +1418,16 @@ class _Outline:
             text = shapes.escape_brackets(text)
         if not text.strip():
             text = NO_TEXT
-            self.late_notes.append(SourceNote("warning", draft.first + 1, draft.first + 1,
-                                              draft.title, "item has no text of its own; its "
-                                                           "text says so"))
+            note = SourceNote("warning", draft.first + 1, draft.first + 1, draft.title,
+                              "item has no text of its own; its text says so")
+            late = self.late_notes
+            if isinstance(late, list):
+                late.append(note)
+            else:
+                if late and _note_key(note) < self.last_late:
+                    self.late_in_order = False
+                self.last_late = _note_key(note)
+                late.append(_note_to(note))
         return ParsedItem(draft.section, draft.title, text, draft.first + 1,
                           (draft.first, max(draft.end, draft.first + 1)))
 
@@ -1474,12 +1499,25 @@ def _parse(text: str | SourceLines, *, depth: int = 1, literal_brackets: bool = 
     return parsed, count
 
 
+def _note_key(note: SourceNote) -> tuple[int, int]:
+    return note.line, note.end
+
+
+def _note_to(note: SourceNote) -> tuple[str, int, int, str, str]:
+    return note.kind, note.line, note.end, note.text, note.reason
+
+
+def _note_from(value: tuple[NoteKind, int, int, str, str]) -> SourceNote:
+    return SourceNote(*value)
+
+
 class _OnDisk(Sequence[Any]):
     """Values (marshal's) kept in an unlinked temporary file as they come and read back in
     order: an import's items and the names its report gives, which grow with the document
     (100k items: ~45 MB held), never all in memory. Equal to a list of the same values."""
 
-    def __init__(self) -> None:
+    def __init__(self, decode: Callable[[Any], Any] | None = None) -> None:
+        self.decode = decode  # what each value read back is made into
         self.file = tempfile.TemporaryFile()
         self.size = 0
         self.moves = 0  # bumped whenever the file's position is taken by someone
@@ -1504,7 +1542,8 @@ class _OnDisk(Sequence[Any]):
                 self.at_end = False
                 self.moves += 1
                 mine = self.moves
-            yield marshal.load(self.file)
+            value = marshal.load(self.file)
+            yield value if self.decode is None else self.decode(value)
 
     def __len__(self) -> int:
         return self.size
@@ -1558,7 +1597,7 @@ class ImportReport:
     refused: list[str] = field(default_factory=list)
     details_changed: list[str] = field(default_factory=list)
     bracketed: int = 0
-    notes: list[SourceNote] = field(default_factory=list)
+    notes: Sequence[SourceNote] = field(default_factory=list)
 
     @property
     def unplaced(self) -> list[SourceNote]:

@@ -40,11 +40,11 @@ def agenda(items: int) -> str:
 OURS = textwrap.dedent("""\
     import json, sys, time
     from pathlib import Path
-    from agenda.importer import import_markdown
+    from agenda.importer import SourceLines, import_markdown
     from agenda.model import Delegation
     from agenda.workspace import Workspace
     source, folder = Path(sys.argv[1]), Path(sys.argv[2])
-    text = source.read_text()
+    text = SourceLines(source)  # as `summit import` reads it: a window of lines at a time
     ws = Workspace(folder / "ws.json", create=True)
     held = []
     take = ws.lock.take

@@ -127,6 +127,11 @@ def test_an_import_from_the_file_writes_what_one_from_the_text_writes(
                              list(report.items_added)))
     assert outcomes[0] == outcomes[1]
     assert outcomes[0][2] and outcomes[0][2][0] == "1.1 Welcome"
+    # The notes that waited on disk are those an outline held in memory gives, in order.
+    held = importer.parse_markdown(body)
+    assert outcomes[0][1]["notes"] == [
+        {"kind": n.kind, "line": n.line, "end": n.end, "reason": n.reason, "text": n.text}
+        for n in held.notes]
 
 
 def test_a_large_import_holds_its_items_on_disk(tmp_path: Path) -> None:
