@@ -247,13 +247,24 @@ class SourceLines(Sequence[str]):
     def __getitem__(self, index: slice) -> list[str]: ...
     def __getitem__(self, index: int | slice) -> str | list[str]:
         if isinstance(index, slice):
-            return [self[n] for n in range(*index.indices(len(self.starts)))]
+            start, stop, step = index.indices(len(self.starts))
+            if step != 1:
+                return [self[n] for n in range(start, stop, step)]
+            out: list[str] = []
+            size = self.WINDOW
+            while start < stop:  # a window's part at a time
+                number, at = divmod(start, size)
+                part = self._window(number)[at:at + stop - start]
+                out += part
+                start += len(part)
+            return out
         if index < 0:
             index += len(self.starts)
         if not 0 <= index < len(self.starts):
             raise IndexError(index)
         number, at = divmod(index, self.WINDOW)
-        return self._window(number)[at]
+        found = self._windows.get(number)
+        return (found if found is not None else self._window(number))[at]
 
 
 _SEPARATOR_TEXT = re.compile("\r\n|\r|\n")
@@ -297,8 +308,8 @@ class _Lines:
             self.add(line)
 
 
-# A list's entries whose first lines' inline tokens are kept between its two readings:
-# beyond, they are read again rather than held (100k entries: ~14 MB).
+# Paragraphs whose first lines' inline tokens are kept for a second reading (a bold line
+# standing alone is read twice); beyond, they are read again rather than held.
 _CACHED = 4096
 
 # A chunk of the document parsed at a time: at least this many lines, up to a heading.
@@ -537,6 +548,18 @@ class _Tokens(Sequence[Token]):
             self._keep(chunk, tokens)
         return tokens
 
+    def walk(self, start: int) -> Iterator[tuple[int, Token]]:
+        """The tokens from index `start` on, with their indexes: a chunk at a time, without
+        looking each one up."""
+        index = start
+        while index < self.total:
+            chunk = bisect.bisect_right(self.offsets, index) - 1
+            tokens = self._tokens(chunk)
+            first = self.offsets[chunk]
+            for at in range(index - first, len(tokens)):
+                yield first + at, tokens[at]
+            index = first + len(tokens)
+
     def __len__(self) -> int:
         return self.total
 
@@ -688,7 +711,10 @@ class _Outline:
         self.used = _Lines(len(self.lines))
         self._inlines: dict[int, list[Token]] = {}  # parsed once: lists are read twice
         self._firsts: dict[int, list[Token]] = {}
-        self._first_plains: dict[int, shapes.Inline] = {}
+        # A list's entries' titles as its first reading makes them (`_list_kind`), read back
+        # in order by its second (`_list_items`): on disk, whatever the list's length.
+        self._plains: Iterator[tuple[int, str, bool]] = iter(())
+        self._plain_next: tuple[int, str, bool] | None = None
         self._starting = {b.start: b for b in self.blocks}
         self.notes: list[SourceNote] = []
         self.sections: list[ParsedSection] = []
@@ -760,26 +786,29 @@ class _Outline:
             self._inlines[index] = found
         return found
 
-    def _first_inline(self, index: int) -> list[Token]:
+    def _first_inline(self, index: int, *, keep: bool = True) -> list[Token]:
         """The inline tokens of the first line of the paragraph opened at `index`: a list
-        entry's title, without parsing the text under it."""
+        entry's title, without parsing the text under it (kept unless `keep` is False)."""
         found = self._firsts.get(index)
         if found is None:
             inline = self.tokens[index + 1] if index + 1 < len(self.tokens) else None
             found = [] if inline is None or inline.type != "inline" else \
                 shapes.inline_tokens(inline.content.split("\n", 1)[0], self.references)
-            if len(self._firsts) < _CACHED:
+            if keep and len(self._firsts) < _CACHED:
                 self._firsts[index] = found
         return found
 
     def _first_plain(self, index: int) -> shapes.Inline:
-        """The plain text of `_first_inline(index)`, up to its first break (read twice)."""
-        found = self._first_plains.get(index)
-        if found is None:
-            found = shapes.plain(self._first_inline(index), first_line=True)
-            if len(self._first_plains) < _CACHED:
-                self._first_plains[index] = found
-        return found
+        """The plain text of `_first_inline(index)`, up to its first break: as the list's
+        first reading made it, if it did."""
+        ahead = self._plain_next
+        while ahead is not None and ahead[0] < index:
+            ahead = next(self._plains, None)
+        if ahead is not None and ahead[0] == index:
+            self._plain_next = next(self._plains, None)
+            return shapes.Inline(ahead[1], ahead[2])
+        self._plain_next = ahead
+        return shapes.plain(self._first_inline(index, keep=False), first_line=True)
 
     def _raw_inline(self, index: int) -> str:
         inline = self.tokens[index + 1] if index + 1 < len(self.tokens) else None
@@ -891,8 +920,7 @@ class _Outline:
     def _key_list(self, block: _Block) -> set[int]:
         """Lines of a list's one-line `Key: value` items taken as details."""
         taken: set[int] = set()
-        for index in range(block.index, len(self.tokens)):
-            token = self.tokens[index]
+        for _index, token in self.tokens.walk(block.index):
             if token.type.endswith("_list_close") and token.level == 0:
                 break
             if token.type != "list_item_open" or token.level != 1 or not token.map:
@@ -1178,17 +1206,23 @@ class _Outline:
 
     def _list_kind(self, section: str, block: _Block, implicit: bool) -> str | None:
         """None when a list is agenda entries, else what it is instead."""
+        self._plains, self._plain_next = iter(()), None
         verdict = shapes.not_agenda_by_heading(section)
         if verdict is not None and not implicit:
             return verdict or None  # the heading says it all: no entry need be read
         # Counts, not the entries' titles: a list of 100k entries is read as it goes.
         titles = names = marked = 0
+        ahead = _OnDisk()
         links = keys = True
         for index in self._top_items(block):
             token = self.tokens[index]
-            children = self._first_inline(index + 1) if self.tokens[index + 1].type == \
-                "paragraph_open" else []
-            title = self._first_plain(index + 1).text.strip() if children else ""
+            children = self._first_inline(index + 1, keep=False) if \
+                self.tokens[index + 1].type == "paragraph_open" else []
+            title = ""
+            if children:
+                plain = shapes.plain(children, first_line=True)
+                ahead.append((index + 1, plain.text, plain.lossy))
+                title = plain.text.strip()
             titles += 1
             name, affiliated = shapes.name_like(title)
             names += name
@@ -1197,6 +1231,8 @@ class _Outline:
             if implicit and keys:  # only a document without sections asks
                 found = shapes.key_line(self.lines[token.map[0]]) if token.map else None
                 keys = found is not None and shapes.detail_of(found[0]) is not None
+        self._plains = iter(ahead)
+        self._plain_next = next(self._plains, None)
         if implicit and titles and keys:
             # A document without sections: a list of meeting details before the agenda.
             return "meeting details"
@@ -1204,8 +1240,7 @@ class _Outline:
 
     def _top_items(self, block: _Block) -> Iterator[int]:
         """Token indexes of a list's own entries (not the nested ones)."""
-        for index in range(block.index, len(self.tokens)):
-            token = self.tokens[index]
+        for index, token in self.tokens.walk(block.index):
             if token.type.endswith("_list_close") and token.level == 0:
                 break
             if token.type == "list_item_open" and token.level == 1 and token.map:
@@ -1297,9 +1332,7 @@ class _Outline:
         # in a quote or a table within an item).
         opened: list[str] = []
         lists = others = 0  # among `opened`: lists, and anything but _CONTAINERS
-        tokens = self.tokens
-        for index in range(block.index, len(tokens)):
-            token = tokens[index]
+        for index, token in self.tokens.walk(block.index):
             nesting = token.nesting
             if nesting == -1:
                 closed = opened.pop()
@@ -1327,7 +1360,7 @@ class _Outline:
         # Nothing reads a list's entries' first lines again: an outline of 100k entries
         # need not hold all their tokens at once.
         self._firsts.clear()
-        self._first_plains.clear()
+        self._plains, self._plain_next = iter(()), None
 
     def _entry(self, section: str, entry: tuple[int, int, int], following: int | None) -> None:
         """A list entry, its lines up to the next entry taken as an item (if it is nested)."""
@@ -1512,38 +1545,44 @@ def _note_from(value: tuple[NoteKind, int, int, str, str]) -> SourceNote:
 
 
 class _OnDisk(Sequence[Any]):
-    """Values (marshal's) kept in an unlinked temporary file as they come and read back in
-    order: an import's items and the names its report gives, which grow with the document
-    (100k items: ~45 MB held), never all in memory. Equal to a list of the same values."""
+    """Values (marshal's) kept in an unlinked temporary file as they come, a batch at a time,
+    and read back in order: an import's items, their notes and the names its report gives,
+    which grow with the document (100k items: ~45 MB held), never all in memory. Equal to
+    a list of the same values."""
+
+    BATCH = 256
 
     def __init__(self, decode: Callable[[Any], Any] | None = None) -> None:
         self.decode = decode  # what each value read back is made into
         self.file = tempfile.TemporaryFile()
         self.size = 0
-        self.moves = 0  # bumped whenever the file's position is taken by someone
-        self.at_end = True
+        self.bounds = array("q", [0])  # where each batch written starts, and the end
+        self.pending: list[Any] = []
 
     def append(self, value: Any) -> None:
-        if not self.at_end:
-            self.file.seek(0, 2)
-            self.at_end = True
-            self.moves += 1
-        marshal.dump(value, self.file)
+        self.pending.append(value)
         self.size += 1
+        if len(self.pending) >= self.BATCH:
+            data = marshal.dumps(self.pending)
+            self.file.write(data)
+            self.bounds.append(self.bounds[-1] + len(data))
+            self.pending = []
+
+    def _batch(self, number: int) -> list[Any]:
+        start, end = self.bounds[number], self.bounds[number + 1]
+        batch: list[Any] = marshal.loads(os.pread(self.file.fileno(), end - start, start))
+        return batch
 
     def __iter__(self) -> Iterator[Any]:
         self.file.flush()
-        mine = -1
-        for n in range(self.size):
-            if mine != self.moves:  # a first read, or another reader or writer moved it
-                self.file.seek(0)
-                for _ in range(n):
-                    marshal.load(self.file)
-                self.at_end = False
-                self.moves += 1
-                mine = self.moves
-            value = marshal.load(self.file)
-            yield value if self.decode is None else self.decode(value)
+        decode = self.decode
+        number = 0
+        while number + 1 < len(self.bounds):
+            batch = self._batch(number)
+            number += 1
+            yield from batch if decode is None else map(decode, batch)
+        pending = list(self.pending)
+        yield from pending if decode is None else map(decode, pending)
 
     def __len__(self) -> int:
         return self.size
@@ -1553,17 +1592,16 @@ class _OnDisk(Sequence[Any]):
     @overload
     def __getitem__(self, index: slice) -> list[Any]: ...
     def __getitem__(self, index: int | slice) -> Any:
-        # Read from the start: the report's names are counted and listed, seldom indexed.
         if isinstance(index, slice):
             return list(self)[index]
         if index < 0:
             index += self.size
         if not 0 <= index < self.size:
             raise IndexError(index)
-        for n, value in enumerate(self):
-            if n == index:
-                return value
-        raise IndexError(index)
+        number, at = divmod(index, self.BATCH)
+        self.file.flush()
+        value = self._batch(number)[at] if number + 1 < len(self.bounds) else self.pending[at]
+        return value if self.decode is None else self.decode(value)
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Sequence) and not isinstance(other, str):
