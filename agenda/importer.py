@@ -628,6 +628,17 @@ def _show_paragraphs(tokens: list[Token], first: int, last: int) -> None:
 
 
 @dataclass(slots=True)
+class _Counted:
+    """What `_list_kind` counts of a list's entries (their titles are not kept)."""
+
+    titles: int = 0
+    names: int = 0
+    marked: int = 0
+    links: bool = True  # every entry is links only
+    keys: bool = True  # every entry is a `Key: value` of a meeting detail
+
+
+@dataclass(slots=True)
 class _Draft:
     """An item while the outline is read: blocks after it may still join its text."""
 
@@ -704,17 +715,30 @@ class _Outline:
         self.references: dict[str, Any] = {}
         self.blocks: list[_Block] = []
         self.definitions: dict[str, int] = {}
+        # A list's entries' titles as its first reading makes them, read back in order by its
+        # second (`_list_items`): on disk, whatever the list's length.
+        self._plains: Iterator[tuple[int, str, bool]] = iter(())
+        self._plain_next: tuple[int, str, bool] | None = None
+        # The top-level lists' entries counted for `_list_kind` (by each list's opening
+        # token) and their titles made, as the chunks are first read: the outline need not
+        # read a list twice. Unless a definition read later may change a title made before.
+        self._counts: dict[int, _Counted] = {}
+        self._counting: _Counted | None = None
+        self._titles_ahead = _OnDisk()
+        self._refs_seen = -1  # definitions known when a title that may use one was made
         self.tokens = _Tokens(self.lines, fm_end, self._read_chunk, self._list_ended)
+        self._precounted = self._refs_seen < 0 or self._refs_seen == len(self.references)
+        if self._precounted:
+            self._plains = iter(self._titles_ahead)
+            self._plain_next = next(self._plains, None)
+        else:
+            self._counts.clear()
         self.starts = [b.start for b in self.blocks]
         # Definition lines travel with the texts that use them, not with the text they follow.
         self.defined = set(self.definitions.values())
         self.used = _Lines(len(self.lines))
         self._inlines: dict[int, list[Token]] = {}  # parsed once: lists are read twice
         self._firsts: dict[int, list[Token]] = {}
-        # A list's entries' titles as its first reading makes them (`_list_kind`), read back
-        # in order by its second (`_list_items`): on disk, whatever the list's length.
-        self._plains: Iterator[tuple[int, str, bool]] = iter(())
-        self._plain_next: tuple[int, str, bool] | None = None
         self._starting = {b.start: b for b in self.blocks}
         self.notes: list[SourceNote] = []
         self.sections: list[ParsedSection] = []
@@ -741,6 +765,20 @@ class _Outline:
         self.blocks.extend(blocks)
         covered = {n for b in blocks for n in range(b.start, b.end)}
         covered.update(range(start, lead))
+        counting = self._counting  # a list cut before this chunk goes on in it
+        last = len(tokens) - 1
+        for i, token in enumerate(tokens):
+            if token.level == 0:
+                if token.nesting == 1 and token.type in _LISTS:
+                    counting = self._counts[offset + i] = _Counted()
+                elif token.nesting == -1:
+                    counting = None
+            elif counting is not None and token.level == 1 and token.map and \
+                    token.type == "list_item_open" and i < last:
+                self._count_entry(counting, offset + i, token, tokens[i + 1],
+                                  tokens[i + 2] if i + 2 <= last else None,
+                                  self._titles_ahead, True)
+        self._counting = counting
         # Link definitions leave no token: find them among the lines no block took.
         starts = {b.start for b in blocks if b.type == "paragraph_open"}
         for n in range(max(self.fm_end, start), stop):
@@ -1206,37 +1244,52 @@ class _Outline:
 
     def _list_kind(self, section: str, block: _Block, implicit: bool) -> str | None:
         """None when a list is agenda entries, else what it is instead."""
-        self._plains, self._plain_next = iter(()), None
+        if not self._precounted:
+            self._plains, self._plain_next = iter(()), None
         verdict = shapes.not_agenda_by_heading(section)
         if verdict is not None and not implicit:
             return verdict or None  # the heading says it all: no entry need be read
-        # Counts, not the entries' titles: a list of 100k entries is read as it goes.
-        titles = names = marked = 0
-        ahead = _OnDisk()
-        links = keys = True
-        for index in self._top_items(block):
-            token = self.tokens[index]
-            children = self._first_inline(index + 1, keep=False) if \
-                self.tokens[index + 1].type == "paragraph_open" else []
-            title = ""
-            if children:
-                plain = shapes.plain(children, first_line=True)
-                ahead.append((index + 1, plain.text, plain.lossy))
-                title = plain.text.strip()
-            titles += 1
-            name, affiliated = shapes.name_like(title)
-            names += name
-            marked += affiliated
-            links = links and shapes.link_only(children)
-            if implicit and keys:  # only a document without sections asks
-                found = shapes.key_line(self.lines[token.map[0]]) if token.map else None
-                keys = found is not None and shapes.detail_of(found[0]) is not None
-        self._plains = iter(ahead)
-        self._plain_next = next(self._plains, None)
-        if implicit and titles and keys:
+        counted = self._counts.get(block.index) if self._precounted else None
+        if counted is None:
+            # Counts, not the entries' titles: a list of 100k entries is read as it goes.
+            counted = _Counted()
+            ahead = _OnDisk()
+            tokens = self.tokens
+            for index in self._top_items(block):
+                self._count_entry(counted, index, tokens[index], tokens[index + 1],
+                                  tokens[index + 2] if index + 2 < len(tokens) else None,
+                                  ahead, implicit)
+            self._plains = iter(ahead)
+            self._plain_next = next(self._plains, None)
+        if implicit and counted.titles and counted.keys:
             # A document without sections: a list of meeting details before the agenda.
             return "meeting details"
-        return shapes.not_agenda_counted(section, titles, names, marked, links)
+        return shapes.not_agenda_counted(section, counted.titles, counted.names,
+                                         counted.marked, counted.links)
+
+    def _count_entry(self, counted: _Counted, index: int, token: Token, following: Token,
+                     inline: Token | None, ahead: _OnDisk, keys: bool) -> None:
+        """Count a list's entry (at token `index`) for `_list_kind`; its title, as
+        `_first_plain` gives it, goes `ahead` for the list's second reading."""
+        children: list[Token] = []
+        if following.type == "paragraph_open" and inline is not None and inline.type == "inline":
+            first = inline.content.split("\n", 1)[0]
+            if "[" in first and self._refs_seen < 0:
+                self._refs_seen = len(self.references)  # a link may use a definition
+            children = shapes.inline_tokens(first, self.references)
+        title = ""
+        if children:
+            plain = shapes.plain(children, first_line=True)
+            ahead.append((index + 1, plain.text, plain.lossy))
+            title = plain.text.strip()
+        counted.titles += 1
+        name, affiliated = shapes.name_like(title)
+        counted.names += name
+        counted.marked += affiliated
+        counted.links = counted.links and shapes.link_only(children)
+        if keys and counted.keys:  # only a document without sections asks
+            found = shapes.key_line(self.lines[token.map[0]]) if token.map else None
+            counted.keys = found is not None and shapes.detail_of(found[0]) is not None
 
     def _top_items(self, block: _Block) -> Iterator[int]:
         """Token indexes of a list's own entries (not the nested ones)."""
@@ -1360,7 +1413,8 @@ class _Outline:
         # Nothing reads a list's entries' first lines again: an outline of 100k entries
         # need not hold all their tokens at once.
         self._firsts.clear()
-        self._plains, self._plain_next = iter(()), None
+        if not self._precounted:
+            self._plains, self._plain_next = iter(()), None
 
     def _entry(self, section: str, entry: tuple[int, int, int], following: int | None) -> None:
         """A list entry, its lines up to the next entry taken as an item (if it is nested)."""
