@@ -7,34 +7,37 @@ section heading, the details or the preamble) or in the report: nothing is dropp
 saying so. Re-importing a revised file matches items by title and text similarity, so a
 retitled, edited, moved or removed item is recognised rather than added again.
 
-Memory (an import of 100k items reached 640 MB, 6.5 KB an item; 1M items, 6.6 GB):
+Memory (an import of 100k items reached 640 MB, 6.5 KB an item; 1M items, 6.6 GB) does not
+grow with the items of an import into a new summit:
 
+* A file is read a window of lines at a time (`SourceLines`, as `summit import` reads it): only
+  where each line starts is held, 8 bytes a line.
 * The document's block tokens are read a chunk at a time (`_Tokens`): the text is cut before
-  top-level ATX headings at least `_CHUNK_LINES` lines apart, each cut checked by the very
-  parse that reads the chunk (with the heading line: it must come out as a level-0 heading,
-  so no fence, HTML block, list or quote was open across it; a cut that fails moves to the
-  next heading). Block parsing looks ahead only within a block, so each chunk's tokens are
-  the whole document's, numbered as in it. A first pass over the chunks keeps what the
-  outline needs of the whole document, which is small: its top-level blocks (with a heading's
-  level), the link definitions and their lines. The outline then reads the tokens by index
-  as before; a chunk not at hand is parsed again (so each chunk is parsed twice: the
-  generated agenda's import, ~5% more CPU time), and one chunk is kept. A section's inline
-  tokens are dropped after it.
-* What the outline makes (sections, items, notes) is kept: the new summit's first record
-  names its title, sections and preamble, which only the whole document gives.
-* Into a new summit, `Workspace.add_items_streamed` reads the specs one at a time and writes
-  each item's records, events and labels out as they are made (`Journal.write_out`: into
-  anonymous files beside the summit's, copied into its one commit line at the commit, so
-  the bytes are today's, and a killed import leaves nothing). Nothing is folded or held:
-  the report keeps each item's name, the `ops` entry the first few ids and the counts, and
-  the summit is read from its file when next asked for (the app's import, a test: the
-  workspace drops a summit written out at its commit, and `_file` reads it again).
+  top-level ATX headings and before the entries of top-level lists, at least `_CHUNK_LINES`
+  lines apart, each cut checked by the very parse that reads the chunk (with the line after
+  it: it must come out as a level-0 heading, so no fence, HTML block, list or quote was open
+  across it, or as a further entry of the list open there; a cut that fails moves to the
+  next candidate). Block parsing looks ahead only within a block, so each chunk's tokens are
+  the whole document's, numbered as in it; a list cut in two is mended (its closing and
+  reopening tokens dropped, its end and its tightness told to every part). A first pass over
+  the chunks keeps what the outline needs of the whole document, which is small: its
+  top-level blocks (with a heading's level), the link definitions and their lines, and for
+  each top-level list the counts that say whether it is agenda entries, its entries' titles
+  going to disk to be read back in order. The outline then reads the tokens by index as
+  before; a chunk not at hand is parsed again (two are kept).
+* Only the last item made can still grow (what follows it joins its text): each earlier one
+  is finished as the next is made and handed to a sink. Into a new summit, whose first record
+  names the sections and preamble only the whole document gives, the items (and their own
+  notes) wait on disk (`_OnDisk`) until that record is written; then
+  `Workspace.add_items_streamed` writes each item's records, events and labels out as they
+  are made (`Journal.write_out`: into anonymous files beside the summit's, copied into its one
+  commit line at the commit, so the bytes are today's, and a killed import leaves nothing).
+  The report's names go to disk too, and the summit is read from its file when next asked.
 
-What still grows with the items (0.84 KB an item from 10k to 100k): the source's lines, the
-outline's items and notes (their drafts' parts are freed as each item's text is made), the
-report's names and the cleaned titles; one chunk's tokens at a time, the last one dropped
-once the sections are read. Flat memory needs a first pass for the sections and preamble the
-summit's first record names, and items handed to the writer chunk by chunk.
+What still grows: a few bytes a line or an item (line starts, one byte a line placed, each
+item's first line), and for an outline of sub-headings rather than list entries, its
+top-level blocks and one note an item. A re-import into an existing summit holds the parsed
+items, which it matches with the summit's.
 """
 
 from __future__ import annotations
@@ -174,6 +177,8 @@ class SourceLines(Sequence[str]):
         self.path = path
         self.starts = array("q", [0])
         self._windows: dict[int, list[str]] = {}
+        self._first = 0  # the first line of the window last read
+        self._current: list[str] = []
         # Kept open: the windows are read from the file that was checked, even if it is
         # replaced meanwhile.
         self._file = file = path.open("rb")
@@ -246,6 +251,21 @@ class SourceLines(Sequence[str]):
     @overload
     def __getitem__(self, index: slice) -> list[str]: ...
     def __getitem__(self, index: int | slice) -> str | list[str]:
+        # The outline reads a line at a time, mostly near the one before: the window last
+        # read answers without a lookup.
+        if index.__class__ is int:
+            at = index - self._first  # type: ignore[operator,unused-ignore]
+            if 0 <= at < len(self._current):
+                return self._current[at]
+        elif index.__class__ is slice and index.step is None:
+            first = self._first
+            start, stop = index.start, index.stop
+            if start is not None and stop is not None and \
+                    first <= start <= stop <= first + len(self._current):
+                return self._current[start - first:stop - first]
+        return self._get(index)
+
+    def _get(self, index: int | slice) -> str | list[str]:
         if isinstance(index, slice):
             start, stop, step = index.indices(len(self.starts))
             if step != 1:
@@ -264,7 +284,10 @@ class SourceLines(Sequence[str]):
             raise IndexError(index)
         number, at = divmod(index, self.WINDOW)
         found = self._windows.get(number)
-        return (found if found is not None else self._window(number))[at]
+        if found is None:
+            found = self._window(number)
+        self._first, self._current = number * self.WINDOW, found
+        return found[at]
 
 
 _SEPARATOR_TEXT = re.compile("\r\n|\r|\n")
@@ -1066,10 +1089,7 @@ class _Outline:
             return sorted([*self.notes, *late], key=_note_key)
         if not self.late_in_order:
             return sorted([*self.notes, *late], key=_note_key)
-        merged = _OnDisk(_note_from)
-        for note in heapq.merge(sorted(self.notes, key=_note_key), late, key=_note_key):
-            merged.append(_note_to(note))
-        return merged
+        return _Merged(sorted(self.notes, key=_note_key), late)
 
     def _hand_on(self, draft: _Draft) -> None:
         self.sink(self._finish(draft))
@@ -1596,6 +1616,38 @@ def _note_to(note: SourceNote) -> tuple[str, int, int, str, str]:
 
 def _note_from(value: tuple[NoteKind, int, int, str, str]) -> SourceNote:
     return SourceNote(*value)
+
+
+class _Merged(Sequence[SourceNote]):
+    """The notes by line, as they are read: the outline's own (few) merged with the items'
+    (one an item at most, on disk), those first on a line, as one stable sort of them all
+    orders them. Equal to the list of them."""
+
+    def __init__(self, first: list[SourceNote], then: _OnDisk) -> None:
+        self.first, self.then = first, then
+
+    def __iter__(self) -> Iterator[SourceNote]:
+        return heapq.merge(self.first, self.then, key=_note_key)
+
+    def __len__(self) -> int:
+        return len(self.first) + len(self.then)
+
+    @overload
+    def __getitem__(self, index: int) -> SourceNote: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[SourceNote]: ...
+    def __getitem__(self, index: int | slice) -> SourceNote | list[SourceNote]:
+        return list(self)[index]  # seldom: the report is read in order
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(other) == len(self) and list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"_Merged({list(self)!r})"
 
 
 class _OnDisk(Sequence[Any]):
