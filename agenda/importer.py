@@ -47,7 +47,6 @@ import heapq
 import marshal
 import os
 import re
-import tempfile
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -712,15 +711,17 @@ class _Outline:
 
     def __init__(self, source: str | SourceLines, *, depth: int = 1,
                  literal_brackets: bool = False, title_heading: bool = True,
-                 sink: Callable[[ParsedItem], None] | None = None) -> None:
+                 sink: Callable[[ParsedItem], None] | None = None,
+                 spill_to: Path | None = None) -> None:
         self.title_heading = title_heading
+        self.spill_to = spill_to  # the folder of what waits on disk (else the temporary one)
         self.items: list[ParsedItem] = []
         # Items go to `sink` as each is finished (an import writes them out), or are kept.
         self.sink = sink or self.items.append
         # The finished items' own notes, reported last: one an item at most, on disk when
         # the items are (an agenda of one-line entries has a note for each).
         self.late_notes: list[SourceNote] | _OnDisk = [] if sink is None else \
-            _OnDisk(_note_from)
+            _OnDisk(_note_from, spill_to)
         self.late_in_order = True  # by line, as the drafts are made
         self.last_late = (0, 0)
         if isinstance(source, str):
@@ -747,7 +748,7 @@ class _Outline:
         # read a list twice. Unless a definition read later may change a title made before.
         self._counts: dict[int, _Counted] = {}
         self._counting: _Counted | None = None
-        self._titles_ahead = _OnDisk()
+        self._titles_ahead = _OnDisk(folder=spill_to)
         self._refs_seen = -1  # definitions known when a title that may use one was made
         self.tokens = _Tokens(self.lines, fm_end, self._read_chunk, self._list_ended)
         self._precounted = self._refs_seen < 0 or self._refs_seen == len(self.references)
@@ -1273,7 +1274,7 @@ class _Outline:
         if counted is None:
             # Counts, not the entries' titles: a list of 100k entries is read as it goes.
             counted = _Counted()
-            ahead = _OnDisk()
+            ahead = _OnDisk(folder=self.spill_to)
             tokens = self.tokens
             for index in self._top_items(block):
                 self._count_entry(counted, index, tokens[index], tokens[index + 1],
@@ -1589,17 +1590,19 @@ def parse_markdown(text: str, *, depth: int = 1, literal_brackets: bool = False)
 
 
 def _parse(text: str | SourceLines, *, depth: int = 1, literal_brackets: bool = False,
-           sink: Callable[[ParsedItem], None] | None = None) -> tuple[ParsedAgenda, int]:
+           sink: Callable[[ParsedItem], None] | None = None,
+           spill_to: Path | None = None) -> tuple[ParsedAgenda, int]:
     """`parse_markdown`, and how many items it found; with `sink`, each item goes there as
     it is finished and none is kept in the outline."""
-    outline = _Outline(text, depth=depth, literal_brackets=literal_brackets, sink=sink)
+    outline = _Outline(text, depth=depth, literal_brackets=literal_brackets, sink=sink,
+                       spill_to=spill_to)
     parsed = outline.run()
     count = outline.drafts.count
     if not count and any(n.kind == "title" for n in parsed.notes):
         # "## Agenda" over "### items": with nothing under the sections that would follow
         # from taking it as the title, the one top heading is the section instead.
         outline = _Outline(text, depth=depth, literal_brackets=literal_brackets,
-                           title_heading=False, sink=sink)
+                           title_heading=False, sink=sink, spill_to=spill_to)
         again = outline.run()
         if outline.drafts.count:
             return again, outline.drafts.count
@@ -1658,9 +1661,13 @@ class _OnDisk(Sequence[Any]):
 
     BATCH = 256
 
-    def __init__(self, decode: Callable[[Any], Any] | None = None) -> None:
+    def __init__(self, decode: Callable[[Any], Any] | None = None,
+                 folder: Path | None = None) -> None:
+        import tempfile  # only here: it imports shutil, which no command's start needs
+
         self.decode = decode  # what each value read back is made into
-        self.file = tempfile.TemporaryFile()
+        # Beside the workspace when given: a temporary folder may be memory (tmpfs).
+        self.file = tempfile.TemporaryFile(dir=folder)
         self.size = 0
         self.bounds = array("q", [0])  # where each batch written starts, and the end
         self.pending: list[Any] = []
@@ -1987,17 +1994,19 @@ def _import_markdown(
         raise AgendaError(f"{source_name or 'The file'} contains NUL bytes; is it a binary "
                           "file?")
     spilled: _OnDisk | None = None
+    spill_to = ws.path.parent
     if delegations:
         # Into a new summit, whose first record names the sections and preamble the whole
         # document gives: the items wait on disk, not in memory, until it is written.
-        spilled = _OnDisk()
+        spilled = _OnDisk(folder=spill_to)
 
         def sink(item: ParsedItem) -> None:
             check_text(item.text)
             assert spilled is not None
             spilled.append((item.section, item.title, item.text))
 
-        parsed, count = _parse(text, depth=depth, literal_brackets=literal_brackets, sink=sink)
+        parsed, count = _parse(text, depth=depth, literal_brackets=literal_brackets, sink=sink,
+                               spill_to=spill_to)
     else:
         parsed, count = _parse(text, depth=depth, literal_brackets=literal_brackets)
         for item in parsed.items:
@@ -2042,7 +2051,7 @@ def _import_markdown(
             # Every item is new: its records are written out as they are made, and the
             # report's names go to disk (memory bounded).
             assert spilled is not None
-            added_names = report.items_added = _OnDisk()
+            added_names = report.items_added = _OnDisk(folder=spill_to)
 
             def each(item: AddedItem) -> None:
                 added_names.append(f"{item.number} {item.title}")
