@@ -240,6 +240,8 @@ class SourceLines(Sequence[str]):
             found = _SEPARATOR_TEXT.split(data.decode("utf-8", errors="replace"))
             if last < len(self.starts):
                 found.pop()  # the text after the window's last line end is the next window's
+            if len(found) != last - first:  # changed since: as many lines as were counted
+                found = (found + [""] * (last - first))[:last - first]
             if len(self._windows) >= self.KEPT:
                 del self._windows[next(iter(self._windows))]
             self._windows[number] = found
