@@ -80,9 +80,12 @@ def test_a_file_that_is_no_text_is_refused_as_the_command_line_refused_it(
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.text(max_size=6), max_size=20), st.lists(st.integers(-25, 25), max_size=8))
-def test_what_waits_on_disk_is_the_list_it_was(values: list[str], reads: list[int]) -> None:
+@given(st.lists(st.text(max_size=6), max_size=20), st.lists(st.integers(-25, 25), max_size=8),
+       st.sampled_from([1, 3, 256]))
+def test_what_waits_on_disk_is_the_list_it_was(values: list[str], reads: list[int],
+                                               batch: int) -> None:
     kept = _OnDisk()
+    kept.BATCH = batch  # written a batch at a time: some on disk, the last few not yet
     for n, value in enumerate(values):
         kept.append(value)
         if n % 3 == 0:
