@@ -94,28 +94,30 @@ def _write(path: Path, text: str) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> None:
-    from agenda.cli import _need_as, decode_utf8, fail, open_workspace, say, say_json
-    from agenda.importer import import_markdown, report_lines
+    from agenda.cli import _need_as, fail, open_workspace, say, say_json
+    from agenda.importer import NotText, SourceLines, import_markdown, report_lines
 
     code = _need_as(args, "import")
     if args.title and not args.delegation:
         fail("A new summit needs its delegations: --delegation IN=India --delegation RU=Russia",
              2)
     try:
-        raw = args.file.read_bytes()
+        text = SourceLines(args.file)  # read a window at a time: never held whole
+    except NotText as exc:
+        fail(str(exc))
     except OSError as exc:
         fail(f"Cannot read {args.file}: {exc.strerror or exc}")
-    text = decode_utf8(raw, str(args.file))
-    if "\x00" in text:
-        fail(f"{args.file} contains NUL bytes; is it a binary file?")
     creating = bool(args.delegation)
     ws = open_workspace(args, create=creating)
-    report = import_markdown(
-        ws, text, delegation=code,
-        slug=None if creating else getattr(args, "summit", None),
-        title=args.title, delegations=args.delegation, venue=args.venue, dates=args.dates,
-        new_slug=args.slug, source_name=args.file.name, depth=args.depth,
-        literal_brackets=args.literal_brackets, withdraw_missing=args.withdraw_missing)
+    try:
+        report = import_markdown(
+            ws, text, delegation=code,
+            slug=None if creating else getattr(args, "summit", None),
+            title=args.title, delegations=args.delegation, venue=args.venue, dates=args.dates,
+            new_slug=args.slug, source_name=args.file.name, depth=args.depth,
+            literal_brackets=args.literal_brackets, withdraw_missing=args.withdraw_missing)
+    finally:
+        text.close()
     if args.json:
         say_json(report.to_json())
         return

@@ -244,7 +244,7 @@ def detail_of(key: str) -> str | None:
 
 # Front matter ----------------------------------------------------------------------------------
 
-def front_matter(lines: list[str]) -> tuple[dict[str, str], int]:
+def front_matter(lines: Sequence[str]) -> tuple[dict[str, str], int]:
     """YAML-style front matter between --- lines at the top: `key: value`, `key: [a, b]` and
     `key:` followed by `- item` lines; values as one-line strings."""
     if not lines or lines[0].strip() != "---":
@@ -436,11 +436,36 @@ _AFFILIATION = re.compile(r"@[\w-]+|\([^)]*\)\s*$|\s[-–—,]\s*\S")
 
 def not_agenda(heading: str, titles: list[str], link_only: list[bool]) -> str | None:
     """Why a list is not agenda entries (attendees, links, logistics), or None if it is."""
+    names = [name_like(t) for t in titles]
+    return not_agenda_counted(heading, len(titles), sum(n for n, _ in names),
+                              sum(m for _, m in names), all(link_only))
+
+
+def not_agenda_by_heading(heading: str) -> str | None:
+    """What the heading alone says of a list under it: "" agenda entries, else why not;
+    None when its entries must be read (`not_agenda_counted`)."""
     if _AGENDA.search(heading) and not _ATTENDEES.search(heading):
-        return None
+        return ""
     if _ATTENDEES.search(heading):
         return "an attendee list"
-    if titles and all(link_only):
+    return None
+
+
+def name_like(title: str) -> tuple[bool, bool]:
+    """Whether a list entry's title reads as a person's name, and as one with a handle or
+    an affiliation."""
+    name = _NAME.match(title) is not None
+    return name, name and _AFFILIATION.search(title) is not None
+
+
+def not_agenda_counted(heading: str, titles: int, names: int, marked: int,
+                       all_links: bool) -> str | None:
+    """`not_agenda` from counts of the entries (read one at a time): how many, how many
+    read as names and as marked names, whether all are links only."""
+    verdict = not_agenda_by_heading(heading)
+    if verdict is not None:
+        return verdict or None
+    if titles and all_links:
         return "a list of links"
     if _LINKS.search(heading):
         return "a list of links"
@@ -448,10 +473,7 @@ def not_agenda(heading: str, titles: list[str], link_only: list[bool]) -> str | 
         return "logistics"
     # Title Case agenda entries ("Opening Remarks") look like names: only a list whose
     # entries mostly carry a handle or an affiliation, "Ann Lee @ann (TSC)", is people.
-    names = [t for t in titles if _NAME.match(t)]
-    marked = [t for t in names if _AFFILIATION.search(t)]
-    if len(titles) >= 4 and len(names) * 5 >= len(titles) * 4 and \
-            len(marked) * 2 >= len(titles):
+    if titles >= 4 and names * 5 >= titles * 4 and marked * 2 >= titles:
         return "a list of names"
     return None
 

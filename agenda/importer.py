@@ -7,45 +7,52 @@ section heading, the details or the preamble) or in the report: nothing is dropp
 saying so. Re-importing a revised file matches items by title and text similarity, so a
 retitled, edited, moved or removed item is recognised rather than added again.
 
-Memory (an import of 100k items reached 640 MB, 6.5 KB an item; 1M items, 6.6 GB):
+Memory (an import of 100k items reached 640 MB, 6.5 KB an item; 1M items, 6.6 GB) does not
+grow with the items of an import into a new summit:
 
+* A file is read a window of lines at a time (`SourceLines`, as `summit import` reads it): only
+  where each line starts is held, 8 bytes a line.
 * The document's block tokens are read a chunk at a time (`_Tokens`): the text is cut before
-  top-level ATX headings at least `_CHUNK_LINES` lines apart, each cut checked by the very
-  parse that reads the chunk (with the heading line: it must come out as a level-0 heading,
-  so no fence, HTML block, list or quote was open across it; a cut that fails moves to the
-  next heading). Block parsing looks ahead only within a block, so each chunk's tokens are
-  the whole document's, numbered as in it. A first pass over the chunks keeps what the
-  outline needs of the whole document, which is small: its top-level blocks (with a heading's
-  level), the link definitions and their lines. The outline then reads the tokens by index
-  as before; a chunk not at hand is parsed again (so each chunk is parsed twice: the
-  generated agenda's import, ~5% more CPU time), and one chunk is kept. A section's inline
-  tokens are dropped after it.
-* What the outline makes (sections, items, notes) is kept: the new summit's first record
-  names its title, sections and preamble, which only the whole document gives.
-* Into a new summit, `Workspace.add_items_streamed` reads the specs one at a time and writes
-  each item's records, events and labels out as they are made (`Journal.write_out`: into
-  anonymous files beside the summit's, copied into its one commit line at the commit, so
-  the bytes are today's, and a killed import leaves nothing). Nothing is folded or held:
-  the report keeps each item's name, the `ops` entry the first few ids and the counts, and
-  the summit is read from its file when next asked for (the app's import, a test: the
-  workspace drops a summit written out at its commit, and `_file` reads it again).
+  top-level ATX headings and before the entries of top-level lists, at least `_CHUNK_LINES`
+  lines apart, each cut checked by the very parse that reads the chunk (with the line after
+  it: it must come out as a level-0 heading, so no fence, HTML block, list or quote was open
+  across it, or as a further entry of the list open there; a cut that fails moves to the
+  next candidate). Block parsing looks ahead only within a block, so each chunk's tokens are
+  the whole document's, numbered as in it; a list cut in two is mended (its closing and
+  reopening tokens dropped, its end and its tightness told to every part). A first pass over
+  the chunks keeps what the outline needs of the whole document, which is small: its
+  top-level blocks (with a heading's level), the link definitions and their lines, and for
+  each top-level list the counts that say whether it is agenda entries, its entries' titles
+  going to disk to be read back in order. The outline then reads the tokens by index as
+  before; a chunk not at hand is parsed again (two are kept).
+* Only the last item made can still grow (what follows it joins its text): each earlier one
+  is finished as the next is made and handed to a sink. Into a new summit, whose first record
+  names the sections and preamble only the whole document gives, the items (and their own
+  notes) wait on disk (`_OnDisk`) until that record is written; then
+  `Workspace.add_items_streamed` writes each item's records, events and labels out as they
+  are made (`Journal.write_out`: into anonymous files beside the summit's, copied into its one
+  commit line at the commit, so the bytes are today's, and a killed import leaves nothing).
+  The report's names go to disk too, and the summit is read from its file when next asked.
 
-What still grows with the items (0.84 KB an item from 10k to 100k): the source's lines, the
-outline's items and notes (their drafts' parts are freed as each item's text is made), the
-report's names and the cleaned titles; one chunk's tokens at a time, the last one dropped
-once the sections are read. Flat memory needs a first pass for the sections and preamble the
-summit's first record names, and items handed to the writer chunk by chunk.
+What still grows: a few bytes a line or an item (line starts, one byte a line placed, each
+item's first line), and for an outline of sub-headings rather than list entries, its
+top-level blocks and one note an item. A re-import into an existing summit holds the parsed
+items, which it matches with the summit's.
 """
 
 from __future__ import annotations
 
 import bisect
+import heapq
+import marshal
+import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
-from typing import Any, Literal, overload
+from typing import Any, BinaryIO, Literal, overload
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -116,7 +123,7 @@ class ParsedAgenda:
     front_matter: dict[str, str]
     sections: list[ParsedSection]
     items: list[ParsedItem]
-    notes: list[SourceNote]
+    notes: Sequence[SourceNote]
     details: dict[str, str] = field(default_factory=dict)  # title, venue, dates, host
     preamble: str = ""
 
@@ -136,6 +143,155 @@ class ParsedAgenda:
 
 def _key(title: str) -> str:
     return " ".join(title.split()).casefold()
+
+
+# Reading a file --------------------------------------------------------------------------
+
+class NotText(AgendaError):
+    """A file that is no UTF-8 text: where the first byte that says so is (`offset`, `byte`),
+    or `byte` -1 for a NUL byte (at `offset`)."""
+
+    def __init__(self, path: Path, offset: int, byte: int) -> None:
+        self.path, self.offset, self.byte = path, offset, byte
+        what = "contains NUL bytes" if byte < 0 else \
+            f"is not UTF-8 text (byte 0x{byte:02x} at offset {offset})"
+        super().__init__(f"{path} {what}; is it a binary file?")
+
+
+_SEPARATOR = re.compile(rb"\r\n|\r|\n")
+_BOM = b"\xef\xbb\xbf"
+
+
+class SourceLines(Sequence[str]):
+    """The lines of a UTF-8 file as the importer reads a text (split at CRLF, CR and LF,
+    without a leading byte order mark), read from the file a window of lines at a time:
+    a large agenda's text is never held whole, only where each line starts (8 bytes a
+    line). Opening it reads the file once, refusing what is no UTF-8 text (`NotText`)."""
+
+    WINDOW = 2048  # lines decoded at a time
+    BLOCK = 1 << 20  # bytes read at a time when the file is opened
+    KEPT = 4  # windows kept
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.starts = array("q", [0])
+        self._windows: dict[int, list[str]] = {}
+        self._first = 0  # the first line of the window last read
+        self._current: list[str] = []
+        # Kept open: the windows are read from the file that was checked, even if it is
+        # replaced meanwhile.
+        self._file = file = path.open("rb")
+        try:
+            self._read_starts(file)
+        except BaseException:
+            file.close()
+            raise
+
+    def close(self) -> None:
+        self._file.close()
+
+    def _read_starts(self, file: BinaryIO) -> None:
+        path = self.path
+        head = file.read(6)
+        # `summit import` decoded with utf-8-sig, and the outline dropped one more.
+        skip = 6 if head == _BOM * 2 else 3 if head.startswith(_BOM) else 0
+        self.starts[0] = skip
+        file.seek(skip)
+        base, carry = skip, b""
+        nul = -1  # the first NUL byte: refused after any byte that is no UTF-8
+        while True:
+            block = file.read(self.BLOCK)
+            data = carry + block
+            if block:
+                # Up to the last line end, so that no line end or UTF-8 sequence is cut
+                # in two; a CR last may be a CRLF's.
+                limit = len(data) - 1 if data.endswith(b"\r") else len(data)
+                cut = max(data.rfind(b"\n", 0, limit), data.rfind(b"\r", 0, limit)) + 1
+                whole, carry = data[:cut], data[cut:]
+            else:
+                whole, carry = data, b""
+            try:
+                whole.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise NotText(path, base + error.start, whole[error.start]) from None
+            found = whole.find(b"\x00")
+            if nul < 0 and found >= 0:
+                nul = base + found
+            self.starts.extend(base + m.end() for m in _SEPARATOR.finditer(whole))
+            base += len(whole)
+            if not block:
+                break
+        if nul >= 0:
+            raise NotText(path, nul, -1)
+        self.size = base
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def _window(self, number: int) -> list[str]:
+        found = self._windows.get(number)
+        if found is None:
+            first = number * self.WINDOW
+            last = min(first + self.WINDOW, len(self.starts))
+            start = self.starts[first]
+            end = self.starts[last] if last < len(self.starts) else self.size
+            data = os.pread(self._file.fileno(), end - start, start)
+            # Read as it was when opened (a file changed meanwhile is no reason to crash).
+            found = _SEPARATOR_TEXT.split(data.decode("utf-8", errors="replace"))
+            if last < len(self.starts):
+                found.pop()  # the text after the window's last line end is the next window's
+            if len(found) != last - first:  # changed since: as many lines as were counted
+                found = (found + [""] * (last - first))[:last - first]
+            if len(self._windows) >= self.KEPT:
+                del self._windows[next(iter(self._windows))]
+            self._windows[number] = found
+        return found
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        # The outline reads a line at a time, mostly near the one before: the window last
+        # read answers without a lookup.
+        if index.__class__ is int:
+            at = index - self._first  # type: ignore[operator,unused-ignore]
+            if 0 <= at < len(self._current):
+                return self._current[at]
+        elif index.__class__ is slice and index.step is None:
+            first = self._first
+            start, stop = index.start, index.stop
+            if start is not None and stop is not None and \
+                    first <= start <= stop <= first + len(self._current):
+                return self._current[start - first:stop - first]
+        return self._get(index)
+
+    def _get(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self.starts))
+            if step != 1:
+                return [self[n] for n in range(start, stop, step)]
+            out: list[str] = []
+            size = self.WINDOW
+            while start < stop:  # a window's part at a time
+                number, at = divmod(start, size)
+                part = self._window(number)[at:at + stop - start]
+                out += part
+                start += len(part)
+            return out
+        if index < 0:
+            index += len(self.starts)
+        if not 0 <= index < len(self.starts):
+            raise IndexError(index)
+        number, at = divmod(index, self.WINDOW)
+        found = self._windows.get(number)
+        if found is None:
+            found = self._window(number)
+        self._first, self._current = number * self.WINDOW, found
+        return found[at]
+
+
+_SEPARATOR_TEXT = re.compile("\r\n|\r|\n")
 
 
 # Parsing ------------------------------------------------------------------------------------
@@ -176,43 +332,74 @@ class _Lines:
             self.add(line)
 
 
+# Paragraphs whose first lines' inline tokens are kept for a second reading (a bold line
+# standing alone is read twice); beyond, they are read again rather than held.
+_CACHED = 4096
+
 # A chunk of the document parsed at a time: at least this many lines, up to a heading.
 _CHUNK_LINES = 2048
 _ATX = re.compile(r"#{1,6}(?:[ \t]|$)")
 _FENCE = re.compile(r" {0,3}(```|~~~)")
+_ENTRY = re.compile(r" {0,3}(?:[-+*]|\d{1,9}[.)])(?:[ \t]|$)")
+
+
+class _OpenList:
+    """A top-level list cut across chunks, while its end is not read yet."""
+
+    __slots__ = ("chunk", "index", "loose", "parts")
+
+    def __init__(self, chunk: int, index: int) -> None:
+        self.chunk, self.index = chunk, index  # its opening token's chunk and index there
+        self.loose = False
+        self.parts: list[tuple[int, int, int]] = []  # tight parts: (chunk, first, end token)
 
 
 class _Tokens(Sequence[Token]):
     """The document's block tokens (markdown-it's, maps and indexes as a parse of the whole
-    document gives them), parsed a chunk at a time; the last chunk read is kept.
+    document gives them), parsed a chunk at a time; the last two chunks read are kept.
 
-    The document is cut before top-level headings only, each cut checked by the parse that
-    reads the chunk: the heading line after it must come out as a heading of level 0, which
-    means no block was open across it (a fence, an HTML block, a list or a quote). Block
-    parsing only looks ahead within a block, so the chunk's tokens are the whole document's,
-    and the rest of the document parses as if it began there. A cut that fails its check
-    moves to the next heading; after a few, the rest of the document is one chunk.
+    The document is cut before top-level headings and before the entries of top-level lists,
+    each cut checked by the parse that reads the chunk: the line after it must come out as
+    a heading of level 0, which means no block was open across it (a fence, an HTML block, a
+    list or a quote), or as a further entry of the top-level list open there. Block parsing
+    only looks ahead within a block, so the chunk's tokens are the whole document's, and the
+    rest of the document parses as if it began there. A list cut across chunks is mended:
+    its closing token at the cut and its opening one after it are dropped, its opening token
+    is told where the list ends, and if any part of it is loose (markdown-it's word for
+    paragraphs apart) the paragraphs of the tight parts are shown (`hidden`), as in one
+    parse. A cut that fails its check moves to the next candidate; after a few, the rest of
+    the document is one chunk.
     """
 
-    def __init__(self, lines: list[str], fm_end: int,
-                 read: Callable[[int, int, int, list[Token], dict[str, Any]], None]) -> None:
+    def __init__(self, lines: Sequence[str], fm_end: int,
+                 read: Callable[[int, int, int, list[Token], dict[str, Any], int], None],
+                 ended: Callable[[int, int], None]) -> None:
         """Parse the document, handing each chunk to `read` (its lines [start, stop), the
-        index of its first token, its tokens and its link definitions) as it is read."""
+        index of its first token, its tokens, its link definitions, and the line up to which
+        it continues a list cut before it) as it is read; `ended` is told of a list cut
+        across chunks, once its end is read: its opening token's index and its end line."""
         self.lines = lines
         self.fm_end = fm_end  # the front matter's lines are parsed as blank
         self.bounds: list[tuple[int, int]] = []  # each chunk's lines [start, stop)
         self.offsets: list[int] = []  # each chunk's first token's index in the document
+        self.cuts: list[str] = []  # what each chunk is cut before: "heading", "entry", ""
+        self.ends: dict[int, tuple[int, int]] = {}  # chunk -> (token, its list's end line)
+        self.shown: dict[int, list[tuple[int, int]]] = {}  # chunk -> tokens to show paras
         self._kept: dict[int, list[Token]] = {}
         self._last: tuple[int, int, list[Token]] = (0, 0, [])  # first index, end, tokens
+        self._open: _OpenList | None = None
         total = 0
         start = 0
         while start < len(lines):
             self._drop()  # one chunk's tokens at a time, not two
-            tokens, stop, references = self._next_chunk(start)
+            chunk = len(self.bounds)
+            tokens, stop, references, cut = self._next_chunk(start)
             self.bounds.append((start, stop))
             self.offsets.append(total)
-            read(start, stop, total, tokens, references)
-            self._keep(len(self.bounds) - 1, tokens)
+            self.cuts.append(cut)
+            lead = self._mend(chunk, tokens, cut, ended)
+            read(start, stop, total, tokens, references, lead)
+            self._keep(chunk, tokens)
             total += len(tokens)
             start = stop
         self.total = total
@@ -221,25 +408,36 @@ class _Tokens(Sequence[Token]):
         fm_end = self.fm_end
         if start >= fm_end:
             return "\n".join(self.lines[start:stop])
-        return "\n".join([""] * (min(fm_end, stop) - start) + self.lines[max(fm_end, start):stop])
+        return "\n".join([""] * (min(fm_end, stop) - start) +
+                         list(self.lines[max(fm_end, start):stop]))
 
-    def _parse(self, start: int, stop: int) -> tuple[list[Token], dict[str, Any], bool]:
-        """The tokens of lines [start, stop) and of the heading at `stop`, if there is one
-        and it comes out as a heading of level 0 (True then, and its tokens dropped); maps
-        numbered as in the document."""
-        cut = stop < len(self.lines)
-        text = self._text(start, stop + 1 if cut else stop)
+    def _parse(self, start: int, stop: int, cut: str,
+               ) -> tuple[list[Token], dict[str, Any], bool]:
+        """The tokens of lines [start, stop), parsed with the line at `stop` (if there is
+        one) which must come out as `cut` says, a heading of level 0 or a further entry of
+        the top-level list open there (True then, and its tokens dropped, with the list's
+        closing token); maps numbered as in the document. A chunk after an entry cut starts
+        with its list's opening token, which the caller drops."""
+        more = stop < len(self.lines)
+        text = self._text(start, stop + 1 if more else stop)
         env: dict[str, Any] = {}
         # An outline of plain headings, entries and paragraphs (a large generated agenda)
         # needs no parser: the same tokens, at a fraction of the cost.
         fast = shapes.fast_blocks(text)
         tokens = fast if fast is not None else _BLOCKS.parse(text, env)
-        if cut:
-            heading = tokens[-3] if len(tokens) >= 3 else None
-            if heading is None or heading.type != "heading_open" or heading.level != 0 \
-                    or heading.map != [stop - start, stop - start + 1]:
-                return tokens, {}, False
-            del tokens[-3:]
+        if more:
+            at = stop - start
+            if cut == "heading":
+                heading = tokens[-3] if len(tokens) >= 3 else None
+                if heading is None or heading.type != "heading_open" or heading.level != 0 \
+                        or heading.map != [at, at + 1]:
+                    return tokens, {}, False
+                del tokens[-3:]
+            else:
+                entry = _last_entry(tokens, at)
+                if entry is None:
+                    return tokens, {}, False
+                del tokens[entry:]
         references = env.get("references", {})
         if start:
             for token in tokens:
@@ -252,7 +450,7 @@ class _Tokens(Sequence[Token]):
                                                               found[1] + start]}
         return tokens, references, True
 
-    def _next_chunk(self, start: int) -> tuple[list[Token], int, dict[str, Any]]:
+    def _next_chunk(self, start: int) -> tuple[list[Token], int, dict[str, Any], str]:
         lines = self.lines
         fence = None  # a heading in what looks like a fence makes no cut: skip it early
         tries = 0
@@ -262,34 +460,129 @@ class _Tokens(Sequence[Token]):
             if opened is not None:
                 fence = None if fence == opened.group(1) else fence or opened.group(1)
                 continue
-            if fence is not None or n - start < _CHUNK_LINES or n < self.fm_end \
-                    or not _ATX.match(line):
+            if fence is not None or n - start < _CHUNK_LINES or n < self.fm_end:
                 continue
-            tokens, references, cut = self._parse(start, n)
-            if cut:
-                return tokens, n, references
+            if _ATX.match(line):
+                cut = "heading"
+            elif _ENTRY.match(line) and lines[n - 1].strip():
+                # A blank line before the entry would make the list loose: no cut there.
+                cut = "entry"
+            else:
+                continue
+            tokens, references, ok = self._parse(start, n, cut)
+            if ok and (cut == "heading" or self._tight_part(tokens)):
+                return tokens, n, references, cut
             tries += 1
-            if tries >= 3:
+            if tries >= 8:
                 break
-        tokens, references, _ = self._parse(start, len(lines))
-        return tokens, len(lines), references
+        tokens, references, _ = self._parse(start, len(lines), "")
+        return tokens, len(lines), references, ""
+
+    def _leads(self, chunk: int) -> bool:
+        """Whether the chunk starts inside a list cut before it."""
+        return chunk > 0 and self.cuts[chunk - 1] == "entry"
+
+    def _tight_part(self, tokens: list[Token]) -> bool:
+        """Whether the part of a list before an entry cut is known to be tight: a cut list
+        is mended only then (a loose part, or one without paragraphs to tell, is no cut).
+        The list is the last one opened (a list begun before the chunk opens it again)."""
+        return _part_tight(tokens, _last_open(tokens) + 1, len(tokens)) is True
+
+    def _mend(self, chunk: int, tokens: list[Token], cut: str,
+              ended: Callable[[int, int], None]) -> int:
+        """Mend a list cut across chunks as the chunk is first read (see the class); the line
+        up to which the chunk continues a list cut before it (its start if none)."""
+        lead = self.bounds[chunk][0]
+        if self._leads(chunk):
+            opening = tokens[0]
+            assert opening.map is not None and self._open is not None
+            lead = opening.map[1]
+            del tokens[0]
+            close = _level0_close(tokens)
+            listed = self._open
+            if close is not None:
+                tight = _part_tight(tokens, 0, close)
+                if tight is None:
+                    tight = self._probe(opening, chunk, close)
+                if not tight:
+                    listed.loose = True
+                self._end_list(listed, lead, chunk, tokens, ended)
+                if listed.loose and tight:
+                    self._show(chunk, 0, close, tokens)
+                self._open = None
+            else:
+                listed.parts.append((chunk, 0, len(tokens)))
+        if cut == "entry" and self._open is None:
+            opened = _last_open(tokens)
+            self._open = _OpenList(chunk, opened)
+            self._open.parts.append((chunk, opened + 1, len(tokens)))
+        return lead
+
+    def _probe(self, opening: Token, chunk: int, close: int) -> bool:
+        """Whether the last part of a cut list (one without paragraphs to tell) is tight:
+        read after an entry of one line, whose paragraph markdown-it shows only if not."""
+        start = self.bounds[chunk][0]
+        end = opening.map[1] if opening.map else start
+        first = self.lines[start]
+        indent = first[:len(first) - len(first.lstrip(" "))]
+        marker = opening.markup if opening.type == "bullet_list_open" else f"1{opening.markup}"
+        text = "\n".join([f"{indent}{marker} x", *self.lines[start:end]])
+        tokens = _BLOCKS.parse(text, {})
+        return bool(_part_tight(tokens, 1, _level0_close(tokens) or len(tokens)))
+
+    def _end_list(self, listed: _OpenList, end: int, chunk: int, tokens: list[Token],
+                  ended: Callable[[int, int], None]) -> None:
+        self.ends[listed.chunk] = (listed.index, end)
+        self._kept.pop(listed.chunk, None)
+        ended(self.offsets[listed.chunk] + listed.index, end)
+        if listed.loose:
+            for part_chunk, first, last in listed.parts:
+                self.shown.setdefault(part_chunk, []).append((first, last))
+                self._kept.pop(part_chunk, None)
+
+    def _show(self, chunk: int, first: int, last: int, tokens: list[Token]) -> None:
+        self.shown.setdefault(chunk, []).append((first, last))
+        _show_paragraphs(tokens, first, last)
 
     def _drop(self) -> None:
         self._kept, self._last = {}, (0, 0, [])
 
     def _keep(self, chunk: int, tokens: list[Token]) -> None:
-        # The outline reads the chunks in order: one is enough.
-        self._kept = {chunk: tokens}
+        # The outline reads the chunks in order, a list's entries sometimes one behind the
+        # walk over them: two are enough.
+        kept = {k: v for k, v in self._kept.items() if k == chunk - 1 or k == chunk + 1}
+        kept[chunk] = tokens
+        self._kept = kept
         self._last = (0, 0, [])
 
     def _tokens(self, chunk: int) -> list[Token]:
         tokens = self._kept.get(chunk)
         if tokens is None:
-            self._drop()
             start, stop = self.bounds[chunk]
-            tokens = self._parse(start, stop)[0]
+            tokens = self._parse(start, stop, self.cuts[chunk])[0]
+            if self._leads(chunk):
+                del tokens[0]
+            if chunk in self.ends:
+                index, end = self.ends[chunk]
+                opening = tokens[index]
+                assert opening.map is not None
+                opening.map = [opening.map[0], end]
+            for first, last in self.shown.get(chunk, ()):
+                _show_paragraphs(tokens, first, last)
             self._keep(chunk, tokens)
         return tokens
+
+    def walk(self, start: int) -> Iterator[tuple[int, Token]]:
+        """The tokens from index `start` on, with their indexes: a chunk at a time, without
+        looking each one up."""
+        index = start
+        while index < self.total:
+            chunk = bisect.bisect_right(self.offsets, index) - 1
+            tokens = self._tokens(chunk)
+            first = self.offsets[chunk]
+            for at in range(index - first, len(tokens)):
+                yield first + at, tokens[at]
+            index = first + len(tokens)
 
     def __len__(self) -> int:
         return self.total
@@ -312,6 +605,63 @@ class _Tokens(Sequence[Token]):
         return tokens[index - first]
 
 
+def _last_entry(tokens: list[Token], at: int) -> int | None:
+    """The index of the entry at line `at` (the last line parsed), if it is a further entry
+    of the top-level list open before it, else None."""
+    if not tokens or tokens[-1].level != 0 or tokens[-1].nesting != -1 or \
+            not tokens[-1].type.endswith("_list_close"):
+        return None
+    for index in range(len(tokens) - 2, 0, -1):
+        token = tokens[index]
+        if token.level == 1 and token.type == "list_item_open":
+            before = tokens[index - 1]
+            if token.map is None or token.map[0] != at or before.level != 1 or \
+                    before.type != "list_item_close":
+                return None
+            return index
+    return None
+
+
+def _last_open(tokens: list[Token]) -> int:
+    """The index of the last opening token of level 0 (the list an entry cut is in)."""
+    for index in range(len(tokens) - 1, -1, -1):
+        if tokens[index].level == 0 and tokens[index].nesting == 1:
+            return index
+    raise ValueError("no block is open")
+
+
+def _level0_close(tokens: list[Token]) -> int | None:
+    return next((n for n, t in enumerate(tokens) if t.level == 0 and t.nesting == -1), None)
+
+
+def _part_tight(tokens: list[Token], first: int, last: int) -> bool | None:
+    """Whether the top-level list's paragraphs among tokens[first:last] are hidden (a tight
+    list's); None if it has none to tell."""
+    for index in range(first, last):
+        token = tokens[index]
+        if token.level == 2 and token.type == "paragraph_open":
+            return token.hidden
+    return None
+
+
+def _show_paragraphs(tokens: list[Token], first: int, last: int) -> None:
+    for index in range(first, last):
+        token = tokens[index]
+        if token.level == 2 and token.type in ("paragraph_open", "paragraph_close"):
+            token.hidden = False
+
+
+@dataclass(slots=True)
+class _Counted:
+    """What `_list_kind` counts of a list's entries (their titles are not kept)."""
+
+    titles: int = 0
+    names: int = 0
+    marked: int = 0
+    links: bool = True  # every entry is links only
+    keys: bool = True  # every entry is a `Key: value` of a meeting detail
+
+
 @dataclass(slots=True)
 class _Draft:
     """An item while the outline is read: blocks after it may still join its text."""
@@ -323,15 +673,65 @@ class _Draft:
     parts: list[str]
 
 
+class _Drafts:
+    """The outline's items as it reads them. Only the last one made can still grow (the
+    blocks after it, up to the next item, join its text): each earlier one is finished and
+    handed on as the next is made, so the drafts of 100k entries are never held at once."""
+
+    def __init__(self, finish: Callable[[_Draft], None]) -> None:
+        self.finish = finish
+        self.last: _Draft | None = None
+        self.count = 0
+        self.firsts = array("i")  # each draft's first line, four bytes an item
+
+    def append(self, draft: _Draft) -> None:
+        if self.last is not None:
+            self.finish(self.last)
+        self.last = draft
+        self.count += 1
+        self.firsts.append(draft.first)
+
+    def close(self) -> None:
+        if self.last is not None:
+            self.finish(self.last)
+            self.last = None
+
+    def first(self, index: int) -> int:
+        return self.firsts[index]
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, index: int) -> _Draft:
+        if self.last is None or index not in (-1, self.count - 1):
+            raise IndexError(index)  # only the last draft is still open
+        return self.last
+
+
 class _Outline:
     """One pass over the block tokens, turning line ranges into details, sections and items."""
 
-    def __init__(self, source: str, *, depth: int = 1, literal_brackets: bool = False,
-                 title_heading: bool = True) -> None:
+    def __init__(self, source: str | SourceLines, *, depth: int = 1,
+                 literal_brackets: bool = False, title_heading: bool = True,
+                 sink: Callable[[ParsedItem], None] | None = None,
+                 spill_to: Path | None = None) -> None:
         self.title_heading = title_heading
-        text = source.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd")
-        text = text.removeprefix("\ufeff")
-        self.lines = text.split("\n")
+        self.spill_to = spill_to  # the folder of what waits on disk (else the temporary one)
+        self.items: list[ParsedItem] = []
+        # Items go to `sink` as each is finished (an import writes them out), or are kept.
+        self.sink = sink or self.items.append
+        # The finished items' own notes, reported last: one an item at most, on disk when
+        # the items are (an agenda of one-line entries has a note for each).
+        self.late_notes: list[SourceNote] | _OnDisk = [] if sink is None else \
+            _OnDisk(_note_from, spill_to)
+        self.late_in_order = True  # by line, as the drafts are made
+        self.last_late = (0, 0)
+        if isinstance(source, str):
+            text = source.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd")
+            text = text.removeprefix("\ufeff")
+            self.lines: Sequence[str] = text.split("\n")
+        else:
+            self.lines = source
         self.depth = max(1, depth)
         self.literal = literal_brackets
         self.front_matter, fm_end = shapes.front_matter(self.lines)
@@ -341,18 +741,34 @@ class _Outline:
         self.references: dict[str, Any] = {}
         self.blocks: list[_Block] = []
         self.definitions: dict[str, int] = {}
-        self.tokens = _Tokens(self.lines, fm_end, self._read_chunk)
+        # A list's entries' titles as its first reading makes them, read back in order by its
+        # second (`_list_items`): on disk, whatever the list's length.
+        self._plains: Iterator[tuple[int, str, bool]] = iter(())
+        self._plain_next: tuple[int, str, bool] | None = None
+        # The top-level lists' entries counted for `_list_kind` (by each list's opening
+        # token) and their titles made, as the chunks are first read: the outline need not
+        # read a list twice. Unless a definition read later may change a title made before.
+        self._counts: dict[int, _Counted] = {}
+        self._counting: _Counted | None = None
+        self._titles_ahead = _OnDisk(folder=spill_to)
+        self._refs_seen = -1  # definitions known when a title that may use one was made
+        self.tokens = _Tokens(self.lines, fm_end, self._read_chunk, self._list_ended)
+        self._precounted = self._refs_seen < 0 or self._refs_seen == len(self.references)
+        if self._precounted:
+            self._plains = iter(self._titles_ahead)
+            self._plain_next = next(self._plains, None)
+        else:
+            self._counts.clear()
         self.starts = [b.start for b in self.blocks]
         # Definition lines travel with the texts that use them, not with the text they follow.
         self.defined = set(self.definitions.values())
         self.used = _Lines(len(self.lines))
         self._inlines: dict[int, list[Token]] = {}  # parsed once: lists are read twice
         self._firsts: dict[int, list[Token]] = {}
-        self._first_plains: dict[int, shapes.Inline] = {}
         self._starting = {b.start: b for b in self.blocks}
         self.notes: list[SourceNote] = []
         self.sections: list[ParsedSection] = []
-        self.drafts: list[_Draft] = []
+        self.drafts = _Drafts(self._hand_on)
         self.title: str | None = None
         self.details: dict[str, list[str]] = {}
         self.preamble: list[tuple[int, str]] = []  # (source line, Markdown) in source order
@@ -364,15 +780,31 @@ class _Outline:
             self._front_matter_details()
 
     def _read_chunk(self, start: int, stop: int, offset: int, tokens: list[Token],
-                    references: dict[str, Any]) -> None:
+                    references: dict[str, Any], lead: int) -> None:
         """What the outline needs of the whole document, from a chunk as it is parsed: its
-        top-level blocks, and the link definitions (which apply everywhere)."""
+        top-level blocks, and the link definitions (which apply everywhere). Its lines
+        before `lead` are a list's begun in an earlier chunk."""
         for name, reference in references.items():
             self.references.setdefault(name, reference)  # the first wins, as in markdown-it
         blocks = [_Block(t.type, t.map[0], t.map[1], offset + i, t.tag)
                   for i, t in enumerate(tokens) if t.level == 0 and t.nesting >= 0 and t.map]
         self.blocks.extend(blocks)
         covered = {n for b in blocks for n in range(b.start, b.end)}
+        covered.update(range(start, lead))
+        counting = self._counting  # a list cut before this chunk goes on in it
+        last = len(tokens) - 1
+        for i, token in enumerate(tokens):
+            if token.level == 0:
+                if token.nesting == 1 and token.type in _LISTS:
+                    counting = self._counts[offset + i] = _Counted()
+                elif token.nesting == -1:
+                    counting = None
+            elif counting is not None and token.level == 1 and token.map and \
+                    token.type == "list_item_open" and i < last:
+                self._count_entry(counting, offset + i, token, tokens[i + 1],
+                                  tokens[i + 2] if i + 2 <= last else None,
+                                  self._titles_ahead, True)
+        self._counting = counting
         # Link definitions leave no token: find them among the lines no block took.
         starts = {b.start for b in blocks if b.type == "paragraph_open"}
         for n in range(max(self.fm_end, start), stop):
@@ -382,6 +814,15 @@ class _Outline:
             label = shapes.definition_label(line) if n not in covered or footnote else None
             if label is not None:
                 self.definitions.setdefault(label, n)
+
+    def _list_ended(self, index: int, end: int) -> None:
+        """A list cut across chunks ends at line `end`: its block says so."""
+        for n in range(len(self.blocks) - 1, -1, -1):
+            block = self.blocks[n]
+            if block.index == index:
+                self.blocks[n] = _Block(block.type, block.start, end, index, block.tag)
+                return
+        raise AssertionError(f"no block opens at token {index}")
 
     # Helpers ---------------------------------------------------------------------------------
 
@@ -409,24 +850,29 @@ class _Outline:
             self._inlines[index] = found
         return found
 
-    def _first_inline(self, index: int) -> list[Token]:
+    def _first_inline(self, index: int, *, keep: bool = True) -> list[Token]:
         """The inline tokens of the first line of the paragraph opened at `index`: a list
-        entry's title, without parsing the text under it."""
+        entry's title, without parsing the text under it (kept unless `keep` is False)."""
         found = self._firsts.get(index)
         if found is None:
             inline = self.tokens[index + 1] if index + 1 < len(self.tokens) else None
             found = [] if inline is None or inline.type != "inline" else \
                 shapes.inline_tokens(inline.content.split("\n", 1)[0], self.references)
-            self._firsts[index] = found
+            if keep and len(self._firsts) < _CACHED:
+                self._firsts[index] = found
         return found
 
     def _first_plain(self, index: int) -> shapes.Inline:
-        """The plain text of `_first_inline(index)`, up to its first break (read twice)."""
-        found = self._first_plains.get(index)
-        if found is None:
-            found = self._first_plains[index] = shapes.plain(self._first_inline(index),
-                                                             first_line=True)
-        return found
+        """The plain text of `_first_inline(index)`, up to its first break: as the list's
+        first reading made it, if it did."""
+        ahead = self._plain_next
+        while ahead is not None and ahead[0] < index:
+            ahead = next(self._plains, None)
+        if ahead is not None and ahead[0] == index:
+            self._plain_next = next(self._plains, None)
+            return shapes.Inline(ahead[1], ahead[2])
+        self._plain_next = ahead
+        return shapes.plain(self._first_inline(index, keep=False), first_line=True)
 
     def _raw_inline(self, index: int) -> str:
         inline = self.tokens[index + 1] if index + 1 < len(self.tokens) else None
@@ -538,8 +984,7 @@ class _Outline:
     def _key_list(self, block: _Block) -> set[int]:
         """Lines of a list's one-line `Key: value` items taken as details."""
         taken: set[int] = set()
-        for index in range(block.index, len(self.tokens)):
-            token = self.tokens[index]
+        for _index, token in self.tokens.walk(block.index):
             if token.type.endswith("_list_close") and token.level == 0:
                 break
             if token.type != "list_item_open" or token.level != 1 or not token.map:
@@ -630,17 +1075,28 @@ class _Outline:
         # items are made. Each draft's parts are dropped as its text is made: drafts and
         # finished items were held whole side by side, the parse's peak.
         self.tokens._drop()
-        items = []
-        for draft in self.drafts:
-            items.append(self._finish(draft))
-            draft.parts = []
-        self.drafts = []
-        sections = self.sections if items else []
+        self.drafts.close()
+        items, self.items = self.items, []
+        sections = self.sections if self.drafts.count else []
         preamble = self._with_definitions(
             "\n\n".join(text for _, text in sorted(self.preamble, key=lambda p: p[0])))
         details = {k: "; ".join(v) for k, v in self.details.items()}
-        return ParsedAgenda(self.title, self.front_matter, sections, items,
-                            sorted(self.notes, key=lambda n: (n.line, n.end)), details, preamble)
+        return ParsedAgenda(self.title, self.front_matter, sections, items, self._all_notes(),
+                            details, preamble)
+
+    def _all_notes(self) -> Sequence[SourceNote]:
+        """The notes by line; the items' own after the others of a line (a stable sort of
+        them all), on disk if they were."""
+        late = self.late_notes
+        if isinstance(late, list):
+            return sorted([*self.notes, *late], key=_note_key)
+        if not self.late_in_order:
+            return sorted([*self.notes, *late], key=_note_key)
+        return _Merged(sorted(self.notes, key=_note_key), late)
+
+    def _hand_on(self, draft: _Draft) -> None:
+        self.sink(self._finish(draft))
+        draft.parts = []
 
     def _leftovers(self, start: int, end: int) -> None:
         """Report every run of non-blank lines in [start, end) that nothing has taken."""
@@ -756,7 +1212,7 @@ class _Outline:
                 intro.append(block)
             n += 1
         if implicit:
-            first_item = self.drafts[made].first if len(self.drafts) > made else stop
+            first_item = self.drafts.first(made) if len(self.drafts) > made else stop
             self._to_preamble(intro, first_item, 0)
             if len(self.drafts) > made:
                 self.sections.append(ParsedSection(title, 0, (0, 0)))
@@ -780,7 +1236,7 @@ class _Outline:
         self.sections.append(ParsedSection(title, heading.start + 1, (heading.start, heading.end)))
         self._asides(title, heading, asides)
         if intro:
-            first_item = self.drafts[made].first
+            first_item = self.drafts.first(made)
             self._to_preamble(intro, first_item, 1 - self.section_level, title, heading.start,
                               f"text of section {title!r} before its first item: kept in the "
                               "preamble under the section's name (a section has no text of "
@@ -811,31 +1267,60 @@ class _Outline:
 
     def _list_kind(self, section: str, block: _Block, implicit: bool) -> str | None:
         """None when a list is agenda entries, else what it is instead."""
-        titles, links, keys = [], [], []
-        for index in self._top_items(block):
-            token = self.tokens[index]
-            children = self._first_inline(index + 1) if self.tokens[index + 1].type == \
-                "paragraph_open" else []
-            titles.append(self._first_plain(index + 1).text.strip() if children else "")
-            links.append(shapes.link_only(children))
-            if implicit:  # only a document without sections asks
-                found = shapes.key_line(self.lines[token.map[0]]) if token.map else None
-                keys.append(found is not None and shapes.detail_of(found[0]) is not None)
-        if implicit and keys and all(keys):
+        if not self._precounted:
+            self._plains, self._plain_next = iter(()), None
+        verdict = shapes.not_agenda_by_heading(section)
+        if verdict is not None and not implicit:
+            return verdict or None  # the heading says it all: no entry need be read
+        counted = self._counts.get(block.index) if self._precounted else None
+        if counted is None:
+            # Counts, not the entries' titles: a list of 100k entries is read as it goes.
+            counted = _Counted()
+            ahead = _OnDisk(folder=self.spill_to)
+            tokens = self.tokens
+            for index in self._top_items(block):
+                self._count_entry(counted, index, tokens[index], tokens[index + 1],
+                                  tokens[index + 2] if index + 2 < len(tokens) else None,
+                                  ahead, implicit)
+            self._plains = iter(ahead)
+            self._plain_next = next(self._plains, None)
+        if implicit and counted.titles and counted.keys:
             # A document without sections: a list of meeting details before the agenda.
             return "meeting details"
-        return shapes.not_agenda(section, titles, links)
+        return shapes.not_agenda_counted(section, counted.titles, counted.names,
+                                         counted.marked, counted.links)
 
-    def _top_items(self, block: _Block) -> list[int]:
+    def _count_entry(self, counted: _Counted, index: int, token: Token, following: Token,
+                     inline: Token | None, ahead: _OnDisk, keys: bool) -> None:
+        """Count a list's entry (at token `index`) for `_list_kind`; its title, as
+        `_first_plain` gives it, goes `ahead` for the list's second reading."""
+        children: list[Token] = []
+        if following.type == "paragraph_open" and inline is not None and inline.type == "inline":
+            first = inline.content.split("\n", 1)[0]
+            if "[" in first and self._refs_seen < 0:
+                self._refs_seen = len(self.references)  # a link may use a definition
+            children = shapes.inline_tokens(first, self.references)
+        title = ""
+        if children:
+            plain = shapes.plain(children, first_line=True)
+            ahead.append((index + 1, plain.text, plain.lossy))
+            title = plain.text.strip()
+        counted.titles += 1
+        name, affiliated = shapes.name_like(title)
+        counted.names += name
+        counted.marked += affiliated
+        counted.links = counted.links and shapes.link_only(children)
+        if keys and counted.keys:  # only a document without sections asks
+            found = shapes.key_line(self.lines[token.map[0]]) if token.map else None
+            counted.keys = found is not None and shapes.detail_of(found[0]) is not None
+
+    def _top_items(self, block: _Block) -> Iterator[int]:
         """Token indexes of a list's own entries (not the nested ones)."""
-        out = []
-        for index in range(block.index, len(self.tokens)):
-            token = self.tokens[index]
+        for index, token in self.tokens.walk(block.index):
             if token.type.endswith("_list_close") and token.level == 0:
                 break
             if token.type == "list_item_open" and token.level == 1 and token.map:
-                out.append(index)
-        return out
+                yield index
 
     # Items -------------------------------------------------------------------------------------
 
@@ -846,7 +1331,7 @@ class _Outline:
                                                             f"{block.start + 1})")
         body_start = self._skip_metadata(block.end, end)
         parts = [shapes.strip_numbering(raw.strip())] if inline.lossy or long else []
-        body = shift_headings(self.lines[body_start:end], -level)
+        body = shift_headings(list(self.lines[body_start:end]), -level)
         parts.append("\n".join(body))
         draft = _Draft(section, title, block.start, end, parts)
         self.used.update(n for n in range(block.start, end) if n not in self.used)
@@ -915,14 +1400,15 @@ class _Outline:
 
     def _list_items(self, section: str, block: _Block, stop: int) -> None:
         """Items from a list: its entries down to --depth; deeper ones stay in their text."""
-        entries: list[tuple[int, int, int]] = []  # (token index, start, end)
+        # Each entry is made as the next one is met (which may end it): an entry's own
+        # lines end where a nested entry taken as an item starts.
+        pending: tuple[int, int, int] | None = None  # (token index, start, end)
+        first = -1  # the first entry's line
         # The containers open around each token: an entry counts only inside lists (not
         # in a quote or a table within an item).
         opened: list[str] = []
         lists = others = 0  # among `opened`: lists, and anything but _CONTAINERS
-        tokens = self.tokens
-        for index in range(block.index, len(tokens)):
-            token = tokens[index]
+        for index, token in self.tokens.walk(block.index):
             nesting = token.nesting
             if nesting == -1:
                 closed = opened.pop()
@@ -935,23 +1421,30 @@ class _Outline:
                 kind = token.type
                 if kind == "list_item_open" and token.map and lists <= self.depth and \
                         not others:
-                    entries.append((index, token.map[0], token.map[1]))
+                    if pending is not None:
+                        self._entry(section, pending, token.map[0])
+                    else:
+                        first = token.map[0]
+                    pending = (index, token.map[0], token.map[1])
                 opened.append(kind)
                 lists += kind in _LISTS
                 others += kind not in _CONTAINERS
-        for k, (index, start, end) in enumerate(entries):
-            own_end = end
-            if k + 1 < len(entries) and entries[k + 1][1] < end:
-                own_end = entries[k + 1][1]
-            if own_end <= start:
-                continue  # `- - x`: the nested entry on the same line is the item
-            self._list_item(section, index, start, own_end)
-        if self.drafts and entries:
-            self._attach(self.drafts[-1], entries[0][1], max(block.end, stop))
+        if pending is not None:
+            self._entry(section, pending, None)
+            if self.drafts:
+                self._attach(self.drafts[-1], first, max(block.end, stop))
         # Nothing reads a list's entries' first lines again: an outline of 100k entries
         # need not hold all their tokens at once.
         self._firsts.clear()
-        self._first_plains.clear()
+        if not self._precounted:
+            self._plains, self._plain_next = iter(()), None
+
+    def _entry(self, section: str, entry: tuple[int, int, int], following: int | None) -> None:
+        """A list entry, its lines up to the next entry taken as an item (if it is nested)."""
+        index, start, end = entry
+        own_end = following if following is not None and following < end else end
+        if own_end > start:  # else `- - x`: the nested entry on the same line is the item
+            self._list_item(section, index, start, own_end)
 
     def _list_item(self, section: str, index: int, start: int, end: int) -> None:
         first = self.tokens[index + 1] if index + 1 < len(self.tokens) else None
@@ -1035,9 +1528,16 @@ class _Outline:
             text = shapes.escape_brackets(text)
         if not text.strip():
             text = NO_TEXT
-            self.notes.append(SourceNote("warning", draft.first + 1, draft.first + 1,
-                                         draft.title, "item has no text of its own; its text "
-                                                      "says so"))
+            note = SourceNote("warning", draft.first + 1, draft.first + 1, draft.title,
+                              "item has no text of its own; its text says so")
+            late = self.late_notes
+            if isinstance(late, list):
+                late.append(note)
+            else:
+                if late and _note_key(note) < self.last_late:
+                    self.late_in_order = False
+                self.last_late = _note_key(note)
+                late.append(_note_to(note))
         return ParsedItem(draft.section, draft.title, text, draft.first + 1,
                           (draft.first, max(draft.end, draft.first + 1)))
 
@@ -1088,15 +1588,145 @@ def parse_markdown(text: str, *, depth: int = 1, literal_brackets: bool = False)
     Markdown kept as written. Sections without items and texts that are no agenda entries
     (attendees, links, logistics) join the preamble. What fits nowhere is reported.
     """
-    parsed = _Outline(text, depth=depth, literal_brackets=literal_brackets).run()
-    if not parsed.items and any(n.kind == "title" for n in parsed.notes):
+    return _parse(text, depth=depth, literal_brackets=literal_brackets)[0]
+
+
+def _parse(text: str | SourceLines, *, depth: int = 1, literal_brackets: bool = False,
+           sink: Callable[[ParsedItem], None] | None = None,
+           spill_to: Path | None = None) -> tuple[ParsedAgenda, int]:
+    """`parse_markdown`, and how many items it found; with `sink`, each item goes there as
+    it is finished and none is kept in the outline."""
+    outline = _Outline(text, depth=depth, literal_brackets=literal_brackets, sink=sink,
+                       spill_to=spill_to)
+    parsed = outline.run()
+    count = outline.drafts.count
+    if not count and any(n.kind == "title" for n in parsed.notes):
         # "## Agenda" over "### items": with nothing under the sections that would follow
         # from taking it as the title, the one top heading is the section instead.
-        again = _Outline(text, depth=depth, literal_brackets=literal_brackets,
-                         title_heading=False).run()
-        if again.items:
-            return again
-    return parsed
+        outline = _Outline(text, depth=depth, literal_brackets=literal_brackets,
+                           title_heading=False, sink=sink, spill_to=spill_to)
+        again = outline.run()
+        if outline.drafts.count:
+            return again, outline.drafts.count
+    return parsed, count
+
+
+def _note_key(note: SourceNote) -> tuple[int, int]:
+    return note.line, note.end
+
+
+def _note_to(note: SourceNote) -> tuple[str, int, int, str, str]:
+    return note.kind, note.line, note.end, note.text, note.reason
+
+
+def _note_from(value: tuple[NoteKind, int, int, str, str]) -> SourceNote:
+    return SourceNote(*value)
+
+
+class _Merged(Sequence[SourceNote]):
+    """The notes by line, as they are read: the outline's own (few) merged with the items'
+    (one an item at most, on disk), those first on a line, as one stable sort of them all
+    orders them. Equal to the list of them."""
+
+    def __init__(self, first: list[SourceNote], then: _OnDisk) -> None:
+        self.first, self.then = first, then
+
+    def __iter__(self) -> Iterator[SourceNote]:
+        return heapq.merge(self.first, self.then, key=_note_key)
+
+    def __len__(self) -> int:
+        return len(self.first) + len(self.then)
+
+    @overload
+    def __getitem__(self, index: int) -> SourceNote: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[SourceNote]: ...
+    def __getitem__(self, index: int | slice) -> SourceNote | list[SourceNote]:
+        return list(self)[index]  # seldom: the report is read in order
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(other) == len(self) and list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"_Merged({list(self)!r})"
+
+
+class _OnDisk(Sequence[Any]):
+    """Values (marshal's) kept in an unlinked temporary file as they come, a batch at a time,
+    and read back in order: an import's items, their notes and the names its report gives,
+    which grow with the document (100k items: ~45 MB held), never all in memory. Equal to
+    a list of the same values."""
+
+    BATCH = 256
+
+    def __init__(self, decode: Callable[[Any], Any] | None = None,
+                 folder: Path | None = None) -> None:
+        import tempfile  # only here: it imports shutil, which no command's start needs
+
+        self.decode = decode  # what each value read back is made into
+        # Beside the workspace when given: a temporary folder may be memory (tmpfs).
+        self.file = tempfile.TemporaryFile(dir=folder)
+        self.size = 0
+        self.bounds = array("q", [0])  # where each batch written starts, and the end
+        self.pending: list[Any] = []
+
+    def append(self, value: Any) -> None:
+        self.pending.append(value)
+        self.size += 1
+        if len(self.pending) >= self.BATCH:
+            data = marshal.dumps(self.pending)
+            self.file.write(data)
+            self.bounds.append(self.bounds[-1] + len(data))
+            self.pending = []
+
+    def _batch(self, number: int) -> list[Any]:
+        start, end = self.bounds[number], self.bounds[number + 1]
+        batch: list[Any] = marshal.loads(os.pread(self.file.fileno(), end - start, start))
+        return batch
+
+    def __iter__(self) -> Iterator[Any]:
+        self.file.flush()
+        decode = self.decode
+        number = 0
+        while number + 1 < len(self.bounds):
+            batch = self._batch(number)
+            number += 1
+            yield from batch if decode is None else map(decode, batch)
+        pending = list(self.pending)
+        yield from pending if decode is None else map(decode, pending)
+
+    def __len__(self) -> int:
+        return self.size
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Any]: ...
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return list(self)[index]
+        if index < 0:
+            index += self.size
+        if not 0 <= index < self.size:
+            raise IndexError(index)
+        number, at = divmod(index, self.BATCH)
+        self.file.flush()
+        value = self._batch(number)[at] if number + 1 < len(self.bounds) else self.pending[at]
+        return value if self.decode is None else self.decode(value)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(other) == self.size and list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"_OnDisk({list(self)!r})"
 
 
 # Importing into a workspace ---------------------------------------------------------------
@@ -1110,7 +1740,7 @@ class ImportReport:
     sections_added: list[str] = field(default_factory=list)
     sections_existing: list[str] = field(default_factory=list)
     sections_renamed: list[str] = field(default_factory=list)
-    items_added: list[str] = field(default_factory=list)
+    items_added: Sequence[str] = field(default_factory=list)
     items_changed: list[str] = field(default_factory=list)
     items_retitled: list[str] = field(default_factory=list)
     items_moved: list[str] = field(default_factory=list)
@@ -1120,7 +1750,7 @@ class ImportReport:
     refused: list[str] = field(default_factory=list)
     details_changed: list[str] = field(default_factory=list)
     bracketed: int = 0
-    notes: list[SourceNote] = field(default_factory=list)
+    notes: Sequence[SourceNote] = field(default_factory=list)
 
     @property
     def unplaced(self) -> list[SourceNote]:
@@ -1132,7 +1762,7 @@ class ImportReport:
             "created_summit": self.created_summit,
             "sections": {"added": self.sections_added, "existing": self.sections_existing,
                          "renamed": self.sections_renamed},
-            "items": {"added": self.items_added, "changed": self.items_changed,
+            "items": {"added": list(self.items_added), "changed": self.items_changed,
                       "retitled": self.items_retitled, "moved": self.items_moved,
                       "missing": self.items_missing, "withdrawn": self.items_withdrawn,
                       "unchanged": self.items_unchanged, "refused": self.refused},
@@ -1311,7 +1941,7 @@ def report_lines(report: ImportReport, source_name: str, *, brackets_hint: str) 
 
 def import_markdown(
     ws: Workspace,
-    text: str,
+    text: str | SourceLines,
     *,
     delegation: str,
     slug: str | None = None,
@@ -1327,6 +1957,7 @@ def import_markdown(
     withdraw_missing: bool = False,
 ) -> ImportReport:
     """Import a Markdown agenda: into the summit `slug`, or a new one when `delegations` given.
+    `text` is the agenda, or a file's `SourceLines` (a large one: never held whole).
 
     New items are added with their text tabled (ADD) by `delegation`. Items already in the
     summit are recognised by title and text: a changed text gets a MOD, a changed title a
@@ -1346,7 +1977,7 @@ def import_markdown(
 
 def _import_markdown(
     ws: Workspace,
-    text: str,
+    text: str | SourceLines,
     *,
     delegation: str,
     slug: str | None,
@@ -1361,15 +1992,30 @@ def _import_markdown(
     literal_brackets: bool,
     withdraw_missing: bool,
 ) -> ImportReport:
-    if "\x00" in text:
+    if isinstance(text, str) and "\x00" in text:
         raise AgendaError(f"{source_name or 'The file'} contains NUL bytes; is it a binary "
                           "file?")
-    parsed = parse_markdown(text, depth=depth, literal_brackets=literal_brackets)
-    if not parsed.items:
+    spilled: _OnDisk | None = None
+    spill_to = ws.path.parent
+    if delegations:
+        # Into a new summit, whose first record names the sections and preamble the whole
+        # document gives: the items wait on disk, not in memory, until it is written.
+        spilled = _OnDisk(folder=spill_to)
+
+        def sink(item: ParsedItem) -> None:
+            check_text(item.text)
+            assert spilled is not None
+            spilled.append((item.section, item.title, item.text))
+
+        parsed, count = _parse(text, depth=depth, literal_brackets=literal_brackets, sink=sink,
+                               spill_to=spill_to)
+    else:
+        parsed, count = _parse(text, depth=depth, literal_brackets=literal_brackets)
+        for item in parsed.items:
+            check_text(item.text)
+    if not count:
         raise AgendaError(f"{source_name or 'The file'} has no agenda items (no list items, "
                           "sub-headings or topic tables under its sections); nothing imported")
-    for item in parsed.items:
-        check_text(item.text)
     check_text(parsed.preamble, allow_empty=True)
     why = f"Imported from {source_name}" if source_name else "Imported"
     details = parsed.details
@@ -1405,14 +2051,17 @@ def _import_markdown(
         section_of = _sections_of(ws, slug, parsed, old, known, report, created, code)
         if created:
             # Every item is new: its records are written out as they are made, and the
-            # report keeps what it names of each, no more (memory bounded).
+            # report's names go to disk (memory bounded).
+            assert spilled is not None
+            added_names = report.items_added = _OnDisk(folder=spill_to)
+
             def each(item: AddedItem) -> None:
-                report.items_added.append(f"{item.number} {item.title}")
+                added_names.append(f"{item.number} {item.title}")
                 report.bracketed += item.status == Status.BRACKETED
 
             ws.add_items_streamed(slug, (
-                NewItem(section_of[item.section.casefold()], item.title, item.text, why)
-                for item in parsed.items), delegation=code, each=each)
+                NewItem(section_of[section.casefold()], item_title, item_text, why)
+                for section, item_title, item_text in spilled), delegation=code, each=each)
             return report
         pairs = _match(old, parsed.items, section_of)
         refused: list[tuple[str, str]] = []  # (item uuid, why)

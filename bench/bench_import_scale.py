@@ -1,11 +1,12 @@
 """An import of 100k items: time, peak memory and how long the lock is held, beside a reference.
 
 Run: python bench/bench_import_scale.py [--items N ...] [--repeat R] (default: 10k and 100k
-items, 3 runs each). Each measurement runs in a fresh process (peak memory is that process's
-VmHWM). Ours imports a generated Markdown agenda
-of N items in 10 sections into a new workspace (`summit import`'s work: parse, match, build
-and commit every record). The reference does the same work the plain way in the same run:
-a markdown-it parse of the same text and a SQLite insert (WAL, synchronous=FULL, one
+items, 3 runs each); with several sizes, the peak's growth an item between each two. Each
+measurement runs in a fresh process (peak memory is that process's VmHWM). Ours imports a
+generated Markdown agenda of N items in 10 sections into a new workspace (`summit import`'s
+work: read the file as it does, a window of lines at a time; parse, match, build and commit
+every record). The reference does the same work the plain way in the same run: a
+markdown-it parse of the same text and a SQLite insert (WAL, synchronous=FULL, one
 transaction) of the same rows: one item, its tabled text and its event per agenda entry.
 Runs are interleaved; medians and the ratio are printed, wall time and CPU time. It asserts
 nothing.
@@ -40,11 +41,11 @@ def agenda(items: int) -> str:
 OURS = textwrap.dedent("""\
     import json, sys, time
     from pathlib import Path
-    from agenda.importer import import_markdown
+    from agenda.importer import SourceLines, import_markdown
     from agenda.model import Delegation
     from agenda.workspace import Workspace
     source, folder = Path(sys.argv[1]), Path(sys.argv[2])
-    text = source.read_text()
+    text = SourceLines(source)  # as `summit import` reads it: a window of lines at a time
     ws = Workspace(folder / "ws.json", create=True)
     held = []
     take = ws.lock.take
@@ -118,14 +119,21 @@ def main() -> None:
     parser.add_argument("--items", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    for items in args.items:
-        compare(items, args.repeat)
+    peaks = [(items, *compare(items, args.repeat)) for items in args.items]
+    # Growth: what each further item costs in peak memory, between two sizes.
+    for (fewer, ours_a, ref_a), (more, ours_b, ref_b) in zip(peaks, peaks[1:], strict=False):
+        added = (more - fewer) / 1024
+        print(f"peak growth from {fewer:,} to {more:,} items: ours "
+              f"{(ours_b - ours_a) / added:.3f} KB an item, reference "
+              f"{(ref_b - ref_a) / added:.3f} KB an item")
     print("  (reference: markdown-it parse + SQLite WAL insert of the same rows; 'cpu' is the "
           "process's CPU time, steadier than 'seconds' on a busy machine; 'locked' is the time "
           "the workspace lock is held, the reference's whole transaction)")
 
 
-def compare(items: int, repeat: int) -> None:
+def compare(items: int, repeat: int) -> tuple[float, float]:
+    """Print the figures of `repeat` interleaved runs; the median peaks (MB), ours and the
+    reference's."""
     with tempfile.TemporaryDirectory() as folder:
         source = Path(folder) / "agenda.md"
         source.write_text(agenda(items))
@@ -145,6 +153,8 @@ def compare(items: int, repeat: int) -> None:
                 for runs in (ours, reference)]
     print(f"  peak per item: ours {per_item[0]:.1f} KB, reference {per_item[1]:.1f} KB "
           "(the interpreter's own memory included)")
+    return (statistics.median(r["peak_mb"] for r in ours),
+            statistics.median(r["peak_mb"] for r in reference))
 
 
 if __name__ == "__main__":

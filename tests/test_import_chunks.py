@@ -83,14 +83,58 @@ def test_an_outline_read_in_chunks_is_the_whole_documents(body: str, front: str,
     assert cut == once
 
 
-def test_a_large_outline_is_cut_at_its_sections() -> None:
+def test_a_large_outline_is_cut_at_its_sections_and_inside_its_lists() -> None:
     sections = [f"## Section {n}\n\n" + "\n".join(f"- Item {n}.{k}: text" for k in range(30))
                 for n in range(8)]
     text = "# A summit\n\n" + "\n\n".join(sections) + "\n"
     outline = chunked(text, 20)
-    assert len(outline.tokens.bounds) == 8  # the title and first section, then one a section
+    # No chunk is a whole section: each list of 30 entries is cut after 20 lines or so.
+    assert len(outline.tokens.bounds) > 8
+    assert max(stop - start for start, stop in outline.tokens.bounds) <= 22
+    assert "entry" in outline.tokens.cuts
+    tokens, _ = whole(text)
+    assert [fields(outline.tokens[i]) for i in range(len(outline.tokens))] == tokens
     with mock.patch.object(importer, "_CHUNK_LINES", 1 << 30):
         assert importer.parse_markdown(text) == chunked(text, 20).run()
+
+
+# Lists made to be cut awkwardly: loose and tight parts, nested entries, entries without a
+# paragraph, fences and quotes inside entries, markers that change (a new list), numbers
+# that cannot interrupt a paragraph, indented markers, definitions inside entries.
+LIST_LINES = [
+    "- Entry: text", "- Other entry", "* Star entry", "+ Plus", "1. One", "2) Two", "7. Seven",
+    " - indented", "   - three spaces", "  - nested", "    - deeper", "  continued text",
+    "lazy continuation", "", "", "-", "- ", "  ```", "  code", "  ```", "> - quoted",
+    "- > quote in entry", "- [ref]: https://example.org", "  [ref2]: /two", "[ref]",
+    "- # heading in entry", "## Section", "- **Bold**", "Paragraph", "---",
+    "- [Linked][ref] entry", "    indented code",
+]
+LISTS = st.lists(st.sampled_from(LIST_LINES), max_size=80).map("\n".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(LISTS, st.sampled_from([1, 2, 3, 7]))
+def test_lists_cut_in_chunks_read_as_the_whole_document(body: str, lines: int) -> None:
+    outline = chunked(body, lines)
+    tokens, references = whole(body)
+    assert [fields(outline.tokens[i]) for i in range(len(outline.tokens))] == tokens
+    assert outline.references == references
+    # Read backwards too: each chunk parsed again is mended the same way.
+    again = chunked(body, lines)
+    backwards = [fields(again.tokens[i]) for i in reversed(range(len(again.tokens)))]
+    assert backwards[::-1] == tokens
+
+
+@settings(max_examples=300, deadline=None)
+@given(LISTS, st.sampled_from([1, 3]), st.integers(1, 2))
+def test_an_outline_of_lists_cut_in_chunks_is_the_whole_documents(body: str, lines: int,
+                                                                  depth: int) -> None:
+    text = "# Summit agenda\n\n## Section\n\n" + body
+    with mock.patch.object(importer, "_CHUNK_LINES", 1 << 30):
+        once = importer.parse_markdown(text, depth=depth)
+    with mock.patch.object(importer, "_CHUNK_LINES", lines):
+        cut = importer.parse_markdown(text, depth=depth)
+    assert cut == once
 
 
 def test_a_heading_in_a_fence_is_no_cut() -> None:
