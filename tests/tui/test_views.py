@@ -279,6 +279,7 @@ async def test_import_shows_the_report_and_the_path_it_reads(
     ("missing.md", "There is no file {tmp}/missing.md"),
     ("papers", "{tmp}/papers is a folder: choose a Markdown file in it"),
     ("binary.md", "{tmp}/binary.md is not UTF-8 text"),
+    ("nul.md", "{tmp}/nul.md contains NUL bytes: is it a Markdown file?"),
     ("", "Choose the Markdown file to import"),
     ("again.md", "give the new summit another title"),
 ])
@@ -287,6 +288,7 @@ async def test_import_errors_speak_the_apps_words(tmp_path: Path,
                                                   source: str, said: str) -> None:
     (tmp_path / "papers").mkdir()
     (tmp_path / "binary.md").write_bytes(b"\xff\xfe\x00junk")
+    (tmp_path / "nul.md").write_bytes(b"# Agenda\n\n1. Trade\x00\n")
     (tmp_path / "again.md").write_text(AGENDA, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     ws = Workspace(tmp_path / "ws.json", create=True)

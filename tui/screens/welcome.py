@@ -235,25 +235,27 @@ def create_from_form(ws: Workspace, form: SummitForm) -> str:
 
 def import_file(ws: Workspace, form: SummitForm) -> ImportReport:
     """Read and import a Markdown agenda as a new summit; refusals in the app's words."""
-    from agenda.importer import import_markdown
+    from agenda.importer import NotText, SourceLines, import_markdown
 
     if not form.source.strip():
         raise AgendaError("Choose the Markdown file to import")
     path = resolve_source(form.source)
     try:
-        text = path.read_text(encoding="utf-8")
+        # Read a window of lines at a time, as `summit import` does: never held whole.
+        text = SourceLines(path)
     except FileNotFoundError:
         raise AgendaError(f"There is no file {path}") from None
     except IsADirectoryError:
         raise AgendaError(f"{path} is a folder: choose a Markdown file in it") from None
-    except UnicodeDecodeError:
-        raise AgendaError(f"{path} is not UTF-8 text: is it a Markdown file?") from None
+    except NotText as error:
+        what = "contains NUL bytes" if error.byte < 0 else "is not UTF-8 text"
+        raise AgendaError(f"{path} {what}: is it a Markdown file?") from None
     except OSError as error:
         reason = (error.strerror or "unreadable").lower()
         raise AgendaError(f"Cannot read {path}: {reason}") from None
-    if not form.delegations:
-        raise AgendaError("Name the delegations, one per line: CODE=Name")
     try:
+        if not form.delegations:
+            raise AgendaError("Name the delegations, one per line: CODE=Name")
         return import_markdown(ws, text, delegation=form.delegations[0].code,
                                title=form.title or None, delegations=form.delegations,
                                venue=form.venue, dates=form.dates, source_name=path.name)
@@ -261,6 +263,8 @@ def import_file(ws: Workspace, form: SummitForm) -> ImportReport:
         # The core speaks to the command line; the form has a title field instead.
         raise AgendaError(str(error).replace(
             "; choose another with --slug", ": give the new summit another title")) from None
+    finally:
+        text.close()
 
 
 def summit_label(entry: SummitEntry) -> Content:
