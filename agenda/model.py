@@ -120,7 +120,20 @@ def when(moment: datetime) -> str:
 
 
 def from_iso(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+    """The moment an ISO 8601 time names, in UTC. Kept per string: the records of one
+    operation share their time (an import of 20,000 items has a handful), and a summit's
+    read asks this of every record; a datetime never changes, so one object serves all."""
+    found = _MOMENTS.get(text)
+    if found is None:
+        found = datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+        if len(_MOMENTS) >= _MOMENTS_KEPT:
+            _MOMENTS.clear()  # a bound, not a policy: distinct times are the rare case
+        _MOMENTS[text] = found
+    return found
+
+
+_MOMENTS_KEPT = 4096
+_MOMENTS: dict[str, datetime] = {}
 
 
 @frozen

@@ -65,7 +65,10 @@ def agreement_gap(summit: Summit, latest: Revision | None,
     """
     if latest is None:
         return "it has no tabled text"
-    missing = [c for c in summit.codes if positions.get(c) != latest.uuid]
+    uuid = latest.uuid
+    # Straight from the delegations, not `summit.codes` (a tuple built at each call): every
+    # item's status asks this when a summit is read.
+    missing = [d.code for d in summit.delegations if positions.get(d.code) != uuid]
     if missing:
         verb = "has" if len(missing) == 1 else "have"
         return f"{', '.join(missing)} {verb} not accepted {latest.label}"

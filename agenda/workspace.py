@@ -312,7 +312,7 @@ class SummitFile:
             event_docs = events
         else:
             log = journal.logs.get("records", [])
-            new_records = [records.decode(doc, strict=False) for doc in log[self.seen:]]
+            new_records = records.decode_all(log[self.seen:])
             event_docs = journal.logs.get("events", [])
         self._take(new_records)
         self._event_docs = event_docs
