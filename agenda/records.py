@@ -315,14 +315,14 @@ def decode_all(docs: Iterable[Any]) -> list[Record]:
             add(decode(doc, strict=False))
             continue
         sig = doc.get("sig")
-        if (doc.get("id") != rid or v != FORMAT or kind not in kinds
+        if (doc.get("id") != rid or (sig is not None and type(sig) is not str)
+                or v != FORMAT or kind not in kinds
                 or type(summit) is not str or (kind == GENESIS) != (summit == "")
                 or type(author) is not str or type(lamport) is not int or lamport < 1
                 or type(deps) is not list or len(deps) > 1
                 or (deps and type(deps[0]) is not str)
                 or type(created) is not str or type(body) is not dict
-                or (signer is not None and type(signer) is not str)
-                or (sig is not None and type(sig) is not str)):
+                or (signer is not None and type(signer) is not str)):
             add(decode(doc, strict=False))
             continue
         if scope == JOINT:
