@@ -23,7 +23,7 @@ from agenda.model import (
     Summit,
     Visibility,
 )
-from agenda.state import build_state, key_between
+from agenda.state import RecordSet, build_state, key_between
 from agenda.workspace import Workspace
 
 TWO = [Delegation("IN", "India"), Delegation("RU", "Russia")]
@@ -191,6 +191,16 @@ def test_any_insertion_order_gives_the_same_state(tmp_path_factory: pytest.TempP
     shuffled = list(stored)
     random.Random(seed).shuffle(shuffled)
     assert _views(shuffled, ["IN", "RU", "CN"]) == expected
+    # A journal's records go in through RecordSet.add_all: the same set as `add` one by
+    # one, and the same answer, in any causal order, cut anywhere, records read twice.
+    rng = random.Random(seed)
+    causal = sorted(stored, key=lambda r: (r.lamport, rng.random()))
+    cut = rng.randrange(len(causal) + 1)
+    parts = (causal[:cut], causal[cut:] + causal[:2])
+    one, many = RecordSet(), RecordSet()
+    assert [many.add_all(part) for part in parts] == [
+        all([one.add(r) for r in part]) for part in parts]
+    assert vars(many) == vars(one)
     # ... and the workspace's incremental fold agrees with the pure function.
     for viewer in (None, "IN", "RU", "CN"):
         live = ws.state(slug, viewer)
@@ -352,6 +362,20 @@ def test_text_status() -> None:
     v3 = _rev("r3", "IN")
     assert rules.text_status(summit, [v1, v2, v3], {"IN": "r3", "RU": "r2"}) == \
         Status.NEGOTIATING
+
+
+@settings(deadline=None)
+@given(chair=st.booleans(), latest=st.one_of(st.none(), st.sampled_from(["r1", "r2"])),
+       text=st.sampled_from(["Clean.", "A [b].", "[a] [b]", "x [a [b]]"]),
+       positions=st.dictionaries(st.sampled_from(["IN", "RU", "CH", "XX"]),
+                                 st.sampled_from(["r1", "r2", "r3"]), max_size=4))
+def test_is_agreed_says_what_agreement_gap_says(chair: bool, latest: str | None, text: str,
+                                                positions: dict[str, str]) -> None:
+    # The status asks the predicate; the messages ask agreement_gap: one rule, two answers.
+    summit = _summit(chair=chair)
+    revision = _rev(latest, "IN", text) if latest else None
+    assert rules.is_agreed(summit, revision, positions) == (
+        rules.agreement_gap(summit, revision, positions) is None)
 
 
 def test_final_wins_over_a_text_tabled_concurrently(tmp_path: Path) -> None:
