@@ -297,7 +297,7 @@ def decode_all(docs: Iterable[Any]) -> list[Record]:
     field of its exact type, at most one dep) is built here; anything else, a refusal
     included, goes through `decode`, which decides it and words the refusal alike
     (tests/test_records.py holds the two equal on any documents)."""
-    dumps, sort, hexsha = orjson.dumps, orjson.OPT_SORT_KEYS, _hexsha
+    dumps, sort = orjson.dumps, orjson.OPT_SORT_KEYS
     kinds, team_kinds, prefix = KINDS, TEAM_KINDS, TEAM_PREFIX
     fields, new, put = _CONTENT, _new, _set
     out: list[Record] = []
@@ -307,7 +307,7 @@ def decode_all(docs: Iterable[Any]) -> list[Record]:
         if type(content) is not dict:
             add(decode(doc, strict=False))
             continue
-        rid = hexsha(dumps(content, option=sort))
+        rid = sha256(dumps(content, option=sort)).hexdigest()
         try:
             v, kind, summit, scope, author, lamport, deps, created, body, signer = \
                 fields(content)
@@ -344,10 +344,6 @@ def decode_all(docs: Iterable[Any]) -> list[Record]:
             put(record, "uuid", f"{rid[:8]}-{rid[8:12]}-{rid[12:16]}-{rid[16:20]}-{rid[20:32]}")
         add(record)
     return out
-
-
-def _hexsha(data: bytes) -> str:
-    return sha256(data).hexdigest()
 
 
 def signed(record: Record, sig: str) -> Record:

@@ -578,9 +578,13 @@ class Fold:
             self._restructure()
 
     def _item_add(self, record: Record) -> None:
-        fold = ItemFold(record, record.body["section"], tuple(record.body["order"]))
+        body = record.body
+        fold = ItemFold(record, body["section"], tuple(body["order"]))
         self.items[fold.uuid] = fold
-        self._restructure()
+        if self.roster is not None:  # `_restructure`, in the usual case: one per item read
+            self._summit = self._numbered = None
+        else:
+            self._restructure()
 
     def _item_retitle(self, record: Record) -> None:
         fold = self.items.get(record.body["item"])
