@@ -93,9 +93,13 @@ def bulk() -> Iterator[None]:
                 # (`freeze` then `unfreeze` move lists, they walk nothing). Left young,
                 # the first collection once the collector is back on walks every object
                 # the read made (some 750,000 at 20,000 items: a fifth of the read), only
-                # to find them alive: a state lives on. A command keeps them frozen.
-                gc.freeze()
-                if not _gc_keep:
+                # to find them alive: a state lives on. A command keeps them frozen. Not
+                # while something else is frozen (the app freezes what its first frame
+                # built): `unfreeze` would bring that back too.
+                if _gc_keep:
+                    gc.freeze()
+                elif gc.get_freeze_count() == 0:
+                    gc.freeze()
                     gc.unfreeze()
                 gc.enable()
 
