@@ -357,9 +357,6 @@ def parse(text: str) -> list[BracketGroup]:
     return [new(BracketGroup, (g[0][1], g[-1][2], tuple(g), depth)) for depth, g in groups]
 
 
-_BRACKET = re.compile(r"[\[\]]")
-
-
 def bracket_count(text: str) -> int:
     """The negotiators' gauge: bracket pairs in text, each option and nested pair counted."""
     if "[" not in text:  # most texts: no pair can open
@@ -369,9 +366,16 @@ def bracket_count(text: str) -> int:
     # disputed text, counted in C. A listing of 20,000 items counts each latest text, and
     # the scan took a third of opening such a summit.
     if ")" not in text and "]:" not in text and "`" not in text and "\\" not in text:
-        found = "".join(_BRACKET.findall(text))
-        if found == "[]" * (len(found) // 2):
-            return len(found) // 2
+        # Brackets that alternate "[", "]": no "]" before the first "[", then exactly one
+        # after each "[" (string searches in C, a third of the time of a regex over every
+        # character).
+        parts = text.split("[")
+        if "]" not in parts[0]:
+            for part in parts[1:]:
+                if part.count("]") != 1:
+                    break
+            else:
+                return len(parts) - 1
     return len(_scan(text).pairs)
 
 

@@ -733,6 +733,9 @@ def _open_tui(path: Path, summit: str | None, as_: str | None) -> None:
     except ImportError as exc:
         fail(f"The terminal interface cannot start ({exc}); the subcommands still work: "
              "see `summit --help`")
+    from agenda.state import keep_after_bulk
+
+    keep_after_bulk(False)  # the app lives on: what it reads must be collected once garbage
     run(path, summit=summit, as_=as_)
 
 

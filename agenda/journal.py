@@ -313,12 +313,12 @@ class Journal:
     def _apply_lines(self, data: bytes, offset: int, *, final: bool) -> bool:
         """Apply complete, intact lines; a damaged last line is an unfinished commit."""
         position = 0
+        view = memoryview(data)  # lines parsed where they lie: 40 MB not copied twice
         while position < len(data):
             end = data.find(b"\n", position)
             if end < 0:
                 break  # cut short: a commit in flight, or killed
-            line = data[position:end]
-            batch = _parse_line(line)
+            batch = _parse_line(view[position:end])
             if batch is None:
                 if data.find(b"\n", end + 1) >= 0 or end + 1 < len(data):
                     raise StoreError(
@@ -582,12 +582,12 @@ def _well_shaped(batch: dict[str, Any]) -> bool:
             and all(isinstance(docs, dict) for docs in put.values()))
 
 
-def _parse_line(line: bytes) -> dict[str, Any] | None:
+def _parse_line(line: bytes | memoryview) -> dict[str, Any] | None:
     if len(line) < 10 or line[8:9] != b" ":
         return None
     payload = line[9:]
     try:
-        if int(line[:8], 16) != zlib.crc32(payload):
+        if int(bytes(line[:8]), 16) != zlib.crc32(payload):
             return None
         batch = orjson.loads(payload)
     except (ValueError, orjson.JSONDecodeError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -45,6 +45,8 @@ class Visibility(StrEnum):
     INTERNAL = "internal"
     TABLED = "tabled"
 
+
+_TABLED = Visibility.TABLED  # a plain name: Revision.tabled is asked of every text
 
 # The one table of legal status changes. Guards that depend on the item's history
 # (agreement needs every delegation's acceptance) live in workspace.set_status.
@@ -120,7 +122,20 @@ def when(moment: datetime) -> str:
 
 
 def from_iso(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+    """The moment an ISO 8601 time names, in UTC. Kept per string: the records of one
+    operation share their time (an import of 20,000 items has a handful), and a summit's
+    read asks this of every record; a datetime never changes, so one object serves all."""
+    found = _MOMENTS.get(text)
+    if found is None:
+        found = datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+        if len(_MOMENTS) >= _MOMENTS_KEPT:
+            _MOMENTS.clear()  # a bound, not a policy: distinct times are the rare case
+        _MOMENTS[text] = found
+    return found
+
+
+_MOMENTS_KEPT = 4096
+_MOMENTS: dict[str, datetime] = {}
 
 
 @frozen
@@ -212,8 +227,7 @@ class Revision:
         the exports all ask for it (stored beside the fields, never compared or hashed)."""
         if "[" not in self.text:  # most texts, counted without loading the scanner
             return 0
-        from agenda.brackets import bracket_count  # only when counted: start-up needs no regexes
-        return bracket_count(self.text)
+        return (_counter or _load_counter())(self.text)
 
     @property
     def short(self) -> str:
@@ -231,7 +245,20 @@ class Revision:
 
     @property
     def tabled(self) -> bool:
-        return self.visibility == Visibility.TABLED
+        return self.visibility == _TABLED
+
+
+_counter: Callable[[str], int] | None = None
+
+
+def _load_counter() -> Callable[[str], int]:
+    """brackets.bracket_count, imported when a first text is counted (start-up needs no
+    regexes) and kept: an import statement costs more than counting a short text."""
+    global _counter
+    from agenda.brackets import bracket_count
+
+    _counter = bracket_count
+    return bracket_count
 
 
 @frozen

@@ -291,6 +291,61 @@ def decode(doc: Any, *, verify: bool = True, strict: bool = True) -> Record:
     return record
 
 
+def decode_all(docs: Iterable[Any]) -> list[Record]:
+    """`decode(doc, strict=False)` of every document, in order: what opening a summit reads
+    (40,000 records at 20,000 items), in one loop. A record of the shape `make` writes (every
+    field of its exact type, at most one dep) is built here; anything else, a refusal
+    included, goes through `decode`, which decides it and words the refusal alike
+    (tests/test_records.py holds the two equal on any documents)."""
+    dumps, sort = orjson.dumps, orjson.OPT_SORT_KEYS
+    kinds, team_kinds, prefix = KINDS, TEAM_KINDS, TEAM_PREFIX
+    fields, new, put = _CONTENT, _new, _set
+    out: list[Record] = []
+    add = out.append
+    for doc in docs:
+        content = doc.get("record") if type(doc) is dict else None
+        if type(content) is not dict:
+            add(decode(doc, strict=False))
+            continue
+        rid = sha256(dumps(content, option=sort)).hexdigest()
+        try:
+            v, kind, summit, scope, author, lamport, deps, created, body, signer = \
+                fields(content)
+        except KeyError:
+            add(decode(doc, strict=False))
+            continue
+        sig = doc.get("sig")
+        if (doc.get("id") != rid or (sig is not None and type(sig) is not str)
+                or v != FORMAT or kind not in kinds
+                or type(summit) is not str or (kind == GENESIS) != (summit == "")
+                or type(author) is not str or type(lamport) is not int or lamport < 1
+                or type(deps) is not list or len(deps) > 1
+                or (deps and type(deps[0]) is not str)
+                or type(created) is not str or type(body) is not dict
+                or (signer is not None and type(signer) is not str)):
+            add(decode(doc, strict=False))
+            continue
+        if scope == JOINT:
+            joint = True
+        elif type(scope) is str and scope.startswith(prefix) and kind in team_kinds \
+                and scope == prefix + author:
+            joint = False
+        else:
+            add(decode(doc, strict=False))
+            continue
+        # Its dictionary given whole: a third of the time of setting the fields one by one
+        # (the same dictionary `decode` gives it).
+        record: Record = new(Record)
+        put(record, "__dict__", {
+            "id": rid, "kind": kind, "summit": summit, "scope": scope, "author": author,
+            "lamport": lamport, "deps": tuple(deps), "created": created, "body": body,
+            "signer": signer, "sig": sig, "joint": joint})
+        if "legacy" not in body:
+            put(record, "uuid", f"{rid[:8]}-{rid[8:12]}-{rid[12:16]}-{rid[16:20]}-{rid[20:32]}")
+        add(record)
+    return out
+
+
 def signed(record: Record, sig: str) -> Record:
     """The same record carrying its signature (which is outside the hashed content)."""
     return _with_sig(record, sig)

@@ -21,6 +21,12 @@ DECISIONS: dict[str, Status] = {
 }
 STICKY = frozenset({Status.DEFERRED, Status.WITHDRAWN})
 
+# Members a read asks about for every item, as plain names: `Code.CMP` is a lookup through the
+# enum's class each time (about ten times a global's cost on Python 3.11).
+_CMP, _NOC = Code.CMP, Code.NOC
+_AGREED, _BRACKETED = Status.AGREED_AD_REF, Status.BRACKETED
+_PROPOSED, _NEGOTIATING = Status.PROPOSED, Status.NEGOTIATING
+
 
 def is_party(summit: Summit, code: str) -> bool:
     """Delegations are parties; the chair (and the workspace acting without --as) is not."""
@@ -36,9 +42,9 @@ def standing_on_new_text(revision: Revision, restated: Revision | None,
     provided the restated text was still its position.
     """
     codes = []
-    if revision.code != Code.CMP:
+    if revision.code != _CMP:
         codes.append(revision.delegation)
-    if (revision.code == Code.NOC and restated is not None and restated.code != Code.CMP
+    if (revision.code == _NOC and restated is not None and restated.code != _CMP
             and restated.text == revision.text
             and positions.get(restated.delegation) == restated.uuid):
         codes.append(restated.delegation)
@@ -47,7 +53,7 @@ def standing_on_new_text(revision: Revision, restated: Revision | None,
 
 def restated_by(revision: Revision, by_uuid: Mapping[str, Revision]) -> Revision | None:
     """The text a NOC restates: its parent with the same words."""
-    if revision.code != Code.NOC:
+    if revision.code != _NOC:
         return None
     for parent in revision.parents:
         found = by_uuid.get(parent)
@@ -65,7 +71,10 @@ def agreement_gap(summit: Summit, latest: Revision | None,
     """
     if latest is None:
         return "it has no tabled text"
-    missing = [c for c in summit.codes if positions.get(c) != latest.uuid]
+    uuid = latest.uuid
+    # Straight from the delegations, not `summit.codes` (a tuple built at each call): every
+    # item's status asks this when a summit is read.
+    missing = [d.code for d in summit.delegations if positions.get(d.code) != uuid]
     if missing:
         verb = "has" if len(missing) == 1 else "have"
         return f"{', '.join(missing)} {verb} not accepted {latest.label}"
@@ -75,17 +84,29 @@ def agreement_gap(summit: Summit, latest: Revision | None,
     return None
 
 
+def is_agreed(summit: Summit, latest: Revision | None, positions: Mapping[str, str]) -> bool:
+    """`agreement_gap(...) is None`, without wording why not: every item's status asks it
+    when a summit is read, and most items are not agreed."""
+    if latest is None:
+        return False
+    uuid = latest.uuid
+    for delegation in summit.delegations:
+        if positions.get(delegation.code) != uuid:
+            return False
+    return not latest.brackets
+
+
 def text_status(summit: Summit, tabled: Sequence[Revision],
                 positions: Mapping[str, str]) -> Status:
     """The status the texts give an item when no decision overrides them."""
     latest = tabled[-1] if tabled else None
-    if agreement_gap(summit, latest, positions) is None:
-        return Status.AGREED_AD_REF
+    if is_agreed(summit, latest, positions):
+        return _AGREED
     if latest is not None and latest.brackets:
-        return Status.BRACKETED
+        return _BRACKETED
     if len(tabled) <= 1:
-        return Status.PROPOSED
-    return Status.NEGOTIATING
+        return _PROPOSED
+    return _NEGOTIATING
 
 
 def decision_void(summit: Summit, owner: str, current: Status, action: str,

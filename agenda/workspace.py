@@ -315,7 +315,7 @@ class SummitFile:
             event_docs = events
         else:
             log = journal.logs.get("records", [])
-            new_records = [records.decode(doc, strict=False) for doc in log[self.seen:]]
+            new_records = records.decode_all(log[self.seen:])
             event_docs = journal.logs.get("events", [])
         self._take(new_records)
         self._event_docs = event_docs
@@ -323,9 +323,8 @@ class SummitFile:
     def _take(self, new_records: Sequence[Record]) -> None:
         """Add records to the set and extend every fold, or drop the folds (rebuilt when next
         asked for) when one of them sorts before what they have folded."""
-        in_order = True
+        in_order = self.every.add_all(new_records)
         for record in new_records:
-            in_order = self.every.add(record) and in_order
             if record.kind == records.KEY_CERT and record.signer:
                 self.introduced.add(record.signer)
         self.seen += len(new_records)

@@ -415,3 +415,11 @@ def _old_check(text: str) -> list[str]:
     return [message for _, message in sorted(found)]
 
 
+
+
+@settings(deadline=None, max_examples=400)
+@given(st.text(alphabet="[]ab .\n", max_size=60))
+def test_plain_pairs_are_counted_as_the_scanner_counts_them(text: str) -> None:
+    # The short cut for texts with no link, code or escape (alternating brackets counted by
+    # string searches) gives the scanner's count, alternating or not.
+    assert bracket_count(text) == len(_old_scan(text).pairs)

@@ -23,7 +23,7 @@ from agenda.model import (
     Summit,
     Visibility,
 )
-from agenda.state import build_state, key_between
+from agenda.state import RecordSet, build_state, key_between
 from agenda.workspace import Workspace
 
 TWO = [Delegation("IN", "India"), Delegation("RU", "Russia")]
@@ -191,6 +191,16 @@ def test_any_insertion_order_gives_the_same_state(tmp_path_factory: pytest.TempP
     shuffled = list(stored)
     random.Random(seed).shuffle(shuffled)
     assert _views(shuffled, ["IN", "RU", "CN"]) == expected
+    # A journal's records go in through RecordSet.add_all: the same set as `add` one by
+    # one, and the same answer, in any causal order, cut anywhere, records read twice.
+    rng = random.Random(seed)
+    causal = sorted(stored, key=lambda r: (r.lamport, rng.random()))
+    cut = rng.randrange(len(causal) + 1)
+    parts = (causal[:cut], causal[cut:] + causal[:2])
+    one, many = RecordSet(), RecordSet()
+    assert [many.add_all(part) for part in parts] == [
+        all([one.add(r) for r in part]) for part in parts]
+    assert vars(many) == vars(one)
     # ... and the workspace's incremental fold agrees with the pure function.
     for viewer in (None, "IN", "RU", "CN"):
         live = ws.state(slug, viewer)
@@ -354,6 +364,20 @@ def test_text_status() -> None:
         Status.NEGOTIATING
 
 
+@settings(deadline=None)
+@given(chair=st.booleans(), latest=st.one_of(st.none(), st.sampled_from(["r1", "r2"])),
+       text=st.sampled_from(["Clean.", "A [b].", "[a] [b]", "x [a [b]]"]),
+       positions=st.dictionaries(st.sampled_from(["IN", "RU", "CH", "XX"]),
+                                 st.sampled_from(["r1", "r2", "r3"]), max_size=4))
+def test_is_agreed_says_what_agreement_gap_says(chair: bool, latest: str | None, text: str,
+                                                positions: dict[str, str]) -> None:
+    # The status asks the predicate; the messages ask agreement_gap: one rule, two answers.
+    summit = _summit(chair=chair)
+    revision = _rev(latest, "IN", text) if latest else None
+    assert rules.is_agreed(summit, revision, positions) == (
+        rules.agreement_gap(summit, revision, positions) is None)
+
+
 def test_final_wins_over_a_text_tabled_concurrently(tmp_path: Path) -> None:
     ws = Workspace(tmp_path / "ws.json", create=True, clock=TickingClock())
     slug = ws.create_summit("Final", TWO, slug="s", sections=["One"]).slug
@@ -476,3 +500,69 @@ def test_a_received_record_of_the_wrong_shape_is_refused_and_the_rest_imported(
     assert added == 1
     assert len(refused) == 1 and "'order'" in refused[0]
     assert [s.title for s in ws.summit(entry.slug).sections][-1] == "Culture"
+
+
+# decode_all: one loop for a summit's records, the same records and refusals as decode --------
+
+_FIELDS = ["v", "kind", "summit", "scope", "author", "lamport", "deps", "created", "body",
+           "signer"]
+_ODD = st.one_of(
+    st.none(), st.booleans(), st.integers(-2, 3), st.floats(allow_nan=False),
+    st.sampled_from(["", "joint", "team:IN", "team:RU", "IN", "RU", "x", records.REVISION,
+                     records.NOTE, records.ITEM_ADD, records.GENESIS, "2021-02-11T09:01Z"]),
+    st.lists(st.sampled_from(["a", "b", "c", ""]), max_size=3),
+    st.dictionaries(st.sampled_from(["item", "text", "legacy", "uuid"]),
+                    st.one_of(st.text(max_size=3), st.booleans()), max_size=3))
+
+
+@st.composite
+def _stored(draw: st.DrawFn) -> object:
+    """A stored record as a journal may hold it: mostly valid (joint or a team's, at most a
+    few deps, legacy or not), some fields changed, dropped or mistyped, its id recomputed
+    or not, odd signatures, and now and then no record at all."""
+    scope = draw(st.sampled_from(["joint", "team:IN", "team:RU"]))
+    kind = draw(st.sampled_from([records.REVISION, records.NOTE] if scope != "joint" else
+                                [records.REVISION, records.ITEM_ADD, records.ACCEPTANCE]))
+    content = {"v": 1, "kind": kind, "summit": "s" * draw(st.integers(1, 3)), "scope": scope,
+               "author": scope.removeprefix("team:") if scope != "joint" else
+               draw(st.sampled_from(["IN", "RU", ""])),
+               "signer": draw(st.sampled_from([None, "k"])),
+               "lamport": draw(st.integers(1, 5)),
+               "deps": sorted(draw(st.sets(st.sampled_from(["a", "b", "c"]), max_size=2))),
+               "created": "2021-02-11T09:01:00.000000Z",
+               "body": {"item": "i", "text": "T.", **draw(st.sampled_from(
+                   [{}, {"legacy": True, "uuid": "old"}, {"legacy": False}]))}}
+    for name in draw(st.lists(st.sampled_from(_FIELDS), max_size=2)):
+        if draw(st.booleans()):
+            content[name] = draw(_ODD)
+        else:
+            content.pop(name, None)
+    try:
+        rid = records.sha256(records.orjson.dumps(
+            content, option=records.orjson.OPT_SORT_KEYS)).hexdigest()
+    except TypeError:
+        rid = "0" * 64
+    doc: dict[str, object] = {"id": rid if draw(st.booleans()) or draw(st.booleans())
+                              else "f" * 64, "record": content}
+    sig = draw(st.sampled_from([None, None, "sig", 7]))
+    if sig is not None:
+        doc["sig"] = sig
+    return draw(st.sampled_from([doc, doc, doc, {"id": rid}, [content]]))
+
+
+def _outcome(decode: object) -> object:
+    try:
+        record = decode()  # type: ignore[operator]
+    except Exception as exc:  # the refusal, as its type and words
+        return type(exc), str(exc)
+    return record, list(record.__dict__.items())  # every field, kept values and their order
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_stored(), max_size=6))
+def test_decode_all_gives_what_decode_gives(docs: list) -> None:
+    one_by_one = [_outcome(lambda d=d: records.decode(d, strict=False)) for d in docs]
+    for doc, expected in zip(docs, one_by_one, strict=True):
+        assert _outcome(lambda d=doc: records.decode_all([d])[0]) == expected
+    if all(not isinstance(o[0], type) for o in one_by_one):
+        assert [_outcome(lambda r=r: r) for r in records.decode_all(docs)] == one_by_one
