@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import shutil
 import subprocess
 import sys
 import time
@@ -11,7 +12,9 @@ from pathlib import Path
 import pytest
 from test_exchange_sync import World, joint_view, new_summit
 
+from agenda.exchange import packets, sync
 from agenda.integrity import check
+from agenda.workspace import Workspace
 
 
 def _fsck(repo: Path) -> None:
@@ -65,8 +68,6 @@ def test_killed_syncs_many_trials(tmp_path: Path) -> None:
 
 
 def _receive_trials(tmp_path: Path, count: int) -> None:
-    from agenda.exchange import packets
-
     world = World(tmp_path)
     try:
         india, russia = world.delegation("in", "IN"), world.delegation("ru", "RU")
@@ -104,3 +105,89 @@ def test_killed_receives_leave_everything_consistent(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_killed_receives_many_trials(tmp_path: Path) -> None:
     _receive_trials(tmp_path, 100)
+
+
+# Killed at every commit, in turn: deterministic, whatever the machine's load -------------
+
+# A child that runs one receive or sync and dies (os._exit: no rollback, no tidying, as a
+# SIGKILL) right after the workspace's `stop`-th commit; it exits 0 if the operation ends first.
+_CHILD = """
+import os, sys
+from pathlib import Path
+from agenda.exchange import packets, sync
+from agenda.workspace import Workspace
+
+stop, done, real = int(sys.argv[1]), [0], Workspace._commit
+
+def commit(self):
+    real(self)
+    done[0] += 1
+    if done[0] == stop:
+        os._exit(9)
+
+Workspace._commit = commit
+ws = Workspace(Path(sys.argv[2]))
+if sys.argv[3] == "receive":
+    packets.receive(ws, Path(sys.argv[4]))
+else:
+    sync.sync(ws)
+"""
+
+
+def _copy_delegation(world: World, name: str, into: str) -> Workspace:
+    """A copy of a delegation's machine (workspace, keys, exchange folder) and of the joint
+    remote, so that each killed run starts from the same state."""
+    shutil.copytree(world.root / name, world.root / into / name)
+    shutil.copytree(world.joint, world.root / into / "joint.git")
+    ws = Workspace(world.root / into / name / "ws.json")
+    ws.exchange_put("remotes", {"joint": {"url": (world.root / into / "joint.git").as_uri(),
+                                          "team": False}})
+    return ws
+
+
+def _kill_at_every_commit(tmp_path: Path, how: str) -> int:
+    """Run a first receive (or sync) of a summit new to Russia, killed after its 1st, 2nd ...
+    commit until one runs to its end; after each kill `check` accepts the workspace and the
+    next run finishes the job. Returns how many kill points there were."""
+    world = World(tmp_path)
+    try:
+        india, russia = world.delegation("in", "IN"), world.delegation("ru", "RU")
+        world.trust_all()
+        slug = new_summit(india, "IN", "RU")
+        india.add_item(slug, section="Trade", title="Ports", text="Ports.", delegation="IN")
+        india.table(slug, "1.1", delegation="IN", text="A text.")
+        packet = tmp_path / "p.summit"
+        packets.send(india, "RU", packet)
+        world.sync("in")
+        russia.close()
+        for stop in range(1, 50):
+            copy = _copy_delegation(world, "ru", f"kill{stop}")
+            copy.close()
+            child = subprocess.run(
+                [sys.executable, "-c", _CHILD, str(stop), str(copy.path), how, str(packet)],
+                capture_output=True, text=True, check=False)
+            assert child.returncode in (0, 9), child.stderr
+            copy = Workspace(copy.path)
+            try:
+                assert [str(p) for p in check(copy)] == [], f"killed after commit {stop}"
+                if how == "receive":
+                    report = packets.receive(copy, packet)
+                    assert not report.refused and not report.waiting
+                else:
+                    for _ in range(2):
+                        assert not sync.sync(copy).refused
+                assert check(copy) == []
+                assert joint_view(copy) == joint_view(india)
+            finally:
+                copy.close()
+            if child.returncode == 0:
+                return stop - 1
+        raise AssertionError("the run never finished")
+    finally:
+        world.close()
+
+
+@pytest.mark.parametrize("how", ["receive", "sync"])
+def test_a_first_exchange_killed_after_any_commit_checks_out(tmp_path: Path,
+                                                             how: str) -> None:
+    assert _kill_at_every_commit(tmp_path, how) >= 2  # the join, then the records at least

@@ -307,16 +307,25 @@ def _apply(ws: Workspace, manifest: dict[str, Any], docs: list[Any],
             return False
     report.refused += refused
     for sid, pairs in by_summit.items():
-        slug = slugs.get(records.uuid_from_id(sid))
-        if slug is None:
-            slug = sync.join(ws, sid, [r for r, _ in pairs], report, source)
-            if slug is None:
-                continue
-        known = sync.known_ids(ws, slug)
-        pairs.sort(key=lambda pair: records.order_key(pair[0]))
-        fresh = [doc for record, doc in pairs if record.id not in known]
-        if fresh:
-            added, refused_here = ws.import_records(slug, fresh)
-            report.imported[slug] = report.imported.get(slug, 0) + added
-            report.refused += [f"{source}: {line}" for line in refused_here]
+        # One transaction for the join and the import: committed apart, a kill between
+        # them left a summit holding its genesis without the certificate that vouches for
+        # its signature, which `check` rightly refuses (#11: all-or-nothing).
+        with ws.transaction():
+            _apply_summit(ws, sid, pairs, slugs.get(records.uuid_from_id(sid)), report,
+                          source)
     return True
+
+
+def _apply_summit(ws: Workspace, sid: str, pairs: list[tuple[Record, Any]],
+                  slug: str | None, report: sync.Report, source: str) -> None:
+    if slug is None:
+        slug = sync.join(ws, sid, [r for r, _ in pairs], report, source)
+        if slug is None:
+            return
+    known = sync.known_ids(ws, slug)
+    pairs.sort(key=lambda pair: records.order_key(pair[0]))
+    fresh = [doc for record, doc in pairs if record.id not in known]
+    if fresh:
+        added, refused_here = ws.import_records(slug, fresh)
+        report.imported[slug] = report.imported.get(slug, 0) + added
+        report.refused += [f"{source}: {line}" for line in refused_here]

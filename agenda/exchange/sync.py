@@ -290,22 +290,26 @@ def _take_summit(ws: Workspace, git: Git, source: str, sid: str,
             continue
         assert record is not None
         docs.append((record, doc))
-    if slug is None:
-        slug = join(ws, sid, [r for r, _ in docs], report, source)
+    # The join and the import are one transaction: committed apart, a kill between them
+    # left a summit holding its genesis without the certificate that vouches for its
+    # signature, which `check` rightly refuses (#11: all-or-nothing). Refs move after it.
+    with ws.transaction():
         if slug is None:
-            return
-        known = known_ids(ws, slug)
-    docs.sort(key=lambda pair: records.order_key(pair[0]))
-    fresh, waiting = ready(docs, known)
-    if waiting:
-        report.pending += waiting
-    if fresh:
-        added, refused = ws.import_records(slug, fresh)
-        report.imported[slug] = report.imported.get(slug, 0) + added
-        report.refused += [f"{source}: {line}" for line in refused]
-        before, known = known, known_ids(ws, slug)
-        count_tabled(report, [r for r, _ in docs if r.id in known and r.id not in before],
-                     bound(ws).home)
+            slug = join(ws, sid, [r for r, _ in docs], report, source)
+            if slug is None:
+                return
+            known = known_ids(ws, slug)
+        docs.sort(key=lambda pair: records.order_key(pair[0]))
+        fresh, waiting = ready(docs, known)
+        if waiting:
+            report.pending += waiting
+        if fresh:
+            added, refused = ws.import_records(slug, fresh)
+            report.imported[slug] = report.imported.get(slug, 0) + added
+            report.refused += [f"{source}: {line}" for line in refused]
+            before, known = known, known_ids(ws, slug)
+            count_tabled(report, [r for r, _ in docs if r.id in known and r.id not in before],
+                         bound(ws).home)
     for ref, tip, old, files in refs:
         if ref in bad_refs or not all(_rid(name) in known for name in files):
             continue
