@@ -12,6 +12,7 @@ minutes and time the store, not the export).
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import statistics
 import sys
@@ -103,6 +104,7 @@ def build_state(viewer: str | None) -> SummitState:
 def median_ms(action: Callable[[], object], repeat: int) -> float:
     timings = []
     for _ in range(repeat):
+        gc.collect()
         start = time.process_time()
         action()
         timings.append((time.process_time() - start) * 1000)
@@ -128,6 +130,10 @@ def interleaved_ms(actions: dict[str, Callable[[], object]], repeat: int) -> dic
     timings: dict[str, list[float]] = {name: [] for name in actions}
     for _ in range(repeat):
         for name, action in actions.items():
+            # Each run starts with the collector's generations empty: otherwise a collection
+            # the run before set up lands in whichever run comes next (ours or the reference),
+            # and which one it is moves with the objects any module import leaves behind.
+            gc.collect()
             start = time.process_time()
             action()
             timings[name].append((time.process_time() - start) * 1000)
