@@ -9,6 +9,7 @@ digests are the same either way (tests/test_digest.py), only the cost differs.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 try:  # Python's own SHA-256 (`_sha2` from 3.12, `_sha256` before)
@@ -32,6 +33,7 @@ _OPAD = bytes(x ^ 0x5C for x in range(256))
 
 
 if TYPE_CHECKING:  # for mypy only: making a Protocol class costs a command's start
+    from pathlib import Path
     from typing import Protocol
 
     class Hash(Protocol):
@@ -72,3 +74,52 @@ def hmac_sha256(key: bytes, message: bytes) -> str:
     outer: Hash = _constructor(_BLOCK + 32)(key.translate(_OPAD))
     outer.update(inner.digest())
     return outer.hexdigest()
+
+
+KEY_BYTES = 32
+
+
+def user_key(path: Path, create: bool) -> bytes | None:
+    """This user's HMAC key kept at `path` (KEY_BYTES random bytes, 0600), made exclusively
+    when `create` and absent; None when there is none to be had. A key another user owns, or
+    one others may read, vouches for nothing; one cut short (a process killed while making
+    it) is made again, or keeping would be off for good."""
+    for _ in range(3):
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            if not create:
+                return None
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+                try:
+                    os.write(fd, os.urandom(KEY_BYTES))
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            except FileExistsError:
+                pass  # another process made it meanwhile: read theirs
+            except OSError:
+                return None
+            continue
+        except OSError:
+            return None
+        try:
+            info = os.fstat(fd)
+            if info.st_mode & 0o077 or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
+                return None
+            key = os.read(fd, KEY_BYTES + 1)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+        if len(key) == KEY_BYTES:
+            return key
+        if not create:
+            return None
+        try:
+            path.unlink()
+        except OSError:
+            return None
+    return None

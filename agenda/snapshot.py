@@ -135,7 +135,8 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from agenda import records
-from agenda.digest import compare_digest, hmac_sha256, sha256
+from agenda.digest import KEY_BYTES as KEY_BYTES  # tests make keys of this size
+from agenda.digest import compare_digest, hmac_sha256, sha256, user_key
 from agenda.frozen import frozen
 from agenda.journal import Journal, appended, digest
 from agenda.model import (
@@ -173,7 +174,6 @@ if TYPE_CHECKING:
 
 VERSION = 4  # 2: names the code that made it; 3: readings carry the fold's checkpoint;
 # 4: the checkpoint serves writes (the heads each team has seen, the journal's counts)
-KEY_BYTES = 32
 FIELDS = ("number", "title", "section", "status", "owner", "tags", "brackets", "revisions",
           "uuid")
 
@@ -311,44 +311,8 @@ def _full_read(ws: Workspace, slug: str, viewer: str | None,
 
 
 def _key(create: bool) -> bytes | None:
-    """This user's HMAC key; made (0600, exclusively) when `create` and absent."""
-    path = cache_dir() / "kept.key"
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    except FileNotFoundError:
-        if not create:
-            return None
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-            try:
-                os.write(fd, os.urandom(KEY_BYTES))
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        except OSError:
-            return None
-        return _key(create=False)
-    except OSError:
-        return None
-    try:
-        info = os.fstat(fd)
-        # Another user's key, or one others may read, vouches for nothing.
-        if info.st_mode & 0o077 or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
-            return None
-        key = os.read(fd, KEY_BYTES + 1)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    if len(key) != KEY_BYTES and create:
-        # A key cut short (a process killed while making it) would turn keeping off for good.
-        try:
-            path.unlink()
-        except OSError:
-            return None
-        return _key(create=True)
-    return key if len(key) == KEY_BYTES else None
+    """This user's HMAC key for kept data; made (0600, exclusively) when `create` and absent."""
+    return user_key(cache_dir() / "kept.key", create)
 
 
 def _mac(key: bytes, payload: bytes) -> bytes:

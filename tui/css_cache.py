@@ -24,49 +24,18 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agenda.digest import compare_digest, hmac_sha256, sha256
+from agenda.digest import compare_digest, hmac_sha256, sha256, user_key
 from agenda.paths import cache_dir
 
 if TYPE_CHECKING:
     from textual.css.stylesheet import Stylesheet
 
-KEY_BYTES = 32
 MAC_BYTES = 64  # hex
 
 
 def _key(folder: Path) -> bytes | None:
     """This user's key for the kept CSS; made (0600, exclusively) when absent."""
-    path = folder / "css.key"
-    for _ in range(2):
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-        except FileNotFoundError:
-            try:
-                folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-                try:
-                    os.write(fd, os.urandom(KEY_BYTES))
-                finally:
-                    os.close(fd)
-            except FileExistsError:
-                pass  # another start made it meanwhile: read theirs
-            except OSError:
-                return None
-            continue
-        except OSError:
-            return None
-        try:
-            info = os.fstat(fd)
-            # Another user's key, or one others may read, vouches for nothing.
-            if info.st_mode & 0o077 or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
-                return None
-            key = os.read(fd, KEY_BYTES + 1)
-        except OSError:
-            return None
-        finally:
-            os.close(fd)
-        return key if len(key) == KEY_BYTES else None
-    return None
+    return user_key(folder / "css.key", create=True)
 
 
 def _file_name() -> str:
