@@ -510,17 +510,7 @@ class Fold:
 
     def apply(self, record: Record, key: SortKey) -> None:
         """Fold one more record; `key` (RecordSet.sort_key) must follow every earlier one."""
-        if self.last is not None and key <= self.last:
-            raise ValueError("records must be folded in order")
-        self.last = key
-        if not self.visible(record):
-            return
-        handler = _HANDLERS.get(record.kind)
-        if handler is not None:
-            handler(self, record)
-            item = record.body.get("item")
-            if isinstance(item, str):
-                self._dirty.add(item)
+        self.apply_all(((record, key),))
 
     def apply_all(self, keyed: Iterable[tuple[Record, SortKey]]) -> None:
         """`apply` of each (record, key) in turn, in one loop: a full read folds every record
