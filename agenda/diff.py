@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import accumulate, chain, compress, count, islice, takewhile
@@ -101,7 +101,6 @@ def _split_planes(body: str) -> tuple[str, str]:
 
 
 class _Patterns(NamedTuple):
-    token: re.Pattern[str]
     word_start: re.Pattern[str]
     # Marks, ZWNJ, ZWJ or astral characters: in a text without them, words are plain_word
     # matches.
@@ -110,23 +109,23 @@ class _Patterns(NamedTuple):
 
 
 @cache
-def _patterns() -> _Patterns:
-    """The token and word patterns, built on first use."""
-    bmp, astral = _split_planes(
+def _marks() -> tuple[str, str]:
+    """The marks' character classes: the Basic Multilingual Plane's and the astral ones."""
+    return _split_planes(
         MARKS if unicodedata.unidata_version == UNIDATA_VERSION else scan_marks()
     )
-    # An astral class is only tried on an astral character.
-    beyond = r"(?=[\U00010000-\U0010ffff])"
-    mark = rf"(?:[{bmp}\u200c\u200d]|{beyond}[{astral}])"
+
+
+# An astral class is only tried on an astral character.
+_BEYOND = r"(?=[\U00010000-\U0010ffff])"
+
+
+def _token_pattern(mark: str, glue: str) -> str:
+    """The token pattern, given what a mark and an emoji's glue are."""
     # A word is \w and marks (and ZWNJ/ZWJ) in any order. Runs of each are matched
     # possessively: the two sets are disjoint, so no backtracking is needed, and none happens.
     word = rf"(?:\w++(?:{mark}++\w*+)*+|{mark}++(?:\w++{mark}*+)*+)"
-    # Joiners that glue an emoji sequence together: ZWJ, skin tones, tag characters, marks.
-    glue = (
-        rf"(?:\u200d[^\w\s\u200d]|[\u200d{bmp}]"
-        rf"|{beyond}[\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f{astral}])"
-    )
-    token = re.compile(
+    return (
         # The commonest tokens first: a lone space or \n, ASCII punctuation nothing glues to (a
         # cheap test before the word's, which halves the time of a text of punctuation), a
         # word. Alternatives start on disjoint characters, so the order changes no token.
@@ -139,8 +138,40 @@ def _patterns() -> _Patterns:
         r"|[\U0001f1e6-\U0001f1ff]{2}"
         rf"|[^\w\s]{glue}*+"
     )
+
+
+@cache
+def _token() -> re.Pattern[str]:
+    """The token pattern for any text, built on first use (~13 ms: its classes of marks)."""
+    bmp, astral = _marks()
+    mark = rf"(?:[{bmp}\u200c\u200d]|{_BEYOND}[{astral}])"
+    # Joiners that glue an emoji sequence together: ZWJ, skin tones, tag characters, marks.
+    glue = (
+        rf"(?:\u200d[^\w\s\u200d]|[\u200d{bmp}]"
+        rf"|{_BEYOND}[\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f{astral}])"
+    )
+    return re.compile(_token_pattern(mark, glue))
+
+
+@cache
+def _ascii_token() -> re.Pattern[str]:
+    """The token pattern on an ASCII text, where no mark, joiner or glue can occur: the same
+    tokens (a test compares the two), without the cost of the classes of marks at first use."""
+    never = "[^\\x00-\\x7f]"  # no ASCII character matches it
+    return re.compile(_token_pattern(never, never))
+
+
+def _token_findall(texts: Iterable[str]) -> Callable[[str], list[str]]:
+    """The token pattern's findall for these texts: the ASCII one when all of them are."""
+    return (_ascii_token() if all(map(str.isascii, texts)) else _token()).findall
+
+
+@cache
+def _patterns() -> _Patterns:
+    """The word patterns, built on first use."""
+    bmp, astral = _marks()
+    beyond = _BEYOND
     return _Patterns(
-        token,
         re.compile(rf"[\w{bmp}]|{beyond}[{astral}]"),
         # One class (searched with a table) plus any astral character, which may be a mark.
         re.compile(rf"[{bmp}\u200c\u200d\U00010000-\U0010ffff]"),
@@ -176,7 +207,7 @@ _K = TypeVar("_K")
 
 def tokenize(text: str) -> list[str]:
     """Split text into words, whitespace runs, line ends and symbols; "".join gives it back."""
-    findall = _patterns().token.findall
+    findall = _token_findall((text,))
     if len(text) < _CHUNKED_FROM or _AWKWARD_SPACE.search(text):
         return findall(text)
     # Prose repeats its words: when every space stands alone (and no other spacing but line
@@ -860,7 +891,7 @@ class _Units:
             # the new units, and a token's word flag looked up (decided once per token).
             fresh = _fresh(ids, known)
             texts = [key[0] if isinstance(key, tuple) else key + " " for key in fresh]
-            findall = _patterns().token.findall
+            findall = _token_findall(texts)
             long = [len(key[0] if isinstance(key, tuple) else key) > _LONG_CHUNK
                     for key in fresh]
             if any(long):

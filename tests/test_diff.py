@@ -515,3 +515,29 @@ def test_words_counted_without_the_tokenizer_match_the_tokens(text: str) -> None
     from agenda.diff import _count_words, is_word
 
     assert _count_words(text) == sum(map(is_word, tokenize(text)))
+
+
+ascii_texts = st.lists(
+    st.one_of(
+        st.characters(max_codepoint=0x7F),
+        st.sampled_from(["\r\n", "\r", "\n", " ", "  ", "\t", "Indo-Pacific", "Lavrov's", "a_b"]),
+        st.sampled_from(["the", "Sides", "agreed", "2030", ",", ".", "--", "'"]),
+    ),
+    max_size=40,
+).map("".join)
+
+
+@settings(deadline=None)
+@given(ascii_texts)
+def test_the_ascii_token_pattern_finds_the_tokens_of_the_full_one(text: str) -> None:
+    # The ASCII pattern spares the first frame the full one's classes of marks: on an ASCII
+    # text it must cut exactly the same tokens.
+    from agenda.diff import _ascii_token, _token
+
+    assert _ascii_token().findall(text) == _token().findall(text)
+
+
+def test_tokenize_takes_the_full_pattern_for_a_text_beyond_ascii() -> None:
+    assert tokenize("हिन्दी and Стороны 👨\u200d👩") == [
+        "हिन्दी", " ", "and", " ", "Стороны", " ", "👨\u200d👩"]
+    assert tokenize("Indo-Pacific, Lavrov's") == ["Indo-Pacific", ",", " ", "Lavrov's"]
