@@ -1054,6 +1054,26 @@ def _by_units(ca: list[str], cb: list[str], ia: list[int], ib: list[int], units:
     return ops
 
 
+def _units_text(chunks: list[str], lo: int, hi: int) -> str:
+    """The text of units lo..hi of a text's chunks: joined by the spaces they were cut at,
+    and the one after the last unless it ends the text."""
+    text = " ".join(chunks[lo:hi])
+    return text + " " if hi < len(chunks) else text
+
+
+def _span_tokens(units: _Units, chunks: list[str], ids: list[int], lo: int, hi: int,
+                 tidy: bool) -> tuple[list[str], list[bool]]:
+    """The tokens and word flags of units lo..hi: the units' own when no cut inside the span
+    joins two tokens, else the span's text tokenised."""
+    if hi - lo == 1:
+        return units.tokens[ids[lo]], units.flags[ids[lo]]
+    if tidy or all(map(units.clean.__getitem__, ids[lo + 1 : hi])):
+        return (list(chain.from_iterable(map(units.tokens.__getitem__, ids[lo:hi]))),
+                list(chain.from_iterable(map(units.flags.__getitem__, ids[lo:hi]))))
+    found = tokenize(_units_text(chunks, lo, hi))
+    return found, list(map(units.word.__getitem__, found))
+
+
 def _unit_ops(ca: list[str], cb: list[str], ia: list[int], ib: list[int], wa: list[int],
               wb: list[int], units: _Units, vocab: _Vocab) -> list[Op]:
     """_by_units' ops: equal runs of units, and the changes between them by their tokens.
@@ -1063,7 +1083,7 @@ def _unit_ops(ca: list[str], cb: list[str], ia: list[int], ib: list[int], wa: li
     stack runs only when some equality could be absorbed at all, which in edited prose is
     rare.
     """
-    clean, tokens, flags, word = units.clean, units.tokens, units.flags, units.word
+    clean = units.clean
     na, nb = len(ia), len(ib)
     tidy = _tidy(units, ia, ib)
     # Change k lies between equality k and equality k + 1 (those at the ends may be empty).
@@ -1099,33 +1119,15 @@ def _unit_ops(ca: list[str], cb: list[str], ia: list[int], ib: list[int], wa: li
             # A change always follows an equality here (a run, or the start): it opens anew.
             if ai == i1:
                 gone, gone_w = "", 0
-                new = " ".join(cb[bi:j1]) + " " if j1 < nb else " ".join(cb[bi:j1])
+                new = _units_text(cb, bi, j1)
                 new_w = wb[j1] - wb[bi]
             elif bi == j1:
-                gone = " ".join(ca[ai:i1]) + " " if i1 < na else " ".join(ca[ai:i1])
+                gone = _units_text(ca, ai, i1)
                 gone_w = wa[i1] - wa[ai]
                 new, new_w = "", 0
             else:
-                # Units' tokens are theirs alone when no cut inside the span joins two tokens;
-                # else the span's text is tokenised.
-                if i1 - ai == 1:
-                    ta, fa = tokens[ia[ai]], flags[ia[ai]]
-                elif tidy or all(map(clean.__getitem__, ia[ai + 1 : i1])):
-                    ta = list(chain.from_iterable(map(tokens.__getitem__, ia[ai:i1])))
-                    fa = list(chain.from_iterable(map(flags.__getitem__, ia[ai:i1])))
-                else:
-                    ta = tokenize(" ".join(ca[ai:i1]) + " " if i1 < na
-                                  else " ".join(ca[ai:i1]))
-                    fa = list(map(word.__getitem__, ta))
-                if j1 - bi == 1:
-                    tb, fb = tokens[ib[bi]], flags[ib[bi]]
-                elif tidy or all(map(clean.__getitem__, ib[bi + 1 : j1])):
-                    tb = list(chain.from_iterable(map(tokens.__getitem__, ib[bi:j1])))
-                    fb = list(chain.from_iterable(map(flags.__getitem__, ib[bi:j1])))
-                else:
-                    tb = tokenize(" ".join(cb[bi:j1]) + " " if j1 < nb
-                                  else " ".join(cb[bi:j1]))
-                    fb = list(map(word.__getitem__, tb))
+                ta, fa = _span_tokens(units, ca, ia, ai, i1, tidy)
+                tb, fb = _span_tokens(units, cb, ib, bi, j1, tidy)
                 lone = (_lone_change(ta, tb, fa, fb)
                         if len(ta) <= _LONE_TOKENS and len(tb) <= _LONE_TOKENS else None)
                 if lone is None:
@@ -1176,8 +1178,7 @@ def _unit_ops(ca: list[str], cb: list[str], ia: list[int], ib: list[int], wa: li
                 ins_w.append(new_w)
                 pend, pend_w = [], 0
         if n:
-            pend.append(" ".join(ca[i1 : i1 + n]) + " " if i1 + n < na
-                        else " ".join(ca[i1 : i1 + n]))
+            pend.append(_units_text(ca, i1, i1 + n))
             pend_w += wa[i1 + n] - wa[i1]
         ai, bi = i1 + n, j1 + n
     eqs.append("".join(pend))
