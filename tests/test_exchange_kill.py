@@ -22,13 +22,19 @@ def _fsck(repo: Path) -> None:
                    capture_output=True)
 
 
+def _two_delegations(world: World) -> tuple[Workspace, Workspace, str]:
+    """India and Russia, trusting each other, and India's new summit with one item."""
+    india, russia = world.delegation("in", "IN"), world.delegation("ru", "RU")
+    world.trust_all()
+    slug = new_summit(india, "IN", "RU")
+    india.add_item(slug, section="Trade", title="Ports", text="Ports.", delegation="IN")
+    return india, russia, slug
+
+
 def _trials(tmp_path: Path, count: int) -> None:
     world = World(tmp_path)
     try:
-        india, russia = world.delegation("in", "IN"), world.delegation("ru", "RU")
-        world.trust_all()
-        slug = new_summit(india, "IN", "RU")
-        india.add_item(slug, section="Trade", title="Ports", text="Ports.", delegation="IN")
+        india, russia, slug = _two_delegations(world)
         world.drain()
         (rslug,) = [e.slug for e in russia.summits()]
         chance = random.Random(14)
@@ -70,10 +76,7 @@ def test_killed_syncs_many_trials(tmp_path: Path) -> None:
 def _receive_trials(tmp_path: Path, count: int) -> None:
     world = World(tmp_path)
     try:
-        india, russia = world.delegation("in", "IN"), world.delegation("ru", "RU")
-        world.trust_all()
-        slug = new_summit(india, "IN", "RU")
-        india.add_item(slug, section="Trade", title="Ports", text="Ports.", delegation="IN")
+        india, russia, slug = _two_delegations(world)
         chance = random.Random(7)
         killed = 0
         for trial in range(count):
@@ -151,10 +154,7 @@ def _kill_at_every_commit(tmp_path: Path, how: str) -> int:
     next run finishes the job. Returns how many kill points there were."""
     world = World(tmp_path)
     try:
-        india, russia = world.delegation("in", "IN"), world.delegation("ru", "RU")
-        world.trust_all()
-        slug = new_summit(india, "IN", "RU")
-        india.add_item(slug, section="Trade", title="Ports", text="Ports.", delegation="IN")
+        india, russia, slug = _two_delegations(world)
         india.table(slug, "1.1", delegation="IN", text="A text.")
         packet = tmp_path / "p.summit"
         packets.send(india, "RU", packet)
