@@ -392,25 +392,34 @@ def _shared_suffix(texts: Sequence[str], limit: int) -> int:
     return end - c if c < stop else 0
 
 
-def _block_edges(xa: str, xb: str) -> tuple[int, int]:
-    """shared_edges of a changed block, its suffix kept clear of all the block shares at
-    its start.
+def aligned_edges(texts: Sequence[str]) -> tuple[int, int]:
+    """shared_edges of the texts (the one the others are aligned to first), the suffix kept
+    clear of all that each other text shares with the first at its start.
 
-    The block's own diff matches the longest shared start first (its _affix, and
-    rapidfuzz's alignment after it), then the shared end of what is left. shared_edges
-    bounds its suffix by its cut prefix alone, so in a text that repeats itself ("a a \\r"
-    against "a \\r") the suffix can take tokens the whole block's shared start would have
-    matched, and the middle then breaks the tie the other way (" a" deleted, not "a ").
-    Bounded by the whole shared start instead, the middle keeps all of that start: its
-    shared start and end are the block's own less the edges, and its ops are the block's.
+    A diff, and each side of a merge against its base, matches the two texts' longest shared
+    start first (_affix, and rapidfuzz's alignment after it), then the shared end of what is
+    left. shared_edges bounds its suffix by the prefix all the texts share, cut between
+    tokens, which is shorter than a pair's own shared start wherever that pair runs on or
+    another text differs earlier. So in a text that repeats itself the suffix can take tokens
+    a pair's shared start would have matched, and the middle then places the edit at the
+    other end of the repeated run: in a diff, "a a \r" against "a \r" deleted " a", not
+    "a "; in a merge, base ". \r . a b", IN ". \r . . a b", RU ". \r \r . a b" merge
+    cleanly whole (IN inserts ". " after the base's second ".", where RU's "\r " does not
+    compete) but conflict cut (suffix ". a b": IN inserts it before that ".", at RU's place).
+    Bounded by every pair's shared start, each middle aligns as its whole text does less the
+    edges, so the ops and the merge are the same with or without the cut.
     """
-    head, tail = shared_edges([xa, xb])
-    limit = min(len(xa), len(xb))
-    # One compare in C: does the shared start reach into the suffix? (Rare: only a text
-    # that repeats itself around its edit.)
-    if tail and xb.startswith(xa[: limit - tail + 1]):
-        common = _shared_length([xa, xb], limit, backwards=False)
-        tail = _shared_suffix([xa, xb], limit - common)
+    head, tail = shared_edges(texts)
+    first = texts[0]
+    room = tail
+    for text in texts[1:]:
+        limit = min(len(first), len(text))
+        # One compare in C: does this pair's shared start reach into the suffix? (Rare: only
+        # a text that repeats itself around its edit.)
+        if room and text.startswith(first[: limit - room + 1]):
+            room = limit - _shared_length([first, text], limit, backwards=False)
+    if room < tail:
+        tail = _shared_suffix(texts, room) if room else 0
     return head, tail
 
 
@@ -1252,7 +1261,7 @@ def _token_block(xa: str, xb: str, weighed: bool, vocab: _Vocab) -> list[Op]:
     out: list[Op] = []
     # What the texts share at their edges is cut off between tokens, so only what lies
     # between the first and the last difference is tokenised.
-    head, tail = _block_edges(xa, xb)
+    head, tail = aligned_edges([xa, xb])
     long = len(xa) + len(xb) > _TRIM_FROM
     if long:
         # A long line edited in one place: what decides whether the block reads as
@@ -1343,7 +1352,7 @@ def diff_words(a: str, b: str) -> list[Op]:
             # lies between its first and last difference, weighed alone, as the token path
             # below does.
             if len(xa) + len(xb) > _TRIM_FROM:
-                edges = _block_edges(xa, xb)
+                edges = aligned_edges([xa, xb])
             head, tail = edges
             ma, mb = xa[head : len(xa) - tail], xb[head : len(xb) - tail]
             chunks = _unit_chunks(ma, mb) if ma and mb else None

@@ -20,21 +20,15 @@ from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from itertools import accumulate
 
-from agenda.diff import (
-    _shared_length,
-    _shared_suffix,
-    is_word,
-    matching_blocks,
-    shared_edges,
-    tokenize,
-)
+from agenda.diff import aligned_edges, is_word, matching_blocks, shared_edges, tokenize
 from agenda.frozen import frozen
 
 # Punctuation that sits inside a word: "Indo-Pacific", "India's", "Chennai–Vladivostok", "and/or".
 _JOINERS = frozenset("-‐‑–'’/")
 
-# Middles at least this long (left whole where a side grew a long run, see _edges) take the
-# tokens they share with the base's middle from its tokens instead of tokenising them again.
+# Middles at least this long (left whole where a side grew a long run, see
+# diff.aligned_edges) take the tokens they share with the base's middle from its tokens
+# instead of tokenising them again.
 _REUSE_FROM = 8192
 
 # Stands in for the base of a chunk when the base was never agreed (see merge_texts).
@@ -264,35 +258,6 @@ def _render_conflict(names: list[str], options: list[list[str]]) -> str:
     return "".join(first[:lead]) + inner + "".join(first[len(first) - trail :])
 
 
-def _edges(distinct: list[str]) -> tuple[int, int]:
-    """shared_edges of the distinct texts (the base first), the suffix kept clear of all that
-    each side shares with the base at its start.
-
-    Each side is aligned to the base by matching_blocks, which matches the two texts' longest
-    shared start first, then the shared end of what is left. shared_edges bounds its suffix by
-    the start all the texts share, which is shorter wherever another side differs earlier, so
-    in a text that repeats itself the suffix can take tokens that one side's shared start with
-    the base would have matched, and that side's middle then places its edit at the other end
-    of the repeated run. Base ". \\r . a b", IN ". \\r . . a b", RU ". \\r \\r . a b": whole, IN
-    inserts ". " after the base's second ".", where RU's "\\r " does not compete, and the merge
-    is clean; cut (suffix ". a b"), IN inserts it before that ".", at RU's place, and they
-    conflict. Bounded by every pair's shared start, each side's middle aligns as its whole
-    text does less the edges, so the merge is the same with or without the cut.
-    """
-    head, tail = shared_edges(distinct)
-    base = distinct[0]
-    room = tail
-    for text in distinct[1:]:
-        limit = min(len(base), len(text))
-        # One compare in C: does this side's shared start with the base reach into the
-        # suffix? (Rare: only a text that repeats itself around the edits.)
-        if room and text.startswith(base[: limit - room + 1]):
-            room = limit - _shared_length([base, text], limit, backwards=False)
-    if room < tail:
-        tail = _shared_suffix(distinct, room) if room else 0
-    return head, tail
-
-
 def _tokens_beside(base: str, base_tokens: list[str], ends: list[int], text: str) -> list[str]:
     """tokenize(text), the start and end it shares with base taken from base's tokens.
 
@@ -334,7 +299,7 @@ def merge_texts(
         # Every side kept the agreed base or made the one same edit: each chunk is taken
         # from that edit or is the base everywhere, so the merge is the edited text.
         return MergeResult(distinct[1], 0)
-    head, tail = _edges(distinct)
+    head, tail = aligned_edges(distinct)
     cut = [text[head : len(text) - tail] for text in distinct]
     middles = {base: tokenize(cut[0])}
     ends: list[int] | None = None

@@ -57,7 +57,8 @@ def tied_merges(draw: st.DrawFn) -> tuple[str, list[tuple[str, str]], bool]:
 
 def _whole(base: str, sides: list[tuple[str, str]], agreed: bool) -> MergeResult:
     """The merge with no edge cut: every token of every text tokenised and aligned."""
-    with mock.patch.object(merge, "shared_edges", lambda texts: (0, 0)):
+    with mock.patch.object(merge, "shared_edges", lambda texts: (0, 0)), \
+            mock.patch.object(merge, "aligned_edges", lambda texts: (0, 0)):
         return merge_texts(base, sides, agreed_base=agreed)
 
 
@@ -120,7 +121,7 @@ def test_the_cut_suffix_stays_clear_of_each_sides_shared_start(
 ) -> None:
     base, sides, _ = case
     distinct = list(dict.fromkeys([base, *(text for _, text in sides)]))
-    head, tail = merge._edges(distinct)
+    head, tail = diff.aligned_edges(distinct)
     plain_head, plain_tail = diff.shared_edges(distinct)
     assert head == plain_head and tail <= plain_tail
     for text in distinct:
