@@ -9,6 +9,10 @@ does. Our in-process figure (diff_words alone, the median of its runs) is printe
 whole process with the targets: ≤ 2× git for the 50 KB and 200 KB cases, ≤ 1 ms for 1 KB;
 it takes its turn in the same interleaved runs (ours, git, in-process, ours, git...).
 
+Case (e) is the redline's work: 500 diffs of short texts, ours in-process beside the engine as it
+was before DIFF4 (a frozen copy in tests/) and git's whole process diffing the same pairs as
+two folders of files; its target is relative: about 30 % less than before.
+
 Each run's CPU time is taken too (our in-process diff's own, git's child process's from
 getrusage), and printed beside the wall figures: on a loaded machine the wall times of both
 grow with the waiting, the CPU times much less, so their ratio is the steadier figure.
@@ -90,6 +94,23 @@ def edit(rng: random.Random, text: str, rate: float) -> str:
     return "".join(out)
 
 
+def small_pairs(count: int) -> list[tuple[str, str]]:
+    """Pairs of short texts as the redline diffs them (each item's text against its previous
+    revision): half a sentence of 8-24 words, half a paragraph of 300-600 characters, each
+    with one word replaced, deleted or inserted, or 5 % of its words edited."""
+    rng = random.Random(13)
+    out: list[tuple[str, str]] = []
+    for k in range(count):
+        a = sentence(rng, VOCAB) if k % 2 else paragraph(rng, rng.randint(300, 600), VOCAB)
+        b = edit(rng, a, 0.05)
+        if a == b:
+            words = a.split(" ")
+            words[rng.randrange(len(words))] = rng.choice(VOCAB)
+            b = " ".join(words)
+        out.append((a, b))
+    return out
+
+
 def cases() -> dict[str, tuple[str, str]]:
     rng = random.Random(2021)
     a1 = paragraph(rng, 1000, VOCAB)
@@ -153,6 +174,55 @@ def rebuilds(ops: list[Op], a: str, b: str) -> bool:
             "".join(o.text for o in ops if o.op != "delete")) == (a, b)
 
 
+SMALL_PAIRS = 500
+SMALL_TARGET = 0.7  # the redline's HTML needs its small diffs about 30 % cheaper
+
+
+def small(tmp: Path, env: dict[str, str]) -> None:
+    """(e) 500 word diffs of short texts, as the redline makes: ours in-process beside the
+    engine as it was before DIFF4 (tests/diff_engine_reference.py, a frozen copy: the target
+    is relative) doing the same 500 diffs in the same process, and git's whole process
+    diffing the same 500 pairs as two folders of files (one process, 500 word diffs: its
+    start-up shared as ours is within one export), all interleaved."""
+    from tests import diff_engine_reference as before
+
+    pairs = small_pairs(SMALL_PAIRS)
+    folders = Path(tmp, "small-a"), Path(tmp, "small-b")
+    for folder, side in zip(folders, (0, 1), strict=True):
+        folder.mkdir()
+        for k, pair in enumerate(pairs):
+            Path(folder, f"{k:03}.txt").write_text(pair[side] + "\n", encoding="utf-8")
+    runs: dict[str, Callable[[], object]] = {
+        "in-process": lambda: [diff_words(a, b) for a, b in pairs],
+        "before": lambda: [before.diff_words(a, b) for a, b in pairs],
+    }
+    git = shutil.which("git")
+    if git:
+        cmd = [git, "diff", "--no-index", "--word-diff", *map(str, folders)]
+        runs["git"] = lambda: subprocess.run(cmd, capture_output=True, env=env)
+    for run in runs.values():
+        run()
+    for a, b in pairs:
+        assert rebuilds(diff_words(a, b), a, b)
+    same = all([(o.op, o.text, o.words) for o in diff_words(a, b)]
+               == [(o.op, o.text, o.words) for o in before.diff_words(a, b)] for a, b in pairs)
+    timed = interleaved(runs, 3 * PROCESS_RUNS, frozenset(("git",)))
+    wall = {name: w for name, (w, _) in timed.items()}
+    cpu = {name: c for name, (_, c) in timed.items()}
+    ratio = cpu["in-process"] / cpu["before"]
+    mean = sum(len(a) + len(b) for a, b in pairs) / 2 / len(pairs)
+    print(f"(e) {SMALL_PAIRS} short texts (mean {mean:.0f} chars), one diff each: in-process "
+          f"{wall['in-process'] * 1000:.1f} ms (CPU {cpu['in-process'] * 1000:.1f}), "
+          f"{cpu['in-process'] / SMALL_PAIRS * 1e6:.0f} µs a diff; the engine before DIFF4 "
+          f"{wall['before'] * 1000:.1f} ms (CPU {cpu['before'] * 1000:.1f}), same ops: {same}; "
+          f"ratio by CPU {ratio:.2f} (target ≤ {SMALL_TARGET}: "
+          f"{'met' if ratio <= SMALL_TARGET else 'missed'})")
+    if git:
+        print(f"    git's whole process, the same {SMALL_PAIRS} pairs as two folders: "
+              f"{wall['git'] * 1000:.1f} ms (CPU {cpu['git'] * 1000:.1f}); ours in-process "
+              f"÷ git by CPU {cpu['in-process'] / cpu['git']:.2f}")
+
+
 def main() -> None:
     git = shutil.which("git")
     print(f"Load average {os.getloadavg()[0]:.1f} at the start; Python {sys.version.split()[0]}, {git and subprocess.run([git, '--version'], capture_output=True, text=True).stdout.strip()}")  # noqa: E501
@@ -208,6 +278,7 @@ def main() -> None:
                    if git_s and cpu["git"] else f"{'':>16}")
                 + f"  {label}: {verdict}"
             )
+        small(Path(tmp), env)
     a, b = cases()["b"]
     other = edit(random.Random(7), a, 0.05)
     merge_s = statistics.median(clock(lambda: merge_texts(a, {"IN": b, "RU": other}))
