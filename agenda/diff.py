@@ -423,6 +423,33 @@ def aligned_edges(texts: Sequence[str]) -> tuple[int, int]:
     return head, tail
 
 
+def _pair_edges(a: str, b: str) -> tuple[int, int]:
+    """aligned_edges([a, b]), its shared lengths each found by one call in C (rapidfuzz's
+    Prefix and Postfix) instead of a bisection of compares: a short diff's fixed cost."""
+    distance = _distance()
+    shared, shared_end = distance.Prefix.similarity(a, b), distance.Postfix.similarity(a, b)
+    limit = min(len(a), len(b))
+    c, stop = shared - 1, max(0, shared - _CUT_WINDOW)
+    while c > stop and not _loose_end(a, c - 1):
+        c -= 1
+    head = c if c > stop else 0
+    tail = _pair_suffix(a, min(shared_end, limit - head))
+    # aligned_edges' room: the suffix kept clear of the pair's shared start.
+    room = min(tail, limit - shared)
+    if room < tail:
+        tail = _pair_suffix(a, min(shared_end, room)) if room else 0
+    return head, tail
+
+
+def _pair_suffix(a: str, common: int) -> int:
+    """_shared_suffix's cut of a shared end `common` characters long."""
+    end = len(a)
+    c, stop = end - common + 1, min(end, end - common + _CUT_WINDOW)
+    while c < stop and not _loose_start(a, c):
+        c += 1
+    return end - c if c < stop else 0
+
+
 # The few-edits search (_few_edits) gives up past this many edits, or once its compares have
 # covered this many times the two sequences' length: it is for long texts edited in a few
 # places, where an LCS table would not fit.
@@ -667,11 +694,14 @@ def _pieces_of_ids(ia: list[int], ib: list[int]) -> Iterable[tuple[bool, int, in
 class _Block:
     """One changed block of both texts as tokens, with shared ids and word prefix sums."""
 
-    def __init__(self, ta: list[str], tb: list[str], vocab: _Vocab) -> None:
+    def __init__(self, ta: list[str], tb: list[str]) -> None:
         self.ta, self.tb = ta, tb
-        self.ca, self.cb = vocab.encode(ta), vocab.encode(tb)
-        self.fa = list(map(vocab.word.__getitem__, self.ca))
-        self.fb = list(map(vocab.word.__getitem__, self.cb))
+        # Ids numbered in C; only their equalities matter (to rapidfuzz and the edges), so
+        # each block numbers its own.
+        ids = dict(zip(dict.fromkeys(chain(ta, tb)), count()))
+        self.ca, self.cb = list(map(ids.__getitem__, ta)), list(map(ids.__getitem__, tb))
+        word = _WORD.__getitem__
+        self.fa, self.fb = list(map(word, ta)), list(map(word, tb))
         self.wa = list(accumulate(self.fa, initial=0))
         self.wb = list(accumulate(self.fb, initial=0))
 
@@ -693,23 +723,6 @@ def _fresh(ids: dict[_K, int], known: int) -> list[_K]:
     block just encoded (both cost a pass per changed block of a long text).
     """
     return list(islice(reversed(ids), len(ids) - known))[::-1]
-
-
-class _Vocab:
-    """Token ids shared by both texts, and whether each id is a word (decided once per id)."""
-
-    def __init__(self) -> None:
-        # A new token gets the next number from the default factory, all in C.
-        self.ids: defaultdict[str, int] = defaultdict(count().__next__)
-        self.word: list[bool] = []
-
-    def encode(self, tokens: list[str]) -> list[int]:
-        ids = self.ids
-        known = len(self.word)
-        codes = list(map(ids.__getitem__, tokens))
-        if len(ids) > known:
-            self.word.extend(map(is_word, _fresh(ids, known)))
-        return codes
 
 
 def _replaced(blk: _Block, i1: int, i2: int, j1: int, j2: int) -> list[Op]:
@@ -870,7 +883,6 @@ class _Units:
         self.tokens: list[list[str]] = []
         self.flags: list[list[bool]] = []
         self.ends: list[bool] = []  # the unit ends a sentence
-        self.word = _WordFlags()
         self.unclean: set[int] = set()  # ids of units that are not clean
         self.long: set[int] = set()  # ids of chunks longer than _LONG_CHUNK: no prose
 
@@ -911,7 +923,7 @@ class _Units:
                                                                              strict=True)]
             else:
                 tokens = list(map(findall, texts))
-            word = self.word.__getitem__
+            word = _WORD.__getitem__
             flags = [list(map(word, found)) for found in tokens]
             self.tokens.extend(tokens)
             self.flags.extend(flags)
@@ -928,8 +940,16 @@ class _WordFlags(dict[str, bool]):
     """is_word per token, decided on a token's first look-up."""
 
     def __missing__(self, token: str) -> bool:
+        if len(self) >= _WORDS_KEPT:
+            self.clear()
         flag = self[token] = is_word(token)
         return flag
+
+
+# Tokens whose word flag the process keeps (a redline's 500 diffs share their words); past
+# this many the table starts again, so a hostile text cannot make it grow without end.
+_WORDS_KEPT = 1 << 16
+_WORD = _WordFlags()
 
 
 def _lone_change(
@@ -1042,8 +1062,8 @@ def _unit_chunks(xa: str, xb: str) -> tuple[list[str], list[str]] | None:
     return xa.split(" "), xb.split(" ")
 
 
-def _by_units(ca: list[str], cb: list[str], ia: list[int], ib: list[int], units: _Units,
-              vocab: _Vocab) -> list[Op] | None:
+def _by_units(ca: list[str], cb: list[str], ia: list[int], ib: list[int],
+              units: _Units) -> list[Op] | None:
     """Word diff of a changed block cut into chunks ca, cb (_unit_chunks) whose ids are ia,
     ib (units.encode_many), aligning units in C and tokenising only the changed ones.
 
@@ -1057,7 +1077,7 @@ def _by_units(ca: list[str], cb: list[str], ia: list[int], ib: list[int], units:
     uw = units.words
     wa = list(accumulate(map(uw.__getitem__, ia), initial=0))
     wb = list(accumulate(map(uw.__getitem__, ib), initial=0))
-    ops = _unit_ops(ca, cb, ia, ib, wa, wb, units, vocab)
+    ops = _unit_ops(ca, cb, ia, ib, wa, wb, units)
     if _unalike(wa[-1], wb[-1], sum([op.words or 0 for op in ops if op.op == "equal"])):
         return None
     return ops
@@ -1080,11 +1100,11 @@ def _span_tokens(units: _Units, chunks: list[str], ids: list[int], lo: int, hi: 
         return (list(chain.from_iterable(map(units.tokens.__getitem__, ids[lo:hi]))),
                 list(chain.from_iterable(map(units.flags.__getitem__, ids[lo:hi]))))
     found = tokenize(_units_text(chunks, lo, hi))
-    return found, list(map(units.word.__getitem__, found))
+    return found, list(map(_WORD.__getitem__, found))
 
 
 def _unit_ops(ca: list[str], cb: list[str], ia: list[int], ib: list[int], wa: list[int],
-              wb: list[int], units: _Units, vocab: _Vocab) -> list[Op]:
+              wb: list[int], units: _Units) -> list[Op]:
     """_by_units' ops: equal runs of units, and the changes between them by their tokens.
 
     Built straight as alternating equalities and changes, gathered in lists as they come
@@ -1142,7 +1162,7 @@ def _unit_ops(ca: list[str], cb: list[str], ia: list[int], ib: list[int], wa: li
                 if lone is None:
                     # A change of many tokens: its own word diff, gathered op by op.
                     is_open = False
-                    for op in _word_span(_Block(ta, tb, vocab), 0, len(ta), 0, len(tb), 0):
+                    for op in _word_span(_Block(ta, tb), 0, len(ta), 0, len(tb), 0):
                         words = _words(op)
                         if op.op == "equal":
                             pend.append(op.text)
@@ -1255,13 +1275,13 @@ def _settle_alternating(eqs: list[str], eq_w: list[int], dels: list[str], del_w:
     return out
 
 
-def _token_block(xa: str, xb: str, weighed: bool, vocab: _Vocab) -> list[Op]:
+def _token_block(xa: str, xb: str, weighed: bool) -> list[Op]:
     """Word diff of one changed block by its tokens (all of them, or those between the first
     and the last difference); weighed: _early has weighed it already."""
     out: list[Op] = []
     # What the texts share at their edges is cut off between tokens, so only what lies
     # between the first and the last difference is tokenised.
-    head, tail = aligned_edges([xa, xb])
+    head, tail = _pair_edges(xa, xb)
     long = len(xa) + len(xb) > _TRIM_FROM
     if long:
         # A long line edited in one place: what decides whether the block reads as
@@ -1280,7 +1300,7 @@ def _token_block(xa: str, xb: str, weighed: bool, vocab: _Vocab) -> list[Op]:
         head = tail = 0
     if head:
         _push(out, Op("equal", xa[:head]))
-    blk = _Block(ta, tb, vocab)
+    blk = _Block(ta, tb)
     for op in _word_span(blk, 0, len(blk.ta), 0, len(blk.tb), 0, weigh=not weighed):
         _push(out, op)
     if tail:
@@ -1328,9 +1348,15 @@ def diff_words(a: str, b: str) -> list[Op]:
     """Word diff: lines are matched first (as git does), then words inside changed blocks."""
     if a == b:
         return [Op("equal", a)] if a else []
-    la, lb = lines(a), lines(b)
-    vocab, units = _Vocab(), _Units()
     by_units = len(a) + len(b) >= _UNITS_FROM
+    if not by_units and not _has_line_end(a) and not _has_line_end(b):
+        # One line against one: a single changed block, with no line alignment to run.
+        weighed, early = _early(a, b)
+        if early:
+            return early
+        return _cleanup(_token_block(a, b, weighed), normalised=True)
+    la, lb = lines(a), lines(b)
+    units = _Units()
     # First each changed block's early look, and for those that take the unit path their
     # chunks, so that all their units are looked up and weighed in one pass.
     # A plan entry: (equal text, None) or (None, (xa, xb, weighed, early ops, edges, chunks)).
@@ -1378,7 +1404,7 @@ def diff_words(a: str, b: str) -> list[Op]:
             continue
         if chunks is not None:
             ca, cb = chunks
-            done = _by_units(ca, cb, next(codes), next(codes), units, vocab)
+            done = _by_units(ca, cb, next(codes), next(codes), units)
             if done is not None:
                 if len(xa) == len(a) and len(xb) == len(b) and not head + tail:
                     return done  # one block, cleaned up already (a fixed point)
@@ -1398,16 +1424,20 @@ def diff_words(a: str, b: str) -> list[Op]:
                 # edited at both ends): what lies between its edits is equal, and only the
                 # few hundred characters around each edit are tokenised.
                 for equal, pa, pb in anchored:
-                    for op in [Op("equal", pa)] if equal else _token_block(pa, pb, False, vocab):
+                    for op in [Op("equal", pa)] if equal else _token_block(pa, pb, False):
                         _push(ops, op)
                 continue
         fixed = False
-        for op in _token_block(xa, xb, weighed, vocab):
+        for op in _token_block(xa, xb, weighed):
             _push(ops, op)
     if fixed and all(ops[k].op == "equal" and _PARAGRAPH_BREAK.search(ops[k].text)
                      for k in junctions if 0 < k < len(ops) - 1):
         return ops
     return _cleanup(ops, normalised=True)
+
+
+def _has_line_end(text: str) -> bool:
+    return "\n" in text or "\r" in text
 
 
 def diff_lines(a: str, b: str) -> list[Op]:

@@ -15,6 +15,7 @@ from agenda.diff import (
     _LONE_TOKENS,
     _MAX_CELLS,
     _PARAGRAPH_BREAK,
+    _WORD,
     Op,
     _Block,
     _lone_change,
@@ -27,7 +28,6 @@ from agenda.diff import (
     _unalike,
     _unit_runs,
     _Units,
-    _Vocab,
     _word_span,
     _words,
     tokenize,
@@ -57,7 +57,7 @@ def shared_edges(texts: Sequence[str]) -> tuple[int, int]:
     return prefix, suffix
 
 
-def by_units(xa: str, xb: str, units: _Units, vocab: _Vocab) -> list[Op] | None:
+def by_units(xa: str, xb: str, units: _Units) -> list[Op] | None:
     """Word diff of a changed block, aligning units in C and tokenising only the changed ones.
 
     None when the block is for the token path: too big to align exactly, or read as replaced
@@ -74,7 +74,7 @@ def by_units(xa: str, xb: str, units: _Units, vocab: _Vocab) -> list[Op] | None:
     # Only a chunk seen for the first time is measured (encode notes the long ones).
     if units.long and not (units.long.isdisjoint(ia) and units.long.isdisjoint(ib)):
         return None
-    clean, tokens, flags, word = units.clean, units.tokens, units.flags, units.word
+    clean, tokens, flags, word = units.clean, units.tokens, units.flags, _WORD
     na, nb = len(ia), len(ib)
     tidy = _tidy(units, ia, ib)
 
@@ -145,7 +145,7 @@ def by_units(xa: str, xb: str, units: _Units, vocab: _Vocab) -> list[Op] | None:
                     if tail:
                         put((0, tail, tail_w))
                 else:
-                    blk = _Block(ta, tb, vocab)
+                    blk = _Block(ta, tb)
                     pieces.extend((KIND_CODES[op.op], op.text, _words(op))
                                   for op in _word_span(blk, 0, len(ta), 0, len(tb), 0))
         if n:

@@ -176,11 +176,11 @@ def test_fresh_keys_read_from_the_end_are_those_past_the_known_ids(batches: list
 
 
 def by_reference(ca: list[str], cb: list[str], ia: list[int], ib: list[int],
-                 units: engine._Units, vocab: engine._Vocab) -> list[Op] | None:
+                 units: engine._Units) -> list[Op] | None:
     """The unit path as it was: the block's own units encoded again, pieces settled after."""
     from tests import diff_reference
 
-    return diff_reference.by_units(" ".join(ca), " ".join(cb), units, vocab)
+    return diff_reference.by_units(" ".join(ca), " ".join(cb), units)
 
 
 @settings(deadline=None, max_examples=150)

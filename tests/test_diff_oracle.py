@@ -102,3 +102,11 @@ def test_the_bench_texts_diff_as_the_oracle_does() -> None:
         same_as_oracle(joint.join(paras), joint.join(edited))
     for a, b in bench_diff.small_pairs(200):
         same_as_oracle(a, b)
+
+
+@settings(max_examples=500)
+@given(short_edits())
+def test_pair_edges_are_aligned_edges(pair: tuple[str, str]) -> None:
+    a, b = pair
+    assert engine._pair_edges(a, b) == engine.aligned_edges([a, b])
+    assert engine._pair_edges(a + a, b + a) == engine.aligned_edges([a + a, b + a])
