@@ -1115,7 +1115,7 @@ def _unit_ops(ca: list[str], cb: list[str], ia: list[int], ib: list[int], wa: li
     stack runs only when some equality could be absorbed at all, which in edited prose is
     rare.
     """
-    clean = units.clean
+    clean, tokens = units.clean, units.tokens
     na, nb = len(ia), len(ib)
     tidy = _tidy(units, ia, ib)
     # Change k lies between equality k and equality k + 1 (those at the ends may be empty).
@@ -1157,6 +1157,19 @@ def _unit_ops(ca: list[str], cb: list[str], ia: list[int], ib: list[int], wa: li
                 gone = _units_text(ca, ai, i1)
                 gone_w = wa[i1] - wa[ai]
                 new, new_w = "", 0
+            elif (i1 - ai == 1 == j1 - bi and len(ta := tokens[ia[ai]]) == 2
+                    and len(tb := tokens[ib[bi]]) == 2 and ta[1] == " " == tb[1]
+                    and ta[0] != tb[0]):
+                # The commonest edit: one token and its space replaced by another. What
+                # _lone_change gives for it, without the call: the space is shared.
+                eqs.append("".join(pend))
+                eq_w.append(pend_w)
+                dels.append(ta[0])
+                del_w.append(wa[i1] - wa[ai])
+                inss.append(tb[0])
+                ins_w.append(wb[j1] - wb[bi])
+                pend, pend_w = [" "], 0
+                gone = new = ""
             else:
                 ta, fa = _span_tokens(units, ca, ia, ai, i1, tidy)
                 tb, fb = _span_tokens(units, cb, ib, bi, j1, tidy)
