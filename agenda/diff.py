@@ -1307,7 +1307,7 @@ def _token_block(xa: str, xb: str, weighed: bool) -> list[Op]:
         head = tail = 0  # edges too short to be worth cutting
     ta, tb = tokenize(xa[head : len(xa) - tail]), tokenize(xb[head : len(xb) - tail])
     if not long and head + tail and next(
-            islice(filter(is_word, chain(ta, tb)), _MIN_GUARDED_WORDS, None),
+            islice(filter(_WORD.__getitem__, chain(ta, tb)), _MIN_GUARDED_WORDS, None),
             None) is not None:
         # The edges count as shared words when the block is weighed (a block of few
         # changed words never is, with or without them): put them back.
