@@ -7,7 +7,9 @@ load falls on both alike; medians and their ratio are printed. Ours is a tiny sc
 imports the engine, reads the two files and prints the {-old-}{+new+} diff, which is what git
 does. Our in-process figure (diff_words alone, the median of its runs) is printed beside git's
 whole process with the targets: ≤ 2× git for the 50 KB and 200 KB cases, ≤ 1 ms for 1 KB;
-it takes its turn in the same interleaved runs (ours, git, in-process, ours, git...).
+it takes its turn in the same interleaved runs (ours, git, in-process, ours, git...), and so
+does the engine as it was before DIFF4 (tests/diff_engine_reference.py, a frozen copy), for an
+A/B of the engine alone.
 
 Case (e) is the redline's work: 500 diffs of short texts, ours in-process beside the engine as it
 was before DIFF4 (a frozen copy in tests/) and git's whole process diffing the same pairs as
@@ -224,6 +226,8 @@ def small(tmp: Path, env: dict[str, str]) -> None:
 
 
 def main() -> None:
+    from tests import diff_engine_reference as before
+
     git = shutil.which("git")
     print(f"Load average {os.getloadavg()[0]:.1f} at the start; Python {sys.version.split()[0]}, {git and subprocess.run([git, '--version'], capture_output=True, text=True).stdout.strip()}")  # noqa: E501
     print(f"{'case':<38} {'ours proc':>10} {'git proc':>10} {'ratio':>6}   "
@@ -253,6 +257,9 @@ def main() -> None:
             # on the figure compared with git's as it falls on git's.
             runs["in-process"] = lambda a=a, b=b: diff_words(a, b)
             runs["in-process"]()
+            # The engine as it was before DIFF4 (a frozen copy), in the same turns: an A/B.
+            runs["before"] = lambda a=a, b=b: before.diff_words(a, b)
+            runs["before"]()
             timed = interleaved(runs, PROCESS_RUNS, frozenset(("ours", "git")))
             proc = {name: wall for name, (wall, _) in timed.items()}
             cpu = {name: used for name, (_, used) in timed.items()}
@@ -278,6 +285,8 @@ def main() -> None:
                    if git_s and cpu["git"] else f"{'':>16}")
                 + f"  {label}: {verdict}"
             )
+            print(f"    the engine before DIFF4, in the same turns: {cpu['before'] * 1000:.2f} ms "
+                  f"CPU; ours ÷ before {cpu['in-process'] / cpu['before']:.2f}")
         small(Path(tmp), env)
     a, b = cases()["b"]
     other = edit(random.Random(7), a, 0.05)
