@@ -142,7 +142,7 @@ class WorkspaceScreen(StyledOnce, ReportsWorkerErrors, Screen[None]):
             with Vertical(id="agenda-pane"):
                 yield Input(placeholder="f filter: number, title, text, tag, status",
                             id="filter")
-                yield AgendaTree(id="agenda")
+                yield self.focused_from_start(AgendaTree(id="agenda"))  # AUTO_FOCUS
             with Vertical(id="item-pane"):
                 yield Static("Reading the summit…", id="item-heading", markup=False)
                 # Only the first tab's content is built now: the others are mounted when
