@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import accumulate, chain, compress, count, islice, takewhile
-from operator import not_
+from operator import attrgetter, not_
 from types import ModuleType
 from typing import Literal, NamedTuple, TypeVar, cast
 
@@ -178,8 +178,26 @@ def _patterns() -> _Patterns:
         re.compile(rf"[\w{bmp}]|{beyond}[{astral}]"),
         # One class (searched with a table) plus any astral character, which may be a mark.
         re.compile(rf"[{bmp}\u200c\u200d\U00010000-\U0010ffff]"),
-        re.compile(r"\w++(?:[-\u2010\u2011'\u2019]\w++)*+"),
+        _plain_word(),
     )
+
+
+# ASCII texts: no mark, joiner or astral character is ASCII, so glue never matches them and
+# word_start matches where \w does. These spare them the classes of marks, built at first use
+# (~4 ms: the app's first frame diffs ASCII texts). A test compares them with _patterns().
+@cache
+def _plain_word() -> re.Pattern[str]:
+    return re.compile(r"\w++(?:[-\u2010\u2011'\u2019]\w++)*+")
+
+
+@cache
+def _ascii_word_start() -> re.Pattern[str]:
+    return re.compile(r"\w")
+
+
+def _word_search(texts: Iterable[str]) -> Callable[[str], re.Match[str] | None]:
+    """word_start's search, for these texts."""
+    return (_ascii_word_start() if all(map(str.isascii, texts)) else _patterns().word_start).search
 
 
 _LINE = re.compile(r"[^\r\n]*+(?:\r\n|\r|\n)|[^\r\n]++")
@@ -249,6 +267,8 @@ def lines(text: str) -> list[str]:
 
 
 def _count_words(text: str) -> int:
+    if text.isascii():
+        return len(_plain_word().findall(text))
     patterns = _patterns()
     if patterns.glue.search(text) is None:
         # Without marks, joiners or astral characters the words are the plain_word matches:
@@ -837,10 +857,12 @@ def _early(a: str, b: str) -> tuple[bool, list[Op]]:
     # looks unrelated pays for this look first.
     if Indel.normalized_similarity(a[:_GLANCE], b[:_GLANCE]) >= _GLANCE_ALIKE:
         return False, []
-    patterns = _patterns()
-    if patterns.glue.search(a) or patterns.glue.search(b):
-        return False, []
-    words_a, words_b = patterns.plain_word.findall(a), patterns.plain_word.findall(b)
+    if not (a.isascii() and b.isascii()):
+        glue = _patterns().glue
+        if glue.search(a) or glue.search(b):
+            return False, []
+    plain_word = _plain_word()
+    words_a, words_b = plain_word.findall(a), plain_word.findall(b)
     if len(words_a) + len(words_b) <= _MIN_GUARDED_WORDS:
         return True, []
     if len(words_a) * len(words_b) > _MAX_CELLS:
@@ -1246,7 +1268,7 @@ def _settle_alternating(eqs: list[str], eq_w: list[int], dels: list[str], del_w:
         if eqs[0]:
             append(_op("equal", eqs[0], eq_w[0]))
         return out
-    word_search = _patterns().word_start.search
+    word_search = _word_search(eqs)
     break_search = _PARAGRAPH_BREAK.search
     firsts = [0]
     dlens = [len(dels[0])]
@@ -1526,7 +1548,7 @@ def _cleanup(ops: list[Op], normalised: bool = False) -> list[Op]:
     the merged strings as it goes was quadratic.
     """
     units = ops if normalised else _normalise(ops)
-    word_search = _patterns().word_start.search
+    word_search = _word_search(map(attrgetter("text"), units))
     # Whether an equality holds a word / a paragraph break, searched once per unit: a unit can
     # be weighed again each time the change above it grows.
     has_word: dict[int, bool] = {}

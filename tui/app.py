@@ -26,6 +26,7 @@ from tui.config import Preferences, config_dir
 from tui.css_cache import CssCache
 from tui.errors import failure_message
 from tui.messages import StateLoaded
+from tui.screens.styled import StyledOnce
 from tui.theme import THEMES
 
 T = TypeVar("T")
@@ -43,6 +44,10 @@ BACKUP_DELAY_SECONDS = 2.0
 COLLECTOR_BACK_AFTER = 5.0
 # The parsed CSS is kept this long after the first frame (not before it: it is not needed).
 CSS_SAVE_AFTER = 0.25
+
+
+class _DefaultScreen(StyledOnce, Screen[Any]):
+    """Textual's default screen, styled once (see get_default_screen)."""
 
 
 class SummitApp(App[None]):
@@ -69,7 +74,9 @@ class SummitApp(App[None]):
         super().__init__()
         for theme in THEMES:
             self.register_theme(theme)
-        # App.__init__ built the stylesheet from Textual's own theme of the same name.
+        # App.__init__ built the stylesheet before our themes were registered (with no
+        # variables: see get_css_variables); here they are, from our theme.
+        self._themes_registered = True
         self.stylesheet.set_variables(self.get_css_variables())
         # The CSS parsed by the last start (tui/css_cache.py): kept again once the first frame
         # is out, and at exit if a screen opened meanwhile parsed more.
@@ -89,6 +96,22 @@ class SummitApp(App[None]):
         self.marks: Any = None  # provisional labels and split positions (load_state)
 
     # Starting -----------------------------------------------------------------------------
+
+    _themes_registered = False
+
+    def get_css_variables(self) -> dict[str, str]:
+        if not self._themes_registered:
+            # Asked by App.__init__, before our themes are registered: the variables of
+            # Textual's theme of the same name would be replaced at once (__init__), and
+            # computing them took some 2 ms of the start.
+            return {}
+        return super().get_css_variables()
+
+    def get_default_screen(self) -> Screen[Any]:
+        # The screen under every other: styled once, as the workspace is (StyledOnce). As
+        # Textual's, it was styled three times before the first frame (mounted, its size
+        # class, its first show), though it is never seen while a summit is open.
+        return _DefaultScreen(id="_default")
 
     def _check_resize(self) -> None:
         """A terminal size the screens are already laid out for repaints, not lays out.
@@ -310,13 +333,13 @@ class SummitApp(App[None]):
             self.call_from_thread(self.notify, message, severity="warning", markup=False)
 
     def _exchange_marks(self, slug: str) -> Any:
-        """Provisional labels and split positions, in a bound workspace (others exchange
-        nothing, so every label there is final)."""
-        from agenda.exchange.stability import Marks, marks
-
+        """Provisional labels and split positions, in a bound workspace; None in others: they
+        exchange nothing, so every label there is final (None marks nothing, as empty Marks
+        would, without importing the exchange before the first frame)."""
         if self.home is None:
-            return Marks()
+            return None
         from agenda import records
+        from agenda.exchange.stability import marks
 
         stored, _ = self.ws.stored(slug)
         return marks([records.decode(doc, verify=False) for doc in stored])

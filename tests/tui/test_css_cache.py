@@ -124,3 +124,18 @@ def test_the_same_acting_as_again_writes_nothing(tmp_path: Path) -> None:
     assert prefs.acting_as(workspace) == "IN"
     prefs.remember_acting_as(workspace, "RU")  # a change is still written
     assert prefs.acting_as(workspace) == "RU"
+
+
+async def test_the_theme_variables_tokens_are_kept_and_are_textuals(demo_path: Path) -> None:
+    """The second start reads the variables' tokens from the file, as Textual tokenizes them."""
+    from textual.css.tokenize import tokenize_values
+
+    await _start(demo_path)
+    app = make_app(demo_path, as_="IN")
+    stylesheet = app.stylesheet
+    kept = stylesheet._Stylesheet__variable_tokens  # type: ignore[attr-defined]
+    assert kept is not None  # read from the file, before anything asked for them
+    assert kept == tokenize_values(stylesheet._variables)
+    # Another theme's variables are tokenized by Textual as before.
+    stylesheet.set_variables({**stylesheet._variables, "primary": "#123456"})
+    assert stylesheet._variable_tokens == tokenize_values(stylesheet._variables)

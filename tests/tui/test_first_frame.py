@@ -325,3 +325,75 @@ async def test_the_header_is_one_widget_hovered_clicked_and_retitled_where_drawn
         await pilot.click(AgendaHeader, offset=(2, 0))
         await settle(pilot)
         assert isinstance(app.screen, CommandPalette)
+
+
+async def test_every_widget_is_styled_once_the_tree_focused_from_the_start(
+        demo_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Mounted, styled: no restyle for the size class, the first show, the tree's focus or a
+    tab pane's class; the default screen under the workspace too. The tree still has the
+    focus, and draws what a restyle of it draws."""
+    from textual.css.stylesheet import Stylesheet
+
+    from tui.screens.workspace import SideBar
+    from tui.widgets.agenda_tree import AgendaTree
+
+    styled: dict[Widget, list[str]] = {}  # the widgets kept: no id is reused meanwhile
+    apply = Stylesheet.apply
+
+    def counted(self: Stylesheet, node: DOMNode, **kwargs: Any) -> None:
+        if isinstance(node, Widget):  # not the component classes' virtual nodes
+            styled.setdefault(node, []).append(type(node).__name__)
+        apply(self, node, **kwargs)
+
+    monkeypatch.setattr(Stylesheet, "apply", counted)
+    app = make_app(demo_path, as_="IN")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        monkeypatch.undo()
+        screen = app.screen
+        assert isinstance(screen, WorkspaceScreen)
+        mine = {screen, app.screen_stack[0], *screen.walk_children()}
+        ours = {node: names for node, names in styled.items() if node in mine}
+        twice = [names for names in ours.values() if len(names) > 1]
+        assert twice == []
+        assert {"AgendaTree", "PositionsView", "SideBar", "_DefaultScreen"} <= {
+            names[0] for names in ours.values()}
+        tree = screen.query_one(AgendaTree)
+        assert screen.focused is tree and tree.has_focus
+        region = tree.size.region
+        drawn = tree.render_lines(region)
+        app.update_styles(tree)  # what Textual's focus restyle did
+        tree.notify_style_update()
+        tree._styles_cache.clear()
+        assert tree.render_lines(region) == drawn
+        # The side bar's one row stands for all of them: as Textual draws each.
+        bar = screen.query_one(SideBar)
+        whole = bar.size.region
+        ours = bar.render_lines(whole)
+        bar._styles_cache.clear()
+        assert ours == Widget.render_lines(bar, whole)
+
+
+async def test_the_tree_is_not_marked_focused_where_textual_will_not_focus_it(
+        demo_path: Path) -> None:
+    """Without the terminal's focus Textual focuses nothing at start: neither is the tree
+    marked focused then."""
+    app = make_app(demo_path, as_="IN")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        app.app_focus = False
+        await settle(pilot)
+        from tui.widgets.agenda_tree import AgendaTree
+
+        screen = WorkspaceScreen(app.state)
+        await app.push_screen(screen)
+        await settle(pilot)
+        tree = screen.query_one(AgendaTree)
+        assert screen.focused is None and not tree.has_focus
+
+
+async def test_the_theme_variables_are_the_apps_own_from_the_start(demo_path: Path) -> None:
+    """App.__init__ is given no variables to compute twice: the stylesheet holds our theme's."""
+    app = make_app(demo_path, as_="IN")
+    assert app.stylesheet._variables == App.get_css_variables(app)
+    assert app.theme_variables == app.stylesheet._variables and app.theme_variables

@@ -1,13 +1,16 @@
-"""Screens styled once when built: the terminal's size classes from the start, no restyle on
-their first show."""
+"""Screens styled once when built: the terminal's size classes and the first focus from the
+start, no restyle on their first show."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from textual import events
 from textual._context import active_app
 from textual.app import App
+from textual.widget import Widget
+
+W = TypeVar("W", bound=Widget)
 
 
 def size_classes(app: App[Any]) -> set[str]:
@@ -27,7 +30,8 @@ class StyledOnce:
     once more. Together these were about a fifth of the workspace's first frame. The size
     class is set here before anything is styled, and the first show skips the restyle when
     the theme is the one the widgets were styled with (a theme change restyles every
-    screen, shown or not, in any case).
+    screen, shown or not, in any case). The widget the screen focuses first can be styled
+    focused from the start too (`focused_from_start`).
     """
 
     _shown_once = False
@@ -48,3 +52,20 @@ class StyledOnce:
             self._shown_once = True
             if self.app.theme == self._styled_theme:  # type: ignore[attr-defined]
                 event.refresh_styles = False
+
+    def focused_from_start(self, widget: W) -> W:
+        """`widget`, styled as focused when it is mounted: for the screen's AUTO_FOCUS widget,
+        yielded from compose.
+
+        Textual styles a widget as it mounts, then focuses the screen's AUTO_FOCUS widget,
+        which restyles it with `:focus`: for the agenda tree and its eighteen component
+        classes some 5 ms of the first frame. Marked focused first, it is styled once, with
+        `:focus`; Textual's focus then finds it already set and restyles nothing. Only where
+        Textual will focus it at once: the app has the terminal's focus and nothing on the
+        screen is focused yet (Screen._update_auto_focus, after compose).
+        """
+        app = active_app.get()
+        if app.app_focus and getattr(self, "focused", None) is None \
+                and widget.can_focus and not widget.disabled:
+            widget.set_reactive(Widget.has_focus, True)
+        return widget

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rich.cells import cell_len
@@ -19,11 +18,12 @@ from textual.widgets import Tree
 from textual.widgets._tree import TOGGLE_STYLE
 from textual.widgets.tree import TreeNode
 
+from agenda.frozen import frozen
 from agenda.model import Item, Status
 from agenda.state import SummitState
 
 
-@dataclass(frozen=True)
+@frozen
 class ItemRow:
     number: str
     title: str

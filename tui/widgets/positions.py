@@ -3,7 +3,6 @@ delegation's current position side by side, differences highlighted."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.segment import Segment
@@ -22,6 +21,7 @@ from textual.worker import get_current_worker
 
 from agenda.brackets import bracket_count, parse
 from agenda.diff import diff_stats, diff_words
+from agenda.frozen import frozen
 from agenda.model import AgendaError, Item, Revision, when
 from agenda.state import SummitState, compile_item
 from tui.errors import ReportsWorkerErrors
@@ -37,14 +37,14 @@ SIDE_STYLES = ("bold $text-primary", "bold $text-accent", "bold $text-success",
 BRACKET_STYLE = "$text-warning"
 
 
-@dataclass(frozen=True)
+@frozen
 class Column:
     heading: Content
     body: Content
     why: Content = Content("")
 
 
-@dataclass(frozen=True)
+@frozen
 class Compiled:
     """What the top of the tab shows: the compilation, or the one agreed text."""
 
@@ -184,7 +184,7 @@ BUTTON_LABEL = "Start a draft from this text (ctrl+d)"
 KEPT_ITEMS = 64  # items whose drawn lines are kept (a few hundred KB at most)
 
 
-@dataclass(frozen=True)
+@frozen
 class Shown:
     """What the view holds: the compilation (or agreed text), the summary, the columns."""
 

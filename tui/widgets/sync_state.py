@@ -40,7 +40,10 @@ class SyncState(Static):
 
     def on_mount(self) -> None:
         self.set_interval(REFRESH_SECONDS, self.refresh_state)
-        self.refresh_state()
+        # Once the screen is painted: its thread read the workspace's settings while the
+        # first frame was being built, taking turns with it for the interpreter (some 7 ms of
+        # CPU before the first frame). The line it may show came after that frame anyway.
+        self.call_after_refresh(self.refresh_state)
 
     @work(thread=True, exclusive=True, group="sync-state", exit_on_error=False)
     def refresh_state(self) -> None:

@@ -195,7 +195,8 @@ class ItemTabs(Widget):
         self._active = next(iter(labels))
         self.bar = TabBar(labels, self._active)
         self._panes: dict[str, Widget] = {self._active: first}
-        first.add_class("-tab-pane")
+        # Not mounted yet: styled when mounted, with its class (update=True styled it twice).
+        first.add_class("-tab-pane", update=False)
 
     def compose(self) -> ComposeResult:
         yield self.bar
@@ -230,7 +231,7 @@ class ItemTabs(Widget):
         if tab in self._panes:
             return
         self._panes[tab] = pane
-        pane.add_class("-tab-pane")
+        pane.add_class("-tab-pane", update=False)  # styled when mounted, just below
         pane.display = tab == self._active
         await self.mount(pane)
 
