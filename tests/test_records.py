@@ -378,6 +378,53 @@ def test_is_agreed_says_what_agreement_gap_says(chair: bool, latest: str | None,
         rules.agreement_gap(summit, revision, positions) is None)
 
 
+
+def _status_as_worded(summit: Summit, tabled: list[Revision],
+                      positions: dict[str, str]) -> Status:
+    """The status from the rule as `agreement_gap` words it: what `text_status` computes."""
+    latest = tabled[-1] if tabled else None
+    if rules.agreement_gap(summit, latest, positions) is None:
+        return Status.AGREED_AD_REF
+    if latest is not None and latest.brackets:
+        return Status.BRACKETED
+    return Status.PROPOSED if len(tabled) <= 1 else Status.NEGOTIATING
+
+
+REVISIONS = st.lists(st.tuples(st.sampled_from(["IN", "RU", "CH"]),
+                               st.sampled_from(["Clean.", "A [b].", "[a] [b]", "x [a [b]]",
+                                                "[link](u)", "Clean. "]),
+                               st.sampled_from(list(Code))), max_size=5)
+
+
+@settings(deadline=None)
+@given(chair=st.booleans(), texts=REVISIONS,
+       positions=st.dictionaries(st.sampled_from(["IN", "RU", "CH", "XX"]),
+                                 st.sampled_from(["r0", "r1", "r2", "r3", "r9"]), max_size=4))
+def test_the_text_status_is_the_rule_as_agreement_gap_words_it(
+        chair: bool, texts: list[tuple[str, str, Code]], positions: dict[str, str]) -> None:
+    summit = _summit(chair=chair)
+    tabled = [_rev(f"r{n}", who, text, code) for n, (who, text, code) in enumerate(texts)]
+    assert rules.text_status(summit, tabled, positions) == _status_as_worded(
+        summit, tabled, positions)
+
+
+@settings(deadline=None)
+@given(texts=REVISIONS, code=st.sampled_from(list(Code)), who=st.sampled_from(["IN", "RU"]),
+       text=st.sampled_from(["Clean.", "A [b].", "Clean. "]),
+       parents=st.lists(st.sampled_from(["r0", "r1", "r2", "r3", "r9"]), max_size=3),
+       positions=st.dictionaries(st.sampled_from(["IN", "RU", "CH"]),
+                                 st.sampled_from(["r0", "r1", "r2", "r3", "r9"]), max_size=3))
+def test_who_stands_on_a_new_text_is_what_the_rules_say(
+        texts: list[tuple[str, str, Code]], code: Code, who: str, text: str,
+        parents: list[str], positions: dict[str, str]) -> None:
+    # The fold asks `state._standing`, which asks the rules only for a NOC.
+    from agenda.state import _standing
+
+    by_uuid = {f"r{n}": _rev(f"r{n}", w, t, c) for n, (w, t, c) in enumerate(texts)}
+    revision = _rev("r8", who, text, code, tuple(parents))
+    assert _standing(revision, by_uuid, positions) == rules.standing_on_new_text(
+        revision, rules.restated_by(revision, by_uuid), positions)
+
 def test_final_wins_over_a_text_tabled_concurrently(tmp_path: Path) -> None:
     ws = Workspace(tmp_path / "ws.json", create=True, clock=TickingClock())
     slug = ws.create_summit("Final", TWO, slug="s", sections=["One"]).slug
