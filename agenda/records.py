@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from agenda.digest import sha256
+from agenda.digest import settled, sha256
 from agenda.frozen import cached, frozen
 from agenda.model import AgendaError, Code, Status
 
@@ -302,12 +302,17 @@ def decode_all(docs: Iterable[Any]) -> list[Record]:
     fields, new, put = _CONTENT, _new, _set
     out: list[Record] = []
     add = out.append
+    fast = settled()
     for doc in docs:
         content = doc.get("record") if type(doc) is dict else None
         if type(content) is not dict:
             add(decode(doc, strict=False))
             continue
-        rid = sha256(dumps(content, option=sort)).hexdigest()
+        if fast is None:  # digest.py's choice, until it is OpenSSL's for good
+            rid = sha256(dumps(content, option=sort)).hexdigest()
+            fast = settled()
+        else:
+            rid = fast(dumps(content, option=sort)).hexdigest()
         try:
             v, kind, summit, scope, author, lamport, deps, created, body, signer = \
                 fields(content)

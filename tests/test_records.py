@@ -613,3 +613,26 @@ def test_decode_all_gives_what_decode_gives(docs: list) -> None:
         assert _outcome(lambda d=doc: records.decode_all([d])[0]) == expected
     if all(not isinstance(o[0], type) for o in one_by_one):
         assert [_outcome(lambda r=r: r) for r in records.decode_all(docs)] == one_by_one
+
+
+def test_decode_all_verifies_every_id_as_the_hasher_changes_midway(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # decode_all calls OpenSSL's SHA-256 straight once digest.py has moved to it for good:
+    # the records before and after the move are verified alike, a forged id refused.
+    from agenda import digest
+
+    made = [records.make(kind=records.NOTE, summit="s", scope="joint", author="IN",
+                         lamport=n + 1, deps=[], created="2021-02-11T09:01:00.000000Z",
+                         body={"item": "i", "text": f"Note {n}."}) for n in range(12)]
+    docs = [records.encode(r) for r in made]
+    forged = {**docs[9], "id": docs[8]["id"]}
+    monkeypatch.setattr(digest, "_openssl", None)
+    monkeypatch.setattr(digest, "_left", 1000)  # a few records' worth
+    assert [r.id for r in records.decode_all(docs)] == [r.id for r in made]
+    assert digest.settled() is not None
+    with pytest.raises(records.RecordError, match="does not match its content"):
+        records.decode_all([*docs[:9], forged])
+    monkeypatch.setattr(digest, "_openssl", None)
+    monkeypatch.setattr(digest, "_left", 1000)
+    with pytest.raises(records.RecordError, match="does not match its content"):
+        records.decode_all([forged, *docs])
