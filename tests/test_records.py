@@ -636,3 +636,19 @@ def test_decode_all_verifies_every_id_as_the_hasher_changes_midway(
     monkeypatch.setattr(digest, "_left", 1000)
     with pytest.raises(records.RecordError, match="does not match its content"):
         records.decode_all([forged, *docs])
+
+
+@pytest.mark.parametrize("extra", [{}, {"legacy": True, "uuid": "old-uuid"},
+                                   {"legacy": True, "uuid": 7}, {"legacy": True},
+                                   {"legacy": False, "uuid": "not-used"}, {"legacy": 0}])
+def test_a_decoded_record_keeps_the_uuid_the_property_gives(extra: dict) -> None:
+    # decode and decode_all keep the uuid (a converted 0.1 record's old one included),
+    # which `Record.uuid` otherwise works out when first asked.
+    made = records.make(kind=records.NOTE, summit="s", scope="joint", author="IN", lamport=1,
+                        deps=[], created="2021-02-11T09:01:00.000000Z",
+                        body={"item": "i", "text": "T.", **extra})
+    assert "uuid" not in vars(made)
+    doc = records.encode(made)
+    for record in (records.decode(doc), records.decode(doc, strict=False),
+                   records.decode_all([doc])[0]):
+        assert vars(record)["uuid"] == made.uuid
