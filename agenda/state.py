@@ -58,6 +58,7 @@ _moments = _MOMENTS
 _PROPOSED, _FINAL = Status.PROPOSED, Status.FINAL
 _new = object.__new__
 _PLACE = attrgetter("key", "add_id")  # an item's place in its section: (order key, add id)
+_UUID = attrgetter("uuid")
 
 
 _gc_lock = _thread.allocate_lock()
@@ -652,8 +653,7 @@ class Fold:
                 if fold.section in members:
                     members[fold.section].append(fold)
             self._summit = self._build_summit(tuple(
-                Section(uuid, title, tuple(f.uuid for f in sorted(
-                    members[uuid], key=_PLACE)))
+                Section(uuid, title, tuple(map(_UUID, sorted(members[uuid], key=_PLACE))))
                 for uuid, (title, _, _) in ordered))
         return self._summit
 
