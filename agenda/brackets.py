@@ -23,6 +23,7 @@ from operator import itemgetter
 from typing import NamedTuple
 
 from agenda.frozen import frozen
+from agenda.pairs import plain_count
 
 # A delegation code starts with a letter so that "[2030: the target]" is not read as a label.
 _LABEL = re.compile(r"([A-Z][A-Z0-9]{1,7}): ")
@@ -361,22 +362,10 @@ def bracket_count(text: str) -> int:
     """The negotiators' gauge: bracket pairs in text, each option and nested pair counted."""
     if "[" not in text:  # most texts: no pair can open
         return 0
-    # No ')' (no inline link closes), no "]:" (no definition line, so no reference), no
-    # backtick or backslash, and brackets that only ever open then close: every pair is
-    # disputed text, counted in C. A listing of 20,000 items counts each latest text, and
-    # the scan took a third of opening such a summit.
-    if ")" not in text and "]:" not in text and "`" not in text and "\\" not in text:
-        # Brackets that alternate "[", "]": no "]" before the first "[", then exactly one
-        # after each "[" (string searches in C, a third of the time of a regex over every
-        # character).
-        parts = text.split("[")
-        if "]" not in parts[0]:
-            for part in parts[1:]:
-                if part.count("]") != 1:
-                    break
-            else:
-                return len(parts) - 1
-    return len(_scan(text).pairs)
+    # Every pair disputed text: counted in C (the scan took a third of opening a summit of
+    # 20,000 items).
+    count = plain_count(text)
+    return count if count >= 0 else len(_scan(text).pairs)
 
 
 def group_count(text: str) -> int:

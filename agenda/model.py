@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from agenda.digest import sha256
 from agenda.frozen import cached, frozen
+from agenda.pairs import plain_count
 
 
 class AgendaError(Exception):
@@ -225,9 +226,13 @@ class Revision:
     def brackets(self) -> int:
         """The rules' bracket count of this text, counted once: the status, the listing and
         the exports all ask for it (stored beside the fields, never compared or hashed)."""
-        if "[" not in self.text:  # most texts, counted without loading the scanner
+        text = self.text
+        if "[" not in text:  # most texts, counted without loading the scanner
             return 0
-        return (_counter or _load_counter())(self.text)
+        # Plain pairs too: a command that lists a summit loads the scanner (and compiles
+        # its regexes) only for a text that needs it.
+        count = plain_count(text)
+        return count if count >= 0 else (_counter or _load_counter())(text)
 
     @property
     def short(self) -> str:

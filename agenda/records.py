@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from agenda.digest import sha256
+from agenda.digest import settled, sha256
 from agenda.frozen import cached, frozen
 from agenda.model import AgendaError, Code, Status
 
@@ -284,11 +284,21 @@ def decode(doc: Any, *, verify: bool = True, strict: bool = True) -> Record:
     record = _from_content(content, rid, sig, shape=strict)
     # Asked of every record read, several times (ordering, clocks, the fold): kept now.
     _set(record, "joint", record.scope == JOINT)
-    if rid is computed and "legacy" not in record.body:
+    if rid is computed:
         # Its uuid, as `Record.uuid` spells it from a lowercase hex id (a digest just
         # computed: no check needed): the cached property's lookup and check cost more.
-        _set(record, "uuid", _dashed(rid))
+        _set(record, "uuid", _uuid_of(rid, record.body))
     return record
+
+
+def _uuid_of(rid: str, body: Mapping[str, Any]) -> str:
+    """`Record.uuid` of a record whose id `rid` was just computed (lowercase hex): a
+    converted 0.1 record's old uuid, or the first 128 bits of its id."""
+    if "legacy" in body and body["legacy"]:
+        old = body.get("uuid")
+        if isinstance(old, str):
+            return old
+    return f"{rid[:8]}-{rid[8:12]}-{rid[12:16]}-{rid[16:20]}-{rid[20:32]}"
 
 
 def decode_all(docs: Iterable[Any]) -> list[Record]:
@@ -302,12 +312,17 @@ def decode_all(docs: Iterable[Any]) -> list[Record]:
     fields, new, put = _CONTENT, _new, _set
     out: list[Record] = []
     add = out.append
+    fast = settled()
     for doc in docs:
         content = doc.get("record") if type(doc) is dict else None
         if type(content) is not dict:
             add(decode(doc, strict=False))
             continue
-        rid = sha256(dumps(content, option=sort)).hexdigest()
+        if fast is None:  # digest.py's choice, until it is OpenSSL's for good
+            rid = sha256(dumps(content, option=sort)).hexdigest()
+            fast = settled()
+        else:
+            rid = fast(dumps(content, option=sort)).hexdigest()
         try:
             v, kind, summit, scope, author, lamport, deps, created, body, signer = \
                 fields(content)
@@ -340,8 +355,9 @@ def decode_all(docs: Iterable[Any]) -> list[Record]:
             "id": rid, "kind": kind, "summit": summit, "scope": scope, "author": author,
             "lamport": lamport, "deps": tuple(deps), "created": created, "body": body,
             "signer": signer, "sig": sig, "joint": joint})
-        if "legacy" not in body:
-            put(record, "uuid", f"{rid[:8]}-{rid[8:12]}-{rid[12:16]}-{rid[16:20]}-{rid[20:32]}")
+        put(record, "uuid",
+            f"{rid[:8]}-{rid[8:12]}-{rid[12:16]}-{rid[16:20]}-{rid[20:32]}"
+            if "legacy" not in body else _uuid_of(rid, body))
         add(record)
     return out
 

@@ -99,11 +99,16 @@ def is_agreed(summit: Summit, latest: Revision | None, positions: Mapping[str, s
 def text_status(summit: Summit, tabled: Sequence[Revision],
                 positions: Mapping[str, str]) -> Status:
     """The status the texts give an item when no decision overrides them."""
-    latest = tabled[-1] if tabled else None
+    if not tabled:
+        return _PROPOSED
+    latest = tabled[-1]
+    # A text with brackets is never agreed: asked first, it spares most items of a summit
+    # being read the walk over the delegations (tests/test_records.py holds it to the rule
+    # as `agreement_gap` words it).
+    if latest.brackets:
+        return _BRACKETED
     if is_agreed(summit, latest, positions):
         return _AGREED
-    if latest is not None and latest.brackets:
-        return _BRACKETED
     if len(tabled) <= 1:
         return _PROPOSED
     return _NEGOTIATING

@@ -2,6 +2,7 @@
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from unittest import mock
 
 from hypothesis import given, settings
@@ -423,3 +424,60 @@ def test_plain_pairs_are_counted_as_the_scanner_counts_them(text: str) -> None:
     # The short cut for texts with no link, code or escape (alternating brackets counted by
     # string searches) gives the scanner's count, alternating or not.
     assert bracket_count(text) == len(_old_scan(text).pairs)
+
+
+# Plain pairs, counted without the scanner (agenda/pairs.py) ----------------------------------
+
+_PLAINISH = st.one_of(
+    st.text(alphabet="[]()`\\ab :\n", max_size=40),
+    st.lists(st.tuples(st.text("ab :\n", max_size=5), st.text("ab :\n", max_size=5)),
+             max_size=5).map(lambda parts: "".join(f"{a}[{b}]" for a, b in parts)))
+
+
+@settings(max_examples=500, deadline=None)
+@given(_PLAINISH)
+def test_a_plain_count_is_the_scans_count_or_declines(text: str) -> None:
+    from agenda.brackets import _scan
+    from agenda.pairs import plain_count
+
+    count = plain_count(text)
+    assert count == -1 or count == len(_scan(text).pairs)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_PLAINISH)
+def test_a_revision_counts_its_brackets_as_the_scanner_does(text: str) -> None:
+    from datetime import UTC, datetime
+
+    from agenda.model import Code, Revision, Visibility
+
+    revision = Revision("r", "i", 1, "IN", (), text, Code.MOD, "", Visibility.TABLED,
+                        datetime(2021, 1, 1, tzinfo=UTC), "h")
+    assert revision.brackets == bracket_count(text)
+
+
+def test_reading_a_summit_of_plain_pairs_leaves_the_scanner_unloaded(tmp_path: Path
+                                                                      ) -> None:
+    import json
+    import subprocess
+    import sys
+
+    from agenda.model import Delegation
+    from agenda.workspace import NewItem, Workspace
+
+    db = tmp_path / "ws.json"
+    ws = Workspace(db, create=True)
+    ws.create_summit("Plain", [Delegation("IN", "India"), Delegation("RU", "Russia")],
+                     slug="s", sections=["One"])
+    ws.add_items("s", [NewItem("One", "A", "The [maritime] corridor [and] trade."),
+                       NewItem("One", "B", "No brackets."),
+                       NewItem("One", "C", "[a][b] options")], delegation="IN")
+    ws.close()
+    probe = ("import json, sys\nfrom pathlib import Path\n"
+             "from agenda.workspace import Workspace\n"
+             "state = Workspace(Path(sys.argv[1])).state('s')\n"
+             "print(json.dumps([[state.bracket_count(i) for i in state.items],"
+             " 'agenda.brackets' in sys.modules]))\n")
+    out = subprocess.run([sys.executable, "-c", probe, str(db)], check=True,
+                         capture_output=True, text=True, timeout=60)
+    assert json.loads(out.stdout) == [[2, 0, 2], False]

@@ -67,3 +67,17 @@ def test_the_own_module_serves_until_the_budget_is_spent(monkeypatch: pytest.Mon
 def test_compare_digest_answers_as_hmacs(a: bytes, b: bytes) -> None:
     assert digest.compare_digest(a, b) == hmac.compare_digest(a, b) == (a == b)
     assert digest.compare_digest(a.hex(), a.hex())
+
+
+def test_settled_names_openssl_only_once_it_serves_for_good(monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    # records.decode_all calls what `settled` names straight, and `sha256` until then.
+    if digest._own is None:
+        pytest.skip("this Python has no SHA-256 module of its own")
+    monkeypatch.setattr(digest, "_openssl", None)
+    monkeypatch.setattr(digest, "_left", 100)
+    digest.sha256(b"x" * 60)
+    assert digest.settled() is None
+    digest.sha256(b"x" * 60)
+    assert digest.settled() is hashlib.sha256
+    assert digest.settled()(b"abc").hexdigest() == digest.sha256(b"abc").hexdigest()

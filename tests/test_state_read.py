@@ -155,3 +155,35 @@ def test_a_decoded_record_spells_its_uuid_as_the_property_does(tmp_path: Path) -
             assert vars(record)["uuid"] == records.uuid_from_id(record.id)
         trusted = records.decode({**doc, "id": doc["id"].upper()}, verify=False)
         assert "uuid" not in vars(trusted)  # an id taken on trust is checked when spelt
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(OPS, st.lists(st.one_of(st.sampled_from(["v1", "v2", "d1", "d2", "v300", "", "x"]),
+                               st.none(), st.integers(0, 3)), min_size=1, max_size=8),
+       st.sampled_from([256, 1]), st.sampled_from([None, "IN"]))
+def test_a_remembered_label_is_told_as_the_label_it_was(
+        tmp_path_factory: pytest.TempPathFactory, ops: list[tuple[str, str, int, str]],
+        shown: list[Any], spelled: int, viewer: str | None) -> None:
+    # `Fold._revision` spells a text's label from a table (a format past its end): `was` is
+    # what the label remembered says, when it differs from the label the text now has.
+    db = tmp_path_factory.mktemp("labels") / "ws.json"
+    new_workspace(db)
+    ws = Workspace(db, clock=TickingClock())
+    try:
+        for op in ops:
+            apply(ws, *op)
+        summit = ws._file(SLUG)
+        every = summit.every
+        revisions = [r for r in every.ordered if r.kind == "revision"]
+        labels = {r.id: shown[n % len(shown)] for n, r in enumerate(revisions) if n % 3}
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(state_module, "_LABELS_SPELLED", spelled)
+            fold = fold_all(every, viewer, SLUG, labels)
+    finally:
+        ws.close()
+    for item in fold.items.values():
+        for revision in item.history:
+            label = f"{'v' if revision.tabled else 'd'}{revision.number}"
+            told = labels.get(revision.id, label)
+            assert revision.was == (told if told != label else "")
