@@ -191,8 +191,17 @@ def open_workspace(args: argparse.Namespace, *, create: bool = False) -> Workspa
         except (OSError, AgendaError) as exc:
             fail(f"The backup before upgrading {ws.path} failed "
                  f"({getattr(exc, 'strerror', None) or exc}); nothing was changed")
+    ws.keep_changed = _keep_changed
     _opened.append(ws)
     return ws
+
+
+def _keep_changed(ws: Workspace, slug: str) -> None:
+    """A commit that changed a large summit keeps what it made stale (snapshot.keep_changed);
+    imported here, on the paths that write, not at every command's start."""
+    from agenda import snapshot
+
+    snapshot.keep_changed(ws, slug)
 
 
 def _writing_one_item(ws: Workspace) -> Workspace:

@@ -141,6 +141,7 @@ from agenda.frozen import frozen
 from agenda.journal import Journal, appended, digest
 from agenda.model import (
     Acceptance,
+    AgendaError,
     Code,
     Decision,
     Item,
@@ -1119,3 +1120,27 @@ def keep_written(ws: Workspace, slug: str, viewer: str | None) -> None:
     with bulk():
         keep(path, key, identity, slug, viewer, listing(state))
         keep_readings(path, key, identity, slug, viewer, state, *folded)
+
+
+def keep_changed(ws: Workspace, slug: str) -> None:
+    """After a commit that changed a summit otherwise than through a write on one item (an
+    import, an item added, moved or retitled, a receive), under the lock: keep the joint
+    view's checkpoint and that of every delegation whose kept data the commit made stale,
+    for the file as the commit left it, when it is over `SERVE_FROM`; so the next `items`,
+    `show` or `table` is served, not read in full. Each is what a full read as that viewer
+    keeps: the folds the write extended when it holds them, else folded from the records in
+    memory, else (a summit written out and released) read again. Best effort."""
+    path = ws.summit_path(slug)
+    try:
+        if os.path.getsize(path) < SERVE_FROM:
+            return
+    except OSError:
+        return
+    try:
+        keep_written(ws, slug, None)
+        for code in [d.code for d in ws.summit(slug).actors]:
+            if _place(path, slug, code, "readings").exists():
+                keep_written(ws, slug, code)
+    except (OSError, AgendaError, *_CAUGHT):
+        pass  # the commit stands; the next read reads in full, and says what is wrong
+
