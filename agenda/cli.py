@@ -196,12 +196,12 @@ def open_workspace(args: argparse.Namespace, *, create: bool = False) -> Workspa
     return ws
 
 
-def _keep_changed(ws: Workspace, slug: str) -> None:
+def _keep_changed(ws: Workspace, slug: str, held: bool) -> None:
     """A commit that changed a large summit keeps what it made stale (snapshot.keep_changed);
     imported here, on the paths that write, not at every command's start."""
     from agenda import snapshot
 
-    snapshot.keep_changed(ws, slug)
+    snapshot.keep_changed(ws, slug, held)
 
 
 def _writing_one_item(ws: Workspace) -> Workspace:

@@ -126,6 +126,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 import time
 from collections.abc import Callable, Mapping
 from operator import attrgetter
@@ -1122,20 +1123,24 @@ def keep_written(ws: Workspace, slug: str, viewer: str | None) -> None:
         keep_readings(path, key, identity, slug, viewer, state, *folded)
 
 
-def keep_changed(ws: Workspace, slug: str) -> None:
+def keep_changed(ws: Workspace, slug: str, held: bool) -> int | None:
     """After a commit that changed a summit otherwise than through a write on one item (an
     import, an item added, moved or retitled, a receive), under the lock: keep the joint
     view's checkpoint and that of every delegation whose kept data the commit made stale,
     for the file as the commit left it, when it is over `SERVE_FROM`; so the next `items`,
     `show` or `table` is served, not read in full. Each is what a full read as that viewer
-    keeps: the folds the write extended when it holds them, else folded from the records in
-    memory, else (a summit written out and released) read again. Best effort."""
+    keeps, made from the folds the write extended when it holds them, else folded from the
+    records in memory. A summit the commit wrote out and no longer `held` (an import into a
+    new summit: its memory bounded whatever its size) is read in full and kept by a detached
+    worker (`keep_worker`); its pid, else None. Best effort."""
     path = ws.summit_path(slug)
     try:
         if os.path.getsize(path) < SERVE_FROM:
-            return
+            return None
     except OSError:
-        return
+        return None
+    if not held:
+        return _spawn_keeper(ws.path, slug)
     try:
         keep_written(ws, slug, None)
         for code in [d.code for d in ws.summit(slug).actors]:
@@ -1143,4 +1148,43 @@ def keep_changed(ws: Workspace, slug: str) -> None:
                 keep_written(ws, slug, code)
     except (OSError, AgendaError, *_CAUGHT):
         pass  # the commit stands; the next read reads in full, and says what is wrong
+    return None
 
+
+def keeping_lock() -> Path:
+    """The lock a detached keeper holds while it reads and keeps (one at a time)."""
+    return cache_dir() / "keeping.lock"
+
+
+def _spawn_keeper(workspace: Path, slug: str) -> int | None:
+    """Start `agenda.keep_worker` in its own session, its standard streams on /dev/null,
+    holding the keeping lock taken here (as backup._spawn_worker does); None when another
+    keeper holds it (the next read then reads in full, as without one) or nothing can start."""
+    import fcntl
+
+    try:
+        place = keeping_lock()
+        place.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(place, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    argv = [sys.executable, "-P", "-m", "agenda.keep_worker", "--lock-fd", str(fd), "--",
+            str(workspace), slug]
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parent.parent)  # this very package, installed or not
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+    os.set_inheritable(fd, True)
+    try:
+        return os.posix_spawn(sys.executable, argv, env, setsid=True, file_actions=[
+            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+            (os.POSIX_SPAWN_DUP2, 1, 2)])
+    except (AttributeError, NotImplementedError, OSError):
+        return None  # best effort: the next read reads in full
+    finally:
+        os.close(fd)  # the worker holds the lock on its copy until it exits

@@ -485,7 +485,7 @@ class Workspace:
         # Any other commit that changed a summit (its structure, most often: an import, an
         # item added, moved or retitled, a receive) keeps the checkpoints it made stale, so
         # the next read is served rather than read in full (snapshot.keep_changed).
-        self.keep_changed: Callable[[Workspace, str], None] | None = None
+        self.keep_changed: Callable[[Workspace, str, bool], object] | None = None
         if not self.path.exists():
             with self.lock.hold():
                 if not self.path.exists():
@@ -588,8 +588,9 @@ class Workspace:
         keeps its viewer's checkpoint, so that the next is served; any other summit the
         commit `changed` (written out and released ones too) keeps what the commit made
         stale (`keep_changed`). Best effort."""
-        # A summit written out and released is no longer held: read again to keep.
-        others = [slug for slug in changed if slug not in self._summits]
+        # A summit written out and released is no longer held (`keep_changed` reads it again).
+        released = [slug for slug in changed if slug not in self._summits]
+        others = []
         for slug, summit in list(self._summits.items()):
             written, summit.written_as = summit.written_as, None
             if isinstance(summit, ServedFile):
@@ -601,7 +602,9 @@ class Workspace:
                 others.append(slug)
         if self.keep_changed is not None:
             for slug in others:
-                self.keep_changed(self, slug)
+                self.keep_changed(self, slug, True)
+            for slug in released:
+                self.keep_changed(self, slug, False)
 
     def compute_then_commit(self, body: Callable[[], _T]) -> _T:
         """Run an operation's body without the lock, then take it only to commit.
