@@ -27,6 +27,11 @@ def main(argv: list[str] | None = None) -> None:
         ws = Workspace(Path(workspace))
         try:
             snapshot.items(ws, slug, None)  # kept data that names the file, else a full read
+            # Each delegation's checkpoint too, so that its first write is served: folded
+            # from the records read above, and kept only while the file is the one read
+            # (its identity is dropped by any read of what was appended since).
+            for actor in ws.summit(slug).actors:
+                snapshot._full_read(ws, slug, actor.code)
         finally:
             ws.close()
     except Exception:  # noqa: BLE001, S110 - best effort: the next read reads in full, and

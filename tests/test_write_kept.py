@@ -365,22 +365,30 @@ def test_an_import_keeps_what_a_full_read_keeps(
                                               Delegation("RU", "Russia")], new_slug=SLUG)
     wait_for_keeper()  # written out as it was made: read again and kept by a worker
     assert set(kept_now(db)) == {snapshot._place(next(db.parent.glob("*.summits/*")), SLUG,
-                                                 None, kind).name
-                                 for kind in ("listing", "readings")}
+                                                 viewer, kind).name
+                                 for kind in ("listing", "readings")
+                                 for viewer in (None, "IN", "RU")}
     assert kept_now(db) == kept_by_a_full_read(db)
     ws = Workspace(db, clock=Clock(1))
     ws.serve, ws.keep_written = snapshot.serve, snapshot.keep_written
     try:
-        ws.table(SLUG, "1.1", delegation="RU", text="The Sides agree.")  # keeps RU's
+        ws.table(SLUG, "1.1", delegation="RU", text="The Sides agree.")  # served
+    finally:
+        ws.close()
+    shutil.rmtree(kept_folder())
+    ws = Workspace(db, clock=Clock(2))
+    ws.serve, ws.keep_written = snapshot.serve, snapshot.keep_written
+    try:
+        ws.table(SLUG, "1.1", delegation="RU", text="The Sides agree again.")  # keeps RU's
     finally:
         ws.close()
     imported(AGENDA.format(n=4) + "- Grid: the Sides agree to link their grids.\n", slug=SLUG)
     assert len(kept_now(db)) == 4  # the joint view's and RU's, for the file as it is now
     assert kept_now(db) == kept_by_a_full_read(db)
-    ws = Workspace(db, clock=Clock(2))
+    ws = Workspace(db, clock=Clock(3))
     ws.serve, ws.keep_written = snapshot.serve, snapshot.keep_written
     try:
-        ws.table(SLUG, "2.1", delegation="RU", text="The Sides agree again.")
+        ws.table(SLUG, "2.1", delegation="RU", text="The Sides agree once more.")
     finally:
         ws.close()
-    assert served == [False, True]
+    assert served == [True, False, True]
