@@ -196,6 +196,17 @@ def open_workspace(args: argparse.Namespace, *, create: bool = False) -> Workspa
     return ws
 
 
+# Set by the `summit` script (agenda.__main__.script), which exits once its output is out:
+# a read's keeping is then left to a forked child (snapshot.finish_keeping).
+DETACH_KEEPING = False
+
+
+def _finish_keeping() -> None:
+    snapshot = sys.modules.get("agenda.snapshot")
+    if snapshot is not None:
+        snapshot.finish_keeping(DETACH_KEEPING)
+
+
 def _keep_changed(ws: Workspace, slug: str, held: bool) -> None:
     """A commit that changed a large summit keeps what it made stale (snapshot.keep_changed);
     imported here, on the paths that write, not at every command's start."""
@@ -308,6 +319,7 @@ def cmd_summits(args: argparse.Namespace) -> None:
 def cmd_items(args: argparse.Namespace) -> None:
     from agenda import snapshot
 
+    snapshot.defer_keeping()  # after the output: a read-only command
     ws = open_workspace(args)
     # A listing kept by this user's own full read of the same bytes, if there is one.
     shown = snapshot.items(ws, _summit(ws, args), _as(args))
@@ -423,6 +435,7 @@ def revision_json(revision: Revision, accepted_by: Callable[[Revision], Any]) ->
 def cmd_show(args: argparse.Namespace) -> None:
     from agenda import snapshot
 
+    snapshot.defer_keeping()  # after the output: a read-only command
     ws = open_workspace(args)
     # The item's reading kept by this user's own full read of the same bytes, if there is one.
     item = snapshot.item(ws, _summit(ws, args), _as(args), args.item)
@@ -452,6 +465,7 @@ def cmd_show(args: argparse.Namespace) -> None:
 def cmd_history(args: argparse.Namespace) -> None:
     from agenda import snapshot
 
+    snapshot.defer_keeping()  # after the output: a read-only command
     ws = open_workspace(args)
     item = snapshot.item(ws, _summit(ws, args), _as(args), args.item)
     history = item.history
@@ -1061,12 +1075,16 @@ def main(argv: Sequence[str] | None = None) -> None:
                     "`summit note 1.1 -- -text`, or as --text=-text)")
         parser.error(f"unrecognized arguments: {' '.join(extras)}{hint}")
     _opened.clear()
+    kept = sys.modules.get("agenda.snapshot")
+    if kept is not None:
+        kept.drop_deferred()  # an earlier command in this process (the tests) failed
     from agenda import store
 
     store.notify_waiting = _warn  # a writer waiting over a second is told who holds the lock
     try:
         args.handler(args)
         sys.stdout.flush()
+        _finish_keeping()
         take_daily_backups()
     except AgendaError as exc:
         fail(str(exc))

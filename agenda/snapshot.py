@@ -305,11 +305,87 @@ def _full_read(ws: Workspace, slug: str, viewer: str | None,
     key = _key(create=True) if identity is not None and folded is not None else None
     if identity is not None and folded is not None and key is not None:
         path = ws.summit_path(slug)
-        with bulk():  # 20,000 rows of small objects: no collector walking the state's
-            keep(path, key, identity, slug, viewer, listing(state))
-            keep_readings(path, key, identity, slug, viewer, state, *folded)
-        prune()
+
+        def keeping() -> None:
+            with bulk():  # 20,000 rows of small objects: no collector walking the state's
+                keep(path, key, identity, slug, viewer, listing(state))
+                keep_readings(path, key, identity, slug, viewer, state, *folded)
+            prune()
+
+        if _DEFERRED is not None:
+            _DEFERRED.append(keeping)
+        else:
+            keeping()
     return state
+
+
+# A read-only command's keeping, once its output is out (`defer_keeping`, `finish_keeping`).
+# Kept data names the bytes the read parsed and hashed, never the file as it is later, so it
+# can be written after the command's answer, and by another process, without any lock.
+_DEFERRED: list[Callable[[], None]] | None = None
+
+
+def defer_keeping() -> None:
+    """From now on a full read's keeping waits for `finish_keeping`. Only for a command that
+    writes nothing after its read: the state kept must stay the one read."""
+    global _DEFERRED
+    if _DEFERRED is None:
+        _DEFERRED = []
+
+
+def drop_deferred() -> None:
+    """Forget the keeping deferred by a command that failed: best effort, nothing is lost."""
+    global _DEFERRED
+    _DEFERRED = None
+
+
+def finish_keeping(detach: bool) -> int | None:
+    """Do the keeping deferred since `defer_keeping`: with `detach` (the `summit` script,
+    its output flushed), in a forked child of its own session that holds the state read
+    copy-on-write and the keeping lock (`keeping_lock`, as a detached keeper does) while it
+    writes, so the command returns at once; else, or when another keeper holds the lock, or
+    a thread is running, here. The child's pid, else None. Best effort."""
+    global _DEFERRED
+    work, _DEFERRED = _DEFERRED or [], None
+    if not work:
+        return None
+    pid = _forked(work) if detach else None
+    if pid is None:
+        for keeping in work:
+            keeping()
+    return pid
+
+
+def _forked(work: list[Callable[[], None]]) -> int | None:
+    threading = sys.modules.get("threading")
+    if threading is not None and threading.active_count() != 1 or not hasattr(os, "fork"):
+        return None  # a thread would be missing in the child, in whatever state it was
+    import fcntl
+
+    try:
+        place = keeping_lock()
+        place.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(place, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        pid = os.fork()
+    except OSError:
+        os.close(fd)
+        return None
+    if pid:
+        os.close(fd)  # the child holds the lock on its copy until it exits
+        return pid
+    try:  # the child: nobody reads its output, nobody waits for it
+        os.setsid()
+        null = os.open(os.devnull, os.O_RDWR)
+        for stream in (0, 1, 2):
+            os.dup2(null, stream)
+        for keeping in work:
+            keeping()
+    finally:
+        os._exit(0)
 
 
 def _key(create: bool) -> bytes | None:

@@ -931,3 +931,68 @@ def test_tidying_a_cache_that_cannot_be_written_is_no_error(
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
     assert snapshot.prune(_later()) == []
     assert journal.exists()
+
+
+def test_a_read_keeps_in_a_forked_child_once_its_output_is_out(db: Path) -> None:
+    """`summit items`, `show`, `history` defer their keeping; the script leaves it to a forked
+    child holding the keeping lock: the same files as keeping at once."""
+    journal = next((db.parent / "ws.summits").iterdir())
+    places = [snapshot._place(journal, SLUG, None, kind) for kind in ("listing", "readings")]
+    ws = Workspace(db)
+    try:
+        snapshot.items(ws, SLUG, None)  # kept at once: the reference
+    finally:
+        ws.close()
+    at_once = [p.read_bytes() for p in places]
+    for place in places:
+        place.unlink()
+    snapshot.defer_keeping()
+    ws = Workspace(db)
+    try:
+        shown = snapshot.items(ws, SLUG, None)
+    finally:
+        ws.close()
+    assert not any(p.exists() for p in places)  # nothing until the output is out
+    pid = snapshot.finish_keeping(detach=True)
+    assert pid is not None
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert [p.read_bytes() for p in places] == at_once
+    assert snapshot.load(journal, SLUG, None) == shown
+    assert snapshot.finish_keeping(detach=True) is None  # nothing deferred any more
+
+
+def test_while_another_keeper_works_a_read_keeps_at_once(db: Path) -> None:
+    import fcntl
+
+    journal = next((db.parent / "ws.summits").iterdir())
+    place = snapshot.keeping_lock()
+    place.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(place, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        snapshot.defer_keeping()
+        ws = Workspace(db)
+        try:
+            snapshot.item(ws, SLUG, "RU", "1.1")
+        finally:
+            ws.close()
+        assert snapshot.finish_keeping(detach=True) is None
+        assert snapshot.load(journal, SLUG, "RU") is not None
+    finally:
+        os.close(fd)
+
+
+def test_a_failed_command_keeps_nothing_later(db: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """What a command that failed deferred is dropped by the next command, not kept then."""
+    snapshot.defer_keeping()
+    ws = Workspace(db)
+    try:
+        snapshot.items(ws, SLUG, "IN")
+    finally:
+        ws.close()
+    code, _, _ = run(db, capsys, "summits")
+    assert code == 0
+    journal = next((db.parent / "ws.summits").iterdir())
+    assert snapshot.load(journal, SLUG, "IN") is None
