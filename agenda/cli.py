@@ -224,6 +224,15 @@ def _writing_one_item(ws: Workspace) -> Workspace:
     return ws
 
 
+def _keeping_later(ws: Workspace) -> Workspace:
+    """A command that writes in one transaction and then reads nothing kept: what its write
+    keeps (read in full: snapshot.keep_written) is kept after its output (_finish_keeping)."""
+    from agenda import snapshot
+
+    snapshot.defer_keeping()
+    return ws
+
+
 def _daily_backup_due(ws: Workspace) -> bool:
     """Cheap: one stat, so a command with no backup due never loads the backup code."""
     if not os.access(ws.path, os.W_OK):
@@ -344,7 +353,7 @@ def cmd_items(args: argparse.Namespace) -> None:
 def cmd_add(args: argparse.Namespace) -> None:
     code = _need_as(args, "add")
     text = read_text(args)
-    ws = open_workspace(args)
+    ws = _keeping_later(open_workspace(args))
     item = ws.add_item(_summit(ws, args), section=args.section, title=args.title, text=text or "",
                        delegation=code, why=args.why, tags=args.tag or ())
     say(item.number)
@@ -356,7 +365,7 @@ def cmd_table(args: argparse.Namespace) -> None:
     text = read_text(args, required=chosen not in (Code.NOC, Code.SUP))
     if chosen == Code.SUP and text is None:
         text = ""
-    ws = _writing_one_item(open_workspace(args))
+    ws = _keeping_later(_writing_one_item(open_workspace(args)))
     revision = ws.table(_summit(ws, args), args.item, delegation=code, text=text, code=chosen,
                         why=args.why, internal=args.internal)
     kind = "internal draft" if not revision.tabled else "tabled"
@@ -378,7 +387,7 @@ def cmd_accept(args: argparse.Namespace) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> None:
-    ws = _writing_one_item(open_workspace(args))
+    ws = _keeping_later(_writing_one_item(open_workspace(args)))
     item = ws.set_status(_summit(ws, args), args.item, args.status, actor=_as(args) or "")
     say(f"{item.number} {item.status.value}")
 
@@ -397,7 +406,7 @@ def cmd_undo(args: argparse.Namespace) -> None:
 
 def cmd_note(args: argparse.Namespace) -> None:
     code = _need_as(args, "note")
-    ws = _writing_one_item(open_workspace(args))
+    ws = _keeping_later(_writing_one_item(open_workspace(args)))
     text = args.note_text if args.note_text is not None else read_text(args)
     ws.add_note(_summit(ws, args), args.item, delegation=code, text=text or "")
     say(f"note saved (private to {code})")
@@ -500,7 +509,7 @@ def cmd_log(args: argparse.Namespace) -> None:
 
 
 def cmd_move(args: argparse.Namespace) -> None:
-    ws = open_workspace(args)
+    ws = _keeping_later(open_workspace(args))
     slug = _summit(ws, args)
     actor = _as(args) or ""
     if args.up or args.down:
@@ -514,7 +523,7 @@ def cmd_move(args: argparse.Namespace) -> None:
 
 
 def cmd_retitle(args: argparse.Namespace) -> None:
-    ws = open_workspace(args)
+    ws = _keeping_later(open_workspace(args))
     item = ws.retitle_item(_summit(ws, args), args.item, args.title, actor=_as(args) or "")
     say(f"{item.number} {item.title}")
 

@@ -326,8 +326,10 @@ _DEFERRED: list[Callable[[], None]] | None = None
 
 
 def defer_keeping() -> None:
-    """From now on a full read's keeping waits for `finish_keeping`. Only for a command that
-    writes nothing after its read: the state kept must stay the one read."""
+    """From now on the keeping of a full read, and of a write read in full (`keep_written`),
+    waits for `finish_keeping`. Only for a command that reads, or writes in one transaction,
+    and reads nothing kept after it: the state kept must stay the one its bytes were read
+    into, and what it kept is not there until then."""
     global _DEFERRED
     if _DEFERRED is None:
         _DEFERRED = []
@@ -1194,9 +1196,16 @@ def keep_written(ws: Workspace, slug: str, viewer: str | None) -> None:
         return
     if key is None or identity is None or folded is None:
         return
-    with bulk():
-        keep(path, key, identity, slug, viewer, listing(state))
-        keep_readings(path, key, identity, slug, viewer, state, *folded)
+
+    def keeping() -> None:  # the bytes, state and fold read under the lock, kept now or later
+        with bulk():
+            keep(path, key, identity, slug, viewer, listing(state))
+            keep_readings(path, key, identity, slug, viewer, state, *folded)
+
+    if _DEFERRED is not None:
+        _DEFERRED.append(keeping)
+    else:
+        keeping()
 
 
 def keep_changed(ws: Workspace, slug: str, held: bool) -> int | None:

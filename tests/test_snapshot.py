@@ -21,7 +21,7 @@ from scenarios import tabled_against_final
 from agenda import snapshot
 from agenda.cli import main
 from agenda.model import AgendaError, Delegation, Status
-from agenda.workspace import Workspace
+from agenda.workspace import NewItem, Workspace
 
 SLUG = "s"
 SECTIONS = ("One", "Two")
@@ -996,3 +996,49 @@ def test_a_failed_command_keeps_nothing_later(db: Path,
     assert code == 0
     journal = next((db.parent / "ws.summits").iterdir())
     assert snapshot.load(journal, SLUG, "IN") is None
+
+
+def test_the_script_keeps_after_its_output_and_after_a_structural_write(
+        tmp_path: Path) -> None:
+    """End to end, as a person runs it: `summit items` and `summit add` return, and a forked
+    child keeps what a full read keeps, for the file as the command left it."""
+    import fcntl
+    import subprocess
+
+    db = tmp_path / "ws.json"
+    new_workspace(db)
+    ws = Workspace(db, clock=TickingClock())
+    try:  # over snapshot.SERVE_FROM: a structural write on it keeps
+        ws.add_items(SLUG, [NewItem(SECTIONS[n % 2], f"Item {n}", "The Sides agree. " * 60)
+                            for n in range(300)], delegation="IN")
+    finally:
+        ws.close()
+    journal = next((db.parent / "ws.summits").iterdir())
+    assert journal.stat().st_size > snapshot.SERVE_FROM
+    script = [sys.executable, "-c", "from agenda.__main__ import script; script()"]
+
+    def summit(*argv: str) -> str:
+        done = subprocess.run([*script, *argv, "--db", str(db)], check=True,
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                              timeout=120)
+        fd = os.open(snapshot.keeping_lock(), os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # until the forked keeper is done
+        finally:
+            os.close(fd)
+        return done.stdout
+
+    listed = summit("items", "--json")
+    assert snapshot.load(journal, SLUG, None) == {"items": [
+        [r[f] for f in snapshot.FIELDS] for r in json.loads(listed)], "empty": []}
+    summit("add", "--as", "IN", "--section", "One", "--title", "One more", "--text", "Words.")
+    places = [snapshot._place(journal, SLUG, None, kind) for kind in ("listing", "readings")]
+    by_the_write = [p.read_bytes() for p in places]
+    for place in places:
+        place.unlink()
+    ws = Workspace(db)
+    try:
+        snapshot.items(ws, SLUG, None)  # a full read of the file as the add left it
+    finally:
+        ws.close()
+    assert [p.read_bytes() for p in places] == by_the_write
