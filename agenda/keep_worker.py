@@ -24,6 +24,7 @@ def main(argv: list[str] | None = None) -> None:
         from agenda import snapshot
         from agenda.workspace import Workspace
 
+        snapshot.holding_keeping()
         ws = Workspace(Path(workspace))
         try:
             snapshot.items(ws, slug, None)  # kept data that names the file, else a full read

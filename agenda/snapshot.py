@@ -238,6 +238,8 @@ def items(ws: Workspace, slug: str, viewer: str | None) -> dict[str, Any]:
     path = ws.summit_path(slug)
     read = _Read.of(path)
     shown = load(path, slug, viewer, read)
+    if shown is None and _keeper_done():
+        shown = load(path, slug, viewer, read)
     if shown is None and read is not None:
         extended = _extend(path, slug, viewer, read)
         shown = extended.listing if extended is not None else None
@@ -253,6 +255,8 @@ def item(ws: Workspace, slug: str, viewer: str | None, ref: str) -> ItemReading:
     path = ws.summit_path(slug)
     read = _Read.of(path)
     found = load_item(path, slug, viewer, ref, read)
+    if found is None and _keeper_done():
+        found = load_item(path, slug, viewer, ref, read)
     if found is None and read is not None:
         extended = _extend(path, slug, viewer, read)
         found = extended.reading(ref) if extended is not None else None
@@ -362,8 +366,6 @@ def _forked(work: list[Callable[[], None]]) -> int | None:
     threading = sys.modules.get("threading")
     if threading is not None and threading.active_count() != 1 or not hasattr(os, "fork"):
         return None  # a thread would be missing in the child, in whatever state it was
-    import fcntl
-
     try:
         place = keeping_lock()
         place.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -371,7 +373,8 @@ def _forked(work: list[Callable[[], None]]) -> int | None:
     except OSError:
         return None
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if not _took_keeping(fd):
+            raise BlockingIOError
         pid = os.fork()
     except OSError:
         os.close(fd)
@@ -380,6 +383,7 @@ def _forked(work: list[Callable[[], None]]) -> int | None:
         os.close(fd)  # the child holds the lock on its copy until it exits
         return pid
     try:  # the child: nobody reads its output, nobody waits for it
+        holding_keeping()
         os.setsid()
         null = os.open(os.devnull, os.O_RDWR)
         for stream in (0, 1, 2):
@@ -1137,6 +1141,8 @@ def serve(ws: Workspace, slug: str, viewer: str | None, ref: str) -> ServedFile 
     if read is None or read.stamp is None:
         return None
     resumed = _resume(path, slug, code, read, tail=False, ref=ref)
+    if resumed is None and _keeper_done():
+        resumed = _resume(path, slug, code, read, tail=False, ref=ref)
     if resumed is None or resumed.counts is None or resumed.fold.viewer != code:
         return None
     fold, every = resumed.fold, resumed.every
@@ -1241,21 +1247,73 @@ def keeping_lock() -> Path:
     return cache_dir() / "keeping.lock"
 
 
+def _took_keeping(fd: int) -> bool:
+    """The keeping lock, unless another keeper holds it: a reader's shared hold, a glance
+    (`_keeper_done`), is waited out for a few milliseconds."""
+    import fcntl
+
+    for _ in range(10):
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            time.sleep(0.002)
+        except OSError:
+            return False
+    return False
+
+
+KEEPER_WAIT = 60.0  # seconds a read waits for a keeper at work before reading in full
+_HOLDING: list[bool] = []  # this process is the keeper: it never waits for itself
+
+
+def holding_keeping() -> None:
+    """Said by a keeper (the forked child, `keep_worker`) that holds the keeping lock."""
+    _HOLDING.append(True)
+
+
+def _keeper_done() -> bool:
+    """Whether a keeper (a forked child, a detached worker) was at work and has finished:
+    a read that found no kept data for its bytes waits for it rather than reading in full
+    beside it, on the same cores, to make what it is writing. One open and one lock when
+    no keeper is at work (False). A keeper past `KEEPER_WAIT` is not waited for longer."""
+    import fcntl
+
+    if _HOLDING:
+        return False
+    try:
+        fd = os.open(keeping_lock(), os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        deadline = None
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                return deadline is not None
+            except BlockingIOError:
+                now = time.monotonic()
+                deadline = now + KEEPER_WAIT if deadline is None else deadline
+                if now > deadline:
+                    return False
+                time.sleep(0.01)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # the shared lock with it: a keeper's own never waits for a reader
+
+
 def _spawn_keeper(workspace: Path, slug: str) -> int | None:
     """Start `agenda.keep_worker` in its own session, its standard streams on /dev/null,
     holding the keeping lock taken here (as backup._spawn_worker does); None when another
     keeper holds it (the next read then reads in full, as without one) or nothing can start."""
-    import fcntl
-
     try:
         place = keeping_lock()
         place.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(place, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     except OSError:
         return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
+    if not _took_keeping(fd):
         os.close(fd)
         return None
     argv = [sys.executable, "-P", "-m", "agenda.keep_worker", "--lock-fd", str(fd), "--",

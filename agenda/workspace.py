@@ -600,7 +600,9 @@ class Workspace:
                 self.keep_written(self, slug, written[0])
             elif slug in changed:
                 others.append(slug)
-        if self.keep_changed is not None:
+        # A commit over many summits (a migration: the upgrade) keeps nothing: each is read
+        # in full when next asked for, rather than all of them now, under the lock.
+        if self.keep_changed is not None and len(changed) == 1:
             for slug in others:
                 self.keep_changed(self, slug, True)
             for slug in released:

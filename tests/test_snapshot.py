@@ -962,8 +962,13 @@ def test_a_read_keeps_in_a_forked_child_once_its_output_is_out(db: Path) -> None
     assert snapshot.finish_keeping(detach=True) is None  # nothing deferred any more
 
 
-def test_while_another_keeper_works_a_read_keeps_at_once(db: Path) -> None:
+def test_while_another_keeper_works_a_read_keeps_at_once(
+        db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A keeper past `KEEPER_WAIT` (here one that never finishes): the read reads in full,
+    and, the keeping lock being taken, keeps at once."""
     import fcntl
+
+    monkeypatch.setattr(snapshot, "KEEPER_WAIT", 0.2)
 
     journal = next((db.parent / "ws.summits").iterdir())
     place = snapshot.keeping_lock()
@@ -1042,3 +1047,44 @@ def test_the_script_keeps_after_its_output_and_after_a_structural_write(
     finally:
         ws.close()
     assert [p.read_bytes() for p in places] == by_the_write
+
+
+def test_a_read_waits_for_the_keeper_at_work_rather_than_read_in_full(
+        db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command before left its keeping to a child still at work: the next read waits for
+    it and reads what it kept, not the whole journal beside it."""
+    import fcntl
+
+    journal = next((db.parent / "ws.summits").iterdir())
+    place = snapshot.keeping_lock()
+    place.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(place, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    pid = os.fork()
+    if pid == 0:  # the keeper: slow to start, then keeps and lets go
+        try:
+            snapshot.holding_keeping()
+            time.sleep(0.3)
+            ws = Workspace(db)
+            snapshot.items(ws, SLUG, None)
+            ws.close()
+        finally:
+            os._exit(0)
+    os.close(fd)  # the child holds the lock
+    full_reads: list[str | None] = []
+    real = snapshot._full_read
+
+    def spy(ws: Workspace, slug: str, viewer: str | None, read: Any = None) -> Any:
+        full_reads.append(viewer)
+        return real(ws, slug, viewer, read)
+
+    monkeypatch.setattr(snapshot, "_full_read", spy)
+    ws = Workspace(db)
+    try:
+        shown = snapshot.items(ws, SLUG, None)
+        assert snapshot.item(ws, SLUG, None, "1.1").number == "1.1"
+    finally:
+        ws.close()
+    os.waitpid(pid, 0)
+    assert full_reads == []
+    assert shown == snapshot.load(journal, SLUG, None)
