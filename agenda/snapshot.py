@@ -238,7 +238,7 @@ def items(ws: Workspace, slug: str, viewer: str | None) -> dict[str, Any]:
     path = ws.summit_path(slug)
     read = _Read.of(path)
     shown = load(path, slug, viewer, read)
-    if shown is None and _keeper_done():
+    if shown is None and _keeper_done(path):
         shown = load(path, slug, viewer, read)
     if shown is None and read is not None:
         extended = _extend(path, slug, viewer, read)
@@ -255,7 +255,7 @@ def item(ws: Workspace, slug: str, viewer: str | None, ref: str) -> ItemReading:
     path = ws.summit_path(slug)
     read = _Read.of(path)
     found = load_item(path, slug, viewer, ref, read)
-    if found is None and _keeper_done():
+    if found is None and _keeper_done(path):
         found = load_item(path, slug, viewer, ref, read)
     if found is None and read is not None:
         extended = _extend(path, slug, viewer, read)
@@ -317,7 +317,7 @@ def _full_read(ws: Workspace, slug: str, viewer: str | None,
             prune()
 
         if _DEFERRED is not None:
-            _DEFERRED.append(keeping)
+            _DEFERRED.append((path, keeping))
         else:
             keeping()
     return state
@@ -326,7 +326,7 @@ def _full_read(ws: Workspace, slug: str, viewer: str | None,
 # A read-only command's keeping, once its output is out (`defer_keeping`, `finish_keeping`).
 # Kept data names the bytes the read parsed and hashed, never the file as it is later, so it
 # can be written after the command's answer, and by another process, without any lock.
-_DEFERRED: list[Callable[[], None]] | None = None
+_DEFERRED: list[tuple[Path, Callable[[], None]]] | None = None  # (journal, its keeping)
 
 
 def defer_keeping() -> None:
@@ -357,30 +357,32 @@ def finish_keeping(detach: bool) -> int | None:
         return None
     pid = _forked(work) if detach else None
     if pid is None:
-        for keeping in work:
+        for _, keeping in work:
             keeping()
     return pid
 
 
-def _forked(work: list[Callable[[], None]]) -> int | None:
+def _forked(work: list[tuple[Path, Callable[[], None]]]) -> int | None:
     threading = sys.modules.get("threading")
     if threading is not None and threading.active_count() != 1 or not hasattr(os, "fork"):
         return None  # a thread would be missing in the child, in whatever state it was
+    fds: list[int] = []
     try:
-        place = keeping_lock()
-        place.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(place, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-    except OSError:
-        return None
-    try:
-        if not _took_keeping(fd):
-            raise BlockingIOError
+        for journal in dict.fromkeys(path for path, _ in work):
+            fd = _keeping_fd(journal)
+            if fd is None:
+                raise BlockingIOError
+            fds.append(fd)
+            if not _took_keeping(fd):
+                raise BlockingIOError  # another keeper of that journal: keep here, now
         pid = os.fork()
     except OSError:
-        os.close(fd)
+        for fd in fds:
+            os.close(fd)
         return None
     if pid:
-        os.close(fd)  # the child holds the lock on its copy until it exits
+        for fd in fds:
+            os.close(fd)  # the child holds the locks on its copies until it exits
         return pid
     try:  # the child: nobody reads its output, nobody waits for it
         holding_keeping()
@@ -388,7 +390,7 @@ def _forked(work: list[Callable[[], None]]) -> int | None:
         null = os.open(os.devnull, os.O_RDWR)
         for stream in (0, 1, 2):
             os.dup2(null, stream)
-        for keeping in work:
+        for _, keeping in work:
             keeping()
     finally:
         os._exit(0)
@@ -1141,7 +1143,7 @@ def serve(ws: Workspace, slug: str, viewer: str | None, ref: str) -> ServedFile 
     if read is None or read.stamp is None:
         return None
     resumed = _resume(path, slug, code, read, tail=False, ref=ref)
-    if resumed is None and _keeper_done():
+    if resumed is None and _keeper_done(path):
         resumed = _resume(path, slug, code, read, tail=False, ref=ref)
     if resumed is None or resumed.counts is None or resumed.fold.viewer != code:
         return None
@@ -1209,7 +1211,7 @@ def keep_written(ws: Workspace, slug: str, viewer: str | None) -> None:
             keep_readings(path, key, identity, slug, viewer, state, *folded)
 
     if _DEFERRED is not None:
-        _DEFERRED.append(keeping)
+        _DEFERRED.append((path, keeping))
     else:
         keeping()
 
@@ -1231,7 +1233,7 @@ def keep_changed(ws: Workspace, slug: str, held: bool) -> int | None:
     except OSError:
         return None
     if not held:
-        return _spawn_keeper(ws.path, slug)
+        return _spawn_keeper(ws.path, slug, path)
     try:
         keep_written(ws, slug, None)
         for code in [d.code for d in ws.summit(slug).actors]:
@@ -1242,9 +1244,19 @@ def keep_changed(ws: Workspace, slug: str, held: bool) -> int | None:
     return None
 
 
-def keeping_lock() -> Path:
-    """The lock a detached keeper holds while it reads and keeps (one at a time)."""
-    return cache_dir() / "keeping.lock"
+def keeping_lock(journal: Path) -> Path:
+    """The lock a keeper of that journal's data holds while it reads and keeps: a read of
+    the same journal waits for it (`_keeper_done`); one keeper a journal at a time."""
+    return cache_dir() / "keeping" / f"{_tag(_resolved(str(journal)))}.lock"
+
+
+def _keeping_fd(journal: Path) -> int | None:
+    try:
+        place = keeping_lock(journal)
+        place.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return os.open(place, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError:
+        return None
 
 
 def _took_keeping(fd: int) -> bool:
@@ -1272,7 +1284,7 @@ def holding_keeping() -> None:
     _HOLDING.append(True)
 
 
-def _keeper_done() -> bool:
+def _keeper_done(journal: Path) -> bool:
     """Whether a keeper (a forked child, a detached worker) was at work and has finished:
     a read that found no kept data for its bytes waits for it rather than reading in full
     beside it, on the same cores, to make what it is writing. One open and one lock when
@@ -1282,7 +1294,7 @@ def _keeper_done() -> bool:
     if _HOLDING:
         return False
     try:
-        fd = os.open(keeping_lock(), os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+        fd = os.open(keeping_lock(journal), os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
     except OSError:
         return False
     try:
@@ -1303,15 +1315,12 @@ def _keeper_done() -> bool:
         os.close(fd)  # the shared lock with it: a keeper's own never waits for a reader
 
 
-def _spawn_keeper(workspace: Path, slug: str) -> int | None:
+def _spawn_keeper(workspace: Path, slug: str, journal: Path) -> int | None:
     """Start `agenda.keep_worker` in its own session, its standard streams on /dev/null,
     holding the keeping lock taken here (as backup._spawn_worker does); None when another
     keeper holds it (the next read then reads in full, as without one) or nothing can start."""
-    try:
-        place = keeping_lock()
-        place.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(place, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-    except OSError:
+    fd = _keeping_fd(journal)
+    if fd is None:
         return None
     if not _took_keeping(fd):
         os.close(fd)

@@ -323,17 +323,16 @@ def build_big(db: Path, items: int = 20_000, words: int = 40) -> None:
 
 
 def wait_for_keeper(cache: Path) -> None:
-    """Until no detached keeper (snapshot._spawn_keeper) holds the keeping lock."""
+    """Until no keeper (a forked child or a detached worker: snapshot.py) holds a keeping
+    lock."""
     import fcntl
 
-    try:
-        fd = os.open(cache / "summit-agenda" / "keeping.lock", os.O_RDONLY)
-    except FileNotFoundError:
-        return
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-    finally:
-        os.close(fd)
+    for place in (cache / "summit-agenda" / "keeping").glob("*.lock"):
+        fd = os.open(place, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        finally:
+            os.close(fd)
 
 
 def bench_import(folder: Path, items: int, runs: int, target: float) -> None:

@@ -971,7 +971,7 @@ def test_while_another_keeper_works_a_read_keeps_at_once(
     monkeypatch.setattr(snapshot, "KEEPER_WAIT", 0.2)
 
     journal = next((db.parent / "ws.summits").iterdir())
-    place = snapshot.keeping_lock()
+    place = snapshot.keeping_lock(journal)
     place.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(place, os.O_RDWR | os.O_CREAT, 0o600)
     try:
@@ -1026,7 +1026,7 @@ def test_the_script_keeps_after_its_output_and_after_a_structural_write(
         done = subprocess.run([*script, *argv, "--db", str(db)], check=True,
                               capture_output=True, text=True, stdin=subprocess.DEVNULL,
                               timeout=120)
-        fd = os.open(snapshot.keeping_lock(), os.O_RDONLY)
+        fd = os.open(snapshot.keeping_lock(journal), os.O_RDONLY | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)  # until the forked keeper is done
         finally:
@@ -1056,7 +1056,7 @@ def test_a_read_waits_for_the_keeper_at_work_rather_than_read_in_full(
     import fcntl
 
     journal = next((db.parent / "ws.summits").iterdir())
-    place = snapshot.keeping_lock()
+    place = snapshot.keeping_lock(journal)
     place.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(place, os.O_RDWR | os.O_CREAT, 0o600)
     fcntl.flock(fd, fcntl.LOCK_EX)

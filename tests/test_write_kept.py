@@ -334,15 +334,13 @@ AGENDA = """# Summit
 
 
 def wait_for_keeper() -> None:
-    """Until no detached keeper (snapshot._spawn_keeper) holds the keeping lock."""
-    try:
-        fd = os.open(snapshot.keeping_lock(), os.O_RDONLY)
-    except FileNotFoundError:
-        return
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-    finally:
-        os.close(fd)
+    """Until no detached keeper (snapshot._spawn_keeper) holds a keeping lock."""
+    for place in (snapshot.cache_dir() / "keeping").glob("*.lock"):
+        fd = os.open(place, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        finally:
+            os.close(fd)
 
 
 def test_an_import_keeps_what_a_full_read_keeps(
