@@ -100,6 +100,34 @@ from the state the full read already holds (an eighth to a quarter more on that 
   and the same kept files as a full read keeps. A tampered journal (a byte changed with its
   checksum made good, a same-size replacement) fails the prefix's SHA-256: the full read
   refuses it as before; a forged or older kept file fails its HMAC or version: ignored.
+* **Kept by the write that made it stale (`keep_changed`).** A commit that changes a summit
+  otherwise than by a write on one item (an item added, moved or retitled, the summit's
+  details, an undo, an import, a receive or sync that changes one summit) leaves every kept
+  checkpoint of that summit unusable: its tail is structural. So, after the commit, under the
+  lock, it keeps anew the joint view's listing and readings and those of every delegation
+  whose readings file exists (the ones it made stale), for the file as the commit left it
+  (`keep_written`: the folds the write extended when held, else folded from the records in
+  memory), when the file is over `SERVE_FROM`: byte for byte what a full read as that viewer
+  keeps (tests/test_write_kept.py's hypothesis test runs every structural write with it).
+  An import into a new summit is written out as it is made, its memory bounded whatever its
+  size, and no longer held after the commit: it is read in full and kept by a detached
+  worker (`keep_worker`: its own session, its streams on /dev/null, the journal's keeping
+  lock held), which keeps each delegation's checkpoint too. A commit over several summits (a
+  migration) keeps nothing. Only the command line sets it: the app holds its summits in
+  memory and never pays for keeping.
+* **Kept after the output (`defer_keeping`, `finish_keeping`).** Kept data names the bytes it
+  was made from (hashed by the full read, or read under the lock after the commit), and the
+  state kept is the one read from exactly those bytes: it can be written later and by
+  another process, without the workspace lock. `items`, `show`, `history`, and the writes
+  that keep and read nothing kept afterwards (`table`, `note`, `status`, `add`, `move`,
+  `retitle`: one transaction each) defer the writing (the rows, their JSON, the files) until
+  their output is flushed; the `summit` script then forks a child in its own session, its
+  streams on /dev/null, that holds the state copy-on-write and the journal's keeping lock
+  (`keeping_lock`) while it writes. Kept at once instead: in-process callers (the tests, the
+  app), a process with a thread running, a journal whose keeper is still at work, `accept`
+  (it prints from what it kept). A read of a journal whose keeper is at work waits for it
+  (`_keeper_done`, at most `KEEPER_WAIT`) rather than read in full beside it on the same
+  cores, then reads what it kept; a keeper never waits for itself.
 * **Passed once.** A read that finds its kept data stale hands the bytes it read and hashed
   to the full read (`Journal.offer`, used only while the file keeps the stamp it was read
   under), and hashes them once however many prefixes it asks for (`_Read`); the readings'
@@ -120,6 +148,16 @@ How each command stands against issue 13's ≤ 2× the floor on one summit of 20
   (`serve`, `bench_startup.py --big --runs 9`, load 7.5 to 8.7, floor 1.51 s): 0.69×, met;
   the first write on the summit (or after a structural one) reads in full and keeps the
   checkpoint: 6.5×. At 100 summits of 2.2 MB (`--scale`, load 7 to 9): 1.42× (was 1.84×).
+* right after a structural write (`keep_changed`; `--scale --big --runs 9`, load 6.5 to 7.5,
+  the floor three times its quiet time: 1.34 s at 20,000 items, 248 ms at 100 summits):
+  `items` 0.79× and `table` 1.56× at 20,000 items (were full reads: 4.85× and 4.54×, quiet),
+  1.09× and 1.44× at 100 summits (1.84× and 1.94×); the `add` pays for it: 5.69× and 2.05×.
+  Right after an import of 20,000 items into a new summit: `items` 1.05×, `table` 0.79×; the
+  import returned in 9.8 s and its worker had kept 18.8 s after its start (load 6.3).
+* still read in full (the cache lost, an upgrade, kept data of another viewer): at 20,000
+  items `items` 4.80× (its keeping after the output: 6.45 s, kept 6.83 s after its start),
+  `table` 4.04×; at 100 summits 1.77× and 1.87× (1.84× and 1.94× quiet before; target 1.5×:
+  missed, the read and fold of the records is the rest, about 70 of 96 ms in-process).
 """
 
 from __future__ import annotations
