@@ -5,7 +5,7 @@ import os
 import sys
 
 
-def run() -> None:
+def run(*, detach: bool = False) -> None:
     # Importing the core makes tens of thousands of objects that live as long as the process
     # (functions, classes, code); collections during the import would walk them again and
     # again. Collect nothing while importing, then keep them out of every later collection.
@@ -17,6 +17,10 @@ def run() -> None:
         gc.freeze()
         gc.enable()
     keep_after_bulk()  # a command's read lives until the command ends (`summit open` undoes it)
+    if detach:
+        from agenda import cli
+
+        cli.DETACH_KEEPING = True  # the keeping a read defers is left to a forked child
     main()
 
 
@@ -25,7 +29,7 @@ def script() -> None:
     objects of the command to the operating system. Freeing them one by one, and the last
     collection, took a tenth of a command that read 20,000 items. Only when no thread of the
     app is still running (a normal exit waits for them, and they may be writing)."""
-    run()
+    run(detach=True)
     try:
         sys.stdout.flush()
         sys.stderr.flush()

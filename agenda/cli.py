@@ -191,8 +191,28 @@ def open_workspace(args: argparse.Namespace, *, create: bool = False) -> Workspa
         except (OSError, AgendaError) as exc:
             fail(f"The backup before upgrading {ws.path} failed "
                  f"({getattr(exc, 'strerror', None) or exc}); nothing was changed")
+    ws.keep_changed = _keep_changed
     _opened.append(ws)
     return ws
+
+
+# Set by the `summit` script (agenda.__main__.script), which exits once its output is out:
+# a read's keeping is then left to a forked child (snapshot.finish_keeping).
+DETACH_KEEPING = False
+
+
+def _finish_keeping() -> None:
+    snapshot = sys.modules.get("agenda.snapshot")
+    if snapshot is not None:
+        snapshot.finish_keeping(DETACH_KEEPING)
+
+
+def _keep_changed(ws: Workspace, slug: str, held: bool) -> None:
+    """A commit that changed a large summit keeps what it made stale (snapshot.keep_changed);
+    imported here, on the paths that write, not at every command's start."""
+    from agenda import snapshot
+
+    snapshot.keep_changed(ws, slug, held)
 
 
 def _writing_one_item(ws: Workspace) -> Workspace:
@@ -201,6 +221,15 @@ def _writing_one_item(ws: Workspace) -> Workspace:
     from agenda import snapshot
 
     ws.serve, ws.keep_written = snapshot.serve, snapshot.keep_written
+    return ws
+
+
+def _keeping_later(ws: Workspace) -> Workspace:
+    """A command that writes in one transaction and then reads nothing kept: what its write
+    keeps (read in full: snapshot.keep_written) is kept after its output (_finish_keeping)."""
+    from agenda import snapshot
+
+    snapshot.defer_keeping()
     return ws
 
 
@@ -299,6 +328,7 @@ def cmd_summits(args: argparse.Namespace) -> None:
 def cmd_items(args: argparse.Namespace) -> None:
     from agenda import snapshot
 
+    snapshot.defer_keeping()  # after the output: a read-only command
     ws = open_workspace(args)
     # A listing kept by this user's own full read of the same bytes, if there is one.
     shown = snapshot.items(ws, _summit(ws, args), _as(args))
@@ -323,7 +353,7 @@ def cmd_items(args: argparse.Namespace) -> None:
 def cmd_add(args: argparse.Namespace) -> None:
     code = _need_as(args, "add")
     text = read_text(args)
-    ws = open_workspace(args)
+    ws = _keeping_later(open_workspace(args))
     item = ws.add_item(_summit(ws, args), section=args.section, title=args.title, text=text or "",
                        delegation=code, why=args.why, tags=args.tag or ())
     say(item.number)
@@ -335,7 +365,7 @@ def cmd_table(args: argparse.Namespace) -> None:
     text = read_text(args, required=chosen not in (Code.NOC, Code.SUP))
     if chosen == Code.SUP and text is None:
         text = ""
-    ws = _writing_one_item(open_workspace(args))
+    ws = _keeping_later(_writing_one_item(open_workspace(args)))
     revision = ws.table(_summit(ws, args), args.item, delegation=code, text=text, code=chosen,
                         why=args.why, internal=args.internal)
     kind = "internal draft" if not revision.tabled else "tabled"
@@ -357,7 +387,7 @@ def cmd_accept(args: argparse.Namespace) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> None:
-    ws = _writing_one_item(open_workspace(args))
+    ws = _keeping_later(_writing_one_item(open_workspace(args)))
     item = ws.set_status(_summit(ws, args), args.item, args.status, actor=_as(args) or "")
     say(f"{item.number} {item.status.value}")
 
@@ -376,7 +406,7 @@ def cmd_undo(args: argparse.Namespace) -> None:
 
 def cmd_note(args: argparse.Namespace) -> None:
     code = _need_as(args, "note")
-    ws = _writing_one_item(open_workspace(args))
+    ws = _keeping_later(_writing_one_item(open_workspace(args)))
     text = args.note_text if args.note_text is not None else read_text(args)
     ws.add_note(_summit(ws, args), args.item, delegation=code, text=text or "")
     say(f"note saved (private to {code})")
@@ -414,6 +444,7 @@ def revision_json(revision: Revision, accepted_by: Callable[[Revision], Any]) ->
 def cmd_show(args: argparse.Namespace) -> None:
     from agenda import snapshot
 
+    snapshot.defer_keeping()  # after the output: a read-only command
     ws = open_workspace(args)
     # The item's reading kept by this user's own full read of the same bytes, if there is one.
     item = snapshot.item(ws, _summit(ws, args), _as(args), args.item)
@@ -443,6 +474,7 @@ def cmd_show(args: argparse.Namespace) -> None:
 def cmd_history(args: argparse.Namespace) -> None:
     from agenda import snapshot
 
+    snapshot.defer_keeping()  # after the output: a read-only command
     ws = open_workspace(args)
     item = snapshot.item(ws, _summit(ws, args), _as(args), args.item)
     history = item.history
@@ -477,7 +509,7 @@ def cmd_log(args: argparse.Namespace) -> None:
 
 
 def cmd_move(args: argparse.Namespace) -> None:
-    ws = open_workspace(args)
+    ws = _keeping_later(open_workspace(args))
     slug = _summit(ws, args)
     actor = _as(args) or ""
     if args.up or args.down:
@@ -491,7 +523,7 @@ def cmd_move(args: argparse.Namespace) -> None:
 
 
 def cmd_retitle(args: argparse.Namespace) -> None:
-    ws = open_workspace(args)
+    ws = _keeping_later(open_workspace(args))
     item = ws.retitle_item(_summit(ws, args), args.item, args.title, actor=_as(args) or "")
     say(f"{item.number} {item.title}")
 
@@ -1052,12 +1084,16 @@ def main(argv: Sequence[str] | None = None) -> None:
                     "`summit note 1.1 -- -text`, or as --text=-text)")
         parser.error(f"unrecognized arguments: {' '.join(extras)}{hint}")
     _opened.clear()
+    kept = sys.modules.get("agenda.snapshot")
+    if kept is not None:
+        kept.drop_deferred()  # an earlier command in this process (the tests) failed
     from agenda import store
 
     store.notify_waiting = _warn  # a writer waiting over a second is told who holds the lock
     try:
         args.handler(args)
         sys.stdout.flush()
+        _finish_keeping()
         take_daily_backups()
     except AgendaError as exc:
         fail(str(exc))

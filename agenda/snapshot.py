@@ -100,6 +100,34 @@ from the state the full read already holds (an eighth to a quarter more on that 
   and the same kept files as a full read keeps. A tampered journal (a byte changed with its
   checksum made good, a same-size replacement) fails the prefix's SHA-256: the full read
   refuses it as before; a forged or older kept file fails its HMAC or version: ignored.
+* **Kept by the write that made it stale (`keep_changed`).** A commit that changes a summit
+  otherwise than by a write on one item (an item added, moved or retitled, the summit's
+  details, an undo, an import, a receive or sync that changes one summit) leaves every kept
+  checkpoint of that summit unusable: its tail is structural. So, after the commit, under the
+  lock, it keeps anew the joint view's listing and readings and those of every delegation
+  whose readings file exists (the ones it made stale), for the file as the commit left it
+  (`keep_written`: the folds the write extended when held, else folded from the records in
+  memory), when the file is over `SERVE_FROM`: byte for byte what a full read as that viewer
+  keeps (tests/test_write_kept.py's hypothesis test runs every structural write with it).
+  An import into a new summit is written out as it is made, its memory bounded whatever its
+  size, and no longer held after the commit: it is read in full and kept by a detached
+  worker (`keep_worker`: its own session, its streams on /dev/null, the journal's keeping
+  lock held), which keeps each delegation's checkpoint too. A commit over several summits (a
+  migration) keeps nothing. Only the command line sets it: the app holds its summits in
+  memory and never pays for keeping.
+* **Kept after the output (`defer_keeping`, `finish_keeping`).** Kept data names the bytes it
+  was made from (hashed by the full read, or read under the lock after the commit), and the
+  state kept is the one read from exactly those bytes: it can be written later and by
+  another process, without the workspace lock. `items`, `show`, `history`, and the writes
+  that keep and read nothing kept afterwards (`table`, `note`, `status`, `add`, `move`,
+  `retitle`: one transaction each) defer the writing (the rows, their JSON, the files) until
+  their output is flushed; the `summit` script then forks a child in its own session, its
+  streams on /dev/null, that holds the state copy-on-write and the journal's keeping lock
+  (`keeping_lock`) while it writes. Kept at once instead: in-process callers (the tests, the
+  app), a process with a thread running, a journal whose keeper is still at work, `accept`
+  (it prints from what it kept). A read of a journal whose keeper is at work waits for it
+  (`_keeper_done`, at most `KEEPER_WAIT`) rather than read in full beside it on the same
+  cores, then reads what it kept; a keeper never waits for itself.
 * **Passed once.** A read that finds its kept data stale hands the bytes it read and hashed
   to the full read (`Journal.offer`, used only while the file keeps the stamp it was read
   under), and hashes them once however many prefixes it asks for (`_Read`); the readings'
@@ -120,12 +148,23 @@ How each command stands against issue 13's ≤ 2× the floor on one summit of 20
   (`serve`, `bench_startup.py --big --runs 9`, load 7.5 to 8.7, floor 1.51 s): 0.69×, met;
   the first write on the summit (or after a structural one) reads in full and keeps the
   checkpoint: 6.5×. At 100 summits of 2.2 MB (`--scale`, load 7 to 9): 1.42× (was 1.84×).
+* right after a structural write (`keep_changed`; `--scale --big --runs 9`, load 6.5 to 7.5,
+  the floor three times its quiet time: 1.34 s at 20,000 items, 248 ms at 100 summits):
+  `items` 0.79× and `table` 1.56× at 20,000 items (were full reads: 4.85× and 4.54×, quiet),
+  1.09× and 1.44× at 100 summits (1.84× and 1.94×); the `add` pays for it: 5.69× and 2.05×.
+  Right after an import of 20,000 items into a new summit: `items` 1.05×, `table` 0.79×; the
+  import returned in 9.8 s and its worker had kept 18.8 s after its start (load 6.3).
+* still read in full (the cache lost, an upgrade, kept data of another viewer): at 20,000
+  items `items` 4.80× (its keeping after the output: 6.45 s, kept 6.83 s after its start),
+  `table` 4.04×; at 100 summits 1.77× and 1.87× (1.84× and 1.94× quiet before; target 1.5×:
+  missed, the read and fold of the records is the rest, about 70 of 96 ms in-process).
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import sys
 import time
 from collections.abc import Callable, Mapping
 from operator import attrgetter
@@ -141,6 +180,7 @@ from agenda.frozen import frozen
 from agenda.journal import Journal, appended, digest
 from agenda.model import (
     Acceptance,
+    AgendaError,
     Code,
     Decision,
     Item,
@@ -236,6 +276,8 @@ def items(ws: Workspace, slug: str, viewer: str | None) -> dict[str, Any]:
     path = ws.summit_path(slug)
     read = _Read.of(path)
     shown = load(path, slug, viewer, read)
+    if shown is None and _keeper_done(path):
+        shown = load(path, slug, viewer, read)
     if shown is None and read is not None:
         extended = _extend(path, slug, viewer, read)
         shown = extended.listing if extended is not None else None
@@ -251,6 +293,8 @@ def item(ws: Workspace, slug: str, viewer: str | None, ref: str) -> ItemReading:
     path = ws.summit_path(slug)
     read = _Read.of(path)
     found = load_item(path, slug, viewer, ref, read)
+    if found is None and _keeper_done(path):
+        found = load_item(path, slug, viewer, ref, read)
     if found is None and read is not None:
         extended = _extend(path, slug, viewer, read)
         found = extended.reading(ref) if extended is not None else None
@@ -303,11 +347,91 @@ def _full_read(ws: Workspace, slug: str, viewer: str | None,
     key = _key(create=True) if identity is not None and folded is not None else None
     if identity is not None and folded is not None and key is not None:
         path = ws.summit_path(slug)
-        with bulk():  # 20,000 rows of small objects: no collector walking the state's
-            keep(path, key, identity, slug, viewer, listing(state))
-            keep_readings(path, key, identity, slug, viewer, state, *folded)
-        prune()
+
+        def keeping() -> None:
+            with bulk():  # 20,000 rows of small objects: no collector walking the state's
+                keep(path, key, identity, slug, viewer, listing(state))
+                keep_readings(path, key, identity, slug, viewer, state, *folded)
+            prune()
+
+        if _DEFERRED is not None:
+            _DEFERRED.append((path, keeping))
+        else:
+            keeping()
     return state
+
+
+# A read-only command's keeping, once its output is out (`defer_keeping`, `finish_keeping`).
+# Kept data names the bytes the read parsed and hashed, never the file as it is later, so it
+# can be written after the command's answer, and by another process, without any lock.
+_DEFERRED: list[tuple[Path, Callable[[], None]]] | None = None  # (journal, its keeping)
+
+
+def defer_keeping() -> None:
+    """From now on the keeping of a full read, and of a write read in full (`keep_written`),
+    waits for `finish_keeping`. Only for a command that reads, or writes in one transaction,
+    and reads nothing kept after it: the state kept must stay the one its bytes were read
+    into, and what it kept is not there until then."""
+    global _DEFERRED
+    if _DEFERRED is None:
+        _DEFERRED = []
+
+
+def drop_deferred() -> None:
+    """Forget the keeping deferred by a command that failed: best effort, nothing is lost."""
+    global _DEFERRED
+    _DEFERRED = None
+
+
+def finish_keeping(detach: bool) -> int | None:
+    """Do the keeping deferred since `defer_keeping`: with `detach` (the `summit` script,
+    its output flushed), in a forked child of its own session that holds the state read
+    copy-on-write and the keeping lock (`keeping_lock`, as a detached keeper does) while it
+    writes, so the command returns at once; else, or when another keeper holds the lock, or
+    a thread is running, here. The child's pid, else None. Best effort."""
+    global _DEFERRED
+    work, _DEFERRED = _DEFERRED or [], None
+    if not work:
+        return None
+    pid = _forked(work) if detach else None
+    if pid is None:
+        for _, keeping in work:
+            keeping()
+    return pid
+
+
+def _forked(work: list[tuple[Path, Callable[[], None]]]) -> int | None:
+    threading = sys.modules.get("threading")
+    if threading is not None and threading.active_count() != 1 or not hasattr(os, "fork"):
+        return None  # a thread would be missing in the child, in whatever state it was
+    fds: list[int] = []
+    try:
+        for journal in dict.fromkeys(path for path, _ in work):
+            fd = _keeping_fd(journal)
+            if fd is None:
+                raise BlockingIOError
+            fds.append(fd)
+            if not _took_keeping(fd):
+                raise BlockingIOError  # another keeper of that journal: keep here, now
+        pid = os.fork()
+    except OSError:
+        for fd in fds:
+            os.close(fd)
+        return None
+    if pid:
+        for fd in fds:
+            os.close(fd)  # the child holds the locks on its copies until it exits
+        return pid
+    try:  # the child: nobody reads its output, nobody waits for it
+        holding_keeping()
+        os.setsid()
+        null = os.open(os.devnull, os.O_RDWR)
+        for stream in (0, 1, 2):
+            os.dup2(null, stream)
+        for _, keeping in work:
+            keeping()
+    finally:
+        os._exit(0)
 
 
 def _key(create: bool) -> bytes | None:
@@ -1057,6 +1181,8 @@ def serve(ws: Workspace, slug: str, viewer: str | None, ref: str) -> ServedFile 
     if read is None or read.stamp is None:
         return None
     resumed = _resume(path, slug, code, read, tail=False, ref=ref)
+    if resumed is None and _keeper_done(path):
+        resumed = _resume(path, slug, code, read, tail=False, ref=ref)
     if resumed is None or resumed.counts is None or resumed.fold.viewer != code:
         return None
     fold, every = resumed.fold, resumed.every
@@ -1116,6 +1242,139 @@ def keep_written(ws: Workspace, slug: str, viewer: str | None) -> None:
         return
     if key is None or identity is None or folded is None:
         return
-    with bulk():
-        keep(path, key, identity, slug, viewer, listing(state))
-        keep_readings(path, key, identity, slug, viewer, state, *folded)
+
+    def keeping() -> None:  # the bytes, state and fold read under the lock, kept now or later
+        with bulk():
+            keep(path, key, identity, slug, viewer, listing(state))
+            keep_readings(path, key, identity, slug, viewer, state, *folded)
+
+    if _DEFERRED is not None:
+        _DEFERRED.append((path, keeping))
+    else:
+        keeping()
+
+
+def keep_changed(ws: Workspace, slug: str, held: bool) -> int | None:
+    """After a commit that changed a summit otherwise than through a write on one item (an
+    import, an item added, moved or retitled, a receive), under the lock: keep the joint
+    view's checkpoint and that of every delegation whose kept data the commit made stale,
+    for the file as the commit left it, when it is over `SERVE_FROM`; so the next `items`,
+    `show` or `table` is served, not read in full. Each is what a full read as that viewer
+    keeps, made from the folds the write extended when it holds them, else folded from the
+    records in memory. A summit the commit wrote out and no longer `held` (an import into a
+    new summit: its memory bounded whatever its size) is read in full and kept by a detached
+    worker (`keep_worker`); its pid, else None. Best effort."""
+    path = ws.summit_path(slug)
+    try:
+        if os.path.getsize(path) < SERVE_FROM:
+            return None
+    except OSError:
+        return None
+    if not held:
+        return _spawn_keeper(ws.path, slug, path)
+    try:
+        keep_written(ws, slug, None)
+        for code in [d.code for d in ws.summit(slug).actors]:
+            if _place(path, slug, code, "readings").exists():
+                keep_written(ws, slug, code)
+    except (OSError, AgendaError, *_CAUGHT):
+        pass  # the commit stands; the next read reads in full, and says what is wrong
+    return None
+
+
+def keeping_lock(journal: Path) -> Path:
+    """The lock a keeper of that journal's data holds while it reads and keeps: a read of
+    the same journal waits for it (`_keeper_done`); one keeper a journal at a time."""
+    return cache_dir() / "keeping" / f"{_tag(_resolved(str(journal)))}.lock"
+
+
+def _keeping_fd(journal: Path) -> int | None:
+    try:
+        place = keeping_lock(journal)
+        place.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return os.open(place, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError:
+        return None
+
+
+def _took_keeping(fd: int) -> bool:
+    """The keeping lock, unless another keeper holds it: a reader's shared hold, a glance
+    (`_keeper_done`), is waited out for a few milliseconds."""
+    import fcntl
+
+    for _ in range(10):
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            time.sleep(0.002)
+        except OSError:
+            return False
+    return False
+
+
+KEEPER_WAIT = 60.0  # seconds a read waits for a keeper at work before reading in full
+_HOLDING: list[bool] = []  # this process is the keeper: it never waits for itself
+
+
+def holding_keeping() -> None:
+    """Said by a keeper (the forked child, `keep_worker`) that holds the keeping lock."""
+    _HOLDING.append(True)
+
+
+def _keeper_done(journal: Path) -> bool:
+    """Whether a keeper (a forked child, a detached worker) was at work and has finished:
+    a read that found no kept data for its bytes waits for it rather than reading in full
+    beside it, on the same cores, to make what it is writing. One open and one lock when
+    no keeper is at work (False). A keeper past `KEEPER_WAIT` is not waited for longer."""
+    import fcntl
+
+    if _HOLDING:
+        return False
+    try:
+        fd = os.open(keeping_lock(journal), os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        deadline = None
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                return deadline is not None
+            except BlockingIOError:
+                now = time.monotonic()
+                deadline = now + KEEPER_WAIT if deadline is None else deadline
+                if now > deadline:
+                    return False
+                time.sleep(0.01)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # the shared lock with it: a keeper's own never waits for a reader
+
+
+def _spawn_keeper(workspace: Path, slug: str, journal: Path) -> int | None:
+    """Start `agenda.keep_worker` in its own session, its standard streams on /dev/null,
+    holding the keeping lock taken here (as backup._spawn_worker does); None when another
+    keeper holds it (the next read then reads in full, as without one) or nothing can start."""
+    fd = _keeping_fd(journal)
+    if fd is None:
+        return None
+    if not _took_keeping(fd):
+        os.close(fd)
+        return None
+    argv = [sys.executable, "-P", "-m", "agenda.keep_worker", "--lock-fd", str(fd), "--",
+            str(workspace), slug]
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parent.parent)  # this very package, installed or not
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+    os.set_inheritable(fd, True)
+    try:
+        return os.posix_spawn(sys.executable, argv, env, setsid=True, file_actions=[
+            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+            (os.POSIX_SPAWN_DUP2, 1, 2)])
+    except (AttributeError, NotImplementedError, OSError):
+        return None  # best effort: the next read reads in full
+    finally:
+        os.close(fd)  # the worker holds the lock on its copy until it exits

@@ -482,6 +482,10 @@ class Workspace:
         # memory) never pays for keeping.
         self.serve: Callable[[Workspace, str, str | None, str], ServedFile | None] | None = None
         self.keep_written: Callable[[Workspace, str, str | None], None] | None = None
+        # Any other commit that changed a summit (its structure, most often: an import, an
+        # item added, moved or retitled, a receive) keeps the checkpoints it made stale, so
+        # the next read is served rather than read in full (snapshot.keep_changed).
+        self.keep_changed: Callable[[Workspace, str, bool], object] | None = None
         if not self.path.exists():
             with self.lock.hold():
                 if not self.path.exists():
@@ -552,6 +556,8 @@ class Workspace:
                 raise _Stale
         listed = sorted({s.journal.path.name for s in self._summits.values()
                          if s.journal.dirty and not s.journal.path.exists()} | self._obsolete)
+        changed = [slug for slug, s in self._summits.items()
+                   if s.journal.dirty and not isinstance(s, ServedFile)]
         try:
             if listed:
                 atomic_write(self.intent, orjson.dumps({"files": listed, "pid": os.getpid()}),
@@ -572,14 +578,19 @@ class Workspace:
         for slug in [slug for slug, summit in self._summits.items() if summit.journal.released]:
             # Written out, not held (an import into a new summit): read when next asked for.
             del self._summits[slug]
-        self._keep_checkpoints()
+        self._keep_checkpoints(changed)
         if listed:
             self._recover(report=False)
 
-    def _keep_checkpoints(self) -> None:
+    def _keep_checkpoints(self, changed: Sequence[str]) -> None:
         """After a commit, still under the lock: a write served from kept data keeps it anew
         and is dropped (read in full when next asked for); a write on one item read in full
-        keeps its viewer's checkpoint, so that the next is served. Best effort."""
+        keeps its viewer's checkpoint, so that the next is served; any other summit the
+        commit `changed` (written out and released ones too) keeps what the commit made
+        stale (`keep_changed`). Best effort."""
+        # A summit written out and released is no longer held (`keep_changed` reads it again).
+        released = [slug for slug in changed if slug not in self._summits]
+        others = []
         for slug, summit in list(self._summits.items()):
             written, summit.written_as = summit.written_as, None
             if isinstance(summit, ServedFile):
@@ -587,6 +598,15 @@ class Workspace:
                 summit.keep(summit)
             elif written is not None and self.keep_written is not None:
                 self.keep_written(self, slug, written[0])
+            elif slug in changed:
+                others.append(slug)
+        # A commit over many summits (a migration: the upgrade) keeps nothing: each is read
+        # in full when next asked for, rather than all of them now, under the lock.
+        if self.keep_changed is not None and len(changed) == 1:
+            for slug in others:
+                self.keep_changed(self, slug, True)
+            for slug in released:
+                self.keep_changed(self, slug, False)
 
     def compute_then_commit(self, body: Callable[[], _T]) -> _T:
         """Run an operation's body without the lock, then take it only to commit.

@@ -24,6 +24,14 @@ kept data first: the full read (which keeps), as after an upgrade or a new file.
 `table` as RU is served from RU's kept checkpoint (snapshot.serve: the table of the run before
 kept it anew); `table, nothing kept` removes the kept data first: the full read, then (on a
 journal over `snapshot.SERVE_FROM`) the checkpoint kept for the next write.
+`items, nothing kept` returns once its output is out and leaves its keeping to a forked
+child: the row below it says when that child had written the kept data (every run waits for
+it, so no run shares the machine with it).
+
+A structural write keeps the checkpoints it made stale (snapshot.keep_changed): `add` (its
+own time, keeping included), then `items` and `table` as RU right after an item added. With
+`--big`, `summit import` of 20,000 items into a new summit: the time it returns, and when its
+detached keeper had kept the data; then `items` and `table` right after such an import.
 
 The first command of the day takes the daily backup after its work. It is measured as
 `summit items` with today's backup turned into yesterday's before each run, three ways:
@@ -99,7 +107,8 @@ ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 def timed(argv: list[str], before: Callable[[], None] | None = None,
           backups: Path | None = None) -> tuple[float, float]:
-    """Seconds the command took; and until its detached backup, if any, was done too."""
+    """Seconds the command took; and until its detached backup and keeper, if any, were
+    done too."""
     if before is not None:
         before()
     os.sync()  # no run pays for the writeback of the one before
@@ -109,6 +118,9 @@ def timed(argv: list[str], before: Callable[[], None] | None = None,
     took = time.perf_counter() - start
     if backups is not None:
         wait_for_worker(backups)
+    # A read that kept nothing leaves its keeping to a forked child (snapshot.finish_keeping):
+    # the next run never shares the machine with it, and when it was done is printed too.
+    wait_for_keeper(Path(ENV["XDG_CACHE_HOME"]))
     return took, time.perf_counter() - start
 
 
@@ -131,7 +143,8 @@ BACKUP_DONE: dict[str, float] = {}
 
 
 def interleaved(cases: dict[str, tuple[list[str], Callable[[], None] | None]],
-                runs: int, backups: Path | None = None) -> dict[str, float]:
+                runs: int, backups: Path | None = None,
+                timing: Callable[..., tuple[float, float]] = timed) -> dict[str, float]:
     """Median seconds per case, the cases run in turn (A B C A B C ...) `runs` times.
 
     With `backups` (a backups folder), each run is followed by waiting for a detached backup
@@ -139,12 +152,12 @@ def interleaved(cases: dict[str, tuple[list[str], Callable[[], None] | None]],
     median time from the command's start to the backup's end is kept in BACKUP_DONE.
     """
     for argv, before in cases.values():  # warm the page cache and the .pyc files
-        timed(argv, before, backups)
+        timing(argv, before, backups)
     times: dict[str, list[float]] = {name: [] for name in cases}
     done: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(runs):
         for name, (argv, before) in cases.items():
-            took, until_done = timed(argv, before, backups)
+            took, until_done = timing(argv, before, backups)
             times[name].append(took)
             done[name].append(until_done)
     if backups is not None:
@@ -227,6 +240,15 @@ def bench_workspace(label: str, db: Path, item: str, runs: int, *, target: float
         no_backup_due()
         subprocess.run(table, check=True, stdout=subprocess.DEVNULL, env=ENV)
 
+    add = [*cmd, "add", "--as", "IN", "--section", "1", "--title", "A new item", "--db", str(db),
+           *summit, "--text", "The Sides agreed to meet again."]
+
+    def after_an_item_added() -> None:
+        """A structural write: it keeps the checkpoints it made stale (snapshot.keep_changed),
+        the joint view's and RU's, which the `table` rows keep."""
+        no_backup_due()
+        subprocess.run(add, check=True, stdout=subprocess.DEVNULL, env=ENV)
+
     def nothing_kept() -> None:
         no_backup_due()
         for place in (Path(ENV["XDG_CACHE_HOME"]) / "summit-agenda" / "kept").glob("*.json"):
@@ -252,6 +274,9 @@ def bench_workspace(label: str, db: Path, item: str, runs: int, *, target: float
         "items, after a write": (items, after_a_write),
         "table": (table, no_backup_due),
         "table, nothing kept": (table, nothing_kept_but_the_listing),
+        "add (keeps what it made stale)": (add, no_backup_due),
+        "items, after an item added": (items, after_an_item_added),
+        "table, after an item added": (table, after_an_item_added),
         DUE[0]: ([*cmd, "items", "--db", str(db), *summit], due_nothing_changed),
         DUE[1]: ([*cmd, "items", "--db", str(db), *summit], due_one_summit_changed),
         DUE[2]: ([*cmd, "items", "--db", str(db), *summit], due_first_backup_ever),
@@ -265,8 +290,12 @@ def bench_workspace(label: str, db: Path, item: str, runs: int, *, target: float
     print(f"  {'floor (tinydb+orjson, parse files)':<38} {medians['floor'] * 1000:7.1f} ms")
     for name in ("items", "items, listing kept", "items, nothing kept", "show", "history",
                  "show, after a write", "items, after a write", "table",
-                 "table, nothing kept"):
+                 "table, nothing kept", "add (keeps what it made stale)",
+                 "items, after an item added", "table, after an item added"):
         row(f"summit {name}", medians[name], medians["floor"], "floor", target)
+        if name == "items, nothing kept":
+            print(f"  {'':<38} kept data written {BACKUP_DONE[name] * 1000:7.1f} ms after the "
+                  "command's start (a forked child, after the output)")
     for name in DUE if backups else ():
         # The same command with no backup due: after one summit changed, `items` reads what
         # the `table` before it wrote (kept data extended), so its reference is that read.
@@ -291,6 +320,77 @@ def build_big(db: Path, items: int = 20_000, words: int = 40) -> None:
                              for n in range(start, min(items, start + 2000))],
                      delegation="IN")
     ws.close()
+
+
+def wait_for_keeper(cache: Path) -> None:
+    """Until no keeper (a forked child or a detached worker: snapshot.py) holds a keeping
+    lock."""
+    import fcntl
+
+    for place in (cache / "summit-agenda" / "keeping").glob("*.lock"):
+        fd = os.open(place, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        finally:
+            os.close(fd)
+
+
+def bench_import(folder: Path, items: int, runs: int, target: float) -> None:
+    """`summit import` of `items` items into a new summit, then `items` and `table` right
+    after it, beside the floor of the file it made. The import writes the summit out as it
+    is made (its memory bounded) and leaves the keeping to a detached worker: its row gives
+    the time the command took and, beside it, when the worker had kept the data. Each read
+    row waits for that worker first (as a person typing the next command would, unless
+    quick: then that read reads in full, as before)."""
+    from bench.bench_import_scale import agenda as agenda_text
+
+    source = folder / "agenda.md"
+    source.write_text(agenda_text(items))
+    cmd = summit_command()
+    cache = Path(ENV["XDG_CACHE_HOME"])
+    db = folder / "imported" / "ws.json"
+    importing = [*cmd, "import", str(source), "--as", "IN", "--delegation", "IN=India",
+                 "--delegation", "RU=Russia", "--db", str(db)]
+
+    def fresh() -> None:
+        wait_for_keeper(cache)
+        if db.parent.exists():
+            for place in sorted(db.parent.rglob("*"), reverse=True):
+                place.rmdir() if place.is_dir() else place.unlink()
+
+    def imported() -> None:
+        fresh()
+        subprocess.run(importing, check=True, stdout=subprocess.DEVNULL, env=ENV)
+        wait_for_keeper(cache)
+
+    imported()
+    files = [str(db), str(next((db.parent / "ws.summits").iterdir()))]
+    print(f"\nImport of {items:,} items into a new summit ({source.stat().st_size / 1e6:.1f} MB "
+          f"of Markdown; its summit file {os.path.getsize(files[1]) / 1e6:.1f} MB)")
+    table = [*cmd, "table", "1.1", "--as", "RU", "--db", str(db), "--text",
+             "The Sides agreed to continue consultations."]
+    cases: dict[str, tuple[list[str], Callable[[], None] | None]] = {
+        "floor": ([sys.executable, "-c", FLOOR, *files], None),
+        "import": (importing, fresh),
+        "items, after the import": ([*cmd, "items", "--db", str(db)], imported),
+        "table, after the import": (table, imported),
+    }
+    done: list[float] = []
+
+    def timed_import(argv: list[str], before: Callable[[], None] | None = None,
+                     backups: Path | None = None) -> tuple[float, float]:
+        took, until_kept = timed(argv, before)  # waits for the keeper
+        if argv is importing:
+            done.append(until_kept)
+        return took, took
+
+    medians = interleaved(cases, runs, timing=timed_import)
+    print(f"  (load average {os.getloadavg()[0]:.1f} at the end of these runs)")
+    print(f"  {'floor (tinydb+orjson, parse files)':<38} {medians['floor'] * 1000:7.1f} ms")
+    print(f"  {'summit import (returns)':<38} {medians['import'] * 1000:7.1f} ms   kept data "
+          f"written {statistics.median(done) * 1000:7.1f} ms after its start (detached worker)")
+    for name in ("items, after the import", "table, after the import"):
+        row(f"summit {name}", medians[name], medians["floor"], "floor", target)
 
 
 def read_in_process(db: Path, runs: int = 3) -> None:
@@ -356,6 +456,7 @@ def main() -> None:
             bench_workspace("One summit of 20,000 items", one, "1.1", max(3, args.runs // 3),
                             target=2.0, backups=False)
             read_in_process(one)
+            bench_import(Path(tmp), 20_000, max(3, args.runs // 3), 2.0)
     print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
 
 

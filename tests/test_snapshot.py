@@ -21,7 +21,7 @@ from scenarios import tabled_against_final
 from agenda import snapshot
 from agenda.cli import main
 from agenda.model import AgendaError, Delegation, Status
-from agenda.workspace import Workspace
+from agenda.workspace import NewItem, Workspace
 
 SLUG = "s"
 SECTIONS = ("One", "Two")
@@ -931,3 +931,160 @@ def test_tidying_a_cache_that_cannot_be_written_is_no_error(
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
     assert snapshot.prune(_later()) == []
     assert journal.exists()
+
+
+def test_a_read_keeps_in_a_forked_child_once_its_output_is_out(db: Path) -> None:
+    """`summit items`, `show`, `history` defer their keeping; the script leaves it to a forked
+    child holding the keeping lock: the same files as keeping at once."""
+    journal = next((db.parent / "ws.summits").iterdir())
+    places = [snapshot._place(journal, SLUG, None, kind) for kind in ("listing", "readings")]
+    ws = Workspace(db)
+    try:
+        snapshot.items(ws, SLUG, None)  # kept at once: the reference
+    finally:
+        ws.close()
+    at_once = [p.read_bytes() for p in places]
+    for place in places:
+        place.unlink()
+    snapshot.defer_keeping()
+    ws = Workspace(db)
+    try:
+        shown = snapshot.items(ws, SLUG, None)
+    finally:
+        ws.close()
+    assert not any(p.exists() for p in places)  # nothing until the output is out
+    pid = snapshot.finish_keeping(detach=True)
+    assert pid is not None
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert [p.read_bytes() for p in places] == at_once
+    assert snapshot.load(journal, SLUG, None) == shown
+    assert snapshot.finish_keeping(detach=True) is None  # nothing deferred any more
+
+
+def test_while_another_keeper_works_a_read_keeps_at_once(
+        db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A keeper past `KEEPER_WAIT` (here one that never finishes): the read reads in full,
+    and, the keeping lock being taken, keeps at once."""
+    import fcntl
+
+    monkeypatch.setattr(snapshot, "KEEPER_WAIT", 0.2)
+
+    journal = next((db.parent / "ws.summits").iterdir())
+    place = snapshot.keeping_lock(journal)
+    place.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(place, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        snapshot.defer_keeping()
+        ws = Workspace(db)
+        try:
+            snapshot.item(ws, SLUG, "RU", "1.1")
+        finally:
+            ws.close()
+        assert snapshot.finish_keeping(detach=True) is None
+        assert snapshot.load(journal, SLUG, "RU") is not None
+    finally:
+        os.close(fd)
+
+
+def test_a_failed_command_keeps_nothing_later(db: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """What a command that failed deferred is dropped by the next command, not kept then."""
+    snapshot.defer_keeping()
+    ws = Workspace(db)
+    try:
+        snapshot.items(ws, SLUG, "IN")
+    finally:
+        ws.close()
+    code, _, _ = run(db, capsys, "summits")
+    assert code == 0
+    journal = next((db.parent / "ws.summits").iterdir())
+    assert snapshot.load(journal, SLUG, "IN") is None
+
+
+def test_the_script_keeps_after_its_output_and_after_a_structural_write(
+        tmp_path: Path) -> None:
+    """End to end, as a person runs it: `summit items` and `summit add` return, and a forked
+    child keeps what a full read keeps, for the file as the command left it."""
+    import fcntl
+    import subprocess
+
+    db = tmp_path / "ws.json"
+    new_workspace(db)
+    ws = Workspace(db, clock=TickingClock())
+    try:  # over snapshot.SERVE_FROM: a structural write on it keeps
+        ws.add_items(SLUG, [NewItem(SECTIONS[n % 2], f"Item {n}", "The Sides agree. " * 60)
+                            for n in range(300)], delegation="IN")
+    finally:
+        ws.close()
+    journal = next((db.parent / "ws.summits").iterdir())
+    assert journal.stat().st_size > snapshot.SERVE_FROM
+    script = [sys.executable, "-c", "from agenda.__main__ import script; script()"]
+
+    def summit(*argv: str) -> str:
+        done = subprocess.run([*script, *argv, "--db", str(db)], check=True,
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                              timeout=120)
+        fd = os.open(snapshot.keeping_lock(journal), os.O_RDONLY | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # until the forked keeper is done
+        finally:
+            os.close(fd)
+        return done.stdout
+
+    listed = summit("items", "--json")
+    assert snapshot.load(journal, SLUG, None) == {"items": [
+        [r[f] for f in snapshot.FIELDS] for r in json.loads(listed)], "empty": []}
+    summit("add", "--as", "IN", "--section", "One", "--title", "One more", "--text", "Words.")
+    places = [snapshot._place(journal, SLUG, None, kind) for kind in ("listing", "readings")]
+    by_the_write = [p.read_bytes() for p in places]
+    for place in places:
+        place.unlink()
+    ws = Workspace(db)
+    try:
+        snapshot.items(ws, SLUG, None)  # a full read of the file as the add left it
+    finally:
+        ws.close()
+    assert [p.read_bytes() for p in places] == by_the_write
+
+
+def test_a_read_waits_for_the_keeper_at_work_rather_than_read_in_full(
+        db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command before left its keeping to a child still at work: the next read waits for
+    it and reads what it kept, not the whole journal beside it."""
+    import fcntl
+
+    journal = next((db.parent / "ws.summits").iterdir())
+    place = snapshot.keeping_lock(journal)
+    place.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(place, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    pid = os.fork()
+    if pid == 0:  # the keeper: slow to start, then keeps and lets go
+        try:
+            snapshot.holding_keeping()
+            time.sleep(0.3)
+            ws = Workspace(db)
+            snapshot.items(ws, SLUG, None)
+            ws.close()
+        finally:
+            os._exit(0)
+    os.close(fd)  # the child holds the lock
+    full_reads: list[str | None] = []
+    real = snapshot._full_read
+
+    def spy(ws: Workspace, slug: str, viewer: str | None, read: Any = None) -> Any:
+        full_reads.append(viewer)
+        return real(ws, slug, viewer, read)
+
+    monkeypatch.setattr(snapshot, "_full_read", spy)
+    ws = Workspace(db)
+    try:
+        shown = snapshot.items(ws, SLUG, None)
+        assert snapshot.item(ws, SLUG, None, "1.1").number == "1.1"
+    finally:
+        ws.close()
+    os.waitpid(pid, 0)
+    assert full_reads == []
+    assert shown == snapshot.load(journal, SLUG, None)

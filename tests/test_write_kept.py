@@ -3,6 +3,7 @@ full read: the same journal bytes, record ids, events and refusals, whatever cam
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -20,8 +21,9 @@ from test_snapshot import SECTIONS, SLUG, new_workspace
 
 from agenda import snapshot
 from agenda import workspace as workspace_module
-from agenda.model import AgendaError, Code, Status
-from agenda.workspace import Workspace
+from agenda.importer import import_markdown
+from agenda.model import AgendaError, Code, Delegation, Status
+from agenda.workspace import NewItem, Workspace
 
 
 class Clock:
@@ -66,7 +68,8 @@ def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
 
 WRITES = ["table", "draft", "noc", "sup", "base", "accept", "accept v1", "note", "defer",
           "resume", "withdraw", "final"]
-OTHERS = ["add", "retitle", "undo", "read", "forget", "tamper-kept"]
+OTHERS = ["add", "add many", "retitle", "move", "details", "undo", "read", "forget",
+          "tamper-kept"]
 OPS = st.lists(st.tuples(
     st.sampled_from(WRITES * 3 + OTHERS), st.sampled_from(["IN", "RU", "ru", "XX", ""]),
     st.sampled_from(["1.1", "1.2", "2.1", "9.9", " 1.1"]), st.text("ab[] ", max_size=8)),
@@ -93,8 +96,17 @@ def act(ws: Workspace, op: str, side: str, ref: str, text: str) -> Any:
         if op == "add":
             return ws.add_item(SLUG, section=SECTIONS[len(text) % 2], title=f"Item {text}x",
                                text=body, delegation=side)
+        if op == "add many":  # more than the summit holds: written without a fold
+            return ws.add_items(SLUG, [NewItem(SECTIONS[n % 2], f"Many {n} {text}x", body)
+                                       for n in range(40)], delegation=side)
         if op == "retitle":
             return ws.retitle_item(SLUG, ref, f"Title {text}y", actor=side)
+        if op == "move":
+            return ws.move_item(SLUG, ref, section=SECTIONS[len(text) % 2], position=1,
+                                actor=side)
+        if op == "details":
+            ws.update_details(SLUG, title=f"Summit {text}z", actor=side)
+            return None
         if op == "undo":
             return ws.undo(SLUG, side or None).what
     except AgendaError as exc:
@@ -137,6 +149,7 @@ def run_both(full: Path, fast: Path, uuids: list[int], step: int,
         ws = Workspace(db, clock=Clock(step))
         if serving:
             ws.serve, ws.keep_written = snapshot.serve, snapshot.keep_written
+            ws.keep_changed = snapshot.keep_changed
         try:
             outcomes.append(act(ws, op, side, ref, text))
         finally:
@@ -146,13 +159,13 @@ def run_both(full: Path, fast: Path, uuids: list[int], step: int,
     assert kept_now(fast) == kept_by_a_full_read(fast), (op, side, ref)
 
 
-def kept_now(db: Path) -> dict[str, bytes]:
+def kept_now(db: Path, slug: str = SLUG) -> dict[str, bytes]:
     """The kept files (HMAC aside) of each viewer whose readings name the journal as it is."""
     journal = next(db.parent.glob("*.summits/*"))
     raw = journal.read_bytes()
     found = {}
     for viewer in (None, "IN", "RU"):
-        places = [snapshot._place(journal, SLUG, viewer, kind) for kind in
+        places = [snapshot._place(journal, slug, viewer, kind) for kind in
                   ("listing", "readings")]
         vouched = [snapshot._vouched(p) for p in places]  # tampered: ignored by readers
         payloads = [p for p in vouched if p is not None]
@@ -164,19 +177,19 @@ def kept_now(db: Path) -> dict[str, bytes]:
     return found
 
 
-def kept_by_a_full_read(db: Path) -> dict[str, bytes]:
+def kept_by_a_full_read(db: Path, slug: str = SLUG) -> dict[str, bytes]:
     """What a full read of each of those viewers keeps, in a cache folder of its own."""
-    wanted = kept_now(db)
+    wanted = kept_now(db, slug)
     before = os.environ["XDG_CACHE_HOME"]
     os.environ["XDG_CACHE_HOME"] = str(db.parent.parent / "cache-of-full-reads")
     try:
         shutil.rmtree(snapshot.cache_dir(), ignore_errors=True)
         journal = next(db.parent.glob("*.summits/*"))
         for viewer in (None, "IN", "RU"):
-            if snapshot._place(journal, SLUG, viewer).name in wanted:
+            if snapshot._place(journal, slug, viewer).name in wanted:
                 ws = Workspace(db)
                 try:
-                    snapshot._full_read(ws, SLUG, viewer)
+                    snapshot._full_read(ws, slug, viewer)
                 finally:
                     ws.close()
         return {name: place.read_bytes().partition(b"\n")[2]
@@ -223,13 +236,32 @@ def test_writes_are_served_once_a_write_kept_the_checkpoint(
                       True]
 
 
-def test_a_structural_write_between_is_read_in_full(
+def test_a_structural_write_keeps_the_checkpoints_it_made_stale(
         tmp_path: Path, uuids: list[int], served: list[bool]) -> None:
     full, fast = pair(tmp_path)
-    for step, op in enumerate([("table", "RU", "1.1", "a"), ("add", "IN", "", "new"),
-                               ("table", "RU", "1.1", "b"), ("table", "RU", "1.2", "c")]):
+    ops = [("table", "RU", "1.1", "a"), ("add", "IN", "", "new"), ("table", "RU", "1.1", "b"),
+           ("move", "IN", "1.1", "c"), ("table", "RU", "2.1", "c"),
+           ("add many", "IN", "", ""), ("table", "RU", "1.1", "d"),
+           ("retitle", "RU", "2.1", ""), ("table", "IN", "2.1", "e")]
+    for step, op in enumerate(ops):
         run_both(full, fast, uuids, step, *op)
-    assert served == [False, False, True]
+    # RU's checkpoint, made stale by each structural write, is kept anew by it: served. IN
+    # never read, so none is kept for it: its first write reads in full.
+    assert served == [False, True, True, True, False]
+    journal = next(fast.parent.glob("*.summits/*"))
+    assert snapshot._place(journal, SLUG, None).exists()  # the joint view: always kept
+
+
+def test_without_the_hook_a_structural_write_keeps_nothing(
+        tmp_path: Path, uuids: list[int], served: list[bool]) -> None:
+    """The app holds its summits in memory and never pays for keeping: no hook, no files."""
+    _, fast = pair(tmp_path)
+    ws = Workspace(fast, clock=Clock(0))
+    try:
+        ws.add_item(SLUG, section=SECTIONS[0], title="New", text="Text.", delegation="IN")
+    finally:
+        ws.close()
+    assert not list(kept_folder().glob("*.json"))
 
 
 def rewrite_line(journal: Path, change: Callable[[bytes], bytes]) -> None:
@@ -286,3 +318,75 @@ def test_a_compaction_due_is_left_to_the_full_read(
         assert snapshot.serve(ws, SLUG, "RU", "1.1") is None
     finally:
         ws.close()
+
+
+AGENDA = """# Summit
+
+## Trade
+
+- Tariffs: the Sides agree to lower [tariffs] on {n} goods.
+- Customs: the Sides agree on one window.
+
+## Energy
+
+- Corridor: the Sides agree on the [northern] corridor.
+"""
+
+
+def wait_for_keeper() -> None:
+    """Until no detached keeper (snapshot._spawn_keeper) holds a keeping lock."""
+    for place in (snapshot.cache_dir() / "keeping").glob("*.lock"):
+        fd = os.open(place, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        finally:
+            os.close(fd)
+
+
+def test_an_import_keeps_what_a_full_read_keeps(
+        tmp_path: Path, uuids: list[int], served: list[bool]) -> None:
+    """Into a new summit (written out as it is made, then read again to keep) and into an
+    existing one (its folds extended): the kept files are what a full read keeps, and the
+    next write as a side whose checkpoint the import made stale is served."""
+    db = tmp_path / "ws.json"
+
+    def imported(text: str, **where: Any) -> None:
+        ws = Workspace(db, create=True, clock=Clock(len(text)))
+        ws.serve, ws.keep_written = snapshot.serve, snapshot.keep_written
+        ws.keep_changed = snapshot.keep_changed
+        try:
+            import_markdown(ws, text, delegation="IN", **where)
+        finally:
+            ws.close()
+
+    imported(AGENDA.format(n=3), delegations=[Delegation("IN", "India"),
+                                              Delegation("RU", "Russia")], new_slug=SLUG)
+    wait_for_keeper()  # written out as it was made: read again and kept by a worker
+    assert set(kept_now(db)) == {snapshot._place(next(db.parent.glob("*.summits/*")), SLUG,
+                                                 viewer, kind).name
+                                 for kind in ("listing", "readings")
+                                 for viewer in (None, "IN", "RU")}
+    assert kept_now(db) == kept_by_a_full_read(db)
+    ws = Workspace(db, clock=Clock(1))
+    ws.serve, ws.keep_written = snapshot.serve, snapshot.keep_written
+    try:
+        ws.table(SLUG, "1.1", delegation="RU", text="The Sides agree.")  # served
+    finally:
+        ws.close()
+    shutil.rmtree(kept_folder())
+    ws = Workspace(db, clock=Clock(2))
+    ws.serve, ws.keep_written = snapshot.serve, snapshot.keep_written
+    try:
+        ws.table(SLUG, "1.1", delegation="RU", text="The Sides agree again.")  # keeps RU's
+    finally:
+        ws.close()
+    imported(AGENDA.format(n=4) + "- Grid: the Sides agree to link their grids.\n", slug=SLUG)
+    assert len(kept_now(db)) == 4  # the joint view's and RU's, for the file as it is now
+    assert kept_now(db) == kept_by_a_full_read(db)
+    ws = Workspace(db, clock=Clock(3))
+    ws.serve, ws.keep_written = snapshot.serve, snapshot.keep_written
+    try:
+        ws.table(SLUG, "2.1", delegation="RU", text="The Sides agree once more.")
+    finally:
+        ws.close()
+    assert served == [True, False, True]
