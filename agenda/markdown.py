@@ -41,11 +41,19 @@ _COMMONMARK = MarkdownIt("commonmark")
 # The outline checks need block structure only; skipping the inline pass halves their cost.
 _BLOCKS = MarkdownIt("commonmark").disable("inline")
 # Lines that could be, or underline, a heading; and characters that could open a block
-# (fence, HTML) able to run past the end of a text (`_OPENERS`). Texts with neither skip the
-# parser.
+# (fence, HTML) able to run past the end of a text. Texts with neither skip the parser.
 _HEADING_LIKE = re.compile(r"^[ \t>]*(?:#{1,6}(?:[ \t]|$)|=+[ \t]*$|-+[ \t]*$)", re.MULTILINE)
-_OPENERS = ("```", "~~~", "<")
 _FENCE_CLOSERS = {"<!--": "-->", "<?": "?>", "<![CDATA[": "]]>"}
+
+
+def _heading_like(text: str) -> bool:
+    # Matched line by line: a search tried the pattern's `^` at every character of the text.
+    return any(_HEADING_LIKE.match(line) for line in text.split("\n"))
+
+
+def _opener_like(text: str) -> bool:
+    # Substring searches: a regex alternation took a pass per character.
+    return "<" in text or "```" in text or "~~~" in text
 
 
 def _lines(text: str) -> list[str]:
@@ -66,8 +74,7 @@ def shift_headings(lines: list[str], by: int) -> list[str]:
     outline; the importer shifts them back. A setext heading becomes an ATX one.
     """
     text = "\n".join(lines)
-    # Matched line by line: a search tried the pattern's `^` at every character of the text.
-    if by == 0 or not any(_HEADING_LIKE.match(line) for line in text.split("\n")):
+    if by == 0 or not _heading_like(text):
         return lines
     out = list(lines)
     tokens = _BLOCKS.parse(text)
@@ -88,8 +95,7 @@ def shift_headings(lines: list[str], by: int) -> list[str]:
 
 def _contained(lines: list[str]) -> bool:
     """True when what follows the text (after a blank line) still starts a new block."""
-    text = "\n".join(lines)
-    if not any(opener in text for opener in _OPENERS):  # substring searches, no regex pass
+    if not _opener_like("\n".join(lines)):
         return True
     probe = "\n".join([*lines, "", "# end"])
     tokens = _BLOCKS.parse(probe)
