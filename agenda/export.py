@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache, lru_cache
@@ -85,16 +86,28 @@ class ChangeView:
     their texts as CriticMarkup, computed on first use: an item whose text did not change
     shows none, and pays for none."""
 
-    def __init__(self, base: RevisionView | None, target: RevisionView | None) -> None:
+    def __init__(self, base: RevisionView | None, target: RevisionView | None,
+                 ahead: Callable[[], None] | None = None) -> None:
         self.base = base
         self.target = target
+        self._ahead = ahead
 
     @property
     def changed(self) -> bool:
         return self.base is None or self.target is None or self.base.text != self.target.text
 
+    @property
+    def _edited(self) -> bool:
+        """Two texts that differ: what the redline shows as a change, and diffs."""
+        return (self.base is not None and self.target is not None
+                and self.base.text != self.target.text)
+
     @cached
     def critic(self) -> str:
+        if self._ahead is not None and self._edited:
+            self._ahead()  # this item's critic and the next ones', in one go
+            if "critic" in self.__dict__:
+                return str(self.__dict__["critic"])
         return render_critic(diff_words(self.base.text if self.base else "",
                                         self.target.text if self.target else ""))
 
@@ -102,10 +115,12 @@ class ChangeView:
 class ItemView:
     """One item as a template sees it; costly parts (merge, diff) are computed on first use."""
 
-    def __init__(self, summit: SummitView, state: SummitState, item: Item) -> None:
+    def __init__(self, summit: SummitView, state: SummitState, item: Item,
+                 index: int) -> None:
         self._summit = summit
         self._state = state
         self._item = item
+        self._index = index
         self.number = item.number
         self.title = item.title
         self.section = item.section
@@ -174,7 +189,8 @@ class ItemView:
             base = earlier[-1] if earlier else None
         # The target is the latest tabled text: the view `revision` already made (or will).
         return ChangeView(self._view(base) if base else None,
-                          self.revision if tabled else None)
+                          self.revision if tabled else None,
+                          lambda: self._summit._diff_ahead(self._index))
 
     @cached
     def drafts(self) -> list[RevisionView]:
@@ -214,13 +230,26 @@ class SummitView:
         moments = [e.created for e in state.events] or [summit.created]
         # The state's own latest moment, never "now": the same summit renders the same text.
         self.as_of = stamp(max(moments))
-        self.items = [ItemView(self, state, item) for item in state.items]
+        self.items = [ItemView(self, state, item, n) for n, item in enumerate(state.items)]
         by_section: dict[str, list[ItemView]] = {}
         for view, item in zip(self.items, state.items, strict=True):
             by_section.setdefault(item.section_uuid, []).append(view)
         self.sections = [SectionView(n, s.title, by_section.get(s.uuid, []))
                          for n, s in enumerate(summit.sections, start=1)]
         self.agreed = state.agreed()
+
+    def _diff_ahead(self, start: int) -> None:
+        """The critics of the item at `start` and of the next edited ones, diffed back to back:
+        a template reads them one by one between its lines, and run together the redline's
+        500 short diffs cost about a twentieth less (the diff's code and data stay in the
+        processor's caches). Bounded, so that a template that reads one item's critic pays
+        for a few more at most."""
+        for view in self.items[start:start + _DIFF_AHEAD]:
+            change = view.change
+            if "critic" not in change.__dict__ and change._edited:
+                assert change.base is not None and change.target is not None
+                change.__dict__["critic"] = render_critic(diff_words(change.base.text,
+                                                                     change.target.text))
 
     @cached
     def total_brackets(self) -> int:
@@ -233,6 +262,11 @@ class SummitView:
     @property
     def open_items(self) -> list[ItemView]:
         return [i for i in self.items if not i.agreed and not i.withdrawn]
+
+
+# How many items' critics one read diffs in a go: 32 kept nearly all of the gain of diffing the
+# whole summit at once (271 against 269 ms for the redline's HTML, 277 one by one).
+_DIFF_AHEAD = 32
 
 
 def parse_since(value: str | None) -> datetime | None:

@@ -463,7 +463,7 @@ def test_positions_line_writes_what_the_loop_over_positions_wrote(
 # Work done only for what a template reads --------------------------------------------------
 
 def test_the_redline_diffs_each_changed_item_once_and_no_other(
-        demo: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+        demo: Workspace, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The word diff runs once per item shown as changed; a restated text, a single tabled
     text and "no change since" are written without one (equal texts need no diff)."""
     calls: list[tuple[str, str]] = []
@@ -480,6 +480,18 @@ def test_the_redline_diffs_each_changed_item_once_and_no_other(
         assert "*No change" in text  # the demo has unchanged items in both documents
         assert len(calls) == text.count("\n*Change:*") > 0
         assert all(a != b for a, b in calls)
+    # The critics are diffed a few items ahead, in one go: a template that reads one item's
+    # pays for a bounded number of others, of edited items only.
+    monkeypatch.setattr(export, "_DIFF_AHEAD", 2)
+    calls.clear()
+    one = (templates.templates_root() / "export" / "redline.md.j2").read_text(encoding="utf-8")
+    one = one.replace("{{ change.critic | body(3) }}",
+                      "{{ (change.critic if item.number == '1.1' else '') | body(3) }}")
+    assert one != (templates.templates_root() / "export" / "redline.md.j2").read_text(
+        encoding="utf-8")
+    (tmp_path / "redline.md.j2").write_text(one, encoding="utf-8")
+    text = export.render(demo, DEMO_SLUG, "redline", template_dir=tmp_path)
+    assert 0 < len(calls) <= 2 and all(a != b for a, b in calls)
 
 
 def test_views_worked_out_on_first_use_hold_what_the_state_says(demo: Workspace,
