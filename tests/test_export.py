@@ -548,3 +548,27 @@ def test_body_checks_are_the_former_regex_passes(text: str) -> None:
     assert markdown._lines(text) == lines
     assert markdown._heading_like(text) == bool(markdown._HEADING_LIKE.search(text))
     assert markdown._opener_like(text) == bool(_OLD_OPENER.search(text))
+
+
+def test_a_template_reading_one_compilation_compiles_a_bounded_few(
+        demo: Workspace, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Compilations are merged a few items ahead, in one go; a template that reads one item's
+    gets it right and pays for a bounded number of others."""
+    compiled: list[str] = []
+    real = export.compile_item
+
+    def counted(state: object, item: object, *args: object, **kw: object) -> object:
+        compiled.append(item.number)  # type: ignore[attr-defined]
+        return real(state, item, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(export, "compile_item", counted)
+    monkeypatch.setattr(export, "_COMPILE_AHEAD", 2)
+    (tmp_path / "one.md.j2").write_text(
+        "{#\nOne\nview: joint\n#}{% for item in summit.items %}"
+        "{% if item.number == '2.1' %}{{ item.compilation }}{% endif %}{% endfor %}|\n",
+        encoding="utf-8")
+    text = export.render(demo, DEMO_SLUG, "one", template_dir=tmp_path)
+    state = demo.state(DEMO_SLUG)
+    item = state.item("2.1")
+    assert text == document_safe(real(state, item).result.text + "|\n")
+    assert compiled[0] == "2.1" and 0 < len(compiled) <= 2
