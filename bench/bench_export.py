@@ -1,8 +1,9 @@
 """Export and import timings: each template on 500 items x 10 revisions, and a 5,000-line import.
 
 Run: python bench/bench_export.py [--repeat N]. Prints median milliseconds against the targets
-(Markdown: 200 ms; HTML: 1.5× markdown-it-py alone rendering the same Markdown, CommonMark with
-tables and strikethrough as ours, measured in the same run, interleaved); it asserts nothing.
+(Markdown: 200 ms; HTML: 1.5× markdown-it-py alone rendering the same Markdown, configured as
+ours (CommonMark with tables and strikethrough, raw HTML off, our link check) but without our
+CriticMarkup rule, measured in the same run, interleaved); it asserts nothing.
 Times are this process's CPU time: on a shared machine wall time also counts the others' work
 (a 125 ms redline read 175 ms under a load of 3).
 The summit is built in memory as a SummitState (building it through the workspace would take
@@ -22,10 +23,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from markdown_it import MarkdownIt
-
 from agenda import export, records, templates
 from agenda import state as state_module
+from agenda.diff import diff_words
 from agenda.importer import import_markdown, parse_markdown
 from agenda.model import Delegation, to_iso
 from agenda.state import SummitState, keys_in_order
@@ -101,6 +101,17 @@ def build_state(viewer: str | None) -> SummitState:
     return fold_records(chain + team, viewer, slug="bench")
 
 
+def changed_pairs(state: SummitState) -> list[tuple[str, str]]:
+    """The (base, target) texts the redline diffs: each item's last two tabled texts, where
+    they differ (an unchanged item is written without a diff)."""
+    pairs = []
+    for item in state.items:
+        tabled = state.tabled(item)
+        if len(tabled) >= 2 and tabled[-2].text != tabled[-1].text:
+            pairs.append((tabled[-2].text, tabled[-1].text))
+    return pairs
+
+
 def median_ms(action: Callable[[], object], repeat: int) -> float:
     timings = []
     for _ in range(repeat):
@@ -153,7 +164,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"Export of {SECTIONS * ITEMS_PER_SECTION} items x {REVISIONS} revisions; median of "
           f"{args.repeat}; target {TARGET_MS:.0f} ms each")
     joint, brief = build_state(None), build_state("IN")
-    reference = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+    # markdown-it-py configured exactly as our renderer (CommonMark, tables, strikethrough, raw
+    # HTML off, our link check), without our one plugin, the CriticMarkup rule.
+    reference = export.html_renderer(critic=False)
     for name in ("agenda", "negotiating-text", "redline", "brief"):
         info = templates.find_template(name)
         state = brief if info.view == "delegation" else joint
@@ -167,13 +180,22 @@ def main(argv: list[str] | None = None) -> None:
         # The whole HTML export (template, merges, diffs, Markdown to HTML) beside markdown-it
         # alone turning the finished Markdown into HTML.
         text = markdown()
-        times = interleaved_ms({
-            "ours": lambda markdown=markdown: export.to_html(markdown(), "Bench"),
-            "markdown-it": lambda text=text: reference.render(text)}, args.repeat)
+        actions = {"ours": lambda markdown=markdown: export.to_html(markdown(), "Bench"),
+                   "markdown-it": lambda text=text: reference.render(text)}
+        pairs = changed_pairs(joint) if name == "redline" else []
+        if pairs:
+            # The split of the redline's time: the word diffs it asks for (diff.py's), alone.
+            actions["diffs"] = lambda pairs=pairs: [diff_words(a, b) for a, b in pairs]
+        times = interleaved_ms(actions, args.repeat)
         ratio = times["ours"] / times["markdown-it"]
         print(f"  {name + ' (html)':<34} {times['ours']:9.1f} ms   markdown-it alone "
               f"{times['markdown-it']:7.1f} ms   {ratio:4.2f}×  (target ≤ {HTML_TARGET}×: "
               f"{'ok' if ratio <= HTML_TARGET else 'over'}; {len(text) // 1000} KB of Markdown)")
+        if pairs:
+            rest = times["ours"] - times["markdown-it"] - times["diffs"]
+            print(f"  {'  of which its word diffs alone':<34} {times['diffs']:9.1f} ms   "
+                  f"({len(pairs)} diffs; ours less markdown-it less the diffs: {rest:.1f} ms)")
+    print(f"Load average {os.getloadavg()[0]:.1f} at the end of the exports")
 
     source = agenda_markdown(5000)
     parsed = parse_markdown(source)

@@ -10,11 +10,16 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from agenda import cli, export, markdown, paths, templates
 from agenda.demo import DEMO_SLUG, build_demo
+from agenda.diff import diff_words
+from agenda.diff_render import render_critic
 from agenda.model import AgendaError, Code, Delegation
+from agenda.text import document_safe
 from agenda.workspace import Workspace
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -453,3 +458,117 @@ def test_positions_line_writes_what_the_loop_over_positions_wrote(
     ours = export.render(demo, DEMO_SLUG, "negotiating-text")
     assert ours == export.render(demo, DEMO_SLUG, "negotiating-text", template_dir=tmp_path)
     assert ("*Positions:* none\n\n*(No text: suppressed.)*" in ours) is no_positions
+
+
+# Work done only for what a template reads --------------------------------------------------
+
+def test_the_redline_diffs_each_changed_item_once_and_no_other(
+        demo: Workspace, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The word diff runs once per item shown as changed; a restated text, a single tabled
+    text and "no change since" are written without one (equal texts need no diff)."""
+    calls: list[tuple[str, str]] = []
+    real = export.diff_words
+
+    def counted(a: str, b: str) -> object:
+        calls.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(export, "diff_words", counted)
+    for since in (None, "2021-03-03"):
+        calls.clear()
+        text = export.render(demo, DEMO_SLUG, "redline", since=since)
+        assert "*No change" in text  # the demo has unchanged items in both documents
+        assert len(calls) == text.count("\n*Change:*") > 0
+        assert all(a != b for a, b in calls)
+    # The critics are diffed a few items ahead, in one go: a template that reads one item's
+    # pays for a bounded number of others, of edited items only.
+    monkeypatch.setattr(export, "_DIFF_AHEAD", 2)
+    calls.clear()
+    one = (templates.templates_root() / "export" / "redline.md.j2").read_text(encoding="utf-8")
+    one = one.replace("{{ change.critic | body(3) }}",
+                      "{{ (change.critic if item.number == '1.1' else '') | body(3) }}")
+    assert one != (templates.templates_root() / "export" / "redline.md.j2").read_text(
+        encoding="utf-8")
+    (tmp_path / "redline.md.j2").write_text(one, encoding="utf-8")
+    text = export.render(demo, DEMO_SLUG, "redline", template_dir=tmp_path)
+    assert 0 < len(calls) <= 2 and all(a != b for a, b in calls)
+
+
+def test_views_worked_out_on_first_use_hold_what_the_state_says(demo: Workspace,
+                                                               tmp_path: Path) -> None:
+    """A template may read every item's critic (changed or not) and every revision's stamp
+    and acceptances: computed on first use, they are what the state says."""
+    (tmp_path / "everything.md.j2").write_text(
+        "{#\nEverything\nview: delegation\n#}{% for item in summit.items %}"
+        "{{ item.number }}|{{ item.change.critic }}|{% for r in item.tabled %}{{ r.label }} "
+        "{{ r.created }} {{ r.accepted_by | join(',') }};{% endfor %}|{% for r in item.drafts %}"
+        "{{ r.label }} {{ r.created }} [{{ r.accepted_by | join(',') }}];{% endfor %}|\n"
+        "{% endfor %}", encoding="utf-8")
+    state = demo.state(DEMO_SLUG, "IN")
+    expected = []
+    for item in state.items:
+        tabled = state.tabled(item)
+        critic = render_critic(diff_words(tabled[-2].text if len(tabled) > 1 else "",
+                                          tabled[-1].text if tabled else ""))
+        revisions = "".join(f"{r.label} {export.stamp(r.created)} "
+                            f"{','.join(sorted(state.accepted_by(r)))};" for r in tabled)
+        drafts = "".join(f"{r.label} {export.stamp(r.created)} [];"
+                         for r in state.history(item) if not r.tabled and r.delegation == "IN")
+        expected.append(f"{item.number}|{critic}|{revisions}|{drafts}|\n")
+    assert any("[]" in line for line in expected) and any("IN,RU" in e for e in expected)
+    assert export.render(demo, DEMO_SLUG, "everything", viewer="IN",
+                         template_dir=tmp_path) == document_safe("".join(expected))
+
+
+_OLD_CONTROL = re.compile(r"\r\n|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_OLD_NEWLINES = re.compile(r"\r\n|\r|\n")
+_OLD_OPENER = re.compile(r"```|~~~|<")
+_AWKWARD = st.text(alphabet=st.sampled_from("a é\t\n\r\x00\x0b\x1b\x7f\x85\x9f\xa0#=-<`~>"),
+                   max_size=40)
+
+
+@given(_AWKWARD)
+def test_document_safe_is_the_former_scan(text: str) -> None:
+    """One character class (a CR taking its newline along) spells what the former
+    `\\r\\n|[controls]` scan spelled."""
+    old = _OLD_CONTROL.sub(lambda m: "\n" if m.group() == "\r\n" else f"\\x{ord(m.group()):02x}",
+                           text)
+    assert document_safe(text) == old
+
+
+@given(_AWKWARD)
+def test_body_checks_are_the_former_regex_passes(text: str) -> None:
+    """The body filter's line split and its two "could this start a block?" checks decide
+    as the former whole-text regex passes did."""
+    lines = _OLD_NEWLINES.sub("\n", text).split("\n")
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    assert markdown._lines(text) == lines
+    assert markdown._heading_like(text) == bool(markdown._HEADING_LIKE.search(text))
+    assert markdown._opener_like(text) == bool(_OLD_OPENER.search(text))
+
+
+def test_a_template_reading_one_compilation_compiles_a_bounded_few(
+        demo: Workspace, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Compilations are merged a few items ahead, in one go; a template that reads one item's
+    gets it right and pays for a bounded number of others."""
+    compiled: list[str] = []
+    real = export.compile_item
+
+    def counted(state: object, item: object, *args: object, **kw: object) -> object:
+        compiled.append(item.number)  # type: ignore[attr-defined]
+        return real(state, item, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(export, "compile_item", counted)
+    monkeypatch.setattr(export, "_COMPILE_AHEAD", 2)
+    (tmp_path / "one.md.j2").write_text(
+        "{#\nOne\nview: joint\n#}{% for item in summit.items %}"
+        "{% if item.number == '2.1' %}{{ item.compilation }}{% endif %}{% endfor %}|\n",
+        encoding="utf-8")
+    text = export.render(demo, DEMO_SLUG, "one", template_dir=tmp_path)
+    state = demo.state(DEMO_SLUG)
+    item = state.item("2.1")
+    assert text == document_safe(real(state, item).result.text + "|\n")
+    assert compiled[0] == "2.1" and 0 < len(compiled) <= 2
