@@ -3,7 +3,9 @@
 Run: python bench/bench_export.py [--repeat N]. Prints median milliseconds against the targets
 (Markdown: 200 ms; HTML: 1.5× markdown-it-py alone rendering the same Markdown, configured as
 ours (CommonMark with tables and strikethrough, raw HTML off, our link check) but without our
-CriticMarkup rule, measured in the same run, interleaved); it asserts nothing.
+CriticMarkup rule, measured in the same run, interleaved); it asserts nothing. The redline's
+row is followed by its word diffs alone (`diff_words` on the pairs it diffs, in the same
+interleaving): the split between the diff engine and the rest of the export.
 Times are this process's CPU time: on a shared machine wall time also counts the others' work
 (a 125 ms redline read 175 ms under a load of 3).
 The summit is built in memory as a SummitState (building it through the workspace would take
