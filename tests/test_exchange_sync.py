@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import signal
 import subprocess
 import tempfile
 import zipfile
@@ -496,7 +498,7 @@ def test_sync_over_the_network_with_git_daemon(world: World) -> None:
     daemon = subprocess.Popen(
         ["git", "daemon", "--reuseaddr", "--export-all", "--enable=receive-pack",
          f"--base-path={world.root}", "--listen=127.0.0.1", f"--port={port}", str(world.root)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         url = f"git://127.0.0.1:{port}/joint.git"
         for _ in range(100):  # until the daemon answers
@@ -520,7 +522,9 @@ def test_sync_over_the_network_with_git_daemon(world: World) -> None:
         sync.sync(india)
         assert joint_view(india) == joint_view(russia)
     finally:
-        daemon.kill()
+        # `git daemon` runs git-daemon as its child: killing `git` alone left that child
+        # serving after the test, so the whole session goes.
+        os.killpg(daemon.pid, signal.SIGKILL)
         daemon.wait()
 
 
