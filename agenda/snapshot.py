@@ -397,7 +397,14 @@ def finish_keeping(detach: bool) -> int | None:
     if pid is None:
         for _, keeping in work:
             keeping()
+    else:
+        # What the child keeps stays referenced here until the script's exit: freeing the
+        # state now would walk 20,000 items' objects and copy every page they sit on.
+        _HANDED_OVER.append(work)
     return pid
+
+
+_HANDED_OVER: list[Any] = []
 
 
 def _forked(work: list[tuple[Path, Callable[[], None]]]) -> int | None:
