@@ -148,16 +148,17 @@ How each command stands against issue 13's ≤ 2× the floor on one summit of 20
   (`serve`, `bench_startup.py --big --runs 9`, load 7.5 to 8.7, floor 1.51 s): 0.69×, met;
   the first write on the summit (or after a structural one) reads in full and keeps the
   checkpoint: 6.5×. At 100 summits of 2.2 MB (`--scale`, load 7 to 9): 1.42× (was 1.84×).
-* right after a structural write (`keep_changed`; `--scale --big --runs 9`, load 6.5 to 7.5,
-  the floor three times its quiet time: 1.34 s at 20,000 items, 248 ms at 100 summits):
-  `items` 0.79× and `table` 1.56× at 20,000 items (were full reads: 4.85× and 4.54×, quiet),
-  1.09× and 1.44× at 100 summits (1.84× and 1.94×); the `add` pays for it: 5.69× and 2.05×.
-  Right after an import of 20,000 items into a new summit: `items` 1.05×, `table` 0.79×; the
-  import returned in 9.8 s and its worker had kept 18.8 s after its start (load 6.3).
+* right after a structural write (`keep_changed`; `--big --runs 9`, load 1.2 to 1.7, floor
+  0.49 s): `items` 0.89× (was a full read: 4.85×), `table` 2.73× (4.54×: it waits for the
+  add's keeper still at work, then 0.74×), the `add` paying the keeping: 5.25×. At 100
+  summits (`--scale`, load 6.5 to 7.5): 1.09× and 1.44× (1.84× and 1.94× quiet), `add` 2.05×.
+  Right after an import of 20,000 items into a new summit: `items` 0.72×, `table` 0.66×; the
+  import returned in 4.15 s and its worker had kept 7.88 s after its start.
 * still read in full (the cache lost, an upgrade, kept data of another viewer): at 20,000
-  items `items` 4.80× (its keeping after the output: 6.45 s, kept 6.83 s after its start),
-  `table` 4.04×; at 100 summits 1.77× and 1.87× (1.84× and 1.94× quiet before; target 1.5×:
-  missed, the read and fold of the records is the rest, about 70 of 96 ms in-process).
+  items `items` 3.91× (4.85× before: its keeping after the output, kept 2.41 s after its
+  start), `table` 4.56×; at 100 summits (load 6.5 to 7.5) 1.77× and 1.87× (1.84× and 1.94×
+  quiet before; target 1.5×: missed: the records' read and fold is the rest, about 70 of
+  96 ms in-process).
 """
 
 from __future__ import annotations
@@ -397,7 +398,14 @@ def finish_keeping(detach: bool) -> int | None:
     if pid is None:
         for _, keeping in work:
             keeping()
+    else:
+        # What the child keeps stays referenced here until the script's exit: freeing the
+        # state now would walk 20,000 items' objects and copy every page they sit on.
+        _HANDED_OVER.append(work)
     return pid
+
+
+_HANDED_OVER: list[Any] = []
 
 
 def _forked(work: list[tuple[Path, Callable[[], None]]]) -> int | None:
