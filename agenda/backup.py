@@ -17,7 +17,6 @@ import errno
 import fcntl
 import os
 import struct
-import sys
 import time
 import zlib
 from dataclasses import asdict, astuple
@@ -568,29 +567,12 @@ def _take_daily(ws: Workspace, folder: Path, dest: Path, plan: _Plan | None = No
 
 
 def _spawn_worker(workspace: Path, folder: Path, day: str, lock_fd: int) -> int:
-    """Start `agenda.backup_worker` in its own session, its standard streams on /dev/null
-    (so a caller reading the command's pipes is not kept waiting), inheriting the lock."""
-    argv = [sys.executable, "-P", "-m", "agenda.backup_worker", "--lock-fd", str(lock_fd),
-            "--folder", str(folder), "--day", day, "--", str(workspace)]
-    env = dict(os.environ)
-    # The worker finds this very package, installed or not (-P: never the current folder).
-    root = str(Path(__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
-    os.set_inheritable(lock_fd, True)
-    try:
-        # posix_spawn, not subprocess: importing subprocess costs the command more than this.
-        return os.posix_spawn(sys.executable, argv, env, setsid=True, file_actions=[
-            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-            (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
-            (os.POSIX_SPAWN_DUP2, 1, 2)])
-    except (AttributeError, NotImplementedError):  # a platform without posix_spawn's setsid
-        import subprocess
+    """Start `agenda.backup_worker` apart from the command (agenda.detached), holding the
+    inherited folder lock."""
+    from agenda import detached
 
-        return subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                start_new_session=True, pass_fds=(lock_fd,)).pid
-    finally:
-        os.set_inheritable(lock_fd, False)
+    return detached.spawn("agenda.backup_worker", lock_fd, {"--folder": str(folder), "--day": day},
+                          [str(workspace)])
 
 
 def run_worker(workspace: Path, folder: Path, day: str, lock_fd: int) -> None:

@@ -6,18 +6,14 @@ Started by backup.daily_backup, holding the backups folder's lock on the inherit
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = sys.argv[1:] if argv is None else argv
-    options: dict[str, str] = {}
-    while args and args[0] != "--":
-        options[args[0]] = args[1]
-        args = args[2:]
-    (workspace,) = args[1:]
     from agenda.backup import run_worker
+    from agenda.detached import worker_args
+
+    options, (workspace,) = worker_args(argv)
 
     run_worker(Path(workspace), Path(options["--folder"]), options["--day"],
                int(options["--lock-fd"]))

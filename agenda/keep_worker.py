@@ -8,17 +8,13 @@ that one runs at a time and a bench can wait for it; nothing here is meant to be
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = sys.argv[1:] if argv is None else argv
-    options: dict[str, str] = {}
-    while args and args[0] != "--":
-        options[args[0]] = args[1]
-        args = args[2:]
-    workspace, slug = args[1:]
+    from agenda.detached import worker_args
+
+    options, (workspace, slug) = worker_args(argv)
     lock_fd = int(options["--lock-fd"])
     try:
         from agenda import snapshot

@@ -1362,27 +1362,20 @@ def _keeper_done(journal: Path) -> bool:
 
 
 def _spawn_keeper(workspace: Path, slug: str, journal: Path) -> int | None:
-    """Start `agenda.keep_worker` in its own session, its standard streams on /dev/null,
-    holding the keeping lock taken here (as backup._spawn_worker does); None when another
-    keeper holds it (the next read then reads in full, as without one) or nothing can start."""
+    """Start `agenda.keep_worker` apart from the command (agenda.detached), holding the
+    keeping lock taken here; None when another keeper holds it (the next read then reads in
+    full, as without one) or nothing can start."""
+    from agenda import detached
+
     fd = _keeping_fd(journal)
     if fd is None:
         return None
     if not _took_keeping(fd):
         os.close(fd)
         return None
-    argv = [sys.executable, "-P", "-m", "agenda.keep_worker", "--lock-fd", str(fd), "--",
-            str(workspace), slug]
-    env = dict(os.environ)
-    root = str(Path(__file__).resolve().parent.parent)  # this very package, installed or not
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
-    os.set_inheritable(fd, True)
     try:
-        return os.posix_spawn(sys.executable, argv, env, setsid=True, file_actions=[
-            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-            (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
-            (os.POSIX_SPAWN_DUP2, 1, 2)])
-    except (AttributeError, NotImplementedError, OSError):
+        return detached.spawn("agenda.keep_worker", fd, {}, [str(workspace), slug])
+    except OSError:
         return None  # best effort: the next read reads in full
     finally:
         os.close(fd)  # the worker holds the lock on its copy until it exits

@@ -416,14 +416,14 @@ unit_pieces = st.sampled_from(
 )
 
 
-@st.composite
-def edited_pairs(draw: st.DrawFn) -> tuple[str, str]:
-    base = draw(st.lists(unit_pieces, min_size=200, max_size=400))
+def edit_pieces(draw: st.DrawFn, base: list[str], pieces: st.SearchStrategy[str],
+                most: int) -> tuple[str, str]:
+    """The text of `base`, and the same with up to `most` pieces inserted, deleted or replaced."""
     edited = list(base)
-    for _ in range(draw(st.integers(0, 12))):
+    for _ in range(draw(st.integers(0, most))):
         at = draw(st.integers(0, len(edited)))
         kind = draw(st.sampled_from(["insert", "delete", "replace"]))
-        piece = draw(unit_pieces)
+        piece = draw(pieces)
         if kind == "insert" or at == len(edited):
             edited.insert(at, piece)
         elif kind == "delete":
@@ -431,6 +431,12 @@ def edited_pairs(draw: st.DrawFn) -> tuple[str, str]:
         else:
             edited[at] = piece
     return "".join(base), "".join(edited)
+
+
+@st.composite
+def edited_pairs(draw: st.DrawFn) -> tuple[str, str]:
+    return edit_pieces(draw, draw(st.lists(unit_pieces, min_size=200, max_size=400)),
+                       unit_pieces, 12)
 
 
 def cuts(tokens: list[str]) -> set[int]:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from agenda import diff as engine
 from tests import diff_engine_reference as oracle
-from tests.test_diff import edited_pairs, rebuild, well_formed
+from tests.test_diff import edit_pieces, edited_pairs, rebuild, well_formed
 
 # Pieces of short texts: words, spacing the tokenizer joins or not, punctuation that ends a
 # sentence or not, line ends, marks and emoji.
@@ -41,19 +41,7 @@ def same_as_oracle(a: str, b: str, **limits: int) -> None:
 @st.composite
 def short_edits(draw: st.DrawFn) -> tuple[str, str]:
     """A short text and the same with a few pieces inserted, deleted or replaced."""
-    base = draw(st.lists(short_pieces, max_size=60))
-    edited = list(base)
-    for _ in range(draw(st.integers(0, 5))):
-        at = draw(st.integers(0, len(edited)))
-        kind = draw(st.sampled_from(["insert", "delete", "replace"]))
-        piece = draw(short_pieces)
-        if kind == "insert" or at == len(edited):
-            edited.insert(at, piece)
-        elif kind == "delete":
-            del edited[at]
-        else:
-            edited[at] = piece
-    return "".join(base), "".join(edited)
+    return edit_pieces(draw, draw(st.lists(short_pieces, max_size=60)), short_pieces, 5)
 
 
 @settings(deadline=None, max_examples=600)
