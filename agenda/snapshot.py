@@ -484,10 +484,10 @@ def _note_journal(journal: Path) -> None:
 
 
 def prune(now: float | None = None) -> list[Path]:
-    """Remove the kept files no read can use any more: those of a journal whose file is gone,
-    those named as an older version named them (or of no noted journal), and temporaries a
-    killed writer left; at most once every `PRUNE_EVERY` (a mark in the cache folder says
-    when), best effort. The files removed, for the tests."""
+    """Remove the kept files no read can use any more: those of a journal whose file is gone
+    (its keeping lock too), those named as an older version named them (or of no noted
+    journal), and temporaries a killed writer left; at most once every `PRUNE_EVERY` (a mark
+    in the cache folder says when), best effort. The files removed, for the tests."""
     now = time.time() if now is None else now
     folder, notes = cache_dir() / "kept", cache_dir() / "journals"
     mark = cache_dir() / "kept.pruned"
@@ -531,6 +531,10 @@ def prune(now: float | None = None) -> list[Path]:
             else:  # a temporary, an older version's name, or a journal noted since the scan
                 dead = _stale(entry, now)
             if dead and _unlink(entry.path):
+                removed.append(Path(entry.path))
+        for entry in _entries(cache_dir() / "keeping"):  # the keeping locks (keeping_lock)
+            tag, _, kind = entry.name.partition(".")
+            if kind == "lock" and tag in gone and _unlink(entry.path):
                 removed.append(Path(entry.path))
     except OSError:
         pass  # a read-only or vanished cache folder: nothing to tidy

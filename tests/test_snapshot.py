@@ -866,9 +866,13 @@ def test_kept_files_of_a_summit_file_gone_are_removed(
     assert len(theirs) == 2 and len(ours) == 6  # a listing and readings: as IN, as all, theirs
     notes = snapshot.cache_dir() / "journals"
     assert sorted(p.name for p in notes.iterdir()) == sorted(tags)
+    locks = [snapshot.keeping_lock(journal_of(w)) for w in (db, other)]
+    for lock in locks:  # as a forked keeper or a detached worker leaves them
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        lock.touch()
     shutil.rmtree(other.parent)
     removed = set(snapshot.prune(_later()))
-    assert removed == theirs | {notes / tags[1]}
+    assert removed == theirs | {notes / tags[1], locks[1]} and locks[0].exists()
     assert set(kept_files()) == ours - theirs and (notes / tags[0]).exists()
     loads.clear()
     assert run(db, capsys, "items") == answer and loads == [True]  # the live ones still serve
