@@ -393,26 +393,33 @@ def shared_edges(texts: Sequence[str]) -> tuple[int, int]:
         return 0, 0
     limit = min(map(len, texts))
     first = texts[0]
-    common = _shared_length(texts, limit, backwards=False)
-    # A cut at c keeps first[:c]; the character at c and the one before it are shared.
+    prefix = _cut_start(first, _shared_length(texts, limit, backwards=False))
+    return prefix, _shared_suffix(texts, limit - prefix)
+
+
+def _cut_start(text: str, common: int) -> int:
+    """A shared start `common` characters long, cut back between tokens (0: no cut near)."""
+    # A cut at c keeps text[:c]; the character at c and the one before it are shared.
     # Plain loops: a merge's texts are short, and a generator cost more than the search.
     c, stop = common - 1, max(0, common - _CUT_WINDOW)
-    while c > stop and not _loose_end(first, c - 1):
+    while c > stop and not _loose_end(text, c - 1):
         c -= 1
-    prefix = c if c > stop else 0
-    return prefix, _shared_suffix(texts, limit - prefix)
+    return c if c > stop else 0
+
+
+def _cut_end(text: str, common: int) -> int:
+    """A shared end `common` characters long, cut back between tokens (0: no cut near)."""
+    end = len(text)
+    c, stop = end - common + 1, min(end, end - common + _CUT_WINDOW)
+    while c < stop and not _loose_start(text, c):
+        c += 1
+    return end - c if c < stop else 0
 
 
 def _shared_suffix(texts: Sequence[str], limit: int) -> int:
     """Length of a suffix of at most limit characters that all texts share, cut between
     tokens with a space or lone punctuation on the shared side (shared_edges' suffix)."""
-    first = texts[0]
-    common = _shared_length(texts, limit, backwards=True)
-    end = len(first)
-    c, stop = end - common + 1, min(end, end - common + _CUT_WINDOW)
-    while c < stop and not _loose_start(first, c):
-        c += 1
-    return end - c if c < stop else 0
+    return _cut_end(texts[0], _shared_length(texts, limit, backwards=True))
 
 
 def aligned_edges(texts: Sequence[str]) -> tuple[int, int]:
@@ -452,25 +459,13 @@ def _pair_edges(a: str, b: str) -> tuple[int, int]:
     distance = _distance()
     shared, shared_end = distance.Prefix.similarity(a, b), distance.Postfix.similarity(a, b)
     limit = min(len(a), len(b))
-    c, stop = shared - 1, max(0, shared - _CUT_WINDOW)
-    while c > stop and not _loose_end(a, c - 1):
-        c -= 1
-    head = c if c > stop else 0
-    tail = _pair_suffix(a, min(shared_end, limit - head))
+    head = _cut_start(a, shared)
+    tail = _cut_end(a, min(shared_end, limit - head))
     # aligned_edges' room: the suffix kept clear of the pair's shared start.
     room = min(tail, limit - shared)
     if room < tail:
-        tail = _pair_suffix(a, min(shared_end, room)) if room else 0
+        tail = _cut_end(a, min(shared_end, room)) if room else 0
     return head, tail
-
-
-def _pair_suffix(a: str, common: int) -> int:
-    """_shared_suffix's cut of a shared end `common` characters long."""
-    end = len(a)
-    c, stop = end - common + 1, min(end, end - common + _CUT_WINDOW)
-    while c < stop and not _loose_start(a, c):
-        c += 1
-    return end - c if c < stop else 0
 
 
 # The few-edits search (_few_edits) gives up past this many edits, or once its compares have
