@@ -1166,6 +1166,8 @@ def _unit_ops(ca: list[str], cb: list[str], ia: list[int], ib: list[int], wa: li
                     end, n = end - 1, n - 1
         if i1 > ai or j1 > bi:
             # A change always follows an equality here (a run, or the start): it opens anew.
+            # What the change's own span ends with and shares (`tail`) opens the next one.
+            tail, tail_w = "", 0
             if ai == i1:
                 gone, gone_w = "", 0
                 new = _units_text(cb, bi, j1)
@@ -1179,14 +1181,9 @@ def _unit_ops(ca: list[str], cb: list[str], ia: list[int], ib: list[int], wa: li
                     and ta[0] != tb[0]):
                 # The commonest edit: one token and its space replaced by another. What
                 # _lone_change gives for it, without the call: the space is shared.
-                eqs.append("".join(pend))
-                eq_w.append(pend_w)
-                dels.append(ta[0])
-                del_w.append(wa[i1] - wa[ai])
-                inss.append(tb[0])
-                ins_w.append(wb[j1] - wb[bi])
-                pend, pend_w = [" "], 0
-                gone = new = ""
+                gone, gone_w = ta[0], wa[i1] - wa[ai]
+                new, new_w = tb[0], wb[j1] - wb[bi]
+                tail = " "
             else:
                 ta, fa = _span_tokens(units, ca, ia, ai, i1, tidy)
                 tb, fb = _span_tokens(units, cb, ib, bi, j1, tidy)
@@ -1222,23 +1219,14 @@ def _unit_ops(ca: list[str], cb: list[str], ia: list[int], ib: list[int], wa: li
                     if head:
                         pend.append(head)
                         pend_w += head_w
-                    if tail:
-                        eqs.append("".join(pend))
-                        eq_w.append(pend_w)
-                        dels.append(gone)
-                        del_w.append(gone_w)
-                        inss.append(new)
-                        ins_w.append(new_w)
-                        pend, pend_w = [tail], tail_w
-                        gone = new = ""
-            if gone or new:
+            if gone or new or tail:
                 eqs.append("".join(pend))
                 eq_w.append(pend_w)
                 dels.append(gone)
                 del_w.append(gone_w)
                 inss.append(new)
                 ins_w.append(new_w)
-                pend, pend_w = [], 0
+                pend, pend_w = ([tail], tail_w) if tail else ([], 0)
         if n:
             pend.append(_units_text(ca, i1, i1 + n))
             pend_w += wa[i1 + n] - wa[i1]
