@@ -347,19 +347,28 @@ def _full_read(ws: Workspace, slug: str, viewer: str | None,
     folded = ws.read_fold(slug, state.viewer)
     key = _key(create=True) if identity is not None and folded is not None else None
     if identity is not None and folded is not None and key is not None:
-        path = ws.summit_path(slug)
+        _keep_state(ws.summit_path(slug), key, identity, slug, viewer, state, folded,
+                    tidy=True)
+    return state
 
-        def keeping() -> None:
-            with bulk():  # 20,000 rows of small objects: no collector walking the state's
-                keep(path, key, identity, slug, viewer, listing(state))
-                keep_readings(path, key, identity, slug, viewer, state, *folded)
+
+def _keep_state(path: Path, key: bytes, identity: tuple[int, str], slug: str,
+                viewer: str | None, state: SummitState,
+                folded: tuple[Fold, RecordSet, tuple[int, int]], *, tidy: bool) -> None:
+    """Keep a state's listing and readings, as read from the bytes `identity` names (then,
+    with `tidy`, prune): now, or once the output is out (`defer_keeping`)."""
+
+    def keeping() -> None:
+        with bulk():  # 20,000 rows of small objects: no collector walking the state's
+            keep(path, key, identity, slug, viewer, listing(state))
+            keep_readings(path, key, identity, slug, viewer, state, *folded)
+        if tidy:
             prune()
 
-        if _DEFERRED is not None:
-            _DEFERRED.append((path, keeping))
-        else:
-            keeping()
-    return state
+    if _DEFERRED is not None:
+        _DEFERRED.append((path, keeping))
+    else:
+        keeping()
 
 
 # A read-only command's keeping, once its output is out (`defer_keeping`, `finish_keeping`).
@@ -415,12 +424,10 @@ def _forked(work: list[tuple[Path, Callable[[], None]]]) -> int | None:
     fds: list[int] = []
     try:
         for journal in dict.fromkeys(path for path, _ in work):
-            fd = _keeping_fd(journal)
+            fd = _take_keeping(journal)
             if fd is None:
-                raise BlockingIOError
-            fds.append(fd)
-            if not _took_keeping(fd):
                 raise BlockingIOError  # another keeper of that journal: keep here, now
+            fds.append(fd)
         pid = os.fork()
     except OSError:
         for fd in fds:
@@ -1254,16 +1261,8 @@ def keep_written(ws: Workspace, slug: str, viewer: str | None) -> None:
         return
     if key is None or identity is None or folded is None:
         return
-
-    def keeping() -> None:  # the bytes, state and fold read under the lock, kept now or later
-        with bulk():
-            keep(path, key, identity, slug, viewer, listing(state))
-            keep_readings(path, key, identity, slug, viewer, state, *folded)
-
-    if _DEFERRED is not None:
-        _DEFERRED.append((path, keeping))
-    else:
-        keeping()
+    # The bytes, state and fold read under the lock: kept now or after the output.
+    _keep_state(path, key, identity, slug, viewer, state, folded, tidy=False)
 
 
 def keep_changed(ws: Workspace, slug: str, held: bool) -> int | None:
@@ -1309,20 +1308,25 @@ def _keeping_fd(journal: Path) -> int | None:
         return None
 
 
-def _took_keeping(fd: int) -> bool:
-    """The keeping lock, unless another keeper holds it: a reader's shared hold, a glance
-    (`_keeper_done`), is waited out for a few milliseconds."""
+def _take_keeping(journal: Path) -> int | None:
+    """The journal's keeping lock, taken: its descriptor, else None (another keeper holds it,
+    or no lock file can be opened). A reader's shared hold, a glance (`_keeper_done`), is
+    waited out for a few milliseconds."""
     import fcntl
 
+    fd = _keeping_fd(journal)
+    if fd is None:
+        return None
     for _ in range(10):
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return True
+            return fd
         except BlockingIOError:
             time.sleep(0.002)
         except OSError:
-            return False
-    return False
+            break
+    os.close(fd)
+    return None
 
 
 KEEPER_WAIT = 60.0  # seconds a read waits for a keeper at work before reading in full
@@ -1371,11 +1375,8 @@ def _spawn_keeper(workspace: Path, slug: str, journal: Path) -> int | None:
     full, as without one) or nothing can start."""
     from agenda import detached
 
-    fd = _keeping_fd(journal)
+    fd = _take_keeping(journal)
     if fd is None:
-        return None
-    if not _took_keeping(fd):
-        os.close(fd)
         return None
     try:
         return detached.spawn("agenda.keep_worker", fd, {}, [str(workspace), slug])
