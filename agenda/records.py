@@ -167,8 +167,8 @@ class Record:
 
     @cached
     def uuid(self) -> str:
-        legacy_uuid = self.body.get("uuid") if self.legacy else None
-        return legacy_uuid if isinstance(legacy_uuid, str) else uuid_from_id(self.id)
+        old = _legacy_uuid(self.body)
+        return old if old is not None else uuid_from_id(self.id)
 
     @property
     def short(self) -> str:
@@ -292,13 +292,15 @@ def decode(doc: Any, *, verify: bool = True, strict: bool = True) -> Record:
 
 
 def _uuid_of(rid: str, body: Mapping[str, Any]) -> str:
-    """`Record.uuid` of a record whose id `rid` was just computed (lowercase hex): a
-    converted 0.1 record's old uuid, or the first 128 bits of its id."""
-    if "legacy" in body and body["legacy"]:
-        old = body.get("uuid")
-        if isinstance(old, str):
-            return old
-    return f"{rid[:8]}-{rid[8:12]}-{rid[12:16]}-{rid[16:20]}-{rid[20:32]}"
+    """`Record.uuid` of a record whose id `rid` was just computed (lowercase hex: no check)."""
+    old = _legacy_uuid(body)
+    return old if old is not None else _dashed(rid)
+
+
+def _legacy_uuid(body: Mapping[str, Any]) -> str | None:
+    """The old uuid a record converted from 0.1 keeps, if it is one."""
+    old = body.get("uuid") if body.get("legacy") else None
+    return old if isinstance(old, str) else None
 
 
 def decode_all(docs: Iterable[Any]) -> list[Record]:
