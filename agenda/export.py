@@ -108,6 +108,9 @@ class ChangeView:
             self._ahead()  # this item's critic and the next ones', in one go
             if "critic" in self.__dict__:
                 return str(self.__dict__["critic"])
+        return self._diff()
+
+    def _diff(self) -> str:
         return render_critic(diff_words(self.base.text if self.base else "",
                                         self.target.text if self.target else ""))
 
@@ -253,9 +256,7 @@ class SummitView:
         for view in self.items[start:start + _DIFF_AHEAD]:
             change = view.change
             if "critic" not in change.__dict__ and change._edited:
-                assert change.base is not None and change.target is not None
-                change.__dict__["critic"] = render_critic(diff_words(change.base.text,
-                                                                     change.target.text))
+                change.__dict__["critic"] = change._diff()
 
     def _compile_ahead(self, start: int) -> None:
         """The compilations of the item at `start` and the next ones, merged back to back, as
