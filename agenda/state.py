@@ -711,10 +711,9 @@ class Fold:
                 fold.soft = None
             else:
                 fold.accepted_by[uuid] = set()
-            # `fold.recompute(self.roster)`, spelled out: once per text read.
-            fold._summit = self.roster
-            fold._status = None
-        fold._view = None
+            fold.recompute(self.roster)
+        else:
+            fold.changed()
 
     def _acceptance(self, record: Record) -> None:
         fold = self.items.get(record.body["item"])
