@@ -138,6 +138,9 @@ def wait_for_worker(folder: Path) -> None:
         os.close(fd)
 
 
+# Case names to run (substrings, --only); empty: every case.
+ONLY: list[str] = []
+
 # How long after a command's start its detached backup was done, per case (interleaved()).
 BACKUP_DONE: dict[str, float] = {}
 
@@ -284,6 +287,12 @@ def bench_workspace(label: str, db: Path, item: str, runs: int, *, target: float
     if not backups:
         for name in DUE:
             del cases[name]
+    if ONLY:
+        cases = {name: case for name, case in cases.items()
+                 if name in ("python -c pass", "floor") or any(o in name for o in ONLY)
+                 # a DUE case's reference row is run with it
+                 or (any(o in due for o in ONLY for due in DUE)
+                     and name in ("items", "items, after a write"))}
     medians = interleaved(cases, runs, backups_dir(db))
     print(f"  (load average {os.getloadavg()[0]:.1f} at the end of these runs)")
     print(f"  {'python -c pass':<38} {medians['python -c pass'] * 1000:7.1f} ms")
@@ -292,11 +301,13 @@ def bench_workspace(label: str, db: Path, item: str, runs: int, *, target: float
                  "show, after a write", "items, after a write", "table",
                  "table, nothing kept", "add (keeps what it made stale)",
                  "items, after an item added", "table, after an item added"):
+        if name not in medians:
+            continue
         row(f"summit {name}", medians[name], medians["floor"], "floor", target)
         if name == "items, nothing kept":
             print(f"  {'':<38} kept data written {BACKUP_DONE[name] * 1000:7.1f} ms after the "
                   "command's start (a forked child, after the output)")
-    for name in DUE if backups else ():
+    for name in [due for due in DUE if due in medians]:
         # The same command with no backup due: after one summit changed, `items` reads what
         # the `table` before it wrote (kept data extended), so its reference is that read.
         same = "items, after a write" if name == DUE[1] else "items"
@@ -320,6 +331,22 @@ def build_big(db: Path, items: int = 20_000, words: int = 40) -> None:
                              for n in range(start, min(items, start + 2000))],
                      delegation="IN")
     ws.close()
+
+
+def built(db: Path, keep: Path | None, build: Callable[[Path], None]) -> None:
+    """Build the workspace at `db`, or with `keep`, copy it from `keep` (built there the first
+    time): its folder holds only the workspace, so the copy is the workspace as built."""
+    if keep is None:
+        build(db)
+        return
+    import shutil
+
+    source = keep / db.parent.name
+    if not (source / db.name).exists():
+        shutil.rmtree(source, ignore_errors=True)
+        source.mkdir(parents=True)
+        build(source / db.name)
+    shutil.copytree(source, db.parent, dirs_exist_ok=True)
 
 
 def wait_for_keeper(cache: Path) -> None:
@@ -433,7 +460,15 @@ def main() -> None:
                         help="also 100k revisions over 100 summits (bench/scale.py)")
     parser.add_argument("--big", action="store_true",
                         help="also one summit of 20,000 items (~40 MB)")
+    parser.add_argument("--only", action="append", default=[], metavar="TEXT",
+                        help="run only the cases whose name contains TEXT (repeatable); the "
+                             "floor and `python -c pass` always run beside them")
+    parser.add_argument("--no-demo", action="store_true", help="skip the demo workspace")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="build the --scale/--big workspaces in DIR once and copy them "
+                             "from there on later runs (each run works on a fresh copy)")
     args = parser.parse_args()
+    ONLY.extend(args.only)
     print(f"Python {platform.python_version()} on {platform.machine()}, "
           f"{os.cpu_count()} CPU(s), {platform.platform()}; {args.runs} interleaved runs, "
           f"medians; load average {os.getloadavg()[0]:.1f} at the start")
@@ -441,18 +476,19 @@ def main() -> None:
         ENV["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
         # Kept listings (snapshot.py) go to the user's cache folder: a temporary one here.
         ENV["XDG_CACHE_HOME"] = str(Path(tmp) / "cache")
-        demo = Path(tmp) / "demo" / "demo.json"
-        build_demo(Workspace(demo, create=True))
-        bench_workspace("Demo", demo, "2.1", args.runs)
+        if not args.no_demo:
+            demo = Path(tmp) / "demo" / "demo.json"
+            build_demo(Workspace(demo, create=True))
+            bench_workspace("Demo", demo, "2.1", args.runs)
         if args.scale:
             from bench.scale import build
 
             big = Path(tmp) / "scale" / "ws.json"
-            build(big, 100, 100_000)
+            built(big, args.keep, lambda db: build(db, 100, 100_000))
             bench_workspace("100k revisions over 100 summits", big, "1.1", args.runs)
         if args.big:
             one = Path(tmp) / "big" / "ws.json"
-            build_big(one)
+            built(one, args.keep, build_big)
             bench_workspace("One summit of 20,000 items", one, "1.1", max(3, args.runs // 3),
                             target=2.0, backups=False)
             read_in_process(one)
