@@ -52,10 +52,27 @@ def _constructor(size: int) -> Any:
         if _own is not None and size <= _left:
             _left -= size
             return _own
+        _openssl = _load_openssl()
+    return _openssl
+
+
+def _load_openssl() -> Any:
+    """OpenSSL's SHA-256 as hashlib hands it out (`_hashlib.openssl_sha256`, once it has
+    made one), without importing hashlib itself: that also loads blake2 and walks its list
+    of algorithms, about 0.6 ms of a command that reads a summit in full."""
+    try:
+        from _hashlib import openssl_sha256
+    except ImportError:  # a build without OpenSSL's bindings: hashlib's own fallback
         import hashlib
 
-        _openssl = hashlib.sha256
-    return _openssl
+        return hashlib.sha256
+    try:
+        openssl_sha256(usedforsecurity=False)  # as hashlib tries it first
+    except ValueError:  # a policy that blocks it: hashlib decides
+        import hashlib
+
+        return hashlib.sha256
+    return openssl_sha256
 
 
 def settled() -> Any:

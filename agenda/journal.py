@@ -169,12 +169,19 @@ def digest(raw: bytes) -> tuple[int, str]:
     return len(raw), sha256(raw).hexdigest()
 
 
+def _first_line(raw: bytes) -> bytes:
+    """The bytes before the first newline (all of them if there is none), sliced: a split or
+    a partition would copy the rest of the file too (28 ms of a 40 MB summit's read)."""
+    end = raw.find(b"\n")
+    return raw if end < 0 else raw[:end]
+
+
 def _header() -> bytes:
     return orjson.dumps({"app": APP, "kind": KIND, "schema": SCHEMA}) + b"\n"
 
 
 def is_journal(raw: bytes) -> bool:
-    first = raw.split(b"\n", 1)[0]
+    first = _first_line(raw)
     try:
         header = orjson.loads(first)
     except orjson.JSONDecodeError:
@@ -298,7 +305,7 @@ class Journal:
             self.legacy = self._legacy(raw, untouched)
             self._valid = len(raw)
             return
-        first, _, rest = raw.partition(b"\n")
+        first = _first_line(raw)
         header = orjson.loads(first)
         if header.get("app") != APP:
             raise StoreError(f"{self.path} is not a Summit Agenda summit file. {untouched}")
@@ -308,11 +315,13 @@ class Journal:
                 f"{header.get('schema')}, this one reads up to {SCHEMA}). {untouched}; "
                 "upgrade summit-agenda")
         self._valid = len(first) + 1
-        self._apply_lines(rest, self._valid, final=True)
+        # The lines after the header, where they lie in the file's bytes (not a copy of them).
+        self._apply_lines(raw, 0, final=True, start=self._valid)
 
-    def _apply_lines(self, data: bytes, offset: int, *, final: bool) -> bool:
-        """Apply complete, intact lines; a damaged last line is an unfinished commit."""
-        position = 0
+    def _apply_lines(self, data: bytes, offset: int, *, final: bool, start: int = 0) -> bool:
+        """Apply complete, intact lines of `data` from `start` (file position `offset + start`);
+        a damaged last line is an unfinished commit."""
+        position = start
         view = memoryview(data)  # lines parsed where they lie: 40 MB not copied twice
         while position < len(data):
             end = data.find(b"\n", position)

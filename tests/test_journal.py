@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agenda.journal import Journal, is_journal
+from agenda.journal import Journal, _first_line, is_journal
 from agenda.store import StoreError, WorkspaceLock
 
 
@@ -74,10 +74,19 @@ def test_damage_before_the_last_line_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "s.json"
     _new(path, [[1], [2]])
     raw = bytearray(path.read_bytes())
+    # The position named is the damaged line's start in the file (the header's line counted).
+    line = raw.rindex(b"\n", 0, raw.index(b"[1]")) + 1
     raw[raw.index(b"[1]") + 1] = ord("7")
     path.write_bytes(bytes(raw))
-    with pytest.raises(StoreError, match="damaged at byte"):
+    with pytest.raises(StoreError, match=f"damaged at byte {line} "):
         _reader(path)
+
+
+@given(raw=st.binary(max_size=40) | st.lists(st.sampled_from([b"\n", b"x", b"{}"])).map(b"".join))
+def test_the_first_line_is_the_bytes_before_the_first_newline(raw: bytes) -> None:
+    # Sliced where a split would copy the rest of the file (a 40 MB summit read whole).
+    assert _first_line(raw) == raw.split(b"\n", 1)[0]
+    assert is_journal(raw) == is_journal(raw.split(b"\n", 1)[0] + b"\n")
 
 
 def test_another_process_commits_are_read_incrementally(tmp_path: Path) -> None:
