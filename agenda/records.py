@@ -306,9 +306,10 @@ def _legacy_uuid(body: Mapping[str, Any]) -> str | None:
 def decode_all(docs: Iterable[Any]) -> list[Record]:
     """`decode(doc, strict=False)` of every document, in order: what opening a summit reads
     (40,000 records at 20,000 items), in one loop. A record of the shape `make` writes (every
-    field of its exact type, at most one dep) is built here; anything else, a refusal
-    included, goes through `decode`, which decides it and words the refusal alike
-    (tests/test_records.py holds the two equal on any documents)."""
+    field of its exact type, at most two deps, in order: a team's record follows a joint
+    and a team head) is built here; anything else, a refusal included, goes through
+    `decode`, which decides it and words the refusal alike (tests/test_records.py holds the
+    two equal on any documents)."""
     dumps, sort = orjson.dumps, orjson.OPT_SORT_KEYS
     kinds, team_kinds, prefix = KINDS, TEAM_KINDS, TEAM_PREFIX
     fields, new, put = _CONTENT, _new, _set
@@ -336,8 +337,9 @@ def decode_all(docs: Iterable[Any]) -> list[Record]:
                 or v != FORMAT or kind not in kinds
                 or type(summit) is not str or (kind == GENESIS) != (summit == "")
                 or type(author) is not str or type(lamport) is not int or lamport < 1
-                or type(deps) is not list or len(deps) > 1
-                or (deps and type(deps[0]) is not str)
+                or type(deps) is not list
+                or (deps and (type(deps[0]) is not str or (len(deps) > 1 and (
+                    len(deps) > 2 or type(deps[1]) is not str or deps[0] >= deps[1]))))
                 or type(created) is not str or type(body) is not dict
                 or (signer is not None and type(signer) is not str)):
             add(decode(doc, strict=False))
@@ -350,16 +352,19 @@ def decode_all(docs: Iterable[Any]) -> list[Record]:
         else:
             add(decode(doc, strict=False))
             continue
-        # Its dictionary given whole: a third of the time of setting the fields one by one
-        # (the same dictionary `decode` gives it).
+        # A converted 0.1 record's old uuid (`_legacy_uuid`), asked of every record of a
+        # converted summit: spelled out here, two calls cost more than the look-ups.
+        old = body.get("uuid") if "legacy" in body and body["legacy"] else None
+        # Its dictionary given whole, its uuid as `Record.uuid` spells it from a lowercase
+        # hex id: a third of the time of setting the fields one by one (the same dictionary,
+        # in the same order, as `decode` gives it).
         record: Record = new(Record)
         put(record, "__dict__", {
             "id": rid, "kind": kind, "summit": summit, "scope": scope, "author": author,
             "lamport": lamport, "deps": tuple(deps), "created": created, "body": body,
-            "signer": signer, "sig": sig, "joint": joint})
-        put(record, "uuid",
-            f"{rid[:8]}-{rid[8:12]}-{rid[12:16]}-{rid[16:20]}-{rid[20:32]}"
-            if "legacy" not in body else _uuid_of(rid, body))
+            "signer": signer, "sig": sig, "joint": joint,
+            "uuid": old if isinstance(old, str) else
+            f"{rid[:8]}-{rid[8:12]}-{rid[12:16]}-{rid[16:20]}-{rid[20:32]}"})
         add(record)
     return out
 

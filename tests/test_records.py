@@ -575,7 +575,7 @@ def _stored(draw: st.DrawFn) -> object:
                draw(st.sampled_from(["IN", "RU", ""])),
                "signer": draw(st.sampled_from([None, "k"])),
                "lamport": draw(st.integers(1, 5)),
-               "deps": sorted(draw(st.sets(st.sampled_from(["a", "b", "c"]), max_size=2))),
+               "deps": sorted(draw(st.sets(st.sampled_from(["a", "b", "c"]), max_size=3))),
                "created": "2021-02-11T09:01:00.000000Z",
                "body": {"item": "i", "text": "T.", **draw(st.sampled_from(
                    [{}, {"legacy": True, "uuid": "old"}, {"legacy": False}]))}}
