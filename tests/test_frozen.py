@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from agenda import frozen as frozen_module
 from agenda.frozen import frozen
 
 
@@ -101,16 +102,54 @@ def test_non_default_after_default_is_refused() -> None:
         frozen(type("Bad", (), {"__annotations__": {"a": "int", "b": "int"}, "a": 1}))
 
 
-def test_the_first_instance_compiles_init_for_every_later_one() -> None:
+def test_init_is_compiled_once_the_class_has_built_a_few_instances() -> None:
     _, ours = pair()
     lazy = ours.__dict__["__init__"]
 
     class Sub(ours):  # type: ignore[misc, valid-type]
         pass
 
-    first = Sub(1, "b")  # through a subclass: the compiled __init__ lands on the class itself
+    # Through a subclass: the compiled __init__ lands on the class itself.
+    bound = [Sub(n, "b") for n in range(frozen_module.COMPILE_AFTER)]
+    assert ours.__dict__["__init__"] is lazy
+    first = Sub(1, "b")
     assert ours.__dict__["__init__"] is not lazy
-    assert first == Sub(1, "b") and first.c == () and ours(1, "b") != first
+    assert first == Sub(1, "b") == bound[1] and first.c == () and ours(1, "b") != first
+    assert list(vars(first).items()) == list(vars(bound[1]).items())
+
+
+def test_a_call_the_compiled_init_refuses_compiles_it_at_once() -> None:
+    _, ours = pair()
+    lazy = ours.__dict__["__init__"]
+    with pytest.raises(TypeError, match="unexpected keyword argument 'z'"):
+        ours(1, "b", z=2)
+    assert ours.__dict__["__init__"] is not lazy
+
+
+_NAMES = ["a", "b", "c", "d", "e", "z", "self"]
+_ARG = st.one_of(st.integers(0, 3), st.just(dataclasses.MISSING), st.lists(st.integers(0, 2),
+                                                                          max_size=2))
+
+
+@given(args=st.lists(_ARG, max_size=7),
+       kwargs=st.dictionaries(st.sampled_from(_NAMES), _ARG, max_size=4))
+def test_the_bound_init_sets_and_refuses_what_the_compiled_one_does(
+        args: list[Any], kwargs: dict[str, Any]) -> None:
+    # Before it is compiled, __init__ binds its arguments itself: the same fields, values and
+    # order (a default factory called for MISSING too), and no call the compiled one refuses.
+    def outcome(compile_after: int) -> object:
+        _, ours = pair()
+        saved = frozen_module.COMPILE_AFTER
+        frozen_module.COMPILE_AFTER = compile_after
+        try:
+            made = ours(*args, **kwargs)
+        except TypeError as exc:
+            return "refused", str(exc)
+        finally:
+            frozen_module.COMPILE_AFTER = saved
+        return list(vars(made).items())
+
+    assert outcome(1) == outcome(0)
 
 
 def test_cached_is_computed_once_and_never_compared() -> None:
