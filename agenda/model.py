@@ -128,7 +128,7 @@ def from_iso(text: str) -> datetime:
     read asks this of every record; a datetime never changes, so one object serves all."""
     found = _MOMENTS.get(text)
     if found is None:
-        found = datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+        found = _parsed(text)
         if len(_MOMENTS) >= _MOMENTS_KEPT:
             _MOMENTS.clear()  # a bound, not a policy: distinct times are the rare case
         _MOMENTS[text] = found
@@ -137,6 +137,24 @@ def from_iso(text: str) -> datetime:
 
 _MOMENTS_KEPT = 4096
 _MOMENTS: dict[str, datetime] = {}
+
+
+def _parsed(text: str) -> datetime:
+    """`datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)`. A time as
+    to_iso spells it, its one "Z" last, is parsed as it is: Python's parser reads a final "Z"
+    as it reads "+00:00", and the UTC it gives is already UTC (a fifth of the time: a full
+    read parses the distinct time of every record, 40,000 at 20,000 items). Anything else,
+    or anything that parse refuses, takes the spelled-out way (tests/test_model.py holds
+    the two equal)."""
+    if type(text) is str and len(text) >= 12 and text.find("Z") == len(text) - 1:
+        try:
+            return _FROM_ISO(text)
+        except ValueError:
+            pass
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+_FROM_ISO = datetime.fromisoformat
 
 
 @frozen
