@@ -25,6 +25,7 @@ from tui.commands import AgendaCommands
 from tui.config import Preferences, config_dir
 from tui.css_cache import CssCache
 from tui.errors import failure_message
+from tui.kept_diffs import KeptDiffs
 from tui.messages import StateLoaded
 from tui.screens.styled import StyledOnce
 from tui.theme import THEMES
@@ -82,6 +83,9 @@ class SummitApp(App[None]):
         # is out, and at exit if a screen opened meanwhile parsed more.
         self.css_cache = CssCache()
         self.css_cache.install(self.stylesheet)
+        # The first frame's diffs and merges as the last start computed them
+        # (tui/kept_diffs.py): answered from there until that frame is out.
+        self.kept_diffs = KeptDiffs()
         self.ws = Workspace(path, create=True, clock=clock)
         self.preferences = Preferences(config if config is not None else config_dir())
         self.requested_summit = summit
@@ -142,6 +146,7 @@ class SummitApp(App[None]):
             gc.disable()
             self._collector_off = True
             self.set_timer(COLLECTOR_BACK_AFTER, self._collector_on)
+        self.kept_diffs.start()
         self.set_interval(POLL_SECONDS, self._poll)
         if self.ws.pending_migration() is not None:
             self.take_automatic_backup()  # at once: the next write commits the migration
@@ -169,6 +174,24 @@ class SummitApp(App[None]):
             self.open_summit(wanted, as_=self.requested_as)
         # A screen's callbacks after refresh run once its frame is painted.
         self.screen.call_after_refresh(self._collector_on)
+        self.screen.call_after_refresh(self._first_frame_out)
+
+    def _first_frame_out(self) -> None:
+        self.kept_diffs.settle()
+        self.set_timer(CSS_SAVE_AFTER, self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        self.kept_diffs.save()
+        if self.slug is not None:
+            self._warm_diff()
+
+    @work(thread=True, group="warm", exit_on_error=False)
+    def _warm_diff(self) -> None:
+        """The word diff builds its patterns (and imports rapidfuzz) on first use: here, off
+        the screen's thread and after the first frame, which had its diffs kept (an ASCII text
+        needs only the light patterns; a text beyond ASCII builds the full token pattern,
+        ~13 ms, when first diffed)."""
+        diff_words("a", "b")
 
     _collector_off = False
     _frozen = False
@@ -189,6 +212,7 @@ class SummitApp(App[None]):
         if self._collector_off:
             self._collector_off = False
             gc.enable()
+        self.kept_diffs.settle()
         self.css_cache.save()
 
     def open_summit(self, slug: str, *, as_: str | None = None) -> None:
@@ -306,6 +330,9 @@ class SummitApp(App[None]):
         if self.slug is None:
             return
         state = self._read_state()
+        # The word diff builds its patterns on first use: here, off the screen's thread,
+        # rather than when the Positions tab is first painted.
+        diff_words("a", "b")
         if not get_current_worker().is_cancelled:
             self.post_message(StateLoaded(state))
 
@@ -319,10 +346,6 @@ class SummitApp(App[None]):
             self._notify_anywhere(f"{error}; showing the joint view")
             state = self.ws.state(self.slug, None)
         self.marks = self._exchange_marks(self.slug)
-        # The word diff builds its patterns on first use: here, off the screen's thread, rather
-        # than when the Positions tab is first painted (an ASCII text needs only the light
-        # ones; a text beyond ASCII builds the full token pattern, ~13 ms, when first diffed).
-        diff_words("a", "b")
         return state
 
     def _notify_anywhere(self, message: str) -> None:
