@@ -45,6 +45,12 @@ BACKUP_DELAY_SECONDS = 2.0
 COLLECTOR_BACK_AFTER = 5.0
 # The parsed CSS is kept this long after the first frame (not before it: it is not needed).
 CSS_SAVE_AFTER = 0.25
+# Until the first frame is out, a thread waiting for the interpreter gets it after this long,
+# not Python's 5 ms (sys.getswitchinterval): Textual writes every frame from a thread of its
+# own, and the screen's thread went on with the work that follows a first frame (the screen's
+# own resize, the tree's relayout, a repaint) while the frame waited to be written, 0.1 to
+# 14 ms on the test machine (bench/bench_tui.py), against 0.1 to 2.4 ms for a minimal app.
+FIRST_FRAME_SWITCH = 0.0005
 
 
 class _DefaultScreen(StyledOnce, Screen[Any]):
@@ -142,6 +148,9 @@ class SummitApp(App[None]):
         # first frame (80 to 250 ms in a pty, bench/bench_tui.py). It is off until then;
         # what was built by then is frozen: kept, and not gone over again by later
         # collections (an item switch met them).
+        if self._switch_interval is None:
+            self._switch_interval = sys.getswitchinterval()
+            sys.setswitchinterval(min(FIRST_FRAME_SWITCH, self._switch_interval))
         if gc.isenabled():
             gc.disable()
             self._collector_off = True
@@ -176,7 +185,15 @@ class SummitApp(App[None]):
         self.screen.call_after_refresh(self._collector_on)
         self.screen.call_after_refresh(self._first_frame_out)
 
+    _switch_interval: float | None = None  # Python's, while the first frame's is in force
+
+    def _switch_back(self) -> None:
+        if self._switch_interval is not None:
+            sys.setswitchinterval(self._switch_interval)
+            self._switch_interval = None
+
     def _first_frame_out(self) -> None:
+        self._switch_back()
         self.kept_diffs.settle()
         self.set_timer(CSS_SAVE_AFTER, self._after_first_frame)
 
@@ -212,6 +229,7 @@ class SummitApp(App[None]):
         if self._collector_off:
             self._collector_off = False
             gc.enable()
+        self._switch_back()
         self.kept_diffs.settle()
         self.css_cache.save()
 
