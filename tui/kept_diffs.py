@@ -16,8 +16,9 @@ tui/css_cache.py answers the CSS parse; the engine is imported after the frame.
 * **Only ours.** The file is marshalled strings, numbers and tuples, prefixed by an
   HMAC-SHA256 of its bytes under this user's key (tui/css_cache.py's): a file this user's app
   did not write is ignored, as is one that fails to load.
-* **Small.** Only what the last start's first frame asked is kept (a few KB for the demo):
-  a start that asks something else replaces it.
+* **Small.** What the last starts' first frames asked, up to KEPT of each kind, the latest
+  first (a few KB: a demo item's are 1.6 KB), so that starts in a few workspaces or summits
+  in turn each find their own.
 * **Best effort.** A missing, unreadable or damaged file, or a folder that cannot be written,
   only means computing as before.
 """
@@ -29,7 +30,7 @@ import os
 import sys
 from importlib.machinery import PathFinder
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from agenda import merge
 from agenda.digest import sha256
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from agenda.diff import Op
 
 FORMAT = 1
+KEPT = 16  # diffs, and merges, kept: those of the last few first frames
 DiffKey = tuple[str, str]
 OpRow = tuple[str, str, int | None]
 
@@ -145,20 +147,35 @@ class KeptDiffs:
             merge.GIVEN.clear()
 
     def save(self) -> None:
-        """Keep what the first frame asked for the next start; the same as kept: no write."""
+        """Keep what the first frame asked for the next start, before what earlier starts
+        asked; nothing new asked: no write."""
         if self.key is None or self.noting:
             return
-        if (self.asked_diffs.keys() == self.diffs.keys()
-                and self.asked_merges.keys() == self.merges.keys()):
+        if self.asked_diffs.keys() <= self.diffs.keys() \
+                and self.asked_merges.keys() <= self.merges.keys():
             return
-        if not self.asked_diffs and not self.asked_merges:
-            return
+        diffs = _latest(self.asked_diffs, self.diffs)
+        merges = _latest(self.asked_merges, self.merges)
         try:
-            payload = marshal.dumps((FORMAT, self.asked_diffs, self.asked_merges), 4)
+            payload = marshal.dumps((FORMAT, diffs, merges), 4)
         except ValueError:  # not marshallable: cannot happen with str, int, None, tuples
             return
         write_signed(self.path, self.key, payload)
-        self.diffs, self.merges = self.asked_diffs, self.asked_merges
+        self.diffs, self.merges = diffs, merges
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _latest(asked: dict[K, V], kept: dict[K, V]) -> dict[K, V]:
+    """What was asked, then what was kept and not asked again: KEPT at most."""
+    latest = dict(asked)
+    for key, value in kept.items():
+        if len(latest) >= KEPT:
+            break
+        latest.setdefault(key, value)
+    return dict(list(latest.items())[:KEPT])
 
 
 _current: KeptDiffs | None = None

@@ -126,3 +126,26 @@ async def test_a_second_start_answers_its_first_frame_and_paints_the_same(
     assert second.found == len(first.asked_diffs) + len(first.asked_merges) >= 2
     assert warm == cold
     assert not merge.GIVEN and merge.NOTED is None and kept_diffs._current is None
+
+
+def _first_frame(folder: Path, pairs: list[tuple[str, str]]) -> KeptDiffs:
+    kept = KeptDiffs(folder)
+    kept.start()
+    for a, b in pairs:
+        kept_diffs.diff_words(a, b)
+    kept.settle()
+    kept.save()
+    return kept
+
+
+def test_starts_in_turn_each_find_their_own_up_to_kept(tmp_path: Path) -> None:
+    _first_frame(tmp_path, [("a b", "a c")])
+    _first_frame(tmp_path, [("x y", "x z")])
+    again = _first_frame(tmp_path, [("a b", "a c")])
+    assert again.found == 1  # the other start's answers did not push these out
+    assert set(KeptDiffs(tmp_path).diffs) == {("a b", "a c"), ("x y", "x z")}
+    for n in range(kept_diffs.KEPT + 5):
+        _first_frame(tmp_path, [(f"t {n}", f"u {n}")])
+    kept = KeptDiffs(tmp_path).diffs
+    assert len(kept) == kept_diffs.KEPT
+    assert next(iter(kept)) == (f"t {kept_diffs.KEPT + 4}", f"u {kept_diffs.KEPT + 4}")
