@@ -149,3 +149,44 @@ def test_starts_in_turn_each_find_their_own_up_to_kept(tmp_path: Path) -> None:
     kept = KeptDiffs(tmp_path).diffs
     assert len(kept) == kept_diffs.KEPT
     assert next(iter(kept)) == (f"t {kept_diffs.KEPT + 4}", f"u {kept_diffs.KEPT + 4}")
+
+
+FIRST_FRAME_PROBE = """
+import asyncio, sys
+from pathlib import Path
+from tui.app import SummitApp
+
+seen = []
+first_frame_out = SummitApp._first_frame_out
+
+def probe(self):
+    seen.append("rapidfuzz" in sys.modules)
+    first_frame_out(self)
+
+SummitApp._first_frame_out = probe
+
+async def main():
+    app = SummitApp(Path(sys.argv[1]), as_="IN")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause(0.6)  # kept, 0.25 s after the frame
+
+asyncio.run(main())
+print(seen)
+"""
+
+
+def test_a_start_answered_from_the_file_does_not_load_the_engine_before_its_frame(
+        demo_path: Path) -> None:
+    """In a fresh process each time (this one has long loaded the engine): the first start
+    diffs with the engine and keeps its answers; the second paints its first frame without
+    importing rapidfuzz."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}  # XDG_CACHE_HOME: this test's (conftest)
+    runs = [subprocess.run([sys.executable, "-c", FIRST_FRAME_PROBE, str(demo_path)],
+                           capture_output=True, text=True, check=True, cwd=root, env=env
+                           ).stdout.split()[-1] for _ in range(2)]
+    assert runs == ["[True]", "[False]"]
