@@ -7,9 +7,11 @@ import gc
 # Importing the app (Textual, Rich, the core) makes some 65,000 objects that live as long as
 # the process (modules, classes, functions), and the cyclic collector went over them again
 # and again meanwhile and after: some 10 ms of the import alone on the test machine. It is off
-# while these modules import; then what they made is frozen (never gone over again, as
-# on_mount does for the first frame's objects) and the collector is back as it was. What
-# the imports left as garbage (some 600 objects, ~120 KB: temporary classes) is kept.
+# while these modules import; then every object tracked so far (what they made, and what the
+# process made before: the command line's) is frozen, never gone over again, as the first
+# frame's objects are once it is out, and the collector is back as it was. What the imports
+# left as garbage (some 600 objects, ~120 KB: temporary classes) is kept; an app that ends
+# after its first frame unfreezes everything (another app may run in the process: the tests).
 _collecting = gc.isenabled()
 gc.disable()
 try:
