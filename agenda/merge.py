@@ -273,6 +273,18 @@ def _tokens_beside(base: str, base_tokens: list[str], ends: list[int], text: str
     return [*base_tokens[:start], *tokenize(text[head : len(text) - tail]), *base_tokens[stop:]]
 
 
+# A merge's inputs: the base, the (name, text) sides in their order, agreed_base.
+MergeKey = tuple[str, tuple[tuple[str, str], ...], bool]
+
+# Merges answered from outside, by their very inputs: a process that merged these texts before
+# hands in what merge_texts returned then (the app's first frame, tui/kept_diffs.py, answers
+# from what its last start computed, without importing the diff engine). Empty: nothing asked.
+GIVEN: dict[MergeKey, MergeResult] = {}
+# When a dict: every merge computed is noted here, by its inputs (the same app notes what its
+# first frame merged, to keep it for the next start). None: nothing noted.
+NOTED: dict[MergeKey, MergeResult] | None = None
+
+
 def merge_texts(
     base: str,
     sides: Mapping[str, str] | Sequence[tuple[str, str]],
@@ -286,6 +298,19 @@ def merge_texts(
     against the others' text unless every side ends with the same words.
     """
     pairs = list(sides.items()) if isinstance(sides, Mapping) else list(sides)
+    if not GIVEN and NOTED is None:
+        return _merge(base, pairs, agreed_base)
+    key: MergeKey = (base, tuple((name, text) for name, text in pairs), agreed_base)
+    result = GIVEN.get(key)
+    if result is None:
+        result = _merge(base, pairs, agreed_base)
+    noted = NOTED
+    if noted is not None:
+        noted[key] = result
+    return result
+
+
+def _merge(base: str, pairs: list[tuple[str, str]], agreed_base: bool) -> MergeResult:
     if not pairs:
         return MergeResult(base, 0)
     names = [name for name, _ in pairs]

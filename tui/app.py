@@ -3,31 +3,48 @@
 from __future__ import annotations
 
 import gc
-import sys
-import threading
-from collections.abc import Callable, Iterable
-from datetime import datetime
-from pathlib import Path
-from typing import Any, TypeVar
 
-from textual import work
-from textual.app import App, SystemCommand
-from textual.binding import Binding
-from textual.screen import Screen
-from textual.worker import Worker, WorkerState, get_current_worker
+# Importing the app (Textual, Rich, the core) makes some 65,000 objects that live as long as
+# the process (modules, classes, functions), and the cyclic collector went over them again
+# and again meanwhile and after: some 10 ms of the import alone on the test machine. It is off
+# while these modules import; then every object tracked so far (what they made, and what the
+# process made before: the command line's) is frozen, never gone over again, as the first
+# frame's objects are once it is out, and the collector is back as it was. What the imports
+# left as garbage (some 600 objects, ~120 KB: temporary classes) is kept; an app that ends
+# after its first frame unfreezes everything (another app may run in the process: the tests).
+_collecting = gc.isenabled()
+gc.disable()
+try:
+    import sys
+    import threading
+    from collections.abc import Callable, Iterable
+    from datetime import datetime
+    from pathlib import Path
+    from typing import Any, TypeVar
 
-from agenda.diff import diff_words
-from agenda.model import AgendaError, NotFound, now_utc
-from agenda.state import SummitState
-from agenda.text import inert
-from agenda.workspace import Workspace
-from tui.commands import AgendaCommands
-from tui.config import Preferences, config_dir
-from tui.css_cache import CssCache
-from tui.errors import failure_message
-from tui.messages import StateLoaded
-from tui.screens.styled import StyledOnce
-from tui.theme import THEMES
+    from textual import work
+    from textual.app import App, SystemCommand
+    from textual.binding import Binding
+    from textual.screen import Screen
+    from textual.worker import Worker, WorkerState, get_current_worker
+
+    from agenda.diff import diff_words
+    from agenda.model import AgendaError, NotFound, now_utc
+    from agenda.state import SummitState
+    from agenda.text import inert
+    from agenda.workspace import Workspace
+    from tui.commands import AgendaCommands
+    from tui.config import Preferences, config_dir
+    from tui.css_cache import CssCache
+    from tui.errors import failure_message
+    from tui.kept_diffs import KeptDiffs
+    from tui.messages import StateLoaded
+    from tui.screens.styled import StyledOnce
+    from tui.theme import THEMES
+finally:
+    if _collecting:
+        gc.freeze()
+        gc.enable()
 
 T = TypeVar("T")
 
@@ -44,6 +61,12 @@ BACKUP_DELAY_SECONDS = 2.0
 COLLECTOR_BACK_AFTER = 5.0
 # The parsed CSS is kept this long after the first frame (not before it: it is not needed).
 CSS_SAVE_AFTER = 0.25
+# Until the first frame is out, a thread waiting for the interpreter gets it after this long,
+# not Python's 5 ms (sys.getswitchinterval): Textual writes every frame from a thread of its
+# own, and the screen's thread went on with the work that follows a first frame (the screen's
+# own resize, the tree's relayout, a repaint) while the frame waited to be written, 0.1 to
+# 14 ms on the test machine (bench/bench_tui.py), against 0.1 to 2.4 ms for a minimal app.
+FIRST_FRAME_SWITCH = 0.0005
 
 
 class _DefaultScreen(StyledOnce, Screen[Any]):
@@ -82,6 +105,9 @@ class SummitApp(App[None]):
         # is out, and at exit if a screen opened meanwhile parsed more.
         self.css_cache = CssCache()
         self.css_cache.install(self.stylesheet)
+        # The first frame's diffs and merges as the last start computed them
+        # (tui/kept_diffs.py): answered from there until that frame is out.
+        self.kept_diffs = KeptDiffs()
         self.ws = Workspace(path, create=True, clock=clock)
         self.preferences = Preferences(config if config is not None else config_dir())
         self.requested_summit = summit
@@ -138,10 +164,14 @@ class SummitApp(App[None]):
         # first frame (80 to 250 ms in a pty, bench/bench_tui.py). It is off until then;
         # what was built by then is frozen: kept, and not gone over again by later
         # collections (an item switch met them).
+        if self._switch_interval is None:
+            self._switch_interval = sys.getswitchinterval()
+            sys.setswitchinterval(min(FIRST_FRAME_SWITCH, self._switch_interval))
         if gc.isenabled():
             gc.disable()
             self._collector_off = True
             self.set_timer(COLLECTOR_BACK_AFTER, self._collector_on)
+        self.kept_diffs.start()
         self.set_interval(POLL_SECONDS, self._poll)
         if self.ws.pending_migration() is not None:
             self.take_automatic_backup()  # at once: the next write commits the migration
@@ -169,6 +199,32 @@ class SummitApp(App[None]):
             self.open_summit(wanted, as_=self.requested_as)
         # A screen's callbacks after refresh run once its frame is painted.
         self.screen.call_after_refresh(self._collector_on)
+        self.screen.call_after_refresh(self._first_frame_out)
+
+    _switch_interval: float | None = None  # Python's, while the first frame's is in force
+
+    def _switch_back(self) -> None:
+        if self._switch_interval is not None:
+            sys.setswitchinterval(self._switch_interval)
+            self._switch_interval = None
+
+    def _first_frame_out(self) -> None:
+        self._switch_back()
+        self.kept_diffs.settle()
+        self.set_timer(CSS_SAVE_AFTER, self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        self.kept_diffs.save()
+        if self.slug is not None:
+            self._warm_diff()
+
+    @work(thread=True, group="warm", exit_on_error=False)
+    def _warm_diff(self) -> None:
+        """The word diff builds its patterns (and imports rapidfuzz) on first use: here, off
+        the screen's thread and after the first frame, which had its diffs kept (an ASCII text
+        needs only the light patterns; a text beyond ASCII builds the full token pattern,
+        ~13 ms, when first diffed)."""
+        diff_words("a", "b")
 
     _collector_off = False
     _frozen = False
@@ -189,6 +245,8 @@ class SummitApp(App[None]):
         if self._collector_off:
             self._collector_off = False
             gc.enable()
+        self._switch_back()
+        self.kept_diffs.settle()
         self.css_cache.save()
 
     def open_summit(self, slug: str, *, as_: str | None = None) -> None:
@@ -306,6 +364,9 @@ class SummitApp(App[None]):
         if self.slug is None:
             return
         state = self._read_state()
+        # The word diff builds its patterns on first use: here, off the screen's thread,
+        # rather than when the Positions tab is first painted.
+        diff_words("a", "b")
         if not get_current_worker().is_cancelled:
             self.post_message(StateLoaded(state))
 
@@ -319,10 +380,6 @@ class SummitApp(App[None]):
             self._notify_anywhere(f"{error}; showing the joint view")
             state = self.ws.state(self.slug, None)
         self.marks = self._exchange_marks(self.slug)
-        # The word diff builds its patterns on first use: here, off the screen's thread, rather
-        # than when the Positions tab is first painted (an ASCII text needs only the light
-        # ones; a text beyond ASCII builds the full token pattern, ~13 ms, when first diffed).
-        diff_words("a", "b")
         return state
 
     def _notify_anywhere(self, message: str) -> None:

@@ -33,8 +33,9 @@ if TYPE_CHECKING:
 MAC_BYTES = 64  # hex
 
 
-def _key(folder: Path) -> bytes | None:
-    """This user's key for the kept CSS; made (0600, exclusively) when absent."""
+def cache_key(folder: Path) -> bytes | None:
+    """This user's key for what the app keeps in its cache folder (the CSS here, the first
+    frame's diffs in tui/kept_diffs.py); made (0600, exclusively) when absent."""
     return user_key(folder / "css.key", create=True)
 
 
@@ -70,13 +71,44 @@ def _identity_hash() -> None:
     RuleSet.__hash__ = object.__hash__  # type: ignore[method-assign,assignment]
 
 
+def read_signed(path: Path, key: bytes) -> bytes | None:
+    """The bytes kept at `path`, if this user's app signed them with `key`; else None."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    mac, payload = data[:MAC_BYTES], data[MAC_BYTES:]
+    if not compare_digest(mac, hmac_sha256(key, payload).encode()):
+        return None
+    return payload
+
+
+def write_signed(path: Path, key: bytes, payload: bytes) -> None:
+    """Keep `payload` at `path` (0600), signed with `key`; a folder that cannot be written
+    keeps nothing."""
+    mac = hmac_sha256(key, payload).encode()
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        try:
+            view = memoryview(mac + payload)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+        # No fsync: a file torn by a crash fails its HMAC and is computed again.
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+
+
 class CssCache:
     """The rules parsed by earlier starts, looked up before Textual parses."""
 
     def __init__(self, folder: Path | None = None) -> None:
         self.folder = folder if folder is not None else cache_dir()
         self.path = self.folder / _file_name()
-        self.key = _key(self.folder)
+        self.key = cache_key(self.folder)
         self.kept: dict[str, Any] = self._load()
         self.used: dict[str, Any] = {}  # what this run parsed or found: the next file
         self.added = 0  # entries parsed in this run
@@ -88,12 +120,8 @@ class CssCache:
     def _load(self) -> dict[str, Any]:
         if self.key is None:
             return {}
-        try:
-            data = self.path.read_bytes()
-        except OSError:
-            return {}
-        mac, payload = data[:MAC_BYTES], data[MAC_BYTES:]
-        if not compare_digest(mac, hmac_sha256(self.key, payload).encode()):
+        payload = read_signed(self.path, self.key)
+        if payload is None:
             return {}
         try:
             kept = pickle.loads(payload)  # noqa: S301 - our own bytes: the HMAC says so
@@ -128,16 +156,16 @@ class CssCache:
 
         def parse_rules(css: str, read_from: Any, is_default_rules: bool = False,
                         tie_breaker: int = 0, scope: str = "") -> Any:
-            cache_key = (css, read_from, is_default_rules, tie_breaker, scope)
-            rules = textual_cache.get(cache_key)
+            parse_key = (css, read_from, is_default_rules, tie_breaker, scope)
+            rules = textual_cache.get(parse_key)
             if rules is not None:
                 return rules
-            digest = sha256(repr((*cache_key, self._variables(stylesheet))).encode()
+            digest = sha256(repr((*parse_key, self._variables(stylesheet))).encode()
                             ).hexdigest()
             rules = self.kept.get(digest)
             if rules is not None:
                 self.found += 1
-                textual_cache[cache_key] = rules
+                textual_cache[parse_key] = rules
             else:
                 rules = parse(css, read_from, is_default_rules, tie_breaker, scope)
                 self.added += 1
@@ -163,17 +191,4 @@ class CssCache:
             payload = pickle.dumps(dict(self.used), protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:  # noqa: BLE001 - rules that do not pickle are only parsed again
             return
-        mac = hmac_sha256(self.key, payload).encode()
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-            try:
-                view = memoryview(mac + payload)
-                while view:
-                    view = view[os.write(fd, view):]
-            finally:
-                os.close(fd)
-            # No fsync: a file torn by a crash fails its HMAC and is parsed again.
-            os.replace(tmp, self.path)
-        except OSError:
-            tmp.unlink(missing_ok=True)
+        write_signed(self.path, self.key, payload)

@@ -397,3 +397,19 @@ async def test_the_theme_variables_are_the_apps_own_from_the_start(demo_path: Pa
     app = make_app(demo_path, as_="IN")
     assert app.stylesheet._variables == App.get_css_variables(app)
     assert app.theme_variables == app.stylesheet._variables and app.theme_variables
+
+
+@pytest.mark.parametrize("collecting", [True, False])
+def test_importing_the_app_leaves_the_collector_as_it_was(collecting: bool) -> None:
+    """The collector is off while the app's modules import and back as it was after them;
+    what they made is frozen only where it was on (a fresh process: the import is its own)."""
+    import subprocess
+    import sys
+
+    code = ("import gc\n"
+            f"{'' if collecting else 'gc.disable()'}\n"
+            "import tui.app\n"
+            "print(gc.isenabled(), gc.get_freeze_count() > 0)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parents[2])
+    assert out.stdout.split() == [str(collecting), str(collecting)]

@@ -80,12 +80,25 @@ def keep_render(state: SummitState, info: TemplateInfo, code: str | None, text: 
 _RENDERING = threading.Lock()
 
 
-def render_kept(ws: Any, state: SummitState, info: TemplateInfo, code: str | None) -> str:
-    """The document for a state, template and viewer: kept, or rendered now and kept."""
+def render_kept(ws: Any, state: SummitState, info: TemplateInfo, code: str | None,
+                app: SummitApp | None = None) -> str:
+    """The document for a state, template and viewer: kept, or rendered now and kept.
+
+    Rendering reads the workspace, which takes in what another process committed since the
+    app last read it; the app's once-a-second poll (`Workspace.changed_on_disk`) would then
+    not see that commit, and the screen would go on showing the older state. So `app`'s
+    workspace is asked first, and a change is handed to the app to read.
+    """
     with _RENDERING:
         text = cached_render(state, info, code)
         if text is None:
             from agenda.export import render
+
+            if app is not None and ws.changed_on_disk():
+                try:
+                    app.call_from_thread(app.load_state)
+                except RuntimeError:
+                    pass  # the app closed meanwhile
 
             text = render(ws, state.summit.slug, info.name, viewer=code)
             keep_render(state, info, code, text)
@@ -126,7 +139,7 @@ def _prepare(app: SummitApp, state: SummitState) -> None:
             export.load_template(info)
         first = next((t for t in infos if t.name == "agenda"), None)
         if first is not None:
-            render_kept(app.ws, state, first, None)
+            render_kept(app.ws, state, first, None, app)
     except (AgendaError, OSError, jinja2.TemplateError):
         # Only a head start: the screen reports the same failure when it is opened.
         return
@@ -270,7 +283,8 @@ class ExportScreen(StyledOnce, ReportsWorkerErrors, Screen[None]):
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
     def _render_markdown(self, state: SummitState, name: str, code: str | None) -> None:
         try:
-            text = render_kept(self.summit_app.ws, state, self.templates[name], code)
+            text = render_kept(self.summit_app.ws, state, self.templates[name], code,
+                               self.summit_app)
         except AgendaError as error:
             self.app.call_from_thread(self._failed, str(error))
             return

@@ -3,7 +3,6 @@ on items changed since the viewer last looked."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Collection
 from typing import Any, ClassVar
 
@@ -18,6 +17,7 @@ from textual.widgets import Tree
 from textual.widgets._tree import TOGGLE_STYLE
 from textual.widgets.tree import TreeNode
 
+from agenda.digest import sha256
 from agenda.frozen import frozen
 from agenda.model import Item, Status
 from agenda.state import SummitState
@@ -39,7 +39,9 @@ def signature(state: SummitState, item: Item) -> str:
              *(r.id or r.uuid for r in state.history(item)),
              *(f"{code}={r.uuid}" for code, r in state.positions(item).items()),
              *(n.uuid for n in state.item_notes(item))]
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:16]
+    # agenda.digest's SHA-256: hashlib's loads OpenSSL (about 1 ms) before the first frame,
+    # for signatures made after it.
+    return sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:16]
 
 
 def matches(query: str, item: Item, state: SummitState) -> bool:

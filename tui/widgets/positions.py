@@ -20,11 +20,12 @@ from textual.visual import Visual
 from textual.worker import get_current_worker
 
 from agenda.brackets import bracket_count, parse
-from agenda.diff import diff_stats, diff_words
+from agenda.diff import diff_stats
 from agenda.frozen import frozen
 from agenda.model import AgendaError, Item, Revision, when
 from agenda.state import SummitState, compile_item
 from tui.errors import ReportsWorkerErrors
+from tui.kept_diffs import diff_words
 from tui.render import op_content, percent, status_label
 from tui.widgets.sync_state import split_note, star
 
