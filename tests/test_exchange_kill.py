@@ -31,31 +31,51 @@ def _two_delegations(world: World) -> tuple[Workspace, Workspace, str]:
     return india, russia, slug
 
 
+class _Killer:
+    """Runs a command and kills it (SIGKILL) at a random moment of its run. The moments are
+    drawn within how long a whole run takes on this machine: the first run is let finish and
+    timed, and so is any run that ends before its moment, so that the kills land mid-run on a
+    fast machine as on a slow one (fixed delays of 0.05 to 1.5 s killed nothing on a machine
+    where a whole receive took less than the shortest)."""
+
+    def __init__(self, seed: int) -> None:
+        self.chance = random.Random(seed)
+        self.whole: float | None = None
+
+    def run(self, argv: list[str]) -> bool:
+        """True if the run was killed before it ended."""
+        start = time.perf_counter()
+        process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        moment = None if self.whole is None else start + self.chance.uniform(0.1, 1.0) * self.whole
+        while process.poll() is None and (moment is None or time.perf_counter() < moment):
+            time.sleep(0.001)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+            return True
+        self.whole = time.perf_counter() - start
+        return False
+
+
 def _trials(tmp_path: Path, count: int) -> None:
     world = World(tmp_path)
     try:
         india, russia, slug = _two_delegations(world)
         world.drain()
         (rslug,) = [e.slug for e in russia.summits()]
-        chance = random.Random(14)
+        killer = _Killer(14)
         killed = 0
         for trial in range(count):
             for n in range(8):
                 india.table(slug, "1.1", delegation="IN", text=f"Trial {trial} text {n}.")
             russia.table(rslug, "1.1", delegation="RU", text=f"Russia {trial}.")
-            process = subprocess.Popen(
-                [sys.executable, "-m", "agenda", "--db", str(india.path), "sync"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(chance.uniform(0.05, 1.5))
-            if process.poll() is None:
-                process.kill()
-                killed += 1
-            process.wait()
+            killed += killer.run([sys.executable, "-m", "agenda", "--db", str(india.path),
+                                  "sync"])
             # Whatever the moment: the workspace checks out, both repositories are sound ...
             assert check(india) == []
             _fsck(world.joint)
             _fsck(india.path.with_name("ws.exchange") / "local.git")
-        assert killed, "no trial was killed mid-sync; the delays are too long for this machine"
+        assert killed, "no trial was killed mid-sync"
         # ... and the next syncs finish the job.
         world.drain()
         assert joint_view(india) == joint_view(russia)
@@ -77,26 +97,20 @@ def _receive_trials(tmp_path: Path, count: int) -> None:
     world = World(tmp_path)
     try:
         india, russia, slug = _two_delegations(world)
-        chance = random.Random(7)
+        killer = _Killer(7)
         killed = 0
         for trial in range(count):
             for n in range(8):
                 india.table(slug, "1.1", delegation="IN", text=f"Trial {trial} text {n}.")
             packet = tmp_path / f"p{trial}.summit"
             packets.send(india, "RU", packet)
-            process = subprocess.Popen(
-                [sys.executable, "-m", "agenda", "--db", str(russia.path), "receive",
-                 str(packet)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(chance.uniform(0.05, 1.2))
-            if process.poll() is None:
-                process.kill()
-                killed += 1
-            process.wait()
+            killed += killer.run([sys.executable, "-m", "agenda", "--db", str(russia.path),
+                                  "receive", str(packet)])
             assert check(russia) == []
             report = packets.receive(russia, packet)  # finishes the job, or changes nothing
             assert not report.refused and not report.waiting
             assert joint_view(russia) == joint_view(india)
-        assert killed, "no trial was killed mid-receive; the delays are too long here"
+        assert killed, "no trial was killed mid-receive"
     finally:
         world.close()
 
