@@ -125,9 +125,13 @@ from the state the full read already holds (an eighth to a quarter more on that 
   streams on /dev/null, that holds the state copy-on-write and the journal's keeping lock
   (`keeping_lock`) while it writes. Kept at once instead: in-process callers (the tests, the
   app), a process with a thread running, a journal whose keeper is still at work, `accept`
-  (it prints from what it kept). A read of a journal whose keeper is at work waits for it
-  (`_keeper_done`, at most `KEEPER_WAIT`) rather than read in full beside it on the same
-  cores, then reads what it kept; a keeper never waits for itself.
+  (it prints from what it kept). A read of a journal whose keeper is at work first extends
+  its own viewer's kept data if it can (a keeper writes whole files renamed into place, so
+  no read sees a torn one): the keeper may be keeping another viewer's, and the `show` right
+  after a delegation's first write waited 0.5 s at 20,000 items for what it never read.
+  Only when that fails (its tail is structural, turned away before the HMAC is checked)
+  does it wait for the keeper (`_keeper_done`, at most `KEEPER_WAIT`) rather than read in
+  full beside it on the same cores, then read what it kept; a keeper never waits for itself.
 * **Passed once.** A read that finds its kept data stale hands the bytes it read and hashed
   to the full read (`Journal.offer`, used only while the file keeps the stamp it was read
   under), and hashes them once however many prefixes it asks for (`_Read`); the readings'
@@ -277,11 +281,14 @@ def items(ws: Workspace, slug: str, viewer: str | None) -> dict[str, Any]:
     path = ws.summit_path(slug)
     read = _Read.of(path)
     shown = load(path, slug, viewer, read)
-    if shown is None and _keeper_done(path):
+    # Its own kept data extended needs no keeper: one at work (on another viewer's data, or
+    # this one's made stale by a structural write) is waited for only when that fails.
+    extended = _extend(path, slug, viewer, read) if shown is None and read else None
+    if shown is None and extended is None and _keeper_done(path):
         shown = load(path, slug, viewer, read)
-    if shown is None and read is not None:
-        extended = _extend(path, slug, viewer, read)
-        shown = extended.listing if extended is not None else None
+        extended = _extend(path, slug, viewer, read) if shown is None and read else None
+    if shown is None and extended is not None:
+        shown = extended.listing
     if shown is None:
         shown = listing(_full_read(ws, slug, viewer, read))
     return shown
@@ -294,11 +301,12 @@ def item(ws: Workspace, slug: str, viewer: str | None, ref: str) -> ItemReading:
     path = ws.summit_path(slug)
     read = _Read.of(path)
     found = load_item(path, slug, viewer, ref, read)
-    if found is None and _keeper_done(path):
+    extended = _extend(path, slug, viewer, read) if found is None and read else None
+    if found is None and extended is None and _keeper_done(path):  # as `items` waits
         found = load_item(path, slug, viewer, ref, read)
-    if found is None and read is not None:
-        extended = _extend(path, slug, viewer, read)
-        found = extended.reading(ref) if extended is not None else None
+        extended = _extend(path, slug, viewer, read) if found is None and read else None
+    if found is None and extended is not None:
+        found = extended.reading(ref)
     if found is None:
         state = _full_read(ws, slug, viewer, read)
         found = ItemReading.of(state, state.item(ref))
@@ -1066,13 +1074,22 @@ def _resume(journal: Path, slug: str, viewer: str | None, read: _Read, *, tail: 
     bytes and its tail only touches items (`state.ONE_ITEM`). `ref`: an item restored even if
     the tail leaves it alone (touched[uuid] names its row). None otherwise: a full read."""
     raw = read.raw
+    tails: list[list[dict[str, Any]]] = []
 
     def extends(head: dict[str, Any]) -> bool:
+        """Asked before the HMAC is checked: a tail no resumed fold may take (a structural
+        write, which a keeper may be keeping anew) is turned away without reading further."""
         size = head["size"]
-        return (isinstance(head.get("fold"), dict) and 0 < size <= len(raw)
+        if not (isinstance(head.get("fold"), dict) and 0 < size <= len(raw)
                 and (size < len(raw) or not tail)
                 and raw[size - 1:size] == b"\n" and raw.endswith(b"\n")
-                and read.sha256(size) == head["sha256"])
+                and read.sha256(size) == head["sha256"]):
+            return False
+        batches = appended(raw[size:])
+        if batches is None or not _may_pass(batches):
+            return False
+        tails.append(batches)
+        return True
 
     key = _key(create=False)
     kept = _Readings.open(journal, slug, viewer, extends)
@@ -1089,14 +1106,23 @@ def _resume(journal: Path, slug: str, viewer: str | None, read: _Read, *, tail: 
             and [listed["size"], listed["sha256"]] == [size, sha256]
             and len(listed["items"]) <= len(kept.spans) * CHUNK):
         return None
-    batches = appended(raw[size:])
-    if batches is None:
-        return None
     try:
         with bulk():
-            return _resumed(key, slug, viewer, kept, listed, batches, ref)
+            return _resumed(key, slug, viewer, kept, listed, tails[-1], ref)
     except _CAUGHT:
         return None  # the full read refuses it in its own words, or reads it
+
+
+def _may_pass(batches: list[dict[str, Any]]) -> bool:
+    """Whether every record of a tail is of a kind a resumed fold may take (`_resumed` decides
+    the rest, its records decoded): else it goes to the full read, or a keeper's data."""
+    for batch in batches:
+        for doc in batch.get("a", {}).get("records", ()):
+            content = doc.get("record") if isinstance(doc, dict) else None
+            kind = content.get("kind") if isinstance(content, dict) else None
+            if not isinstance(kind, str) or kind in FOLDED and kind not in ONE_ITEM:
+                return False
+    return True
 
 
 def _resumed(key: bytes, slug: str, viewer: str | None, kept: _Readings,

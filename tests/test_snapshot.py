@@ -1092,3 +1092,56 @@ def test_a_read_waits_for_the_keeper_at_work_rather_than_read_in_full(
     os.waitpid(pid, 0)
     assert full_reads == []
     assert shown == snapshot.load(journal, SLUG, None)
+
+
+@pytest.mark.parametrize("write", ["table", "move"])
+def test_a_read_that_can_extend_its_own_data_does_not_wait_for_a_keeper(
+        db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        write: str) -> None:
+    """A keeper at work (here: the keeping lock held) may be keeping another viewer's data:
+    a read whose own kept data extends by the tail reads it without waiting, and reads and
+    keeps what a full read does; one whose tail is structural waits for the keeper."""
+    import fcntl
+
+    run(db, capsys, "show", "1.1")  # the joint view's data kept
+    ws = Workspace(db, clock=TickingClock())
+    try:
+        if write == "table":
+            ws.table(SLUG, "1.1", delegation="RU", text="The Sides [agree] again.")
+        else:
+            ws.move_item(SLUG, "1.1", section=SECTIONS[1], position=1, actor="IN")
+    finally:
+        ws.close()
+    ref = "1.1" if write == "table" else "2.1"
+    asked: list[Path] = []
+
+    def keeper_done(journal: Path) -> bool:
+        asked.append(journal)
+        return False  # the keeper gave up: the read goes on as without one
+
+    monkeypatch.setattr(snapshot, "_keeper_done", keeper_done)
+    journal = journal_of(db)
+    place = snapshot.keeping_lock(journal)
+    place.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(place, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        ws = Workspace(db)
+        try:
+            shown = snapshot.item(ws, SLUG, None, ref)
+        finally:
+            ws.close()
+    finally:
+        os.close(fd)
+    assert asked == ([] if write == "table" else [journal])
+    kept = kept_of(db, None)
+    for found in kept_files():
+        if found.name != "kept.key":
+            found.unlink()
+    ws = Workspace(db)
+    try:
+        state = snapshot._full_read(ws, SLUG, None)
+    finally:
+        ws.close()
+    assert shown == snapshot.ItemReading.of(state, state.item(ref))
+    assert kept_of(db, None) == kept
