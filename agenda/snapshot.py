@@ -43,9 +43,16 @@ from the state the full read already holds (an eighth to a quarter more on that 
   their lines (checked field by field, as input) and applies the records through the same
   `Fold.apply` and handlers (`Fold.resumed`). The touched items' lines and listing rows are
   made by the same code as after a full read; the other lines are copied as they are, and both
-  files are kept anew for the whole file. Anything else is a full read: a record that changes
-  the structure (an item or section added or placed, a summit update: numbers and the roster
-  move; `state.ONE_ITEM` lists what may pass), a record that does not sort after every record
+  files are kept anew for the whole file. An item added at the end of a section that has kept
+  rows (`summit add`, an import into a summit: `_appended`) passes too: it sorts after the
+  section's last item by (order key, add id), as `Fold.summit` places items, so no other item
+  moves; it is numbered one past that last row, and its row is made as a full read makes it.
+  A line never spans two sections, so only that section's last line changes (and the rows'
+  index, rebuilt from the listing as the full read builds it); the checkpoint names each
+  section's last row (`ends`). Anything else is a full read: a record that changes the
+  structure (a section added or placed, an item placed elsewhere or added to an empty section,
+  a summit update: numbers and the roster move; `state.ONE_ITEM` and `_appended` say what may
+  pass), a record that does not sort after every record
   folded (another machine's, merged into the order) or depends on one behind the frontier, a
   record already read, a label remembered for a record read before L (it would change a text
   folded already), a damaged or unfinished line, a rewritten file (a compaction, an undo).
@@ -109,6 +116,9 @@ from the state the full read already holds (an eighth to a quarter more on that 
   (`keep_written`: the folds the write extended when held, else folded from the records in
   memory), when the file is over `SERVE_FROM`: byte for byte what a full read as that viewer
   keeps (tests/test_write_kept.py's hypothesis test runs every structural write with it).
+  Data the commit's tail extends (items added at the end of their sections: `summit add`) is
+  left as it is: the next read extends it as after a `table`, and waits for no keeper (at
+  20,000 items the add's keeper took 0.55 s after it, and the `table` after it waited).
   An import into a new summit is written out as it is made, its memory bounded whatever its
   size, and no longer held after the commit: it is read in full and kept by a detached
   worker (`keep_worker`: its own session, its streams on /dev/null, the journal's keeping
@@ -167,6 +177,7 @@ How each command stands against issue 13's ≤ 2× the floor on one summit of 20
 
 from __future__ import annotations
 
+import bisect
 import functools
 import os
 import sys
@@ -217,8 +228,9 @@ from agenda.store import StoreError, _stamp, read_file, replacing
 if TYPE_CHECKING:
     from agenda.workspace import ServedFile, Workspace
 
-VERSION = 4  # 2: names the code that made it; 3: readings carry the fold's checkpoint;
-# 4: the checkpoint serves writes (the heads each team has seen, the journal's counts)
+VERSION = 5  # 2: names the code that made it; 3: readings carry the fold's checkpoint;
+# 4: the checkpoint serves writes (the heads each team has seen, the journal's counts);
+# 5: lines never span two sections, and the checkpoint names each section's last row
 FIELDS = ("number", "title", "section", "status", "owner", "tags", "brackets", "revisions",
           "uuid")
 
@@ -856,24 +868,33 @@ def keep_readings(journal: Path, key: bytes, identity: tuple[int, str], slug: st
     (`_checkpoint`); best effort."""
     at: dict[str, int] = {}
     rows = []
+    ends: dict[str, int] = {}  # section uuid -> its last row
     views, folds = state.views, fold.items
     for n, shown in enumerate(state.items):
         rows.append(_plain(shown, views.get(shown.uuid), folds.get(shown.uuid)))
         at.setdefault(shown.number, n)  # the first item named wins, as in find_item
         at.setdefault(shown.uuid, n)
-    lines = [orjson.dumps(rows[start:start + CHUNK]) for start in range(0, len(rows), CHUNK)]
+        ends[shown.section_uuid] = n
+    lines, firsts = [], []
+    start = 0
+    for end in ends.values():  # each section's rows, in lines of CHUNK
+        for first in range(start, end + 1, CHUNK):
+            firsts.append(first)
+            lines.append(orjson.dumps(rows[first:min(first + CHUNK, end + 1)]))
+        start = end + 1
     labels = fold.labels
-    _write_readings(journal, key, identity, slug, viewer, at, lines,
+    _write_readings(journal, key, identity, slug, viewer, at, firsts, lines,
                     _checkpoint(fold, every, {k: v for k, v in labels.items() if k not in every},
-                                counts))
+                                counts, ends))
 
 
 def _checkpoint(fold: Fold, every: RecordSet, orphans: Mapping[str, Any],
-                counts: tuple[int, int] | None) -> dict[str, Any]:
+                counts: tuple[int, int] | None, ends: Mapping[str, int]) -> dict[str, Any]:
     """What a fold needs, beside its items' lines, to go on from where it stopped: the key
     of the last record folded, the genesis and the summit's fields, the records later ones
     may depend on (`RecordSet.frontier`), and the labels remembered for records not read
-    yet (a record appended later is folded with them, as a full read would)."""
+    yet (a record appended later is folded with them, as a full read would); and the last
+    row of each section that has items (an item appended to it goes after that row)."""
     genesis = fold._summit_record
     heads, anchors = every.frontier()
     return {"viewer": fold.viewer, "last": fold.last, "fields": fold.fields,
@@ -881,18 +902,18 @@ def _checkpoint(fold: Fold, every: RecordSet, orphans: Mapping[str, Any],
             "heads": [records.encode(r) for r in heads],
             "anchors": {rid: records.encode(r) for rid, r in anchors.items()},
             "orphans": orphans, "seen": seen_heads(every),
-            "journal": list(counts) if counts is not None else None}
+            "journal": list(counts) if counts is not None else None, "ends": ends}
 
 
 def _write_readings(journal: Path, key: bytes, identity: tuple[int, str], slug: str,
-                    viewer: str | None, at: Mapping[str, int], lines: list[bytes],
-                    checkpoint: dict[str, Any]) -> None:
+                    viewer: str | None, at: Mapping[str, int], firsts: list[int],
+                    lines: list[bytes], checkpoint: dict[str, Any]) -> None:
     spans, offset = [], 0
     for line in lines:
         spans.append((offset, offset + len(line)))
         offset += len(line) + 1
     head = orjson.dumps({**_head(identity, slug, viewer, "readings"), "at": at,
-                         "lines": spans, "fold": checkpoint})
+                         "lines": spans, "firsts": firsts, "fold": checkpoint})
     _write(_place(journal, slug, viewer, "readings"), key, b"\n".join([head, *lines]))
 
 
@@ -903,6 +924,7 @@ class _Readings:
         self.head, self.payload, self.base = head, payload, base
         self.at: dict[str, Any] = head["at"]
         self.spans: list[Any] = head["lines"]
+        self.firsts: list[int] = head["firsts"]  # each line's first row
 
     @classmethod
     def open(cls, journal: Path, slug: str, viewer: str | None,
@@ -925,7 +947,7 @@ class _Readings:
             return None
         if not (key is not None and _ours(head, slug, viewer, "readings")
                 and isinstance(head.get("at"), dict) and isinstance(head.get("lines"), list)
-                and wanted(head)):
+                and _firsts(head.get("firsts"), len(head["lines"])) and wanted(head)):
             return None
         payload = data[start:]
         if not compare_digest(data[:start - 1], _mac(key, payload)):
@@ -936,7 +958,11 @@ class _Readings:
         n = self.at.get(ref.strip())
         if not isinstance(n, int) or isinstance(n, bool):
             return None
-        return n if 0 <= n < len(self.spans) * CHUNK else None
+        return n if n >= 0 else None
+
+    def line_of(self, n: int) -> int:
+        """The line that holds row `n` (-1 for none)."""
+        return bisect.bisect_right(self.firsts, n) - 1
 
     def line(self, number: int) -> bytes | None:
         span: Any = self.spans[number] if 0 <= number < len(self.spans) else None
@@ -954,8 +980,17 @@ class _Readings:
         return rows if isinstance(rows, list) else None
 
     def row(self, n: int) -> Any:
-        rows = self.chunk(n // CHUNK)
-        return rows[n % CHUNK] if rows is not None and n % CHUNK < len(rows) else None
+        number = self.line_of(n)
+        rows = self.chunk(number) if number >= 0 else None
+        at = n - self.firsts[number]
+        return rows[at] if rows is not None and at < len(rows) else None
+
+
+def _firsts(firsts: Any, lines: int) -> bool:
+    """The first rows of a readings file's lines, as `keep_readings` writes them."""
+    return (type(firsts) is list and len(firsts) == lines
+            and all(type(n) is int for n in firsts) and (not firsts or firsts[0] == 0)
+            and all(a < b for a, b in zip(firsts, firsts[1:], strict=False)))
 
 
 def _reading(row: Any, ref: str) -> ItemReading | None:
@@ -988,17 +1023,17 @@ class _Extended:
     """Kept data brought up to the journal as it is now: the listing, and the readings."""
 
     listing: dict[str, Any]
-    readings: _Readings
-    changed: Mapping[int, list[Any]]  # item index -> its new line
+    at: Mapping[str, int]  # as the readings' head: number or uuid -> row
+    firsts: list[int]  # each line's first row
+    lines: list[bytes]  # as kept
 
     def reading(self, ref: str) -> ItemReading | None:
-        n = self.readings.index(ref)
+        n = self.at.get(ref.strip())
         if n is None:
             return None
-        # A new line holds enums and datetimes as orjson writes them: read back as kept.
-        row = orjson.loads(orjson.dumps(self.changed[n])) if n in self.changed else \
-            self.readings.row(n)
-        return _reading(row, ref)
+        number = bisect.bisect_right(self.firsts, n) - 1
+        # Read back as kept: enums and datetimes as orjson writes them.
+        return _reading(orjson.loads(self.lines[number])[n - self.firsts[number]], ref)
 
 
 def _extend(journal: Path, slug: str, viewer: str | None, read: _Read) -> _Extended | None:
@@ -1024,11 +1059,15 @@ class _Resumed:
     def __init__(self, key: bytes, slug: str, viewer: str | None, kept: _Readings,
                  listed: dict[str, Any], every: RecordSet, fold: Fold,
                  touched: dict[str, int], rows: dict[int, Any], orphans: dict[str, Any],
-                 ids: set[str], counts: tuple[int, int] | None) -> None:
+                 ids: set[str], counts: tuple[int, int] | None,
+                 added: dict[str, tuple[int, str, str]], ends: dict[str, int]) -> None:
         self.key, self.slug, self.viewer = key, slug, viewer
         self.kept, self.listed, self.every, self.fold = kept, listed, every, fold
         self.touched, self.rows, self.orphans, self.ids = touched, rows, orphans, ids
         self.counts = counts
+        # Items the tail added at the end of a section that has kept rows, in the order
+        # added: uuid -> (the section's last kept row, its number, the section's title).
+        self.added, self.ends = added, ends
 
     def keep(self, journal: Path, identity: tuple[int, str],
              counts: tuple[int, int] | None) -> _Extended | None:
@@ -1044,27 +1083,59 @@ class _Resumed:
             if not (n < len(items) and items[n][8] == uuid):
                 return None
             items[n] = _listed(shown, view)
-        lines = []
+        # Items appended to a section: after its last kept row, their rows made as a full
+        # read makes them; as lines never span two sections, only its last line changes.
+        after: dict[int, list[tuple[list[Any], list[Any]]]] = {}
+        for uuid, (end, numbered, title) in self.added.items():
+            f = fold.items[uuid]
+            shown = f.item(slug, numbered, Section(f.section, title))
+            view = f.view(shown)
+            after.setdefault(end, []).append((_listed(shown, view), _plain(shown, view, f)))
+        lines, firsts, shift = [], [], 0
+        bounds = [*kept.firsts, len(items)]
         for number in range(len(kept.spans)):
-            if any(n // CHUNK == number for n in changed):
+            first, end = bounds[number], bounds[number + 1]
+            if not first < end <= len(items):
+                return None
+            mine = [n for n in changed if first <= n < end]
+            more = after.get(end - 1, ())
+            if mine or more:
                 chunk = kept.chunk(number)
-                if chunk is None:
+                if chunk is None or len(chunk) != end - first:
                     return None
-                for n, row in changed.items():
-                    if n // CHUNK == number:
-                        chunk[n % CHUNK] = row
-                lines.append(orjson.dumps(chunk))
+                for n in mine:
+                    chunk[n - first] = changed[n]
+                chunk.extend(row for _, row in more)
+                for start in range(0, len(chunk), CHUNK):
+                    firsts.append(first + shift + start)
+                    lines.append(orjson.dumps(chunk[start:start + CHUNK]))
             else:
                 line = kept.line(number)
                 if line is None:
                     return None
+                firsts.append(first + shift)
                 lines.append(line)
+            shift += len(more)
+        if shift != sum(map(len, after.values())):
+            return None  # a section's last row that ends no line: never kept so
+        at, ends = kept.at, self.ends
+        if after:
+            listed = []
+            for n, row in enumerate(items):
+                listed.append(row)
+                listed.extend(shown for shown, _ in after.get(n, ()))
+            items, at = listed, {}
+            for n, row in enumerate(items):  # as `keep_readings` names them
+                at.setdefault(row[0], n)
+                at.setdefault(row[8], n)
+            ends = {uuid: end + sum(len(more) for p, more in after.items() if p <= end)
+                    for uuid, end in ends.items()}
         shown_now = {"items": items, "empty": self.listed["empty"]}
         orphans = {k: v for k, v in self.orphans.items() if k not in self.ids}
         keep(journal, self.key, identity, slug, self.viewer, shown_now)
-        _write_readings(journal, self.key, identity, slug, self.viewer, kept.at, lines,
-                        _checkpoint(fold, self.every, orphans, counts))
-        return _Extended(shown_now, kept, changed)
+        _write_readings(journal, self.key, identity, slug, self.viewer, at, firsts, lines,
+                        _checkpoint(fold, self.every, orphans, counts, ends))
+        return _Extended(shown_now, at, firsts, lines)
 
 
 def _resume(journal: Path, slug: str, viewer: str | None, read: _Read, *, tail: bool,
@@ -1104,13 +1175,19 @@ def _resume(journal: Path, slug: str, viewer: str | None, read: _Read, *, tail: 
     if not (listed is not None and _well_formed(listed)
             and _ours(listed, slug, viewer, "listing")
             and [listed["size"], listed["sha256"]] == [size, sha256]
-            and len(listed["items"]) <= len(kept.spans) * CHUNK):
+            and (len(listed["items"]) > kept.firsts[-1] if kept.firsts
+                 else not listed["items"])):
         return None
     try:
         with bulk():
             return _resumed(key, slug, viewer, kept, listed, tails[-1], ref)
     except _CAUGHT:
         return None  # the full read refuses it in its own words, or reads it
+
+
+# What a resumed fold may take: records on one item, and an item added at the end of a
+# section that has kept rows (`_appended`); any other kind that folds is structural.
+_PASSING = ONE_ITEM | {records.ITEM_ADD}
 
 
 def _may_pass(batches: list[dict[str, Any]]) -> bool:
@@ -1120,7 +1197,7 @@ def _may_pass(batches: list[dict[str, Any]]) -> bool:
         for doc in batch.get("a", {}).get("records", ()):
             content = doc.get("record") if isinstance(doc, dict) else None
             kind = content.get("kind") if isinstance(content, dict) else None
-            if not isinstance(kind, str) or kind in FOLDED and kind not in ONE_ITEM:
+            if not isinstance(kind, str) or kind in FOLDED and kind not in _PASSING:
                 return False
     return True
 
@@ -1130,7 +1207,7 @@ def _resumed(key: bytes, slug: str, viewer: str | None, kept: _Readings,
              ref: str | None) -> _Resumed | None:
     point = kept.head["fold"]
     last, fields, orphans = point["last"], point["fields"], point["orphans"]
-    seen, counts = point["seen"], point["journal"]
+    seen, counts, ends = point["seen"], point["journal"], point["ends"]
     if not ((last is None or _typed(last, (int, str, int, int, str))) and _strings(fields)
             and _strings(orphans) and isinstance(point["heads"], list)
             and isinstance(point["anchors"], dict)
@@ -1138,7 +1215,9 @@ def _resumed(key: bytes, slug: str, viewer: str | None, kept: _Readings,
             and isinstance(seen, dict) and all(
                 isinstance(ids, list) and all(isinstance(i, str) for i in ids)
                 for ids in seen.values())
-            and (counts is None or (_typed(counts, (int, int)) and min(counts) >= 0))):
+            and (counts is None or (_typed(counts, (int, int)) and min(counts) >= 0))
+            and isinstance(ends, dict) and all(
+                type(n) is int and 0 <= n < len(listed["items"]) for n in ends.values())):
         return None
     genesis = records.decode(point["genesis"], strict=False)
     heads = [records.decode(doc, strict=False) for doc in point["heads"]]
@@ -1169,12 +1248,16 @@ def _resumed(key: bytes, slug: str, viewer: str | None, kept: _Readings,
     every.genesis_id = genesis.id
     resume_seen(every, seen)
     for record in tail:
-        if record.kind in FOLDED and record.kind not in ONE_ITEM:
+        if record.kind in FOLDED and record.kind not in ONE_ITEM and not (
+                record.kind == records.ITEM_ADD and record.joint):
             return None  # the structure changes: numbers, sections, the roster
         if record.id in every or not every.add(record):
             return None  # sorts before what was folded: a full read folds again in order
     fold = Fold(point["viewer"], slug)
     touched: dict[str, int] = {}
+    added = _appended(kept, listed["items"], ends, tail)
+    if added is None:
+        return None  # an item added elsewhere than at the end of a section with kept rows
     for record in tail:
         uuid = record.body.get("item")
         if record.kind in FOLDED and fold.visible(record) and isinstance(uuid, str):
@@ -1202,7 +1285,45 @@ def _resumed(key: bytes, slug: str, viewer: str | None, kept: _Readings,
     for record in tail:
         fold.apply(record, every.sort_key(record))
     return _Resumed(key, slug, viewer, kept, listed, every, fold, touched, rows, orphans, ids,
-                    (lines, superseded) if counts is not None else None)
+                    (lines, superseded) if counts is not None else None, added, ends)
+
+
+def _appended(kept: _Readings, listed: list[Any], ends: dict[str, int],
+              tail: list[records.Record]) -> dict[str, tuple[int, str, str]] | None:
+    """The items the tail adds (`summit add`, an import into a summit), when each goes at the
+    end of a section that has kept rows: it sorts after its last item by (order key, add id),
+    as `Fold.summit` places items, so no other item moves and it is numbered one past that
+    last row. For each, in the order added: its section's last kept row, its number, the
+    section's title. None for any other add (an empty or unknown section, a place before
+    the last item, a uuid already named): a full read."""
+    added: dict[str, tuple[int, str, str]] = {}
+    last: dict[str, tuple[tuple[int, ...], str]] = {}  # section -> its last (key, add id)
+    count: dict[str, int] = {}  # section -> items added to it
+    for record in tail:
+        if record.kind != records.ITEM_ADD:
+            continue
+        body = record.body
+        section, order = body.get("section"), body.get("order")
+        end = ends.get(section) if isinstance(section, str) else None
+        if end is None or not (isinstance(order, list) and all(
+                type(k) is int for k in order)) or record.uuid in kept.at \
+                or record.uuid in added:
+            return None
+        if section not in last:
+            held = _item_fold(kept.row(end))
+            if held is None or held.section != section or held.uuid != listed[end][8]:
+                return None
+            last[section] = (held.key, held.add_id)
+        place = (tuple(order), record.id)
+        if not place > last[section]:
+            return None
+        last[section] = place
+        prefix, dot, k = listed[end][0].rpartition(".")
+        if not (dot and k.isascii() and k.isdigit()):
+            return None
+        count[section] = count.get(section, 0) + 1
+        added[record.uuid] = (end, f"{prefix}.{int(k) + count[section]}", listed[end][2])
+    return added
 
 
 # A write served from the checkpoint ----------------------------------------------------------
@@ -1310,10 +1431,13 @@ def keep_changed(ws: Workspace, slug: str, held: bool) -> int | None:
     if not held:
         return _spawn_keeper(ws.path, slug, path)
     try:
-        keep_written(ws, slug, None)
-        for code in [d.code for d in ws.summit(slug).actors]:
-            if _place(path, slug, code, "readings").exists():
-                keep_written(ws, slug, code)
+        read = _Read.of(path)  # under the lock: the file as the commit left it
+        for viewer in [None, *(d.code for d in ws.summit(slug).actors)]:
+            if viewer is not None and not _place(path, slug, viewer, "readings").exists():
+                continue
+            if read is not None and _resume(path, slug, viewer, read, tail=True) is not None:
+                continue  # it extends by the commit (an item added): the next read does that
+            keep_written(ws, slug, viewer)
     except (OSError, AgendaError, *_CAUGHT):
         pass  # the commit stands; the next read reads in full, and says what is wrong
     return None

@@ -381,7 +381,9 @@ def test_an_import_keeps_what_a_full_read_keeps(
     finally:
         ws.close()
     imported(AGENDA.format(n=4) + "- Grid: the Sides agree to link their grids.\n", slug=SLUG)
-    assert len(kept_now(db)) == 4  # the joint view's and RU's, for the file as it is now
+    # The joint view's, which had none, for the file as it is now; RU's extends by the
+    # import (each item added at the end of its section): kept anew by the write it serves.
+    assert len(kept_now(db)) == 2
     assert kept_now(db) == kept_by_a_full_read(db)
     ws = Workspace(db, clock=Clock(3))
     ws.serve, ws.keep_written = snapshot.serve, snapshot.keep_written
@@ -390,3 +392,7 @@ def test_an_import_keeps_what_a_full_read_keeps(
     finally:
         ws.close()
     assert served == [True, False, True]
+    journal = next(db.parent.glob("*.summits/*"))
+    assert set(kept_now(db)) == {snapshot._place(journal, SLUG, "RU", kind).name
+                                 for kind in ("listing", "readings")}  # extended, kept anew
+    assert kept_now(db) == kept_by_a_full_read(db)
