@@ -174,6 +174,11 @@ How each command stands against issue 13's ≤ 2× the floor on one summit of 20
   0.49 s): `items` 0.89× (was a full read: 4.85×), `table` 2.73× (4.54×: it waits for the
   add's keeper still at work, then 0.74×), the `add` paying the keeping: 5.25×. At 100
   summits (`--scale`, load 6.5 to 7.5): 1.09× and 1.44× (1.84× and 1.94× quiet), `add` 2.05×.
+  An item added at the end of its section now extends the kept data, and `add` is served
+  (`serve_add`; `--big --runs 6`, every case, load 2.9 to 3.7, floor 0.29 s): `add` 1.39×,
+  then `items` 0.88×, `table` 0.91× (waiting for no keeper); `show` right after a
+  delegation's first `table` (whose keeper keeps that delegation's data) 1.49× (3.24×: it
+  waited for that keeper). At 100 summits (load 3): `add` 0.91×, `table` after it 1.19×.
   Right after an import of 20,000 items into a new summit: `items` 0.72×, `table` 0.66×; the
   import returned in 4.15 s and its worker had kept 7.88 s after its start.
 * still read in full (the cache lost, an upgrade, kept data of another viewer): at 20,000
