@@ -1171,11 +1171,10 @@ def _resume(journal: Path, slug: str, viewer: str | None, read: _Read, *, tail: 
         size = head["size"]
         if not (isinstance(head.get("fold"), dict) and 0 < size <= len(raw)
                 and (size < len(raw) or not tail)
-                and raw[size - 1:size] == b"\n" and raw.endswith(b"\n")
-                and read.sha256(size) == head["sha256"]):
+                and raw[size - 1:size] == b"\n" and raw.endswith(b"\n")):
             return False
-        batches = appended(raw[size:])
-        if batches is None or not _may_pass(batches):
+        batches = appended(raw[size:])  # a structural tail: not even the prefix hashed
+        if batches is None or not _may_pass(batches) or read.sha256(size) != head["sha256"]:
             return False
         tails.append(batches)
         return True
@@ -1469,16 +1468,19 @@ def _keep_served(path: Path, read: _Read, resumed: _Resumed, served: ServedFile)
         pass
 
 
-def keep_written(ws: Workspace, slug: str, viewer: str | None) -> None:
+def keep_written(ws: Workspace, slug: str, viewer: str | None,
+                 read: _Read | None = None) -> None:
     """After a write on one item read in full, under the lock: keep the viewer's checkpoint
     (its listing and readings) for the file as the write left it, when it is large enough
-    that the next write is worth serving (`SERVE_FROM`); best effort."""
+    that the next write is worth serving (`SERVE_FROM`); best effort. `read`: the file's
+    bytes as read under that lock, hashed once for every viewer kept."""
     path = ws.summit_path(slug)
     try:
         if os.path.getsize(path) < SERVE_FROM:
             return
         key = _key(create=True)
-        identity = _identity(path)
+        identity = (len(read.raw), read.sha256(len(read.raw))) if read is not None else \
+            _identity(path)
         state = ws.state(slug, viewer)
         folded = ws.written_fold(slug, viewer)
     except (OSError, *_CAUGHT):
@@ -1514,7 +1516,7 @@ def keep_changed(ws: Workspace, slug: str, held: bool) -> int | None:
                 continue
             if read is not None and _resume(path, slug, viewer, read, tail=True) is not None:
                 continue  # it extends by the commit (an item added): the next read does that
-            keep_written(ws, slug, viewer)
+            keep_written(ws, slug, viewer, read)
     except (OSError, AgendaError, *_CAUGHT):
         pass  # the commit stands; the next read reads in full, and says what is wrong
     return None
