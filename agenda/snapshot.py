@@ -1395,14 +1395,16 @@ def serve(ws: Workspace, slug: str, viewer: str | None, ref: str) -> ServedFile 
                       lambda served: _keep_served(path, read, resumed, served))
 
 
-def serve_add(ws: Workspace, slug: str) -> ServedAdd | None:
+def serve_add(ws: Workspace, slug: str, section: str) -> ServedAdd | None:
     """The summit file `summit add` (one item, at the end of its section) reads, from the
     joint view's kept checkpoint extended by the journal's tail; None for anything unusual
     (then the add reads in full). What the add reads of the summit: its sections in order,
     each with its items (the kept listing's rows and those the tail added), the order key
     of each section's last item, the record set's frontier for the clock, and the joint
-    fold the new item is folded into. Called under the workspace lock, as `serve`."""
-    from agenda.workspace import ServedAdd
+    fold the new item is folded into. Called under the workspace lock, as `serve`. Not for
+    an item added to an empty `section` (or none such): its checkpoints would not extend by
+    it, and the full read keeps them anew (`keep_changed`)."""
+    from agenda.workspace import ServedAdd, _section_index
 
     path = ws.summit_path(slug)
     read = _Read.of(path)
@@ -1419,17 +1421,24 @@ def serve_add(ws: Workspace, slug: str) -> ServedAdd | None:
     members: dict[str, list[str]] = {}
     index = {str(n): uuid for n, (uuid, _) in enumerate(resumed.sections, start=1)}
     for row in resumed.listed["items"]:
-        section = index.get(row[0].rpartition(".")[0])
-        if section is None:
+        home = index.get(row[0].rpartition(".")[0])
+        if home is None:
             return None
-        members.setdefault(section, []).append(row[8])
+        members.setdefault(home, []).append(row[8])
     for uuid, (_, number, _) in resumed.added.items():
         members.setdefault(index[number.rpartition(".")[0]], []).append(uuid)
-    for section, uuids in members.items():
+    laid_out = [Section(uuid, title, tuple(members.get(uuid, ())))
+                for uuid, title in resumed.sections]
+    try:
+        if not laid_out[_section_index(laid_out, section)].items:
+            return None
+    except AgendaError:
+        return None  # the full read refuses it in its own words
+    for home, uuids in members.items():
         if uuids[-1] not in fold.items:  # the key after which an item is added
             n = kept.index(uuids[-1])
             last = _item_fold(kept.row(n)) if n is not None else None
-            if last is None or last.uuid != uuids[-1] or last.section != section:
+            if last is None or last.uuid != uuids[-1] or last.section != home:
                 return None
             last.recompute(fold.roster)
             fold.items[last.uuid] = last
@@ -1437,8 +1446,6 @@ def serve_add(ws: Workspace, slug: str) -> ServedAdd | None:
     journal.serve(read.stamp, len(read.raw), *resumed.counts)
     if journal.compaction_due():
         return None
-    laid_out = [Section(uuid, title, tuple(members.get(uuid, ())))
-                for uuid, title in resumed.sections]
     return ServedAdd(slug, journal, resumed.every, fold, laid_out,
                      lambda served: _keep_served(path, read, resumed, served))
 

@@ -506,7 +506,7 @@ class Workspace:
         self.keep_written: Callable[[Workspace, str, str | None], None] | None = None
         # `summit add` of one item on a large summit reads the joint view's kept checkpoint
         # (snapshot.serve_add), set by that command as `serve` is.
-        self.serve_add: Callable[[Workspace, str], ServedAdd | None] | None = None
+        self.serve_add: Callable[[Workspace, str, str], ServedAdd | None] | None = None
         # Any other commit that changed a summit (its structure, most often: an import, an
         # item added, moved or retitled, a receive) keeps the checkpoints it made stale, so
         # the next read is served rather than read in full (snapshot.keep_changed).
@@ -1076,7 +1076,7 @@ class Workspace:
                 summit.written_as = (viewer,)
             return summit.fold(viewer).narrowed(ref, summit.events, summit.event_count())
 
-    def _served_add(self, slug: str) -> ServedAdd | None:
+    def _served_add(self, slug: str, section: str) -> ServedAdd | None:
         """The summit `add_items` of one item reads from kept data (`serve_add`), when a
         command set it, the lock is held for the write and no device must introduce itself;
         held until the commit, as a served write on one item is (`item_state`)."""
@@ -1087,7 +1087,7 @@ class Workspace:
             self._tx_identity = (self.identity(),)
         if self._tx_identity[0] is not None:
             return None  # a device would introduce itself first: read in full
-        served = self.serve_add(self, slug)
+        served = self.serve_add(self, slug, section)
         if served is not None:
             self._summits[slug] = served
         return served
@@ -1300,7 +1300,7 @@ class Workspace:
         specs = [_checked(spec) for spec in new]
         _check_plain(specs)
         with self.transaction():
-            served = self._served_add(slug) if len(specs) == 1 else None
+            served = self._served_add(slug, specs[0].section) if len(specs) == 1 else None
             summit: SummitFile = served or self._file(slug)
             root = summit.summit()
             code = root.delegation(delegation).code

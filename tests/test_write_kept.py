@@ -203,7 +203,7 @@ def kept_by_a_full_read(db: Path, slug: str = SLUG) -> dict[str, bytes]:
 
 def pair(tmp: Path) -> tuple[Path, Path]:
     full = tmp / "full" / "ws.json"
-    full.parent.mkdir()
+    full.parent.mkdir(parents=True)
     new_workspace(full, ("Trade", "Energy [corridor]", "Space"))
     fast = tmp / "fast" / "ws.json"
     shutil.copytree(full.parent, fast.parent)
@@ -278,6 +278,18 @@ def test_an_item_added_is_served_from_the_joint_view_checkpoint(
     # Nothing kept for the joint view at first; then served, but after the move (a
     # structural write keeps the joint view anew: served again).
     assert found == [False, True, True, True, True, True]
+    # Once the only item of "Two" moved to "One", an item added to the empty "Two" is read
+    # in full (the checkpoints would not extend by it), which keeps the joint view anew
+    # (`keep_changed`): the next add is served.
+    found.clear()
+    full, fast = pair(tmp_path / "empty")
+    ops = [("read", "", "", ""), ("move", "IN", "2.1", "ab"), ("add", "IN", "", "j"),
+           ("add", "IN", "", "k")]
+    for step, op in enumerate(ops):
+        run_both(full, fast, uuids, step, *op)
+    assert found == [False, True]
+    journal = next(fast.parent.glob("*.summits/*"))
+    assert snapshot._place(journal, SLUG, None).name in kept_now(fast)
 
 
 def test_without_the_hook_a_structural_write_keeps_nothing(
