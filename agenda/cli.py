@@ -224,6 +224,15 @@ def _writing_one_item(ws: Workspace) -> Workspace:
     return ws
 
 
+def _adding_one_item(ws: Workspace) -> Workspace:
+    """`summit add` on a summit whose joint view is kept reads from that checkpoint, and keeps
+    it after the commit (snapshot.serve_add), instead of reading the summit in full."""
+    from agenda import snapshot
+
+    ws.serve_add = snapshot.serve_add
+    return ws
+
+
 def _keeping_later(ws: Workspace) -> Workspace:
     """A command that writes in one transaction and then reads nothing kept: what its write
     keeps (read in full: snapshot.keep_written) is kept after its output (_finish_keeping)."""
@@ -353,7 +362,7 @@ def cmd_items(args: argparse.Namespace) -> None:
 def cmd_add(args: argparse.Namespace) -> None:
     code = _need_as(args, "add")
     text = read_text(args)
-    ws = _keeping_later(open_workspace(args))
+    ws = _adding_one_item(_keeping_later(open_workspace(args)))
     item = ws.add_item(_summit(ws, args), section=args.section, title=args.title, text=text or "",
                        delegation=code, why=args.why, tags=args.tag or ())
     say(item.number)

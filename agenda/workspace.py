@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, overload
@@ -440,6 +441,27 @@ class ServedFile(SummitFile):
             shown)}, fold._log((), 0), self.viewer)
 
 
+class ServedAdd(ServedFile):
+    """The summit file `summit add` reads from the joint view's kept checkpoint
+    (`snapshot.serve_add`): as a `ServedFile`, and the summit's sections in order, each with
+    its items, the joint fold holding each section's last item (its order key) and the items
+    the write adds. Only `add_items` of one item reads it; nothing is narrowed."""
+
+    def __init__(self, slug: str, journal: Journal, every: RecordSet, fold: Fold,
+                 sections: Sequence[Section], keep: Callable[[ServedFile], None]) -> None:
+        SummitFile.__init__(self, slug, journal)
+        self.every, self.folds = every, {fold.viewer: fold}
+        self.viewer, self.keep = fold.viewer, keep
+        self.generation = journal.generation
+        self.sections = tuple(sections)
+
+    def summit(self) -> Summit:
+        return replace(super().summit(), sections=self.sections)
+
+    def narrowed(self, viewer: str | None, ref: str) -> SummitState | None:
+        return None
+
+
 def _event(doc: Mapping[str, Any]) -> Event:
     return Event(doc["uuid"], from_iso(doc["created"]), doc["actor"], doc["action"],
                  doc["item"], doc["detail"], doc.get("private_to", ""))
@@ -482,6 +504,9 @@ class Workspace:
         # memory) never pays for keeping.
         self.serve: Callable[[Workspace, str, str | None, str], ServedFile | None] | None = None
         self.keep_written: Callable[[Workspace, str, str | None], None] | None = None
+        # `summit add` of one item on a large summit reads the joint view's kept checkpoint
+        # (snapshot.serve_add), set by that command as `serve` is.
+        self.serve_add: Callable[[Workspace, str, str], ServedAdd | None] | None = None
         # Any other commit that changed a summit (its structure, most often: an import, an
         # item added, moved or retitled, a receive) keeps the checkpoints it made stale, so
         # the next read is served rather than read in full (snapshot.keep_changed).
@@ -1051,6 +1076,22 @@ class Workspace:
                 summit.written_as = (viewer,)
             return summit.fold(viewer).narrowed(ref, summit.events, summit.event_count())
 
+    def _served_add(self, slug: str, section: str) -> ServedAdd | None:
+        """The summit `add_items` of one item reads from kept data (`serve_add`), when a
+        command set it, the lock is held for the write and no device must introduce itself;
+        held until the commit, as a served write on one item is (`item_state`)."""
+        writing = self.lock.really_held() and not self.lock.frozen()
+        if self.serve_add is None or not writing or slug in self._summits:
+            return None
+        if self._tx_identity is None:
+            self._tx_identity = (self.identity(),)
+        if self._tx_identity[0] is not None:
+            return None  # a device would introduce itself first: read in full
+        served = self.serve_add(self, slug, section)
+        if served is not None:
+            self._summits[slug] = served
+        return served
+
     def summit_path(self, slug: str) -> Path:
         """The summit's journal file, named by the index, without reading it."""
         with self.lock.thread_only():
@@ -1259,15 +1300,17 @@ class Workspace:
         specs = [_checked(spec) for spec in new]
         _check_plain(specs)
         with self.transaction():
-            summit = self._file(slug)
+            served = self._served_add(slug, specs[0].section) if len(specs) == 1 else None
+            summit: SummitFile = served or self._file(slug)
             root = summit.summit()
             code = root.delegation(delegation).code
             placing = _Placing(summit, root.sections)
             added: list[str] = []
+            numbered: dict[str, Item] = {}
             if specs:
                 if summit.legacy is not None:
                     raise StoreError(f"{summit.journal.path} is still in the 0.1 format")
-                if len(summit.every) < len(specs):
+                if served is None and len(summit.every) < len(specs):
                     # A batch larger than the summit (an import into a new one) is not folded
                     # into the views as it is written: that held every item's fold through the
                     # commit (~3 KB an item) for a state nobody may read. The views are folded
@@ -1295,7 +1338,11 @@ class Workspace:
                     self._log_status_change(summit, code, uuid, number, Status.PROPOSED,
                                             folded.status, sync=False)
                     added.append(uuid)
+                    if served is not None:  # numbered as a snapshot would: no item moved
+                        numbered[uuid] = folded.item(summit.slug, number, section)
                 summit.sync()  # the event log in view, as `_event` leaves it
+            if served is not None:
+                return [numbered[uuid] for uuid in added]
             # The new items as the snapshot numbers them, without building every item's view
             # (a snapshot of 100k items, its memory held through the commit).
             fold = summit.folds.get(code) or summit.fold(None)

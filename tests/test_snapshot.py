@@ -469,7 +469,7 @@ def test_vouched_readings_of_a_wrong_shape_are_ignored(
         """1.1's row alone in a file our key vouches for, the header changed by `change`."""
         chunk = json.dumps([row]).encode()
         new = json.dumps({**head, "at": {"1.1": 0}, "lines": [[0, len(chunk)]],
-                          **(change or {})}).encode() + b"\n" + chunk
+                          "firsts": [0], **(change or {})}).encode() + b"\n" + chunk
         return snapshot._mac(key, new) + b"\n" + new
 
     broken: list[list[Any]] = []
@@ -492,7 +492,8 @@ def test_vouched_readings_of_a_wrong_shape_are_ignored(
         assert readings == [False]
     for change in ({"lines": [[5, 2]]}, {"lines": [[0, 10**9]]}, {"lines": {}},
                    {"at": {"1.1": 1}}, {"at": {"1.1": 64}}, {"at": {"1.1": -1}},
-                   {"at": {"1.1": True}}, {"at": []}, {"code": "another"}, {"v": 1},
+                   {"at": {"1.1": True}}, {"at": []}, {"firsts": [1]}, {"firsts": []},
+                   {"firsts": [0, 0]}, {"code": "another"}, {"v": 1},
                    {"slug": "t"}, {"viewer": "IN"}, {"kind": "listing"},
                    {"size": head["size"] + 1}):
         place.write_bytes(signed(line, change))
@@ -1040,17 +1041,25 @@ def test_the_script_keeps_after_its_output_and_after_a_structural_write(
     listed = summit("items", "--json")
     assert snapshot.load(journal, SLUG, None) == {"items": [
         [r[f] for f in snapshot.FIELDS] for r in json.loads(listed)], "empty": []}
-    summit("add", "--as", "IN", "--section", "One", "--title", "One more", "--text", "Words.")
     places = [snapshot._place(journal, SLUG, None, kind) for kind in ("listing", "readings")]
-    by_the_write = [p.read_bytes() for p in places]
-    for place in places:
-        place.unlink()
-    ws = Workspace(db)
-    try:
-        snapshot.items(ws, SLUG, None)  # a full read of the file as the add left it
-    finally:
-        ws.close()
-    assert [p.read_bytes() for p in places] == by_the_write
+    # A move renumbers: the write keeps the data anew. An item added at the end of its
+    # section moves nothing: the add reads the joint view's kept data (snapshot.serve_add)
+    # and keeps it extended by its own commit.
+    for argv in (("move", "1.2", "--section", "Two", "--position", "1", "--as", "IN"),
+                 ("add", "--as", "IN", "--section", "One", "--title", "One more", "--text",
+                  "Words.")):
+        before = [p.read_bytes() for p in places]
+        assert summit(*argv) == ("2.1\n" if argv[0] == "move" else "1.151\n")
+        by_the_write = [p.read_bytes() for p in places]
+        assert by_the_write != before
+        for place in places:
+            place.unlink()
+        ws = Workspace(db)
+        try:
+            snapshot.items(ws, SLUG, None)  # a full read of the file as the write left it
+        finally:
+            ws.close()
+        assert [p.read_bytes() for p in places] == by_the_write
 
 
 def test_a_read_waits_for_the_keeper_at_work_rather_than_read_in_full(
@@ -1092,3 +1101,100 @@ def test_a_read_waits_for_the_keeper_at_work_rather_than_read_in_full(
     os.waitpid(pid, 0)
     assert full_reads == []
     assert shown == snapshot.load(journal, SLUG, None)
+
+
+@pytest.mark.parametrize("write", ["table", "move"])
+def test_a_read_that_can_extend_its_own_data_does_not_wait_for_a_keeper(
+        db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        write: str) -> None:
+    """A keeper at work (here: the keeping lock held) may be keeping another viewer's data:
+    a read whose own kept data extends by the tail reads it without waiting, and reads and
+    keeps what a full read does; one whose tail is structural waits for the keeper."""
+    import fcntl
+
+    run(db, capsys, "show", "1.1")  # the joint view's data kept
+    ws = Workspace(db, clock=TickingClock())
+    try:
+        if write == "table":
+            ws.table(SLUG, "1.1", delegation="RU", text="The Sides [agree] again.")
+        else:
+            ws.move_item(SLUG, "1.1", section=SECTIONS[1], position=1, actor="IN")
+    finally:
+        ws.close()
+    ref = "1.1" if write == "table" else "2.1"
+    asked: list[Path] = []
+
+    def keeper_done(journal: Path) -> bool:
+        asked.append(journal)
+        return False  # the keeper gave up: the read goes on as without one
+
+    monkeypatch.setattr(snapshot, "_keeper_done", keeper_done)
+    journal = journal_of(db)
+    place = snapshot.keeping_lock(journal)
+    place.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(place, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        ws = Workspace(db)
+        try:
+            shown = snapshot.item(ws, SLUG, None, ref)
+        finally:
+            ws.close()
+    finally:
+        os.close(fd)
+    assert asked == ([] if write == "table" else [journal])
+    kept = kept_of(db, None)
+    for found in kept_files():
+        if found.name != "kept.key":
+            found.unlink()
+    ws = Workspace(db)
+    try:
+        state = snapshot._full_read(ws, SLUG, None)
+    finally:
+        ws.close()
+    assert shown == snapshot.ItemReading.of(state, state.item(ref))
+    assert kept_of(db, None) == kept
+
+
+@pytest.mark.parametrize("then", ["add", "add twice and table", "import", "move then add"])
+def test_an_item_added_at_the_end_of_a_section_extends_the_kept_data(
+        db: Path, capsys: pytest.CaptureFixture[str], extended: list[bool], then: str) -> None:
+    """`summit add` puts its item after its section's last: no other item moves, so the kept
+    data extends by it (the new rows made as a full read makes them, in their place); an item
+    added to a section with no kept row, or after a move, goes to the full read."""
+    run(db, capsys, "items")  # the joint view's data kept
+    extended.clear()
+    ws = Workspace(db, clock=TickingClock())
+    try:
+        if then == "move then add":
+            ws.move_item(SLUG, "2.1", section=SECTIONS[0], position=1, actor="IN")
+        adds = 2 if then != "add" else 1
+        for n in range(adds):
+            ws.add_item(SLUG, section=SECTIONS[n % 2], title=f"New {n}", text=f"Text [{n}].",
+                        delegation="RU" if n else "IN")
+        if then == "add twice and table":
+            ws.table(SLUG, "1.2", delegation="RU", text="The [Sides] agree.")
+        if then == "import":
+            ws.add_items(SLUG, [NewItem(SECTIONS[n % 2], f"Imported {n}", "Words.")
+                                for n in range(3)], delegation="IN")
+    finally:
+        ws.close()
+    ws = Workspace(db)
+    try:
+        shown = snapshot.item(ws, SLUG, None, "1.2")
+        listed = snapshot.items(ws, SLUG, None)
+    finally:
+        ws.close()
+    assert extended == [then != "move then add"]
+    kept = kept_of(db, None)
+    for found in kept_files():
+        if found.name != "kept.key":
+            found.unlink()
+    ws = Workspace(db)
+    try:
+        state = snapshot._full_read(ws, SLUG, None)
+    finally:
+        ws.close()
+    assert shown == snapshot.ItemReading.of(state, state.item("1.2"))
+    assert listed == snapshot.listing(state)
+    assert kept_of(db, None) == kept

@@ -68,8 +68,10 @@ def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
 
 WRITES = ["table", "draft", "noc", "sup", "base", "accept", "accept v1", "note", "defer",
           "resume", "withdraw", "final"]
-OTHERS = ["add", "add many", "retitle", "move", "details", "undo", "read", "forget",
-          "tamper-kept"]
+# An item added goes at the end of its section (its checkpoints extend by it, unless the
+# section is empty); a move places one anywhere (they are kept anew).
+OTHERS = ["add", "add", "add many", "retitle", "move", "move", "details", "undo", "read",
+          "read", "forget", "tamper-kept"]
 OPS = st.lists(st.tuples(
     st.sampled_from(WRITES * 3 + OTHERS), st.sampled_from(["IN", "RU", "ru", "XX", ""]),
     st.sampled_from(["1.1", "1.2", "2.1", "9.9", " 1.1"]), st.text("ab[] ", max_size=8)),
@@ -101,9 +103,9 @@ def act(ws: Workspace, op: str, side: str, ref: str, text: str) -> Any:
                                        for n in range(40)], delegation=side)
         if op == "retitle":
             return ws.retitle_item(SLUG, ref, f"Title {text}y", actor=side)
-        if op == "move":
-            return ws.move_item(SLUG, ref, section=SECTIONS[len(text) % 2], position=1,
-                                actor=side)
+        if op == "move":  # to the start, the middle or the end of a section (or refused)
+            return ws.move_item(SLUG, ref, section=SECTIONS[len(text) % 2],
+                                position=(1, 2, None)[len(text) % 3], actor=side)
         if op == "details":
             ws.update_details(SLUG, title=f"Summit {text}z", actor=side)
             return None
@@ -149,7 +151,7 @@ def run_both(full: Path, fast: Path, uuids: list[int], step: int,
         ws = Workspace(db, clock=Clock(step))
         if serving:
             ws.serve, ws.keep_written = snapshot.serve, snapshot.keep_written
-            ws.keep_changed = snapshot.keep_changed
+            ws.keep_changed, ws.serve_add = snapshot.keep_changed, snapshot.serve_add
         try:
             outcomes.append(act(ws, op, side, ref, text))
         finally:
@@ -201,7 +203,7 @@ def kept_by_a_full_read(db: Path, slug: str = SLUG) -> dict[str, bytes]:
 
 def pair(tmp: Path) -> tuple[Path, Path]:
     full = tmp / "full" / "ws.json"
-    full.parent.mkdir()
+    full.parent.mkdir(parents=True)
     new_workspace(full, ("Trade", "Energy [corridor]", "Space"))
     fast = tmp / "fast" / "ws.json"
     shutil.copytree(full.parent, fast.parent)
@@ -250,6 +252,44 @@ def test_a_structural_write_keeps_the_checkpoints_it_made_stale(
     assert served == [False, True, True, True, False]
     journal = next(fast.parent.glob("*.summits/*"))
     assert snapshot._place(journal, SLUG, None).exists()  # the joint view: always kept
+
+
+def test_an_item_added_is_served_from_the_joint_view_checkpoint(
+        tmp_path: Path, uuids: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
+    """`summit add` reads the joint view's checkpoint (snapshot.serve_add) once it is kept:
+    the same journal bytes, item and refusals as after a full read, and the checkpoint kept
+    anew by it is what a full read keeps (run_both checks each)."""
+    found: list[bool] = []
+    real = snapshot.serve_add
+
+    def spy(*args: Any) -> Any:
+        result = real(*args)
+        found.append(result is not None)
+        return result
+
+    monkeypatch.setattr(snapshot, "serve_add", spy)
+    full, fast = pair(tmp_path)
+    ops = [("add", "IN", "", "a"), ("read", "", "", ""), ("add", "IN", "", "bb"),
+           ("add", "RU", "", "c"), ("table", "RU", "1.3", "d"), ("add", "XX", "", "e"),
+           ("move", "IN", "1.1", "f"), ("add", "IN", "", "g"), ("read", "", "", ""),
+           ("add", "ru", "", "hh")]
+    for step, op in enumerate(ops):
+        run_both(full, fast, uuids, step, *op)
+    # Nothing kept for the joint view at first; then served, but after the move (a
+    # structural write keeps the joint view anew: served again).
+    assert found == [False, True, True, True, True, True]
+    # Once the only item of "Two" moved to "One", an item added to the empty "Two" is read
+    # in full (the checkpoints would not extend by it), which keeps the joint view anew
+    # (`keep_changed`): the next add is served.
+    found.clear()
+    full, fast = pair(tmp_path / "empty")
+    ops = [("read", "", "", ""), ("move", "IN", "2.1", "ab"), ("add", "IN", "", "j"),
+           ("add", "IN", "", "k")]
+    for step, op in enumerate(ops):
+        run_both(full, fast, uuids, step, *op)
+    assert found == [False, True]
+    journal = next(fast.parent.glob("*.summits/*"))
+    assert snapshot._place(journal, SLUG, None).name in kept_now(fast)
 
 
 def test_without_the_hook_a_structural_write_keeps_nothing(
@@ -381,7 +421,9 @@ def test_an_import_keeps_what_a_full_read_keeps(
     finally:
         ws.close()
     imported(AGENDA.format(n=4) + "- Grid: the Sides agree to link their grids.\n", slug=SLUG)
-    assert len(kept_now(db)) == 4  # the joint view's and RU's, for the file as it is now
+    # The joint view's, which had none, for the file as it is now; RU's extends by the
+    # import (each item added at the end of its section): kept anew by the write it serves.
+    assert len(kept_now(db)) == 2
     assert kept_now(db) == kept_by_a_full_read(db)
     ws = Workspace(db, clock=Clock(3))
     ws.serve, ws.keep_written = snapshot.serve, snapshot.keep_written
@@ -390,3 +432,7 @@ def test_an_import_keeps_what_a_full_read_keeps(
     finally:
         ws.close()
     assert served == [True, False, True]
+    journal = next(db.parent.glob("*.summits/*"))
+    assert set(kept_now(db)) == {snapshot._place(journal, SLUG, "RU", kind).name
+                                 for kind in ("listing", "readings")}  # extended, kept anew
+    assert kept_now(db) == kept_by_a_full_read(db)
