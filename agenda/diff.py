@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from itertools import accumulate, chain, compress, count, islice, takewhile
+from itertools import accumulate, chain, compress, count, cycle, islice, repeat, takewhile
 from operator import attrgetter, not_
 from types import ModuleType
 from typing import Literal, NamedTuple, TypeVar, cast
@@ -41,6 +41,113 @@ def _op(kind: OpKind, text: str, words: int | None) -> Op:
     _set_text(op, text)
     _set_words(op, words)
     return op
+
+
+# Runs an iterator to its end, keeping nothing (in C).
+_drain = deque[object](maxlen=0).extend
+_KINDS: tuple[OpKind, OpKind, OpKind] = ("equal", "delete", "insert")
+
+
+def _ops_of(kinds: list[OpKind], texts: list[str], words: list[int | None]) -> list[Op]:
+    """The Ops of columns, made column by column in C: instances made empty, then each slot
+    set by a map of its descriptor (half the time of _op a piece for a diff's thousand ops)."""
+    ops = list(map(_new_op, repeat(Op, len(kinds))))
+    _drain(map(_set_kind, ops, kinds))
+    _drain(map(_set_text, ops, texts))
+    _drain(map(_set_words, ops, words))
+    return ops
+
+
+# Ops in alternating form: equality 0, change 0 (deleted, inserted), equality 1, ...,
+# equality len(dels); any text may be empty (an empty op is no op). Word counts beside them.
+Alternating = tuple[list[str], list["int | None"], list[str], list["int | None"], list[str],
+                    list["int | None"]]
+
+
+def _alternating_ops(eqs: list[str], eq_w: list[int | None], dels: list[str],
+                     del_w: list[int | None], inss: list[str], ins_w: list[int | None]
+                     ) -> list[Op]:
+    """The normalised ops of an alternating form: interleaved in C, empty texts left out,
+    made Ops at once."""
+    texts = list(chain.from_iterable(zip(eqs, dels, inss, strict=False)))
+    texts.append(eqs[-1])
+    counts = list(chain.from_iterable(zip(eq_w, del_w, ins_w, strict=False)))
+    counts.append(eq_w[-1])
+    kinds = list(islice(cycle(_KINDS), len(texts)))
+    if not all(texts):
+        kept = list(map(bool, texts))
+        kinds = list(compress(kinds, kept))
+        texts = list(compress(texts, kept))
+        counts = list(compress(counts, kept))
+    return _ops_of(kinds, texts, counts)
+
+
+class _Gathered:
+    """A diff's ops gathered in alternating form as its blocks come, made Ops once at the end
+    (a block's ops never are): an op joins the equality being gathered or the change still
+    open, as _push would join it."""
+
+    def __init__(self) -> None:
+        self.eqs: list[str] = []
+        self.eq_w: list[int | None] = []
+        self.dels: list[str] = []
+        self.del_w: list[int | None] = []
+        self.inss: list[str] = []
+        self.ins_w: list[int | None] = []
+        self.pend = ""  # the equality being gathered (equality len(eqs))
+        self.pend_w: int | None = 0
+        self.open = False  # whether an op that changes joins the last change
+
+    def push(self, kind: OpKind, text: str, words: int | None) -> None:
+        if not text:
+            return
+        if kind == "equal":
+            self.pend += text
+            self.pend_w = None if self.pend_w is None or words is None else self.pend_w + words
+            self.open = False
+            return
+        if not self.open:
+            self.eqs.append(self.pend)
+            self.eq_w.append(self.pend_w)
+            self.pend, self.pend_w, self.open = "", 0, True
+            self.dels.append("")
+            self.del_w.append(0)
+            self.inss.append("")
+            self.ins_w.append(0)
+        texts, counts = (self.dels, self.del_w) if kind == "delete" else (self.inss, self.ins_w)
+        texts[-1] += text
+        counts[-1] = None if counts[-1] is None or words is None else counts[-1] + words
+
+    def extend(self, eqs: list[str], eq_w: list[int | None], dels: list[str],
+               del_w: list[int | None], inss: list[str], ins_w: list[int | None]) -> None:
+        """Append a block's ops in alternating form (normalised: no change is empty)."""
+        if not dels:
+            self.push("equal", eqs[0], eq_w[0])
+            return
+        if eqs[0] or not self.open:
+            self.push("equal", eqs[0], eq_w[0])
+            self.eqs.append(self.pend)
+            self.eq_w.append(self.pend_w)
+            self.eqs += islice(eqs, 1, len(dels))
+            self.eq_w += islice(eq_w, 1, len(dels))
+            self.dels += dels
+            self.del_w += del_w
+            self.inss += inss
+            self.ins_w += ins_w
+        else:
+            # Its first change joins the one still open (a change pushed just before it).
+            self.push("delete", dels[0], del_w[0])
+            self.push("insert", inss[0], ins_w[0])
+            for k in range(1, len(dels)):
+                self.push("equal", eqs[k], eq_w[k])
+                self.push("delete", dels[k], del_w[k])
+                self.push("insert", inss[k], ins_w[k])
+        self.pend, self.pend_w = eqs[-1], eq_w[-1]
+        self.open = not eqs[-1]
+
+    def ops(self) -> list[Op]:
+        return _alternating_ops([*self.eqs, self.pend], [*self.eq_w, self.pend_w], self.dels,
+                                self.del_w, self.inss, self.ins_w)
 
 
 @frozen
@@ -904,6 +1011,7 @@ class _Units:
         self.flags: list[list[bool]] = []
         self.ends: list[bool] = []  # the unit ends a sentence
         self.unclean: set[int] = set()  # ids of units that are not clean
+        self.odd: set[int] = set()  # ids of units that do not hold exactly one word
         self.long: set[int] = set()  # ids of chunks longer than _LONG_CHUNK: no prose
 
     def encode(self, split: list[str]) -> list[int]:
@@ -947,7 +1055,10 @@ class _Units:
             flags = [list(map(word, found)) for found in tokens]
             self.tokens.extend(tokens)
             self.flags.extend(flags)
-            self.words.extend(map(sum, flags))
+            words = list(map(sum, flags))
+            self.words.extend(words)
+            if words.count(1) < len(words):
+                self.odd.update(compress(count(known), map((1).__ne__, words)))
             clean = [not unit or unit[0] not in _RUN_ON for unit in texts]
             self.clean.extend(clean)
             if not all(clean):
@@ -1083,7 +1194,7 @@ def _unit_chunks(xa: str, xb: str) -> tuple[list[str], list[str]] | None:
 
 
 def _by_units(ca: list[str], cb: list[str], ia: list[int], ib: list[int],
-              units: _Units) -> list[Op] | None:
+              units: _Units) -> Alternating | None:
     """Word diff of a changed block cut into chunks ca, cb (_unit_chunks) whose ids are ia,
     ib (units.encode_many), aligning units in C and tokenising only the changed ones.
 
@@ -1093,14 +1204,22 @@ def _by_units(ca: list[str], cb: list[str], ia: list[int], ib: list[int],
     # Only a chunk seen for the first time is measured (encode notes the long ones).
     if units.long and not (units.long.isdisjoint(ia) and units.long.isdisjoint(ib)):
         return None
-    # The words before each unit, summed in C: a run's words are one subtraction.
-    uw = units.words
-    wa = list(accumulate(map(uw.__getitem__, ia), initial=0))
-    wb = list(accumulate(map(uw.__getitem__, ib), initial=0))
-    ops = _unit_ops(ca, cb, ia, ib, wa, wb, units)
-    if _unalike(wa[-1], wb[-1], sum([op.words or 0 for op in ops if op.op == "equal"])):
+    # The words before each unit, summed in C: a run's words are one subtraction. In prose
+    # nearly every unit holds one word: where all of a side's do, the sums are its positions.
+    wa, wb = _word_sums(units, ia), _word_sums(units, ib)
+    *ops, kept = _unit_ops(ca, cb, ia, ib, wa, wb, units)
+    if _unalike(wa[-1], wb[-1], kept):
         return None
-    return ops
+    return cast(Alternating, tuple(ops))
+
+
+def _word_sums(units: _Units, ids: list[int]) -> Sequence[int]:
+    """The words before each unit of ids and after the last: prefix sums, or the positions
+    themselves (a range, nothing summed) when every unit holds exactly one word."""
+    odd = units.odd
+    if not odd or odd.isdisjoint(ids):
+        return range(len(ids) + 1)
+    return list(accumulate(map(units.words.__getitem__, ids), initial=0))
 
 
 def _units_text(chunks: list[str], lo: int, hi: int) -> str:
@@ -1123,16 +1242,46 @@ def _span_tokens(units: _Units, chunks: list[str], ids: list[int], lo: int, hi: 
     return found, list(map(_WORD.__getitem__, found))
 
 
-def _unit_ops(ca: list[str], cb: list[str], ia: list[int], ib: list[int], wa: list[int],
-              wb: list[int], units: _Units) -> list[Op]:
-    """_by_units' ops: equal runs of units, and the changes between them by their tokens.
+def _clean_runs(runs: list[Block], ia: list[int], ib: list[int], clean: list[bool]
+                ) -> list[Block]:
+    """Equal runs (the last (len(ia), len(ib), 0)) cut back so that their edges next to a
+    change are between tokens: the units given back to a change are equal on both sides. A
+    run cut to nothing joins the change after it."""
+    na, nb = len(ia), len(ib)
+    out: list[Block] = []
+    ai = bi = 0
+    for k, (i1, j1, n) in enumerate(runs):
+        if n:
+            # A unit after a change must start a token (the first unit of a text always does).
+            while n and (i1 or j1) and (i1 > ai or j1 > bi) and not clean[ia[i1]]:
+                i1, j1, n = i1 + 1, j1 + 1, n - 1
+            if not n:
+                continue
+            end = i1 + n
+            nxt = runs[k + 1]
+            if nxt[0] > end or nxt[1] > j1 + n:
+                # (A run cut to nothing here still parts the changes on either side of it.)
+                while n and ((end < na and not clean[ia[end]])
+                             or (j1 + n < nb and not clean[ib[j1 + n]])):
+                    end, n = end - 1, n - 1
+        out.append((i1, j1, n))
+        ai, bi = i1 + n, j1 + n
+    return out
+
+
+def _unit_ops(ca: list[str], cb: list[str], ia: list[int], ib: list[int], wa: Sequence[int],
+              wb: Sequence[int], units: _Units
+              ) -> tuple[list[str], list[int], list[str], list[int], list[str], list[int],
+                         int]:
+    """_by_units' ops in alternating form, and the words their equalities hold: equal runs
+    of units, and the changes between them by their tokens.
 
     Built straight as alternating equalities and changes, gathered in lists as they come
     (an edited word costs a few appends, not pieces gathered again later); the clean-up's
     stack runs only when some equality could be absorbed at all, which in edited prose is
     rare.
     """
-    clean, tokens = units.clean, units.tokens
+    tokens = units.tokens
     na, nb = len(ia), len(ib)
     tidy = _tidy(units, ia, ib)
     # Change k lies between equality k and equality k + 1 (those at the ends may be empty).
@@ -1142,48 +1291,50 @@ def _unit_ops(ca: list[str], cb: list[str], ia: list[int], ib: list[int], wa: li
     del_w: list[int] = []
     inss: list[str] = []
     ins_w: list[int] = []
-    pend: list[str] = []  # the parts of the equality being gathered
+    add_eq, add_eq_w, add_del, add_del_w, add_ins, add_ins_w = (
+        eqs.append, eq_w.append, dels.append, del_w.append, inss.append, ins_w.append)
+    pend = ""  # the equality being gathered
     pend_w = 0
     # Equal runs (start a, start b, length), each cut back, when the block is not tidy, so
     # that its edges next to a change are between tokens: the units given back to the change
     # are equal on both sides.
     runs = _unit_runs(ia, ib, units.ends)
+    runs.append((na, nb, 0))
+    if not tidy:
+        runs = _clean_runs(runs, ia, ib, units.clean)
     ai = bi = 0
-    for k, (i1, j1, n) in enumerate([*runs, (na, nb, 0)]):
-        if n and not tidy:
-            # A unit after a change must start a token (the first unit of a text always does).
-            while n and (i1 or j1) and (i1 > ai or j1 > bi) and not clean[ia[i1]]:
-                i1, j1, n = i1 + 1, j1 + 1, n - 1
-            if not n:
-                # The whole run went to the change: it joins the change after it, whose
-                # first unit need not start a token.
-                i1, j1 = ai, bi
-            end = i1 + n
-            nxt = runs[k + 1] if k + 1 < len(runs) else (na, nb, 0)
-            if nxt[0] > end or nxt[1] > j1 + n:
-                while n and ((end < na and not clean[ia[end]])
-                             or (j1 + n < nb and not clean[ib[j1 + n]])):
-                    end, n = end - 1, n - 1
+    for i1, j1, n in runs:
         if i1 > ai or j1 > bi:
             # A change always follows an equality here (a run, or the start): it opens anew.
             # What the change's own span ends with and shares (`tail`) opens the next one.
-            tail, tail_w = "", 0
             if ai == i1:
-                gone, gone_w = "", 0
-                new = _units_text(cb, bi, j1)
-                new_w = wb[j1] - wb[bi]
+                add_eq(pend)
+                add_eq_w(pend_w)
+                add_del("")
+                add_del_w(0)
+                add_ins(" ".join(cb[bi:j1]) + " " if j1 < nb else " ".join(cb[bi:j1]))
+                add_ins_w(wb[j1] - wb[bi])
+                pend, pend_w = "", 0
             elif bi == j1:
-                gone = _units_text(ca, ai, i1)
-                gone_w = wa[i1] - wa[ai]
-                new, new_w = "", 0
+                add_eq(pend)
+                add_eq_w(pend_w)
+                add_del(" ".join(ca[ai:i1]) + " " if i1 < na else " ".join(ca[ai:i1]))
+                add_del_w(wa[i1] - wa[ai])
+                add_ins("")
+                add_ins_w(0)
+                pend, pend_w = "", 0
             elif (i1 - ai == 1 == j1 - bi and len(ta := tokens[ia[ai]]) == 2
                     and len(tb := tokens[ib[bi]]) == 2 and ta[1] == " " == tb[1]
                     and ta[0] != tb[0]):
                 # The commonest edit: one token and its space replaced by another. What
                 # _lone_change gives for it, without the call: the space is shared.
-                gone, gone_w = ta[0], wa[i1] - wa[ai]
-                new, new_w = tb[0], wb[j1] - wb[bi]
-                tail = " "
+                add_eq(pend)
+                add_eq_w(pend_w)
+                add_del(ta[0])
+                add_del_w(wa[i1] - wa[ai])
+                add_ins(tb[0])
+                add_ins_w(wb[j1] - wb[bi])
+                pend, pend_w = " ", 0
             else:
                 ta, fa = _span_tokens(units, ca, ia, ai, i1, tidy)
                 tb, fb = _span_tokens(units, cb, ib, bi, j1, tidy)
@@ -1195,62 +1346,62 @@ def _unit_ops(ca: list[str], cb: list[str], ia: list[int], ib: list[int], wa: li
                     for op in _word_span(_Block(ta, tb), 0, len(ta), 0, len(tb), 0):
                         words = _words(op)
                         if op.op == "equal":
-                            pend.append(op.text)
+                            pend += op.text
                             pend_w += words
                             is_open = False
                             continue
                         if not is_open:
-                            eqs.append("".join(pend))
-                            eq_w.append(pend_w)
-                            pend, pend_w, is_open = [], 0, True
-                            dels.append("")
-                            del_w.append(0)
-                            inss.append("")
-                            ins_w.append(0)
+                            add_eq(pend)
+                            add_eq_w(pend_w)
+                            pend, pend_w, is_open = "", 0, True
+                            add_del("")
+                            add_del_w(0)
+                            add_ins("")
+                            add_ins_w(0)
                         if op.op == "delete":
                             dels[-1] += op.text
                             del_w[-1] += words
                         else:
                             inss[-1] += op.text
                             ins_w[-1] += words
-                    gone = new = ""
                 else:
                     head, head_w, gone, gone_w, new, new_w, tail, tail_w = lone
                     if head:
-                        pend.append(head)
+                        pend += head
                         pend_w += head_w
-            if gone or new or tail:
-                eqs.append("".join(pend))
-                eq_w.append(pend_w)
-                dels.append(gone)
-                del_w.append(gone_w)
-                inss.append(new)
-                ins_w.append(new_w)
-                pend, pend_w = ([tail], tail_w) if tail else ([], 0)
+                    if gone or new or tail:
+                        add_eq(pend)
+                        add_eq_w(pend_w)
+                        add_del(gone)
+                        add_del_w(gone_w)
+                        add_ins(new)
+                        add_ins_w(new_w)
+                        pend, pend_w = tail, tail_w
         if n:
-            pend.append(_units_text(ca, i1, i1 + n))
-            pend_w += wa[i1 + n] - wa[i1]
+            end = i1 + n
+            pend += " ".join(ca[i1:end]) + " " if end < na else " ".join(ca[i1:end])
+            pend_w += wa[end] - wa[i1]
         ai, bi = i1 + n, j1 + n
-    eqs.append("".join(pend))
-    eq_w.append(pend_w)
+    add_eq(pend)
+    add_eq_w(pend_w)
     return _settle_alternating(eqs, eq_w, dels, del_w, inss, ins_w)
 
 
 def _settle_alternating(eqs: list[str], eq_w: list[int], dels: list[str], del_w: list[int],
-                        inss: list[str], ins_w: list[int]) -> list[Op]:
+                        inss: list[str], ins_w: list[int]
+                        ) -> tuple[list[str], list[int], list[str], list[int], list[str],
+                                   list[int], int]:
     """_cleanup of equality 0, change 0, equality 1, ..., equality len(dels) (the equalities
-    at the ends may be empty; no change is), its stack run over the lists as they are.
+    at the ends may be empty; no change is), its stack run over the lists as they are: the
+    same alternating form (the very lists when nothing merges), and the words its
+    equalities hold.
 
     The stack holds merged changes as their first change and lengths; the equality between
     two of them is the one before the later's first change. A change is pushed after
     absorbing what it can, which in edited prose is nothing: one test a change.
     """
-    out: list[Op] = []
-    append = out.append
     if not dels:
-        if eqs[0]:
-            append(_op("equal", eqs[0], eq_w[0]))
-        return out
+        return eqs, eq_w, dels, del_w, inss, ins_w, eq_w[0]
     word_search = _word_search(eqs)
     break_search = _PARAGRAPH_BREAK.search
     firsts = [0]
@@ -1272,28 +1423,31 @@ def _settle_alternating(eqs: list[str], eq_w: list[int], dels: list[str], del_w:
         dlens.append(d)
         ilens.append(i)
     firsts.append(len(dels))
-    for g in range(len(firsts) - 1):
-        first, end = firsts[g], firsts[g + 1]
-        if eqs[first]:
-            append(_op("equal", eqs[first], eq_w[first]))
+    if len(firsts) > len(dels):
+        return eqs, eq_w, dels, del_w, inss, ins_w, sum(eq_w)  # nothing merged
+    # Merged spans: the equalities inside one go to both sides.
+    out: tuple[list[str], list[int], list[str], list[int], list[str], list[int]] = (
+        [], [], [], [], [], [])
+    for first, end in zip(firsts, islice(firsts, 1, None), strict=False):
+        out[0].append(eqs[first])
+        out[1].append(eq_w[first])
         if end - first == 1:
-            if dels[first]:
-                append(_op("delete", dels[first], del_w[first]))
-            if inss[first]:
-                append(_op("insert", inss[first], ins_w[first]))
+            out[2].append(dels[first])
+            out[3].append(del_w[first])
+            out[4].append(inss[first])
+            out[5].append(ins_w[first])
             continue
-        # A merged span: the equalities inside it go to both sides.
         inner = eqs[first + 1 : end]
         inner_w = sum(eq_w[first + 1 : end])
-        gone = "".join(chain.from_iterable(zip(dels[first:end], [*inner, ""], strict=True)))
-        new = "".join(chain.from_iterable(zip(inss[first:end], [*inner, ""], strict=True)))
-        if gone:
-            append(_op("delete", gone, sum(del_w[first:end]) + inner_w))
-        if new:
-            append(_op("insert", new, sum(ins_w[first:end]) + inner_w))
-    if eqs[-1]:
-        append(_op("equal", eqs[-1], eq_w[-1]))
-    return out
+        out[2].append("".join(chain.from_iterable(zip(dels[first:end], [*inner, ""],
+                                                      strict=True))))
+        out[3].append(sum(del_w[first:end]) + inner_w)
+        out[4].append("".join(chain.from_iterable(zip(inss[first:end], [*inner, ""],
+                                                      strict=True))))
+        out[5].append(sum(ins_w[first:end]) + inner_w)
+    out[0].append(eqs[-1])
+    out[1].append(eq_w[-1])
+    return (*out, sum(out[1]))
 
 
 def _token_block(xa: str, xb: str, weighed: bool) -> list[Op]:
@@ -1407,35 +1561,33 @@ def diff_words(a: str, b: str) -> list[Op]:
                 splits.extend(chunks)
         plan.append((None, (xa, xb, weighed, early, edges, chunks)))
     codes = iter(units.encode_many(splits) if splits else [])
-    ops: list[Op] = []
+    gathered = _Gathered()
+    push = gathered.push
     # Whether every block's ops are a fixed point of the clean-up, and where the equal lines
-    # between blocks are: if each of those holds a paragraph break, no merge can reach across
-    # it, and the whole is a fixed point too (no last clean-up).
+    # between blocks are (as the equality they join): if each of those holds a paragraph
+    # break, no merge can reach across it, and the whole is a fixed point too (no last
+    # clean-up).
     fixed = True
     junctions: list[int] = []
     for text, block in plan:
         if block is None:
-            _push(ops, _op("equal", cast(str, text), None))
-            junctions.append(len(ops) - 1)
+            push("equal", cast(str, text), None)
+            junctions.append(len(gathered.eqs))
             continue
         xa, xb, weighed, early, (head, tail), chunks = block
         if early:
             for op in early:
-                _push(ops, op)
+                push(op.op, op.text, op.words)
             continue
         if chunks is not None:
             ca, cb = chunks
             done = _by_units(ca, cb, next(codes), next(codes), units)
             if done is not None:
-                if len(xa) == len(a) and len(xb) == len(b) and not head + tail:
-                    return done  # one block, cleaned up already (a fixed point)
                 if head:
-                    _push(ops, _op("equal", xa[:head], None))
-                # done is normalised: once its first op is in, the rest follow as they are.
-                _push(ops, done[0])
-                ops.extend(done[1:])
+                    push("equal", xa[:head], None)
+                gathered.extend(*done)
                 if tail:
-                    _push(ops, _op("equal", xa[len(xa) - tail :], None))
+                    push("equal", xa[len(xa) - tail :], None)
                 continue
         if len(xa) + len(xb) > _TRIM_FROM:
             anchored = _anchored(xa, xb)
@@ -1446,13 +1598,14 @@ def diff_words(a: str, b: str) -> list[Op]:
                 # few hundred characters around each edit are tokenised.
                 for equal, pa, pb in anchored:
                     for op in [Op("equal", pa)] if equal else _token_block(pa, pb, False):
-                        _push(ops, op)
+                        push(op.op, op.text, op.words)
                 continue
         fixed = False
         for op in _token_block(xa, xb, weighed):
-            _push(ops, op)
-    if fixed and all(ops[k].op == "equal" and _PARAGRAPH_BREAK.search(ops[k].text)
-                     for k in junctions if 0 < k < len(ops) - 1):
+            push(op.op, op.text, op.words)
+    ops = gathered.ops()
+    eqs, changes = gathered.eqs, len(gathered.dels)
+    if fixed and all(_PARAGRAPH_BREAK.search(eqs[k]) for k in junctions if 0 < k < changes):
         return ops
     return _cleanup(ops, normalised=True)
 

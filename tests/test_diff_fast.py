@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from agenda import diff as engine
 from agenda.diff import (
     Op,
+    _alternating_ops,
     _cleanup,
     _count_words,
     _normalise,
@@ -50,10 +51,12 @@ def test_settle_alternating_is_the_cleanup_of_its_ops(
         ops += [Op("equal", eq, _count_words(eq)), Op("delete", gone, _count_words(gone)),
                 Op("insert", new, _count_words(new))]
     ops.append(Op("equal", last, _count_words(last)))
-    settled = _settle_alternating(eqs, [*map(_count_words, eqs)], dels,
-                                  [*map(_count_words, dels)], inss, [*map(_count_words, inss)])
+    *settled, kept = _settle_alternating(eqs, [*map(_count_words, eqs)], dels,
+                                         [*map(_count_words, dels)], inss,
+                                         [*map(_count_words, inss)])
     expected = _cleanup(_normalise(ops))
-    assert as_tuples(settled) == as_tuples(expected)
+    assert as_tuples(_alternating_ops(*settled)) == as_tuples(expected)
+    assert kept == sum(op.words or 0 for op in expected if op.op == "equal")
 
 
 def units_by_setdefault(ids: list[int], cuts: list[int], vocab: dict[tuple[int, ...], int]
@@ -176,11 +179,19 @@ def test_fresh_keys_read_from_the_end_are_those_past_the_known_ids(batches: list
 
 
 def by_reference(ca: list[str], cb: list[str], ia: list[int], ib: list[int],
-                 units: engine._Units) -> list[Op] | None:
-    """The unit path as it was: the block's own units encoded again, pieces settled after."""
+                 units: engine._Units) -> engine.Alternating | None:
+    """The unit path as it was: the block's own units encoded again, pieces settled after
+    (its ops put in alternating form, as _by_units gives them)."""
     from tests import diff_reference
 
-    return diff_reference.by_units(" ".join(ca), " ".join(cb), units)
+    ops = diff_reference.by_units(" ".join(ca), " ".join(cb), units)
+    if ops is None:
+        return None
+    gathered = engine._Gathered()
+    for op in ops:
+        gathered.push(op.op, op.text, op.words)
+    return ([*gathered.eqs, gathered.pend], [*gathered.eq_w, gathered.pend_w], gathered.dels,
+            gathered.del_w, gathered.inss, gathered.ins_w)
 
 
 @settings(deadline=None, max_examples=150)
