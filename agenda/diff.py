@@ -1008,11 +1008,11 @@ class _Units:
         self.words: list[int] = []
         self.clean: list[bool] = []
         self.tokens: list[list[str]] = []
-        self.flags: list[list[bool]] = []
         self.ends: list[bool] = []  # the unit ends a sentence
         self.unclean: set[int] = set()  # ids of units that are not clean
         self.odd: set[int] = set()  # ids of units that do not hold exactly one word
         self.long: set[int] = set()  # ids of chunks longer than _LONG_CHUNK: no prose
+        self.special: set[int] = set()  # ids in unclean, odd or long
 
     def encode(self, split: list[str]) -> list[int]:
         """The ids of the units of a text cut by str.split(" ")."""
@@ -1047,22 +1047,25 @@ class _Units:
                 # A long chunk is not tokenised: a block that holds one takes the token path
                 # (which reads such texts in fewer, longer tokens) before its units are read.
                 self.long.update(compress(count(known), long))
+                self.special |= self.long
                 tokens = [[] if far else findall(text) for text, far in zip(texts, long,
                                                                              strict=True)]
             else:
                 tokens = list(map(findall, texts))
             word = _WORD.__getitem__
-            flags = [list(map(word, found)) for found in tokens]
             self.tokens.extend(tokens)
-            self.flags.extend(flags)
-            words = list(map(sum, flags))
+            # Each unit's words summed in C, no list of flags kept: a changed span reads its
+            # tokens' flags when it needs them.
+            words = list(map(sum, map(map, repeat(word), tokens)))
             self.words.extend(words)
             if words.count(1) < len(words):
                 self.odd.update(compress(count(known), map((1).__ne__, words)))
+                self.special |= self.odd
             clean = [not unit or unit[0] not in _RUN_ON for unit in texts]
             self.clean.extend(clean)
             if not all(clean):
                 self.unclean.update(compress(count(known), map(not_, clean)))
+                self.special |= self.unclean
             self.ends.extend([unit.rstrip()[-1:] in _SENTENCE_ENDS for unit in texts])
         return codes
 
@@ -1084,11 +1087,11 @@ _WORD = _WordFlags()
 
 
 def _lone_change(
-    ta: list[str], tb: list[str], fa: list[bool], fb: list[bool]
+    ta: list[str], tb: list[str]
 ) -> tuple[str, int, str, int, str, int, str, int] | None:
     """A small changed span's exact ops as (shared start, its words, deleted, its words,
     inserted, its words, shared end, its words), if its tokens past the shared edges share
-    none (else None). fa and fb say which tokens are words; any text may be empty."""
+    none (else None); any text may be empty."""
     width = min(len(ta), len(tb))
     p = 0
     while p < width and ta[p] == tb[p]:
@@ -1100,8 +1103,10 @@ def _lone_change(
     ma, mb = ta[p:ea], tb[p:eb]
     if not set(ma).isdisjoint(mb):
         return None
-    return ("".join(ta[:p]), sum(fa[:p]), "".join(ma), sum(fa[p:ea]), "".join(mb),
-            sum(fb[p:eb]), "".join(ta[ea:]), sum(fa[ea:]))
+    word = _WORD.__getitem__
+    head, tail = ta[:p], ta[ea:]
+    return ("".join(head), sum(map(word, head)), "".join(ma), sum(map(word, ma)), "".join(mb),
+            sum(map(word, mb)), "".join(tail), sum(map(word, tail)))
 
 
 # Changed spans of at most this many tokens a side try _lone_change first.
@@ -1148,27 +1153,43 @@ def _unit_runs(ia: list[int], ib: list[int], ends: list[bool]) -> list[Block]:
     vocab: defaultdict[tuple[int, ...], int] = defaultdict(count().__next__)
     sa, sb = _units(ia, cuts_a, vocab), _units(ib, cuts_b, vocab)
     starts_a, starts_b = _unit_starts(cuts_a, len(ia)), _unit_starts(cuts_b, len(ib))
+    blocks = _align(sa, sb)
+    if blocks is None:
+        blocks = _affix_blocks(sa, sb)
+    opcodes = _distance().Indel.opcodes
     runs: list[Block] = []
+    append = runs.append
     # A run that goes on where the one before it ends (an equal sentence, then the first
     # units of a changed one) is one run: the loop over runs steps once for both.
     end_a = end_b = -1
-    for equal, a1, a2, b1, b2 in _pieces_of_ids(sa, sb):
-        x1, x2, y1, y2 = starts_a[a1], starts_a[a2], starts_b[b1], starts_b[b2]
-        if equal:
-            found = [(x1, y1, x2 - x1)]
-        elif x2 > x1 and y2 > y1:
-            found = [(i + x1, j + y1, n) for i, j, n in _equal_runs(ia[x1:x2], ib[y1:y2])]
-            if not found:
-                continue
-        else:
-            continue
-        i, j, n = found[0]
-        if i == end_a and j == end_b:
-            start_a, start_b, before = runs.pop()
-            found[0] = (start_a, start_b, before + n)
-        runs.extend(found)
-        i, j, n = found[-1]
-        end_a, end_b = i + n, j + n
+    ai = bi = 0  # the sentences after the last equal ones
+    blocks.append((len(sa), len(sb), 0))
+    for sa1, sb1, n in blocks:
+        if sa1 > ai and sb1 > bi:
+            # Sentences changed on both sides: their units aligned alone.
+            x1, y1 = starts_a[ai], starts_b[bi]
+            # as_list() is much faster than Opcode objects; its stub types every field as
+            # str | int.
+            for tag, i1, i2, j1, _ in cast(list[tuple[str, int, int, int, int]], opcodes(
+                    ia[x1 : starts_a[sa1]], ib[y1 : starts_b[sb1]]).as_list()):
+                if tag == "equal":
+                    i1 += x1
+                    j1 += y1
+                    if i1 == end_a and j1 == end_b:
+                        start_a, start_b, before = runs.pop()
+                        append((start_a, start_b, before + i2 + x1 - i1))
+                    else:
+                        append((i1, j1, i2 + x1 - i1))
+                    end_a, end_b = i2 + x1, j1 + i2 + x1 - i1
+        if n:
+            x1, x2, y1 = starts_a[sa1], starts_a[sa1 + n], starts_b[sb1]
+            if x1 == end_a and y1 == end_b:
+                start_a, start_b, before = runs.pop()
+                append((start_a, start_b, before + x2 - x1))
+            else:
+                append((x1, y1, x2 - x1))
+            end_a, end_b = x2, y1 + x2 - x1
+        ai, bi = sa1 + n, sb1 + n
     return runs
 
 
@@ -1201,25 +1222,31 @@ def _by_units(ca: list[str], cb: list[str], ia: list[int], ib: list[int],
     None when the block is for the token path: too big to align exactly, or read as replaced
     (which the token path decides, keeping shared spacing at the edges).
     """
+    # In prose a side's units are plain: each clean, of one word, not long. One test in C
+    # a side says so, and the tests for each kind are left for the sides that are not.
+    special = units.special
+    plain_a = not special or special.isdisjoint(ia)
+    plain_b = not special or special.isdisjoint(ib)
     # Only a chunk seen for the first time is measured (encode notes the long ones).
-    if units.long and not (units.long.isdisjoint(ia) and units.long.isdisjoint(ib)):
+    if not (plain_a and plain_b) and units.long and not (
+            units.long.isdisjoint(ia) and units.long.isdisjoint(ib)):
         return None
-    # The words before each unit, summed in C: a run's words are one subtraction. In prose
-    # nearly every unit holds one word: where all of a side's do, the sums are its positions.
-    wa, wb = _word_sums(units, ia), _word_sums(units, ib)
-    *ops, kept = _unit_ops(ca, cb, ia, ib, wa, wb, units)
-    if _unalike(wa[-1], wb[-1], kept):
+    # The words before each unit of a, summed in C: a run's words are one subtraction; where
+    # every unit holds one word, the sums are the positions (a range, nothing summed). The
+    # changes' words on b are summed over their own units, and b's total in C, when not.
+    odd, uw = units.odd, units.words
+    wa: Sequence[int] = (range(len(ia) + 1) if plain_a or odd.isdisjoint(ia)
+                         else list(accumulate(map(uw.__getitem__, ia), initial=0)))
+    if plain_b or odd.isdisjoint(ib):
+        wb: Sequence[int] | None = range(len(ib) + 1)
+        words_b = len(ib)
+    else:
+        wb, words_b = None, sum(map(uw.__getitem__, ib))
+    tidy = (plain_a and plain_b) or _tidy(units, ia, ib)
+    *ops, kept = _unit_ops(ca, cb, ia, ib, wa, wb, units, tidy)
+    if _unalike(wa[-1], words_b, kept):
         return None
     return cast(Alternating, tuple(ops))
-
-
-def _word_sums(units: _Units, ids: list[int]) -> Sequence[int]:
-    """The words before each unit of ids and after the last: prefix sums, or the positions
-    themselves (a range, nothing summed) when every unit holds exactly one word."""
-    odd = units.odd
-    if not odd or odd.isdisjoint(ids):
-        return range(len(ids) + 1)
-    return list(accumulate(map(units.words.__getitem__, ids), initial=0))
 
 
 def _units_text(chunks: list[str], lo: int, hi: int) -> str:
@@ -1230,16 +1257,14 @@ def _units_text(chunks: list[str], lo: int, hi: int) -> str:
 
 
 def _span_tokens(units: _Units, chunks: list[str], ids: list[int], lo: int, hi: int,
-                 tidy: bool) -> tuple[list[str], list[bool]]:
-    """The tokens and word flags of units lo..hi: the units' own when no cut inside the span
-    joins two tokens, else the span's text tokenised."""
+                 tidy: bool) -> list[str]:
+    """The tokens of units lo..hi: the units' own when no cut inside the span joins two
+    tokens, else the span's text tokenised."""
     if hi - lo == 1:
-        return units.tokens[ids[lo]], units.flags[ids[lo]]
+        return units.tokens[ids[lo]]
     if tidy or all(map(units.clean.__getitem__, ids[lo + 1 : hi])):
-        return (list(chain.from_iterable(map(units.tokens.__getitem__, ids[lo:hi]))),
-                list(chain.from_iterable(map(units.flags.__getitem__, ids[lo:hi]))))
-    found = tokenize(_units_text(chunks, lo, hi))
-    return found, list(map(_WORD.__getitem__, found))
+        return list(chain.from_iterable(map(units.tokens.__getitem__, ids[lo:hi])))
+    return tokenize(_units_text(chunks, lo, hi))
 
 
 def _clean_runs(runs: list[Block], ia: list[int], ib: list[int], clean: list[bool]
@@ -1270,7 +1295,7 @@ def _clean_runs(runs: list[Block], ia: list[int], ib: list[int], clean: list[boo
 
 
 def _unit_ops(ca: list[str], cb: list[str], ia: list[int], ib: list[int], wa: Sequence[int],
-              wb: Sequence[int], units: _Units
+              wb: Sequence[int] | None, units: _Units, tidy: bool
               ) -> tuple[list[str], list[int], list[str], list[int], list[str], list[int],
                          int]:
     """_by_units' ops in alternating form, and the words their equalities hold: equal runs
@@ -1283,7 +1308,7 @@ def _unit_ops(ca: list[str], cb: list[str], ia: list[int], ib: list[int], wa: Se
     """
     tokens = units.tokens
     na, nb = len(ia), len(ib)
-    tidy = _tidy(units, ia, ib)
+    uw = units.words
     # Change k lies between equality k and equality k + 1 (those at the ends may be empty).
     eqs: list[str] = []
     eq_w: list[int] = []
@@ -1313,7 +1338,8 @@ def _unit_ops(ca: list[str], cb: list[str], ia: list[int], ib: list[int], wa: Se
                 add_del("")
                 add_del_w(0)
                 add_ins(" ".join(cb[bi:j1]) + " " if j1 < nb else " ".join(cb[bi:j1]))
-                add_ins_w(wb[j1] - wb[bi])
+                add_ins_w(wb[j1] - wb[bi] if wb is not None
+                          else sum(map(uw.__getitem__, ib[bi:j1])))
                 pend, pend_w = "", 0
             elif bi == j1:
                 add_eq(pend)
@@ -1333,12 +1359,12 @@ def _unit_ops(ca: list[str], cb: list[str], ia: list[int], ib: list[int], wa: Se
                 add_del(ta[0])
                 add_del_w(wa[i1] - wa[ai])
                 add_ins(tb[0])
-                add_ins_w(wb[j1] - wb[bi])
+                add_ins_w(uw[ib[bi]])
                 pend, pend_w = " ", 0
             else:
-                ta, fa = _span_tokens(units, ca, ia, ai, i1, tidy)
-                tb, fb = _span_tokens(units, cb, ib, bi, j1, tidy)
-                lone = (_lone_change(ta, tb, fa, fb)
+                ta = _span_tokens(units, ca, ia, ai, i1, tidy)
+                tb = _span_tokens(units, cb, ib, bi, j1, tidy)
+                lone = (_lone_change(ta, tb)
                         if len(ta) <= _LONE_TOKENS and len(tb) <= _LONE_TOKENS else None)
                 if lone is None:
                     # A change of many tokens: its own word diff, gathered op by op.
@@ -1603,6 +1629,9 @@ def diff_words(a: str, b: str) -> list[Op]:
         fixed = False
         for op in _token_block(xa, xb, weighed):
             push(op.op, op.text, op.words)
+    # The texts' lines, chunks and units are let go first: a collection of the young objects
+    # that making the Ops may start would walk all of them (tens of thousands of entries).
+    del plan, splits, codes, units, la, lb
     ops = gathered.ops()
     eqs, changes = gathered.eqs, len(gathered.dels)
     if fixed and all(_PARAGRAPH_BREAK.search(eqs[k]) for k in junctions if 0 < k < changes):

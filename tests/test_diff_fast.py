@@ -217,6 +217,6 @@ def test_the_unit_path_gives_the_ops_it_gave_piece_by_piece(
 def test_units_encoded_together_are_those_encoded_one_by_one(splits: list[list[str]]) -> None:
     together, alone = engine._Units(), engine._Units()
     assert together.encode_many(splits) == [alone.encode(split) for split in splits]
-    for name in ("words", "clean", "tokens", "flags", "ends", "unclean", "long"):
+    for name in ("words", "clean", "tokens", "ends", "unclean", "odd", "long", "special"):
         assert getattr(together, name) == getattr(alone, name)
     assert dict(together.ids) == dict(alone.ids)
