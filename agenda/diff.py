@@ -1204,9 +1204,18 @@ def _tidy(units: _Units, ia: list[int], ib: list[int]) -> bool:
 def _unit_chunks(xa: str, xb: str) -> tuple[list[str], list[str]] | None:
     """A changed block's texts cut after every space, or None when it is for the token path.
 
-    Counted before cutting: mostly spaces (empty chunks) or too many chunks to align exactly
-    are for the token path, which reads such texts in fewer, longer tokens.
+    Mostly spaces (empty chunks) or too many chunks to align exactly are for the token
+    path, which reads such texts in fewer, longer tokens. Blocks up to _SPLIT_FIRST
+    characters are cut first and their chunks counted (a cut wasted on such a block costs
+    little); longer ones have their spaces counted before cutting.
     """
+    if len(xa) + len(xb) <= _SPLIT_FIRST:
+        ca, cb = xa.split(" "), xb.split(" ")
+        spaces_a, spaces_b = len(ca) - 1, len(cb) - 1
+        if (spaces_a + 1) * (spaces_b + 1) > _MAX_CELLS or 2 * spaces_a > len(xa) or (
+                2 * spaces_b > len(xb)):
+            return None
+        return ca, cb
     spaces_a, spaces_b = xa.count(" "), xb.count(" ")
     if ((spaces_a + 1) * (spaces_b + 1) > _MAX_CELLS or 2 * spaces_a > len(xa)
             or 2 * spaces_b > len(xb)):
@@ -1214,10 +1223,16 @@ def _unit_chunks(xa: str, xb: str) -> tuple[list[str], list[str]] | None:
     return xa.split(" "), xb.split(" ")
 
 
+# Changed blocks up to this many characters (both texts) are cut before their spaces are
+# counted: the count is a pass of its own, and a cut wasted costs a few milliseconds at most.
+_SPLIT_FIRST = 1 << 18
+
+
 def _by_units(ca: list[str], cb: list[str], ia: list[int], ib: list[int],
-              units: _Units) -> Alternating | None:
+              units: _Units, length_b: int) -> Alternating | None:
     """Word diff of a changed block cut into chunks ca, cb (_unit_chunks) whose ids are ia,
-    ib (units.encode_many), aligning units in C and tokenising only the changed ones.
+    ib (units.encode_many), aligning units in C and tokenising only the changed ones;
+    length_b is b's length in characters.
 
     None when the block is for the token path: too big to align exactly, or read as replaced
     (which the token path decides, keeping shared spacing at the edges).
@@ -1237,14 +1252,21 @@ def _by_units(ca: list[str], cb: list[str], ia: list[int], ib: list[int],
     odd, uw = units.odd, units.words
     wa: Sequence[int] = (range(len(ia) + 1) if plain_a or odd.isdisjoint(ia)
                          else list(accumulate(map(uw.__getitem__, ia), initial=0)))
-    if plain_b or odd.isdisjoint(ib):
-        wb: Sequence[int] | None = range(len(ib) + 1)
-        words_b = len(ib)
-    else:
-        wb, words_b = None, sum(map(uw.__getitem__, ib))
-    tidy = (plain_a and plain_b) or _tidy(units, ia, ib)
+    plain_words_b = plain_b or odd.isdisjoint(ib)
+    wb: Sequence[int] | None = range(len(ib) + 1) if plain_words_b else None
+    unclean = units.unclean
+    tidy = ((plain_a or unclean.isdisjoint(ia)) and (plain_b or unclean.isdisjoint(ib)))
     *ops, kept = _unit_ops(ca, cb, ia, ib, wa, wb, units, tidy)
-    if _unalike(wa[-1], words_b, kept):
+    # b's words are counted only when it matters: a word is at least one character and the
+    # next starts after another (at most half a text's characters and one), and with that
+    # many the block is not unalike, so it is not with the true count either.
+    if plain_words_b:
+        words_b = len(ib)
+    elif 2 * kept >= _MIN_BLOCK_SIMILARITY * (wa[-1] + (length_b + 1) // 2):
+        words_b = -1  # (not read: the block is alike)
+    else:
+        words_b = sum(map(uw.__getitem__, ib))
+    if words_b >= 0 and _unalike(wa[-1], words_b, kept):
         return None
     return cast(Alternating, tuple(ops))
 
@@ -1607,7 +1629,7 @@ def diff_words(a: str, b: str) -> list[Op]:
             continue
         if chunks is not None:
             ca, cb = chunks
-            done = _by_units(ca, cb, next(codes), next(codes), units)
+            done = _by_units(ca, cb, next(codes), next(codes), units, len(xb) - head - tail)
             if done is not None:
                 if head:
                     push("equal", xa[:head], None)

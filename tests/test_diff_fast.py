@@ -179,7 +179,7 @@ def test_fresh_keys_read_from_the_end_are_those_past_the_known_ids(batches: list
 
 
 def by_reference(ca: list[str], cb: list[str], ia: list[int], ib: list[int],
-                 units: engine._Units) -> engine.Alternating | None:
+                 units: engine._Units, length_b: int) -> engine.Alternating | None:
     """The unit path as it was: the block's own units encoded again, pieces settled after
     (its ops put in alternating form, as _by_units gives them)."""
     from tests import diff_reference
@@ -220,3 +220,28 @@ def test_units_encoded_together_are_those_encoded_one_by_one(splits: list[list[s
     for name in ("words", "clean", "tokens", "ends", "unclean", "odd", "long", "special"):
         assert getattr(together, name) == getattr(alone, name)
     assert dict(together.ids) == dict(alone.ids)
+
+
+@given(st.text(st.sampled_from("ab1_ .,;-'\n\té\u0301\u200d👨"), max_size=60))
+def test_a_text_holds_at_most_half_its_characters_and_one_in_words(text: str) -> None:
+    # _by_units reads b's words as that many when it weighs a block: a word is one character
+    # at least, and the next one starts after another.
+    words = sum(map(engine.is_word, engine.tokenize(text)))
+    assert words <= (len(text) + 1) // 2
+    assert words == _count_words(text)
+
+
+@given(st.text(st.sampled_from("ab  \n\t"), max_size=40), st.text(st.sampled_from("ab  \n"),
+                                                                   max_size=40))
+def test_chunks_cut_first_are_those_counted_first(a: str, b: str) -> None:
+    from agenda.diff import _unit_chunks
+
+    with mock.patch.object(engine, "_SPLIT_FIRST", -1):
+        counted = _unit_chunks(a, b)
+    with mock.patch.object(engine, "_SPLIT_FIRST", 1 << 30):
+        cut = _unit_chunks(a, b)
+    assert cut == counted
+    with mock.patch.object(engine, "_MAX_CELLS", 6), mock.patch.object(engine, "_SPLIT_FIRST",
+                                                                        1 << 30):
+        assert (_unit_chunks(a, b) is None) == ((a.count(" ") + 1) * (b.count(" ") + 1) > 6
+                                                or counted is None)
