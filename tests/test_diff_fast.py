@@ -245,3 +245,15 @@ def test_chunks_cut_first_are_those_counted_first(a: str, b: str) -> None:
                                                                         1 << 30):
         assert (_unit_chunks(a, b) is None) == ((a.count(" ") + 1) * (b.count(" ") + 1) > 6
                                                 or counted is None)
+
+
+@given(st.lists(st.booleans(), max_size=40), st.data())
+def test_sentence_cuts_from_bytes_are_the_compressed_positions(ends: list[bool],
+                                                               data: st.DataObject) -> None:
+    from itertools import compress, count
+
+    from agenda.diff import _pick, _sentence_cuts_of
+
+    ids = data.draw(st.lists(st.integers(0, len(ends) - 1), max_size=60)) if ends else []
+    assert _sentence_cuts_of(ends, ids) == list(compress(count(1), map(ends.__getitem__, ids)))
+    assert list(_pick(ends, ids)) == [ends[i] for i in ids]
