@@ -1058,8 +1058,9 @@ class _Units:
             fresh = _fresh(ids, known)
             texts = [key[0] if isinstance(key, tuple) else key + " " for key in fresh]
             findall = _token_findall(texts)
-            long = [len(key[0] if isinstance(key, tuple) else key) > _LONG_CHUNK
-                    for key in fresh]
+            # (A unit's text is its key and a space at most: none longer, none long.)
+            long = ([len(key[0] if isinstance(key, tuple) else key) > _LONG_CHUNK
+                     for key in fresh] if max(map(len, texts)) > _LONG_CHUNK else [])
             if any(long):
                 # A long chunk is not tokenised: a block that holds one takes the token path
                 # (which reads such texts in fewer, longer tokens) before its units are read.
@@ -1078,13 +1079,19 @@ class _Units:
             if words.count(1) < len(words):
                 self.odd.update(compress(count(known), map((1).__ne__, words)))
                 self.special |= self.odd
-            clean = [not unit or unit[0] not in _RUN_ON for unit in texts]
-            self.clean.extend(clean)
-            if not all(clean):
-                self.unclean.update(compress(count(known), map(not_, clean)))
+            # Whether a unit starts with spacing a space joins (its first character, or ""),
+            # and whether it ends a sentence (its last but spacing), read by maps in C.
+            unclean = list(map(_RUN_ON.__contains__, map(_FIRST, texts)))
+            self.clean.extend(map(not_, unclean))
+            if any(unclean):
+                self.unclean.update(compress(count(known), unclean))
                 self.special |= self.unclean
-            self.ends.extend([unit.rstrip()[-1:] in _SENTENCE_ENDS for unit in texts])
+            self.ends.extend(map(_SENTENCE_ENDS.__contains__,
+                                 map(_LAST, map(str.rstrip, texts))))
         return codes
+
+
+_FIRST, _LAST = itemgetter(slice(0, 1)), itemgetter(slice(-1, None))
 
 
 class _WordFlags(dict[str, bool]):

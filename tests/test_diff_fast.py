@@ -212,7 +212,8 @@ def test_the_unit_path_gives_the_ops_it_gave_piece_by_piece(
     assert rebuild(fast) == (a, b)
 
 
-@given(st.lists(st.lists(st.sampled_from(["Sides", "a,", "", "\tb", "c.", "x" * 1030, "d\n"]),
+@given(st.lists(st.lists(st.sampled_from(["Sides", "a,", "", "\tb", "c.", "x" * 1030, "d\n",
+                                          "\xa0e", "f?\n", "\u3000"]),
                          min_size=1, max_size=8), max_size=5))
 def test_units_encoded_together_are_those_encoded_one_by_one(splits: list[list[str]]) -> None:
     together, alone = engine._Units(), engine._Units()
@@ -220,6 +221,14 @@ def test_units_encoded_together_are_those_encoded_one_by_one(splits: list[list[s
     for name in ("words", "clean", "tokens", "ends", "unclean", "odd", "long", "special"):
         assert getattr(together, name) == getattr(alone, name)
     assert dict(together.ids) == dict(alone.ids)
+    # Each unit's flags by the rule they stand for, on its text (the chunk and its space, or
+    # the last chunk alone).
+    for key, code in together.ids.items():
+        text = key[0] if isinstance(key, tuple) else key + " "
+        assert together.clean[code] == (not text or text[0] not in engine._RUN_ON)
+        assert together.ends[code] == (text.rstrip()[-1:] in engine._SENTENCE_ENDS)
+        assert (code in together.long) == (
+            len(key[0] if isinstance(key, tuple) else key) > engine._LONG_CHUNK)
 
 
 @given(st.text(st.sampled_from("ab1_ .,;-'\n\té\u0301\u200d👨"), max_size=60))
