@@ -1315,7 +1315,9 @@ def _span_tokens(units: _Units, chunks: list[str], ids: Sequence[int], lo: int, 
         return units.tokens[ids[lo]]
     if tidy or all(map(units.clean.__getitem__, ids[lo + 1 : hi])):
         return list(chain.from_iterable(map(units.tokens.__getitem__, ids[lo:hi])))
-    return tokenize(_units_text(chunks, lo, hi))
+    text = _units_text(chunks, lo, hi)
+    # (A short text is what tokenize reads in one pass of the pattern.)
+    return _token_findall((text,))(text) if len(text) < _CHUNKED_FROM else tokenize(text)
 
 
 def _clean_runs(runs: list[Block], ia: Sequence[int], ib: Sequence[int], clean: list[bool]
@@ -1478,9 +1480,8 @@ def _settle_alternating(eqs: list[str], eq_w: list[int], dels: list[str], del_w:
     two of them is the one before the later's first change. A change is pushed after
     absorbing what it can, which in edited prose is nothing: one test a change.
     """
-    if not dels:
-        return eqs, eq_w, dels, del_w, inss, ins_w, eq_w[0]
-    word_search = _word_search(eqs)
+    if len(dels) < 2:  # no equality between two changes: nothing to absorb
+        return eqs, eq_w, dels, del_w, inss, ins_w, sum(eq_w)
     break_search = _PARAGRAPH_BREAK.search
     firsts = [0]
     dlens = [len(dels[0])]
@@ -1491,7 +1492,7 @@ def _settle_alternating(eqs: list[str], eq_w: list[int], dels: list[str], del_w:
             e = eqs[first]
             size = len(e)
             if (((size <= dlens[-1] or size <= ilens[-1]) and (size <= d or size <= i))
-                    or not (eq_w[first] or word_search(e))) and not break_search(e):
+                    or not (eq_w[first] or _word_search(eqs)(e))) and not break_search(e):
                 first = firsts.pop()
                 d += dlens.pop() + size
                 i += ilens.pop() + size
