@@ -1687,7 +1687,9 @@ def diff_words(a: str, b: str) -> list[Op]:
     del plan, splits, codes, units, la, lb
     ops = gathered.ops()
     eqs, changes = gathered.eqs, len(gathered.dels)
-    if fixed and all(_PARAGRAPH_BREAK.search(eqs[k]) for k in junctions if 0 < k < changes):
+    # ("\n\n" is a paragraph break: found by a search in C before the pattern is tried.)
+    if fixed and all("\n\n" in eqs[k] or _PARAGRAPH_BREAK.search(eqs[k])
+                     for k in junctions if 0 < k < changes):
         return ops
     return _cleanup(ops, normalised=True)
 
