@@ -957,7 +957,9 @@ def _early(a: str, b: str) -> tuple[bool, list[Op]]:
     # A glance at the first characters sends texts that start alike (an edited paragraph)
     # straight to the tokenizer, where they are weighed all the same: only a block that
     # looks unrelated pays for this look first.
-    if Indel.normalized_similarity(a[:_GLANCE], b[:_GLANCE]) >= _GLANCE_ALIKE:
+    glance_a, glance_b = a[:_GLANCE], b[:_GLANCE]
+    # (Equal glances, as in a paragraph edited past its start, are alike: one compare.)
+    if glance_a == glance_b or Indel.normalized_similarity(glance_a, glance_b) >= _GLANCE_ALIKE:
         return False, []
     if not (a.isascii() and b.isascii()):
         glue = _patterns().glue
