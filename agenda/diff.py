@@ -1309,17 +1309,26 @@ def _units_text(chunks: list[str], lo: int, hi: int) -> str:
     return text + " " if hi < len(chunks) else text
 
 
-def _span_tokens(units: _Units, chunks: list[str], ids: Sequence[int], lo: int, hi: int,
-                 tidy: bool) -> list[str]:
-    """The tokens of units lo..hi: the units' own when no cut inside the span joins two
-    tokens, else the span's text tokenised."""
+def _span_tokens(units: _Units, ids: Sequence[int], lo: int, hi: int, tidy: bool
+                 ) -> list[str]:
+    """The tokens of units lo..hi: the units' own, but where a unit starts with spacing that
+    joins a space (not clean), whose first token joins the spacing that ends the unit before
+    it (the space it was cut at), as the tokenizer reads their text (a test compares them)."""
+    tokens = units.tokens
     if hi - lo == 1:
-        return units.tokens[ids[lo]]
-    if tidy or all(map(units.clean.__getitem__, ids[lo + 1 : hi])):
-        return list(chain.from_iterable(map(units.tokens.__getitem__, ids[lo:hi])))
-    text = _units_text(chunks, lo, hi)
-    # (A short text is what tokenize reads in one pass of the pattern.)
-    return _token_findall((text,))(text) if len(text) < _CHUNKED_FROM else tokenize(text)
+        return tokens[ids[lo]]
+    if tidy:
+        return list(chain.from_iterable(map(tokens.__getitem__, ids[lo:hi])))
+    clean = units.clean
+    out = list(tokens[ids[lo]])
+    for unit in ids[lo + 1 : hi]:
+        found = tokens[unit]
+        if clean[unit]:
+            out += found
+        else:
+            out[-1] += found[0]
+            out += found[1:]
+    return out
 
 
 def _clean_runs(runs: list[Block], ia: Sequence[int], ib: Sequence[int], clean: list[bool]
@@ -1418,8 +1427,8 @@ def _unit_ops(ca: list[str], cb: list[str], ia: Sequence[int], ib: Sequence[int]
                 add_ins_w(uw[ib[bi]])
                 pend, pend_w = " ", 0
             else:
-                ta = _span_tokens(units, ca, ia, ai, i1, tidy)
-                tb = _span_tokens(units, cb, ib, bi, j1, tidy)
+                ta = _span_tokens(units, ia, ai, i1, tidy)
+                tb = _span_tokens(units, ib, bi, j1, tidy)
                 lone = (_lone_change(ta, tb)
                         if len(ta) <= _LONE_TOKENS and len(tb) <= _LONE_TOKENS else None)
                 if lone is None:

@@ -266,3 +266,22 @@ def test_sentence_cuts_from_bytes_are_the_compressed_positions(ends: list[bool],
     ids = data.draw(st.lists(st.integers(0, len(ends) - 1), max_size=60)) if ends else []
     assert _sentence_cuts_of(ends, ids) == list(compress(count(1), map(ends.__getitem__, ids)))
     assert list(_pick(ends, ids)) == [ends[i] for i in ids]
+
+
+@given(st.lists(st.sampled_from(["Sides", "a,", "", "\tb", "c.", "\xa0e", "\u3000", "\t",
+                                 "d\n", "x\u0301", "👨\u200d👩", "f;", "\x85z", "\u2028", "\u0301",
+                                 "\r", "\x1c"]), min_size=1, max_size=12),
+       st.data())
+def test_a_span_s_tokens_are_its_text_s(chunks: list[str], data: st.DataObject) -> None:
+    # _span_tokens joins a unit that is not clean to the spacing before it, as the
+    # tokenizer reads the span's text (the chunks joined by the spaces they were cut at).
+    from agenda.diff import _span_tokens, _units_text, tokenize
+
+    units = engine._Units()
+    ids = units.encode(chunks)
+    lo = data.draw(st.integers(0, len(chunks) - 1))
+    hi = data.draw(st.integers(lo + 1, len(chunks)))
+    expected = tokenize(_units_text(chunks, lo, hi))
+    assert _span_tokens(units, ids, lo, hi, False) == expected
+    if all(units.clean[unit] for unit in ids[lo + 1 : hi]):
+        assert _span_tokens(units, ids, lo, hi, True) == expected
