@@ -944,7 +944,7 @@ def _same_start(xs: list[str], ys: list[str]) -> list[str]:
     return [x for x, _ in takewhile(lambda pair: pair[0] == pair[1], zip(xs, ys, strict=False))]
 
 
-def _early(a: str, b: str) -> tuple[bool, list[Op]]:
+def _early(a: str, b: str) -> tuple[bool, Sequence[Op]]:
     """(weighed, ops): a changed block shown as replaced without tokenising it, when sure.
 
     Without marks, ZWNJ or ZWJ a text's words are exactly its plain_word matches, so the
@@ -960,22 +960,22 @@ def _early(a: str, b: str) -> tuple[bool, list[Op]]:
     glance_a, glance_b = a[:_GLANCE], b[:_GLANCE]
     # (Equal glances, as in a paragraph edited past its start, are alike: one compare.)
     if glance_a == glance_b or Indel.normalized_similarity(glance_a, glance_b) >= _GLANCE_ALIKE:
-        return False, []
+        return False, ()
     if not (a.isascii() and b.isascii()):
         glue = _patterns().glue
         if glue.search(a) or glue.search(b):
-            return False, []
+            return False, ()
     plain_word = _plain_word()
     words_a, words_b = plain_word.findall(a), plain_word.findall(b)
     if len(words_a) + len(words_b) <= _MIN_GUARDED_WORDS:
-        return True, []
+        return True, ()
     if len(words_a) * len(words_b) > _MAX_CELLS:
-        return False, []
+        return False, ()
     ids: defaultdict[str, int] = defaultdict(count().__next__)
     shared = LCSseq.similarity(list(map(ids.__getitem__, words_a)),
                                list(map(ids.__getitem__, words_b)))
     if not _unalike(len(words_a), len(words_b), shared):
-        return True, []
+        return True, ()
     # Shared spacing at the edges stays equal, token by token, as _replaced keeps it.
     lead = "".join(_same_start(tokenize(a[: len(a) - len(a.lstrip())]),
                                tokenize(b[: len(b) - len(b.lstrip())])))
@@ -1619,18 +1619,20 @@ def diff_words(a: str, b: str) -> list[Op]:
         # ops are a fixed point of the clean-up already (_word_span's, cleaned up or with one
         # change, and shared edges that stand at the ends, where no change is beside them).
         weighed, early = _early(a, b)
-        return early or _token_block(a, b, weighed)
+        return list(early) if early else _token_block(a, b, weighed)
     la, lb = lines(a), lines(b)
     units = _Units()
     # First each changed block's early look, and for those that take the unit path their
     # chunks, so that all their units are looked up and weighed in one pass.
-    # A plan entry: (equal text, None) or (None, (xa, xb, weighed, early ops, edges, chunks)).
-    plan: list[tuple[str | None, tuple[str, str, bool, list[Op], tuple[int, int],
-                                        tuple[list[str], list[str]] | None] | None]] = []
+    # A plan entry: (equal text, ...) or (None, xa, xb, weighed, early ops, edges, chunks of
+    # a, of b): one tuple a block (a young collection walks each).
+    plan: list[tuple[str | None, str, str, bool, Sequence[Op], tuple[int, int],
+                     list[str] | None, list[str] | None]] = []
+    no_block = ("", "", False, (), (0, 0), None, None)
     splits: list[list[str]] = []
     for equal, a1, a2, b1, b2 in _pieces(la, lb):
         if equal:
-            plan.append(("".join(la[a1:a2]), None))
+            plan.append(("".join(la[a1:a2]), *no_block))
             continue
         xa, xb = "".join(la[a1:a2]), "".join(lb[b1:b2])
         weighed, early = _early(xa, xb)
@@ -1649,7 +1651,8 @@ def diff_words(a: str, b: str) -> list[Op]:
             chunks = _unit_chunks(ma, mb) if ma and mb else None
             if chunks is not None:
                 splits.extend(chunks)
-        plan.append((None, (xa, xb, weighed, early, edges, chunks)))
+        plan.append((None, xa, xb, weighed, early, edges,
+                     *(chunks if chunks is not None else (None, None))))
     codes = iter(units.encode_many(splits) if splits else [])
     gathered = _Gathered()
     push = gathered.push
@@ -1659,18 +1662,16 @@ def diff_words(a: str, b: str) -> list[Op]:
     # clean-up).
     fixed = True
     junctions: list[int] = []
-    for text, block in plan:
-        if block is None:
-            push("equal", cast(str, text), None)
+    for text, xa, xb, weighed, early, (head, tail), ca, cb in plan:
+        if text is not None:
+            push("equal", text, None)
             junctions.append(len(gathered.eqs))
             continue
-        xa, xb, weighed, early, (head, tail), chunks = block
         if early:
             for op in early:
                 push(op.op, op.text, op.words)
             continue
-        if chunks is not None:
-            ca, cb = chunks
+        if ca is not None and cb is not None:
             done = _by_units(ca, cb, next(codes), next(codes), units, len(xb) - head - tail)
             if done is not None:
                 if head:
@@ -1696,6 +1697,7 @@ def diff_words(a: str, b: str) -> list[Op]:
     # The texts' lines, chunks and units are let go first: a collection of the young objects
     # that making the Ops may start would walk all of them (tens of thousands of entries).
     del plan, splits, codes, units, la, lb
+    ca = cb = None  # (the last block's chunks: a whole text's, in a text of one paragraph)
     ops = gathered.ops()
     eqs, changes = gathered.eqs, len(gathered.dels)
     # ("\n\n" is a paragraph break: found by a search in C before the pattern is tried.)
