@@ -1381,8 +1381,6 @@ def _unit_ops(ca: list[str], cb: list[str], ia: Sequence[int], ib: Sequence[int]
     del_w: list[int] = []
     inss: list[str] = []
     ins_w: list[int] = []
-    add_eq, add_eq_w, add_del, add_del_w, add_ins, add_ins_w = (
-        eqs.append, eq_w.append, dels.append, del_w.append, inss.append, ins_w.append)
     pend = ""  # the equality being gathered
     pend_w = 0
     # Equal runs (start a, start b, length), each cut back, when the block is not tidy, so
@@ -1398,33 +1396,33 @@ def _unit_ops(ca: list[str], cb: list[str], ia: Sequence[int], ib: Sequence[int]
             # A change always follows an equality here (a run, or the start): it opens anew.
             # What the change's own span ends with and shares (`tail`) opens the next one.
             if ai == i1:
-                add_eq(pend)
-                add_eq_w(pend_w)
-                add_del("")
-                add_del_w(0)
-                add_ins(" ".join(cb[bi:j1]) + " " if j1 < nb else " ".join(cb[bi:j1]))
-                add_ins_w(wb[j1] - wb[bi] if wb is not None
+                eqs.append(pend)
+                eq_w.append(pend_w)
+                dels.append("")
+                del_w.append(0)
+                inss.append(" ".join(cb[bi:j1]) + " " if j1 < nb else " ".join(cb[bi:j1]))
+                ins_w.append(wb[j1] - wb[bi] if wb is not None
                           else sum(map(uw.__getitem__, ib[bi:j1])))
                 pend, pend_w = "", 0
             elif bi == j1:
-                add_eq(pend)
-                add_eq_w(pend_w)
-                add_del(" ".join(ca[ai:i1]) + " " if i1 < na else " ".join(ca[ai:i1]))
-                add_del_w(wa[i1] - wa[ai])
-                add_ins("")
-                add_ins_w(0)
+                eqs.append(pend)
+                eq_w.append(pend_w)
+                dels.append(" ".join(ca[ai:i1]) + " " if i1 < na else " ".join(ca[ai:i1]))
+                del_w.append(wa[i1] - wa[ai])
+                inss.append("")
+                ins_w.append(0)
                 pend, pend_w = "", 0
             elif (i1 - ai == 1 == j1 - bi and len(ta := tokens[ia[ai]]) == 2
                     and len(tb := tokens[ib[bi]]) == 2 and ta[1] == " " == tb[1]
                     and ta[0] != tb[0]):
                 # The commonest edit: one token and its space replaced by another. What
                 # _lone_change gives for it, without the call: the space is shared.
-                add_eq(pend)
-                add_eq_w(pend_w)
-                add_del(ta[0])
-                add_del_w(wa[i1] - wa[ai])
-                add_ins(tb[0])
-                add_ins_w(uw[ib[bi]])
+                eqs.append(pend)
+                eq_w.append(pend_w)
+                dels.append(ta[0])
+                del_w.append(wa[i1] - wa[ai])
+                inss.append(tb[0])
+                ins_w.append(uw[ib[bi]])
                 pend, pend_w = " ", 0
             else:
                 ta = _span_tokens(units, ia, ai, i1, tidy)
@@ -1442,13 +1440,13 @@ def _unit_ops(ca: list[str], cb: list[str], ia: Sequence[int], ib: Sequence[int]
                             is_open = False
                             continue
                         if not is_open:
-                            add_eq(pend)
-                            add_eq_w(pend_w)
+                            eqs.append(pend)
+                            eq_w.append(pend_w)
                             pend, pend_w, is_open = "", 0, True
-                            add_del("")
-                            add_del_w(0)
-                            add_ins("")
-                            add_ins_w(0)
+                            dels.append("")
+                            del_w.append(0)
+                            inss.append("")
+                            ins_w.append(0)
                         if op.op == "delete":
                             dels[-1] += op.text
                             del_w[-1] += words
@@ -1461,20 +1459,20 @@ def _unit_ops(ca: list[str], cb: list[str], ia: Sequence[int], ib: Sequence[int]
                         pend += head
                         pend_w += head_w
                     if gone or new or tail:
-                        add_eq(pend)
-                        add_eq_w(pend_w)
-                        add_del(gone)
-                        add_del_w(gone_w)
-                        add_ins(new)
-                        add_ins_w(new_w)
+                        eqs.append(pend)
+                        eq_w.append(pend_w)
+                        dels.append(gone)
+                        del_w.append(gone_w)
+                        inss.append(new)
+                        ins_w.append(new_w)
                         pend, pend_w = tail, tail_w
         if n:
             end = i1 + n
             pend += " ".join(ca[i1:end]) + " " if end < na else " ".join(ca[i1:end])
             pend_w += wa[end] - wa[i1]
         ai, bi = i1 + n, j1 + n
-    add_eq(pend)
-    add_eq_w(pend_w)
+    eqs.append(pend)
+    eq_w.append(pend_w)
     return _settle_alternating(eqs, eq_w, dels, del_w, inss, ins_w)
 
 
