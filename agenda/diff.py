@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import accumulate, chain, compress, count, cycle, islice, repeat, takewhile
-from operator import attrgetter, itemgetter, not_
+from operator import add, attrgetter, itemgetter, not_
 from types import ModuleType
 from typing import Any, Literal, NamedTuple, TypeVar, cast
 
@@ -365,7 +365,7 @@ def lines(text: str) -> list[str]:
         return [text] if text else []
     if "\r" not in text:
         # Only \n ends lines: str.split, in C, a tenth of the pattern's time.
-        found = [line + "\n" for line in text.split("\n")]
+        found = list(map(add, text.split("\n"), repeat("\n")))
         last = found.pop()
         if len(last) > 1:
             found.append(last[:-1])
@@ -1136,9 +1136,11 @@ def _lone_change(
     if not set(ma).isdisjoint(mb):
         return None
     word = _WORD.__getitem__
-    head, tail = ta[:p], ta[ea:]
-    return ("".join(head), sum(map(word, head)), "".join(ma), sum(map(word, ma)), "".join(mb),
-            sum(map(word, mb)), "".join(tail), sum(map(word, tail)))
+    # (Shared edges are often none: their texts and words then cost nothing.)
+    head, head_w = ("".join(ta[:p]), sum(map(word, ta[:p]))) if p else ("", 0)
+    tail, tail_w = ("".join(ta[ea:]), sum(map(word, ta[ea:]))) if s else ("", 0)
+    return (head, head_w, "".join(ma), sum(map(word, ma)), "".join(mb), sum(map(word, mb)),
+            tail, tail_w)
 
 
 # Changed spans of at most this many tokens a side try _lone_change first.
