@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from itertools import accumulate, chain, compress, count, islice, takewhile
-from operator import attrgetter, not_
+from itertools import accumulate, chain, compress, count, cycle, islice, repeat, takewhile
+from operator import add, attrgetter, itemgetter, not_
 from types import ModuleType
-from typing import Literal, NamedTuple, TypeVar, cast
+from typing import Any, Literal, NamedTuple, TypeVar, cast
 
 from agenda.frozen import frozen
 from agenda.marks import MARKS, UNIDATA_VERSION
@@ -41,6 +41,113 @@ def _op(kind: OpKind, text: str, words: int | None) -> Op:
     _set_text(op, text)
     _set_words(op, words)
     return op
+
+
+# Runs an iterator to its end, keeping nothing (in C).
+_drain = deque[object](maxlen=0).extend
+_KINDS: tuple[OpKind, OpKind, OpKind] = ("equal", "delete", "insert")
+
+
+def _ops_of(kinds: list[OpKind], texts: list[str], words: list[int | None]) -> list[Op]:
+    """The Ops of columns, made column by column in C: instances made empty, then each slot
+    set by a map of its descriptor (half the time of _op a piece for a diff's thousand ops)."""
+    ops = list(map(_new_op, repeat(Op, len(kinds))))
+    _drain(map(_set_kind, ops, kinds))
+    _drain(map(_set_text, ops, texts))
+    _drain(map(_set_words, ops, words))
+    return ops
+
+
+# Ops in alternating form: equality 0, change 0 (deleted, inserted), equality 1, ...,
+# equality len(dels); any text may be empty (an empty op is no op). Word counts beside them.
+Alternating = tuple[list[str], list["int | None"], list[str], list["int | None"], list[str],
+                    list["int | None"]]
+
+
+def _alternating_ops(eqs: list[str], eq_w: list[int | None], dels: list[str],
+                     del_w: list[int | None], inss: list[str], ins_w: list[int | None]
+                     ) -> list[Op]:
+    """The normalised ops of an alternating form: interleaved in C, empty texts left out,
+    made Ops at once."""
+    texts = list(chain.from_iterable(zip(eqs, dels, inss, strict=False)))
+    texts.append(eqs[-1])
+    counts = list(chain.from_iterable(zip(eq_w, del_w, ins_w, strict=False)))
+    counts.append(eq_w[-1])
+    kinds = list(islice(cycle(_KINDS), len(texts)))
+    if not all(texts):
+        kept = list(map(bool, texts))
+        kinds = list(compress(kinds, kept))
+        texts = list(compress(texts, kept))
+        counts = list(compress(counts, kept))
+    return _ops_of(kinds, texts, counts)
+
+
+class _Gathered:
+    """A diff's ops gathered in alternating form as its blocks come, made Ops once at the end
+    (a block's ops never are): an op joins the equality being gathered or the change still
+    open, as _push would join it."""
+
+    def __init__(self) -> None:
+        self.eqs: list[str] = []
+        self.eq_w: list[int | None] = []
+        self.dels: list[str] = []
+        self.del_w: list[int | None] = []
+        self.inss: list[str] = []
+        self.ins_w: list[int | None] = []
+        self.pend = ""  # the equality being gathered (equality len(eqs))
+        self.pend_w: int | None = 0
+        self.open = False  # whether an op that changes joins the last change
+
+    def push(self, kind: OpKind, text: str, words: int | None) -> None:
+        if not text:
+            return
+        if kind == "equal":
+            self.pend += text
+            self.pend_w = None if self.pend_w is None or words is None else self.pend_w + words
+            self.open = False
+            return
+        if not self.open:
+            self.eqs.append(self.pend)
+            self.eq_w.append(self.pend_w)
+            self.pend, self.pend_w, self.open = "", 0, True
+            self.dels.append("")
+            self.del_w.append(0)
+            self.inss.append("")
+            self.ins_w.append(0)
+        texts, counts = (self.dels, self.del_w) if kind == "delete" else (self.inss, self.ins_w)
+        texts[-1] += text
+        counts[-1] = None if counts[-1] is None or words is None else counts[-1] + words
+
+    def extend(self, eqs: list[str], eq_w: list[int | None], dels: list[str],
+               del_w: list[int | None], inss: list[str], ins_w: list[int | None]) -> None:
+        """Append a block's ops in alternating form (normalised: no change is empty)."""
+        if not dels:
+            self.push("equal", eqs[0], eq_w[0])
+            return
+        if eqs[0] or not self.open:
+            self.push("equal", eqs[0], eq_w[0])
+            self.eqs.append(self.pend)
+            self.eq_w.append(self.pend_w)
+            self.eqs += islice(eqs, 1, len(dels))
+            self.eq_w += islice(eq_w, 1, len(dels))
+            self.dels += dels
+            self.del_w += del_w
+            self.inss += inss
+            self.ins_w += ins_w
+        else:
+            # Its first change joins the one still open (a change pushed just before it).
+            self.push("delete", dels[0], del_w[0])
+            self.push("insert", inss[0], ins_w[0])
+            for k in range(1, len(dels)):
+                self.push("equal", eqs[k], eq_w[k])
+                self.push("delete", dels[k], del_w[k])
+                self.push("insert", inss[k], ins_w[k])
+        self.pend, self.pend_w = eqs[-1], eq_w[-1]
+        self.open = not eqs[-1]
+
+    def ops(self) -> list[Op]:
+        return _alternating_ops([*self.eqs, self.pend], [*self.eq_w, self.pend_w], self.dels,
+                                self.del_w, self.inss, self.ins_w)
 
 
 @frozen
@@ -258,7 +365,7 @@ def lines(text: str) -> list[str]:
         return [text] if text else []
     if "\r" not in text:
         # Only \n ends lines: str.split, in C, a tenth of the pattern's time.
-        found = [line + "\n" for line in text.split("\n")]
+        found = list(map(add, text.split("\n"), repeat("\n")))
         last = found.pop()
         if len(last) > 1:
             found.append(last[:-1])
@@ -837,7 +944,7 @@ def _same_start(xs: list[str], ys: list[str]) -> list[str]:
     return [x for x, _ in takewhile(lambda pair: pair[0] == pair[1], zip(xs, ys, strict=False))]
 
 
-def _early(a: str, b: str) -> tuple[bool, list[Op]]:
+def _early(a: str, b: str) -> tuple[bool, Sequence[Op]]:
     """(weighed, ops): a changed block shown as replaced without tokenising it, when sure.
 
     Without marks, ZWNJ or ZWJ a text's words are exactly its plain_word matches, so the
@@ -850,23 +957,25 @@ def _early(a: str, b: str) -> tuple[bool, list[Op]]:
     # A glance at the first characters sends texts that start alike (an edited paragraph)
     # straight to the tokenizer, where they are weighed all the same: only a block that
     # looks unrelated pays for this look first.
-    if Indel.normalized_similarity(a[:_GLANCE], b[:_GLANCE]) >= _GLANCE_ALIKE:
-        return False, []
+    glance_a, glance_b = a[:_GLANCE], b[:_GLANCE]
+    # (Equal glances, as in a paragraph edited past its start, are alike: one compare.)
+    if glance_a == glance_b or Indel.normalized_similarity(glance_a, glance_b) >= _GLANCE_ALIKE:
+        return False, ()
     if not (a.isascii() and b.isascii()):
         glue = _patterns().glue
         if glue.search(a) or glue.search(b):
-            return False, []
+            return False, ()
     plain_word = _plain_word()
     words_a, words_b = plain_word.findall(a), plain_word.findall(b)
     if len(words_a) + len(words_b) <= _MIN_GUARDED_WORDS:
-        return True, []
+        return True, ()
     if len(words_a) * len(words_b) > _MAX_CELLS:
-        return False, []
+        return False, ()
     ids: defaultdict[str, int] = defaultdict(count().__next__)
     shared = LCSseq.similarity(list(map(ids.__getitem__, words_a)),
                                list(map(ids.__getitem__, words_b)))
     if not _unalike(len(words_a), len(words_b), shared):
-        return True, []
+        return True, ()
     # Shared spacing at the edges stays equal, token by token, as _replaced keeps it.
     lead = "".join(_same_start(tokenize(a[: len(a) - len(a.lstrip())]),
                                tokenize(b[: len(b) - len(b.lstrip())])))
@@ -888,6 +997,23 @@ _RUN_ON = frozenset(" \t\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002
                     "\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 
 
+def _pick(table: Mapping[Any, Any] | Sequence[Any], keys: Sequence[Any]) -> Sequence[Any]:
+    """table[key] for each key, in order: looked up in C by one itemgetter, a third less
+    time than a map of table.__getitem__ (which calls a method a key)."""
+    if len(keys) < 2:  # an itemgetter of one key gives the value alone
+        return tuple([table[key] for key in keys])
+    return cast(Sequence[Any], itemgetter(*keys)(table))
+
+
+def _sentence_cuts_of(ends: list[bool], ids: Sequence[int]) -> list[int]:
+    """Positions after each unit of ids that ends a sentence (compress(count(1), its flags)):
+    the flags picked as bytes, and the stretches between the ends measured, all in C."""
+    flags = bytes(_pick(ends, ids))
+    cuts = list(accumulate(map((1).__add__, map(len, flags.split(b"\x01")))))
+    cuts.pop()
+    return cuts
+
+
 class _Units:
     """Space-separated chunks as ids shared by both texts, each distinct one weighed once.
 
@@ -901,59 +1027,79 @@ class _Units:
         self.words: list[int] = []
         self.clean: list[bool] = []
         self.tokens: list[list[str]] = []
-        self.flags: list[list[bool]] = []
         self.ends: list[bool] = []  # the unit ends a sentence
         self.unclean: set[int] = set()  # ids of units that are not clean
+        self.odd: set[int] = set()  # ids of units that do not hold exactly one word
         self.long: set[int] = set()  # ids of chunks longer than _LONG_CHUNK: no prose
+        self.special: set[int] = set()  # ids in unclean, odd or long
 
-    def encode(self, split: list[str]) -> list[int]:
+    def encode(self, split: list[str]) -> Sequence[int]:
         """The ids of the units of a text cut by str.split(" ")."""
         return self.encode_many([split])[0]
 
-    def encode_many(self, splits: list[list[str]]) -> list[list[int]]:
-        """The ids of the units of texts each cut by str.split(" "), all looked up in one
-        pass and the fresh ones weighed together: a long text's changed paragraphs cost one
-        call, not one each (most of a call's cost, in prose, is weighing a few fresh units)."""
-        chunks: list[str | tuple[str]] = []
-        ends = []
-        for split in splits:
-            chunks += split
-            chunks[-1] = (split[-1],)
-            ends.append(len(chunks))
-        codes = self._encode(chunks)
-        return [codes[start:end] for start, end in zip([0, *ends], ends, strict=False)]
-
-    def _encode(self, chunks: list[str | tuple[str]]) -> list[int]:
+    def encode_many(self, splits: list[list[str]]) -> list[Sequence[int]]:
+        """The ids of the units of texts each cut by str.split(" "), each text's looked up
+        by one itemgetter (in C) and the fresh ones weighed together: a long text's changed
+        paragraphs cost one weighing, not one each (most of a call's cost, in prose, is
+        weighing a few fresh units). No list of all the chunks is made: a collection of the
+        young objects would walk it."""
         ids = self.ids
         known = len(self.words)
-        codes = list(map(ids.__getitem__, chunks))
+        out: list[Sequence[int]] = []
+        for split in splits:
+            last = (split[-1],)
+            if len(split) == 1:
+                out.append((ids[last],))
+                continue
+            # The last chunk keyed apart: taken off for the look-up, and put back.
+            del split[-1]
+            out.append(itemgetter(*split, last)(ids))
+            split.append(last[0])
+        self._weigh(known)
+        return out
+
+    def _weigh(self, known: int) -> None:
+        """Weigh the units given ids from known on."""
+        ids = self.ids
         if len(ids) > known:
             # Each fresh unit's fields built column by column: comprehensions and maps over
             # the new units, and a token's word flag looked up (decided once per token).
             fresh = _fresh(ids, known)
             texts = [key[0] if isinstance(key, tuple) else key + " " for key in fresh]
             findall = _token_findall(texts)
-            long = [len(key[0] if isinstance(key, tuple) else key) > _LONG_CHUNK
-                    for key in fresh]
+            # (A unit's text is its key and a space at most: none longer, none long.)
+            long = ([len(key[0] if isinstance(key, tuple) else key) > _LONG_CHUNK
+                     for key in fresh] if max(map(len, texts)) > _LONG_CHUNK else [])
             if any(long):
                 # A long chunk is not tokenised: a block that holds one takes the token path
                 # (which reads such texts in fewer, longer tokens) before its units are read.
                 self.long.update(compress(count(known), long))
+                self.special |= self.long
                 tokens = [[] if far else findall(text) for text, far in zip(texts, long,
                                                                              strict=True)]
             else:
                 tokens = list(map(findall, texts))
             word = _WORD.__getitem__
-            flags = [list(map(word, found)) for found in tokens]
             self.tokens.extend(tokens)
-            self.flags.extend(flags)
-            self.words.extend(map(sum, flags))
-            clean = [not unit or unit[0] not in _RUN_ON for unit in texts]
-            self.clean.extend(clean)
-            if not all(clean):
-                self.unclean.update(compress(count(known), map(not_, clean)))
-            self.ends.extend([unit.rstrip()[-1:] in _SENTENCE_ENDS for unit in texts])
-        return codes
+            # Each unit's words summed in C, no list of flags kept: a changed span reads its
+            # tokens' flags when it needs them.
+            words = list(map(sum, map(map, repeat(word), tokens)))
+            self.words.extend(words)
+            if words.count(1) < len(words):
+                self.odd.update(compress(count(known), map((1).__ne__, words)))
+                self.special |= self.odd
+            # Whether a unit starts with spacing a space joins (its first character, or ""),
+            # and whether it ends a sentence (its last but spacing), read by maps in C.
+            unclean = list(map(_RUN_ON.__contains__, map(_FIRST, texts)))
+            self.clean.extend(map(not_, unclean))
+            if any(unclean):
+                self.unclean.update(compress(count(known), unclean))
+                self.special |= self.unclean
+            self.ends.extend(map(_SENTENCE_ENDS.__contains__,
+                                 map(_LAST, map(str.rstrip, texts))))
+
+
+_FIRST, _LAST = itemgetter(slice(0, 1)), itemgetter(slice(-1, None))
 
 
 class _WordFlags(dict[str, bool]):
@@ -973,11 +1119,11 @@ _WORD = _WordFlags()
 
 
 def _lone_change(
-    ta: list[str], tb: list[str], fa: list[bool], fb: list[bool]
+    ta: list[str], tb: list[str]
 ) -> tuple[str, int, str, int, str, int, str, int] | None:
     """A small changed span's exact ops as (shared start, its words, deleted, its words,
     inserted, its words, shared end, its words), if its tokens past the shared edges share
-    none (else None). fa and fb say which tokens are words; any text may be empty."""
+    none (else None); any text may be empty."""
     width = min(len(ta), len(tb))
     p = 0
     while p < width and ta[p] == tb[p]:
@@ -989,8 +1135,12 @@ def _lone_change(
     ma, mb = ta[p:ea], tb[p:eb]
     if not set(ma).isdisjoint(mb):
         return None
-    return ("".join(ta[:p]), sum(fa[:p]), "".join(ma), sum(fa[p:ea]), "".join(mb),
-            sum(fb[p:eb]), "".join(ta[ea:]), sum(fa[ea:]))
+    word = _WORD.__getitem__
+    # (Shared edges are often none: their texts and words then cost nothing.)
+    head, head_w = ("".join(ta[:p]), sum(map(word, ta[:p]))) if p else ("", 0)
+    tail, tail_w = ("".join(ta[ea:]), sum(map(word, ta[ea:]))) if s else ("", 0)
+    return (head, head_w, "".join(ma), sum(map(word, ma)), "".join(mb), sum(map(word, mb)),
+            tail, tail_w)
 
 
 # Changed spans of at most this many tokens a side try _lone_change first.
@@ -1026,42 +1176,57 @@ def _equal_runs(x: Sequence[int], y: Sequence[int]) -> list[Block]:
     return [(i1, j1, i2 - i1) for tag, i1, i2, j1, _ in opcodes if tag == "equal"]
 
 
-def _unit_runs(ia: list[int], ib: list[int], ends: list[bool]) -> list[Block]:
+def _unit_runs(ia: Sequence[int], ib: Sequence[int], ends: list[bool]) -> list[Block]:
     """Equal runs of units: exact, or in a long block first by whole sentences (hashed, as
     lines are matched first), then by units between the sentences left unmatched, which
     costs their sizes' product instead of the block's."""
     if len(ia) * len(ib) <= _SENTENCES_FROM:
         return _equal_runs(ia, ib)
-    cuts_a = list(compress(count(1), map(ends.__getitem__, ia)))
-    cuts_b = list(compress(count(1), map(ends.__getitem__, ib)))
+    cuts_a, cuts_b = _sentence_cuts_of(ends, ia), _sentence_cuts_of(ends, ib)
     vocab: defaultdict[tuple[int, ...], int] = defaultdict(count().__next__)
     sa, sb = _units(ia, cuts_a, vocab), _units(ib, cuts_b, vocab)
     starts_a, starts_b = _unit_starts(cuts_a, len(ia)), _unit_starts(cuts_b, len(ib))
+    blocks = _align(sa, sb)
+    if blocks is None:
+        blocks = _affix_blocks(sa, sb)
+    opcodes = _distance().Indel.opcodes
     runs: list[Block] = []
+    append = runs.append
     # A run that goes on where the one before it ends (an equal sentence, then the first
     # units of a changed one) is one run: the loop over runs steps once for both.
     end_a = end_b = -1
-    for equal, a1, a2, b1, b2 in _pieces_of_ids(sa, sb):
-        x1, x2, y1, y2 = starts_a[a1], starts_a[a2], starts_b[b1], starts_b[b2]
-        if equal:
-            found = [(x1, y1, x2 - x1)]
-        elif x2 > x1 and y2 > y1:
-            found = [(i + x1, j + y1, n) for i, j, n in _equal_runs(ia[x1:x2], ib[y1:y2])]
-            if not found:
-                continue
-        else:
-            continue
-        i, j, n = found[0]
-        if i == end_a and j == end_b:
-            start_a, start_b, before = runs.pop()
-            found[0] = (start_a, start_b, before + n)
-        runs.extend(found)
-        i, j, n = found[-1]
-        end_a, end_b = i + n, j + n
+    ai = bi = 0  # the sentences after the last equal ones
+    blocks.append((len(sa), len(sb), 0))
+    for sa1, sb1, n in blocks:
+        if sa1 > ai and sb1 > bi:
+            # Sentences changed on both sides: their units aligned alone.
+            x1, y1 = starts_a[ai], starts_b[bi]
+            # as_list() is much faster than Opcode objects; its stub types every field as
+            # str | int.
+            for tag, i1, i2, j1, _ in cast(list[tuple[str, int, int, int, int]], opcodes(
+                    ia[x1 : starts_a[sa1]], ib[y1 : starts_b[sb1]]).as_list()):
+                if tag == "equal":
+                    i1 += x1
+                    j1 += y1
+                    if i1 == end_a and j1 == end_b:
+                        start_a, start_b, before = runs.pop()
+                        append((start_a, start_b, before + i2 + x1 - i1))
+                    else:
+                        append((i1, j1, i2 + x1 - i1))
+                    end_a, end_b = i2 + x1, j1 + i2 + x1 - i1
+        if n:
+            x1, x2, y1 = starts_a[sa1], starts_a[sa1 + n], starts_b[sb1]
+            if x1 == end_a and y1 == end_b:
+                start_a, start_b, before = runs.pop()
+                append((start_a, start_b, before + x2 - x1))
+            else:
+                append((x1, y1, x2 - x1))
+            end_a, end_b = x2, y1 + x2 - x1
+        ai, bi = sa1 + n, sb1 + n
     return runs
 
 
-def _tidy(units: _Units, ia: list[int], ib: list[int]) -> bool:
+def _tidy(units: _Units, ia: Sequence[int], ib: Sequence[int]) -> bool:
     """Whether every cut between the units is between tokens (no unit starts with spacing
     that a space joins), checked in C: then no run needs its edges moved, and a span's tokens
     are its units' own."""
@@ -1072,9 +1237,18 @@ def _tidy(units: _Units, ia: list[int], ib: list[int]) -> bool:
 def _unit_chunks(xa: str, xb: str) -> tuple[list[str], list[str]] | None:
     """A changed block's texts cut after every space, or None when it is for the token path.
 
-    Counted before cutting: mostly spaces (empty chunks) or too many chunks to align exactly
-    are for the token path, which reads such texts in fewer, longer tokens.
+    Mostly spaces (empty chunks) or too many chunks to align exactly are for the token
+    path, which reads such texts in fewer, longer tokens. Blocks up to _SPLIT_FIRST
+    characters are cut first and their chunks counted (a cut wasted on such a block costs
+    little); longer ones have their spaces counted before cutting.
     """
+    if len(xa) + len(xb) <= _SPLIT_FIRST:
+        ca, cb = xa.split(" "), xb.split(" ")
+        spaces_a, spaces_b = len(ca) - 1, len(cb) - 1
+        if (spaces_a + 1) * (spaces_b + 1) > _MAX_CELLS or 2 * spaces_a > len(xa) or (
+                2 * spaces_b > len(xb)):
+            return None
+        return ca, cb
     spaces_a, spaces_b = xa.count(" "), xb.count(" ")
     if ((spaces_a + 1) * (spaces_b + 1) > _MAX_CELLS or 2 * spaces_a > len(xa)
             or 2 * spaces_b > len(xb)):
@@ -1082,25 +1256,52 @@ def _unit_chunks(xa: str, xb: str) -> tuple[list[str], list[str]] | None:
     return xa.split(" "), xb.split(" ")
 
 
-def _by_units(ca: list[str], cb: list[str], ia: list[int], ib: list[int],
-              units: _Units) -> list[Op] | None:
+# Changed blocks up to this many characters (both texts) are cut before their spaces are
+# counted: the count is a pass of its own, and a cut wasted costs a few milliseconds at most.
+_SPLIT_FIRST = 1 << 18
+
+
+def _by_units(ca: list[str], cb: list[str], ia: Sequence[int], ib: Sequence[int],
+              units: _Units, length_b: int) -> Alternating | None:
     """Word diff of a changed block cut into chunks ca, cb (_unit_chunks) whose ids are ia,
-    ib (units.encode_many), aligning units in C and tokenising only the changed ones.
+    ib (units.encode_many), aligning units in C and tokenising only the changed ones;
+    length_b is b's length in characters.
 
     None when the block is for the token path: too big to align exactly, or read as replaced
     (which the token path decides, keeping shared spacing at the edges).
     """
+    # In prose a side's units are plain: each clean, of one word, not long. One test in C
+    # a side says so, and the tests for each kind are left for the sides that are not.
+    special = units.special
+    plain_a = not special or special.isdisjoint(ia)
+    plain_b = not special or special.isdisjoint(ib)
     # Only a chunk seen for the first time is measured (encode notes the long ones).
-    if units.long and not (units.long.isdisjoint(ia) and units.long.isdisjoint(ib)):
+    if not (plain_a and plain_b) and units.long and not (
+            units.long.isdisjoint(ia) and units.long.isdisjoint(ib)):
         return None
-    # The words before each unit, summed in C: a run's words are one subtraction.
-    uw = units.words
-    wa = list(accumulate(map(uw.__getitem__, ia), initial=0))
-    wb = list(accumulate(map(uw.__getitem__, ib), initial=0))
-    ops = _unit_ops(ca, cb, ia, ib, wa, wb, units)
-    if _unalike(wa[-1], wb[-1], sum([op.words or 0 for op in ops if op.op == "equal"])):
+    # The words before each unit of a, summed in C: a run's words are one subtraction; where
+    # every unit holds one word, the sums are the positions (a range, nothing summed). The
+    # changes' words on b are summed over their own units, and b's total in C, when not.
+    odd, uw = units.odd, units.words
+    wa: Sequence[int] = (range(len(ia) + 1) if plain_a or odd.isdisjoint(ia)
+                         else list(accumulate(_pick(uw, ia), initial=0)))
+    plain_words_b = plain_b or odd.isdisjoint(ib)
+    wb: Sequence[int] | None = range(len(ib) + 1) if plain_words_b else None
+    unclean = units.unclean
+    tidy = ((plain_a or unclean.isdisjoint(ia)) and (plain_b or unclean.isdisjoint(ib)))
+    *ops, kept = _unit_ops(ca, cb, ia, ib, wa, wb, units, tidy)
+    # b's words are counted only when it matters: a word is at least one character and the
+    # next starts after another (at most half a text's characters and one), and with that
+    # many the block is not unalike, so it is not with the true count either.
+    if plain_words_b:
+        words_b = len(ib)
+    elif 2 * kept >= _MIN_BLOCK_SIMILARITY * (wa[-1] + (length_b + 1) // 2):
+        words_b = -1  # (not read: the block is alike)
+    else:
+        words_b = sum(_pick(uw, ib))
+    if words_b >= 0 and _unalike(wa[-1], words_b, kept):
         return None
-    return ops
+    return cast(Alternating, tuple(ops))
 
 
 def _units_text(chunks: list[str], lo: int, hi: int) -> str:
@@ -1110,31 +1311,71 @@ def _units_text(chunks: list[str], lo: int, hi: int) -> str:
     return text + " " if hi < len(chunks) else text
 
 
-def _span_tokens(units: _Units, chunks: list[str], ids: list[int], lo: int, hi: int,
-                 tidy: bool) -> tuple[list[str], list[bool]]:
-    """The tokens and word flags of units lo..hi: the units' own when no cut inside the span
-    joins two tokens, else the span's text tokenised."""
+def _span_tokens(units: _Units, ids: Sequence[int], lo: int, hi: int, tidy: bool
+                 ) -> list[str]:
+    """The tokens of units lo..hi: the units' own, but where a unit starts with spacing that
+    joins a space (not clean), whose first token joins the spacing that ends the unit before
+    it (the space it was cut at), as the tokenizer reads their text (a test compares them)."""
+    tokens = units.tokens
     if hi - lo == 1:
-        return units.tokens[ids[lo]], units.flags[ids[lo]]
-    if tidy or all(map(units.clean.__getitem__, ids[lo + 1 : hi])):
-        return (list(chain.from_iterable(map(units.tokens.__getitem__, ids[lo:hi]))),
-                list(chain.from_iterable(map(units.flags.__getitem__, ids[lo:hi]))))
-    found = tokenize(_units_text(chunks, lo, hi))
-    return found, list(map(_WORD.__getitem__, found))
+        return tokens[ids[lo]]
+    if tidy:
+        return list(chain.from_iterable(map(tokens.__getitem__, ids[lo:hi])))
+    clean = units.clean
+    out = list(tokens[ids[lo]])
+    for unit in ids[lo + 1 : hi]:
+        found = tokens[unit]
+        if clean[unit]:
+            out += found
+        else:
+            out[-1] += found[0]
+            out += found[1:]
+    return out
 
 
-def _unit_ops(ca: list[str], cb: list[str], ia: list[int], ib: list[int], wa: list[int],
-              wb: list[int], units: _Units) -> list[Op]:
-    """_by_units' ops: equal runs of units, and the changes between them by their tokens.
+def _clean_runs(runs: list[Block], ia: Sequence[int], ib: Sequence[int], clean: list[bool]
+                ) -> list[Block]:
+    """Equal runs (the last (len(ia), len(ib), 0)) cut back so that their edges next to a
+    change are between tokens: the units given back to a change are equal on both sides. A
+    run cut to nothing joins the change after it."""
+    na, nb = len(ia), len(ib)
+    out: list[Block] = []
+    ai = bi = 0
+    for k, (i1, j1, n) in enumerate(runs):
+        if n:
+            # A unit after a change must start a token (the first unit of a text always does).
+            while n and (i1 or j1) and (i1 > ai or j1 > bi) and not clean[ia[i1]]:
+                i1, j1, n = i1 + 1, j1 + 1, n - 1
+            if not n:
+                continue
+            end = i1 + n
+            nxt = runs[k + 1]
+            if nxt[0] > end or nxt[1] > j1 + n:
+                # (A run cut to nothing here still parts the changes on either side of it.)
+                while n and ((end < na and not clean[ia[end]])
+                             or (j1 + n < nb and not clean[ib[j1 + n]])):
+                    end, n = end - 1, n - 1
+        out.append((i1, j1, n))
+        ai, bi = i1 + n, j1 + n
+    return out
+
+
+def _unit_ops(ca: list[str], cb: list[str], ia: Sequence[int], ib: Sequence[int],
+              wa: Sequence[int],
+              wb: Sequence[int] | None, units: _Units, tidy: bool
+              ) -> tuple[list[str], list[int], list[str], list[int], list[str], list[int],
+                         int]:
+    """_by_units' ops in alternating form, and the words their equalities hold: equal runs
+    of units, and the changes between them by their tokens.
 
     Built straight as alternating equalities and changes, gathered in lists as they come
     (an edited word costs a few appends, not pieces gathered again later); the clean-up's
     stack runs only when some equality could be absorbed at all, which in edited prose is
     rare.
     """
-    clean, tokens = units.clean, units.tokens
+    tokens = units.tokens
     na, nb = len(ia), len(ib)
-    tidy = _tidy(units, ia, ib)
+    uw = units.words
     # Change k lies between equality k and equality k + 1 (those at the ends may be empty).
     eqs: list[str] = []
     eq_w: list[int] = []
@@ -1142,52 +1383,53 @@ def _unit_ops(ca: list[str], cb: list[str], ia: list[int], ib: list[int], wa: li
     del_w: list[int] = []
     inss: list[str] = []
     ins_w: list[int] = []
-    pend: list[str] = []  # the parts of the equality being gathered
+    pend = ""  # the equality being gathered
     pend_w = 0
     # Equal runs (start a, start b, length), each cut back, when the block is not tidy, so
     # that its edges next to a change are between tokens: the units given back to the change
     # are equal on both sides.
     runs = _unit_runs(ia, ib, units.ends)
+    runs.append((na, nb, 0))
+    if not tidy:
+        runs = _clean_runs(runs, ia, ib, units.clean)
     ai = bi = 0
-    for k, (i1, j1, n) in enumerate([*runs, (na, nb, 0)]):
-        if n and not tidy:
-            # A unit after a change must start a token (the first unit of a text always does).
-            while n and (i1 or j1) and (i1 > ai or j1 > bi) and not clean[ia[i1]]:
-                i1, j1, n = i1 + 1, j1 + 1, n - 1
-            if not n:
-                # The whole run went to the change: it joins the change after it, whose
-                # first unit need not start a token.
-                i1, j1 = ai, bi
-            end = i1 + n
-            nxt = runs[k + 1] if k + 1 < len(runs) else (na, nb, 0)
-            if nxt[0] > end or nxt[1] > j1 + n:
-                while n and ((end < na and not clean[ia[end]])
-                             or (j1 + n < nb and not clean[ib[j1 + n]])):
-                    end, n = end - 1, n - 1
+    for i1, j1, n in runs:
         if i1 > ai or j1 > bi:
             # A change always follows an equality here (a run, or the start): it opens anew.
             # What the change's own span ends with and shares (`tail`) opens the next one.
-            tail, tail_w = "", 0
             if ai == i1:
-                gone, gone_w = "", 0
-                new = _units_text(cb, bi, j1)
-                new_w = wb[j1] - wb[bi]
+                eqs.append(pend)
+                eq_w.append(pend_w)
+                dels.append("")
+                del_w.append(0)
+                inss.append(" ".join(cb[bi:j1]) + " " if j1 < nb else " ".join(cb[bi:j1]))
+                ins_w.append(wb[j1] - wb[bi] if wb is not None
+                          else sum(map(uw.__getitem__, ib[bi:j1])))
+                pend, pend_w = "", 0
             elif bi == j1:
-                gone = _units_text(ca, ai, i1)
-                gone_w = wa[i1] - wa[ai]
-                new, new_w = "", 0
+                eqs.append(pend)
+                eq_w.append(pend_w)
+                dels.append(" ".join(ca[ai:i1]) + " " if i1 < na else " ".join(ca[ai:i1]))
+                del_w.append(wa[i1] - wa[ai])
+                inss.append("")
+                ins_w.append(0)
+                pend, pend_w = "", 0
             elif (i1 - ai == 1 == j1 - bi and len(ta := tokens[ia[ai]]) == 2
                     and len(tb := tokens[ib[bi]]) == 2 and ta[1] == " " == tb[1]
                     and ta[0] != tb[0]):
                 # The commonest edit: one token and its space replaced by another. What
                 # _lone_change gives for it, without the call: the space is shared.
-                gone, gone_w = ta[0], wa[i1] - wa[ai]
-                new, new_w = tb[0], wb[j1] - wb[bi]
-                tail = " "
+                eqs.append(pend)
+                eq_w.append(pend_w)
+                dels.append(ta[0])
+                del_w.append(wa[i1] - wa[ai])
+                inss.append(tb[0])
+                ins_w.append(uw[ib[bi]])
+                pend, pend_w = " ", 0
             else:
-                ta, fa = _span_tokens(units, ca, ia, ai, i1, tidy)
-                tb, fb = _span_tokens(units, cb, ib, bi, j1, tidy)
-                lone = (_lone_change(ta, tb, fa, fb)
+                ta = _span_tokens(units, ia, ai, i1, tidy)
+                tb = _span_tokens(units, ib, bi, j1, tidy)
+                lone = (_lone_change(ta, tb)
                         if len(ta) <= _LONE_TOKENS and len(tb) <= _LONE_TOKENS else None)
                 if lone is None:
                     # A change of many tokens: its own word diff, gathered op by op.
@@ -1195,14 +1437,14 @@ def _unit_ops(ca: list[str], cb: list[str], ia: list[int], ib: list[int], wa: li
                     for op in _word_span(_Block(ta, tb), 0, len(ta), 0, len(tb), 0):
                         words = _words(op)
                         if op.op == "equal":
-                            pend.append(op.text)
+                            pend += op.text
                             pend_w += words
                             is_open = False
                             continue
                         if not is_open:
-                            eqs.append("".join(pend))
+                            eqs.append(pend)
                             eq_w.append(pend_w)
-                            pend, pend_w, is_open = [], 0, True
+                            pend, pend_w, is_open = "", 0, True
                             dels.append("")
                             del_w.append(0)
                             inss.append("")
@@ -1213,45 +1455,44 @@ def _unit_ops(ca: list[str], cb: list[str], ia: list[int], ib: list[int], wa: li
                         else:
                             inss[-1] += op.text
                             ins_w[-1] += words
-                    gone = new = ""
                 else:
                     head, head_w, gone, gone_w, new, new_w, tail, tail_w = lone
                     if head:
-                        pend.append(head)
+                        pend += head
                         pend_w += head_w
-            if gone or new or tail:
-                eqs.append("".join(pend))
-                eq_w.append(pend_w)
-                dels.append(gone)
-                del_w.append(gone_w)
-                inss.append(new)
-                ins_w.append(new_w)
-                pend, pend_w = ([tail], tail_w) if tail else ([], 0)
+                    if gone or new or tail:
+                        eqs.append(pend)
+                        eq_w.append(pend_w)
+                        dels.append(gone)
+                        del_w.append(gone_w)
+                        inss.append(new)
+                        ins_w.append(new_w)
+                        pend, pend_w = tail, tail_w
         if n:
-            pend.append(_units_text(ca, i1, i1 + n))
-            pend_w += wa[i1 + n] - wa[i1]
+            end = i1 + n
+            pend += " ".join(ca[i1:end]) + " " if end < na else " ".join(ca[i1:end])
+            pend_w += wa[end] - wa[i1]
         ai, bi = i1 + n, j1 + n
-    eqs.append("".join(pend))
+    eqs.append(pend)
     eq_w.append(pend_w)
     return _settle_alternating(eqs, eq_w, dels, del_w, inss, ins_w)
 
 
 def _settle_alternating(eqs: list[str], eq_w: list[int], dels: list[str], del_w: list[int],
-                        inss: list[str], ins_w: list[int]) -> list[Op]:
+                        inss: list[str], ins_w: list[int]
+                        ) -> tuple[list[str], list[int], list[str], list[int], list[str],
+                                   list[int], int]:
     """_cleanup of equality 0, change 0, equality 1, ..., equality len(dels) (the equalities
-    at the ends may be empty; no change is), its stack run over the lists as they are.
+    at the ends may be empty; no change is), its stack run over the lists as they are: the
+    same alternating form (the very lists when nothing merges), and the words its
+    equalities hold.
 
     The stack holds merged changes as their first change and lengths; the equality between
     two of them is the one before the later's first change. A change is pushed after
     absorbing what it can, which in edited prose is nothing: one test a change.
     """
-    out: list[Op] = []
-    append = out.append
-    if not dels:
-        if eqs[0]:
-            append(_op("equal", eqs[0], eq_w[0]))
-        return out
-    word_search = _word_search(eqs)
+    if len(dels) < 2:  # no equality between two changes: nothing to absorb
+        return eqs, eq_w, dels, del_w, inss, ins_w, sum(eq_w)
     break_search = _PARAGRAPH_BREAK.search
     firsts = [0]
     dlens = [len(dels[0])]
@@ -1262,7 +1503,7 @@ def _settle_alternating(eqs: list[str], eq_w: list[int], dels: list[str], del_w:
             e = eqs[first]
             size = len(e)
             if (((size <= dlens[-1] or size <= ilens[-1]) and (size <= d or size <= i))
-                    or not (eq_w[first] or word_search(e))) and not break_search(e):
+                    or not (eq_w[first] or _word_search(eqs)(e))) and not break_search(e):
                 first = firsts.pop()
                 d += dlens.pop() + size
                 i += ilens.pop() + size
@@ -1272,28 +1513,31 @@ def _settle_alternating(eqs: list[str], eq_w: list[int], dels: list[str], del_w:
         dlens.append(d)
         ilens.append(i)
     firsts.append(len(dels))
-    for g in range(len(firsts) - 1):
-        first, end = firsts[g], firsts[g + 1]
-        if eqs[first]:
-            append(_op("equal", eqs[first], eq_w[first]))
+    if len(firsts) > len(dels):
+        return eqs, eq_w, dels, del_w, inss, ins_w, sum(eq_w)  # nothing merged
+    # Merged spans: the equalities inside one go to both sides.
+    out: tuple[list[str], list[int], list[str], list[int], list[str], list[int]] = (
+        [], [], [], [], [], [])
+    for first, end in zip(firsts, islice(firsts, 1, None), strict=False):
+        out[0].append(eqs[first])
+        out[1].append(eq_w[first])
         if end - first == 1:
-            if dels[first]:
-                append(_op("delete", dels[first], del_w[first]))
-            if inss[first]:
-                append(_op("insert", inss[first], ins_w[first]))
+            out[2].append(dels[first])
+            out[3].append(del_w[first])
+            out[4].append(inss[first])
+            out[5].append(ins_w[first])
             continue
-        # A merged span: the equalities inside it go to both sides.
         inner = eqs[first + 1 : end]
         inner_w = sum(eq_w[first + 1 : end])
-        gone = "".join(chain.from_iterable(zip(dels[first:end], [*inner, ""], strict=True)))
-        new = "".join(chain.from_iterable(zip(inss[first:end], [*inner, ""], strict=True)))
-        if gone:
-            append(_op("delete", gone, sum(del_w[first:end]) + inner_w))
-        if new:
-            append(_op("insert", new, sum(ins_w[first:end]) + inner_w))
-    if eqs[-1]:
-        append(_op("equal", eqs[-1], eq_w[-1]))
-    return out
+        out[2].append("".join(chain.from_iterable(zip(dels[first:end], [*inner, ""],
+                                                      strict=True))))
+        out[3].append(sum(del_w[first:end]) + inner_w)
+        out[4].append("".join(chain.from_iterable(zip(inss[first:end], [*inner, ""],
+                                                      strict=True))))
+        out[5].append(sum(ins_w[first:end]) + inner_w)
+    out[0].append(eqs[-1])
+    out[1].append(eq_w[-1])
+    return (*out, sum(out[1]))
 
 
 def _token_block(xa: str, xb: str, weighed: bool) -> list[Op]:
@@ -1375,18 +1619,20 @@ def diff_words(a: str, b: str) -> list[Op]:
         # ops are a fixed point of the clean-up already (_word_span's, cleaned up or with one
         # change, and shared edges that stand at the ends, where no change is beside them).
         weighed, early = _early(a, b)
-        return early or _token_block(a, b, weighed)
+        return list(early) if early else _token_block(a, b, weighed)
     la, lb = lines(a), lines(b)
     units = _Units()
     # First each changed block's early look, and for those that take the unit path their
     # chunks, so that all their units are looked up and weighed in one pass.
-    # A plan entry: (equal text, None) or (None, (xa, xb, weighed, early ops, edges, chunks)).
-    plan: list[tuple[str | None, tuple[str, str, bool, list[Op], tuple[int, int],
-                                        tuple[list[str], list[str]] | None] | None]] = []
+    # A plan entry: (equal text, ...) or (None, xa, xb, weighed, early ops, edges, chunks of
+    # a, of b): one tuple a block (a young collection walks each).
+    plan: list[tuple[str | None, str, str, bool, Sequence[Op], tuple[int, int],
+                     list[str] | None, list[str] | None]] = []
+    no_block = ("", "", False, (), (0, 0), None, None)
     splits: list[list[str]] = []
     for equal, a1, a2, b1, b2 in _pieces(la, lb):
         if equal:
-            plan.append(("".join(la[a1:a2]), None))
+            plan.append(("".join(la[a1:a2]), *no_block))
             continue
         xa, xb = "".join(la[a1:a2]), "".join(lb[b1:b2])
         weighed, early = _early(xa, xb)
@@ -1405,37 +1651,34 @@ def diff_words(a: str, b: str) -> list[Op]:
             chunks = _unit_chunks(ma, mb) if ma and mb else None
             if chunks is not None:
                 splits.extend(chunks)
-        plan.append((None, (xa, xb, weighed, early, edges, chunks)))
+        plan.append((None, xa, xb, weighed, early, edges,
+                     *(chunks if chunks is not None else (None, None))))
     codes = iter(units.encode_many(splits) if splits else [])
-    ops: list[Op] = []
+    gathered = _Gathered()
+    push = gathered.push
     # Whether every block's ops are a fixed point of the clean-up, and where the equal lines
-    # between blocks are: if each of those holds a paragraph break, no merge can reach across
-    # it, and the whole is a fixed point too (no last clean-up).
+    # between blocks are (as the equality they join): if each of those holds a paragraph
+    # break, no merge can reach across it, and the whole is a fixed point too (no last
+    # clean-up).
     fixed = True
     junctions: list[int] = []
-    for text, block in plan:
-        if block is None:
-            _push(ops, _op("equal", cast(str, text), None))
-            junctions.append(len(ops) - 1)
+    for text, xa, xb, weighed, early, (head, tail), ca, cb in plan:
+        if text is not None:
+            push("equal", text, None)
+            junctions.append(len(gathered.eqs))
             continue
-        xa, xb, weighed, early, (head, tail), chunks = block
         if early:
             for op in early:
-                _push(ops, op)
+                push(op.op, op.text, op.words)
             continue
-        if chunks is not None:
-            ca, cb = chunks
-            done = _by_units(ca, cb, next(codes), next(codes), units)
+        if ca is not None and cb is not None:
+            done = _by_units(ca, cb, next(codes), next(codes), units, len(xb) - head - tail)
             if done is not None:
-                if len(xa) == len(a) and len(xb) == len(b) and not head + tail:
-                    return done  # one block, cleaned up already (a fixed point)
                 if head:
-                    _push(ops, _op("equal", xa[:head], None))
-                # done is normalised: once its first op is in, the rest follow as they are.
-                _push(ops, done[0])
-                ops.extend(done[1:])
+                    push("equal", xa[:head], None)
+                gathered.extend(*done)
                 if tail:
-                    _push(ops, _op("equal", xa[len(xa) - tail :], None))
+                    push("equal", xa[len(xa) - tail :], None)
                 continue
         if len(xa) + len(xb) > _TRIM_FROM:
             anchored = _anchored(xa, xb)
@@ -1446,13 +1689,20 @@ def diff_words(a: str, b: str) -> list[Op]:
                 # few hundred characters around each edit are tokenised.
                 for equal, pa, pb in anchored:
                     for op in [Op("equal", pa)] if equal else _token_block(pa, pb, False):
-                        _push(ops, op)
+                        push(op.op, op.text, op.words)
                 continue
         fixed = False
         for op in _token_block(xa, xb, weighed):
-            _push(ops, op)
-    if fixed and all(ops[k].op == "equal" and _PARAGRAPH_BREAK.search(ops[k].text)
-                     for k in junctions if 0 < k < len(ops) - 1):
+            push(op.op, op.text, op.words)
+    # The texts' lines, chunks and units are let go first: a collection of the young objects
+    # that making the Ops may start would walk all of them (tens of thousands of entries).
+    del plan, splits, codes, units, la, lb
+    ca = cb = None  # (the last block's chunks: a whole text's, in a text of one paragraph)
+    ops = gathered.ops()
+    eqs, changes = gathered.eqs, len(gathered.dels)
+    # ("\n\n" is a paragraph break: found by a search in C before the pattern is tried.)
+    if fixed and all("\n\n" in eqs[k] or _PARAGRAPH_BREAK.search(eqs[k])
+                     for k in junctions if 0 < k < changes):
         return ops
     return _cleanup(ops, normalised=True)
 

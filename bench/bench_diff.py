@@ -9,7 +9,7 @@ does. Our in-process figure (diff_words alone, the median of its runs) is printe
 whole process with the targets: ≤ 2× git for the 50 KB and 200 KB cases, ≤ 1 ms for 1 KB;
 it takes its turn in the same interleaved runs (ours, git, in-process, ours, git...), and so
 does the engine as it was before DIFF4 (tests/diff_engine_reference.py, a frozen copy), for an
-A/B of the engine alone.
+A/B of the engine alone, and the engine as it was before DIFF5 (tests/diff5_engine_reference.py).
 
 Case (e) is the redline's work: 500 diffs of short texts, ours in-process beside the engine as it
 was before DIFF4 (a frozen copy in tests/) and git's whole process diffing the same pairs as
@@ -58,7 +58,7 @@ from agenda.diff_render import render_word
 a, b = (open(p, encoding="utf-8").read() for p in sys.argv[1:3])
 sys.stdout.write(render_word(diff_words(a, b)))
 """
-PROCESS_RUNS = 11
+PROCESS_RUNS = 20  # two rounds of the balanced orders of its five runs
 TARGETS = {"a": ("≤ 1 ms in-process", None), "b": ("≤ 2× git", 2.0), "c": ("≤ 2× git", 2.0),
            "d": ("≤ 2× git", 2.0)}
 
@@ -159,16 +159,41 @@ def clocks(run: Callable[[], object], child: bool) -> tuple[float, float]:
     return time.perf_counter() - start, cpu() - start_cpu
 
 
+def balanced_orders(n: int) -> list[list[int]]:
+    """Orders of n runs in which each run comes just after each other run equally often (a
+    Williams design: n orders, or 2n when n is odd)."""
+    first, low, high = [0], 1, n - 1
+    while len(first) < n:
+        if len(first) % 2:
+            first.append(low)
+            low += 1
+        else:
+            first.append(high)
+            high -= 1
+    orders = [[(k + turn) % n for k in first] for turn in range(n)]
+    return orders + [order[::-1] for order in orders] if n % 2 else orders
+
+
 def interleaved(runs: dict[str, Callable[[], object]], times: int,
                 children: frozenset[str] = frozenset()) -> dict[str, tuple[float, float]]:
     """Median (wall, CPU) seconds of each run, taken in turns so load falls on all alike;
-    the runs named in children are whole processes."""
+    the runs named in children are whole processes. The turns take the runs in balanced
+    orders, each run just after each other alike: the run just after a whole process finds
+    the caches cold (in-process, always just after git's process, the 1 KB diff took 1.6x
+    and the 50 KB ones 1.1x the time they took elsewhere)."""
     seen: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
-    for _ in range(times):
-        for name, run in runs.items():
+    named = list(runs.items())
+    orders = balanced_orders(len(named))
+    for turn in range(times):
+        for k in orders[turn % len(orders)]:
+            name, run = named[k]
             seen[name].append(clocks(run, name in children))
     return {name: (statistics.median(w for w, _ in values),
                    statistics.median(c for _, c in values)) for name, values in seen.items()}
+
+
+def as_rows(ops: list[Op]) -> list[tuple[str, str, int | None]]:
+    return [(o.op, o.text, o.words) for o in ops]
 
 
 def rebuilds(ops: list[Op], a: str, b: str) -> bool:
@@ -186,6 +211,7 @@ def small(tmp: Path, env: dict[str, str]) -> None:
     is relative) doing the same 500 diffs in the same process, and git's whole process
     diffing the same 500 pairs as two folders of files (one process, 500 word diffs: its
     start-up shared as ours is within one export), all interleaved."""
+    from tests import diff5_engine_reference as before5
     from tests import diff_engine_reference as before
 
     pairs = small_pairs(SMALL_PAIRS)
@@ -197,6 +223,7 @@ def small(tmp: Path, env: dict[str, str]) -> None:
     runs: dict[str, Callable[[], object]] = {
         "in-process": lambda: [diff_words(a, b) for a, b in pairs],
         "before": lambda: [before.diff_words(a, b) for a, b in pairs],
+        "before5": lambda: [before5.diff_words(a, b) for a, b in pairs],
     }
     git = shutil.which("git")
     if git:
@@ -219,6 +246,10 @@ def small(tmp: Path, env: dict[str, str]) -> None:
           f"{wall['before'] * 1000:.1f} ms (CPU {cpu['before'] * 1000:.1f}), same ops: {same}; "
           f"ratio by CPU {ratio:.2f} (target ≤ {SMALL_TARGET}: "
           f"{'met' if ratio <= SMALL_TARGET else 'missed'})")
+    same5 = all(as_rows(diff_words(a, b)) == as_rows(before5.diff_words(a, b)) for a, b in pairs)
+    print(f"    the engine before DIFF5, in the same turns: {wall['before5'] * 1000:.1f} ms (CPU "
+          f"{cpu['before5'] * 1000:.1f}), same ops: {same5}; ours ÷ it by CPU "
+          f"{cpu['in-process'] / cpu['before5']:.2f}")
     if git:
         print(f"    git's whole process, the same {SMALL_PAIRS} pairs as two folders: "
               f"{wall['git'] * 1000:.1f} ms (CPU {cpu['git'] * 1000:.1f}); ours in-process "
@@ -226,6 +257,7 @@ def small(tmp: Path, env: dict[str, str]) -> None:
 
 
 def main() -> None:
+    from tests import diff5_engine_reference as before5
     from tests import diff_engine_reference as before
 
     git = shutil.which("git")
@@ -260,6 +292,9 @@ def main() -> None:
             # The engine as it was before DIFF4 (a frozen copy), in the same turns: an A/B.
             runs["before"] = lambda a=a, b=b: before.diff_words(a, b)
             runs["before"]()
+            # And the engine as it was before DIFF5 (a frozen copy), in the same turns.
+            runs["before5"] = lambda a=a, b=b: before5.diff_words(a, b)
+            runs["before5"]()
             timed = interleaved(runs, PROCESS_RUNS, frozenset(("ours", "git")))
             proc = {name: wall for name, (wall, _) in timed.items()}
             cpu = {name: used for name, (_, used) in timed.items()}
@@ -286,7 +321,10 @@ def main() -> None:
                 + f"  {label}: {verdict}"
             )
             print(f"    the engine before DIFF4, in the same turns: {cpu['before'] * 1000:.2f} ms "
-                  f"CPU; ours ÷ before {cpu['in-process'] / cpu['before']:.2f}")
+                  f"CPU; ours ÷ before {cpu['in-process'] / cpu['before']:.2f}; before DIFF5 "
+                  f"{cpu['before5'] * 1000:.2f} ms CPU, ours ÷ it "
+                  f"{cpu['in-process'] / cpu['before5']:.2f}; same ops as it: "
+                  f"{as_rows(diff_words(a, b)) == as_rows(before5.diff_words(a, b))}")
         small(Path(tmp), env)
     a, b = cases()["b"]
     other = edit(random.Random(7), a, 0.05)

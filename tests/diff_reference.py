@@ -74,7 +74,9 @@ def by_units(xa: str, xb: str, units: _Units) -> list[Op] | None:
     # Only a chunk seen for the first time is measured (encode notes the long ones).
     if units.long and not (units.long.isdisjoint(ia) and units.long.isdisjoint(ib)):
         return None
-    clean, tokens, flags, word = units.clean, units.tokens, units.flags, _WORD
+    clean, tokens, word = units.clean, units.tokens, _WORD
+    # (The engine keeps no word flags a unit since DIFF5: each unit's, read from its tokens.)
+    flags = [list(map(word.__getitem__, found)) for found in tokens]
     na, nb = len(ia), len(ib)
     tidy = _tidy(units, ia, ib)
 
@@ -132,7 +134,8 @@ def by_units(xa: str, xb: str, units: _Units) -> list[Op] | None:
             else:
                 ta, fa = span_tokens(ia, ai, i1, text_a)
                 tb, fb = span_tokens(ib, bi, j1, text_b)
-                lone = (_lone_change(ta, tb, fa, fb)
+                # (Since DIFF5 _lone_change reads the word flags of the tokens itself.)
+                lone = (_lone_change(ta, tb)
                         if len(ta) <= _LONE_TOKENS and len(tb) <= _LONE_TOKENS else None)
                 if lone is not None:
                     head, head_w, gone, gone_w, new, new_w, tail, tail_w = lone

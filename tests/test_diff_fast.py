@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from agenda import diff as engine
 from agenda.diff import (
     Op,
+    _alternating_ops,
     _cleanup,
     _count_words,
     _normalise,
@@ -50,10 +51,12 @@ def test_settle_alternating_is_the_cleanup_of_its_ops(
         ops += [Op("equal", eq, _count_words(eq)), Op("delete", gone, _count_words(gone)),
                 Op("insert", new, _count_words(new))]
     ops.append(Op("equal", last, _count_words(last)))
-    settled = _settle_alternating(eqs, [*map(_count_words, eqs)], dels,
-                                  [*map(_count_words, dels)], inss, [*map(_count_words, inss)])
+    *settled, kept = _settle_alternating(eqs, [*map(_count_words, eqs)], dels,
+                                         [*map(_count_words, dels)], inss,
+                                         [*map(_count_words, inss)])
     expected = _cleanup(_normalise(ops))
-    assert as_tuples(settled) == as_tuples(expected)
+    assert as_tuples(_alternating_ops(*settled)) == as_tuples(expected)
+    assert kept == sum(op.words or 0 for op in expected if op.op == "equal")
 
 
 def units_by_setdefault(ids: list[int], cuts: list[int], vocab: dict[tuple[int, ...], int]
@@ -176,11 +179,19 @@ def test_fresh_keys_read_from_the_end_are_those_past_the_known_ids(batches: list
 
 
 def by_reference(ca: list[str], cb: list[str], ia: list[int], ib: list[int],
-                 units: engine._Units) -> list[Op] | None:
-    """The unit path as it was: the block's own units encoded again, pieces settled after."""
+                 units: engine._Units, length_b: int) -> engine.Alternating | None:
+    """The unit path as it was: the block's own units encoded again, pieces settled after
+    (its ops put in alternating form, as _by_units gives them)."""
     from tests import diff_reference
 
-    return diff_reference.by_units(" ".join(ca), " ".join(cb), units)
+    ops = diff_reference.by_units(" ".join(ca), " ".join(cb), units)
+    if ops is None:
+        return None
+    gathered = engine._Gathered()
+    for op in ops:
+        gathered.push(op.op, op.text, op.words)
+    return ([*gathered.eqs, gathered.pend], [*gathered.eq_w, gathered.pend_w], gathered.dels,
+            gathered.del_w, gathered.inss, gathered.ins_w)
 
 
 @settings(deadline=None, max_examples=150)
@@ -201,11 +212,76 @@ def test_the_unit_path_gives_the_ops_it_gave_piece_by_piece(
     assert rebuild(fast) == (a, b)
 
 
-@given(st.lists(st.lists(st.sampled_from(["Sides", "a,", "", "\tb", "c.", "x" * 1030, "d\n"]),
+@given(st.lists(st.lists(st.sampled_from(["Sides", "a,", "", "\tb", "c.", "x" * 1030, "d\n",
+                                          "\xa0e", "f?\n", "\u3000"]),
                          min_size=1, max_size=8), max_size=5))
 def test_units_encoded_together_are_those_encoded_one_by_one(splits: list[list[str]]) -> None:
     together, alone = engine._Units(), engine._Units()
     assert together.encode_many(splits) == [alone.encode(split) for split in splits]
-    for name in ("words", "clean", "tokens", "flags", "ends", "unclean", "long"):
+    for name in ("words", "clean", "tokens", "ends", "unclean", "odd", "long", "special"):
         assert getattr(together, name) == getattr(alone, name)
     assert dict(together.ids) == dict(alone.ids)
+    # Each unit's flags by the rule they stand for, on its text (the chunk and its space, or
+    # the last chunk alone).
+    for key, code in together.ids.items():
+        text = key[0] if isinstance(key, tuple) else key + " "
+        assert together.clean[code] == (not text or text[0] not in engine._RUN_ON)
+        assert together.ends[code] == (text.rstrip()[-1:] in engine._SENTENCE_ENDS)
+        assert (code in together.long) == (
+            len(key[0] if isinstance(key, tuple) else key) > engine._LONG_CHUNK)
+
+
+@given(st.text(st.sampled_from("ab1_ .,;-'\n\té\u0301\u200d👨"), max_size=60))
+def test_a_text_holds_at_most_half_its_characters_and_one_in_words(text: str) -> None:
+    # _by_units reads b's words as that many when it weighs a block: a word is one character
+    # at least, and the next one starts after another.
+    words = sum(map(engine.is_word, engine.tokenize(text)))
+    assert words <= (len(text) + 1) // 2
+    assert words == _count_words(text)
+
+
+@given(st.text(st.sampled_from("ab  \n\t"), max_size=40), st.text(st.sampled_from("ab  \n"),
+                                                                   max_size=40))
+def test_chunks_cut_first_are_those_counted_first(a: str, b: str) -> None:
+    from agenda.diff import _unit_chunks
+
+    with mock.patch.object(engine, "_SPLIT_FIRST", -1):
+        counted = _unit_chunks(a, b)
+    with mock.patch.object(engine, "_SPLIT_FIRST", 1 << 30):
+        cut = _unit_chunks(a, b)
+    assert cut == counted
+    with mock.patch.object(engine, "_MAX_CELLS", 6), mock.patch.object(engine, "_SPLIT_FIRST",
+                                                                        1 << 30):
+        assert (_unit_chunks(a, b) is None) == ((a.count(" ") + 1) * (b.count(" ") + 1) > 6
+                                                or counted is None)
+
+
+@given(st.lists(st.booleans(), max_size=40), st.data())
+def test_sentence_cuts_from_bytes_are_the_compressed_positions(ends: list[bool],
+                                                               data: st.DataObject) -> None:
+    from itertools import compress, count
+
+    from agenda.diff import _pick, _sentence_cuts_of
+
+    ids = data.draw(st.lists(st.integers(0, len(ends) - 1), max_size=60)) if ends else []
+    assert _sentence_cuts_of(ends, ids) == list(compress(count(1), map(ends.__getitem__, ids)))
+    assert list(_pick(ends, ids)) == [ends[i] for i in ids]
+
+
+@given(st.lists(st.sampled_from(["Sides", "a,", "", "\tb", "c.", "\xa0e", "\u3000", "\t",
+                                 "d\n", "x\u0301", "👨\u200d👩", "f;", "\x85z", "\u2028", "\u0301",
+                                 "\r", "\x1c"]), min_size=1, max_size=12),
+       st.data())
+def test_a_span_s_tokens_are_its_text_s(chunks: list[str], data: st.DataObject) -> None:
+    # _span_tokens joins a unit that is not clean to the spacing before it, as the
+    # tokenizer reads the span's text (the chunks joined by the spaces they were cut at).
+    from agenda.diff import _span_tokens, _units_text, tokenize
+
+    units = engine._Units()
+    ids = units.encode(chunks)
+    lo = data.draw(st.integers(0, len(chunks) - 1))
+    hi = data.draw(st.integers(lo + 1, len(chunks)))
+    expected = tokenize(_units_text(chunks, lo, hi))
+    assert _span_tokens(units, ids, lo, hi, False) == expected
+    if all(units.clean[unit] for unit in ids[lo + 1 : hi]):
+        assert _span_tokens(units, ids, lo, hi, True) == expected

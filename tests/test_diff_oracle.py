@@ -104,3 +104,38 @@ def test_pair_edges_are_aligned_edges(pair: tuple[str, str]) -> None:
     a, b = pair
     assert engine._pair_edges(a, b) == engine.aligned_edges([a, b])
     assert engine._pair_edges(a + a, b + a) == engine.aligned_edges([a + a, b + a])
+
+
+# Prose pieces a unit of which holds one word, none or two (a dash, a number with a point,
+# a double space), so that a side is plain or not; few distinct ones, so that texts share.
+prose_pieces = st.sampled_from(["Sides ", "agreed ", "trade ", "the ", "—", "1.5 ", "e.g. ",
+                                "  ", ", ", ". ", "\n\n", "Стороны "])
+
+
+@settings(deadline=None, max_examples=150)
+@given(st.lists(prose_pieces, min_size=60, max_size=200),
+       st.lists(prose_pieces, min_size=60, max_size=200), st.data())
+def test_blocks_plain_or_not_alike_or_not_diff_as_the_oracle_does(
+        base: list[str], other: list[str], data: st.DataObject) -> None:
+    # The unit path's plain sides (word sums as positions, b's words counted only when they
+    # can decide) against the oracle: edited texts, and texts that share little.
+    a, b = edit_pieces(data.draw, base, prose_pieces, 30)
+    for units_from in (0, oracle._UNITS_FROM):
+        same_as_oracle(a, b, _UNITS_FROM=units_from)
+        same_as_oracle(a, "".join(other), _UNITS_FROM=units_from)
+        same_as_oracle(a, "".join(other) + a, _UNITS_FROM=units_from, _SENTENCES_FROM=50)
+
+
+def test_the_bench_cases_diff_as_the_engine_before_diff5_did() -> None:
+    import sys
+    from pathlib import Path
+
+    from tests import diff5_engine_reference as before5
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    try:
+        import bench_diff
+    finally:
+        sys.path.pop(0)
+    for a, b in bench_diff.cases().values():
+        assert as_tuples(engine.diff_words(a, b)) == as_tuples(before5.diff_words(a, b))
