@@ -140,7 +140,10 @@ def main() -> None:
                                                             "PYTHONPATH")}
     with tempfile.TemporaryDirectory() as tmp:
         env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
-        env["XDG_CACHE_HOME"] = str(Path(tmp) / "cache")
+        # The user's folders stay untouched, by the commands and by this process's reads.
+        for name, sub in (("XDG_CACHE_HOME", "cache"), ("XDG_DATA_HOME", "data"),
+                          ("XDG_CONFIG_HOME", "config")):
+            env[name] = os.environ[name] = str(Path(tmp) / sub)
         from bench.scale import build
 
         scale = Path(tmp) / "scale" / "ws.json"

@@ -474,8 +474,12 @@ def main() -> None:
           f"medians; load average {os.getloadavg()[0]:.1f} at the start")
     with tempfile.TemporaryDirectory() as tmp:
         ENV["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
-        # Kept listings (snapshot.py) go to the user's cache folder: a temporary one here.
-        ENV["XDG_CACHE_HOME"] = str(Path(tmp) / "cache")
+        # Kept listings (snapshot.py) go to the user's cache folder, backups and keys to its
+        # data and config folders: temporary ones here, for the commands and for this process
+        # (its in-process reads keep too), never the user's own.
+        for name, sub in (("XDG_CACHE_HOME", "cache"), ("XDG_DATA_HOME", "data"),
+                          ("XDG_CONFIG_HOME", "config")):
+            ENV[name] = os.environ[name] = str(Path(tmp) / sub)
         if not args.no_demo:
             demo = Path(tmp) / "demo" / "demo.json"
             build_demo(Workspace(demo, create=True))
