@@ -9,7 +9,8 @@ does. Our in-process figure (diff_words alone, the median of its runs) is printe
 whole process with the targets: ≤ 2× git for the 50 KB and 200 KB cases, ≤ 1 ms for 1 KB;
 it takes its turn in the same interleaved runs (ours, git, in-process, ours, git...), and so
 does the engine as it was before DIFF4 (tests/diff_engine_reference.py, a frozen copy), for an
-A/B of the engine alone, and the engine as it was before DIFF5 (tests/diff5_engine_reference.py).
+A/B of the engine alone. (DIFF5's own A/B, against the engine as it was just before it, was
+taken with a frozen copy of that engine; its figures are in README and CHANGELOG.)
 
 Case (e) is the redline's work: 500 diffs of short texts, ours in-process beside the engine as it
 was before DIFF4 (a frozen copy in tests/) and git's whole process diffing the same pairs as
@@ -211,7 +212,6 @@ def small(tmp: Path, env: dict[str, str]) -> None:
     is relative) doing the same 500 diffs in the same process, and git's whole process
     diffing the same 500 pairs as two folders of files (one process, 500 word diffs: its
     start-up shared as ours is within one export), all interleaved."""
-    from tests import diff5_engine_reference as before5
     from tests import diff_engine_reference as before
 
     pairs = small_pairs(SMALL_PAIRS)
@@ -223,7 +223,6 @@ def small(tmp: Path, env: dict[str, str]) -> None:
     runs: dict[str, Callable[[], object]] = {
         "in-process": lambda: [diff_words(a, b) for a, b in pairs],
         "before": lambda: [before.diff_words(a, b) for a, b in pairs],
-        "before5": lambda: [before5.diff_words(a, b) for a, b in pairs],
     }
     git = shutil.which("git")
     if git:
@@ -246,10 +245,6 @@ def small(tmp: Path, env: dict[str, str]) -> None:
           f"{wall['before'] * 1000:.1f} ms (CPU {cpu['before'] * 1000:.1f}), same ops: {same}; "
           f"ratio by CPU {ratio:.2f} (target ≤ {SMALL_TARGET}: "
           f"{'met' if ratio <= SMALL_TARGET else 'missed'})")
-    same5 = all(as_rows(diff_words(a, b)) == as_rows(before5.diff_words(a, b)) for a, b in pairs)
-    print(f"    the engine before DIFF5, in the same turns: {wall['before5'] * 1000:.1f} ms (CPU "
-          f"{cpu['before5'] * 1000:.1f}), same ops: {same5}; ours ÷ it by CPU "
-          f"{cpu['in-process'] / cpu['before5']:.2f}")
     if git:
         print(f"    git's whole process, the same {SMALL_PAIRS} pairs as two folders: "
               f"{wall['git'] * 1000:.1f} ms (CPU {cpu['git'] * 1000:.1f}); ours in-process "
@@ -257,7 +252,6 @@ def small(tmp: Path, env: dict[str, str]) -> None:
 
 
 def main() -> None:
-    from tests import diff5_engine_reference as before5
     from tests import diff_engine_reference as before
 
     git = shutil.which("git")
@@ -292,9 +286,6 @@ def main() -> None:
             # The engine as it was before DIFF4 (a frozen copy), in the same turns: an A/B.
             runs["before"] = lambda a=a, b=b: before.diff_words(a, b)
             runs["before"]()
-            # And the engine as it was before DIFF5 (a frozen copy), in the same turns.
-            runs["before5"] = lambda a=a, b=b: before5.diff_words(a, b)
-            runs["before5"]()
             timed = interleaved(runs, PROCESS_RUNS, frozenset(("ours", "git")))
             proc = {name: wall for name, (wall, _) in timed.items()}
             cpu = {name: used for name, (_, used) in timed.items()}
@@ -321,10 +312,8 @@ def main() -> None:
                 + f"  {label}: {verdict}"
             )
             print(f"    the engine before DIFF4, in the same turns: {cpu['before'] * 1000:.2f} ms "
-                  f"CPU; ours ÷ before {cpu['in-process'] / cpu['before']:.2f}; before DIFF5 "
-                  f"{cpu['before5'] * 1000:.2f} ms CPU, ours ÷ it "
-                  f"{cpu['in-process'] / cpu['before5']:.2f}; same ops as it: "
-                  f"{as_rows(diff_words(a, b)) == as_rows(before5.diff_words(a, b))}")
+                  f"CPU; ours ÷ before {cpu['in-process'] / cpu['before']:.2f}; same ops as "
+                  f"it: {as_rows(diff_words(a, b)) == as_rows(before.diff_words(a, b))}")
         small(Path(tmp), env)
     a, b = cases()["b"]
     other = edit(random.Random(7), a, 0.05)
