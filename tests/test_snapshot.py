@@ -645,6 +645,20 @@ def kept_of(db: Path, viewer: str | None) -> tuple[bytes, bytes]:
             snapshot._place(journal, SLUG, viewer, "readings").read_bytes())
 
 
+def kept_then_read_in_full(db: Path, viewer: str | None) -> tuple[tuple[bytes, bytes], Any]:
+    """The kept files of `viewer` as they are, then every kept file dropped (the key kept) and
+    the summit read in full (which keeps anew): what was kept, and the full read's state."""
+    kept = kept_of(db, viewer)
+    for place in kept_files():
+        if place.name != "kept.key":
+            place.unlink()
+    ws = Workspace(db)
+    try:
+        return kept, snapshot._full_read(ws, SLUG, viewer)
+    finally:
+        ws.close()
+
+
 def writes(db: Path, ops: list[tuple[str, str, int, str]]) -> None:
     for op in ops:
         ws = Workspace(db, clock=TickingClock())
@@ -685,15 +699,7 @@ def test_kept_data_extended_by_any_writes_is_exactly_a_full_read(
             shown = snapshot.item(ws, SLUG, viewer, ref)
     finally:
         ws.close()
-    kept = kept_of(db, viewer)
-    for place in kept_files():
-        if place.name != "kept.key":
-            place.unlink()
-    ws = Workspace(db)
-    try:
-        state = snapshot._full_read(ws, SLUG, viewer)
-    finally:
-        ws.close()
+    kept, state = kept_then_read_in_full(db, viewer)
     assert kept_of(db, viewer) == kept
     if ref is None:
         assert shown == snapshot.listing(state)
@@ -1143,15 +1149,7 @@ def test_a_read_that_can_extend_its_own_data_does_not_wait_for_a_keeper(
     finally:
         os.close(fd)
     assert asked == ([] if write == "table" else [journal])
-    kept = kept_of(db, None)
-    for found in kept_files():
-        if found.name != "kept.key":
-            found.unlink()
-    ws = Workspace(db)
-    try:
-        state = snapshot._full_read(ws, SLUG, None)
-    finally:
-        ws.close()
+    kept, state = kept_then_read_in_full(db, None)
     assert shown == snapshot.ItemReading.of(state, state.item(ref))
     assert kept_of(db, None) == kept
 
@@ -1186,15 +1184,7 @@ def test_an_item_added_at_the_end_of_a_section_extends_the_kept_data(
     finally:
         ws.close()
     assert extended == [then != "move then add"]
-    kept = kept_of(db, None)
-    for found in kept_files():
-        if found.name != "kept.key":
-            found.unlink()
-    ws = Workspace(db)
-    try:
-        state = snapshot._full_read(ws, SLUG, None)
-    finally:
-        ws.close()
+    kept, state = kept_then_read_in_full(db, None)
     assert shown == snapshot.ItemReading.of(state, state.item("1.2"))
     assert listed == snapshot.listing(state)
     assert kept_of(db, None) == kept
