@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -39,6 +40,21 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
     isolation.delenv("SUMMIT_AGENDA_CONFIG_DIR", raising=False)
     yield
     isolation.undo()
+
+
+def spy_found(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> list[bool]:
+    """`module.name` wrapped for the test: the list says, call by call, whether it returned
+    something (not None): whether a read or a write found kept data to use."""
+    found: list[bool] = []
+    real = getattr(module, name)
+
+    def spy(*args: Any) -> Any:
+        result = real(*args)
+        found.append(result is not None)
+        return result
+
+    monkeypatch.setattr(module, name, spy)
+    return found
 
 
 class TickingClock:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TickingClock
+from conftest import TickingClock, spy_found
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from scenarios import tabled_against_final
@@ -627,16 +627,7 @@ def test_labels_that_met_and_void_or_late_acts_are_kept_as_read(
 @pytest.fixture
 def extended(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
     """Whether each read that found its kept data stale extended it by the journal's tail."""
-    found: list[bool] = []
-    real = snapshot._extend
-
-    def spy(*args: Any) -> Any:
-        got = real(*args)
-        found.append(got is not None)
-        return got
-
-    monkeypatch.setattr(snapshot, "_extend", spy)
-    yield found
+    yield spy_found(monkeypatch, snapshot, "_extend")
 
 
 def kept_of(db: Path, viewer: str | None) -> tuple[bytes, bytes]:

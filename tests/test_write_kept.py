@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 import pytest
+from conftest import spy_found
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_snapshot import SECTIONS, SLUG, new_workspace
@@ -54,16 +55,7 @@ def uuids(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 @pytest.fixture
 def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
     """Whether each write that asked found kept data to serve it."""
-    found: list[bool] = []
-    real = snapshot.serve
-
-    def spy(*args: Any) -> Any:
-        result = real(*args)
-        found.append(result is not None)
-        return result
-
-    monkeypatch.setattr(snapshot, "serve", spy)
-    yield found
+    yield spy_found(monkeypatch, snapshot, "serve")
 
 
 WRITES = ["table", "draft", "noc", "sup", "base", "accept", "accept v1", "note", "defer",
@@ -259,15 +251,7 @@ def test_an_item_added_is_served_from_the_joint_view_checkpoint(
     """`summit add` reads the joint view's checkpoint (snapshot.serve_add) once it is kept:
     the same journal bytes, item and refusals as after a full read, and the checkpoint kept
     anew by it is what a full read keeps (run_both checks each)."""
-    found: list[bool] = []
-    real = snapshot.serve_add
-
-    def spy(*args: Any) -> Any:
-        result = real(*args)
-        found.append(result is not None)
-        return result
-
-    monkeypatch.setattr(snapshot, "serve_add", spy)
+    found = spy_found(monkeypatch, snapshot, "serve_add")
     full, fast = pair(tmp_path)
     ops = [("add", "IN", "", "a"), ("read", "", "", ""), ("add", "IN", "", "bb"),
            ("add", "RU", "", "c"), ("table", "RU", "1.3", "d"), ("add", "XX", "", "e"),
