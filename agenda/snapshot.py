@@ -385,16 +385,20 @@ def _full_read(ws: Workspace, slug: str, viewer: str | None,
     return state
 
 
-def _keep_state(path: Path, key: bytes, identity: tuple[int, str], slug: str,
-                viewer: str | None, state: SummitState,
+def _keep_state(path: Path, key: bytes,
+                identity: tuple[int, str] | Callable[[], tuple[int, str]], slug: str,
+                viewer: str | None, state: SummitState | Callable[[], SummitState],
                 folded: tuple[Fold, RecordSet, tuple[int, int]], *, tidy: bool) -> None:
     """Keep a state's listing and readings, as read from the bytes `identity` names (then,
-    with `tidy`, prune): now, or once the output is out (`defer_keeping`)."""
+    with `tidy`, prune): now, or once the output is out (`defer_keeping`). `identity` and
+    `state` may be made only then (`keep_written`), from what was read under the lock."""
 
     def keeping() -> None:
+        named = identity() if callable(identity) else identity
         with bulk():  # 20,000 rows of small objects: no collector walking the state's
-            keep(path, key, identity, slug, viewer, listing(state))
-            keep_readings(path, key, identity, slug, viewer, state, *folded)
+            shown = state() if callable(state) else state
+            keep(path, key, named, slug, viewer, listing(shown))
+            keep_readings(path, key, named, slug, viewer, shown, *folded)
         if tidy:
             prune()
 
@@ -1367,6 +1371,9 @@ def serve(ws: Workspace, slug: str, viewer: str | None, ref: str) -> ServedFile 
     read = _Read.of(path)
     if read is None or read.stamp is None:
         return None
+    # Not served (no checkpoint for this viewer, or anything unusual): the write reads the
+    # file in full, from these bytes if it still has the stamp they were read under.
+    ws.offer(slug, read.stamp, read.raw)
     resumed = _resume(path, slug, code, read, tail=False, ref=ref)
     if resumed is None and _keeper_done(path):
         resumed = _resume(path, slug, code, read, tail=False, ref=ref)
@@ -1482,15 +1489,30 @@ def keep_written(ws: Workspace, slug: str, viewer: str | None,
     that the next write is worth serving (`SERVE_FROM`); best effort. `read`: the file's
     bytes as read under that lock, hashed once for every viewer kept."""
     path = ws.summit_path(slug)
+    identity: tuple[int, str] | Callable[[], tuple[int, str]] | None
+    state: SummitState | Callable[[], SummitState]
     try:
         if os.path.getsize(path) < SERVE_FROM:
             return
         key = _key(create=True)
-        identity = (len(read.raw), read.sha256(len(read.raw))) if read is not None else \
-            _identity(path)
-        state = ws.state(slug, viewer)
-        folded = ws.written_fold(slug, viewer)
-    except (OSError, *_CAUGHT):
+        if read is not None:
+            identity = (len(read.raw), read.sha256(len(read.raw)))
+        elif _DEFERRED is not None:
+            # Kept after the output: the bytes are read here, under the lock, and hashed
+            # then (by the forked keeper): the same bytes, the same digest.
+            identity = functools.partial(digest, read_file(path))
+        else:
+            identity = _identity(path)
+        folded = ws.written_fold(slug, viewer) if _DEFERRED is not None else None
+        if folded is not None:
+            # Kept after the output, from a fold the write holds: the state `ws.state` gives
+            # is made then from that same fold (what the write holds is the file's, whole:
+            # `written_fold`; nothing folds into it after the commit).
+            state = functools.partial(folded[0].snapshot, *ws.event_log(slug))
+        else:
+            state = ws.state(slug, viewer)
+            folded = ws.written_fold(slug, viewer)
+    except (OSError, StoreError, *_CAUGHT):
         return
     if key is None or identity is None or folded is None:
         return

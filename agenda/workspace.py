@@ -507,6 +507,9 @@ class Workspace:
         # `summit add` of one item on a large summit reads the joint view's kept checkpoint
         # (snapshot.serve_add), set by that command as `serve` is.
         self.serve_add: Callable[[Workspace, str, str], ServedAdd | None] | None = None
+        # The bytes of a summit's file `serve` read under the lock and could not serve from
+        # (no checkpoint for its viewer): the write's whole read parses them (`offer`).
+        self._offered: tuple[str, tuple[int, int, int], bytes] | None = None
         # Any other commit that changed a summit (its structure, most often: an import, an
         # item added, moved or retitled, a receive) keeps the checkpoints it made stale, so
         # the next read is served rather than read in full (snapshot.keep_changed).
@@ -1061,6 +1064,7 @@ class Workspace:
                     summit = self.serve(self, slug, viewer, ref)
                     if summit is not None:
                         self._summits[slug] = summit
+            offered, self._offered = self._offered, None
             if isinstance(summit, ServedFile):
                 code = viewer.strip().upper() if viewer is not None else None
                 state = summit.narrowed(code, ref)
@@ -1069,12 +1073,19 @@ class Workspace:
                 if summit.journal.dirty:
                     raise RuntimeError("a write served from kept data read another item")
                 del self._summits[slug]
-            summit = self._file(slug)
+            summit = self._file(slug, offered=offered[1:] if offered is not None
+                                and offered[0] == slug else None)
             if viewer is not None:
                 viewer = summit.code_of(viewer)
             if writing and self.serve is not None and self._tx_identity == (None,):
                 summit.written_as = (viewer,)
             return summit.fold(viewer).narrowed(ref, summit.events, summit.event_count())
+
+    def offer(self, slug: str, stamp: tuple[int, int, int], raw: bytes) -> None:
+        """The summit's file as `serve` just read it under the write's lock, with the stamp it
+        was read under: the write's whole read (`item_state`) parses these bytes, if the file
+        still has that stamp (`Journal.offer`), instead of reading it a second time."""
+        self._offered = (slug, stamp, raw)
 
     def _served_add(self, slug: str, section: str) -> ServedAdd | None:
         """The summit `add_items` of one item reads from kept data (`serve_add`), when a
@@ -1131,6 +1142,13 @@ class Workspace:
             if summit is None or summit.journal.identity is None:
                 return None
             return self.written_fold(slug, viewer)
+
+    def event_log(self, slug: str) -> tuple[Callable[[], list[Event]], int]:
+        """The summit's event log as `state` hands it to a snapshot: read when asked for, the
+        entries there are now (`Fold.snapshot`)."""
+        with self.lock.thread_only():
+            summit = self._summits[slug]
+            return summit.events, summit.event_count()
 
     def written_fold(self, slug: str, viewer: str | None
                      ) -> tuple[Fold, RecordSet, tuple[int, int]] | None:
