@@ -63,6 +63,7 @@ from agenda.state import (
     fresh_item,
     key_between,
     keys_in_order,
+    narrowed_alone,
 )
 from agenda.store import (
     StoreError,
@@ -354,6 +355,16 @@ class SummitFile:
             self.folds[viewer] = fold
         return fold
 
+    def alone(self, viewer: str | None, ref: str) -> SummitState:
+        """`fold(viewer).narrowed(ref, ...)`, without folding every item when that fold is not
+        held (`state.narrowed_alone`): a write that keeps after its output leaves the
+        viewer's whole fold to its keeper."""
+        if viewer in self.folds or self.legacy is not None:
+            return self.fold(viewer).narrowed(ref, self.events, self.event_count())
+        return narrowed_alone(self.every, viewer, self.slug,
+                              self.journal.puts.setdefault("labels", {}), ref, self.events,
+                              self.event_count())
+
     def item_fold(self, viewer: str | None, uuid: str) -> ItemFold:
         """One item's fold as `viewer` sees it: from the viewer's fold when one is held, else
         from that item's records alone (`state.fold_item`), without folding the summit."""
@@ -510,6 +521,10 @@ class Workspace:
         # The bytes of a summit's file `serve` read under the lock and could not serve from
         # (no checkpoint for its viewer): the write's whole read parses them (`offer`).
         self._offered: tuple[str, tuple[int, int, int], bytes] | None = None
+        # Set by a command that keeps after its output (cli._keeping_later): a write on one
+        # item read in full folds that item alone (`SummitFile.alone`), and its keeper the
+        # viewer's whole fold (`written_later`).
+        self.fold_later = False
         # Any other commit that changed a summit (its structure, most often: an import, an
         # item added, moved or retitled, a receive) keeps the checkpoints it made stale, so
         # the next read is served rather than read in full (snapshot.keep_changed).
@@ -1079,6 +1094,8 @@ class Workspace:
                 viewer = summit.code_of(viewer)
             if writing and self.serve is not None and self._tx_identity == (None,):
                 summit.written_as = (viewer,)
+                if self.fold_later:
+                    return summit.alone(viewer, ref)
             return summit.fold(viewer).narrowed(ref, summit.events, summit.event_count())
 
     def offer(self, slug: str, stamp: tuple[int, int, int], raw: bytes) -> None:
@@ -1149,6 +1166,33 @@ class Workspace:
         with self.lock.thread_only():
             summit = self._summits[slug]
             return summit.events, summit.event_count()
+
+    def written_later(self, slug: str, viewer: str | None
+                      ) -> Callable[[], tuple[Fold, RecordSet, tuple[int, int]]] | None:
+        """`written_fold`, but the viewer's fold, when not held, made only when the function
+        returned is called (by a keeper after the command's output), from the records in
+        memory: they are the file's, whole, as this process's last commit left it, and a
+        command that keeps after its output adds none after it (`fold_later`)."""
+        with self.lock.thread_only():
+            summit = self._summits.get(slug)
+            journal = summit.journal if summit is not None else None
+            if summit is None or journal is None or summit.legacy is not None \
+                    or isinstance(summit, ServedFile) or journal.partial or journal.dirty \
+                    or summit.generation != journal.generation \
+                    or not journal.unchanged() \
+                    or summit.seen != len(journal.logs.get("records", ())):
+                return None
+            every, counts = summit.every, journal.counts()
+            held = summit.folds.get(viewer)
+            labels = journal.puts.setdefault("labels", {})
+
+            def folded() -> tuple[Fold, RecordSet, tuple[int, int]]:
+                if held is not None:
+                    return held, every, counts
+                with bulk():
+                    return fold_all(every, viewer, slug, labels), every, counts
+
+            return folded
 
     def written_fold(self, slug: str, viewer: str | None
                      ) -> tuple[Fold, RecordSet, tuple[int, int]] | None:
@@ -1492,8 +1536,11 @@ class Workspace:
         record = self._write(summit, records.REVISION, author, {
             "item": item, "code": code.value, "text": text, "justification": why,
             "parents": list(parents)}, scope=scope)
-        fold = summit.fold(author)
-        revision = next(r for r in reversed(fold.items[item].history) if r.id == record.id)
+        if self.fold_later and author not in summit.folds:
+            history = summit.item_fold(author, item).history  # the keeper folds the rest
+        else:
+            history = summit.fold(author).items[item].history
+        revision = next(r for r in reversed(history) if r.id == record.id)
         self._remember_label(summit, revision)
         return revision
 

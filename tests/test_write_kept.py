@@ -153,8 +153,9 @@ def run_both(full: Path, fast: Path, uuids: list[int], step: int,
         if serving:
             ws.serve, ws.keep_written = snapshot.serve, snapshot.keep_written
             ws.keep_changed, ws.serve_add = snapshot.keep_changed, snapshot.serve_add
-            if later:
+            if later:  # as cli._keeping_later
                 snapshot.defer_keeping()
+                ws.fold_later = True
         try:
             outcomes.append(act(ws, op, side, ref, text))
         finally:
@@ -232,8 +233,9 @@ def test_a_served_write_is_the_write_after_a_full_read(
 def test_a_write_keeping_after_its_output_keeps_what_a_full_read_keeps(
         tmp_path_factory: pytest.TempPathFactory, uuids: list[int],
         first: list[tuple[str, str, str, str]], then: list[tuple[str, str, str, str]]) -> None:
-    """As `summit table`, a note or a status keep (`defer_keeping`): the bytes read under the
-    lock hashed, and the state made from the write's fold, only once the output is out."""
+    """As `summit table`, a note or a status keep (`defer_keeping`, `fold_later`): the bytes
+    read under the lock hashed, the viewer's fold and state made, only once the output is
+    out; a write read in full reads its item alone (`state.narrowed_alone`)."""
     full, fast = pair(tmp_path_factory.mktemp("w"))
     for step, op in enumerate([*first, *then]):
         run_both(full, fast, uuids, step, *op, later=True)
@@ -250,6 +252,7 @@ def test_kept_after_the_output_names_the_bytes_the_write_left(
         ws = Workspace(db, clock=Clock(0))
         ws.serve, ws.keep_written = snapshot.serve, snapshot.keep_written
         snapshot.defer_keeping()
+        ws.fold_later = True
         try:
             ws.table(SLUG, "1.1", delegation="RU", text="Text a.", code=Code.MOD)
         finally:
