@@ -383,7 +383,8 @@ def _full_read(ws: Workspace, slug: str, viewer: str | None,
     file is still as they were read), its listing and readings kept."""
     offered = (read.stamp, read.raw) if read is not None else None
     state = ws.state(slug, viewer, identify=True, offered=offered)
-    identity = ws.read_identity(slug)
+    # Kept after the output: the bytes the read parsed are hashed then, by the keeper.
+    identity = ws.read_identity(slug, later=_DEFERRED is not None)
     folded = ws.read_fold(slug, state.viewer)
     key = _key(create=True) if identity is not None and folded is not None else None
     if identity is not None and folded is not None and key is not None:

@@ -1138,16 +1138,18 @@ class Workspace:
             raise NotFound(f"No summit {slug!r} in this workspace")
         return self._summit_path(found[0].get("file"))
 
-    def read_identity(self, slug: str) -> tuple[int, str] | None:
+    def read_identity(self, slug: str, *, later: bool = False
+                      ) -> tuple[int, str] | Callable[[], tuple[int, str]] | None:
         """(size, SHA-256) of the bytes the summit's state in memory was read from in one
         whole read, as last loaded (no refresh); None when it was read in steps or written, or
-        without `state(..., identify=True)`."""
+        without `state(..., identify=True)`. `later`: if not hashed yet, a function that
+        hashes those bytes (`Journal.identity_later`), for a keeper after the output."""
         with self.lock.thread_only():
             summit = self._summits.get(slug)
             if summit is None or summit.legacy is not None \
                     or summit.generation != summit.journal.generation:
                 return None
-            return summit.journal.identity
+            return summit.journal.identity_later() if later else summit.journal.identity
 
     def read_fold(self, slug: str, viewer: str | None
                   ) -> tuple[Fold, RecordSet, tuple[int, int]] | None:
@@ -1156,7 +1158,7 @@ class Workspace:
         from (snapshot.py's checkpoint)."""
         with self.lock.thread_only():
             summit = self._summits.get(slug)
-            if summit is None or summit.journal.identity is None:
+            if summit is None or not summit.journal.identified:
                 return None
             return self.written_fold(slug, viewer)
 
