@@ -239,6 +239,7 @@ def _keeping_later(ws: Workspace) -> Workspace:
     from agenda import snapshot
 
     snapshot.defer_keeping()
+    ws.fold_later = True  # a write on one item read in full: its viewer's fold made then too
     return ws
 
 

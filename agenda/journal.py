@@ -22,10 +22,11 @@ lines) goes through the atomic temp-file-and-rename path, as the workspace index
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -220,7 +221,10 @@ class Journal:
         # the file later could name bytes a writer appended since, and every other reader
         # (writes, the app, check) would pay ~33 ms per 40 MB for nothing.
         self.identify = False
-        self.identity: tuple[int, str] | None = None
+        self._identity: tuple[int, str] | None = None
+        # Those bytes themselves, until `identity` is first asked for: a command that keeps
+        # after its output leaves the hash to its keeper (`identity_later`).
+        self._named: bytes | None = None
         # The file's bytes as a reader just read them, with the stamp they were read under
         # (`offer`): the next whole read uses them if the file still has that stamp, instead
         # of reading 40 MB a second time.
@@ -232,6 +236,28 @@ class Journal:
         self.released = False
         # Set by `serve`: the file's contents are not held, only what this process appends.
         self.partial = False
+
+    @property
+    def identity(self) -> tuple[int, str] | None:
+        if self._identity is None and self._named is not None:
+            self._identity, self._named = digest(self._named), None
+        return self._identity
+
+    @identity.setter
+    def identity(self, value: tuple[int, str] | None) -> None:
+        self._identity, self._named = value, None
+
+    @property
+    def identified(self) -> bool:
+        """Whether `identity` names the bytes of the last whole read (without hashing them)."""
+        return self._identity is not None or self._named is not None
+
+    def identity_later(self) -> tuple[int, str] | Callable[[], tuple[int, str]] | None:
+        """`identity`, or, when not hashed yet, a function that hashes the same bytes (they
+        never change: a bytes object); for a keeper after the command's output."""
+        if self._identity is None and self._named is not None:
+            return functools.partial(digest, self._named)
+        return self._identity
 
     # Reading --------------------------------------------------------------------------------
 
@@ -291,7 +317,7 @@ class Journal:
         try:
             self._parse_all(raw)
             if self.identify:
-                self.identity = digest(raw)
+                self._named = raw  # hashed when `identity` is asked for
         except BaseException:
             # Nothing half-read stays: the next reader reads the file again, and refuses it
             # again in the same words, until it is mended.

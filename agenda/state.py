@@ -931,6 +931,32 @@ def fold_item(every: RecordSet, viewer: str | None, slug: str,
     return fold.items.get(uuid)
 
 
+def narrowed_alone(every: RecordSet, viewer: str | None, slug: str,
+                   labels: Mapping[str, str] | None, ref: str,
+                   events: Sequence[Event] | Callable[[], Sequence[Event]] = (),
+                   count: int | None = None) -> SummitState:
+    """`fold_all(every, viewer, slug, labels).narrowed(ref, events, count)` without folding
+    every item's texts and acts: the structure (every record of a kind outside `ONE_ITEM`:
+    the roster, the sections, the items added and placed) numbers the items, as the whole
+    fold does, and the item named is folded from its own records (`fold_item`). What a write
+    on one item read in full needs (the viewer's whole fold is then made by the keeper after
+    the output); tests/test_state_read.py holds it to `Fold.narrowed`."""
+    structure = Fold(viewer, slug, labels)
+    structure.apply_all((record, key) for record, key in every.keyed()
+                        if record.kind not in ONE_ITEM)
+    summit = structure._summit_or_refusal()
+    wanted = ref.strip()
+    for s_index, section in enumerate(summit.sections, start=1):
+        for i_index, uuid in enumerate(section.items, start=1):
+            if wanted == uuid or wanted == f"{s_index}.{i_index}":
+                fold = fold_item(every, viewer, slug, labels, uuid)
+                assert fold is not None  # the structure holds it: a record added it
+                item = fold.item(slug, f"{s_index}.{i_index}", section)
+                return SummitState(summit, (item,), {uuid: fold.view(item)},
+                                   structure._log(events, count), viewer)
+    raise no_item(summit, wanted)
+
+
 # The state ------------------------------------------------------------------------------------
 
 

@@ -63,6 +63,7 @@ from agenda.state import (
     fresh_item,
     key_between,
     keys_in_order,
+    narrowed_alone,
 )
 from agenda.store import (
     StoreError,
@@ -354,6 +355,16 @@ class SummitFile:
             self.folds[viewer] = fold
         return fold
 
+    def alone(self, viewer: str | None, ref: str) -> SummitState:
+        """`fold(viewer).narrowed(ref, ...)`, without folding every item when that fold is not
+        held (`state.narrowed_alone`): a write that keeps after its output leaves the
+        viewer's whole fold to its keeper."""
+        if viewer in self.folds or self.legacy is not None:
+            return self.fold(viewer).narrowed(ref, self.events, self.event_count())
+        return narrowed_alone(self.every, viewer, self.slug,
+                              self.journal.puts.setdefault("labels", {}), ref, self.events,
+                              self.event_count())
+
     def item_fold(self, viewer: str | None, uuid: str) -> ItemFold:
         """One item's fold as `viewer` sees it: from the viewer's fold when one is held, else
         from that item's records alone (`state.fold_item`), without folding the summit."""
@@ -507,6 +518,13 @@ class Workspace:
         # `summit add` of one item on a large summit reads the joint view's kept checkpoint
         # (snapshot.serve_add), set by that command as `serve` is.
         self.serve_add: Callable[[Workspace, str, str], ServedAdd | None] | None = None
+        # The bytes of a summit's file `serve` read under the lock and could not serve from
+        # (no checkpoint for its viewer): the write's whole read parses them (`offer`).
+        self._offered: tuple[str, tuple[int, int, int], bytes] | None = None
+        # Set by a command that keeps after its output (cli._keeping_later): a write on one
+        # item read in full folds that item alone (`SummitFile.alone`), and its keeper the
+        # viewer's whole fold (`written_later`).
+        self.fold_later = False
         # Any other commit that changed a summit (its structure, most often: an import, an
         # item added, moved or retitled, a receive) keeps the checkpoints it made stale, so
         # the next read is served rather than read in full (snapshot.keep_changed).
@@ -1061,6 +1079,7 @@ class Workspace:
                     summit = self.serve(self, slug, viewer, ref)
                     if summit is not None:
                         self._summits[slug] = summit
+            offered, self._offered = self._offered, None
             if isinstance(summit, ServedFile):
                 code = viewer.strip().upper() if viewer is not None else None
                 state = summit.narrowed(code, ref)
@@ -1069,12 +1088,21 @@ class Workspace:
                 if summit.journal.dirty:
                     raise RuntimeError("a write served from kept data read another item")
                 del self._summits[slug]
-            summit = self._file(slug)
+            summit = self._file(slug, offered=offered[1:] if offered is not None
+                                and offered[0] == slug else None)
             if viewer is not None:
                 viewer = summit.code_of(viewer)
             if writing and self.serve is not None and self._tx_identity == (None,):
                 summit.written_as = (viewer,)
+                if self.fold_later:
+                    return summit.alone(viewer, ref)
             return summit.fold(viewer).narrowed(ref, summit.events, summit.event_count())
+
+    def offer(self, slug: str, stamp: tuple[int, int, int], raw: bytes) -> None:
+        """The summit's file as `serve` just read it under the write's lock, with the stamp it
+        was read under: the write's whole read (`item_state`) parses these bytes, if the file
+        still has that stamp (`Journal.offer`), instead of reading it a second time."""
+        self._offered = (slug, stamp, raw)
 
     def _served_add(self, slug: str, section: str) -> ServedAdd | None:
         """The summit `add_items` of one item reads from kept data (`serve_add`), when a
@@ -1110,16 +1138,18 @@ class Workspace:
             raise NotFound(f"No summit {slug!r} in this workspace")
         return self._summit_path(found[0].get("file"))
 
-    def read_identity(self, slug: str) -> tuple[int, str] | None:
+    def read_identity(self, slug: str, *, later: bool = False
+                      ) -> tuple[int, str] | Callable[[], tuple[int, str]] | None:
         """(size, SHA-256) of the bytes the summit's state in memory was read from in one
         whole read, as last loaded (no refresh); None when it was read in steps or written, or
-        without `state(..., identify=True)`."""
+        without `state(..., identify=True)`. `later`: if not hashed yet, a function that
+        hashes those bytes (`Journal.identity_later`), for a keeper after the output."""
         with self.lock.thread_only():
             summit = self._summits.get(slug)
             if summit is None or summit.legacy is not None \
                     or summit.generation != summit.journal.generation:
                 return None
-            return summit.journal.identity
+            return summit.journal.identity_later() if later else summit.journal.identity
 
     def read_fold(self, slug: str, viewer: str | None
                   ) -> tuple[Fold, RecordSet, tuple[int, int]] | None:
@@ -1128,9 +1158,43 @@ class Workspace:
         from (snapshot.py's checkpoint)."""
         with self.lock.thread_only():
             summit = self._summits.get(slug)
-            if summit is None or summit.journal.identity is None:
+            if summit is None or not summit.journal.identified:
                 return None
             return self.written_fold(slug, viewer)
+
+    def event_log(self, slug: str) -> tuple[Callable[[], list[Event]], int]:
+        """The summit's event log as `state` hands it to a snapshot: read when asked for, the
+        entries there are now (`Fold.snapshot`)."""
+        with self.lock.thread_only():
+            summit = self._summits[slug]
+            return summit.events, summit.event_count()
+
+    def written_later(self, slug: str, viewer: str | None
+                      ) -> Callable[[], tuple[Fold, RecordSet, tuple[int, int]]] | None:
+        """`written_fold`, but the viewer's fold, when not held, made only when the function
+        returned is called (by a keeper after the command's output), from the records in
+        memory: they are the file's, whole, as this process's last commit left it, and a
+        command that keeps after its output adds none after it (`fold_later`)."""
+        with self.lock.thread_only():
+            summit = self._summits.get(slug)
+            journal = summit.journal if summit is not None else None
+            if summit is None or journal is None or summit.legacy is not None \
+                    or isinstance(summit, ServedFile) or journal.partial or journal.dirty \
+                    or summit.generation != journal.generation \
+                    or not journal.unchanged() \
+                    or summit.seen != len(journal.logs.get("records", ())):
+                return None
+            every, counts = summit.every, journal.counts()
+            held = summit.folds.get(viewer)
+            labels = journal.puts.setdefault("labels", {})
+
+            def folded() -> tuple[Fold, RecordSet, tuple[int, int]]:
+                if held is not None:
+                    return held, every, counts
+                with bulk():
+                    return fold_all(every, viewer, slug, labels), every, counts
+
+            return folded
 
     def written_fold(self, slug: str, viewer: str | None
                      ) -> tuple[Fold, RecordSet, tuple[int, int]] | None:
@@ -1474,8 +1538,11 @@ class Workspace:
         record = self._write(summit, records.REVISION, author, {
             "item": item, "code": code.value, "text": text, "justification": why,
             "parents": list(parents)}, scope=scope)
-        fold = summit.fold(author)
-        revision = next(r for r in reversed(fold.items[item].history) if r.id == record.id)
+        if self.fold_later and author not in summit.folds:
+            history = summit.item_fold(author, item).history  # the keeper folds the rest
+        else:
+            history = summit.fold(author).items[item].history
+        revision = next(r for r in reversed(history) if r.id == record.id)
         self._remember_label(summit, revision)
         return revision
 

@@ -24,9 +24,9 @@ kept data first: the full read (which keeps), as after an upgrade or a new file.
 `table` as RU is served from RU's kept checkpoint (snapshot.serve: the table of the run before
 kept it anew); `table, nothing kept` removes the kept data first: the full read, then (on a
 journal over `snapshot.SERVE_FROM`) the checkpoint kept for the next write.
-`items, nothing kept` returns once its output is out and leaves its keeping to a forked
-child: the row below it says when that child had written the kept data (every run waits for
-it, so no run shares the machine with it).
+`items, nothing kept` and `table, nothing kept` return once their output is out and leave
+their keeping to a forked child: the row below each says when that child had written the
+kept data (every run waits for it, so no run shares the machine with it).
 
 A structural write keeps the checkpoints it made stale (snapshot.keep_changed): `add` (its
 own time, keeping included), then `items` and `table` as RU right after an item added. With
@@ -304,7 +304,7 @@ def bench_workspace(label: str, db: Path, item: str, runs: int, *, target: float
         if name not in medians:
             continue
         row(f"summit {name}", medians[name], medians["floor"], "floor", target)
-        if name == "items, nothing kept":
+        if name in ("items, nothing kept", "table, nothing kept"):
             print(f"  {'':<38} kept data written {BACKUP_DONE[name] * 1000:7.1f} ms after the "
                   "command's start (a forked child, after the output)")
     for name in [due for due in DUE if due in medians]:

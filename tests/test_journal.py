@@ -147,3 +147,31 @@ def test_writes_need_the_lock(tmp_path: Path) -> None:
     journal, _ = _new(tmp_path / "s.json", [])
     with pytest.raises(RuntimeError, match="outside a transaction"):
         journal.append("records", [1])
+
+
+def test_a_whole_read_names_its_bytes_hashed_now_or_later(tmp_path: Path) -> None:
+    """`identity` hashes the bytes the whole read parsed when first asked for;
+    `identity_later` hands those same bytes' digest to a keeper; a write forgets both."""
+    import hashlib
+
+    from agenda.journal import digest
+
+    path = tmp_path / "s.json"
+    _new(path, [[1, 2], [3]])
+    raw = path.read_bytes()
+    named = (len(raw), hashlib.sha256(raw).hexdigest())
+    journal, lock = _journal(path)
+    journal.identify = True
+    journal.load()
+    later = journal.identity_later()
+    assert callable(later) and journal.identified
+    path.write_bytes(raw + b"anything after the read")  # the file, not what was read
+    assert later() == named == digest(raw)
+    assert journal.identity == named and journal.identity_later() == named
+    journal.load()  # loaded already: nothing read again
+    assert journal.identity == named
+    with lock.hold():
+        journal.append("records", [4])
+        assert journal.identity is None and not journal.identified
+        assert journal.identity_later() is None
+        journal.rollback()

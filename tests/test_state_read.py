@@ -15,7 +15,7 @@ from test_snapshot import OPS, SLUG, apply, new_workspace
 from agenda import state as state_module
 from agenda.brackets import _scan, bracket_count
 from agenda.model import NotFound
-from agenda.state import ItemFold, fold_all, fold_item
+from agenda.state import ItemFold, fold_all, fold_item, narrowed_alone
 from agenda.workspace import SummitFile, Workspace
 
 
@@ -86,6 +86,46 @@ def test_the_state_narrowed_to_an_item_is_what_the_whole_state_holds(
             assert narrowed.views == {item.uuid: whole.views[item.uuid]}
             assert narrowed.summit == whole.summit and narrowed.viewer == whole.viewer
             assert narrowed.events == whole.events
+    finally:
+        ws.close()
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(OPS, OPS)
+def test_an_item_narrowed_alone_is_what_the_whole_fold_narrows_to(
+        tmp_path_factory: pytest.TempPathFactory, first: list[tuple[str, str, int, str]],
+        then: list[tuple[str, str, int, str]]) -> None:
+    """`narrowed_alone` (the structure, and the item folded alone) against `Fold.narrowed`
+    of the whole fold: the same item, view, summit, viewer and events, the same refusals."""
+    db = tmp_path_factory.mktemp("alone") / "ws.json"
+    new_workspace(db)
+    ws = Workspace(db, clock=TickingClock())
+    try:
+        for op in [*first, *then]:
+            apply(ws, *op)
+        summit = ws._file(SLUG)
+        labels = summit.journal.puts.get("labels", {})
+        events, count = summit.events, summit.event_count()
+        for viewer in (None, "IN", "RU"):
+            whole = fold_all(summit.every, viewer, SLUG, labels)
+            items = whole.snapshot().items
+            refs = [ref for i in items for ref in (i.number, i.uuid, f" {i.number}\n")]
+            for ref in [*refs, "9.9", "", "1.1.1", "0.1"]:
+                try:
+                    expected: Any = whole.narrowed(ref, events, count)
+                except NotFound as exc:
+                    expected = str(exc)
+                try:
+                    alone = narrowed_alone(summit.every, viewer, SLUG, labels, ref, events,
+                                           count)
+                except NotFound as exc:
+                    assert str(exc) == expected
+                    continue
+                assert not isinstance(expected, str), (ref, expected)
+                assert alone.items == expected.items and alone.views == expected.views
+                assert alone.summit == expected.summit and alone.viewer == expected.viewer
+                assert alone.events == expected.events
     finally:
         ws.close()
 

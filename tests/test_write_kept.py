@@ -117,8 +117,9 @@ def kept_folder() -> Path:
 
 
 def run_both(full: Path, fast: Path, uuids: list[int], step: int,
-             op: str, side: str, ref: str, text: str) -> None:
-    """The operation on `full` read in full and on `fast` with serving on: the same."""
+             op: str, side: str, ref: str, text: str, *, later: bool = False) -> None:
+    """The operation on `full` read in full and on `fast` with serving on: the same. `later`:
+    `fast` keeps after the operation, as the `summit` script does (`defer_keeping`)."""
     if op == "read":
         ws = Workspace(fast)
         try:
@@ -144,10 +145,15 @@ def run_both(full: Path, fast: Path, uuids: list[int], step: int,
         if serving:
             ws.serve, ws.keep_written = snapshot.serve, snapshot.keep_written
             ws.keep_changed, ws.serve_add = snapshot.keep_changed, snapshot.serve_add
+            if later:  # as cli._keeping_later
+                snapshot.defer_keeping()
+                ws.fold_later = True
         try:
             outcomes.append(act(ws, op, side, ref, text))
         finally:
             ws.close()
+            if serving and later:
+                snapshot.finish_keeping(detach=False)
     assert outcomes[0] == outcomes[1], (op, side, ref)
     assert files(full) == files(fast), (op, side, ref)
     assert kept_now(fast) == kept_by_a_full_read(fast), (op, side, ref)
@@ -211,6 +217,53 @@ def test_a_served_write_is_the_write_after_a_full_read(
     full, fast = pair(tmp_path_factory.mktemp("w"))
     for step, op in enumerate([*first, *then]):
         run_both(full, fast, uuids, step, *op)
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(OPS, OPS)
+def test_a_write_keeping_after_its_output_keeps_what_a_full_read_keeps(
+        tmp_path_factory: pytest.TempPathFactory, uuids: list[int],
+        first: list[tuple[str, str, str, str]], then: list[tuple[str, str, str, str]]) -> None:
+    """As `summit table`, a note or a status keep (`defer_keeping`, `fold_later`): the bytes
+    read under the lock hashed, the viewer's fold and state made, only once the output is
+    out; a write read in full reads its item alone (`state.narrowed_alone`)."""
+    full, fast = pair(tmp_path_factory.mktemp("w"))
+    for step, op in enumerate([*first, *then]):
+        run_both(full, fast, uuids, step, *op, later=True)
+
+
+def test_kept_after_the_output_names_the_bytes_the_write_left(
+        tmp_path: Path, uuids: list[int], served: list[bool]) -> None:
+    """A write read in full keeps later, after another process wrote: what it keeps names the
+    file as its own commit left it (not as it is then), so the next write is served from it,
+    extended by the other's commit, and keeps what a full read keeps."""
+    full, fast = pair(tmp_path)
+    for db in (full, fast):
+        uuids[0] = 0
+        ws = Workspace(db, clock=Clock(0))
+        ws.serve, ws.keep_written = snapshot.serve, snapshot.keep_written
+        snapshot.defer_keeping()
+        ws.fold_later = True
+        try:
+            ws.table(SLUG, "1.1", delegation="RU", text="Text a.", code=Code.MOD)
+        finally:
+            ws.close()
+        uuids[0] = 1000
+        ws = Workspace(db, clock=Clock(1))  # another process, before the keeping
+        try:
+            ws.table(SLUG, "1.2", delegation="IN", text="Text b.", code=Code.MOD)
+        finally:
+            ws.close()
+        snapshot.finish_keeping(detach=False)
+        if db == fast:
+            break
+        shutil.rmtree(kept_folder(), ignore_errors=True)
+    assert served == [False, False]
+    assert kept_now(fast) == {}  # it names the bytes before IN's commit
+    run_both(full, fast, uuids, 2, "table", "RU", "1.1", "c")
+    assert served == [False, False, True]
+    assert kept_now(fast) == kept_by_a_full_read(fast) != {}
 
 
 def test_writes_are_served_once_a_write_kept_the_checkpoint(
