@@ -1176,14 +1176,10 @@ class Workspace:
         memory: they are the file's, whole, as this process's last commit left it, and a
         command that keeps after its output adds none after it (`fold_later`)."""
         with self.lock.thread_only():
-            summit = self._summits.get(slug)
-            journal = summit.journal if summit is not None else None
-            if summit is None or journal is None or summit.legacy is not None \
-                    or isinstance(summit, ServedFile) or journal.partial or journal.dirty \
-                    or summit.generation != journal.generation \
-                    or not journal.unchanged() \
-                    or summit.seen != len(journal.logs.get("records", ())):
+            summit = self._written_whole(slug)
+            if summit is None or summit.journal is None:
                 return None
+            journal = summit.journal
             every, counts = summit.every, journal.counts()
             held = summit.folds.get(viewer)
             labels = journal.puts.setdefault("labels", {})
@@ -1202,15 +1198,25 @@ class Workspace:
         lock that commit holds (nothing else can have written it): the viewer's fold when
         the contents in memory are the file's, whole (snapshot.keep_written)."""
         with self.lock.thread_only():
-            summit = self._summits.get(slug)
-            journal = summit.journal if summit is not None else None
-            if summit is None or journal is None or summit.legacy is not None \
-                    or isinstance(summit, ServedFile) or journal.partial or journal.dirty \
-                    or summit.generation != journal.generation \
-                    or not journal.unchanged() or viewer not in summit.folds \
-                    or summit.seen != len(journal.logs.get("records", ())):
+            summit = self._written_whole(slug)
+            if summit is None or summit.journal is None or viewer not in summit.folds:
                 return None
-            return summit.folds[viewer], summit.every, journal.counts()
+            return summit.folds[viewer], summit.every, summit.journal.counts()
+
+    def _written_whole(self, slug: str) -> SummitFile | None:
+        """The summit held in memory when its contents are the file's, whole, as this
+        process's last commit left it (a journal read in full, nothing pending, the file
+        unchanged since, every record line read): what `written_fold` and `written_later`
+        fold from. Called with the lock held."""
+        summit = self._summits.get(slug)
+        journal = summit.journal if summit is not None else None
+        if summit is None or journal is None or summit.legacy is not None \
+                or isinstance(summit, ServedFile) or journal.partial or journal.dirty \
+                or summit.generation != journal.generation \
+                or not journal.unchanged() \
+                or summit.seen != len(journal.logs.get("records", ())):
+            return None
+        return summit
 
     def summit(self, slug: str) -> Summit:
         """The summit's title, delegations and sections, without its items and history."""
