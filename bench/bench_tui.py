@@ -318,6 +318,12 @@ def main() -> None:
                         help="only the pseudo-terminal figures (first frame, key to frame)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-tui-"))
+    # The apps this process runs itself (the export preview, item → Positions) keep their
+    # parsed CSS and first-frame diffs in the user's cache folder: a temporary one here, as
+    # for the children (child_env), never the user's own.
+    for name, sub in (("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data"),
+                      ("XDG_CACHE_HOME", "cache")):
+        os.environ[name] = str(folder / sub)
     try:
         run(folder, args.repeats, scale=not args.no_scale, pty_only=args.pty_only)
     finally:
