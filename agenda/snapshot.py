@@ -205,7 +205,7 @@ import time
 from collections.abc import Callable, Mapping
 from operator import attrgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
@@ -312,13 +312,7 @@ def items(ws: Workspace, slug: str, viewer: str | None) -> dict[str, Any]:
     extended by the journal's tail, else from a full read (then kept)."""
     path = ws.summit_path(slug)
     read = _Read.of(path)
-    shown = load(path, slug, viewer, read)
-    # Its own kept data extended needs no keeper: one at work (on another viewer's data, or
-    # this one's made stale by a structural write) is waited for only when that fails.
-    extended = _extend(path, slug, viewer, read) if shown is None and read else None
-    if shown is None and extended is None and _keeper_done(path):
-        shown = load(path, slug, viewer, read)
-        extended = _extend(path, slug, viewer, read) if shown is None and read else None
+    shown, extended = _found(path, slug, viewer, read, lambda: load(path, slug, viewer, read))
     if shown is None and extended is not None:
         shown = extended.listing
     if shown is None:
@@ -332,17 +326,31 @@ def item(ws: Workspace, slug: str, viewer: str | None, ref: str) -> ItemReading:
     kept). An unknown item is refused by the full read."""
     path = ws.summit_path(slug)
     read = _Read.of(path)
-    found = load_item(path, slug, viewer, ref, read)
-    extended = _extend(path, slug, viewer, read) if found is None and read else None
-    if found is None and extended is None and _keeper_done(path):  # as `items` waits
-        found = load_item(path, slug, viewer, ref, read)
-        extended = _extend(path, slug, viewer, read) if found is None and read else None
+    found, extended = _found(path, slug, viewer, read,
+                             lambda: load_item(path, slug, viewer, ref, read))
     if found is None and extended is not None:
         found = extended.reading(ref)
     if found is None:
         state = _full_read(ws, slug, viewer, read)
         found = ItemReading.of(state, state.item(ref))
     return found
+
+
+_T = TypeVar("_T")
+
+
+def _found(path: Path, slug: str, viewer: str | None, read: _Read | None,
+           loaded: Callable[[], _T | None]) -> tuple[_T | None, _Extended | None]:
+    """What a read finds kept: `loaded()` (the kept data as it holds), else the viewer's own
+    kept data extended by the journal's tail. That needs no keeper: one at work (on another
+    viewer's data, or this one's made stale by a structural write) is waited for only when
+    both fail, and then both are asked again."""
+    found = loaded()
+    extended = _extend(path, slug, viewer, read) if found is None and read else None
+    if found is None and extended is None and _keeper_done(path):
+        found = loaded()
+        extended = _extend(path, slug, viewer, read) if found is None and read else None
+    return found, extended
 
 
 class _Read:
