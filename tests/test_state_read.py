@@ -3,6 +3,8 @@ the bracket count of a text of plain pairs."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,18 +31,28 @@ def folded(fold: ItemFold) -> dict[str, Any]:
     return seen
 
 
+@contextmanager
+def written(factory: pytest.TempPathFactory,
+            ops: list[tuple[str, str, int, str]]) -> Iterator[Workspace]:
+    """A new workspace with `ops` applied, closed after the block."""
+    db = factory.mktemp("written") / "ws.json"
+    new_workspace(db)
+    ws = Workspace(db, clock=TickingClock())
+    try:
+        for op in ops:
+            apply(ws, *op)
+        yield ws
+    finally:
+        ws.close()
+
+
 @settings(max_examples=30, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(OPS, OPS)
 def test_one_item_folded_alone_is_what_the_whole_fold_holds(
         tmp_path_factory: pytest.TempPathFactory, first: list[tuple[str, str, int, str]],
         then: list[tuple[str, str, int, str]]) -> None:
-    db = tmp_path_factory.mktemp("one") / "ws.json"
-    new_workspace(db)
-    ws = Workspace(db, clock=TickingClock())
-    try:
-        for op in [*first, *then]:
-            apply(ws, *op)
+    with written(tmp_path_factory, [*first, *then]) as ws:
         summit = ws._file(SLUG)
         labels = summit.journal.puts.get("labels", {})
         uuids = {r.uuid for r in summit.every.ordered} | {"no-such-item"}
@@ -53,8 +65,6 @@ def test_one_item_folded_alone_is_what_the_whole_fold_holds(
                     assert folded(alone) == folded(whole.items[uuid])
                 else:
                     assert alone is None
-    finally:
-        ws.close()
 
 
 @settings(max_examples=30, deadline=None,
@@ -63,12 +73,7 @@ def test_one_item_folded_alone_is_what_the_whole_fold_holds(
 def test_the_state_narrowed_to_an_item_is_what_the_whole_state_holds(
         tmp_path_factory: pytest.TempPathFactory, ops: list[tuple[str, str, int, str]],
         viewer: str | None) -> None:
-    db = tmp_path_factory.mktemp("narrow") / "ws.json"
-    new_workspace(db)
-    ws = Workspace(db, clock=TickingClock())
-    try:
-        for op in ops:
-            apply(ws, *op)
+    with written(tmp_path_factory, ops) as ws:
         whole = ws.state(SLUG, viewer)
         refs = [ref for i in whole.items for ref in (i.number, i.uuid, f" {i.number}\n")]
         for ref in [*refs, "9.9", "", "1.1.1"]:
@@ -86,8 +91,6 @@ def test_the_state_narrowed_to_an_item_is_what_the_whole_state_holds(
             assert narrowed.views == {item.uuid: whole.views[item.uuid]}
             assert narrowed.summit == whole.summit and narrowed.viewer == whole.viewer
             assert narrowed.events == whole.events
-    finally:
-        ws.close()
 
 
 @settings(max_examples=30, deadline=None,
@@ -98,12 +101,7 @@ def test_an_item_narrowed_alone_is_what_the_whole_fold_narrows_to(
         then: list[tuple[str, str, int, str]]) -> None:
     """`narrowed_alone` (the structure, and the item folded alone) against `Fold.narrowed`
     of the whole fold: the same item, view, summit, viewer and events, the same refusals."""
-    db = tmp_path_factory.mktemp("alone") / "ws.json"
-    new_workspace(db)
-    ws = Workspace(db, clock=TickingClock())
-    try:
-        for op in [*first, *then]:
-            apply(ws, *op)
+    with written(tmp_path_factory, [*first, *then]) as ws:
         summit = ws._file(SLUG)
         labels = summit.journal.puts.get("labels", {})
         events, count = summit.events, summit.event_count()
@@ -126,8 +124,6 @@ def test_an_item_narrowed_alone_is_what_the_whole_fold_narrows_to(
                 assert alone.items == expected.items and alone.views == expected.views
                 assert alone.summit == expected.summit and alone.viewer == expected.viewer
                 assert alone.events == expected.events
-    finally:
-        ws.close()
 
 
 def test_a_write_as_a_delegation_never_folds_the_joint_view(
