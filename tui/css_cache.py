@@ -28,6 +28,8 @@ from agenda.digest import compare_digest, hmac_sha256, sha256, user_key
 from agenda.paths import cache_dir
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from textual.css.stylesheet import Stylesheet
 
 MAC_BYTES = 64  # hex
@@ -39,21 +41,29 @@ def cache_key(folder: Path) -> bytes | None:
     return user_key(folder / "css.key", create=True)
 
 
+def folder_stamps(folder: str, wanted: Callable[[os.DirEntry[str]], bool]) -> list[str]:
+    """The name, size and time of each wanted entry of `folder`, by name: what a cache named
+    after them is valid for, as Python checks bytecode against its sources (none for a folder
+    that cannot be read)."""
+    stamps = []
+    try:
+        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+            if wanted(entry):
+                info = entry.stat()
+                stamps.append(f"{entry.name}:{info.st_size}:{info.st_mtime_ns}")
+    except OSError:
+        pass
+    return stamps
+
+
 def _file_name() -> str:
     """Named after the Python version and the Textual installed: the size and time of each of
     its CSS modules, as Python checks its bytecode against its sources (`textual.__version__`
     reads the package metadata: some 20 ms of imports)."""
     import textual.css
 
-    folder = Path(textual.css.__file__).parent
-    stamps = []
-    try:
-        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-            if entry.name.endswith(".py"):
-                info = entry.stat()
-                stamps.append(f"{entry.name}:{info.st_size}:{info.st_mtime_ns}")
-    except OSError:
-        pass
+    stamps = folder_stamps(os.fspath(Path(textual.css.__file__).parent),
+                           lambda entry: entry.name.endswith(".py"))
     textual_id = sha256("\n".join(stamps).encode()).hexdigest()[:16]
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
     return f"css-{textual_id}-py{python}.bin"

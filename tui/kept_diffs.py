@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from agenda import merge
 from agenda.digest import sha256
 from agenda.paths import cache_dir
-from tui.css_cache import cache_key, read_signed, write_signed
+from tui.css_cache import cache_key, folder_stamps, read_signed, write_signed
 
 if TYPE_CHECKING:
     from agenda.diff import Op
@@ -46,16 +46,8 @@ DiffKey = tuple[str, str]
 OpRow = tuple[str, str, int | None]
 
 
-def _stamps(folder: str) -> list[str]:
-    stamps = []
-    try:
-        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-            if entry.is_file() and not entry.name.startswith("."):
-                info = entry.stat()
-                stamps.append(f"{entry.name}:{info.st_size}:{info.st_mtime_ns}")
-    except OSError:
-        pass
-    return stamps
+def _module(entry: os.DirEntry[str]) -> bool:
+    return entry.is_file() and not entry.name.startswith(".")
 
 
 def _file_name() -> str:
@@ -67,7 +59,7 @@ def _file_name() -> str:
     spec = PathFinder.find_spec("rapidfuzz")
     for location in (spec.submodule_search_locations or []) if spec else []:
         folders += [location, os.path.join(location, "distance")]
-    stamps = [f"{folder}\n" + "\n".join(_stamps(folder)) for folder in folders]
+    stamps = [f"{folder}\n" + "\n".join(folder_stamps(folder, _module)) for folder in folders]
     engine = sha256("\n".join(stamps).encode()).hexdigest()[:16]
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
     return f"diffs-{engine}-py{python}.bin"

@@ -96,9 +96,9 @@ def test_another_engine_keeps_another_file(tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     name = kept_diffs._file_name()
     assert name == kept_diffs._file_name()
-    stamps = kept_diffs._stamps
-    monkeypatch.setattr(kept_diffs, "_stamps",
-                        lambda folder: [*stamps(folder), "diff.py:1:2"])
+    stamps = kept_diffs.folder_stamps
+    monkeypatch.setattr(kept_diffs, "folder_stamps",
+                        lambda folder, wanted: [*stamps(folder, wanted), "diff.py:1:2"])
     assert kept_diffs._file_name() != name
 
 
