@@ -514,3 +514,23 @@ def test_a_text_may_begin_with_a_dash(summit: Run) -> None:
     code, out, err = summit("--db", db, "note", "3.1", "--as", "IN", "--", "-y", db=False)
     assert code == 0, err
     assert "-y" in summit.ok("notes", "3.1", "--as", "IN")
+
+
+@given(st.lists(st.text(alphabet=st.sampled_from(["a", " ", "\r", "\n", "\x1b", "\x85", "é"]))))
+def test_say_lines_prints_what_say_prints_line_by_line(lines: list[str]) -> None:
+    """`summit items` prints its 20,000 lines in one write: the same bytes as `say` of each
+    (control characters made visible per line, a CR that ends a line included)."""
+    import io
+
+    from agenda import cli
+
+    real = sys.stdout
+    try:
+        sys.stdout = one = io.StringIO()
+        cli.say_lines(lines)
+        sys.stdout = each = io.StringIO()
+        for line in lines:
+            cli.say(line)
+    finally:
+        sys.stdout = real
+    assert one.getvalue() == each.getvalue()

@@ -1100,6 +1100,53 @@ def test_a_read_waits_for_the_keeper_at_work_rather_than_read_in_full(
     assert shown == snapshot.load(journal, SLUG, None)
 
 
+def test_a_read_waits_only_for_a_keeper_that_may_keep_its_viewer(
+        db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The keeping lock names whose data its keeper keeps: a read or a write of another
+    viewer does not wait for it (a `table` as RU right after an `items` that kept the joint
+    view); one of a viewer it names, or of any when it names none, waits as before."""
+    monkeypatch.setattr(snapshot, "KEEPER_WAIT", 0.05)
+    journal = journal_of(db)
+    waited: list[float] = []
+    real_sleep = time.sleep
+
+    def sleep(seconds: float) -> None:
+        waited.append(seconds)
+        real_sleep(seconds)
+
+    monkeypatch.setattr(snapshot.time, "sleep", sleep)
+
+    def waits(viewer: str | None = snapshot._ANY) -> bool:
+        waited.clear()
+        assert snapshot._keeper_done(journal, viewer) is False  # the keeper never finishes
+        return bool(waited)
+
+    for named, kept_for, not_for in (([None], [None, snapshot._ANY], ["RU", "IN"]),
+                                     (["ru", None], ["RU", " ru", None], ["IN"]),
+                                     (None, ["RU", None, snapshot._ANY], [])):
+        fd = snapshot._take_keeping(journal, named)
+        assert fd is not None
+        try:
+            assert [waits(v) for v in kept_for] == [True] * len(kept_for)
+            assert [waits(v) for v in not_for] == [False] * len(not_for)
+        finally:
+            os.close(fd)
+    # A lock held by a keeper that named nothing (an older version): waited for by all.
+    import fcntl
+
+    fd = os.open(snapshot.keeping_lock(journal), os.O_RDWR | os.O_TRUNC)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        assert waits("RU") and waits(None)
+        # End to end: a write as RU reads in full at once beside a keeper of the joint view.
+        os.pwrite(fd, b"-\n", 0)
+        waited.clear()
+        code, out, _ = run(db, capsys, "table", "1.1", "--as", "RU", "--text", "The Sides met.")
+        assert (code, out.split()[:2], waited) == (0, ["v2", "tabled"], [])
+    finally:
+        os.close(fd)
+
+
 @pytest.mark.parametrize("write", ["table", "move"])
 def test_a_read_that_can_extend_its_own_data_does_not_wait_for_a_keeper(
         db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
@@ -1121,7 +1168,7 @@ def test_a_read_that_can_extend_its_own_data_does_not_wait_for_a_keeper(
     ref = "1.1" if write == "table" else "2.1"
     asked: list[Path] = []
 
-    def keeper_done(journal: Path) -> bool:
+    def keeper_done(journal: Path, viewer: str | None = "*") -> bool:
         asked.append(journal)
         return False  # the keeper gave up: the read goes on as without one
 
