@@ -1521,9 +1521,11 @@ def keep_written(ws: Workspace, slug: str, viewer: str | None,
         if read is not None:
             identity = (len(read.raw), read.sha256(len(read.raw)))
         elif _DEFERRED is not None:
-            # Kept after the output: the bytes are read here, under the lock, and hashed
-            # then (by the forked keeper): the same bytes, the same digest.
-            identity = functools.partial(digest, read_file(path))
+            # Kept after the output: the bytes the write read and appended (held by its
+            # journal), else read here, under the lock, and hashed then (by the forked
+            # keeper): the same bytes, the same digest.
+            identity = ws.written_bytes_later(slug) or functools.partial(digest,
+                                                                         read_file(path))
         else:
             identity = _identity(path)
         folded = ws.written_later(slug, viewer) if _DEFERRED is not None else None

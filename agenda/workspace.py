@@ -928,6 +928,8 @@ class Workspace:
             self._summits[slug] = summit
         if identify:
             summit.journal.identify = True
+        if self.fold_later:
+            summit.journal.hold_bytes = True  # its keeper hashes them (written_bytes_later)
         if offered is not None:
             summit.journal.offer(*offered)
         with bulk():
@@ -1191,6 +1193,15 @@ class Workspace:
                     return fold_all(every, viewer, slug, labels), every, counts
 
             return folded
+
+    def written_bytes_later(self, slug: str) -> Callable[[], tuple[int, str]] | None:
+        """The summit file's identity (size, SHA-256) as this process's last commit left it,
+        as a function that hashes the bytes its journal holds (`Journal.written_later`: read
+        whole by a write that keeps after its output, and the lines it appended), for that
+        write's keeper; None when they are not held. Called with the lock held."""
+        with self.lock.thread_only():
+            summit = self._written_whole(slug)
+            return summit.journal.written_later() if summit is not None else None
 
     def written_fold(self, slug: str, viewer: str | None
                      ) -> tuple[Fold, RecordSet, tuple[int, int]] | None:

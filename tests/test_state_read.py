@@ -69,6 +69,39 @@ def test_one_item_folded_alone_is_what_the_whole_fold_holds(
 
 @settings(max_examples=30, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(OPS, st.randoms(use_true_random=False))
+def test_the_records_touching_an_item_are_those_fold_item_scanned_for(
+        tmp_path_factory: pytest.TempPathFactory, ops: list[tuple[str, str, int, str]],
+        rnd: Any) -> None:
+    """`RecordSet.touching` (the index `fold_item` reads) against the scan it replaces: the
+    roster's records and those that add or name the item, in the order, asked at every
+    step of a set built in any causal order (its index extended by records added last,
+    dropped by one that sorts before them)."""
+    with written(tmp_path_factory, ops) as ws:
+        records_ = list(ws._file(SLUG).every.ordered)
+    uuids = sorted({r.uuid for r in records_} | {"no-such-item"})
+
+    def scanned(every: state_module.RecordSet, uuid: str) -> list[Any]:
+        return [r for r in every.ordered if r.kind in ("summit.genesis", "summit.update")
+                or (r.uuid == uuid if r.kind == "item.add" else r.body.get("item") == uuid)]
+
+    every = state_module.RecordSet()
+    left = records_[:]
+    while left:  # any causal order: a record once its deps are in
+        ready = [r for r in left if all(d in every for d in r.deps)]
+        record = rnd.choice(ready)
+        left.remove(record)
+        if rnd.random() < 0.5:
+            every.add_all([record])
+        else:
+            every.add(record)
+        uuid = rnd.choice(uuids)
+        assert every.touching(uuid) == scanned(every, uuid)
+    assert [every.touching(u) for u in uuids] == [scanned(every, u) for u in uuids]
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(OPS, st.sampled_from([None, "IN", "RU"]))
 def test_the_state_narrowed_to_an_item_is_what_the_whole_state_holds(
         tmp_path_factory: pytest.TempPathFactory, ops: list[tuple[str, str, int, str]],

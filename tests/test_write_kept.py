@@ -266,6 +266,43 @@ def test_kept_after_the_output_names_the_bytes_the_write_left(
     assert kept_now(fast) == kept_by_a_full_read(fast) != {}
 
 
+def test_a_write_read_in_full_hashes_the_bytes_it_read_and_appended(
+        tmp_path: Path, uuids: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write that keeps after its output and read the file in full does not read it again
+    to name it: its keeper hashes the bytes the journal read and the line it appended
+    (`Journal.written_later`), which are the file's."""
+    _, fast = pair(tmp_path)
+    journal = next(fast.parent.glob("*.summits/*"))
+    named: list[Any] = []
+    real = Workspace.written_bytes_later
+
+    def spy(self: Workspace, slug: str) -> Any:
+        named.append(real(self, slug))
+        return named[-1]
+
+    monkeypatch.setattr(Workspace, "written_bytes_later", spy)
+    reads: list[Path] = []
+    real_read = snapshot.read_file
+    monkeypatch.setattr(snapshot, "read_file",
+                        lambda path, *a: reads.append(Path(path)) or real_read(path, *a))
+    for step, side in enumerate(("RU", "IN")):
+        ws = Workspace(fast, clock=Clock(step))
+        ws.serve, ws.keep_written = snapshot.serve, snapshot.keep_written
+        snapshot.defer_keeping()
+        ws.fold_later = True
+        try:
+            reads.clear()
+            ws.table(SLUG, "1.1", delegation=side, text=f"Text {step}.", code=Code.MOD)
+            assert reads == [journal]  # `serve`'s, under the lock: read once, not again
+            raw = journal.read_bytes()
+            assert len(named) == step + 1 and named[-1] is not None
+            assert named[-1]() == (len(raw), hashlib.sha256(raw).hexdigest())
+        finally:
+            ws.close()
+            snapshot.finish_keeping(detach=False)
+        assert kept_now(fast) == kept_by_a_full_read(fast) != {}
+
+
 def test_writes_are_served_once_a_write_kept_the_checkpoint(
         tmp_path: Path, uuids: list[int], served: list[bool]) -> None:
     full, fast = pair(tmp_path)
