@@ -234,6 +234,7 @@ from agenda.state import (
     Fold,
     ItemFold,
     ItemView,
+    LazyViews,
     RecordSet,
     ResumedSet,
     SummitState,
@@ -257,9 +258,16 @@ FIELDS = ("number", "title", "section", "status", "owner", "tags", "brackets", "
 
 def listing(state: SummitState) -> dict[str, Any]:
     """What `summit items` shows of a state, as plain data (straight from the fold's views:
-    `state.bracket_count(i)` and `len(state.history(i))`, 20,000 times at every full read)."""
+    `state.bracket_count(i)` and `len(state.history(i))`, 20,000 times at every full read;
+    from the folds when the views are not made yet, `LazyViews.listed`)."""
     views = state.views
-    rows = [_listed(i, views.get(i.uuid)) for i in state.items]
+    if isinstance(views, LazyViews):
+        items = state.items
+        rows = [[i.number, i.title, i.section, i.status.value, i.owner, list(i.tags), brackets,
+                 texts, i.uuid] for i, (brackets, texts) in
+                zip(items, views.listed([i.uuid for i in items]), strict=True)]
+    else:
+        rows = [_listed(i, views.get(i.uuid)) for i in state.items]
     return {"items": rows, "empty": [s.title for s in state.summit.sections if not s.items]}
 
 

@@ -556,6 +556,9 @@ class Fold:
         self._slots: dict[str, tuple[int, Section]] = {}
         self._views: dict[str, ItemView] = {}
         self._dirty: set[str] = set()
+        # The views of the last whole numbering, made when first asked for (`LazyViews`),
+        # until a record is folded: then every one still unmade is made first (`_settle`).
+        self._pending: _Pending | None = None
 
     @classmethod
     def resumed(cls, viewer: str | None, slug: str, labels: Mapping[str, str],
@@ -586,6 +589,8 @@ class Fold:
     def apply_all(self, keyed: Iterable[tuple[Record, SortKey]]) -> None:
         """`apply` of each (record, key) in turn, in one loop: a full read folds every record
         of the summit this way (40,000 at 20,000 items)."""
+        if self._pending is not None:
+            self._settle()
         last = self.last
         own = records.team(self.viewer) if self.viewer is not None else None
         handlers, dirty = _HANDLERS, self._dirty
@@ -837,9 +842,11 @@ class Fold:
         if summit is None:
             return ()
         if self._numbered is None:
+            if self._pending is not None:
+                self._settle()  # a snapshot taken before may still make its views
             found: list[Item] = []
             slots: dict[str, tuple[int, Section]] = {}
-            views: dict[str, ItemView] = {}
+            pending: dict[str, tuple[ItemFold, Item]] = {}
             folds, slug, append = self.items, self.slug, found.append
             for s_index, section in enumerate(summit.sections, start=1):
                 for i_index, uuid in enumerate(section.items, start=1):
@@ -847,8 +854,9 @@ class Fold:
                     fold = folds[uuid]
                     item = fold.item(slug, f"{s_index}.{i_index}", section)
                     append(item)
-                    views[uuid] = fold.view(item)
-            self._numbered, self._slots, self._views = tuple(found), slots, views
+                    pending[uuid] = (fold, item)
+            self._numbered, self._slots, self._views = tuple(found), slots, {}
+            self._pending = _Pending(pending)
             self._dirty.clear()
         elif self._dirty:
             touched = list(self._numbered)
@@ -870,8 +878,16 @@ class Fold:
         (then `count` says how many of its entries belong to this moment)."""
         summit = self._summit_or_refusal()
         items = self.numbered()
-        views = dict(self._views)
+        views: Mapping[str, ItemView] = LazyViews(self._pending) if self._pending is not None \
+            else dict(self._views)
         return SummitState(summit, items, views, self._log(events, count), self.viewer)
+
+    def _settle(self) -> None:
+        """Before the folds move: every view of the last whole numbering made (a snapshot
+        that holds them lazily keeps them as they were), and held as `numbered` keeps them."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            self._views = dict(pending.settle())
 
     def narrowed(self, ref: str,
                  events: Sequence[Event] | Callable[[], Sequence[Event]] = (),
@@ -995,6 +1011,85 @@ def narrowed_alone(every: RecordSet, viewer: str | None, slug: str,
                 return SummitState(summit, (item,), {uuid: fold.view(item)},
                                    structure._log(events, count), viewer)
     raise no_item(summit, wanted)
+
+
+class _Pending:
+    """The views of one whole numbering (`Fold.numbered`), each made from its item's fold
+    when first asked for, while nothing has been folded since; `settle` makes the rest
+    before the fold moves. A full read made 20,000 of them (a tenth of `summit items` with
+    nothing kept) for a listing that reads two numbers of each; its keeper makes them after
+    the output. Locked: a thread of the app may ask while the workspace folds."""
+
+    __slots__ = ("entries", "made", "open", "lock")
+
+    def __init__(self, entries: dict[str, tuple[ItemFold, Item]]) -> None:
+        self.entries = entries
+        self.made: dict[str, ItemView] = {}
+        self.open = True
+        self.lock = _thread.allocate_lock()
+
+    def view(self, uuid: str) -> ItemView | None:
+        made = self.made.get(uuid)
+        if made is None:
+            entry = self.entries.get(uuid)
+            if entry is None:
+                return None
+            with self.lock:
+                made = self.made.get(uuid)
+                if made is None:
+                    assert self.open, "a view made after its fold moved"
+                    made = self.made[uuid] = entry[0].view(entry[1])
+        return made
+
+    def listed(self, uuids: Iterable[str]) -> list[tuple[int, int]]:
+        """What `summit items` shows of each item's texts, their views unmade: the brackets
+        of the last tabled text and how many texts it has (snapshot.listing)."""
+        entries, made = self.entries, self.made
+        with self.lock:
+            if not self.open:  # settled: every view made
+                return [(v.tabled[-1].brackets if v.tabled else 0, len(v.history))
+                        for v in map(made.__getitem__, uuids)]
+            folds = [entries[uuid][0] for uuid in uuids]
+            return [(f.tabled[-1].brackets if f.tabled else 0, len(f.history)) for f in folds]
+
+    def settle(self) -> dict[str, ItemView]:
+        with self.lock:
+            if self.open:
+                made = self.made
+                for uuid, (fold, item) in self.entries.items():
+                    if uuid not in made:
+                        made[uuid] = fold.view(item)
+                self.open = False
+        return self.made
+
+
+class LazyViews(Mapping[str, "ItemView"]):
+    """`SummitState.views` of a whole numbering: each view made when first asked for
+    (`_Pending`), the same as `ItemFold.view` made at the snapshot."""
+
+    __slots__ = ("_pending",)
+
+    def __init__(self, pending: _Pending) -> None:
+        self._pending = pending
+
+    def __getitem__(self, uuid: str) -> ItemView:
+        view = self._pending.view(uuid)
+        if view is None:
+            raise KeyError(uuid)
+        return view
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._pending.entries)
+
+    def __len__(self) -> int:
+        return len(self._pending.entries)
+
+    def __contains__(self, uuid: object) -> bool:
+        return uuid in self._pending.entries
+
+    def listed(self, uuids: Iterable[str]) -> list[tuple[int, int]]:
+        """(brackets of the last tabled text, texts) of each item, without making views."""
+        return self._pending.listed(uuids)
 
 
 # The state ------------------------------------------------------------------------------------

@@ -102,6 +102,39 @@ def test_the_records_touching_an_item_are_those_fold_item_scanned_for(
 
 @settings(max_examples=30, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(OPS, OPS, st.sampled_from([None, "IN", "RU"]), st.randoms(use_true_random=False))
+def test_views_made_when_asked_are_the_views_at_the_snapshot(
+        tmp_path_factory: pytest.TempPathFactory, first: list[tuple[str, str, int, str]],
+        then: list[tuple[str, str, int, str]], viewer: str | None, rnd: Any) -> None:
+    """A whole numbering's views are made when first asked for (`LazyViews`): some asked
+    before more records are folded, the rest after, each is the view the snapshot showed
+    (a fold of the same records made apart, every view made at once); the listing read
+    from the folds is the one read from the views."""
+    from agenda import snapshot
+
+    with written(tmp_path_factory, first) as ws:
+        summit = ws._file(SLUG)
+        labels = summit.journal.puts.get("labels", {})
+        summit.folds.clear()  # as a full read finds it: folded and numbered whole
+        state = summit.fold(viewer).snapshot()
+        apart = fold_all(summit.every, viewer, SLUG, dict(labels)).snapshot()
+        expected = {uuid: apart.views[uuid] for uuid in apart.views}
+        assert isinstance(state.views, state_module.LazyViews)
+        assert snapshot.listing(state) == {
+            "items": [snapshot._listed(i, expected.get(i.uuid)) for i in apart.items],
+            "empty": [s.title for s in apart.summit.sections if not s.items]}
+        early = [uuid for uuid in expected if rnd.random() < 0.5]
+        assert [state.views[uuid] for uuid in early] == [expected[uuid] for uuid in early]
+        for op in then:
+            apply(ws, *op)
+        ws.state(SLUG, viewer)  # the same fold, moved on and numbered again
+        assert dict(state.views) == expected
+        assert snapshot.listing(state)["items"] == [
+            snapshot._listed(i, expected.get(i.uuid)) for i in apart.items]
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(OPS, st.sampled_from([None, "IN", "RU"]))
 def test_the_state_narrowed_to_an_item_is_what_the_whole_state_holds(
         tmp_path_factory: pytest.TempPathFactory, ops: list[tuple[str, str, int, str]],
