@@ -20,11 +20,12 @@ with the listing kept for the file as it is, as a second look at an unchanged su
 `show` and `history` follow that `items`, so they read the kept readings; `show, after a
 write` follows a `summit table`: the kept readings extended by the table's commit, as the
 first look after any write that touches items only is. `items, nothing kept` removes the
-kept data first: the full read (which keeps), as after an upgrade or a new file.
+kept data first: the full read (which keeps), as after an upgrade or a new file; `show,
+nothing kept` the same for one item.
 `table` as RU is served from RU's kept checkpoint (snapshot.serve: the table of the run before
 kept it anew); `table, nothing kept` removes the kept data first: the full read, then (on a
 journal over `snapshot.SERVE_FROM`) the checkpoint kept for the next write.
-`items, nothing kept` and `table, nothing kept` return once their output is out and leave
+The three "nothing kept" cases return once their output is out and leave
 their keeping to a forked child: the row below each says when that child had written the
 kept data (every run waits for it, so no run shares the machine with it).
 
@@ -272,6 +273,7 @@ def bench_workspace(label: str, db: Path, item: str, runs: int, *, target: float
         "items, listing kept": (items, listing_kept),
         "items, nothing kept": (items, nothing_kept),
         "show": (show, no_backup_due),
+        "show, nothing kept": (show, nothing_kept),
         "history": ([*cmd, "history", item, "--db", str(db), *summit], no_backup_due),
         "show, after a write": (show, after_a_write),
         "items, after a write": (items, after_a_write),
@@ -297,14 +299,15 @@ def bench_workspace(label: str, db: Path, item: str, runs: int, *, target: float
     print(f"  (load average {os.getloadavg()[0]:.1f} at the end of these runs)")
     print(f"  {'python -c pass':<38} {medians['python -c pass'] * 1000:7.1f} ms")
     print(f"  {'floor (tinydb+orjson, parse files)':<38} {medians['floor'] * 1000:7.1f} ms")
-    for name in ("items", "items, listing kept", "items, nothing kept", "show", "history",
+    for name in ("items", "items, listing kept", "items, nothing kept", "show",
+                 "show, nothing kept", "history",
                  "show, after a write", "items, after a write", "table",
                  "table, nothing kept", "add (keeps what it made stale)",
                  "items, after an item added", "table, after an item added"):
         if name not in medians:
             continue
         row(f"summit {name}", medians[name], medians["floor"], "floor", target)
-        if name in ("items, nothing kept", "table, nothing kept"):
+        if name in ("items, nothing kept", "show, nothing kept", "table, nothing kept"):
             print(f"  {'':<38} kept data written {BACKUP_DONE[name] * 1000:7.1f} ms after the "
                   "command's start (a forked child, after the output)")
     for name in [due for due in DUE if due in medians]:
