@@ -1388,6 +1388,17 @@ def _appended(kept: _Readings, listed: list[Any], ends: dict[str, int],
 SERVE_FROM = 256 * 1024
 
 
+def _resume_to_write(path: Path, slug: str, code: str | None, read: _Read,
+                     ref: str | None = None) -> _Resumed | None:
+    """The viewer's checkpoint extended by the journal's tail, for a write under the lock
+    (`serve`, `serve_add`); asked again once a keeper at work that may be keeping this
+    viewer's data has finished (`_keeper_done`)."""
+    resumed = _resume(path, slug, code, read, tail=False, ref=ref)
+    if resumed is None and _keeper_done(path, code):
+        resumed = _resume(path, slug, code, read, tail=False, ref=ref)
+    return resumed
+
+
 def serve(ws: Workspace, slug: str, viewer: str | None, ref: str) -> ServedFile | None:
     """The summit file a write on one item (`summit table`, `accept`, a note, a status) as
     `viewer` reads, from that viewer's kept checkpoint extended by the journal's tail; None
@@ -1404,9 +1415,7 @@ def serve(ws: Workspace, slug: str, viewer: str | None, ref: str) -> ServedFile 
     # Not served (no checkpoint for this viewer, or anything unusual): the write reads the
     # file in full, from these bytes if it still has the stamp they were read under.
     ws.offer(slug, read.stamp, read.raw)
-    resumed = _resume(path, slug, code, read, tail=False, ref=ref)
-    if resumed is None and _keeper_done(path, code):
-        resumed = _resume(path, slug, code, read, tail=False, ref=ref)
+    resumed = _resume_to_write(path, slug, code, read, ref)
     if resumed is None or resumed.counts is None or resumed.fold.viewer != code:
         return None
     fold, every = resumed.fold, resumed.every
@@ -1447,9 +1456,7 @@ def serve_add(ws: Workspace, slug: str, section: str) -> ServedAdd | None:
     read = _Read.of(path)
     if read is None or read.stamp is None:
         return None
-    resumed = _resume(path, slug, None, read, tail=False)
-    if resumed is None and _keeper_done(path, None):
-        resumed = _resume(path, slug, None, read, tail=False)
+    resumed = _resume_to_write(path, slug, None, read)
     if resumed is None or resumed.counts is None or resumed.fold.viewer is not None:
         return None
     fold, kept = resumed.fold, resumed.kept
