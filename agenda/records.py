@@ -13,7 +13,7 @@ not both write "v3" into their hashes; the creation time is for display only.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import field
 from operator import itemgetter
 from typing import Any
@@ -303,20 +303,55 @@ def _legacy_uuid(body: Mapping[str, Any]) -> str | None:
     return old if isinstance(old, str) else None
 
 
-def decode_all(docs: Iterable[Any]) -> list[Record]:
+def decode_all(docs: Iterable[Any], checked: Callable[[], bool] | None = None
+               ) -> list[Record]:
     """`decode(doc, strict=False)` of every document, in order: what opening a summit reads
     (40,000 records at 20,000 items), in one loop. A record of the shape `make` writes (every
     field of its exact type, at most two deps, in order: a team's record follows a joint
     and a team head) is built here; anything else, a refusal included, goes through
     `decode`, which decides it and words the refusal alike (tests/test_records.py holds the
-    two equal on any documents)."""
+    two equal on any documents).
+
+    `checked`: a function that says whether `ids_match(docs)` holds, computed apart (a
+    forked process, journal.py's `check_apart`): each record then takes its stored id
+    unhashed, and when that function says no (or cannot tell) the documents are decoded
+    again here, every id hashed, to the same records or refusal as without it."""
+    if checked is not None:
+        docs = docs if isinstance(docs, list) else list(docs)
+        try:
+            out: list[Record] | None = _decode_all(docs, trusted=True)
+        except Exception:  # refused: in the words of the decode that hashes every id
+            out = None
+        if checked() and out is not None:
+            return out
+    return _decode_all(docs, trusted=False)
+
+
+def ids_match(docs: Iterable[Any]) -> bool:
+    """Whether every stored record's id is the SHA-256 of its canonical content, as
+    `decode_all` hashes it (a document without a content mapping is left to `decode`,
+    which hashes it itself): what `decode_all(docs, checked)` trusts."""
+    dumps, sort = orjson.dumps, orjson.OPT_SORT_KEYS
+    for doc in docs:
+        content = doc.get("record") if type(doc) is dict else None
+        if type(content) is not dict:
+            continue
+        try:
+            if doc.get("id") != sha256(dumps(content, option=sort)).hexdigest():
+                return False
+        except (TypeError, orjson.JSONEncodeError):
+            return False
+    return True
+
+
+def _decode_all(docs: Iterable[Any], *, trusted: bool) -> list[Record]:
     dumps, sort = orjson.dumps, orjson.OPT_SORT_KEYS
     kinds, team_kinds, prefix = KINDS, TEAM_KINDS, TEAM_PREFIX
     fields, new, put = _CONTENT, _new, _set
     out: list[Record] = []
     add = out.append
     fast = settled()
-    if fast is None and type(docs) is list and len(docs) > _SAMPLED:
+    if fast is None and not trusted and type(docs) is list and len(docs) > _SAMPLED:
         # What the records will give the hasher, from the size of the first few: past the
         # budget, digest.py moves to OpenSSL before the first, not after a budget's worth.
         sampled = sum(_hashed_size(doc) for doc in docs[:_SAMPLED])
@@ -327,7 +362,12 @@ def decode_all(docs: Iterable[Any]) -> list[Record]:
         if type(content) is not dict:
             add(decode(doc, strict=False))
             continue
-        if fast is None:  # digest.py's choice, until it is OpenSSL's for good
+        if trusted:  # hashed apart (`ids_match`): trusted only once that said yes
+            rid = doc.get("id")
+            if type(rid) is not str:
+                add(decode(doc, strict=False))
+                continue
+        elif fast is None:  # digest.py's choice, until it is OpenSSL's for good
             rid = sha256(dumps(content, option=sort)).hexdigest()
             fast = settled()
         else:

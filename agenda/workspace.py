@@ -311,13 +311,15 @@ class SummitFile:
                 from agenda.migrate import convert
 
                 self.legacy = convert(journal.legacy)
+        # The ids of a whole read's records, when checked apart (Journal.check_apart).
+        checked = journal.ids_checked(whole=self.seen == 0 and self.legacy is None)
         if self.legacy is not None:
             docs_records, events = self.legacy
             new_records = docs_records[self.seen:]
             event_docs = events
         else:
             log = journal.logs.get("records", [])
-            new_records = records.decode_all(log[self.seen:])
+            new_records = records.decode_all(log[self.seen:], checked)
             event_docs = journal.logs.get("events", [])
         self._take(new_records)
         self._event_docs = event_docs
@@ -930,6 +932,8 @@ class Workspace:
             summit.journal.identify = True
         if self.fold_later:
             summit.journal.hold_bytes = True  # its keeper hashes them (written_bytes_later)
+        if identify or self.fold_later:  # a command's whole read (snapshot.py's)
+            summit.journal.check_apart = records.ids_match
         if offered is not None:
             summit.journal.offer(*offered)
         with bulk():

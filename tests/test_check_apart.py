@@ -1,0 +1,189 @@
+"""Record ids hashed by a forked process while the reader parses and decodes the same bytes
+(journal.py's `check_apart`, records.py's `decode_all(docs, checked)`): the same records, the
+same refusals, no child left behind, no fork beside a running thread."""
+
+from __future__ import annotations
+
+import copy
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from conftest import TickingClock
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_snapshot import SLUG, new_workspace
+from test_write_kept import rewrite_line
+
+from agenda import journal as journal_module
+from agenda import records
+from agenda.model import Code
+from agenda.workspace import Workspace
+
+
+@pytest.fixture
+def started(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Every journal read whole has a checker (CHECK_APART_FROM 0); whether each started."""
+    monkeypatch.setattr(journal_module, "CHECK_APART_FROM", 0)
+    seen: list[bool] = []
+    real = journal_module._Checker.start
+
+    def start(*args: Any) -> Any:
+        checker = real(*args)
+        seen.append(checker is not None)
+        return checker
+
+    monkeypatch.setattr(journal_module._Checker, "start", staticmethod(start))
+    return seen
+
+
+def written(tmp_path: Path) -> Path:
+    db = tmp_path / "ws.json"
+    new_workspace(db)
+    ws = Workspace(db, clock=TickingClock())
+    try:
+        ws.table(SLUG, "1.1", delegation="RU", text="The [Sides] agree.", code=Code.MOD)
+        ws.table(SLUG, "1.1", delegation="IN", text="The Sides agree.", code=Code.MOD,
+                 internal=True)
+        ws.add_note(SLUG, "2.1", delegation="RU", text="A note.")
+    finally:
+        ws.close()
+    return db
+
+
+def read(db: Path, viewer: str | None, apart: bool,
+         monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A command's whole read (`identify`, as snapshot.py's): what it shows, or its refusal."""
+    with monkeypatch.context() as m:
+        if not apart:
+            m.setattr(journal_module, "CHECK_APART_FROM", 1 << 62)
+        ws = Workspace(db)
+        try:
+            state = ws.state(SLUG, viewer, identify=True)
+            return state.items, dict(state.views), state.summit
+        except Exception as exc:  # noqa: BLE001 - the refusal is what is compared
+            return type(exc).__name__, str(exc)
+        finally:
+            ws.close()
+
+
+def no_child_left() -> bool:
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize("viewer", [None, "IN", "RU"])
+def test_a_read_checked_apart_is_the_read_that_hashes_every_id(
+        tmp_path: Path, started: list[bool], monkeypatch: pytest.MonkeyPatch,
+        viewer: str | None) -> None:
+    db = written(tmp_path)
+    assert read(db, viewer, True, monkeypatch) == read(db, viewer, False, monkeypatch)
+    assert started == [True] and no_child_left()
+
+
+@pytest.mark.parametrize("damage", [
+    lambda payload: payload.replace(b"A note.", b"A nose.", 1),  # content, id kept
+    lambda payload: payload.replace(b'"id":"', b'"id":"0', 1).replace(b'","record"', b'"'
+                                                                      b',"record"', 1),
+])
+def test_a_forged_record_is_refused_in_the_same_words(
+        tmp_path: Path, started: list[bool], monkeypatch: pytest.MonkeyPatch,
+        damage: Any) -> None:
+    db = written(tmp_path)
+    rewrite_line(next((tmp_path / "ws.summits").iterdir()), damage)
+    refused = read(db, None, True, monkeypatch)
+    assert refused == read(db, None, False, monkeypatch)
+    assert refused[0] in ("RecordError", "AgendaError", "StoreError"), refused
+    assert started == [True] and no_child_left()
+
+
+def test_no_fork_beside_a_running_thread(tmp_path: Path, started: list[bool],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A thread (the app's workers) would be missing in the child: every id hashed here."""
+    db = written(tmp_path)
+    stop = threading.Event()
+    worker = threading.Thread(target=stop.wait)
+    worker.start()
+    try:
+        assert read(db, "RU", True, monkeypatch) == read(db, "RU", False, monkeypatch)
+    finally:
+        stop.set()
+        worker.join()
+    assert started == [False]
+
+
+def test_a_checker_not_asked_is_stopped_and_reaped(tmp_path: Path, started: list[bool]) -> None:
+    db = written(tmp_path)
+    journal = journal_module.Journal(next((tmp_path / "ws.summits").iterdir()),
+                                     Workspace(db).lock)
+    journal.check_apart = records.ids_match
+    journal.load()
+    journal.load()  # loaded: no second read
+    assert started == [True] and journal._checker is not None
+    assert journal.ids_checked(whole=False) is None and no_child_left()
+
+
+def journal_docs(tmp_path: Path) -> list[Any]:
+    journal = journal_module.Journal(next((tmp_path / "ws.summits").iterdir()),
+                                     Workspace(tmp_path / "ws.json").lock)
+    journal.load()
+    return list(journal.logs["records"])
+
+
+def decoded(docs: list[Any], checked: Any = None) -> Any:
+    try:
+        return [vars(r) for r in records.decode_all(docs, checked)]
+    except Exception as exc:  # noqa: BLE001 - the refusal is what is compared
+        return type(exc).__name__, str(exc)
+
+
+CHANGES = st.lists(st.tuples(st.integers(0, 10_000), st.sampled_from(
+    ["id", "id-case", "no-id", "id-type", "content", "kind", "not-a-dict"])), max_size=4)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(CHANGES)
+def test_decoding_with_ids_checked_apart_is_decoding_that_hashes_them(
+        tmp_path_factory: pytest.TempPathFactory, changes: list[tuple[int, str]]) -> None:
+    """Any damage: `decode_all(docs, checked)` with the verdict `ids_match` gives (or a
+    verdict that cannot tell, False) is `decode_all(docs)`: the same records or refusal."""
+    tmp = tmp_path_factory.mktemp("apart")
+    written(tmp)
+    docs = copy.deepcopy(journal_docs(tmp))
+    for at, change in changes:
+        doc = docs[at % len(docs)]
+        if not isinstance(doc, dict) or not isinstance(doc.get("id"), str):
+            continue  # already made unreadable
+        if change == "id":
+            doc["id"] = ("0" if doc["id"][0] != "0" else "1") + doc["id"][1:]
+        elif change == "id-case":
+            doc["id"] = doc["id"].upper()
+        elif change == "no-id":
+            doc.pop("id", None)
+        elif change == "id-type":
+            doc["id"] = 7
+        elif change == "content" and isinstance(doc.get("record"), dict):
+            doc["record"]["lamport"] = doc["record"].get("lamport", 0) + 1
+        elif change == "kind" and isinstance(doc.get("record"), dict):
+            doc["record"]["kind"] = "no.such.kind"
+        else:
+            docs[at % len(docs)] = orjson.loads(b'"a string"')
+    expected = decoded(docs)
+    assert decoded(docs, lambda: records.ids_match(docs)) == expected
+    assert decoded(docs, lambda: False) == expected
+
+
+def test_no_fork_on_one_core(tmp_path: Path, started: list[bool],
+                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """On one core the child's parse would come on top of the reader's: every id hashed here."""
+    db = written(tmp_path)
+    monkeypatch.setattr(journal_module, "_cores", lambda: 1)
+    assert read(db, None, True, monkeypatch) == read(db, None, False, monkeypatch)
+    assert started == [False]
