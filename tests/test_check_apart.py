@@ -28,6 +28,7 @@ from agenda.workspace import Workspace
 def started(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """Every journal read whole has a checker (CHECK_APART_FROM 0); whether each started."""
     monkeypatch.setattr(journal_module, "CHECK_APART_FROM", 0)
+    monkeypatch.setattr(journal_module, "_core_free", lambda: True)  # whatever else runs
     seen: list[bool] = []
     real = journal_module._Checker.start
 
@@ -180,10 +181,30 @@ def test_decoding_with_ids_checked_apart_is_decoding_that_hashes_them(
     assert decoded(docs, lambda: False) == expected
 
 
-def test_no_fork_on_one_core(tmp_path: Path, started: list[bool],
-                             monkeypatch: pytest.MonkeyPatch) -> None:
-    """On one core the child's parse would come on top of the reader's: every id hashed here."""
+def test_no_fork_without_a_free_core(tmp_path: Path, started: list[bool],
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """On one core, or with every core busy (a keeper of the command before still at work),
+    the child's parse would come on top of the reader's: every id is hashed here."""
     db = written(tmp_path)
-    monkeypatch.setattr(journal_module, "_cores", lambda: 1)
+    monkeypatch.setattr(journal_module, "_core_free", lambda: False)
     assert read(db, None, True, monkeypatch) == read(db, None, False, monkeypatch)
     assert started == [False]
+
+
+@pytest.mark.parametrize(("cores", "loadavg", "free"), [
+    (2, b"0.50 0.40 0.30 1/312 4242\n", True),  # this process alone running
+    (2, b"1.50 0.40 0.30 2/312 4242\n", False),  # another task on the other core
+    (4, b"2.00 2.00 2.00 3/312 4242\n", True),
+    (1, b"0.00 0.00 0.00 1/312 4242\n", False),  # one core
+    (2, None, True),  # no /proc: assumed free
+    (2, b"garbled", True),
+])
+def test_a_core_is_free_when_fewer_tasks_run_than_cores(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cores: int, loadavg: bytes | None,
+        free: bool) -> None:
+    place = tmp_path / "loadavg"
+    if loadavg is not None:
+        place.write_bytes(loadavg)
+    monkeypatch.setattr(journal_module, "_LOADAVG", str(place))
+    monkeypatch.setattr(journal_module, "_cores", lambda: cores)
+    assert journal_module._core_free() is free
