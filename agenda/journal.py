@@ -182,6 +182,23 @@ def _cores() -> int:
 
 
 _LOADAVG = "/proc/loadavg"
+_MEMINFO = "/proc/meminfo"
+# The child's parse holds about four times the file's size in objects (40 MB: ~150 MB).
+_MEMORY_PER_BYTE = 8
+
+
+def _memory_for(size: int) -> bool:
+    """Whether the memory available (Linux's MemAvailable; elsewhere assumed) leaves room
+    for a second parse of `size` bytes, with as much to spare: a checker must never push
+    the machine into swapping, or the reader out of memory."""
+    try:
+        with open(_MEMINFO, "rb") as status:
+            for line in status:
+                if line.startswith(b"MemAvailable:"):
+                    return int(line.split()[1]) * 1024 >= size * _MEMORY_PER_BYTE
+    except (OSError, ValueError, IndexError):
+        pass
+    return True
 
 
 def _core_free() -> bool:
@@ -218,8 +235,8 @@ class _Checker:
 
         threading = sys.modules.get("threading")
         if (threading is not None and threading.active_count() != 1) or not hasattr(os, "fork") \
-                or not _core_free():  # else the child's parse would come on top of ours
-            return None
+                or not _core_free() or not _memory_for(len(raw)):
+            return None  # else the child would come on top of ours: its work, or its memory
         try:
             readable, writable = os.pipe()
         except OSError:

@@ -29,6 +29,7 @@ def started(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """Every journal read whole has a checker (CHECK_APART_FROM 0); whether each started."""
     monkeypatch.setattr(journal_module, "CHECK_APART_FROM", 0)
     monkeypatch.setattr(journal_module, "_core_free", lambda: True)  # whatever else runs
+    monkeypatch.setattr(journal_module, "_memory_for", lambda size: True)
     seen: list[bool] = []
     real = journal_module._Checker.start
 
@@ -208,3 +209,41 @@ def test_a_core_is_free_when_fewer_tasks_run_than_cores(
     monkeypatch.setattr(journal_module, "_LOADAVG", str(place))
     monkeypatch.setattr(journal_module, "_cores", lambda: cores)
     assert journal_module._core_free() is free
+
+
+@pytest.mark.parametrize(("meminfo", "size", "room"), [
+    (b"MemTotal:  24000000 kB\nMemAvailable:  8000000 kB\n", 40_000_000, True),
+    (b"MemTotal:  24000000 kB\nMemAvailable:   200000 kB\n", 40_000_000, False),
+    (b"MemTotal:  24000000 kB\n", 40_000_000, True),  # not said: assumed
+    (None, 40_000_000, True),  # no /proc
+])
+def test_a_checker_needs_memory_for_a_second_parse(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, meminfo: bytes | None, size: int,
+        room: bool) -> None:
+    place = tmp_path / "meminfo"
+    if meminfo is not None:
+        place.write_bytes(meminfo)
+    monkeypatch.setattr(journal_module, "_MEMINFO", str(place))
+    assert journal_module._memory_for(size) is room
+
+
+def test_no_fork_without_memory_for_it(tmp_path: Path, started: list[bool],
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    db = written(tmp_path)
+    monkeypatch.setattr(journal_module, "_memory_for", lambda size: False)
+    assert read(db, "IN", True, monkeypatch) == read(db, "IN", False, monkeypatch)
+    assert started == [False]
+
+
+def test_a_journal_that_cannot_be_parsed_leaves_no_checker(
+        tmp_path: Path, started: list[bool], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A line whose checksum fails is refused by the reader, in its words; the checker it
+    had started is stopped and reaped."""
+    db = written(tmp_path)
+    journal = next((tmp_path / "ws.summits").iterdir())
+    lines = journal.read_bytes().split(b"\n")
+    lines[1] = lines[1][:20] + (b"X" if lines[1][20:21] != b"X" else b"Y") + lines[1][21:]
+    journal.write_bytes(b"\n".join(lines))
+    refused = read(db, None, True, monkeypatch)
+    assert refused == read(db, None, False, monkeypatch) and isinstance(refused[0], str)
+    assert started == [True] and no_child_left()
