@@ -13,6 +13,22 @@ import sys
 from pathlib import Path
 
 
+def may_fork() -> bool:
+    """Whether this process may fork a child that goes on with a copy of it: the platform
+    forks, and no thread is running (it would be missing in the child, in whatever state it
+    was, its locks held)."""
+    threading = sys.modules.get("threading")
+    return hasattr(os, "fork") and (threading is None or threading.active_count() == 1)
+
+
+def streams_on_devnull() -> None:
+    """In a forked child: its standard streams on /dev/null. Nobody reads what it says, and
+    a pipe the command writes to ends when the command does, not when the child does."""
+    null = os.open(os.devnull, os.O_RDWR)
+    for stream in (0, 1, 2):
+        os.dup2(null, stream)
+
+
 def spawn(module: str, lock_fd: int, options: dict[str, str], args: list[str]) -> int:
     """Start `python -m module --lock-fd N [options] -- args` holding `lock_fd` (inherited
     by the worker only); its pid. OSError when it cannot start."""

@@ -231,11 +231,9 @@ class _Checker:
               check: Callable[[list[Any]], bool]) -> _Checker | None:
         """None where a fork is not safe or not possible (a thread running, no fork): the
         reader then hashes every id itself, as without a checker."""
-        import sys
+        from agenda import detached
 
-        threading = sys.modules.get("threading")
-        if (threading is not None and threading.active_count() != 1) or not hasattr(os, "fork") \
-                or not _core_free() or not _memory_for(len(raw)):
+        if not detached.may_fork() or not _core_free() or not _memory_for(len(raw)):
             return None  # else the child would come on top of ours: its work, or its memory
         try:
             readable, writable = os.pipe()
@@ -250,9 +248,7 @@ class _Checker:
         if pid == 0:  # the child: its own copy of the journal; nothing it does is kept
             try:
                 os.close(readable)
-                null = os.open(os.devnull, os.O_RDWR)
-                for stream in (0, 1, 2):  # a pipe the command writes to ends with the command
-                    os.dup2(null, stream)
+                detached.streams_on_devnull()
                 journal._checker = None
                 journal._parse_all(raw)
                 if check(journal.logs.get("records", [])):
@@ -413,9 +409,9 @@ class Journal:
         if held is None or self._rewrite or self.partial:
             return None
         raw, valid, appended = held
+        size = valid + sum(map(len, appended))
         try:
-            if os.path.getsize(self.path) != valid + sum(map(len, appended)) \
-                    or valid != self._valid - sum(map(len, appended)):
+            if size != self._valid or os.path.getsize(self.path) != size:
                 return None
         except OSError:
             return None

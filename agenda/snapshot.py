@@ -200,7 +200,6 @@ from __future__ import annotations
 import bisect
 import functools
 import os
-import sys
 import time
 from collections.abc import Callable, Mapping
 from operator import attrgetter
@@ -243,6 +242,7 @@ from agenda.state import (
     resume_seen,
     seen_heads,
     sorts_last,
+    text_counts,
 )
 from agenda.store import StoreError, _stamp, read_file, replacing
 
@@ -260,21 +260,23 @@ def listing(state: SummitState) -> dict[str, Any]:
     """What `summit items` shows of a state, as plain data (straight from the fold's views:
     `state.bracket_count(i)` and `len(state.history(i))`, 20,000 times at every full read;
     from the folds when the views are not made yet, `LazyViews.listed`)."""
-    views = state.views
+    views, items = state.views, state.items
     if isinstance(views, LazyViews):
-        items = state.items
-        rows = [[i.number, i.title, i.section, i.status.value, i.owner, list(i.tags), brackets,
-                 texts, i.uuid] for i, (brackets, texts) in
+        rows = [_row(i, *texts) for i, texts in
                 zip(items, views.listed([i.uuid for i in items]), strict=True)]
     else:
-        rows = [_listed(i, views.get(i.uuid)) for i in state.items]
+        rows = [_listed(i, views.get(i.uuid)) for i in items]
     return {"items": rows, "empty": [s.title for s in state.summit.sections if not s.items]}
 
 
 def _listed(i: Item, view: ItemView | None) -> list[Any]:
-    tabled = view.tabled if view else ()
-    return [i.number, i.title, i.section, i.status.value, i.owner, list(i.tags),
-            tabled[-1].brackets if tabled else 0, len(view.history) if view else 0, i.uuid]
+    return _row(i, *(text_counts(view) if view else (0, 0)))
+
+
+def _row(i: Item, brackets: int, texts: int) -> list[Any]:
+    """A row of the listing, as FIELDS."""
+    return [i.number, i.title, i.section, i.status.value, i.owner, list(i.tags), brackets,
+            texts, i.uuid]
 
 
 @frozen
@@ -485,9 +487,10 @@ _HANDED_OVER: list[Any] = []
 
 
 def _forked(work: list[tuple[Path, str | None, Callable[[], None]]]) -> int | None:
-    threading = sys.modules.get("threading")
-    if threading is not None and threading.active_count() != 1 or not hasattr(os, "fork"):
-        return None  # a thread would be missing in the child, in whatever state it was
+    from agenda import detached
+
+    if not detached.may_fork():
+        return None
     fds: list[int] = []
     try:
         for journal in dict.fromkeys(path for path, _, _ in work):
@@ -507,9 +510,7 @@ def _forked(work: list[tuple[Path, str | None, Callable[[], None]]]) -> int | No
     try:  # the child: nobody reads its output, nobody waits for it
         holding_keeping()
         os.setsid()
-        null = os.open(os.devnull, os.O_RDWR)
-        for stream in (0, 1, 2):
-            os.dup2(null, stream)
+        detached.streams_on_devnull()
         for _, _, keeping in work:
             keeping()
     finally:

@@ -1013,6 +1013,13 @@ def narrowed_alone(every: RecordSet, viewer: str | None, slug: str,
     raise no_item(summit, wanted)
 
 
+def text_counts(texts: ItemView | ItemFold) -> tuple[int, int]:
+    """What `summit items` shows of an item's texts, from its view or from its fold while
+    they agree: the brackets of the last tabled text, and how many texts it has."""
+    tabled = texts.tabled
+    return (tabled[-1].brackets if tabled else 0), len(texts.history)
+
+
 class _Pending:
     """The views of one whole numbering (`Fold.numbered`), each made from its item's fold
     when first asked for, while nothing has been folded since; `settle` makes the rest
@@ -1047,10 +1054,8 @@ class _Pending:
         entries, made = self.entries, self.made
         with self.lock:
             if not self.open:  # settled: every view made
-                return [(v.tabled[-1].brackets if v.tabled else 0, len(v.history))
-                        for v in map(made.__getitem__, uuids)]
-            folds = [entries[uuid][0] for uuid in uuids]
-            return [(f.tabled[-1].brackets if f.tabled else 0, len(f.history)) for f in folds]
+                return [text_counts(made[uuid]) for uuid in uuids]
+            return [text_counts(entries[uuid][0]) for uuid in uuids]
 
     def settle(self) -> dict[str, ItemView]:
         with self.lock:
