@@ -269,21 +269,13 @@ def test_a_remembered_label_is_told_as_the_label_it_was(
         shown: list[Any], spelled: int, viewer: str | None) -> None:
     # `Fold._revision` spells a text's label from a table (a format past its end): `was` is
     # what the label remembered says, when it differs from the label the text now has.
-    db = tmp_path_factory.mktemp("labels") / "ws.json"
-    new_workspace(db)
-    ws = Workspace(db, clock=TickingClock())
-    try:
-        for op in ops:
-            apply(ws, *op)
-        summit = ws._file(SLUG)
-        every = summit.every
+    with written(tmp_path_factory, ops) as ws:
+        every = ws._file(SLUG).every
         revisions = [r for r in every.ordered if r.kind == "revision"]
         labels = {r.id: shown[n % len(shown)] for n, r in enumerate(revisions) if n % 3}
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(state_module, "_LABELS_SPELLED", spelled)
             fold = fold_all(every, viewer, SLUG, labels)
-    finally:
-        ws.close()
     for item in fold.items.values():
         for revision in item.history:
             label = f"{'v' if revision.tabled else 'd'}{revision.number}"
