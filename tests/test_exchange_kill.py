@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 import subprocess
@@ -43,18 +44,44 @@ class _Killer:
         self.whole: float | None = None
 
     def run(self, argv: list[str]) -> bool:
-        """True if the run was killed before it ended."""
+        """True if the run was killed before it ended. Only the command is killed: the git
+        processes it started go on (or stop) by themselves, as on a user's machine, and this
+        returns once none of them is running, so that what is checked next is the state
+        they leave, not a repository in the middle of a receive."""
         start = time.perf_counter()
-        process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                   start_new_session=True)
         moment = None if self.whole is None else start + self.chance.uniform(0.1, 1.0) * self.whole
         while process.poll() is None and (moment is None or time.perf_counter() < moment):
             time.sleep(0.001)
         if process.poll() is None:
             process.kill()
             process.wait()
+            _wait_for_session(process.pid)
             return True
         self.whole = time.perf_counter() - start
         return False
+
+
+def _wait_for_session(session: int, timeout: float = 60.0) -> None:
+    """Until no process of the session (the killed command's children) is alive (Linux)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        alive = False
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                fields = Path("/proc", entry, "stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue  # it ended meanwhile
+            if int(fields[3]) == session and fields[0] != "Z":
+                alive = True
+                break
+        if not alive:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"the killed command's children still run after {timeout} s")
 
 
 def _trials(tmp_path: Path, count: int) -> None:
