@@ -357,6 +357,24 @@ class SummitFile:
             self.folds[viewer] = fold
         return fold
 
+    def fold_later(self, viewer: str | None
+                   ) -> Callable[[], tuple[Fold, RecordSet, tuple[int, int]]]:
+        """The viewer's fold, the record set and the journal's counts, the fold (when not
+        held) made only when the function returned is called, by a keeper after the
+        command's output, from the records in memory now (nothing is taken in after)."""
+        every, counts = self.every, self.journal.counts()
+        held = self.folds.get(viewer)
+        labels = self.journal.puts.setdefault("labels", {})
+        slug = self.slug
+
+        def folded() -> tuple[Fold, RecordSet, tuple[int, int]]:
+            if held is not None:
+                return held, every, counts
+            with bulk():
+                return fold_all(every, viewer, slug, labels), every, counts
+
+        return folded
+
     def alone(self, viewer: str | None, ref: str) -> SummitState:
         """`fold(viewer).narrowed(ref, ...)`, without folding every item when that fold is not
         held (`state.narrowed_alone`): a write that keeps after its output leaves the
@@ -1168,6 +1186,32 @@ class Workspace:
                 return None
             return self.written_fold(slug, viewer)
 
+    def item_read(self, slug: str, viewer: str | None, ref: str, *,
+                  offered: tuple[tuple[int, int, int] | None, bytes] | None = None
+                  ) -> SummitState:
+        """`state(slug, viewer, identify=True, offered=offered)` narrowed to the item `ref`
+        names, as `Fold.narrowed` gives it (the same refusal for an unknown item), from a
+        whole read of the file, without folding every item (`SummitFile.alone`): what
+        `summit show` and `history` read when nothing kept serves them, their keeper making
+        the viewer's whole fold after the output (`read_fold_later`)."""
+        with self.lock.thread_only(), bulk():
+            summit = self._file(slug, identify=True, offered=offered)
+            if viewer is not None:
+                viewer = summit.code_of(viewer)
+            return summit.alone(viewer, ref)
+
+    def read_fold_later(self, slug: str, viewer: str | None
+                        ) -> Callable[[], tuple[Fold, RecordSet, tuple[int, int]]] | None:
+        """`read_fold`, the viewer's fold (when not held) made only when the function
+        returned is called (`SummitFile.fold_later`), for a keeper after the output."""
+        with self.lock.thread_only():
+            summit = self._summits.get(slug)
+            if summit is None or not summit.journal.identified or summit.legacy is not None \
+                    or isinstance(summit, ServedFile) \
+                    or summit.generation != summit.journal.generation:
+                return None
+            return summit.fold_later(viewer)
+
     def event_log(self, slug: str) -> tuple[Callable[[], list[Event]], int]:
         """The summit's event log as `state` hands it to a snapshot: read when asked for, the
         entries there are now (`Fold.snapshot`)."""
@@ -1185,18 +1229,7 @@ class Workspace:
             summit = self._written_whole(slug)
             if summit is None or summit.journal is None:
                 return None
-            journal = summit.journal
-            every, counts = summit.every, journal.counts()
-            held = summit.folds.get(viewer)
-            labels = journal.puts.setdefault("labels", {})
-
-            def folded() -> tuple[Fold, RecordSet, tuple[int, int]]:
-                if held is not None:
-                    return held, every, counts
-                with bulk():
-                    return fold_all(every, viewer, slug, labels), every, counts
-
-            return folded
+            return summit.fold_later(viewer)
 
     def written_bytes_later(self, slug: str) -> Callable[[], tuple[int, str]] | None:
         """The summit file's identity (size, SHA-256) as this process's last commit left it,

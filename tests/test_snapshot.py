@@ -386,6 +386,73 @@ def test_a_kept_reading_is_exactly_the_full_read(
     assert readings == [True]
 
 
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(OPS, st.sampled_from([None, "IN", "RU"]))
+def test_a_read_narrowed_to_its_item_answers_and_keeps_as_the_full_read(
+        db: Path, ops: list[tuple[str, str, int, str]], viewer: str | None) -> None:
+    """`show` and `history` with nothing kept, keeping after their output, fold the
+    structure and their item alone (`snapshot._item_read`): the reading (or the refusal) is
+    the full read's, and the keeper then keeps the listing and readings a full read keeps."""
+    for op in ops:
+        ws = Workspace(db, clock=TickingClock())
+        apply(ws, *op)
+        ws.close()
+    ws = Workspace(db)
+    try:
+        state = ws.state(SLUG, viewer)
+    finally:
+        ws.close()
+    refs = [ref for shown in state.items for ref in (shown.number, shown.uuid)] + ["9.9"]
+    for ref in refs:
+        shutil.rmtree(snapshot.cache_dir(), ignore_errors=True)
+        snapshot.defer_keeping()
+        ws = Workspace(db)
+        try:
+            narrowed: snapshot.ItemReading | str = snapshot.item(ws, SLUG, viewer, ref)
+        except AgendaError as refused:
+            narrowed = str(refused)
+        finally:
+            ws.close()
+        snapshot.finish_keeping(detach=False)
+        try:
+            full: snapshot.ItemReading | str = snapshot.ItemReading.of(state, state.item(ref))
+        except AgendaError as refused:
+            full = str(refused)
+        assert narrowed == full
+        if isinstance(full, str):
+            continue
+        assert snapshot.load(journal_of(db), SLUG, viewer) == snapshot.listing(state)
+        for shown in state.items:
+            assert snapshot.load_item(journal_of(db), SLUG, viewer, shown.number) == \
+                snapshot.ItemReading.of(state, shown)
+
+
+def test_show_with_nothing_kept_folds_every_item_only_after_its_answer(
+        db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from agenda import state as state_module
+
+    folds: list[str] = []
+    real = state_module.fold_all
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        folds.append("whole")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(state_module, "fold_all", spy)
+    monkeypatch.setattr("agenda.workspace.fold_all", spy)
+    snapshot.defer_keeping()
+    ws = Workspace(db)
+    try:
+        reading = snapshot.item(ws, SLUG, "IN", "2.1")
+    finally:
+        ws.close()
+    assert reading.number == "2.1" and folds == []
+    snapshot.finish_keeping(detach=False)
+    assert folds == ["whole"]
+    assert snapshot.load_item(journal_of(db), SLUG, "IN", "2.1") == reading
+
+
 def test_show_after_a_write_reads_in_full_then_keeps(
         db: Path, capsys: pytest.CaptureFixture[str], readings: list[bool]) -> None:
     first = run(db, capsys, "show", "1.1")
