@@ -227,10 +227,13 @@ class _Checker:
         self.pid, self.fd = pid, fd
 
     @classmethod
-    def start(cls, journal: Journal, raw: bytes,
-              check: Callable[[list[Any]], bool]) -> _Checker | None:
+    def start(cls, journal: Journal, raw: bytes, check: Callable[[list[Any]], bool],
+              spelled: bool = False) -> _Checker | None:
         """None where a fork is not safe or not possible (a thread running, no fork): the
-        reader then hashes every id itself, as without a checker."""
+        reader then hashes every id itself, as without a checker. `spelled`: the reader
+        parses parts of the lines `_Line` spells (`Journal._apply_parts`); the child then
+        also finds each of those lines exactly as `orjson.dumps` spells what it parses to,
+        which leaves those parts one meaning (no repeated key, nothing between them)."""
         from agenda import detached
 
         if not detached.may_fork() or not _core_free() or not _memory_for(len(raw)):
@@ -250,26 +253,30 @@ class _Checker:
                 os.close(readable)
                 detached.streams_on_devnull()
                 journal._checker = None
-                journal._parse_all(raw)
-                if check(journal.logs.get("records", [])):
-                    os.write(writable, b"1")
+                journal.lazy_tables, journal._spelled = False, spelled
+                journal._parse_all(raw)  # every line parsed whole, as a read without it
+                if journal._spelled is not None and check(journal.logs.get("records", [])):
+                    os.write(writable, b"%d %d" % (journal._valid, journal._lines))
             finally:
                 os._exit(0)
         os.close(writable)
         return cls(pid, readable)
 
-    def verdict(self) -> bool:
-        """Whether the child found every id its content's hash (False if it could not tell:
-        it failed, or was killed); waits for it, then reaps it."""
+    def verdict(self) -> tuple[int, int] | None:
+        """What the child read, parsing every line whole as a reader without a checker does
+        (the bytes its intact lines end at, and their count), when it found every record's
+        id its content's hash; None if not, or if it could not tell (it failed, or was
+        killed). Waits for it, then reaps it."""
         said = b""
         try:
-            while chunk := os.read(self.fd, 16):
+            while chunk := os.read(self.fd, 64):
                 said += chunk
         except OSError:
             said = b""
         finally:
             self._end()
-        return said == b"1"
+        valid, _, lines = said.partition(b" ")
+        return (int(valid), int(lines)) if valid.isdigit() and lines.isdigit() else None
 
     def drop(self) -> None:
         """Not needed any more: the child is stopped and reaped."""
@@ -332,7 +339,10 @@ class Journal:
     def __init__(self, path: Path, lock: WorkspaceLock) -> None:
         self.path = path
         self._lock = lock
-        self.logs: dict[str, list[Any]] = {}
+        self._logs: dict[str, list[Any]] = {}
+        # The tables other than `records` of lines a whole read left unparsed (`lazy_tables`),
+        # in line order: the bytes of their JSON, or those of a line parsed whole since.
+        self._deferred: list[memoryview | dict[str, Any]] = []
         self.puts: dict[str, dict[str, Any]] = {}
         self.generation = 0  # bumped whenever the contents are re-read from scratch
         self.legacy: dict[str, Any] | None = None  # a 0.1 file's tables, until migrated
@@ -363,6 +373,15 @@ class Journal:
         # which parses the same bytes, while this one parses and decodes them (`ids_checked`).
         self.check_apart: Callable[[list[Any]], bool] | None = None
         self._checker: _Checker | None = None
+        # Set by a read-only command's whole read: while a checker parses every line whole,
+        # this process parses of each line only its records and puts, and the other tables
+        # (the event log, the undo log: a third of a summit's bytes) when first asked for,
+        # once the checker vouched for the lines (`vouched`).
+        self.lazy_tables = False
+        self._spelled: bool | None = False  # the checker's: None once a line is not
+        self._verdict: bool | None = None
+        self._read_end: tuple[int, int] = (0, 0)
+        self._read_counts: dict[str, int] = {}
         # Those bytes themselves, until `identity` is first asked for: a command that keeps
         # after its output leaves the hash to its keeper (`identity_later`).
         self._named: bytes | None = None
@@ -377,6 +396,70 @@ class Journal:
         self.released = False
         # Set by `serve`: the file's contents are not held, only what this process appends.
         self.partial = False
+
+    @property
+    def logs(self) -> dict[str, list[Any]]:
+        """The appended tables, every one whole (the deferred ones parsed now: `vouched`)."""
+        if self._deferred:
+            self._take_deferred()
+        return self._logs
+
+    @logs.setter
+    def logs(self, value: dict[str, list[Any]]) -> None:
+        self._logs, self._deferred = value, []
+
+    def records_log(self) -> list[Any]:
+        """The `records` table, whole: never deferred."""
+        return self._logs.get("records", [])
+
+    @property
+    def deferring(self) -> bool:
+        """Whether tables other than `records` are left unparsed (`lazy_tables`)."""
+        return bool(self._deferred)
+
+    def count_later(self, table: str) -> Callable[[], int]:
+        """The length of `table` as the last whole read left it, as a function to ask
+        later, while that read's tables are deferred: nothing is appended to a table before
+        they are parsed, so their length then is the read's."""
+
+        def count() -> int:
+            if self._deferred:
+                self._take_deferred()
+            return self._read_counts.get(table, 0)
+
+        return count
+
+    def vouched(self) -> bool:
+        """Whether the forked checker read the last whole read's bytes as it did, each line
+        parsed whole (the same lines, intact and well shaped), with every record's id its
+        content's hash. Asked once, it waits for the checker; False without one."""
+        if self._verdict is None:
+            checker, self._checker = self._checker, None
+            self._verdict = checker is not None and checker.verdict() == self._read_end
+        return self._verdict
+
+    def _take_deferred(self) -> None:
+        if self.vouched():
+            deferred, self._deferred = self._deferred, []
+            logs = self._logs
+            for part in deferred:
+                tables = part if isinstance(part, dict) else orjson.loads(b"{" + bytes(part))
+                for table, docs in tables.items():
+                    logs.setdefault(table, []).extend(docs)
+        else:
+            # Never seen unless the checker vouched for the lines: else the file is read
+            # again, each line parsed whole, as by a read without a checker.
+            self.read_whole_again()
+        self._read_counts = {table: len(docs) for table, docs in self._logs.items()}
+
+    def read_whole_again(self) -> None:
+        """Read the file again from scratch, every line parsed whole, without a checker
+        (its verdict was no, or could not be had)."""
+        self.drop_checker()
+        self.check_apart, self.lazy_tables = None, False
+        self._deferred = []
+        self._loaded, self._stamp = False, None
+        self._read_all()
 
     @property
     def identity(self) -> tuple[int, str] | None:
@@ -475,10 +558,22 @@ class Journal:
         self._loaded = True
         self._held = None
         self.drop_checker()
+        self._verdict = None
         if self.check_apart is not None and len(raw) >= CHECK_APART_FROM:
-            self._checker = _Checker.start(self, raw, self.check_apart)
+            self._checker = _Checker.start(self, raw, self.check_apart, self.lazy_tables)
         try:
-            self._parse_all(raw)
+            lazy = self.lazy_tables and self._checker is not None
+            try:
+                self._parse_all(raw, lazy=lazy)
+            except Exception:
+                if not lazy:
+                    raise
+                # Refused in the words of a read that parses every line whole.
+                self.drop_checker()
+                self.logs, self.puts, self.legacy = {}, {}, None
+                self._lines = self._superseded = 0
+                self._parse_all(raw)
+            self._read_end = (self._valid, self._lines)
             if self.identify:
                 self._named = raw  # hashed when `identity` is asked for
             if self.hold_bytes:
@@ -496,18 +591,17 @@ class Journal:
         first): a function that waits for the forked checker's verdict on their ids (True:
         every one is its content's hash), for `records.decode_all`; None without a checker.
         Asked once: the checker is reaped by its verdict, or here when not `whole`."""
-        checker, self._checker = self._checker, None
-        if checker is not None and not whole:
-            checker.drop()
+        if self._checker is not None and not whole:
+            self.drop_checker()
             return None
-        return checker.verdict if checker is not None else None
+        return self.vouched if self._checker is not None else None
 
     def drop_checker(self) -> None:
         checker, self._checker = self._checker, None
         if checker is not None:
             checker.drop()
 
-    def _parse_all(self, raw: bytes) -> None:
+    def _parse_all(self, raw: bytes, lazy: bool = False) -> None:
         untouched = "It was not opened and has not been changed"
         if not is_journal(raw):
             self.legacy = self._legacy(raw, untouched)
@@ -524,9 +618,10 @@ class Journal:
                 "upgrade summit-agenda")
         self._valid = len(first) + 1
         # The lines after the header, where they lie in the file's bytes (not a copy of them).
-        self._apply_lines(raw, 0, final=True, start=self._valid)
+        self._apply_lines(raw, 0, final=True, start=self._valid, lazy=lazy)
 
-    def _apply_lines(self, data: bytes, offset: int, *, final: bool, start: int = 0) -> bool:
+    def _apply_lines(self, data: bytes, offset: int, *, final: bool, start: int = 0,
+                     lazy: bool = False) -> bool:
         """Apply complete, intact lines of `data` from `start` (file position `offset + start`);
         a damaged last line is an unfinished commit."""
         position = start
@@ -535,6 +630,10 @@ class Journal:
             end = data.find(b"\n", position)
             if end < 0:
                 break  # cut short: a commit in flight, or killed
+            if lazy and self._apply_parts(data, view, position, end):
+                position = end + 1
+                self._lines += 1
+                continue
             batch = _parse_line(view[position:end])
             if batch is None:
                 if data.find(b"\n", end + 1) >= 0 or end + 1 < len(data):
@@ -543,6 +642,9 @@ class Journal:
                         "its checksum). It has not been changed; restore it from a backup "
                         "(summit restore FILE)")
                 break
+            if self._spelled and data.startswith(_LAZY_HEAD, position + 9) \
+                    and orjson.dumps(batch) != view[position + 9:end]:
+                self._spelled = None
             self._apply_batch(batch)
             position = end + 1
             self._lines += 1
@@ -554,8 +656,58 @@ class Journal:
             raise StoreError(f"{self.path} is damaged (a line of the wrong shape). It has not "
                              "been changed; restore it from a backup (summit restore FILE)")
         appended, put = batch.get("a", {}), batch.get("p", {})
-        for table, docs in appended.items():
-            self.logs.setdefault(table, []).extend(docs)
+        if self._deferred:  # after the deferred tables, in line order
+            records = appended.get("records")
+            if records is not None:
+                self._logs.setdefault("records", []).extend(records)
+            self._deferred.append({t: docs for t, docs in appended.items() if t != "records"})
+        else:
+            for table, docs in appended.items():
+                self._logs.setdefault(table, []).extend(docs)
+        self._apply_puts(put)
+
+    def _apply_parts(self, data: bytes, view: memoryview, start: int, end: int) -> bool:
+        """Apply the line `data[start:end]` parsing only its records and puts, its other
+        tables deferred (`lazy_tables`), when it is intact and spelled as this module writes
+        a commit, `{"a":{"records":[…],"events":[…],…},"p":{…}}`; False, having applied
+        nothing, for any other line (parsed whole by the caller, or refused).
+
+        Each part is found by its delimiter and kept only if it parses alone. A JSON string
+        holds no unescaped quote, so a delimiter is structure; a `[` parsed whole up to the
+        first `],"events":[` can only be the records list, and an object parsed whole from
+        the last `},"p":` to the line's last byte only the puts. The parts between them are
+        valid only if the line is: the checker, parsing every line whole, says so
+        (`vouched`) before anything reads them."""
+        if end - start < 10 or data[start + 8] != 32 or \
+                not data.startswith(_LAZY_HEAD, start + 9):
+            return False
+        payload = start + 9
+        try:
+            if int(data[start:start + 8], 16) != zlib.crc32(view[payload:end]):
+                return False
+        except ValueError:
+            return False
+        split = data.find(_LAZY_SPLIT, payload, end)
+        if split < 0 or data[end - 1] != 125:  # `}`
+            return False
+        puts_at = data.rfind(_LAZY_PUTS, split, end)
+        try:
+            records = orjson.loads(view[payload + len(_LAZY_HEAD) - 1:split + 1])
+            if puts_at >= 0:
+                put = orjson.loads(view[puts_at + len(_LAZY_PUTS):end - 1])
+                rest = view[split + 2:puts_at + 1]
+            else:
+                put, rest = {}, view[split + 2:end - 1]
+        except orjson.JSONDecodeError:
+            return False
+        if type(put) is not dict or not all(type(docs) is dict for docs in put.values()):
+            return False
+        self._logs.setdefault("records", []).extend(records)
+        self._deferred.append(rest)
+        self._apply_puts(put)
+        return True
+
+    def _apply_puts(self, put: dict[str, Any]) -> None:
         for table, docs in put.items():
             target = self.puts.setdefault(table, {})
             for key, doc in docs.items():
@@ -776,6 +928,12 @@ class Journal:
             raise StoreError(f"{self.path} already exists; it has not been changed")
         self._loaded = True
         self.replace_all({}, {})
+
+
+# A commit line as `_Line` spells one of records and events (`Journal._apply_parts`).
+_LAZY_HEAD = b'{"a":{"records":['
+_LAZY_SPLIT = b'],"events":['
+_LAZY_PUTS = b'},"p":'
 
 
 def appended(data: bytes) -> list[dict[str, Any]] | None:

@@ -318,13 +318,20 @@ def decode_all(docs: Iterable[Any], checked: Callable[[], bool] | None = None
     again here, every id hashed, to the same records or refusal as without it."""
     if checked is not None:
         docs = docs if isinstance(docs, list) else list(docs)
-        try:
-            out: list[Record] | None = _decode_all(docs, trusted=True)
-        except Exception:  # refused: in the words of the decode that hashes every id
-            out = None
+        out = decode_trusting(docs)
         if checked() and out is not None:
             return out
     return _decode_all(docs, trusted=False)
+
+
+def decode_trusting(docs: list[Any]) -> list[Record] | None:
+    """`decode_all(docs)` taking each stored id unhashed, for a caller that has them hashed
+    apart (`ids_match`) and uses the records only once that said yes; None where the
+    decode refuses them (the refusal is then the one of the decode that hashes)."""
+    try:
+        return _decode_all(docs, trusted=True)
+    except Exception:  # refused: in the words of the decode that hashes every id
+        return None
 
 
 def ids_match(docs: Iterable[Any]) -> bool:

@@ -873,7 +873,7 @@ class Fold:
         return self._numbered
 
     def snapshot(self, events: Sequence[Event] | Callable[[], Sequence[Event]] = (),
-                 count: int | None = None) -> SummitState:
+                 count: int | Callable[[], int] | None = None) -> SummitState:
         """The state as it stands; `events` is the local log, or a function that builds it
         (then `count` says how many of its entries belong to this moment)."""
         summit = self._summit_or_refusal()
@@ -891,7 +891,7 @@ class Fold:
 
     def narrowed(self, ref: str,
                  events: Sequence[Event] | Callable[[], Sequence[Event]] = (),
-                 count: int | None = None) -> SummitState:
+                 count: int | Callable[[], int] | None = None) -> SummitState:
         """The state as it stands narrowed to one item, named by its number or uuid as
         `SummitState.item` finds it (the same refusal otherwise): `items` holds that item
         alone, and `views` its view, both exactly as `snapshot()` holds them.
@@ -918,7 +918,7 @@ class Fold:
         return summit
 
     def _log(self, events: Sequence[Event] | Callable[[], Sequence[Event]],
-             count: int | None) -> _EventLog:
+             count: int | Callable[[], int] | None) -> _EventLog:
         if callable(events):
             return _EventLog(events, count or 0, self.viewer)
         fixed = events
@@ -990,7 +990,7 @@ def fold_item(every: RecordSet, viewer: str | None, slug: str,
 def narrowed_alone(every: RecordSet, viewer: str | None, slug: str,
                    labels: Mapping[str, str] | None, ref: str,
                    events: Sequence[Event] | Callable[[], Sequence[Event]] = (),
-                   count: int | None = None) -> SummitState:
+                   count: int | Callable[[], int] | None = None) -> SummitState:
     """`fold_all(every, viewer, slug, labels).narrowed(ref, events, count)` without folding
     every item's texts and acts: the structure (every record of a kind outside `ONE_ITEM`:
     the roster, the sections, the items added and placed) numbers the items, as the whole
@@ -1104,18 +1104,21 @@ class _EventLog:
     """The local event log as the viewer may see it, built only when someone reads it.
 
     `source()` gives the workspace's list of events, which only grows (a reload makes a new
-    one), so its first `count` entries are the log as it stood at the snapshot.
+    one), so its first `count` entries are the log as it stood at the snapshot. `count` may
+    be a function that says how many, while the journal has not parsed the log yet
+    (`SummitFile.event_count`).
     """
 
-    def __init__(self, source: Callable[[], Sequence[Event]], count: int,
+    def __init__(self, source: Callable[[], Sequence[Event]], count: int | Callable[[], int],
                  viewer: str | None) -> None:
         self._source, self._count, self._viewer = source, count, viewer
         self._visible: tuple[Event, ...] | None = None
 
     def visible(self) -> tuple[Event, ...]:
         if self._visible is None:
+            count = self._count if isinstance(self._count, int) else self._count()
             self._visible = tuple(
-                e for e in self._source()[:self._count]
+                e for e in self._source()[:count]
                 if not e.private_to or e.private_to == self._viewer)
         return self._visible
 

@@ -277,6 +277,10 @@ class SummitFile:
         # The viewer of the write on one item this transaction read (`item_state`), for
         # keeping its checkpoint once committed (`Workspace.keep_written`).
         self.written_as: tuple[str | None] | None = None
+        # Set by a read-only command's whole read (`Workspace._file`): its records are
+        # decoded trusting their ids while the journal's checker hashes them, and the
+        # checker's verdict is asked once the state is folded (`verified`).
+        self.verify_later = False
         self._reset()
 
     def _reset(self) -> None:
@@ -286,14 +290,25 @@ class SummitFile:
         self.folds: dict[str | None, Fold] = {}
         self.seen = 0
         self._events: list[Event] = []
-        self._event_docs: list[dict[str, Any]] = []
+        # None: the journal's, taken when first asked for (deferred: `Journal.lazy_tables`).
+        self._event_docs: list[dict[str, Any]] | None = []
+        self._unverified: Callable[[], bool] | None = None
 
-    def event_count(self) -> int:
-        return len(self._event_docs)
+    def event_count(self) -> int | Callable[[], int]:
+        """How many entries the event log has, or, while the journal has not parsed it
+        (`Journal.deferring`), a function that says how many the read found."""
+        docs = self._event_docs
+        if docs is None:
+            if self.journal.deferring:
+                return self.journal.count_later("events")
+            docs = self._event_docs = self.journal.logs.get("events", [])
+        return len(docs)
 
     def events(self) -> list[Event]:
         """The local event log, its entries built on first reading."""
         docs = self._event_docs
+        if docs is None:
+            docs = self._event_docs = self.journal.logs.get("events", [])
         if len(docs) < len(self._events):
             self._events = []
         self._events.extend(_event(doc) for doc in docs[len(self._events):])
@@ -313,16 +328,40 @@ class SummitFile:
                 self.legacy = convert(journal.legacy)
         # The ids of a whole read's records, when checked apart (Journal.check_apart).
         checked = journal.ids_checked(whole=self.seen == 0 and self.legacy is None)
+        event_docs: list[dict[str, Any]] | None
         if self.legacy is not None:
             docs_records, events = self.legacy
             new_records = docs_records[self.seen:]
             event_docs = events
         else:
-            log = journal.logs.get("records", [])
-            new_records = records.decode_all(log[self.seen:], checked)
-            event_docs = journal.logs.get("events", [])
+            docs = journal.records_log()[self.seen:]
+            if checked is not None and self.verify_later:
+                # Trusted until the state is folded: `verified` asks the checker then.
+                trusted = records.decode_trusting(docs)
+                if trusted is None and not checked():
+                    self.read_again()  # refused, but not of the lines parsed whole
+                    return
+                new_records = trusted if trusted is not None else records.decode_all(docs)
+                self._unverified = checked if trusted is not None else None
+            else:
+                new_records = records.decode_all(docs, checked)
+            event_docs = None if journal.deferring else journal.logs.get("events", [])
         self._take(new_records)
         self._event_docs = event_docs
+
+    def verified(self) -> bool:
+        """Whether the records of a whole read decoded trusting their ids (`verify_later`)
+        are the journal's as a read without a checker finds them: the checker vouched for
+        the lines and the ids (`Journal.vouched`). Else `read_again` before using them."""
+        check, self._unverified = self._unverified, None
+        return check is None or check()
+
+    def read_again(self) -> None:
+        """Read the file again, every line parsed whole and every id hashed, as a read
+        without a checker does; the folds are made again when asked for."""
+        self.journal.read_whole_again()
+        self._reset()
+        self.sync()
 
     def _take(self, new_records: Sequence[Record]) -> None:
         """Add records to the set and extend every fold, or drop the folds (rebuilt when next
@@ -343,7 +382,7 @@ class SummitFile:
 
     def add_own(self, record: Record) -> None:
         """A record this workspace just wrote and appended: no need to decode it again."""
-        if self.legacy is not None or self.seen != len(self.journal.logs["records"]) - 1:
+        if self.legacy is not None or self.seen != len(self.journal.records_log()) - 1:
             self.sync()
             return
         self._take([record])
@@ -952,6 +991,8 @@ class Workspace:
             summit.journal.hold_bytes = True  # its keeper hashes them (written_bytes_later)
         if identify or self.fold_later:  # a command's whole read (snapshot.py's)
             summit.journal.check_apart = records.ids_match
+        # A read-only command's whole read: its tables and ids vouched for late (`_verified`).
+        summit.journal.lazy_tables = summit.verify_later = identify and not self.fold_later
         if offered is not None:
             summit.journal.offer(*offered)
         with bulk():
@@ -1080,11 +1121,12 @@ class Workspace:
         `offered`: the file's bytes and the stamp they were read under, which a whole read
         uses if the file still has that stamp (`Journal.offer`).
         """
+        def read(summit: SummitFile) -> SummitState:
+            code = summit.code_of(viewer) if viewer is not None else None
+            return summit.fold(code).snapshot(summit.events, summit.event_count())
+
         with self.lock.thread_only(), bulk():
-            summit = self._file(slug, identify=identify, offered=offered)
-            if viewer is not None:
-                viewer = summit.code_of(viewer)
-            state = summit.fold(viewer).snapshot(summit.events, summit.event_count())
+            state = self._verified(slug, read, identify=identify, offered=offered)
         if item is not None:
             state.item(item)
         return state
@@ -1194,11 +1236,30 @@ class Workspace:
         whole read of the file, without folding every item (`SummitFile.alone`): what
         `summit show` and `history` read when nothing kept serves them, their keeper making
         the viewer's whole fold after the output (`read_fold_later`)."""
+        def read(summit: SummitFile) -> SummitState:
+            return summit.alone(summit.code_of(viewer) if viewer is not None else None, ref)
+
         with self.lock.thread_only(), bulk():
-            summit = self._file(slug, identify=True, offered=offered)
-            if viewer is not None:
-                viewer = summit.code_of(viewer)
-            return summit.alone(viewer, ref)
+            return self._verified(slug, read, identify=True, offered=offered)
+
+    def _verified(self, slug: str, read: Callable[[SummitFile], _T], *, identify: bool,
+                  offered: tuple[tuple[int, int, int] | None, bytes] | None) -> _T:
+        """`read(self._file(slug, ...))`, its answer or refusal only once the journal's
+        checker vouched for what a read-only whole read trusted (`SummitFile.verified`):
+        else the file is read again as a read without a checker reads it, and `read` asked
+        again, so the answer or the refusal is that read's."""
+        summit: SummitFile | None = None
+        try:
+            summit = self._file(slug, identify=identify, offered=offered)
+            answer = read(summit)
+            if summit.verified():
+                return answer
+        except Exception:
+            summit = summit or self._summits.get(slug)
+            if summit is None or summit.verified():
+                raise
+        summit.read_again()
+        return read(summit)
 
     def read_fold_later(self, slug: str, viewer: str | None
                         ) -> Callable[[], tuple[Fold, RecordSet, tuple[int, int]]] | None:
@@ -1212,7 +1273,8 @@ class Workspace:
                 return None
             return summit.fold_later(viewer)
 
-    def event_log(self, slug: str) -> tuple[Callable[[], list[Event]], int]:
+    def event_log(self, slug: str
+                  ) -> tuple[Callable[[], list[Event]], int | Callable[[], int]]:
         """The summit's event log as `state` hands it to a snapshot: read when asked for, the
         entries there are now (`Fold.snapshot`)."""
         with self.lock.thread_only():
@@ -1262,7 +1324,7 @@ class Workspace:
                 or isinstance(summit, ServedFile) or journal.partial or journal.dirty \
                 or summit.generation != journal.generation \
                 or not journal.unchanged() \
-                or summit.seen != len(journal.logs.get("records", ())):
+                or summit.seen != len(journal.records_log()):
             return None
         return summit
 
@@ -1574,7 +1636,7 @@ class Workspace:
         if made:
             journal.append("records", docs)
             summit.op_actors.add(code)
-            if summit.seen == len(journal.logs["records"]) - len(made):
+            if summit.seen == len(journal.records_log()) - len(made):
                 summit._take(made)
             else:
                 summit.sync()

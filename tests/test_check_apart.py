@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import os
 import threading
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ import pytest
 from conftest import TickingClock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_snapshot import SLUG, new_workspace
+from test_snapshot import OPS, SLUG, apply, new_workspace
 from test_write_kept import rewrite_line
 
 from agenda import journal as journal_module
@@ -65,7 +66,7 @@ def read(db: Path, viewer: str | None, apart: bool,
         ws = Workspace(db)
         try:
             state = ws.state(SLUG, viewer, identify=True)
-            return state.items, dict(state.views), state.summit
+            return state.items, dict(state.views), state.summit, state.events
         except Exception as exc:  # noqa: BLE001 - the refusal is what is compared
             return type(exc).__name__, str(exc)
         finally:
@@ -247,3 +248,83 @@ def test_a_journal_that_cannot_be_parsed_leaves_no_checker(
     refused = read(db, None, True, monkeypatch)
     assert refused == read(db, None, False, monkeypatch) and isinstance(refused[0], str)
     assert started == [True] and no_child_left()
+
+
+def forge(journal: Path, last: bool, change: Any) -> None:
+    """The first (or `last`) commit line `change` changes, changed, its checksum made good
+    again: what no crc32 catches."""
+    lines = journal.read_bytes().split(b"\n")
+    changed = [n for n, line in enumerate(lines[1:], start=1)
+               if line and change(line[9:]) != line[9:]]
+    assert changed, "no line to forge"
+    index = changed[-1] if last else changed[0]
+    payload = change(lines[index][9:])
+    lines[index] = b"%08x " % zlib.crc32(payload) + payload
+    journal.write_bytes(b"\n".join(lines))
+
+
+def test_a_read_only_read_parses_the_other_tables_only_when_asked(
+        tmp_path: Path, started: list[bool]) -> None:
+    """`lazy_tables`: the records and puts of each line at once, the event and undo logs
+    when first asked for, once the checker vouched for the lines; then every table is what
+    a read that parses each line whole holds, and the events counted as it counts them."""
+    db = written(tmp_path)
+    path = next((tmp_path / "ws.summits").iterdir())
+    lock = Workspace(db).lock
+    whole = journal_module.Journal(path, lock)
+    whole.load()
+    lazy = journal_module.Journal(path, lock)
+    lazy.check_apart, lazy.lazy_tables = records.ids_match, True
+    lazy.load()
+    assert started == [True] and lazy.deferring
+    assert lazy.records_log() == whole.logs["records"] and lazy.puts == whole.puts
+    assert "events" not in lazy._logs
+    count = lazy.count_later("events")
+    assert lazy.logs == whole.logs and not lazy.deferring
+    assert count() == len(whole.logs["events"]) and no_child_left()
+
+
+# Each changes a commit line so that parsing its parts alone would read it otherwise than
+# parsing it whole: the checker finds the line not as `orjson.dumps` spells it (or cannot
+# parse it), and the read is made again, each line parsed whole.
+FORGERIES = {
+    "a repeated records table": lambda p: p.replace(b']},"p":{', b'],"records":[]},"p":{', 1),
+    "a repeated a": lambda p: p.replace(b'},"p":{', b'},"a":{"records":[]},"p":{', 1),
+    "a space in an event": lambda p: p.replace(b'"detail":', b'"detail": ', 1),
+    "an event not JSON": lambda p: p.replace(b'"detail":"', b'"detail":', 1),
+    "a table not a list": lambda p: p.replace(b'],"events":[', b'],"events":[],"x":5,"y":[', 1),
+    "the split inside a record": lambda p: p.replace(b'"tags":[]', b'"tags":[],"events":[]', 1),
+    "puts not objects": lambda p: p.replace(b'"p":{"labels":{', b'"p":{"x":1,"labels":{', 1),
+}
+
+
+@pytest.mark.parametrize("forgery", sorted(FORGERIES))
+@pytest.mark.parametrize("last", [False, True])
+def test_a_forged_line_is_read_as_a_read_that_parses_it_whole(
+        tmp_path: Path, started: list[bool], monkeypatch: pytest.MonkeyPatch, forgery: str,
+        last: bool) -> None:
+    db = written(tmp_path)
+    forge(next((tmp_path / "ws.summits").iterdir()), last, FORGERIES[forgery])
+    for viewer in (None, "RU"):
+        assert read(db, viewer, True, monkeypatch) == read(db, viewer, False, monkeypatch)
+    assert no_child_left()
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(OPS, st.sampled_from([None, "IN", "RU"]))
+def test_any_summit_read_lazily_is_the_summit_read_whole(
+        tmp_path_factory: pytest.TempPathFactory, started: list[bool],
+        monkeypatch: pytest.MonkeyPatch, ops: list[tuple[str, str, int, str]],
+        viewer: str | None) -> None:
+    """Random writes (undone ones among them): a read-only whole read that parses only the
+    records and puts of each line, the logs when asked for, shows what a read that parses
+    every line whole shows, its event log too."""
+    db = tmp_path_factory.mktemp("lazy") / "ws.json"
+    new_workspace(db)
+    for op in ops:
+        ws = Workspace(db, clock=TickingClock())
+        apply(ws, *op)
+        ws.close()
+    assert read(db, viewer, True, monkeypatch) == read(db, viewer, False, monkeypatch)
+    assert no_child_left()
