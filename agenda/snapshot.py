@@ -262,7 +262,7 @@ def listing(state: SummitState) -> dict[str, Any]:
     from the folds when the views are not made yet, `LazyViews.listed`)."""
     views, items = state.views, state.items
     if isinstance(views, LazyViews):
-        rows = [_row(i, *texts) for i, texts in
+        rows = [_row(i, i.number, i.section, *texts) for i, texts in
                 zip(items, views.listed([i.uuid for i in items]), strict=True)]
     else:
         rows = [_listed(i, views.get(i.uuid)) for i in items]
@@ -270,13 +270,15 @@ def listing(state: SummitState) -> dict[str, Any]:
 
 
 def _listed(i: Item, view: ItemView | None) -> list[Any]:
-    return _row(i, *(text_counts(view) if view else (0, 0)))
+    return _row(i, i.number, i.section, *(text_counts(view) if view else (0, 0)))
 
 
-def _row(i: Item, brackets: int, texts: int) -> list[Any]:
-    """A row of the listing, as FIELDS."""
-    return [i.number, i.title, i.section, i.status.value, i.owner, list(i.tags), brackets,
-            texts, i.uuid]
+def _row(i: Item | ItemFold, number: str, section: str, brackets: int,
+         texts: int) -> list[Any]:
+    """A row of the listing, as FIELDS, of an item, or of its fold before the item is made
+    (`_listed_read`): both hold its title, status, owner, tags and uuid."""
+    return [number, i.title, section, i.status.value, i.owner, list(i.tags), brackets, texts,
+            i.uuid]
 
 
 @frozen
@@ -326,7 +328,8 @@ def items(ws: Workspace, slug: str, viewer: str | None) -> dict[str, Any]:
     if shown is None and extended is not None:
         shown = extended.listing
     if shown is None:
-        shown = listing(_full_read(ws, slug, viewer, read))
+        shown = _listed_read(ws, slug, viewer, read) if _DEFERRED is not None else \
+            listing(_full_read(ws, slug, viewer, read))
     return shown
 
 
@@ -412,6 +415,23 @@ def _full_read(ws: Workspace, slug: str, viewer: str | None,
     return state
 
 
+def _listed_read(ws: Workspace, slug: str, viewer: str | None,
+                 read: _Read | None) -> dict[str, Any]:
+    """`listing(_full_read(...))` for a command that keeps after its output (`items`): the
+    rows made from the viewer's whole fold (`Workspace.whole_fold`) without making its
+    items, the keeper making the state (its items and views) from that fold after the
+    output, then keeping it as `_full_read` does."""
+    offered = (read.stamp, read.raw) if read is not None else None
+    fold, numbered = ws.whole_fold(slug, viewer, offered=offered)
+    summit = fold.summit
+    assert summit is not None  # `whole_fold` refuses a summit without one
+    shown = {"items": [_row(f, number, section.title, *text_counts(f))
+                       for number, section, f in numbered],
+             "empty": [s.title for s in summit.sections if not s.items]}
+    _keep_made_later(ws, slug, viewer, ws.read_fold(slug, fold.viewer))
+    return shown
+
+
 def _item_read(ws: Workspace, slug: str, viewer: str | None, ref: str,
                read: _Read | None) -> SummitState:
     """`_full_read` narrowed to the item `ref` names, for a command that keeps after its
@@ -421,15 +441,21 @@ def _item_read(ws: Workspace, slug: str, viewer: str | None, ref: str,
     does. At 20,000 items that whole fold is about 200 ms the answer no longer waits for."""
     offered = (read.stamp, read.raw) if read is not None else None
     state = ws.item_read(slug, viewer, ref, offered=offered)
+    _keep_made_later(ws, slug, viewer, ws.read_fold_later(slug, state.viewer))
+    return state
+
+
+def _keep_made_later(ws: Workspace, slug: str, viewer: str | None,
+                     folded: _Folded | Callable[[], _Folded] | None) -> None:
+    """Keep, after the output, what a whole read keeps (`_full_read`), the state made then
+    from the viewer's fold (`folded`, or made then too)."""
     identity = ws.read_identity(slug, later=True)
-    folded = ws.read_fold_later(slug, state.viewer)
     key = _key(create=True) if identity is not None and folded is not None else None
     if identity is not None and folded is not None and key is not None:
         events, count = ws.event_log(slug)
         _keep_state(ws.summit_path(slug), key, identity, slug, viewer,
                     functools.partial(Fold.snapshot, events=events, count=count), folded,
                     tidy=True)
-    return state
 
 
 _Folded = tuple[Fold, RecordSet, tuple[int, int]]

@@ -1261,6 +1261,21 @@ class Workspace:
         summit.read_again()
         return read(summit)
 
+    def whole_fold(self, slug: str, viewer: str | None, *,
+                   offered: tuple[tuple[int, int, int] | None, bytes] | None = None
+                   ) -> tuple[Fold, list[tuple[str, Section, ItemFold]]]:
+        """The fold `state(slug, viewer, identify=True, offered=offered)` snapshots, and its
+        items' numbers, sections and folds (`Fold.numbered_folds`), nothing else made from
+        it: what `summit items` lists from when nothing kept serves it, its keeper making
+        the state after the output. The same refusals as `state`."""
+
+        def read(summit: SummitFile) -> tuple[Fold, list[tuple[str, Section, ItemFold]]]:
+            fold = summit.fold(summit.code_of(viewer) if viewer is not None else None)
+            return fold, list(fold.numbered_folds())
+
+        with self.lock.thread_only(), bulk():
+            return self._verified(slug, read, identify=True, offered=offered)
+
     def read_fold_later(self, slug: str, viewer: str | None
                         ) -> Callable[[], tuple[Fold, RecordSet, tuple[int, int]]] | None:
         """`read_fold`, the viewer's fold (when not held) made only when the function
