@@ -380,6 +380,7 @@ class Journal:
         self.lazy_tables = False
         self._spelled: bool | None = False  # the checker's: None once a line is not
         self._verdict: bool | None = None
+        self.in_parts = False  # the last whole read parsed lines in parts (`vouched` needed)
         self._read_end: tuple[int, int] = (0, 0)
         self._read_counts: dict[str, int] = {}
         # Those bytes themselves, until `identity` is first asked for: a command that keeps
@@ -456,7 +457,7 @@ class Journal:
         """Read the file again from scratch, every line parsed whole, without a checker
         (its verdict was no, or could not be had)."""
         self.drop_checker()
-        self.check_apart, self.lazy_tables = None, False
+        self.check_apart, self.lazy_tables, self.in_parts = None, False, False
         self._deferred = []
         self._loaded, self._stamp = False, None
         self._read_all()
@@ -526,6 +527,11 @@ class Journal:
             return False
         if (stamp is not None and self._stamp is not None and stamp[0] == self._stamp[0]
                 and stamp[1] > self._valid and self.legacy is None and not self.partial):
+            if self._deferred:  # the read's tables whole before what follows them
+                generation = self.generation
+                self._take_deferred()
+                if self.generation != generation:
+                    return True  # read again whole (not vouched for): what follows with it
             try:
                 with open(self.path, "rb") as handle:
                     handle.seek(self._valid)
@@ -562,7 +568,7 @@ class Journal:
         if self.check_apart is not None and len(raw) >= CHECK_APART_FROM:
             self._checker = _Checker.start(self, raw, self.check_apart, self.lazy_tables)
         try:
-            lazy = self.lazy_tables and self._checker is not None
+            lazy = self.in_parts = self.lazy_tables and self._checker is not None
             try:
                 self._parse_all(raw, lazy=lazy)
             except Exception:
@@ -572,6 +578,7 @@ class Journal:
                 self.drop_checker()
                 self.logs, self.puts, self.legacy = {}, {}, None
                 self._lines = self._superseded = 0
+                self.in_parts = False
                 self._parse_all(raw)
             self._read_end = (self._valid, self._lines)
             if self.identify:
@@ -668,29 +675,25 @@ class Journal:
 
     def _apply_parts(self, data: bytes, view: memoryview, start: int, end: int) -> bool:
         """Apply the line `data[start:end]` parsing only its records and puts, its other
-        tables deferred (`lazy_tables`), when it is intact and spelled as this module writes
-        a commit, `{"a":{"records":[…],"events":[…],…},"p":{…}}`; False, having applied
-        nothing, for any other line (parsed whole by the caller, or refused).
+        tables deferred (`lazy_tables`), when it is spelled as this module writes a commit,
+        `{"a":{"records":[…],"events":[…],…},"p":{…}}`; False, having applied nothing, for
+        any other line (parsed whole by the caller, or refused).
 
         Each part is found by its delimiter and kept only if it parses alone. A JSON string
-        holds no unescaped quote, so a delimiter is structure; a `[` parsed whole up to the
-        first `],"events":[` can only be the records list, and an object parsed whole from
-        the last `},"p":` to the line's last byte only the puts. The parts between them are
-        valid only if the line is: the checker, parsing every line whole, says so
-        (`vouched`) before anything reads them."""
-        if end - start < 10 or data[start + 8] != 32 or \
-                not data.startswith(_LAZY_HEAD, start + 9):
+        holds no unescaped quote, so a delimiter is structure; a `[` that parses alone up to
+        a `],"events":[` can only be the records list, and an object that parses alone from
+        the last `},"p":` to the line's last byte only the puts. The checksum is not checked
+        here, and the parts between are valid only if the line is: the checker, parsing
+        every line whole as a read without it does (checksums, shapes, where the intact
+        lines end), says so (`vouched`) before anything reads them or the read is used."""
+        if end - start < 10 or data[start + 8] != 32 or data[end - 1] != 125 or \
+                not data.startswith(_LAZY_HEAD, start + 9):  # 125: `}`
             return False
         payload = start + 9
-        try:
-            if int(data[start:start + 8], 16) != zlib.crc32(view[payload:end]):
-                return False
-        except ValueError:
+        puts_at = data.rfind(_LAZY_PUTS, payload, end)
+        split = data.rfind(_LAZY_SPLIT, payload, puts_at if puts_at >= 0 else end)
+        if split < 0:
             return False
-        split = data.find(_LAZY_SPLIT, payload, end)
-        if split < 0 or data[end - 1] != 125:  # `}`
-            return False
-        puts_at = data.rfind(_LAZY_PUTS, split, end)
         try:
             records = orjson.loads(view[payload + len(_LAZY_HEAD) - 1:split + 1])
             if puts_at >= 0:

@@ -354,6 +354,8 @@ class SummitFile:
         are the journal's as a read without a checker finds them: the checker vouched for
         the lines and the ids (`Journal.vouched`). Else `read_again` before using them."""
         check, self._unverified = self._unverified, None
+        if check is None and self.journal.in_parts:
+            check = self.journal.vouched  # its lines parsed in parts, unchecked till then
         return check is None or check()
 
     def read_again(self) -> None:

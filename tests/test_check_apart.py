@@ -328,3 +328,46 @@ def test_any_summit_read_lazily_is_the_summit_read_whole(
         ws.close()
     assert read(db, viewer, True, monkeypatch) == read(db, viewer, False, monkeypatch)
     assert no_child_left()
+
+
+@pytest.mark.parametrize("last", [False, True])
+def test_a_line_failing_its_checksum_is_read_as_a_read_that_checks_it(
+        tmp_path: Path, started: list[bool], monkeypatch: pytest.MonkeyPatch,
+        last: bool) -> None:
+    """Lines parsed in parts are not checksummed by the reader: the checker's verdict covers
+    them. A bad checksum on a line that parses: refused in the middle of the file, dropped
+    as an unfinished commit at its end, as a read that checks every line."""
+    db = written(tmp_path)
+    journal = next((tmp_path / "ws.summits").iterdir())
+    lines = journal.read_bytes().split(b"\n")
+    at = len(lines) - 2 if last else 2
+    lines[at] = (b"00000000" if lines[at][:8] != b"00000000" else b"00000001") + lines[at][8:]
+    journal.write_bytes(b"\n".join(lines))
+    for viewer in (None, "IN"):
+        assert read(db, viewer, True, monkeypatch) == read(db, viewer, False, monkeypatch)
+    assert no_child_left()
+
+
+def test_lines_appended_after_a_read_in_parts_follow_its_tables(
+        tmp_path: Path, started: list[bool]) -> None:
+    """Another process's commits after a read whose logs are not parsed yet: read as a tail,
+    after the read's own tables, as a read that parsed them at once reads them."""
+    db = written(tmp_path)
+    path = next((tmp_path / "ws.summits").iterdir())
+    lazy = journal_module.Journal(path, Workspace(db).lock)
+    lazy.check_apart, lazy.lazy_tables = records.ids_match, True
+    lazy.load()
+    assert lazy.deferring
+    count = lazy.count_later("events")  # as a state read now holds it
+    before = journal_module.Journal(path, Workspace(db).lock)
+    before.load()
+    ws = Workspace(db, clock=TickingClock())
+    try:
+        ws.add_note(SLUG, "1.1", delegation="IN", text="Later.")
+    finally:
+        ws.close()
+    assert lazy.refresh()
+    whole = journal_module.Journal(path, Workspace(db).lock)
+    whole.load()
+    assert lazy.logs == whole.logs and lazy.puts == whole.puts and no_child_left()
+    assert count() == len(before.logs["events"]) < len(whole.logs["events"])
