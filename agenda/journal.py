@@ -649,8 +649,7 @@ class Journal:
                         "its checksum). It has not been changed; restore it from a backup "
                         "(summit restore FILE)")
                 break
-            if self._spelled and data.startswith(_LAZY_HEAD, position + 9) \
-                    and orjson.dumps(batch) != view[position + 9:end]:
+            if self._spelled and not _spelled_after_records(data, position + 9, end, batch):
                 self._spelled = None
             self._apply_batch(batch)
             position = end + 1
@@ -686,14 +685,13 @@ class Journal:
         here, and the parts between are valid only if the line is: the checker, parsing
         every line whole as a read without it does (checksums, shapes, where the intact
         lines end), says so (`vouched`) before anything reads them or the read is used."""
-        if end - start < 10 or data[start + 8] != 32 or data[end - 1] != 125 or \
-                not data.startswith(_LAZY_HEAD, start + 9):  # 125: `}`
+        if end - start < 10 or data[start + 8] != 32:
             return False
         payload = start + 9
-        puts_at = data.rfind(_LAZY_PUTS, payload, end)
-        split = data.rfind(_LAZY_SPLIT, payload, puts_at if puts_at >= 0 else end)
-        if split < 0:
+        found = _parts(data, payload, end)
+        if found is None:
             return False
+        split, puts_at = found
         try:
             records = orjson.loads(view[payload + len(_LAZY_HEAD) - 1:split + 1])
             if puts_at >= 0:
@@ -931,6 +929,38 @@ class Journal:
             raise StoreError(f"{self.path} already exists; it has not been changed")
         self._loaded = True
         self.replace_all({}, {})
+
+
+def _parts(data: bytes, start: int, end: int) -> tuple[int, int] | None:
+    """Where a reader parsing the commit JSON `data[start:end]` in parts
+    (`Journal._apply_parts`) finds its records' end (the `]` before the last
+    `,"events":[`) and its puts (the last `},"p":`, or -1), if it is one to part."""
+    if data[end - 1] != 125 or not data.startswith(_LAZY_HEAD, start):  # 125: `}`
+        return None
+    puts_at = data.rfind(_LAZY_PUTS, start, end)
+    split = data.rfind(_LAZY_SPLIT, start, puts_at if puts_at >= 0 else end)
+    return (split, puts_at) if split >= 0 else None
+
+
+def _spelled_after_records(data: bytes, start: int, end: int, batch: dict[str, Any]) -> bool:
+    """Whether the commit JSON `data[start:end]`, which parses to `batch`, holds what a
+    reader parsing it in parts takes from it (`_parts`): the bytes after the records' end
+    are exactly `orjson.dumps`'s of the rest of the batch (the other tables of `a`, then
+    the puts, nothing else). Then `records` is `a`'s only records key and what the reader
+    parses as the records (one JSON value up to that end, or nothing) is its value, and the
+    parts it leaves for later are the batch's. A third of the cost of spelling the whole
+    batch again."""
+    found = _parts(data, start, end)
+    if found is None:
+        return True  # parsed whole by the reader too
+    tables = batch.get("a")
+    if type(tables) is not dict:
+        return False
+    rest = orjson.dumps({name: docs for name, docs in tables.items() if name != "records"})
+    after = b"," + rest[1:] + (b',"p":' + orjson.dumps(batch["p"]) if "p" in batch else b"") \
+        + b"}"
+    return ("records" in tables and len(batch) == 1 + ("p" in batch)
+            and found[0] + 1 + len(after) == end and data.endswith(after, start, end))
 
 
 # A commit line as `_Line` spells one of records and events (`Journal._apply_parts`).

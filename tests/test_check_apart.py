@@ -295,6 +295,9 @@ FORGERIES = {
     "a table not a list": lambda p: p.replace(b'],"events":[', b'],"events":[],"x":5,"y":[', 1),
     "the split inside a record": lambda p: p.replace(b'"tags":[]', b'"tags":[],"events":[]', 1),
     "puts not objects": lambda p: p.replace(b'"p":{"labels":{', b'"p":{"x":1,"labels":{', 1),
+    "a key beside a and p": lambda p: p.replace(b'},"p":{', b'},"x":{},"p":{', 1),
+    "records repeated first": lambda p: p.replace(b'],"events":[', b'],"records":[],"events":[', 1),
+    "events repeated": lambda p: p.replace(b']},"p":{', b'],"events":[]},"p":{', 1),
 }
 
 
