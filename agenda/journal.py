@@ -227,7 +227,7 @@ class _Checker:
         self.pid, self.fd = pid, fd
 
     @classmethod
-    def start(cls, journal: Journal, raw: bytes, check: Callable[[list[Any]], bool],
+    def start(cls, journal: Journal, raw: bytes, check: Callable[[list[Any]], bytes | None],
               spelled: bool = False) -> _Checker | None:
         """None where a fork is not safe or not possible (a thread running, no fork): the
         reader then hashes every id itself, as without a checker. `spelled`: the reader
@@ -255,28 +255,36 @@ class _Checker:
                 journal._checker = None
                 journal.lazy_tables, journal._spelled = False, spelled
                 journal._parse_all(raw)  # every line parsed whole, as a read without it
-                if journal._spelled is not None and check(journal.logs.get("records", [])):
-                    os.write(writable, b"%d %d" % (journal._valid, journal._lines))
+                said = check(journal.logs.get("records", [])) \
+                    if journal._spelled is not None else None
+                if said is not None:
+                    out = memoryview(b"%d %d\n" % (journal._valid, journal._lines) + said)
+                    while out:
+                        out = out[os.write(writable, out):]
             finally:
                 os._exit(0)
         os.close(writable)
         return cls(pid, readable)
 
-    def verdict(self) -> tuple[int, int] | None:
+    def verdict(self) -> tuple[tuple[int, int], bytes] | None:
         """What the child read, parsing every line whole as a reader without a checker does
-        (the bytes its intact lines end at, and their count), when it found every record's
-        id its content's hash; None if not, or if it could not tell (it failed, or was
-        killed). Waits for it, then reaps it."""
-        said = b""
+        (the bytes its intact lines end at, and their count), and what `check` said of its
+        records, when it said something (None: not every id is its content's hash); None
+        too if the child could not tell (it failed, or was killed). Waits for it, then
+        reaps it."""
+        parts = []
         try:
-            while chunk := os.read(self.fd, 64):
-                said += chunk
+            while chunk := os.read(self.fd, 1 << 16):
+                parts.append(chunk)
         except OSError:
-            said = b""
+            parts = []
         finally:
             self._end()
-        valid, _, lines = said.partition(b" ")
-        return (int(valid), int(lines)) if valid.isdigit() and lines.isdigit() else None
+        head, newline, said = b"".join(parts).partition(b"\n")
+        valid, _, lines = head.partition(b" ")
+        if not newline or not valid.isdigit() or not lines.isdigit():
+            return None
+        return (int(valid), int(lines)), said
 
     def drop(self) -> None:
         """Not needed any more: the child is stopped and reaped."""
@@ -368,10 +376,10 @@ class Journal:
         # keeper hashes them instead of the write reading 40 MB again under the lock.
         self.hold_bytes = False
         self._held: tuple[bytes, int, list[bytes]] | None = None
-        # Set by a command that reads a summit whole (records.ids_match): a journal of
+        # Set by a command that reads a summit whole (records.checked_apart): a journal of
         # `CHECK_APART_FROM` bytes or more has its records' ids hashed by a forked process,
         # which parses the same bytes, while this one parses and decodes them (`ids_checked`).
-        self.check_apart: Callable[[list[Any]], bool] | None = None
+        self.check_apart: Callable[[list[Any]], bytes | None] | None = None
         self._checker: _Checker | None = None
         # Set by a read-only command's whole read: while a checker parses every line whole,
         # this process parses of each line only its records and puts, and the other tables
@@ -380,6 +388,7 @@ class Journal:
         self.lazy_tables = False
         self._spelled: bool | None = False  # the checker's: None once a line is not
         self._verdict: bool | None = None
+        self.checked_said = b""  # what `check_apart` said of the records, once vouched
         self.in_parts = False  # the last whole read parsed lines in parts (`vouched` needed)
         self._read_end: tuple[int, int] = (0, 0)
         self._read_counts: dict[str, int] = {}
@@ -436,7 +445,9 @@ class Journal:
         content's hash. Asked once, it waits for the checker; False without one."""
         if self._verdict is None:
             checker, self._checker = self._checker, None
-            self._verdict = checker is not None and checker.verdict() == self._read_end
+            verdict = checker.verdict() if checker is not None else None
+            self._verdict = verdict is not None and verdict[0] == self._read_end
+            self.checked_said = verdict[1] if verdict is not None and self._verdict else b""
         return self._verdict
 
     def _take_deferred(self) -> None:
@@ -564,7 +575,7 @@ class Journal:
         self._loaded = True
         self._held = None
         self.drop_checker()
-        self._verdict = None
+        self._verdict, self.checked_said = None, b""
         if self.check_apart is not None and len(raw) >= CHECK_APART_FROM:
             self._checker = _Checker.start(self, raw, self.check_apart, self.lazy_tables)
         try:

@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from agenda.digest import sha256
 from agenda.frozen import cached, frozen
-from agenda.pairs import plain_count
+from agenda.pairs import plain_brackets
 
 
 class AgendaError(Exception):
@@ -244,13 +244,10 @@ class Revision:
     def brackets(self) -> int:
         """The rules' bracket count of this text, counted once: the status, the listing and
         the exports all ask for it (stored beside the fields, never compared or hashed)."""
-        text = self.text
-        if "[" not in text:  # most texts, counted without loading the scanner
-            return 0
-        # Plain pairs too: a command that lists a summit loads the scanner (and compiles
-        # its regexes) only for a text that needs it.
-        count = plain_count(text)
-        return count if count >= 0 else (_counter or _load_counter())(text)
+        # Most texts have no "[" or plain pairs: a command that lists a summit loads the
+        # scanner (and compiles its regexes) only for a text that needs it.
+        count = plain_brackets(self.text)
+        return count if count >= 0 else (_counter or _load_counter())(self.text)
 
     @property
     def short(self) -> str:
@@ -269,6 +266,15 @@ class Revision:
     @property
     def tabled(self) -> bool:
         return self.visibility == _TABLED
+
+
+def counted_apart(revision: Revision, count: int) -> None:
+    """Give `revision.brackets` the count `pairs.plain_brackets` made of the same text
+    elsewhere (a whole read's checker: records.checked_apart), when it is a count (not -1)
+    and the revision has not counted it yet: as if it had (a cached value, never compared
+    or hashed)."""
+    if count >= 0:
+        revision.__dict__.setdefault("brackets", count)
 
 
 _counter: Callable[[str], int] | None = None

@@ -41,6 +41,7 @@ from agenda.model import (
     Status,
     Summit,
     Visibility,
+    counted_apart,
     from_iso,
 )
 from agenda.records import Record
@@ -1017,6 +1018,18 @@ def narrowed_alone(every: RecordSet, viewer: str | None, slug: str,
             return SummitState(summit, (item,), {uuid: fold.view(item)},
                                structure._log(events, count), viewer)
     raise no_item(summit, wanted)
+
+
+def take_counts(folds: Iterable[ItemFold], counts: Mapping[str, int]) -> None:
+    """Give each item's latest tabled text the bracket count made apart from the same text
+    (`records.counts_apart`, by record id), before its status and the listing ask for it."""
+    for fold in folds:
+        tabled = fold.tabled
+        if tabled:
+            latest = tabled[-1]
+            count = counts.get(latest.id)
+            if count is not None:
+                counted_apart(latest, count)
 
 
 def numbering(summit: Summit) -> Iterator[tuple[str, Section, str]]:

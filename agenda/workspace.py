@@ -64,6 +64,7 @@ from agenda.state import (
     key_between,
     keys_in_order,
     narrowed_alone,
+    take_counts,
 )
 from agenda.store import (
     StoreError,
@@ -992,7 +993,7 @@ class Workspace:
         if self.fold_later:
             summit.journal.hold_bytes = True  # its keeper hashes them (written_bytes_later)
         if identify or self.fold_later:  # a command's whole read (snapshot.py's)
-            summit.journal.check_apart = records.ids_match
+            summit.journal.check_apart = records.checked_apart
         # A read-only command's whole read: its tables and ids vouched for late (`_verified`).
         summit.journal.lazy_tables = summit.verify_later = identify and not self.fold_later
         if offered is not None:
@@ -1276,7 +1277,13 @@ class Workspace:
             return fold, list(fold.numbered_folds())
 
         with self.lock.thread_only(), bulk():
-            return self._verified(slug, read, identify=True, offered=offered)
+            fold, numbered = self._verified(slug, read, identify=True, offered=offered)
+            # The latest texts' bracket counts, made by the checker while this one folded.
+            journal = self._summits[slug].journal
+            if journal.checked_said:
+                take_counts((item for _, _, item in numbered),
+                            records.counts_apart(journal.records_log(), journal.checked_said))
+            return fold, numbered
 
     def read_fold_later(self, slug: str, viewer: str | None
                         ) -> Callable[[], tuple[Fold, RecordSet, tuple[int, int]]] | None:

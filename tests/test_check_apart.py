@@ -125,7 +125,7 @@ def test_a_checker_not_asked_is_stopped_and_reaped(tmp_path: Path, started: list
     db = written(tmp_path)
     journal = journal_module.Journal(next((tmp_path / "ws.summits").iterdir()),
                                      Workspace(db).lock)
-    journal.check_apart = records.ids_match
+    journal.check_apart = records.checked_apart
     journal.load()
     journal.load()  # loaded: no second read
     assert started == [True] and journal._checker is not None
@@ -274,7 +274,7 @@ def test_a_read_only_read_parses_the_other_tables_only_when_asked(
     whole = journal_module.Journal(path, lock)
     whole.load()
     lazy = journal_module.Journal(path, lock)
-    lazy.check_apart, lazy.lazy_tables = records.ids_match, True
+    lazy.check_apart, lazy.lazy_tables = records.checked_apart, True
     lazy.load()
     assert started == [True] and lazy.deferring
     assert lazy.records_log() == whole.logs["records"] and lazy.puts == whole.puts
@@ -358,7 +358,7 @@ def test_lines_appended_after_a_read_in_parts_follow_its_tables(
     db = written(tmp_path)
     path = next((tmp_path / "ws.summits").iterdir())
     lazy = journal_module.Journal(path, Workspace(db).lock)
-    lazy.check_apart, lazy.lazy_tables = records.ids_match, True
+    lazy.check_apart, lazy.lazy_tables = records.checked_apart, True
     lazy.load()
     assert lazy.deferring
     count = lazy.count_later("events")  # as a state read now holds it
