@@ -344,35 +344,43 @@ def ids_match(docs: Iterable[Any]) -> bool:
     return checked_apart(docs if isinstance(docs, list) else list(docs)) is not None
 
 
-def checked_apart(docs: list[Any]) -> bytes | None:
+def checked_apart(docs: list[Any], counted: bool = True) -> bytes | None:
     """What a whole read's checker says of the records it parsed (journal.py's
     `check_apart`): None unless every stored record's id is the SHA-256 of its canonical
     content (`ids_match`); else, for each document in order, the
     bracket count of a revision's text as `pairs.plain_brackets` makes it (-1: not plain,
     or too large; -2: not a revision), packed as 16-bit integers (`counts_apart` reads
     them). The reader gives them to the latest texts (`state.take_counts`) instead of
-    scanning 20,000 texts itself once it has folded them."""
+    scanning 20,000 texts itself once it has folded them. Not `counted`: b"" for the
+    counts (`ids_apart`)."""
     dumps, sort = orjson.dumps, orjson.OPT_SORT_KEYS
     counts = array("h")
     add = counts.append
-    for doc in docs:  # `ids_match`, each text counted while the hash has it in the cache
+    hasher = _bulk_hasher(docs) or sha256
+    for doc in docs:  # `ids_match`, each text counted beside its hash
         content = doc.get("record") if type(doc) is dict else None
         if type(content) is not dict:
             add(-2)
             continue
         try:
-            if doc.get("id") != sha256(dumps(content, option=sort)).hexdigest():
+            if doc.get("id") != hasher(dumps(content, option=sort)).hexdigest():
                 return None
         except (TypeError, orjson.JSONEncodeError):
             return None
-        body = content.get("body")
+        body = content.get("body") if counted else None
         text = body.get("text") if type(body) is dict else None
         if type(text) is str and content.get("kind") == REVISION:
             count = plain_brackets(text)
             add(count if count < 32768 else -1)
         else:
             add(-2)
-    return counts.tobytes()
+    return counts.tobytes() if counted else b""
+
+
+def ids_apart(docs: list[Any]) -> bytes | None:
+    """`checked_apart` without the bracket counts: what a write's checker says (it reads one
+    item's texts, not every item's status)."""
+    return checked_apart(docs, counted=False)
 
 
 def counts_apart(docs: list[Any], packed: bytes) -> dict[str, int]:
@@ -392,13 +400,7 @@ def _decode_all(docs: Iterable[Any], *, trusted: bool) -> list[Record]:
     fields, new, put = _CONTENT, _new, _set
     out: list[Record] = []
     add = out.append
-    fast = settled()
-    if fast is None and not trusted and type(docs) is list and len(docs) > _SAMPLED:
-        # What the records will give the hasher, from the size of the first few: past the
-        # budget, digest.py moves to OpenSSL before the first, not after a budget's worth.
-        sampled = sum(_hashed_size(doc) for doc in docs[:_SAMPLED])
-        expect(sampled * len(docs) // _SAMPLED)
-        fast = settled()
+    fast = None if trusted else _bulk_hasher(docs)
     for doc in docs:
         content = doc.get("record") if type(doc) is dict else None
         if type(content) is not dict:
@@ -458,6 +460,20 @@ def _decode_all(docs: Iterable[Any], *, trusted: bool) -> list[Record]:
 
 
 _SAMPLED = 16
+
+
+def _bulk_hasher(docs: Iterable[Any]) -> Any:
+    """OpenSSL's SHA-256 to call straight for each record of `docs` (digest.py's `settled`),
+    when the process has moved to it or `docs` are enough to move it: what the records will
+    give the hasher, from the size of the first few, past the budget moves it before the
+    first record, not after a budget's worth hashed at a tenth of the speed. None: the
+    process's own module still serves (call `sha256`)."""
+    fast = settled()
+    if fast is None and type(docs) is list and len(docs) > _SAMPLED:
+        sampled = sum(_hashed_size(doc) for doc in docs[:_SAMPLED])
+        expect(sampled * len(docs) // _SAMPLED)
+        fast = settled()
+    return fast
 
 
 def _hashed_size(doc: Any) -> int:

@@ -993,7 +993,8 @@ class Workspace:
         if self.fold_later:
             summit.journal.hold_bytes = True  # its keeper hashes them (written_bytes_later)
         if identify or self.fold_later:  # a command's whole read (snapshot.py's)
-            summit.journal.check_apart = records.checked_apart
+            summit.journal.check_apart = records.ids_apart if self.fold_later else \
+                records.checked_apart
         # A read-only command's whole read: its tables and ids vouched for late (`_verified`).
         summit.journal.lazy_tables = summit.verify_later = identify and not self.fold_later
         if offered is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import os
+import shutil
 import threading
 import zlib
 from pathlib import Path
@@ -20,7 +21,7 @@ from test_snapshot import OPS, SLUG, apply, new_workspace
 from test_write_kept import rewrite_line
 
 from agenda import journal as journal_module
-from agenda import records
+from agenda import records, snapshot
 from agenda.model import Code
 from agenda.workspace import Workspace
 
@@ -374,3 +375,60 @@ def test_lines_appended_after_a_read_in_parts_follow_its_tables(
     whole.load()
     assert lazy.logs == whole.logs and lazy.puts == whole.puts and no_child_left()
     assert count() == len(before.logs["events"]) < len(whole.logs["events"])
+
+
+def listed(db: Path, viewer: str | None, apart: bool, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """`summit items` with nothing kept (keeping after its output, as the script does): its
+    listing, from the whole fold, or its refusal."""
+    with monkeypatch.context() as m:
+        if not apart:
+            m.setattr(journal_module, "CHECK_APART_FROM", 1 << 62)
+        snapshot.defer_keeping()
+        ws = Workspace(db)
+        try:
+            return snapshot.items(ws, SLUG, viewer)
+        except Exception as exc:  # noqa: BLE001 - the refusal is what is compared
+            return type(exc).__name__, str(exc)
+        finally:
+            ws.close()
+            snapshot.drop_deferred()
+            shutil.rmtree(snapshot.cache_dir(), ignore_errors=True)
+
+
+TEXTS = st.lists(st.text("ab []()`:\\", max_size=24), min_size=1, max_size=4)
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(TEXTS, TEXTS, st.sampled_from([None, "IN", "RU"]))
+def test_brackets_counted_by_the_checker_are_the_readers_count(
+        tmp_path_factory: pytest.TempPathFactory, started: list[bool],
+        monkeypatch: pytest.MonkeyPatch, added: list[str], tabled: list[str],
+        viewer: str | None) -> None:
+    """The checker counts each revision's brackets (`records.checked_apart`) and the reader
+    gives the counts to the latest texts (`state.take_counts`): the listing is the one a
+    reader that counts every text itself makes, plain pairs, nested, unclosed, escaped
+    and linked alike (the scanner's cases are left to the reader: -1)."""
+    db = tmp_path_factory.mktemp("counted") / "ws.json"
+    new_workspace(db)
+    ws = Workspace(db, clock=TickingClock())
+    try:
+        for n, text in enumerate(added):
+            ws.add_item(SLUG, section="One", title=f"Item {n}", text=f"T {text}",
+                        delegation="IN")
+        for n, text in enumerate(tabled):
+            ws.table(SLUG, f"1.{n % (len(added) + 1) + 1}", delegation="RU",
+                     text=f"U {text}", code=Code.MOD, internal=n % 3 == 2)
+    finally:
+        ws.close()
+    assert listed(db, viewer, True, monkeypatch) == listed(db, viewer, False, monkeypatch)
+    assert no_child_left()
+
+
+def test_counts_said_for_other_documents_are_not_taken(tmp_path: Path) -> None:
+    written(tmp_path)
+    docs = journal_docs(tmp_path)
+    said = records.checked_apart(docs)
+    assert said is not None and len(records.counts_apart(docs, said)) > 0
+    assert records.counts_apart(docs[1:], said) == {}  # one count a document, or none
+    assert records.counts_apart(docs, said[:-1]) == {}
