@@ -225,15 +225,21 @@ class _Checker:
 
     def __init__(self, pid: int, fd: int) -> None:
         self.pid, self.fd = pid, fd
+        self._heard = b""
 
     @classmethod
     def start(cls, journal: Journal, raw: bytes, check: Callable[[list[Any]], bytes | None],
               spelled: bool = False) -> _Checker | None:
         """None where a fork is not safe or not possible (a thread running, no fork): the
-        reader then hashes every id itself, as without a checker. `spelled`: the reader
-        parses parts of the lines `_Line` spells (`Journal._apply_parts`); the child then
-        also finds each of those lines exactly as `orjson.dumps` spells what it parses to,
-        which leaves those parts one meaning (no repeated key, nothing between them)."""
+        reader then hashes every id itself, as without a checker.
+
+        The child reads the bytes as the reader does (`spelled`: parsing the lines `_Line`
+        spells in parts, `Journal._apply_parts`), checking every line's checksum, and says
+        first where its intact lines end, how many there are, and what `check` says of
+        their records (`first`); then, having parsed what it left of each line parted, that
+        each such line whole is what its parts say (`whole`): spelled after its records as
+        `orjson.dumps` spells the rest of its tables (no repeated key, nothing between
+        them), as a read that parses every line whole would take it."""
         from agenda import detached
 
         if not detached.may_fork() or not _core_free() or not _memory_for(len(raw)):
@@ -253,58 +259,88 @@ class _Checker:
                 os.close(readable)
                 detached.streams_on_devnull()
                 journal._checker = None
-                journal.lazy_tables, journal._spelled = False, spelled
-                journal._parse_all(raw)  # every line parsed whole, as a read without it
-                said = check(journal.logs.get("records", [])) \
-                    if journal._spelled is not None else None
+                journal.lazy_tables, journal._checksummed = False, True
+                journal._parse_all(raw, lazy=spelled)
+                said = check(journal.records_log())
                 if said is not None:
-                    out = memoryview(b"%d %d\n" % (journal._valid, journal._lines) + said)
-                    while out:
-                        out = out[os.write(writable, out):]
+                    _write_all(writable, b"%d %d %d\n" % (journal._valid, journal._lines,
+                                                          len(said)) + said)
+                    if journal._whole_in_parts():
+                        _write_all(writable, _WHOLE)
             finally:
                 os._exit(0)
         os.close(writable)
         return cls(pid, readable)
 
-    def verdict(self) -> tuple[tuple[int, int], bytes] | None:
-        """What the child read, parsing every line whole as a reader without a checker does
-        (the bytes its intact lines end at, and their count), and what `check` said of its
-        records, when it said something (None: not every id is its content's hash); None
-        too if the child could not tell (it failed, or was killed). Waits for it, then
-        reaps it."""
-        parts = []
-        try:
-            while chunk := os.read(self.fd, 1 << 16):
-                parts.append(chunk)
-        except OSError:
-            parts = []
-        finally:
-            self._end()
-        head, newline, said = b"".join(parts).partition(b"\n")
-        valid, _, lines = head.partition(b" ")
-        if not newline or not valid.isdigit() or not lines.isdigit():
+    def first(self) -> tuple[tuple[int, int], bytes] | None:
+        """What the child read (the bytes its intact lines end at, and their count) and what
+        `check` said of their records; None when it said nothing (not every id is its
+        content's hash) or could not tell (it failed, or was killed). Waits for it."""
+        while b"\n" not in self._heard and self._hear():
+            pass
+        head, newline, rest = self._heard.partition(b"\n")
+        fields = head.split(b" ")
+        if not newline or len(fields) != 3 or not all(f.isdigit() for f in fields):
             return None
-        return (int(valid), int(lines)), said
+        size = int(fields[2])
+        self._heard = rest
+        while len(self._heard) < size and self._hear():
+            pass
+        if len(self._heard) < size:
+            return None
+        said, self._heard = self._heard[:size], self._heard[size:]
+        return (int(fields[0]), int(fields[1])), said
+
+    def whole(self) -> bool:
+        """Whether the child, after `first`, found each line it parsed in parts whole what
+        its parts say. Waits for it, then reaps it."""
+        while self._hear():
+            pass
+        self._end()
+        return self._heard == _WHOLE
+
+    def _hear(self) -> bool:
+        """Read what the child wrote next into `_heard`; False at its end (or a failure)."""
+        try:
+            chunk = os.read(self.fd, 1 << 16)
+        except OSError:
+            return False
+        self._heard += chunk
+        return bool(chunk)
 
     def drop(self) -> None:
         """Not needed any more: the child is stopped and reaped."""
         import signal
 
-        try:
-            os.kill(self.pid, signal.SIGKILL)
-        except OSError:
-            pass
+        if self.pid > 0:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except OSError:
+                pass
         self._end()
 
     def _end(self) -> None:
-        try:
-            os.close(self.fd)
-        except OSError:
-            pass
-        try:
-            os.waitpid(self.pid, 0)
-        except OSError:
-            pass
+        """Close the pipe and reap the child, once (the descriptor's number may be reused)."""
+        fd, pid, self.fd, self.pid = self.fd, self.pid, -1, 0
+        if fd >= 0:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        if pid > 0:
+            try:
+                os.waitpid(pid, 0)
+            except OSError:
+                pass
+
+
+_WHOLE = b"whole\n"
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    out = memoryview(data)
+    while out:
+        out = out[os.write(fd, out):]
 
 
 def _digest_parts(raw: bytes, valid: int, appended: tuple[bytes, ...]) -> tuple[int, str]:
@@ -386,8 +422,9 @@ class Journal:
         # (the event log, the undo log: a third of a summit's bytes) when first asked for,
         # once the checker vouched for the lines (`vouched`).
         self.lazy_tables = False
-        self._spelled: bool | None = False  # the checker's: None once a line is not
+        self._checksummed = False  # the checker's: lines parsed in parts checksummed too
         self._verdict: bool | None = None
+        self._records_verdict: bool | None = None
         self.checked_said = b""  # what `check_apart` said of the records, once vouched
         self.in_parts = False  # the last whole read parsed lines in parts (`vouched` needed)
         self._read_end: tuple[int, int] = (0, 0)
@@ -439,15 +476,26 @@ class Journal:
 
         return count
 
+    def vouched_records(self) -> bool:
+        """Whether the forked checker read the last whole read's bytes into the same lines
+        (each intact: its checksum checked), with every record's id its content's hash; then
+        `checked_said` is what it said of them. Asked once, it waits for the checker's first
+        word; False without one."""
+        if self._records_verdict is None:
+            heard = self._checker.first() if self._checker is not None else None
+            self._records_verdict = heard is not None and heard[0] == self._read_end
+            self.checked_said = heard[1] if heard is not None and self._records_verdict \
+                else b""
+        return self._records_verdict
+
     def vouched(self) -> bool:
-        """Whether the forked checker read the last whole read's bytes as it did, each line
-        parsed whole (the same lines, intact and well shaped), with every record's id its
-        content's hash. Asked once, it waits for the checker; False without one."""
+        """`vouched_records`, and each line this read parsed in parts is, whole, what its
+        parts say, so every table is what a read that parses every line whole holds. Asked
+        once, it waits for the checker; False without one."""
         if self._verdict is None:
-            checker, self._checker = self._checker, None
-            verdict = checker.verdict() if checker is not None else None
-            self._verdict = verdict is not None and verdict[0] == self._read_end
-            self.checked_said = verdict[1] if verdict is not None and self._verdict else b""
+            self._verdict = self.vouched_records() and self._checker is not None \
+                and self._checker.whole()
+            self.drop_checker()
         return self._verdict
 
     def _take_deferred(self) -> None:
@@ -575,7 +623,8 @@ class Journal:
         self._loaded = True
         self._held = None
         self.drop_checker()
-        self._verdict, self.checked_said = None, b""
+        self._verdict = self._records_verdict = None
+        self.checked_said = b""
         if self.check_apart is not None and len(raw) >= CHECK_APART_FROM:
             self._checker = _Checker.start(self, raw, self.check_apart, self.lazy_tables)
         try:
@@ -613,6 +662,25 @@ class Journal:
             self.drop_checker()
             return None
         return self.vouched if self._checker is not None else None
+
+    def _whole_in_parts(self) -> bool:
+        """The checker's second word: whether what each line parsed in parts left for later
+        (its tables after the records, up to its puts) is, parsed, a mapping of tables
+        (lists) without `records`, spelled as `orjson.dumps` spells it: then the line, whole,
+        is what its parts say."""
+        for part in self._deferred:
+            if isinstance(part, dict):
+                continue
+            spelled = b"{" + bytes(part)
+            try:
+                tables = orjson.loads(spelled)
+            except orjson.JSONDecodeError:
+                return False
+            if type(tables) is not dict or "records" in tables \
+                    or not all(type(docs) is list for docs in tables.values()) \
+                    or orjson.dumps(tables) != spelled:
+                return False
+        return True
 
     def drop_checker(self) -> None:
         checker, self._checker = self._checker, None
@@ -660,8 +728,6 @@ class Journal:
                         "its checksum). It has not been changed; restore it from a backup "
                         "(summit restore FILE)")
                 break
-            if self._spelled and not _spelled_after_records(data, position + 9, end, batch):
-                self._spelled = None
             self._apply_batch(batch)
             position = end + 1
             self._lines += 1
@@ -702,6 +768,12 @@ class Journal:
         found = _parts(data, payload, end)
         if found is None:
             return False
+        if self._checksummed:  # the checker: every line's checksum, as a whole read
+            try:
+                if int(data[start:start + 8], 16) != zlib.crc32(view[payload:end]):
+                    return False
+            except ValueError:
+                return False
         split, puts_at = found
         try:
             records = orjson.loads(view[payload + len(_LAZY_HEAD) - 1:split + 1])
@@ -951,27 +1023,6 @@ def _parts(data: bytes, start: int, end: int) -> tuple[int, int] | None:
     puts_at = data.rfind(_LAZY_PUTS, start, end)
     split = data.rfind(_LAZY_SPLIT, start, puts_at if puts_at >= 0 else end)
     return (split, puts_at) if split >= 0 else None
-
-
-def _spelled_after_records(data: bytes, start: int, end: int, batch: dict[str, Any]) -> bool:
-    """Whether the commit JSON `data[start:end]`, which parses to `batch`, holds what a
-    reader parsing it in parts takes from it (`_parts`): the bytes after the records' end
-    are exactly `orjson.dumps`'s of the rest of the batch (the other tables of `a`, then
-    the puts, nothing else). Then `records` is `a`'s only records key and what the reader
-    parses as the records (one JSON value up to that end, or nothing) is its value, and the
-    parts it leaves for later are the batch's. A third of the cost of spelling the whole
-    batch again."""
-    found = _parts(data, start, end)
-    if found is None:
-        return True  # parsed whole by the reader too
-    tables = batch.get("a")
-    if type(tables) is not dict:
-        return False
-    rest = orjson.dumps({name: docs for name, docs in tables.items() if name != "records"})
-    after = b"," + rest[1:] + (b',"p":' + orjson.dumps(batch["p"]) if "p" in batch else b"") \
-        + b"}"
-    return ("records" in tables and len(batch) == 1 + ("p" in batch)
-            and found[0] + 1 + len(after) == end and data.endswith(after, start, end))
 
 
 # A commit line as `_Line` spells one of records and events (`Journal._apply_parts`).

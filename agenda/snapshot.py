@@ -422,12 +422,15 @@ def _listed_read(ws: Workspace, slug: str, viewer: str | None,
     items, the keeper making the state (its items and views) from that fold after the
     output, then keeping it as `_full_read` does."""
     offered = (read.stamp, read.raw) if read is not None else None
-    fold, numbered = ws.whole_fold(slug, viewer, offered=offered)
-    summit = fold.summit
-    assert summit is not None  # `whole_fold` refuses a summit without one
-    shown = {"items": [_row(f, number, section.title, *text_counts(f))
-                       for number, section, f in numbered],
-             "empty": [s.title for s in summit.sections if not s.items]}
+
+    def made(fold: Fold, numbered: list[tuple[str, Section, ItemFold]]) -> dict[str, Any]:
+        summit = fold.summit
+        assert summit is not None  # `whole_fold` refuses a summit without one
+        return {"items": [_row(f, number, section.title, *text_counts(f))
+                          for number, section, f in numbered],
+                "empty": [s.title for s in summit.sections if not s.items]}
+
+    fold, shown = ws.whole_fold(slug, viewer, made, offered=offered)
     _keep_made_later(ws, slug, viewer, ws.read_fold(slug, fold.viewer))
     return shown
 

@@ -84,6 +84,10 @@ if TYPE_CHECKING:  # the exchange's keys load cryptography only in bound workspa
 
 _T = TypeVar("_T")
 
+
+class _Unvouched(Exception):
+    """A checker did not vouch for the records a whole read trusted (`Workspace._verified`)."""
+
 MAX_TEXT_BYTES = 1_000_000
 MAX_LINE = 500
 
@@ -349,6 +353,14 @@ class SummitFile:
             event_docs = None if journal.deferring else journal.logs.get("events", [])
         self._take(new_records)
         self._event_docs = event_docs
+
+    def records_verified(self) -> bool:
+        """`verified`'s first half: the records of a whole read decoded trusting their ids
+        are the journal's, their ids checked (`Journal.vouched_records`); the lines parsed
+        in parts are yet to be vouched for whole (`verified`)."""
+        if self._unverified is None and not self.journal.in_parts:
+            return True
+        return self.journal.vouched_records()
 
     def verified(self) -> bool:
         """Whether the records of a whole read decoded trusting their ids (`verify_later`)
@@ -1249,9 +1261,11 @@ class Workspace:
     def _verified(self, slug: str, read: Callable[[SummitFile], _T], *, identify: bool,
                   offered: tuple[tuple[int, int, int] | None, bytes] | None) -> _T:
         """`read(self._file(slug, ...))`, its answer or refusal only once the journal's
-        checker vouched for what a read-only whole read trusted (`SummitFile.verified`):
-        else the file is read again as a read without a checker reads it, and `read` asked
-        again, so the answer or the refusal is that read's."""
+        checker vouched for what a read-only whole read trusted (`SummitFile.verified`;
+        `read` may ask for the records alone earlier, `records_verified`, and raise
+        `_Unvouched` when they are not): else the file is read again as a read without a
+        checker reads it, and `read` asked again, so the answer or the refusal is that
+        read's."""
         summit: SummitFile | None = None
         try:
             summit = self._file(slug, identify=identify, offered=offered)
@@ -1265,26 +1279,32 @@ class Workspace:
         summit.read_again()
         return read(summit)
 
-    def whole_fold(self, slug: str, viewer: str | None, *,
+    def whole_fold(self, slug: str, viewer: str | None,
+                   made: Callable[[Fold, list[tuple[str, Section, ItemFold]]], _T], *,
                    offered: tuple[tuple[int, int, int] | None, bytes] | None = None
-                   ) -> tuple[Fold, list[tuple[str, Section, ItemFold]]]:
-        """The fold `state(slug, viewer, identify=True, offered=offered)` snapshots, and its
-        items' numbers, sections and folds (`Fold.numbered_folds`), nothing else made from
-        it: what `summit items` lists from when nothing kept serves it, its keeper making
-        the state after the output. The same refusals as `state`."""
+                   ) -> tuple[Fold, _T]:
+        """The fold `state(slug, viewer, identify=True, offered=offered)` snapshots, and
+        what `made` makes of it and its items' numbers, sections and folds
+        (`Fold.numbered_folds`), nothing else made from it: what `summit items` lists from
+        when nothing kept serves it, its keeper making the state after the output. The
+        same refusals as `state`. `made` may run while the journal's checker is still
+        vouching for the lines it parsed in parts (its records vouched for), and again if
+        that fails."""
 
-        def read(summit: SummitFile) -> tuple[Fold, list[tuple[str, Section, ItemFold]]]:
+        def read(summit: SummitFile) -> tuple[Fold, _T]:
             fold = summit.fold(summit.code_of(viewer) if viewer is not None else None)
-            return fold, list(fold.numbered_folds())
+            numbered = list(fold.numbered_folds())
+            if not summit.records_verified():
+                raise _Unvouched  # read again (`_verified`)
+            # The latest texts' bracket counts, made by the checker while this one folded.
+            said = summit.journal.checked_said
+            if said:
+                take_counts((item for _, _, item in numbered),
+                            records.counts_apart(summit.journal.records_log(), said))
+            return fold, made(fold, numbered)
 
         with self.lock.thread_only(), bulk():
-            fold, numbered = self._verified(slug, read, identify=True, offered=offered)
-            # The latest texts' bracket counts, made by the checker while this one folded.
-            journal = self._summits[slug].journal
-            if journal.checked_said:
-                take_counts((item for _, _, item in numbered),
-                            records.counts_apart(journal.records_log(), journal.checked_said))
-            return fold, numbered
+            return self._verified(slug, read, identify=True, offered=offered)
 
     def read_fold_later(self, slug: str, viewer: str | None
                         ) -> Callable[[], tuple[Fold, RecordSet, tuple[int, int]]] | None:
