@@ -276,8 +276,9 @@ def _listed(i: Item, view: ItemView | None) -> list[Any]:
 def _row(i: Item | ItemFold, number: str, section: str, brackets: int,
          texts: int) -> list[Any]:
     """A row of the listing, as FIELDS, of an item, or of its fold before the item is made
-    (`_listed_read`): both hold its title, status, owner, tags and uuid."""
-    return [number, i.title, section, i.status.value, i.owner, list(i.tags), brackets, texts,
+    (`_listed_read`): both hold its title, status, owner, tags and uuid. The status as
+    its value (`str` of a StrEnum member: in C, where `.value` is a Python property)."""
+    return [number, i.title, section, str(i.status), i.owner, list(i.tags), brackets, texts,
             i.uuid]
 
 
@@ -941,7 +942,7 @@ def _item_fold(row: Any) -> ItemFold | None:
         return None
     history = list(reading.history)
     fold: ItemFold = ItemFold.__new__(ItemFold)
-    fold.__dict__.update({
+    for name, value in {
         "uuid": reading.uuid, "add_id": held[0], "owner": reading.owner,
         "title": reading.title, "tags": tuple(held[1]), "section": held[2],
         "key": tuple(held[3]), "created": held[4], "history": history,
@@ -951,7 +952,8 @@ def _item_fold(row: Any) -> ItemFold | None:
         "accepted_by": {uuid: set(codes) for uuid, codes in reading.accepted.items()},
         "rounds": [dict(r) for r in held[8]], "drafts": held[9], "override": override,
         "soft": soft, "confirmed": dict(held[12]), "final_on": held[13], "_summit": None,
-        "_status": None, "_view": None, "_item": None})
+        "_status": None, "_view": None, "_item": None}.items():
+        setattr(fold, name, value)
     return fold
 
 

@@ -402,6 +402,12 @@ class ItemView:
 class ItemFold:
     """The running fold of one item's records (see rules.py for the rules it applies)."""
 
+    # Slots: a read makes one per item (20,000), and its handlers and listing read them.
+    __slots__ = ("uuid", "add_id", "owner", "title", "tags", "section", "key", "created",
+                 "history", "tabled", "by_uuid", "acceptances", "decisions", "notes",
+                 "positions", "accepted_by", "rounds", "drafts", "override", "soft",
+                 "confirmed", "final_on", "_summit", "_status", "_view", "_item")
+
     def __init__(self, record: Record, section: str, key: OrderKey) -> None:
         body = record.body
         self.uuid = record.uuid
@@ -761,9 +767,10 @@ class Fold:
                 fold.soft = None
             else:
                 fold.accepted_by[uuid] = set()
-            fold.recompute(self.roster)
+            # `fold.recompute(self.roster)`, spelled out: once per text of a full read.
+            fold._summit, fold._status, fold._view = self.roster, None, None
         else:
-            fold.changed()
+            fold._view = None  # `fold.changed()`
 
     def _acceptance(self, record: Record) -> None:
         fold = self.items.get(record.body["item"])

@@ -64,3 +64,11 @@ def test_a_time_to_iso_wrote_reads_back_as_the_same_moment_in_utc(moment: dateti
     text = model.to_iso(moment)
     assert model._parsed(text) == moment and model._parsed(text).tzinfo is UTC
     assert model.from_iso(text) is model.from_iso(text)  # kept per string
+
+
+def test_a_status_spelled_by_str_is_its_value_as_plain_text() -> None:
+    """The listing spells a status with `str` (snapshot._row): the value, a plain `str`."""
+    from agenda.model import Status
+
+    for status in Status:
+        assert str(status) == status.value and type(str(status)) is str

@@ -23,7 +23,7 @@ from agenda.workspace import SummitFile, Workspace
 
 def folded(fold: ItemFold) -> dict[str, Any]:
     """Everything an item's fold holds, its status worked out, without its caches."""
-    seen = {k: v for k, v in vars(fold).items() if not k.startswith("_")}
+    seen = {k: getattr(fold, k) for k in ItemFold.__slots__ if not k.startswith("_")}
     seen["history"] = [vars(r) for r in fold.history]
     seen["tabled"] = [r.id for r in fold.tabled]
     seen["by_uuid"] = sorted(fold.by_uuid)
