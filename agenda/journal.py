@@ -465,14 +465,15 @@ class Journal:
         return bool(self._deferred)
 
     def count_later(self, table: str) -> Callable[[], int]:
-        """The length of `table` as the last whole read left it, as a function to ask
-        later, while that read's tables are deferred: nothing is appended to a table before
-        they are parsed, so their length then is the read's."""
+        """The length of `table` now, as a function to ask later, while the last whole
+        read's tables are deferred: what the read found in it (known once they are parsed,
+        `_take_deferred`) and what this process has appended to it since."""
+        appended = len(self._logs.get(table, ()))
 
         def count() -> int:
             if self._deferred:
                 self._take_deferred()
-            return self._read_counts.get(table, 0)
+            return self._read_counts.get(table, 0) + appended
 
         return count
 
@@ -499,18 +500,29 @@ class Journal:
         return self._verdict
 
     def _take_deferred(self) -> None:
-        if self.vouched():
-            deferred, self._deferred = self._deferred, []
-            logs = self._logs
-            for part in deferred:
-                tables = part if isinstance(part, dict) else orjson.loads(b"{" + bytes(part))
-                for table, docs in tables.items():
-                    logs.setdefault(table, []).extend(docs)
-        else:
+        """Parse the tables a read in parts left for later, and put them before what this
+        process appended to them since (`append` needs them not): their lists keep their
+        identity, a transaction's starts move with them, and `count_later` says how many
+        the read had."""
+        if not self.vouched():
+            if self.dirty:  # a read in parts is vouched for before anything is appended
+                raise RuntimeError(f"{self.path}: a transaction on lines not vouched for")
             # Never seen unless the checker vouched for the lines: else the file is read
             # again, each line parsed whole, as by a read without a checker.
             self.read_whole_again()
-        self._read_counts = {table: len(docs) for table, docs in self._logs.items()}
+            self._read_counts = {table: len(docs) for table, docs in self._logs.items()}
+            return
+        deferred, self._deferred = self._deferred, []
+        read: dict[str, list[Any]] = {}
+        for part in deferred:
+            tables = part if isinstance(part, dict) else orjson.loads(b"{" + bytes(part))
+            for table, docs in tables.items():
+                read.setdefault(table, []).extend(docs)
+        for table, docs in read.items():
+            self._logs.setdefault(table, [])[0:0] = docs
+            if table in self._pending_logs:
+                self._pending_logs[table] += len(docs)
+        self._read_counts = {table: len(docs) for table, docs in read.items()}
 
     def read_whole_again(self) -> None:
         """Read the file again from scratch, every line parsed whole, without a checker
@@ -859,7 +871,7 @@ class Journal:
         if ("a", table) in self._spills:
             self._spills[("a", table)].add(docs)  # after those written out, in order
             return
-        log = self.logs.setdefault(table, [])
+        log = self._logs.setdefault(table, [])  # a deferred table's read comes before it
         self._pending_logs.setdefault(table, len(log))
         log.extend(docs)
 
@@ -961,8 +973,9 @@ class Journal:
 
     def _append_line(self) -> None:
         batch: dict[str, Any] = {}
-        added = {t: self.logs[t][start:] for t, start in self._pending_logs.items()
-                 if len(self.logs[t]) > start}
+        logs = self._logs  # what this transaction appended: never deferred
+        added = {t: logs[t][start:] for t, start in self._pending_logs.items()
+                 if len(logs[t]) > start}
         if added:
             batch["a"] = added
         if self._pending_puts:

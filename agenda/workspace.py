@@ -995,7 +995,8 @@ class Workspace:
                 del self._summits[slug]
 
     def _file(self, slug: str, *, decode: bool = True, identify: bool = False,
-              offered: tuple[tuple[int, int, int] | None, bytes] | None = None) -> SummitFile:
+              offered: tuple[tuple[int, int, int] | None, bytes] | None = None,
+              in_parts: bool = False) -> SummitFile:
         summit = self._summits.get(slug)
         if summit is None:
             summit = SummitFile(slug, Journal(self._indexed_path(slug), self.lock))
@@ -1007,8 +1008,10 @@ class Workspace:
         if identify or self.fold_later:  # a command's whole read (snapshot.py's)
             summit.journal.check_apart = records.ids_apart if self.fold_later else \
                 records.checked_apart
-        # A read-only command's whole read: its tables and ids vouched for late (`_verified`).
-        summit.journal.lazy_tables = summit.verify_later = identify and not self.fold_later
+        # A read-only command's whole read, or the read of a write on one item that keeps
+        # after its output (`item_state`): its tables and ids vouched for late (`_verified`).
+        summit.journal.lazy_tables = summit.verify_later = \
+            (identify and not self.fold_later) or in_parts
         if offered is not None:
             summit.journal.offer(*offered)
         with bulk():
@@ -1170,15 +1173,18 @@ class Workspace:
                 if summit.journal.dirty:
                     raise RuntimeError("a write served from kept data read another item")
                 del self._summits[slug]
-            summit = self._file(slug, offered=offered[1:] if offered is not None
-                                and offered[0] == slug else None)
-            if viewer is not None:
-                viewer = summit.code_of(viewer)
-            if writing and self.serve is not None and self._tx_identity == (None,):
-                summit.written_as = (viewer,)
-                if self.fold_later:
-                    return summit.alone(viewer, ref)
-            return summit.fold(viewer).narrowed(ref, summit.events, summit.event_count())
+            def read(summit: SummitFile) -> SummitState:
+                code = summit.code_of(viewer) if viewer is not None else None
+                if writing and self.serve is not None and self._tx_identity == (None,):
+                    summit.written_as = (code,)
+                    if self.fold_later:
+                        return summit.alone(code, ref)
+                return summit.fold(code).narrowed(ref, summit.events, summit.event_count())
+
+            # Vouched for before the write appends anything (`_verified`).
+            return self._verified(slug, read, offered=offered[1:] if offered is not None
+                                  and offered[0] == slug else None,
+                                  in_parts=self.fold_later and writing)
 
     def offer(self, slug: str, stamp: tuple[int, int, int], raw: bytes) -> None:
         """The summit's file as `serve` just read it under the write's lock, with the stamp it
@@ -1258,8 +1264,9 @@ class Workspace:
         with self.lock.thread_only(), bulk():
             return self._verified(slug, read, identify=True, offered=offered)
 
-    def _verified(self, slug: str, read: Callable[[SummitFile], _T], *, identify: bool,
-                  offered: tuple[tuple[int, int, int] | None, bytes] | None) -> _T:
+    def _verified(self, slug: str, read: Callable[[SummitFile], _T], *,
+                  offered: tuple[tuple[int, int, int] | None, bytes] | None,
+                  identify: bool = False, in_parts: bool = False) -> _T:
         """`read(self._file(slug, ...))`, its answer or refusal only once the journal's
         checker vouched for what a read-only whole read trusted (`SummitFile.verified`;
         `read` may ask for the records alone earlier, `records_verified`, and raise
@@ -1268,7 +1275,7 @@ class Workspace:
         read's."""
         summit: SummitFile | None = None
         try:
-            summit = self._file(slug, identify=identify, offered=offered)
+            summit = self._file(slug, identify=identify, offered=offered, in_parts=in_parts)
             answer = read(summit)
             if summit.verified():
                 return answer

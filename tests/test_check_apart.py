@@ -22,6 +22,7 @@ from test_write_kept import rewrite_line
 
 from agenda import journal as journal_module
 from agenda import records, snapshot
+from agenda.cli import main
 from agenda.model import Code
 from agenda.workspace import Workspace
 
@@ -432,3 +433,89 @@ def test_counts_said_for_other_documents_are_not_taken(tmp_path: Path) -> None:
     assert said is not None and len(records.counts_apart(docs, said)) > 0
     assert records.counts_apart(docs[1:], said) == {}  # one count a document, or none
     assert records.counts_apart(docs, said[:-1]) == {}
+
+
+def after_writes(db: Path, apart: bool, monkeypatch: pytest.MonkeyPatch,
+                 capsys: pytest.CaptureFixture[str]) -> Any:
+    """`summit table`, a note and a status, as the script runs them (each keeping after its
+    output, its read in parts with a checker when `apart`), in a copy of the workspace;
+    then what a read that hashes every id shows: each answer, each item's texts and the
+    event log, without the times and uuids each write makes anew."""
+    copy_dir = db.parent.parent / f"{db.parent.name}-{'apart' if apart else 'whole'}"
+    shutil.copytree(db.parent, copy_dir)
+    there = copy_dir / db.name
+    answers = []
+    with monkeypatch.context() as m:
+        if not apart:
+            m.setattr(journal_module, "CHECK_APART_FROM", 1 << 62)
+        for argv in (["table", "1.1", "--as", "RU", "--text", "The Sides [agree] now."],
+                     ["note", "2.1", "Noted.", "--as", "IN"],
+                     ["status", "2.1", "deferred", "--as", "IN"],
+                     ["table", "9.9", "--as", "RU", "--text", "No such item."]):
+            shutil.rmtree(snapshot.cache_dir(), ignore_errors=True)
+            try:
+                main([*argv, "--db", str(there)])
+                code = 0
+            except SystemExit as exc:
+                code = int(exc.code or 0)
+            out, err = capsys.readouterr()
+            answers.append((code, err.replace(str(copy_dir), "<copy>"), out.count("\n")))
+    m_ws = Workspace(there)
+    try:
+        state = m_ws.state(SLUG, "RU")
+        shown = [(i.number, i.title, i.status, [(r.label, r.code, r.text, r.delegation)
+                                               for r in state.history(i)])
+                 for i in state.items]
+        log = [(e.action, e.actor, e.detail) for e in state.events]
+    except Exception as exc:  # noqa: BLE001 - the refusal is what is compared
+        shown, log = [type(exc).__name__], [str(exc).replace(str(copy_dir), "<copy>")]
+    finally:
+        m_ws.close()
+    return answers, shown, log
+
+
+def test_writes_that_read_in_parts_write_what_writes_that_read_whole_write(
+        tmp_path: Path, started: list[bool], monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A write on one item that keeps after its output reads the file in parts, its event
+    and undo logs left unparsed: it appends after them, and the file holds them, in order,
+    with what it appended, as a write that read the file whole leaves it."""
+    db = written(tmp_path)
+    whole = after_writes(db, False, monkeypatch, capsys)
+    assert after_writes(db, True, monkeypatch, capsys) == whole
+    assert any(started) and no_child_left()
+    assert [code for code, _, _ in whole[0]] == [0, 0, 0, 1]
+
+
+@pytest.mark.parametrize("forgery", sorted(FORGERIES))
+def test_a_write_on_a_forged_line_does_what_a_write_that_reads_it_whole_does(
+        tmp_path: Path, started: list[bool], monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], forgery: str) -> None:
+    db = written(tmp_path)
+    forge(next((tmp_path / "ws.summits").iterdir()), True, FORGERIES[forgery])
+    assert after_writes(db, True, monkeypatch, capsys) == \
+        after_writes(db, False, monkeypatch, capsys)
+    assert no_child_left()
+
+
+def test_a_write_after_a_read_in_parts_keeps_the_log_in_order(
+        tmp_path: Path, started: list[bool]) -> None:
+    """A workspace that read a summit in parts (its log unparsed) and then writes to it:
+    what it appends comes after the read's log, in memory as in the file, and a state read
+    before the write still shows the log as it was."""
+    db = written(tmp_path)
+    ws = Workspace(db, clock=TickingClock())
+    try:
+        before = ws.state(SLUG, "IN", identify=True)
+        assert ws._summits[SLUG].journal.deferring
+        ws.add_note(SLUG, "1.1", delegation="IN", text="After the read.")
+        after = ws.state(SLUG, "IN").events
+    finally:
+        ws.close()
+    fresh = Workspace(db)
+    try:
+        assert after == fresh.state(SLUG, "IN").events
+    finally:
+        fresh.close()
+    assert before.events == after[:len(before.events)] and len(after) > len(before.events)
+    assert no_child_left()
