@@ -519,3 +519,17 @@ def test_a_write_after_a_read_in_parts_keeps_the_log_in_order(
         fresh.close()
     assert before.events == after[:len(before.events)] and len(after) > len(before.events)
     assert no_child_left()
+
+
+@pytest.mark.parametrize(("looks", "free"), [
+    ([2, 1], True),  # a kernel thread running for a moment: gone at the next look
+    ([2, 2, 2], False),  # a keeper at work: there at every look
+    ([None], True),  # cannot tell: assumed free
+])
+def test_a_core_is_free_at_any_of_a_few_looks(monkeypatch: pytest.MonkeyPatch,
+                                             looks: list[int | None], free: bool) -> None:
+    seen = iter(looks)
+    monkeypatch.setattr(journal_module, "_cores", lambda: 2)
+    monkeypatch.setattr(journal_module, "_running", lambda: next(seen))
+    monkeypatch.setattr(journal_module, "_SAMPLE_GAP", 0)
+    assert journal_module._core_free() is free
