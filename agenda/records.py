@@ -13,6 +13,7 @@ not both write "v3" into their hashes; the creation time is for display only.
 
 from __future__ import annotations
 
+import functools
 from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import field
@@ -314,7 +315,7 @@ def decode_all(docs: Iterable[Any], checked: Callable[[], bool] | None = None
     `decode`, which decides it and words the refusal alike (tests/test_records.py holds the
     two equal on any documents).
 
-    `checked`: a function that says whether `ids_match(docs)` holds, computed apart (a
+    `checked`: a function that says whether `checked_apart(docs)` said yes, computed apart (a
     forked process, journal.py's `check_apart`): each record then takes its stored id
     unhashed, and when that function says no (or cannot tell) the documents are decoded
     again here, every id hashed, to the same records or refusal as without it."""
@@ -326,28 +327,22 @@ def decode_all(docs: Iterable[Any], checked: Callable[[], bool] | None = None
     return _decode_all(docs, trusted=False)
 
 
-def decode_trusting(docs: list[Any]) -> list[Record] | None:
+def decode_trusting(docs: list[Any], shaped: bool = False) -> list[Record] | None:
     """`decode_all(docs)` taking each stored id unhashed, for a caller that has them hashed
-    apart (`ids_match`) and uses the records only once that said yes; None where the
-    decode refuses them (the refusal is then the one of the decode that hashes)."""
+    apart (`checked_apart`) and uses the records only once that said yes; None where the
+    decode refuses them (the refusal is then the one of the decode that hashes). `shaped`:
+    their shapes are checked apart too (`checked_apart` says so), and taken as they are."""
     try:
-        return _decode_all(docs, trusted=True)
+        return _decode_all(docs, trusted=True, shaped=shaped)
     except Exception:  # refused: in the words of the decode that hashes every id
         return None
-
-
-def ids_match(docs: Iterable[Any]) -> bool:
-    """Whether every stored record's id is the SHA-256 of its canonical content, as
-    `decode_all` hashes it (a document without a content mapping is left to `decode`,
-    which hashes it itself): what `decode_all(docs, checked)` trusts (`checked_apart`
-    says it, with more)."""
-    return checked_apart(docs if isinstance(docs, list) else list(docs)) is not None
 
 
 def checked_apart(docs: list[Any], counted: bool = True) -> bytes | None:
     """What a whole read's checker says of the records it parsed (journal.py's
     `check_apart`): None unless every stored record's id is the SHA-256 of its canonical
-    content (`ids_match`); else, for each document in order, the
+    content, and every document decodes without going through `decode` (`shapes_apart`);
+    else, for each document in order, the
     bracket count of a revision's text as `pairs.plain_brackets` makes it (-1: not plain,
     or too large; -2: not a revision), packed as 16-bit integers (`counts_apart` reads
     them). The reader gives them to the latest texts (`state.take_counts`) instead of
@@ -357,7 +352,7 @@ def checked_apart(docs: list[Any], counted: bool = True) -> bytes | None:
     counts = array("h")
     add = counts.append
     hasher = _bulk_hasher(docs) or sha256
-    for doc in docs:  # `ids_match`, each text counted beside its hash
+    for doc in docs:  # every id hashed, each text counted beside its hash
         content = doc.get("record") if type(doc) is dict else None
         if type(content) is not dict:
             add(-2)
@@ -374,7 +369,22 @@ def checked_apart(docs: list[Any], counted: bool = True) -> bytes | None:
             add(count if count < 32768 else -1)
         else:
             add(-2)
+    if not shapes_apart(docs):
+        return None
     return counts.tobytes() if counted else b""
+
+
+def shapes_apart(docs: list[Any]) -> bool:
+    """Whether every document decodes without going through `decode` (its fields of the
+    types and values `_decode_all` checks): what a reader told so by `checked_apart` takes
+    as they are (`decode_trusting(docs, shaped=True)`)."""
+    try:
+        _decode_all(docs, trusted=True, judged=True)
+    except _Apart:
+        return False
+    except Exception:  # noqa: BLE001 - anything odd is for the decode that checks
+        return False
+    return True
 
 
 def ids_apart(docs: list[Any]) -> bytes | None:
@@ -394,22 +404,36 @@ def counts_apart(docs: list[Any], packed: bytes) -> dict[str, int]:
     return {doc["id"]: count for doc, count in zip(docs, counts, strict=True) if count != -2}
 
 
-def _decode_all(docs: Iterable[Any], *, trusted: bool) -> list[Record]:
+class _Apart(Exception):
+    """A record `_decode_all` would decode through `decode` (`shapes_apart`)."""
+
+
+def _apart(doc: Any) -> Record:
+    raise _Apart
+
+
+def _decode_all(docs: Iterable[Any], *, trusted: bool, shaped: bool = False,
+                judged: bool = False) -> list[Record]:
+    """`decode_all`: every record hashed, or with `trusted` its stored id taken. `shaped`:
+    every document's shape checked apart too (`shapes_apart` said so: nothing goes through
+    `decode`), so its fields are taken as they are. `judged`: that check itself, which
+    makes no record and raises `_Apart` at the first one that would go through `decode`."""
     dumps, sort = orjson.dumps, orjson.OPT_SORT_KEYS
     kinds, team_kinds, prefix = KINDS, TEAM_KINDS, TEAM_PREFIX
     fields, new, put = _CONTENT, _new, _set
     out: list[Record] = []
     add = out.append
     fast = None if trusted else _bulk_hasher(docs)
+    odd = _apart if judged else functools.partial(decode, strict=False)
     for doc in docs:
         content = doc.get("record") if type(doc) is dict else None
         if type(content) is not dict:
-            add(decode(doc, strict=False))
+            add(odd(doc))
             continue
-        if trusted:  # hashed apart (`ids_match`): trusted only once that said yes
+        if trusted:  # hashed apart (`checked_apart`): trusted only once that said yes
             rid = doc.get("id")
             if type(rid) is not str:
-                add(decode(doc, strict=False))
+                add(odd(doc))
                 continue
         elif fast is None:  # digest.py's choice, until it is OpenSSL's for good
             rid = sha256(dumps(content, option=sort)).hexdigest()
@@ -420,10 +444,11 @@ def _decode_all(docs: Iterable[Any], *, trusted: bool) -> list[Record]:
             v, kind, summit, scope, author, lamport, deps, created, body, signer = \
                 fields(content)
         except KeyError:
-            add(decode(doc, strict=False))
+            add(odd(doc))
             continue
         sig = doc.get("sig")
-        if (doc.get("id") != rid or (sig is not None and type(sig) is not str)
+        if not shaped and (
+                doc.get("id") != rid or (sig is not None and type(sig) is not str)
                 or v != FORMAT or kind not in kinds
                 or type(summit) is not str or (kind == GENESIS) != (summit == "")
                 or type(author) is not str or type(lamport) is not int or lamport < 1
@@ -432,15 +457,17 @@ def _decode_all(docs: Iterable[Any], *, trusted: bool) -> list[Record]:
                     len(deps) > 2 or type(deps[1]) is not str or deps[0] >= deps[1]))))
                 or type(created) is not str or type(body) is not dict
                 or (signer is not None and type(signer) is not str)):
-            add(decode(doc, strict=False))
+            add(odd(doc))
             continue
         if scope == JOINT:
             joint = True
-        elif type(scope) is str and scope.startswith(prefix) and kind in team_kinds \
-                and scope == prefix + author:
+        elif shaped or (type(scope) is str and scope.startswith(prefix)
+                        and kind in team_kinds and scope == prefix + author):
             joint = False
         else:
-            add(decode(doc, strict=False))
+            add(odd(doc))
+            continue
+        if judged:
             continue
         # A converted 0.1 record's old uuid (`_legacy_uuid`), asked of every record of a
         # converted summit: spelled out here, two calls cost more than the look-ups.

@@ -342,7 +342,7 @@ class SummitFile:
             docs = journal.records_log()[self.seen:]
             if checked is not None and self.verify_later:
                 # Trusted until the state is folded: `verified` asks the checker then.
-                trusted = records.decode_trusting(docs)
+                trusted = records.decode_trusting(docs, shaped=True)
                 if trusted is None and not checked():
                     self.read_again()  # refused, but not of the lines parsed whole
                     return

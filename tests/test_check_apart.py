@@ -5,6 +5,7 @@ same refusals, no child left behind, no fork beside a running thread."""
 from __future__ import annotations
 
 import copy
+import hashlib
 import os
 import shutil
 import threading
@@ -149,7 +150,11 @@ def decoded(docs: list[Any], checked: Any = None) -> Any:
 
 
 CHANGES = st.lists(st.tuples(st.integers(0, 10_000), st.sampled_from(
-    ["id", "id-case", "no-id", "id-type", "content", "kind", "not-a-dict"])), max_size=4)
+    ["id", "id-case", "no-id", "id-type", "content", "kind", "not-a-dict", "deps-type",
+     "scope", "lamport-type"])), max_size=4)
+# A wrong shape under a good id (the id made again for it): only the shapes' check finds it.
+SHAPES = {"deps-type": ("deps", "x"), "scope": ("scope", "team:XX"),
+          "lamport-type": ("lamport", "7")}
 
 
 @settings(max_examples=60, deadline=None,
@@ -157,7 +162,7 @@ CHANGES = st.lists(st.tuples(st.integers(0, 10_000), st.sampled_from(
 @given(CHANGES)
 def test_decoding_with_ids_checked_apart_is_decoding_that_hashes_them(
         tmp_path_factory: pytest.TempPathFactory, changes: list[tuple[int, str]]) -> None:
-    """Any damage: `decode_all(docs, checked)` with the verdict `ids_match` gives (or a
+    """Any damage: `decode_all(docs, checked)` with the verdict `checked_apart` gives (or a
     verdict that cannot tell, False) is `decode_all(docs)`: the same records or refusal."""
     tmp = tmp_path_factory.mktemp("apart")
     written(tmp)
@@ -178,11 +183,20 @@ def test_decoding_with_ids_checked_apart_is_decoding_that_hashes_them(
             doc["record"]["lamport"] = doc["record"].get("lamport", 0) + 1
         elif change == "kind" and isinstance(doc.get("record"), dict):
             doc["record"]["kind"] = "no.such.kind"
+        elif change in SHAPES and isinstance(doc.get("record"), dict):
+            name, value = SHAPES[change]
+            doc["record"][name] = value
+            doc["id"] = hashlib.sha256(orjson.dumps(
+                doc["record"], option=orjson.OPT_SORT_KEYS)).hexdigest()
+            assert records.checked_apart(docs) is None
         else:
             docs[at % len(docs)] = orjson.loads(b'"a string"')
     expected = decoded(docs)
-    assert decoded(docs, lambda: records.ids_match(docs)) == expected
+    assert decoded(docs, lambda: records.checked_apart(docs) is not None) == expected
     assert decoded(docs, lambda: False) == expected
+    if records.checked_apart(docs) is not None:  # what a reader told so takes as it is
+        shaped = records.decode_trusting(docs, shaped=True)
+        assert shaped is not None and [vars(r) for r in shaped] == expected
 
 
 def test_no_fork_without_a_free_core(tmp_path: Path, started: list[bool],
