@@ -141,12 +141,14 @@ from the state the full read already holds (an eighth to a quarter more on that 
   `retitle`: one transaction each) defer the writing (the rows, their JSON, the files) until
   their output is flushed; the `summit` script then forks a child in its own session, its
   streams on /dev/null, that holds the state copy-on-write and the journal's keeping lock
-  (`keeping_lock`) while it writes. Kept at once instead: in-process callers (the tests, the
-  app), a process with a thread running, a journal whose keeper is still at work, `accept`
-  (it prints from what it kept). A read of a journal whose keeper is at work first extends
-  its own viewer's kept data if it can (a keeper writes whole files renamed into place, so
-  no read sees a torn one): the keeper may be keeping another viewer's, and the `show` right
-  after a delegation's first write waited 0.5 s at 20,000 items for what it never read.
+  (`keeping_lock`) while it writes; if another keeper of the journal is still at work (the
+  `items` just before a `table`), the child keeps after it (waiting at most `KEEPER_WAIT`),
+  not the command before it returns. Kept at once instead: in-process callers (the tests,
+  the app), a process with a thread running, `accept` (it prints from what it kept). A
+  read of a journal whose keeper is at work first extends its own viewer's kept data if it
+  can (a keeper writes whole files renamed into place, so no read sees a torn one): the
+  keeper may be keeping another viewer's, and the `show` right after a delegation's first
+  write waited 0.5 s at 20,000 items for what it never read.
   Only when that fails (its tail is structural, turned away before the HMAC is checked)
   does it wait for the keeper (`_keeper_done`, at most `KEEPER_WAIT`) rather than read in
   full beside it on the same cores, then read what it kept; a keeper never waits for itself.
@@ -517,8 +519,9 @@ def finish_keeping(detach: bool) -> int | None:
     """Do the keeping deferred since `defer_keeping`: with `detach` (the `summit` script,
     its output flushed), in a forked child of its own session that holds the state read
     copy-on-write and the keeping lock (`keeping_lock`, as a detached keeper does) while it
-    writes, so the command returns at once; else, or when another keeper holds the lock, or
-    a thread is running, here. The child's pid, else None. Best effort."""
+    writes (after another keeper of the journal, if one is at work), so the command returns
+    at once; else, or when a thread is running, here. The child's pid, else None. Best
+    effort."""
     global _DEFERRED
     work, _DEFERRED = _DEFERRED or [], None
     if not work:
@@ -543,12 +546,15 @@ def _forked(work: list[tuple[Path, str | None, Callable[[], None]]]) -> int | No
     if not detached.may_fork():
         return None
     fds: list[int] = []
+    waits: list[tuple[Path, list[str | None]]] = []  # journals another keeper is keeping
     try:
         for journal in dict.fromkeys(path for path, _, _ in work):
-            fd = _take_keeping(journal, [viewer for path, viewer, _ in work if path == journal])
+            viewers = [viewer for path, viewer, _ in work if path == journal]
+            fd = _take_keeping(journal, viewers)
             if fd is None:
-                raise BlockingIOError  # another keeper of that journal: keep here, now
-            fds.append(fd)
+                waits.append((journal, viewers))  # the child waits for that keeper
+            else:
+                fds.append(fd)
         pid = os.fork()
     except OSError:
         for fd in fds:
@@ -562,6 +568,16 @@ def _forked(work: list[tuple[Path, str | None, Callable[[], None]]]) -> int | No
         holding_keeping()
         os.setsid()
         detached.streams_on_devnull()
+        for journal, viewers in waits:
+            # Another keeper of that journal at work (the `items` just before a `table`):
+            # its turn after it, here rather than in the command. Past `KEEPER_WAIT`, one
+            # that never finishes is not waited for: the files are renamed into place whole.
+            deadline = time.monotonic() + KEEPER_WAIT
+            while (fd := _take_keeping(journal, viewers)) is None \
+                    and time.monotonic() < deadline:
+                time.sleep(0.01)
+            if fd is not None:
+                fds.append(fd)
         for _, _, keeping in work:
             keeping()
     finally:

@@ -1033,10 +1033,12 @@ def test_a_read_keeps_in_a_forked_child_once_its_output_is_out(db: Path) -> None
     assert snapshot.finish_keeping(detach=True) is None  # nothing deferred any more
 
 
-def test_while_another_keeper_works_a_read_keeps_at_once(
+def test_while_another_keeper_works_a_read_keeps_after_it(
         db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A keeper past `KEEPER_WAIT` (here one that never finishes): the read reads in full,
-    and, the keeping lock being taken, keeps at once."""
+    and leaves its keeping to a forked child, which waits for that keeper at most
+    `KEEPER_WAIT` and then keeps (its files renamed into place whole); the command does
+    not wait for either."""
     import fcntl
 
     monkeypatch.setattr(snapshot, "KEEPER_WAIT", 0.2)
@@ -1053,10 +1055,51 @@ def test_while_another_keeper_works_a_read_keeps_at_once(
             snapshot.item(ws, SLUG, "RU", "1.1")
         finally:
             ws.close()
-        assert snapshot.finish_keeping(detach=True) is None
+        started = time.monotonic()
+        pid = snapshot.finish_keeping(detach=True)
+        assert pid is not None and time.monotonic() - started < 0.15
+        assert snapshot.load(journal, SLUG, "RU") is None  # not yet: the child waits
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
         assert snapshot.load(journal, SLUG, "RU") is not None
     finally:
         os.close(fd)
+
+
+def test_a_keeper_waiting_for_another_keeps_once_that_one_is_done(
+        db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The other keeper finishes within `KEEPER_WAIT`: the waiting child takes the keeping
+    lock after it, then keeps."""
+    import subprocess
+
+    journal = next((db.parent / "ws.summits").iterdir())
+    place = snapshot.keeping_lock(journal)
+    place.parent.mkdir(parents=True, exist_ok=True)
+    place.write_bytes(b"-\n")  # it keeps the joint view: the read as IN does not wait for it
+    # The other keeper: another process holding the lock until it is stopped (its pipes
+    # are inherited by the forked keeper: closing them here would not reach it).
+    other = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, os, sys, time; "
+         "fd = os.open(sys.argv[1], os.O_RDWR); fcntl.flock(fd, fcntl.LOCK_EX); "
+         "print('held', flush=True); time.sleep(60)", str(place)],
+        stdout=subprocess.PIPE, text=True)
+    assert other.stdout is not None
+    assert other.stdout.readline().strip() == "held"
+    snapshot.defer_keeping()
+    ws = Workspace(db)
+    try:
+        snapshot.items(ws, SLUG, "IN")
+    finally:
+        ws.close()
+    pid = snapshot.finish_keeping(detach=True)
+    assert pid is not None
+    time.sleep(0.1)
+    assert snapshot.load(journal, SLUG, "IN") is None  # waiting for the lock
+    other.terminate()  # the other keeper is done
+    other.wait(timeout=10)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert snapshot.load(journal, SLUG, "IN") is not None
 
 
 def test_a_failed_command_keeps_nothing_later(db: Path,
