@@ -18,12 +18,11 @@ import pytest
 from conftest import TickingClock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_snapshot import OPS, SLUG, apply, new_workspace
+from test_snapshot import OPS, SLUG, apply, new_workspace, run
 from test_write_kept import rewrite_line
 
 from agenda import journal as journal_module
 from agenda import records, snapshot
-from agenda.cli import main
 from agenda.model import Code
 from agenda.workspace import Workspace
 
@@ -467,12 +466,7 @@ def after_writes(db: Path, apart: bool, monkeypatch: pytest.MonkeyPatch,
                      ["status", "2.1", "deferred", "--as", "IN"],
                      ["table", "9.9", "--as", "RU", "--text", "No such item."]):
             shutil.rmtree(snapshot.cache_dir(), ignore_errors=True)
-            try:
-                main([*argv, "--db", str(there)])
-                code = 0
-            except SystemExit as exc:
-                code = int(exc.code or 0)
-            out, err = capsys.readouterr()
+            code, out, err = run(there, capsys, *argv)
             answers.append((code, err.replace(str(copy_dir), "<copy>"), out.count("\n")))
     m_ws = Workspace(there)
     try:

@@ -21,7 +21,7 @@ from scenarios import tabled_against_final
 from agenda import snapshot
 from agenda.cli import main
 from agenda.model import AgendaError, Delegation, Status
-from agenda.state import ItemFold
+from agenda.state import ItemFold, SummitState
 from agenda.workspace import NewItem, Workspace
 
 SLUG = "s"
@@ -357,21 +357,27 @@ def reads(item: str, viewer: str | None) -> list[tuple[str, ...]]:
             ("history", item, "--json", *who)]
 
 
-@settings(max_examples=20, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(OPS, st.sampled_from([None, "IN", "RU"]), st.integers(0, 4))
-def test_a_kept_reading_is_exactly_the_full_read(
-        db: Path, capsys: pytest.CaptureFixture[str], readings: list[bool],
-        ops: list[tuple[str, str, int, str]], viewer: str | None, way: int) -> None:
+def after_ops(db: Path, ops: list[tuple[str, str, int, str]],
+              viewer: str | None) -> SummitState:
+    """The summit as `viewer` sees it after `ops`, each in a workspace of its own."""
     for op in ops:
         ws = Workspace(db, clock=TickingClock())
         apply(ws, *op)
         ws.close()
     ws = Workspace(db)
     try:
-        state = ws.state(SLUG, viewer)
+        return ws.state(SLUG, viewer)
     finally:
         ws.close()
+
+
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(OPS, st.sampled_from([None, "IN", "RU"]), st.integers(0, 4))
+def test_a_kept_reading_is_exactly_the_full_read(
+        db: Path, capsys: pytest.CaptureFixture[str], readings: list[bool],
+        ops: list[tuple[str, str, int, str]], viewer: str | None, way: int) -> None:
+    state = after_ops(db, ops, viewer)
     run(db, capsys, "items", *(("--as", viewer) if viewer else ()))  # keeps them
     for shown in state.items:
         full = snapshot.ItemReading.of(state, shown)
@@ -395,15 +401,7 @@ def test_a_read_narrowed_to_its_item_answers_and_keeps_as_the_full_read(
     """`show` and `history` with nothing kept, keeping after their output, fold the
     structure and their item alone (`snapshot._item_read`): the reading (or the refusal) is
     the full read's, and the keeper then keeps the listing and readings a full read keeps."""
-    for op in ops:
-        ws = Workspace(db, clock=TickingClock())
-        apply(ws, *op)
-        ws.close()
-    ws = Workspace(db)
-    try:
-        state = ws.state(SLUG, viewer)
-    finally:
-        ws.close()
+    state = after_ops(db, ops, viewer)
     refs = [ref for shown in state.items for ref in (shown.number, shown.uuid)] + ["9.9"]
     for ref in refs:
         shutil.rmtree(snapshot.cache_dir(), ignore_errors=True)
@@ -1085,12 +1083,7 @@ def test_a_keeper_waiting_for_another_keeps_once_that_one_is_done(
         stdout=subprocess.PIPE, text=True)
     assert other.stdout is not None
     assert other.stdout.readline().strip() == "held"
-    snapshot.defer_keeping()
-    ws = Workspace(db)
-    try:
-        snapshot.items(ws, SLUG, "IN")
-    finally:
-        ws.close()
+    items_keeping_later(db, "IN")
     pid = snapshot.finish_keeping(detach=True)
     assert pid is not None
     time.sleep(0.1)
@@ -1102,15 +1095,20 @@ def test_a_keeper_waiting_for_another_keeps_once_that_one_is_done(
     assert snapshot.load(journal, SLUG, "IN") is not None
 
 
-def test_a_failed_command_keeps_nothing_later(db: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
-    """What a command that failed deferred is dropped by the next command, not kept then."""
+def items_keeping_later(db: Path, viewer: str | None) -> dict[str, Any]:
+    """`summit items` in this process, its keeping deferred (`defer_keeping`) and not done."""
     snapshot.defer_keeping()
     ws = Workspace(db)
     try:
-        snapshot.items(ws, SLUG, "IN")
+        return snapshot.items(ws, SLUG, viewer)
     finally:
         ws.close()
+
+
+def test_a_failed_command_keeps_nothing_later(db: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """What a command that failed deferred is dropped by the next command, not kept then."""
+    items_keeping_later(db, "IN")
     code, _, _ = run(db, capsys, "summits")
     assert code == 0
     journal = next((db.parent / "ws.summits").iterdir())
