@@ -39,6 +39,7 @@ from agenda.store import (
     StoreError,
     WorkspaceLock,
     _stamp,
+    _write_fully,
     atomic_write,
     file_mode,
     new_file_mode,
@@ -237,10 +238,12 @@ def _running() -> int | None:
 
 
 class _Checker:
-    """A forked child that parses the journal's bytes as the reader does and says, one byte
-    down a pipe, whether every record's id is its content's hash (`check`): at 20,000 items
-    (40 MB) the hashing is ~40 ms of a full read, done beside the reader's own parse and
-    decode, on the other core, instead of after them."""
+    """A forked child that parses the journal's bytes as the reader does and says, down a
+    pipe, what the reader trusts until then (`first`, `whole`): that its lines are intact
+    and each line parsed in parts is what its parts say, and what `check` says of the
+    records (every id its content's hash, the texts' bracket counts). At 20,000 items
+    (40 MB) that is done beside the reader's own parse, decode and fold, on the other core,
+    instead of before them."""
 
     def __init__(self, pid: int, fd: int) -> None:
         self.pid, self.fd = pid, fd
@@ -282,10 +285,10 @@ class _Checker:
                 journal._parse_all(raw, lazy=spelled)
                 said = check(journal.records_log())
                 if said is not None:
-                    _write_all(writable, b"%d %d %d\n" % (journal._valid, journal._lines,
-                                                          len(said)) + said)
+                    _write_fully(writable, b"%d %d %d\n" % (journal._valid, journal._lines,
+                                                            len(said)) + said)
                     if journal._whole_in_parts():
-                        _write_all(writable, _WHOLE)
+                        _write_fully(writable, _WHOLE)
             finally:
                 os._exit(0)
         os.close(writable)
@@ -354,12 +357,6 @@ class _Checker:
 
 
 _WHOLE = b"whole\n"
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    out = memoryview(data)
-    while out:
-        out = out[os.write(fd, out):]
 
 
 def _digest_parts(raw: bytes, valid: int, appended: tuple[bytes, ...]) -> tuple[int, str]:
@@ -546,11 +543,8 @@ class Journal:
     def read_whole_again(self) -> None:
         """Read the file again from scratch, every line parsed whole, without a checker
         (its verdict was no, or could not be had)."""
-        self.drop_checker()
-        self.check_apart, self.lazy_tables, self.in_parts = None, False, False
-        self._deferred = []
-        self._loaded, self._stamp = False, None
-        self._read_all()
+        self.check_apart, self.lazy_tables = None, False
+        self._read_all()  # drops the checker and every table, parses every line whole
 
     @property
     def identity(self) -> tuple[int, str] | None:
@@ -686,9 +680,10 @@ class Journal:
 
     def ids_checked(self, whole: bool) -> Callable[[], bool] | None:
         """For decoding the records of the last whole read (`whole`: all of them, from the
-        first): a function that waits for the forked checker's verdict on their ids (True:
-        every one is its content's hash), for `records.decode_all`; None without a checker.
-        Asked once: the checker is reaped by its verdict, or here when not `whole`."""
+        first): a function that waits for the forked checker's verdict (`vouched`: True when
+        every id is its content's hash and the lines are what they were read as), for
+        `records.decode_all`; None without a checker. The checker is reaped by its verdict,
+        or here when not `whole`."""
         if self._checker is not None and not whole:
             self.drop_checker()
             return None
@@ -793,11 +788,13 @@ class Journal:
         here, and the parts between are valid only if the line is: the checker, parsing
         every line whole as a read without it does (checksums, shapes, where the intact
         lines end), says so (`vouched`) before anything reads them or the read is used."""
-        if end - start < 10 or data[start + 8] != 32:
-            return False
         payload = start + 9
-        found = _parts(data, payload, end)
-        if found is None:
+        if end - start < 10 or data[start + 8] != 32 or data[end - 1] != 125 \
+                or not data.startswith(_LAZY_HEAD, payload):  # 32: " ", 125: "}"
+            return False
+        puts_at = data.rfind(_LAZY_PUTS, payload, end)
+        split = data.rfind(_LAZY_SPLIT, payload, puts_at if puts_at >= 0 else end)
+        if split < 0:
             return False
         if self._checksummed:  # the checker: every line's checksum, as a whole read
             try:
@@ -805,7 +802,6 @@ class Journal:
                     return False
             except ValueError:
                 return False
-        split, puts_at = found
         try:
             records = orjson.loads(view[payload + len(_LAZY_HEAD) - 1:split + 1])
             if puts_at >= 0:
@@ -1044,17 +1040,6 @@ class Journal:
             raise StoreError(f"{self.path} already exists; it has not been changed")
         self._loaded = True
         self.replace_all({}, {})
-
-
-def _parts(data: bytes, start: int, end: int) -> tuple[int, int] | None:
-    """Where a reader parsing the commit JSON `data[start:end]` in parts
-    (`Journal._apply_parts`) finds its records' end (the `]` before the last
-    `,"events":[`) and its puts (the last `},"p":`, or -1), if it is one to part."""
-    if data[end - 1] != 125 or not data.startswith(_LAZY_HEAD, start):  # 125: `}`
-        return None
-    puts_at = data.rfind(_LAZY_PUTS, start, end)
-    split = data.rfind(_LAZY_SPLIT, start, puts_at if puts_at >= 0 else end)
-    return (split, puts_at) if split >= 0 else None
 
 
 # A commit line as `_Line` spells one of records and events (`Journal._apply_parts`).
