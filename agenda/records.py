@@ -342,47 +342,38 @@ def checked_apart(docs: list[Any], counted: bool = True) -> bytes | None:
     """What a whole read's checker says of the records it parsed (journal.py's
     `check_apart`): None unless every stored record's id is the SHA-256 of its canonical
     content, and every document decodes without going through `decode` (`shapes_apart`);
-    else, for each document in order, the
-    bracket count of a revision's text as `pairs.plain_brackets` makes it (-1: not plain,
-    or too large; -2: not a revision), packed as 16-bit integers (`counts_apart` reads
-    them). The reader gives them to the latest texts (`state.take_counts`) instead of
-    scanning 20,000 texts itself once it has folded them. Not `counted`: b"" for the
+    else, for each document in order, the bracket count of a revision's text as
+    `pairs.plain_brackets` makes it (-1: not plain, or too large; -2: not a revision),
+    packed as 16-bit integers (`counts_apart` reads them). The reader gives them to the
+    latest texts (`state.take_counts`) instead of scanning 20,000 texts itself once it has
+    folded them. Not `counted`: b"" for the
     counts (`ids_apart`)."""
-    dumps, sort = orjson.dumps, orjson.OPT_SORT_KEYS
+    if not shapes_apart(docs):
+        return None
+    if not counted:
+        return b""
     counts = array("h")
     add = counts.append
-    hasher = _bulk_hasher(docs) or sha256
-    for doc in docs:  # every id hashed, each text counted beside its hash
-        content = doc.get("record") if type(doc) is dict else None
-        if type(content) is not dict:
-            add(-2)
-            continue
-        try:
-            if doc.get("id") != hasher(dumps(content, option=sort)).hexdigest():
-                return None
-        except (TypeError, orjson.JSONEncodeError):
-            return None
-        body = content.get("body") if counted else None
-        text = body.get("text") if type(body) is dict else None
-        if type(text) is str and content.get("kind") == REVISION:
+    for doc in docs:  # each of the shape `_decode_all` builds: a record, its body a mapping
+        content = doc["record"]
+        text = content["body"].get("text")
+        if type(text) is str and content["kind"] == REVISION:
             count = plain_brackets(text)
             add(count if count < 32768 else -1)
         else:
             add(-2)
-    if not shapes_apart(docs):
-        return None
-    return counts.tobytes() if counted else b""
+    return counts.tobytes()
 
 
 def shapes_apart(docs: list[Any]) -> bool:
-    """Whether every document decodes without going through `decode` (its fields of the
-    types and values `_decode_all` checks): what a reader told so by `checked_apart` takes
-    as they are (`decode_trusting(docs, shaped=True)`)."""
+    """Whether every document is a record whose id is the SHA-256 of its canonical content
+    and which decodes without going through `decode` (its fields of the types and values
+    `_decode_all` checks): what a reader told so by `checked_apart` takes as it is
+    (`decode_trusting(docs, shaped=True)`). `_decode_all`'s own loop, every id hashed,
+    making no record."""
     try:
-        _decode_all(docs, trusted=True, judged=True)
-    except _Apart:
-        return False
-    except Exception:  # noqa: BLE001 - anything odd is for the decode that checks
+        _decode_all(docs, trusted=False, judged=True)
+    except Exception:  # noqa: BLE001 - `_Apart`, or anything odd: for the decode that checks
         return False
     return True
 
@@ -417,7 +408,8 @@ def _decode_all(docs: Iterable[Any], *, trusted: bool, shaped: bool = False,
     """`decode_all`: every record hashed, or with `trusted` its stored id taken. `shaped`:
     every document's shape checked apart too (`shapes_apart` said so: nothing goes through
     `decode`), so its fields are taken as they are. `judged`: that check itself, which
-    makes no record and raises `_Apart` at the first one that would go through `decode`."""
+    makes no record and raises `_Apart` at the first one that would go through `decode`
+    (an id that is not its content's hash among them, unless `trusted`)."""
     dumps, sort = orjson.dumps, orjson.OPT_SORT_KEYS
     kinds, team_kinds, prefix = KINDS, TEAM_KINDS, TEAM_PREFIX
     fields, new, put = _CONTENT, _new, _set
