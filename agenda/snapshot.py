@@ -408,13 +408,7 @@ def _full_read(ws: Workspace, slug: str, viewer: str | None,
     file is still as they were read), its listing and readings kept."""
     offered = (read.stamp, read.raw) if read is not None else None
     state = ws.state(slug, viewer, identify=True, offered=offered)
-    # Kept after the output: the bytes the read parsed are hashed then, by the keeper.
-    identity = ws.read_identity(slug, later=_DEFERRED is not None)
-    folded = ws.read_fold(slug, state.viewer)
-    key = _key(create=True) if identity is not None and folded is not None else None
-    if identity is not None and folded is not None and key is not None:
-        _keep_state(ws.summit_path(slug), key, identity, slug, viewer, state, folded,
-                    tidy=True)
+    _keep_read(ws, slug, viewer, ws.read_fold(slug, state.viewer), state)
     return state
 
 
@@ -434,7 +428,7 @@ def _listed_read(ws: Workspace, slug: str, viewer: str | None,
                 "empty": [s.title for s in summit.sections if not s.items]}
 
     fold, shown = ws.whole_fold(slug, viewer, made, offered=offered)
-    _keep_made_later(ws, slug, viewer, ws.read_fold(slug, fold.viewer))
+    _keep_read(ws, slug, viewer, ws.read_fold(slug, fold.viewer))
     return shown
 
 
@@ -447,21 +441,28 @@ def _item_read(ws: Workspace, slug: str, viewer: str | None, ref: str,
     does. At 20,000 items that whole fold is about 200 ms the answer no longer waits for."""
     offered = (read.stamp, read.raw) if read is not None else None
     state = ws.item_read(slug, viewer, ref, offered=offered)
-    _keep_made_later(ws, slug, viewer, ws.read_fold_later(slug, state.viewer))
+    _keep_read(ws, slug, viewer, ws.read_fold_later(slug, state.viewer))
     return state
 
 
-def _keep_made_later(ws: Workspace, slug: str, viewer: str | None,
-                     folded: _Folded | Callable[[], _Folded] | None) -> None:
-    """Keep, after the output, what a whole read keeps (`_full_read`), the state made then
-    from the viewer's fold (`folded`, or made then too)."""
-    identity = ws.read_identity(slug, later=True)
+def _keep_read(ws: Workspace, slug: str, viewer: str | None,
+               folded: _Folded | Callable[[], _Folded] | None,
+               state: SummitState | None = None) -> None:
+    """Keep what a whole read makes (its listing and readings) from the viewer's fold
+    (`folded`, or a function that makes it) and its `state`, else the state made from that
+    fold when kept: now, or after the output (`defer_keeping`), the bytes the read parsed
+    hashed then, by the keeper."""
+    identity = ws.read_identity(slug, later=_DEFERRED is not None)
     key = _key(create=True) if identity is not None and folded is not None else None
-    if identity is not None and folded is not None and key is not None:
+    if identity is None or folded is None or key is None:
+        return
+    made: SummitState | Callable[[Fold], SummitState]
+    if state is not None:
+        made = state
+    else:
         events, count = ws.event_log(slug)
-        _keep_state(ws.summit_path(slug), key, identity, slug, viewer,
-                    functools.partial(Fold.snapshot, events=events, count=count), folded,
-                    tidy=True)
+        made = functools.partial(Fold.snapshot, events=events, count=count)
+    _keep_state(ws.summit_path(slug), key, identity, slug, viewer, made, folded, tidy=True)
 
 
 _Folded = tuple[Fold, RecordSet, tuple[int, int]]

@@ -908,14 +908,11 @@ class Fold:
         counted for each (a second at 20,000 items), for the one the write needs.
         """
         summit = self._summit_or_refusal()
-        wanted = ref.strip()
-        for number, section, uuid in numbering(summit):
-            if wanted == uuid or wanted == number:
-                fold = self.items[uuid]
-                item = fold.item(self.slug, number, section)
-                return SummitState(summit, (item,), {uuid: fold.view(item)},
-                                   self._log(events, count), self.viewer)
-        raise no_item(summit, wanted)
+        number, section, uuid = numbered_as(summit, ref)
+        fold = self.items[uuid]
+        item = fold.item(self.slug, number, section)
+        return SummitState(summit, (item,), {uuid: fold.view(item)}, self._log(events, count),
+                           self.viewer)
 
     def numbered_folds(self) -> Iterator[tuple[str, Section, ItemFold]]:
         """Each item's number, section and fold, in agenda order, without making its `Item`
@@ -1016,15 +1013,12 @@ def narrowed_alone(every: RecordSet, viewer: str | None, slug: str,
     structure.apply_all((record, key) for record, key in every.keyed()
                         if record.kind not in ONE_ITEM)
     summit = structure._summit_or_refusal()
-    wanted = ref.strip()
-    for number, section, uuid in numbering(summit):
-        if wanted == uuid or wanted == number:
-            fold = fold_item(every, viewer, slug, labels, uuid)
-            assert fold is not None  # the structure holds it: a record added it
-            item = fold.item(slug, number, section)
-            return SummitState(summit, (item,), {uuid: fold.view(item)},
-                               structure._log(events, count), viewer)
-    raise no_item(summit, wanted)
+    number, section, uuid = numbered_as(summit, ref)
+    fold = fold_item(every, viewer, slug, labels, uuid)
+    assert fold is not None  # the structure holds it: a record added it
+    item = fold.item(slug, number, section)
+    return SummitState(summit, (item,), {uuid: fold.view(item)},
+                       structure._log(events, count), viewer)
 
 
 def take_counts(folds: Iterable[ItemFold], counts: Mapping[str, int]) -> None:
@@ -1037,6 +1031,16 @@ def take_counts(folds: Iterable[ItemFold], counts: Mapping[str, int]) -> None:
             count = counts.get(latest.id)
             if count is not None:
                 counted_apart(latest, count)
+
+
+def numbered_as(summit: Summit, ref: str) -> tuple[str, Section, str]:
+    """The number, section and uuid of the item `ref` names (its number or uuid), as
+    `SummitState.item` finds it; the same refusal otherwise."""
+    wanted = ref.strip()
+    for number, section, uuid in numbering(summit):
+        if wanted == uuid or wanted == number:
+            return number, section, uuid
+    raise no_item(summit, wanted)
 
 
 def numbering(summit: Summit) -> Iterator[tuple[str, Section, str]]:

@@ -297,7 +297,8 @@ class SummitFile:
         self._events: list[Event] = []
         # None: the journal's, taken when first asked for (deferred: `Journal.lazy_tables`).
         self._event_docs: list[dict[str, Any]] | None = []
-        self._unverified: Callable[[], bool] | None = None
+        # Its records decoded trusting the journal's checker, not yet vouched for (`verified`).
+        self._trusting = False
 
     def event_count(self) -> int | Callable[[], int]:
         """How many entries the event log has, or, while the journal has not parsed it
@@ -347,7 +348,7 @@ class SummitFile:
                     self.read_again()  # refused, but not of the lines parsed whole
                     return
                 new_records = trusted if trusted is not None else records.decode_all(docs)
-                self._unverified = checked if trusted is not None else None
+                self._trusting = trusted is not None
             else:
                 new_records = records.decode_all(docs, checked)
             event_docs = None if journal.deferring else journal.logs.get("events", [])
@@ -358,18 +359,13 @@ class SummitFile:
         """`verified`'s first half: the records of a whole read decoded trusting their ids
         are the journal's, their ids checked (`Journal.vouched_records`); the lines parsed
         in parts are yet to be vouched for whole (`verified`)."""
-        if self._unverified is None and not self.journal.in_parts:
-            return True
-        return self.journal.vouched_records()
+        return not (self._trusting or self.journal.in_parts) or self.journal.vouched_records()
 
     def verified(self) -> bool:
         """Whether the records of a whole read decoded trusting their ids (`verify_later`)
         are the journal's as a read without a checker finds them: the checker vouched for
         the lines and the ids (`Journal.vouched`). Else `read_again` before using them."""
-        check, self._unverified = self._unverified, None
-        if check is None and self.journal.in_parts:
-            check = self.journal.vouched  # its lines parsed in parts, unchecked till then
-        return check is None or check()
+        return not (self._trusting or self.journal.in_parts) or self.journal.vouched()
 
     def read_again(self) -> None:
         """Read the file again, every line parsed whole and every id hashed, as a read
