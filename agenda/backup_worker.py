@@ -11,8 +11,9 @@ from pathlib import Path
 
 def main(argv: list[str] | None = None) -> None:
     from agenda.backup import run_worker
-    from agenda.detached import worker_args
+    from agenda.detached import background, worker_args
 
+    background()  # the next command goes first
     options, (workspace,) = worker_args(argv)
 
     run_worker(Path(workspace), Path(options["--folder"]), options["--day"],

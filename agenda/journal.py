@@ -207,14 +207,17 @@ _SAMPLES = 3  # looks at the tasks running, _SAMPLE_GAP seconds apart
 _SAMPLE_GAP = 0.0005
 
 
-def _core_free() -> bool:
+def _core_free(journal: Path | None = None) -> bool:
     """Whether a core is idle now (this process aside): more than one core, and fewer tasks
     running than cores (Linux's /proc/loadavg, this process among them; elsewhere assumed)
     at any of a few looks a moment apart. A keeper still at work from the command before
-    (its read's forked child) takes the other core of two in every look: a checker beside
-    it made `table` 0.56 s instead of 0.45. A kernel thread that runs for a moment (the
-    kept data written back to the disk) is gone at the next look; at one look, a read of
-    20,000 items went without a checker one time in three (0.50 s instead of 0.38)."""
+    (its read's forked child) takes the other core of two in every look: at its usual
+    priority, a checker beside it made `table` 0.56 s instead of 0.45. So a keeper of
+    `journal` that runs in the background (agenda.detached: the lowest priority, which
+    leaves the core to the checker) is not counted (`_keepers_in_background`). A kernel
+    thread that runs for a moment (the kept data written back to the disk) is gone at the
+    next look; at one look, a read of 20,000 items went without a checker one time in three
+    (0.50 s instead of 0.38)."""
     cores = _cores()
     if cores < 2:
         return False
@@ -222,9 +225,27 @@ def _core_free() -> bool:
         running = _running()
         if running is None or running < cores:
             return True
+        if journal is not None and running - _keepers_in_background(journal) < cores:
+            return True
         if look + 1 < _SAMPLES:
             time.sleep(_SAMPLE_GAP)
     return False
+
+
+def _keepers_in_background(journal: Path) -> int:
+    """How many of the tasks running now are a keeper of `journal` in the background: the
+    pid its keeping lock names (`pid=N`, written by the keeper once it runs there), running
+    at the background's priority."""
+    from agenda import detached
+    from agenda.paths import keeping_lock
+
+    try:
+        with open(keeping_lock(journal), "rb") as lock:
+            named = lock.read(4096).split()
+    except OSError:
+        return 0
+    return sum(detached.running_in_background(int(word[4:])) for word in named
+               if word.startswith(b"pid=") and word[4:].isdigit())
 
 
 def _running() -> int | None:
@@ -264,7 +285,8 @@ class _Checker:
         them), as a read that parses every line whole would take it."""
         from agenda import detached
 
-        if not detached.may_fork() or not _core_free() or not _memory_for(len(raw)):
+        if not detached.may_fork() or not _core_free(journal.path) \
+                or not _memory_for(len(raw)):
             return None  # else the child would come on top of ours: its work, or its memory
         try:
             readable, writable = os.pipe()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> None:
-    from agenda.detached import worker_args
+    from agenda.detached import background, worker_args
 
     options, (workspace, slug) = worker_args(argv)
     lock_fd = int(options["--lock-fd"])
@@ -20,7 +20,9 @@ def main(argv: list[str] | None = None) -> None:
         from agenda import snapshot
         from agenda.workspace import Workspace
 
+        background()  # the next command, and its checker, go first
         snapshot.holding_keeping()
+        snapshot.name_kept(lock_fd, None)  # with this pid
         ws = Workspace(Path(workspace))
         try:
             snapshot.items(ws, slug, None)  # kept data that names the file, else a full read

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from pathlib import Path
@@ -58,6 +59,28 @@ def cache_dir() -> Path:
     from platformdirs import user_cache_path
 
     return user_cache_path(APP_DIR)
+
+
+@functools.lru_cache(maxsize=64)
+def resolved(journal: str) -> str:
+    """A journal's real path, looked up once a process (a read names its places 5 times)."""
+    return str(Path(journal).resolve())
+
+
+def journal_tag(resolved_path: str) -> str:
+    """What every kept file of one journal's starts with (snapshot.py's `prune` finds them by
+    it), and the name of its keeping lock."""
+    from agenda.digest import sha256
+
+    return sha256(os.fsencode(resolved_path)).hexdigest()[:32]
+
+
+def keeping_lock(journal: Path) -> Path:
+    """The lock a keeper of that journal's data holds while it reads and keeps (snapshot.py):
+    a read of the same journal waits for it; one keeper a journal at a time. It names whose
+    data the keeper keeps and, once the keeper runs in the background (agenda.detached),
+    its pid: a reader does not count it against a checker (journal.py's `_core_free`)."""
+    return cache_dir() / "keeping" / f"{journal_tag(resolved(str(journal)))}.lock"
 
 
 def user_templates_dir() -> Path:

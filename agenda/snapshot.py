@@ -141,7 +141,9 @@ from the state the full read already holds (an eighth to a quarter more on that 
   `retitle`: one transaction each) defer the writing (the rows, their JSON, the files) until
   their output is flushed; the `summit` script then forks a child in its own session, its
   streams on /dev/null, that holds the state copy-on-write and the journal's keeping lock
-  (`keeping_lock`) while it writes; if another keeper of the journal is still at work (the
+  (`keeping_lock`) while it writes, in the background (`detached.background`: the lowest
+  priority; the lock names its pid, so that the next command's checker takes the core it
+  leaves, journal.py's `_core_free`); if another keeper of the journal is still at work (the
   `items` just before a `table`), the child keeps after it (waiting at most `KEEPER_WAIT`),
   not the command before it returns. Kept at once instead: in-process callers (the tests,
   the app), a process with a thread running, `accept` (it prints from what it kept). A
@@ -228,7 +230,9 @@ from agenda.model import (
     Visibility,
     from_iso,
 )
-from agenda.paths import cache_dir
+from agenda.paths import cache_dir, keeping_lock
+from agenda.paths import journal_tag as _tag
+from agenda.paths import resolved as _resolved
 from agenda.state import (
     FOLDED,
     ONE_ITEM,
@@ -546,7 +550,7 @@ def _forked(work: list[tuple[Path, str | None, Callable[[], None]]]) -> int | No
 
     if not detached.may_fork():
         return None
-    fds: list[int] = []
+    taken: list[tuple[int, list[str | None]]] = []
     waits: list[tuple[Path, list[str | None]]] = []  # journals another keeper is keeping
     try:
         for journal in dict.fromkeys(path for path, _, _ in work):
@@ -555,19 +559,22 @@ def _forked(work: list[tuple[Path, str | None, Callable[[], None]]]) -> int | No
             if fd is None:
                 waits.append((journal, viewers))  # the child waits for that keeper
             else:
-                fds.append(fd)
+                taken.append((fd, viewers))
         pid = os.fork()
     except OSError:
-        for fd in fds:
+        for fd, _ in taken:
             os.close(fd)
         return None
     if pid:
-        for fd in fds:
+        for fd, _ in taken:
             os.close(fd)  # the child holds the locks on its copies until it exits
         return pid
     try:  # the child: nobody reads its output, nobody waits for it
         holding_keeping()
         os.setsid()
+        detached.background()  # the next command, and its checker, go first
+        for fd, viewers in taken:
+            name_kept(fd, viewers)  # with this pid
         detached.streams_on_devnull()
         for journal, viewers in waits:
             # Another keeper of that journal at work (the `items` just before a `table`):
@@ -578,7 +585,7 @@ def _forked(work: list[tuple[Path, str | None, Callable[[], None]]]) -> int | No
                     and time.monotonic() < deadline:
                 time.sleep(0.01)
             if fd is not None:
-                fds.append(fd)
+                taken.append((fd, viewers))  # held until the child exits
         for _, _, keeping in work:
             keeping()
     finally:
@@ -598,11 +605,6 @@ def _place(journal: Path, slug: str, viewer: str | None, kind: str = "listing") 
     resolved = _resolved(str(journal))
     name = orjson.dumps([resolved, slug, viewer] + ([kind] if kind != "listing" else []))
     return cache_dir() / "kept" / f"{_tag(resolved)}-{sha256(name).hexdigest()}.json"
-
-
-def _tag(resolved: str) -> str:
-    """What every kept file of one journal's starts with: `prune` finds them by it."""
-    return sha256(os.fsencode(resolved)).hexdigest()[:32]
 
 
 # Kept files are never read again once their summit file is gone (a summit deleted, a
@@ -705,12 +707,6 @@ def _unlink(path: str) -> bool:
     except OSError:
         return False
     return True
-
-
-@functools.lru_cache(maxsize=64)
-def _resolved(journal: str) -> str:
-    """A journal's real path, looked up once a process (a read names its places 5 times)."""
-    return str(Path(journal).resolve())
 
 
 _CODE: list[str] = []
@@ -1663,12 +1659,6 @@ def keep_changed(ws: Workspace, slug: str, held: bool) -> int | None:
     return None
 
 
-def keeping_lock(journal: Path) -> Path:
-    """The lock a keeper of that journal's data holds while it reads and keeps: a read of
-    the same journal waits for it (`_keeper_done`); one keeper a journal at a time."""
-    return cache_dir() / "keeping" / f"{_tag(_resolved(str(journal)))}.lock"
-
-
 def _keeping_fd(journal: Path) -> int | None:
     try:
         place = keeping_lock(journal)
@@ -1691,7 +1681,7 @@ def _take_keeping(journal: Path, viewers: list[str | None] | None = None) -> int
     for _ in range(10):
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            _name_kept(fd, viewers)
+            name_kept(fd, viewers)
             return fd
         except BlockingIOError:
             time.sleep(0.002)
@@ -1701,11 +1691,18 @@ def _take_keeping(journal: Path, viewers: list[str | None] | None = None) -> int
     return None
 
 
-def _name_kept(fd: int, viewers: list[str | None] | None) -> None:
+def name_kept(fd: int, viewers: list[str | None] | None) -> None:
     """Write, in the keeping lock just taken, whose data its keeper keeps: one line a viewer
-    (`-` the joint view), `*` for any. Best effort: an empty or unreadable file reads as `*`."""
+    (`-` the joint view), `*` for any; and, once the keeper runs in the background
+    (agenda.detached), `pid=N`, so that a reader's checker does not wait for its core
+    (journal.py's `_core_free`). Best effort: an empty or unreadable file reads as `*`."""
+    from agenda import detached
+
     named = b"*" if viewers is None else b"\n".join(
         sorted({_viewer_tag(v) for v in viewers}))
+    pid = detached.background_pid()
+    if pid is not None:
+        named += b"\npid=%d" % pid  # lower case: never a viewer's tag
     try:
         os.ftruncate(fd, 0)
         os.pwrite(fd, named + b"\n", 0)

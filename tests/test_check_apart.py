@@ -10,6 +10,7 @@ import os
 import shutil
 import threading
 import zlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ from agenda.workspace import Workspace
 def started(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """Every journal read whole has a checker (CHECK_APART_FROM 0); whether each started."""
     monkeypatch.setattr(journal_module, "CHECK_APART_FROM", 0)
-    monkeypatch.setattr(journal_module, "_core_free", lambda: True)  # whatever else runs
+    monkeypatch.setattr(journal_module, "_core_free", lambda *_: True)  # whatever else runs
     monkeypatch.setattr(journal_module, "_memory_for", lambda size: True)
     seen: list[bool] = []
     real = journal_module._Checker.start
@@ -204,7 +205,7 @@ def test_no_fork_without_a_free_core(tmp_path: Path, started: list[bool],
     """On one core, or with every core busy (a keeper of the command before still at work),
     the child's parse would come on top of the reader's: every id is hashed here."""
     db = written(tmp_path)
-    monkeypatch.setattr(journal_module, "_core_free", lambda: False)
+    monkeypatch.setattr(journal_module, "_core_free", lambda *_: False)
     assert read(db, None, True, monkeypatch) == read(db, None, False, monkeypatch)
     assert started == [False]
 
@@ -226,6 +227,124 @@ def test_a_core_is_free_when_fewer_tasks_run_than_cores(
     monkeypatch.setattr(journal_module, "_LOADAVG", str(place))
     monkeypatch.setattr(journal_module, "_cores", lambda: cores)
     assert journal_module._core_free() is free
+
+
+BUSY = """
+import os, sys
+from agenda import detached
+if sys.argv[1] == "background":
+    detached.background()
+print(os.nice(0), flush=True)
+while True:
+    pass
+"""
+
+
+@pytest.fixture
+def busy() -> Iterator[Callable[[str], int]]:
+    """Start a process that keeps a core busy, in a session of its own, in the background or
+    not; its pid once it is busy."""
+    import subprocess
+    import sys
+
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(how: str) -> int:
+        process = subprocess.Popen([sys.executable, "-c", BUSY, how], stdout=subprocess.PIPE,
+                                   start_new_session=True)
+        started.append(process)
+        assert process.stdout is not None
+        assert int(process.stdout.readline()) == (19 if how == "background" else 0)
+        return process.pid
+
+    yield start
+    for process in started:
+        process.kill()
+        process.wait()
+
+
+@pytest.mark.parametrize(("named", "free"), [
+    ("background", True),  # the keeper before, lowered: its core is the checker's
+    ("usual", False),  # a keeper at the usual priority takes it
+    (None, False),  # a keeper that names no pid (an older version): counted
+])
+def test_a_keeper_in_the_background_leaves_its_core_to_the_checker(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, busy: Callable[[str], int],
+        named: str | None, free: bool) -> None:
+    """Every core looks busy (loadavg), one of them with the keeper of the command before:
+    a keeper its lock names by pid and that runs in the background is not counted."""
+    from agenda.paths import keeping_lock
+
+    journal = tmp_path / "summit.json"
+    journal.write_bytes(b"")
+    pid = busy(named or "background")
+    place = keeping_lock(journal)
+    place.parent.mkdir(parents=True, exist_ok=True)
+    place.write_bytes(b"-\n" + (b"pid=%d\n" % pid if named else b""))
+    monkeypatch.setattr(journal_module, "_cores", lambda: 2)
+    monkeypatch.setattr(journal_module, "_running", lambda: 2)
+    monkeypatch.setattr(journal_module, "_SAMPLE_GAP", 0)
+    assert journal_module._core_free(journal) is free
+    assert journal_module._core_free(tmp_path / "another.json") is False  # not its keeper
+    assert journal_module._core_free() is False
+
+
+def test_a_keeper_that_is_not_running_is_not_discounted(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pid that names no running task (a keeper gone, one asleep): the tasks loadavg
+    counts are all someone else's."""
+    import subprocess
+    import sys
+
+    journal = tmp_path / "summit.json"
+    from agenda.paths import keeping_lock
+
+    asleep = subprocess.Popen([sys.executable, "-c", "import os, time; os.nice(19); "
+                               "print(1, flush=True); time.sleep(60)"],
+                              stdout=subprocess.PIPE)
+    try:
+        assert asleep.stdout is not None and asleep.stdout.readline()
+        place = keeping_lock(journal)
+        place.parent.mkdir(parents=True, exist_ok=True)
+        monkeypatch.setattr(journal_module, "_cores", lambda: 2)
+        monkeypatch.setattr(journal_module, "_running", lambda: 2)
+        monkeypatch.setattr(journal_module, "_SAMPLE_GAP", 0)
+        for pid in (asleep.pid, 2**22 + 1, 0):
+            place.write_bytes(b"-\npid=%d\n" % pid)
+            assert journal_module._core_free(journal) is False
+        place.write_bytes(b"-\npid=x1\npid=\n")  # garbled
+        assert journal_module._core_free(journal) is False
+    finally:
+        asleep.kill()
+        asleep.wait()
+
+
+BACKGROUND = """
+import os
+from agenda import detached
+detached.background()
+group = open("/proc/self/autogroup").read().split() if os.path.exists("/proc/self/autogroup") \
+    else ["", "nice", "19"]
+print(os.nice(0), group[-1], detached.background_pid() == os.getpid())
+"""
+
+
+@pytest.mark.parametrize("own_session", [True, False])
+def test_a_worker_in_the_background_runs_at_the_lowest_priority(own_session: bool) -> None:
+    """`detached.background`: the worker's nice value and its session's scheduling group
+    (Linux's autogroup) both lowered; never the group of a session it does not lead (the
+    terminal's, or the test run's)."""
+    import subprocess
+    import sys
+
+    said = subprocess.run([sys.executable, "-c", BACKGROUND], capture_output=True,
+                          check=True, start_new_session=own_session).stdout.split()
+    if own_session:
+        assert said == [b"19", b"19", b"True"]
+    else:
+        here = open("/proc/self/autogroup").read().split()[-1] \
+            if os.path.exists("/proc/self/autogroup") else "0"
+        assert said[0] == b"19" and said[1] == here.encode() != b"19"
 
 
 @pytest.mark.parametrize(("meminfo", "size", "room"), [

@@ -1029,6 +1029,8 @@ def test_a_read_keeps_in_a_forked_child_once_its_output_is_out(db: Path) -> None
     assert [p.read_bytes() for p in places] == at_once
     assert snapshot.load(journal, SLUG, None) == shown
     assert snapshot.finish_keeping(detach=True) is None  # nothing deferred any more
+    # It kept in the background (agenda.detached), its lock naming it for the next reader.
+    assert snapshot.keeping_lock(journal).read_bytes() == b"-\npid=%d\n" % pid
 
 
 def test_while_another_keeper_works_a_read_keeps_after_it(
