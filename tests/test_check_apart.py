@@ -9,6 +9,7 @@ import hashlib
 import os
 import shutil
 import threading
+import time
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -304,6 +305,11 @@ def test_a_keeper_that_is_not_running_is_not_discounted(
                               stdout=subprocess.PIPE)
     try:
         assert asleep.stdout is not None and asleep.stdout.readline()
+        stat = Path(f"/proc/{asleep.pid}/stat")
+        for _ in range(1000):  # it printed, then went to sleep: seen asleep (S) by now
+            if stat.read_bytes().rpartition(b")")[2].split()[0] == b"S":
+                break
+            time.sleep(0.01)
         place = keeping_lock(journal)
         place.parent.mkdir(parents=True, exist_ok=True)
         monkeypatch.setattr(journal_module, "_cores", lambda: 2)
