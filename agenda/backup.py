@@ -31,7 +31,7 @@ from agenda.frozen import frozen
 from agenda.journal import is_journal
 from agenda.model import AgendaError, now_utc, to_iso
 from agenda.paths import BACKUP_FAILED, backups_dir, daily_backup_name
-from agenda.store import APP, _apply_mode, atomic_write, file_mode, replacing
+from agenda.store import APP, _apply_mode, _write_fully, atomic_write, file_mode, replacing
 from agenda.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -183,13 +183,6 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    """All of data; a short write (disk full) raises instead of leaving half a member."""
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
-
-
 @frozen
 class Placed:
     """Where a member's compressed bytes sit in a backup, to copy them into the next one."""
@@ -224,7 +217,7 @@ class ZipWriter:
         self.dos_date = (t.tm_year - 1980) << 9 | t.tm_mon << 5 | t.tm_mday
 
     def _write(self, data: bytes) -> None:
-        _write_all(self.fd, data)
+        _write_fully(self.fd, data)
         self.offset += len(data)
 
     def _header(self, name: str, crc: int, size: int, csize: int, method: int) -> int:
@@ -276,7 +269,7 @@ def _copy_range(source: int, target: int, offset: int, count: int) -> None:
             if not chunk:
                 raise AgendaError("The previous backup is shorter than it was; nothing was "
                                   "backed up")
-            _write_all(target, chunk)
+            _write_fully(target, chunk)
             copied = len(chunk)
         offset += copied
 
@@ -517,7 +510,7 @@ def _write_small(dest: Path, data: bytes, mode: int) -> None:
     tmp, fd = _create_temp(dest, mode)
     try:
         try:
-            _write_all(fd, data)
+            _write_fully(fd, data)
         finally:
             os.close(fd)
         os.replace(tmp, dest)
