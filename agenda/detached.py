@@ -71,6 +71,17 @@ def running_in_background(pid: int) -> bool:
         return False
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """The CPU time the process `pid` has had so far (user and system, /proc's ticks); None
+    where /proc cannot tell."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as status:
+            fields = status.read().rpartition(b")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def spawn(module: str, lock_fd: int, options: dict[str, str], args: list[str]) -> int:
     """Start `python -m module --lock-fd N [options] -- args` holding `lock_fd` (inherited
     by the worker only); its pid. OSError when it cannot start."""

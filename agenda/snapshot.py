@@ -1725,6 +1725,24 @@ def _keeps_for(fd: int, viewer: str | None) -> bool:
 
 
 _ANY = "*"  # `_keeper_done` for whatever viewer the keeper keeps
+STARVED_LOOK = 0.25  # seconds between a waiting read's looks at a background keeper's CPU
+
+
+def _keeper_pid(fd: int) -> int | None:
+    """The pid the keeping lock `fd` names (`name_kept`: a keeper in the background)."""
+    try:
+        named = os.pread(fd, 4096, 0).split()
+    except OSError:
+        return None
+    pids = [int(word[4:]) for word in named if word.startswith(b"pid=") and word[4:].isdigit()]
+    return pids[0] if pids else None
+
+
+def _starved(looked: tuple[float, float | None], now: float, cpu: float | None) -> bool:
+    """Whether a keeper whose CPU time was `looked[1]` at `looked[0]` and is `cpu` at `now`
+    had less than half a core meanwhile. Not when /proc cannot tell."""
+    then, before = looked
+    return cpu is not None and before is not None and cpu - before < (now - then) / 2
 
 KEEPER_WAIT = 60.0  # seconds a read waits for a keeper at work before reading in full
 _HOLDING: list[bool] = []  # this process is the keeper: it never waits for itself
@@ -1742,8 +1760,13 @@ def _keeper_done(journal: Path, viewer: str | None = _ANY) -> bool:
     no keeper is at work (False). A keeper past `KEEPER_WAIT` is not waited for longer, nor
     one whose lock names other viewers than `viewer` (`_take_keeping`): what it keeps is
     not what this read looks for (the `table` as RU right after an `items` that kept the
-    joint view waited 0.4 s at 20,000 items for nothing it could read)."""
+    joint view waited 0.4 s at 20,000 items for nothing it could read). Nor one in the
+    background (its lock names its pid) that had less than half a core over the last
+    `STARVED_LOOK` while this read waited (`_starved`): at the lowest priority on a machine
+    busy with other work, it may not finish for minutes, and the read reads in full."""
     import fcntl
+
+    from agenda import detached
 
     if _HOLDING:
         return False
@@ -1753,17 +1776,28 @@ def _keeper_done(journal: Path, viewer: str | None = _ANY) -> bool:
         return False
     try:
         deadline = None
+        pid: int | None = None  # the keeper, in the background
+        looked: tuple[float, float | None] = (0.0, None)  # when it was looked at; its CPU time
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
                 return deadline is not None
             except BlockingIOError:
-                if deadline is None and viewer != _ANY and not _keeps_for(fd, viewer):
-                    return False
                 now = time.monotonic()
-                deadline = now + KEEPER_WAIT if deadline is None else deadline
-                if now > deadline:
+                if deadline is None:
+                    if viewer != _ANY and not _keeps_for(fd, viewer):
+                        return False
+                    deadline = now + KEEPER_WAIT
+                    pid = _keeper_pid(fd)
+                    if pid is not None:
+                        looked = (now, detached.cpu_seconds(pid))
+                elif now > deadline:
                     return False
+                elif pid is not None and now - looked[0] >= STARVED_LOOK:
+                    cpu = detached.cpu_seconds(pid)
+                    if _starved(looked, now, cpu):
+                        return False
+                    looked = (now, cpu)
                 time.sleep(0.01)
     except OSError:
         return False

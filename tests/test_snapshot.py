@@ -1097,6 +1097,62 @@ def test_a_keeper_waiting_for_another_keeps_once_that_one_is_done(
     assert snapshot.load(journal, SLUG, "IN") is not None
 
 
+KEEPER_IN_THE_BACKGROUND = """
+import fcntl, os, sys, time
+from agenda import detached, snapshot
+detached.background()
+fd = os.open(sys.argv[1], os.O_RDWR)
+fcntl.flock(fd, fcntl.LOCK_EX)
+snapshot.name_kept(fd, [None])
+print("held", flush=True)
+if sys.argv[2] == "starved":  # it gets no CPU: the machine busy with other work
+    time.sleep(60)
+else:  # at work on a core for a second, then done
+    until = time.monotonic() + 1.0
+    while time.monotonic() < until:
+        pass
+"""
+
+
+@pytest.mark.parametrize("how", ["starved", "at work"])
+def test_a_read_waits_for_a_keeper_in_the_background_only_while_it_runs(
+        db: Path, monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    """A keeper at the lowest priority (agenda.detached) on a machine busy with other work
+    may not finish for minutes: a read stops waiting for it once it had less than half a
+    core over `STARVED_LOOK`, and reads in full. One at work is waited for as before."""
+    import subprocess
+
+    monkeypatch.setattr(snapshot, "KEEPER_WAIT", 30.0)
+    journal = next((db.parent / "ws.summits").iterdir())
+    place = snapshot.keeping_lock(journal)
+    place.parent.mkdir(parents=True, exist_ok=True)
+    place.write_bytes(b"")
+    keeper = subprocess.Popen([sys.executable, "-c", KEEPER_IN_THE_BACKGROUND, str(place), how],
+                              stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert keeper.stdout is not None and keeper.stdout.readline().strip() == "held"
+        assert place.read_bytes() == b"-\npid=%d\n" % keeper.pid
+        started = time.monotonic()
+        done = snapshot._keeper_done(journal, None)
+        waited = time.monotonic() - started
+        if how == "starved":
+            assert done is False and waited < 5 * snapshot.STARVED_LOOK  # then reads in full
+            assert keeper.poll() is None  # still holding its lock
+        else:
+            assert done is True and 0.5 < waited < 10
+    finally:
+        keeper.kill()
+        keeper.wait()
+
+
+def test_a_keeper_is_starved_below_half_a_core() -> None:
+    assert snapshot._starved((10.0, 1.0), 10.25, 1.0)  # no CPU at all
+    assert snapshot._starved((10.0, 1.0), 10.25, 1.1)  # 0.1 s of 0.25
+    assert not snapshot._starved((10.0, 1.0), 10.25, 1.2)  # 0.2 s of 0.25
+    assert not snapshot._starved((10.0, None), 10.25, 1.0)  # /proc cannot tell
+    assert not snapshot._starved((10.0, 1.0), 10.25, None)
+
+
 def items_keeping_later(db: Path, viewer: str | None) -> dict[str, Any]:
     """`summit items` in this process, its keeping deferred (`defer_keeping`) and not done."""
     snapshot.defer_keeping()
