@@ -9,11 +9,12 @@ bench/scale.py, and with --big its summit of 20,000 items), copied afresh for ea
 Whole processes, taking turns (floor, DIR, this tree, floor, ...), each run after the kept
 data is removed and waiting for the keeper of the run before: `summit items` with nothing
 kept, and `summit table` as RU with nothing kept but the joint listing (bench_startup.py's
-two "nothing kept" cases). Each tree runs as `python -c` with PYTHONPATH at its checkout (the
-same interpreter, packages and start-up for both). Printed: the median wall time and the
-median CPU time (user + system of the process, from wait4), each as a ratio to the floor's,
-and this tree's to DIR's. Then `Workspace.state` in a fresh process of each tree, taking
-turns: what reading, verifying and folding the records costs without start-up.
+two "nothing kept" cases); then that `table` right after an `items` with nothing kept whose
+keeper (the same tree's) is still at work. Each tree runs as `python -c` with PYTHONPATH at
+its checkout (the same interpreter, packages and start-up for both). Printed: the median wall
+time and the median CPU time (user + system of the process, from wait4), each as a ratio to
+the floor's, and this tree's to DIR's. Then `Workspace.state` in a fresh process of each
+tree, taking turns: what reading, verifying and folding the records costs without start-up.
 """
 
 from __future__ import annotations
@@ -79,9 +80,18 @@ def bench(label: str, db: Path, slug: str, trees: dict[str, Path], env: dict[str
                 tree_env)
         wait_for_keeper(cache)
 
-    commands = {"items": (["items"], nothing_kept),
-                "table": (["table", "1.1", "--as", "RU", "--text",
-                           "The Sides agreed to continue consultations."], the_listing_kept)}
+    def a_keeper_at_work(tree_env: dict[str, str]) -> None:
+        """An `items` with nothing kept just before, its keeper (the same tree's) still at
+        work when the table starts: no core is free unless the keeper leaves it."""
+        nothing_kept(tree_env)
+        process([sys.executable, "-c", RUN, "items", "--db", str(db), "--summit", slug],
+                tree_env)
+
+    table = ["table", "1.1", "--as", "RU", "--text", "The Sides agreed to continue consultations."]
+    commands = {"items, nothing kept": (["items"], nothing_kept),
+                "table, nothing kept": (table, the_listing_kept),
+                "table, nothing kept, right after an items whose keeper is at work":
+                    (table, a_keeper_at_work)}
     print(f"\n{label}: the floor reads {sum(os.path.getsize(f) for f in files) / 1e6:.1f} MB")
     for name, (args, before) in commands.items():
         cases: dict[str, tuple[list[str], dict[str, str], Callable[..., None] | None]] = {
@@ -102,7 +112,7 @@ def bench(label: str, db: Path, slug: str, trees: dict[str, Path], env: dict[str
                     cpus[case].append(cpu)
         wall_of = {case: statistics.median(v) for case, v in walls.items()}
         cpu_of = {case: statistics.median(v) for case, v in cpus.items()}
-        print(f"  summit {name}, nothing kept ({runs} runs, load average "
+        print(f"  summit {name} ({runs} runs, load average "
               f"{os.getloadavg()[0]:.1f} at the end)")
         for case in cases:
             print(f"    {case:<6} wall {wall_of[case] * 1000:8.1f} ms "
