@@ -448,13 +448,20 @@ AGENDA = """# Summit
 
 
 def wait_for_keeper() -> None:
-    """Until no detached keeper (snapshot._spawn_keeper) holds a keeping lock."""
+    """Until no detached keeper (snapshot._spawn_keeper) holds a keeping lock; then the
+    workers, children of this process here (of the command, in the CLI, which leaves them
+    to init), are reaped, so that no later test finds a child it did not start."""
     for place in (snapshot.cache_dir() / "keeping").glob("*.lock"):
         fd = os.open(place, os.O_RDONLY)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
         finally:
             os.close(fd)
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
 
 
 def test_an_import_keeps_what_a_full_read_keeps(
