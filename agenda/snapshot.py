@@ -555,7 +555,9 @@ def _forked(work: list[tuple[Path, str | None, Callable[[], None]]]) -> int | No
     try:
         for journal in dict.fromkeys(path for path, _, _ in work):
             viewers = [viewer for path, viewer, _ in work if path == journal]
-            fd = _take_keeping(journal, viewers)
+            # One look: if the lock is held, the child waits for it, not the command (a
+            # `table` right after an `items` whose keeper was at work waited 20 ms here).
+            fd = _take_keeping(journal, viewers, tries=1)
             if fd is None:
                 waits.append((journal, viewers))  # the child waits for that keeper
             else:
@@ -1668,23 +1670,26 @@ def _keeping_fd(journal: Path) -> int | None:
         return None
 
 
-def _take_keeping(journal: Path, viewers: list[str | None] | None = None) -> int | None:
+def _take_keeping(journal: Path, viewers: list[str | None] | None = None,
+                  tries: int = 10) -> int | None:
     """The journal's keeping lock, taken: its descriptor, else None (another keeper holds it,
     or no lock file can be opened). A reader's shared hold, a glance (`_keeper_done`), is
-    waited out for a few milliseconds. The lock file then names the `viewers` whose data the
-    keeper keeps (None: any viewer's, as a detached keeper may), for `_keeper_done`."""
+    waited out for a few milliseconds (`tries` looks 2 ms apart). The lock file then names
+    the `viewers` whose data the keeper keeps (None: any viewer's, as a detached keeper
+    may), for `_keeper_done`."""
     import fcntl
 
     fd = _keeping_fd(journal)
     if fd is None:
         return None
-    for _ in range(10):
+    for look in range(tries):
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             name_kept(fd, viewers)
             return fd
         except BlockingIOError:
-            time.sleep(0.002)
+            if look + 1 < tries:
+                time.sleep(0.002)
         except OSError:
             break
     os.close(fd)
