@@ -59,6 +59,19 @@ def background_pid() -> int | None:
     return _BACKGROUND[0] if _BACKGROUND and _BACKGROUND[0] == os.getpid() else None
 
 
+def naming(pid: int) -> bytes:
+    """How a worker in the background names its pid in a lock's text (snapshot.name_kept)."""
+    return b"pid=%d" % pid  # lower case: never a delegation's tag
+
+
+def pid_named(text: bytes) -> int | None:
+    """The pid a lock's text names (`naming`), else None."""
+    for word in text.split():
+        if word.startswith(b"pid=") and word[4:].isdigit():
+            return int(word[4:])
+    return None
+
+
 def running_in_background(pid: int) -> bool:
     """Whether the process `pid` is running now (or ready to) at the background's priority:
     a task that loadavg counts and a command need not (journal.py's `_core_free`). False

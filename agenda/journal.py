@@ -241,11 +241,10 @@ def _keepers_in_background(journal: Path) -> int:
 
     try:
         with open(keeping_lock(journal), "rb") as lock:
-            named = lock.read(4096).split()
+            pid = detached.pid_named(lock.read(4096))
     except OSError:
         return 0
-    return sum(detached.running_in_background(int(word[4:])) for word in named
-               if word.startswith(b"pid=") and word[4:].isdigit())
+    return 1 if pid is not None and detached.running_in_background(pid) else 0
 
 
 def _running() -> int | None:

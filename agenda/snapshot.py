@@ -1707,7 +1707,7 @@ def name_kept(fd: int, viewers: list[str | None] | None) -> None:
         sorted({_viewer_tag(v) for v in viewers}))
     pid = detached.background_pid()
     if pid is not None:
-        named += b"\npid=%d" % pid  # lower case: never a viewer's tag
+        named += b"\n" + detached.naming(pid)
     try:
         os.ftruncate(fd, 0)
         os.pwrite(fd, named + b"\n", 0)
@@ -1735,12 +1735,12 @@ STARVED_LOOK = 0.25  # seconds between a waiting read's looks at a background ke
 
 def _keeper_pid(fd: int) -> int | None:
     """The pid the keeping lock `fd` names (`name_kept`: a keeper in the background)."""
+    from agenda import detached
+
     try:
-        named = os.pread(fd, 4096, 0).split()
+        return detached.pid_named(os.pread(fd, 4096, 0))
     except OSError:
         return None
-    pids = [int(word[4:]) for word in named if word.startswith(b"pid=") and word[4:].isdigit()]
-    return pids[0] if pids else None
 
 
 def _starved(looked: tuple[float, float | None], now: float, cpu: float | None) -> bool:
