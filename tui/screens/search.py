@@ -34,6 +34,9 @@ def _words(query: str) -> list[re.Pattern[str]]:
     return [re.compile(re.escape(word), re.IGNORECASE) for word in query.split()]
 
 
+_FLATTENED = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+
+
 def snippet(text: str, patterns: list[re.Pattern[str]]) -> Text | None:
     """The part of text around its first hit, every hit highlighted; None unless every word
     of the query is in text."""
@@ -46,8 +49,10 @@ def snippet(text: str, patterns: list[re.Pattern[str]]) -> Text | None:
     start = max(0, min(firsts) - CONTEXT)
     end = min(len(text), max(firsts) + CONTEXT * 2)
     shown = text[start:end]
-    # One line per hit: newlines and runs of spaces would break the list's rows.
-    flat = re.sub(r"\s", " ", shown)
+    # One line per hit: newlines and runs of spaces would break the list's rows. Control
+    # characters are spaces too: `Text` drops some (a backspace, a bell), which moved every
+    # highlight after them; a query's words, split at spaces, never hold a space.
+    flat = _FLATTENED.sub(" ", shown)
     result = Text(("…" if start else "") + flat + ("…" if end < len(text) else ""))
     offset = 1 if start else 0
     for pattern in patterns:
