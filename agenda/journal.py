@@ -214,7 +214,7 @@ def _core_free(journal: Path | None = None) -> bool:
     (its read's forked child) takes the other core of two in every look: at its usual
     priority, a checker beside it made `table` 0.56 s instead of 0.45. So a keeper of
     `journal` that runs in the background (agenda.detached: the lowest priority, which
-    leaves the core to the checker) is not counted (`_keepers_in_background`). A kernel
+    leaves the core to the checker) is not counted (`_keeper_in_background`). A kernel
     thread that runs for a moment (the kept data written back to the disk) is gone at the
     next look; at one look, a read of 20,000 items went without a checker one time in three
     (0.50 s instead of 0.38)."""
@@ -225,15 +225,15 @@ def _core_free(journal: Path | None = None) -> bool:
         running = _running()
         if running is None or running < cores:
             return True
-        if journal is not None and running - _keepers_in_background(journal) < cores:
+        if journal is not None and running - 1 < cores and _keeper_in_background(journal):
             return True
         if look + 1 < _SAMPLES:
             time.sleep(_SAMPLE_GAP)
     return False
 
 
-def _keepers_in_background(journal: Path) -> int:
-    """How many of the tasks running now are a keeper of `journal` in the background: the
+def _keeper_in_background(journal: Path) -> bool:
+    """Whether one of the tasks running now is a keeper of `journal` in the background: the
     pid its keeping lock names (`pid=N`, written by the keeper once it runs there), running
     at the background's priority."""
     from agenda import detached
@@ -243,8 +243,8 @@ def _keepers_in_background(journal: Path) -> int:
         with open(keeping_lock(journal), "rb") as lock:
             pid = detached.pid_named(lock.read(4096))
     except OSError:
-        return 0
-    return 1 if pid is not None and detached.running_in_background(pid) else 0
+        return False
+    return pid is not None and detached.running_in_background(pid)
 
 
 def _running() -> int | None:

@@ -346,8 +346,7 @@ def checked_apart(docs: list[Any], counted: bool = True) -> bytes | None:
     `pairs.plain_brackets` makes it (-1: not plain, or too large; -2: not a revision),
     packed as 16-bit integers (`counts_apart` reads them). The reader gives them to the
     latest texts (`state.take_counts`) instead of scanning 20,000 texts itself once it has
-    folded them. Not `counted`: b"" for the
-    counts (`ids_apart`)."""
+    folded them. Not `counted`: b"" for the counts (`ids_apart`)."""
     if not shapes_apart(docs):
         return None
     if not counted:

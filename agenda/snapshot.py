@@ -1719,28 +1719,23 @@ def _viewer_tag(viewer: str | None) -> bytes:
     return b"-" if viewer is None else viewer.strip().upper().encode()
 
 
-def _keeps_for(fd: int, viewer: str | None) -> bool:
-    """Whether the keeper holding the lock `fd` names may be keeping `viewer`'s data: its
-    file names that viewer, or any (`*`, empty, unreadable)."""
+def _keeps_for(named: bytes, viewer: str | None) -> bool:
+    """Whether the keeper whose lock's text is `named` (`_lock_text`) may be keeping
+    `viewer`'s data: it names that viewer, or any (`*`, empty, unreadable)."""
+    words = named.split()
+    return not words or b"*" in words or _viewer_tag(viewer) in words
+
+
+def _lock_text(fd: int) -> bytes:
+    """What the keeping lock `fd` names (`name_kept`); empty where it cannot be read."""
     try:
-        named = os.pread(fd, 4096, 0).split()
+        return os.pread(fd, 4096, 0)
     except OSError:
-        return True
-    return not named or b"*" in named or _viewer_tag(viewer) in named
+        return b""
 
 
 _ANY = "*"  # `_keeper_done` for whatever viewer the keeper keeps
 STARVED_LOOK = 0.25  # seconds between a waiting read's looks at a background keeper's CPU
-
-
-def _keeper_pid(fd: int) -> int | None:
-    """The pid the keeping lock `fd` names (`name_kept`: a keeper in the background)."""
-    from agenda import detached
-
-    try:
-        return detached.pid_named(os.pread(fd, 4096, 0))
-    except OSError:
-        return None
 
 
 def _starved(looked: tuple[float, float | None], now: float, cpu: float | None) -> bool:
@@ -1748,6 +1743,7 @@ def _starved(looked: tuple[float, float | None], now: float, cpu: float | None) 
     had less than half a core meanwhile. Not when /proc cannot tell."""
     then, before = looked
     return cpu is not None and before is not None and cpu - before < (now - then) / 2
+
 
 KEEPER_WAIT = 60.0  # seconds a read waits for a keeper at work before reading in full
 _HOLDING: list[bool] = []  # this process is the keeper: it never waits for itself
@@ -1790,10 +1786,11 @@ def _keeper_done(journal: Path, viewer: str | None = _ANY) -> bool:
             except BlockingIOError:
                 now = time.monotonic()
                 if deadline is None:
-                    if viewer != _ANY and not _keeps_for(fd, viewer):
+                    named = _lock_text(fd)
+                    if viewer != _ANY and not _keeps_for(named, viewer):
                         return False
                     deadline = now + KEEPER_WAIT
-                    pid = _keeper_pid(fd)
+                    pid = detached.pid_named(named)
                     if pid is not None:
                         looked = (now, detached.cpu_seconds(pid))
                 elif now > deadline:
