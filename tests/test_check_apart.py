@@ -264,42 +264,47 @@ def busy() -> Iterator[Callable[[str], int]]:
         process.wait()
 
 
+@pytest.fixture
+def every_core_busy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """Two cores, both running a task at every look (loadavg), and a journal with its
+    keeping lock's file made, for the test to name a keeper in: (journal, lock)."""
+    from agenda.paths import keeping_lock
+
+    monkeypatch.setattr(journal_module, "_cores", lambda: 2)
+    monkeypatch.setattr(journal_module, "_running", lambda: 2)
+    monkeypatch.setattr(journal_module, "_SAMPLE_GAP", 0)
+    journal = tmp_path / "summit.json"
+    place = keeping_lock(journal)
+    place.parent.mkdir(parents=True, exist_ok=True)
+    return journal, place
+
+
 @pytest.mark.parametrize(("named", "free"), [
     ("background", True),  # the keeper before, lowered: its core is the checker's
     ("usual", False),  # a keeper at the usual priority takes it
     (None, False),  # a keeper that names no pid (an older version): counted
 ])
 def test_a_keeper_in_the_background_leaves_its_core_to_the_checker(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, busy: Callable[[str], int],
+        tmp_path: Path, every_core_busy: tuple[Path, Path], busy: Callable[[str], int],
         named: str | None, free: bool) -> None:
     """Every core looks busy (loadavg), one of them with the keeper of the command before:
     a keeper its lock names by pid and that runs in the background is not counted."""
-    from agenda.paths import keeping_lock
-
-    journal = tmp_path / "summit.json"
-    journal.write_bytes(b"")
+    journal, place = every_core_busy
     pid = busy(named or "background")
-    place = keeping_lock(journal)
-    place.parent.mkdir(parents=True, exist_ok=True)
     place.write_bytes(b"-\n" + (b"pid=%d\n" % pid if named else b""))
-    monkeypatch.setattr(journal_module, "_cores", lambda: 2)
-    monkeypatch.setattr(journal_module, "_running", lambda: 2)
-    monkeypatch.setattr(journal_module, "_SAMPLE_GAP", 0)
     assert journal_module._core_free(journal) is free
     assert journal_module._core_free(tmp_path / "another.json") is False  # not its keeper
     assert journal_module._core_free() is False
 
 
 def test_a_keeper_that_is_not_running_is_not_discounted(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        every_core_busy: tuple[Path, Path]) -> None:
     """A pid that names no running task (a keeper gone, one asleep): the tasks loadavg
     counts are all someone else's."""
     import subprocess
     import sys
 
-    journal = tmp_path / "summit.json"
-    from agenda.paths import keeping_lock
-
+    journal, place = every_core_busy
     asleep = subprocess.Popen([sys.executable, "-c", "import os, time; os.nice(19); "
                                "print(1, flush=True); time.sleep(60)"],
                               stdout=subprocess.PIPE)
@@ -310,11 +315,6 @@ def test_a_keeper_that_is_not_running_is_not_discounted(
             if stat.read_bytes().rpartition(b")")[2].split()[0] == b"S":
                 break
             time.sleep(0.01)
-        place = keeping_lock(journal)
-        place.parent.mkdir(parents=True, exist_ok=True)
-        monkeypatch.setattr(journal_module, "_cores", lambda: 2)
-        monkeypatch.setattr(journal_module, "_running", lambda: 2)
-        monkeypatch.setattr(journal_module, "_SAMPLE_GAP", 0)
         for pid in (asleep.pid, 2**22 + 1, 0):
             place.write_bytes(b"-\npid=%d\n" % pid)
             assert journal_module._core_free(journal) is False
