@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from test_exchange_sync import World, joint_view, new_summit
 
+from agenda import detached
 from agenda.exchange import packets, sync
 from agenda.integrity import check
 from agenda.workspace import Workspace
@@ -71,11 +72,10 @@ def _wait_for_session(session: int, timeout: float = 60.0) -> None:
         for entry in os.listdir("/proc"):
             if not entry.isdigit():
                 continue
-            try:
-                fields = Path("/proc", entry, "stat").read_text().rpartition(")")[2].split()
-            except OSError:
+            fields = detached._stat(int(entry))
+            if fields is None:
                 continue  # it ended meanwhile
-            if int(fields[3]) == session and fields[0] != "Z":
+            if int(fields[3]) == session and fields[0] != b"Z":
                 alive = True
                 break
         if not alive:
