@@ -76,6 +76,7 @@ from agenda.demo import build_demo  # noqa: E402
 from agenda.model import Delegation, now_utc  # noqa: E402
 from agenda.paths import backups_dir, daily_backup_name  # noqa: E402
 from agenda.workspace import NewItem, Workspace  # noqa: E402
+from bench import results  # noqa: E402
 
 DUE = ("items, backup due: nothing changed", "items, backup due: one summit changed",
        "items, first backup ever")
@@ -169,11 +170,18 @@ def interleaved(cases: dict[str, tuple[list[str], Callable[[], None] | None]],
     return {name: statistics.median(values) for name, values in times.items()}
 
 
-def row(name: str, ours: float, reference: float, ref_name: str, target: float) -> None:
+# The workspace the rows printed now belong to (for bench/results.py).
+SECTION = [""]
+
+
+def row(name: str, ours: float, reference: float, ref_name: str, target: float,
+        note: str = "", case: str | None = None) -> None:
     ratio = ours / reference
     verdict = "ok" if ratio <= target else "OVER"
     print(f"  {name:<38} {ours * 1000:7.1f} ms   {ref_name} {reference * 1000:7.1f} ms   "
           f"{ratio:4.2f}×  (target ≤ {target}×: {verdict})")
+    results.record(SECTION[0], case or name, ours * 1000, reference=ref_name, ref=reference * 1000,
+                   target=f"≤ {target}×", met=ratio <= target, note=note)
 
 
 def bench_workspace(label: str, db: Path, item: str, runs: int, *, target: float = 1.5,
@@ -186,6 +194,9 @@ def bench_workspace(label: str, db: Path, item: str, runs: int, *, target: float
     # the index; its name need not be the slug's).
     files = [str(everything[0]), str(ws.summit_path(slug))]
     size = sum(p.stat().st_size for p in everything)
+    SECTION[0] = (f"{label}: the floor reads {slug}'s file, "
+                  + (f"{os.path.getsize(files[1]) / 1e6:.1f} MB" if os.path.getsize(files[1]) > 1e5
+                     else f"{os.path.getsize(files[1]) / 1e3:.0f} KB"))
     print(f"\n{label}: {len(everything) - 1} summit file(s), {size / 1e6:.1f} MB in all; "
           f"the floor reads the index and {slug}'s file, "
           f"{sum(os.path.getsize(f) for f in files) / 1e6:.1f} MB")
@@ -306,15 +317,23 @@ def bench_workspace(label: str, db: Path, item: str, runs: int, *, target: float
                  "items, after an item added", "table, after an item added"):
         if name not in medians:
             continue
-        row(f"summit {name}", medians[name], medians["floor"], "floor", target)
-        if name in ("items, nothing kept", "show, nothing kept", "table, nothing kept"):
+        kept = name in ("items, nothing kept", "show, nothing kept", "table, nothing kept")
+        row(f"summit {name}", medians[name], medians["floor"], "floor", target,
+            f"kept data written {BACKUP_DONE[name] * 1000:.0f} ms after its start, by a "
+            "forked child after the output" if kept else "")
+        if kept:
             print(f"  {'':<38} kept data written {BACKUP_DONE[name] * 1000:7.1f} ms after the "
                   "command's start (a forked child, after the output)")
     for name in [due for due in DUE if due in medians]:
         # The same command with no backup due: after one summit changed, `items` reads what
         # the `table` before it wrote (kept data extended), so its reference is that read.
         same = "items, after a write" if name == DUE[1] else "items"
-        row(name, medians[name], medians[same], "no backup due", 1.2)
+        row(name, medians[name], medians[same], "no backup due", 1.2,
+            f"backup done {BACKUP_DONE[name] * 1000:.0f} ms after the command's start",
+            case="first command of the day (`summit items`), "
+                 + dict(zip(DUE, ("nothing changed since the last backup",
+                                  "one summit changed since it", "the first backup ever"),
+                            strict=True))[name])
         print(f"  {'':<38} backup done {BACKUP_DONE[name] * 1000:7.1f} ms after the "
               "command's start (in a detached worker when it is not in the command)")
 
@@ -395,6 +414,7 @@ def bench_import(folder: Path, items: int, runs: int, target: float) -> None:
 
     imported()
     files = [str(db), str(next((db.parent / "ws.summits").iterdir()))]
+    SECTION[0] = f"Import of {items:,} items into a new summit"
     print(f"\nImport of {items:,} items into a new summit ({source.stat().st_size / 1e6:.1f} MB "
           f"of Markdown; its summit file {os.path.getsize(files[1]) / 1e6:.1f} MB)")
     table = [*cmd, "table", "1.1", "--as", "RU", "--db", str(db), "--text",
@@ -470,6 +490,8 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, metavar="DIR",
                         help="build the --scale/--big workspaces in DIR once and copy them "
                              "from there on later runs (each run works on a fresh copy)")
+    parser.add_argument("--json", type=Path, metavar="PATH",
+                        help="also save every figure to PATH (for bench/report.py)")
     args = parser.parse_args()
     ONLY.extend(args.only)
     print(f"Python {platform.python_version()} on {platform.machine()}, "
@@ -501,6 +523,7 @@ def main() -> None:
             read_in_process(one)
             bench_import(Path(tmp), 20_000, max(3, args.runs // 3), 2.0)
     print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
+    results.write(args.json, "bench_startup")
 
 
 if __name__ == "__main__":

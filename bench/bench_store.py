@@ -24,7 +24,7 @@ same work with the same records:
   that the day's backup is not counted): bounded by one summit at a time means the two are
   alike.
 
-Figures are printed, never asserted.
+Figures are printed, never asserted. `--json PATH` also saves them for bench/report.py.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 import orjson  # noqa: E402
 
 from agenda.workspace import Workspace  # noqa: E402
+from bench import results  # noqa: E402
 from bench.scale import build  # noqa: E402
 
 TABLE_RUNS = 21
@@ -213,6 +214,8 @@ def only_biggest(path: Path, folder: Path) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--json", type=Path, metavar="PATH",
+                        help="also save every figure to PATH (for bench/report.py)")
     args = parser.parse_args()
     one, many = ((5_000, (10_000, 10)) if args.quick else (50_000, (100_000, 100)))
     print(f"Python {platform.python_version()}, {os.cpu_count()} cores, "
@@ -233,6 +236,14 @@ def main() -> None:
               f"({ratio(table['ours'], table['sqlite'])}, target ≤ 3×) | "
               f"JSON-lines append+fsync {table['jsonl']:.2f} ms "
               f"({ratio(table['ours'], table['jsonl'])}) |")
+        section = "Store (in-process, workspaces of bench/scale.py)"
+        tabling = f"tabling one revision, {one:,} revisions in one summit (workspace open)"
+        results.record(section, tabling, table["ours"],
+                       reference="SQLite WAL insert + commit, synchronous=FULL",
+                       ref=table["sqlite"], target="≤ 3×",
+                       met=table["ours"] <= 3 * table["sqlite"])
+        results.record(section, tabling, table["ours"],
+                       reference="JSON-lines append + fsync", ref=table["jsonl"])
 
         ws = Workspace(spread)
         database = sqlite_copy(ws, folder / "all.sqlite")
@@ -246,11 +257,24 @@ def main() -> None:
               f"ours {opened['kept']:.1f} ms | SQLite read+parse of its records "
               f"{opened['sqlite']:.1f} ms ({ratio(opened['kept'], opened['sqlite'])}, "
               "target ≤ 2×) |")
+        opening = f"open + list one summit, {many[0]:,} revisions over {many[1]} summits"
+        for case, ours in ((f"{opening}: a full read", opened["ours"]),
+                           (f"{opening}: as `summit items` reads it, its listing kept",
+                            opened["kept"])):
+            results.record(section, case, ours,
+                           reference="SQLite reading and parsing that summit's records",
+                           ref=opened["sqlite"], target="≤ 2×",
+                           met=ours <= 2 * opened["sqlite"])
 
         whole, alone = peak_check_mb(spread), peak_check_mb(only_biggest(spread, folder))
         print(f"| peak memory of `summit check`, {many[0]:,} over {many[1]} summits | "
               f"{whole:.0f} MB | the largest summit alone {alone:.0f} MB "
               f"({ratio(whole, alone)}: bounded by one summit when close to 1×) |")
+        results.record(section, f"peak memory of `summit check`, {many[0]:,} revisions over "
+                       f"{many[1]} summits", whole, "MB",
+                       reference="the same on its largest summit alone", ref=alone,
+                       target="≤ 2× (one summit at a time)", met=whole <= 2 * alone)
+    results.write(args.json, "bench_store")
 
 
 if __name__ == "__main__":

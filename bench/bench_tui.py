@@ -38,6 +38,7 @@ import tempfile
 import termios
 import time
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -316,6 +317,8 @@ def main() -> None:
                         help="skip the 100k-revision workspace")
     parser.add_argument("--pty-only", action="store_true",
                         help="only the pseudo-terminal figures (first frame, key to frame)")
+    parser.add_argument("--json", type=Path, metavar="PATH",
+                        help="also save every figure to PATH (for bench/report.py)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-tui-"))
     # The apps this process runs itself (the export preview, item → Positions) keep their
@@ -328,6 +331,18 @@ def main() -> None:
         run(folder, args.repeats, scale=not args.no_scale, pty_only=args.pty_only)
     finally:
         shutil.rmtree(folder, ignore_errors=True)  # the scale workspace takes ~180 MB
+    results().write(args.json, "bench_tui")
+
+
+def results() -> ModuleType:
+    """bench/results.py (this bench imports the package's modules only where it uses them)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from bench import results as kept
+
+    return kept
+
+
+SECTION = "The terminal app, from a real pseudo-terminal (wall time)"
 
 
 def run(folder: Path, repeats: int, *, scale: bool, pty_only: bool = False) -> None:
@@ -399,6 +414,13 @@ def pty_figures(path: Path, env: dict[str, str], repeats: int) -> None:
           f"(median of {len(m_keys)})")
     print(f"pty key → frame, demo next item        : {sk * 1000:6.1f} ms  ratio {sk / mk:.2f}× "
           "(target ≤ 1.3×)")
+    results().record(SECTION, "first frame, demo", sf * 1000,
+                     reference="a minimal Textual app's first frame", ref=mf * 1000,
+                     target="≤ 1.3×", met=sf <= 1.3 * mf,
+                     note=f"CPU {sc * 1000:.0f} against {mc * 1000:.0f} ms")
+    results().record(SECTION, "a key to the next item's frame, demo", sk * 1000,
+                     reference="a minimal Textual app's screen switch", ref=mk * 1000,
+                     target="≤ 1.3×", met=sk <= 1.3 * mk)
 
 
 def upgrade(ws: Workspace) -> None:
@@ -427,7 +449,7 @@ def at_scale(folder: Path, env: dict[str, str], repeats: int) -> None:
     upgrade(ws)
     slug = ws.summits()[0].slug
     ws.close()
-    _, scale = interleaved_cold_starts(
+    minimal, scale = interleaved_cold_starts(
         [MINIMAL, SUMMIT.format(path=str(big), summit=slug)], env, repeats)
     print(f"cold start, {SCALE_REVISIONS // 1000}k revisions / {SCALE_SUMMITS} summits "
           f": {statistics.median(scale) * 1000:7.0f} ms (median of {repeats}; "
@@ -446,6 +468,16 @@ def at_scale(folder: Path, env: dict[str, str], repeats: int) -> None:
     mc, sc = statistics.median(found["minimal"][2]), statistics.median(found["summit"][2])
     print(f"pty first frame CPU, 100k       : {sc * 1000:7.0f} ms against the minimal app's "
           f"{mc * 1000:.0f} ms: {sc / mc:.2f}×")
+    results().record(SECTION, f"first frame, {SCALE_REVISIONS // 1000}k revisions over "
+                     f"{SCALE_SUMMITS} summits", sf * 1000,
+                     reference="a minimal Textual app's first frame", ref=mf * 1000,
+                     target="≤ 1.5×", met=sf <= 1.5 * mf,
+                     note=f"CPU {sc * 1000:.0f} against {mc * 1000:.0f} ms")
+    results().record(SECTION, f"cold start in-process, {SCALE_REVISIONS // 1000}k revisions",
+                     statistics.median(scale) * 1000,
+                     reference="a minimal Textual app's cold start",
+                     ref=statistics.median(minimal) * 1000, target="< 1500 ms",
+                     met=statistics.median(scale) < 1.5)
 
 
 if __name__ == "__main__":
