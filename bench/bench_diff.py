@@ -257,6 +257,34 @@ def small(tmp: Path, env: dict[str, str]) -> None:
                    reference="the engine before DIFF4, in-process", ref=cpu["before"] * 1000)
 
 
+def early_look() -> None:
+    """Case (d) with the engine's early look (diff._early: a block whose words share little
+    is shown as replaced before it is tokenised) beside the same engine with that look
+    turned off, in the same process, in turns: what the early decision saves, and that it
+    changes no op."""
+    from agenda import diff as engine
+
+    a, b = cases()["d"]
+    looking = engine._early
+
+    def without() -> list[Op]:
+        engine._early = lambda a, b: (False, ())
+        try:
+            return diff_words(a, b)
+        finally:
+            engine._early = looking
+
+    same = as_rows(diff_words(a, b)) == as_rows(without())
+    timed = interleaved({"early": lambda: diff_words(a, b), "without": without}, PROCESS_RUNS)
+    ours, other = timed["early"][1], timed["without"][1]
+    print(f"(d) with the early look {ours * 1000:.2f} ms CPU; without it {other * 1000:.2f} ms "
+          f"({ours / other:.2f}×); same ops: {same}")
+    results.record(SECTION, "(d) texts sharing little, in-process, CPU: the early look at "
+                   "blocks that share little", ours * 1000,
+                   reference="the same engine without that look", ref=other * 1000,
+                   note="same ops" if same else "OPS DIFFER")
+
+
 def merge(tmp: Path, git: str | None) -> None:
     """A three-way merge of 50 KB, each side with 5 % edits: ours in-process (merge_texts)
     beside `git merge-file` merging the same three texts as a whole process, interleaved. Ours
@@ -370,6 +398,7 @@ def main() -> None:
                   f"CPU; ours ÷ before {cpu['in-process'] / cpu['before']:.2f}; same ops as "
                   f"it: {as_rows(diff_words(a, b)) == as_rows(before.diff_words(a, b))}")
         small(Path(tmp), env)
+        early_look()
         merge(Path(tmp), git)
     print(f"Load average {os.getloadavg()[0]:.1f} at the end")
     results.write(args.json, "bench_diff")
