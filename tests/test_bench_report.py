@@ -61,7 +61,7 @@ def test_the_section_names_the_machine_and_puts_a_reference_beside_every_figure(
                              sitting("bench_diff", rows[2:])])
     assert section.startswith(report.BEGIN) and section.endswith(report.END + "\n")
     assert "Some CPU (2 cores, 24 GiB), Python 3.11.7" in section
-    assert "load average 0.3–1.2" in section
+    assert "load average 0.3 → 1.2" in section
     # The command as it ran, less this machine's paths.
     assert "### `python bench/bench_startup.py --runs 27`" in section
     assert "/some/dir" not in section and "/x.json" not in section
