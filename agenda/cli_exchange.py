@@ -212,10 +212,11 @@ def cmd_keys(args: argparse.Namespace) -> None:
 
 def cmd_remote(args: argparse.Namespace) -> None:
     from agenda.cli import say
-    from agenda.exchange import sync
 
     ws = _open(args)
     if args.remote_command == "add":
+        from agenda.exchange import sync  # git and the keys: listing reads the workspace only
+
         sync.add_remote(ws, args.name, args.url, team=args.team)
         say(f"remote {args.name} added ({'team' if args.team else 'joint'})")
         return

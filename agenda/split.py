@@ -16,7 +16,6 @@ delegation's own unsigned drafts and notes by their Merkle root (see exchange/ke
 from __future__ import annotations
 
 import os
-import shutil
 import uuid as uuidlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,6 +137,8 @@ def split(ws: Workspace, out: Path, *, keyed: bool = False) -> SplitReport:
         if keyed:
             _bind_all(report)
     except BaseException:
+        import shutil  # only a failed split needs it (and `baseline` imports this module)
+
         shutil.rmtree(building, ignore_errors=True)  # nothing half-written is left behind
         raise
     if out.exists():

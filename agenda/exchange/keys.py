@@ -19,18 +19,16 @@ import os
 from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import (
-    Ed25519PrivateKey,
-    Ed25519PublicKey,
-)
+from typing import TYPE_CHECKING, Any
 
 from agenda import records
 from agenda.model import AgendaError, check_delegation_code
 from agenda.records import Record
+
+# cryptography (with OpenSSL) is imported by the functions that make, load, sign or verify
+# with a key: splitting a shared workspace, or showing its unsigned baselines, only hashes.
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 # Domain prefixes: a signature made for one purpose can never be replayed as another.
 RECORD_DOMAIN = b"summit-agenda/record/v1\x00"
@@ -98,11 +96,16 @@ def unb64(text: Any, what: str) -> bytes:
 
 
 def public_bytes(key: Ed25519PrivateKey) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
     return key.public_key().public_bytes(serialization.Encoding.Raw,
                                          serialization.PublicFormat.Raw)
 
 
 def _verify(public: bytes, sig: bytes, message: bytes) -> bool:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     try:
         Ed25519PublicKey.from_public_bytes(public).verify(sig, message)
     except (InvalidSignature, ValueError):
@@ -129,6 +132,9 @@ def _write_private(path: Path, payload: bytes) -> None:
 
 def new_key(path: Path) -> Ed25519PrivateKey:
     """A fresh Ed25519 key written to `path` with mode 0600; refuses to overwrite one."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     if path.exists():
         raise KeyProblem(f"{path.name} already exists beside this workspace; keys are never "
                         "replaced silently")
@@ -140,6 +146,9 @@ def new_key(path: Path) -> Ed25519PrivateKey:
 
 
 def load_key(path: Path) -> Ed25519PrivateKey:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except FileNotFoundError:
