@@ -1,10 +1,14 @@
 """Backups of a workspace: consistent zip snapshots, the daily incremental one, and restore.
 
-A backup holds exactly what `Workspace.files()` lists: the index as `workspace.json` and
-each summit file as `summits/<file name>`. Files are read without the workspace lock: the
-store replaces them atomically (or appends to them), so a read whose stamp did not move
-while it ran is one committed version; only a file that keeps changing is read under the
-lock, for the moment its copy takes. Compression happens after, outside any lock.
+A backup holds the index as `workspace.json` and exactly the summit files that those index
+bytes name, each as `summits/<file name>`: the index is read first and the files it names
+after it (a commit writes its summit files before the index that names them), so a summit
+another process creates meanwhile is in neither, and one it removes meanwhile (a migration,
+a restore) makes the backup start again from the index. Files are read without the
+workspace lock: the store replaces them atomically (or appends to them), so a read whose
+stamp did not move while it ran is one committed version; only a file that keeps changing
+is read under the lock, for the moment its copy takes. Compression happens after, outside
+any lock.
 
 The daily backup that has real work to do (the first ever, or files changed on a large
 workspace) runs in a detached worker (`agenda.backup_worker`), so the command that found it
@@ -73,20 +77,56 @@ class Stamp:
 
 # Which files, read how ---------------------------------------------------------------------
 
-def members(ws: Workspace) -> list[tuple[str, Path]]:
-    """(member name, file) for every file of the workspace, refusing any outside its folder.
+INDEX = "workspace.json"
 
-    The index names its summit files; a crafted index could name `../other.json` or an
-    absolute path and have a backup copy any readable file into the zip.
+
+class _Moved(Exception):
+    """A summit file the index read named is gone: another process removed or renamed it
+    since (a migration, a restore), and the index now names others. Start again."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+def summits_named(ws: Workspace, raw: bytes) -> list[str]:
+    """The summit files that these bytes of the workspace index name, each once, refusing
+    any outside the summits folder.
+
+    A crafted index could name `../other.json` or an absolute path and have a backup copy
+    any readable file into the zip.
     """
-    found = []
-    for path in ws.files():
-        name = _member_name(ws, path)
-        if name is None:
+    try:
+        index = orjson.loads(raw)
+        app = index["_meta"]["1"].get("app")
+    except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
+        raise AgendaError(f"{ws.path} is damaged; nothing was backed up") from None
+    if app != APP:
+        raise AgendaError(f"{ws.path} is not a Summit Agenda workspace; nothing was backed up")
+    found: list[str] = []
+    for name in _named_files(index):
+        if not isinstance(name, str) or not _plain(name):
             raise AgendaError(f"The workspace {ws.path} names a summit file outside its "
-                              f"folder ({path}); nothing was backed up")
-        found.append((name, path))
+                              f"folder ({ws.summits_dir / str(name)}); nothing was backed up")
+        if name not in found:
+            found.append(name)
     return found
+
+
+def _read_named(ws: Workspace, name: str) -> tuple[bytes, Stamp]:
+    """A summit file the index names, read consistently; _Moved if it is gone."""
+    try:
+        return read_consistently(ws, ws.summits_dir / name)
+    except FileNotFoundError:
+        raise _Moved(name) from None
+
+
+def _kept_moving(ws: Workspace, moved: _Moved | None) -> AgendaError:
+    name = moved.name if moved is not None else "?"
+    return AgendaError(f"The workspace {ws.path} names a summit file that is not there "
+                       f"({name}), at each of {READ_ATTEMPTS} tries: another process kept "
+                       "removing summit files while the backup read them, or the file is "
+                       "missing (`summit check`); nothing was backed up")
 
 
 def _member_name(ws: Workspace, path: Path) -> str | None:
@@ -320,10 +360,25 @@ def _file_mode(ws: Workspace) -> int:
 
 def backup(ws: Workspace, dest: Path) -> Path:
     """Write a consistent snapshot of the whole workspace to one zip file."""
-    entries: list[tuple[str, bytes | Placed]] = [
-        (name, read_consistently(ws, path)[0]) for name, path in members(ws)]
-    _write_backup(dest, _file_mode(ws), _manifest(ws), entries, gid=file_mode(ws.path)[1])
+    _write_backup(dest, _file_mode(ws), _manifest(ws), _read_all(ws), gid=file_mode(ws.path)[1])
     return dest
+
+
+def _read_all(ws: Workspace) -> list[tuple[str, bytes | Placed]]:
+    """The index, then every summit file those index bytes name; again from the index if
+    one of them was removed meanwhile, at most READ_ATTEMPTS times."""
+    moved = None
+    for _ in range(READ_ATTEMPTS):
+        raw = read_consistently(ws, ws.path)[0]
+        entries: list[tuple[str, bytes | Placed]] = [(INDEX, raw)]
+        try:
+            for name in summits_named(ws, raw):
+                entries.append((f"summits/{name}", _read_named(ws, name)[0]))
+        except _Moved as exc:
+            moved = exc
+            continue
+        return entries
+    raise _kept_moving(ws, moved)
 
 
 # The automatic backups ---------------------------------------------------------------------
@@ -411,14 +466,19 @@ class _folder_lock:
 
 
 class _Plan:
-    """What the next daily backup starts from: the last one (if trusted) and each file's stamp,
-    all found by stat alone."""
+    """What the next daily backup starts from: the last one (if trusted), the index and the
+    summit files it names, and each file's stamp, found by stat alone but for an index
+    changed since the last backup, which is read here (`index`) to know the files it names.
+    """
 
     def __init__(self, previous: Path | None, known: dict[str, dict[str, Any]],
-                 files: list[tuple[str, Path, Stamp | None]]) -> None:
+                 files: list[tuple[str, Path, Stamp | None]], index: bytes | None,
+                 named: list[str]) -> None:
         self.previous = previous
         self.known = known
         self.files = files
+        self.index = index
+        self.named = named
 
     @property
     def unchanged(self) -> bool:
@@ -437,8 +497,23 @@ def _plan(ws: Workspace, folder: Path) -> _Plan:
     previous = folder / last["backup"] if last else None
     if previous is not None and _stamp(previous) != Stamp(*last["stamp"]):
         previous, last = None, {}  # replaced or damaged since: trust nothing in it
-    return _Plan(previous, last.get("files", {}),
-                 [(name, path, _stamp(path)) for name, path in members(ws)])
+    known = last.get("files", {})
+    # The index as the last backup holds it names the files that backup holds; any other
+    # index is read now, and its bytes are the ones this backup holds.
+    index: bytes | None = None
+    stamp = _stamp(ws.path)
+    before = known.get(INDEX)
+    if before is not None and "named" in before and stamp is not None \
+            and list(astuple(stamp)) == before["stamp"]:
+        named = list(before["named"])
+    else:
+        index, stamp = read_consistently(ws, ws.path)
+        named = summits_named(ws, index)
+    files: list[tuple[str, Path, Stamp | None]] = [(INDEX, ws.path, stamp)]
+    for name in named:
+        path = ws.summits_dir / name
+        files.append((f"summits/{name}", path, _stamp(path)))
+    return _Plan(previous, known, files, index, named)
 
 
 def _incremental_backup(ws: Workspace, folder: Path, dest: Path,
@@ -447,10 +522,25 @@ def _incremental_backup(ws: Workspace, folder: Path, dest: Path,
 
     The last backup's record says, per file, the stamp and digest it had and where its
     compressed bytes sit in that backup; an unchanged file is copied from there unread.
-    When nothing changed at all, the last backup is today's too: a hard link.
+    When nothing changed at all, the last backup is today's too: a hard link. A summit file
+    gone before it was read starts the backup again from the index, READ_ATTEMPTS times.
     """
-    plan = plan if plan is not None else _plan(ws, folder)
-    previous, known = plan.previous, plan.known
+    moved = None
+    for _ in range(READ_ATTEMPTS):
+        plan = plan if plan is not None else _plan(ws, folder)
+        try:
+            entries, records = _gather(ws, plan)
+        except _Moved as exc:
+            moved, plan = exc, None  # a summit file went: read the index again
+            continue
+        return _write_incremental(ws, folder, dest, plan, entries, records)
+    raise _kept_moving(ws, moved)
+
+
+def _gather(ws: Workspace, plan: _Plan) -> tuple[list[tuple[str, bytes | Placed]],
+                                                 dict[str, dict[str, Any]]]:
+    """Each file of the plan: copied from the last backup if unchanged, else read."""
+    known = plan.known
     entries: list[tuple[str, bytes | Placed]] = []
     records: dict[str, dict[str, Any]] = {}
     for name, path, stamp in plan.files:
@@ -459,11 +549,25 @@ def _incremental_backup(ws: Workspace, folder: Path, dest: Path,
             entries.append((name, Placed(**before["placed"])))
             records[name] = before
             continue
-        raw, stamp = read_consistently(ws, path)
+        if name == INDEX and plan.index is not None:
+            raw = plan.index  # read by the plan, at that stamp
+        elif stamp is None:
+            raise _Moved(path.name)
+        else:
+            raw, stamp = _read_named(ws, path.name)
+        assert stamp is not None
         digest = sha256(raw).hexdigest()
         same = before is not None and before["sha256"] == digest
         entries.append((name, Placed(**before["placed"]) if same and before else raw))
         records[name] = {"stamp": list(astuple(stamp)), "sha256": digest}
+    records[INDEX]["named"] = plan.named
+    return entries, records
+
+
+def _write_incremental(ws: Workspace, folder: Path, dest: Path, plan: _Plan,
+                       entries: list[tuple[str, bytes | Placed]],
+                       records: dict[str, dict[str, Any]]) -> Path:
+    previous, known = plan.previous, plan.known
     mode = _file_mode(ws)
     if previous is not None and set(records) == set(known) and all(
             isinstance(data, Placed) for _, data in entries):
@@ -491,6 +595,11 @@ def _read_last(folder: Path) -> dict[str, Any]:
                         "placed": asdict(Placed(**{k: int(v) for k, v in
                                                    record["placed"].items()}))}
                  for name, record in data["files"].items()}
+        index = files.get(INDEX)
+        named = data["files"][INDEX].get("named") if index is not None else None
+        if index is not None and isinstance(named, list) and all(
+                isinstance(n, str) and _plain(n) and f"summits/{n}" in files for n in named):
+            index["named"] = named  # the summit files that backup's index names
         name = str(data["backup"])
         stamp = [int(x) for x in data["stamp"]]
     except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError,

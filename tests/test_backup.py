@@ -15,7 +15,8 @@ import textwrap
 import time
 import tracemalloc
 import zipfile
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,9 @@ SLUG = "india-russia-2021"
 
 
 def _contents(ws: Workspace) -> dict[str, bytes]:
-    return {name: path.read_bytes() for name, path in backup.members(ws)}
+    index, *summits = ws.files()
+    return {"workspace.json": index.read_bytes(),
+            **{f"summits/{path.name}": path.read_bytes() for path in summits}}
 
 
 def _on_day(monkeypatch: pytest.MonkeyPatch, day: datetime) -> None:
@@ -223,6 +226,179 @@ def test_backup_while_another_process_writes_is_consistent(demo: Workspace,
         assert integrity.check(Workspace(target)) == []
 
 
+# Another process's commit between two of the backup's reads ------------------------------
+
+def _new_summit(path: Path, slug: str) -> None:
+    """What another process does meanwhile: its own Workspace creates a summit."""
+    from agenda.model import Delegation
+
+    other = Workspace(path)
+    try:
+        other.create_summit(slug.title(), [Delegation("IN", "India"),
+                                           Delegation("FR", "France")],
+                            slug=slug, sections=["One"])
+    finally:
+        other.close()
+
+
+def _meanwhile(monkeypatch: pytest.MonkeyPatch, name: str, at: int,
+               action: Callable[[], object]) -> list[int]:
+    """Run `action` once, just before the at-th call (from 1) of backup.<name>: another
+    process's commit between two of the backup's stats or reads. Returns [calls seen]."""
+    real = getattr(backup, name)
+    calls = [0]
+
+    def wrapped(*args: Any) -> Any:
+        calls[0] += 1
+        if calls[0] == at:
+            action()
+        return real(*args)
+
+    monkeypatch.setattr(backup, name, wrapped)
+    return calls
+
+
+def _whole(saved: Path) -> dict[str, bytes]:
+    """A backup as restore reads it, holding exactly the summit files its index names."""
+    files = backup.read_backup(saved)
+    index = json.loads(files["workspace.json"])
+    assert set(files) == {"workspace.json",
+                          *(f"summits/{doc['file']}" for doc in index["summits"].values())}
+    return files
+
+
+def _restores(saved: Path, target: Path) -> None:
+    ws = Workspace(target, create=True)
+    backup.restore(ws, saved)
+    assert integrity.check(Workspace(target)) == []
+
+
+def _second_summit(ws: Workspace) -> None:
+    from agenda.model import Delegation
+
+    ws.create_summit("Second", [Delegation("IN", "India"), Delegation("RU", "Russia")],
+                     slug="second", sections=["One"])
+
+
+# The reads of backup(): the index (1), then each summit file (2, 3).
+@pytest.mark.parametrize("at", [1, 2, 3])
+def test_a_summit_created_during_a_backup_is_in_all_of_it_or_in_none(
+        demo: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, at: int) -> None:
+    _second_summit(demo)
+    calls = _meanwhile(monkeypatch, "_read_once", at, lambda: _new_summit(demo.path, "other"))
+    saved = backup.backup(demo, tmp_path / "saved.backup")
+    assert calls[0] >= at
+    files = _whole(saved)
+    # Created before the index was read: in the backup, whole; after: in none of it.
+    assert ("summits/other.json" in files) == (at == 1)
+    _restores(saved, tmp_path / "restored" / "ws.json")
+
+
+# (whether yesterday's backup is there, which call, which one): the first daily backup
+# reads the index then each summit; the next day's stats yesterday's backup, the index and
+# each summit, then reads what changed.
+@pytest.mark.parametrize(("yesterday", "name", "at"), [
+    (False, "_read_once", 1), (False, "_read_once", 2), (False, "_read_once", 3),
+    (True, "_stamp", 1), (True, "_stamp", 2), (True, "_stamp", 3), (True, "_stamp", 4),
+    (True, "_read_once", 1)])
+def test_a_summit_created_during_a_daily_backup_is_in_all_of_it_or_in_none(
+        demo: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, yesterday: bool,
+        name: str, at: int) -> None:
+    def no_worker(*args: object) -> int:
+        raise AssertionError("a small workspace is backed up in the command")
+
+    monkeypatch.setattr(backup, "_spawn_worker", no_worker)
+    _second_summit(demo)
+    if yesterday:
+        assert isinstance(backup.daily_backup(demo, "2021-03-01"), Path)
+        demo.table(SLUG, "2.1", delegation="RU", text="Changed on the second day.")
+    with monkeypatch.context() as patched:
+        calls = _meanwhile(patched, name, at, lambda: _new_summit(demo.path, "other"))
+        saved = backup.daily_backup(demo, "2021-03-02")
+    assert calls[0] >= at
+    assert isinstance(saved, Path)
+    _whole(saved)
+    _restores(saved, tmp_path / "restored" / "ws.json")
+    # What the raced backup recorded still serves the next: it holds every file of its day.
+    following = backup.daily_backup(demo, "2021-03-03")
+    assert isinstance(following, Path)
+    assert _whole(following) == _contents(demo)
+
+
+@pytest.mark.parametrize("daily", [False, True])
+def test_a_summit_file_removed_during_a_backup_is_read_again_from_the_index(
+        demo: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, daily: bool) -> None:
+    earlier = backup.backup(demo, tmp_path / "earlier.backup")
+    demo.table(SLUG, "2.1", delegation="RU", text="After the earlier backup.")
+
+    def restore_elsewhere() -> None:
+        # Every summit file gets a new name; the ones the index named go.
+        other = Workspace(demo.path)
+        try:
+            backup.restore(other, earlier)
+        finally:
+            other.close()
+
+    # Once the index is read (the first read), before the summit file it names.
+    calls = _meanwhile(monkeypatch, "_read_once", 2, restore_elsewhere)
+    if daily:
+        (saved,) = backup.automatic_backup(demo, tmp_path / "auto")
+    else:
+        saved = backup.backup(demo, tmp_path / "saved.backup")
+    assert calls[0] >= 2
+    assert _whole(saved) == _contents(demo)  # the workspace as the restore left it
+    assert f"summits/{SLUG}.json" not in _contents(demo)
+
+
+def test_a_summit_file_missing_is_a_clear_error_and_no_backup(demo: Workspace,
+                                                              tmp_path: Path) -> None:
+    (demo.summits_dir / f"{SLUG}.json").unlink()
+    with pytest.raises(AgendaError, match=rf"not there \({SLUG}\.json\).*nothing was backed up"):
+        backup.backup(demo, tmp_path / "out" / "saved.backup")
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(AgendaError, match="not there"):
+        backup.automatic_backup(demo, tmp_path / "auto")
+    assert sorted(p.name for p in (tmp_path / "auto").iterdir()) == [".lock"]
+
+
+CREATOR = textwrap.dedent("""
+    import sys
+    from agenda.model import Delegation
+    from agenda.workspace import Workspace
+    ws = Workspace(sys.argv[1])
+    for n in range(int(sys.argv[2])):
+        ws.create_summit(f"Other {n}", [Delegation("IN", "India"), Delegation("FR", "France")],
+                         slug=f"other-{n}", sections=["One"])
+        ws.table("india-russia-2021", "2.1", delegation="RU", text=f"busy {n}")
+""")
+
+
+def test_daily_backups_while_another_process_creates_summits_are_whole(
+        demo: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_worker(*args: object) -> int:
+        raise AssertionError("a small workspace is backed up in the command")
+
+    monkeypatch.setattr(backup, "_spawn_worker", no_worker)
+    script = tmp_path / "creator.py"
+    script.write_text(CREATOR)
+    proc = subprocess.Popen([sys.executable, str(script), str(demo.path), "40"])
+    taken = 0
+    try:
+        while proc.poll() is None and taken < 400:
+            # A new day each time (the oldest beyond BACKUPS_KEPT go): checked as taken.
+            day = (date(2021, 1, 1) + timedelta(days=taken)).isoformat()
+            saved = backup.daily_backup(demo, day)
+            assert isinstance(saved, Path)
+            _whole(saved)
+            taken += 1
+    finally:
+        proc.wait(timeout=120)
+    assert proc.returncode == 0
+    _restores(saved, tmp_path / "restored" / "ws.json")
+    last = backup.daily_backup(demo, (date(2021, 1, 1) + timedelta(days=taken)).isoformat())
+    assert isinstance(last, Path) and _whole(last) == _contents(demo)
+
+
 HOLDER = textwrap.dedent("""
     import sys, time
     from agenda.workspace import Workspace
@@ -305,15 +481,21 @@ def test_the_daily_backup_rereads_only_changed_files(demo: Workspace, tmp_path: 
 
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(days=st.lists(st.lists(st.sampled_from(["2.1", "1.1", "retitle", "touch"]),
-                              max_size=3), min_size=1, max_size=4))
+@given(days=st.lists(st.lists(st.sampled_from(["2.1", "1.1", "retitle", "touch", "new"]),
+                              max_size=3), min_size=1, max_size=4),
+       race=st.none() | st.tuples(st.integers(0, 3), st.sampled_from(["_stamp", "_read_once"]),
+                                  st.integers(1, 4)))
 def test_every_incremental_backup_holds_the_files_of_its_day(
         demo: Workspace, tmp_path_factory: pytest.TempPathFactory, days: list[list[str]],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        race: tuple[int, str, int] | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """And a day whose backup another process's new summit races (at the at-th stat or
+    read) gets one that holds its index and exactly the files that index names."""
     folder = tmp_path_factory.mktemp("backups")
     for n, changes in enumerate(days):
         for change in changes:
-            if change == "retitle":
+            if change == "new":
+                _new_summit(demo.path, f"new-{os.urandom(4).hex()}")
+            elif change == "retitle":
                 demo.retitle_item(SLUG, "1.2", f"Title {n}")
             elif change == "touch":
                 # Same bytes, new mtime: re-read, found identical, copied compressed.
@@ -322,6 +504,13 @@ def test_every_incremental_backup_holds_the_files_of_its_day(
             else:
                 demo.table(SLUG, change, delegation="RU", text=f"Day {n}, {change}.")
         _on_day(monkeypatch, datetime(2021, 3, 1, tzinfo=UTC) + timedelta(days=n))
+        if race is not None and race[0] == n:
+            with monkeypatch.context() as patched:
+                _meanwhile(patched, race[1], race[2],
+                           lambda: _new_summit(demo.path, f"race-{os.urandom(4).hex()}"))
+                (written,) = backup.automatic_backup(demo, folder, keep=len(days) + 1)
+            _whole(written)
+            continue
         (written,) = backup.automatic_backup(demo, folder, keep=len(days) + 1)
         assert backup.read_backup(written) == _contents(demo)
 
