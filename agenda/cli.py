@@ -661,8 +661,6 @@ def _cells(segments: Sequence[Any], colour: bool, width: int) -> list[str]:
 
 
 def cmd_merge(args: argparse.Namespace) -> None:
-    from agenda.brackets import bracket_count
-
     ws = open_workspace(args)
     slug = _summit(ws, args)
     if args.table:
@@ -677,7 +675,7 @@ def cmd_merge(args: argparse.Namespace) -> None:
     sides = ", ".join(f"{c} {r.label}" for c, r in compiled.positions.items())
     how = "agreed base" if compiled.agreed_base else "no agreed base: every difference bracketed"
     sys.stderr.write(inert(f"Compilation of {sides} against {base} ({how}): "
-                           f"{bracket_count(compiled.result.text)} bracket(s)") + "\n")
+                           f"{compiled.result.brackets} bracket(s)") + "\n")
     say(compiled.result.text)
 
 

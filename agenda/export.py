@@ -184,7 +184,8 @@ class ItemView:
     @cached
     def brackets(self) -> int:
         # The rules' count (the latest tabled text), the one the tree, the dashboard and
-        # `summit brackets` show; the compilation above may hold more options than that.
+        # `summit brackets` show; the compilation above may hold more options than that
+        # (its own count is kept with its merge: MergeResult.brackets).
         return self._state.bracket_count(self._item)
 
     @cached

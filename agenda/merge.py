@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from itertools import accumulate
 
 from agenda.diff import aligned_edges, is_word, matching_blocks, shared_edges, tokenize
-from agenda.frozen import frozen
+from agenda.frozen import cached, frozen
 
 # Punctuation that sits inside a word: "Indo-Pacific", "India's", "Chennai–Vladivostok", "and/or".
 _JOINERS = frozenset("-‐‑–'’/")
@@ -53,6 +53,18 @@ class MergeResult:
     @property
     def clean(self) -> bool:
         return self.conflicts == 0
+
+    @cached
+    def brackets(self) -> int:
+        """The bracket pairs of the merged text (brackets.bracket_count: every option and
+        nested pair), counted on first use and kept with the result (beside the fields, never
+        compared or hashed). state.compile_item keeps each merge of a state, so `summit
+        merge`, the app's Positions tab and its compile share one count of each compilation.
+        The app's workers are threads: two may count the same text at once and keep the same
+        number, nothing else is shared."""
+        from agenda import brackets as scanner  # loaded only when a compilation is counted
+
+        return scanner.bracket_count(self.text)
 
 
 def _wordish(token: str) -> bool:

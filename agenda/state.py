@@ -1387,10 +1387,15 @@ def compile_item(state: SummitState, item: Item, base: str | None = None, *,
 
     texts = [(code, revision.text) for code, revision in positions.items()]
     if len({text for _, text in texts}) == 1:
-        result = merge.MergeResult(texts[0][1], 0)  # every side stands on the same words
+        # Every side stands on the same words: nothing to merge, and the text's bracket
+        # count is the one its revision keeps (the rules' count, counted once per revision).
+        first = next(iter(positions.values()))
+        result = merge.MergeResult(first.text, 0)
+        result.__dict__["brackets"] = first.brackets  # a cached value, as MergeResult's own
     else:
         # Records never change, so a merge is named by the ids of its inputs: the exports,
-        # the app and the bracket count of one state share each item's merge.
+        # the app and the bracket count of one state share each item's merge, and the
+        # merge's own bracket count (MergeResult.brackets), counted once and kept with it.
         key = (base_revision.id if base_revision else "", agreed,
                tuple((code, revision.id) for code, revision in positions.items()))
         cached = _MERGES.get(key)

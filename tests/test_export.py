@@ -403,8 +403,11 @@ def test_cli_templates(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> No
 def test_each_compilation_is_merged_once_per_state(demo: Workspace,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """The exports, the app's compile (Workspace.compile) and the bracket totals share one
-    merge per item: records never change, so a merge is named by the ids of its inputs."""
-    from agenda import merge
+    merge per item: records never change, so a merge is named by the ids of its inputs. The
+    compilation's bracket count (what `summit merge` and the app show) is counted once, with
+    that merge, however often it is read; an item whose sides stand on one text needs no
+    merge and counts nothing more: its count is its revision's."""
+    from agenda import brackets, merge, model
     from agenda import state as state_module
 
     merged: list[str] = []
@@ -414,23 +417,53 @@ def test_each_compilation_is_merged_once_per_state(demo: Workspace,
         merged.append(base)
         return real(base, texts, **kw)  # type: ignore[arg-type]
 
+    scanned: list[str] = []
+    real_count = brackets.bracket_count
+
+    def scanner(text: str) -> int:
+        scanned.append(text)
+        return real_count(text)
+
     monkeypatch.setattr(merge, "merge_texts", counted)
     monkeypatch.setattr(state_module, "_MERGES", {})
+    # The revisions' own counter (the rules' count) stays the real one: only a compilation's
+    # count goes through the scanner counted here.
+    monkeypatch.setattr(model, "_counter", real_count)
+    monkeypatch.setattr(brackets, "bracket_count", scanner)
     joint = demo.state(DEMO_SLUG)
     divergent = [item for item in joint.items
                  if len({r.text for r in joint.positions(item).values()}) > 1]
     assert divergent  # the demo has items whose sides stand on different texts
+    counts: dict[str, list[int]] = {}
     for _ in range(2):
         for template in ("negotiating-text", "agenda", "redline"):
             for fmt in ("md", "html"):
                 export.render(demo, DEMO_SLUG, template, fmt=fmt)  # type: ignore[arg-type]
         export.render(demo, DEMO_SLUG, "brief", viewer="IN")
         for item in joint.items:
-            demo.compile(DEMO_SLUG, item.uuid)
+            if not joint.positions(item):
+                continue
+            for _read in range(2):
+                compiled = demo.compile(DEMO_SLUG, item.uuid)
+                counts.setdefault(item.uuid, []).append(compiled.result.brackets)
     # Once per item whose positions differ (an item whose sides agree needs no merge), and
     # never again for the second round of exports and compiles.
     assert 0 < len(merged) <= len(divergent)
     assert len(merged) == len(state_module._MERGES)
+    # Each merged text's brackets counted once, and no other text counted as a compilation.
+    kept = [result.text for result in state_module._MERGES.values()]
+    assert sorted(scanned) == sorted(kept)
+    assert any(brackets.parse(text) for text in kept)  # some compilation holds brackets
+    monkeypatch.undo()
+    for item in joint.items:
+        if not joint.positions(item):
+            continue
+        compiled = demo.compile(DEMO_SLUG, item.uuid)
+        # Every read gave the scanner's count of the compiled text, the same each time.
+        assert counts[item.uuid] == [brackets.bracket_count(compiled.result.text)] * 4
+        if item not in divergent:
+            revision = next(iter(joint.positions(item).values()))
+            assert compiled.result.brackets == revision.brackets
 
 
 LOOPED_POSITIONS = (

@@ -145,6 +145,78 @@ async def test_draft_from_the_compilation_asks_before_replacing_typed_text(
         assert "my own words" in draft.text
 
 
+async def test_positions_count_is_the_shared_compilations(
+        pair_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Positions tab's bracket count is the one kept with the state's merge of the item
+    (MergeResult.brackets): shown again for the same state (another tab and back, another
+    item and back, its drawn lines dropped) it neither merges nor counts again, and the
+    compile dialog and Workspace.compile read that same count."""
+    from agenda import brackets, merge, model
+    from agenda import state as state_module
+
+    merged: list[str] = []
+    real_merge = merge.merge_texts
+
+    def counted(base: str, texts: object, **kw: object) -> merge.MergeResult:
+        merged.append(base)
+        return real_merge(base, texts, **kw)  # type: ignore[arg-type]
+
+    scanned: list[str] = []
+    real_count = brackets.bracket_count
+
+    def scanner(text: str) -> int:
+        scanned.append(text)
+        return real_count(text)
+
+    monkeypatch.setattr(merge, "merge_texts", counted)
+    monkeypatch.setattr(state_module, "_MERGES", {})
+    monkeypatch.setattr(model, "_counter", real_count)  # the rules' count: not counted here
+    monkeypatch.setattr(brackets, "bracket_count", scanner)
+    app = make_app(pair_path, as_="IN")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        view = app.screen.query_one(PositionsView)
+        assert view.compiled is not None
+        assert (len(merged), len(scanned)) == (1, 1)  # item 1.1, merged and counted once
+        (result,) = state_module._MERGES.values()
+        count = result.brackets
+        assert count == real_count(result.text) > 0
+        heading = view.compiled.heading.plain
+        assert heading.endswith(f"· {count} brackets")
+        assert heading in " ".join(view_text(view).split())
+        state = read_state(pair_path, "IN")
+        first, second = (state.item(n).uuid for n in ("1.1", "1.2"))
+        await pilot.press("2")
+        await settle(pilot)
+        assert app.screen.query_one(ItemTabs).active == "draft"
+        await pilot.press("alt+1")
+        await settle(pilot)
+        assert app.screen.query_one(ItemTabs).active == "positions"
+        for uuid in (second, first):
+            # What the view kept and drew is dropped: it compiles the item again.
+            view._kept.clear()
+            view._drawn.clear()
+            view._styled.clear()
+            app.screen.go_to(uuid)
+            await settle(pilot)
+        assert view.compiled is not None and view.compiled.heading.plain == heading
+        assert heading in " ".join(view_text(view).split())
+        await pilot.press("c")  # the compile worker, on a thread
+        await settle(pilot)
+        dialog = " ".join(screen_text(app).split())
+        assert f"Merged from IN v1, RU v2: {count} brackets." in dialog
+        await pilot.press("escape")
+        await settle(pilot)
+        assert (len(merged), len(scanned)) == (1, 1)  # nothing merged or counted again
+    ws = Workspace(pair_path)
+    try:
+        compiled = ws.compile("pair", "1.1", viewer="IN")
+    finally:
+        ws.close()
+    assert compiled.result is result and "brackets" in result.__dict__
+    assert (len(merged), len(scanned)) == (1, 1)
+
+
 # The brief and the restore -------------------------------------------------------------
 
 

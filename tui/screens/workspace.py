@@ -19,7 +19,6 @@ from textual.widget import Widget
 from textual.widgets import Input, Static, Tree
 
 from agenda import rules
-from agenda.brackets import bracket_count
 from agenda.model import AgendaError, Code, Item, Revision, Status, when
 from agenda.state import SummitState
 from tui.errors import ReportsWorkerErrors
@@ -673,9 +672,10 @@ class WorkspaceScreen(StyledOnce, ReportsWorkerErrors, Screen[None]):
             self.app.call_from_thread(self.notify, str(error), severity="error", markup=False)
             return
         sides = ", ".join(f"{c} {r.label}" for c, r in compiled.positions.items())
-        # The rules' count, as the tree will show it once this text is tabled.
+        # The rules' count, as the tree will show it once this text is tabled: the count
+        # kept with the state's merge, as the Positions tab shows it.
         self.app.call_from_thread(self._offer_compilation, item, code, compiled.result.text,
-                                  bracket_count(compiled.result.text), sides)
+                                  compiled.result.brackets, sides)
 
     def _offer_compilation(self, item: Item, code: str, text: str, conflicts: int,
                            sides: str) -> None:

@@ -19,7 +19,7 @@ from textual.style import Style as VisualStyle
 from textual.visual import Visual
 from textual.worker import get_current_worker
 
-from agenda.brackets import bracket_count, parse
+from agenda.brackets import parse
 from agenda.diff import diff_stats
 from agenda.frozen import frozen
 from agenda.model import AgendaError, Item, Revision, when
@@ -93,7 +93,7 @@ def compilation(state: SummitState, item: Item) -> Compiled | None:
     except AgendaError:
         return None
     text = compiled.result.text
-    count = bracket_count(text)
+    count = compiled.result.brackets  # counted once with the state's merge, kept with it
     # The sides, each in the colour of its options: the legend of the text below.
     sides: list[str | tuple[str, str]] = []
     for code, revision in compiled.positions.items():
