@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
+from scenarios import count_merges
 
 from agenda import cli, export, markdown, paths, templates
 from agenda.demo import DEMO_SLUG, build_demo
@@ -407,29 +408,11 @@ def test_each_compilation_is_merged_once_per_state(demo: Workspace,
     compilation's bracket count (what `summit merge` and the app show) is counted once, with
     that merge, however often it is read; an item whose sides stand on one text needs no
     merge and counts nothing more: its count is its revision's."""
-    from agenda import brackets, merge, model
+    from agenda import brackets
     from agenda import state as state_module
 
-    merged: list[str] = []
-    real = merge.merge_texts
-
-    def counted(base: str, texts: object, **kw: object) -> merge.MergeResult:
-        merged.append(base)
-        return real(base, texts, **kw)  # type: ignore[arg-type]
-
-    scanned: list[str] = []
-    real_count = brackets.bracket_count
-
-    def scanner(text: str) -> int:
-        scanned.append(text)
-        return real_count(text)
-
-    monkeypatch.setattr(merge, "merge_texts", counted)
-    monkeypatch.setattr(state_module, "_MERGES", {})
-    # The revisions' own counter (the rules' count) stays the real one: only a compilation's
-    # count goes through the scanner counted here.
-    monkeypatch.setattr(model, "_counter", real_count)
-    monkeypatch.setattr(brackets, "bracket_count", scanner)
+    seen = count_merges(monkeypatch)
+    merged, scanned = seen.merged, seen.scanned
     joint = demo.state(DEMO_SLUG)
     divergent = [item for item in joint.items
                  if len({r.text for r in joint.positions(item).values()}) > 1]

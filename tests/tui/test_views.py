@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from rich.text import Text
+from scenarios import count_merges
 from textual.widgets import (
     Button,
     Input,
@@ -151,27 +152,11 @@ async def test_positions_count_is_the_shared_compilations(
     (MergeResult.brackets): shown again for the same state (another tab and back, another
     item and back, its drawn lines dropped) it neither merges nor counts again, and the
     compile dialog and Workspace.compile read that same count."""
-    from agenda import brackets, merge, model
     from agenda import state as state_module
 
-    merged: list[str] = []
-    real_merge = merge.merge_texts
-
-    def counted(base: str, texts: object, **kw: object) -> merge.MergeResult:
-        merged.append(base)
-        return real_merge(base, texts, **kw)  # type: ignore[arg-type]
-
-    scanned: list[str] = []
-    real_count = brackets.bracket_count
-
-    def scanner(text: str) -> int:
-        scanned.append(text)
-        return real_count(text)
-
-    monkeypatch.setattr(merge, "merge_texts", counted)
-    monkeypatch.setattr(state_module, "_MERGES", {})
-    monkeypatch.setattr(model, "_counter", real_count)  # the rules' count: not counted here
-    monkeypatch.setattr(brackets, "bracket_count", scanner)
+    seen = count_merges(monkeypatch)
+    merged, scanned = seen.merged, seen.scanned
+    real_count = seen.real_count
     app = make_app(pair_path, as_="IN")
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
