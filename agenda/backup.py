@@ -131,7 +131,7 @@ def _kept_moving(ws: Workspace, moved: _Moved | None) -> AgendaError:
 
 def _member_name(ws: Workspace, path: Path) -> str | None:
     if path == ws.path:
-        return "workspace.json"
+        return INDEX
     if path.parent == ws.summits_dir and _plain(path.name):
         return f"summits/{path.name}"
     return None
@@ -712,7 +712,7 @@ def _record_failure(folder: Path, workspace: Path, reason: str) -> None:
 # Restore -----------------------------------------------------------------------------------
 
 def _member_ok(name: str) -> bool:
-    if name == "workspace.json":
+    if name == INDEX:
         return True
     rest = name.removeprefix("summits/")
     return rest != name and _plain(rest)
@@ -770,11 +770,11 @@ def read_backup(path: Path) -> dict[str, bytes]:
         manifest = None
     if not isinstance(manifest, dict) or manifest.get("format") != BACKUP_FORMAT:
         raise AgendaError(f"{path} is not a Summit Agenda backup")
-    if "workspace.json" not in files or not all(_member_ok(n) for n in files):
+    if INDEX not in files or not all(_member_ok(n) for n in files):
         raise AgendaError(f"{path} has an unexpected layout; nothing was restored")
     for name, raw in files.items():
         try:
-            if name != "workspace.json" and is_journal(raw):
+            if name != INDEX and is_journal(raw):
                 app = orjson.loads(raw.split(b"\n", 1)[0]).get("app")  # a summit journal
             else:
                 meta = orjson.loads(raw)["_meta"]["1"]
@@ -784,7 +784,7 @@ def read_backup(path: Path) -> dict[str, bytes]:
         if app != APP:
             raise AgendaError(f"{path}: {name} is not a Summit Agenda file")
     # Once restored, the index is followed: it must name only files of the backup itself.
-    for named in _named_files(orjson.loads(files["workspace.json"])):
+    for named in _named_files(orjson.loads(files[INDEX])):
         if not isinstance(named, str) or not _plain(named) or f"summits/{named}" not in files:
             raise AgendaError(f"{path}: its index names a summit file outside the backup "
                               f"({str(named)[:80]!r}); nothing was restored")
@@ -825,7 +825,7 @@ def restore(ws: Workspace, source: Path) -> Path:
         orphans = ws.orphans()
         current += [(f"summits/{name}", ws.summits_dir / name) for name in orphans]
         mode = file_mode(ws.path)
-        index = orjson.loads(files["workspace.json"])
+        index = orjson.loads(files[INDEX])
         renamed: dict[str, str] = {}
         for doc in index.get("summits", {}).values():
             old = doc["file"]
