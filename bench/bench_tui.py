@@ -38,8 +38,10 @@ import tempfile
 import termios
 import time
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench import results  # noqa: E402  (stdlib only: nothing of the package loads here)
 
 if TYPE_CHECKING:
     from agenda.workspace import Workspace
@@ -331,15 +333,7 @@ def main() -> None:
         run(folder, args.repeats, scale=not args.no_scale, pty_only=args.pty_only)
     finally:
         shutil.rmtree(folder, ignore_errors=True)  # the scale workspace takes ~180 MB
-    results().write(args.json, "bench_tui")
-
-
-def results() -> ModuleType:
-    """bench/results.py (this bench imports the package's modules only where it uses them)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from bench import results as kept
-
-    return kept
+    results.write(args.json, "bench_tui")
 
 
 SECTION = "The terminal app, from a real pseudo-terminal (wall time)"
@@ -414,11 +408,11 @@ def pty_figures(path: Path, env: dict[str, str], repeats: int) -> None:
           f"(median of {len(m_keys)})")
     print(f"pty key → frame, demo next item        : {sk * 1000:6.1f} ms  ratio {sk / mk:.2f}× "
           "(target ≤ 1.3×)")
-    results().record(SECTION, "first frame, demo", sf * 1000,
+    results.record(SECTION, "first frame, demo", sf * 1000,
                      reference="a minimal Textual app's first frame", ref=mf * 1000,
                      target="≤ 1.3×", met=sf <= 1.3 * mf,
                      note=f"CPU {sc * 1000:.0f} against {mc * 1000:.0f} ms")
-    results().record(SECTION, "a key to the next item's frame, demo", sk * 1000,
+    results.record(SECTION, "a key to the next item's frame, demo", sk * 1000,
                      reference="a minimal Textual app's screen switch", ref=mk * 1000,
                      target="≤ 1.3×", met=sk <= 1.3 * mk)
 
@@ -437,8 +431,6 @@ def upgrade(ws: Workspace) -> None:
 
 def at_scale(folder: Path, env: dict[str, str], repeats: int) -> None:
     from agenda.workspace import Workspace
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from bench.scale import build
 
     big = folder / "scale" / "workspace.json"
@@ -468,12 +460,12 @@ def at_scale(folder: Path, env: dict[str, str], repeats: int) -> None:
     mc, sc = statistics.median(found["minimal"][2]), statistics.median(found["summit"][2])
     print(f"pty first frame CPU, 100k       : {sc * 1000:7.0f} ms against the minimal app's "
           f"{mc * 1000:.0f} ms: {sc / mc:.2f}×")
-    results().record(SECTION, f"first frame, {SCALE_REVISIONS // 1000}k revisions over "
+    results.record(SECTION, f"first frame, {SCALE_REVISIONS // 1000}k revisions over "
                      f"{SCALE_SUMMITS} summits", sf * 1000,
                      reference="a minimal Textual app's first frame", ref=mf * 1000,
                      target="≤ 1.5×", met=sf <= 1.5 * mf,
                      note=f"CPU {sc * 1000:.0f} against {mc * 1000:.0f} ms")
-    results().record(SECTION, f"cold start in-process, {SCALE_REVISIONS // 1000}k revisions",
+    results.record(SECTION, f"cold start in-process, {SCALE_REVISIONS // 1000}k revisions",
                      statistics.median(scale) * 1000,
                      reference="a minimal Textual app's cold start",
                      ref=statistics.median(minimal) * 1000, target="< 1500 ms",
